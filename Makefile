@@ -1,0 +1,177 @@
+# exitwatch: eBPF container exit tracer.  `make help` lists the targets.
+#
+# The BPF object is compiled with clang, turned into a libbpf skeleton and embedded in one
+# binary, build/exitwatch.  Only src/ingest/loader.c sees the skeleton and libbpf, so every
+# other module and its unit tests build without clang, bpftool or root.
+
+OUTPUT	?= build/obj
+BUILD	?= build
+BIN	:= $(BUILD)/exitwatch
+PREFIX	?= /usr/local
+CLANG	?= clang
+CC	?= cc
+BPFTOOL	?= $(firstword $(shell command -v bpftool 2>/dev/null) \
+		$(wildcard /usr/sbin/bpftool /usr/lib/linux-tools/*/bpftool) bpftool)
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+ARCH	?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION	?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+SANITIZE ?=
+DEBUG	?= 0
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-9s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS	:= libbpf json-c libmicrohttpd libcap
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c -lmicrohttpd -lcap)
+# Messages and labels are deliberately bounded: snprintf truncation is intended, not a bug.
+
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation -MMD -MP \
+	   -Iinclude -Isrc -I$(OUTPUT) $(PKG_CFLAGS) -DEW_VERSION='"$(VERSION)"'
+LDLIBS	+= $(PKG_LIBS) -lelf -lz -lm
+ifneq ($(SANITIZE),)
+CFLAGS	+= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS	+= -fsanitize=$(SANITIZE)
+endif
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT) -Wall -Werror
+ifeq ($(DEBUG),1)
+BPF_CFLAGS += -DEW_BPF_DEBUG
+endif
+
+SRCS	:= $(shell find src -name '*.c' | sort)
+OBJS	:= $(patsubst src/%.c,$(OUTPUT)/%.o,$(SRCS))
+LIB_OBJS := $(filter-out $(OUTPUT)/main.o,$(OBJS))
+LIB	:= $(OUTPUT)/libexitwatch.a
+SKEL	:= $(OUTPUT)/exitwatch.skel.h
+
+UNIT_SRCS := $(wildcard tests/test_*.c)
+UNIT_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+BPF_TEST_SRCS := $(wildcard tests/bpf/test_*.c)
+BPF_TEST_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPF_TEST_SRCS))
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
+HARNESS_SRCS := $(wildcard tests/harness/*.c)
+HARNESS_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(HARNESS_SRCS))
+
+.PHONY: all bpf test unit-test bpf-test test-build run install uninstall clean format check \
+	bench help
+all: $(BIN)
+
+help:
+	@echo 'make            build build/exitwatch (BPF object embedded)'
+	@echo 'make test       unit tests, then as root the BPF, Docker and sink tests'
+	@echo 'make unit-test  only the unit tests (no root, no clang needed)'
+	@echo 'make run        build and run exitwatch (as root) with ARGS="..."'
+	@echo 'make bench      side-by-side overhead benchmark (root)'
+	@echo 'make install PREFIX=/usr/local'
+	@echo 'make format | check | clean;  V=1 shows full commands; SANITIZE=address,undefined'
+
+$(OUTPUT) $(OUTPUT)/tests/harness $(BUILD)/tests $(BUILD)/tests/bpf $(BUILD)/tests/helpers:
+	$(Q)mkdir -p $@
+
+# vmlinux.h: from the running kernel's BTF when it has one, else the checked-in copy, so an
+# image build on a host without BTF still works. CO-RE relocates every access at load time.
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)if [ -r $(VMLINUX_BTF) ]; then \
+		$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@; \
+	elif [ -r bpf/vmlinux/$(ARCH)/vmlinux.h ]; then \
+		cp bpf/vmlinux/$(ARCH)/vmlinux.h $@; \
+	else \
+		echo "no BTF at $(VMLINUX_BTF) and no bpf/vmlinux/$(ARCH)/vmlinux.h" >&2; exit 1; \
+	fi
+
+$(OUTPUT)/exitwatch.bpf.o: bpf/exitwatch.bpf.c include/exitwatch/abi.h $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(OUTPUT)/exitwatch.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name ew_bpf > $@
+
+bpf: $(SKEL)
+
+# Only the loader includes the skeleton.
+$(OUTPUT)/ingest/loader.o: $(SKEL)
+
+$(OUTPUT)/%.o: src/%.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(OUTPUT)/main.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%.o: tests/%.c | $(OUTPUT)/tests/harness
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
+
+$(BUILD)/tests/test_%: $(OUTPUT)/tests/test_%.o $(LIB) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tests/bpf/test_%: $(OUTPUT)/tests/bpf/test_%.o $(HARNESS_OBJS) $(LIB) | $(BUILD)/tests/bpf
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lpthread -o $@
+
+# Workloads the integration tests run as container main processes: static, so they also run
+# inside the busybox test image.
+$(BUILD)/tests/helpers/%: tests/helpers/%.c | $(BUILD)/tests/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -Werror -static -pthread $< -o $@
+
+test-build: $(BIN) $(UNIT_BINS) $(BPF_TEST_BINS) $(HELPER_BINS)
+
+unit-test: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+# Unit tests first (no privileges), then the tests that need root and real parts.
+test: test-build
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+	$(Q)tests/run-integration.sh
+
+run: $(BIN)
+	$(Q)scripts/run.sh $(ARGS)
+
+bench: $(BIN)
+	$(Q)bench/run.sh
+
+install: $(BIN)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/exitwatch)
+	$(Q)install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/exitwatch
+	$(Q)install -D -m 0644 deploy/exitwatch.conf $(DESTDIR)$(PREFIX)/share/exitwatch/exitwatch.conf.example
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(PREFIX)/sbin/exitwatch
+	$(Q)rm -rf $(DESTDIR)$(PREFIX)/share/exitwatch
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^bpf/vmlinux/')
+
+check: $(SKEL)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		-Iinclude -Isrc -I$(OUTPUT) --suppress=missingIncludeSystem src
+	$(Q)clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' | grep -v '^bpf/vmlinux/')
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
