@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The agent's clocks, read only by the run loop; everything downstream is handed times. */
+#ifndef EXITWATCH_CLOCK_H
+#define EXITWATCH_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+uint64_t ew_clock_mono_ns(void); /* CLOCK_MONOTONIC: bpf_ktime_get_ns()'s clock */
+uint64_t ew_clock_wall_ns(void); /* CLOCK_REALTIME */
+uint64_t ew_clock_boot_ns(void); /* CLOCK_BOOTTIME: task->start_boottime's clock */
+
+/* wall - mono, sampled as close together as the kernel allows. */
+int64_t ew_clock_mono_to_wall(void);
+
+#define EW_TIME_STR_LEN 40
+/* RFC 3339 UTC with nanoseconds: "2026-11-29T11:44:14.932347598Z". Pure. */
+void ew_time_format(uint64_t wall_ns, char buf[EW_TIME_STR_LEN]);
+
+/*
+ * Parses "250ms", "30s", "5m", "1h", "2h30m", "1d" (or a bare number of seconds) into
+ * nanoseconds. Returns 0 or -EINVAL (empty, unknown unit, negative, overflow).
+ */
+int ew_duration_parse(const char *s, uint64_t *ret_ns);
+
+/* "7m", "1h2m", "45s", "2.1s", "350ms": compact, for messages. Pure. */
+void ew_duration_format(uint64_t ns, char *buf, size_t len);
+
+#endif

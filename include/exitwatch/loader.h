@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The only module that touches libbpf: preflight checks, skeleton open/load/attach, the ring
+ * buffer, the drop counters, and seeding the maps with containers found at start-up.
+ */
+#ifndef EXITWATCH_LOADER_H
+#define EXITWATCH_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exitwatch/abi.h"
+
+struct ew_loader;
+
+/* Called for every ring buffer record; return < 0 to stop the current consume. */
+typedef int (*ew_loader_event_fn)(void *ctx, const void *data, size_t size);
+
+struct ew_loader_opts {
+	size_t ringbuf_bytes;	 /* power of two, >= page size */
+	uint32_t max_containers; /* entries of "mains" and "cgroups" */
+	uint64_t root_cgroup_id; /* id of the v2 root: never a container */
+	bool capture_stderr;	 /* sys_enter_write program and stderr rings */
+	bool track_ready;	 /* sys_enter_listen program */
+	bool track_oom;		 /* oom/mark_victim program */
+	bool track_signals;	 /* signal_generate program */
+	bool verbose;		 /* libbpf's own messages on stderr */
+};
+
+struct ew_loader_features {
+	bool exit_group_dead; /* sched_process_exit passes group_dead (6.16+) */
+	bool tracefs;	      /* classic tracepoints could be attached */
+	char kernel[128];     /* uname -r */
+};
+
+/*
+ * Checks the environment, loads and attaches everything. On failure returns -errno and writes
+ * one sentence a person can act on into err (not root, missing capabilities by name, no BTF,
+ * tracefs missing, a program the verifier rejected, ...).
+ */
+int ew_loader_open(const struct ew_loader_opts *opts, ew_loader_event_fn fn, void *ctx,
+		   struct ew_loader **ret, char *err, size_t errlen);
+void ew_loader_free(struct ew_loader *l);
+
+/* An fd that polls readable when records wait; then call ew_loader_consume(). */
+int ew_loader_fd(const struct ew_loader *l);
+/* Drains the ring buffer through fn. Returns records consumed or -errno. */
+int ew_loader_consume(struct ew_loader *l);
+
+/* Sums the per-CPU counters of "stats" into out[EW_STAT__MAX]. */
+int ew_loader_stats(struct ew_loader *l, uint64_t out[EW_STAT__MAX]);
+
+/*
+ * Tells the kernel about a main process found running at start-up, so its exit is reported.
+ * Returns 0, -EEXIST when the kernel already tracks that cgroup (it exec'd after attach), or
+ * -errno.
+ */
+int ew_loader_seed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint64_t cgroup_id);
+
+/* Number of cgroups with a live main process, walking the map: O(n), for the agent record. */
+int ew_loader_tracked(struct ew_loader *l);
+
+const struct ew_loader_features *ew_loader_features(const struct ew_loader *l);
+
+/* True while every program is attached (for /healthz). */
+bool ew_loader_attached(const struct ew_loader *l);
+
+#endif

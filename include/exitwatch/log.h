@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Diagnostics go to stderr, never stdout: stdout carries records only. The level is a value
+ * in the caller's struct, passed to ew_log_init(), not a global other files can write.
+ */
+#ifndef EXITWATCH_LOG_H
+#define EXITWATCH_LOG_H
+
+#include <stdbool.h>
+
+enum ew_log_level {
+	EW_LOG_ERROR = 0,
+	EW_LOG_WARN = 1,
+	EW_LOG_INFO = 2,
+	EW_LOG_DEBUG = 3,
+};
+
+/* Sets the threshold for this process (default EW_LOG_WARN). Call once, before threads. */
+void ew_log_init(enum ew_log_level max_level);
+bool ew_log_enabled(enum ew_log_level lvl);
+void ew_log(enum ew_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define ew_err(...)   ew_log(EW_LOG_ERROR, __VA_ARGS__)
+#define ew_warn(...)  ew_log(EW_LOG_WARN, __VA_ARGS__)
+#define ew_info(...)  ew_log(EW_LOG_INFO, __VA_ARGS__)
+#define ew_debug(...) ew_log(EW_LOG_DEBUG, __VA_ARGS__)
+
+#endif

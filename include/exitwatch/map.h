@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A hash map from byte-string keys (copied) to borrowed pointers. Chained, resized at load 3/4:
+ * O(1) expected per operation. Iteration order depends only on the keys inserted (no random
+ * seed), so a detector fed the same events behaves the same.
+ */
+#ifndef EXITWATCH_MAP_H
+#define EXITWATCH_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ew_map;
+
+struct ew_map *ew_map_new(void);
+/* Frees the map; values are the caller's (free them first, e.g. with ew_map_foreach). */
+void ew_map_free(struct ew_map *m);
+void *ew_map_get(const struct ew_map *m, const void *key, size_t klen);
+/* Inserts or replaces. Returns 0 or -ENOMEM. */
+int ew_map_put(struct ew_map *m, const void *key, size_t klen, void *val);
+/* Removes the key; returns its value or NULL. */
+void *ew_map_del(struct ew_map *m, const void *key, size_t klen);
+size_t ew_map_count(const struct ew_map *m);
+
+/* Calls fn for each entry; fn must not insert or delete. */
+typedef void (*ew_map_fn)(void *ctx, const void *key, size_t klen, void *val);
+void ew_map_foreach(const struct ew_map *m, ew_map_fn fn, void *ctx);
+
+static inline void *ew_map_get_u64(const struct ew_map *m, uint64_t k)
+{
+	return ew_map_get(m, &k, sizeof(k));
+}
+static inline int ew_map_put_u64(struct ew_map *m, uint64_t k, void *v)
+{
+	return ew_map_put(m, &k, sizeof(k), v);
+}
+static inline void *ew_map_del_u64(struct ew_map *m, uint64_t k)
+{
+	return ew_map_del(m, &k, sizeof(k));
+}
+
+#endif

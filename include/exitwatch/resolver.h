@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * cgroup id -> identity. At a container's start the resolver parses the cgroup path the kernel
+ * captured, reads the runtime's files (once: they may be gone by the exit), derives the keys,
+ * and caches the result by cgroup id until the exit has been reported. The one place where
+ * identities get better as more is known.
+ */
+#ifndef EXITWATCH_RESOLVER_H
+#define EXITWATCH_RESOLVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "exitwatch/event.h"
+#include "exitwatch/identity.h"
+#include "exitwatch/runtime_meta.h"
+
+struct ew_resolver_opts {
+	struct ew_meta_paths paths;
+	bool read_meta; /* false: names from the cgroup only */
+};
+
+struct ew_resolver;
+
+struct ew_resolver *ew_resolver_new(const struct ew_resolver_opts *opts);
+void ew_resolver_free(struct ew_resolver *r);
+
+/*
+ * A main process started (or was found running): resolves and caches its identity, and
+ * remembers its executable and argv[0] for the exit record. A re-exec only updates those.
+ * Returns 0 (identity in *ret) or -ENOMEM.
+ */
+int ew_resolver_start(struct ew_resolver *r, const struct ew_event *start,
+		      struct ew_identity *ret);
+
+/*
+ * The identity of a cgroup seen at its start. For a cgroup never seen (its start record was
+ * lost), returns -ENOENT and fills *ret with a stand-in keyed by the cgroup id.
+ * argv0/filename (may be NULL) receive what the start recorded.
+ */
+int ew_resolver_lookup(struct ew_resolver *r, uint64_t cgroup_id, struct ew_identity *ret,
+		       char *argv0, char *filename);
+
+/* The exit was reported: drop the cache entry. */
+void ew_resolver_forget(struct ew_resolver *r, uint64_t cgroup_id);
+
+/* Containers cached (one per live main process). */
+uint32_t ew_resolver_count(const struct ew_resolver *r);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The start-up scan: containers whose main process was running before exitwatch attached.
+ * The cgroup v2 tree gives every process's cgroup (with the host's paths, whatever cgroup
+ * namespace the agent runs in) and each cgroup's id; /proc gives parents and start times. A
+ * main process is, as in the kernel, a process whose parent lives in another cgroup; where a
+ * cgroup has several (docker exec), the oldest is the main one.
+ */
+#ifndef EXITWATCH_SCAN_H
+#define EXITWATCH_SCAN_H
+
+#include <stdint.h>
+
+#include "exitwatch/event.h"
+
+struct ew_scan_opts {
+	const char *proc_root;	 /* "/proc" */
+	const char *cgroup_root; /* mount point of cgroup v2, e.g. "/sys/fs/cgroup/unified" */
+	uint64_t now_wall_ns;	 /* stamped on the START events */
+	uint64_t boot_to_wall_ns; /* wall - boottime, to date the processes' starts */
+};
+
+struct ew_scan_stats {
+	uint32_t cgroups;   /* cgroup directories walked */
+	uint32_t processes; /* processes listed in them */
+	uint32_t mains;	    /* main processes found */
+};
+
+/*
+ * Called once per main process found, with a START event (seeded = true) and its start time
+ * in clock ticks, the key the kernel uses. Return < 0 to stop the scan with that error.
+ */
+typedef int (*ew_scan_fn)(void *ctx, const struct ew_event *start, uint64_t start_ticks);
+
+/* Returns 0, or -errno when the cgroup root cannot be read (the error names what failed). */
+int ew_scan_mains(const struct ew_scan_opts *opts, ew_scan_fn fn, void *ctx,
+		  struct ew_scan_stats *stats);
+
+/*
+ * Finds the cgroup v2 mount point in a mountinfo file ("/proc/self/mountinfo"): the pure v2
+ * /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts. Returns 0 or -ENOENT.
+ */
+int ew_scan_find_cgroup2(const char *mountinfo_path, char *out, size_t outlen);
+
+#endif

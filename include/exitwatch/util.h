@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Small helpers every module may use. Header-only, no state. */
+#ifndef EXITWATCH_UTIL_H
+#define EXITWATCH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define EW_NSEC_PER_SEC	 1000000000ULL
+#define EW_NSEC_PER_MSEC 1000000ULL
+
+/* Copies at most size - 1 bytes and always terminates; returns strlen(src) like strlcpy. */
+static inline size_t ew_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size) {
+		size_t n = len < size - 1 ? len : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+/* Like ew_strlcpy for a source that may lack a terminator within srcsize (kernel char[]). */
+static inline void ew_strlcpy_n(char *dst, size_t size, const char *src, size_t srcsize)
+{
+	size_t n = strnlen(src, srcsize);
+
+	if (!size)
+		return;
+	if (n > size - 1)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+#endif

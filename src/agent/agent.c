@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "exitwatch/agent.h"
+#include "exitwatch/clock.h"
+#include "exitwatch/decode.h"
+#include "exitwatch/loader.h"
+#include "exitwatch/log.h"
+#include "exitwatch/pipeline.h"
+#include "exitwatch/scan.h"
+#include "exitwatch/util.h"
+
+#define EW_POLL_MS	     100 /* longest sleep: deadlines are due within this */
+#define EW_STATS_INTERVAL_NS EW_NSEC_PER_SEC /* drop counters and metrics snapshot */
+
+struct agent {
+	const struct ew_config *cfg;
+	struct ew_outputs *out;
+	struct ew_metrics *metrics;
+	struct ew_metrics_server *server;
+	struct ew_recorder *rec;
+	struct ew_pipeline *pipe;
+	struct ew_loader *loader;
+	struct ew_decode_ctx dctx;
+	struct ew_event *ev; /* decode scratch: ~9 KiB, too big for the stack of a callback */
+	uint64_t started_mono;
+	uint32_t scan_mains;
+	struct ew_buf mbuf;
+};
+
+static uint64_t wall_now(const struct agent *a)
+{
+	return (uint64_t)((int64_t)ew_clock_mono_ns() + a->dctx.mono_to_wall_ns);
+}
+
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	struct agent *a = ctx;
+
+	if (ew_decode(data, size, &a->dctx, a->ev)) {
+		ew_pipeline_decode_error(a->pipe);
+		return 0;
+	}
+	if (ew_pipeline_event(a->pipe, a->ev))
+		ew_warn("an event was not processed (out of memory)");
+	return 0;
+}
+
+static int on_scanned(void *ctx, const struct ew_event *start, uint64_t start_ticks)
+{
+	struct agent *a = ctx;
+	int r = ew_loader_seed(a->loader, start->pid, start_ticks, start->cgroup_id);
+
+	if (r == -EEXIST) /* it exec'd after we attached: its own record already went out */
+		return 0;
+	if (r) {
+		ew_warn("container in %s (pid %u) cannot be tracked: %s", start->cgroup, start->pid,
+			strerror(-r));
+		return 0;
+	}
+	a->scan_mains++;
+	return ew_pipeline_event(a->pipe, start);
+}
+
+static void status(struct agent *a, const char *phase, struct ew_agent_status *st)
+{
+	const struct ew_loader_features *f = ew_loader_features(a->loader);
+	const struct ew_config *c = a->cfg;
+
+	memset(st, 0, sizeof(*st));
+	st->phase = phase;
+	st->version = EW_VERSION;
+	st->kernel = f->kernel;
+	st->feat_group_dead = f->exit_group_dead;
+	st->feat_stderr = c->capture_stderr;
+	st->feat_ready = c->track_ready;
+	st->feat_oom = c->track_oom;
+	st->feat_signals = c->track_signals;
+	st->uptime_ns = ew_clock_mono_ns() - a->started_mono;
+	ew_loader_stats(a->loader, st->kstats);
+	st->drops = st->kstats[EW_STAT_DROP_EXEC] + st->kstats[EW_STAT_DROP_EXIT] +
+		    st->kstats[EW_STAT_DROP_READY];
+	st->tracked = (uint32_t)ew_loader_tracked(a->loader);
+	st->scan_mains = a->scan_mains;
+}
+
+static void publish_metrics(struct agent *a)
+{
+	struct ew_agent_status st;
+
+	if (!a->metrics)
+		return;
+	status(a, "periodic", &st);
+	ew_metrics_agent(a->metrics, &st);
+	if (!a->server)
+		return;
+	ew_buf_reset(&a->mbuf);
+	if (ew_metrics_render(a->metrics, &a->mbuf))
+		return;
+	ew_metrics_server_publish(a->server, a->mbuf.data, a->mbuf.len,
+				  ew_loader_attached(a->loader), "BPF programs not attached");
+}
+
+static void emit_agent(struct agent *a, const char *phase)
+{
+	struct ew_agent_status st;
+
+	status(a, phase, &st);
+	ew_pipeline_agent(a->pipe, wall_now(a), &st);
+}
+
+static void check_drops(struct agent *a)
+{
+	uint64_t k[EW_STAT__MAX];
+
+	if (ew_loader_stats(a->loader, k))
+		return;
+	ew_pipeline_drops(a->pipe, wall_now(a),
+			  k[EW_STAT_DROP_EXEC] + k[EW_STAT_DROP_EXIT] + k[EW_STAT_DROP_READY]);
+}
+
+static void checkpoint(struct agent *a)
+{
+	int r;
+
+	if (!a->cfg->state_file)
+		return;
+	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, wall_now(a));
+	if (r)
+		ew_warn("cannot write the state file %s: %s (detection goes on; a restart would "
+			"forget open episodes)",
+			a->cfg->state_file, strerror(-r));
+}
+
+static int find_cgroup_root(const struct ew_config *c, char *out, size_t len, uint64_t *root_id)
+{
+	char mi[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (c->cgroup_root) {
+		ew_strlcpy(out, c->cgroup_root, len);
+	} else {
+		snprintf(mi, sizeof(mi), "%s/self/mountinfo", c->proc_root);
+		r = ew_scan_find_cgroup2(mi, out, len);
+		if (r) {
+			ew_err("no cgroup v2 hierarchy is mounted (looked in %s): exitwatch needs "
+			       "cgroup v2, or the unified hierarchy of a hybrid host; use "
+			       "--cgroup-root to name it",
+			       mi);
+			return r;
+		}
+	}
+	if (stat(out, &st)) {
+		ew_err("cgroup root %s: %s", out, strerror(errno));
+		return -errno;
+	}
+	*root_id = st.st_ino;
+	return 0;
+}
+
+static void agent_free(struct agent *a)
+{
+	ew_pipeline_free(a->pipe);
+	ew_loader_free(a->loader);
+	ew_recorder_close(a->rec);
+	ew_metrics_server_stop(a->server);
+	ew_metrics_free(a->metrics);
+	ew_outputs_free(a->out);
+	ew_buf_free(&a->mbuf);
+	free(a->ev);
+}
+
+/* Outputs, metrics, recording, pipeline: everything but the kernel side. 0, 1 or 2. */
+static int build(struct agent *a, const struct ew_config *c)
+{
+	char err[512] = "";
+
+	a->cfg = c;
+	a->ev = malloc(sizeof(*a->ev));
+	a->out = ew_outputs_new(&c->out);
+	if (!a->ev || !a->out)
+		return 1;
+	for (uint32_t i = 0; i < (c->noutputs ? c->noutputs : 1); i++)
+		if (ew_outputs_add(a->out, c->noutputs ? c->outputs[i] : "stdout", err,
+				   sizeof(err))) {
+			ew_err("%s", err);
+			return 2;
+		}
+	if (c->metrics_addr || c->command == EW_CMD_RUN) {
+		a->metrics = ew_metrics_new(EW_VERSION, c->metrics_container_labels);
+		if (!a->metrics)
+			return 1;
+	}
+	if (c->metrics_addr && ew_metrics_server_start(c->metrics_addr, &a->server, err,
+						       sizeof(err))) {
+		ew_err("%s", err);
+		return 1;
+	}
+	if (c->record_path && ew_recorder_open(c->record_path, c->node, &a->rec, err,
+					       sizeof(err))) {
+		ew_err("%s", err);
+		return 1;
+	}
+	a->pipe = ew_pipeline_new(c, &(struct ew_pipeline_deps){
+					     .out = a->out, .rec = a->rec, .metrics = a->metrics });
+	if (!a->pipe)
+		return 1;
+	if (c->state_file && ew_pipeline_load_state(a->pipe, c->state_file, err, sizeof(err)))
+		ew_warn("ignoring the state file: %s", err);
+	return 0;
+}
+
+static int attach(struct agent *a, uint64_t root_id)
+{
+	const struct ew_config *c = a->cfg;
+	struct ew_loader_opts lo = {
+		.ringbuf_bytes = c->ringbuf_bytes,
+		.max_containers = c->max_containers,
+		.root_cgroup_id = root_id,
+		.capture_stderr = c->capture_stderr,
+		.track_ready = c->track_ready,
+		.track_oom = c->track_oom,
+		.track_signals = c->track_signals,
+		.verbose = c->verbosity > 0,
+	};
+	char err[512] = "";
+	int r;
+
+	a->dctx.mono_to_wall_ns = ew_clock_mono_to_wall();
+	a->dctx.tail_max = c->stderr_bytes;
+	r = ew_loader_open(&lo, on_record, a, &a->loader, err, sizeof(err));
+	if (r)
+		ew_err("%s", err);
+	return r;
+}
+
+static void scan(struct agent *a, const char *cgroup_root)
+{
+	const struct ew_config *c = a->cfg;
+	struct ew_scan_opts so = {
+		.proc_root = c->proc_root,
+		.cgroup_root = cgroup_root,
+		.now_wall_ns = wall_now(a),
+	};
+	struct ew_scan_stats st;
+	uint64_t t0 = ew_clock_mono_ns();
+	int r;
+
+	r = ew_scan_mains(&so, on_scanned, a, &st);
+	if (r)
+		ew_warn("scanning for running containers failed: %s", strerror(-r));
+	ew_info("start-up scan: %u cgroups, %u processes, %u containers running, %.1f ms",
+		st.cgroups, st.processes, st.mains, (double)(ew_clock_mono_ns() - t0) / 1e6);
+}
+
+int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
+{
+	uint64_t next_agent, next_ckpt, next_stats, root_id = 0, undelivered;
+	struct agent a = { .started_mono = ew_clock_mono_ns() };
+	char cgroup_root[PATH_MAX];
+	int r;
+
+	/* Step 1: everything that can fail on configuration, before touching the kernel. */
+	r = build(&a, c);
+	if (r)
+		goto out;
+	if (find_cgroup_root(c, cgroup_root, sizeof(cgroup_root), &root_id)) {
+		r = 1;
+		goto out;
+	}
+	/* Step 2: load and attach; from here on no container start or exit is missed. */
+	if (attach(&a, root_id)) {
+		r = 1;
+		goto out;
+	}
+	/* Step 3: containers that were already running, then say we are up. */
+	if (c->scan_existing)
+		scan(&a, cgroup_root);
+	emit_agent(&a, "start");
+	publish_metrics(&a);
+
+	/* Step 4: the loop. */
+	next_agent = ew_clock_mono_ns() + c->agent_interval_ns;
+	next_ckpt = ew_clock_mono_ns() + c->checkpoint_interval_ns;
+	next_stats = ew_clock_mono_ns() + EW_STATS_INTERVAL_NS;
+	while (!*sig->stop) {
+		struct pollfd pfd = { .fd = ew_loader_fd(a.loader), .events = POLLIN };
+		uint64_t mono;
+
+		if (poll(&pfd, 1, EW_POLL_MS) < 0 && errno != EINTR) {
+			ew_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (ew_loader_consume(a.loader) < 0 && errno != EINTR)
+			ew_warn("ring buffer: %s", strerror(errno));
+		ew_pipeline_tick(a.pipe, wall_now(&a));
+		mono = ew_clock_mono_ns();
+		if (mono >= next_stats) {
+			check_drops(&a);
+			publish_metrics(&a);
+			next_stats = mono + EW_STATS_INTERVAL_NS;
+		}
+		ew_outputs_tick(a.out, mono);
+		if (*sig->hup) {
+			*sig->hup = 0;
+			ew_outputs_reopen(a.out);
+		}
+		if (mono >= next_agent) {
+			emit_agent(&a, "periodic");
+			next_agent = mono + c->agent_interval_ns;
+		}
+		if (mono >= next_ckpt) {
+			checkpoint(&a);
+			next_ckpt = mono + c->checkpoint_interval_ns;
+		}
+	}
+
+	/* Step 5: what is in the ring buffer still, the last word, the checkpoint, the sinks. */
+	ew_loader_consume(a.loader);
+	check_drops(&a);
+	ew_pipeline_finish(a.pipe, wall_now(&a));
+	emit_agent(&a, "stop");
+	checkpoint(&a);
+	undelivered = ew_outputs_drain(a.out, c->drain_timeout_ns);
+	if (undelivered)
+		ew_warn("%llu lines could not be delivered before the drain timeout (spooled lines "
+			"are delivered by the next run)",
+			(unsigned long long)undelivered);
+	r = 0;
+out:
+	agent_free(&a);
+	return r;
+}
+
+struct replay_ctx {
+	struct agent *a;
+	bool node_set;
+	char node[256];
+};
+
+static int replay_event(void *ctx, const struct ew_event *ev, const struct ew_identity *id)
+{
+	struct replay_ctx *rc = ctx;
+
+	if (!rc->node_set && rc->node[0]) {
+		ew_pipeline_set_node(rc->a->pipe, rc->node);
+		rc->node_set = true;
+	}
+	return ew_pipeline_replay(rc->a->pipe, ev, id);
+}
+
+static int replay_end(void *ctx, uint64_t t)
+{
+	struct replay_ctx *rc = ctx;
+
+	ew_pipeline_tick(rc->a->pipe, t);
+	return 0;
+}
+
+static int replay_drops(void *ctx, uint64_t t, uint64_t total)
+{
+	struct replay_ctx *rc = ctx;
+
+	ew_pipeline_drops(rc->a->pipe, t, total);
+	return 0;
+}
+
+int ew_agent_replay(const struct ew_config *c)
+{
+	struct agent a = { 0 };
+	struct replay_ctx rc = { .a = &a };
+	struct ew_replay_cbs cbs = { .event = replay_event, .drops = replay_drops, .end = replay_end };
+	char err[512] = "";
+	int r;
+
+	r = build(&a, c);
+	if (r)
+		goto out;
+	r = ew_replay_read(c->replay_path, &cbs, &rc, rc.node, sizeof(rc.node), err, sizeof(err));
+	if (r) {
+		ew_err("%s", err[0] ? err : strerror(-r));
+		r = 2;
+		goto out;
+	}
+	ew_outputs_drain(a.out, c->drain_timeout_ns);
+out:
+	agent_free(&a);
+	return r;
+}

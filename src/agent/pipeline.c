@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Glue between the modules: each event is resolved, classified, shown to the detector, and
+ * rendered. A container_exit record goes out before the findings its exit caused, so a reader
+ * sees the cause first: findings raised during an event are rendered into a side buffer and
+ * flushed after the event's own record.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exitwatch/detector.h"
+#include "exitwatch/exit_class.h"
+#include "exitwatch/log.h"
+#include "exitwatch/pipeline.h"
+#include "exitwatch/resolver.h"
+#include "exitwatch/sink_json.h"
+#include "exitwatch/sink_text.h"
+#include "exitwatch/util.h"
+#include "util/cleanup.h"
+
+struct ew_pipeline {
+	const struct ew_config *cfg;
+	struct ew_pipeline_deps deps;
+	struct ew_resolver *resolver;
+	struct ew_detector *detector;
+	struct ew_render_ctx rctx;
+	char node[256];
+	bool colour;
+
+	struct ew_buf json, text;     /* the record being rendered */
+	struct ew_buf pend_json, pend_text; /* findings waiting for their cause's record */
+	bool defer;		      /* inside an event: findings wait */
+	struct ew_identity scratch;   /* unpacked subject of a finding */
+
+	uint64_t starts, exits, readies, findings, resolutions, decode_errors;
+};
+
+static void emit(struct ew_pipeline *p, const struct ew_record *r)
+{
+	bool text = ew_outputs_want_text(p->deps.out);
+	struct ew_buf *js = p->defer ? &p->pend_json : &p->json;
+	struct ew_buf *tx = p->defer ? &p->pend_text : &p->text;
+	size_t jmark = js->len, tmark = tx->len;
+
+	if (!p->defer) {
+		ew_buf_reset(&p->json);
+		ew_buf_reset(&p->text);
+		jmark = tmark = 0;
+	}
+	if (ew_render_json(r, &p->rctx, js) ||
+	    (text && ew_render_text(r, &p->rctx, p->colour, tx))) {
+		ew_warn("a %s record could not be rendered (out of memory)",
+			ew_record_event_name(r->type));
+		js->len = jmark;
+		tx->len = tmark;
+		return;
+	}
+	if (p->deps.metrics)
+		ew_metrics_record(p->deps.metrics, r);
+	switch (r->type) {
+	case EW_REC_START:
+		p->starts++;
+		break;
+	case EW_REC_EXIT:
+		p->exits++;
+		break;
+	case EW_REC_READY:
+		p->readies++;
+		break;
+	case EW_REC_FINDING:
+		p->findings++;
+		break;
+	case EW_REC_RESOLVED:
+		p->resolutions++;
+		break;
+	case EW_REC_AGENT:
+		break;
+	}
+	if (!p->defer)
+		ew_outputs_write(p->deps.out, js->data, js->len, text ? tx->data : NULL,
+				 text ? tx->len : 0, r->time_ns);
+}
+
+/* Writes the findings an event raised, one line at a time, after the event's record. */
+static void flush_pending(struct ew_pipeline *p)
+{
+	bool text = ew_outputs_want_text(p->deps.out);
+	size_t jo = 0, to = 0;
+
+	while (jo < p->pend_json.len) {
+		const char *jl = p->pend_json.data + jo;
+		const char *je = memchr(jl, '\n', p->pend_json.len - jo);
+		const char *tl = text ? p->pend_text.data + to : NULL;
+		const char *te = text ? memchr(tl, '\n', p->pend_text.len - to) : NULL;
+		size_t jn = (size_t)(je - jl) + 1, tn = te ? (size_t)(te - tl) + 1 : 0;
+
+		ew_outputs_write(p->deps.out, jl, jn, tl, tn, 0);
+		jo += jn;
+		to += tn;
+	}
+	ew_buf_reset(&p->pend_json);
+	ew_buf_reset(&p->pend_text);
+}
+
+static void on_finding(void *ctx, const struct ew_finding *f)
+{
+	struct ew_pipeline *p = ctx;
+	struct ew_record r = { .type = f->resolved ? EW_REC_RESOLVED : EW_REC_FINDING,
+			       .time_ns = f->time_ns,
+			       .finding = f,
+			       .id = &p->scratch };
+
+	ew_subject_unpack(f->subject, &p->scratch);
+	emit(p, &r);
+}
+
+struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
+				    const struct ew_pipeline_deps *deps)
+{
+	struct ew_resolver_opts ro = { .read_meta = cfg->read_meta };
+	struct ew_pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->cfg = cfg;
+	p->deps = *deps;
+	ro.paths = (struct ew_meta_paths){ .host_root = cfg->host_root,
+					   .docker_root = cfg->docker_root,
+					   .containerd_root = cfg->containerd_root,
+					   .crio_root = cfg->crio_root,
+					   .pods_log_root = cfg->pods_log_root };
+	p->resolver = ew_resolver_new(&ro);
+	p->detector = ew_detector_new(&cfg->detect);
+	if (!p->resolver || !p->detector) {
+		ew_pipeline_free(p);
+		return NULL;
+	}
+	ew_pipeline_set_node(p, cfg->node);
+	p->rctx.classes = &cfg->classes;
+	p->colour = cfg->format_text && isatty(STDOUT_FILENO);
+	return p;
+}
+
+void ew_pipeline_set_node(struct ew_pipeline *p, const char *node)
+{
+	ew_strlcpy(p->node, node, sizeof(p->node));
+	p->rctx.node = p->node;
+}
+
+void ew_pipeline_free(struct ew_pipeline *p)
+{
+	if (!p)
+		return;
+	ew_resolver_free(p->resolver);
+	ew_detector_free(p->detector);
+	ew_buf_free(&p->json);
+	ew_buf_free(&p->text);
+	ew_buf_free(&p->pend_json);
+	ew_buf_free(&p->pend_text);
+	free(p);
+}
+
+int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
+		       const struct ew_identity *id)
+{
+	enum ew_exit_class cls = EW_CLASS_CLEAN;
+	struct ew_startup su;
+	struct ew_record r = { .time_ns = ev->time_ns, .ev = ev, .id = id, .startup = &su };
+	int err;
+
+	if (p->deps.rec && ew_recorder_event(p->deps.rec, ev, id))
+		ew_warn("the recording could not be written: it will be incomplete");
+	if (ev->type == EW_EVENT_EXIT)
+		cls = ew_exit_classify(ev, &p->cfg->classes);
+	r.cls = cls;
+
+	/* A container seen for the first time: the runtime's own restart count tells whether
+	 * this start is a restart. */
+	if (ev->type == EW_EVENT_START && id->meta.restart_count > 0)
+		ew_detector_seed_restarts(p->detector, id, (uint32_t)id->meta.restart_count);
+
+	p->defer = true;
+	err = ew_detector_observe(p->detector, ev, id, cls, on_finding, p, &su);
+	p->defer = false;
+	if (err)
+		ew_warn("the detector is out of memory: an event was not counted");
+
+	switch (ev->type) {
+	case EW_EVENT_START:
+		if (!ev->reexec)
+			r.type = EW_REC_START, emit(p, &r);
+		break;
+	case EW_EVENT_READY:
+		r.type = EW_REC_READY;
+		emit(p, &r);
+		break;
+	case EW_EVENT_EXIT:
+		r.type = EW_REC_EXIT;
+		emit(p, &r);
+		break;
+	}
+	flush_pending(p);
+	return 0;
+}
+
+int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
+{
+	struct ew_identity *id = &p->scratch;
+	struct ew_event *copy = NULL;
+	const struct ew_event *use = ev;
+	int err = 0;
+
+	switch (ev->type) {
+	case EW_EVENT_START:
+		err = ew_resolver_start(p->resolver, ev, id);
+		break;
+	case EW_EVENT_READY:
+	case EW_EVENT_EXIT:
+		/* The exit record shows what the start recorded: the process's argv[0]. */
+		copy = malloc(sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, ev, sizeof(*copy));
+		if (ew_resolver_lookup(p->resolver, ev->cgroup_id, id, copy->argv0,
+				       copy->filename) == -ENOENT)
+			ew_debug("cgroup %llu: its start was not seen; named by id",
+				 (unsigned long long)ev->cgroup_id);
+		use = copy;
+		break;
+	}
+	if (err) {
+		free(copy);
+		return err;
+	}
+	/* The detector's callback reuses scratch for subjects: hand it a private copy. */
+	{
+		struct ew_identity *mine = malloc(sizeof(*mine));
+
+		if (!mine) {
+			free(copy);
+			return -ENOMEM;
+		}
+		memcpy(mine, id, sizeof(*mine));
+		err = ew_pipeline_replay(p, use, mine);
+		free(mine);
+	}
+	if (ev->type == EW_EVENT_EXIT)
+		ew_resolver_forget(p->resolver, ev->cgroup_id);
+	free(copy);
+	return err;
+}
+
+void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_ns)
+{
+	ew_detector_advance(p->detector, now_ns, on_finding, p);
+}
+
+void ew_pipeline_finish(struct ew_pipeline *p, uint64_t now_ns)
+{
+	ew_pipeline_tick(p, now_ns);
+	if (p->deps.rec) {
+		ew_recorder_end(p->deps.rec, now_ns);
+		ew_recorder_flush(p->deps.rec);
+	}
+}
+
+void ew_pipeline_drops(struct ew_pipeline *p, uint64_t now_ns, uint64_t total)
+{
+	ew_detector_note_drops(p->detector, now_ns, total);
+	if (p->deps.rec)
+		ew_recorder_drops(p->deps.rec, now_ns, total);
+}
+
+void ew_pipeline_decode_error(struct ew_pipeline *p)
+{
+	p->decode_errors++;
+}
+
+void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, struct ew_agent_status *a)
+{
+	struct ew_record r = { .type = EW_REC_AGENT, .time_ns = now_ns, .agent = a };
+
+	a->starts = p->starts;
+	a->exits = p->exits;
+	a->readies = p->readies;
+	a->findings = p->findings;
+	a->resolutions = p->resolutions;
+	a->decode_errors = p->decode_errors;
+	a->identities = ew_detector_identities(p->detector);
+	a->active_findings = ew_detector_active(p->detector);
+	a->nsinks = ew_outputs_status(p->deps.out, a->sinks, EW_MAX_SINKS);
+	if (p->deps.metrics)
+		ew_metrics_agent(p->deps.metrics, a);
+	emit(p, &r);
+	if (p->deps.rec)
+		ew_recorder_flush(p->deps.rec);
+}
+
+int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	char tmp[PATH_MAX];
+	int fd, err = 0;
+
+	if (ew_detector_checkpoint(p->detector, now_ns, &b)) {
+		ew_buf_free(&b);
+		return -ENOMEM;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* Temp file, fsync, rename: a crash leaves the old state or the new, never half. */
+	for (size_t off = 0; off < b.len;) {
+		ssize_t n = write(fd, b.data + off, b.len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+out:
+	ew_buf_free(&b);
+	return err;
+}
+
+int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, char *err, size_t errlen)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *data = NULL;
+	struct stat st;
+	size_t off = 0;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > 256 * 1024 * 1024) {
+		snprintf(err, errlen, "%s: not a regular file of a sane size", path);
+		return -EINVAL;
+	}
+	data = malloc((size_t)st.st_size + 1);
+	if (!data)
+		return -ENOMEM;
+	while (off < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + off, (size_t)st.st_size - off);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (ew_detector_restore(p->detector, data, off, err, errlen)) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(err, errlen, "%s: %s", path, msg);
+		return -EINVAL;
+	}
+	return 0;
+}

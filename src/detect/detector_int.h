@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The detector's state, shared by detector.c (events, deadlines, rules), evidence.c (what a
+ * finding says) and state.c (checkpoint and restore). Not a public header.
+ */
+#ifndef EXITWATCH_DETECTOR_INT_H
+#define EXITWATCH_DETECTOR_INT_H
+
+#include "exitwatch/detector.h"
+#include "exitwatch/map.h"
+#include "exitwatch/window.h"
+
+/* A window never needs more samples than this to decide anything; beyond it the oldest go. */
+#define EW_WINDOW_MAX_SAMPLES 65536
+
+struct episode {
+	bool open;
+	char id[24];	      /* finding_id */
+	uint64_t fired_ns;    /* when the finding fired */
+	uint64_t last_ns;     /* last counted event: resolution clocks run from it */
+	uint32_t total;	      /* events counted over the episode */
+	uint32_t last_ident;  /* serial of the identity last involved */
+	uint32_t gen;	      /* bumped on every change: stale deadlines are skipped */
+};
+
+/* What both an identity and a workload count: each rule reads the one its scope names. */
+struct scope_state {
+	struct ew_window exits;	   /* main-process exits (code, signal, class) */
+	struct ew_window restarts; /* restarts */
+	struct ew_window outcomes; /* start outcomes (EW_SAMPLE_OK or failed) */
+	struct episode ep[EW_RULE__COUNT];
+	uint32_t pending; /* deadlines in the heap that point here: not freed while > 0 */
+};
+
+struct workload {
+	struct scope_state s;
+	char *key;
+	struct ew_subject *last_subject; /* the identity last involved, to name findings */
+	uint32_t nidents;
+};
+
+struct ident {
+	struct scope_state s;
+	char *key;
+	struct workload *wl;
+	struct ew_subject *subject;
+	uint32_t serial;
+	uint32_t restarts;   /* restarts seen, the runtime's earlier count included */
+	bool exited_before;  /* the next start is a restart */
+	bool looping;	     /* was part of a fired loop: watch for the stable milestone */
+
+	/* The current run. */
+	bool running;
+	bool seeded;	   /* found running at start-up: its start was not seen */
+	bool ready;
+	bool outcome_done; /* success or failure of this start is decided */
+	uint32_t pid;
+	uint64_t start_boot_ns;
+	uint64_t start_ns;
+	uint32_t run_gen; /* bumped per start: stale grace/stable deadlines are skipped */
+
+	bool has_last_exit;
+	struct ew_sample last_exit;
+	char *tail; /* stderr tail of the last failed exit */
+	uint32_t tail_len;
+
+	uint64_t last_active_ns;
+	struct ident *lru_prev, *lru_next; /* least recently active first */
+};
+
+enum timer_kind {
+	T_RESOLVE, /* re-check an open episode's resolution */
+	T_GRACE,   /* a start survived its grace period */
+	T_STABLE,  /* a looping identity's run reached the stable uptime */
+};
+
+struct timer {
+	uint64_t at;
+	uint64_t seq; /* insertion order: ties are processed first-in first-out */
+	enum timer_kind kind;
+	enum ew_rule rule;
+	struct scope_state *s; /* T_RESOLVE */
+	struct ident *id;      /* T_GRACE, T_STABLE (and T_RESOLVE on an identity) */
+	struct workload *wl;   /* T_RESOLVE on a workload */
+	uint32_t gen;
+};
+
+struct ew_detector {
+	struct ew_detector_config cfg;
+	struct ew_map *idents;	  /* key -> struct ident */
+	struct ew_map *workloads; /* key -> struct workload */
+	struct ew_map *serials;	  /* serial -> struct ident */
+	uint32_t next_serial;
+	struct ident *lru_head, *lru_tail;
+
+	struct timer *heap;
+	size_t nheap, capheap;
+	uint64_t seq;
+	uint64_t now_ns; /* time reached: never goes backwards */
+
+	uint64_t drops_total;
+	uint64_t last_drop_ns; /* a loss happened at or before this time */
+	uint32_t active;       /* open episodes */
+
+	/* Scratch for the finding handed to the callback. */
+	struct ew_finding f;
+};
+
+/* detector.c */
+struct workload *ew_det_workload_get(struct ew_detector *d, const char *key);
+struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const char *workload,
+			       bool create);
+int ew_det_timer_add(struct ew_detector *d, const struct timer *t);
+void ew_det_lru_touch(struct ew_detector *d, struct ident *id, uint64_t now);
+void ew_det_schedule_episode(struct ew_detector *d, struct scope_state *s, struct ident *id,
+			     struct workload *wl, enum ew_rule rule);
+
+/* evidence.c: fills d->f for a rule on a scope at time now. */
+void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_state *s,
+		     struct workload *wl, struct ident *subject, uint64_t now);
+/* Counted samples of a rule in the window ending at now: first index into the rule's window. */
+const struct ew_window *ew_det_rule_window(struct scope_state *s, enum ew_rule rule);
+bool ew_det_counts(const struct ew_detector *d, enum ew_rule rule, const struct ew_sample *x);
+void ew_det_episode_id(enum ew_rule rule, const char *key, uint64_t fired_ns, char out[24]);
+
+#endif

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exitwatch/log.h"
+
+/* File-local, written once by ew_log_init() before anything else runs. */
+static enum ew_log_level log_max = EW_LOG_WARN;
+
+void ew_log_init(enum ew_log_level max_level)
+{
+	log_max = max_level;
+}
+
+bool ew_log_enabled(enum ew_log_level lvl)
+{
+	return lvl <= log_max;
+}
+
+void ew_log(enum ew_log_level lvl, const char *fmt, ...)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	char buf[1024];
+	va_list ap;
+	size_t n;
+
+	if (lvl > log_max)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	/* One write per line, so lines from libbpf callbacks and ours do not interleave. */
+	fprintf(stderr, "exitwatch: %s: %s\n", names[lvl], buf);
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitwatch/map.h"
+
+struct entry {
+	struct entry *next;
+	uint64_t hash;
+	void *val;
+	size_t klen;
+	unsigned char key[];
+};
+
+struct ew_map {
+	struct entry **buckets;
+	size_t nbuckets; /* a power of two */
+	size_t count;
+};
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	/* FNV's low bits are weak for short integer keys: finish with a murmur mix. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+struct ew_map *ew_map_new(void)
+{
+	struct ew_map *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->nbuckets = 64;
+	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
+	if (!m->buckets) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void ew_map_free(struct ew_map *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nbuckets; i++) {
+		struct entry *e = m->buckets[i];
+
+		while (e) {
+			struct entry *n = e->next;
+
+			free(e);
+			e = n;
+		}
+	}
+	free(m->buckets);
+	free(m);
+}
+
+static struct entry **find(const struct ew_map *m, const void *key, size_t klen, uint64_t h)
+{
+	struct entry **pp = &m->buckets[h & (m->nbuckets - 1)];
+
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->hash == h && (*pp)->klen == klen && !memcmp((*pp)->key, key, klen))
+			return pp;
+	return pp;
+}
+
+void *ew_map_get(const struct ew_map *m, const void *key, size_t klen)
+{
+	struct entry **pp = find(m, key, klen, hash_bytes(key, klen));
+
+	return *pp ? (*pp)->val : NULL;
+}
+
+static int grow(struct ew_map *m)
+{
+	size_t n = m->nbuckets * 2;
+	struct entry **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nbuckets; i++) {
+		struct entry *e = m->buckets[i];
+
+		while (e) {
+			struct entry *next = e->next;
+			struct entry **slot = &b[e->hash & (n - 1)];
+
+			/* Append, keeping each chain's order: iteration stays a function of the
+			 * insertion history alone. */
+			while (*slot)
+				slot = &(*slot)->next;
+			e->next = NULL;
+			*slot = e;
+			e = next;
+		}
+	}
+	free(m->buckets);
+	m->buckets = b;
+	m->nbuckets = n;
+	return 0;
+}
+
+int ew_map_put(struct ew_map *m, const void *key, size_t klen, void *val)
+{
+	uint64_t h = hash_bytes(key, klen);
+	struct entry **pp = find(m, key, klen, h);
+	struct entry *e;
+
+	if (*pp) {
+		(*pp)->val = val;
+		return 0;
+	}
+	if ((m->count + 1) * 4 > m->nbuckets * 3) {
+		if (grow(m))
+			return -ENOMEM;
+		pp = find(m, key, klen, h);
+	}
+	e = malloc(sizeof(*e) + klen);
+	if (!e)
+		return -ENOMEM;
+	e->next = NULL;
+	e->hash = h;
+	e->val = val;
+	e->klen = klen;
+	memcpy(e->key, key, klen);
+	*pp = e;
+	m->count++;
+	return 0;
+}
+
+void *ew_map_del(struct ew_map *m, const void *key, size_t klen)
+{
+	struct entry **pp = find(m, key, klen, hash_bytes(key, klen));
+	struct entry *e = *pp;
+	void *val;
+
+	if (!e)
+		return NULL;
+	*pp = e->next;
+	val = e->val;
+	free(e);
+	m->count--;
+	return val;
+}
+
+size_t ew_map_count(const struct ew_map *m)
+{
+	return m->count;
+}
+
+void ew_map_foreach(const struct ew_map *m, ew_map_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < m->nbuckets; i++)
+		for (struct entry *e = m->buckets[i]; e; e = e->next)
+			fn(ctx, e->key, e->klen, e->val);
+}

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The real BPF programs, loaded by the real binary, against main processes started in cgroups
+ * shaped like each runtime's layout. Needs root; under CI=true a skip is a failure.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness/harness.h"
+
+struct fixture {
+	struct ew_h_agent agent;
+	char base[128]; /* "/ewtest-<pid>-<n>": every cgroup of one test lives under it */
+};
+
+static int setup(void **state)
+{
+	static int n;
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	snprintf(f->base, sizeof(f->base), "/ewtest-%d-%d", getpid(), n++);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->agent.pid > 0) {
+		kill(f->agent.pid, SIGKILL);
+		waitpid(f->agent.pid, NULL, 0);
+	}
+	ew_h_agent_free(&f->agent);
+	ew_h_cgroup_remove_tree(f->base);
+	free(f);
+	return 0;
+}
+
+static void start_agent(struct fixture *f, const char *const *extra)
+{
+	const char *args[32] = { "--agent-interval", "1h" };
+	int n = 2;
+
+	for (; extra && *extra; extra++)
+		args[n++] = *extra;
+	args[n] = NULL;
+	ew_h_agent_start(&f->agent, args);
+}
+
+/* Makes <base><layout> and runs argv as its main process; returns the pid. */
+static pid_t run_in(struct fixture *f, const char *layout, char *const argv[], int stderr_fd,
+		    bool core, const char *cwd)
+{
+	char rel[1024];
+	pid_t pid;
+
+	snprintf(rel, sizeof(rel), "%s%s", f->base, layout);
+	assert_int_equal(ew_h_cgroup_make(rel), 0);
+	pid = ew_h_spawn_in(rel, argv, stderr_fd, core, cwd);
+	assert_true(pid > 0);
+	return pid;
+}
+
+static json_object *wait_rec(struct fixture *f, const char *event, const char *cgroup_suffix,
+			     int ms)
+{
+	struct ew_h_want w = { .event = event, .cgroup = cgroup_suffix };
+	json_object *o = ew_h_wait(&f->agent, ew_h_match, &w, NULL, ms);
+
+	if (!o)
+		fail_msg("no %s record for cgroup ...%s within %d ms", event, cgroup_suffix, ms);
+	return o;
+}
+
+static size_t count_rec(struct fixture *f, const char *event, const char *cgroup_suffix)
+{
+	struct ew_h_want w = { .event = event, .cgroup = cgroup_suffix };
+
+	return ew_h_count(&f->agent, ew_h_match, &w);
+}
+
+#define WL(...) ((char *const[]){ (char *)ew_h_workload(), __VA_ARGS__, NULL })
+
+/* ---- every runtime layout: the record names the runtime and ids from the cgroup ---- */
+
+static void test_layouts(void **state)
+{
+	struct fixture *f = *state;
+	char id[65], uid[37], uid_us[37], layout[16][512], *p;
+	struct {
+		const char *runtime;
+		bool k8s;
+		bool has_id;
+		const char *unit;
+	} want[16];
+	int n = 0;
+
+	ew_h_require_bpf();
+	ew_h_rand_id(id);
+	ew_h_rand_uid(uid);
+	strcpy(uid_us, uid);
+	for (p = uid_us; (p = strchr(p, '-'));)
+		*p = '_';
+#define L(rt, k8s, hasid, unit, ...)                                                   \
+	do {                                                                            \
+		snprintf(layout[n], sizeof(layout[n]), __VA_ARGS__);                  \
+		want[n] = (typeof(want[0])){ rt, k8s, hasid, unit };                  \
+		n++;                                                                    \
+	} while (0)
+	L("docker", false, true, NULL, "/docker/%s", id);
+	L("docker", false, true, NULL, "/system.slice/docker-%s.scope", id);
+	L("containerd", true, true, NULL,
+	  "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
+	  "cri-containerd-%s.scope",
+	  uid_us, id);
+	L("containerd", true, true, NULL, "/kubepods/besteffort/pod%s/%s", uid, id);
+	L("cri-o", true, true, NULL, "/kubepods.slice/kubepods-pod%s.slice/crio-%s.scope", uid_us,
+	  id);
+	L("podman", false, true, NULL, "/machine.slice/libpod-%s.scope", id);
+	L("systemd", false, false, "ewtest-web.service", "/system.slice/ewtest-web.service");
+	L("cgroup", false, false, NULL, "/plain/group");
+#undef L
+	start_agent(f, NULL);
+	for (int i = 0; i < n; i++) {
+		pid_t pid = run_in(f, layout[i], WL("exit", "0"), -1, false, NULL);
+		json_object *s, *e;
+
+		assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 0);
+		s = wait_rec(f, "container_start", layout[i], 5000);
+		e = wait_rec(f, "container_exit", layout[i], 5000);
+		print_message("layout %s -> %s\n", layout[i], ew_h_str(e, "container.identity"));
+		assert_string_equal(ew_h_str(s, "container.runtime"), want[i].runtime);
+		assert_string_equal(ew_h_str(e, "container.runtime"), want[i].runtime);
+		assert_int_equal(ew_h_int(s, "process.pid", 0), pid);
+		assert_int_equal(ew_h_int(s, "process.ppid", 0), getpid());
+		assert_string_equal(ew_h_str(s, "process.comm"), "workload");
+		assert_string_equal(ew_h_str(s, "process.argv0"), ew_h_workload());
+		assert_true(ew_h_int(s, "container.cgroup_id", 0) > 1);
+		assert_int_equal(ew_h_int(s, "container.cgroup_id", 0),
+				 ew_h_int(e, "container.cgroup_id", -1));
+		if (want[i].has_id)
+			assert_string_equal(ew_h_str(e, "container.id"), id);
+		else
+			assert_non_null(strstr(ew_h_str(e, "container.id"), layout[i]));
+		if (want[i].k8s)
+			assert_string_equal(ew_h_str(e, "pod.uid"), uid);
+		else
+			assert_null(ew_h_get(e, "pod"));
+		if (want[i].unit)
+			assert_string_equal(ew_h_str(e, "container.unit"), want[i].unit);
+		assert_string_equal(ew_h_str(e, "exit.class"), "clean");
+		assert_string_equal(ew_h_str(e, "severity"), "INFO");
+		assert_int_equal(ew_h_int(e, "exit.code", -1), 0);
+		assert_int_equal(ew_h_int(e, "process.pid", 0), pid);
+		assert_string_equal(ew_h_str(e, "process.argv0"), ew_h_workload());
+		assert_non_null(ew_h_str(e, "message"));
+		assert_int_equal(strlen(ew_h_str(e, "time")), strlen("2026-11-29T11:44:14.932347598Z"));
+		assert_int_equal(ew_h_int(e, "schema", 0), 1);
+		assert_non_null(ew_h_str(e, "logging.googleapis.com/insertId"));
+	}
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+/* ---- exit words ---- */
+
+static void test_exit_3(void **state)
+{
+	struct fixture *f = *state;
+	json_object *e;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	pid = run_in(f, "/system.slice/ewtest-exit3.service", WL("sleep", "200", "3"), -1, false,
+		     NULL);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
+	e = wait_rec(f, "container_exit", "/ewtest-exit3.service", 5000);
+	assert_int_equal(ew_h_int(e, "exit.code", -1), 3);
+	assert_int_equal(ew_h_int(e, "exit.signal", -1), 0);
+	assert_null(ew_h_str(e, "exit.signal_name"));
+	assert_false(ew_h_bool(e, "exit.core_dumped", true));
+	assert_string_equal(ew_h_str(e, "exit.class"), "config_error");
+	assert_non_null(strstr(ew_h_str(e, "exit.meaning"), "configuration"));
+	assert_string_equal(ew_h_str(e, "severity"), "WARNING");
+	assert_true(ew_h_double(e, "uptime_s", 0) >= 0.19 && ew_h_double(e, "uptime_s", 9) < 3);
+	assert_non_null(strstr(ew_h_str(e, "message"), "exited with code 3"));
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+static void test_segv_core_flag(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/ew-core-XXXXXX";
+	json_object *e;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	assert_non_null(mkdtemp(dir));
+	start_agent(f, NULL);
+	/* RLIMIT_CORE 0: killed by SIGSEGV, no core. */
+	pid = run_in(f, "/segv-nocore", WL("segv"), -1, false, dir);
+	assert_true(WIFSIGNALED(ew_h_wait_pid(pid, 5000)));
+	e = wait_rec(f, "container_exit", "/segv-nocore", 5000);
+	assert_int_equal(ew_h_int(e, "exit.signal", 0), SIGSEGV);
+	assert_string_equal(ew_h_str(e, "exit.signal_name"), "SIGSEGV");
+	assert_false(ew_h_bool(e, "exit.core_dumped", true));
+	assert_string_equal(ew_h_str(e, "exit.class"), "crash");
+	assert_string_equal(ew_h_str(e, "severity"), "ERROR");
+	/* RLIMIT_CORE unlimited (core_pattern permitting): the core flag is set. */
+	pid = run_in(f, "/segv-core", WL("segv"), -1, true, dir);
+	{
+		int st = ew_h_wait_pid(pid, 10000);
+
+		assert_true(WIFSIGNALED(st));
+		e = wait_rec(f, "container_exit", "/segv-core", 10000);
+		assert_int_equal(ew_h_bool(e, "exit.core_dumped", false), WCOREDUMP(st) != 0);
+		print_message("core dumped per waitpid: %d\n", WCOREDUMP(st) != 0);
+	}
+	assert_string_equal(ew_h_str(e, "exit.class"), "crash");
+	ew_h_sh("rm -rf %s", dir);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+static void test_sigkill_from_another_process(void **state)
+{
+	struct fixture *f = *state;
+	char comm[32] = "";
+	json_object *e;
+	FILE *c;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	pid = run_in(f, "/killed", WL("pause"), -1, false, NULL);
+	wait_rec(f, "container_start", "/killed", 5000);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_true(WIFSIGNALED(ew_h_wait_pid(pid, 5000)));
+	e = wait_rec(f, "container_exit", "/killed", 5000);
+	assert_int_equal(ew_h_int(e, "exit.signal", 0), SIGKILL);
+	assert_string_equal(ew_h_str(e, "exit.class"), "killed");
+	assert_int_equal(ew_h_int(e, "killed_by.pid", 0), getpid());
+	assert_string_equal(ew_h_str(e, "killed_by.signal_name"), "SIGKILL");
+	c = fopen("/proc/self/comm", "r");
+	assert_non_null(fgets(comm, sizeof(comm), c));
+	fclose(c);
+	comm[strcspn(comm, "\n")] = '\0';
+	assert_string_equal(ew_h_str(e, "killed_by.comm"), comm);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+static void test_exit_group_from_thread(void **state)
+{
+	struct fixture *f = *state;
+	json_object *e;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	pid = run_in(f, "/group-exit", WL("group-exit", "3"), -1, false, NULL);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
+	e = wait_rec(f, "container_exit", "/group-exit", 5000);
+	assert_int_equal(ew_h_int(e, "exit.code", -1), 3);
+	assert_int_equal(ew_h_int(e, "process.pid", 0), pid);
+	/* The other thread's exit must not make a second record. */
+	ew_h_agent_pump(&f->agent, 500);
+	assert_int_equal(count_rec(f, "container_exit", "/group-exit"), 1);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+static void test_leader_pthread_exit(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_h_want w = { "container_exit", "/leader-exit" };
+	json_object *e;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	pid = run_in(f, "/leader-exit", WL("leader-exit", "800", "5"), -1, false, NULL);
+	/* The leader is gone at once; the container is not. */
+	assert_null(ew_h_wait(&f->agent, ew_h_match, &w, NULL, 500));
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 5);
+	e = wait_rec(f, "container_exit", "/leader-exit", 5000);
+	assert_int_equal(ew_h_int(e, "exit.code", -1), 5);
+	assert_true(ew_h_double(e, "uptime_s", 0) >= 0.79);
+	ew_h_agent_pump(&f->agent, 300);
+	assert_int_equal(count_rec(f, "container_exit", "/leader-exit"), 1);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+static void test_children_failing(void **state)
+{
+	struct fixture *f = *state;
+	json_object *e;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	pid = run_in(f, "/children", WL("children", "40", "7"), -1, false, NULL);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 10000)), 0);
+	e = wait_rec(f, "container_exit", "/children", 5000);
+	assert_int_equal(ew_h_int(e, "exit.code", -1), 0);
+	assert_int_equal(ew_h_int(e, "children.failed", -1), 40);
+	assert_int_equal(ew_h_int(e, "children.clean", -1), 0);
+	ew_h_agent_pump(&f->agent, 300);
+	assert_int_equal(count_rec(f, "container_exit", "/children"), 1);
+	assert_int_equal(count_rec(f, "container_start", "/children"), 1);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+static void test_started_before_exitwatch(void **state)
+{
+	struct fixture *f = *state;
+	json_object *s, *e;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	pid = run_in(f, "/system.slice/docker-"
+			"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope",
+		     WL("pause"), -1, false, NULL);
+	usleep(100000);
+	start_agent(f, NULL);
+	s = wait_rec(f, "container_start", "0123456789abcdef.scope", 5000);
+	assert_true(ew_h_bool(s, "already_running", false));
+	assert_int_equal(ew_h_int(s, "process.pid", 0), pid);
+	assert_string_equal(ew_h_str(s, "container.runtime"), "docker");
+	for (size_t i = 0; i < f->agent.nlines; i++)
+		if (ew_h_str(f->agent.lines[i], "agent.phase"))
+			assert_true(ew_h_int(f->agent.lines[i], "agent.already_running", 0) >= 1);
+	kill(pid, SIGTERM);
+	assert_true(WIFSIGNALED(ew_h_wait_pid(pid, 5000)));
+	e = wait_rec(f, "container_exit", "0123456789abcdef.scope", 5000);
+	assert_int_equal(ew_h_int(e, "exit.signal", 0), SIGTERM);
+	assert_string_equal(ew_h_str(e, "exit.class"), "terminated");
+	assert_int_equal(ew_h_int(e, "killed_by.pid", 0), getpid());
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+static void test_reexec_is_one_start(void **state)
+{
+	struct fixture *f = *state;
+	json_object *e;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	pid = run_in(f, "/reexec", WL("reexec", "sleep", "200", "4"), -1, false, NULL);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 4);
+	e = wait_rec(f, "container_exit", "/reexec", 5000);
+	assert_int_equal(ew_h_int(e, "exit.code", -1), 4);
+	assert_int_equal(count_rec(f, "container_start", "/reexec"), 1);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+static void test_stderr_tail(void **state)
+{
+	struct fixture *f = *state;
+	const char *tail;
+	json_object *e;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	pid = run_in(f, "/stderr", WL("stderr", "3", "Traceback (most recent call last):",
+				      "ModuleNotFoundError: No module named 'app.services.monitoring'"),
+		     -2, false, NULL);
+	ew_h_wait_pid(pid, 5000);
+	e = wait_rec(f, "container_exit", "/stderr", 5000);
+	tail = ew_h_str(e, "stderr_tail");
+	assert_non_null(tail);
+	assert_string_equal(tail, "Traceback (most recent call last):\n"
+				  "ModuleNotFoundError: No module named 'app.services.monitoring'\n");
+	assert_non_null(strstr(ew_h_str(e, "message"), "ModuleNotFoundError"));
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+/* Bytes no workload should be able to smuggle into a record. */
+static void test_hostile_stderr(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_h_want forged = { "forged", NULL };
+	const char *tail;
+	json_object *e;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	pid = run_in(f, "/hostile\"name", WL("hostile", "1"), -2, false, NULL);
+	ew_h_wait_pid(pid, 5000);
+	e = wait_rec(f, "container_exit", "/hostile\"name", 5000);
+	tail = ew_h_str(e, "stderr_tail");
+	assert_non_null(tail);
+	assert_non_null(strstr(tail, "\"}\n{\"event\":\"forged\""));
+	assert_non_null(strstr(tail, "\x1b[31mred"));
+	assert_non_null(strstr(tail, "\xef\xbf\xbd")); /* bad UTF-8 became U+FFFD */
+	assert_int_equal(ew_h_count(&f->agent, ew_h_match, &forged), 0);
+	for (size_t i = 0; i < f->agent.nlines; i++)
+		for (const char *p = f->agent.raw[i]; *p; p++)
+			assert_true((unsigned char)*p >= 0x20);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+/*
+ * 10,000 short-lived children in one cgroup while 200 main processes start and exit in fresh
+ * cgroups: every main exit reported, children only counted, nothing dropped.
+ */
+static void test_storm(void **state)
+{
+	struct fixture *f = *state;
+	enum { MAINS = 200, CHILDREN = 10000 };
+	struct ew_h_want w = { "container_exit", NULL };
+	json_object *stop, *e;
+	pid_t storm, pids[MAINS];
+	char layout[64], sfx[64];
+	size_t before;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	storm = run_in(f, "/storm", WL("children", "10000", "0", "exec"), -1, false, NULL);
+	for (int i = 0; i < MAINS; i++) {
+		char code[8];
+
+		snprintf(layout, sizeof(layout), "/mains/m%d", i);
+		snprintf(code, sizeof(code), "%d", i % 100);
+		pids[i] = run_in(f, layout, WL("exit", code), -1, false, NULL);
+	}
+	for (int i = 0; i < MAINS; i++)
+		assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pids[i], 10000)), i % 100);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(storm, 120000)), 0);
+	e = wait_rec(f, "container_exit", "/storm", 10000);
+	assert_int_equal(ew_h_int(e, "children.clean", -1), CHILDREN);
+	for (int i = 0; i < MAINS; i++) {
+		snprintf(sfx, sizeof(sfx), "/mains/m%d", i);
+		e = wait_rec(f, "container_exit", sfx, 10000);
+		assert_int_equal(ew_h_int(e, "exit.code", -1), i % 100);
+		assert_int_equal(count_rec(f, "container_exit", sfx), 1);
+	}
+	before = ew_h_count(&f->agent, ew_h_match, &w);
+	assert_int_equal(before, MAINS + 1);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+	stop = f->agent.lines[f->agent.nlines - 1];
+	assert_string_equal(ew_h_str(stop, "agent.phase"), "stop");
+	assert_int_equal(ew_h_int(stop, "agent.drops", -1), 0);
+	assert_int_equal(ew_h_int(stop, "agent.kernel_events.child_exits", -1), CHILDREN);
+	assert_int_equal(count_rec(f, "container_start", "/storm"), 1);
+	print_message("storm: %d mains and %d children; %zu exit records, drops %lld\n", MAINS,
+		      CHILDREN, before, (long long)ew_h_int(stop, "agent.drops", -1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_layouts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segv_core_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigkill_from_another_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_group_from_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leader_pthread_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_children_failing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_started_before_exitwatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reexec_is_one_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stderr_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_stderr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storm, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("bpf_trace", tests, NULL, NULL);
+}

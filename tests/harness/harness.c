@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exitwatch/scan.h"
+#include "harness/harness.h"
+
+bool ew_h_ci(void)
+{
+	const char *ci = getenv("CI");
+
+	return ci && !strcmp(ci, "true");
+}
+
+static void need(bool ok, const char *why)
+{
+	if (ok)
+		return;
+	if (ew_h_ci())
+		fail_msg("CI=true but %s: this test must run in CI", why);
+	print_message("skipped: %s\n", why);
+	skip();
+}
+
+const char *ew_h_exitwatch(void)
+{
+	const char *p = getenv("EXITWATCH");
+
+	return p ? p : "build/exitwatch";
+}
+
+const char *ew_h_workload(void)
+{
+	static char path[4096];
+	const char *p = getenv("EW_WORKLOAD");
+
+	if (p)
+		return p;
+	if (!realpath("build/tests/helpers/workload", path))
+		return "build/tests/helpers/workload";
+	return path;
+}
+
+void ew_h_require_bpf(void)
+{
+	need(geteuid() == 0, "not root");
+	need(access("/sys/kernel/btf/vmlinux", R_OK) == 0, "no BTF");
+	need(access(ew_h_exitwatch(), X_OK) == 0, "build/exitwatch is not built");
+	need(access(ew_h_workload(), X_OK) == 0, "the workload helper is not built");
+}
+
+void ew_h_require_docker(void)
+{
+	ew_h_require_bpf();
+	need(ew_h_sh("docker info >/dev/null 2>&1") == 0, "no Docker daemon");
+	need(ew_h_sh("docker image inspect exitwatch-test:latest >/dev/null 2>&1") == 0,
+	     "no test image (tests/docker/build-image.sh)");
+}
+
+int ew_h_sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void add_line(struct ew_h_agent *a, const char *line, size_t len)
+{
+	json_object *o;
+	json_tokener *tok;
+
+	if (a->nlines == EW_H_MAX_LINES)
+		fail_msg("exitwatch printed more than %d lines", EW_H_MAX_LINES);
+	tok = json_tokener_new();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(o, json_type_object))
+		fail_msg("exitwatch printed a line that is not one JSON object: %.*s", (int)len,
+			 line);
+	json_tokener_free(tok);
+	a->raw[a->nlines] = strndup(line, len);
+	a->lines[a->nlines++] = o;
+}
+
+size_t ew_h_agent_pump(struct ew_h_agent *a, int ms)
+{
+	int64_t end = now_ms() + ms;
+	size_t before = a->nlines;
+
+	while (!a->eof) {
+		int64_t left = end - now_ms();
+		struct pollfd p = { .fd = a->out_fd, .events = POLLIN };
+		ssize_t n;
+		char *nl;
+
+		if (poll(&p, 1, left > 0 ? (int)left : 0) <= 0)
+			break;
+		n = read(a->out_fd, a->buf + a->buflen, sizeof(a->buf) - a->buflen);
+		if (n <= 0) {
+			a->eof = true;
+			break;
+		}
+		a->buflen += (size_t)n;
+		while ((nl = memchr(a->buf, '\n', a->buflen))) {
+			size_t len = (size_t)(nl - a->buf);
+
+			add_line(a, a->buf, len);
+			memmove(a->buf, nl + 1, a->buflen - len - 1);
+			a->buflen -= len + 1;
+		}
+		if (a->buflen == sizeof(a->buf))
+			fail_msg("exitwatch printed a line longer than %zu bytes", sizeof(a->buf));
+		if (a->nlines > before && left <= 0)
+			break;
+	}
+	return a->nlines - before;
+}
+
+json_object *ew_h_get(json_object *o, const char *path)
+{
+	char buf[256], *save = NULL, *tok;
+	json_object *cur = o;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && cur; tok = strtok_r(NULL, ".", &save))
+		if (!json_object_object_get_ex(cur, tok, &cur))
+			return NULL;
+	return cur;
+}
+
+const char *ew_h_str(json_object *o, const char *path)
+{
+	json_object *v = ew_h_get(o, path);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+int64_t ew_h_int(json_object *o, const char *path, int64_t dflt)
+{
+	json_object *v = ew_h_get(o, path);
+
+	return v && json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : dflt;
+}
+
+double ew_h_double(json_object *o, const char *path, double dflt)
+{
+	json_object *v = ew_h_get(o, path);
+
+	return v && (json_object_is_type(v, json_type_double) ||
+		     json_object_is_type(v, json_type_int)) ?
+		       json_object_get_double(v) :
+		       dflt;
+}
+
+bool ew_h_bool(json_object *o, const char *path, bool dflt)
+{
+	json_object *v = ew_h_get(o, path);
+
+	return v && json_object_is_type(v, json_type_boolean) ? json_object_get_boolean(v) : dflt;
+}
+
+bool ew_h_match(json_object *o, const void *arg)
+{
+	const struct ew_h_want *w = arg;
+	const char *ev = ew_h_str(o, "event"), *cg;
+
+	if (w->event && (!ev || strcmp(ev, w->event)))
+		return false;
+	if (w->cgroup) {
+		size_t l, wl = strlen(w->cgroup);
+
+		cg = ew_h_str(o, "container.cgroup");
+		if (!cg || (l = strlen(cg)) < wl || strcmp(cg + l - wl, w->cgroup))
+			return false;
+	}
+	return true;
+}
+
+json_object *ew_h_wait(struct ew_h_agent *a, ew_h_match_fn fn, const void *arg, size_t *from,
+		       int ms)
+{
+	int64_t end = now_ms() + ms;
+	size_t i = from ? *from : 0;
+
+	for (;;) {
+		for (; i < a->nlines; i++)
+			if (fn(a->lines[i], arg)) {
+				if (from)
+					*from = i + 1;
+				return a->lines[i];
+			}
+		if (a->eof || now_ms() >= end)
+			return NULL;
+		ew_h_agent_pump(a, 50);
+	}
+}
+
+size_t ew_h_count(struct ew_h_agent *a, ew_h_match_fn fn, const void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->nlines; i++)
+		n += fn(a->lines[i], arg);
+	return n;
+}
+
+static bool is_agent_start(json_object *o, const void *arg)
+{
+	const char *ev = ew_h_str(o, "event"), *ph = ew_h_str(o, "agent.phase");
+
+	(void)arg;
+	return ev && ph && !strcmp(ev, "agent") && !strcmp(ph, "start");
+}
+
+static void dump_stderr(const struct ew_h_agent *a)
+{
+	char buf[4096];
+	int fd = open(a->err_path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		print_error("exitwatch stderr:\n%s\n", buf);
+	}
+}
+
+int ew_h_agent_start(struct ew_h_agent *a, const char *const *args)
+{
+	const char *argv[64];
+	int pfd[2], n = 0, ef;
+	static int seq;
+
+	memset(a, 0, sizeof(*a));
+	argv[n++] = ew_h_exitwatch();
+	argv[n++] = "--config";
+	argv[n++] = "/dev/null";
+	for (; args && *args && n < 62; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	snprintf(a->err_path, sizeof(a->err_path), "/tmp/ew-test-agent-%d-%d.err", getpid(), seq++);
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	a->pid = fork();
+	if (a->pid == 0) {
+		ef = open(a->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(pfd[1], 1);
+		if (ef >= 0)
+			dup2(ef, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	a->out_fd = pfd[0];
+	if (!ew_h_wait(a, is_agent_start, NULL, NULL, 20000)) {
+		dump_stderr(a);
+		kill(a->pid, SIGKILL);
+		waitpid(a->pid, NULL, 0);
+		fail_msg("exitwatch did not print its agent start record within 20 s");
+	}
+	return 0;
+}
+
+int ew_h_agent_stop(struct ew_h_agent *a)
+{
+	int st;
+
+	kill(a->pid, SIGTERM);
+	while (!a->eof)
+		ew_h_agent_pump(a, 200);
+	if (ew_h_wait_pid(a->pid, 15000) < 0) {
+		kill(a->pid, SIGKILL);
+		waitpid(a->pid, &st, 0);
+		return -1;
+	}
+	st = ew_h_wait_pid(a->pid, 0);
+	return st;
+}
+
+void ew_h_agent_free(struct ew_h_agent *a)
+{
+	for (size_t i = 0; i < a->nlines; i++) {
+		json_object_put(a->lines[i]);
+		free(a->raw[i]);
+	}
+	a->nlines = 0;
+	if (a->out_fd > 0)
+		close(a->out_fd);
+	a->out_fd = -1;
+	unlink(a->err_path);
+}
+
+const char *ew_h_cgroup_root(void)
+{
+	static char root[4096];
+
+	if (!root[0] && ew_scan_find_cgroup2("/proc/self/mountinfo", root, sizeof(root)))
+		fail_msg("no cgroup v2 mount");
+	return root;
+}
+
+int ew_h_cgroup_make(const char *rel)
+{
+	char path[4096], *p;
+
+	snprintf(path, sizeof(path), "%s%s", ew_h_cgroup_root(), rel);
+	for (p = path + strlen(ew_h_cgroup_root()) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+void ew_h_cgroup_remove_tree(const char *rel)
+{
+	ew_h_sh("find '%s%s' -depth -type d -exec rmdir {} + 2>/dev/null", ew_h_cgroup_root(), rel);
+}
+
+pid_t ew_h_spawn_in(const char *rel, char *const argv[], int stderr_fd, bool core,
+		    const char *cwd)
+{
+	char procs[4096];
+	int gate[2];
+	pid_t pid;
+	char c;
+
+	snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", ew_h_cgroup_root(), rel);
+	if (pipe2(gate, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct rlimit rl = { core ? RLIM_INFINITY : 0, core ? RLIM_INFINITY : 0 };
+		int fd = open(procs, O_WRONLY), nul = open("/dev/null", O_RDWR);
+
+		close(gate[0]);
+		/* Like runc's init: join the cgroup, then exec; the parent stays outside. */
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			_exit(120);
+		close(fd);
+		setrlimit(RLIMIT_CORE, &rl);
+		if (cwd && chdir(cwd))
+			_exit(121);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(stderr_fd >= 0 ? stderr_fd : nul, 2);
+		execv(argv[0], argv); /* closes gate[1]: the parent's read returns */
+		_exit(127);
+	}
+	close(gate[1]);
+	(void)!read(gate[0], &c, 1); /* EOF once the child has exec'd (or died) */
+	close(gate[0]);
+	return pid;
+}
+
+int ew_h_wait_pid(pid_t pid, int ms)
+{
+	int64_t end = now_ms() + ms;
+	int st;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return st;
+		if (r < 0)
+			return -1;
+		if (now_ms() >= end)
+			return -1;
+		usleep(10000);
+	}
+}
+
+void ew_h_rand_id(char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	static unsigned seed;
+
+	if (!seed)
+		seed = (unsigned)getpid() ^ (unsigned)now_ms();
+	for (int i = 0; i < 64; i++)
+		out[i] = hex[rand_r(&seed) & 15];
+	out[64] = '\0';
+}
+
+void ew_h_rand_uid(char out[37])
+{
+	char id[65];
+
+	ew_h_rand_id(id);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", id, id + 8, id + 12, id + 16, id + 20);
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Integration-test harness: runs the real build/exitwatch as root, reads its NDJSON stdout
+ * with json-c, makes cgroup v2 directories shaped like each runtime's layout and starts
+ * container main processes in them the way runc does (the parent stays outside the cgroup).
+ */
+#ifndef EW_TEST_HARNESS_H
+#define EW_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#define EW_H_MAX_LINES 65536
+
+struct ew_h_agent {
+	pid_t pid;
+	int out_fd;		/* its stdout */
+	char err_path[256];	/* its stderr, kept in a file for the failure message */
+	char buf[1 << 16];	/* partial line */
+	size_t buflen;
+	json_object *lines[EW_H_MAX_LINES];
+	char *raw[EW_H_MAX_LINES]; /* the exact bytes of each line */
+	size_t nlines;
+	bool eof;
+};
+
+/*
+ * Skips the test unless it can run (root, BTF, the binary built). Under CI=true a reason to
+ * skip is a failure instead: CI runs as root on a kernel that has everything.
+ */
+void ew_h_require_bpf(void);
+void ew_h_require_docker(void);
+bool ew_h_ci(void);
+
+/* Path of build/exitwatch and of the workload helper. */
+const char *ew_h_exitwatch(void);
+const char *ew_h_workload(void);
+
+/* Starts exitwatch with extra args (NULL-terminated) and waits for its "agent" start record. */
+int ew_h_agent_start(struct ew_h_agent *a, const char *const *args);
+/* Sends SIGTERM, reads the rest of stdout, returns its exit status (or -1). */
+int ew_h_agent_stop(struct ew_h_agent *a);
+void ew_h_agent_free(struct ew_h_agent *a);
+
+/* Reads whatever is available for up to ms milliseconds. Returns lines read. */
+size_t ew_h_agent_pump(struct ew_h_agent *a, int ms);
+
+typedef bool (*ew_h_match_fn)(json_object *o, const void *arg);
+
+/* Waits up to ms for a line matching fn, scanning from line index *from (updated to the line
+ * after the match). Returns the object, or NULL on timeout. */
+json_object *ew_h_wait(struct ew_h_agent *a, ew_h_match_fn fn, const void *arg, size_t *from,
+		       int ms);
+/* Counts lines matching fn among those read so far. */
+size_t ew_h_count(struct ew_h_agent *a, ew_h_match_fn fn, const void *arg);
+
+/* Matchers: arg is a struct ew_h_want. */
+struct ew_h_want {
+	const char *event;  /* "container_exit", ... */
+	const char *cgroup; /* container.cgroup suffix, or NULL */
+};
+bool ew_h_match(json_object *o, const void *arg);
+
+/* "a.b.c" path getters; NULL / default when absent. */
+json_object *ew_h_get(json_object *o, const char *path);
+const char *ew_h_str(json_object *o, const char *path);
+int64_t ew_h_int(json_object *o, const char *path, int64_t dflt);
+double ew_h_double(json_object *o, const char *path, double dflt);
+bool ew_h_bool(json_object *o, const char *path, bool dflt);
+
+/* cgroup v2 helpers, paths relative to the v2 root ("/ewtest-1234/docker/<id>"). */
+const char *ew_h_cgroup_root(void);
+int ew_h_cgroup_make(const char *rel);
+void ew_h_cgroup_remove_tree(const char *rel); /* rmdir leaf-first; processes must be gone */
+
+/*
+ * Starts argv as a container main process in cgroup rel: the child moves itself into the
+ * cgroup and execs, while its parent (the caller) stays outside. Returns the pid or -errno.
+ * stderr_fd: where the child's fd 2 goes (-1: /dev/null); core: RLIMIT_CORE for it.
+ */
+pid_t ew_h_spawn_in(const char *rel, char *const argv[], int stderr_fd, bool core,
+		    const char *cwd);
+/* waitpid with a timeout in ms; returns the status or -1. */
+int ew_h_wait_pid(pid_t pid, int ms);
+
+/* A random 64-hex id and a pod uid, for runtime-shaped cgroup names. */
+void ew_h_rand_id(char out[65]);
+void ew_h_rand_uid(char out[37]);
+
+/* Runs a shell command, returns its exit status. */
+int ew_h_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

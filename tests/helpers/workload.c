@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The workloads the integration and Docker tests run as container main processes: one static
+ * multi-call binary, so the same behaviours run on the host and inside the busybox test image.
+ *
+ *   workload exit CODE                 exit(CODE)
+ *   workload sleep MS [CODE]           sleep, then exit(CODE)
+ *   workload segv | abort              die of SIGSEGV / SIGABRT (core as RLIMIT_CORE says)
+ *   workload group-exit CODE           a second thread calls exit_group(CODE)
+ *   workload leader-exit MS CODE       the leader calls pthread_exit(); a thread exits later
+ *   workload children N CODE [exec]    N children exit CODE (forked, or fork+exec'ed), then 0
+ *   workload listen DELAY_MS HOLD_MS   listen() on 127.0.0.1 after DELAY, exit 0 after HOLD
+ *   workload stderr CODE TEXT...       write TEXT lines to fd 2 (\n between), exit(CODE)
+ *   workload hostile CODE              write quotes, newlines, ANSI, NUL, bad UTF-8 to fd 2
+ *   workload oom                       allocate and touch memory until killed
+ *   workload term CODE                 wait for SIGTERM, then exit(CODE)
+ *   workload reexec ARGS...            execv() itself with ARGS (an entrypoint's exec "$@")
+ *   workload pause                     wait for a signal
+ */
+#define _GNU_SOURCE
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts))
+		;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static int group_exit_code;
+static long leader_ms;
+
+static void *group_exit_thread(void *arg)
+{
+	(void)arg;
+	sleep_ms(100);
+	syscall(SYS_exit_group, group_exit_code);
+	return NULL;
+}
+
+static void *late_thread(void *arg)
+{
+	(void)arg;
+	sleep_ms(leader_ms);
+	exit(group_exit_code); /* exit_group() from the last thread */
+	return NULL;
+}
+
+static volatile sig_atomic_t got_term;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+}
+
+static int children(int n, int code, int use_exec, const char *self)
+{
+	char codebuf[16];
+
+	snprintf(codebuf, sizeof(codebuf), "%d", code);
+	for (int i = 0; i < n; i++) {
+		pid_t p = fork();
+
+		if (p < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (p == 0) {
+			if (use_exec) {
+				execl(self, self, "exit", codebuf, (char *)NULL);
+				_exit(126);
+			}
+			_exit(code);
+		}
+		/* Reap as we go: the storm is exits, not a fork bomb. */
+		while (waitpid(p, NULL, 0) < 0)
+			;
+	}
+	return 0;
+}
+
+static int listen_mode(long delay, long hold)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int s;
+
+	sleep_ms(delay);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 1)) {
+		perror("listen");
+		return 1;
+	}
+	sleep_ms(hold);
+	return 0;
+}
+
+static int hostile(int code)
+{
+	static const char bytes[] = "Traceback \"quoted\" \\back\\slash\n"
+				    "\x1b[31mred\x1b[0m \x1b]0;title\x07\r\n"
+				    "nul:\0:after\n"
+				    "bad utf8: \xff\xfe \xc0\x80 \xed\xa0\x80 \xf4\x90\x80\x80 \xe2\x82\n"
+				    "\"}\n{\"event\":\"forged\",\"severity\":\"CRITICAL\"}\n"
+				    "line\u2028sep\n"
+				    "ModuleNotFoundError: No module named 'app.services.monitoring'\n";
+
+	write_all(2, bytes, sizeof(bytes) - 1);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	const char *m = argc > 1 ? argv[1] : "";
+	pthread_t t;
+
+	if (!strcmp(m, "exit") && argc > 2)
+		return atoi(argv[2]);
+	if (!strcmp(m, "sleep") && argc > 2) {
+		sleep_ms(atol(argv[2]));
+		return argc > 3 ? atoi(argv[3]) : 0;
+	}
+	if (!strcmp(m, "segv")) {
+		volatile int *p = NULL;
+
+		*p = 1;
+		return 0;
+	}
+	if (!strcmp(m, "abort"))
+		abort();
+	if (!strcmp(m, "group-exit") && argc > 2) {
+		group_exit_code = atoi(argv[2]);
+		pthread_create(&t, NULL, group_exit_thread, NULL);
+		for (;;)
+			pause();
+	}
+	if (!strcmp(m, "leader-exit") && argc > 3) {
+		leader_ms = atol(argv[2]);
+		group_exit_code = atoi(argv[3]);
+		pthread_create(&t, NULL, late_thread, NULL);
+		pthread_exit(NULL);
+	}
+	if (!strcmp(m, "children") && argc > 3)
+		return children(atoi(argv[2]), atoi(argv[3]), argc > 4 && !strcmp(argv[4], "exec"),
+				"/proc/self/exe");
+	if (!strcmp(m, "listen") && argc > 3)
+		return listen_mode(atol(argv[2]), atol(argv[3]));
+	if (!strcmp(m, "stderr") && argc > 3) {
+		for (int i = 3; i < argc; i++) {
+			write_all(2, argv[i], strlen(argv[i]));
+			write_all(2, "\n", 1);
+		}
+		return atoi(argv[2]);
+	}
+	if (!strcmp(m, "hostile") && argc > 2)
+		return hostile(atoi(argv[2]));
+	if (!strcmp(m, "oom")) {
+		for (;;) {
+			char *p = malloc(16 << 20);
+
+			if (p)
+				memset(p, 0x5a, 16 << 20);
+		}
+	}
+	if (!strcmp(m, "term") && argc > 2) {
+		signal(SIGTERM, on_term);
+		while (!got_term)
+			pause();
+		return atoi(argv[2]);
+	}
+	if (!strcmp(m, "reexec") && argc > 2) {
+		argv[1] = argv[0];
+		execv("/proc/self/exe", argv + 1);
+		return 127;
+	}
+	if (!strcmp(m, "pause")) {
+		for (;;)
+			pause();
+	}
+	fprintf(stderr, "usage: workload exit|sleep|segv|abort|group-exit|leader-exit|children|"
+			"listen|stderr|hostile|oom|term|reexec|pause ...\n");
+	return 2;
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The tests that need root and real parts: the kernel's BPF, a Docker daemon, syslog-ng,
+# Prometheus. Each binary skips what it cannot run, except under CI=true, where a skip is a
+# failure. Run from the repository root (make test does).
+set -u
+cd "$(dirname "$0")/.."
+fail=0
+run() {
+	printf '== %s\n' "$*"
+	if ! "$@"; then
+		printf 'FAILED: %s\n' "$*"
+		fail=1
+	fi
+}
+
+if [ "$(id -u)" != 0 ]; then
+	if [ "${CI:-}" = true ]; then
+		echo "CI=true but not root: the BPF and Docker tests must run" >&2
+		exit 1
+	fi
+	echo "skipping the BPF, Docker and sink tests: they need root (sudo make test)"
+	exit 0
+fi
+
+# tp/syscalls/* and tp/oom/* attach through tracefs.
+mountpoint -q /sys/kernel/tracing 2>/dev/null || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
+
+for t in build/tests/bpf/test_*; do
+	[ -x "$t" ] && run "$t"
+done
+for t in tests/e2e/*.sh; do
+	[ -x "$t" ] && run "$t"
+done
+exit $fail
