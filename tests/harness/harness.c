@@ -300,12 +300,12 @@ int ew_h_agent_stop(struct ew_h_agent *a)
 	kill(a->pid, SIGTERM);
 	while (!a->eof)
 		ew_h_agent_pump(a, 200);
-	if (ew_h_wait_pid(a->pid, 15000) < 0) {
+	st = ew_h_wait_pid(a->pid, 15000);
+	if (st < 0) {
 		kill(a->pid, SIGKILL);
-		waitpid(a->pid, &st, 0);
-		return -1;
+		waitpid(a->pid, NULL, 0);
 	}
-	st = ew_h_wait_pid(a->pid, 0);
+	a->pid = 0;
 	return st;
 }
 
