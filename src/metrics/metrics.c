@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Counters and histograms over the records the agent emits, rendered as the Prometheus text
+ * exposition format 0.0.4. Pure: everything comes from the records and the agent status.
+ *
+ * Label sets known in advance are always present with 0 (every class for every runtime seen so
+ * far, every rule with every severity), so that increase() and rate() see a series' first
+ * event: a series that appears at 1 looks like no increase at all.
+ *
+ * With container_labels, exitwatch_container_exits_by_name_total has one series per
+ * (namespace, pod, container, class). At most EW_METRICS_MAX_NAMED of those are kept; every
+ * later label set, and any that could not be allocated, is counted under
+ * namespace="_other_",pod="_other_",container="_other_" with its class, so the total stays
+ * exact and the series count stays bounded.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* metrics.h (through buf.h) first: detector.h names struct ew_buf without declaring it. */
+#include "exitwatch/metrics.h"
+#include "exitwatch/detector.h"
+#include "exitwatch/exit_class.h"
+#include "exitwatch/map.h"
+#include "exitwatch/util.h"
+
+#define EW_METRICS_MAX_NAMED 1000
+#define EW_METRICS_OTHER     "_other_"
+#define EW_SINK_NAME_LEN     256
+#define EW_RT_NR	     (EW_RT_CGROUP + 1) /* enum ew_runtime ends with EW_RT_CGROUP */
+
+/*
+ * The names sink_json.c (ew_severity_name) and detector.c (ew_rule_name) give, copied so this
+ * module links without the detector and the JSON sink; test_metrics.c compares them.
+ */
+static const char *const rule_names[EW_RULE__COUNT] = {
+	[EW_RULE_EXIT_CODE_BURST] = "exit_code_burst",
+	[EW_RULE_RESTART_RATE] = "restart_rate",
+	[EW_RULE_STARTUP_FAILURE_RATE] = "startup_failure_rate",
+	[EW_RULE_STABLE] = "stable",
+};
+
+static const char *const severity_names[EW_SEV__COUNT] = {
+	"DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY",
+};
+
+struct bucket {
+	uint64_t le_ns;
+	const char *le;
+};
+
+static const struct bucket startup_buckets[] = {
+	{100000000ULL, "0.1"},	  {250000000ULL, "0.25"},   {500000000ULL, "0.5"},
+	{1000000000ULL, "1"},	  {2500000000ULL, "2.5"},   {5000000000ULL, "5"},
+	{10000000000ULL, "10"},	  {30000000000ULL, "30"},   {60000000000ULL, "60"},
+	{120000000000ULL, "120"}, {300000000000ULL, "300"},
+};
+
+static const struct bucket uptime_buckets[] = {
+	{1000000000ULL, "1"},	      {5000000000ULL, "5"},	  {10000000000ULL, "10"},
+	{30000000000ULL, "30"},	      {60000000000ULL, "60"},	  {300000000000ULL, "300"},
+	{900000000000ULL, "900"},     {3600000000000ULL, "3600"}, {14400000000000ULL, "14400"},
+	{86400000000000ULL, "86400"},
+};
+
+#define EW_HIST_BUCKETS 16
+
+struct hist {
+	uint64_t counts[EW_HIST_BUCKETS]; /* per bucket, not cumulative; +Inf is count */
+	uint64_t count;
+	uint64_t sum_s, sum_ns; /* split so that the sum cannot overflow in any agent's life */
+};
+
+_Static_assert(ARRAY_SIZE(startup_buckets) <= EW_HIST_BUCKETS, "EW_HIST_BUCKETS too small");
+_Static_assert(ARRAY_SIZE(uptime_buckets) <= EW_HIST_BUCKETS, "EW_HIST_BUCKETS too small");
+
+struct stat_label {
+	const char *kind;
+	enum ew_stat stat;
+};
+
+static const struct stat_label kernel_events[] = {
+	{"main_exec", EW_STAT_EXEC_MAIN},
+	{"main_reexec", EW_STAT_EXEC_REEXEC},
+	{"main_exit", EW_STAT_EXIT_MAIN},
+	{"child_exit", EW_STAT_EXIT_CHILD},
+	{"ready", EW_STAT_READY},
+	{"fatal_signal", EW_STAT_SIGNALS},
+	{"oom_victim", EW_STAT_OOM_VICTIMS},
+};
+
+static const struct stat_label ringbuf_drops[] = {
+	{"exec", EW_STAT_DROP_EXEC},
+	{"exit", EW_STAT_DROP_EXIT},
+	{"ready", EW_STAT_DROP_READY},
+};
+
+struct sink_copy {
+	char name[EW_SINK_NAME_LEN];
+	bool connected;
+	uint64_t queued, spooled_bytes, delivered, dropped;
+};
+
+/* One (namespace, pod, container, class) series; the strings follow the struct. */
+struct named {
+	const char *ns, *pod, *ctr;
+	enum ew_exit_class cls;
+	uint64_t n;
+};
+
+struct ew_metrics {
+	char *version;
+	bool container_labels;
+
+	bool rt_seen[EW_RT_NR];
+	uint64_t starts[EW_RT_NR], restarts[EW_RT_NR], readies[EW_RT_NR];
+	uint64_t exits[EW_RT_NR][EW_CLASS__COUNT];
+	struct hist startup, uptime;
+	uint64_t children_clean, children_failed, children_signaled;
+	uint64_t findings[EW_RULE__COUNT][EW_SEV__COUNT];
+	uint64_t resolutions[EW_RULE__COUNT];
+
+	/* The latest agent status: running totals and gauges, copied as they are. */
+	uint64_t kstats[EW_STAT__MAX];
+	uint64_t decode_errors, agent_uptime_ns;
+	uint32_t tracked, identities, active_findings, nsinks;
+	struct sink_copy sinks[EW_MAX_SINKS];
+
+	/* container_labels: series in first-seen order (stable output), indexed by key. */
+	struct named **named;
+	size_t nnamed;
+	struct ew_map *named_index;
+	uint64_t named_other[EW_CLASS__COUNT];
+};
+
+struct ew_metrics *ew_metrics_new(const char *version, bool container_labels)
+{
+	struct ew_metrics *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->version = strdup(version ? version : "unknown");
+	m->container_labels = container_labels;
+	if (container_labels) {
+		m->named = calloc(EW_METRICS_MAX_NAMED, sizeof(*m->named));
+		m->named_index = ew_map_new();
+	}
+	if (!m->version || (container_labels && (!m->named || !m->named_index))) {
+		ew_metrics_free(m);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return m;
+}
+
+void ew_metrics_free(struct ew_metrics *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nnamed; i++)
+		free(m->named[i]);
+	free(m->named);
+	ew_map_free(m->named_index);
+	free(m->version);
+	free(m);
+}
+
+static unsigned int runtime_of(const struct ew_identity *id)
+{
+	unsigned int rt = id ? (unsigned int)id->cg.runtime : EW_RT_NONE;
+
+	return rt < EW_RT_NR ? rt : EW_RT_NONE;
+}
+
+static void hist_observe(struct hist *h, const struct bucket *b, size_t nb, uint64_t ns)
+{
+	for (size_t i = 0; i < nb; i++) {
+		if (ns <= b[i].le_ns) {
+			h->counts[i]++;
+			break;
+		}
+	}
+	h->count++;
+	h->sum_s += ns / EW_NSEC_PER_SEC;
+	h->sum_ns += ns % EW_NSEC_PER_SEC;
+	if (h->sum_ns >= EW_NSEC_PER_SEC) {
+		h->sum_s++;
+		h->sum_ns -= EW_NSEC_PER_SEC;
+	}
+}
+
+static void named_count(struct ew_metrics *m, const struct ew_identity *id, enum ew_exit_class cls)
+{
+	const char *ns = id ? id->meta.pod_namespace : "";
+	const char *pod = id ? id->meta.pod_name : "";
+	const char *ctr = id ? (id->meta.name[0] ? id->meta.name : id->display) : "";
+	size_t lns = strlen(ns), lpod = strlen(pod), lctr = strlen(ctr);
+	char key[3 * EW_NAME_LEN + 4];
+	size_t klen = lns + lpod + lctr + 4;
+	struct named *e;
+
+	if ((unsigned int)cls >= EW_CLASS__COUNT)
+		return;
+	/* A container that names itself like the overflow series must not duplicate it. */
+	if (!strcmp(ns, EW_METRICS_OTHER) && !strcmp(pod, EW_METRICS_OTHER) &&
+	    !strcmp(ctr, EW_METRICS_OTHER))
+		goto other;
+	if (klen > sizeof(key))
+		goto other;
+	memcpy(key, ns, lns + 1);
+	memcpy(key + lns + 1, pod, lpod + 1);
+	memcpy(key + lns + lpod + 2, ctr, lctr + 1);
+	key[klen - 1] = (char)cls;
+	e = ew_map_get(m->named_index, key, klen);
+	if (e) {
+		e->n++;
+		return;
+	}
+	if (m->nnamed >= EW_METRICS_MAX_NAMED)
+		goto other;
+	e = malloc(sizeof(*e) + klen);
+	if (!e)
+		goto other;
+	memcpy(e + 1, key, klen);
+	e->ns = (const char *)(e + 1);
+	e->pod = e->ns + lns + 1;
+	e->ctr = e->pod + lpod + 1;
+	e->cls = cls;
+	e->n = 1;
+	if (ew_map_put(m->named_index, key, klen, e) < 0) {
+		free(e);
+		goto other;
+	}
+	m->named[m->nnamed++] = e;
+	return;
+other:
+	m->named_other[cls]++;
+}
+
+void ew_metrics_record(struct ew_metrics *m, const struct ew_record *r)
+{
+	const struct ew_event *ev = r->ev;
+	const struct ew_finding *f = r->finding;
+	unsigned int rt = runtime_of(r->id);
+
+	switch (r->type) {
+	case EW_REC_START:
+		m->rt_seen[rt] = true;
+		if (ev && ev->seeded)
+			break;
+		m->starts[rt]++;
+		if (r->startup && r->startup->restarts > 0)
+			m->restarts[rt]++;
+		break;
+	case EW_REC_READY:
+		m->rt_seen[rt] = true;
+		if (!ev || ev->seeded)
+			break;
+		m->readies[rt]++;
+		hist_observe(&m->startup, startup_buckets, ARRAY_SIZE(startup_buckets),
+			     ev->startup_ns);
+		break;
+	case EW_REC_EXIT:
+		m->rt_seen[rt] = true;
+		if ((unsigned int)r->cls < EW_CLASS__COUNT)
+			m->exits[rt][r->cls]++;
+		if (ev) {
+			hist_observe(&m->uptime, uptime_buckets, ARRAY_SIZE(uptime_buckets),
+				     ev->uptime_ns);
+			m->children_clean += ev->children.clean;
+			m->children_failed += ev->children.failed;
+			m->children_signaled += ev->children.signaled;
+		}
+		if (m->container_labels)
+			named_count(m, r->id, r->cls);
+		break;
+	case EW_REC_FINDING:
+		if (f && (unsigned int)f->rule < EW_RULE__COUNT &&
+		    (unsigned int)f->severity < EW_SEV__COUNT)
+			m->findings[f->rule][f->severity]++;
+		break;
+	case EW_REC_RESOLVED:
+		if (f && (unsigned int)f->rule < EW_RULE__COUNT)
+			m->resolutions[f->rule]++;
+		break;
+	case EW_REC_AGENT:
+		if (r->agent)
+			ew_metrics_agent(m, r->agent);
+		break;
+	}
+}
+
+void ew_metrics_agent(struct ew_metrics *m, const struct ew_agent_status *a)
+{
+	memcpy(m->kstats, a->kstats, sizeof(m->kstats));
+	m->decode_errors = a->decode_errors;
+	m->agent_uptime_ns = a->uptime_ns;
+	m->tracked = a->tracked;
+	m->identities = a->identities;
+	m->active_findings = a->active_findings;
+	m->nsinks = a->nsinks < EW_MAX_SINKS ? a->nsinks : EW_MAX_SINKS;
+	for (uint32_t i = 0; i < m->nsinks; i++) {
+		const struct ew_sink_status *s = &a->sinks[i];
+		struct sink_copy *c = &m->sinks[i];
+
+		ew_strlcpy(c->name, s->name ? s->name : "", sizeof(c->name));
+		/* Two identical --output specs would be one series twice: Prometheus rejects that. */
+		for (uint32_t j = 0; j < i; j++) {
+			if (!strcmp(m->sinks[j].name, c->name)) {
+				char suffix[16];
+				size_t room;
+
+				snprintf(suffix, sizeof(suffix), "#%u", i + 1);
+				room = sizeof(c->name) - strlen(suffix) - 1;
+				if (strlen(c->name) > room)
+					c->name[room] = '\0';
+				strcat(c->name, suffix);
+				break;
+			}
+		}
+		c->connected = s->connected;
+		c->queued = s->queued;
+		c->spooled_bytes = s->spooled_bytes;
+		c->delivered = s->delivered;
+		c->dropped = s->dropped;
+	}
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, nothing
+ * above U+10FFFF), or 0 if the byte at s does not start one.
+ */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * A label value as the exposition format wants it: '\', '"' and newline escaped, and valid
+ * UTF-8 (Prometheus rejects the whole scrape otherwise), so each byte that does not start a
+ * well-formed sequence becomes U+FFFD. Container names come from workloads: never trust them.
+ */
+static void put_label_value(struct ew_buf *b, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		size_t n = utf8_len(s);
+
+		if (*s == '\\')
+			ew_buf_puts(b, "\\\\");
+		else if (*s == '"')
+			ew_buf_puts(b, "\\\"");
+		else if (*s == '\n')
+			ew_buf_puts(b, "\\n");
+		else if (n)
+			ew_buf_append(b, s, n);
+		else
+			ew_buf_puts(b, "\xef\xbf\xbd");
+		s += n ? n : 1;
+	}
+}
+
+static void put_header(struct ew_buf *b, const char *name, const char *type, const char *help)
+{
+	ew_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* labels: key, value, key, value, ..., NULL. */
+static void put_name(struct ew_buf *b, const char *name, const char *const *labels)
+{
+	ew_buf_puts(b, name);
+	if (!labels || !labels[0])
+		return;
+	ew_buf_putc(b, '{');
+	for (size_t i = 0; labels[i]; i += 2) {
+		ew_buf_printf(b, "%s%s=\"", i ? "," : "", labels[i]);
+		put_label_value(b, labels[i + 1]);
+		ew_buf_putc(b, '"');
+	}
+	ew_buf_putc(b, '}');
+}
+
+static void put_sample(struct ew_buf *b, const char *name, const char *const *labels, uint64_t v)
+{
+	put_name(b, name, labels);
+	ew_buf_printf(b, " %" PRIu64 "\n", v);
+}
+
+/* Seconds from whole seconds and nanoseconds, exact: "12", "0.25", "3.000000001". */
+static void put_seconds(struct ew_buf *b, uint64_t s, uint64_t ns)
+{
+	char frac[16];
+	size_t n;
+
+	if (!ns) {
+		ew_buf_printf(b, "%" PRIu64, s);
+		return;
+	}
+	n = (size_t)snprintf(frac, sizeof(frac), "%09" PRIu64, ns);
+	while (n && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	ew_buf_printf(b, "%" PRIu64 ".%s", s, frac);
+}
+
+static void put_metric(struct ew_buf *b, const char *name, const char *type, const char *help,
+		       uint64_t v)
+{
+	put_header(b, name, type, help);
+	put_sample(b, name, NULL, v);
+}
+
+static void put_hist(struct ew_buf *b, const char *name, const char *help, const struct hist *h,
+		     const struct bucket *bk, size_t nb)
+{
+	char series[96];
+	uint64_t cum = 0;
+
+	put_header(b, name, "histogram", help);
+	snprintf(series, sizeof(series), "%s_bucket", name);
+	for (size_t i = 0; i < nb; i++) {
+		cum += h->counts[i];
+		put_sample(b, series, (const char *[]){"le", bk[i].le, NULL}, cum);
+	}
+	put_sample(b, series, (const char *[]){"le", "+Inf", NULL}, h->count);
+	ew_buf_printf(b, "%s_sum ", name);
+	put_seconds(b, h->sum_s, h->sum_ns);
+	ew_buf_printf(b, "\n%s_count %" PRIu64 "\n", name, h->count);
+}
+
+static void put_per_runtime(struct ew_buf *b, const struct ew_metrics *m, const char *name,
+			    const char *help, const uint64_t *v)
+{
+	put_header(b, name, "counter", help);
+	for (unsigned int rt = 0; rt < EW_RT_NR; rt++)
+		if (m->rt_seen[rt])
+			put_sample(b, name, (const char *[]){"runtime", ew_runtime_name(rt), NULL},
+				   v[rt]);
+}
+
+static void put_containers(struct ew_buf *b, const struct ew_metrics *m)
+{
+	const char *name;
+
+	put_per_runtime(b, m, "exitwatch_container_starts_total",
+			"Container main-process starts (not those found running at start-up).",
+			m->starts);
+	put_per_runtime(b, m, "exitwatch_container_restarts_total",
+			"Container starts that were restarts of a known container.", m->restarts);
+	put_per_runtime(b, m, "exitwatch_container_ready_total",
+			"Containers that listen()ed after a start exitwatch saw.", m->readies);
+
+	name = "exitwatch_container_exits_total";
+	put_header(b, name, "counter", "Container main-process exits by exit class.");
+	for (unsigned int rt = 0; rt < EW_RT_NR; rt++) {
+		if (!m->rt_seen[rt])
+			continue;
+		for (unsigned int c = 0; c < EW_CLASS__COUNT; c++)
+			put_sample(b, name,
+				   (const char *[]){"runtime", ew_runtime_name(rt), "class",
+						    ew_exit_class_name(c), NULL},
+				   m->exits[rt][c]);
+	}
+
+	put_hist(b, "exitwatch_startup_duration_seconds",
+		 "Time from the main exec to the container's first listen().", &m->startup,
+		 startup_buckets, ARRAY_SIZE(startup_buckets));
+	put_hist(b, "exitwatch_container_uptime_seconds",
+		 "How long container main processes ran before they exited.", &m->uptime,
+		 uptime_buckets, ARRAY_SIZE(uptime_buckets));
+
+	name = "exitwatch_child_exits_total";
+	put_header(b, name, "counter",
+		   "Exits of containers' other processes, counted in the kernel, by result.");
+	put_sample(b, name, (const char *[]){"result", "clean", NULL}, m->children_clean);
+	put_sample(b, name, (const char *[]){"result", "failed", NULL}, m->children_failed);
+	put_sample(b, name, (const char *[]){"result", "signaled", NULL}, m->children_signaled);
+}
+
+static void put_findings(struct ew_buf *b, const struct ew_metrics *m)
+{
+	const char *name = "exitwatch_findings_total";
+
+	put_header(b, name, "counter", "Findings fired, by rule and severity.");
+	for (unsigned int r = 0; r < EW_RULE__COUNT; r++)
+		for (unsigned int s = 0; s < EW_SEV__COUNT; s++)
+			put_sample(b, name,
+				   (const char *[]){"rule", rule_names[r], "severity",
+						    severity_names[s], NULL},
+				   m->findings[r][s]);
+	name = "exitwatch_resolutions_total";
+	put_header(b, name, "counter", "Findings resolved, by rule.");
+	for (unsigned int r = 0; r < EW_RULE__COUNT; r++)
+		put_sample(b, name, (const char *[]){"rule", rule_names[r], NULL},
+			   m->resolutions[r]);
+	put_metric(b, "exitwatch_active_findings", "gauge", "Findings fired and not yet resolved.",
+		   m->active_findings);
+}
+
+static void put_agent(struct ew_buf *b, const struct ew_metrics *m)
+{
+	const char *name = "exitwatch_kernel_events_total";
+
+	put_header(b, name, "counter", "Events the BPF programs counted, by kind.");
+	for (size_t i = 0; i < ARRAY_SIZE(kernel_events); i++)
+		put_sample(b, name, (const char *[]){"kind", kernel_events[i].kind, NULL},
+			   m->kstats[kernel_events[i].stat]);
+	name = "exitwatch_ringbuf_drops_total";
+	put_header(b, name, "counter", "Kernel records lost because the ring buffer was full.");
+	for (size_t i = 0; i < ARRAY_SIZE(ringbuf_drops); i++)
+		put_sample(b, name, (const char *[]){"kind", ringbuf_drops[i].kind, NULL},
+			   m->kstats[ringbuf_drops[i].stat]);
+	put_metric(b, "exitwatch_map_full_total", "counter",
+		   "Container main processes not tracked because a kernel map was full.",
+		   m->kstats[EW_STAT_MAP_FULL]);
+	put_metric(b, "exitwatch_stderr_faults_total", "counter",
+		   "Stderr writes whose bytes could not be read from user memory.",
+		   m->kstats[EW_STAT_TAIL_FAULT]);
+	put_metric(b, "exitwatch_decode_errors_total", "counter",
+		   "Kernel records rejected by the decoder.", m->decode_errors);
+	put_metric(b, "exitwatch_containers_tracked", "gauge",
+		   "Cgroups with a live main process in the kernel map.", m->tracked);
+	put_metric(b, "exitwatch_identities", "gauge",
+		   "Container identities the detector remembers.", m->identities);
+}
+
+static void put_sinks(struct ew_buf *b, const struct ew_metrics *m)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} fields[] = {
+		{"exitwatch_sink_queue_lines", "gauge", "Lines queued in memory, by output.",
+		 offsetof(struct sink_copy, queued)},
+		{"exitwatch_sink_spooled_bytes", "gauge", "Bytes in the on-disk spool, by output.",
+		 offsetof(struct sink_copy, spooled_bytes)},
+		{"exitwatch_sink_dropped_lines_total", "counter",
+		 "Lines lost (spool full or write error), by output.",
+		 offsetof(struct sink_copy, dropped)},
+		{"exitwatch_sink_delivered_lines_total", "counter", "Lines written, by output.",
+		 offsetof(struct sink_copy, delivered)},
+	};
+
+	for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
+		put_header(b, fields[f].name, fields[f].type, fields[f].help);
+		for (uint32_t i = 0; i < m->nsinks; i++) {
+			uint64_t v;
+
+			memcpy(&v, (const char *)&m->sinks[i] + fields[f].off, sizeof(v));
+			put_sample(b, fields[f].name,
+				   (const char *[]){"sink", m->sinks[i].name, NULL}, v);
+		}
+	}
+	put_header(b, "exitwatch_sink_connected", "gauge",
+		   "1 when the output is connected (always 1 for files and stdout).");
+	for (uint32_t i = 0; i < m->nsinks; i++)
+		put_sample(b, "exitwatch_sink_connected",
+			   (const char *[]){"sink", m->sinks[i].name, NULL}, m->sinks[i].connected);
+}
+
+static void put_named(struct ew_buf *b, const struct ew_metrics *m)
+{
+	const char *name = "exitwatch_container_exits_by_name_total";
+
+	put_header(b, name, "counter",
+		   "Container exits by name and class; at most 1000 series, the rest under "
+		   "_other_.");
+	for (size_t i = 0; i < m->nnamed; i++) {
+		const struct named *e = m->named[i];
+
+		put_sample(b, name,
+			   (const char *[]){"namespace", e->ns, "pod", e->pod, "container", e->ctr,
+					    "class", ew_exit_class_name(e->cls), NULL},
+			   e->n);
+	}
+	for (unsigned int c = 0; c < EW_CLASS__COUNT; c++)
+		if (m->named_other[c])
+			put_sample(b, name,
+				   (const char *[]){"namespace", EW_METRICS_OTHER, "pod",
+						    EW_METRICS_OTHER, "container", EW_METRICS_OTHER,
+						    "class", ew_exit_class_name(c), NULL},
+				   m->named_other[c]);
+}
+
+int ew_metrics_render(const struct ew_metrics *m, struct ew_buf *out)
+{
+	put_header(out, "exitwatch_build_info", "gauge", "exitwatch version, always 1.");
+	put_sample(out, "exitwatch_build_info", (const char *[]){"version", m->version, NULL}, 1);
+	put_header(out, "exitwatch_uptime_seconds", "gauge", "Seconds since the agent started.");
+	ew_buf_puts(out, "exitwatch_uptime_seconds ");
+	put_seconds(out, m->agent_uptime_ns / EW_NSEC_PER_SEC,
+		    m->agent_uptime_ns % EW_NSEC_PER_SEC);
+	ew_buf_putc(out, '\n');
+	put_containers(out, m);
+	put_findings(out, m);
+	put_agent(out, m);
+	put_sinks(out, m);
+	if (m->container_labels)
+		put_named(out, m);
+	return ew_buf_failed(out) ? -ENOMEM : 0;
+}
