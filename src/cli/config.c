@@ -235,12 +235,18 @@ static int first_pass(int argc, char **argv, const char **config_path, bool *exp
 
 static int second_pass(struct ew_config *c, int argc, char **argv)
 {
+	bool file_outputs = true;
 	int o, r = 0;
 
 	optind = 1;
 	while (!r && (o = getopt_long(argc, argv, "+c:o:f:vhV", long_opts, NULL)) != -1) {
 		switch (o) {
 		case 'o':
+			/* Flags override the file: the first --output replaces its outputs. */
+			if (file_outputs) {
+				c->noutputs = 0;
+				file_outputs = false;
+			}
 			if (c->noutputs == EW_MAX_SINKS) {
 				fprintf(stderr, "exitwatch: at most %d outputs\n", EW_MAX_SINKS);
 				return -EINVAL;

@@ -22,6 +22,7 @@
 
 /* metrics.h (through buf.h) first: detector.h names struct ew_buf without declaring it. */
 #include "exitwatch/metrics.h"
+#include "exitwatch/sink_json.h"
 #include "exitwatch/detector.h"
 #include "exitwatch/exit_class.h"
 #include "exitwatch/map.h"
@@ -31,21 +32,6 @@
 #define EW_METRICS_OTHER     "_other_"
 #define EW_SINK_NAME_LEN     256
 #define EW_RT_NR	     (EW_RT_CGROUP + 1) /* enum ew_runtime ends with EW_RT_CGROUP */
-
-/*
- * The names sink_json.c (ew_severity_name) and detector.c (ew_rule_name) give, copied so this
- * module links without the detector and the JSON sink; test_metrics.c compares them.
- */
-static const char *const rule_names[EW_RULE__COUNT] = {
-	[EW_RULE_EXIT_CODE_BURST] = "exit_code_burst",
-	[EW_RULE_RESTART_RATE] = "restart_rate",
-	[EW_RULE_STARTUP_FAILURE_RATE] = "startup_failure_rate",
-	[EW_RULE_STABLE] = "stable",
-};
-
-static const char *const severity_names[EW_SEV__COUNT] = {
-	"DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY",
-};
 
 struct bucket {
 	uint64_t le_ns;
@@ -515,13 +501,13 @@ static void put_findings(struct ew_buf *b, const struct ew_metrics *m)
 	for (unsigned int r = 0; r < EW_RULE__COUNT; r++)
 		for (unsigned int s = 0; s < EW_SEV__COUNT; s++)
 			put_sample(b, name,
-				   (const char *[]){"rule", rule_names[r], "severity",
-						    severity_names[s], NULL},
+				   (const char *[]){"rule", ew_rule_name(r), "severity",
+						    ew_severity_name(s), NULL},
 				   m->findings[r][s]);
 	name = "exitwatch_resolutions_total";
 	put_header(b, name, "counter", "Findings resolved, by rule.");
 	for (unsigned int r = 0; r < EW_RULE__COUNT; r++)
-		put_sample(b, name, (const char *[]){"rule", rule_names[r], NULL},
+		put_sample(b, name, (const char *[]){"rule", ew_rule_name(r), NULL},
 			   m->resolutions[r]);
 	put_metric(b, "exitwatch_active_findings", "gauge", "Findings fired and not yet resolved.",
 		   m->active_findings);
