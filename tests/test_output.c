@@ -1,0 +1,1406 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Tests for src/sink/output.c, stream.c and spool.c, with real files in a mkdtemp() directory
+ * and real loopback sockets: a receiver in this process listens on 127.0.0.1 (ephemeral port),
+ * [::1] or a Unix socket, and is polled between ticks, so nothing sleeps for a fixed time.
+ * The receiver keeps each connection's bytes apart, as real NDJSON receivers do, and the check
+ * concatenates the complete lines of all connections in accept order.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "exitwatch/clock.h"
+#include "exitwatch/log.h"
+#include "exitwatch/output.h"
+#include "exitwatch/spool.h"
+#include "exitwatch/util.h"
+
+#define WAIT_NS	     (10 * EW_NSEC_PER_SEC) /* only reached when a test fails */
+#define MAX_CONNS    64
+#define MAX_LINE_LEN 16384
+
+struct fixture {
+	char dir[64];
+	char spool[128];
+	char path[192]; /* scratch */
+};
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static int fixture_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/ew-test-output-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->spool, sizeof(f->spool), "%s/spool", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static struct ew_output_opts test_opts(const struct fixture *f)
+{
+	struct ew_output_opts o;
+
+	ew_output_opts_default(&o);
+	o.spool_dir = f->spool;
+	o.reconnect_min_ns = EW_NSEC_PER_MSEC;
+	o.reconnect_max_ns = 20 * EW_NSEC_PER_MSEC;
+	return o;
+}
+
+static struct ew_outputs *outputs_with(const struct ew_output_opts *opts, const char *spec)
+{
+	struct ew_outputs *o = ew_outputs_new(opts);
+	char err[256] = "";
+
+	assert_non_null(o);
+	if (ew_outputs_add(o, spec, err, sizeof(err)) != 0)
+		fail_msg("add %s: %s", spec, err);
+	return o;
+}
+
+static struct ew_sink_status status_of(const struct ew_outputs *o, uint32_t i)
+{
+	struct ew_sink_status st[EW_MAX_SINKS];
+
+	assert_true(ew_outputs_status(o, st, EW_MAX_SINKS) > i);
+	return st[i];
+}
+
+static char *slurp(const char *path, size_t *len);
+
+/* stderr into a file, warnings on, to count them: one per streak, not one per line. */
+struct capture {
+	int saved;
+	char path[256];
+};
+
+static void capture_begin(struct capture *c, const struct fixture *f)
+{
+	int fd;
+
+	snprintf(c->path, sizeof(c->path), "%s/stderr.txt", f->dir);
+	fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	c->saved = dup(STDERR_FILENO);
+	assert_true(fd >= 0 && c->saved >= 0);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	ew_log_init(EW_LOG_WARN);
+}
+
+/* Ends the capture; returns how often needle was logged. */
+static size_t capture_end(struct capture *c, const char *needle)
+{
+	size_t len, n = 0;
+	char *data;
+
+	ew_log_init(EW_LOG_ERROR);
+	dup2(c->saved, STDERR_FILENO);
+	close(c->saved);
+	data = slurp(c->path, &len);
+	assert_non_null(data);
+	data = realloc(data, len + 1);
+	data[len] = '\0';
+	for (const char *p = data; (p = strstr(p, needle)); p++)
+		n++;
+	free(data);
+	unlink(c->path);
+	return n;
+}
+
+/* ---- lines ----------------------------------------------------------------------------- */
+
+/* {"seq":N,"pad":"xxxx"}\n, exactly total bytes long (total >= 40). */
+static size_t gen_line(char *buf, uint32_t seq, size_t total)
+{
+	int n = snprintf(buf, MAX_LINE_LEN, "{\"seq\":%u,\"pad\":\"", seq);
+	size_t pad = total - (size_t)n - 3;
+
+	memset(buf + n, 'a' + (int)(seq % 26), pad);
+	memcpy(buf + (size_t)n + pad, "\"}\n", 3);
+	return total;
+}
+
+typedef size_t (*len_fn)(uint32_t seq);
+
+static size_t len_varying(uint32_t seq)
+{
+	return 40 + (seq * 7919u) % 260;
+}
+
+static size_t len_fixed100(uint32_t seq)
+{
+	(void)seq;
+	return 100;
+}
+
+/* Prime-ish and varying, so that a full socket buffer rarely ends on a line boundary. */
+static size_t len_big(uint32_t seq)
+{
+	return 10007 + (seq % 13) * 101;
+}
+
+static void write_seq(struct ew_outputs *o, uint32_t seq, len_fn len_of)
+{
+	char buf[MAX_LINE_LEN];
+	size_t len = gen_line(buf, seq, len_of(seq));
+
+	ew_outputs_write(o, buf, len, NULL, 0, ew_clock_mono_ns());
+}
+
+static void write_range(struct ew_outputs *o, uint32_t from, uint32_t to, len_fn len_of)
+{
+	for (uint32_t seq = from; seq < to; seq++)
+		write_seq(o, seq, len_of);
+}
+
+static uint64_t bytes_of_range(uint32_t from, uint32_t to, len_fn len_of)
+{
+	uint64_t n = 0;
+
+	for (uint32_t seq = from; seq < to; seq++)
+		n += len_of(seq);
+	return n;
+}
+
+/* ---- receiver -------------------------------------------------------------------------- */
+
+struct conn {
+	int fd; /* -1 after EOF */
+	char *data;
+	size_t len, cap;
+};
+
+struct rx {
+	int lfd;
+	int family;
+	uint16_t port;
+	char path[192];
+	struct conn conns[MAX_CONNS];
+	size_t nconns;
+};
+
+/*
+ * Binds without listening: connects are refused, and the port stays ours. A port merely found
+ * free could be taken meanwhile, even by the sink's own connect as its source port (TCP then
+ * connects the socket to itself).
+ */
+static uint16_t rx_bind_tcp(struct rx *rx, int family, uint16_t port)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int one = 1;
+
+	rx->family = family;
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		a->sin6_addr = in6addr_loopback;
+		len = sizeof(*a);
+	}
+	rx->lfd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(rx->lfd >= 0);
+	assert_int_equal(setsockopt(rx->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	assert_int_equal(bind(rx->lfd, (struct sockaddr *)&ss, len), 0);
+	assert_int_equal(getsockname(rx->lfd, (struct sockaddr *)&ss, &len), 0);
+	rx->port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					   : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return rx->port;
+}
+
+static void rx_listen(struct rx *rx)
+{
+	assert_int_equal(listen(rx->lfd, 16), 0);
+}
+
+static void rx_listen_tcp(struct rx *rx, int family, uint16_t port)
+{
+	rx_bind_tcp(rx, family, port);
+	rx_listen(rx);
+}
+
+static void rx_listen_unix(struct rx *rx, const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+
+	rx->family = AF_UNIX;
+	ew_strlcpy(rx->path, path, sizeof(rx->path));
+	ew_strlcpy(a.sun_path, path, sizeof(a.sun_path));
+	unlink(path);
+	rx->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(rx->lfd >= 0);
+	assert_int_equal(bind(rx->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(rx->lfd, 16), 0);
+}
+
+static void rx_close_listener(struct rx *rx)
+{
+	if (rx->lfd >= 0)
+		close(rx->lfd);
+	rx->lfd = -1;
+	if (rx->family == AF_UNIX)
+		unlink(rx->path);
+}
+
+/* The receiver stops listening (connects are refused from now on) but keeps its port. */
+static void rx_unlisten(struct rx *rx)
+{
+	rx_close_listener(rx);
+	rx_bind_tcp(rx, rx->family, rx->port);
+}
+
+static void rx_free(struct rx *rx)
+{
+	rx_close_listener(rx);
+	for (size_t i = 0; i < rx->nconns; i++) {
+		if (rx->conns[i].fd >= 0)
+			close(rx->conns[i].fd);
+		free(rx->conns[i].data);
+	}
+	rx->nconns = 0;
+}
+
+/* Accepts what is pending and reads every connection until it would block. */
+static void rx_pump(struct rx *rx)
+{
+	int fd;
+
+	while (rx->lfd >= 0 && (fd = accept4(rx->lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+		assert_true(rx->nconns < MAX_CONNS);
+		rx->conns[rx->nconns++] = (struct conn){.fd = fd};
+	}
+	for (size_t i = 0; i < rx->nconns; i++) {
+		struct conn *c = &rx->conns[i];
+
+		while (c->fd >= 0) {
+			ssize_t n;
+
+			if (c->cap - c->len < 65536) {
+				c->cap = c->cap ? c->cap * 2 : 1 << 20;
+				c->data = realloc(c->data, c->cap);
+				assert_non_null(c->data);
+			}
+			n = read(c->fd, c->data + c->len, c->cap - c->len);
+			if (n > 0) {
+				c->len += (size_t)n;
+			} else if (n == 0) {
+				close(c->fd);
+				c->fd = -1;
+			} else {
+				assert_true(errno == EAGAIN || errno == EINTR);
+				break;
+			}
+		}
+	}
+}
+
+static size_t rx_lines(const struct rx *rx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rx->nconns; i++) {
+		for (size_t j = 0; j < rx->conns[i].len; j++)
+			n += rx->conns[i].data[j] == '\n';
+	}
+	return n;
+}
+
+/* Ticks the outputs and reads until want complete lines arrived; fails after WAIT_NS. */
+static void pump_until(struct ew_outputs *o, struct rx *rx, size_t want)
+{
+	uint64_t deadline = ew_clock_mono_ns() + WAIT_NS;
+
+	for (;;) {
+		struct pollfd pfds[MAX_CONNS + 1];
+		nfds_t n = 0;
+
+		ew_outputs_tick(o, ew_clock_mono_ns());
+		rx_pump(rx);
+		if (rx_lines(rx) >= want)
+			return;
+		if (ew_clock_mono_ns() > deadline)
+			fail_msg("received %zu lines, want %zu", rx_lines(rx), want);
+		if (rx->lfd >= 0)
+			pfds[n++] = (struct pollfd){.fd = rx->lfd, .events = POLLIN};
+		for (size_t i = 0; i < rx->nconns; i++) {
+			if (rx->conns[i].fd >= 0)
+				pfds[n++] =
+					(struct pollfd){.fd = rx->conns[i].fd, .events = POLLIN};
+		}
+		/* Short: the sender's back-off timers run while we wait. */
+		poll(pfds, n, 2);
+	}
+}
+
+/*
+ * Every complete line of every connection, in order, must be exactly the expected lines.
+ * Bytes after a connection's last '\n' are a fragment of a line cut by a disconnect: it must
+ * be a prefix of the line the next connection starts with (the replay). Returns the fragments.
+ */
+static size_t rx_check(const struct rx *rx, const uint32_t *seqs, size_t nseqs, len_fn len_of)
+{
+	char exp[MAX_LINE_LEN];
+	size_t k = 0, fragments = 0;
+
+	for (size_t i = 0; i < rx->nconns; i++) {
+		const struct conn *c = &rx->conns[i];
+		size_t off = 0;
+
+		while (off < c->len) {
+			const char *nl = memchr(c->data + off, '\n', c->len - off);
+			size_t len = nl ? (size_t)(nl - (c->data + off)) + 1 : c->len - off;
+
+			if (k >= nseqs)
+				fail_msg("connection %zu: unexpected line after the last one", i);
+			gen_line(exp, seqs[k], len_of(seqs[k]));
+			if (!nl) {
+				/* A fragment: the connection must be over, and the line replayed. */
+				assert_int_equal(c->fd, -1);
+				assert_true(len < len_of(seqs[k]));
+				if (memcmp(c->data + off, exp, len) != 0)
+					fail_msg("connection %zu: fragment is not a prefix of seq "
+						 "%u",
+						 i, seqs[k]);
+				fragments++;
+			} else {
+				if (len != len_of(seqs[k]) || memcmp(c->data + off, exp, len) != 0)
+					fail_msg("connection %zu: line %zu is not seq %u: %.60s", i,
+						 k, seqs[k], c->data + off);
+				k++;
+			}
+			off += len;
+		}
+	}
+	assert_int_equal(k, nseqs);
+	return fragments;
+}
+
+static size_t rx_check_range(const struct rx *rx, uint32_t from, uint32_t to, len_fn len_of)
+{
+	uint32_t *seqs = calloc(to - from, sizeof(*seqs));
+	size_t r;
+
+	assert_non_null(seqs);
+	for (uint32_t i = from; i < to; i++)
+		seqs[i - from] = i;
+	r = rx_check(rx, seqs, to - from, len_of);
+	free(seqs);
+	return r;
+}
+
+/* ---- specs and options ----------------------------------------------------------------- */
+
+static const struct spec_case {
+	const char *spec; /* '@' is replaced by the test directory */
+	int ret;
+	const char *err; /* exact, '@' replaced likewise */
+} spec_cases[] = {
+	{"stdout", 0, ""},
+	{"-", 0, ""},
+	{"file:@/out.log", 0, ""},
+	{"tcp://127.0.0.1:5170", 0, ""},
+	{"tcp://[::1]:24224", 0, ""},
+	{"tcp://localhost:9000", 0, ""},
+	{"unix:@/fluent.sock", 0, ""},
+	{"", -EINVAL, "unknown output '': use stdout, file:PATH, tcp://HOST:PORT or unix:PATH"},
+	{"foo", -EINVAL,
+	 "unknown output 'foo': use stdout, file:PATH, tcp://HOST:PORT or unix:PATH"},
+	{"udp://127.0.0.1:514", -EINVAL,
+	 "unknown output 'udp://127.0.0.1:514': use stdout, file:PATH, tcp://HOST:PORT or "
+	 "unix:PATH"},
+	{"tcp:127.0.0.1:5170", -EINVAL,
+	 "unknown output 'tcp:127.0.0.1:5170': use stdout, file:PATH, tcp://HOST:PORT or "
+	 "unix:PATH"},
+	{"Stdout", -EINVAL,
+	 "unknown output 'Stdout': use stdout, file:PATH, tcp://HOST:PORT or unix:PATH"},
+	{"tcp://", -EINVAL, "output 'tcp://': missing port: use tcp://HOST:PORT"},
+	{"tcp://collector", -EINVAL, "output 'tcp://collector': missing port: use tcp://HOST:PORT"},
+	{"tcp://127.0.0.1:", -EINVAL,
+	 "output 'tcp://127.0.0.1:': missing port: use tcp://HOST:PORT"},
+	{"tcp://:5170", -EINVAL, "output 'tcp://:5170': missing host: use tcp://HOST:PORT"},
+	{"tcp://[]:5170", -EINVAL, "output 'tcp://[]:5170': missing host: use tcp://HOST:PORT"},
+	{"tcp://127.0.0.1:0", -EINVAL,
+	 "output 'tcp://127.0.0.1:0': port must be a number from 1 to 65535"},
+	{"tcp://127.0.0.1:65536", -EINVAL,
+	 "output 'tcp://127.0.0.1:65536': port must be a number from 1 to 65535"},
+	{"tcp://127.0.0.1:51x", -EINVAL,
+	 "output 'tcp://127.0.0.1:51x': port must be a number from 1 to 65535"},
+	{"tcp://127.0.0.1:+80", -EINVAL,
+	 "output 'tcp://127.0.0.1:+80': port must be a number from 1 to 65535"},
+	{"tcp://127.0.0.1:syslog", -EINVAL,
+	 "output 'tcp://127.0.0.1:syslog': port must be a number from 1 to 65535"},
+	{"tcp://::1:5170", -EINVAL,
+	 "output 'tcp://::1:5170': put an IPv6 address in brackets: tcp://[ADDR]:PORT"},
+	{"tcp://[::1:5170", -EINVAL,
+	 "output 'tcp://[::1:5170': missing ']' after the IPv6 address"},
+	{"tcp://[::1]", -EINVAL, "output 'tcp://[::1]': missing port: use tcp://HOST:PORT"},
+	{"file:", -EINVAL, "output 'file:': missing PATH"},
+	{"unix:", -EINVAL, "output 'unix:': missing PATH"},
+	{"unix:/run/"
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 "aaaaaaaaaaaaaa.sock",
+	 -EINVAL,
+	 "output "
+	 "'unix:/run/"
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 "aaaaaaaaaaaaaa.sock': socket path longer than 107 bytes"},
+	{"file:@/missing/out.log", -ENOENT,
+	 "output 'file:@/missing/out.log': cannot open @/missing/out.log: No such file or "
+	 "directory"},
+};
+
+static void subst(char *dst, size_t size, const char *tmpl, const char *dir)
+{
+	size_t n = 0;
+
+	for (const char *p = tmpl; *p && n + 1 < size; p++) {
+		if (*p == '@')
+			n += ew_strlcpy(dst + n, dir, size - n);
+		else
+			dst[n++] = *p;
+	}
+	dst[n < size ? n : size - 1] = '\0';
+}
+
+static void test_spec_table(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+
+	for (size_t i = 0; i < ARRAY_SIZE(spec_cases); i++) {
+		struct ew_outputs *o = ew_outputs_new(&opts);
+		char spec[512], exp[512], err[512] = "";
+		int r;
+
+		assert_non_null(o);
+		subst(spec, sizeof(spec), spec_cases[i].spec, f->dir);
+		subst(exp, sizeof(exp), spec_cases[i].err, f->dir);
+		r = ew_outputs_add(o, spec, err, sizeof(err));
+		if (r != spec_cases[i].ret || strcmp(err, exp) != 0)
+			fail_msg("%s: expected %d [%s], got %d [%s]", spec, spec_cases[i].ret, exp,
+				 r, err);
+		assert_int_equal(ew_outputs_status(o, NULL, 0), 0);
+		if (r == 0) {
+			struct ew_sink_status st = status_of(o, 0);
+
+			assert_string_equal(st.name, spec);
+			assert_int_equal(st.delivered, 0);
+			assert_int_equal(st.dropped, 0);
+		}
+		ew_outputs_free(o);
+	}
+}
+
+static void test_add_limits(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct ew_outputs *o = ew_outputs_new(&opts);
+	struct ew_sink_status st[EW_MAX_SINKS];
+	char spec[256], err[256] = "";
+
+	assert_int_equal(ew_outputs_add(o, "stdout", err, sizeof(err)), 0);
+	assert_int_equal(ew_outputs_add(o, "-", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "output '-': given twice");
+	snprintf(spec, sizeof(spec), "file:%s/a.log", f->dir);
+	assert_int_equal(ew_outputs_add(o, spec, err, sizeof(err)), 0);
+	assert_int_equal(ew_outputs_add(o, spec, err, sizeof(err)), -EINVAL);
+	for (int i = 2; i < EW_MAX_SINKS; i++) {
+		snprintf(spec, sizeof(spec), "file:%s/%d.log", f->dir, i);
+		assert_int_equal(ew_outputs_add(o, spec, err, sizeof(err)), 0);
+	}
+	snprintf(spec, sizeof(spec), "file:%s/one-too-many.log", f->dir);
+	assert_int_equal(ew_outputs_add(o, spec, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "too many outputs (at most 8)"));
+	/* A NULL err is allowed. */
+	assert_int_equal(ew_outputs_add(o, "bogus", NULL, 0), -EINVAL);
+	assert_int_equal(ew_outputs_status(o, st, EW_MAX_SINKS), EW_MAX_SINKS);
+	assert_int_equal(ew_outputs_status(o, st, 3), 3);
+	assert_string_equal(st[0].name, "stdout");
+	ew_outputs_free(o);
+	ew_outputs_free(NULL);
+}
+
+static void test_opts_default(void **state)
+{
+	struct ew_output_opts o;
+
+	(void)state;
+	memset(&o, 0xff, sizeof(o));
+	ew_output_opts_default(&o);
+	assert_int_equal(o.file_max_bytes, 100 * 1024 * 1024);
+	assert_int_equal(o.file_keep, 5);
+	assert_int_equal(o.queue_max_lines, 10000);
+	assert_int_equal(o.spool_max_bytes, 64 * 1024 * 1024);
+	assert_string_equal(o.spool_dir, "/var/lib/exitwatch/spool");
+	assert_int_equal(o.reconnect_min_ns, 100 * EW_NSEC_PER_MSEC);
+	assert_int_equal(o.reconnect_max_ns, 30 * EW_NSEC_PER_SEC);
+	assert_false(o.stdout_text);
+}
+
+/* ---- files ----------------------------------------------------------------------------- */
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *data = NULL;
+	size_t cap = 0;
+
+	*len = 0;
+	if (!fp)
+		return NULL;
+	for (;;) {
+		if (cap - *len < 65536) {
+			cap = cap ? cap * 2 : 65536;
+			data = realloc(data, cap);
+			assert_non_null(data);
+		}
+		size_t n = fread(data + *len, 1, cap - *len, fp);
+
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(fp);
+	return data;
+}
+
+/* Checks that data holds exactly the lines from..to-1; returns to. */
+static uint32_t check_lines(const char *what, const char *data, size_t len, uint32_t from,
+			    uint32_t to, len_fn len_of)
+{
+	char exp[MAX_LINE_LEN];
+	size_t off = 0;
+
+	for (uint32_t seq = from; seq < to; seq++) {
+		size_t n = gen_line(exp, seq, len_of(seq));
+
+		if (off + n > len || memcmp(data + off, exp, n) != 0)
+			fail_msg("%s: byte %zu is not line %u", what, off, seq);
+		off += n;
+	}
+	if (off != len)
+		fail_msg("%s: %zu bytes after line %u", what, len - off, to - 1);
+	return to;
+}
+
+/* Counts the '\n's in data, and fails if data does not end with one. */
+static uint32_t count_whole_lines(const char *what, const char *data, size_t len)
+{
+	uint32_t n = 0;
+
+	if (len && data[len - 1] != '\n')
+		fail_msg("%s: ends in the middle of a line", what);
+	for (size_t i = 0; i < len; i++)
+		n += data[i] == '\n';
+	return n;
+}
+
+static void test_file_rotation_under_load(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	const uint32_t total = 20000, keep = 200;
+	char spec[256], name[256];
+	struct ew_outputs *o;
+	struct stat st;
+	uint32_t seq = 0, nfiles = 0;
+
+	opts.file_max_bytes = 64 * 1024;
+	opts.file_keep = keep;
+	snprintf(spec, sizeof(spec), "file:%s/load.log", f->dir);
+	o = outputs_with(&opts, spec);
+	write_range(o, 0, total, len_varying);
+	assert_int_equal(status_of(o, 0).delivered, total);
+	assert_int_equal(status_of(o, 0).dropped, 0);
+	assert_true(status_of(o, 0).connected);
+	ew_outputs_free(o);
+
+	/* The oldest rotated file has the highest number. */
+	for (uint32_t i = keep; i >= 1; i--) {
+		snprintf(name, sizeof(name), "%s/load.log.%u", f->dir, i);
+		if (stat(name, &st) == 0 && !nfiles)
+			nfiles = i;
+	}
+	assert_true(nfiles > 40 && nfiles < keep);
+	for (uint32_t i = nfiles; i <= nfiles; i--) {
+		size_t len;
+		char *data;
+		uint32_t n;
+
+		if (i)
+			snprintf(name, sizeof(name), "%s/load.log.%u", f->dir, i);
+		else
+			snprintf(name, sizeof(name), "%s/load.log", f->dir);
+		assert_int_equal(stat(name, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0640);
+		data = slurp(name, &len);
+		assert_non_null(data);
+		assert_true(len <= opts.file_max_bytes);
+		/* Full, unless the next line would not have fitted. */
+		if (i)
+			assert_true(len + len_varying(seq + count_whole_lines(name, data, len)) >
+				    opts.file_max_bytes);
+		n = count_whole_lines(name, data, len);
+		seq = check_lines(name, data, len, seq, seq + n, len_varying);
+		free(data);
+	}
+	assert_int_equal(seq, total);
+}
+
+static void test_file_rotation_keep(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	char spec[256], name[256], big[MAX_LINE_LEN];
+	struct ew_outputs *o;
+	size_t len;
+	char *data;
+
+	/* 10 lines of 100 bytes per file; 2 kept: lines 0..29 leave .2 = 10..19, .1 = 20..29. */
+	opts.file_max_bytes = 1000;
+	opts.file_keep = 2;
+	snprintf(spec, sizeof(spec), "file:%s/k.log", f->dir);
+	o = outputs_with(&opts, spec);
+	write_range(o, 0, 40, len_fixed100);
+	snprintf(name, sizeof(name), "%s/k.log.3", f->dir);
+	assert_int_equal(access(name, F_OK), -1);
+	for (uint32_t i = 2; i <= 2; i--) {
+		if (i)
+			snprintf(name, sizeof(name), "%s/k.log.%u", f->dir, i);
+		else
+			snprintf(name, sizeof(name), "%s/k.log", f->dir);
+		data = slurp(name, &len);
+		check_lines(name, data, len, 30 - 10 * i, 40 - 10 * i, len_fixed100);
+		free(data);
+	}
+	/* A line longer than the limit gets a file of its own, whole. */
+	len = gen_line(big, 40, 3000);
+	ew_outputs_write(o, big, len, NULL, 0, 0);
+	write_seq(o, 41, len_fixed100);
+	snprintf(name, sizeof(name), "%s/k.log.1", f->dir);
+	data = slurp(name, &len);
+	assert_int_equal(len, 3000);
+	assert_memory_equal(data, big, 3000);
+	free(data);
+	snprintf(name, sizeof(name), "%s/k.log", f->dir);
+	data = slurp(name, &len);
+	check_lines(name, data, len, 41, 42, len_fixed100);
+	free(data);
+	assert_int_equal(status_of(o, 0).delivered, 42);
+	ew_outputs_free(o);
+
+	/* keep = 0: the file starts over. */
+	opts.file_keep = 0;
+	snprintf(spec, sizeof(spec), "file:%s/z.log", f->dir);
+	o = outputs_with(&opts, spec);
+	write_range(o, 0, 25, len_fixed100);
+	ew_outputs_free(o);
+	snprintf(name, sizeof(name), "%s/z.log", f->dir);
+	data = slurp(name, &len);
+	check_lines(name, data, len, 20, 25, len_fixed100);
+	free(data);
+	snprintf(name, sizeof(name), "%s/z.log.1", f->dir);
+	assert_int_equal(access(name, F_OK), -1);
+}
+
+static void test_file_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	char spec[512], path[256], moved[256];
+	struct ew_outputs *o;
+	size_t len;
+	char *data;
+
+	snprintf(path, sizeof(path), "%s/app.log", f->dir);
+	snprintf(moved, sizeof(moved), "%s/app.log-20260101", f->dir);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	/* Appends to what is there. */
+	data = "{\"seq\":0,\"old\":true}\n";
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(data, fp);
+	fclose(fp);
+	o = outputs_with(&opts, spec);
+	write_range(o, 1, 10, len_varying);
+	/* logrotate's default: rename, then SIGHUP; lines in between go to the moved file. */
+	assert_int_equal(rename(path, moved), 0);
+	write_range(o, 10, 15, len_varying);
+	ew_outputs_reopen(o);
+	write_range(o, 15, 20, len_varying);
+	assert_int_equal(status_of(o, 0).delivered, 19);
+	ew_outputs_free(o);
+
+	data = slurp(moved, &len);
+	assert_non_null(data);
+	assert_memory_equal(data, "{\"seq\":0,\"old\":true}\n", 21);
+	check_lines(moved, data + 21, len - 21, 1, 15, len_varying);
+	free(data);
+	data = slurp(path, &len);
+	assert_non_null(data);
+	check_lines(path, data, len, 15, 20, len_varying);
+	free(data);
+}
+
+static void test_file_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	char spec[512], sub[200], subold[200], path[256];
+	struct capture cap;
+	struct ew_outputs *o;
+	size_t len;
+	char *data;
+
+	/* A write error (ENOSPC) drops and counts; the device is never rotated away. */
+	opts.file_max_bytes = 10;
+	o = outputs_with(&opts, "file:/dev/full");
+	capture_begin(&cap, f);
+	write_range(o, 0, 3, len_varying);
+	assert_int_equal(capture_end(&cap, "No space left on device; dropping lines"), 1);
+	assert_int_equal(status_of(o, 0).dropped, 3);
+	assert_int_equal(status_of(o, 0).delivered, 0);
+	assert_false(status_of(o, 0).connected);
+	ew_outputs_free(o);
+	assert_int_equal(access("/dev/full.1", F_OK), -1);
+
+	/* Directory gone at reopen: lines are dropped, then written once it is back. */
+	opts.file_max_bytes = 0;
+	snprintf(sub, sizeof(sub), "%s/logs", f->dir);
+	snprintf(subold, sizeof(subold), "%s/logs.old", f->dir);
+	snprintf(path, sizeof(path), "%s/x.log", sub);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	o = outputs_with(&opts, spec);
+	write_range(o, 0, 2, len_varying);
+	assert_int_equal(rename(sub, subold), 0);
+	ew_outputs_reopen(o);
+	assert_false(status_of(o, 0).connected);
+	write_range(o, 2, 4, len_varying);
+	assert_int_equal(status_of(o, 0).dropped, 2);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_range(o, 4, 6, len_varying);
+	assert_true(status_of(o, 0).connected);
+	assert_int_equal(status_of(o, 0).delivered, 4);
+	assert_int_equal(status_of(o, 0).dropped, 2);
+	ew_outputs_free(o);
+	data = slurp(path, &len);
+	check_lines(path, data, len, 4, 6, len_varying);
+	free(data);
+	snprintf(path, sizeof(path), "%s/x.log", subold);
+	data = slurp(path, &len);
+	check_lines(path, data, len, 0, 2, len_varying);
+	free(data);
+}
+
+/* ---- stdout ---------------------------------------------------------------------------- */
+
+static void test_stdout(void **state)
+{
+	static const char json[] = "{\"event\":\"container_exit\"}\n";
+	static const char text[] = "container_exit web code=3\n";
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct ew_outputs *o, *t;
+	int saved, fd, pfd[2];
+	char path[256];
+	size_t len;
+	char *data;
+
+	snprintf(path, sizeof(path), "%s/stdout.txt", f->dir);
+	o = outputs_with(&opts, "stdout");
+	assert_false(ew_outputs_want_text(o));
+	opts.stdout_text = true;
+	t = outputs_with(&opts, "-");
+	assert_true(ew_outputs_want_text(t));
+
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, STDOUT_FILENO);
+	ew_outputs_write(o, json, strlen(json), text, strlen(text), 0);
+	ew_outputs_write(t, json, strlen(json), text, strlen(text), 0);
+	ew_outputs_write(t, json, strlen(json), NULL, 0, 0); /* no text rendering: JSON */
+
+	/* A reader gone away: EPIPE (SIGPIPE is ignored, as the agent does), counted. */
+	assert_int_equal(pipe(pfd), 0);
+	close(pfd[0]);
+	dup2(pfd[1], STDOUT_FILENO);
+	close(pfd[1]);
+	ew_outputs_write(o, json, strlen(json), NULL, 0, 0);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(fd);
+
+	data = slurp(path, &len);
+	assert_int_equal(len, 2 * strlen(json) + strlen(text));
+	assert_memory_equal(data, json, strlen(json));
+	assert_memory_equal(data + strlen(json), text, strlen(text));
+	assert_memory_equal(data + strlen(json) + strlen(text), json, strlen(json));
+	free(data);
+	assert_int_equal(status_of(o, 0).delivered, 1);
+	assert_int_equal(status_of(o, 0).dropped, 1);
+	assert_false(status_of(o, 0).connected);
+	assert_int_equal(status_of(t, 0).delivered, 2);
+	assert_true(status_of(t, 0).connected);
+	ew_outputs_free(o);
+	ew_outputs_free(t);
+
+	/* Text is wanted only when a stdout sink exists. */
+	snprintf(path, sizeof(path), "file:%s/only-file.log", f->dir);
+	o = outputs_with(&opts, path);
+	assert_false(ew_outputs_want_text(o));
+	ew_outputs_free(o);
+}
+
+/* ---- stream sinks ---------------------------------------------------------------------- */
+
+static void test_tcp_reconnect_mid_burst(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct rx rx = {.lfd = -1};
+	struct ew_outputs *o;
+	struct ew_sink_status st;
+	uint32_t seq = 0, total;
+	char spec[64];
+	uint16_t port;
+
+	opts.queue_max_lines = 200;
+	rx_listen_tcp(&rx, AF_INET, 0);
+	port = rx.port;
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%u", port);
+	o = outputs_with(&opts, spec);
+	assert_false(status_of(o, 0).connected);
+
+	/* 1: the receiver keeps up. */
+	for (; seq < 50; seq++) {
+		write_seq(o, seq, len_big);
+		pump_until(o, &rx, seq + 1);
+	}
+	assert_true(status_of(o, 0).connected);
+
+	/* 2: it stops reading until the socket buffers are full and lines wait in memory. */
+	while (status_of(o, 0).queued < 5) {
+		assert_true(seq < 20000);
+		write_seq(o, seq++, len_big);
+		ew_outputs_tick(o, ew_clock_mono_ns());
+	}
+
+	/* 3: it goes away mid-burst: stops listening, says goodbye, reads what was sent. */
+	rx_unlisten(&rx);
+	assert_int_equal(rx.nconns, 1);
+	assert_int_equal(shutdown(rx.conns[0].fd, SHUT_WR), 0);
+	for (uint64_t end = ew_clock_mono_ns() + WAIT_NS; rx.conns[0].fd >= 0;) {
+		assert_true(ew_clock_mono_ns() < end);
+		ew_outputs_tick(o, ew_clock_mono_ns());
+		rx_pump(&rx);
+	}
+	assert_false(status_of(o, 0).connected);
+
+	/* 4: lines keep coming while it is away: queue, then spool. */
+	for (total = seq + 400; seq < total; seq++) {
+		write_seq(o, seq, len_big);
+		ew_outputs_tick(o, ew_clock_mono_ns());
+	}
+	st = status_of(o, 0);
+	assert_int_equal(st.queued, opts.queue_max_lines);
+	assert_true(st.spooled_bytes > 0);
+
+	/* 5: back on the same port: everything arrives once, in order. */
+	rx_listen(&rx);
+	pump_until(o, &rx, total);
+	/* The line cut by the disconnect: a fragment on the old connection, whole on the new. */
+	assert_int_equal(rx_check_range(&rx, 0, total, len_big), 1);
+	assert_true(rx.nconns >= 2);
+	st = status_of(o, 0);
+	assert_true(st.connected);
+	assert_int_equal(st.delivered, total);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.spooled_bytes, 0);
+	ew_outputs_free(o);
+	rx_free(&rx);
+}
+
+/* The single spool file in dir, checked for its name and mode; its size in *size. */
+static void find_spool(const char *dir, const char *prefix, char *path, size_t size, off_t *fsize)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+	int found = 0;
+
+	assert_non_null(d);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		assert_int_equal(strlen(de->d_name), strlen(prefix) + 1 + 16 + 6);
+		assert_memory_equal(de->d_name, prefix, strlen(prefix));
+		assert_string_equal(de->d_name + strlen(prefix) + 17, ".spool");
+		snprintf(path, size, "%s/%s", dir, de->d_name);
+		found++;
+	}
+	closedir(d);
+	assert_int_equal(found, 1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	*fsize = st.st_size;
+}
+
+static void test_tcp_spool_then_deliver(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct rx rx = {.lfd = -1};
+	struct ew_sink_status st;
+	struct ew_outputs *o;
+	char spec[64], spool[256];
+	uint16_t port = rx_bind_tcp(&rx, AF_INET, 0);
+	off_t size;
+
+	opts.queue_max_lines = 100;
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%u", port);
+	o = outputs_with(&opts, spec);
+	for (uint32_t seq = 0; seq < 500; seq++) {
+		write_seq(o, seq, len_varying);
+		ew_outputs_tick(o, ew_clock_mono_ns());
+	}
+	st = status_of(o, 0);
+	assert_string_equal(st.name, spec);
+	assert_false(st.connected);
+	assert_int_equal(st.queued, 100);
+	assert_int_equal(st.spooled_bytes, bytes_of_range(100, 500, len_varying));
+	assert_int_equal(st.delivered, 0);
+	assert_int_equal(st.dropped, 0);
+	find_spool(f->spool, "tcp", spool, sizeof(spool), &size);
+	assert_int_equal(size, bytes_of_range(100, 500, len_varying));
+
+	rx_listen(&rx);
+	pump_until(o, &rx, 500);
+	assert_int_equal(rx_check_range(&rx, 0, 500, len_varying), 0);
+	st = status_of(o, 0);
+	assert_true(st.connected);
+	assert_int_equal(st.delivered, 500);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.spooled_bytes, 0);
+	find_spool(f->spool, "tcp", spool, sizeof(spool), &size);
+	assert_int_equal(size, 0);
+	ew_outputs_free(o);
+	/* Nothing left to keep: the spool file is removed. */
+	assert_int_equal(access(spool, F_OK), -1);
+	rx_free(&rx);
+}
+
+static void test_tcp_spool_full_drops(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct rx rx = {.lfd = -1};
+	struct ew_sink_status st;
+	struct capture cap;
+	struct ew_outputs *o;
+	uint32_t seqs[25];
+	char spec[64];
+	uint16_t port = rx_bind_tcp(&rx, AF_INET, 0);
+
+	/* 10 lines in memory, exactly 10 lines of 100 bytes on disk, the other 30 dropped. */
+	opts.queue_max_lines = 10;
+	opts.spool_max_bytes = 1000;
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%u", port);
+	o = outputs_with(&opts, spec);
+	capture_begin(&cap, f);
+	write_range(o, 0, 50, len_fixed100);
+	/* Some retries of the connect, each refused, warned about once. */
+	for (int i = 0; i < 10; i++) {
+		ew_outputs_tick(o, ew_clock_mono_ns());
+		poll(NULL, 0, 2);
+	}
+	assert_int_equal(capture_end(&cap, "dropping lines"), 1);
+	capture_begin(&cap, f);
+	for (int i = 0; i < 10; i++) {
+		ew_outputs_tick(o, ew_clock_mono_ns());
+		poll(NULL, 0, 2);
+	}
+	assert_int_equal(capture_end(&cap, "cannot connect"), 0);
+	st = status_of(o, 0);
+	assert_int_equal(st.queued, 10);
+	assert_int_equal(st.spooled_bytes, 1000);
+	assert_int_equal(st.dropped, 30);
+
+	rx_listen(&rx);
+	pump_until(o, &rx, 20);
+	write_range(o, 50, 55, len_fixed100);
+	pump_until(o, &rx, 25);
+	for (uint32_t i = 0; i < 25; i++)
+		seqs[i] = i < 20 ? i : 30 + i;
+	assert_int_equal(rx_check(&rx, seqs, 25, len_fixed100), 0);
+	st = status_of(o, 0);
+	assert_int_equal(st.delivered, 25);
+	assert_int_equal(st.dropped, 30);
+	ew_outputs_free(o);
+	rx_free(&rx);
+}
+
+static void test_tcp_no_spool_drops(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct rx rx = {.lfd = -1};
+	struct ew_sink_status st;
+	struct ew_outputs *o;
+	char spec[64], bad[256];
+	uint16_t port = rx_bind_tcp(&rx, AF_INET, 0);
+
+	opts.queue_max_lines = 10;
+	opts.spool_max_bytes = 0;
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%u", port);
+	o = outputs_with(&opts, spec);
+	write_range(o, 0, 25, len_varying);
+	ew_outputs_tick(o, ew_clock_mono_ns());
+	st = status_of(o, 0);
+	assert_int_equal(st.queued, 10);
+	assert_int_equal(st.spooled_bytes, 0);
+	assert_int_equal(st.dropped, 15);
+	assert_int_equal(access(f->spool, F_OK), -1);
+	rx_listen(&rx);
+	pump_until(o, &rx, 10);
+	assert_int_equal(rx_check_range(&rx, 0, 10, len_varying), 0);
+	assert_int_equal(status_of(o, 0).delivered, 10);
+	ew_outputs_free(o);
+	rx_free(&rx);
+
+	/* A spool that cannot be created (a file in the way) behaves as no spool. */
+	snprintf(bad, sizeof(bad), "%s/not-a-dir", f->dir);
+	fclose(fopen(bad, "w"));
+	strcat(bad, "/spool");
+	opts.spool_dir = bad;
+	opts.spool_max_bytes = 1 << 20;
+	opts.queue_max_lines = 5;
+	o = outputs_with(&opts, spec);
+	write_range(o, 0, 8, len_varying);
+	assert_int_equal(status_of(o, 0).queued, 5);
+	assert_int_equal(status_of(o, 0).dropped, 3);
+	assert_int_equal(status_of(o, 0).spooled_bytes, 0);
+	ew_outputs_free(o);
+}
+
+static void test_unix_delivery(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct rx rx = {.lfd = -1};
+	struct ew_outputs *o;
+	char spec[256], sock[200];
+
+	snprintf(sock, sizeof(sock), "%s/vector.sock", f->dir);
+	snprintf(spec, sizeof(spec), "unix:%s", sock);
+	opts.queue_max_lines = 20;
+	/* Down first (no socket file): queued and spooled, then delivered in order. */
+	o = outputs_with(&opts, spec);
+	write_range(o, 0, 50, len_varying);
+	ew_outputs_tick(o, ew_clock_mono_ns());
+	assert_false(status_of(o, 0).connected);
+	assert_int_equal(status_of(o, 0).queued, 20);
+	rx_listen_unix(&rx, sock);
+	pump_until(o, &rx, 50);
+	write_range(o, 50, 100, len_varying);
+	pump_until(o, &rx, 100);
+	assert_int_equal(rx_check_range(&rx, 0, 100, len_varying), 0);
+	assert_true(status_of(o, 0).connected);
+	assert_int_equal(status_of(o, 0).delivered, 100);
+	ew_outputs_free(o);
+	rx_free(&rx);
+}
+
+static void test_tcp_ipv6(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct rx rx = {.lfd = -1};
+	struct ew_outputs *o;
+	char spec[64];
+	int probe = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+
+	if (probe < 0 || bind(probe, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		if (probe >= 0)
+			close(probe);
+		skip();
+	}
+	close(probe);
+	rx_listen_tcp(&rx, AF_INET6, 0);
+	snprintf(spec, sizeof(spec), "tcp://[::1]:%u", rx.port);
+	o = outputs_with(&opts, spec);
+	write_range(o, 0, 30, len_varying);
+	pump_until(o, &rx, 30);
+	assert_int_equal(rx_check_range(&rx, 0, 30, len_varying), 0);
+	ew_outputs_free(o);
+	rx_free(&rx);
+}
+
+/* A name is resolved at add time and again for every connect round after a failure. */
+static void test_tcp_name(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct rx rx = {.lfd = -1};
+	struct ew_outputs *o;
+	char spec[64];
+	uint16_t port = rx_bind_tcp(&rx, AF_INET, 0);
+
+	snprintf(spec, sizeof(spec), "tcp://localhost:%u", port);
+	o = outputs_with(&opts, spec);
+	write_range(o, 0, 10, len_varying);
+	for (int i = 0; i < 5; i++) {
+		ew_outputs_tick(o, ew_clock_mono_ns());
+		poll(NULL, 0, 2);
+	}
+	assert_false(status_of(o, 0).connected);
+	rx_listen(&rx);
+	pump_until(o, &rx, 10);
+	assert_int_equal(rx_check_range(&rx, 0, 10, len_varying), 0);
+	ew_outputs_free(o);
+	rx_free(&rx);
+}
+
+static void test_spool_from_previous_run(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct rx rx = {.lfd = -1};
+	struct ew_sink_status st;
+	struct ew_outputs *o;
+	char spec[64], spool[256];
+	uint16_t port = rx_bind_tcp(&rx, AF_INET, 0);
+	size_t len;
+	char *data;
+	off_t size;
+
+	opts.queue_max_lines = 5;
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%u", port);
+	o = outputs_with(&opts, spec);
+	write_range(o, 0, 20, len_varying);
+	ew_outputs_tick(o, ew_clock_mono_ns());
+	assert_int_equal(status_of(o, 0).queued, 5);
+	/* Freed without a drain while the peer is down: the queue goes ahead of the spool. */
+	ew_outputs_free(o);
+	find_spool(f->spool, "tcp", spool, sizeof(spool), &size);
+	data = slurp(spool, &len);
+	check_lines(spool, data, len, 0, 20, len_varying);
+	free(data);
+
+	/* The next run: the old lines come first, then the new ones. */
+	o = outputs_with(&opts, spec);
+	st = status_of(o, 0);
+	assert_int_equal(st.spooled_bytes, bytes_of_range(0, 20, len_varying));
+	assert_int_equal(st.queued, 0);
+	write_range(o, 20, 30, len_varying);
+	rx_listen(&rx);
+	pump_until(o, &rx, 30);
+	assert_int_equal(rx_check_range(&rx, 0, 30, len_varying), 0);
+	assert_int_equal(status_of(o, 0).delivered, 30);
+	ew_outputs_free(o);
+	rx_free(&rx);
+}
+
+static void test_drain(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct rx rx = {.lfd = -1};
+	struct ew_outputs *o;
+	char spec[64], fspec[256];
+	uint16_t port = rx_bind_tcp(&rx, AF_INET, 0);
+	uint64_t t0, spent;
+
+	opts.queue_max_lines = 5;
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%u", port);
+	snprintf(fspec, sizeof(fspec), "file:%s/drain.log", f->dir);
+	o = outputs_with(&opts, spec);
+	assert_int_equal(ew_outputs_add(o, fspec, NULL, 0), 0);
+	write_range(o, 0, 20, len_varying);
+	/* Peer down: the timeout is honoured, and the count is queued + spooled lines. */
+	t0 = ew_clock_mono_ns();
+	assert_int_equal(ew_outputs_drain(o, 30 * EW_NSEC_PER_MSEC), 20);
+	spent = ew_clock_mono_ns() - t0;
+	assert_true(spent >= 30 * EW_NSEC_PER_MSEC && spent < 2 * EW_NSEC_PER_SEC);
+	assert_int_equal(ew_outputs_drain(o, 0), 20);
+	/* Peer up: everything goes before the timeout (the kernel accepts for the listener). */
+	rx_listen(&rx);
+	assert_int_equal(ew_outputs_drain(o, WAIT_NS), 0);
+	assert_int_equal(status_of(o, 0).delivered, 20);
+	assert_int_equal(status_of(o, 1).delivered, 20);
+	pump_until(o, &rx, 20);
+	assert_int_equal(rx_check_range(&rx, 0, 20, len_varying), 0);
+	ew_outputs_free(o);
+	rx_free(&rx);
+}
+
+/* ---- the spool itself ------------------------------------------------------------------ */
+
+static void test_spool_file(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_spool *s, *s2;
+	char path[256], buf[MAX_LINE_LEN], *big;
+	const char *line;
+	struct stat st;
+	size_t len;
+	FILE *fp;
+
+	/* A torn last line (crash mid-append) is cut off; whole lines survive. */
+	assert_int_equal(mkdir(f->spool, 0700), 0);
+	snprintf(path, sizeof(path), "%s/t.spool", f->spool);
+	fp = fopen(path, "w");
+	fputs("{\"a\":1}\n{\"b\":2}\n{\"c\":", fp);
+	fclose(fp);
+	assert_int_equal(ew_spool_open(f->spool, "t.spool", 1 << 20, &s), 0);
+	assert_int_equal(ew_spool_lines(s), 2);
+	assert_int_equal(ew_spool_bytes(s), 16);
+	assert_int_equal(ew_spool_open(f->spool, "t.spool", 1 << 20, &s2), -EBUSY);
+	assert_int_equal(ew_spool_peek(s, &line, &len), 1);
+	assert_int_equal(len, 8);
+	assert_memory_equal(line, "{\"a\":1}\n", 8);
+	ew_spool_pop(s);
+	/* Closing with a consumed head keeps only the unread lines, front lines first. */
+	struct iovec front[] = {{.iov_base = "{\"q\":0}\n", .iov_len = 8}};
+	assert_int_equal(ew_spool_close(s, front, 1), 0);
+	assert_int_equal(ew_spool_open(f->spool, "t.spool", 8 << 20, &s), 0);
+	assert_int_equal(ew_spool_lines(s), 2);
+	assert_int_equal(ew_spool_peek(s, &line, &len), 1);
+	assert_memory_equal(line, "{\"q\":0}\n", 8);
+	ew_spool_pop(s);
+	assert_int_equal(ew_spool_peek(s, &line, &len), 1);
+	assert_memory_equal(line, "{\"b\":2}\n", 8);
+	ew_spool_pop(s);
+	assert_int_equal(ew_spool_peek(s, &line, &len), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+
+	/* Bound on unread bytes; the consumed head is compacted away; long lines are fine. */
+	for (uint32_t i = 0; i < 3000; i++) {
+		len = gen_line(buf, i, i == 1234 ? MAX_LINE_LEN : 1000);
+		assert_int_equal(ew_spool_append(s, buf, len), 0);
+	}
+	big = malloc(6 << 20);
+	assert_non_null(big);
+	memset(big, 'x', 6 << 20);
+	big[(6 << 20) - 1] = '\n';
+	assert_int_equal(ew_spool_append(s, big, 6 << 20), -ENOSPC);
+	free(big);
+	/* Framing: one '\n', at the end. */
+	assert_int_equal(ew_spool_append(s, "{}", 2), -EINVAL);
+	assert_int_equal(ew_spool_append(s, "{}\n{}\n", 6), -EINVAL);
+	assert_int_equal(ew_spool_append(s, "", 0), -EINVAL);
+	for (uint32_t i = 0; i < 2000; i++) {
+		char exp[MAX_LINE_LEN];
+		size_t n = gen_line(exp, i, i == 1234 ? MAX_LINE_LEN : 1000);
+
+		assert_int_equal(ew_spool_peek(s, &line, &len), 1);
+		assert_int_equal(len, n);
+		assert_memory_equal(line, exp, n);
+		ew_spool_pop(s);
+	}
+	assert_int_equal(ew_spool_lines(s), 1000);
+	assert_int_equal(ew_spool_bytes(s), 1000 * 1000);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true((uint64_t)st.st_size < 2 * 1000 * 1000);
+	assert_int_equal(ew_spool_peek(s, &line, &len), 1);
+	gen_line(buf, 2000, 1000);
+	assert_memory_equal(line, buf, 1000);
+	assert_int_equal(ew_spool_close(s, NULL, 0), 0);
+	assert_int_equal(ew_spool_close(NULL, NULL, 0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_spec_table, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_add_limits, fixture_setup, fixture_teardown),
+		cmocka_unit_test(test_opts_default),
+		cmocka_unit_test_setup_teardown(test_file_rotation_under_load, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_file_rotation_keep, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_file_reopen, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_file_errors, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stdout, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_reconnect_mid_burst, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_spool_then_deliver, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_spool_full_drops, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_no_spool_drops, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_unix_delivery, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_ipv6, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_name, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_spool_from_previous_run, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_drain, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_spool_file, fixture_setup, fixture_teardown),
+	};
+
+	/* As the agent does: a closed reader is an EPIPE to count, not a death. */
+	signal(SIGPIPE, SIG_IGN);
+	umask(022);
+	/* Expected warnings would bury a failure; tests that check them turn them on. */
+	ew_log_init(EW_LOG_ERROR);
+	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
+}
