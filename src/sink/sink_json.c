@@ -205,8 +205,8 @@ static void message_finding(const struct ew_record *r, const char *who, char *ou
 	switch (f->rule) {
 	case EW_RULE_EXIT_CODE_BURST:
 		snprintf(out, len,
-			 "%s exited with code %d %u times in %s (threshold: more than %u)%s%s%s",
-			 who, f->nhist ? f->hist[0].code : f->last_code, f->count, win,
+			 "%s exited %u times with code %d in %s (threshold: more than %u)%s%s%s",
+			 who, f->count, f->nhist ? f->hist[0].code : f->last_code, win,
 			 f->threshold, every, last,
 			 f->degraded ? "; events were lost in this window" : "");
 		break;

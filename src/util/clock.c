@@ -123,6 +123,8 @@ void ew_duration_format(uint64_t ns, char *buf, size_t len)
 
 	if (ns < EW_NSEC_PER_SEC)
 		snprintf(buf, len, "%llums", (unsigned long long)(ns / EW_NSEC_PER_MSEC));
+	else if (s < 60 && ns % EW_NSEC_PER_SEC == 0)
+		snprintf(buf, len, "%llus", (unsigned long long)s);
 	else if (s < 60)
 		snprintf(buf, len, "%.1fs", (double)ns / (double)EW_NSEC_PER_SEC);
 	else if (s < 3600)

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Detection end to end: the real BPF programs and the real binary, with short windows from a
+ * config file, so a crash loop, its finding and its resolution take seconds. Also start-up
+ * tracking (listen()), record/replay, and the state file across an agent crash.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness/harness.h"
+
+struct fixture {
+	struct ew_h_agent agent;
+	char base[128];
+	char dir[64]; /* scratch: config, state, recording */
+	char conf[128];
+};
+
+/* Short windows: burst = more than 3 exits with code 3 in 30 s, resolved after 3 s quiet. */
+static const char short_windows[] = "[rule.exit_code_burst]\n"
+				    "window = 30s\n"
+				    "resolve = 3s\n"
+				    "[rule.restart_rate]\n"
+				    "window = 30s\n"
+				    "resolve = 4s\n"
+				    "[rule.startup_failure_rate]\n"
+				    "enabled = false\n"
+				    "[agent]\n"
+				    "startup_grace = 2s\n"
+				    "checkpoint_interval = 1s\n";
+
+static int setup(void **state)
+{
+	static int n;
+	struct fixture *f = calloc(1, sizeof(*f));
+	FILE *c;
+
+	snprintf(f->base, sizeof(f->base), "/ewdetect-%d-%d", getpid(), n++);
+	strcpy(f->dir, "/tmp/ew-detect-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->conf, sizeof(f->conf), "%s/exitwatch.conf", f->dir);
+	c = fopen(f->conf, "w");
+	fputs(short_windows, c);
+	fclose(c);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->agent.pid > 0) {
+		kill(f->agent.pid, SIGKILL);
+		waitpid(f->agent.pid, NULL, 0);
+	}
+	ew_h_agent_free(&f->agent);
+	ew_h_cgroup_remove_tree(f->base);
+	ew_h_sh("rm -rf '%s'", f->dir);
+	free(f);
+	return 0;
+}
+
+/* The harness passes --config /dev/null first; this later --config wins. */
+static void start_agent(struct fixture *f, const char *a1, const char *a2)
+{
+	ew_h_agent_start(&f->agent, (const char *const[]){ "--config", f->conf, "--agent-interval",
+							   "1h", a1, a2, NULL });
+}
+
+#define WL(...) ((char *const[]){ (char *)ew_h_workload(), __VA_ARGS__, NULL })
+
+/* One container start and exit of a service-shaped cgroup: its identity is the unit name,
+ * the same across restarts, as systemd restarts a service. */
+static void run_once(struct fixture *f, const char *unit, char *const argv[])
+{
+	char rel[256];
+	pid_t pid;
+
+	snprintf(rel, sizeof(rel), "%s/system.slice/%s", f->base, unit);
+	assert_int_equal(ew_h_cgroup_make(rel), 0);
+	pid = ew_h_spawn_in(rel, argv, -1, false, NULL);
+	assert_true(pid > 0);
+	assert_true(ew_h_wait_pid(pid, 10000) >= 0);
+}
+
+static bool is_rule(json_object *o, const void *arg)
+{
+	const char *ev = ew_h_str(o, "event"), *rule = ew_h_str(o, "rule");
+	const char *const *want = arg; /* { event, rule } */
+
+	return ev && rule && !strcmp(ev, want[0]) && !strcmp(rule, want[1]);
+}
+
+static size_t count_rule(struct fixture *f, const char *event, const char *rule)
+{
+	const char *want[] = { event, rule };
+
+	return ew_h_count(&f->agent, is_rule, want);
+}
+
+static json_object *wait_rule(struct fixture *f, const char *event, const char *rule, int ms)
+{
+	const char *want[] = { event, rule };
+	json_object *o = ew_h_wait(&f->agent, is_rule, want, NULL, ms);
+
+	if (!o)
+		fail_msg("no %s of rule %s within %d ms", event, rule, ms);
+	return o;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Four exits with code 3: one CRITICAL finding, then one resolution. */
+static void test_burst_fires_once_then_resolves(void **state)
+{
+	struct fixture *f = *state;
+	json_object *fi, *re;
+	double t_exit;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL, NULL);
+	for (int i = 0; i < 3; i++)
+		run_once(f, "ewtest-loop.service", WL("stderr", "3", "Traceback (most recent call last):",
+						  "ModuleNotFoundError: No module named 'app'"));
+	ew_h_agent_pump(&f->agent, 300);
+	assert_int_equal(count_rule(f, "finding", "exit_code_burst"), 0);
+	run_once(f, "ewtest-loop.service", WL("stderr", "3", "Traceback (most recent call last):",
+					    "ModuleNotFoundError: No module named 'app'"));
+	t_exit = now_s();
+	fi = wait_rule(f, "finding", "exit_code_burst", 5000);
+	print_message("detection latency (exit reaped -> finding line read): %.1f ms\n",
+		      (now_s() - t_exit) * 1e3);
+	assert_string_equal(ew_h_str(fi, "severity"), "CRITICAL");
+	assert_int_equal(ew_h_int(fi, "count", 0), 4);
+	assert_int_equal(ew_h_int(fi, "threshold", 0), 3);
+	assert_int_equal(ew_h_int(fi, "window_s", 0), 30);
+	assert_int_equal(ew_h_int(fi, "exit_codes.3", 0), 4);
+	assert_string_equal(ew_h_str(fi, "last_exit.class"), "config_error");
+	assert_string_equal(ew_h_str(fi, "container.identity"), "systemd:ewtest-loop.service");
+	assert_non_null(strstr(ew_h_str(fi, "stderr_tail"), "ModuleNotFoundError"));
+	assert_non_null(strstr(ew_h_str(fi, "message"), "ModuleNotFoundError"));
+	print_message("finding: %s\n", ew_h_str(fi, "message"));
+	assert_non_null(strstr(ew_h_str(fi, "message"), "exited 4 times with code 3 in 30s"));
+	assert_false(ew_h_bool(fi, "degraded", true));
+	assert_int_equal(ew_h_int(fi, "restart_interval_s.samples", 0), 3);
+	/* A fifth exit in the episode is counted, not fired again. */
+	run_once(f, "ewtest-loop.service", WL("exit", "3"));
+	re = wait_rule(f, "resolved", "exit_code_burst", 10000);
+	assert_string_equal(ew_h_str(re, "finding_id"), ew_h_str(fi, "finding_id"));
+	assert_int_equal(ew_h_int(re, "total", 0), 5);
+	assert_true(ew_h_double(re, "duration_s", 0) >= 3.0);
+	assert_int_equal(count_rule(f, "finding", "exit_code_burst"), 1);
+	/* restart_rate (more than 3 restarts in 30 s) fired too, on the 4th restart. */
+	assert_int_equal(count_rule(f, "finding", "restart_rate"), 1);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+	assert_int_equal(count_rule(f, "resolved", "exit_code_burst"), 1);
+}
+
+/* A long-running main whose children exit 3 hundreds of times: no finding. */
+static void test_children_never_count(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_h_want w = { "container_exit", "/ewtest-parent.service" };
+	json_object *e;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL, NULL);
+	run_once(f, "ewtest-parent.service", WL("children", "300", "3"));
+	e = ew_h_wait(&f->agent, ew_h_match, &w, NULL, 10000);
+	assert_non_null(e);
+	assert_int_equal(ew_h_int(e, "children.failed", 0), 300);
+	ew_h_agent_pump(&f->agent, 500);
+	assert_int_equal(count_rule(f, "finding", "exit_code_burst"), 0);
+	assert_int_equal(count_rule(f, "finding", "restart_rate"), 0);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+static void test_listen_is_ready(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_h_want r = { "container_ready", "/ewtest-web.service" };
+	struct ew_h_want x = { "container_exit", "/ewtest-web.service" };
+	json_object *rd, *e;
+	double d;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL, NULL);
+	run_once(f, "ewtest-web.service", WL("listen", "300", "200"));
+	rd = ew_h_wait(&f->agent, ew_h_match, &r, NULL, 5000);
+	assert_non_null(rd);
+	d = ew_h_double(rd, "startup.duration_s", -1);
+	print_message("start-up duration: %.3f s\n", d);
+	assert_true(d >= 0.29 && d < 2.0);
+	assert_string_equal(ew_h_str(rd, "startup.listener_comm"), "workload");
+	e = ew_h_wait(&f->agent, ew_h_match, &x, NULL, 5000);
+	assert_non_null(e);
+	assert_true(ew_h_bool(e, "startup.ready", false));
+	assert_true(ew_h_bool(e, "startup.succeeded", false));
+	assert_true(ew_h_double(e, "startup.duration_s", -1) >= 0.29);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	return buf;
+}
+
+/* --record, then `exitwatch replay` twice: byte-identical, and the same findings as live. */
+static void test_record_replay(void **state)
+{
+	struct fixture *f = *state;
+	char rec[256], out1[256], out2[256];
+	char *a, *b;
+	json_object *live;
+
+	ew_h_require_bpf();
+	snprintf(rec, sizeof(rec), "%s/events.ndjson", f->dir);
+	start_agent(f, "--record", rec);
+	for (int i = 0; i < 4; i++)
+		run_once(f, "ewtest-rec.service", WL("stderr", "3", "bad \"config\"\x01"));
+	live = wait_rule(f, "finding", "exit_code_burst", 5000);
+	wait_rule(f, "resolved", "exit_code_burst", 10000);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+
+	snprintf(out1, sizeof(out1), "%s/replay1", f->dir);
+	snprintf(out2, sizeof(out2), "%s/replay2", f->dir);
+	assert_int_equal(ew_h_sh("%s replay --config '%s' '%s' > '%s'", ew_h_exitwatch(), f->conf,
+				 rec, out1),
+			 0);
+	assert_int_equal(ew_h_sh("%s replay --config '%s' '%s' > '%s'", ew_h_exitwatch(), f->conf,
+				 rec, out2),
+			 0);
+	a = slurp(out1);
+	b = slurp(out2);
+	assert_string_equal(a, b);
+	/* The live finding, to the byte: same id, same time, same evidence. */
+	{
+		const char *line = NULL;
+
+		for (size_t i = 0; i < f->agent.nlines; i++)
+			if (f->agent.lines[i] == live)
+				line = f->agent.raw[i];
+		assert_non_null(line);
+		assert_non_null(strstr(a, line));
+	}
+	assert_int_equal(ew_h_sh("grep -c '\"event\":\"resolved\"' '%s' | grep -qx 1", out1), 0);
+	free(a);
+	free(b);
+	/* Bad input: a clear error, exit status 2. */
+	assert_int_equal(ew_h_sh("echo '{\"nope\":1}' > '%s/bad' && %s replay '%s/bad' 2>/dev/null",
+				 f->dir, ew_h_exitwatch(), f->dir),
+			 2);
+}
+
+/* An agent killed mid-loop and restarted with its state file: no second finding, and the
+ * resolution still comes. */
+static void test_state_file_survives_kill(void **state)
+{
+	struct fixture *f = *state;
+	char st[256];
+	json_object *fi, *re;
+	char id[64];
+
+	ew_h_require_bpf();
+	snprintf(st, sizeof(st), "%s/state.json", f->dir);
+	start_agent(f, "--state-file", st);
+	for (int i = 0; i < 4; i++)
+		run_once(f, "ewtest-state.service", WL("exit", "3"));
+	fi = wait_rule(f, "finding", "exit_code_burst", 5000);
+	snprintf(id, sizeof(id), "%s", ew_h_str(fi, "finding_id"));
+	/* A crash, not a clean stop: only the periodic checkpoint (1 s here) has run. */
+	usleep(1500000);
+	assert_int_equal(access(st, F_OK), 0);
+	kill(f->agent.pid, SIGKILL);
+	waitpid(f->agent.pid, NULL, 0);
+	f->agent.pid = 0;
+	ew_h_agent_free(&f->agent);
+
+	start_agent(f, "--state-file", st);
+	run_once(f, "ewtest-state.service", WL("exit", "3"));
+	re = wait_rule(f, "resolved", "exit_code_burst", 10000);
+	assert_string_equal(ew_h_str(re, "finding_id"), id);
+	assert_int_equal(ew_h_int(re, "total", 0), 5);
+	assert_int_equal(count_rule(f, "finding", "exit_code_burst"), 0);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_burst_fires_once_then_resolves, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_children_never_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen_is_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_file_survives_kill, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("bpf_detect", tests, NULL, NULL);
+}
