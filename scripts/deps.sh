@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what exitwatch needs on Debian 12+ or Ubuntu 22.04+, and only what is missing.
+#   scripts/deps.sh build   compiler, libbpf, bpftool, libraries (enough for `make`)
+#   scripts/deps.sh test    build + cmocka, Docker, syslog-ng, Prometheus, jsonschema, ...
+#   scripts/deps.sh bench   test + the peers: libbpf-tools, bpftrace
+# Needs root (apt-get). Safe to run again: installed packages are skipped.
+set -euo pipefail
+
+what=${1:-build}
+build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
+	libmicrohttpd-dev libcap-dev)
+test_pkgs=(libcmocka-dev docker.io busybox-static syslog-ng-core prometheus
+	python3 python3-jsonschema locales libcap2-bin iproute2 procps util-linux valgrind
+	libclang-rt-14-dev docker-compose)
+bench_pkgs=(libbpf-tools bpftrace linux-perf)
+
+pkgs=("${build_pkgs[@]}")
+case $what in
+build) ;;
+test) pkgs+=("${test_pkgs[@]}") ;;
+bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+*)
+	echo "usage: $0 build|test|bench" >&2
+	exit 2
+	;;
+esac
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# bpftool: its own package on Debian and newer Ubuntu, linux-tools on older Ubuntu.
+if ! command -v bpftool >/dev/null 2>&1 && [ ! -x /usr/sbin/bpftool ]; then
+	if apt-cache show bpftool >/dev/null 2>&1; then
+		pkgs+=(bpftool)
+	else
+		pkgs+=(linux-tools-common "linux-tools-$(uname -r)")
+	fi
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	installed "$p" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "exitwatch: these packages are missing and installing them needs root: ${missing[*]}" >&2
+	exit 1
+fi
+echo "exitwatch: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# A comma-decimal locale proves the JSON writer ignores LC_NUMERIC.
+if [ "$what" != build ] && ! locale -a 2>/dev/null | grep -qi '^de_DE.utf8$'; then
+	sed -i 's/^# *de_DE.UTF-8 UTF-8/de_DE.UTF-8 UTF-8/' /etc/locale.gen
+	grep -q '^de_DE.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' >>/etc/locale.gen
+	locale-gen >/dev/null
+fi

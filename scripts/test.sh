@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian/Ubuntu machine to a full test run: dependencies, services,
+# build, unit tests, then the BPF, Docker and sink tests. Run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+scripts/services.sh
+tests/docker/build-image.sh
+make -j"$(nproc)" test-build
+make test
