@@ -63,7 +63,8 @@ void ew_identity_finish(struct ew_identity *id)
 	char owner[EW_NAME_LEN];
 
 	if (cg->kubernetes) {
-		const char *cname = m->name[0] ? m->name : cg->container_id;
+		/* The pause sandbox has no container name: call it POD, as the kubelet does. */
+		const char *cname = m->name[0] ? m->name : m->sandbox ? "POD" : cg->container_id;
 
 		snprintf(id->key, sizeof(id->key), "k8s:%s/%s", cg->pod_uid, cname);
 		if (m->pod_namespace[0] && m->pod_name[0] && m->name[0]) {

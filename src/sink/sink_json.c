@@ -166,15 +166,15 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 	exit_summary(ev, r->cls, what, sizeof(what));
 	ew_duration_format(ev->uptime_ns, up, sizeof(up));
 	if (ev->has_killer)
-		snprintf(killer, sizeof(killer), " after %s from %s (pid %u)",
-			 ew_signal_name(ev->killer.signal) ?: "a signal", ev->killer.comm,
+		snprintf(killer, sizeof(killer), "; %s was sent by %s (pid %u)",
+			 ew_signal_name(ev->killer.signal) ?: "the signal", ev->killer.comm,
 			 ev->killer.pid);
 	if (r->cls != EW_CLASS_CLEAN && ev->tail_len)
 		tail_last_line(ev->tail, ev->tail_len, line, sizeof(line));
-	snprintf(out, len, "%s %s%s after %s%s%s%s%s", who, what, killer, up,
-		 meaning && !ev->status.signal ? ": " : "",
-		 meaning && !ev->status.signal ? meaning : "", line[0] ? "; last stderr: " : "",
-		 line);
+	/* The meaning of a signal is already in "killed by SIGx"; a code's is not. */
+	snprintf(out, len, "%s %s after %s%s%s%s%s%s", who, what, up,
+		 meaning && !ev->status.signal ? ": " : "", meaning && !ev->status.signal ? meaning : "",
+		 killer, line[0] ? "; last stderr: " : "", line);
 }
 
 static void message_finding(const struct ew_record *r, const char *who, char *out, size_t len)
@@ -344,6 +344,10 @@ static void identity_objects(struct ew_jsonw *w, const struct ew_identity *id)
 	opt_string(w, "name", id->meta.name);
 	opt_string(w, "image", id->meta.image);
 	opt_string(w, "unit", id->cg.unit);
+	if (id->meta.sandbox)
+		ew_jsonw_bool_field(w, "sandbox", true);
+	if (id->meta.restart_policy[0])
+		ew_jsonw_string_field(w, "restart_policy", id->meta.restart_policy);
 	ew_jsonw_string_field(w, "identity", id->key);
 	ew_jsonw_end_object(w);
 	if (id->cg.kubernetes || id->meta.pod_name[0]) {

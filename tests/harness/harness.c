@@ -84,6 +84,29 @@ int ew_h_sh(const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+int ew_h_capture(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[4096];
+	size_t n = 0;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	out[0] = '\0';
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -186,6 +209,15 @@ bool ew_h_bool(json_object *o, const char *path, bool dflt)
 	json_object *v = ew_h_get(o, path);
 
 	return v && json_object_is_type(v, json_type_boolean) ? json_object_get_boolean(v) : dflt;
+}
+
+const char *ew_h_label(json_object *o, const char *key)
+{
+	json_object *labels;
+
+	if (!json_object_object_get_ex(o, "logging.googleapis.com/labels", &labels))
+		return NULL;
+	return ew_h_str(labels, key);
 }
 
 bool ew_h_match(json_object *o, const void *arg)

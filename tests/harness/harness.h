@@ -71,6 +71,8 @@ const char *ew_h_str(json_object *o, const char *path);
 int64_t ew_h_int(json_object *o, const char *path, int64_t dflt);
 double ew_h_double(json_object *o, const char *path, double dflt);
 bool ew_h_bool(json_object *o, const char *path, bool dflt);
+/* A member of "logging.googleapis.com/labels" (its name holds dots). */
+const char *ew_h_label(json_object *o, const char *key);
 
 /* cgroup v2 helpers, paths relative to the v2 root ("/ewtest-1234/docker/<id>"). */
 const char *ew_h_cgroup_root(void);
@@ -93,5 +95,7 @@ void ew_h_rand_uid(char out[37]);
 
 /* Runs a shell command, returns its exit status. */
 int ew_h_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Runs a shell command and keeps its stdout (trailing newline removed); returns its status. */
+int ew_h_capture(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif
