@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 
 	/* Step 3: run until stopped, or replay a recording. */
 	if (cfg.command == EW_CMD_REPLAY)
-		r = ew_agent_replay(&cfg);
+		r = ew_agent_replay(&cfg, &sig);
 	else
 		r = ew_agent_run(&cfg, &sig);
 

@@ -25,10 +25,16 @@ fi
 # tp/syscalls/* and tp/oom/* attach through tracefs.
 mountpoint -q /sys/kernel/tracing 2>/dev/null || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 
+# Every record the tests see is collected here and checked against the schema last.
+export EW_RECORD_LOG=$PWD/build/test-records.ndjson
+rm -f "$EW_RECORD_LOG"
+
 for t in build/tests/bpf/test_*; do
 	[ -x "$t" ] && run "$t"
 done
 for t in tests/e2e/*.sh; do
+	case $t in */validate-schema.sh) continue ;; esac
 	[ -x "$t" ] && run "$t"
 done
+[ -x tests/e2e/validate-schema.sh ] && run tests/e2e/validate-schema.sh "$EW_RECORD_LOG"
 exit $fail

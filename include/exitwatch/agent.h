@@ -20,7 +20,8 @@ struct ew_agent_signals {
  * (the reason already printed), 2 for bad configuration. */
 int ew_agent_run(const struct ew_config *cfg, const struct ew_agent_signals *sig);
 
-/* exitwatch replay PATH: the recorded events through the configured detector, to stdout. */
-int ew_agent_replay(const struct ew_config *cfg);
+/* exitwatch replay PATH: the recorded events through the configured detector, to the
+ * configured outputs, at once or paced (--speed). A stop request ends it early. */
+int ew_agent_replay(const struct ew_config *cfg, const struct ew_agent_signals *sig);
 
 #endif

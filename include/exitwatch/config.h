@@ -26,6 +26,7 @@ enum ew_command {
 struct ew_config {
 	enum ew_command command;
 	const char *replay_path;
+	double replay_speed; /* replay paced at this many times real time; 0: at once */
 
 	const char *config_path; /* file read, or NULL when none */
 	int verbosity;		 /* 0 warnings, 1 info (+ libbpf), 2 debug */

@@ -98,6 +98,7 @@ static void usage(FILE *f)
 		"      --agent-interval DUR periodic agent record (60s)\n"
 		"      --rule RULE.KEY=VAL  set a rule key, as in the config file's [rule.RULE]\n"
 		"      --set SECTION.KEY=VAL  set any config file key\n"
+		"      --speed X            replay: X times real time (default 0: at once)\n"
 		"  -v, --verbose            more diagnostics on stderr (twice: debug)\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            the version\n"
@@ -132,6 +133,7 @@ enum {
 	OPT_AGENT_INTERVAL,
 	OPT_RULE,
 	OPT_SET,
+	OPT_SPEED,
 };
 
 static const struct option long_opts[] = {
@@ -158,6 +160,7 @@ static const struct option long_opts[] = {
 	{"agent-interval", required_argument, NULL, OPT_AGENT_INTERVAL},
 	{"rule", required_argument, NULL, OPT_RULE},
 	{"set", required_argument, NULL, OPT_SET},
+	{"speed", required_argument, NULL, OPT_SPEED},
 	{NULL, 0, NULL, 0},
 };
 
@@ -312,6 +315,19 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 		case OPT_SET:
 			r = apply_setting(c, "", optarg, "--set");
 			break;
+		case OPT_SPEED: {
+			char *end;
+
+			errno = 0;
+			c->replay_speed = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(c->replay_speed >= 0)) {
+				fprintf(stderr, "exitwatch: --speed '%s': expected a factor >= 0 "
+						"(1: real time, 0: at once)\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		}
 		default:
 			break;
 		}
