@@ -42,4 +42,13 @@ int ew_scan_mains(const struct ew_scan_opts *opts, ew_scan_fn fn, void *ctx,
  */
 int ew_scan_find_cgroup2(const char *mountinfo_path, char *out, size_t outlen);
 
+/*
+ * Where the host's cgroup v2 hierarchy is: the explicit root if given, else the first of
+ * <host_root>/sys/fs/cgroup and <host_root>/sys/fs/cgroup/unified that is a cgroup2 mount
+ * (statfs), else the cgroup2 mount of the mountinfo file. Host paths, whatever cgroup
+ * namespace the agent runs in, as long as the host's cgroupfs is mounted there.
+ */
+int ew_scan_cgroup_root(const char *explicit_root, const char *host_root, const char *mountinfo,
+			char *out, size_t outlen);
+
 #endif

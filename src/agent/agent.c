@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "exitwatch/agent.h"
+#include "exitwatch/caps.h"
 #include "exitwatch/clock.h"
 #include "exitwatch/decode.h"
 #include "exitwatch/loader.h"
@@ -145,18 +146,13 @@ static int find_cgroup_root(const struct ew_config *c, char *out, size_t len, ui
 	struct stat st;
 	int r;
 
-	if (c->cgroup_root) {
-		ew_strlcpy(out, c->cgroup_root, len);
-	} else {
-		snprintf(mi, sizeof(mi), "%s/self/mountinfo", c->proc_root);
-		r = ew_scan_find_cgroup2(mi, out, len);
-		if (r) {
-			ew_err("no cgroup v2 hierarchy is mounted (looked in %s): exitwatch needs "
-			       "cgroup v2, or the unified hierarchy of a hybrid host; use "
-			       "--cgroup-root to name it",
-			       mi);
-			return r;
-		}
+	snprintf(mi, sizeof(mi), "%s/self/mountinfo", c->proc_root);
+	r = ew_scan_cgroup_root(c->cgroup_root, c->host_root, mi, out, len);
+	if (r) {
+		ew_err("no cgroup v2 hierarchy found (%s%s/sys/fs/cgroup[/unified], %s): exitwatch "
+		       "needs cgroup v2 or a hybrid host's unified hierarchy; use --cgroup-root",
+		       c->cgroup_root ? "--cgroup-root, " : "", c->host_root, mi);
+		return r;
 	}
 	if (stat(out, &st)) {
 		ew_err("cgroup root %s: %s", out, strerror(errno));
@@ -164,6 +160,17 @@ static int find_cgroup_root(const struct ew_config *c, char *out, size_t len, ui
 	}
 	*root_id = st.st_ino;
 	return 0;
+}
+
+static void drop_caps(void)
+{
+	const char *kept = "none";
+	int r = ew_caps_drop_after_attach(&kept);
+
+	if (r)
+		ew_warn("could not drop capabilities after attaching: %s", strerror(-r));
+	else
+		ew_info("capabilities dropped; kept %s", kept);
 }
 
 static void agent_free(struct agent *a)
@@ -257,7 +264,7 @@ static void scan(struct agent *a, const char *cgroup_root)
 	r = ew_scan_mains(&so, on_scanned, a, &st);
 	if (r)
 		ew_warn("scanning for running containers failed: %s", strerror(-r));
-	ew_info("start-up scan: %u cgroups, %u processes, %u containers running, %.1f ms",
+	ew_info("start-up scan: %u cgroups, %u processes, containers already running: %u, %.1f ms",
 		st.cgroups, st.processes, st.mains, (double)(ew_clock_mono_ns() - t0) / 1e6);
 }
 
@@ -281,9 +288,10 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		r = 1;
 		goto out;
 	}
-	/* Step 3: containers that were already running, then say we are up. */
+	/* Step 3: containers that were already running; then keep only what running needs. */
 	if (c->scan_existing)
 		scan(&a, cgroup_root);
+	drop_caps();
 	emit_agent(&a, "start");
 	publish_metrics(&a);
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 
 #include "exitwatch/scan.h"
 #include "exitwatch/util.h"
@@ -300,6 +302,24 @@ int ew_scan_mains(const struct ew_scan_opts *opts, ew_scan_fn fn, void *ctx,
 	if (stats)
 		*stats = st;
 	return r;
+}
+
+int ew_scan_cgroup_root(const char *explicit_root, const char *host_root, const char *mountinfo,
+			char *out, size_t outlen)
+{
+	static const char *const tries[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	struct statfs sf;
+
+	if (explicit_root) {
+		ew_strlcpy(out, explicit_root, outlen);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tries); i++) {
+		snprintf(out, outlen, "%s%s", host_root, tries[i]);
+		if (!statfs(out, &sf) && sf.f_type == CGROUP2_SUPER_MAGIC)
+			return 0;
+	}
+	return ew_scan_find_cgroup2(mountinfo, out, outlen);
 }
 
 int ew_scan_find_cgroup2(const char *mountinfo_path, char *out, size_t outlen)
