@@ -26,18 +26,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by the loader before load. */
 const volatile __u64 root_cgroup_id = 1; /* host processes live here: never a container */
 const volatile bool capture_stderr = false;
+const volatile __u64 wakeup_bytes = 0; /* wake the reader early once this much is waiting */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 2 * 1024 * 1024); /* resized by the loader (--ringbuf-size) */
 } events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct ew_main_key);
-	__type(value, struct ew_main_val);
-} mains SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -71,7 +65,7 @@ struct {
 } stats SEC(".maps");
 
 /* Per-CPU source of a fresh stderr ring for bpf_map_update_elem(): 8 KiB is too big for the
- * BPF stack, and a shared global could be rewritten by another CPU between set and copy. */
+ * BPF stack. Its ring bytes are stale but never read: only the first `total` bytes count. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -79,10 +73,23 @@ struct {
 	__type(value, struct ew_tail_val);
 } tail_scratch SEC(".maps");
 
-/* kernfs_node::parent became __parent in 6.15; read whichever this kernel has. */
 struct kernfs_node___old {
 	struct kernfs_node *parent;
 } __attribute__((preserve_access_index));
+
+/*
+ * Records go out without waking the reader, which drains the ring every EW_POLL_MS anyway: a
+ * wakeup (irq_work, then a task wakeup) costs ten times the rest of a record's path, and a
+ * container storm would pay it per record. Past wakeup_bytes of backlog, wake it at once.
+ */
+static __always_inline void submit(void *e)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+			      BPF_RB_FORCE_WAKEUP :
+			      BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(e, flags);
+}
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -92,35 +99,10 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1; /* per-CPU slot: no atomics needed */
 }
 
+/* Direct BTF loads, no helper calls: tp_btf programs may walk typed kernel pointers. */
 static __always_inline __u64 task_cgroup_id(struct task_struct *t)
 {
 	return t->cgroups->dfl_cgrp->kn->id;
-}
-
-/* The open file behind a task's fd (NULL if none): a pointer we only compare. */
-static __always_inline __u64 task_fd_file(struct task_struct *t, int fd)
-{
-	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
-	struct file *f = NULL;
-
-	if (fd >= BPF_CORE_READ(t, files, fdt, max_fds))
-		return 0;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return (__u64)f;
-}
-
-/* A main process starts: an empty stderr ring bound to its fd 2. Ring bytes are stale but
- * never read: only the first `total` bytes count. */
-static __always_inline void new_tail(struct task_struct *p, __u64 cgid)
-{
-	__u32 zero = 0;
-	struct ew_tail_val *t = bpf_map_lookup_elem(&tail_scratch, &zero);
-
-	if (!t)
-		return;
-	t->total = 0;
-	t->file = task_fd_file(p, 2);
-	bpf_map_update_elem(&stderr_tails, &cgid, t, BPF_ANY);
 }
 
 static __always_inline __u64 task_start_ticks(struct task_struct *t)
@@ -128,11 +110,36 @@ static __always_inline __u64 task_start_ticks(struct task_struct *t)
 	return t->group_leader->start_boottime / EW_NS_PER_TICK;
 }
 
+/* The open file behind a task's fd (0 if none): a pointer we only ever compare. */
+static __always_inline __u64 task_fd_file(struct task_struct *t, int fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+
+	if (fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return (__u64)f;
+}
+
+/* kernfs_node::parent became __parent in 6.15; read whichever this kernel has (plain loads:
+ * the result stays a typed pointer the next iteration may walk). */
 static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 {
 	if (bpf_core_field_exists(kn->__parent))
-		return BPF_CORE_READ(kn, __parent);
-	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+		return kn->__parent;
+	return ((struct kernfs_node___old *)kn)->parent;
+}
+
+/* The main process of the cgroup, if p is it: same pid and start, so a reused pid is not. */
+static __always_inline struct ew_cgroup_val *main_of(__u64 cgid, struct task_struct *p)
+{
+	struct ew_cgroup_val *cg = bpf_map_lookup_elem(&cgroups, &cgid);
+
+	if (!cg || cg->main_pid != p->tgid || cg->main_start_ticks != task_start_ticks(p))
+		return NULL;
+	return cg;
 }
 
 /*
@@ -164,49 +171,49 @@ static __always_inline void count_child(struct ew_cgroup_val *cg, __u32 word)
 /*
  * execve() -> bprm_execve() -> exec_binprm() -> trace_sched_process_exec(), after the new image
  * is installed: comm, mm->arg_start and the cgroup are those of the new program. Fires for every
- * exec on the host; the fast path is one cgroup compare with the parent.
+ * exec on the host; the fast path is one compare of the exec'ing task's cgroup with its
+ * parent's, both read with plain loads.
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct ew_cgroup_val *cg, new_cg = {};
-	struct ew_main_val new_main = {};
-	struct ew_main_key key = {};
 	struct ew_exec_event *e;
 	struct kernfs_node *kn;
-	__u64 cgid, now;
+	__u64 cgid, now, ticks;
 	__u8 flags = 0;
+	__u32 level;
 	int i;
 
-	cgid = bpf_get_current_cgroup_id();
+	cgid = task_cgroup_id(p);
 	if (cgid == root_cgroup_id || cgid == task_cgroup_id(p->real_parent))
 		return 0;
 
-	key.pid = p->tgid;
-	key.start_ticks = task_start_ticks(p);
+	ticks = task_start_ticks(p);
 	now = bpf_ktime_get_ns();
 	cg = bpf_map_lookup_elem(&cgroups, &cgid);
 	if (cg) {
 		/* `docker exec` and friends: a second entrant while the main process lives. */
-		if (cg->main_pid != key.pid || cg->main_start_ticks != key.start_ticks)
+		if (cg->main_pid != p->tgid || cg->main_start_ticks != ticks)
 			return 0;
 		flags = EW_EXEC_REEXEC;
 	} else {
-		new_cg.main_pid = key.pid;
-		new_cg.main_start_ticks = key.start_ticks;
+		new_cg.main_pid = p->tgid;
+		new_cg.main_start_ticks = ticks;
 		new_cg.exec_ns = now;
+		/*
+		 * A write to fd 1 or 2 counts as stderr when it goes to the file the main process
+		 * had as fd 2 at exec, so `echo oops >&2` (a write to fd 1 dup'ed from 2) is caught
+		 * and a separate stdout is not. The ring itself is made at the first such write.
+		 */
+		if (capture_stderr)
+			new_cg.stderr_file = task_fd_file(p, 2);
 		/* NOEXIST: of two racing first execs in one cgroup, exactly one is the main. */
-		if (bpf_map_update_elem(&cgroups, &cgid, &new_cg, BPF_NOEXIST))
-			return 0;
-		new_main.cgroup_id = cgid;
-		new_main.exec_ns = now;
-		if (bpf_map_update_elem(&mains, &key, &new_main, BPF_ANY)) {
-			bpf_map_delete_elem(&cgroups, &cgid);
-			stat_inc(EW_STAT_MAP_FULL);
+		if (bpf_map_update_elem(&cgroups, &cgid, &new_cg, BPF_NOEXIST)) {
+			if (!bpf_map_lookup_elem(&cgroups, &cgid))
+				stat_inc(EW_STAT_MAP_FULL);
 			return 0;
 		}
-		if (capture_stderr)
-			new_tail(p, cgid);
 	}
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -217,7 +224,7 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->hdr.kind = EW_EV_EXEC;
 	e->hdr.flags = flags;
 	e->hdr.size = sizeof(*e);
-	e->hdr.pid = key.pid;
+	e->hdr.pid = p->tgid;
 	e->hdr.ts_ns = now;
 	e->hdr.cgroup_id = cgid;
 	e->ppid = p->real_parent->tgid;
@@ -227,41 +234,50 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	bpf_probe_read_user_str(e->argv0, sizeof(e->argv0), (void *)p->mm->arg_start);
 
 	/* The identity lives in the cgroup's name and its ancestors': capture them now, the
-	 * cgroup may be gone by the time userspace looks. */
-	e->cg_level = p->cgroups->dfl_cgrp->level;
+	 * cgroup may be gone by the time userspace looks. Only as many as the cgroup is deep. */
+	level = p->cgroups->dfl_cgrp->level;
+	e->cg_level = level;
 	kn = p->cgroups->dfl_cgrp->kn;
 	for (i = 0; i < EW_CG_LEVELS; i++) {
-		if (!kn || i >= e->cg_level) {
+		if (!kn || i >= level) {
 			e->cg_names[i][0] = '\0';
 			continue;
 		}
-		bpf_probe_read_kernel_str(e->cg_names[i], EW_CG_NAME_LEN, BPF_CORE_READ(kn, name));
+		bpf_probe_read_kernel_str(e->cg_names[i], EW_CG_NAME_LEN, kn->name);
 		kn = kn_parent(kn);
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	stat_inc(flags ? EW_STAT_EXEC_REEXEC : EW_STAT_EXEC_MAIN);
 	return 0;
 }
 
-static __always_inline int emit_main_exit(struct task_struct *p, struct ew_main_key *key,
-					  struct ew_main_val *m)
+static __always_inline int emit_main_exit(struct task_struct *p, __u64 cgid,
+					  struct ew_cgroup_val *cg)
 {
 	struct ew_exit_tail_event *te = NULL;
 	struct ew_tail_val *tail = NULL;
-	struct ew_main_val mv = *m; /* copy before the delete frees the element */
+	struct ew_cgroup_val v = *cg; /* copy before the delete frees the element */
 	struct ew_exit_event *e;
-	struct ew_cgroup_val *cg;
-	__u32 tgid = key->pid, tid = p->pid;
+	__u32 tgid = p->tgid;
 	__u64 now = bpf_ktime_get_ns();
 	__u8 flags = 0;
+	bool oom;
 
 	/* Without group_dead, two last threads can both see signal->live == 0: the delete picks
 	 * exactly one of them. */
-	if (bpf_map_delete_elem(&mains, key))
+	if (bpf_map_delete_elem(&cgroups, &cgid))
 		return 0;
 
+	/* The OOM killer marks the whole group through signal->oom_mm; the tracepoint's pid may
+	 * name any of its threads, so it is the fallback. */
+	oom = p->signal->oom_mm != NULL;
+	if (!oom && bpf_map_lookup_elem(&oom_victims, &tgid)) {
+		oom = true;
+		bpf_map_delete_elem(&oom_victims, &tgid);
+	}
+
 	if (capture_stderr)
-		tail = bpf_map_lookup_elem(&stderr_tails, &mv.cgroup_id);
+		tail = bpf_map_lookup_elem(&stderr_tails, &cgid);
 	if (tail && tail->total) {
 		te = bpf_ringbuf_reserve(&events, sizeof(*te), 0);
 		e = te ? &te->ex : NULL;
@@ -270,39 +286,31 @@ static __always_inline int emit_main_exit(struct task_struct *p, struct ew_main_
 	}
 	if (!e) {
 		stat_inc(EW_STAT_DROP_EXIT);
-		goto forget_cgroup;
+		goto out;
 	}
 
 	e->hdr.kind = EW_EV_EXIT;
 	e->hdr.size = te ? sizeof(*te) : sizeof(*e);
 	e->hdr.pid = tgid;
 	e->hdr.ts_ns = now;
-	e->hdr.cgroup_id = mv.cgroup_id;
+	e->hdr.cgroup_id = cgid;
 	e->exit_word = group_exit_word(p);
-	e->tid = tid;
+	e->tid = p->pid;
 	e->start_ns = p->group_leader->start_boottime;
-	if (mv.exec_ns) {
-		e->uptime_ns = now - mv.exec_ns;
+	if (v.exec_ns) {
+		e->uptime_ns = now - v.exec_ns;
 	} else {
 		e->uptime_ns = now - p->group_leader->start_time;
 		flags |= EW_EXIT_SEEDED;
 	}
-	e->ready_ns = 0;
-	__builtin_memset(&e->children, 0, sizeof(e->children));
-	cg = bpf_map_lookup_elem(&cgroups, &mv.cgroup_id);
-	if (cg && cg->main_pid == tgid && cg->main_start_ticks == key->start_ticks) {
-		e->ready_ns = cg->ready_ns;
-		e->children = cg->children;
-	}
-	if (e->ready_ns)
+	e->ready_ns = v.ready_ns;
+	if (v.ready_ns)
 		flags |= EW_EXIT_READY;
-	e->killer = mv.killer;
-	if (mv.killer.sig)
+	e->children = v.children;
+	e->killer = v.killer;
+	if (v.killer.sig)
 		flags |= EW_EXIT_KILLER;
-	/* The OOM killer marks the whole group through signal->oom_mm; the tracepoint's pid may
-	 * name any of its threads. */
-	if (bpf_map_lookup_elem(&oom_victims, &tgid) || bpf_map_lookup_elem(&oom_victims, &tid) ||
-	    p->signal->oom_mm)
+	if (oom)
 		flags |= EW_EXIT_OOM;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->stderr_total = 0;
@@ -312,45 +320,34 @@ static __always_inline int emit_main_exit(struct task_struct *p, struct ew_main_
 		flags |= EW_EXIT_TAIL;
 	}
 	e->hdr.flags = flags;
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	stat_inc(EW_STAT_EXIT_MAIN);
-
-forget_cgroup:
-	bpf_map_delete_elem(&oom_victims, &tgid);
-	cg = bpf_map_lookup_elem(&cgroups, &mv.cgroup_id);
-	if (cg && cg->main_pid == tgid && cg->main_start_ticks == key->start_ticks)
-		bpf_map_delete_elem(&cgroups, &mv.cgroup_id);
-	if (capture_stderr)
-		bpf_map_delete_elem(&stderr_tails, &mv.cgroup_id);
+out:
+	if (tail)
+		bpf_map_delete_elem(&stderr_tails, &cgid);
 	return 0;
 }
 
 static __always_inline int on_group_exit(struct task_struct *p)
 {
-	struct ew_main_key key = {};
+	__u64 cgid = task_cgroup_id(p);
 	struct ew_cgroup_val *cg;
-	struct ew_main_val *m;
-	__u64 cgid;
 
-	key.pid = p->tgid;
-	key.start_ticks = task_start_ticks(p);
-	m = bpf_map_lookup_elem(&mains, &key);
-	if (m)
-		return emit_main_exit(p, &key, m);
-
-	cgid = bpf_get_current_cgroup_id();
 	if (cgid == root_cgroup_id)
 		return 0;
 	cg = bpf_map_lookup_elem(&cgroups, &cgid);
-	if (cg)
-		count_child(cg, group_exit_word(p));
+	if (!cg)
+		return 0;
+	if (cg->main_pid == p->tgid && cg->main_start_ticks == task_start_ticks(p))
+		return emit_main_exit(p, cgid, cg);
+	count_child(cg, group_exit_word(p));
 	return 0;
 }
 
 /*
  * do_exit() -> trace_sched_process_exit(), once per thread, after exit_code is set and
  * signal->live is decremented. Kernels since 6.16 pass group_dead; the loader picks this
- * program there and ew_exit_live elsewhere.
+ * program there and ew_exit_live elsewhere. A host process pays two loads and a compare.
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ew_exit_group_dead, struct task_struct *p, bool group_dead)
@@ -382,25 +379,26 @@ SEC("tp_btf/signal_generate")
 int BPF_PROG(ew_signal, int sig, struct kernel_siginfo *info, struct task_struct *t, int group,
 	     int result)
 {
-	struct ew_main_key key = {};
-	struct ew_main_val *m;
+	struct ew_cgroup_val *cg;
 	__u32 sender;
+	__u64 cgid;
 
 	if (sig <= 0 || sig >= 32 || !((EW_FATAL_SIGNALS >> sig) & 1) || result != 0)
 		return 0;
 	sender = bpf_get_current_pid_tgid() >> 32;
 	if (sender == t->tgid) /* a fault, abort() or raise(): the exit says it all */
 		return 0;
-	key.pid = t->tgid;
-	key.start_ticks = task_start_ticks(t);
-	m = bpf_map_lookup_elem(&mains, &key);
-	if (!m)
+	cgid = task_cgroup_id(t);
+	if (cgid == root_cgroup_id)
 		return 0;
-	m->killer.pid = sender;
-	m->killer.sig = sig;
-	m->killer.cgroup_id = bpf_get_current_cgroup_id();
-	m->killer.ts_ns = bpf_ktime_get_ns();
-	bpf_get_current_comm(m->killer.comm, sizeof(m->killer.comm));
+	cg = main_of(cgid, t);
+	if (!cg)
+		return 0;
+	cg->killer.pid = sender;
+	cg->killer.sig = sig;
+	cg->killer.cgroup_id = bpf_get_current_cgroup_id();
+	cg->killer.ts_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(cg->killer.comm, sizeof(cg->killer.comm));
 	stat_inc(EW_STAT_SIGNALS);
 	return 0;
 }
@@ -450,9 +448,25 @@ int ew_listen(struct trace_event_raw_sys_enter *ctx)
 	e->listener_pid = bpf_get_current_pid_tgid() >> 32;
 	e->pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	stat_inc(EW_STAT_READY);
 	return 0;
+}
+
+/* The container's stderr ring, made at its first write. */
+static __always_inline struct ew_tail_val *tail_of(__u64 cgid)
+{
+	struct ew_tail_val *t = bpf_map_lookup_elem(&stderr_tails, &cgid);
+	__u32 zero = 0;
+
+	if (t)
+		return t;
+	t = bpf_map_lookup_elem(&tail_scratch, &zero);
+	if (!t)
+		return NULL;
+	t->total = 0;
+	bpf_map_update_elem(&stderr_tails, &cgid, t, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&stderr_tails, &cgid);
 }
 
 /*
@@ -465,19 +479,24 @@ int ew_write(struct trace_event_raw_sys_enter *ctx)
 {
 	const char *buf = (const char *)ctx->args[1];
 	__u64 n = ctx->args[2], pos, first, cgid;
+	int fd = (int)ctx->args[0];
+	struct ew_cgroup_val *cg;
 	struct ew_tail_val *t;
 	__u32 off;
-
-	int fd = (int)ctx->args[0];
 
 	if ((fd != 1 && fd != 2) || n == 0)
 		return 0;
 	cgid = bpf_get_current_cgroup_id();
-	t = bpf_map_lookup_elem(&stderr_tails, &cgid);
-	if (!t)
+	cg = bpf_map_lookup_elem(&cgroups, &cgid);
+	if (!cg)
 		return 0;
-	if (t->file ? task_fd_file((struct task_struct *)bpf_get_current_task(), fd) != t->file :
-		      fd != 2)
+	/* Seeded containers have no recorded file: their fd 2 only. */
+	if (cg->stderr_file ?
+		    task_fd_file((struct task_struct *)bpf_get_current_task(), fd) != cg->stderr_file :
+		    fd != 2)
+		return 0;
+	t = tail_of(cgid);
+	if (!t)
 		return 0;
 	/* Reserve [pos, pos + n) of the stream atomically, so concurrent writers keep order. */
 	pos = __sync_fetch_and_add(&t->total, n);

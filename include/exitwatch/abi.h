@@ -112,40 +112,28 @@ struct ew_ready_event {
 	char comm[EW_COMM_LEN]; /* its comm */
 };
 
-/* Map "mains": one entry per live container main process. */
-struct ew_main_key {
-	__u32 pid;	    /* tgid */
-	__u32 pad;
-	__u64 start_ticks; /* start_boottime / EW_NS_PER_TICK: what /proc/<pid>/stat shows */
-};
-
-struct ew_main_val {
-	__u64 cgroup_id;	 /* cgroup the main process exec'd in */
-	__u64 exec_ns;		 /* ktime of that exec; 0 when seeded by the start-up scan */
-	struct ew_killer killer; /* last fatal signal from another process; sig 0 if none */
-};
-
-/* Map "cgroups": one entry per cgroup that has a live main process. */
+/*
+ * Map "cgroups": one entry per cgroup with a live main process, keyed by cgroup id. The main
+ * process is named by (pid, start ticks), so a reused pid never passes for it; start ticks are
+ * start_boottime / EW_NS_PER_TICK, what /proc/<pid>/stat shows, so the start-up scan can seed
+ * entries. One map, one lookup on every path: a host process's exit costs a compare.
+ */
 #define EW_CG_SEEDED 0x01 /* main found by the start-up scan */
 
 struct ew_cgroup_val {
 	__u32 main_pid;		     /* tgid of the main process */
 	__u32 flags;		     /* EW_CG_* */
-	__u64 main_start_ticks;	     /* its ew_main_key.start_ticks */
-	__u64 exec_ns;		     /* ktime of the main exec */
+	__u64 main_start_ticks;	     /* its start, in /proc ticks */
+	__u64 exec_ns;		     /* ktime of the main exec; 0 when seeded */
 	__u64 ready_ns;		     /* ktime of the first listen(); 0 until then */
+	__u64 stderr_file;	     /* the main's fd 2 at exec (a struct file *, compared only) */
 	struct ew_children children; /* exits of every other process in the cgroup */
+	struct ew_killer killer;     /* last fatal signal from another process; sig 0 if none */
 };
 
 /* Map "stderr_tails": bytes written to fd 2, per tracked cgroup. */
 struct ew_tail_val {
-	__u64 total; /* bytes written since the main exec */
-	/*
-	 * The main process's fd 2 at exec (a struct file *, only ever compared): a write to fd 1
-	 * or 2 counts when it goes to this same open file, so `echo oops >&2` (a write to fd 1
-	 * dup'ed from 2) is caught, and a separate stdout is not. 0 (seeded): fd 2 only.
-	 */
-	__u64 file;
+	__u64 total; /* bytes written since the main exec (created at the first write) */
 	/*
 	 * Only the first EW_STDERR_CAP bytes hold data; byte i of the stream sits at
 	 * i % EW_STDERR_CAP. The array is twice that because the verifier bounds the offset
@@ -164,7 +152,7 @@ enum ew_stat {
 	EW_STAT_DROP_EXEC,	 /* ring buffer full: exec records lost */
 	EW_STAT_DROP_EXIT,	 /* ring buffer full: exit records lost */
 	EW_STAT_DROP_READY,	 /* ring buffer full: ready records lost */
-	EW_STAT_MAP_FULL,	 /* "mains"/"cgroups" full: a main process not tracked */
+	EW_STAT_MAP_FULL,	 /* "cgroups" full: a main process not tracked */
 	EW_STAT_TAIL_FAULT,	 /* stderr bytes that could not be read from user memory */
 	EW_STAT_SIGNALS,	 /* fatal signals recorded against a main process */
 	EW_STAT_OOM_VICTIMS,	 /* OOM victims seen */
@@ -181,8 +169,7 @@ _Static_assert(sizeof(struct ew_exit_event) == 24 + 32 + 24 + 40 + 16 + 8,
 _Static_assert(sizeof(struct ew_exit_tail_event) == sizeof(struct ew_exit_event) + EW_STDERR_CAP,
 	       "ABI change: bump EW_ABI_VERSION");
 _Static_assert(sizeof(struct ew_ready_event) == 24 + 16 + 16, "ABI change: bump EW_ABI_VERSION");
-_Static_assert(sizeof(struct ew_main_key) == 16, "ABI change: bump EW_ABI_VERSION");
-_Static_assert(sizeof(struct ew_cgroup_val) == 32 + 24, "ABI change: bump EW_ABI_VERSION");
+_Static_assert(sizeof(struct ew_cgroup_val) == 40 + 24 + 40, "ABI change: bump EW_ABI_VERSION");
 _Static_assert((EW_STDERR_CAP & (EW_STDERR_CAP - 1)) == 0, "EW_STDERR_CAP: a power of two");
 
 #endif /* EXITWATCH_ABI_H */

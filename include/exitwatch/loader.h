@@ -19,7 +19,7 @@ typedef int (*ew_loader_event_fn)(void *ctx, const void *data, size_t size);
 
 struct ew_loader_opts {
 	size_t ringbuf_bytes;	 /* power of two, >= page size */
-	uint32_t max_containers; /* entries of "mains" and "cgroups" */
+	uint32_t max_containers; /* entries of "cgroups" and "stderr_tails" */
 	uint64_t root_cgroup_id; /* id of the v2 root: never a container */
 	bool capture_stderr;	 /* sys_enter_write program and stderr rings */
 	bool track_ready;	 /* sys_enter_listen program */

@@ -18,7 +18,9 @@
 #include "exitwatch/scan.h"
 #include "exitwatch/util.h"
 
-#define EW_POLL_MS	     100 /* longest sleep: deadlines are due within this */
+/* Longest sleep. The kernel side does not wake us per record (see submit() in the BPF code):
+ * records wait at most this long, which bounds detection latency. */
+#define EW_POLL_MS	     40
 #define EW_STATS_INTERVAL_NS EW_NSEC_PER_SEC /* drop counters and metrics snapshot */
 
 struct agent {

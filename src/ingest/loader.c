@@ -188,8 +188,8 @@ static int configure(struct ew_loader *l, const struct ew_loader_opts *o)
 
 	s->rodata->root_cgroup_id = o->root_cgroup_id;
 	s->rodata->capture_stderr = o->capture_stderr;
+	s->rodata->wakeup_bytes = o->ringbuf_bytes / 8; /* early wakeup at 1/8 full */
 	err = bpf_map__set_max_entries(s->maps.events, o->ringbuf_bytes);
-	err = err ?: bpf_map__set_max_entries(s->maps.mains, o->max_containers);
 	err = err ?: bpf_map__set_max_entries(s->maps.cgroups, o->max_containers);
 	err = err ?: bpf_map__set_max_entries(s->maps.stderr_tails, o->max_containers);
 	if (err)
@@ -349,26 +349,11 @@ int ew_loader_seed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint
 	struct ew_cgroup_val cg = { .main_pid = pid,
 				    .flags = EW_CG_SEEDED,
 				    .main_start_ticks = start_ticks };
-	struct ew_main_key key = { .pid = pid, .start_ticks = start_ticks };
-	struct ew_main_val mv = { .cgroup_id = cgroup_id };
-	int cg_fd = bpf_map__fd(l->skel->maps.cgroups);
 
-	/* NOEXIST: a cgroup whose main exec'd after attach is already tracked, and better. */
-	if (bpf_map_update_elem(cg_fd, &cgroup_id, &cg, BPF_NOEXIST))
+	/* NOEXIST: a cgroup whose main exec'd after attach is already tracked, and better. Its
+	 * stderr file is unknown (0): its writes to fd 2 are captured from now on. */
+	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.cgroups), &cgroup_id, &cg, BPF_NOEXIST))
 		return -errno;
-	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.mains), &key, &mv, BPF_NOEXIST)) {
-		int r = -errno;
-
-		bpf_map_delete_elem(cg_fd, &cgroup_id);
-		return r;
-	}
-	/* Its stderr from now on, when capture is on; what it wrote before is lost. */
-	if (l->skel->rodata->capture_stderr) {
-		static const struct ew_tail_val zero;
-
-		bpf_map_update_elem(bpf_map__fd(l->skel->maps.stderr_tails), &cgroup_id, &zero,
-				    BPF_NOEXIST);
-	}
 	return 0;
 }
 

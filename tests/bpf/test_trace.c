@@ -458,7 +458,8 @@ static void test_storm(void **state)
 	stop = f->agent.lines[f->agent.nlines - 1];
 	assert_string_equal(ew_h_str(stop, "agent.phase"), "stop");
 	assert_int_equal(ew_h_int(stop, "agent.drops", -1), 0);
-	assert_int_equal(ew_h_int(stop, "agent.kernel_events.child_exits", -1), CHILDREN);
+	/* Host-wide: other tracked containers' children may add to it. */
+	assert_true(ew_h_int(stop, "agent.kernel_events.child_exits", -1) >= CHILDREN);
 	assert_int_equal(count_rec(f, "container_start", "/storm"), 1);
 	print_message("storm: %d mains and %d children; %zu exit records, drops %lld\n", MAINS,
 		      CHILDREN, before, (long long)ew_h_int(stop, "agent.drops", -1));
