@@ -146,8 +146,9 @@ int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,
 void ew_detector_note_drops(struct ew_detector *d, uint64_t now_ns, uint64_t total_drops);
 
 /*
- * Tells the detector an identity restarted this many times before exitwatch saw it (the
- * runtime's own count): its next start is a restart, and messages say so.
+ * Tells the detector that an identity it has no history of had already exited and restarted
+ * this many times (the runtime's own count): its next start is a restart, and messages count
+ * from there. An identity the detector knows keeps its own count.
  */
 void ew_detector_seed_restarts(struct ew_detector *d, const struct ew_identity *id,
 			       uint32_t restarts);

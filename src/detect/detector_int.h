@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The detector's state, shared by detector.c (events, deadlines, rules), evidence.c (what a
- * finding says) and state.c (checkpoint and restore). Not a public header.
+ * The detector's state, shared by detector.c (identities, workloads, deadlines, memory),
+ * events.c (what each event changes), rules.c (episodes and deadlines), evidence.c (what a
+ * finding says), checkpoint.c and state.c (the state as JSON, and back). Not a public header.
  */
 #ifndef EXITWATCH_DETECTOR_INT_H
 #define EXITWATCH_DETECTOR_INT_H
@@ -10,17 +11,20 @@
 #include "exitwatch/map.h"
 #include "exitwatch/window.h"
 
+/* checkpoint.c writes it, state.c reads it. */
+#define EW_DET_STATE_VERSION 1
+
 /* A window never needs more samples than this to decide anything; beyond it the oldest go. */
 #define EW_WINDOW_MAX_SAMPLES 65536
 
 struct episode {
 	bool open;
-	char id[24];	      /* finding_id */
-	uint64_t fired_ns;    /* when the finding fired */
-	uint64_t last_ns;     /* last counted event: resolution clocks run from it */
-	uint32_t total;	      /* events counted over the episode */
-	uint32_t last_ident;  /* serial of the identity last involved */
-	uint32_t gen;	      /* bumped on every change: stale deadlines are skipped */
+	char id[24];	     /* finding_id */
+	uint64_t fired_ns;   /* when the finding fired */
+	uint64_t last_ns;    /* last counted event: resolution clocks run from it */
+	uint32_t total;	     /* events counted over the episode */
+	uint32_t last_ident; /* serial of the identity last involved */
+	uint32_t gen;	     /* bumped on every change: stale deadlines are skipped */
 };
 
 /* What both an identity and a workload count: each rule reads the one its scope names. */
@@ -45,13 +49,14 @@ struct ident {
 	struct workload *wl;
 	struct ew_subject *subject;
 	uint32_t serial;
-	uint32_t restarts;   /* restarts seen, the runtime's earlier count included */
-	bool exited_before;  /* the next start is a restart */
-	bool looping;	     /* was part of a fired loop: watch for the stable milestone */
+	uint32_t restarts;  /* restarts seen, the runtime's earlier count included */
+	bool exited_before; /* the next start is a restart */
+	bool looping;	    /* was part of a fired loop: watch for the stable milestone */
+	bool stable_armed;  /* the current run has its stable deadline */
 
 	/* The current run. */
 	bool running;
-	bool seeded;	   /* found running at start-up: its start was not seen */
+	bool seeded; /* found running at start-up: its start was not seen */
 	bool ready;
 	bool outcome_done; /* success or failure of this start is decided */
 	uint32_t pid;
@@ -106,19 +111,47 @@ struct ew_detector {
 	struct ew_finding f;
 };
 
+/*
+ * Index of the first sample in the window (now - window, now]. Virtual time may start near 0
+ * (replays, tests): when now < window every sample is inside, rather than none after a wrap.
+ */
+static inline uint32_t ew_det_first_in(const struct ew_window *w, uint64_t now, uint64_t window)
+{
+	return now >= window ? ew_window_first_after(w, now - window) : 0;
+}
+
 /* detector.c */
 struct workload *ew_det_workload_get(struct ew_detector *d, const char *key);
 struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const char *workload,
 			       bool create);
 int ew_det_timer_add(struct ew_detector *d, const struct timer *t);
+struct timer ew_det_timer_pop(struct ew_detector *d);
 void ew_det_lru_touch(struct ew_detector *d, struct ident *id, uint64_t now);
+void ew_det_workload_maybe_free(struct ew_detector *d, struct workload *wl);
+void ew_det_evict(struct ew_detector *d, uint64_t now);
+
+static inline uint64_t ew_det_add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* rules.c */
 void ew_det_schedule_episode(struct ew_detector *d, struct scope_state *s, struct ident *id,
 			     struct workload *wl, enum ew_rule rule);
+void ew_det_arm_stable(struct ew_detector *d, struct ident *id);
+void ew_det_eval_count(struct ew_detector *d, struct ident *id, enum ew_rule rule, uint64_t now,
+		       ew_finding_fn fn, void *ctx);
+void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint64_t now,
+			 ew_finding_fn fn, void *ctx);
+
+/* events.c */
+int ew_det_outcome(struct ew_detector *d, struct ident *id, bool ok, uint64_t at, ew_finding_fn fn,
+		   void *ctx);
 
 /* evidence.c: fills d->f for a rule on a scope at time now. */
 void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_state *s,
 		     struct workload *wl, struct ident *subject, uint64_t now);
-/* Counted samples of a rule in the window ending at now: first index into the rule's window. */
+/* The window a rule counts in. */
 const struct ew_window *ew_det_rule_window(struct scope_state *s, enum ew_rule rule);
 bool ew_det_counts(const struct ew_detector *d, enum ew_rule rule, const struct ew_sample *x);
 void ew_det_episode_id(enum ew_rule rule, const char *key, uint64_t fired_ns, char out[24]);

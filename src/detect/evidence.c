@@ -65,11 +65,11 @@ struct seen {
 
 /* Counted samples in (now - window, now]: count, first/last, identities and intervals. */
 static void count_window(struct ew_detector *d, enum ew_rule rule, const struct ew_window *w,
-			 uint64_t since)
+			 uint32_t start)
 {
 	struct ew_finding *f = &d->f;
 	struct seen seen[MAX_TRACKED_IDENTS];
-	uint32_t nseen = 0, start = ew_window_first_after(w, since);
+	uint32_t nseen = 0;
 	double *iv = malloc(sizeof(double) * (w->n - start + 1));
 	uint32_t niv = 0;
 
@@ -90,7 +90,7 @@ static void count_window(struct ew_detector *d, enum ew_rule rule, const struct 
 				iv[niv++] = (double)(x->t - seen[k].last_t) / 1e9;
 			seen[k].last_t = x->t;
 		} else if (nseen < MAX_TRACKED_IDENTS) {
-			seen[nseen++] = (struct seen){ .ident = x->ident, .last_t = x->t };
+			seen[nseen++] = (struct seen){.ident = x->ident, .last_t = x->t};
 		}
 	}
 	f->identities = nseen;
@@ -104,12 +104,12 @@ static void count_window(struct ew_detector *d, enum ew_rule rule, const struct 
 	free(iv);
 }
 
-static void histogram(struct ew_finding *f, const struct ew_window *w, uint64_t since)
+static void histogram(struct ew_finding *f, const struct ew_window *w, uint32_t start)
 {
 	struct ew_exit_hist all[64];
 	uint32_t n = 0;
 
-	for (uint32_t i = ew_window_first_after(w, since); i < w->n; i++) {
+	for (uint32_t i = start; i < w->n; i++) {
 		const struct ew_sample *x = ew_window_at(w, i);
 		uint32_t k;
 
@@ -119,7 +119,7 @@ static void histogram(struct ew_finding *f, const struct ew_window *w, uint64_t 
 		if (k == n) {
 			if (n == 64)
 				continue;
-			all[n++] = (struct ew_exit_hist){ .code = x->code, .signal = x->signal };
+			all[n++] = (struct ew_exit_hist){.code = x->code, .signal = x->signal};
 		}
 		all[k].count++;
 	}
@@ -142,7 +142,6 @@ void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_stat
 	const struct ew_rule_config *rc = &d->cfg.rules[rule];
 	struct ew_finding *f = &d->f;
 	uint64_t window = rule == EW_RULE_STABLE ? rc->uptime_ns : rc->window_ns;
-	uint64_t since = now > window ? now - window : 0;
 	const struct ew_sample *last;
 
 	memset(f, 0, sizeof(*f));
@@ -150,25 +149,29 @@ void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_stat
 	f->severity = rc->severity;
 	f->scope = rc->scope;
 	f->time_ns = now;
-	f->subject = subject ? subject->subject : (wl ? wl->last_subject : NULL);
+	f->subject = subject ? subject->subject : NULL;
+	if (!f->subject && wl)
+		f->subject = wl->last_subject;
 	f->window_ns = window;
 	f->threshold = rc->count;
-	if (rule != EW_RULE_STABLE)
-		count_window(d, rule, ew_det_rule_window(s, rule), since);
+	if (rule != EW_RULE_STABLE) {
+		const struct ew_window *w = ew_det_rule_window(s, rule);
+
+		count_window(d, rule, w, ew_det_first_in(w, now, window));
+	}
 	if (rule == EW_RULE_STARTUP_FAILURE_RATE) {
 		const struct ew_window *w = &s->outcomes;
 
-		for (uint32_t i = ew_window_first_after(w, since); i < w->n; i++)
-			f->starts++;
+		f->starts = w->n - ew_det_first_in(w, now, window);
 		f->failed_starts = f->count;
 		f->fail_percent = f->starts ? 100.0 * f->count / f->starts : 0;
 		f->threshold_percent = rc->fail_percent;
 		f->threshold = (uint32_t)rc->fail_percent;
 	}
-	histogram(f, &s->exits, since);
-	last = ew_window_last(&s->exits);
-	if (!last && subject && subject->has_last_exit)
-		last = &subject->last_exit;
+	histogram(f, &s->exits, ew_det_first_in(&s->exits, now, window));
+	/* The last exit and the stderr tail both describe the subject, so a message never pairs
+	 * one replica's exit code with another's last words. */
+	last = subject && subject->has_last_exit ? &subject->last_exit : ew_window_last(&s->exits);
 	if (last) {
 		f->has_last_exit = true;
 		f->last_class = (enum ew_exit_class)(last->flags >> 4);
@@ -180,5 +183,5 @@ void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_stat
 		f->tail = subject->tail;
 		f->tail_len = subject->tail_len;
 	}
-	f->degraded = d->last_drop_ns && d->last_drop_ns > since;
+	f->degraded = d->last_drop_ns && (now < window || d->last_drop_ns > now - window);
 }

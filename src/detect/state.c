@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The detector's memory as JSON, so a DaemonSet rollout or an agent crash in the middle of a
- * crash loop neither forgets the loop nor fires its finding twice. Restore builds a fresh
- * detector and swaps it in only when the whole file made sense: a corrupt or foreign file
- * leaves an empty detector and a message, never half a state.
+ * The detector's checkpoint (checkpoint.c) read back. Restore builds a fresh detector and swaps
+ * it in only when the whole file made sense: a corrupt or foreign file leaves an empty detector
+ * and a message, never half a state. The reader is strict: every member the writer always
+ * writes must be there with its type and range, and nothing counted may be later than the
+ * detector's time in the file. json-c asserts on arrays of the wrong type, so every type is
+ * checked before use.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,378 +18,441 @@
 #include "exitwatch/codec.h"
 #include "exitwatch/util.h"
 
-#define EW_STATE_VERSION 1
-
-static void write_window(struct ew_jsonw *w, const char *name, const struct ew_window *win)
-{
-	ew_jsonw_name(w, name);
-	ew_jsonw_start_array(w);
-	for (uint32_t i = 0; i < win->n; i++) {
-		const struct ew_sample *x = ew_window_at(win, i);
-
-		ew_jsonw_start_array(w);
-		ew_jsonw_uint(w, x->t);
-		ew_jsonw_uint(w, x->ident);
-		ew_jsonw_int(w, x->code);
-		ew_jsonw_uint(w, x->signal);
-		ew_jsonw_uint(w, x->flags);
-		ew_jsonw_end_array(w);
-	}
-	ew_jsonw_end_array(w);
-}
-
-static void write_scope(struct ew_jsonw *w, const struct scope_state *s)
-{
-	ew_jsonw_name(w, "s");
-	ew_jsonw_start_object(w);
-	write_window(w, "exits", &s->exits);
-	write_window(w, "restarts", &s->restarts);
-	write_window(w, "outcomes", &s->outcomes);
-	ew_jsonw_name(w, "episodes");
-	ew_jsonw_start_array(w);
-	for (int r = 0; r < EW_RULE__COUNT; r++) {
-		const struct episode *ep = &s->ep[r];
-
-		if (!ep->open)
-			continue;
-		ew_jsonw_start_object(w);
-		ew_jsonw_string_field(w, "rule", ew_rule_name(r));
-		ew_jsonw_string_field(w, "id", ep->id);
-		ew_jsonw_uint_field(w, "fired_ns", ep->fired_ns);
-		ew_jsonw_uint_field(w, "last_ns", ep->last_ns);
-		ew_jsonw_uint_field(w, "total", ep->total);
-		ew_jsonw_uint_field(w, "last_ident", ep->last_ident);
-		ew_jsonw_end_object(w);
-	}
-	ew_jsonw_end_array(w);
-	ew_jsonw_end_object(w);
-}
-
-static void write_subject(struct ew_jsonw *w, const char *name, const struct ew_subject *s)
-{
-	struct ew_identity *id;
-
-	if (!s)
-		return;
-	id = malloc(sizeof(*id));
-	if (!id)
-		return;
-	ew_subject_unpack(s, id);
-	ew_jsonw_name(w, name);
-	ew_codec_write_identity(w, id);
-	free(id);
-}
-
-struct write_ctx {
-	struct ew_jsonw *w;
+/* Sticky: the first problem is the error, and every read after it is a no-op. */
+struct reader {
+	char *err;
+	size_t errlen;
+	int r;		     /* first error */
+	uint64_t now;	     /* the detector's time in the file */
+	uint64_t max_serial; /* highest identity serial read */
 };
 
-static void write_ident(void *ctx, const void *k, size_t kl, void *v)
+static void bad(struct reader *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bad(struct reader *rd, const char *fmt, ...)
 {
-	struct ew_jsonw *w = ((struct write_ctx *)ctx)->w;
-	const struct ident *id = v;
-	char *hex = malloc(2 * (size_t)id->tail_len + 1);
+	va_list ap;
 
-	ew_jsonw_start_object(w);
-	ew_jsonw_string_field(w, "key", id->key);
-	ew_jsonw_string_field(w, "workload", id->wl->key);
-	ew_jsonw_uint_field(w, "serial", id->serial);
-	ew_jsonw_uint_field(w, "restarts", id->restarts);
-	ew_jsonw_bool_field(w, "exited_before", id->exited_before);
-	ew_jsonw_bool_field(w, "looping", id->looping);
-	ew_jsonw_bool_field(w, "running", id->running);
-	ew_jsonw_bool_field(w, "seeded", id->seeded);
-	ew_jsonw_bool_field(w, "ready", id->ready);
-	ew_jsonw_bool_field(w, "outcome_done", id->outcome_done);
-	ew_jsonw_uint_field(w, "pid", id->pid);
-	ew_jsonw_uint_field(w, "start_boot_ns", id->start_boot_ns);
-	ew_jsonw_uint_field(w, "start_ns", id->start_ns);
-	ew_jsonw_uint_field(w, "last_active_ns", id->last_active_ns);
-	if (id->has_last_exit) {
-		ew_jsonw_name(w, "last_exit");
-		ew_jsonw_start_array(w);
-		ew_jsonw_uint(w, id->last_exit.t);
-		ew_jsonw_int(w, id->last_exit.code);
-		ew_jsonw_uint(w, id->last_exit.signal);
-		ew_jsonw_uint(w, id->last_exit.flags);
-		ew_jsonw_end_array(w);
+	if (rd->r)
+		return;
+	rd->r = -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(rd->err, rd->errlen, fmt, ap);
+	va_end(ap);
+	/* Messages quote the file: its bytes must not start a line or a terminal escape. */
+	for (char *c = rd->err; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
+/* What ew_det_episode_id() makes: "f-" and 16 lower-case hex digits. */
+static bool episode_id_ok(const char *id)
+{
+	if (strncmp(id, "f-", 2) || strlen(id) != 18)
+		return false;
+	for (int i = 2; i < 18; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static void nomem(struct reader *rd)
+{
+	if (!rd->r) {
+		rd->r = -ENOMEM;
+		snprintf(rd->err, rd->errlen, "out of memory");
 	}
-	if (hex) {
-		ew_hex_encode(id->tail ? id->tail : "", id->tail_len, hex);
-		ew_jsonw_string_field(w, "tail_hex", hex);
-		free(hex);
+}
+
+static struct json_object *member(struct reader *rd, struct json_object *o, const char *key,
+				  enum json_type type, bool required)
+{
+	struct json_object *v;
+
+	if (rd->r)
+		return NULL;
+	if (!json_object_object_get_ex(o, key, &v)) {
+		if (required)
+			bad(rd, "member \"%s\" is missing", key);
+		return NULL;
 	}
-	write_subject(w, "subject", id->subject);
-	write_scope(w, &id->s);
-	ew_jsonw_end_object(w);
+	if (!json_object_is_type(v, type)) {
+		bad(rd, "member \"%s\" is not of JSON type %s", key, json_type_to_name(type));
+		return NULL;
+	}
+	return v;
 }
 
-static void write_workload(void *ctx, const void *k, size_t kl, void *v)
+static int64_t int_in(struct reader *rd, struct json_object *v, const char *what, int64_t min,
+		      int64_t max)
 {
-	struct ew_jsonw *w = ((struct write_ctx *)ctx)->w;
-	const struct workload *wl = v;
+	int64_t x;
 
-	ew_jsonw_start_object(w);
-	ew_jsonw_string_field(w, "key", wl->key);
-	write_subject(w, "last_subject", wl->last_subject);
-	write_scope(w, &wl->s);
-	ew_jsonw_end_object(w);
-}
-
-int ew_detector_checkpoint(const struct ew_detector *d, uint64_t now_ns, struct ew_buf *out)
-{
-	struct ew_jsonw w;
-	struct write_ctx ctx = { &w };
-
-	ew_jsonw_init(&w, out);
-	ew_jsonw_start_object(&w);
-	ew_jsonw_uint_field(&w, "exitwatch_state", EW_STATE_VERSION);
-	ew_jsonw_uint_field(&w, "saved_ns", now_ns);
-	ew_jsonw_uint_field(&w, "now_ns", d->now_ns);
-	ew_jsonw_uint_field(&w, "next_serial", d->next_serial);
-	ew_jsonw_uint_field(&w, "drops_total", d->drops_total);
-	ew_jsonw_uint_field(&w, "last_drop_ns", d->last_drop_ns);
-	/* Workloads first: restoring an identity attaches it to its workload. */
-	ew_jsonw_name(&w, "workloads");
-	ew_jsonw_start_array(&w);
-	ew_map_foreach(d->workloads, write_workload, &ctx);
-	ew_jsonw_end_array(&w);
-	ew_jsonw_name(&w, "identities");
-	ew_jsonw_start_array(&w);
-	ew_map_foreach(d->idents, write_ident, &ctx);
-	ew_jsonw_end_array(&w);
-	ew_jsonw_end_object(&w);
-	return ew_jsonw_finish(&w);
-}
-
-/* ---- restore ---- */
-
-static int read_window(struct json_object *s, const char *name, struct ew_window *win,
-		       char *err, size_t errlen)
-{
-	struct json_object *arr;
-	size_t n;
-
-	if (!json_object_object_get_ex(s, name, &arr))
+	if (rd->r)
 		return 0;
-	if (!json_object_is_type(arr, json_type_array))
-		goto bad;
-	n = json_object_array_length(arr);
-	for (size_t i = 0; i < n; i++) {
+	if (!json_object_is_type(v, json_type_int)) {
+		bad(rd, "%s is not an integer", what);
+		return 0;
+	}
+	x = json_object_get_int64(v);
+	if (x < min || x > max) {
+		bad(rd, "%s is out of range (%lld not in %lld..%lld)", what, (long long)x,
+		    (long long)min, (long long)max);
+		return 0;
+	}
+	return x;
+}
+
+static int64_t rd_int(struct reader *rd, struct json_object *o, const char *key, int64_t min,
+		      int64_t max)
+{
+	struct json_object *v = member(rd, o, key, json_type_int, true);
+
+	return v ? int_in(rd, v, key, min, max) : 0;
+}
+
+static bool rd_bool(struct reader *rd, struct json_object *o, const char *key)
+{
+	struct json_object *v = member(rd, o, key, json_type_boolean, true);
+
+	return v && json_object_get_boolean(v);
+}
+
+static const char *rd_str(struct reader *rd, struct json_object *o, const char *key, bool required)
+{
+	struct json_object *v = member(rd, o, key, json_type_string, required);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+/* [t, code, signal, flags] after the first `skip` elements of a sample array. */
+static void read_sample(struct reader *rd, struct json_object *e, size_t skip, struct ew_sample *x)
+{
+	x->t = (uint64_t)int_in(rd, json_object_array_get_idx(e, 0), "a sample's time", 0,
+				(int64_t)rd->now);
+	x->code = (int16_t)int_in(rd, json_object_array_get_idx(e, skip + 1), "an exit code",
+				  INT16_MIN, INT16_MAX);
+	x->signal = (uint8_t)int_in(rd, json_object_array_get_idx(e, skip + 2), "a signal", 0,
+				    UINT8_MAX);
+	x->flags = (uint8_t)int_in(rd, json_object_array_get_idx(e, skip + 3), "sample flags", 0,
+				   UINT8_MAX);
+	if (!rd->r && x->flags >> 4 >= EW_CLASS__COUNT)
+		bad(rd, "a sample of unknown exit class %d", x->flags >> 4);
+}
+
+static void read_window(struct reader *rd, struct json_object *so, const char *name,
+			struct ew_window *win)
+{
+	struct json_object *arr = member(rd, so, name, json_type_array, true);
+	size_t n = arr ? json_object_array_length(arr) : 0;
+
+	for (size_t i = 0; i < n && !rd->r; i++) {
 		struct json_object *e = json_object_array_get_idx(arr, i);
 		struct ew_sample x;
 
-		if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 5)
-			goto bad;
-		x.t = json_object_get_uint64(json_object_array_get_idx(e, 0));
-		x.ident = (uint32_t)json_object_get_uint64(json_object_array_get_idx(e, 1));
-		x.code = (int16_t)json_object_get_int(json_object_array_get_idx(e, 2));
-		x.signal = (uint8_t)json_object_get_int(json_object_array_get_idx(e, 3));
-		x.flags = (uint8_t)json_object_get_int(json_object_array_get_idx(e, 4));
-		if (ew_window_push(win, &x))
-			return -ENOMEM;
-	}
-	return 0;
-bad:
-	snprintf(err, errlen, "window \"%s\" is not an array of samples", name);
-	return -EINVAL;
-}
-
-static int read_scope(struct ew_detector *d, struct json_object *o, struct scope_state *s,
-		      struct ident *id, struct workload *wl, char *err, size_t errlen)
-{
-	struct json_object *so, *eps;
-	int r;
-
-	if (!json_object_object_get_ex(o, "s", &so) || !json_object_is_type(so, json_type_object)) {
-		snprintf(err, errlen, "an entry without its windows");
-		return -EINVAL;
-	}
-	r = read_window(so, "exits", &s->exits, err, errlen);
-	r = r ?: read_window(so, "restarts", &s->restarts, err, errlen);
-	r = r ?: read_window(so, "outcomes", &s->outcomes, err, errlen);
-	if (r)
-		return r;
-	if (!json_object_object_get_ex(so, "episodes", &eps))
-		return 0;
-	for (size_t i = 0; i < json_object_array_length(eps); i++) {
-		struct json_object *e = json_object_array_get_idx(eps, i);
-		int rule = ew_rule_parse(ew_json_str(e, "rule", ""));
-		struct episode *ep;
-
-		if (rule < 0 || rule == EW_RULE_STABLE) {
-			snprintf(err, errlen, "an episode of unknown rule '%.32s'",
-				 ew_json_str(e, "rule", ""));
-			return -EINVAL;
+		if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 5) {
+			bad(rd,
+			    "window \"%s\" holds a sample that is not [t, ident, code, signal, "
+			    "flags]",
+			    name);
+			return;
 		}
-		ep = &s->ep[rule];
-		ep->open = true;
-		ew_strlcpy(ep->id, ew_json_str(e, "id", ""), sizeof(ep->id));
-		ep->fired_ns = ew_json_u64(e, "fired_ns", 0);
-		ep->last_ns = ew_json_u64(e, "last_ns", 0);
-		ep->total = (uint32_t)ew_json_u64(e, "total", 0);
-		ep->last_ident = (uint32_t)ew_json_u64(e, "last_ident", 0);
-		d->active++;
-		ew_det_schedule_episode(d, s, id, wl, (enum ew_rule)rule);
+		read_sample(rd, e, 1, &x);
+		x.ident = (uint32_t)int_in(rd, json_object_array_get_idx(e, 1),
+					   "a sample's identity", 0, UINT32_MAX);
+		if (!rd->r && ew_window_push(win, &x))
+			nomem(rd);
 	}
-	return 0;
 }
 
-static struct ew_subject *read_subject(struct json_object *o, const char *name)
+static void read_episode(struct ew_detector *d, struct reader *rd, struct json_object *e,
+			 struct scope_state *s, struct ident *id, struct workload *wl)
 {
-	struct json_object *so;
+	const char *name = rd_str(rd, e, "rule", true), *fid = rd_str(rd, e, "id", true);
+	int64_t fired = rd_int(rd, e, "fired_ns", 0, (int64_t)rd->now);
+	int64_t last = rd_int(rd, e, "last_ns", fired, (int64_t)rd->now);
+	uint32_t total = (uint32_t)rd_int(rd, e, "total", 0, UINT32_MAX);
+	uint32_t who = (uint32_t)rd_int(rd, e, "last_ident", 0, UINT32_MAX);
+	struct episode *ep;
+	int rule;
+
+	if (rd->r)
+		return;
+	rule = ew_rule_parse(name);
+	if (rule < 0 || rule == EW_RULE_STABLE) {
+		bad(rd, "an episode of unknown rule '%.32s'", name);
+		return;
+	}
+	ep = &s->ep[rule];
+	if (ep->open || !episode_id_ok(fid)) {
+		bad(rd, "an episode of %s that is repeated or whose id is not f-<16 hex>", name);
+		return;
+	}
+	ep->open = true;
+	ew_strlcpy(ep->id, fid, sizeof(ep->id));
+	ep->fired_ns = (uint64_t)fired;
+	ep->last_ns = (uint64_t)last;
+	ep->total = total;
+	ep->last_ident = who;
+	d->active++;
+	ew_det_schedule_episode(d, s, id, wl, (enum ew_rule)rule);
+}
+
+static void read_scope(struct ew_detector *d, struct reader *rd, struct json_object *o,
+		       struct scope_state *s, struct ident *id, struct workload *wl)
+{
+	struct json_object *so = member(rd, o, "s", json_type_object, true), *eps;
+	size_t n;
+
+	read_window(rd, so, "exits", &s->exits);
+	read_window(rd, so, "restarts", &s->restarts);
+	read_window(rd, so, "outcomes", &s->outcomes);
+	eps = member(rd, so, "episodes", json_type_array, true);
+	n = eps ? json_object_array_length(eps) : 0;
+	for (size_t i = 0; i < n && !rd->r; i++) {
+		struct json_object *e = json_object_array_get_idx(eps, i);
+
+		if (!json_object_is_type(e, json_type_object))
+			bad(rd, "an episode is not an object");
+		else
+			read_episode(d, rd, e, s, id, wl);
+	}
+}
+
+/* An identity object, when present: absent is NULL, present and wrong is an error. */
+static struct ew_subject *read_subject(struct reader *rd, struct json_object *o, const char *name)
+{
+	struct json_object *so = member(rd, o, name, json_type_object, false);
 	struct ew_identity *id;
 	struct ew_subject *s = NULL;
 
-	if (!json_object_object_get_ex(o, name, &so))
+	if (!so)
 		return NULL;
 	id = malloc(sizeof(*id));
-	if (id && !ew_codec_read_identity(so, id))
-		s = ew_subject_pack(id);
+	if (!id)
+		nomem(rd);
+	else if (ew_codec_read_identity(so, id))
+		bad(rd, "member \"%s\" is not an identity", name);
+	else if (!(s = ew_subject_pack(id)))
+		nomem(rd);
 	free(id);
 	return s;
 }
 
-static int read_ident(struct ew_detector *d, struct json_object *o, char *err, size_t errlen)
+static void read_last_exit(struct reader *rd, struct json_object *o, struct ident *id)
 {
-	const char *key = ew_json_str(o, "key", NULL), *wlkey = ew_json_str(o, "workload", "");
-	struct json_object *le;
-	struct ident *id;
+	struct json_object *le = member(rd, o, "last_exit", json_type_array, false);
+
+	if (!le)
+		return;
+	if (json_object_array_length(le) != 4) {
+		bad(rd, "member \"last_exit\" is not [t, code, signal, flags]");
+		return;
+	}
+	read_sample(rd, le, 0, &id->last_exit);
+	id->last_exit.ident = id->serial;
+	id->has_last_exit = !rd->r;
+}
+
+static void read_tail(struct reader *rd, struct json_object *o, struct ident *id)
+{
+	const char *hex = rd_str(rd, o, "tail_hex", false);
 	char tail[EW_STDERR_CAP];
 	int n;
 
-	if (!key || !key[0]) {
-		snprintf(err, errlen, "an identity without a key");
-		return -EINVAL;
-	}
-	d->next_serial = (uint32_t)ew_json_u64(o, "serial", d->next_serial);
-	id = ew_det_ident_get(d, key, wlkey, true);
-	if (!id)
-		return -ENOMEM;
-	id->restarts = (uint32_t)ew_json_u64(o, "restarts", 0);
-	id->exited_before = ew_json_bool(o, "exited_before", false);
-	id->looping = ew_json_bool(o, "looping", false);
-	id->running = ew_json_bool(o, "running", false);
-	id->seeded = ew_json_bool(o, "seeded", false);
-	id->ready = ew_json_bool(o, "ready", false);
-	id->outcome_done = ew_json_bool(o, "outcome_done", true);
-	id->pid = (uint32_t)ew_json_u64(o, "pid", 0);
-	id->start_boot_ns = ew_json_u64(o, "start_boot_ns", 0);
-	id->start_ns = ew_json_u64(o, "start_ns", 0);
-	id->last_active_ns = ew_json_u64(o, "last_active_ns", d->now_ns);
-	if (json_object_object_get_ex(o, "last_exit", &le) &&
-	    json_object_is_type(le, json_type_array) && json_object_array_length(le) == 4) {
-		id->has_last_exit = true;
-		id->last_exit.t = json_object_get_uint64(json_object_array_get_idx(le, 0));
-		id->last_exit.code = (int16_t)json_object_get_int(json_object_array_get_idx(le, 1));
-		id->last_exit.signal = (uint8_t)json_object_get_int(json_object_array_get_idx(le, 2));
-		id->last_exit.flags = (uint8_t)json_object_get_int(json_object_array_get_idx(le, 3));
-		id->last_exit.ident = id->serial;
-	}
-	n = ew_hex_decode(ew_json_str(o, "tail_hex", ""), tail, sizeof(tail));
-	if (n > 0 && (id->tail = malloc((size_t)n))) {
+	if (!hex)
+		return;
+	n = ew_hex_decode(hex, tail, sizeof(tail));
+	if (n < 0) {
+		bad(rd, "member \"tail_hex\" is not hex of at most %d bytes", EW_STDERR_CAP);
+	} else if (n > 0) {
+		id->tail = malloc((size_t)n);
+		if (!id->tail) {
+			nomem(rd);
+			return;
+		}
 		memcpy(id->tail, tail, (size_t)n);
 		id->tail_len = (uint32_t)n;
 	}
-	id->subject = read_subject(o, "subject");
-	if (id->running) {
-		struct timer t = { .id = id, .gen = ++id->run_gen };
-
-		if (!id->outcome_done && !id->seeded) {
-			t.kind = T_GRACE;
-			t.at = id->start_ns + d->cfg.startup_grace_ns;
-			ew_det_timer_add(d, &t);
-		}
-		if (id->looping) {
-			t.kind = T_STABLE;
-			t.at = id->start_ns + d->cfg.rules[EW_RULE_STABLE].uptime_ns;
-			ew_det_timer_add(d, &t);
-		}
-	}
-	return read_scope(d, o, &id->s, id, NULL, err, errlen);
 }
 
-static int read_workload(struct ew_detector *d, struct json_object *o, char *err, size_t errlen)
+static void read_ident(struct ew_detector *d, struct reader *rd, struct json_object *o)
 {
-	const char *key = ew_json_str(o, "key", NULL);
+	const char *key = rd_str(rd, o, "key", true), *wlkey = rd_str(rd, o, "workload", true);
+	uint64_t serial = (uint64_t)rd_int(rd, o, "serial", 1, UINT32_MAX - 1);
+	struct ident *id;
+
+	if (rd->r)
+		return;
+	if (!key[0] || ew_map_get(d->idents, key, strlen(key)) ||
+	    ew_map_get_u64(d->serials, serial)) {
+		bad(rd, "an identity without a key, or repeated ('%.64s', serial %llu)", key,
+		    (unsigned long long)serial);
+		return;
+	}
+	d->next_serial = (uint32_t)serial;
+	id = ew_det_ident_get(d, key, wlkey, true);
+	if (!id) {
+		nomem(rd);
+		return;
+	}
+	if (serial > rd->max_serial)
+		rd->max_serial = serial;
+	id->restarts = (uint32_t)rd_int(rd, o, "restarts", 0, UINT32_MAX);
+	id->exited_before = rd_bool(rd, o, "exited_before");
+	id->looping = rd_bool(rd, o, "looping");
+	id->running = rd_bool(rd, o, "running");
+	id->seeded = rd_bool(rd, o, "seeded");
+	id->ready = rd_bool(rd, o, "ready");
+	id->outcome_done = rd_bool(rd, o, "outcome_done");
+	id->pid = (uint32_t)rd_int(rd, o, "pid", 0, UINT32_MAX);
+	id->start_boot_ns = (uint64_t)rd_int(rd, o, "start_boot_ns", 0, INT64_MAX);
+	id->start_ns = (uint64_t)rd_int(rd, o, "start_ns", 0, (int64_t)rd->now);
+	id->last_active_ns = (uint64_t)rd_int(rd, o, "last_active_ns", 0, (int64_t)rd->now);
+	read_last_exit(rd, o, id);
+	read_tail(rd, o, id);
+	id->subject = read_subject(rd, o, "subject");
+	if (id->subject && strcmp(ew_subject_key(id->subject), key))
+		bad(rd, "identity '%.64s' has another's subject", key);
+	read_scope(d, rd, o, &id->s, id, NULL);
+	if (rd->r || !id->running)
+		return;
+	id->run_gen++;
+	if (!id->outcome_done && !id->seeded) {
+		struct timer t = {.kind = T_GRACE,
+				  .id = id,
+				  .gen = id->run_gen,
+				  .at = ew_det_add_sat(id->start_ns, d->cfg.startup_grace_ns)};
+
+		if (ew_det_timer_add(d, &t))
+			nomem(rd);
+	}
+	ew_det_arm_stable(d, id);
+}
+
+static void read_workload(struct ew_detector *d, struct reader *rd, struct json_object *o)
+{
+	const char *key = rd_str(rd, o, "key", true);
 	struct workload *wl;
 
-	if (!key || !key[0]) {
-		snprintf(err, errlen, "a workload without a key");
-		return -EINVAL;
+	if (rd->r)
+		return;
+	if (!key[0] || ew_map_get(d->workloads, key, strlen(key))) {
+		bad(rd, "a workload without a key, or repeated ('%.64s')", key);
+		return;
 	}
 	wl = ew_det_workload_get(d, key);
-	if (!wl)
-		return -ENOMEM;
-	wl->last_subject = read_subject(o, "last_subject");
-	return read_scope(d, o, &wl->s, NULL, wl, err, errlen);
+	if (!wl) {
+		nomem(rd);
+		return;
+	}
+	wl->last_subject = read_subject(rd, o, "last_subject");
+	read_scope(d, rd, o, &wl->s, NULL, wl);
 }
 
-static int restore_into(struct ew_detector *d, struct json_object *root, char *err, size_t errlen)
+static void read_list(struct ew_detector *d, struct reader *rd, struct json_object *arr,
+		      const char *what,
+		      void (*one)(struct ew_detector *, struct reader *, struct json_object *))
 {
-	struct json_object *arr;
-	uint32_t next;
-	int r;
+	size_t n = arr ? json_object_array_length(arr) : 0;
+
+	for (size_t i = 0; i < n && !rd->r; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(o, json_type_object))
+			bad(rd, "an entry of \"%s\" is not an object", what);
+		else
+			one(d, rd, o);
+	}
+}
+
+static void restore_into(struct ew_detector *d, struct reader *rd, struct json_object *root)
+{
+	struct json_object *v, *wls, *ids;
+	uint64_t next;
 
 	if (!json_object_is_type(root, json_type_object) ||
-	    ew_json_u64(root, "exitwatch_state", 0) != EW_STATE_VERSION) {
-		snprintf(err, errlen, "not an exitwatch state file (version %d)", EW_STATE_VERSION);
-		return -EINVAL;
+	    !json_object_object_get_ex(root, "exitwatch_state", &v) ||
+	    !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) != EW_DET_STATE_VERSION) {
+		bad(rd, "not an exitwatch state file of version %d", EW_DET_STATE_VERSION);
+		return;
 	}
-	d->now_ns = ew_json_u64(root, "now_ns", 0);
-	next = (uint32_t)ew_json_u64(root, "next_serial", 1);
-	d->drops_total = ew_json_u64(root, "drops_total", 0);
-	d->last_drop_ns = ew_json_u64(root, "last_drop_ns", 0);
-	if (json_object_object_get_ex(root, "workloads", &arr))
-		for (size_t i = 0; i < json_object_array_length(arr); i++) {
-			r = read_workload(d, json_object_array_get_idx(arr, i), err, errlen);
-			if (r)
-				return r;
-		}
-	if (json_object_object_get_ex(root, "identities", &arr))
-		for (size_t i = 0; i < json_object_array_length(arr); i++) {
-			r = read_ident(d, json_object_array_get_idx(arr, i), err, errlen);
-			if (r)
-				return r;
-		}
-	d->next_serial = next > d->next_serial ? next : d->next_serial;
-	return 0;
+	rd->now = (uint64_t)rd_int(rd, root, "now_ns", 0, INT64_MAX);
+	d->now_ns = rd->now;
+	rd_int(rd, root, "saved_ns", 0, INT64_MAX);
+	next = (uint64_t)rd_int(rd, root, "next_serial", 1, UINT32_MAX);
+	d->drops_total = (uint64_t)rd_int(rd, root, "drops_total", 0, INT64_MAX);
+	d->last_drop_ns = (uint64_t)rd_int(rd, root, "last_drop_ns", 0, INT64_MAX);
+	/* Workloads first: restoring an identity attaches it to its workload. */
+	wls = member(rd, root, "workloads", json_type_array, true);
+	ids = member(rd, root, "identities", json_type_array, true);
+	read_list(d, rd, wls, "workloads", read_workload);
+	read_list(d, rd, ids, "identities", read_ident);
+	if (next <= rd->max_serial)
+		next = rd->max_serial + 1;
+	d->next_serial = (uint32_t)next;
+}
+
+static bool only_space(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+			return false;
+	return true;
+}
+
+static void parse_and_restore(struct ew_detector *d, struct reader *rd, const char *json,
+			      size_t len)
+{
+	struct json_tokener *tok;
+	struct json_object *root;
+	enum json_tokener_error jerr;
+	size_t end;
+
+	if (len > INT_MAX) {
+		bad(rd, "a state file of %zu bytes is too large", len);
+		return;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		nomem(rd);
+		return;
+	}
+	root = json_tokener_parse_ex(tok, json, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue)
+		bad(rd, "not valid JSON (it ends too early)");
+	else if (jerr != json_tokener_success)
+		bad(rd, "not valid JSON (%s)", json_tokener_error_desc(jerr));
+	else if (end > len || !only_space(json + end, len - end))
+		bad(rd, "not valid JSON (data after the object)");
+	else
+		restore_into(d, rd, root);
+	json_object_put(root);
+	json_tokener_free(tok);
 }
 
 int ew_detector_restore(struct ew_detector *d, const char *json, size_t len, char *err,
 			size_t errlen)
 {
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *root = NULL;
-	struct ew_detector *fresh, tmp;
-	int r;
+	struct reader rd = {.err = err, .errlen = errlen};
+	struct ew_detector *fresh = ew_detector_new(&d->cfg), tmp;
 
-	if (!tok)
+	if (!fresh)
 		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, json, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		snprintf(err, errlen, "not valid JSON (%s)",
-			 json_tokener_error_desc(json_tokener_get_error(tok)));
-		json_tokener_free(tok);
-		json_object_put(root);
-		return -EINVAL;
-	}
-	json_tokener_free(tok);
-	fresh = ew_detector_new(&d->cfg);
-	if (!fresh) {
-		json_object_put(root);
-		return -ENOMEM;
-	}
-	r = restore_into(fresh, root, err, errlen);
-	json_object_put(root);
-	if (r) {
+	parse_and_restore(fresh, &rd, json, len);
+	if (rd.r) {
+		/* Nothing half-restored: d is left empty. */
 		ew_detector_free(fresh);
-		return r;
+		fresh = ew_detector_new(&d->cfg);
+		if (!fresh)
+			return rd.r;
 	}
-	/* Swap: d takes the restored state, fresh takes the old one and is freed. */
+	/* Swap: d takes the new state, fresh takes the old one and is freed. */
 	tmp = *d;
 	*d = *fresh;
 	*fresh = tmp;
 	ew_detector_free(fresh);
-	return 0;
+	return rd.r;
 }

@@ -35,7 +35,8 @@ static int grow(struct ew_window *w)
 
 int ew_window_push(struct ew_window *w, const struct ew_sample *s)
 {
-	const struct ew_sample *last = ew_window_last(w);
+	/* The time, not a pointer: grow() frees the array the last sample is in. */
+	uint64_t last_t = w->n ? ew_window_last(w)->t : 0;
 	struct ew_sample *slot;
 
 	if (w->max && w->n >= w->max) { /* bounded: forget the oldest */
@@ -46,8 +47,8 @@ int ew_window_push(struct ew_window *w, const struct ew_sample *s)
 		return -ENOMEM;
 	slot = &w->v[(w->head + w->n) & (w->cap - 1)];
 	*slot = *s;
-	if (last && slot->t < last->t) /* keep the ring sorted: binary search relies on it */
-		slot->t = last->t;
+	if (slot->t < last_t) /* keep the ring sorted: binary search relies on it */
+		slot->t = last_t;
 	w->n++;
 	return 0;
 }

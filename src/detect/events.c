@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * What each event changes. Every event first advances the clock to its own time (processing due
+ * deadlines in order), then updates the identity's and the workload's windows, then evaluates
+ * the rules that event can move (rules.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detector_int.h"
+#include "exitwatch/util.h"
+
+enum sample_kind {
+	K_EXITS,
+	K_RESTARTS,
+	K_OUTCOMES,
+};
+
+static struct ew_window *window_of(struct scope_state *s, enum sample_kind k)
+{
+	return k == K_EXITS ? &s->exits : k == K_RESTARTS ? &s->restarts : &s->outcomes;
+}
+
+/* Both scopes count every sample; each rule reads the one it is configured for. */
+static int push_both(struct ident *id, enum sample_kind k, const struct ew_sample *x)
+{
+	int r = ew_window_push(window_of(&id->s, k), x);
+
+	return r ?: ew_window_push(window_of(&id->wl->s, k), x);
+}
+
+/* The start's success or failure is decided: count it, then see what the rate says. */
+int ew_det_outcome(struct ew_detector *d, struct ident *id, bool ok, uint64_t at, ew_finding_fn fn,
+		   void *ctx)
+{
+	struct ew_sample x = {.t = at, .ident = id->serial, .flags = ok ? EW_SAMPLE_OK : 0};
+	int r;
+
+	id->outcome_done = true;
+	r = push_both(id, K_OUTCOMES, &x);
+	if (!r)
+		ew_det_eval_startup(d, id, ok, at, fn, ctx);
+	return r;
+}
+
+static void prune(struct ew_detector *d, struct ident *id, uint64_t now)
+{
+	uint64_t keep = 0;
+
+	for (int r = 0; r < EW_RULE__COUNT; r++)
+		if (d->cfg.rules[r].window_ns > keep)
+			keep = d->cfg.rules[r].window_ns;
+	if (now <= keep)
+		return;
+	for (int i = 0; i < 2; i++) {
+		struct scope_state *s = i ? &id->wl->s : &id->s;
+
+		ew_window_prune(&s->exits, now - keep);
+		ew_window_prune(&s->restarts, now - keep);
+		ew_window_prune(&s->outcomes, now - keep);
+	}
+}
+
+static int on_start(struct ew_detector *d, struct ident *id, const struct ew_event *ev,
+		    uint64_t now, ew_finding_fn fn, void *ctx, struct ew_startup *ret)
+{
+	bool same = id->running && id->pid == ev->pid && id->start_boot_ns == ev->start_boot_ns;
+	bool restart;
+	int r = 0;
+
+	if (same) /* already known (a checkpoint carried it across an agent restart) */
+		goto out;
+	/*
+	 * A process found running at agent start began at an unknown time: it is neither a
+	 * restart nor a start whose outcome can be judged. A start over a running process means
+	 * that one's exit was missed: a restart all the same.
+	 */
+	restart = !ev->seeded && (id->exited_before || id->running);
+	id->running = true;
+	id->seeded = ev->seeded;
+	id->ready = false;
+	id->outcome_done = ev->seeded;
+	id->pid = ev->pid;
+	id->start_boot_ns = ev->start_boot_ns;
+	id->start_ns = now;
+	id->run_gen++;
+	id->stable_armed = false;
+	if (restart) {
+		struct ew_sample x = {.t = now, .ident = id->serial};
+
+		id->restarts++;
+		r = push_both(id, K_RESTARTS, &x);
+		if (!r)
+			ew_det_eval_count(d, id, EW_RULE_RESTART_RATE, now, fn, ctx);
+	}
+	if (!ev->seeded) {
+		struct timer t = {.at = ew_det_add_sat(now, d->cfg.startup_grace_ns),
+				  .kind = T_GRACE,
+				  .id = id,
+				  .gen = id->run_gen};
+
+		r = ew_det_timer_add(d, &t) ?: r;
+	}
+	ew_det_arm_stable(d, id);
+out:
+	if (ret) {
+		ret->known = !id->seeded;
+		ret->restarts = id->restarts;
+	}
+	return r;
+}
+
+static int on_ready(struct ew_detector *d, struct ident *id, uint64_t now, ew_finding_fn fn,
+		    void *ctx)
+{
+	if (!id->running || id->ready)
+		return 0;
+	id->ready = true;
+	return id->outcome_done ? 0 : ew_det_outcome(d, id, true, now, fn, ctx);
+}
+
+/* Keeps the last tail_max bytes: the end of stderr says why it died. */
+static void keep_tail(struct ew_detector *d, struct ident *id, const struct ew_event *ev)
+{
+	uint32_t len = ev->tail_len < EW_STDERR_CAP ? ev->tail_len : EW_STDERR_CAP;
+	uint32_t n = len < d->cfg.tail_max ? len : d->cfg.tail_max;
+	char *t;
+
+	if (!n)
+		return;
+	t = malloc(n);
+	if (!t)
+		return;
+	memcpy(t, ev->tail + len - n, n);
+	free(id->tail);
+	id->tail = t;
+	id->tail_len = n;
+}
+
+static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew_event *ev,
+			enum ew_exit_class cls, uint64_t now, ew_finding_fn fn, void *ctx,
+			struct ew_startup *ret)
+{
+	struct ew_sample x = {.t = now,
+			      .ident = id->serial,
+			      .code = (int16_t)ev->status.code,
+			      .signal = (uint8_t)ev->status.signal,
+			      .flags = (uint8_t)(cls << 4)};
+	bool known = id->running && !id->seeded, decide = id->running && !id->outcome_done;
+	int r;
+
+	if (ret) {
+		ret->known = known;
+		ret->ready = id->running && id->ready;
+		/* Before the exit only a success can be decided (ready, grace period); a completed
+		 * run (exit 0) is a job finishing, any other exit a failed start. */
+		ret->succeeded = known && (id->outcome_done || cls == EW_CLASS_CLEAN);
+		ret->restarts = id->restarts;
+	}
+	id->running = false;
+	id->exited_before = true;
+	id->has_last_exit = true;
+	id->last_exit = x;
+	if (cls != EW_CLASS_CLEAN)
+		keep_tail(d, id, ev);
+	/* The sample, class and tail go in first: findings this exit causes describe it. */
+	r = push_both(id, K_EXITS, &x);
+	if (!r && !ev->status.signal &&
+	    ew_rule_has_code(&d->cfg.rules[EW_RULE_EXIT_CODE_BURST], ev->status.code))
+		ew_det_eval_count(d, id, EW_RULE_EXIT_CODE_BURST, now, fn, ctx);
+	if (decide)
+		r = ew_det_outcome(d, id, cls == EW_CLASS_CLEAN, now, fn, ctx) ?: r;
+	return r;
+}
+
+static void update_subject(struct ident *id, const struct ew_identity *idn)
+{
+	struct ew_subject *s = ew_subject_pack(idn), *w;
+
+	if (!s)
+		return;
+	ew_subject_free(id->subject);
+	id->subject = s;
+	w = ew_subject_pack(idn);
+	if (w) {
+		ew_subject_free(id->wl->last_subject);
+		id->wl->last_subject = w;
+	}
+}
+
+int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,
+			const struct ew_identity *idn, enum ew_exit_class cls, ew_finding_fn fn,
+			void *ctx, struct ew_startup *ret)
+{
+	struct ident *id;
+	uint64_t now;
+	int r = 0;
+
+	if (ret)
+		memset(ret, 0, sizeof(*ret));
+	if (ev->type == EW_EVENT_START && ev->reexec)
+		return 0; /* the same main process, a new image: not a new start */
+	ew_detector_advance(d, ev->time_ns, fn, ctx);
+	now = d->now_ns;
+	id = ew_det_ident_get(d, idn->key, idn->workload, true);
+	if (!id)
+		return -ENOMEM;
+	if (!id->subject || ev->type == EW_EVENT_START)
+		update_subject(id, idn);
+	ew_det_lru_touch(d, id, now);
+	prune(d, id, now);
+	switch (ev->type) {
+	case EW_EVENT_START:
+		r = on_start(d, id, ev, now, fn, ctx, ret);
+		break;
+	case EW_EVENT_READY:
+		r = on_ready(d, id, now, fn, ctx);
+		break;
+	case EW_EVENT_EXIT:
+		r = on_main_exit(d, id, ev, cls, now, fn, ctx, ret);
+		break;
+	}
+	/* A new identity may have taken the count over the limit: the bound holds after each
+	 * event, not only at the next one. */
+	ew_det_evict(d, now);
+	return r;
+}

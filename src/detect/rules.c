@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Rules over container starts and exits, in virtual time. A finding fires on the event that
+ * crosses its threshold and its episode stays open until the rule's resolution condition holds:
+ * firing and resolving use different conditions (more than N in a window versus none for a quiet
+ * period; above 5% failures versus 99% success), so an episode cannot flap. Deadlines
+ * (resolutions, grace periods, the stable milestone) run in time order from
+ * ew_detector_advance(), and what they report carries the deadline's time.
+ */
+#include <string.h>
+
+#include "detect/detector_int.h"
+#include "exitwatch/util.h"
+
+static struct ident *ident_by_serial(struct ew_detector *d, uint32_t serial)
+{
+	uint64_t k = serial;
+
+	return ew_map_get(d->serials, &k, sizeof(k));
+}
+
+static struct scope_state *scope_of(struct ident *id, enum ew_rule rule,
+				    const struct ew_detector *d, struct workload **wl_out)
+{
+	if (d->cfg.rules[rule].scope == EW_SCOPE_WORKLOAD) {
+		*wl_out = id->wl;
+		return &id->wl->s;
+	}
+	*wl_out = NULL;
+	return &id->s;
+}
+
+/* ---- episodes ---- */
+
+/* The next time an open episode's resolution can change. */
+void ew_det_schedule_episode(struct ew_detector *d, struct scope_state *s, struct ident *id,
+			     struct workload *wl, enum ew_rule rule)
+{
+	const struct ew_rule_config *rc = &d->cfg.rules[rule];
+	struct episode *ep = &s->ep[rule];
+	struct timer t = {.kind = T_RESOLVE, .rule = rule, .s = s, .gen = ++ep->gen};
+
+	/* The timer names its owner, so a workload can be freed once its last one has run. */
+	if (wl)
+		t.wl = wl;
+	else
+		t.id = id;
+	if (rule == EW_RULE_STARTUP_FAILURE_RATE) {
+		/* The rate changes when the oldest start in the window ages out. */
+		uint32_t i = ew_det_first_in(&s->outcomes, d->now_ns, rc->window_ns);
+
+		if (i == s->outcomes.n) {
+			t.at = d->now_ns;
+		} else {
+			t.at = ew_det_add_sat(ew_window_at(&s->outcomes, i)->t, rc->window_ns);
+			if (t.at <= d->now_ns)
+				return; /* only a corrupt restored time gets here: no progress */
+		}
+	} else {
+		t.at = ew_det_add_sat(ep->last_ns, rc->resolve_ns);
+	}
+	ew_det_timer_add(d, &t);
+}
+
+/* A looping identity that is up may reach the stable milestone: one deadline per run. */
+void ew_det_arm_stable(struct ew_detector *d, struct ident *id)
+{
+	const struct ew_rule_config *rc = &d->cfg.rules[EW_RULE_STABLE];
+	struct timer t = {.kind = T_STABLE, .id = id, .gen = id->run_gen};
+
+	if (!rc->enabled || !id->running || !id->looping || id->stable_armed)
+		return;
+	t.at = ew_det_add_sat(id->start_ns, rc->uptime_ns);
+	if (t.at < d->now_ns)
+		t.at = d->now_ns;
+	if (!ew_det_timer_add(d, &t))
+		id->stable_armed = true;
+}
+
+/* The identities with counted events in a crossing window are "looping" until stable. */
+static void mark_looping(struct ew_detector *d, enum ew_rule rule, const struct ew_window *w,
+			 uint64_t now)
+{
+	for (uint32_t i = ew_det_first_in(w, now, d->cfg.rules[rule].window_ns); i < w->n; i++) {
+		const struct ew_sample *x = ew_window_at(w, i);
+		struct ident *id;
+
+		if (!ew_det_counts(d, rule, x))
+			continue;
+		id = ident_by_serial(d, x->ident);
+		if (id) {
+			id->looping = true;
+			ew_det_arm_stable(d, id);
+		}
+	}
+}
+
+static struct ident *subject_of(struct ew_detector *d, struct episode *ep, struct ident *fallback)
+{
+	struct ident *x = ident_by_serial(d, ep->last_ident);
+
+	return x ? x : fallback;
+}
+
+static void emit(struct ew_detector *d, enum ew_rule rule, struct scope_state *s,
+		 struct workload *wl, struct ident *subject, uint64_t at, bool resolved,
+		 ew_finding_fn fn, void *ctx)
+{
+	struct episode *ep = &s->ep[rule];
+
+	ew_det_evidence(d, rule, s, wl, subject, at);
+	d->f.resolved = resolved;
+	ew_strlcpy(d->f.finding_id, ep->id, sizeof(d->f.finding_id));
+	if (resolved) {
+		d->f.severity = EW_SEV_NOTICE;
+		d->f.fired_ns = ep->fired_ns;
+		d->f.duration_ns = at - ep->fired_ns;
+		d->f.total = ep->total;
+	}
+	if (fn && d->f.subject)
+		fn(ctx, &d->f);
+}
+
+static void resolve(struct ew_detector *d, struct scope_state *s, struct workload *wl,
+		    struct ident *owner, enum ew_rule rule, uint64_t at, ew_finding_fn fn,
+		    void *ctx)
+{
+	struct episode *ep = &s->ep[rule];
+
+	emit(d, rule, s, wl, subject_of(d, ep, owner), at, true, fn, ctx);
+	ep->open = false;
+	ep->gen++;
+	d->active--;
+}
+
+static void fire(struct ew_detector *d, struct scope_state *s, struct workload *wl,
+		 struct ident *id, enum ew_rule rule, uint32_t count, uint64_t now,
+		 ew_finding_fn fn, void *ctx)
+{
+	struct episode *ep = &s->ep[rule];
+
+	ep->open = true;
+	ep->fired_ns = now;
+	ep->last_ns = now;
+	ep->total = count;
+	ep->last_ident = id->serial;
+	ew_det_episode_id(rule, wl ? wl->key : id->key, now, ep->id);
+	d->active++;
+	id->looping = true;
+	mark_looping(d, rule, ew_det_rule_window(s, rule), now);
+	ew_det_arm_stable(d, id);
+	emit(d, rule, s, wl, id, now, false, fn, ctx);
+	ew_det_schedule_episode(d, s, id, wl, rule);
+}
+
+/* exit_code_burst and restart_rate: more than count events in the window. */
+void ew_det_eval_count(struct ew_detector *d, struct ident *id, enum ew_rule rule, uint64_t now,
+		       ew_finding_fn fn, void *ctx)
+{
+	const struct ew_rule_config *rc = &d->cfg.rules[rule];
+	struct workload *wl;
+	struct scope_state *s = scope_of(id, rule, d, &wl);
+	struct episode *ep = &s->ep[rule];
+	const struct ew_window *w = ew_det_rule_window(s, rule);
+	uint32_t count = 0;
+
+	if (!rc->enabled)
+		return;
+	if (ep->open) { /* one episode: count it, push the resolution back */
+		ep->total++;
+		ep->last_ns = now;
+		ep->last_ident = id->serial;
+		ew_det_schedule_episode(d, s, id, wl, rule);
+		return;
+	}
+	for (uint32_t i = ew_det_first_in(w, now, rc->window_ns); i < w->n; i++)
+		count += ew_det_counts(d, rule, ew_window_at(w, i));
+	if (count > rc->count)
+		fire(d, s, wl, id, rule, count, now, fn, ctx);
+}
+
+static void startup_rate(const struct ew_detector *d, const struct scope_state *s, uint64_t now,
+			 uint32_t *n, uint32_t *failed)
+{
+	const struct ew_rule_config *rc = &d->cfg.rules[EW_RULE_STARTUP_FAILURE_RATE];
+	const struct ew_window *w = &s->outcomes;
+
+	*n = *failed = 0;
+	for (uint32_t i = ew_det_first_in(w, now, rc->window_ns); i < w->n; i++) {
+		(*n)++;
+		*failed += !(ew_window_at(w, i)->flags & EW_SAMPLE_OK);
+	}
+}
+
+static bool startup_resolved(const struct ew_detector *d, const struct scope_state *s, uint64_t now)
+{
+	const struct ew_rule_config *rc = &d->cfg.rules[EW_RULE_STARTUP_FAILURE_RATE];
+	uint32_t n, failed;
+
+	startup_rate(d, s, now, &n, &failed);
+	return n == 0 || 100.0 * (double)(n - failed) / (double)n >= rc->resolve_success_percent;
+}
+
+void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint64_t now,
+			 ew_finding_fn fn, void *ctx)
+{
+	const struct ew_rule_config *rc = &d->cfg.rules[EW_RULE_STARTUP_FAILURE_RATE];
+	struct workload *wl;
+	struct scope_state *s = scope_of(id, EW_RULE_STARTUP_FAILURE_RATE, d, &wl);
+	struct episode *ep = &s->ep[EW_RULE_STARTUP_FAILURE_RATE];
+	uint32_t n, failed;
+
+	if (!rc->enabled)
+		return;
+	if (ep->open) {
+		if (!ok) {
+			ep->total++;
+			ep->last_ns = now;
+			ep->last_ident = id->serial;
+		}
+		if (startup_resolved(d, s, now))
+			resolve(d, s, wl, id, EW_RULE_STARTUP_FAILURE_RATE, now, fn, ctx);
+		return;
+	}
+	startup_rate(d, s, now, &n, &failed);
+	if (!ok && n >= rc->min_starts && 100.0 * (double)failed / (double)n > rc->fail_percent)
+		fire(d, s, wl, id, EW_RULE_STARTUP_FAILURE_RATE, failed, now, fn, ctx);
+}
+
+/* ---- time ---- */
+
+static void run_resolve(struct ew_detector *d, const struct timer *t, ew_finding_fn fn, void *ctx)
+{
+	const struct ew_rule_config *rc = &d->cfg.rules[t->rule];
+	struct scope_state *s = t->s;
+	struct episode *ep = &s->ep[t->rule];
+	uint64_t at;
+
+	if (!ep->open || ep->gen != t->gen)
+		return;
+	if (t->rule == EW_RULE_STARTUP_FAILURE_RATE) {
+		if (startup_resolved(d, s, t->at))
+			resolve(d, s, t->wl, t->id, t->rule, t->at, fn, ctx);
+		else
+			ew_det_schedule_episode(d, s, t->id, t->wl, t->rule);
+		return;
+	}
+	at = ew_det_add_sat(ep->last_ns, rc->resolve_ns);
+	if (at <= t->at)
+		resolve(d, s, t->wl, t->id, t->rule, at, fn, ctx);
+}
+
+static void run_stable(struct ew_detector *d, const struct timer *t, ew_finding_fn fn, void *ctx)
+{
+	struct ident *id = t->id;
+
+	if (!id->running || id->run_gen != t->gen || !id->looping ||
+	    !d->cfg.rules[EW_RULE_STABLE].enabled)
+		return;
+	id->looping = false;
+	ew_det_evidence(d, EW_RULE_STABLE, &id->s, NULL, id, t->at);
+	d->f.uptime_ns = t->at - id->start_ns;
+	ew_det_episode_id(EW_RULE_STABLE, id->key, t->at, d->f.finding_id);
+	if (fn && d->f.subject)
+		fn(ctx, &d->f);
+}
+
+static void run_timer(struct ew_detector *d, const struct timer *t, ew_finding_fn fn, void *ctx)
+{
+	struct ident *id = t->id;
+
+	switch (t->kind) {
+	case T_GRACE:
+		if (id->running && id->run_gen == t->gen && !id->outcome_done)
+			ew_det_outcome(d, id, true, t->at, fn, ctx);
+		break;
+	case T_STABLE:
+		run_stable(d, t, fn, ctx);
+		break;
+	case T_RESOLVE:
+		run_resolve(d, t, fn, ctx);
+		break;
+	}
+}
+
+void ew_detector_advance(struct ew_detector *d, uint64_t now_ns, ew_finding_fn fn, void *ctx)
+{
+	/* Events from different CPUs may arrive slightly out of order: time never goes back. */
+	if (now_ns < d->now_ns)
+		now_ns = d->now_ns;
+	while (d->nheap && d->heap[0].at <= now_ns) {
+		struct timer t = ew_det_timer_pop(d);
+
+		if (t.at > d->now_ns)
+			d->now_ns = t.at;
+		run_timer(d, &t, fn, ctx);
+		t.s->pending--;
+		if (t.wl)
+			ew_det_workload_maybe_free(d, t.wl);
+	}
+	d->now_ns = now_ns;
+	ew_det_evict(d, now_ns);
+}
