@@ -907,7 +907,7 @@ static char *find_key_line(char *text, const char *key)
 static void test_deploy_lists_every_key(void **state)
 {
 	static const char *const agent[] = {
-		"node",		  "host_root",		 "cgroup_root",
+		"node",		  "host_root",		 "cgroup_root",		"proc_root",
 		"ringbuf_size",	  "max_containers",	 "stderr_bytes",
 		"track_ready",	  "track_oom",		 "track_signals",
 		"scan_existing",  "read_metadata",	 "agent_interval",

@@ -33,7 +33,7 @@ struct ew_config {
 	char node[256];		 /* node name in every record: --node, $NODE_NAME, hostname */
 	const char *host_root;	 /* prefix of every host path ("" on the host) */
 	const char *cgroup_root; /* cgroup v2 mount; NULL: found in /proc/self/mountinfo */
-	const char *proc_root;	 /* "/proc" under host_root */
+	const char *proc_root;	 /* --proc-root; NULL until parsed: <host_root>/proc */
 
 	/* Kernel side */
 	uint64_t ringbuf_bytes;

@@ -33,13 +33,20 @@ void ew_resolver_free(struct ew_resolver *r);
 int ew_resolver_start(struct ew_resolver *r, const struct ew_event *start,
 		      struct ew_identity *ret);
 
+/* What the start recorded of the main process, for the records that come after it. */
+struct ew_proc_names {
+	char comm[EW_COMM_LEN];
+	char argv0[EW_PATH_LEN];
+	char filename[EW_PATH_LEN];
+};
+
 /*
  * The identity of a cgroup seen at its start. For a cgroup never seen (its start record was
  * lost), returns -ENOENT and fills *ret with a stand-in keyed by the cgroup id.
- * argv0/filename (may be NULL) receive what the start recorded.
+ * names (may be NULL) receives what the start recorded, or empty strings.
  */
 int ew_resolver_lookup(struct ew_resolver *r, uint64_t cgroup_id, struct ew_identity *ret,
-		       char *argv0, char *filename);
+		       struct ew_proc_names *names);
 
 /* The exit was reported: drop the cache entry. */
 void ew_resolver_forget(struct ew_resolver *r, uint64_t cgroup_id);

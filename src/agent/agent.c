@@ -264,8 +264,12 @@ static void scan(struct agent *a, const char *cgroup_root)
 	int r;
 
 	r = ew_scan_mains(&so, on_scanned, a, &st);
-	if (r)
-		ew_warn("scanning for running containers failed: %s", strerror(-r));
+	if (r == -ESRCH)
+		ew_warn("none of the %u processes in %s can be read in %s (another pid namespace? "
+			"use hostPID or --proc-root): containers already running are not tracked",
+			st.processes, cgroup_root, c->proc_root);
+	else if (r)
+		ew_warn("scanning %s for running containers failed: %s", cgroup_root, strerror(-r));
 	ew_info("start-up scan: %u cgroups, %u processes, containers already running: %u, %.1f ms",
 		st.cgroups, st.processes, st.mains, (double)(ew_clock_mono_ns() - t0) / 1e6);
 }
@@ -377,6 +381,10 @@ static int pace(struct replay_ctx *rc, uint64_t t)
 
 		if (*rc->sig->stop)
 			return -EINTR;
+		if (*rc->sig->hup) { /* logrotate moved a file sink */
+			*rc->sig->hup = 0;
+			ew_outputs_reopen(rc->a->out);
+		}
 		nanosleep(&ts, NULL);
 		ew_outputs_tick(rc->a->out, ew_clock_mono_ns());
 	}
@@ -419,6 +427,7 @@ int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *si
 	struct agent a = { 0 };
 	struct replay_ctx rc = { .a = &a, .sig = sig };
 	struct ew_replay_cbs cbs = { .event = replay_event, .drops = replay_drops, .end = replay_end };
+	uint64_t undelivered;
 	char err[512] = "";
 	int r;
 
@@ -433,7 +442,13 @@ int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *si
 		r = 2;
 		goto out;
 	}
-	ew_outputs_drain(a.out, c->drain_timeout_ns);
+	undelivered = ew_outputs_drain(a.out, c->drain_timeout_ns);
+	if (undelivered) {
+		ew_err("%llu lines could not be delivered within the drain timeout (spooled lines "
+		       "go out with the next run)",
+		       (unsigned long long)undelivered);
+		r = 1;
+	}
 out:
 	agent_free(&a);
 	return r;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exitwatch/clock.h"
 #include "exitwatch/detector.h"
 #include "exitwatch/exit_class.h"
 #include "exitwatch/log.h"
@@ -36,6 +37,8 @@ struct ew_pipeline {
 	struct ew_buf pend_json, pend_text; /* findings waiting for their cause's record */
 	bool defer;		      /* inside an event: findings wait */
 	struct ew_identity scratch;   /* unpacked subject of a finding */
+	struct ew_identity resolved;  /* the current event's identity */
+	struct ew_event *ev_copy;     /* the current event with the start's names filled in */
 
 	uint64_t starts, exits, readies, findings, resolutions, decode_errors;
 };
@@ -83,7 +86,7 @@ static void emit(struct ew_pipeline *p, const struct ew_record *r)
 	}
 	if (!p->defer)
 		ew_outputs_write(p->deps.out, js->data, js->len, text ? tx->data : NULL,
-				 text ? tx->len : 0, r->time_ns);
+				 text ? tx->len : 0, ew_clock_mono_ns());
 }
 
 /* Writes the findings an event raised, one line at a time, after the event's record. */
@@ -99,7 +102,7 @@ static void flush_pending(struct ew_pipeline *p)
 		const char *te = text ? memchr(tl, '\n', p->pend_text.len - to) : NULL;
 		size_t jn = (size_t)(je - jl) + 1, tn = te ? (size_t)(te - tl) + 1 : 0;
 
-		ew_outputs_write(p->deps.out, jl, jn, tl, tn, 0);
+		ew_outputs_write(p->deps.out, jl, jn, tl, tn, ew_clock_mono_ns());
 		jo += jn;
 		to += tn;
 	}
@@ -136,7 +139,8 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 					   .pods_log_root = cfg->pods_log_root };
 	p->resolver = ew_resolver_new(&ro);
 	p->detector = ew_detector_new(&cfg->detect);
-	if (!p->resolver || !p->detector) {
+	p->ev_copy = malloc(sizeof(*p->ev_copy));
+	if (!p->resolver || !p->detector || !p->ev_copy) {
 		ew_pipeline_free(p);
 		return NULL;
 	}
@@ -162,6 +166,7 @@ void ew_pipeline_free(struct ew_pipeline *p)
 	ew_buf_free(&p->text);
 	ew_buf_free(&p->pend_json);
 	ew_buf_free(&p->pend_text);
+	free(p->ev_copy);
 	free(p);
 }
 
@@ -179,10 +184,17 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 		cls = ew_exit_classify(ev, &p->cfg->classes);
 	r.cls = cls;
 
-	/* A container seen for the first time: the runtime's own restart count tells whether
-	 * this start is a restart. */
-	if (ev->type == EW_EVENT_START && id->meta.restart_count > 0)
-		ew_detector_seed_restarts(p->detector, id, (uint32_t)id->meta.restart_count);
+	/* Deadlines due before this event first, so their records come out in time order. */
+	ew_detector_advance(p->detector, ev->time_ns, on_finding, p);
+
+	/*
+	 * The runtime's own restart count (Docker's RestartCount, the kubelet's) tells a detector
+	 * that has never seen this identity how many restarts came before: a start it watches is
+	 * the count-th restart, a container found running has had count of them.
+	 */
+	if (ev->type == EW_EVENT_START && !ev->reexec && id->meta.restart_count > 0)
+		ew_detector_seed_restarts(p->detector, id,
+					  (uint32_t)id->meta.restart_count - !ev->seeded);
 
 	p->defer = true;
 	err = ew_detector_observe(p->detector, ev, id, cls, on_finding, p, &su);
@@ -210,48 +222,30 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 
 int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 {
-	struct ew_identity *id = &p->scratch;
-	struct ew_event *copy = NULL;
-	const struct ew_event *use = ev;
-	int err = 0;
+	struct ew_event *use = p->ev_copy;
+	struct ew_proc_names names;
+	int err;
 
-	switch (ev->type) {
-	case EW_EVENT_START:
-		err = ew_resolver_start(p->resolver, ev, id);
-		break;
-	case EW_EVENT_READY:
-	case EW_EVENT_EXIT:
-		/* The exit record shows what the start recorded: the process's argv[0]. */
-		copy = malloc(sizeof(*copy));
-		if (!copy)
-			return -ENOMEM;
-		memcpy(copy, ev, sizeof(*copy));
-		if (ew_resolver_lookup(p->resolver, ev->cgroup_id, id, copy->argv0,
-				       copy->filename) == -ENOENT)
+	if (ev->type == EW_EVENT_START) {
+		err = ew_resolver_start(p->resolver, ev, &p->resolved);
+		if (err)
+			return err;
+		use = (struct ew_event *)ev;
+	} else {
+		/* Exit and ready records show what the start recorded of the main process. The
+		 * tail is the only large part of an event: copy just the bytes it holds. */
+		memcpy(use, ev, offsetof(struct ew_event, tail) + ev->tail_len);
+		if (ew_resolver_lookup(p->resolver, ev->cgroup_id, &p->resolved, &names) == -ENOENT)
 			ew_debug("cgroup %llu: its start was not seen; named by id",
 				 (unsigned long long)ev->cgroup_id);
-		use = copy;
-		break;
+		ew_strlcpy(use->argv0, names.argv0, sizeof(use->argv0));
+		ew_strlcpy(use->filename, names.filename, sizeof(use->filename));
+		if (ev->type == EW_EVENT_READY)
+			ew_strlcpy(use->comm, names.comm, sizeof(use->comm));
 	}
-	if (err) {
-		free(copy);
-		return err;
-	}
-	/* The detector's callback reuses scratch for subjects: hand it a private copy. */
-	{
-		struct ew_identity *mine = malloc(sizeof(*mine));
-
-		if (!mine) {
-			free(copy);
-			return -ENOMEM;
-		}
-		memcpy(mine, id, sizeof(*mine));
-		err = ew_pipeline_replay(p, use, mine);
-		free(mine);
-	}
+	err = ew_pipeline_replay(p, use, &p->resolved);
 	if (ev->type == EW_EVENT_EXIT)
 		ew_resolver_forget(p->resolver, ev->cgroup_id);
-	free(copy);
 	return err;
 }
 

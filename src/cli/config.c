@@ -23,7 +23,7 @@ void ew_config_init(struct ew_config *c)
 	memset(c, 0, sizeof(*c));
 	c->command = EW_CMD_RUN;
 	c->host_root = "";
-	c->proc_root = "/proc";
+	c->proc_root = NULL; /* <host_root>/proc once parsed */
 	c->ringbuf_bytes = 4 * 1024 * 1024;
 	c->max_containers = 16384;
 	c->capture_stderr = true;
@@ -85,6 +85,7 @@ static void usage(FILE *f)
 		"      --host-root DIR      prefix of host paths (a DaemonSet mounting / at "
 		"/host)\n"
 		"      --cgroup-root DIR    cgroup v2 mount (default: found in mountinfo)\n"
+		"      --proc-root DIR      the host's /proc (default <host-root>/proc)\n"
 		"      --state-file PATH    keep the detector's memory across restarts\n"
 		"      --record PATH        write the decoded event stream for `exitwatch replay`\n"
 		"      --startup-grace DUR  a start that never listens succeeds after DUR (60s)\n"
@@ -119,6 +120,7 @@ enum {
 	OPT_NODE = 256,
 	OPT_HOST_ROOT,
 	OPT_CGROUP_ROOT,
+	OPT_PROC_ROOT,
 	OPT_STATE_FILE,
 	OPT_RECORD,
 	OPT_METRICS_ADDR,
@@ -146,6 +148,7 @@ static const struct option long_opts[] = {
 	{"node", required_argument, NULL, OPT_NODE},
 	{"host-root", required_argument, NULL, OPT_HOST_ROOT},
 	{"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
+	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
 	{"state-file", required_argument, NULL, OPT_STATE_FILE},
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
@@ -271,6 +274,9 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 		case OPT_CGROUP_ROOT:
 			c->cgroup_root = optarg;
 			break;
+		case OPT_PROC_ROOT:
+			c->proc_root = optarg;
+			break;
 		case OPT_STATE_FILE:
 			c->state_file = optarg;
 			break;
@@ -386,7 +392,7 @@ int ew_config_parse(struct ew_config *c, int argc, char **argv)
 		return -EINVAL;
 	}
 	default_node(c);
-	if (c->host_root[0] && !strcmp(c->proc_root, "/proc")) {
+	if (!c->proc_root) {
 		char proc[4096];
 
 		snprintf(proc, sizeof(proc), "%s/proc", c->host_root);

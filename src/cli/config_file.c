@@ -345,6 +345,7 @@ static const struct key_def agent_keys[] = {
 	{"node", set_node, CFG(node), 0, 0, 0},
 	{"host_root", set_path, CFG(host_root), 0, 0, F_EMPTY_KEEP},
 	{"cgroup_root", set_path, CFG(cgroup_root), 0, 0, F_EMPTY_NULL},
+	{"proc_root", set_path, CFG(proc_root), 0, 0, F_EMPTY_NULL},
 	{"ringbuf_size", set_bytes, CFG(ringbuf_bytes), 4096, 1ULL << 30, F_POW2},
 	{"max_containers", set_u32, CFG(max_containers), 16, 1048576, 0},
 	{"stderr_bytes", set_stderr, CFG(stderr_bytes), 0, 4096, 0},

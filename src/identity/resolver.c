@@ -12,13 +12,13 @@
 struct cached {
 	struct ew_subject *subject;
 	uint32_t pid;
-	char argv0[EW_PATH_LEN];
-	char filename[EW_PATH_LEN];
+	struct ew_proc_names names;
 };
 
 struct ew_resolver {
 	struct ew_resolver_opts opts;
 	struct ew_map *by_cgroup; /* cgroup id -> struct cached */
+	bool told_missing[EW_RT_CGROUP + 1]; /* a missing file was reported for this runtime */
 };
 
 struct ew_resolver *ew_resolver_new(const struct ew_resolver_opts *opts)
@@ -79,12 +79,31 @@ static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_
 			ew_warn("container %.12s: runtime metadata unusable, names from the cgroup "
 				"only: %s",
 				id->cg.container_id, err[0] ? err : strerror(-e));
-		else
+		else if (!r->told_missing[id->cg.runtime]) {
+			/* Once per runtime: on a node where the files are mounted elsewhere every
+			 * container would say the same. */
+			r->told_missing[id->cg.runtime] = true;
+			ew_warn("no %s metadata for container %.12s (host root '%s'): names come "
+				"from the cgroup; check --host-root and the runtime paths",
+				ew_runtime_name(id->cg.runtime), id->cg.container_id,
+				r->opts.paths.host_root);
+		} else {
 			ew_debug("container %.12s: no runtime metadata file", id->cg.container_id);
+		}
 		if (e)
 			memset(&id->meta, 0, sizeof(id->meta)), id->meta.restart_count = -1;
 	}
 	ew_identity_finish(id);
+}
+
+static void remember(struct cached *c, const struct ew_event *ev)
+{
+	if (ev->comm[0])
+		ew_strlcpy(c->names.comm, ev->comm, sizeof(c->names.comm));
+	if (ev->argv0[0])
+		ew_strlcpy(c->names.argv0, ev->argv0, sizeof(c->names.argv0));
+	if (ev->filename[0])
+		ew_strlcpy(c->names.filename, ev->filename, sizeof(c->names.filename));
 }
 
 int ew_resolver_start(struct ew_resolver *r, const struct ew_event *ev, struct ew_identity *ret)
@@ -92,10 +111,7 @@ int ew_resolver_start(struct ew_resolver *r, const struct ew_event *ev, struct e
 	struct cached *c = ew_map_get_u64(r->by_cgroup, ev->cgroup_id);
 
 	if (c && c->pid == ev->pid) { /* a re-exec of the main process, or a duplicate */
-		if (ev->argv0[0])
-			ew_strlcpy(c->argv0, ev->argv0, sizeof(c->argv0));
-		if (ev->filename[0])
-			ew_strlcpy(c->filename, ev->filename, sizeof(c->filename));
+		remember(c, ev);
 		ew_subject_unpack(c->subject, ret);
 		return 0;
 	}
@@ -116,22 +132,19 @@ int ew_resolver_start(struct ew_resolver *r, const struct ew_event *ev, struct e
 		return -ENOMEM;
 	}
 	c->pid = ev->pid;
-	ew_strlcpy(c->argv0, ev->argv0, sizeof(c->argv0));
-	ew_strlcpy(c->filename, ev->filename, sizeof(c->filename));
+	remember(c, ev);
 	return 0;
 }
 
 int ew_resolver_lookup(struct ew_resolver *r, uint64_t cgroup_id, struct ew_identity *ret,
-		       char *argv0, char *filename)
+		       struct ew_proc_names *names)
 {
 	struct cached *c = ew_map_get_u64(r->by_cgroup, cgroup_id);
 
 	if (c) {
 		ew_subject_unpack(c->subject, ret);
-		if (argv0)
-			ew_strlcpy(argv0, c->argv0, EW_PATH_LEN);
-		if (filename)
-			ew_strlcpy(filename, c->filename, EW_PATH_LEN);
+		if (names)
+			*names = c->names;
 		return 0;
 	}
 	memset(ret, 0, sizeof(*ret));
@@ -141,10 +154,8 @@ int ew_resolver_lookup(struct ew_resolver *r, uint64_t cgroup_id, struct ew_iden
 	snprintf(ret->key, sizeof(ret->key), "cgroup-id:%llu", (unsigned long long)cgroup_id);
 	ew_strlcpy(ret->workload, ret->key, sizeof(ret->workload));
 	ew_strlcpy(ret->display, ret->key, sizeof(ret->display));
-	if (argv0)
-		argv0[0] = '\0';
-	if (filename)
-		filename[0] = '\0';
+	if (names)
+		memset(names, 0, sizeof(*names));
 	return -ENOENT;
 }
 

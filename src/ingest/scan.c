@@ -237,7 +237,7 @@ static int report(struct scan *s, const struct proc_ent *p, const struct stat_in
 static int pick_mains(struct scan *s, ew_scan_fn fn, void *ctx, struct ew_scan_stats *st)
 {
 	struct stat_info *best;
-	uint32_t *best_pid;
+	uint32_t *best_pid, readable = 0;
 	int r = 0;
 
 	best = calloc(s->ncgs, sizeof(*best));
@@ -254,6 +254,11 @@ static int pick_mains(struct scan *s, ew_scan_fn fn, void *ctx, struct ew_scan_s
 			continue;
 		if (read_stat(s->opts->proc_root, p->pid, &si))
 			continue; /* exited since the walk */
+		readable++;
+		/* runc's own bootstrap ("runc:[0:PARENT]", "runc:[2:INIT]") while it creates a
+		 * container: not the container's main process, which execs later. */
+		if (!strncmp(si.comm, "runc", 4))
+			continue;
 		parent = find_proc(s, si.ppid);
 		if (parent && parent->cg == p->cg)
 			continue;
@@ -263,6 +268,12 @@ static int pick_mains(struct scan *s, ew_scan_fn fn, void *ctx, struct ew_scan_s
 			continue;
 		best[p->cg] = si;
 		best_pid[p->cg] = p->pid;
+	}
+	/* Processes listed but none readable: the wrong /proc (another pid namespace, or none
+	 * mounted where --proc-root says), not a host without containers. */
+	if (s->nprocs && !readable) {
+		r = -ESRCH;
+		goto out;
 	}
 	for (size_t c = 0; c < s->ncgs && !r; c++) {
 		struct proc_ent p = { .pid = best_pid[c], .cg = (uint32_t)c };

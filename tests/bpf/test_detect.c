@@ -82,6 +82,30 @@ static void start_agent(struct fixture *f, const char *a1, const char *a2)
 
 #define WL(...) ((char *const[]){ (char *)ew_h_workload(), __VA_ARGS__, NULL })
 
+/*
+ * "ewtest-<name>-<pid>.service": a service's identity is its unit name, so two test runs on one
+ * machine must not share names or each would count the other's exits.
+ */
+static const char *U(const char *name)
+{
+	static char buf[8][96];
+	static int i;
+	char *b = buf[i++ % 8];
+
+	snprintf(b, sizeof(buf[0]), "ewtest-%s-%d.service", name, getpid());
+	return b;
+}
+
+static const char *SFX(const char *name)
+{
+	static char buf[8][100];
+	static int i;
+	char *b = buf[i++ % 8];
+
+	snprintf(b, sizeof(buf[0]), "/%s", U(name));
+	return b;
+}
+
 /* One container start and exit of a service-shaped cgroup: its identity is the unit name,
  * the same across restarts, as systemd restarts a service. */
 static void run_once(struct fixture *f, const char *unit, char *const argv[])
@@ -139,11 +163,11 @@ static void test_burst_fires_once_then_resolves(void **state)
 	ew_h_require_bpf();
 	start_agent(f, NULL, NULL);
 	for (int i = 0; i < 3; i++)
-		run_once(f, "ewtest-loop.service", WL("stderr", "3", "Traceback (most recent call last):",
+		run_once(f, U("loop"), WL("stderr", "3", "Traceback (most recent call last):",
 						  "ModuleNotFoundError: No module named 'app'"));
 	ew_h_agent_pump(&f->agent, 300);
 	assert_int_equal(count_rule(f, "finding", "exit_code_burst"), 0);
-	run_once(f, "ewtest-loop.service", WL("stderr", "3", "Traceback (most recent call last):",
+	run_once(f, U("loop"), WL("stderr", "3", "Traceback (most recent call last):",
 					    "ModuleNotFoundError: No module named 'app'"));
 	t_exit = now_s();
 	fi = wait_rule(f, "finding", "exit_code_burst", 5000);
@@ -155,7 +179,12 @@ static void test_burst_fires_once_then_resolves(void **state)
 	assert_int_equal(ew_h_int(fi, "window_s", 0), 30);
 	assert_int_equal(ew_h_int(fi, "exit_codes.3", 0), 4);
 	assert_string_equal(ew_h_str(fi, "last_exit.class"), "config_error");
-	assert_string_equal(ew_h_str(fi, "container.identity"), "systemd:ewtest-loop.service");
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "systemd:%s", U("loop"));
+		assert_string_equal(ew_h_str(fi, "container.identity"), want);
+	}
 	assert_non_null(strstr(ew_h_str(fi, "stderr_tail"), "ModuleNotFoundError"));
 	assert_non_null(strstr(ew_h_str(fi, "message"), "ModuleNotFoundError"));
 	print_message("finding: %s\n", ew_h_str(fi, "message"));
@@ -163,7 +192,7 @@ static void test_burst_fires_once_then_resolves(void **state)
 	assert_false(ew_h_bool(fi, "degraded", true));
 	assert_int_equal(ew_h_int(fi, "restart_interval_s.samples", 0), 3);
 	/* A fifth exit in the episode is counted, not fired again. */
-	run_once(f, "ewtest-loop.service", WL("exit", "3"));
+	run_once(f, U("loop"), WL("exit", "3"));
 	re = wait_rule(f, "resolved", "exit_code_burst", 10000);
 	assert_string_equal(ew_h_str(re, "finding_id"), ew_h_str(fi, "finding_id"));
 	assert_int_equal(ew_h_int(re, "total", 0), 5);
@@ -179,12 +208,13 @@ static void test_burst_fires_once_then_resolves(void **state)
 static void test_children_never_count(void **state)
 {
 	struct fixture *f = *state;
-	struct ew_h_want w = { "container_exit", "/ewtest-parent.service" };
+	struct ew_h_want w = { "container_exit", NULL };
 	json_object *e;
 
 	ew_h_require_bpf();
+	w.cgroup = SFX("parent");
 	start_agent(f, NULL, NULL);
-	run_once(f, "ewtest-parent.service", WL("children", "300", "3"));
+	run_once(f, U("parent"), WL("children", "300", "3"));
 	e = ew_h_wait(&f->agent, ew_h_match, &w, NULL, 10000);
 	assert_non_null(e);
 	assert_int_equal(ew_h_int(e, "children.failed", 0), 300);
@@ -197,14 +227,15 @@ static void test_children_never_count(void **state)
 static void test_listen_is_ready(void **state)
 {
 	struct fixture *f = *state;
-	struct ew_h_want r = { "container_ready", "/ewtest-web.service" };
-	struct ew_h_want x = { "container_exit", "/ewtest-web.service" };
+	struct ew_h_want r = { "container_ready", NULL };
+	struct ew_h_want x = { "container_exit", NULL };
 	json_object *rd, *e;
 	double d;
 
 	ew_h_require_bpf();
+	r.cgroup = x.cgroup = SFX("web");
 	start_agent(f, NULL, NULL);
-	run_once(f, "ewtest-web.service", WL("listen", "300", "200"));
+	run_once(f, U("web"), WL("listen", "300", "200"));
 	rd = ew_h_wait(&f->agent, ew_h_match, &r, NULL, 5000);
 	assert_non_null(rd);
 	d = ew_h_double(rd, "startup.duration_s", -1);
@@ -247,7 +278,7 @@ static void test_record_replay(void **state)
 	snprintf(rec, sizeof(rec), "%s/events.ndjson", f->dir);
 	start_agent(f, "--record", rec);
 	for (int i = 0; i < 4; i++)
-		run_once(f, "ewtest-rec.service", WL("stderr", "3", "bad \"config\"\x01"));
+		run_once(f, U("rec"), WL("stderr", "3", "bad \"config\"\x01"));
 	live = wait_rule(f, "finding", "exit_code_burst", 5000);
 	wait_rule(f, "resolved", "exit_code_burst", 10000);
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
@@ -295,7 +326,7 @@ static void test_state_file_survives_kill(void **state)
 	snprintf(st, sizeof(st), "%s/state.json", f->dir);
 	start_agent(f, "--state-file", st);
 	for (int i = 0; i < 4; i++)
-		run_once(f, "ewtest-state.service", WL("exit", "3"));
+		run_once(f, U("state"), WL("exit", "3"));
 	fi = wait_rule(f, "finding", "exit_code_burst", 5000);
 	snprintf(id, sizeof(id), "%s", ew_h_str(fi, "finding_id"));
 	/* A crash, not a clean stop: only the periodic checkpoint (1 s here) has run. */
@@ -307,7 +338,7 @@ static void test_state_file_survives_kill(void **state)
 	ew_h_agent_free(&f->agent);
 
 	start_agent(f, "--state-file", st);
-	run_once(f, "ewtest-state.service", WL("exit", "3"));
+	run_once(f, U("state"), WL("exit", "3"));
 	re = wait_rule(f, "resolved", "exit_code_burst", 10000);
 	assert_string_equal(ew_h_str(re, "finding_id"), id);
 	assert_int_equal(ew_h_int(re, "total", 0), 5);
