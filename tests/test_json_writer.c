@@ -465,6 +465,48 @@ static void test_writer_numbers(void **state)
 	}
 }
 
+/* Fixed-point numbers from integers: exact, and checked against printf of the same value. */
+static void test_writer_fixed(void **state)
+{
+	static const struct {
+		int64_t units;
+		int decimals;
+		const char *out;
+	} cases[] = {
+		{ 0, 3, "0.000" },	    { 5, 3, "0.005" },	       { 50, 3, "0.050" },
+		{ 1234567, 3, "1234.567" }, { -5, 3, "-0.005" },       { -1234567, 3, "-1234.567" },
+		{ 7, 0, "7" },		    { -7, 0, "-7" },	       { 1000, 3, "1.000" },
+		{ INT64_MAX, 3, "9223372036854775.807" },
+		{ INT64_MIN, 3, "-9223372036854775.808" },
+		{ 42, 18, "0.000000000000000042" },
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		ew_buf_reset(&f->buf);
+		ew_jsonw_init(&f->w, &f->buf);
+		ew_jsonw_fixed(&f->w, cases[i].units, cases[i].decimals);
+		assert_int_equal(ew_jsonw_finish(&f->w), 0);
+		assert_string_equal(f->buf.data, cases[i].out);
+	}
+	/* Against printf for a million millisecond values (exactly representable over 1000). */
+	for (int64_t ms = -500000; ms < 500000; ms += 7) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "%s%lld.%03lld", ms < 0 ? "-" : "",
+			 (long long)(ms < 0 ? -ms : ms) / 1000, (long long)(ms < 0 ? -ms : ms) % 1000);
+		ew_buf_reset(&f->buf);
+		ew_jsonw_init(&f->w, &f->buf);
+		ew_jsonw_fixed(&f->w, ms, 3);
+		assert_int_equal(ew_jsonw_finish(&f->w), 0);
+		assert_string_equal(f->buf.data, want);
+	}
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_fixed(&f->w, 1, 19);
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+}
+
 /* The decimal point must not follow LC_NUMERIC. Needs a comma locale; skipped without one
  * except under CI=true. */
 static void test_writer_double_ignores_locale(void **state)
@@ -1066,6 +1108,7 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_numbers, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_writer_fixed, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_double_ignores_locale, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_misuse, fixture_setup,

@@ -39,6 +39,9 @@ void ew_jsonw_string_n(struct ew_jsonw *w, const char *s, size_t len); /* may ho
 void ew_jsonw_uint(struct ew_jsonw *w, uint64_t v);
 void ew_jsonw_int(struct ew_jsonw *w, int64_t v);
 void ew_jsonw_double(struct ew_jsonw *w, double v, int decimals); /* NaN/inf write null */
+/* units / 10^decimals exactly, from an integer: 1234567 with 3 gives 1234.567. No rounding,
+ * no floating point, no locale: what durations in nanoseconds want. */
+void ew_jsonw_fixed(struct ew_jsonw *w, int64_t units, int decimals);
 void ew_jsonw_bool(struct ew_jsonw *w, bool v);
 void ew_jsonw_null(struct ew_jsonw *w);
 
@@ -47,6 +50,7 @@ void ew_jsonw_string_n_field(struct ew_jsonw *w, const char *name, const char *s
 void ew_jsonw_uint_field(struct ew_jsonw *w, const char *name, uint64_t v);
 void ew_jsonw_int_field(struct ew_jsonw *w, const char *name, int64_t v);
 void ew_jsonw_double_field(struct ew_jsonw *w, const char *name, double v, int decimals);
+void ew_jsonw_fixed_field(struct ew_jsonw *w, const char *name, int64_t units, int decimals);
 void ew_jsonw_bool_field(struct ew_jsonw *w, const char *name, bool v);
 void ew_jsonw_null_field(struct ew_jsonw *w, const char *name);
 

@@ -74,7 +74,7 @@ int ew_buf_reserve(struct ew_buf *b, size_t extra)
 	return 0;
 }
 
-int ew_buf_append(struct ew_buf *b, const void *p, size_t n)
+int ew_buf_append_slow(struct ew_buf *b, const void *p, size_t n)
 {
 	int err;
 
@@ -86,11 +86,6 @@ int ew_buf_append(struct ew_buf *b, const void *p, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return 0;
-}
-
-int ew_buf_putc(struct ew_buf *b, char c)
-{
-	return ew_buf_append(b, &c, 1);
 }
 
 int ew_buf_puts(struct ew_buf *b, const char *s)

@@ -53,15 +53,37 @@ int64_t ew_clock_mono_to_wall(void)
 	return best;
 }
 
+static void put_digits(char *p, uint64_t v, int n)
+{
+	while (n--) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * Every record carries one or more of these: done with integer arithmetic instead of
+ * gmtime_r() and snprintf(). Days to civil date after Howard Hinnant's days_from_civil
+ * inverse (proleptic Gregorian, valid for every time a uint64 of ns can hold).
+ */
 void ew_time_format(uint64_t wall_ns, char buf[EW_TIME_STR_LEN])
 {
-	time_t sec = (time_t)(wall_ns / EW_NSEC_PER_SEC);
-	struct tm tm;
+	uint64_t secs = wall_ns / EW_NSEC_PER_SEC, days = secs / 86400, sod = secs % 86400;
+	uint64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	uint64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	uint64_t y = yoe + era * 400 + (m <= 2);
 
-	gmtime_r(&sec, &tm);
-	snprintf(buf, EW_TIME_STR_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (unsigned)(wall_ns % EW_NSEC_PER_SEC));
+	/* "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" */
+	memcpy(buf, "0000-00-00T00:00:00.000000000Z", 31);
+	put_digits(buf, y, 4);
+	put_digits(buf + 5, m, 2);
+	put_digits(buf + 8, d, 2);
+	put_digits(buf + 11, sod / 3600, 2);
+	put_digits(buf + 14, sod / 60 % 60, 2);
+	put_digits(buf + 17, sod % 60, 2);
+	put_digits(buf + 20, wall_ns % EW_NSEC_PER_SEC, 9);
 }
 
 int ew_duration_parse(const char *s, uint64_t *ret_ns)

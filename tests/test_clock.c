@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Time formatting (against the C library), duration parsing and formatting. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "exitwatch/clock.h"
+#include "exitwatch/util.h"
+
+#define NS EW_NSEC_PER_SEC
+
+static void test_time_format_fixed_points(void **state)
+{
+	static const struct {
+		uint64_t ns;
+		const char *want;
+	} cases[] = {
+		{ 0, "1970-01-01T00:00:00.000000000Z" },
+		{ 1, "1970-01-01T00:00:00.000000001Z" },
+		{ 951782400 * NS, "2000-02-29T00:00:00.000000000Z" }, /* a 400-year leap day */
+		{ 1709164799 * NS + 999999999, "2024-02-28T23:59:59.999999999Z" },
+		{ 1709164800 * NS, "2024-02-29T00:00:00.000000000Z" },
+		{ 1796083199 * NS, "2026-11-30T23:59:59.000000000Z" },
+		{ 4107542400 * NS, "2100-03-01T00:00:00.000000000Z" }, /* 2100 is not a leap year */
+		{ 1758002537 * NS + 868096000, "2025-09-16T06:02:17.868096000Z" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char buf[EW_TIME_STR_LEN];
+
+		ew_time_format(cases[i].ns, buf);
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+/* Random instants up to 2100 against gmtime_r() and printf. */
+static void test_time_format_matches_libc(void **state)
+{
+	unsigned seed = 42;
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		uint64_t t = (((uint64_t)rand_r(&seed) << 33) ^ ((uint64_t)rand_r(&seed) << 2) ^
+			      (uint64_t)rand_r(&seed)) %
+			     (4102444800ULL * NS);
+		time_t s = (time_t)(t / NS);
+		char a[EW_TIME_STR_LEN], b[64];
+		struct tm tm;
+
+		ew_time_format(t, a);
+		gmtime_r(&s, &tm);
+		snprintf(b, sizeof(b), "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (unsigned)(t % NS));
+		assert_string_equal(a, b);
+	}
+}
+
+static void test_duration_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		int ret;
+		uint64_t ns;
+	} cases[] = {
+		{ "30s", 0, 30 * NS },
+		{ "5m", 0, 300 * NS },
+		{ "1h", 0, 3600 * NS },
+		{ "2h30m", 0, 9000 * NS },
+		{ "250ms", 0, 250 * EW_NSEC_PER_MSEC },
+		{ "1d", 0, 86400 * NS },
+		{ "45", 0, 45 * NS },
+		{ "0s", 0, 0 },
+		{ "", -EINVAL, 0 },
+		{ "5 minutes", -EINVAL, 0 },
+		{ "-3s", -EINVAL, 0 },
+		{ "3x", -EINVAL, 0 },
+		{ "m", -EINVAL, 0 },
+		{ "1h5", -EINVAL, 0 },
+		{ "99999999999999999999s", -EINVAL, 0 },
+		{ "18446744073h", -EINVAL, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		uint64_t ns = 12345;
+		int r = ew_duration_parse(cases[i].in, &ns);
+
+		assert_int_equal(r, cases[i].ret);
+		if (!r)
+			assert_int_equal(ns, cases[i].ns);
+	}
+	assert_int_equal(ew_duration_parse(NULL, &(uint64_t){ 0 }), -EINVAL);
+}
+
+static void test_duration_format(void **state)
+{
+	static const struct {
+		uint64_t ns;
+		const char *want;
+	} cases[] = {
+		{ 350 * EW_NSEC_PER_MSEC, "350ms" }, { 30 * NS, "30s" },  { 2100 * EW_NSEC_PER_MSEC, "2.1s" },
+		{ 420 * NS, "7m" },		      { 410 * NS, "6m50s" }, { 3600 * NS, "1h" },
+		{ 3720 * NS, "1h2m" },		      { 90000 * NS, "1d1h" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char buf[32];
+
+		ew_duration_format(cases[i].ns, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time_format_fixed_points),
+		cmocka_unit_test(test_time_format_matches_libc),
+		cmocka_unit_test(test_duration_parse),
+		cmocka_unit_test(test_duration_format),
+	};
+
+	return cmocka_run_group_tests_name("clock", tests, NULL, NULL);
+}
