@@ -21,7 +21,7 @@ const char *ew_record_event_name(enum ew_record_type t);
 /*
  * Deterministic logging.googleapis.com/insertId: the same fact (same node, record type,
  * container, process and time, or the same finding and transition) always gives the same id,
- * so a line delivered twice is stored once. 20 characters.
+ * so a line delivered twice is stored once. "ew-" and 16 hex digits.
  */
 void ew_record_insert_id(const struct ew_record *r, const struct ew_render_ctx *ctx, char out[24]);
 

@@ -337,9 +337,12 @@ static void identity_objects(struct ew_jsonw *w, const struct ew_identity *id)
 {
 	ew_jsonw_name(w, "container");
 	ew_jsonw_start_object(w);
-	ew_jsonw_string_field(w, "id", id->cg.container_id[0] ? id->cg.container_id : id->cgroup);
+	/* A container whose start was never seen (its record was lost) is named by its key. */
+	ew_jsonw_string_field(w, "id", id->cg.container_id[0] ? id->cg.container_id :
+					id->cgroup[0]	      ? id->cgroup :
+								id->key);
 	ew_jsonw_string_field(w, "runtime", ew_runtime_name(id->cg.runtime));
-	ew_jsonw_string_field(w, "cgroup", id->cgroup);
+	opt_string(w, "cgroup", id->cgroup);
 	ew_jsonw_uint_field(w, "cgroup_id", id->cgroup_id);
 	opt_string(w, "name", id->meta.name);
 	opt_string(w, "image", id->meta.image);
@@ -386,9 +389,10 @@ static void process_object(struct ew_jsonw *w, const struct ew_event *ev)
 	ew_jsonw_end_object(w);
 }
 
+/* Seconds with millisecond precision, rounded half up, from integer nanoseconds. */
 static void seconds_field(struct ew_jsonw *w, const char *name, uint64_t ns)
 {
-	ew_jsonw_double_field(w, name, (double)ns / 1e9, 3);
+	ew_jsonw_fixed_field(w, name, (int64_t)((ns + 500000) / 1000000), 3);
 }
 
 static void time_field(struct ew_jsonw *w, const char *name, uint64_t ns)
@@ -427,6 +431,7 @@ static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
 		ew_jsonw_start_object(w);
 		ew_jsonw_uint_field(w, "pid", ev->killer.pid);
 		ew_jsonw_string_field(w, "comm", ev->killer.comm);
+		ew_jsonw_int_field(w, "signal", ev->killer.signal);
 		ew_jsonw_string_field(w, "signal_name", ew_signal_name(ev->killer.signal));
 		ew_jsonw_uint_field(w, "cgroup_id", ev->killer.cgroup_id);
 		ew_jsonw_end_object(w);
@@ -490,11 +495,15 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 	ew_jsonw_name(w, "exit_codes");
 	ew_jsonw_start_object(w);
 	for (uint32_t i = 0; i < f->nhist; i++) {
+		const char *sig = ew_signal_name(f->hist[i].signal);
 		char key[24];
 
-		if (f->hist[i].signal)
-			snprintf(key, sizeof(key), "%s",
-				 ew_signal_name(f->hist[i].signal) ?: "signal");
+		/* Codes by number, signals by name; a signal without a name still gets a unique
+		 * key, so the object never holds a member twice. */
+		if (f->hist[i].signal && sig)
+			snprintf(key, sizeof(key), "%s", sig);
+		else if (f->hist[i].signal)
+			snprintf(key, sizeof(key), "SIG%d", f->hist[i].signal);
 		else
 			snprintf(key, sizeof(key), "%d", f->hist[i].code);
 		ew_jsonw_uint_field(w, key, f->hist[i].count);
