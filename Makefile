@@ -4,8 +4,8 @@
 # binary, build/exitwatch.  Only src/ingest/loader.c sees the skeleton and libbpf, so every
 # other module and its unit tests build without clang, bpftool or root.
 
-OUTPUT	?= build/obj
 BUILD	?= build
+OUTPUT	?= $(BUILD)/obj
 BIN	:= $(BUILD)/exitwatch
 PREFIX	?= /usr/local
 CLANG	?= clang
@@ -63,6 +63,7 @@ HARNESS_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(HARNESS_SRCS))
 
 .PHONY: all bpf test unit-test bpf-test test-build run install uninstall clean format check \
 	bench help
+.PHONY: fuzz fuzz-build sanitize-test
 all: $(BIN)
 
 help:
@@ -73,6 +74,8 @@ help:
 	@echo 'make bench      side-by-side overhead benchmark (root)'
 	@echo 'make install PREFIX=/usr/local'
 	@echo 'make format | check | clean;  V=1 shows full commands; SANITIZE=address,undefined'
+	@echo 'make sanitize-test   make test with ASan+UBSan, built into build-asan/'
+	@echo 'make fuzz [FUZZ_SECONDS=20]   libFuzzer targets (clang 14) into build/fuzz/, run each'
 
 $(OUTPUT) $(OUTPUT)/tests/harness $(BUILD)/tests $(BUILD)/tests/bpf $(BUILD)/tests/helpers:
 	$(Q)mkdir -p $@
@@ -81,7 +84,7 @@ $(OUTPUT) $(OUTPUT)/tests/harness $(BUILD)/tests $(BUILD)/tests/bpf $(BUILD)/tes
 # image build on a host without BTF still works. CO-RE relocates every access at load time.
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
-	$(Q)if [ -r $(VMLINUX_BTF) ]; then \
+	$(Q)if [ -n "$(VMLINUX_BTF)" ] && [ -r "$(VMLINUX_BTF)" ]; then \
 		$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@; \
 	elif [ -r bpf/vmlinux/$(ARCH)/vmlinux.h ]; then \
 		cp bpf/vmlinux/$(ARCH)/vmlinux.h $@; \
@@ -139,10 +142,55 @@ test-build: $(BIN) $(UNIT_BINS) $(BPF_TEST_BINS) $(HELPER_BINS)
 unit-test: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
-# Unit tests first (no privileges), then the tests that need root and real parts.
+# Unit tests first (no privileges), then the tests that need root and real parts. BUILD tells
+# the scripts (and through them the harness) whose binaries to run.
 test: test-build
-	$(Q)tests/run-unit.sh $(UNIT_BINS)
-	$(Q)tests/run-integration.sh
+	$(Q)BUILD=$(BUILD) tests/run-unit.sh $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) tests/run-integration.sh
+
+# The whole suite under ASan+UBSan, in its own tree: build/ is left as it is.
+sanitize-test:
+	$(Q)$(MAKE) test SANITIZE=address,undefined BUILD=build-asan
+
+# libFuzzer targets for the parsers of hostile input (tests/fuzz/). The library is compiled
+# again with clang and the sanitizers; the loader (libbpf, the skeleton) and the two files that
+# call it are left out, which no parser needs.
+FUZZ_CC	?= clang-14
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := cgroup meta config state replay
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
+	-Wmissing-prototypes -MMD -MP -Iinclude -Isrc -Itests $(PKG_CFLAGS) \
+	-DEW_VERSION='"$(VERSION)"'
+FUZZ_SRCS := $(filter-out src/ingest/loader.c src/agent/agent.c src/main.c,$(SRCS))
+FUZZ_OBJS := $(patsubst src/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRCS))
+FUZZ_LIB := $(FUZZ_DIR)/libexitwatch-fuzz.a
+FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+
+$(FUZZ_DIR)/obj/%.o: src/%.c
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_LIB) $(PKG_LIBS) -lm -o $@
+
+fuzz-build:
+	$(Q)test -e "$$($(FUZZ_CC) -print-file-name=libclang_rt.fuzzer-$(shell uname -m).a)" || \
+		{ echo "no libFuzzer for $(FUZZ_CC): apt-get install libclang-rt-14-dev" \
+			"(scripts/deps.sh test)" >&2; exit 1; }
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS from a copy of its seeds; any crash, leak or timeout fails.
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 run: $(BIN)
 	$(Q)scripts/run.sh $(ARGS)
@@ -175,3 +223,4 @@ clean:
 .SECONDARY:
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_DIR) -name '*.d' 2>/dev/null)

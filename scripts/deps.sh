@@ -9,9 +9,9 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
 	libmicrohttpd-dev libcap-dev)
-test_pkgs=(libcmocka-dev docker.io busybox-static syslog-ng-core prometheus
+test_pkgs=(libcmocka-dev docker.io busybox-static syslog-ng-core prometheus debootstrap
 	python3 python3-jsonschema locales libcap2-bin iproute2 procps util-linux valgrind
-	libclang-rt-14-dev docker-compose)
+	libclang-rt-14-dev docker-compose jq)
 bench_pkgs=(libbpf-tools bpftrace linux-perf)
 
 pkgs=("${build_pkgs[@]}")

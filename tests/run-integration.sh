@@ -2,8 +2,22 @@
 # The tests that need root and real parts: the kernel's BPF, a Docker daemon, syslog-ng,
 # Prometheus. Each binary skips what it cannot run, except under CI=true, where a skip is a
 # failure. Run from the repository root (make test does).
+#   BUILD=DIR     the build tree to test (default build; make test SANITIZE=... BUILD=build-asan)
+# The harness and the e2e scripts find its binaries through EXITWATCH and EW_WORKLOAD, exported
+# here unless already set.
 set -u
 cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+case $BUILD in
+/*) build_abs=$BUILD ;;
+*) build_abs=$PWD/$BUILD ;;
+esac
+export BUILD
+export EXITWATCH=${EXITWATCH:-$build_abs/exitwatch}
+export EW_WORKLOAD=${EW_WORKLOAD:-$build_abs/tests/helpers/workload}
+# A sanitizer build fails loudly: an error or a leak aborts the binary, which fails its test.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fail=0
 run() {
 	printf '== %s\n' "$*"
@@ -26,10 +40,10 @@ fi
 mountpoint -q /sys/kernel/tracing 2>/dev/null || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 
 # Every record the tests see is collected here and checked against the schema last.
-export EW_RECORD_LOG=$PWD/build/test-records.ndjson
+export EW_RECORD_LOG=$build_abs/test-records.ndjson
 rm -f "$EW_RECORD_LOG"
 
-for t in build/tests/bpf/test_*; do
+for t in "$BUILD"/tests/bpf/test_*; do
 	[ -x "$t" ] && run "$t"
 done
 for t in tests/e2e/*.sh; do

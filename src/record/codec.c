@@ -151,13 +151,14 @@ void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 	ew_jsonw_uint_field(w, "start_boot_ns", ev->start_boot_ns);
 	ew_jsonw_string_field(w, "comm", ev->comm);
 	ew_jsonw_bool_field(w, "seeded", ev->seeded);
+	/* Every type: exit and ready records show what the start recorded of the process. */
+	ew_jsonw_string_field(w, "filename", ev->filename);
+	ew_jsonw_string_field(w, "argv0", ev->argv0);
 	switch (ev->type) {
 	case EW_EVENT_START:
 		ew_jsonw_string_field(w, "cgroup", ev->cgroup);
 		ew_jsonw_uint_field(w, "cg_level", ev->cg_level);
 		ew_jsonw_uint_field(w, "ppid", ev->ppid);
-		ew_jsonw_string_field(w, "filename", ev->filename);
-		ew_jsonw_string_field(w, "argv0", ev->argv0);
 		ew_jsonw_bool_field(w, "reexec", ev->reexec);
 		break;
 	case EW_EVENT_READY:
@@ -191,10 +192,24 @@ void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 	}
 }
 
+/*
+ * A member quoted back in a message, at most size - 1 bytes: control bytes become '?', so that a
+ * hostile recording cannot start a new line or a terminal escape on whoever reads the message.
+ */
+static void echo_clean(char *out, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < size; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+}
+
 int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, size_t errlen)
 {
 	const char *type = ew_json_str(o, "type", "");
 	struct json_object *k;
+	char echo[33];
 	int n;
 
 	memset(ev, 0, offsetof(struct ew_event, tail));
@@ -206,7 +221,8 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, s
 	else if (!strcmp(type, "ready"))
 		ev->type = EW_EVENT_READY;
 	else {
-		snprintf(err, errlen, "unknown event type '%.32s'", type);
+		echo_clean(echo, sizeof(echo), type);
+		snprintf(err, errlen, "unknown event type '%s'", echo);
 		return -EINVAL;
 	}
 	ev->time_ns = ew_json_u64(o, "time", 0);

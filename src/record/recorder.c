@@ -147,12 +147,31 @@ static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, v
 	return r;
 }
 
+/*
+ * Reads one line of at most EW_RECORD_LINE_MAX bytes into buf (NUL-terminated, newline
+ * dropped). Returns its length, 0 at the end, -E2BIG for a longer line (its rest is not read
+ * into memory), or -errno.
+ */
+static ssize_t read_line(FILE *f, char *buf, size_t cap)
+{
+	size_t n;
+
+	if (!fgets(buf, (int)cap, f))
+		return ferror(f) ? -EIO : 0;
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	else if (!feof(f))
+		return -E2BIG;
+	return (ssize_t)(n ? n : 1); /* an empty line is still a line (and not valid JSON) */
+}
+
 int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx, char *node,
 		   size_t nodelen, char *err, size_t errlen)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0, lineno = 0;
+	_cleanup_free_ char *line = malloc(EW_RECORD_LINE_MAX + 2);
+	size_t lineno = 0;
 	ssize_t n;
 	int r = 0;
 
@@ -161,17 +180,14 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	while ((n = getline(&line, &cap, f)) > 0) {
+	if (!line)
+		return -ENOMEM;
+	while ((n = read_line(f, line, EW_RECORD_LINE_MAX + 2)) > 0) {
 		char msg[160] = "";
 		struct json_object *o;
 		enum json_tokener_error jerr;
 
 		lineno++;
-		if (n > EW_RECORD_LINE_MAX) {
-			snprintf(err, errlen, "%s:%zu: line longer than %d bytes", path, lineno,
-				 EW_RECORD_LINE_MAX);
-			return -EINVAL;
-		}
 		o = json_tokener_parse_verbose(line, &jerr);
 		if (!o || !json_object_is_type(o, json_type_object)) {
 			snprintf(err, errlen, "%s:%zu: not a JSON object (%s)", path, lineno,
@@ -198,6 +214,15 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 				snprintf(err, errlen, "%s:%zu: %s", path, lineno, msg);
 			return r;
 		}
+	}
+	if (n == -E2BIG) {
+		snprintf(err, errlen, "%s:%zu: line longer than %d bytes", path, lineno + 1,
+			 EW_RECORD_LINE_MAX);
+		return -EINVAL;
+	}
+	if (n < 0) {
+		snprintf(err, errlen, "%s:%zu: %s", path, lineno + 1, strerror((int)-n));
+		return (int)n;
 	}
 	if (lineno == 0) {
 		snprintf(err, errlen, "%s: empty file, not an exitwatch recording", path);

@@ -16,11 +16,13 @@
  *   workload term CODE                 wait for SIGTERM, then exit(CODE)
  *   workload reexec ARGS...            execv() itself with ARGS (an entrypoint's exec "$@")
  *   workload pause                     wait for a signal
+ *   workload rename NAME CODE          set comm to NAME (its bytes, as given), exit(CODE)
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,7 +202,15 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
+	if (!strcmp(m, "rename") && argc > 3) {
+		/* The kernel keeps the first 15 bytes: whatever they are, exitwatch must print it. */
+		if (prctl(PR_SET_NAME, argv[2], 0, 0, 0)) {
+			perror("prctl");
+			return 125;
+		}
+		return atoi(argv[3]);
+	}
 	fprintf(stderr, "usage: workload exit|sleep|segv|abort|group-exit|leader-exit|children|"
-			"listen|stderr|hostile|oom|term|reexec|pause ...\n");
+			"listen|stderr|hostile|oom|term|reexec|pause|rename ...\n");
 	return 2;
 }

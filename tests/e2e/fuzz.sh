@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The libFuzzer targets of tests/fuzz/ (cgroup paths, runtime metadata, config file, detector
+# state, recordings), each for FUZZ_SECONDS (default 15) from its checked-in seeds: `make fuzz`,
+# built with clang 14 and ASan+UBSan into ${BUILD:-build}/fuzz/. A crash, a leak or a timeout
+# fails, naming the reproducer. No root needed. Without clang 14 and libFuzzer the test is
+# skipped, except under CI=true, where that is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+cc=${FUZZ_CC:-clang-14}
+if ! command -v "$cc" >/dev/null 2>&1 ||
+	[ ! -e "$("$cc" -print-file-name="libclang_rt.fuzzer-$(uname -m).a")" ]; then
+	if [ "${CI:-}" = true ]; then
+		echo "fuzz: FAIL: no $cc with libFuzzer (apt-get install clang-14 libclang-rt-14-dev)" >&2
+		exit 1
+	fi
+	echo "fuzz: skipped: no $cc with libFuzzer (apt-get install clang-14 libclang-rt-14-dev)"
+	exit 0
+fi
+exec make --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The unit tests and the BPF integration tests test_trace and test_detect (the others are left
+# to `make sanitize-test`, to keep CI time sane), built with ASan+UBSan into ASAN_BUILD (default
+# build-asan/): build/ is neither rebuilt nor written to. Any sanitizer report, and any leak,
+# aborts the binary and fails its test. The BPF tests need root: the harness skips them without
+# it, except under CI=true.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+# Inside `make test SANITIZE=...` everything already runs sanitized: nothing to add.
+if [ -n "${SANITIZE:-}" ]; then
+	echo "sanitizers: skipped: this run is already a sanitizer build (SANITIZE=$SANITIZE)"
+	exit 0
+fi
+ab=${ASAN_BUILD:-build-asan}
+case $ab in
+/*) abs=$ab ;;
+*) abs=$PWD/$ab ;;
+esac
+
+make -j"$(nproc)" --no-print-directory test-build SANITIZE=address,undefined BUILD="$ab" \
+	OUTPUT="$ab/obj"
+
+# run-integration.sh exported the paths of build/: this run uses its own binaries and log.
+export BUILD=$ab
+export EXITWATCH=$abs/exitwatch
+export EW_WORKLOAD=$abs/tests/helpers/workload
+export EW_RECORD_LOG=${EW_RECORD_LOG:-$abs/test-records.ndjson}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+fail=0
+tests/run-unit.sh || fail=1
+for t in test_trace test_detect; do
+	printf '== %s/tests/bpf/%s (ASan+UBSan)\n' "$ab" "$t"
+	if ! "$ab/tests/bpf/$t"; then
+		printf 'FAILED: %s/tests/bpf/%s\n' "$ab" "$t"
+		fail=1
+	fi
+done
+exit $fail

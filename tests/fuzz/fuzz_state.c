@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * ew_detector_restore() on any bytes: the state file survives agent versions, disks fill up
+ * in the middle of a write, and a corrupt file must cost the detector's memory, never the
+ * agent. What a restore accepts is then run the way the agent runs it: every deadline it
+ * brought is processed, and a checkpoint of it restores to the same checkpoint.
+ */
+#include <errno.h>
+
+#include "exitwatch/buf.h"
+#include "exitwatch/detector.h"
+#include "fuzz/fuzz.h"
+
+/* Deadlines processed per input at most: enough for any seed, bounded for a timeout. */
+#define EW_FUZZ_MAX_DEADLINES 4096
+
+static void on_finding(void *ctx, const struct ew_finding *f)
+{
+	uint64_t *n = ctx;
+
+	EW_FUZZ_CHECK((unsigned)f->rule < EW_RULE__COUNT, "rule %d", (int)f->rule);
+	EW_FUZZ_CHECK((unsigned)f->severity < EW_SEV__COUNT, "severity %d", (int)f->severity);
+	EW_FUZZ_CHECK(f->subject, "a finding without a subject");
+	EW_FUZZ_CHECK(ew_subject_key(f->subject)[0], "a subject without a key");
+	EW_FUZZ_TERMINATED(f->finding_id);
+	EW_FUZZ_CHECK(f->nhist <= EW_HIST_MAX, "nhist %u", f->nhist);
+	EW_FUZZ_CHECK(!f->tail_len || f->tail, "tail_len %u without a tail", f->tail_len);
+	(*n)++;
+}
+
+static bool is_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * A checkpoint the detector wrote restores, and writes itself again byte for byte. Only when
+ * it is ASCII: the writer turns each invalid UTF-8 byte a hostile file brought into U+FFFD (3
+ * bytes), which may no longer fit the field it came from (an episode id then fails the next
+ * restore), so such a state is not a fixed point.
+ */
+static void check_round_trip(const struct ew_detector *d, const struct ew_detector_config *cfg)
+{
+	struct ew_buf a = EW_BUF_INIT, b = EW_BUF_INIT;
+	struct ew_detector *d2;
+	char err[256] = "";
+	int r;
+
+	r = ew_detector_checkpoint(d, 1, &a);
+	if (r == -ENOMEM) {
+		ew_buf_free(&a);
+		return;
+	}
+	EW_FUZZ_CHECK(r == 0, "checkpoint returned %d", r);
+	if (!is_ascii(a.data, a.len)) {
+		ew_buf_free(&a);
+		return;
+	}
+	d2 = ew_detector_new(cfg);
+	EW_FUZZ_CHECK(d2, "ew_detector_new failed");
+	r = ew_detector_restore(d2, a.data, a.len, err, sizeof(err));
+	EW_FUZZ_CHECK(r == 0, "own checkpoint did not restore (%d: %s): %s", r, err, a.data);
+	EW_FUZZ_CHECK(ew_detector_identities(d2) == ew_detector_identities(d),
+		      "identities %u then %u", ew_detector_identities(d),
+		      ew_detector_identities(d2));
+	EW_FUZZ_CHECK(ew_detector_active(d2) == ew_detector_active(d), "active %u then %u",
+		      ew_detector_active(d), ew_detector_active(d2));
+	EW_FUZZ_CHECK(ew_detector_checkpoint(d2, 1, &b) == 0, "second checkpoint failed");
+	EW_FUZZ_CHECK(a.len == b.len && !memcmp(a.data, b.data, a.len),
+		      "checkpoint changed across a restore:\n%s\n%s", a.data, b.data);
+	ew_detector_free(d2);
+	ew_buf_free(&a);
+	ew_buf_free(&b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ew_detector_config cfg;
+	struct ew_detector *d;
+	char err[256], *json;
+	uint64_t findings = 0;
+	int r;
+
+	json = ew_fuzz_dup(data, size);
+	if (!json)
+		return 0;
+	ew_detector_config_default(&cfg);
+	d = ew_detector_new(&cfg);
+	EW_FUZZ_CHECK(d, "ew_detector_new failed");
+	err[0] = '\0';
+	r = ew_detector_restore(d, json, size, err, sizeof(err));
+	EW_FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM, "returned %d", r);
+	EW_FUZZ_TERMINATED(err);
+	if (r < 0) {
+		EW_FUZZ_CHECK(r == -ENOMEM || err[0], "an error without a message");
+		EW_FUZZ_CHECK(ew_detector_identities(d) == 0 && ew_detector_active(d) == 0 &&
+				      ew_detector_next_deadline(d) == UINT64_MAX,
+			      "a failed restore left state behind");
+	} else {
+		check_round_trip(d, &cfg);
+		/* The agent's loop: every deadline in time order, each one done when passed. */
+		for (int i = 0; i < EW_FUZZ_MAX_DEADLINES; i++) {
+			uint64_t at = ew_detector_next_deadline(d);
+
+			if (at == UINT64_MAX)
+				break;
+			ew_detector_advance(d, at, on_finding, &findings);
+			EW_FUZZ_CHECK(ew_detector_next_deadline(d) > at,
+				      "deadline %llu still pending after advancing to it",
+				      (unsigned long long)at);
+		}
+	}
+	ew_detector_free(d);
+	free(json);
+	return 0;
+}
