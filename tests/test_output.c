@@ -4,7 +4,10 @@
  * and real loopback sockets: a receiver in this process listens on 127.0.0.1 (ephemeral port),
  * [::1] or a Unix socket, and is polled between ticks, so nothing sleeps for a fixed time.
  * The receiver keeps each connection's bytes apart, as real NDJSON receivers do, and the check
- * concatenates the complete lines of all connections in accept order.
+ * walks the complete lines of all connections in accept order. Stream delivery is at least once:
+ * after a reconnect the sink sends its resend window again, so a connection may start with lines
+ * received before; the check removes those duplicates (as receivers do on insertId) and counts
+ * them, and what remains must be every expected line, once, in order.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,14 +19,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -32,6 +38,7 @@
 #include "exitwatch/log.h"
 #include "exitwatch/output.h"
 #include "exitwatch/spool.h"
+#include "exitwatch/stream.h"
 #include "exitwatch/util.h"
 
 #define WAIT_NS	     (10 * EW_NSEC_PER_SEC) /* only reached when a test fails */
@@ -41,7 +48,10 @@
 struct fixture {
 	char dir[64];
 	char spool[128];
-	char path[192]; /* scratch */
+	char path[192];	  /* scratch */
+	char mnt[192];	  /* a tmpfs mounted by the test, unmounted at teardown */
+	int saved_stdout; /* the real stdout while a test redirects it, else -1 */
+	int saved_stderr; /* the real stderr while a test captures it, else -1 */
 };
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -64,14 +74,53 @@ static int fixture_setup(void **state)
 		return -1;
 	}
 	snprintf(f->spool, sizeof(f->spool), "%s/spool", f->dir);
+	f->saved_stdout = -1;
+	f->saved_stderr = -1;
 	*state = f;
 	return 0;
 }
+
+/* Points stdout at fd (the sink writes there) until stdout_restore() or the teardown. */
+static void stdout_to(struct fixture *f, int fd)
+{
+	fflush(stdout);
+	if (f->saved_stdout < 0)
+		f->saved_stdout = dup(STDOUT_FILENO);
+	assert_true(f->saved_stdout >= 0);
+	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+}
+
+static void stdout_restore(struct fixture *f)
+{
+	if (f->saved_stdout < 0)
+		return;
+	dup2(f->saved_stdout, STDOUT_FILENO);
+	close(f->saved_stdout);
+	f->saved_stdout = -1;
+}
+
+static void capture_stop(struct fixture *f);
 
 static int fixture_teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	stdout_restore(f);
+	if (f->saved_stderr >= 0) {
+		char path[256], buf[4096];
+		ssize_t n;
+		int fd;
+
+		capture_stop(f);
+		snprintf(path, sizeof(path), "%s/stderr.txt", f->dir);
+		fd = open(path, O_RDONLY);
+		while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+			fwrite(buf, 1, (size_t)n, stderr);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (f->mnt[0])
+		umount2(f->mnt, MNT_DETACH);
 	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
 	return 0;
@@ -109,23 +158,37 @@ static struct ew_sink_status status_of(const struct ew_outputs *o, uint32_t i)
 
 static char *slurp(const char *path, size_t *len);
 
-/* stderr into a file, warnings on, to count them: one per streak, not one per line. */
+/*
+ * stderr into a file, warnings on, to count them: one per streak, not one per line. A test that
+ * fails meanwhile has its message in the file: the teardown ends the capture and shows it.
+ */
 struct capture {
-	int saved;
+	struct fixture *f;
 	char path[256];
 };
 
-static void capture_begin(struct capture *c, const struct fixture *f)
+static void capture_begin(struct capture *c, struct fixture *f)
 {
 	int fd;
 
+	c->f = f;
 	snprintf(c->path, sizeof(c->path), "%s/stderr.txt", f->dir);
 	fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	c->saved = dup(STDERR_FILENO);
-	assert_true(fd >= 0 && c->saved >= 0);
+	f->saved_stderr = dup(STDERR_FILENO);
+	assert_true(fd >= 0 && f->saved_stderr >= 0);
+	fflush(stderr);
 	dup2(fd, STDERR_FILENO);
 	close(fd);
 	ew_log_init(EW_LOG_WARN);
+}
+
+static void capture_stop(struct fixture *f)
+{
+	ew_log_init(EW_LOG_ERROR);
+	fflush(stderr);
+	dup2(f->saved_stderr, STDERR_FILENO);
+	close(f->saved_stderr);
+	f->saved_stderr = -1;
 }
 
 /* Ends the capture; returns how often needle was logged. */
@@ -134,9 +197,7 @@ static size_t capture_end(struct capture *c, const char *needle)
 	size_t len, n = 0;
 	char *data;
 
-	ew_log_init(EW_LOG_ERROR);
-	dup2(c->saved, STDERR_FILENO);
-	close(c->saved);
+	capture_stop(c->f);
 	data = slurp(c->path, &len);
 	assert_non_null(data);
 	data = realloc(data, len + 1);
@@ -381,50 +442,173 @@ static void pump_until(struct ew_outputs *o, struct rx *rx, size_t want)
 	}
 }
 
+/* Waits for the sink's connection and accepts it, reading nothing. */
+static struct conn *rx_accept(struct ew_outputs *o, struct rx *rx)
+{
+	uint64_t deadline = ew_clock_mono_ns() + WAIT_NS;
+	int fd;
+
+	while ((fd = accept4(rx->lfd, NULL, NULL, SOCK_NONBLOCK)) < 0) {
+		assert_true(errno == EAGAIN || errno == EINTR);
+		if (ew_clock_mono_ns() > deadline)
+			fail_msg("no connection");
+		ew_outputs_tick(o, ew_clock_mono_ns());
+		poll(NULL, 0, 1);
+	}
+	assert_true(rx->nconns < MAX_CONNS);
+	rx->conns[rx->nconns] = (struct conn){.fd = fd};
+	return &rx->conns[rx->nconns++];
+}
+
+/* Reads exactly n bytes of c, which the sender has handed to its kernel already. */
+static void conn_read(struct conn *c, size_t n)
+{
+	uint64_t deadline = ew_clock_mono_ns() + WAIT_NS;
+
+	c->cap = c->len + n + 1;
+	c->data = realloc(c->data, c->cap);
+	assert_non_null(c->data);
+	while (n) {
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		ssize_t r = read(c->fd, c->data + c->len, n);
+
+		if (r > 0) {
+			c->len += (size_t)r;
+			n -= (size_t)r;
+			continue;
+		}
+		assert_true(r < 0 && (errno == EAGAIN || errno == EINTR));
+		if (ew_clock_mono_ns() > deadline)
+			fail_msg("%zu bytes missing", n);
+		poll(&pfd, 1, 2);
+	}
+}
+
+/* Ticks until the sink has handed every line to its kernel (the receiver may read nothing). */
+static void wait_queue_empty(struct ew_outputs *o)
+{
+	uint64_t deadline = ew_clock_mono_ns() + WAIT_NS;
+
+	while (status_of(o, 0).queued) {
+		if (ew_clock_mono_ns() > deadline)
+			fail_msg("%" PRIu64 " lines still queued", status_of(o, 0).queued);
+		ew_outputs_tick(o, ew_clock_mono_ns());
+		poll(NULL, 0, 1);
+	}
+}
+
+/* The seq of a generated line, from its start ({"seq":N,...), or -1. */
+static long line_seq(const char *data, size_t len)
+{
+	char buf[32];
+	size_t m = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+	unsigned int seq;
+	int n = 0;
+
+	memcpy(buf, data, m);
+	buf[m] = '\0';
+	if (sscanf(buf, "{\"seq\":%u,%n", &seq, &n) != 1 || n == 0)
+		return -1;
+	return (long)seq;
+}
+
+/* The index of seq in seqs (increasing), or -1. */
+static long seq_pos(const uint32_t *seqs, size_t nseqs, long seq)
+{
+	size_t lo = 0, hi = nseqs;
+
+	while (seq >= 0 && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (seqs[mid] == (uint32_t)seq)
+			return (long)mid;
+		if (seqs[mid] < (uint32_t)seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
 /*
- * Every complete line of every connection, in order, must be exactly the expected lines.
- * Bytes after a connection's last '\n' are a fragment of a line cut by a disconnect: it must
- * be a prefix of the line the next connection starts with (the replay). Returns the fragments.
+ * At-least-once delivery, as the receiver sees it, over the connections in accept order:
+ * - every complete line is one of the expected lines, byte for byte;
+ * - within a connection, lines follow the expected order without a gap;
+ * - a connection may start before the first line not received yet (the resend window): those
+ *   lines are duplicates, counted in *replayed; after removing them, every expected line arrived
+ *   exactly once and in order;
+ * - bytes after a connection's last '\n' are a fragment of a line cut by a disconnect: the
+ *   connection must be over, and the bytes a prefix of the line due next on it (the line is sent
+ *   again whole on the next connection).
+ * Returns the number of fragments. replayed NULL: no duplicate is allowed.
  */
-static size_t rx_check(const struct rx *rx, const uint32_t *seqs, size_t nseqs, len_fn len_of)
+static size_t rx_check(const struct rx *rx, const uint32_t *seqs, size_t nseqs, len_fn len_of,
+		       size_t *replayed)
 {
 	char exp[MAX_LINE_LEN];
-	size_t k = 0, fragments = 0;
+	size_t k = 0, fragments = 0, dups = 0;
 
 	for (size_t i = 0; i < rx->nconns; i++) {
 		const struct conn *c = &rx->conns[i];
+		long prev = -1; /* index of the previous complete line on this connection */
 		size_t off = 0;
 
 		while (off < c->len) {
 			const char *nl = memchr(c->data + off, '\n', c->len - off);
 			size_t len = nl ? (size_t)(nl - (c->data + off)) + 1 : c->len - off;
+			long p = prev >= 0 ? prev + 1
+					   : seq_pos(seqs, nseqs, line_seq(c->data + off, len));
 
-			if (k >= nseqs)
-				fail_msg("connection %zu: unexpected line after the last one", i);
-			gen_line(exp, seqs[k], len_of(seqs[k]));
 			if (!nl) {
-				/* A fragment: the connection must be over, and the line replayed. */
 				assert_int_equal(c->fd, -1);
-				assert_true(len < len_of(seqs[k]));
-				if (memcmp(c->data + off, exp, len) != 0)
+				fragments++;
+				if (p < 0) {
+					/* Too short to carry its seq: {"seq": and digits. */
+					assert_memory_equal(c->data + off,
+							    "{\"seq\":", len < 7 ? len : 7);
+					for (size_t j = 7; j < len; j++)
+						assert_true(c->data[off + j] >= '0' &&
+							    c->data[off + j] <= '9');
+					break;
+				}
+				if ((size_t)p >= nseqs)
+					fail_msg("connection %zu: a fragment after the last line",
+						 i);
+				gen_line(exp, seqs[p], len_of(seqs[p]));
+				if (len >= len_of(seqs[p]) || memcmp(c->data + off, exp, len) != 0)
 					fail_msg("connection %zu: fragment is not a prefix of seq "
 						 "%u",
-						 i, seqs[k]);
-				fragments++;
-			} else {
-				if (len != len_of(seqs[k]) || memcmp(c->data + off, exp, len) != 0)
-					fail_msg("connection %zu: line %zu is not seq %u: %.60s", i,
-						 k, seqs[k], c->data + off);
-				k++;
+						 i, seqs[p]);
+				break;
 			}
+			if (p < 0 || (size_t)p >= nseqs)
+				fail_msg("connection %zu: unexpected line: %.60s", i,
+					 c->data + off);
+			gen_line(exp, seqs[p], len_of(seqs[p]));
+			if (len != len_of(seqs[p]) || memcmp(c->data + off, exp, len) != 0)
+				fail_msg("connection %zu: line is not seq %u: %.60s", i, seqs[p],
+					 c->data + off);
+			if ((size_t)p > k)
+				fail_msg("connection %zu: starts at seq %u, seq %u never arrived",
+					 i, seqs[p], seqs[k]);
+			if ((size_t)p < k)
+				dups++;
+			else
+				k++;
+			prev = p;
 			off += len;
 		}
 	}
 	assert_int_equal(k, nseqs);
+	if (replayed)
+		*replayed = dups;
+	else
+		assert_int_equal(dups, 0);
 	return fragments;
 }
 
-static size_t rx_check_range(const struct rx *rx, uint32_t from, uint32_t to, len_fn len_of)
+static size_t rx_check_range(const struct rx *rx, uint32_t from, uint32_t to, len_fn len_of,
+			     size_t *replayed)
 {
 	uint32_t *seqs = calloc(to - from, sizeof(*seqs));
 	size_t r;
@@ -432,9 +616,32 @@ static size_t rx_check_range(const struct rx *rx, uint32_t from, uint32_t to, le
 	assert_non_null(seqs);
 	for (uint32_t i = from; i < to; i++)
 		seqs[i - from] = i;
-	r = rx_check(rx, seqs, to - from, len_of);
+	r = rx_check(rx, seqs, to - from, len_of, replayed);
 	free(seqs);
 	return r;
+}
+
+/* Complete lines in one connection's bytes. */
+static size_t conn_lines(const struct conn *c)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < c->len; j++)
+		n += c->data[j] == '\n';
+	return n;
+}
+
+/* How many of the lines from..to-1, the newest first, fit in the resend window. */
+static uint32_t window_lines(uint32_t from, uint32_t to, len_fn len_of)
+{
+	uint64_t bytes = 0;
+	uint32_t n = 0;
+
+	while (to > from && bytes + len_of(to - 1) <= EW_STREAM_RESEND_BYTES) {
+		bytes += len_of(--to);
+		n++;
+	}
+	return n;
 }
 
 /* ---- specs and options ----------------------------------------------------------------- */
@@ -645,21 +852,98 @@ static uint32_t count_whole_lines(const char *what, const char *data, size_t len
 	return n;
 }
 
+/* Checks that path holds exactly the lines of ranges [from, to), one range after the other. */
+static void expect_file(const char *path, const uint32_t (*ranges)[2], size_t nranges,
+			len_fn len_of)
+{
+	char exp[MAX_LINE_LEN];
+	size_t len, off = 0;
+	char *data = slurp(path, &len);
+
+	if (!data)
+		fail_msg("%s: missing", path);
+	for (size_t r = 0; r < nranges; r++) {
+		for (uint32_t seq = ranges[r][0]; seq < ranges[r][1]; seq++) {
+			size_t n = gen_line(exp, seq, len_of(seq));
+
+			if (off + n > len || memcmp(data + off, exp, n) != 0)
+				fail_msg("%s: byte %zu is not line %u", path, off, seq);
+			off += n;
+		}
+	}
+	if (off != len)
+		fail_msg("%s: %zu bytes after the expected lines", path, len - off);
+	free(data);
+}
+
+static void expect_lines(const char *path, uint32_t from, uint32_t to, len_fn len_of)
+{
+	const uint32_t range[1][2] = {{from, to}};
+
+	expect_file(path, range, 1, len_of);
+}
+
+/* The size of path, -1 when it does not exist. */
+static off_t size_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+static void tick(struct ew_outputs *o)
+{
+	ew_outputs_tick(o, ew_clock_mono_ns());
+}
+
+/* One turn of the agent's loop: the turn's records, then the tick. */
+static void write_turn(struct ew_outputs *o, uint32_t from, uint32_t to, len_fn len_of)
+{
+	write_range(o, from, to, len_of);
+	tick(o);
+}
+
+static size_t len_fixed1000(uint32_t seq)
+{
+	(void)seq;
+	return 1000;
+}
+
 static void test_file_rotation_under_load(void **state)
 {
 	struct fixture *f = *state;
 	struct ew_output_opts opts = test_opts(f);
 	const uint32_t total = 20000, keep = 200;
 	char spec[256], name[256];
+	struct ew_sink_status sst;
 	struct ew_outputs *o;
 	struct stat st;
-	uint32_t seq = 0, nfiles = 0;
+	uint32_t seq = 0, nfiles = 0, full_batches = 0;
 
 	opts.file_max_bytes = 64 * 1024;
 	opts.file_keep = keep;
 	snprintf(spec, sizeof(spec), "file:%s/load.log", f->dir);
 	o = outputs_with(&opts, spec);
-	write_range(o, 0, total, len_varying);
+	/*
+	 * As in the agent: a burst of records per loop turn, then the tick. Bursts of 1 to 500
+	 * lines: batches written at the tick, batches full before it, and rotations inside both.
+	 */
+	for (uint32_t turn = 0; seq < total; turn++) {
+		uint32_t n = 1 + (turn * 7919u) % 500;
+
+		if (n > total - seq)
+			n = total - seq;
+		write_range(o, seq, seq + n, len_varying);
+		sst = status_of(o, 0);
+		assert_int_equal(sst.delivered + sst.queued, seq + n);
+		full_batches += bytes_of_range(seq, seq + n, len_varying) >= EW_SINK_BATCH_BYTES;
+		tick(o);
+		seq += n;
+		sst = status_of(o, 0);
+		assert_int_equal(sst.queued, 0);
+		assert_int_equal(sst.delivered, seq);
+	}
+	assert_true(full_batches > 10);
 	assert_int_equal(status_of(o, 0).delivered, total);
 	assert_int_equal(status_of(o, 0).dropped, 0);
 	assert_true(status_of(o, 0).connected);
@@ -672,6 +956,7 @@ static void test_file_rotation_under_load(void **state)
 			nfiles = i;
 	}
 	assert_true(nfiles > 40 && nfiles < keep);
+	seq = 0;
 	for (uint32_t i = nfiles; i <= nfiles; i--) {
 		size_t len;
 		char *data;
@@ -714,41 +999,48 @@ static void test_file_rotation_keep(void **state)
 	write_range(o, 0, 40, len_fixed100);
 	snprintf(name, sizeof(name), "%s/k.log.3", f->dir);
 	assert_int_equal(access(name, F_OK), -1);
-	for (uint32_t i = 2; i <= 2; i--) {
-		if (i)
-			snprintf(name, sizeof(name), "%s/k.log.%u", f->dir, i);
-		else
-			snprintf(name, sizeof(name), "%s/k.log", f->dir);
-		data = slurp(name, &len);
-		check_lines(name, data, len, 30 - 10 * i, 40 - 10 * i, len_fixed100);
-		free(data);
+	/* A rotation writes the batch to the file it moves away first: .2 and .1 are whole already,
+	 * the lines of the new file wait for the tick. */
+	for (uint32_t i = 2; i >= 1; i--) {
+		snprintf(name, sizeof(name), "%s/k.log.%u", f->dir, i);
+		expect_lines(name, 30 - 10 * i, 40 - 10 * i, len_fixed100);
 	}
+	snprintf(name, sizeof(name), "%s/k.log", f->dir);
+	assert_int_equal(size_of(name), 0);
+	assert_int_equal(status_of(o, 0).queued, 10);
+	assert_int_equal(status_of(o, 0).delivered, 30);
+	tick(o);
+	expect_lines(name, 30, 40, len_fixed100);
+	assert_int_equal(status_of(o, 0).queued, 0);
+	assert_int_equal(status_of(o, 0).delivered, 40);
 	/* A line longer than the limit gets a file of its own, whole. */
 	len = gen_line(big, 40, 3000);
 	ew_outputs_write(o, big, len, NULL, 0, 0);
 	write_seq(o, 41, len_fixed100);
+	tick(o);
 	snprintf(name, sizeof(name), "%s/k.log.1", f->dir);
 	data = slurp(name, &len);
 	assert_int_equal(len, 3000);
 	assert_memory_equal(data, big, 3000);
 	free(data);
+	snprintf(name, sizeof(name), "%s/k.log.2", f->dir);
+	expect_lines(name, 30, 40, len_fixed100);
 	snprintf(name, sizeof(name), "%s/k.log", f->dir);
-	data = slurp(name, &len);
-	check_lines(name, data, len, 41, 42, len_fixed100);
-	free(data);
+	expect_lines(name, 41, 42, len_fixed100);
 	assert_int_equal(status_of(o, 0).delivered, 42);
+	/* The name PATH is rotated through is gone again. */
+	snprintf(name, sizeof(name), "%s/k.log.rotating", f->dir);
+	assert_int_equal(access(name, F_OK), -1);
 	ew_outputs_free(o);
 
-	/* keep = 0: the file starts over. */
+	/* keep = 0: the file starts over. Freeing writes the last batch out. */
 	opts.file_keep = 0;
 	snprintf(spec, sizeof(spec), "file:%s/z.log", f->dir);
 	o = outputs_with(&opts, spec);
 	write_range(o, 0, 25, len_fixed100);
 	ew_outputs_free(o);
 	snprintf(name, sizeof(name), "%s/z.log", f->dir);
-	data = slurp(name, &len);
-	check_lines(name, data, len, 20, 25, len_fixed100);
-	free(data);
+	expect_lines(name, 20, 25, len_fixed100);
 	snprintf(name, sizeof(name), "%s/z.log.1", f->dir);
 	assert_int_equal(access(name, F_OK), -1);
 }
@@ -772,24 +1064,223 @@ static void test_file_reopen(void **state)
 	fputs(data, fp);
 	fclose(fp);
 	o = outputs_with(&opts, spec);
-	write_range(o, 1, 10, len_varying);
-	/* logrotate's default: rename, then SIGHUP; lines in between go to the moved file. */
+	write_turn(o, 1, 10, len_varying);
+	/*
+	 * logrotate's default: rename, then SIGHUP; lines in between go to the moved file, those of
+	 * the turn the SIGHUP arrives in too: the reopen writes the batch to the old file first.
+	 */
 	assert_int_equal(rename(path, moved), 0);
-	write_range(o, 10, 15, len_varying);
+	write_turn(o, 10, 13, len_varying);
+	write_range(o, 13, 15, len_varying);
+	assert_int_equal(status_of(o, 0).queued, 2);
 	ew_outputs_reopen(o);
-	write_range(o, 15, 20, len_varying);
+	assert_int_equal(status_of(o, 0).queued, 0);
+	assert_int_equal(status_of(o, 0).delivered, 14);
+	assert_int_equal(size_of(path), 0);
+	write_turn(o, 15, 20, len_varying);
 	assert_int_equal(status_of(o, 0).delivered, 19);
-	ew_outputs_free(o);
+	assert_int_equal(status_of(o, 0).dropped, 0);
 
 	data = slurp(moved, &len);
 	assert_non_null(data);
 	assert_memory_equal(data, "{\"seq\":0,\"old\":true}\n", 21);
 	check_lines(moved, data + 21, len - 21, 1, 15, len_varying);
 	free(data);
-	data = slurp(path, &len);
-	assert_non_null(data);
-	check_lines(path, data, len, 15, 20, len_varying);
-	free(data);
+	expect_lines(path, 15, 20, len_varying);
+	ew_outputs_free(o);
+	expect_lines(path, 15, 20, len_varying);
+}
+
+/*
+ * logrotate moved (or deleted) PATH and the SIGHUP has not come yet when the sink reaches its
+ * size limit: PATH is no longer the sink's file, so the sink must not rotate (that renumbered
+ * PATH.1..N and then failed to move PATH, on every line, until the oldest files were
+ * overwritten) but open PATH anew. 10 lines of 100 bytes per file.
+ */
+enum move_how {
+	MOVE_RENAME,
+	MOVE_RENAME_CREATE, /* logrotate's "create": a new empty PATH */
+	MOVE_DELETE,
+};
+
+static const struct moved_case {
+	const char *what;
+	enum move_how how;
+	uint32_t keep;
+} moved_cases[] = {
+	{"renamed", MOVE_RENAME, 3},
+	{"renamed, then created again", MOVE_RENAME_CREATE, 3},
+	{"deleted", MOVE_DELETE, 3},
+	{"renamed, nothing kept", MOVE_RENAME, 0},
+};
+
+static void test_file_moved_before_hup(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+
+	opts.file_max_bytes = 1000;
+	for (size_t i = 0; i < ARRAY_SIZE(moved_cases); i++) {
+		const struct moved_case *tc = &moved_cases[i];
+		char dir[128], path[192], moved[192], name[256], spec[256];
+		struct ew_sink_status st;
+		struct ew_outputs *o;
+		struct capture cap;
+		int fd;
+
+		snprintf(dir, sizeof(dir), "%s/moved%zu", f->dir, i);
+		snprintf(path, sizeof(path), "%s/m.log", dir);
+		snprintf(moved, sizeof(moved), "%s/m.log-moved", dir);
+		snprintf(spec, sizeof(spec), "file:%s", path);
+		assert_int_equal(mkdir(dir, 0700), 0);
+		opts.file_keep = tc->keep;
+		o = outputs_with(&opts, spec);
+		capture_begin(&cap, f);
+		/* keep 3: .2 = 0..9, .1 = 10..19, PATH = 20..24. */
+		for (uint32_t seq = 0; seq < 25; seq += 5)
+			write_turn(o, seq, seq + 5, len_fixed100);
+		if (tc->how == MOVE_DELETE)
+			assert_int_equal(unlink(path), 0);
+		else
+			assert_int_equal(rename(path, moved), 0);
+		if (tc->how == MOVE_RENAME_CREATE) {
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+			assert_true(fd >= 0);
+			close(fd);
+		}
+		/* No SIGHUP: 25..29 go to the moved file; 30 reaches the limit and opens PATH. */
+		for (uint32_t seq = 25; seq < 40; seq += 5)
+			write_turn(o, seq, seq + 5, len_fixed100);
+		if (tc->how != MOVE_DELETE)
+			expect_lines(moved, 20, 30, len_fixed100);
+		expect_lines(path, 30, 40, len_fixed100);
+		for (uint32_t n = 1; n <= 3; n++) {
+			snprintf(name, sizeof(name), "%s.%u", path, n);
+			if (n > tc->keep || n == 3)
+				assert_int_equal(size_of(name), -1);
+			else
+				expect_lines(name, 20 - 10 * n, 30 - 10 * n, len_fixed100);
+		}
+		/* PATH is the sink's file again: the next limit rotates it as usual. */
+		write_turn(o, 40, 45, len_fixed100);
+		expect_lines(path, 40, 45, len_fixed100);
+		if (tc->keep) {
+			snprintf(name, sizeof(name), "%s.1", path);
+			expect_lines(name, 30, 40, len_fixed100);
+			snprintf(name, sizeof(name), "%s.2", path);
+			expect_lines(name, 10, 20, len_fixed100);
+			snprintf(name, sizeof(name), "%s.3", path);
+			expect_lines(name, 0, 10, len_fixed100);
+		} else {
+			snprintf(name, sizeof(name), "%s.1", path);
+			assert_int_equal(size_of(name), -1);
+		}
+		if (tc->how != MOVE_DELETE)
+			expect_lines(moved, 20, 30, len_fixed100);
+		st = status_of(o, 0);
+		if (st.delivered != 45 || st.dropped != 0 || st.queued != 0 || !st.connected)
+			fail_msg("%s: delivered %" PRIu64 ", dropped %" PRIu64 ", queued %" PRIu64,
+				 tc->what, st.delivered, st.dropped, st.queued);
+		if (capture_end(&cap, "output '") != 0)
+			fail_msg("%s: a warning", tc->what);
+		ew_outputs_free(o);
+	}
+}
+
+/* A rotation that fails leaves the file at PATH and keeps appending to it; the next one works. */
+static void test_file_rotate_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	char path[192], name[256], inner[300], spec[256];
+	struct ew_outputs *o;
+	struct capture cap;
+	int fd;
+
+	opts.file_max_bytes = 1000;
+	opts.file_keep = 2;
+	snprintf(path, sizeof(path), "%s/r.log", f->dir);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	/* PATH.2 is a directory with a file in it: PATH.1 cannot be renamed onto it. */
+	snprintf(name, sizeof(name), "%s.2", path);
+	snprintf(inner, sizeof(inner), "%s/x", name);
+	assert_int_equal(mkdir(name, 0700), 0);
+	fd = open(inner, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	o = outputs_with(&opts, spec);
+	capture_begin(&cap, f);
+	for (uint32_t seq = 0; seq < 30; seq += 5)
+		write_turn(o, seq, seq + 5, len_fixed100);
+	assert_int_equal(capture_end(&cap, "cannot rotate: Is a directory; appending beyond"), 1);
+	expect_lines(path, 10, 30, len_fixed100);
+	snprintf(name, sizeof(name), "%s.1", path);
+	expect_lines(name, 0, 10, len_fixed100);
+	snprintf(name, sizeof(name), "%s.rotating", path);
+	assert_int_equal(access(name, F_OK), -1);
+	assert_int_equal(status_of(o, 0).delivered, 30);
+	assert_int_equal(status_of(o, 0).dropped, 0);
+
+	assert_int_equal(unlink(inner), 0);
+	snprintf(name, sizeof(name), "%s.2", path);
+	assert_int_equal(rmdir(name), 0);
+	write_turn(o, 30, 35, len_fixed100);
+	expect_lines(path, 30, 35, len_fixed100);
+	snprintf(name, sizeof(name), "%s.1", path);
+	expect_lines(name, 10, 30, len_fixed100);
+	snprintf(name, sizeof(name), "%s.2", path);
+	expect_lines(name, 0, 10, len_fixed100);
+	assert_int_equal(status_of(o, 0).delivered, 35);
+	ew_outputs_free(o);
+}
+
+/* PATH cannot be opened again (its directory was moved too): the moved file takes the lines. */
+static void test_file_moved_no_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	char dir[128], old[128], path[192], name[256], spec[256];
+	struct ew_sink_status st;
+	struct ew_outputs *o;
+	struct capture cap;
+
+	opts.file_max_bytes = 1000;
+	opts.file_keep = 3;
+	snprintf(dir, sizeof(dir), "%s/logs", f->dir);
+	snprintf(old, sizeof(old), "%s/logs.old", f->dir);
+	snprintf(path, sizeof(path), "%s/m.log", dir);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	o = outputs_with(&opts, spec);
+	for (uint32_t seq = 0; seq < 25; seq += 5)
+		write_turn(o, seq, seq + 5, len_fixed100);
+	assert_int_equal(rename(dir, old), 0);
+	/* Appended beyond the limit rather than dropped, warned about once. */
+	capture_begin(&cap, f);
+	for (uint32_t seq = 25; seq < 40; seq += 5)
+		write_turn(o, seq, seq + 5, len_fixed100);
+	assert_int_equal(capture_end(&cap, "was moved away and cannot be opened again"), 1);
+	snprintf(name, sizeof(name), "%s/m.log", old);
+	expect_lines(name, 20, 40, len_fixed100);
+	snprintf(name, sizeof(name), "%s/m.log.1", old);
+	expect_lines(name, 10, 20, len_fixed100);
+	snprintf(name, sizeof(name), "%s/m.log.2", old);
+	expect_lines(name, 0, 10, len_fixed100);
+	snprintf(name, sizeof(name), "%s/m.log.3", old);
+	assert_int_equal(size_of(name), -1);
+	/* Back: the next line over the limit opens PATH anew. */
+	assert_int_equal(mkdir(dir, 0700), 0);
+	write_turn(o, 40, 45, len_fixed100);
+	expect_lines(path, 40, 45, len_fixed100);
+	snprintf(name, sizeof(name), "%s.1", path);
+	assert_int_equal(size_of(name), -1);
+	snprintf(name, sizeof(name), "%s/m.log", old);
+	expect_lines(name, 20, 40, len_fixed100);
+	st = status_of(o, 0);
+	assert_int_equal(st.delivered, 45);
+	assert_int_equal(st.dropped, 0);
+	assert_true(st.connected);
+	ew_outputs_free(o);
 }
 
 static void test_file_errors(void **state)
@@ -799,17 +1290,25 @@ static void test_file_errors(void **state)
 	char spec[512], sub[200], subold[200], path[256];
 	struct capture cap;
 	struct ew_outputs *o;
-	size_t len;
-	char *data;
 
-	/* A write error (ENOSPC) drops and counts; the device is never rotated away. */
+	/*
+	 * A write error with nothing written (ENOSPC) drops the whole batch and counts it, with one
+	 * warning for the streak; the device is never rotated away.
+	 */
 	opts.file_max_bytes = 10;
 	o = outputs_with(&opts, "file:/dev/full");
 	capture_begin(&cap, f);
 	write_range(o, 0, 3, len_varying);
-	assert_int_equal(capture_end(&cap, "No space left on device; dropping lines"), 1);
+	assert_int_equal(status_of(o, 0).queued, 3);
+	assert_int_equal(status_of(o, 0).dropped, 0);
+	assert_true(status_of(o, 0).connected);
+	tick(o);
 	assert_int_equal(status_of(o, 0).dropped, 3);
+	write_turn(o, 3, 5, len_varying);
+	assert_int_equal(capture_end(&cap, "No space left on device; dropping lines"), 1);
+	assert_int_equal(status_of(o, 0).dropped, 5);
 	assert_int_equal(status_of(o, 0).delivered, 0);
+	assert_int_equal(status_of(o, 0).queued, 0);
 	assert_false(status_of(o, 0).connected);
 	ew_outputs_free(o);
 	assert_int_equal(access("/dev/full.1", F_OK), -1);
@@ -822,25 +1321,255 @@ static void test_file_errors(void **state)
 	snprintf(spec, sizeof(spec), "file:%s", path);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	o = outputs_with(&opts, spec);
-	write_range(o, 0, 2, len_varying);
+	write_turn(o, 0, 2, len_varying);
 	assert_int_equal(rename(sub, subold), 0);
 	ew_outputs_reopen(o);
 	assert_false(status_of(o, 0).connected);
+	/* No file to batch for: each line is dropped at once. */
 	write_range(o, 2, 4, len_varying);
 	assert_int_equal(status_of(o, 0).dropped, 2);
+	assert_int_equal(status_of(o, 0).queued, 0);
 	assert_int_equal(mkdir(sub, 0700), 0);
+	/* Open again, batched; writing again once the tick has written them. */
 	write_range(o, 4, 6, len_varying);
+	assert_int_equal(status_of(o, 0).queued, 2);
+	assert_false(status_of(o, 0).connected);
+	tick(o);
 	assert_true(status_of(o, 0).connected);
 	assert_int_equal(status_of(o, 0).delivered, 4);
 	assert_int_equal(status_of(o, 0).dropped, 2);
 	ew_outputs_free(o);
-	data = slurp(path, &len);
-	check_lines(path, data, len, 4, 6, len_varying);
-	free(data);
+	expect_lines(path, 4, 6, len_varying);
 	snprintf(path, sizeof(path), "%s/x.log", subold);
-	data = slurp(path, &len);
-	check_lines(path, data, len, 0, 2, len_varying);
-	free(data);
+	expect_lines(path, 0, 2, len_varying);
+}
+
+/*
+ * A write error in the middle of a batch: a file on a 64 KiB tmpfs, half of it taken by another
+ * file. Lines written whole are delivered, the rest dropped; the part of a line that fitted is
+ * cut off the file; the sink's idea of its file's size stays right (the next rotation comes at
+ * the limit, not after it). Needs root to mount; skipped otherwise, except under CI=true.
+ */
+static void test_file_write_error_mid_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	char filler[256], path[256], name[300], spec[300], *buf;
+	const char *ci = getenv("CI");
+	struct ew_sink_status st;
+	struct ew_outputs *o;
+	struct capture cap;
+	struct statvfs vfs;
+	uint32_t k, rot;
+	size_t space;
+	int fd;
+
+	snprintf(f->path, sizeof(f->path), "%s/small", f->dir);
+	assert_int_equal(mkdir(f->path, 0700), 0);
+	if (mount("tmpfs", f->path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0700") < 0) {
+		if (ci && !strcmp(ci, "true"))
+			fail_msg("CI=true: cannot mount a tmpfs (this test needs root): %s",
+				 strerror(errno));
+		skip();
+	}
+	ew_strlcpy(f->mnt, f->path, sizeof(f->mnt));
+	snprintf(filler, sizeof(filler), "%s/filler", f->mnt);
+	snprintf(path, sizeof(path), "%s/out.log", f->mnt);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	buf = malloc(32768);
+	assert_non_null(buf);
+	memset(buf, 'x', 32768);
+	fd = open(filler, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, 32768), 32768);
+	close(fd);
+	free(buf);
+	assert_int_equal(statvfs(f->mnt, &vfs), 0);
+	space = (size_t)vfs.f_bavail * vfs.f_frsize;
+	/* Room for k whole lines of 1000 bytes and part of the next one. */
+	k = (uint32_t)(space / 1000);
+	assert_true(k > 0 && k < 50 && space % 1000 != 0);
+
+	opts.file_max_bytes = 52000;
+	opts.file_keep = 1;
+	o = outputs_with(&opts, spec);
+	capture_begin(&cap, f);
+	write_range(o, 0, 50, len_fixed1000);
+	assert_int_equal(size_of(path), 0);
+	assert_int_equal(status_of(o, 0).queued, 50);
+	tick(o);
+	st = status_of(o, 0);
+	assert_int_equal(st.delivered, k);
+	assert_int_equal(st.dropped, 50 - k);
+	assert_int_equal(st.queued, 0);
+	assert_false(st.connected);
+	expect_lines(path, 0, k, len_fixed1000);
+	/* Still full: the next batch is cut and dropped whole, warned about once. */
+	write_turn(o, 50, 55, len_fixed1000);
+	assert_int_equal(status_of(o, 0).dropped, 50 - k + 5);
+	assert_int_equal(status_of(o, 0).delivered, k);
+	expect_lines(path, 0, k, len_fixed1000);
+	assert_int_equal(capture_end(&cap, "No space left on device; dropping lines"), 1);
+
+	/* Room again: the next line starts a line of its own. */
+	assert_int_equal(unlink(filler), 0);
+	write_turn(o, 55, 60, len_fixed1000);
+	st = status_of(o, 0);
+	assert_true(st.connected);
+	assert_int_equal(st.delivered, k + 5);
+	{
+		const uint32_t ranges[2][2] = {{0, k}, {55, 60}};
+
+		expect_file(path, ranges, 2, len_fixed1000);
+	}
+	/* 52 lines fit under the limit: the line after them is the first of a new file. */
+	rot = 60 + (52 - (k + 5));
+	write_turn(o, 60, rot + 5, len_fixed1000);
+	snprintf(name, sizeof(name), "%s.1", path);
+	{
+		const uint32_t ranges[3][2] = {{0, k}, {55, 60}, {60, rot}};
+
+		expect_file(name, ranges, 3, len_fixed1000);
+	}
+	assert_int_equal(size_of(name), 52000);
+	expect_lines(path, rot, rot + 5, len_fixed1000);
+	st = status_of(o, 0);
+	assert_int_equal(st.delivered, k + 5 + (rot + 5 - 60));
+	assert_int_equal(st.dropped, 50 - k + 5);
+	ew_outputs_free(o);
+	assert_int_equal(umount2(f->mnt, 0), 0);
+	f->mnt[0] = '\0';
+}
+
+/* ---- batching -------------------------------------------------------------------------- */
+
+/*
+ * stdout is a SOCK_SEQPACKET socket here: each write() is one message, so the messages show
+ * how the sink wrote (a file sink in the same outputs shows the same on disk). Lines of a turn
+ * wait for the tick, except when a batch reaches EW_SINK_BATCH_BYTES: the line that fills it
+ * writes it, at once.
+ */
+static const struct batch_case {
+	const char *what;
+	uint32_t lines;	    /* written in one loop turn */
+	size_t len;	    /* bytes per line */
+	uint32_t per_batch; /* lines that fill a batch; 0: these never do */
+} batch_cases[] = {
+	{"a few lines wait for the tick", 10, 100, 0},
+	{"just under a batch waits too", 655, 100, 0},
+	{"the line that fills a batch writes it", 656, 100, 656},
+	{"full batches at once, the rest at the tick", 1500, 100, 656},
+	{"a line longer than a batch goes alone", 3, 70000, 1},
+};
+
+#define BIG_LINE_LEN 70000
+
+/* The next message on fd is lines from..to-1 (len bytes each), whole. */
+static void expect_message(int fd, uint32_t from, uint32_t to, size_t len, const char *what)
+{
+	size_t want = (to - from) * len, cap = 2 * EW_SINK_BATCH_BYTES;
+	char *msg = malloc(cap), *exp = malloc(BIG_LINE_LEN);
+	ssize_t n;
+
+	assert_true(msg && exp && want < cap);
+	n = recv(fd, msg, cap, MSG_DONTWAIT | MSG_TRUNC);
+	if (n != (ssize_t)want)
+		fail_msg("%s: a write() of %zd bytes, want lines %u..%u (%zu bytes)", what, n, from,
+			 to - 1, want);
+	for (uint32_t seq = from; seq < to; seq++) {
+		gen_line(exp, seq, len);
+		if (memcmp(msg + (seq - from) * len, exp, len) != 0)
+			fail_msg("%s: line %u differs", what, seq);
+	}
+	free(msg);
+	free(exp);
+}
+
+static void expect_no_message(int fd, const char *what)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT | MSG_TRUNC);
+
+	if (n >= 0 || errno != EAGAIN)
+		fail_msg("%s: an unexpected write() of %zd bytes", what, n);
+}
+
+static void test_batching(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	char *line = malloc(BIG_LINE_LEN);
+
+	assert_non_null(line);
+	assert_int_equal(EW_SINK_BATCH_BYTES, 64 * 1024);
+	opts.file_max_bytes = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(batch_cases); i++) {
+		const struct batch_case *tc = &batch_cases[i];
+		char spec[256];
+		struct ew_outputs *o;
+		uint32_t written = 0;
+		int sp[2];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+		snprintf(f->path, sizeof(f->path), "%s/batch%zu.log", f->dir, i);
+		snprintf(spec, sizeof(spec), "file:%s", f->path);
+		o = outputs_with(&opts, "stdout");
+		assert_int_equal(ew_outputs_add(o, spec, NULL, 0), 0);
+		stdout_to(f, sp[0]);
+		for (uint32_t seq = 0; seq < tc->lines; seq++) {
+			gen_line(line, seq, tc->len);
+			ew_outputs_write(o, line, tc->len, NULL, 0, ew_clock_mono_ns());
+			if (tc->per_batch && (seq + 1) % tc->per_batch == 0) {
+				expect_message(sp[1], written, seq + 1, tc->len, tc->what);
+				written = seq + 1;
+			}
+			expect_no_message(sp[1], tc->what);
+			assert_int_equal(size_of(f->path), (off_t)(written * tc->len));
+			for (uint32_t s = 0; s < 2; s++) {
+				struct ew_sink_status st = status_of(o, s);
+
+				if (st.queued != seq + 1 - written || st.delivered != written)
+					fail_msg("%s: line %u: sink %u: queued %" PRIu64
+						 ", delivered %" PRIu64,
+						 tc->what, seq, s, st.queued, st.delivered);
+			}
+		}
+		/* The tick: what is left, in one write(). */
+		tick(o);
+		if (written < tc->lines)
+			expect_message(sp[1], written, tc->lines, tc->len, tc->what);
+		expect_no_message(sp[1], tc->what);
+		assert_int_equal(size_of(f->path), (off_t)(tc->lines * tc->len));
+		for (uint32_t s = 0; s < 2; s++) {
+			struct ew_sink_status st = status_of(o, s);
+
+			assert_int_equal(st.queued, 0);
+			assert_int_equal(st.delivered, tc->lines);
+			assert_int_equal(st.dropped, 0);
+			assert_true(st.connected);
+		}
+		/* A turn without lines writes nothing (an empty write() would be a message). */
+		tick(o);
+		expect_no_message(sp[1], tc->what);
+		ew_outputs_free(o);
+		expect_no_message(sp[1], tc->what);
+		stdout_restore(f);
+		{
+			char *data;
+			size_t len;
+
+			data = slurp(f->path, &len);
+			assert_int_equal(len, tc->lines * tc->len);
+			for (uint32_t seq = 0; seq < tc->lines; seq++) {
+				gen_line(line, seq, tc->len);
+				assert_memory_equal(data + seq * tc->len, line, tc->len);
+			}
+			free(data);
+		}
+		close(sp[0]);
+		close(sp[1]);
+	}
+	free(line);
 }
 
 /* ---- stdout ---------------------------------------------------------------------------- */
@@ -852,7 +1581,7 @@ static void test_stdout(void **state)
 	struct fixture *f = *state;
 	struct ew_output_opts opts = test_opts(f);
 	struct ew_outputs *o, *t;
-	int saved, fd, pfd[2];
+	int fd, pfd[2];
 	char path[256];
 	size_t len;
 	char *data;
@@ -864,23 +1593,26 @@ static void test_stdout(void **state)
 	t = outputs_with(&opts, "-");
 	assert_true(ew_outputs_want_text(t));
 
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(saved >= 0 && fd >= 0);
-	dup2(fd, STDOUT_FILENO);
+	assert_true(fd >= 0);
+	stdout_to(f, fd);
 	ew_outputs_write(o, json, strlen(json), text, strlen(text), 0);
 	ew_outputs_write(t, json, strlen(json), text, strlen(text), 0);
 	ew_outputs_write(t, json, strlen(json), NULL, 0, 0); /* no text rendering: JSON */
+	assert_int_equal(size_of(path), 0);
+	assert_int_equal(status_of(o, 0).queued, 1);
+	assert_int_equal(status_of(t, 0).queued, 2);
+	tick(o);
+	tick(t);
 
 	/* A reader gone away: EPIPE (SIGPIPE is ignored, as the agent does), counted. */
 	assert_int_equal(pipe(pfd), 0);
 	close(pfd[0]);
-	dup2(pfd[1], STDOUT_FILENO);
+	stdout_to(f, pfd[1]);
 	close(pfd[1]);
 	ew_outputs_write(o, json, strlen(json), NULL, 0, 0);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
+	tick(o);
+	stdout_restore(f);
 	close(fd);
 
 	data = slurp(path, &len);
@@ -891,8 +1623,10 @@ static void test_stdout(void **state)
 	free(data);
 	assert_int_equal(status_of(o, 0).delivered, 1);
 	assert_int_equal(status_of(o, 0).dropped, 1);
+	assert_int_equal(status_of(o, 0).queued, 0);
 	assert_false(status_of(o, 0).connected);
 	assert_int_equal(status_of(t, 0).delivered, 2);
+	assert_int_equal(status_of(t, 0).queued, 0);
 	assert_true(status_of(t, 0).connected);
 	ew_outputs_free(o);
 	ew_outputs_free(t);
@@ -913,7 +1647,8 @@ static void test_tcp_reconnect_mid_burst(void **state)
 	struct rx rx = {.lfd = -1};
 	struct ew_outputs *o;
 	struct ew_sink_status st;
-	uint32_t seq = 0, total;
+	uint32_t seq = 0, total, win;
+	size_t replayed;
 	char spec[64];
 	uint16_t port;
 
@@ -948,21 +1683,28 @@ static void test_tcp_reconnect_mid_burst(void **state)
 		rx_pump(&rx);
 	}
 	assert_false(status_of(o, 0).connected);
+	/*
+	 * It read everything the sink's kernel took: the complete lines are the ones the sink
+	 * handed over whole, and the newest of them, up to the bound, are due to be sent again.
+	 */
+	win = window_lines(0, (uint32_t)conn_lines(&rx.conns[0]), len_big);
+	assert_true(win > 0);
 
-	/* 4: lines keep coming while it is away: queue, then spool. */
+	/* 4: lines keep coming while it is away: queue, then spool; the window waits in memory. */
 	for (total = seq + 400; seq < total; seq++) {
 		write_seq(o, seq, len_big);
 		ew_outputs_tick(o, ew_clock_mono_ns());
 	}
 	st = status_of(o, 0);
-	assert_int_equal(st.queued, opts.queue_max_lines);
+	assert_int_equal(st.queued, opts.queue_max_lines + win);
 	assert_true(st.spooled_bytes > 0);
 
-	/* 5: back on the same port: everything arrives once, in order. */
+	/* 5: back on the same port: the window again, then the rest, once and in order. */
 	rx_listen(&rx);
-	pump_until(o, &rx, total);
+	pump_until(o, &rx, total + win);
 	/* The line cut by the disconnect: a fragment on the old connection, whole on the new. */
-	assert_int_equal(rx_check_range(&rx, 0, total, len_big), 1);
+	assert_int_equal(rx_check_range(&rx, 0, total, len_big, &replayed), 1);
+	assert_int_equal(replayed, win);
 	assert_true(rx.nconns >= 2);
 	st = status_of(o, 0);
 	assert_true(st.connected);
@@ -1031,7 +1773,7 @@ static void test_tcp_spool_then_deliver(void **state)
 
 	rx_listen(&rx);
 	pump_until(o, &rx, 500);
-	assert_int_equal(rx_check_range(&rx, 0, 500, len_varying), 0);
+	assert_int_equal(rx_check_range(&rx, 0, 500, len_varying, NULL), 0);
 	st = status_of(o, 0);
 	assert_true(st.connected);
 	assert_int_equal(st.delivered, 500);
@@ -1087,7 +1829,7 @@ static void test_tcp_spool_full_drops(void **state)
 	pump_until(o, &rx, 25);
 	for (uint32_t i = 0; i < 25; i++)
 		seqs[i] = i < 20 ? i : 30 + i;
-	assert_int_equal(rx_check(&rx, seqs, 25, len_fixed100), 0);
+	assert_int_equal(rx_check(&rx, seqs, 25, len_fixed100, NULL), 0);
 	st = status_of(o, 0);
 	assert_int_equal(st.delivered, 25);
 	assert_int_equal(st.dropped, 30);
@@ -1118,7 +1860,7 @@ static void test_tcp_no_spool_drops(void **state)
 	assert_int_equal(access(f->spool, F_OK), -1);
 	rx_listen(&rx);
 	pump_until(o, &rx, 10);
-	assert_int_equal(rx_check_range(&rx, 0, 10, len_varying), 0);
+	assert_int_equal(rx_check_range(&rx, 0, 10, len_varying, NULL), 0);
 	assert_int_equal(status_of(o, 0).delivered, 10);
 	ew_outputs_free(o);
 	rx_free(&rx);
@@ -1159,7 +1901,7 @@ static void test_unix_delivery(void **state)
 	pump_until(o, &rx, 50);
 	write_range(o, 50, 100, len_varying);
 	pump_until(o, &rx, 100);
-	assert_int_equal(rx_check_range(&rx, 0, 100, len_varying), 0);
+	assert_int_equal(rx_check_range(&rx, 0, 100, len_varying, NULL), 0);
 	assert_true(status_of(o, 0).connected);
 	assert_int_equal(status_of(o, 0).delivered, 100);
 	ew_outputs_free(o);
@@ -1187,7 +1929,7 @@ static void test_tcp_ipv6(void **state)
 	o = outputs_with(&opts, spec);
 	write_range(o, 0, 30, len_varying);
 	pump_until(o, &rx, 30);
-	assert_int_equal(rx_check_range(&rx, 0, 30, len_varying), 0);
+	assert_int_equal(rx_check_range(&rx, 0, 30, len_varying, NULL), 0);
 	ew_outputs_free(o);
 	rx_free(&rx);
 }
@@ -1212,7 +1954,7 @@ static void test_tcp_name(void **state)
 	assert_false(status_of(o, 0).connected);
 	rx_listen(&rx);
 	pump_until(o, &rx, 10);
-	assert_int_equal(rx_check_range(&rx, 0, 10, len_varying), 0);
+	assert_int_equal(rx_check_range(&rx, 0, 10, len_varying, NULL), 0);
 	ew_outputs_free(o);
 	rx_free(&rx);
 }
@@ -1251,8 +1993,154 @@ static void test_spool_from_previous_run(void **state)
 	write_range(o, 20, 30, len_varying);
 	rx_listen(&rx);
 	pump_until(o, &rx, 30);
-	assert_int_equal(rx_check_range(&rx, 0, 30, len_varying), 0);
+	assert_int_equal(rx_check_range(&rx, 0, 30, len_varying, NULL), 0);
 	assert_int_equal(status_of(o, 0).delivered, 30);
+	ew_outputs_free(o);
+	rx_free(&rx);
+}
+
+/*
+ * The receiver goes away with lines it never read (they are lost with its socket although the
+ * sink's send() took them), or after reading everything: on the next connection the sink sends
+ * its resend window again, then what came meanwhile. Every line arrives at least once; after
+ * removing duplicates, exactly once and in order.
+ */
+static const struct resend_case {
+	const char *what;
+	int family;	/* AF_INET or AF_UNIX */
+	uint32_t lines; /* handed to the kernel before the receiver goes */
+	len_fn len_of;
+	size_t read_bytes; /* read before closing with the rest unread; SIZE_MAX: all, kept up */
+} resend_cases[] = {
+	{"tcp, reads nothing", AF_INET, 120, len_varying, 0},
+	{"tcp, reads part", AF_INET, 120, len_varying, 5003},
+	{"unix, reads nothing", AF_UNIX, 120, len_varying, 0},
+	{"unix, reads part", AF_UNIX, 120, len_varying, 5003},
+	/* 6 MB over the connection: the window holds the newest 4 MiB of it. */
+	{"tcp, reads all", AF_INET, 600, len_big, SIZE_MAX},
+};
+
+static void test_stream_resend_window(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+
+	for (size_t i = 0; i < ARRAY_SIZE(resend_cases); i++) {
+		const struct resend_case *tc = &resend_cases[i];
+		const uint32_t more = 50, total = tc->lines + more;
+		uint32_t win = window_lines(0, tc->lines, tc->len_of), got;
+		struct rx rx = {.lfd = -1};
+		char spec[256], sock[200];
+		struct ew_sink_status st;
+		struct ew_outputs *o;
+		size_t replayed;
+		struct conn *c;
+
+		if (tc->family == AF_UNIX) {
+			snprintf(sock, sizeof(sock), "%s/rx.sock", f->dir);
+			rx_listen_unix(&rx, sock);
+			snprintf(spec, sizeof(spec), "unix:%s", sock);
+		} else {
+			rx_listen_tcp(&rx, AF_INET, 0);
+			snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%u", rx.port);
+		}
+		o = outputs_with(&opts, spec);
+
+		/* 1: the lines go whole into the kernel: counted delivered, kept in the window. */
+		if (tc->read_bytes == SIZE_MAX) {
+			for (uint32_t seq = 0; seq < tc->lines; seq++) {
+				write_seq(o, seq, tc->len_of);
+				pump_until(o, &rx, seq + 1);
+			}
+			c = &rx.conns[0];
+			assert_true(win < tc->lines);
+		} else {
+			write_range(o, 0, tc->lines, tc->len_of);
+			wait_queue_empty(o);
+			c = rx_accept(o, &rx);
+			conn_read(c, tc->read_bytes);
+			assert_int_equal(win, tc->lines);
+		}
+		st = status_of(o, 0);
+		assert_int_equal(st.delivered, tc->lines);
+		assert_int_equal(st.queued, 0);
+
+		/* 2: the receiver closes; what it did not read is gone. */
+		assert_int_equal(close(c->fd), 0);
+		c->fd = -1;
+		got = (uint32_t)conn_lines(c);
+
+		/* 3: the sink reconnects: the window again, then the lines written meanwhile. */
+		write_range(o, tc->lines, total, tc->len_of);
+		pump_until(o, &rx, got + win + more);
+		if (rx_check_range(&rx, 0, total, tc->len_of, &replayed) !=
+		    (c->len && c->data[c->len - 1] != '\n'))
+			fail_msg("%s: a fragment where none was cut, or none where one was",
+				 tc->what);
+		/* Sent twice: the lines of the window the receiver had read. */
+		if (replayed != (got + win > tc->lines ? got + win - tc->lines : 0))
+			fail_msg("%s: %zu lines sent twice, want %u", tc->what, replayed,
+				 got + win - tc->lines);
+		assert_int_equal(rx.nconns, 2);
+		st = status_of(o, 0);
+		assert_true(st.connected);
+		assert_int_equal(st.delivered, total);
+		assert_int_equal(st.dropped, 0);
+		assert_int_equal(st.queued, 0);
+		assert_int_equal(st.spooled_bytes, 0);
+		ew_outputs_free(o);
+		rx_free(&rx);
+	}
+}
+
+/* Stopped while the lost connection is not back: the window is saved ahead of the queue. */
+static void test_stream_window_saved_at_free(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct rx rx = {.lfd = -1};
+	uint64_t deadline = ew_clock_mono_ns() + WAIT_NS;
+	struct ew_sink_status st;
+	struct ew_outputs *o;
+	char spec[64], spool[256];
+	struct conn *c;
+	size_t len;
+	char *data;
+	off_t size;
+
+	rx_listen_tcp(&rx, AF_INET, 0);
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%u", rx.port);
+	o = outputs_with(&opts, spec);
+	write_range(o, 0, 100, len_varying);
+	wait_queue_empty(o);
+	c = rx_accept(o, &rx);
+	/* Closed unread (a reset), and nothing listens any more. */
+	assert_int_equal(close(c->fd), 0);
+	c->fd = -1;
+	rx_unlisten(&rx);
+	while (status_of(o, 0).connected) {
+		assert_true(ew_clock_mono_ns() < deadline);
+		ew_outputs_tick(o, ew_clock_mono_ns());
+		poll(NULL, 0, 1);
+	}
+	write_range(o, 100, 110, len_varying);
+	st = status_of(o, 0);
+	assert_int_equal(st.queued, 110);
+	assert_int_equal(st.delivered, 100);
+	assert_int_equal(st.spooled_bytes, 0);
+	assert_int_equal(ew_outputs_drain(o, 0), 110);
+	ew_outputs_free(o);
+	find_spool(f->spool, "tcp", spool, sizeof(spool), &size);
+	data = slurp(spool, &len);
+	check_lines(spool, data, len, 0, 110, len_varying);
+	free(data);
+
+	/* The next run delivers them first. */
+	o = outputs_with(&opts, spec);
+	rx_listen(&rx);
+	pump_until(o, &rx, 110);
+	assert_int_equal(rx_check_range(&rx, 0, 110, len_varying, NULL), 0);
+	assert_int_equal(status_of(o, 0).delivered, 110);
 	ew_outputs_free(o);
 	rx_free(&rx);
 }
@@ -1285,7 +2173,7 @@ static void test_drain(void **state)
 	assert_int_equal(status_of(o, 0).delivered, 20);
 	assert_int_equal(status_of(o, 1).delivered, 20);
 	pump_until(o, &rx, 20);
-	assert_int_equal(rx_check_range(&rx, 0, 20, len_varying), 0);
+	assert_int_equal(rx_check_range(&rx, 0, 20, len_varying, NULL), 0);
 	ew_outputs_free(o);
 	rx_free(&rx);
 }
@@ -1377,7 +2265,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_rotation_keep, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_file_reopen, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_file_moved_before_hup, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_file_moved_no_reopen, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_file_rotate_fails, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_file_errors, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_file_write_error_mid_batch, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_batching, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stdout, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_reconnect_mid_burst, fixture_setup,
 						fixture_teardown),
@@ -1392,6 +2289,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_ipv6, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_name, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_spool_from_previous_run, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stream_resend_window, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stream_window_saved_at_free, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_drain, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_spool_file, fixture_setup, fixture_teardown),

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Stream sinks: NDJSON over TCP or a Unix stream socket, never blocking the event loop.
- * Order is kept by one rule: while the spool holds lines, new lines go to the spool too, and
- * the memory queue is refilled from the spool's head.
+ * Order is kept by two rules: while the spool holds lines, new lines go to the spool too, and
+ * the memory queue is refilled from the spool's head; after a reconnect, the resend window
+ * (include/exitwatch/stream.h) goes out again before the queue. A line leaves the queue for the
+ * window's tail once handed whole to the kernel; the window's head is freed past
+ * EW_STREAM_RESEND_BYTES. Memory is bounded by queue_max lines plus the window.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -49,12 +52,17 @@ struct ew_stream {
 	uint64_t connect_start_ns;
 	uint64_t retry_ns; /* down: next connect attempt */
 	uint64_t backoff_ns;
-	bool down_warned;      /* one warning per outage */
-	bool drop_warned;      /* one warning per streak of dropped lines */
-	bool spool_err_warned; /* one warning per streak of spool read errors */
-	struct line *head, *tail;
+	bool down_warned;	  /* one warning per outage */
+	bool drop_warned;	  /* one warning per streak of dropped lines */
+	bool spool_err_warned;	  /* one warning per streak of spool read errors */
+	struct line *head, *tail; /* the queue: not sent yet */
 	uint32_t nqueued;
-	size_t head_off;	/* bytes of head already sent on this connection */
+	struct line *sent_head, *sent_tail; /* the resend window: sent last, oldest first */
+	uint32_t nsent;
+	uint64_t sent_bytes;
+	struct line *replay;	/* the window line to send again next; NULL: none due */
+	uint32_t nreplay;	/* window lines still to send again, replay onwards */
+	size_t off;		/* bytes of the line being sent (replay, else head) sent already */
 	struct ew_spool *spool; /* NULL: none */
 	uint64_t delivered, dropped;
 };
@@ -79,7 +87,8 @@ static int queue_push(struct ew_stream *s, const char *data, size_t len)
 	return 0;
 }
 
-static void queue_pop(struct ew_stream *s)
+/* Unlinks the queue's head and hands it over. */
+static struct line *queue_take(struct ew_stream *s)
 {
 	struct line *l = s->head;
 
@@ -87,8 +96,40 @@ static void queue_pop(struct ew_stream *s)
 	if (!s->head)
 		s->tail = NULL;
 	s->nqueued--;
-	s->head_off = 0;
-	free(l);
+	l->next = NULL;
+	return l;
+}
+
+/* Appends a line just sent to the window; frees its oldest lines past the bound. */
+static void window_push(struct ew_stream *s, struct line *l)
+{
+	if (s->sent_tail)
+		s->sent_tail->next = l;
+	else
+		s->sent_head = l;
+	s->sent_tail = l;
+	s->nsent++;
+	s->sent_bytes += l->len;
+	while (s->sent_head && s->sent_bytes > EW_STREAM_RESEND_BYTES) {
+		struct line *old = s->sent_head;
+
+		s->sent_head = old->next;
+		if (!s->sent_head)
+			s->sent_tail = NULL;
+		s->nsent--;
+		s->sent_bytes -= old->len;
+		free(old);
+	}
+}
+
+static void free_lines(struct line *l)
+{
+	while (l) {
+		struct line *next = l->next;
+
+		free(l);
+		l = next;
+	}
 }
 
 /* Moves lines from the spool's head to the queue's tail while the queue has room. */
@@ -170,19 +211,20 @@ static void stream_connect_failed(struct ew_stream *s, uint64_t now_ns, const ch
 }
 
 /*
- * A line cut by a dropped connection is sent again whole, first thing on the next connection.
- * Its fragment stays on the old one: TCP and Unix stream connections are separate byte streams,
- * and the receivers this is for (Fluent Bit in_tcp/in_unix, Vector socket, syslog-ng network()
- * and unix-stream(), fluentd in_tcp) frame each connection on its own, so at the old
- * connection's end the fragment is discarded or becomes one invalid record; it is never glued to
- * the new connection's bytes. No '\n' is sent ahead of the replay: on the new connection it
- * would only make an empty record. Lines handed whole to the kernel count as delivered: what a
- * peer had not read when it closed is lost, as with any sender without application-level acks.
+ * The next connection starts with the whole resend window, then the line cut by this drop, sent
+ * again whole. Its fragment stays on the old connection: TCP and Unix stream connections are
+ * separate byte streams, and the receivers this is for (Fluent Bit in_tcp/in_unix, Vector
+ * socket, syslog-ng network() and unix-stream(), fluentd in_tcp) frame each connection on its
+ * own, so at the old connection's end the fragment is discarded or becomes one invalid record;
+ * it is never glued to the new connection's bytes. No '\n' is sent ahead of the replay: on the
+ * new connection it would only make an empty record. A drop during a replay starts it over.
  */
 static void stream_disconnect(struct ew_stream *s, uint64_t now_ns, int err)
 {
 	stream_close(s);
-	s->head_off = 0;
+	s->off = 0;
+	s->replay = s->sent_head;
+	s->nreplay = s->nsent;
 	stream_backoff(s, now_ns);
 	if (!s->down_warned)
 		ew_warn("output '%s': connection lost: %s; queueing lines and reconnecting",
@@ -303,9 +345,33 @@ static int stream_check_peer(const struct ew_stream *s)
 	return 0;
 }
 
+/* The line to send next on this connection: the window's replay first, then the queue. */
+static struct line *stream_next(struct ew_stream *s)
+{
+	if (s->replay)
+		return s->replay;
+	if (!s->head)
+		stream_refill(s);
+	return s->head;
+}
+
+/* The line being sent is now wholly in the kernel. */
+static void stream_sent(struct ew_stream *s)
+{
+	s->off = 0;
+	if (s->replay) {
+		s->replay = s->replay->next;
+		s->nreplay--;
+		return;
+	}
+	window_push(s, queue_take(s));
+	s->delivered++;
+}
+
 /* Sends as much as the socket takes (MSG_NOSIGNAL: EPIPE, not SIGPIPE), then refills. */
 static void stream_flush(struct ew_stream *s, uint64_t now_ns)
 {
+	struct line *l;
 	int r;
 
 	if (s->state != CONN_UP)
@@ -315,15 +381,10 @@ static void stream_flush(struct ew_stream *s, uint64_t now_ns)
 		stream_disconnect(s, now_ns, r);
 		return;
 	}
-	for (;;) {
-		ssize_t n;
+	while ((l = stream_next(s))) {
+		ssize_t n =
+			send(s->fd, l->data + s->off, l->len - s->off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
-		if (!s->head)
-			stream_refill(s);
-		if (!s->head)
-			break;
-		n = send(s->fd, s->head->data + s->head_off, s->head->len - s->head_off,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -332,11 +393,9 @@ static void stream_flush(struct ew_stream *s, uint64_t now_ns)
 			stream_disconnect(s, now_ns, -errno);
 			return;
 		}
-		s->head_off += (size_t)n;
-		if (s->head_off == s->head->len) {
-			queue_pop(s);
-			s->delivered++;
-		}
+		s->off += (size_t)n;
+		if (s->off == l->len)
+			stream_sent(s);
 	}
 	stream_refill(s);
 }
@@ -421,6 +480,7 @@ int ew_stream_new(const char *spec, const char *host, const char *port, const ch
 
 void ew_stream_free(struct ew_stream *s)
 {
+	uint32_t waiting = s ? s->nreplay + s->nqueued : 0;
 	struct iovec *iov = NULL;
 	size_t n = 0;
 	int r;
@@ -428,20 +488,25 @@ void ew_stream_free(struct ew_stream *s)
 	if (!s)
 		return;
 	stream_close(s);
-	/* The memory queue goes in front of the spool, for the next run to deliver first. */
-	if (s->spool && s->nqueued)
-		iov = calloc(s->nqueued, sizeof(*iov));
+	/*
+	 * What waits in memory goes in front of the spool, for the next run to deliver first:
+	 * the window lines not yet sent again since a connection was lost, then the queue.
+	 */
+	if (s->spool && waiting)
+		iov = calloc(waiting, sizeof(*iov));
+	for (struct line *l = s->replay; iov && l; l = l->next)
+		iov[n++] = (struct iovec){.iov_base = l->data, .iov_len = l->len};
 	for (struct line *l = s->head; iov && l; l = l->next)
 		iov[n++] = (struct iovec){.iov_base = l->data, .iov_len = l->len};
 	r = ew_spool_close(s->spool, iov, n);
-	if (s->nqueued && !s->spool)
-		ew_warn("output '%s': %u queued lines lost (no spool)", s->spec, s->nqueued);
-	else if (s->nqueued && (r < 0 || !iov))
+	if (waiting && !s->spool)
+		ew_warn("output '%s': %u queued lines lost (no spool)", s->spec, waiting);
+	else if (waiting && (r < 0 || !iov))
 		ew_warn("output '%s': %u queued lines lost: cannot save them to the spool: %s",
-			s->spec, s->nqueued, strerror(r < 0 ? -r : ENOMEM));
+			s->spec, waiting, strerror(r < 0 ? -r : ENOMEM));
 	free(iov);
-	while (s->head)
-		queue_pop(s);
+	free_lines(s->head);
+	free_lines(s->sent_head);
 	stream_free_addrs(s);
 	free(s->spec);
 	free(s->host);
@@ -492,13 +557,13 @@ void ew_stream_tick(struct ew_stream *s, uint64_t now_ns)
 
 uint64_t ew_stream_pending(const struct ew_stream *s)
 {
-	return s->nqueued + (s->spool ? ew_spool_lines(s->spool) : 0);
+	return s->nreplay + s->nqueued + (s->spool ? ew_spool_lines(s->spool) : 0);
 }
 
 int ew_stream_poll_fd(const struct ew_stream *s, uint64_t now_ns, uint64_t *wait_ns)
 {
 	/* An idle connection is always writable: polling it would spin. */
-	if (s->state == CONN_CONNECTING || (s->state == CONN_UP && s->head))
+	if (s->state == CONN_CONNECTING || (s->state == CONN_UP && (s->replay || s->head)))
 		return s->fd;
 	if (s->state == CONN_DOWN && s->retry_ns > now_ns && s->retry_ns - now_ns < *wait_ns)
 		*wait_ns = s->retry_ns - now_ns;
@@ -510,7 +575,7 @@ void ew_stream_status(const struct ew_stream *s, struct ew_sink_status *st)
 	*st = (struct ew_sink_status){
 		.name = s->spec,
 		.connected = s->state == CONN_UP,
-		.queued = s->nqueued,
+		.queued = s->nreplay + s->nqueued,
 		.spooled_bytes = s->spool ? ew_spool_bytes(s->spool) : 0,
 		.delivered = s->delivered,
 		.dropped = s->dropped,
