@@ -272,7 +272,7 @@ static void x_sizes(struct ew_config *c)
 
 static void x_sizes_min(struct ew_config *c)
 {
-	c->ringbuf_bytes = 4096;
+	c->ringbuf_bytes = 8192;
 	c->out.spool_max_bytes = 12345;
 	c->out.file_max_bytes = 3ULL << 30;
 }
@@ -450,7 +450,7 @@ static const struct good_case {
 	{"sizes", "[agent]\nringbuf_size = 1G\nspool_max_bytes = 0\nfile_max_bytes = 512K\n",
 	 x_sizes},
 	{"sizes, bytes",
-	 "[agent]\nringbuf_size = 4096\nspool_max_bytes = 12345\nfile_max_bytes=3G\n", x_sizes_min},
+	 "[agent]\nringbuf_size = 8192\nspool_max_bytes = 12345\nfile_max_bytes=3G\n", x_sizes_min},
 	{"unsigned ranges, low ends",
 	 "[agent]\nmax_containers = 16\nqueue_max_lines = 1\nfile_keep = 100\nverbosity = 2\n"
 	 "max_identities = 4294967295\ntail_bytes = 0\n",

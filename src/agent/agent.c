@@ -35,6 +35,7 @@ struct agent {
 	struct ew_event *ev; /* decode scratch: ~9 KiB, too big for the stack of a callback */
 	uint64_t started_mono;
 	uint32_t scan_mains;
+	bool ckpt_failing; /* the last checkpoint failed: warned once for the streak */
 	struct ew_buf mbuf;
 };
 
@@ -136,10 +137,14 @@ static void checkpoint(struct agent *a)
 	if (!a->cfg->state_file)
 		return;
 	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, wall_now(a));
-	if (r)
+	/* Once per streak: a full disk would otherwise repeat this every interval. */
+	if (r && !a->ckpt_failing)
 		ew_warn("cannot write the state file %s: %s (detection goes on; a restart would "
-			"forget open episodes)",
+			"forget open episodes until it can be written again)",
 			a->cfg->state_file, strerror(-r));
+	else if (!r && a->ckpt_failing)
+		ew_info("state file %s written again", a->cfg->state_file);
+	a->ckpt_failing = r != 0;
 }
 
 static int find_cgroup_root(const struct ew_config *c, char *out, size_t len, uint64_t *root_id)

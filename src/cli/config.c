@@ -411,8 +411,9 @@ int ew_config_validate(const struct ew_config *c, char *err, size_t errlen)
 {
 	const struct ew_detector_config *d = &c->detect;
 
-	if (c->ringbuf_bytes < 4096 || (c->ringbuf_bytes & (c->ringbuf_bytes - 1))) {
-		snprintf(err, errlen, "ring buffer size %llu: must be a power of two >= 4096",
+	/* An exit record with its stderr tail (4248 bytes) must fit. */
+	if (c->ringbuf_bytes < 8192 || (c->ringbuf_bytes & (c->ringbuf_bytes - 1))) {
+		snprintf(err, errlen, "ring buffer size %llu: must be a power of two >= 8192",
 			 (unsigned long long)c->ringbuf_bytes);
 		return -EINVAL;
 	}

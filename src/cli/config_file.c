@@ -346,7 +346,8 @@ static const struct key_def agent_keys[] = {
 	{"host_root", set_path, CFG(host_root), 0, 0, F_EMPTY_KEEP},
 	{"cgroup_root", set_path, CFG(cgroup_root), 0, 0, F_EMPTY_NULL},
 	{"proc_root", set_path, CFG(proc_root), 0, 0, F_EMPTY_NULL},
-	{"ringbuf_size", set_bytes, CFG(ringbuf_bytes), 4096, 1ULL << 30, F_POW2},
+	/* 8K: an exit record with its stderr tail is 4248 bytes and must fit. */
+	{"ringbuf_size", set_bytes, CFG(ringbuf_bytes), 8192, 1ULL << 30, F_POW2},
 	{"max_containers", set_u32, CFG(max_containers), 16, 1048576, 0},
 	{"stderr_bytes", set_stderr, CFG(stderr_bytes), 0, 4096, 0},
 	{"track_ready", set_bool, CFG(track_ready), 0, 0, 0},

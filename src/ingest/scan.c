@@ -237,7 +237,7 @@ static int report(struct scan *s, const struct proc_ent *p, const struct stat_in
 static int pick_mains(struct scan *s, ew_scan_fn fn, void *ctx, struct ew_scan_stats *st)
 {
 	struct stat_info *best;
-	uint32_t *best_pid, readable = 0;
+	uint32_t *best_pid, readable = 0, listed = 0;
 	int r = 0;
 
 	best = calloc(s->ncgs, sizeof(*best));
@@ -252,6 +252,7 @@ static int pick_mains(struct scan *s, ew_scan_fn fn, void *ctx, struct ew_scan_s
 
 		if (s->cgs[p->cg].level == 0) /* the root: host processes */
 			continue;
+		listed++;
 		if (read_stat(s->opts->proc_root, p->pid, &si))
 			continue; /* exited since the walk */
 		readable++;
@@ -271,7 +272,7 @@ static int pick_mains(struct scan *s, ew_scan_fn fn, void *ctx, struct ew_scan_s
 	}
 	/* Processes listed but none readable: the wrong /proc (another pid namespace, or none
 	 * mounted where --proc-root says), not a host without containers. */
-	if (s->nprocs && !readable) {
+	if (listed && !readable) {
 		r = -ESRCH;
 		goto out;
 	}

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -473,4 +476,279 @@ void ew_h_rand_uid(char out[37])
 
 	ew_h_rand_id(id);
 	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", id, id + 8, id + 12, id + 16, id + 20);
+}
+
+ssize_t ew_h_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -errno;
+	while (n < len - 1) {
+		ssize_t r = read(fd, buf + n, len - 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+size_t ew_h_agent_stderr(const struct ew_h_agent *a, char *buf, size_t len)
+{
+	ssize_t n = ew_h_read_file(a->err_path, buf, len);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+size_t ew_h_count_lines(const char *text, const char *const *needles)
+{
+	size_t n = 0;
+
+	for (const char *l = text; *l;) {
+		const char *e = strchr(l, '\n');
+		size_t len = e ? (size_t)(e - l) : strlen(l);
+		bool all = true;
+
+		for (const char *const *w = needles; *w && all; w++)
+			all = memmem(l, len, *w, strlen(*w)) != NULL;
+		n += all;
+		l += len + (e != NULL);
+	}
+	return n;
+}
+
+uint64_t ew_h_cgroup_id(const char *rel)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s%s", ew_h_cgroup_root(), rel);
+	return stat(path, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+static int tcp_socket(uint16_t port, bool do_listen, uint16_t *bound)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t salen = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || (do_listen && listen(fd, 16)) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &salen)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	if (bound)
+		*bound = ntohs(sa.sin_port);
+	return fd;
+}
+
+uint16_t ew_h_free_port(void)
+{
+	uint16_t port = 0;
+	int fd = tcp_socket(0, false, &port);
+
+	if (fd < 0)
+		fail_msg("no free TCP port: %s", strerror(-fd));
+	close(fd); /* bound, never listened: nothing accepts there */
+	return port;
+}
+
+int ew_h_http_get(uint16_t port, const char *path, char *buf, size_t len)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	char req[512], *resp, *body;
+	int fd, code = -EPROTO;
+	size_t n = 0;
+	ssize_t r;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		code = -errno;
+		close(fd);
+		return code;
+	}
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -EIO;
+	}
+	resp = malloc(1 << 20);
+	if (!resp) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (n < (1 << 20) - 1 && (r = read(fd, resp + n, (1 << 20) - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	resp[n] = '\0';
+	body = strstr(resp, "\r\n\r\n");
+	if (body && sscanf(resp, "HTTP/1.%*d %d", &code) == 1)
+		snprintf(buf, len, "%s", body + 4);
+	free(resp);
+	return code;
+}
+
+#define EW_H_COLLECT_CONNS 8
+
+struct ew_h_collector {
+	int lfd;
+	uint16_t port;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	bool stop;	  /* under lock */
+	int open, closed; /* connections, under lock */
+	char *data;	  /* under lock */
+	size_t len, cap;
+};
+
+static void collect(struct ew_h_collector *c, const char *p, size_t n)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->len + n + 1 > c->cap) {
+		size_t cap = (c->len + n + 1) * 2;
+		char *d = realloc(c->data, cap);
+
+		if (!d)
+			abort(); /* a test helper out of memory: nothing sensible left to do */
+		c->data = d;
+		c->cap = cap;
+	}
+	memcpy(c->data + c->len, p, n);
+	c->len += n;
+	c->data[c->len] = '\0';
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void *collector_main(void *arg)
+{
+	struct ew_h_collector *c = arg;
+	int conns[EW_H_COLLECT_CONNS], nconns = 0;
+	char buf[16384];
+
+	for (;;) {
+		struct pollfd p[EW_H_COLLECT_CONNS + 1] = {{.fd = c->lfd, .events = POLLIN}};
+		bool stop;
+
+		pthread_mutex_lock(&c->lock);
+		stop = c->stop;
+		pthread_mutex_unlock(&c->lock);
+		if (stop)
+			break;
+		for (int i = 0; i < nconns; i++)
+			p[i + 1] = (struct pollfd){.fd = conns[i], .events = POLLIN};
+		if (poll(p, (nfds_t)nconns + 1, 50) <= 0)
+			continue;
+		for (int i = nconns - 1; i >= 0; i--) {
+			ssize_t n;
+
+			if (!p[i + 1].revents)
+				continue;
+			n = read(conns[i], buf, sizeof(buf));
+			if (n > 0) {
+				collect(c, buf, (size_t)n);
+				continue;
+			}
+			close(conns[i]);
+			conns[i] = conns[--nconns];
+			pthread_mutex_lock(&c->lock);
+			c->open--;
+			c->closed++;
+			pthread_mutex_unlock(&c->lock);
+		}
+		if ((p[0].revents & POLLIN) && nconns < EW_H_COLLECT_CONNS) {
+			int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd >= 0) {
+				conns[nconns++] = fd;
+				pthread_mutex_lock(&c->lock);
+				c->open++;
+				pthread_mutex_unlock(&c->lock);
+			}
+		}
+	}
+	for (int i = 0; i < nconns; i++)
+		close(conns[i]);
+	return NULL;
+}
+
+struct ew_h_collector *ew_h_collector_start(uint16_t port)
+{
+	struct ew_h_collector *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->lfd = tcp_socket(port, true, &c->port);
+	if (c->lfd < 0) {
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	if (pthread_create(&c->thread, NULL, collector_main, c)) {
+		close(c->lfd);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+uint16_t ew_h_collector_port(const struct ew_h_collector *c)
+{
+	return c->port;
+}
+
+const char *ew_h_collector_finish(struct ew_h_collector *c, int ms, size_t *len)
+{
+	int64_t end = now_ms() + ms;
+
+	for (;;) {
+		bool done;
+
+		pthread_mutex_lock(&c->lock);
+		done = c->stop || (c->closed > 0 && c->open == 0);
+		pthread_mutex_unlock(&c->lock);
+		if (done || now_ms() >= end)
+			break;
+		usleep(20000);
+	}
+	pthread_mutex_lock(&c->lock);
+	if (!c->stop) {
+		c->stop = true;
+		pthread_mutex_unlock(&c->lock);
+		pthread_join(c->thread, NULL);
+	} else {
+		pthread_mutex_unlock(&c->lock);
+	}
+	*len = c->len;
+	return c->data ? c->data : "";
+}
+
+void ew_h_collector_free(struct ew_h_collector *c)
+{
+	size_t len;
+
+	if (!c)
+		return;
+	ew_h_collector_finish(c, 0, &len);
+	close(c->lfd);
+	pthread_mutex_destroy(&c->lock);
+	free(c->data);
+	free(c);
 }

@@ -93,6 +93,33 @@ int ew_h_wait_pid(pid_t pid, int ms);
 void ew_h_rand_id(char out[65]);
 void ew_h_rand_uid(char out[37]);
 
+/* The agent's stderr so far in buf (NUL-terminated, cut at len - 1); returns its length. */
+size_t ew_h_agent_stderr(const struct ew_h_agent *a, char *buf, size_t len);
+/* Reads a file into buf (NUL-terminated, cut at len - 1); returns its length or -errno. */
+ssize_t ew_h_read_file(const char *path, char *buf, size_t len);
+/* Lines of text holding every one of needles (NULL-terminated). */
+size_t ew_h_count_lines(const char *text, const char *const *needles);
+/* The cgroup id of rel (the kernfs inode bpf_get_current_cgroup_id() reports), or 0. */
+uint64_t ew_h_cgroup_id(const char *rel);
+
+/* A 127.0.0.1 TCP port nothing listens on at the time of the call. */
+uint16_t ew_h_free_port(void);
+/* GET path from 127.0.0.1:port over HTTP/1.0; the response body goes to buf (NUL-terminated).
+ * Returns the HTTP status, or -errno. */
+int ew_h_http_get(uint16_t port, const char *path, char *buf, size_t len);
+
+/*
+ * A TCP receiver for stream sinks: listens on 127.0.0.1:port (0: any) and keeps, in a thread of
+ * its own, every byte of every connection, in arrival order.
+ */
+struct ew_h_collector;
+struct ew_h_collector *ew_h_collector_start(uint16_t port);
+uint16_t ew_h_collector_port(const struct ew_h_collector *c);
+/* Waits up to ms for the peers to close their connections (at least one was made), then stops
+ * the thread. Returns the bytes received (NUL-terminated, owned by c) and their length. */
+const char *ew_h_collector_finish(struct ew_h_collector *c, int ms, size_t *len);
+void ew_h_collector_free(struct ew_h_collector *c);
+
 /* Runs a shell command, returns its exit status. */
 int ew_h_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runs a shell command and keeps its stdout (trailing newline removed); returns its status. */

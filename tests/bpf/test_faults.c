@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Faults of exitwatch's own resources, against the real binary and the real BPF programs:
+ * SIGTERM with a sink that is down (and one that is up), a ring buffer too small for a burst,
+ * a full disk under the state file and the file sink. The faults of the world it watches are
+ * in test_faults_env.c. Needs root; under CI=true a skip is a failure.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness/harness.h"
+
+struct fixture {
+	struct ew_h_agent agent;
+	char base[128]; /* "/ewfaults-<pid>-<n>": every cgroup of one test lives under it */
+	char dir[64];	/* scratch */
+	char mnt[128];	/* a tmpfs mounted by the test, unmounted in teardown */
+	struct ew_h_collector *coll;
+};
+
+static int setup(void **state)
+{
+	static int n;
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->base, sizeof(f->base), "/ewfaults-%d-%d", getpid(), n++);
+	strcpy(f->dir, "/tmp/ew-faults-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->agent.pid > 0) {
+		kill(f->agent.pid, SIGCONT); /* a test may have stopped it */
+		kill(f->agent.pid, SIGKILL);
+		waitpid(f->agent.pid, NULL, 0);
+	}
+	ew_h_agent_free(&f->agent);
+	ew_h_collector_free(f->coll);
+	if (f->mnt[0])
+		ew_h_sh("umount -l '%s' 2>/dev/null", f->mnt);
+	ew_h_cgroup_remove_tree(f->base);
+	ew_h_sh("rm -rf '%s'", f->dir);
+	free(f);
+	return 0;
+}
+
+#define START(f, ...) ew_h_agent_start(&(f)->agent, (const char *const[]){__VA_ARGS__, NULL})
+#define WL(...)	      ((char *const[]){(char *)ew_h_workload(), __VA_ARGS__, NULL})
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static json_object *wait_rec(struct fixture *f, const char *event, const char *sfx, int ms)
+{
+	struct ew_h_want w = {.event = event, .cgroup = sfx};
+	json_object *o = ew_h_wait(&f->agent, ew_h_match, &w, NULL, ms);
+
+	if (!o)
+		fail_msg("no %s record for cgroup ...%s within %d ms", event, sfx, ms);
+	return o;
+}
+
+static size_t count_rec(struct fixture *f, const char *event, const char *sfx)
+{
+	struct ew_h_want w = {.event = event, .cgroup = sfx};
+
+	return ew_h_count(&f->agent, ew_h_match, &w);
+}
+
+/* Makes <base><layout> and runs argv as its main process; returns the pid. */
+static pid_t run_in(struct fixture *f, const char *layout, char *const argv[])
+{
+	char rel[512];
+	pid_t pid;
+
+	snprintf(rel, sizeof(rel), "%s%s", f->base, layout);
+	assert_int_equal(ew_h_cgroup_make(rel), 0);
+	pid = ew_h_spawn_in(rel, argv, -1, false, NULL);
+	assert_true(pid > 0);
+	return pid;
+}
+
+/* A service unique to this run: a unit's identity is its name, shared across test runs. */
+static const char *unit(const char *name)
+{
+	static char buf[4][96];
+	static int i;
+	char *b = buf[i++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "/system.slice/ewfaults-%s-%d.service", name, getpid());
+	return b;
+}
+
+/* n exits with code 3 of one service, each seen on stdout before the next start. */
+static void crash_loop(struct fixture *f, const char *layout, int n)
+{
+	size_t from = 0;
+
+	for (int i = 0; i < n; i++) {
+		pid_t pid = run_in(f, layout, WL("exit", "3"));
+
+		assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
+		if (!ew_h_wait(&f->agent, ew_h_match, &(struct ew_h_want){"container_exit", layout},
+			       &from, 5000))
+			fail_msg("exit %d of %s not reported", i + 1, layout);
+	}
+}
+
+static const char *insert_id(json_object *o)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, "logging.googleapis.com/insertId", &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The insertId of each NDJSON line of text, in order; every line must be a JSON object. */
+static size_t text_ids(const char *text, char ***ret)
+{
+	size_t n = 0, cap = 64;
+	char **ids = malloc(cap * sizeof(*ids));
+
+	for (const char *l = text; *l;) {
+		const char *e = strchr(l, '\n');
+		char *line = strndup(l, e ? (size_t)(e - l) : strlen(l));
+		json_object *o = json_tokener_parse(line);
+
+		if (!o || !insert_id(o))
+			fail_msg("not a record: %.200s", line);
+		if (n == cap)
+			ids = realloc(ids, (cap *= 2) * sizeof(*ids));
+		ids[n++] = strdup(insert_id(o));
+		json_object_put(o);
+		free(line);
+		if (!e)
+			break;
+		l = e + 1;
+	}
+	*ret = ids;
+	return n;
+}
+
+static void free_ids(char **ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+/* ids[0..n) must be the insertIds of the agent's stdout lines [from, from + n). */
+static void assert_ids_are_stdout(struct fixture *f, char **ids, size_t n, size_t from)
+{
+	assert_true(from + n <= f->agent.nlines);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ids[i], insert_id(f->agent.lines[from + i])))
+			fail_msg("line %zu: got %s, stdout has %s", i, ids[i],
+				 insert_id(f->agent.lines[from + i]));
+}
+
+/* The spool files in dir, concatenated ("" when there are none or they are empty). */
+static void read_spool(const char *dir, char *buf, size_t len)
+{
+	char pat[256];
+	size_t used = 0;
+	glob_t g;
+
+	buf[0] = '\0';
+	snprintf(pat, sizeof(pat), "%s/*.spool", dir);
+	if (glob(pat, 0, NULL, &g))
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		ssize_t n = ew_h_read_file(g.gl_pathv[i], buf + used, len - used);
+
+		used += n > 0 ? (size_t)n : 0;
+	}
+	globfree(&g);
+}
+
+/* Sends SIGTERM; the agent must exit 0 within ms. */
+static void stop_within(struct fixture *f, int ms)
+{
+	int64_t t0 = mono_ms(), took;
+	int st = ew_h_agent_stop(&f->agent);
+
+	took = mono_ms() - t0;
+	print_message("exited %lld ms after SIGTERM\n", (long long)took);
+	assert_true(st >= 0 && WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_true(took < ms);
+}
+
+/* ---- 1. SIGTERM drains every sink, spools what it cannot deliver ---- */
+
+static void test_drain_spools_undelivered(void **state)
+{
+	struct fixture *f = *state;
+	static char err[1 << 16], spooled[1 << 20];
+	char tcp[64], spool[128], setspool[160], want[96];
+	size_t n1, nspool, ntcp, len;
+	char **ids;
+	const char *got;
+	uint16_t port;
+
+	ew_h_require_bpf();
+	port = ew_h_free_port();
+	snprintf(tcp, sizeof(tcp), "tcp://127.0.0.1:%u", port);
+	snprintf(spool, sizeof(spool), "%s/spool", f->dir);
+	snprintf(setspool, sizeof(setspool), "agent.spool_dir=%s", spool);
+#define ARGS                                                                             \
+	"-o", "stdout", "-o", tcp, "--set", "agent.drain_timeout=2s", "--set", setspool, \
+		"--agent-interval", "1h"
+	START(f, ARGS);
+	crash_loop(f, unit("drain"), 5);
+	stop_within(f, 2000 + 3000);
+	n1 = f->agent.nlines;
+	ew_h_agent_stderr(&f->agent, err, sizeof(err));
+	print_message("stderr: %s", err);
+	snprintf(want, sizeof(want), "%zu lines could not be delivered", n1);
+	assert_int_equal(ew_h_count_lines(err, (const char *[]){want, NULL}), 1);
+
+	/* Every line is in the spool, in order. */
+	read_spool(spool, spooled, sizeof(spooled));
+	nspool = text_ids(spooled, &ids);
+	assert_int_equal(nspool, n1);
+	assert_ids_are_stdout(f, ids, nspool, 0);
+	free_ids(ids, nspool);
+
+	/* The next run, its peer up, delivers them first, then its own. */
+	{
+		char **first = malloc(n1 * sizeof(*first));
+
+		for (size_t i = 0; i < n1; i++)
+			first[i] = strdup(insert_id(f->agent.lines[i]));
+		ew_h_agent_free(&f->agent);
+		f->coll = ew_h_collector_start(port);
+		assert_non_null(f->coll);
+		START(f, ARGS);
+		crash_loop(f, unit("drain"), 1);
+		stop_within(f, 2000 + 3000);
+		got = ew_h_collector_finish(f->coll, 3000, &len);
+		ntcp = text_ids(got, &ids);
+		assert_int_equal(ntcp, n1 + f->agent.nlines);
+		for (size_t i = 0; i < n1; i++)
+			assert_string_equal(ids[i], first[i]);
+		assert_ids_are_stdout(f, ids + n1, f->agent.nlines, 0);
+		free_ids(ids, ntcp);
+		free_ids(first, n1);
+	}
+#undef ARGS
+	ew_h_agent_stderr(&f->agent, err, sizeof(err));
+	assert_null(strstr(err, "could not be delivered"));
+	read_spool(spool, spooled, sizeof(spooled));
+	assert_string_equal(spooled, "");
+}
+
+static void test_drain_delivers_everything(void **state)
+{
+	struct fixture *f = *state;
+	static char err[1 << 16], spooled[1 << 16];
+	char tcp[64], spool[128], setspool[160];
+	const char *got;
+	size_t n, len;
+	char **ids;
+
+	ew_h_require_bpf();
+	f->coll = ew_h_collector_start(0);
+	assert_non_null(f->coll);
+	snprintf(tcp, sizeof(tcp), "tcp://127.0.0.1:%u", ew_h_collector_port(f->coll));
+	snprintf(spool, sizeof(spool), "%s/spool", f->dir);
+	snprintf(setspool, sizeof(setspool), "agent.spool_dir=%s", spool);
+	START(f, "-o", "stdout", "-o", tcp, "--set", "agent.drain_timeout=2s", "--set", setspool,
+	      "--agent-interval", "1h");
+	crash_loop(f, unit("deliver"), 5);
+	stop_within(f, 2000 + 3000);
+	got = ew_h_collector_finish(f->coll, 3000, &len);
+	n = text_ids(got, &ids);
+	print_message("%zu lines on stdout, %zu received\n", f->agent.nlines, n);
+	assert_int_equal(n, f->agent.nlines);
+	assert_ids_are_stdout(f, ids, n, 0);
+	free_ids(ids, n);
+	ew_h_agent_stderr(&f->agent, err, sizeof(err));
+	assert_null(strstr(err, "could not be delivered"));
+	read_spool(spool, spooled, sizeof(spooled));
+	assert_string_equal(spooled, "");
+}
+
+/* ---- 2. ring buffer exhaustion ---- */
+
+enum {
+	RB_WAVE = 100,
+	RB_WAVES_MIN = 5,
+	RB_WAVES_MAX = 10,
+	RB_WORKERS = 8,
+	RB_REL = 160
+};
+
+/*
+ * Starts mains rel[0..n) exiting 3 from RB_WORKERS forked parents at once (each outside the
+ * cgroups, as runc is); every one must exec and exit 3.
+ */
+static void burst(char (*rel)[RB_REL], int n)
+{
+	pid_t workers[RB_WORKERS];
+
+	for (int w = 0; w < RB_WORKERS; w++) {
+		workers[w] = fork();
+		assert_true(workers[w] >= 0);
+		if (workers[w] == 0) {
+			pid_t pids[RB_WAVE];
+			int k = 0, bad = 0, st;
+
+			for (int i = w; i < n; i += RB_WORKERS)
+				pids[k++] = ew_h_spawn_in(rel[i], WL("exit", "3"), -1, false, NULL);
+			for (int i = 0; i < k; i++)
+				bad += pids[i] <= 0 || waitpid(pids[i], &st, 0) != pids[i] ||
+				       !WIFEXITED(st) || WEXITSTATUS(st) != 3;
+			_exit(bad ? 1 : 0);
+		}
+	}
+	for (int w = 0; w < RB_WORKERS; w++)
+		assert_int_equal(ew_h_wait_pid(workers[w], 20000), 0);
+}
+
+static bool in_ids(const uint64_t *ids, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((int64_t)ids[i] == id)
+			return true;
+	return false;
+}
+
+struct rb_ids {
+	const uint64_t *v;
+	size_t n;
+};
+
+static bool degraded_ours(json_object *o, const void *arg)
+{
+	const struct rb_ids *ids = arg;
+	const char *ev = ew_h_str(o, "event");
+
+	return ev && !strcmp(ev, "finding") && ew_h_bool(o, "degraded", false) &&
+	       in_ids(ids->v, ids->n, ew_h_int(o, "container.cgroup_id", 0));
+}
+
+static bool periodic_with_drops(json_object *o, const void *arg)
+{
+	const char *ph = ew_h_str(o, "agent.phase");
+
+	return ph && !strcmp(ph, "periodic") && ew_h_int(o, "agent.drops", 0) > 0;
+}
+
+static int64_t metrics_drops(uint16_t port)
+{
+	static char body[1 << 18];
+	const char *name = "exitwatch_ringbuf_drops_total{";
+	int64_t sum = 0;
+
+	if (ew_h_http_get(port, "/metrics", body, sizeof(body)) != 200)
+		return -1;
+	for (const char *l = body; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *sp = strchr(l, ' ');
+
+		if (!strncmp(l, name, strlen(name)) && sp)
+			sum += strtoll(sp + 1, NULL, 10);
+	}
+	return sum;
+}
+
+static void test_ringbuf_exhaustion(void **state)
+{
+	struct fixture *f = *state;
+	static char rel[RB_WAVE][RB_REL];
+	static uint64_t ids[RB_WAVE * RB_WAVES_MAX + 1];
+	size_t nids = 0, starts = 0, exits = 0, by_id = 0;
+	struct rb_ids want = {ids, 0};
+	json_object *per, *stop;
+	char maddr[64], later[RB_REL];
+	int64_t drops, mdrops = -1, end;
+	uint16_t mport = ew_h_free_port();
+	int waves = 0;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	snprintf(maddr, sizeof(maddr), "127.0.0.1:%u", mport);
+	START(f, "--ringbuf-size", "8192", "--agent-interval", "1s", "--rule",
+	      "exit_code_burst.count=0", "--metrics-addr", maddr);
+	/* Waves until a finding made after the agent saw drops says so (at least RB_WAVES_MIN). */
+	while (waves < RB_WAVES_MAX) {
+		for (int i = 0; i < RB_WAVE; i++) {
+			snprintf(rel[i], sizeof(rel[i]), "%s/rb/w%d-%d", f->base, waves, i);
+			assert_int_equal(ew_h_cgroup_make(rel[i]), 0);
+			ids[nids++] = ew_h_cgroup_id(rel[i]);
+		}
+		burst(rel, RB_WAVE);
+		waves++;
+		ew_h_agent_pump(&f->agent, 300);
+		want.n = nids;
+		if (waves >= RB_WAVES_MIN && ew_h_count(&f->agent, degraded_ours, &want))
+			break;
+	}
+	/* The next container after the burst is reported as usual. */
+	snprintf(later, sizeof(later), "%s/rb/later", f->base);
+	pid = run_in(f, "/rb/later", WL("sleep", "100", "0"));
+	ids[nids++] = ew_h_cgroup_id(later);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 0);
+	assert_int_equal(
+		ew_h_int(wait_rec(f, "container_start", "/rb/later", 5000), "process.pid", 0), pid);
+	assert_int_equal(
+		ew_h_int(wait_rec(f, "container_exit", "/rb/later", 5000), "exit.code", -1), 0);
+
+	per = ew_h_wait(&f->agent, periodic_with_drops, NULL, NULL, 3000);
+	assert_non_null(per);
+	assert_int_equal(ew_h_int(per, "agent.kernel_events.dropped_execs", 0) +
+				 ew_h_int(per, "agent.kernel_events.dropped_exits", 0) +
+				 ew_h_int(per, "agent.kernel_events.dropped_ready", 0),
+			 ew_h_int(per, "agent.drops", -1));
+	for (end = mono_ms() + 3000; mdrops <= 0 && mono_ms() < end;
+	     ew_h_agent_pump(&f->agent, 200))
+		mdrops = metrics_drops(mport);
+	assert_true(mdrops > 0);
+	want.n = nids;
+	assert_true(ew_h_count(&f->agent, degraded_ours, &want) > 0);
+
+	stop_within(f, 10000);
+	stop = f->agent.lines[f->agent.nlines - 1];
+	assert_string_equal(ew_h_str(stop, "agent.phase"), "stop");
+	drops = ew_h_int(stop, "agent.drops", -1);
+	assert_int_equal(ew_h_int(stop, "agent.kernel_events.dropped_execs", 0) +
+				 ew_h_int(stop, "agent.kernel_events.dropped_exits", 0) +
+				 ew_h_int(stop, "agent.kernel_events.dropped_ready", 0),
+			 drops);
+	for (size_t i = 0; i < f->agent.nlines; i++) {
+		json_object *o = f->agent.lines[i];
+		const char *ev = ew_h_str(o, "event");
+
+		if (!ev || !in_ids(ids, nids, ew_h_int(o, "container.cgroup_id", 0)))
+			continue;
+		starts += !strcmp(ev, "container_start");
+		exits += !strcmp(ev, "container_exit");
+		/* An exit whose exec record was lost is named by its cgroup id alone. */
+		by_id += !strcmp(ev, "container_exit") &&
+			 !strncmp(ew_h_str(o, "container.identity") ?: "", "cgroup-id:", 10);
+	}
+	print_message("%zu mains in %d waves: %zu starts, %zu exits (%zu named by cgroup id) "
+		      "reported; drops %lld (execs %lld, exits %lld); /metrics %lld\n",
+		      nids, waves, starts, exits, by_id, (long long)drops,
+		      (long long)ew_h_int(stop, "agent.kernel_events.dropped_execs", 0),
+		      (long long)ew_h_int(stop, "agent.kernel_events.dropped_exits", 0),
+		      (long long)mdrops);
+	assert_true(drops > 0);
+	assert_int_equal(2 * nids - starts - exits, drops);
+	assert_int_equal(nids - starts, ew_h_int(stop, "agent.kernel_events.dropped_execs", -1));
+	assert_int_equal(nids - exits, ew_h_int(stop, "agent.kernel_events.dropped_exits", -1));
+}
+
+/* ---- 3. disk full under the state file and the file sink ---- */
+
+static json_object *sink_status(json_object *agent_rec, const char *name)
+{
+	json_object *sinks = ew_h_get(agent_rec, "agent.sinks");
+
+	for (size_t i = 0; sinks && i < json_object_array_length(sinks); i++) {
+		json_object *s = json_object_array_get_idx(sinks, i);
+
+		if (!strcmp(ew_h_str(s, "name") ?: "", name))
+			return s;
+	}
+	return NULL;
+}
+
+static bool periodic_file_dropped(json_object *o, const void *arg)
+{
+	const char *ph = ew_h_str(o, "agent.phase");
+	json_object *s = ph && !strcmp(ph, "periodic") ? sink_status(o, arg) : NULL;
+
+	return s && ew_h_int(s, "dropped", 0) > 0 && ew_h_bool(s, "connected", false);
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	static char buf[1 << 18];
+
+	return ew_h_read_file(path, buf, sizeof(buf)) > 0 && strstr(buf, needle);
+}
+
+static void test_disk_full(void **state)
+{
+	struct fixture *f = *state;
+	static char err[1 << 16], out[1 << 18];
+	char statef[192], outf[192], spec[200], filler[192], nospc[64];
+	struct stat st0, st1;
+	struct statvfs vfs;
+	json_object *stop, *fs;
+	const char *last_id, *after;
+	int64_t end;
+	size_t nfile, state_warnings;
+	char **ids;
+
+	ew_h_require_bpf();
+	snprintf(f->mnt, sizeof(f->mnt), "%s/full", f->dir);
+	assert_int_equal(
+		ew_h_sh("mkdir '%s' && mount -t tmpfs -o size=256k ewfaults '%s'", f->mnt, f->mnt),
+		0);
+	snprintf(statef, sizeof(statef), "%s/state.json", f->mnt);
+	snprintf(outf, sizeof(outf), "%s/out.ndjson", f->mnt);
+	snprintf(spec, sizeof(spec), "file:%s", outf);
+	snprintf(filler, sizeof(filler), "%s/filler", f->mnt);
+	snprintf(nospc, sizeof(nospc), "%s", strerror(ENOSPC));
+	START(f, "-o", "stdout", "-o", spec, "--state-file", statef, "--set",
+	      "agent.checkpoint_interval=1s", "--agent-interval", "1s");
+	for (end = mono_ms() + 5000; access(statef, F_OK) && mono_ms() < end;)
+		ew_h_agent_pump(&f->agent, 100);
+	assert_int_equal(access(statef, F_OK), 0);
+
+	ew_h_sh("dd if=/dev/zero of='%s' bs=4k 2>/dev/null", filler);
+	assert_int_equal(statvfs(f->mnt, &vfs), 0);
+	assert_int_equal(vfs.f_bavail, 0);
+	assert_int_equal(stat(statef, &st0), 0);
+	/* Full for several loop turns, checkpoints and agent records: records keep flowing. */
+	crash_loop(f, unit("full"), 6);
+	ew_h_agent_pump(&f->agent, 2500);
+	assert_int_equal(count_rec(f, "container_exit", unit("full")), 6);
+	ew_h_agent_stderr(&f->agent, err, sizeof(err));
+	print_message("stderr while full:\n%s", err);
+	/* One warning per streak, naming the file and the error. */
+	assert_int_equal(ew_h_count_lines(err, (const char *[]){outf, nospc, NULL}), 1);
+	state_warnings = ew_h_count_lines(err, (const char *[]){statef, nospc, NULL});
+	assert_true(state_warnings >= 1);
+	assert_int_equal(stat(statef, &st1), 0);
+	assert_int_equal(st1.st_mtim.tv_sec, st0.st_mtim.tv_sec);
+	assert_int_equal(st1.st_mtim.tv_nsec, st0.st_mtim.tv_nsec);
+
+	/* Space again: both recover; the state file then knows the new service. */
+	assert_int_equal(unlink(filler), 0);
+	after = unit("after");
+	crash_loop(f, after, 2);
+	last_id = insert_id(wait_rec(f, "container_exit", after, 5000));
+	for (end = mono_ms() + 5000;
+	     (!file_has(outf, last_id) || !file_has(statef, strrchr(after, '/') + 1)) &&
+	     mono_ms() < end;)
+		ew_h_agent_pump(&f->agent, 100);
+	assert_true(file_has(outf, last_id));
+	assert_true(file_has(statef, strrchr(after, '/') + 1));
+	assert_int_equal(stat(statef, &st1), 0);
+	assert_true(st1.st_mtim.tv_sec > st0.st_mtim.tv_sec ||
+		    (st1.st_mtim.tv_sec == st0.st_mtim.tv_sec &&
+		     st1.st_mtim.tv_nsec > st0.st_mtim.tv_nsec));
+	assert_non_null(ew_h_wait(&f->agent, periodic_file_dropped, spec, NULL, 3000));
+
+	stop_within(f, 10000);
+	stop = f->agent.lines[f->agent.nlines - 1];
+	fs = sink_status(stop, spec);
+	assert_non_null(fs);
+	assert_non_null(sink_status(stop, "stdout"));
+	assert_int_equal(ew_h_int(sink_status(stop, "stdout"), "dropped", -1), 0);
+	/* Whole lines only (a cut line was truncated away), each one a line stdout has too. */
+	assert_true(ew_h_read_file(outf, out, sizeof(out)) > 0);
+	nfile = text_ids(out, &ids);
+	print_message("stdout %zu lines, file %zu, file sink dropped %lld\n", f->agent.nlines,
+		      nfile, (long long)ew_h_int(fs, "dropped", -1));
+	assert_int_equal(nfile, f->agent.nlines - (size_t)ew_h_int(fs, "dropped", -1));
+	for (size_t i = 0, j = 0; i < nfile; i++, j++) {
+		while (j < f->agent.nlines && strcmp(ids[i], insert_id(f->agent.lines[j])))
+			j++;
+		if (j == f->agent.nlines)
+			fail_msg("file line %zu (%s) is not on stdout, in order", i, ids[i]);
+	}
+	free_ids(ids, nfile);
+	/* Checked last, so that a failure here does not hide the recovery's. */
+	if (state_warnings != 1)
+		fail_msg("%zu warnings about the state file in one streak of failed checkpoints "
+			 "(checkpoint every 1 s): want 1",
+			 state_warnings);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_drain_spools_undelivered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drain_delivers_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ringbuf_exhaustion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("bpf_faults", tests, NULL, NULL);
+}
