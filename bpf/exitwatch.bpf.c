@@ -172,10 +172,10 @@ static __always_inline void count_child(struct ew_cgroup_val *cg, __u32 word)
  * runc re-executes itself (/proc/self/exe, then a memfd copy of itself) as `runc init` before
  * it starts the container's process, and under load those execs can land in the container's
  * cgroup. They are runc, not the container: its exit 0 a few ms later would read as a
- * container that started and stopped. No entrypoint can be /proc/self/exe (for a runtime's
- * child that is the runtime itself); an exec through a descriptor counts only for runc.
+ * container that started and stopped. Recognised by the exec path (itself, or a descriptor)
+ * and a parent that is runc.
  */
-static __always_inline bool runtime_bootstrap(struct linux_binprm *bprm)
+static __always_inline bool runtime_bootstrap(struct task_struct *p, struct linux_binprm *bprm)
 {
 	char path[16], comm[EW_COMM_LEN];
 
@@ -185,15 +185,14 @@ static __always_inline bool runtime_bootstrap(struct linux_binprm *bprm)
 	if (path[1] == 'p' && path[2] == 'r' && path[3] == 'o' && path[4] == 'c' &&
 	    path[5] == '/' && path[6] == 's' && path[7] == 'e' && path[8] == 'l' &&
 	    path[9] == 'f' && path[10] == '/') {
-		if (path[11] == 'e' && path[12] == 'x' && path[13] == 'e' && path[14] == '\0')
-			return true;
-		if (path[11] != 'f' || path[12] != 'd' || path[13] != '/')
+		if (!(path[11] == 'e' && path[12] == 'x' && path[13] == 'e' && path[14] == '\0') &&
+		    !(path[11] == 'f' && path[12] == 'd' && path[13] == '/'))
 			return false;
 	} else if (path[1] != 'd' || path[2] != 'e' || path[3] != 'v' || path[4] != '/' ||
 		   path[5] != 'f' || path[6] != 'd' || path[7] != '/') {
 		return false;
 	}
-	bpf_get_current_comm(comm, sizeof(comm));
+	bpf_probe_read_kernel(comm, sizeof(comm), p->real_parent->comm);
 	return comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c';
 }
 
@@ -227,7 +226,7 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 			return 0;
 		flags = EW_EXEC_REEXEC;
 	} else {
-		if (runtime_bootstrap(bprm))
+		if (runtime_bootstrap(p, bprm))
 			return 0;
 		new_cg.main_pid = p->tgid;
 		new_cg.main_start_ticks = ticks;

@@ -94,6 +94,45 @@ static int escape_byte(struct ew_buf *out, unsigned char c)
 	return ew_buf_append(out, esc, sizeof(esc));
 }
 
+/* 1 for a byte that stands for itself inside a JSON string: printable ASCII but '"' and '\\'. */
+static const unsigned char plain_byte[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/*
+ * Length of the plain prefix of s (bytes that stand for themselves), eight bytes at a time:
+ * a word is plain when no byte is below 0x20 or above 0x7e and none is '"' or '\\' (the
+ * classic "has a byte less than / more than / equal to" word tricks). Most of a record's
+ * bytes are plain ASCII, so this is what rendering mostly does.
+ */
+static size_t plain_prefix(const unsigned char *p, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w, q, b;
+
+		memcpy(&w, p + i, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		if (((w - ones * 0x20) & ~w & high) || /* a byte < 0x20 */
+		    ((w + ones * (127 - 0x7e)) | w) & high || /* a byte > 0x7e */
+		    ((q - ones) & ~q & high) || ((b - ones) & ~b & high))
+			break;
+	}
+	while (i < len && plain_byte[p[i]])
+		i++;
+	return i;
+}
+
 int ew_json_escape(struct ew_buf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -108,14 +147,14 @@ int ew_json_escape(struct ew_buf *out, const char *s, size_t len)
 	if (err)
 		return err;
 	while (i < len) {
-		unsigned char c = p[i];
+		unsigned char c;
 
+		i += plain_prefix(p + i, len - i);
+		if (i == len)
+			break;
+		c = p[i];
 		complete = false;
 		n = 0;
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			i++;
-			continue;
-		}
 		if (c >= 0x80) {
 			n = utf8_prefix(p + i, len - i, &complete);
 			/*
@@ -248,6 +287,43 @@ void ew_jsonw_end_array(struct ew_jsonw *w)
 	jsonw_end(w, true);
 }
 
+/*
+ * '"', s escaped, then tail ("\"" or "\":"). Names and most values are plain ASCII: those go
+ * out in one copy, the rest through the escaper.
+ */
+static void jsonw_quoted(struct ew_jsonw *w, const char *s, size_t len, const char *tail)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t tl = tail[1] ? 2 : 1, i;
+	struct ew_buf *b = w->out;
+
+	/* Short strings (names, ids) are copied and checked in one pass. */
+	if (len < 48 && !ew_buf_reserve(b, len + tl + 1)) {
+		char *o = b->data + b->len;
+
+		*o++ = '"';
+		for (i = 0; i < len && plain_byte[p[i]]; i++)
+			o[i] = (char)p[i];
+		if (i == len) {
+			memcpy(o + len, tail, tl + 1);
+			b->len += 1 + len + tl;
+			return;
+		}
+	}
+	i = plain_prefix(p, len);
+	if (i == len && !ew_buf_reserve(b, len + tl + 1)) {
+		b->data[b->len++] = '"';
+		memcpy(b->data + b->len, s, len);
+		b->len += len;
+		memcpy(b->data + b->len, tail, tl + 1); /* with the NUL */
+		b->len += tl;
+		return;
+	}
+	jsonw_check(w, ew_buf_putc(b, '"'));
+	jsonw_check(w, ew_json_escape(b, s, len));
+	jsonw_check(w, ew_buf_append(b, tail, tl));
+}
+
 void ew_jsonw_name(struct ew_jsonw *w, const char *name)
 {
 	int d = w->depth - 1;
@@ -261,9 +337,7 @@ void ew_jsonw_name(struct ew_jsonw *w, const char *name)
 	if (!w->first[d])
 		jsonw_check(w, ew_buf_putc(w->out, ','));
 	w->first[d] = false;
-	jsonw_check(w, ew_buf_putc(w->out, '"'));
-	jsonw_check(w, ew_json_escape(w->out, name, strlen(name)));
-	jsonw_check(w, ew_buf_append(w->out, "\":", 2));
+	jsonw_quoted(w, name, strlen(name), "\":");
 	w->after_name = true;
 }
 
@@ -275,9 +349,7 @@ void ew_jsonw_string_n(struct ew_jsonw *w, const char *s, size_t len)
 	}
 	if (!jsonw_begin_value(w))
 		return;
-	jsonw_check(w, ew_buf_putc(w->out, '"'));
-	jsonw_check(w, ew_json_escape(w->out, s, len));
-	jsonw_check(w, ew_buf_putc(w->out, '"'));
+	jsonw_quoted(w, s, len, "\"");
 	jsonw_end_value(w);
 }
 

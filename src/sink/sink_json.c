@@ -98,7 +98,10 @@ void ew_record_insert_id(const struct ew_record *r, const struct ew_render_ctx *
 		h = fnv1a(h, &r->ev->start_boot_ns, sizeof(r->ev->start_boot_ns));
 	}
 	h = fnv1a(h, &r->time_ns, sizeof(r->time_ns));
-	snprintf(out, 24, "ew-%016llx", (unsigned long long)h);
+	memcpy(out, "ew-", 3);
+	for (int i = 0; i < 16; i++)
+		out[3 + i] = "0123456789abcdef"[(h >> (60 - 4 * i)) & 15];
+	out[19] = '\0';
 }
 
 static const char *short_id(const struct ew_identity *id, char buf[16])
