@@ -47,6 +47,7 @@ struct ew_killer_info {
 	uint64_t cgroup_id; /* sender's cgroup; the root cgroup means "host" */
 	uint64_t time_ns;
 	char comm[EW_COMM_LEN];
+	char container[128]; /* "host", the sender's container identity, or "cgroup-id:<n>" */
 };
 
 struct ew_event {

@@ -44,7 +44,8 @@ int ew_metrics_server_start(const char *addr, struct ew_metrics_server **ret, ch
 			    size_t errlen);
 /*
  * Publishes a new snapshot: text is served by /metrics until the next publish; healthy decides
- * /healthz (200 "ok" or 503 with the reason).
+ * /healthz (200 "ok" or 503 with the reason). The loop publishes every second: a snapshot older
+ * than 10 s makes /healthz answer 503 (the event loop stopped turning).
  */
 void ew_metrics_server_publish(struct ew_metrics_server *s, const char *text, size_t len,
 			       bool healthy, const char *reason);

@@ -49,5 +49,7 @@ int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, char *err, s
 
 /* Node name records carry (replay takes the recording's). */
 void ew_pipeline_set_node(struct ew_pipeline *p, const char *node);
+/* The root cgroup's id: a signal sent from there came from the host. */
+void ew_pipeline_set_root_cgroup(struct ew_pipeline *p, uint64_t id);
 
 #endif

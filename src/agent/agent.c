@@ -180,6 +180,18 @@ static void drop_caps(void)
 		ew_info("capabilities dropped; kept %s", kept);
 }
 
+/* Flushes every sink for at most the drain timeout; says what is left and returns its count. */
+static uint64_t drain(struct agent *a)
+{
+	uint64_t undelivered = ew_outputs_drain(a->out, a->cfg->drain_timeout_ns);
+
+	if (undelivered)
+		ew_warn("%llu lines could not be delivered within the drain timeout (spooled lines "
+			"go out with the next run)",
+			(unsigned long long)undelivered);
+	return undelivered;
+}
+
 static void agent_free(struct agent *a)
 {
 	ew_pipeline_free(a->pipe);
@@ -281,7 +293,7 @@ static void scan(struct agent *a, const char *cgroup_root)
 
 int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
-	uint64_t next_agent, next_ckpt, next_stats, root_id = 0, undelivered;
+	uint64_t next_agent, next_ckpt, next_stats, root_id = 0;
 	struct agent a = { .started_mono = ew_clock_mono_ns() };
 	char cgroup_root[PATH_MAX];
 	int r;
@@ -294,6 +306,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		r = 1;
 		goto out;
 	}
+	ew_pipeline_set_root_cgroup(a.pipe, root_id);
 	/* Step 2: load and attach; from here on no container start or exit is missed. */
 	if (attach(&a, root_id)) {
 		r = 1;
@@ -348,11 +361,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	ew_pipeline_finish(a.pipe, wall_now(&a));
 	emit_agent(&a, "stop");
 	checkpoint(&a);
-	undelivered = ew_outputs_drain(a.out, c->drain_timeout_ns);
-	if (undelivered)
-		ew_warn("%llu lines could not be delivered before the drain timeout (spooled lines "
-			"are delivered by the next run)",
-			(unsigned long long)undelivered);
+	drain(&a);
 	r = 0;
 out:
 	agent_free(&a);
@@ -432,7 +441,6 @@ int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *si
 	struct agent a = { 0 };
 	struct replay_ctx rc = { .a = &a, .sig = sig };
 	struct ew_replay_cbs cbs = { .event = replay_event, .drops = replay_drops, .end = replay_end };
-	uint64_t undelivered;
 	char err[512] = "";
 	int r;
 
@@ -447,13 +455,8 @@ int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *si
 		r = 2;
 		goto out;
 	}
-	undelivered = ew_outputs_drain(a.out, c->drain_timeout_ns);
-	if (undelivered) {
-		ew_err("%llu lines could not be delivered within the drain timeout (spooled lines "
-		       "go out with the next run)",
-		       (unsigned long long)undelivered);
+	if (drain(&a))
 		r = 1;
-	}
 out:
 	agent_free(&a);
 	return r;

@@ -32,6 +32,7 @@ struct ew_pipeline {
 	struct ew_render_ctx rctx;
 	char node[256];
 	bool colour;
+	uint64_t root_cgroup_id;
 
 	struct ew_buf json, text;     /* the record being rendered */
 	struct ew_buf pend_json, pend_text; /* findings waiting for their cause's record */
@@ -156,6 +157,23 @@ void ew_pipeline_set_node(struct ew_pipeline *p, const char *node)
 	p->rctx.node = p->node;
 }
 
+void ew_pipeline_set_root_cgroup(struct ew_pipeline *p, uint64_t id)
+{
+	p->root_cgroup_id = id;
+}
+
+/* Who sent the fatal signal: the host, a container we know, or a cgroup by id. */
+static void name_killer(struct ew_pipeline *p, struct ew_killer_info *k)
+{
+	if (k->cgroup_id == p->root_cgroup_id) {
+		ew_strlcpy(k->container, "host", sizeof(k->container));
+		return;
+	}
+	/* p->scratch is free here: findings only use it inside the detector's callback. */
+	ew_resolver_lookup(p->resolver, k->cgroup_id, &p->scratch, NULL);
+	ew_strlcpy(k->container, p->scratch.key, sizeof(k->container));
+}
+
 void ew_pipeline_free(struct ew_pipeline *p)
 {
 	if (!p)
@@ -240,6 +258,8 @@ int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 				 (unsigned long long)ev->cgroup_id);
 		ew_strlcpy(use->argv0, names.argv0, sizeof(use->argv0));
 		ew_strlcpy(use->filename, names.filename, sizeof(use->filename));
+		if (use->has_killer)
+			name_killer(p, &use->killer);
 		if (ev->type == EW_EVENT_READY)
 			ew_strlcpy(use->comm, names.comm, sizeof(use->comm));
 	}

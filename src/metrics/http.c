@@ -25,6 +25,7 @@
 #include <microhttpd.h>
 
 #include "exitwatch/log.h"
+#include "exitwatch/clock.h"
 #include "exitwatch/metrics.h"
 #include "exitwatch/util.h"
 
@@ -44,7 +45,11 @@ struct ew_metrics_server {
 	size_t len;
 	bool healthy;
 	char reason[EW_HTTP_REASON_LEN];
+	uint64_t published_mono; /* when the loop last published: it publishes every second */
 };
+
+/* The loop publishes every second; a snapshot this old means it stopped turning. */
+#define EW_HEALTH_STALE_NS (10ULL * 1000000000ULL)
 
 struct listen_addr {
 	union {
@@ -230,6 +235,9 @@ static enum MHD_Result serve_health(struct ew_metrics_server *s, struct MHD_Conn
 	} else if (!s->healthy) {
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		snprintf(body, sizeof(body), "%s\n", s->reason[0] ? s->reason : "unhealthy");
+	} else if (ew_clock_mono_ns() - s->published_mono > EW_HEALTH_STALE_NS) {
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		ew_strlcpy(body, "event loop stalled: no update for more than 10 s\n", sizeof(body));
 	} else {
 		ew_strlcpy(body, "ok\n", sizeof(body));
 	}
@@ -341,6 +349,7 @@ void ew_metrics_server_publish(struct ew_metrics_server *s, const char *text, si
 		s->published = true;
 	}
 	s->healthy = healthy;
+	s->published_mono = ew_clock_mono_ns();
 	ew_strlcpy(s->reason, reason ? reason : "", sizeof(s->reason));
 	pthread_mutex_unlock(&s->lock);
 	free(old);

@@ -180,6 +180,7 @@ void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 			ew_jsonw_uint_field(w, "cgroup_id", ev->killer.cgroup_id);
 			ew_jsonw_uint_field(w, "time", ev->killer.time_ns);
 			ew_jsonw_string_field(w, "comm", ev->killer.comm);
+			ew_jsonw_string_field(w, "container", ev->killer.container);
 			ew_jsonw_end_object(w);
 		}
 		ew_jsonw_uint_field(w, "children_clean", ev->children.clean);
@@ -257,6 +258,8 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, s
 		ev->killer.cgroup_id = ew_json_u64(k, "cgroup_id", 0);
 		ev->killer.time_ns = ew_json_u64(k, "time", 0);
 		ew_strlcpy(ev->killer.comm, ew_json_str(k, "comm", ""), sizeof(ev->killer.comm));
+		ew_strlcpy(ev->killer.container, ew_json_str(k, "container", ""),
+			   sizeof(ev->killer.container));
 	}
 	ev->children.clean = ew_json_u64(o, "children_clean", 0);
 	ev->children.failed = ew_json_u64(o, "children_failed", 0);

@@ -164,14 +164,14 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 {
 	const struct ew_event *ev = r->ev;
 	const char *meaning = ew_exit_meaning(ev, ctx->classes);
-	char what[128], up[32], line[160] = "", killer[96] = "";
+	char what[128], up[32], line[160] = "", killer[224] = "";
 
 	exit_summary(ev, r->cls, what, sizeof(what));
 	ew_duration_format(ev->uptime_ns, up, sizeof(up));
 	if (ev->has_killer)
-		snprintf(killer, sizeof(killer), "; %s was sent by %s (pid %u)",
+		snprintf(killer, sizeof(killer), "; %s was sent by %s (pid %u, %s)",
 			 ew_signal_name(ev->killer.signal) ?: "the signal", ev->killer.comm,
-			 ev->killer.pid);
+			 ev->killer.pid, ev->killer.container[0] ? ev->killer.container : "unknown");
 	if (r->cls != EW_CLASS_CLEAN && ev->tail_len)
 		tail_last_line(ev->tail, ev->tail_len, line, sizeof(line));
 	/* The meaning of a signal is already in "killed by SIGx"; a code's is not. */
@@ -437,6 +437,8 @@ static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
 		ew_jsonw_int_field(w, "signal", ev->killer.signal);
 		ew_jsonw_string_field(w, "signal_name", ew_signal_name(ev->killer.signal));
 		ew_jsonw_uint_field(w, "cgroup_id", ev->killer.cgroup_id);
+		ew_jsonw_string_field(w, "container", ev->killer.container[0] ? ev->killer.container :
+										"unknown");
 		ew_jsonw_end_object(w);
 	}
 

@@ -62,11 +62,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	if (f->agent.pid > 0) {
-		kill(f->agent.pid, SIGKILL);
-		waitpid(f->agent.pid, NULL, 0);
-	}
-	ew_h_agent_free(&f->agent);
+	ew_h_agent_kill(&f->agent);
 	ew_h_cgroup_remove_tree(f->base);
 	ew_h_sh("rm -rf '%s'", f->dir);
 	free(f);
@@ -80,7 +76,7 @@ static void start_agent(struct fixture *f, const char *a1, const char *a2)
 							   "1h", a1, a2, NULL });
 }
 
-#define WL(...) ((char *const[]){ (char *)ew_h_workload(), __VA_ARGS__, NULL })
+#define WL EW_H_WL
 
 /*
  * "ewtest-<name>-<pid>.service": a service's identity is its unit name, so two test runs on one

@@ -57,11 +57,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	if (f->agent.pid > 0) {
-		kill(f->agent.pid, SIGKILL);
-		waitpid(f->agent.pid, NULL, 0);
-	}
-	ew_h_agent_free(&f->agent);
+	ew_h_agent_kill(&f->agent);
 	ew_h_sh("docker rm -f %s >/dev/null 2>&1", f->name);
 	ew_h_cgroup_remove_tree(f->cgbase);
 	ew_h_sh("rm -rf '%s'", f->dir);
@@ -179,6 +175,10 @@ static void test_docker_stop_terminated(void **state)
 	assert_int_equal(ew_h_int(e, "exit.code", 0), 143);
 	assert_string_equal(ew_h_str(e, "killed_by.signal_name"), "SIGTERM");
 	assert_true(ew_h_int(e, "killed_by.pid", 0) > 0);
+	/* runc sends it from the runtime's cgroup (the root one where dockerd was started by
+	 * hand, containerd.service under systemd): never from the container itself. */
+	assert_non_null(ew_h_str(e, "killed_by.container"));
+	assert_string_not_equal(ew_h_str(e, "killed_by.container"), ew_h_str(e, "container.identity"));
 	assert_non_null(ew_h_str(e, "killed_by.comm"));
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }

@@ -67,7 +67,7 @@ static int teardown(void **state)
 }
 
 #define START(f, ...) ew_h_agent_start(&(f)->agent, (const char *const[]){__VA_ARGS__, NULL})
-#define WL(...)	      ((char *const[]){(char *)ew_h_workload(), __VA_ARGS__, NULL})
+#define WL EW_H_WL
 
 static int64_t mono_ms(void)
 {
@@ -79,32 +79,18 @@ static int64_t mono_ms(void)
 
 static json_object *wait_rec(struct fixture *f, const char *event, const char *sfx, int ms)
 {
-	struct ew_h_want w = {.event = event, .cgroup = sfx};
-	json_object *o = ew_h_wait(&f->agent, ew_h_match, &w, NULL, ms);
-
-	if (!o)
-		fail_msg("no %s record for cgroup ...%s within %d ms", event, sfx, ms);
-	return o;
+	return ew_h_expect(&f->agent, event, sfx, ms);
 }
 
 static size_t count_rec(struct fixture *f, const char *event, const char *sfx)
 {
-	struct ew_h_want w = {.event = event, .cgroup = sfx};
-
-	return ew_h_count(&f->agent, ew_h_match, &w);
+	return ew_h_count_rec(&f->agent, event, sfx);
 }
 
 /* Makes <base><layout> and runs argv as its main process; returns the pid. */
 static pid_t run_in(struct fixture *f, const char *layout, char *const argv[])
 {
-	char rel[512];
-	pid_t pid;
-
-	snprintf(rel, sizeof(rel), "%s%s", f->base, layout);
-	assert_int_equal(ew_h_cgroup_make(rel), 0);
-	pid = ew_h_spawn_in(rel, argv, -1, false, NULL);
-	assert_true(pid > 0);
-	return pid;
+	return ew_h_run_in(f->base, layout, argv, -1, false, NULL);
 }
 
 /* A service unique to this run: a unit's identity is its name, shared across test runs. */

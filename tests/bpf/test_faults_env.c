@@ -48,46 +48,28 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	if (f->agent.pid > 0) {
-		kill(f->agent.pid, SIGKILL);
-		waitpid(f->agent.pid, NULL, 0);
-	}
-	ew_h_agent_free(&f->agent);
+	ew_h_agent_kill(&f->agent);
 	ew_h_cgroup_remove_tree(f->base);
 	ew_h_sh("rm -rf '%s'", f->dir);
 	free(f);
 	return 0;
 }
 
-#define WL(...) ((char *const[]){(char *)ew_h_workload(), __VA_ARGS__, NULL})
+#define WL EW_H_WL
 
 static json_object *wait_rec(struct fixture *f, const char *event, const char *sfx, int ms)
 {
-	struct ew_h_want w = {.event = event, .cgroup = sfx};
-	json_object *o = ew_h_wait(&f->agent, ew_h_match, &w, NULL, ms);
-
-	if (!o)
-		fail_msg("no %s record for cgroup ...%s within %d ms", event, sfx, ms);
-	return o;
+	return ew_h_expect(&f->agent, event, sfx, ms);
 }
 
 static size_t count_rec(struct fixture *f, const char *event, const char *sfx)
 {
-	struct ew_h_want w = {.event = event, .cgroup = sfx};
-
-	return ew_h_count(&f->agent, ew_h_match, &w);
+	return ew_h_count_rec(&f->agent, event, sfx);
 }
 
 static pid_t run_in(struct fixture *f, const char *layout, char *const argv[])
 {
-	char rel[512];
-	pid_t pid;
-
-	snprintf(rel, sizeof(rel), "%s%s", f->base, layout);
-	assert_int_equal(ew_h_cgroup_make(rel), 0);
-	pid = ew_h_spawn_in(rel, argv, -1, false, NULL);
-	assert_true(pid > 0);
-	return pid;
+	return ew_h_run_in(f->base, layout, argv, -1, false, NULL);
 }
 
 /* Docker's containers/<id>/config.v2.json under the host root, with this body. */

@@ -135,11 +135,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	if (f->agent.pid > 0) {
-		kill(f->agent.pid, SIGKILL);
-		waitpid(f->agent.pid, NULL, 0);
-	}
-	ew_h_agent_free(&f->agent);
+	ew_h_agent_kill(&f->agent);
 	ew_h_cgroup_remove_tree(f->base);
 	ew_h_sh("rm -rf '%s'", f->dir);
 	free(f);

@@ -37,11 +37,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	if (f->agent.pid > 0) {
-		kill(f->agent.pid, SIGKILL);
-		waitpid(f->agent.pid, NULL, 0);
-	}
-	ew_h_agent_free(&f->agent);
+	ew_h_agent_kill(&f->agent);
 	ew_h_cgroup_remove_tree(f->base);
 	free(f);
 	return 0;
@@ -62,35 +58,21 @@ static void start_agent(struct fixture *f, const char *const *extra)
 static pid_t run_in(struct fixture *f, const char *layout, char *const argv[], int stderr_fd,
 		    bool core, const char *cwd)
 {
-	char rel[1024];
-	pid_t pid;
-
-	snprintf(rel, sizeof(rel), "%s%s", f->base, layout);
-	assert_int_equal(ew_h_cgroup_make(rel), 0);
-	pid = ew_h_spawn_in(rel, argv, stderr_fd, core, cwd);
-	assert_true(pid > 0);
-	return pid;
+	return ew_h_run_in(f->base, layout, argv, stderr_fd, core, cwd);
 }
 
 static json_object *wait_rec(struct fixture *f, const char *event, const char *cgroup_suffix,
 			     int ms)
 {
-	struct ew_h_want w = { .event = event, .cgroup = cgroup_suffix };
-	json_object *o = ew_h_wait(&f->agent, ew_h_match, &w, NULL, ms);
-
-	if (!o)
-		fail_msg("no %s record for cgroup ...%s within %d ms", event, cgroup_suffix, ms);
-	return o;
+	return ew_h_expect(&f->agent, event, cgroup_suffix, ms);
 }
 
 static size_t count_rec(struct fixture *f, const char *event, const char *cgroup_suffix)
 {
-	struct ew_h_want w = { .event = event, .cgroup = cgroup_suffix };
-
-	return ew_h_count(&f->agent, ew_h_match, &w);
+	return ew_h_count_rec(&f->agent, event, cgroup_suffix);
 }
 
-#define WL(...) ((char *const[]){ (char *)ew_h_workload(), __VA_ARGS__, NULL })
+#define WL EW_H_WL
 
 /* ---- every runtime layout: the record names the runtime and ids from the cgroup ---- */
 
@@ -252,6 +234,21 @@ static void test_sigkill_from_another_process(void **state)
 	assert_string_equal(ew_h_str(e, "exit.class"), "killed");
 	assert_int_equal(ew_h_int(e, "killed_by.pid", 0), getpid());
 	assert_string_equal(ew_h_str(e, "killed_by.signal_name"), "SIGKILL");
+	assert_int_equal(ew_h_int(e, "killed_by.signal", 0), SIGKILL);
+	/* The sender is this test: "host" when it runs in the root cgroup, else its cgroup. */
+	{
+		char own[256] = "";
+		FILE *cg = fopen("/proc/self/cgroup", "r");
+
+		while (cg && fgets(own, sizeof(own), cg) && strncmp(own, "0::", 3))
+			;
+		if (cg)
+			fclose(cg);
+		if (!strcmp(own, "0::/\n"))
+			assert_string_equal(ew_h_str(e, "killed_by.container"), "host");
+		else
+			assert_string_not_equal(ew_h_str(e, "killed_by.container"), "unknown");
+	}
 	c = fopen("/proc/self/comm", "r");
 	assert_non_null(fgets(comm, sizeof(comm), c));
 	fclose(c);

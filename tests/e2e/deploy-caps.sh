@@ -24,19 +24,7 @@ read -ra GRANTED <<<"$(grep -oP '^\s*add: \[\K[A-Z_, ]+(?=\])' "$MANIFEST" | tr 
 # 1 << CAP_BPF (39): all exitwatch keeps after attaching.
 CAP_BPF_ONLY=0000008000000000
 
-skip() {
-	if [ "${CI:-}" = true ]; then
-		echo "FAIL: $* (CI=true: a missing tool is a failure)" >&2
-		exit 1
-	fi
-	echo "SKIP: $*"
-	exit 0
-}
-fail() {
-	echo "FAIL: $*" >&2
-	[ -n "${tmp:-}" ] && [ -s "$tmp/ew.err" ] && sed 's/^/  exitwatch: /' "$tmp/ew.err" >&2
-	exit 1
-}
+. tests/e2e/lib.sh
 
 [ "$(id -u)" = 0 ] || skip "needs root (the BPF programs are loaded for real)"
 [ -r /sys/kernel/btf/vmlinux ] || skip "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
@@ -53,6 +41,7 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 
 	skip "cannot mount tracefs on /sys/kernel/tracing"
 
 tmp=$(mktemp -d /tmp/ew-e2e-caps.XXXXXX)
+EW_ERR_LOG=$tmp/ew.err
 cgname=ew-e2e-caps-$$
 cg=$cgroot/$cgname
 ew_pid=

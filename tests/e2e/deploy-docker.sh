@@ -30,14 +30,7 @@ RESOLVE_TIMEOUT_S=150
 VERSION=e2e-$(git -C "$root" describe --tags --always --dirty 2>/dev/null || echo unknown)
 project=ew-e2e-deploy-$$
 
-skip() {
-	if [ "${CI:-}" = true ]; then
-		echo "FAIL: $* (CI=true: a missing tool is a failure)" >&2
-		exit 1
-	fi
-	echo "SKIP: $*"
-	exit 0
-}
+. tests/e2e/lib.sh
 started=
 fail() {
 	echo "FAIL: $*" >&2

@@ -29,18 +29,7 @@ CACHE=$root/build/deploy-validate
 NPM_PACKAGES=(kubernetes-models@5.1.0 @kubernetes-models/prometheus-operator@6.0.0
 	typescript@5.9.3 yaml@2.9.1)
 
-skip() {
-	if [ "${CI:-}" = true ]; then
-		echo "FAIL: $* (CI=true: a missing tool is a failure)" >&2
-		exit 1
-	fi
-	echo "SKIP: $*"
-	exit 0
-}
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
+. tests/e2e/lib.sh
 
 command -v kubectl >/dev/null || skip "kubectl is not installed"
 if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

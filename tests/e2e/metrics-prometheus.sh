@@ -20,19 +20,7 @@ EW=${EXITWATCH:-build/exitwatch}
 WORKLOAD=${EW_WORKLOAD:-build/tests/helpers/workload}
 QUERY_TIMEOUT_S=30
 
-skip() {
-	if [ "${CI:-}" = true ]; then
-		echo "FAIL: $* (CI=true: a missing tool is a failure)" >&2
-		exit 1
-	fi
-	echo "SKIP: $*"
-	exit 0
-}
-fail() {
-	echo "FAIL: $*" >&2
-	[ -n "${tmp:-}" ] && [ -s "$tmp/ew.err" ] && sed 's/^/  exitwatch: /' "$tmp/ew.err" >&2
-	exit 1
-}
+. tests/e2e/lib.sh
 
 [ "$(id -u)" = 0 ] || skip "needs root (the BPF programs are loaded for real)"
 [ -r /sys/kernel/btf/vmlinux ] || skip "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
@@ -49,6 +37,7 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 
 	skip "cannot mount tracefs on /sys/kernel/tracing"
 
 tmp=$(mktemp -d /tmp/ew-e2e-metrics.XXXXXX)
+EW_ERR_LOG=$tmp/ew.err
 cgname=ew-e2e-metrics-$$
 cg=$cgroot/$cgname
 ew_pid=

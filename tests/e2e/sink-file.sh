@@ -23,18 +23,7 @@ MOVE_EVERY_S=0.3
 MAX_BYTES=65536
 KEEP=100 # the most exitwatch allows; the recording makes about 60 rotated files
 
-skip() {
-	if [ "${CI:-}" = true ]; then
-		echo "FAIL: $* (CI=true: a missing tool is a failure)" >&2
-		exit 1
-	fi
-	echo "SKIP: $*"
-	exit 0
-}
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
+. tests/e2e/lib.sh
 
 command -v python3 >/dev/null || skip "python3 is not installed"
 [ -x "$EW" ] || skip "$EW is not built (make)"

@@ -27,18 +27,7 @@ STALL_S=0.5	  # and before that, stalled this long
 MSG_SIZE=262144	  # syslog-ng's log-msg-size: must exceed our longest line
 MAX_CUT_PER_RESTART=2
 
-skip() {
-	if [ "${CI:-}" = true ]; then
-		echo "FAIL: $* (CI=true: a missing tool is a failure)" >&2
-		exit 1
-	fi
-	echo "SKIP: $*"
-	exit 0
-}
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
+. tests/e2e/lib.sh
 
 command -v syslog-ng >/dev/null || skip "syslog-ng is not installed (apt-get install syslog-ng-core)"
 command -v python3 >/dev/null || skip "python3 is not installed"

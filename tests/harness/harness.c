@@ -343,6 +343,46 @@ int ew_h_agent_start(struct ew_h_agent *a, const char *const *args)
 	return 0;
 }
 
+void ew_h_agent_kill(struct ew_h_agent *a)
+{
+	if (a->pid > 0) {
+		kill(a->pid, SIGKILL);
+		waitpid(a->pid, NULL, 0);
+		a->pid = 0;
+	}
+	ew_h_agent_free(a);
+}
+
+json_object *ew_h_expect(struct ew_h_agent *a, const char *event, const char *cgroup_sfx, int ms)
+{
+	struct ew_h_want w = { .event = event, .cgroup = cgroup_sfx };
+	json_object *o = ew_h_wait(a, ew_h_match, &w, NULL, ms);
+
+	if (!o)
+		fail_msg("no %s record for cgroup ...%s within %d ms", event, cgroup_sfx, ms);
+	return o;
+}
+
+size_t ew_h_count_rec(struct ew_h_agent *a, const char *event, const char *cgroup_sfx)
+{
+	struct ew_h_want w = { .event = event, .cgroup = cgroup_sfx };
+
+	return ew_h_count(a, ew_h_match, &w);
+}
+
+pid_t ew_h_run_in(const char *base, const char *layout, char *const argv[], int stderr_fd,
+		  bool core, const char *cwd)
+{
+	char rel[1024];
+	pid_t pid;
+
+	snprintf(rel, sizeof(rel), "%s%s", base, layout);
+	assert_int_equal(ew_h_cgroup_make(rel), 0);
+	pid = ew_h_spawn_in(rel, argv, stderr_fd, core, cwd);
+	assert_true(pid > 0);
+	return pid;
+}
+
 int ew_h_agent_stop(struct ew_h_agent *a)
 {
 	int st;

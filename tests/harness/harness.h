@@ -42,6 +42,8 @@ const char *ew_h_workload(void);
 
 /* Starts exitwatch with extra args (NULL-terminated) and waits for its "agent" start record. */
 int ew_h_agent_start(struct ew_h_agent *a, const char *const *args);
+/* For teardown: SIGKILL if still running, reap, free (the test failed half-way). */
+void ew_h_agent_kill(struct ew_h_agent *a);
 /* Sends SIGTERM, reads the rest of stdout, returns its exit status (or -1). */
 int ew_h_agent_stop(struct ew_h_agent *a);
 void ew_h_agent_free(struct ew_h_agent *a);
@@ -64,6 +66,11 @@ struct ew_h_want {
 	const char *cgroup; /* container.cgroup suffix, or NULL */
 };
 bool ew_h_match(json_object *o, const void *arg);
+/* Waits for an event record of a cgroup (suffix); fails the test after ms. */
+json_object *ew_h_expect(struct ew_h_agent *a, const char *event, const char *cgroup_sfx,
+			 int ms);
+/* Records of an event for a cgroup (suffix) read so far. */
+size_t ew_h_count_rec(struct ew_h_agent *a, const char *event, const char *cgroup_sfx);
 
 /* "a.b.c" path getters; NULL / default when absent. */
 json_object *ew_h_get(json_object *o, const char *path);
@@ -86,6 +93,11 @@ void ew_h_cgroup_remove_tree(const char *rel); /* rmdir leaf-first; processes mu
  */
 pid_t ew_h_spawn_in(const char *rel, char *const argv[], int stderr_fd, bool core,
 		    const char *cwd);
+/* Makes <base><layout> and starts argv there as ew_h_spawn_in() does; fails the test if not. */
+pid_t ew_h_run_in(const char *base, const char *layout, char *const argv[], int stderr_fd,
+		  bool core, const char *cwd);
+/* argv for the workload helper: EW_H_WL("exit", "3"). */
+#define EW_H_WL(...) ((char *const[]){ (char *)ew_h_workload(), __VA_ARGS__, NULL })
 /* waitpid with a timeout in ms; returns the status or -1. */
 int ew_h_wait_pid(pid_t pid, int ms);
 
