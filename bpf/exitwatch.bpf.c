@@ -84,9 +84,9 @@ struct kernfs_node___old {
  */
 static __always_inline void submit(void *e)
 {
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-			      BPF_RB_FORCE_WAKEUP :
-			      BPF_RB_NO_WAKEUP;
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+			      ? BPF_RB_FORCE_WAKEUP
+			      : BPF_RB_NO_WAKEUP;
 
 	bpf_ringbuf_submit(e, flags);
 }
@@ -521,9 +521,9 @@ int ew_write(struct trace_event_raw_sys_enter *ctx)
 	if (!cg)
 		return 0;
 	/* Seeded containers have no recorded file: their fd 2 only. */
-	if (cg->stderr_file ?
-		    task_fd_file((struct task_struct *)bpf_get_current_task(), fd) != cg->stderr_file :
-		    fd != 2)
+	if (cg->stderr_file ? task_fd_file((struct task_struct *)bpf_get_current_task(), fd) !=
+				      cg->stderr_file
+			    : fd != 2)
 		return 0;
 	t = tail_of(cgid);
 	if (!t)

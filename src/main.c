@@ -40,7 +40,7 @@ static void install_signals(void)
 
 int main(int argc, char **argv)
 {
-	struct ew_agent_signals sig = { &stop_requested, &reopen_requested };
+	struct ew_agent_signals sig = {&stop_requested, &reopen_requested};
 	struct ew_config cfg;
 	int r;
 

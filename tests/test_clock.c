@@ -23,14 +23,14 @@ static void test_time_format_fixed_points(void **state)
 		uint64_t ns;
 		const char *want;
 	} cases[] = {
-		{ 0, "1970-01-01T00:00:00.000000000Z" },
-		{ 1, "1970-01-01T00:00:00.000000001Z" },
-		{ 951782400 * NS, "2000-02-29T00:00:00.000000000Z" }, /* a 400-year leap day */
-		{ 1709164799 * NS + 999999999, "2024-02-28T23:59:59.999999999Z" },
-		{ 1709164800 * NS, "2024-02-29T00:00:00.000000000Z" },
-		{ 1796083199 * NS, "2026-11-30T23:59:59.000000000Z" },
-		{ 4107542400 * NS, "2100-03-01T00:00:00.000000000Z" }, /* 2100 is not a leap year */
-		{ 1758002537 * NS + 868096000, "2025-09-16T06:02:17.868096000Z" },
+		{0, "1970-01-01T00:00:00.000000000Z"},
+		{1, "1970-01-01T00:00:00.000000001Z"},
+		{951782400 * NS, "2000-02-29T00:00:00.000000000Z"}, /* a 400-year leap day */
+		{1709164799 * NS + 999999999, "2024-02-28T23:59:59.999999999Z"},
+		{1709164800 * NS, "2024-02-29T00:00:00.000000000Z"},
+		{1796083199 * NS, "2026-11-30T23:59:59.000000000Z"},
+		{4107542400 * NS, "2100-03-01T00:00:00.000000000Z"}, /* 2100 is not a leap year */
+		{1758002537 * NS + 868096000, "2025-09-16T06:02:17.868096000Z"},
 	};
 
 	(void)state;
@@ -72,22 +72,22 @@ static void test_duration_parse(void **state)
 		int ret;
 		uint64_t ns;
 	} cases[] = {
-		{ "30s", 0, 30 * NS },
-		{ "5m", 0, 300 * NS },
-		{ "1h", 0, 3600 * NS },
-		{ "2h30m", 0, 9000 * NS },
-		{ "250ms", 0, 250 * EW_NSEC_PER_MSEC },
-		{ "1d", 0, 86400 * NS },
-		{ "45", 0, 45 * NS },
-		{ "0s", 0, 0 },
-		{ "", -EINVAL, 0 },
-		{ "5 minutes", -EINVAL, 0 },
-		{ "-3s", -EINVAL, 0 },
-		{ "3x", -EINVAL, 0 },
-		{ "m", -EINVAL, 0 },
-		{ "1h5", -EINVAL, 0 },
-		{ "99999999999999999999s", -EINVAL, 0 },
-		{ "18446744073h", -EINVAL, 0 },
+		{"30s", 0, 30 * NS},
+		{"5m", 0, 300 * NS},
+		{"1h", 0, 3600 * NS},
+		{"2h30m", 0, 9000 * NS},
+		{"250ms", 0, 250 * EW_NSEC_PER_MSEC},
+		{"1d", 0, 86400 * NS},
+		{"45", 0, 45 * NS},
+		{"0s", 0, 0},
+		{"", -EINVAL, 0},
+		{"5 minutes", -EINVAL, 0},
+		{"-3s", -EINVAL, 0},
+		{"3x", -EINVAL, 0},
+		{"m", -EINVAL, 0},
+		{"1h5", -EINVAL, 0},
+		{"99999999999999999999s", -EINVAL, 0},
+		{"18446744073h", -EINVAL, 0},
 	};
 
 	(void)state;
@@ -99,7 +99,7 @@ static void test_duration_parse(void **state)
 		if (!r)
 			assert_int_equal(ns, cases[i].ns);
 	}
-	assert_int_equal(ew_duration_parse(NULL, &(uint64_t){ 0 }), -EINVAL);
+	assert_int_equal(ew_duration_parse(NULL, &(uint64_t){0}), -EINVAL);
 }
 
 static void test_duration_format(void **state)
@@ -108,9 +108,14 @@ static void test_duration_format(void **state)
 		uint64_t ns;
 		const char *want;
 	} cases[] = {
-		{ 350 * EW_NSEC_PER_MSEC, "350ms" }, { 30 * NS, "30s" },  { 2100 * EW_NSEC_PER_MSEC, "2.1s" },
-		{ 420 * NS, "7m" },		      { 410 * NS, "6m50s" }, { 3600 * NS, "1h" },
-		{ 3720 * NS, "1h2m" },		      { 90000 * NS, "1d1h" },
+		{350 * EW_NSEC_PER_MSEC, "350ms"},
+		{30 * NS, "30s"},
+		{2100 * EW_NSEC_PER_MSEC, "2.1s"},
+		{420 * NS, "7m"},
+		{410 * NS, "6m50s"},
+		{3600 * NS, "1h"},
+		{3720 * NS, "1h2m"},
+		{90000 * NS, "1d1h"},
 	};
 
 	(void)state;

@@ -30,7 +30,6 @@
 #include "exitwatch/sink_json.h"
 #include "exitwatch/util.h"
 
-
 #define SEC(n)	       ((uint64_t)(n)*EW_NSEC_PER_SEC)
 #define MSEC(n)	       ((uint64_t)(n)*EW_NSEC_PER_MSEC)
 #define MAX_NAMED      1000 /* EW_METRICS_MAX_NAMED in metrics.c */

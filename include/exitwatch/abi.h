@@ -15,19 +15,19 @@
 
 #define EW_ABI_VERSION 1
 
-#define EW_COMM_LEN	16  /* TASK_COMM_LEN */
-#define EW_PATH_LEN	128 /* exec filename and argv[0], NUL-terminated, truncated */
-#define EW_CG_LEVELS	6   /* leaf + 5 ancestors: deep enough for kubepods QoS/pod/container */
-#define EW_CG_NAME_LEN	128 /* a cgroup directory name ("cri-containerd-<64 hex>.scope" is 85) */
-#define EW_STDERR_CAP	4096 /* bytes of fd 2 kept per container; a power of two */
+#define EW_COMM_LEN    16   /* TASK_COMM_LEN */
+#define EW_PATH_LEN    128  /* exec filename and argv[0], NUL-terminated, truncated */
+#define EW_CG_LEVELS   6    /* leaf + 5 ancestors: deep enough for kubepods QoS/pod/container */
+#define EW_CG_NAME_LEN 128  /* a cgroup directory name ("cri-containerd-<64 hex>.scope" is 85) */
+#define EW_STDERR_CAP  4096 /* bytes of fd 2 kept per container; a power of two */
 
 /*
  * /proc/<pid>/stat reports a task's start time in USER_HZ ticks of its boot-time clock. The
  * kernel keys main processes on that same value, so the start-up scan can seed the map from
  * /proc. USER_HZ is 100 on every architecture Linux targets today.
  */
-#define EW_USER_HZ	   100
-#define EW_NS_PER_TICK	   (1000000000ULL / EW_USER_HZ)
+#define EW_USER_HZ     100
+#define EW_NS_PER_TICK (1000000000ULL / EW_USER_HZ)
 
 enum ew_event_kind {
 	EW_EV_EXEC = 1,	 /* a container main process exec'd: struct ew_exec_event */
@@ -47,22 +47,22 @@ enum ew_event_kind {
 
 /* Common header of every ring buffer record. */
 struct ew_hdr {
-	__u8 kind;	  /* enum ew_event_kind */
-	__u8 flags;	  /* EW_EXEC_* or EW_EXIT_* */
-	__u16 size;	  /* bytes of the whole record: the decoder checks it against kind */
-	__u32 pid;	  /* tgid of the main process */
-	__u64 ts_ns;	  /* bpf_ktime_get_ns() at the hook (CLOCK_MONOTONIC) */
-	__u64 cgroup_id;  /* cgroup v2 id (kernfs inode of the cgroup directory) */
+	__u8 kind;	 /* enum ew_event_kind */
+	__u8 flags;	 /* EW_EXEC_* or EW_EXIT_* */
+	__u16 size;	 /* bytes of the whole record: the decoder checks it against kind */
+	__u32 pid;	 /* tgid of the main process */
+	__u64 ts_ns;	 /* bpf_ktime_get_ns() at the hook (CLOCK_MONOTONIC) */
+	__u64 cgroup_id; /* cgroup v2 id (kernfs inode of the cgroup directory) */
 };
 
 struct ew_exec_event {
 	struct ew_hdr hdr;
-	__u32 ppid;			  /* tgid of the real parent, which lives outside the cgroup */
-	__u32 cg_level;			  /* depth below the v2 root; > EW_CG_LEVELS means truncated */
-	__u64 start_ns;			  /* task->start_boottime: (pid, start) names a process */
-	char comm[EW_COMM_LEN];		  /* comm after exec */
-	char filename[EW_PATH_LEN];	  /* path given to execve() (bprm->filename) */
-	char argv0[EW_PATH_LEN];	  /* argv[0] from the new image's stack */
+	__u32 ppid;		    /* tgid of the real parent, which lives outside the cgroup */
+	__u32 cg_level;		    /* depth below the v2 root; > EW_CG_LEVELS means truncated */
+	__u64 start_ns;		    /* task->start_boottime: (pid, start) names a process */
+	char comm[EW_COMM_LEN];	    /* comm after exec */
+	char filename[EW_PATH_LEN]; /* path given to execve() (bprm->filename) */
+	char argv0[EW_PATH_LEN];    /* argv[0] from the new image's stack */
 	char cg_names[EW_CG_LEVELS][EW_CG_NAME_LEN]; /* [0] the cgroup, [1] its parent, ... */
 };
 
@@ -75,24 +75,24 @@ struct ew_children {
 
 /* The last fatal signal another process sent to a main process (signal/signal_generate). */
 struct ew_killer {
-	__u32 pid;	       /* sender's tgid */
-	__u32 sig;	       /* signal number */
-	__u64 cgroup_id;       /* sender's cgroup v2 id: tells "host" from a container */
-	__u64 ts_ns;	       /* when it was sent */
+	__u32 pid;		/* sender's tgid */
+	__u32 sig;		/* signal number */
+	__u64 cgroup_id;	/* sender's cgroup v2 id: tells "host" from a container */
+	__u64 ts_ns;		/* when it was sent */
 	char comm[EW_COMM_LEN]; /* sender's comm */
 };
 
 struct ew_exit_event {
 	struct ew_hdr hdr;
-	__u32 exit_word;	    /* wait status: code << 8 | core dumped << 7 | signal */
-	__u32 tid;		    /* the thread whose exit ended the thread group */
-	__u64 start_ns;		    /* task->start_boottime of the group leader */
-	__u64 uptime_ns;	    /* since the main exec (since fork when EW_EXIT_SEEDED) */
-	__u64 ready_ns;		    /* ktime of the cgroup's first listen(); 0 if none */
+	__u32 exit_word;	     /* wait status: code << 8 | core dumped << 7 | signal */
+	__u32 tid;		     /* the thread whose exit ended the thread group */
+	__u64 start_ns;		     /* task->start_boottime of the group leader */
+	__u64 uptime_ns;	     /* since the main exec (since fork when EW_EXIT_SEEDED) */
+	__u64 ready_ns;		     /* ktime of the cgroup's first listen(); 0 if none */
 	struct ew_children children; /* the cgroup's other exits since the main exec */
-	struct ew_killer killer;    /* valid with EW_EXIT_KILLER */
-	char comm[EW_COMM_LEN];	    /* comm at exit (after any re-exec) */
-	__u64 stderr_total;	    /* bytes the cgroup wrote to fd 2 since the main exec */
+	struct ew_killer killer;     /* valid with EW_EXIT_KILLER */
+	char comm[EW_COMM_LEN];	     /* comm at exit (after any re-exec) */
+	__u64 stderr_total;	     /* bytes the cgroup wrote to fd 2 since the main exec */
 };
 
 /*
@@ -106,8 +106,8 @@ struct ew_exit_tail_event {
 
 struct ew_ready_event {
 	struct ew_hdr hdr;
-	__u64 exec_ns;		/* ktime of the main exec; 0 when seeded at start-up */
-	__u32 listener_pid;	/* tgid of the process that called listen() */
+	__u64 exec_ns;	    /* ktime of the main exec; 0 when seeded at start-up */
+	__u32 listener_pid; /* tgid of the process that called listen() */
 	__u32 pad;
 	char comm[EW_COMM_LEN]; /* its comm */
 };
@@ -144,24 +144,24 @@ struct ew_tail_val {
 
 /* Per-CPU counters in map "stats": nothing is dropped silently. */
 enum ew_stat {
-	EW_STAT_EXEC_MAIN,	 /* main-process execs emitted */
-	EW_STAT_EXEC_REEXEC,	 /* main-process re-execs emitted */
-	EW_STAT_EXIT_MAIN,	 /* main-process exits emitted */
-	EW_STAT_EXIT_CHILD,	 /* child exits counted in "cgroups" */
-	EW_STAT_READY,		 /* ready records emitted */
-	EW_STAT_DROP_EXEC,	 /* ring buffer full: exec records lost */
-	EW_STAT_DROP_EXIT,	 /* ring buffer full: exit records lost */
-	EW_STAT_DROP_READY,	 /* ring buffer full: ready records lost */
-	EW_STAT_MAP_FULL,	 /* "cgroups" full: a main process not tracked */
-	EW_STAT_TAIL_FAULT,	 /* stderr bytes that could not be read from user memory */
-	EW_STAT_SIGNALS,	 /* fatal signals recorded against a main process */
-	EW_STAT_OOM_VICTIMS,	 /* OOM victims seen */
+	EW_STAT_EXEC_MAIN,   /* main-process execs emitted */
+	EW_STAT_EXEC_REEXEC, /* main-process re-execs emitted */
+	EW_STAT_EXIT_MAIN,   /* main-process exits emitted */
+	EW_STAT_EXIT_CHILD,  /* child exits counted in "cgroups" */
+	EW_STAT_READY,	     /* ready records emitted */
+	EW_STAT_DROP_EXEC,   /* ring buffer full: exec records lost */
+	EW_STAT_DROP_EXIT,   /* ring buffer full: exit records lost */
+	EW_STAT_DROP_READY,  /* ring buffer full: ready records lost */
+	EW_STAT_MAP_FULL,    /* "cgroups" full: a main process not tracked */
+	EW_STAT_TAIL_FAULT,  /* stderr bytes that could not be read from user memory */
+	EW_STAT_SIGNALS,     /* fatal signals recorded against a main process */
+	EW_STAT_OOM_VICTIMS, /* OOM victims seen */
 	EW_STAT__MAX
 };
 
 _Static_assert(sizeof(struct ew_hdr) == 24, "ABI change: bump EW_ABI_VERSION");
-_Static_assert(sizeof(struct ew_exec_event) == 24 + 16 + 16 + 2 * EW_PATH_LEN +
-						      EW_CG_LEVELS * EW_CG_NAME_LEN,
+_Static_assert(sizeof(struct ew_exec_event) ==
+		       24 + 16 + 16 + 2 * EW_PATH_LEN + EW_CG_LEVELS * EW_CG_NAME_LEN,
 	       "ABI change: bump EW_ABI_VERSION");
 _Static_assert(sizeof(struct ew_killer) == 40, "ABI change: bump EW_ABI_VERSION");
 _Static_assert(sizeof(struct ew_exit_event) == 24 + 32 + 24 + 40 + 16 + 8,

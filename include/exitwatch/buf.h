@@ -14,7 +14,10 @@ struct ew_buf {
 	bool failed; /* an allocation failed: contents are incomplete */
 };
 
-#define EW_BUF_INIT { NULL, 0, 0, false }
+#define EW_BUF_INIT               \
+	{                         \
+		NULL, 0, 0, false \
+	}
 
 void ew_buf_init(struct ew_buf *b);
 void ew_buf_free(struct ew_buf *b);

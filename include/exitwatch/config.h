@@ -57,14 +57,14 @@ struct ew_config {
 	uint32_t noutputs;
 	bool format_text; /* --format text */
 	struct ew_output_opts out;
-	const char *metrics_addr; /* --metrics-addr ADDR:PORT; NULL: no endpoint */
+	const char *metrics_addr;      /* --metrics-addr ADDR:PORT; NULL: no endpoint */
 	bool metrics_container_labels; /* container names as metric labels */
 
 	/* Agent */
 	uint64_t agent_interval_ns; /* periodic agent record */
 	const char *state_file;	    /* --state-file */
 	uint64_t checkpoint_interval_ns;
-	const char *record_path; /* --record */
+	const char *record_path;   /* --record */
 	uint64_t drain_timeout_ns; /* at SIGTERM, for network sinks */
 
 	/* Detection */

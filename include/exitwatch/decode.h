@@ -23,8 +23,8 @@ int ew_decode(const void *data, size_t size, const struct ew_decode_ctx *ctx, st
  * Joins the leaf-first names the kernel captured into an absolute path. level is the cgroup's
  * depth; when it exceeds the levels captured the path starts with "..." (ancestors unknown).
  */
-void ew_cgroup_join(const char names[][EW_CG_NAME_LEN], uint32_t nnames, uint32_t level,
-		    char *out, size_t outlen);
+void ew_cgroup_join(const char names[][EW_CG_NAME_LEN], uint32_t nnames, uint32_t level, char *out,
+		    size_t outlen);
 
 /*
  * Unrolls the kernel's stderr ring (byte i of the stream at i % EW_STDERR_CAP) into the last

@@ -21,10 +21,10 @@
 #include "exitwatch/record.h"
 
 enum ew_rule {
-	EW_RULE_EXIT_CODE_BURST = 0, /* exits with given codes, more than N in a window */
-	EW_RULE_RESTART_RATE,	     /* restarts, more than N in a window */
+	EW_RULE_EXIT_CODE_BURST = 0,  /* exits with given codes, more than N in a window */
+	EW_RULE_RESTART_RATE,	      /* restarts, more than N in a window */
 	EW_RULE_STARTUP_FAILURE_RATE, /* failed starts above a percentage, with a minimum sample */
-	EW_RULE_STABLE,		     /* milestone: a looping identity stayed up long enough */
+	EW_RULE_STABLE,		      /* milestone: a looping identity stayed up long enough */
 	EW_RULE__COUNT
 };
 
@@ -37,14 +37,14 @@ struct ew_rule_config {
 	bool enabled;
 	enum ew_scope scope;
 	enum ew_severity severity;
-	uint32_t count;		      /* bursts and rates: fires when MORE than count in window */
-	uint64_t window_ns;	      /* counting window */
-	uint64_t resolve_ns;	      /* burst: quiet period; rate: window with no restart */
-	uint8_t codes[256 / 8];	      /* exit_code_burst: exit codes that count (bitmap) */
-	double fail_percent;	      /* startup_failure_rate: fires when failed% > this */
+	uint32_t count;			/* bursts and rates: fires when MORE than count in window */
+	uint64_t window_ns;		/* counting window */
+	uint64_t resolve_ns;		/* burst: quiet period; rate: window with no restart */
+	uint8_t codes[256 / 8];		/* exit_code_burst: exit codes that count (bitmap) */
+	double fail_percent;		/* startup_failure_rate: fires when failed% > this */
 	double resolve_success_percent; /* startup_failure_rate: resolves when success% >= this */
-	uint32_t min_starts;	      /* startup_failure_rate: starts needed in the window */
-	uint64_t uptime_ns;	      /* stable: uptime that ends a loop */
+	uint32_t min_starts;		/* startup_failure_rate: starts needed in the window */
+	uint64_t uptime_ns;		/* stable: uptime that ends a loop */
 };
 
 struct ew_detector_config {
@@ -83,7 +83,7 @@ struct ew_finding {
 	enum ew_severity severity;
 	enum ew_scope scope;
 	char finding_id[24];
-	uint64_t time_ns; /* the crossing event's time, or the deadline's */
+	uint64_t time_ns;		  /* the crossing event's time, or the deadline's */
 	const struct ew_subject *subject; /* the identity; for workload scope the last involved */
 	uint32_t identities;		  /* workload scope: identities with counted events */
 
@@ -92,7 +92,7 @@ struct ew_finding {
 	uint64_t window_ns;
 	uint64_t first_ns, last_ns; /* first and last counted event in the window */
 
-	uint32_t starts, failed_starts;	    /* startup_failure_rate */
+	uint32_t starts, failed_starts;		/* startup_failure_rate */
 	double fail_percent, threshold_percent; /* startup_failure_rate */
 
 	uint32_t intervals; /* restart intervals measured (0: none, the fields below unset) */
@@ -154,7 +154,7 @@ void ew_detector_seed_restarts(struct ew_detector *d, const struct ew_identity *
 			       uint32_t restarts);
 
 uint32_t ew_detector_identities(const struct ew_detector *d);
-uint32_t ew_detector_active(const struct ew_detector *d); /* open episodes */
+uint32_t ew_detector_active(const struct ew_detector *d);	 /* open episodes */
 uint64_t ew_detector_next_deadline(const struct ew_detector *d); /* UINT64_MAX if none */
 
 /*

@@ -28,10 +28,10 @@ enum ew_exit_class {
 	EW_CLASS_APP_ERROR,	 /* any other non-zero code */
 	EW_CLASS_NOT_EXECUTABLE, /* 126 */
 	EW_CLASS_NOT_FOUND,	 /* 127 */
-	EW_CLASS_CRASH,		 /* SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT (and SIGSYS, SIGTRAP) */
-	EW_CLASS_OOM_KILLED,	 /* the OOM killer chose it */
-	EW_CLASS_KILLED,	 /* SIGKILL (or 137) not from the OOM killer */
-	EW_CLASS_TERMINATED,	 /* SIGTERM/SIGINT/SIGHUP/SIGQUIT (or 130/143), e.g. a stop */
+	EW_CLASS_CRASH,	     /* SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT (and SIGSYS, SIGTRAP) */
+	EW_CLASS_OOM_KILLED, /* the OOM killer chose it */
+	EW_CLASS_KILLED,     /* SIGKILL (or 137) not from the OOM killer */
+	EW_CLASS_TERMINATED, /* SIGTERM/SIGINT/SIGHUP/SIGQUIT (or 130/143), e.g. a stop */
 	EW_CLASS__COUNT
 };
 
@@ -52,20 +52,20 @@ struct ew_killer_info {
 
 struct ew_event {
 	enum ew_event_type type;
-	uint64_t time_ns;   /* wall clock of the hook */
-	uint64_t cgroup_id; /* cgroup v2 id */
+	uint64_t time_ns;		 /* wall clock of the hook */
+	uint64_t cgroup_id;		 /* cgroup v2 id */
 	char cgroup[EW_CGROUP_PATH_MAX]; /* START: joined from the captured names; else "" */
 	uint32_t cg_level;		 /* START: depth below the root */
 
 	/* The main process. */
 	uint32_t pid;
-	uint32_t ppid;		  /* START */
-	uint64_t start_boot_ns;	  /* task start, boot-time clock: (pid, start) names it */
-	char comm[EW_COMM_LEN];	  /* after exec at START, at exit at EXIT */
+	uint32_t ppid;		    /* START */
+	uint64_t start_boot_ns;	    /* task start, boot-time clock: (pid, start) names it */
+	char comm[EW_COMM_LEN];	    /* after exec at START, at exit at EXIT */
 	char filename[EW_PATH_LEN]; /* START */
 	char argv0[EW_PATH_LEN];    /* START */
-	bool reexec;		  /* START: the main process exec'd again */
-	bool seeded;		  /* found running at start-up, not seen exec'ing */
+	bool reexec;		    /* START: the main process exec'd again */
+	bool seeded;		    /* found running at start-up, not seen exec'ing */
 
 	/* EXIT */
 	uint32_t exit_word; /* raw wait status, kept for replay and the record */

@@ -14,8 +14,8 @@
 #include "exitwatch/abi.h"
 
 #define EW_CGROUP_PATH_MAX (EW_CG_LEVELS * EW_CG_NAME_LEN + 8) /* "/..." + names + '/'s */
-#define EW_ID_LEN	   65					/* 64 hex + NUL */
-#define EW_UID_LEN	   37					/* 8-4-4-4-12 + NUL */
+#define EW_ID_LEN	   65				       /* 64 hex + NUL */
+#define EW_UID_LEN	   37				       /* 8-4-4-4-12 + NUL */
 #define EW_NAME_LEN	   256
 #define EW_KEY_LEN	   (EW_CGROUP_PATH_MAX + 32)
 
@@ -35,11 +35,11 @@ const char *ew_runtime_name(enum ew_runtime rt);
 /* What the cgroup path alone says. */
 struct ew_cgroup_info {
 	enum ew_runtime runtime;
-	bool kubernetes;	       /* under kubepods: pod_uid is set */
-	char container_id[EW_ID_LEN];  /* lower-case hex; empty for systemd/cgroup */
-	char pod_uid[EW_UID_LEN];      /* with dashes, as the API server shows it */
-	char qos[16];		       /* "guaranteed", "burstable", "besteffort" */
-	char unit[EW_NAME_LEN];	       /* systemd unit ("nginx.service"), else empty */
+	bool kubernetes;	      /* under kubepods: pod_uid is set */
+	char container_id[EW_ID_LEN]; /* lower-case hex; empty for systemd/cgroup */
+	char pod_uid[EW_UID_LEN];     /* with dashes, as the API server shows it */
+	char qos[16];		      /* "guaranteed", "burstable", "besteffort" */
+	char unit[EW_NAME_LEN];	      /* systemd unit ("nginx.service"), else empty */
 };
 
 /*
@@ -70,8 +70,8 @@ struct ew_identity {
 	char cgroup[EW_CGROUP_PATH_MAX];
 	struct ew_cgroup_info cg;
 	struct ew_meta meta;
-	bool has_meta;		   /* meta came from the runtime's files */
-	char key[EW_KEY_LEN];	   /* survives restarts: "docker:<id>", "k8s:<pod uid>/<name>", ... */
+	bool has_meta;	      /* meta came from the runtime's files */
+	char key[EW_KEY_LEN]; /* survives restarts: "docker:<id>", "k8s:<pod uid>/<name>", ... */
 	char workload[EW_KEY_LEN]; /* groups replicas: "k8s:<ns>/<owner>/<container>", ... */
 	char display[EW_NAME_LEN]; /* short name for messages: container name or short id */
 };

@@ -20,11 +20,11 @@
 struct ew_jsonw {
 	struct ew_buf *out;
 	int depth;
-	bool first[EW_JSONW_MAX_DEPTH]; /* no member written yet at this depth */
+	bool first[EW_JSONW_MAX_DEPTH];	   /* no member written yet at this depth */
 	bool is_array[EW_JSONW_MAX_DEPTH]; /* container at this depth is [], else {} */
-	bool after_name;		/* a name was written, its value is next */
-	bool done;			/* the top-level value is complete */
-	bool error;			/* misuse (unbalanced, too deep) or out of memory */
+	bool after_name;		   /* a name was written, its value is next */
+	bool done;			   /* the top-level value is complete */
+	bool error;			   /* misuse (unbalanced, too deep) or out of memory */
 };
 
 void ew_jsonw_init(struct ew_jsonw *w, struct ew_buf *out);
@@ -34,7 +34,7 @@ void ew_jsonw_start_array(struct ew_jsonw *w);
 void ew_jsonw_end_array(struct ew_jsonw *w);
 void ew_jsonw_name(struct ew_jsonw *w, const char *name);
 
-void ew_jsonw_string(struct ew_jsonw *w, const char *s);		/* NULL writes null */
+void ew_jsonw_string(struct ew_jsonw *w, const char *s);	       /* NULL writes null */
 void ew_jsonw_string_n(struct ew_jsonw *w, const char *s, size_t len); /* may hold NULs */
 void ew_jsonw_uint(struct ew_jsonw *w, uint64_t v);
 void ew_jsonw_int(struct ew_jsonw *w, int64_t v);

@@ -45,26 +45,26 @@ int ew_severity_parse(const char *name); /* case-insensitive; -EINVAL if unknown
 
 /* What the detector knows of a start when the container exits (issue: start-up tracking). */
 struct ew_startup {
-	bool known;	   /* false for containers found at start-up */
-	bool ready;	   /* it listen()ed */
-	bool succeeded;	   /* ready, or survived the grace period */
+	bool known;	      /* false for containers found at start-up */
+	bool ready;	      /* it listen()ed */
+	bool succeeded;	      /* ready, or survived the grace period */
 	uint64_t duration_ns; /* exec to ready */
-	uint32_t restarts; /* restarts of this identity seen so far (this start included) */
+	uint32_t restarts;    /* restarts of this identity seen so far (this start included) */
 };
 
 struct ew_sink_status {
-	const char *name;     /* the --output spec */
-	bool connected;	      /* stream sinks: a connection is up; others: true */
-	uint64_t queued;      /* lines in memory */
+	const char *name;	/* the --output spec */
+	bool connected;		/* stream sinks: a connection is up; others: true */
+	uint64_t queued;	/* lines in memory */
 	uint64_t spooled_bytes; /* bytes in the on-disk spool */
-	uint64_t delivered;   /* lines written */
-	uint64_t dropped;     /* lines lost: spool full, or a write error */
+	uint64_t delivered;	/* lines written */
+	uint64_t dropped;	/* lines lost: spool full, or a write error */
 };
 
 #define EW_MAX_SINKS 8
 
 struct ew_agent_status {
-	const char *phase;   /* "start", "periodic", "stop" */
+	const char *phase; /* "start", "periodic", "stop" */
 	const char *version;
 	const char *kernel;
 	bool feat_group_dead; /* sched_process_exit passes group_dead */
@@ -74,14 +74,14 @@ struct ew_agent_status {
 	bool feat_signals;    /* killer attribution on */
 	uint64_t uptime_ns;   /* since the agent started */
 	uint64_t kstats[EW_STAT__MAX];
-	uint64_t drops;	      /* sum of the kernel's ring buffer drop counters */
+	uint64_t drops; /* sum of the kernel's ring buffer drop counters */
 	uint64_t decode_errors;
 	uint64_t starts, exits, readies; /* records emitted by type */
 	uint64_t findings, resolutions;
-	uint32_t tracked;     /* cgroups with a live main process (kernel map) */
-	uint32_t identities;  /* identities the detector remembers */
+	uint32_t tracked;    /* cgroups with a live main process (kernel map) */
+	uint32_t identities; /* identities the detector remembers */
 	uint32_t active_findings;
-	uint32_t scan_mains;  /* start: containers found already running */
+	uint32_t scan_mains; /* start: containers found already running */
 	uint32_t nsinks;
 	struct ew_sink_status sinks[EW_MAX_SINKS];
 };
@@ -91,17 +91,17 @@ struct ew_finding;
 struct ew_record {
 	enum ew_record_type type;
 	uint64_t time_ns;
-	const struct ew_event *ev;	 /* START, READY, EXIT */
-	const struct ew_identity *id;	 /* START, READY, EXIT, FINDING, RESOLVED */
-	enum ew_exit_class cls;		 /* EXIT */
-	const struct ew_startup *startup; /* EXIT (may be NULL), START (restarts) */
-	const struct ew_finding *finding; /* FINDING, RESOLVED */
+	const struct ew_event *ev;	     /* START, READY, EXIT */
+	const struct ew_identity *id;	     /* START, READY, EXIT, FINDING, RESOLVED */
+	enum ew_exit_class cls;		     /* EXIT */
+	const struct ew_startup *startup;    /* EXIT (may be NULL), START (restarts) */
+	const struct ew_finding *finding;    /* FINDING, RESOLVED */
 	const struct ew_agent_status *agent; /* AGENT */
 };
 
 struct ew_render_ctx {
-	const char *node;			/* node name: labels and every record */
-	const struct ew_class_config *classes;	/* exit meanings */
+	const char *node;		       /* node name: labels and every record */
+	const struct ew_class_config *classes; /* exit meanings */
 };
 
 #endif

@@ -30,8 +30,7 @@ void ew_resolver_free(struct ew_resolver *r);
  * remembers its executable and argv[0] for the exit record. A re-exec only updates those.
  * Returns 0 (identity in *ret) or -ENOMEM.
  */
-int ew_resolver_start(struct ew_resolver *r, const struct ew_event *start,
-		      struct ew_identity *ret);
+int ew_resolver_start(struct ew_resolver *r, const struct ew_event *start, struct ew_identity *ret);
 
 /* What the start recorded of the main process, for the records that come after it. */
 struct ew_proc_names {

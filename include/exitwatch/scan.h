@@ -14,9 +14,9 @@
 #include "exitwatch/event.h"
 
 struct ew_scan_opts {
-	const char *proc_root;	 /* "/proc" */
-	const char *cgroup_root; /* mount point of cgroup v2, e.g. "/sys/fs/cgroup/unified" */
-	uint64_t now_wall_ns;	 /* stamped on the START events */
+	const char *proc_root;	  /* "/proc" */
+	const char *cgroup_root;  /* mount point of cgroup v2, e.g. "/sys/fs/cgroup/unified" */
+	uint64_t now_wall_ns;	  /* stamped on the START events */
 	uint64_t boot_to_wall_ns; /* wall - boottime, to date the processes' starts */
 };
 

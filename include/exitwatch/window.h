@@ -12,22 +12,22 @@
 #include <stdint.h>
 
 struct ew_sample {
-	uint64_t t;	 /* wall-clock ns */
-	uint32_t ident;	 /* serial of the identity it belongs to */
-	int16_t code;	 /* exit code */
-	uint8_t signal;	 /* terminating signal */
-	uint8_t flags;	 /* EW_SAMPLE_* */
+	uint64_t t;	/* wall-clock ns */
+	uint32_t ident; /* serial of the identity it belongs to */
+	int16_t code;	/* exit code */
+	uint8_t signal; /* terminating signal */
+	uint8_t flags;	/* EW_SAMPLE_* */
 };
 
-#define EW_SAMPLE_OK	 0x01 /* outcomes: the start succeeded */
-#define EW_SAMPLE_CLASS	 0xf0 /* exits: exit class << 4 */
+#define EW_SAMPLE_OK	0x01 /* outcomes: the start succeeded */
+#define EW_SAMPLE_CLASS 0xf0 /* exits: exit class << 4 */
 
 struct ew_window {
 	struct ew_sample *v;
 	uint32_t head; /* index of the oldest sample */
 	uint32_t n;
-	uint32_t cap;  /* a power of two, or 0 */
-	uint32_t max;  /* samples kept at most: the oldest are dropped beyond it */
+	uint32_t cap; /* a power of two, or 0 */
+	uint32_t max; /* samples kept at most: the oldest are dropped beyond it */
 };
 
 void ew_window_init(struct ew_window *w, uint32_t max);

@@ -225,18 +225,18 @@ static int build(struct agent *a, const struct ew_config *c)
 		if (!a->metrics)
 			return 1;
 	}
-	if (c->metrics_addr && ew_metrics_server_start(c->metrics_addr, &a->server, err,
-						       sizeof(err))) {
+	if (c->metrics_addr &&
+	    ew_metrics_server_start(c->metrics_addr, &a->server, err, sizeof(err))) {
 		ew_err("%s", err);
 		return 1;
 	}
-	if (c->record_path && ew_recorder_open(c->record_path, c->node, &a->rec, err,
-					       sizeof(err))) {
+	if (c->record_path &&
+	    ew_recorder_open(c->record_path, c->node, &a->rec, err, sizeof(err))) {
 		ew_err("%s", err);
 		return 1;
 	}
-	a->pipe = ew_pipeline_new(c, &(struct ew_pipeline_deps){
-					     .out = a->out, .rec = a->rec, .metrics = a->metrics });
+	a->pipe = ew_pipeline_new(
+		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});
 	if (!a->pipe)
 		return 1;
 	if (c->state_file && ew_pipeline_load_state(a->pipe, c->state_file, err, sizeof(err)))
@@ -294,7 +294,7 @@ static void scan(struct agent *a, const char *cgroup_root)
 int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
 	uint64_t next_agent, next_ckpt, next_stats, root_id = 0;
-	struct agent a = { .started_mono = ew_clock_mono_ns() };
+	struct agent a = {.started_mono = ew_clock_mono_ns()};
 	char cgroup_root[PATH_MAX];
 	int r;
 
@@ -324,7 +324,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	next_ckpt = ew_clock_mono_ns() + c->checkpoint_interval_ns;
 	next_stats = ew_clock_mono_ns() + EW_STATS_INTERVAL_NS;
 	while (!*sig->stop) {
-		struct pollfd pfd = { .fd = ew_loader_fd(a.loader), .events = POLLIN };
+		struct pollfd pfd = {.fd = ew_loader_fd(a.loader), .events = POLLIN};
 		uint64_t mono;
 
 		if (poll(&pfd, 1, EW_POLL_MS) < 0 && errno != EINTR) {
@@ -390,8 +390,9 @@ static int pace(struct replay_ctx *rc, uint64_t t)
 	}
 	due = rc->start_mono + (uint64_t)((double)(t - rc->first_ns) / speed);
 	while ((now = ew_clock_mono_ns()) < due) {
-		uint64_t step = due - now < 50 * EW_NSEC_PER_MSEC ? due - now : 50 * EW_NSEC_PER_MSEC;
-		struct timespec ts = { 0, (long)step };
+		uint64_t step =
+			due - now < 50 * EW_NSEC_PER_MSEC ? due - now : 50 * EW_NSEC_PER_MSEC;
+		struct timespec ts = {0, (long)step};
 
 		if (*rc->sig->stop)
 			return -EINTR;
@@ -438,9 +439,10 @@ static int replay_drops(void *ctx, uint64_t t, uint64_t total)
 
 int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
-	struct agent a = { 0 };
-	struct replay_ctx rc = { .a = &a, .sig = sig };
-	struct ew_replay_cbs cbs = { .event = replay_event, .drops = replay_drops, .end = replay_end };
+	struct agent a = {0};
+	struct replay_ctx rc = {.a = &a, .sig = sig};
+	struct ew_replay_cbs cbs = {
+		.event = replay_event, .drops = replay_drops, .end = replay_end};
 	char err[512] = "";
 	int r;
 

@@ -34,12 +34,12 @@ struct ew_pipeline {
 	bool colour;
 	uint64_t root_cgroup_id;
 
-	struct ew_buf json, text;     /* the record being rendered */
+	struct ew_buf json, text;	    /* the record being rendered */
 	struct ew_buf pend_json, pend_text; /* findings waiting for their cause's record */
-	bool defer;		      /* inside an event: findings wait */
-	struct ew_identity scratch;   /* unpacked subject of a finding */
-	struct ew_identity resolved;  /* the current event's identity */
-	struct ew_event *ev_copy;     /* the current event with the start's names filled in */
+	bool defer;			    /* inside an event: findings wait */
+	struct ew_identity scratch;	    /* unpacked subject of a finding */
+	struct ew_identity resolved;	    /* the current event's identity */
+	struct ew_event *ev_copy;	    /* the current event with the start's names filled in */
 
 	uint64_t starts, exits, readies, findings, resolutions, decode_errors;
 };
@@ -114,10 +114,10 @@ static void flush_pending(struct ew_pipeline *p)
 static void on_finding(void *ctx, const struct ew_finding *f)
 {
 	struct ew_pipeline *p = ctx;
-	struct ew_record r = { .type = f->resolved ? EW_REC_RESOLVED : EW_REC_FINDING,
-			       .time_ns = f->time_ns,
-			       .finding = f,
-			       .id = &p->scratch };
+	struct ew_record r = {.type = f->resolved ? EW_REC_RESOLVED : EW_REC_FINDING,
+			      .time_ns = f->time_ns,
+			      .finding = f,
+			      .id = &p->scratch};
 
 	ew_subject_unpack(f->subject, &p->scratch);
 	emit(p, &r);
@@ -126,18 +126,18 @@ static void on_finding(void *ctx, const struct ew_finding *f)
 struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 				    const struct ew_pipeline_deps *deps)
 {
-	struct ew_resolver_opts ro = { .read_meta = cfg->read_meta };
+	struct ew_resolver_opts ro = {.read_meta = cfg->read_meta};
 	struct ew_pipeline *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
 	p->cfg = cfg;
 	p->deps = *deps;
-	ro.paths = (struct ew_meta_paths){ .host_root = cfg->host_root,
-					   .docker_root = cfg->docker_root,
-					   .containerd_root = cfg->containerd_root,
-					   .crio_root = cfg->crio_root,
-					   .pods_log_root = cfg->pods_log_root };
+	ro.paths = (struct ew_meta_paths){.host_root = cfg->host_root,
+					  .docker_root = cfg->docker_root,
+					  .containerd_root = cfg->containerd_root,
+					  .crio_root = cfg->crio_root,
+					  .pods_log_root = cfg->pods_log_root};
 	p->resolver = ew_resolver_new(&ro);
 	p->detector = ew_detector_new(&cfg->detect);
 	p->ev_copy = malloc(sizeof(*p->ev_copy));
@@ -193,7 +193,7 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 {
 	enum ew_exit_class cls = EW_CLASS_CLEAN;
 	struct ew_startup su;
-	struct ew_record r = { .time_ns = ev->time_ns, .ev = ev, .id = id, .startup = &su };
+	struct ew_record r = {.time_ns = ev->time_ns, .ev = ev, .id = id, .startup = &su};
 	int err;
 
 	if (p->deps.rec && ew_recorder_event(p->deps.rec, ev, id))
@@ -297,7 +297,7 @@ void ew_pipeline_decode_error(struct ew_pipeline *p)
 
 void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, struct ew_agent_status *a)
 {
-	struct ew_record r = { .type = EW_REC_AGENT, .time_ns = now_ns, .agent = a };
+	struct ew_record r = {.type = EW_REC_AGENT, .time_ns = now_ns, .agent = a};
 
 	a->starts = p->starts;
 	a->exits = p->exits;

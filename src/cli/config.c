@@ -327,8 +327,9 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 			errno = 0;
 			c->replay_speed = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !(c->replay_speed >= 0)) {
-				fprintf(stderr, "exitwatch: --speed '%s': expected a factor >= 0 "
-						"(1: real time, 0: at once)\n",
+				fprintf(stderr,
+					"exitwatch: --speed '%s': expected a factor >= 0 "
+					"(1: real time, 0: at once)\n",
 					optarg);
 				return -EINVAL;
 			}

@@ -100,6 +100,7 @@ static int on_start(struct ew_detector *d, struct ident *id, const struct ew_eve
 				  .id = id,
 				  .gen = id->run_gen};
 
+		/* cppcheck-suppress selfAssignment ; GNU "a ?: b", not r = r */
 		r = ew_det_timer_add(d, &t) ?: r;
 	}
 	ew_det_arm_stable(d, id);
@@ -170,6 +171,7 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 	    ew_rule_has_code(&d->cfg.rules[EW_RULE_EXIT_CODE_BURST], ev->status.code))
 		ew_det_eval_count(d, id, EW_RULE_EXIT_CODE_BURST, now, fn, ctx);
 	if (decide)
+		/* cppcheck-suppress selfAssignment ; GNU "a ?: b", not r = r */
 		r = ew_det_outcome(d, id, cls == EW_CLASS_CLEAN, now, fn, ctx) ?: r;
 	return r;
 }

@@ -133,6 +133,7 @@ static void histogram(struct ew_finding *f, const struct ew_window *w, uint32_t 
 		all[j] = h;
 	}
 	f->nhist = n < EW_HIST_MAX ? n : EW_HIST_MAX;
+	/* cppcheck-suppress uninitvar ; only the first n entries are copied, all written above */
 	memcpy(f->hist, all, f->nhist * sizeof(*all));
 }
 

@@ -8,14 +8,10 @@
 #include "exitwatch/util.h"
 
 static const char *const class_names[EW_CLASS__COUNT] = {
-	[EW_CLASS_CLEAN] = "clean",
-	[EW_CLASS_CONFIG_ERROR] = "config_error",
-	[EW_CLASS_APP_ERROR] = "app_error",
-	[EW_CLASS_NOT_EXECUTABLE] = "not_executable",
-	[EW_CLASS_NOT_FOUND] = "not_found",
-	[EW_CLASS_CRASH] = "crash",
-	[EW_CLASS_OOM_KILLED] = "oom_killed",
-	[EW_CLASS_KILLED] = "killed",
+	[EW_CLASS_CLEAN] = "clean",	      [EW_CLASS_CONFIG_ERROR] = "config_error",
+	[EW_CLASS_APP_ERROR] = "app_error",   [EW_CLASS_NOT_EXECUTABLE] = "not_executable",
+	[EW_CLASS_NOT_FOUND] = "not_found",   [EW_CLASS_CRASH] = "crash",
+	[EW_CLASS_OOM_KILLED] = "oom_killed", [EW_CLASS_KILLED] = "killed",
 	[EW_CLASS_TERMINATED] = "terminated",
 };
 
@@ -24,17 +20,17 @@ static const struct {
 	int code;
 	const char *meaning;
 } default_meanings[] = {
-	{ 1, "general error, e.g. an uncaught exception" },
-	{ 2, "misuse of a shell builtin or invalid arguments" },
-	{ 3, "configuration or dependency error at start-up (gunicorn: worker failed to boot)" },
-	{ 4, "application could not be loaded (gunicorn: app load error)" },
-	{ 126, "command found but not executable" },
-	{ 127, "command not found" },
-	{ 130, "interrupted: SIGINT as a shell reports it (128+2)" },
-	{ 134, "aborted: SIGABRT as a shell reports it (128+6)" },
-	{ 137, "killed: SIGKILL as a shell or runtime reports it (128+9)" },
-	{ 139, "segmentation fault: SIGSEGV as a shell reports it (128+11)" },
-	{ 143, "terminated: SIGTERM as a shell or runtime reports it (128+15)" },
+	{1, "general error, e.g. an uncaught exception"},
+	{2, "misuse of a shell builtin or invalid arguments"},
+	{3, "configuration or dependency error at start-up (gunicorn: worker failed to boot)"},
+	{4, "application could not be loaded (gunicorn: app load error)"},
+	{126, "command found but not executable"},
+	{127, "command not found"},
+	{130, "interrupted: SIGINT as a shell reports it (128+2)"},
+	{134, "aborted: SIGABRT as a shell reports it (128+6)"},
+	{137, "killed: SIGKILL as a shell or runtime reports it (128+9)"},
+	{139, "segmentation fault: SIGSEGV as a shell reports it (128+11)"},
+	{143, "terminated: SIGTERM as a shell or runtime reports it (128+15)"},
 };
 
 void ew_class_config_default(struct ew_class_config *c)
@@ -53,7 +49,7 @@ void ew_class_set_config_error(struct ew_class_config *c, int code, bool on)
 	if (on)
 		c->config_error_codes[code / 8] |= (uint8_t)(1u << (code % 8));
 	else
-		c->config_error_codes[code / 8] &= (uint8_t)~(1u << (code % 8));
+		c->config_error_codes[code / 8] &= (uint8_t) ~(1u << (code % 8));
 }
 
 static bool is_crash_signal(int sig)

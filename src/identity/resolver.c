@@ -17,7 +17,7 @@ struct cached {
 
 struct ew_resolver {
 	struct ew_resolver_opts opts;
-	struct ew_map *by_cgroup; /* cgroup id -> struct cached */
+	struct ew_map *by_cgroup;	     /* cgroup id -> struct cached */
 	bool told_missing[EW_RT_CGROUP + 1]; /* a missing file was reported for this runtime */
 };
 

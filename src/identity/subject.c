@@ -95,7 +95,7 @@ void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *id)
 	static const struct {
 		size_t offset, size;
 	} dst[SF__COUNT] = {
-#define F(m) { offsetof(struct ew_identity, m), sizeof(((struct ew_identity *)0)->m) }
+#define F(m) {offsetof(struct ew_identity, m), sizeof(((struct ew_identity *)0)->m)}
 		[SF_CGROUP] = F(cgroup),
 		[SF_CONTAINER_ID] = F(cg.container_id),
 		[SF_POD_UID] = F(cg.pod_uid),

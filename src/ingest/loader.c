@@ -106,7 +106,7 @@ static int check_caps(const char *release, char *err, size_t errlen)
 
 static bool tracefs_has(const char *event_dir)
 {
-	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	static const char *const roots[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
 	char path[256];
 
 	for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
@@ -251,9 +251,10 @@ int ew_loader_open(const struct ew_loader_opts *opts, ew_loader_event_fn fn, voi
 	}
 	if ((opts->capture_stderr || opts->track_ready) &&
 	    !tracefs_has("syscalls/sys_enter_write")) {
-		snprintf(err, errlen,
-			 "this kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS): run with "
-			 "--no-stderr and --startup-grace only, or use a kernel that has them");
+		snprintf(
+			err, errlen,
+			"this kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS): run with "
+			"--no-stderr and --startup-grace only, or use a kernel that has them");
 		return -ENOENT;
 	}
 
@@ -346,9 +347,8 @@ int ew_loader_stats(struct ew_loader *l, uint64_t out[EW_STAT__MAX])
 
 int ew_loader_seed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint64_t cgroup_id)
 {
-	struct ew_cgroup_val cg = { .main_pid = pid,
-				    .flags = EW_CG_SEEDED,
-				    .main_start_ticks = start_ticks };
+	struct ew_cgroup_val cg = {
+		.main_pid = pid, .flags = EW_CG_SEEDED, .main_start_ticks = start_ticks};
 
 	/* NOEXIST: a cgroup whose main exec'd after attach is already tracked, and better. Its
 	 * stderr file is unknown (0): its writes to fd 2 are captured from now on. */

@@ -69,7 +69,7 @@ static int add_procs(struct scan *s, int dirfd, uint32_t cg)
 	while (fscanf(f, "%lu", &pid) == 1) {
 		if (grow((void **)&s->procs, &s->capprocs, s->nprocs + 1, sizeof(*s->procs)))
 			return -ENOMEM;
-		s->procs[s->nprocs++] = (struct proc_ent){ .pid = (uint32_t)pid, .cg = cg };
+		s->procs[s->nprocs++] = (struct proc_ent){.pid = (uint32_t)pid, .cg = cg};
 	}
 	return 0;
 }
@@ -92,7 +92,7 @@ static int walk(struct scan *s, int dir_fd, const char *rel, uint32_t level)
 		return -ENOMEM;
 	}
 	me = (uint32_t)s->ncgs;
-	s->cgs[me] = (struct cg_node){ .id = st.st_ino, .level = level, .path = strdup(rel) };
+	s->cgs[me] = (struct cg_node){.id = st.st_ino, .level = level, .path = strdup(rel)};
 	if (!s->cgs[me].path) {
 		close(dir_fd);
 		return -ENOMEM;
@@ -136,7 +136,7 @@ static int cmp_pid(const void *a, const void *b)
 
 static const struct proc_ent *find_proc(const struct scan *s, uint32_t pid)
 {
-	struct proc_ent key = { .pid = pid };
+	struct proc_ent key = {.pid = pid};
 
 	return bsearch(&key, s->procs, s->nprocs, sizeof(*s->procs), cmp_pid);
 }
@@ -171,8 +171,9 @@ static int read_stat(const char *proc_root, uint32_t pid, struct stat_info *ret)
 		return -EINVAL;
 	ew_strlcpy_n(ret->comm, sizeof(ret->comm), lp + 1, (size_t)(close_p - lp - 1));
 	/* fields after ')': state(3) ppid(4) ... starttime(22) */
-	if (sscanf(close_p + 2, "%*c %lu %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-				"%*d %*d %*d %llu",
+	if (sscanf(close_p + 2,
+		   "%*c %lu %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+		   "%*d %*d %*d %llu",
 		   &ppid, &start) != 2)
 		return -EINVAL;
 	ret->ppid = (uint32_t)ppid;
@@ -263,9 +264,9 @@ static int pick_mains(struct scan *s, ew_scan_fn fn, void *ctx, struct ew_scan_s
 		parent = find_proc(s, si.ppid);
 		if (parent && parent->cg == p->cg)
 			continue;
-		if (best_pid[p->cg] && (si.start_ticks > best[p->cg].start_ticks ||
-					(si.start_ticks == best[p->cg].start_ticks &&
-					 p->pid > best_pid[p->cg])))
+		if (best_pid[p->cg] &&
+		    (si.start_ticks > best[p->cg].start_ticks ||
+		     (si.start_ticks == best[p->cg].start_ticks && p->pid > best_pid[p->cg])))
 			continue;
 		best[p->cg] = si;
 		best_pid[p->cg] = p->pid;
@@ -277,7 +278,7 @@ static int pick_mains(struct scan *s, ew_scan_fn fn, void *ctx, struct ew_scan_s
 		goto out;
 	}
 	for (size_t c = 0; c < s->ncgs && !r; c++) {
-		struct proc_ent p = { .pid = best_pid[c], .cg = (uint32_t)c };
+		struct proc_ent p = {.pid = best_pid[c], .cg = (uint32_t)c};
 
 		if (!best_pid[c])
 			continue;
@@ -293,8 +294,8 @@ out:
 int ew_scan_mains(const struct ew_scan_opts *opts, ew_scan_fn fn, void *ctx,
 		  struct ew_scan_stats *stats)
 {
-	struct scan s = { .opts = opts };
-	struct ew_scan_stats st = { 0 };
+	struct scan s = {.opts = opts};
+	struct ew_scan_stats st = {0};
 	int fd, r;
 
 	fd = open(opts->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -319,7 +320,7 @@ int ew_scan_mains(const struct ew_scan_opts *opts, ew_scan_fn fn, void *ctx,
 int ew_scan_cgroup_root(const char *explicit_root, const char *host_root, const char *mountinfo,
 			char *out, size_t outlen)
 {
-	static const char *const tries[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	static const char *const tries[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
 	struct statfs sf;
 
 	if (explicit_root) {

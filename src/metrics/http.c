@@ -237,7 +237,8 @@ static enum MHD_Result serve_health(struct ew_metrics_server *s, struct MHD_Conn
 		snprintf(body, sizeof(body), "%s\n", s->reason[0] ? s->reason : "unhealthy");
 	} else if (ew_clock_mono_ns() - s->published_mono > EW_HEALTH_STALE_NS) {
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
-		ew_strlcpy(body, "event loop stalled: no update for more than 10 s\n", sizeof(body));
+		ew_strlcpy(body, "event loop stalled: no update for more than 10 s\n",
+			   sizeof(body));
 	} else {
 		ew_strlcpy(body, "ok\n", sizeof(body));
 	}

@@ -79,8 +79,11 @@ int ew_hex_decode(const char *in, char *out, size_t outlen)
 }
 
 /* One table drives both directions, so they cannot drift apart. */
-#define ID_STR(name, member) { name, offsetof(struct ew_identity, member), \
-			       sizeof(((struct ew_identity *)0)->member) }
+#define ID_STR(name, member)                                      \
+	{                                                         \
+		name, offsetof(struct ew_identity, member),       \
+			sizeof(((struct ew_identity *)0)->member) \
+	}
 static const struct {
 	const char *name;
 	size_t off, size;
@@ -137,8 +140,8 @@ int ew_codec_read_identity(struct json_object *o, struct ew_identity *id)
 	return id->key[0] ? 0 : -EINVAL;
 }
 
-static const char *const type_names[] = { [EW_EVENT_START] = "start", [EW_EVENT_EXIT] = "exit",
-					  [EW_EVENT_READY] = "ready" };
+static const char *const type_names[] = {
+	[EW_EVENT_START] = "start", [EW_EVENT_EXIT] = "exit", [EW_EVENT_READY] = "ready"};
 
 void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 {
@@ -251,7 +254,8 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, s
 	ev->uptime_ns = ew_json_u64(o, "uptime_ns", 0);
 	ev->oom = ew_json_bool(o, "oom", false);
 	ev->ready = ew_json_bool(o, "ready", ev->type == EW_EVENT_READY);
-	if (json_object_object_get_ex(o, "killer", &k) && json_object_is_type(k, json_type_object)) {
+	if (json_object_object_get_ex(o, "killer", &k) &&
+	    json_object_is_type(k, json_type_object)) {
 		ev->has_killer = true;
 		ev->killer.pid = (uint32_t)ew_json_u64(k, "pid", 0);
 		ev->killer.signal = (int)ew_json_i64(k, "signal", 0);

@@ -114,8 +114,8 @@ void ew_recorder_close(struct ew_recorder *r)
 	free(r);
 }
 
-static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, void *ctx,
-		       char *msg, size_t msglen)
+static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, void *ctx, char *msg,
+		       size_t msglen)
 {
 	struct json_object *ev_o, *id_o, *dr;
 	struct ew_identity id;
@@ -126,8 +126,8 @@ static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, v
 		return cbs->end ? cbs->end(ctx, ew_json_u64(dr, "time", 0)) : 0;
 	if (json_object_object_get_ex(o, "drops", &dr))
 		return cbs->drops ? cbs->drops(ctx, ew_json_u64(dr, "time", 0),
-					       ew_json_u64(dr, "total", 0)) :
-				    0;
+					       ew_json_u64(dr, "total", 0))
+				  : 0;
 	if (!json_object_object_get_ex(o, "event", &ev_o) ||
 	    !json_object_object_get_ex(o, "identity", &id_o)) {
 		snprintf(msg, msglen, "a line without \"event\" and \"identity\"");
@@ -178,9 +178,11 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 	if (!f) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		/* cppcheck-suppress memleak ; _cleanup_free_ frees line */
 		return r;
 	}
 	if (!line)
+		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
 		return -ENOMEM;
 	while ((n = read_line(f, line, EW_RECORD_LINE_MAX + 2)) > 0) {
 		char msg[160] = "";

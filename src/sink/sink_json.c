@@ -171,13 +171,15 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 	if (ev->has_killer)
 		snprintf(killer, sizeof(killer), "; %s was sent by %s (pid %u, %s)",
 			 ew_signal_name(ev->killer.signal) ?: "the signal", ev->killer.comm,
-			 ev->killer.pid, ev->killer.container[0] ? ev->killer.container : "unknown");
+			 ev->killer.pid,
+			 ev->killer.container[0] ? ev->killer.container : "unknown");
 	if (r->cls != EW_CLASS_CLEAN && ev->tail_len)
 		tail_last_line(ev->tail, ev->tail_len, line, sizeof(line));
 	/* The meaning of a signal is already in "killed by SIGx"; a code's is not. */
 	snprintf(out, len, "%s %s after %s%s%s%s%s%s", who, what, up,
-		 meaning && !ev->status.signal ? ": " : "", meaning && !ev->status.signal ? meaning : "",
-		 killer, line[0] ? "; last stderr: " : "", line);
+		 meaning && !ev->status.signal ? ": " : "",
+		 meaning && !ev->status.signal ? meaning : "", killer,
+		 line[0] ? "; last stderr: " : "", line);
 }
 
 static void message_finding(const struct ew_record *r, const char *who, char *out, size_t len)
@@ -341,9 +343,10 @@ static void identity_objects(struct ew_jsonw *w, const struct ew_identity *id)
 	ew_jsonw_name(w, "container");
 	ew_jsonw_start_object(w);
 	/* A container whose start was never seen (its record was lost) is named by its key. */
-	ew_jsonw_string_field(w, "id", id->cg.container_id[0] ? id->cg.container_id :
-					id->cgroup[0]	      ? id->cgroup :
-								id->key);
+	ew_jsonw_string_field(w, "id",
+			      id->cg.container_id[0] ? id->cg.container_id
+			      : id->cgroup[0]	     ? id->cgroup
+						     : id->key);
 	ew_jsonw_string_field(w, "runtime", ew_runtime_name(id->cg.runtime));
 	opt_string(w, "cgroup", id->cgroup);
 	ew_jsonw_uint_field(w, "cgroup_id", id->cgroup_id);
@@ -437,8 +440,8 @@ static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
 		ew_jsonw_int_field(w, "signal", ev->killer.signal);
 		ew_jsonw_string_field(w, "signal_name", ew_signal_name(ev->killer.signal));
 		ew_jsonw_uint_field(w, "cgroup_id", ev->killer.cgroup_id);
-		ew_jsonw_string_field(w, "container", ev->killer.container[0] ? ev->killer.container :
-										"unknown");
+		ew_jsonw_string_field(w, "container",
+				      ev->killer.container[0] ? ev->killer.container : "unknown");
 		ew_jsonw_end_object(w);
 	}
 

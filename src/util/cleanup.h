@@ -39,17 +39,17 @@ static inline void ew_closedirp(DIR **d)
 #define _cleanup_close_	   __attribute__((cleanup(ew_closep)))
 #define _cleanup_closedir_ __attribute__((cleanup(ew_closedirp)))
 
-#define TAKE_PTR(p)                          \
-	({                                   \
-		__typeof__(p) _tp_ = (p);    \
-		(p) = NULL;                  \
-		_tp_;                        \
+#define TAKE_PTR(p)                       \
+	({                                \
+		__typeof__(p) _tp_ = (p); \
+		(p) = NULL;               \
+		_tp_;                     \
 	})
-#define TAKE_FD(fd)                  \
-	({                           \
-		int _tf_ = (fd);     \
-		(fd) = -1;           \
-		_tf_;                \
+#define TAKE_FD(fd)              \
+	({                       \
+		int _tf_ = (fd); \
+		(fd) = -1;       \
+		_tf_;            \
 	})
 
 #endif

@@ -92,9 +92,9 @@ int ew_duration_parse(const char *s, uint64_t *ret_ns)
 		const char *unit;
 		uint64_t ns;
 	} units[] = {
-		{ "ms", EW_NSEC_PER_MSEC }, { "s", EW_NSEC_PER_SEC },
-		{ "m", 60 * EW_NSEC_PER_SEC }, { "h", 3600 * EW_NSEC_PER_SEC },
-		{ "d", 86400 * EW_NSEC_PER_SEC },
+		{"ms", EW_NSEC_PER_MSEC},	{"s", EW_NSEC_PER_SEC},
+		{"m", 60 * EW_NSEC_PER_SEC},	{"h", 3600 * EW_NSEC_PER_SEC},
+		{"d", 86400 * EW_NSEC_PER_SEC},
 	};
 	uint64_t total = 0;
 	bool any = false;

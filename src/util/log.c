@@ -20,7 +20,7 @@ bool ew_log_enabled(enum ew_log_level lvl)
 
 void ew_log(enum ew_log_level lvl, const char *fmt, ...)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
+	static const char *const names[] = {"error", "warning", "info", "debug"};
 	char buf[1024];
 	va_list ap;
 	size_t n;

@@ -72,8 +72,8 @@ static int teardown(void **state)
 /* The harness passes --config /dev/null first; this later --config wins. */
 static void start_agent(struct fixture *f, const char *a1, const char *a2)
 {
-	ew_h_agent_start(&f->agent, (const char *const[]){ "--config", f->conf, "--agent-interval",
-							   "1h", a1, a2, NULL });
+	ew_h_agent_start(&f->agent, (const char *const[]){"--config", f->conf, "--agent-interval",
+							  "1h", a1, a2, NULL});
 }
 
 #define WL EW_H_WL
@@ -126,14 +126,14 @@ static bool is_rule(json_object *o, const void *arg)
 
 static size_t count_rule(struct fixture *f, const char *event, const char *rule)
 {
-	const char *want[] = { event, rule };
+	const char *want[] = {event, rule};
 
 	return ew_h_count(&f->agent, is_rule, want);
 }
 
 static json_object *wait_rule(struct fixture *f, const char *event, const char *rule, int ms)
 {
-	const char *want[] = { event, rule };
+	const char *want[] = {event, rule};
 	json_object *o = ew_h_wait(&f->agent, is_rule, want, NULL, ms);
 
 	if (!o)
@@ -159,12 +159,14 @@ static void test_burst_fires_once_then_resolves(void **state)
 	ew_h_require_bpf();
 	start_agent(f, NULL, NULL);
 	for (int i = 0; i < 3; i++)
-		run_once(f, U("loop"), WL("stderr", "3", "Traceback (most recent call last):",
-						  "ModuleNotFoundError: No module named 'app'"));
+		run_once(f, U("loop"),
+			 WL("stderr", "3", "Traceback (most recent call last):",
+			    "ModuleNotFoundError: No module named 'app'"));
 	ew_h_agent_pump(&f->agent, 300);
 	assert_int_equal(count_rule(f, "finding", "exit_code_burst"), 0);
-	run_once(f, U("loop"), WL("stderr", "3", "Traceback (most recent call last):",
-					    "ModuleNotFoundError: No module named 'app'"));
+	run_once(f, U("loop"),
+		 WL("stderr", "3", "Traceback (most recent call last):",
+		    "ModuleNotFoundError: No module named 'app'"));
 	t_exit = now_s();
 	fi = wait_rule(f, "finding", "exit_code_burst", 5000);
 	print_message("detection latency (exit reaped -> finding line read): %.1f ms\n",
@@ -204,7 +206,7 @@ static void test_burst_fires_once_then_resolves(void **state)
 static void test_children_never_count(void **state)
 {
 	struct fixture *f = *state;
-	struct ew_h_want w = { "container_exit", NULL };
+	struct ew_h_want w = {"container_exit", NULL};
 	json_object *e;
 
 	ew_h_require_bpf();
@@ -223,8 +225,8 @@ static void test_children_never_count(void **state)
 static void test_listen_is_ready(void **state)
 {
 	struct fixture *f = *state;
-	struct ew_h_want r = { "container_ready", NULL };
-	struct ew_h_want x = { "container_exit", NULL };
+	struct ew_h_want r = {"container_ready", NULL};
+	struct ew_h_want x = {"container_exit", NULL};
 	json_object *rd, *e;
 	double d;
 

@@ -67,8 +67,8 @@ static int teardown(void **state)
 
 static void start_agent(struct fixture *f, const char *a1, const char *a2)
 {
-	ew_h_agent_start(&f->agent, (const char *const[]){ "--config", f->conf, "--agent-interval",
-							   "1h", a1, a2, NULL });
+	ew_h_agent_start(&f->agent, (const char *const[]){"--config", f->conf, "--agent-interval",
+							  "1h", a1, a2, NULL});
 }
 
 /* Records of this test's container: container.name == f->name. */
@@ -82,7 +82,7 @@ static bool by_name(json_object *o, const void *arg)
 
 static json_object *wait_named(struct fixture *f, const char *event, size_t *from, int ms)
 {
-	const char *w[] = { event, f->name };
+	const char *w[] = {event, f->name};
 	json_object *o = ew_h_wait(&f->agent, by_name, w, from, ms);
 
 	if (!o)
@@ -127,13 +127,13 @@ static void test_crash_loop_names_and_finding(void **state)
 			       "ModuleNotFoundError: No module named 'app.services.monitoring'\n"));
 	assert_string_equal(ew_h_label(e, "container"), f->name);
 	assert_string_equal(ew_h_label(e, "workload"), "compose:shop/backend");
-	fi = ew_h_wait(&f->agent, by_name, (const char *[]){ "finding", f->name }, NULL, 20000);
+	fi = ew_h_wait(&f->agent, by_name, (const char *[]){"finding", f->name}, NULL, 20000);
 	assert_non_null(fi);
 	print_message("finding: %s\n", ew_h_str(fi, "message"));
 	assert_string_equal(ew_h_str(fi, "rule"), "exit_code_burst");
 	assert_string_equal(ew_h_str(fi, "severity"), "CRITICAL");
-	assert_non_null(strstr(ew_h_str(fi, "message"),
-			       "No module named 'app.services.monitoring'"));
+	assert_non_null(
+		strstr(ew_h_str(fi, "message"), "No module named 'app.services.monitoring'"));
 	assert_non_null(strstr(ew_h_str(fi, "stderr_tail"), "ModuleNotFoundError"));
 	assert_string_equal(ew_h_str(fi, "workload.key"), "compose:shop/backend");
 	/* Docker keeps the id across restarts: later starts are restarts of one identity. */
@@ -178,7 +178,8 @@ static void test_docker_stop_terminated(void **state)
 	/* runc sends it from the runtime's cgroup (the root one where dockerd was started by
 	 * hand, containerd.service under systemd): never from the container itself. */
 	assert_non_null(ew_h_str(e, "killed_by.container"));
-	assert_string_not_equal(ew_h_str(e, "killed_by.container"), ew_h_str(e, "container.identity"));
+	assert_string_not_equal(ew_h_str(e, "killed_by.container"),
+				ew_h_str(e, "container.identity"));
 	assert_non_null(ew_h_str(e, "killed_by.comm"));
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
@@ -224,7 +225,8 @@ static void write_cri_config(const char *root, const char *id, const char *uid, 
 		"\"io.kubernetes.cri.sandbox-name\":\"%s\","
 		"\"io.kubernetes.cri.sandbox-namespace\":\"%s\","
 		"\"io.kubernetes.cri.sandbox-uid\":\"%s\"},"
-		"\"linux\":{\"cgroupsPath\":\"kubepods-burstable-pod%s.slice:cri-containerd:%s\"}}\n",
+		"\"linux\":{\"cgroupsPath\":\"kubepods-burstable-pod%s.slice:cri-containerd:%s\"}}"
+		"\n",
 		cname, cname, pod, ns, uid, uid, id);
 	fclose(c);
 }
@@ -258,18 +260,19 @@ static void test_kubernetes_shaped(void **state)
 		 "cri-containerd-%s.scope",
 		 f->cgbase, uid_us, id1);
 	assert_int_equal(ew_h_cgroup_make(rel), 0);
-	pid = ew_h_spawn_in(rel, (char *const[]){ (char *)ew_h_workload(), "exit", "3", NULL }, -1,
+	pid = ew_h_spawn_in(rel, (char *const[]){(char *)ew_h_workload(), "exit", "3", NULL}, -1,
 			    false, NULL);
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
-	s1 = ew_h_wait(&f->agent, ew_h_match,
-		       &(struct ew_h_want){ "container_start", sfx1 }, NULL, 5000);
+	s1 = ew_h_wait(&f->agent, ew_h_match, &(struct ew_h_want){"container_start", sfx1}, NULL,
+		       5000);
 	assert_non_null(s1);
 	assert_string_equal(ew_h_str(s1, "pod.namespace"), "shop");
 	assert_string_equal(ew_h_str(s1, "pod.name"), "checkout-6d5f7c9b8-q4w2x");
 	assert_string_equal(ew_h_str(s1, "pod.uid"), uid);
 	assert_string_equal(ew_h_str(s1, "pod.qos"), "burstable");
 	assert_string_equal(ew_h_str(s1, "container.name"), "backend");
-	assert_string_equal(ew_h_str(s1, "container.image"), "registry.example.com/shop/backend:1.4.2");
+	assert_string_equal(ew_h_str(s1, "container.image"),
+			    "registry.example.com/shop/backend:1.4.2");
 	assert_string_equal(ew_h_str(s1, "workload.key"), "k8s:shop/checkout/backend");
 	assert_string_equal(ew_h_label(s1, "namespace"), "shop");
 	assert_string_equal(ew_h_label(s1, "pod"), "checkout-6d5f7c9b8-q4w2x");
@@ -280,15 +283,15 @@ static void test_kubernetes_shaped(void **state)
 		 "cri-containerd-%s.scope",
 		 f->cgbase, uid_us, id2);
 	assert_int_equal(ew_h_cgroup_make(rel), 0);
-	pid = ew_h_spawn_in(rel, (char *const[]){ (char *)ew_h_workload(), "exit", "3", NULL }, -1,
+	pid = ew_h_spawn_in(rel, (char *const[]){(char *)ew_h_workload(), "exit", "3", NULL}, -1,
 			    false, NULL);
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
-	s2 = ew_h_wait(&f->agent, ew_h_match, &(struct ew_h_want){ "container_start", sfx2 }, NULL,
+	s2 = ew_h_wait(&f->agent, ew_h_match, &(struct ew_h_want){"container_start", sfx2}, NULL,
 		       5000);
 	assert_non_null(s2);
 	assert_string_equal(ew_h_str(s2, "container.identity"), ew_h_str(s1, "container.identity"));
 	assert_int_equal(ew_h_int(s2, "restarts", 0), 1);
-	e = ew_h_wait(&f->agent, ew_h_match, &(struct ew_h_want){ "container_exit", sfx2 }, NULL,
+	e = ew_h_wait(&f->agent, ew_h_match, &(struct ew_h_want){"container_exit", sfx2}, NULL,
 		      5000);
 	assert_non_null(e);
 	assert_string_equal(ew_h_str(e, "container.name"), "backend");

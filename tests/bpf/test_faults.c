@@ -67,7 +67,7 @@ static int teardown(void **state)
 }
 
 #define START(f, ...) ew_h_agent_start(&(f)->agent, (const char *const[]){__VA_ARGS__, NULL})
-#define WL EW_H_WL
+#define WL	      EW_H_WL
 
 static int64_t mono_ms(void)
 {

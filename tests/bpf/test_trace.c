@@ -45,7 +45,7 @@ static int teardown(void **state)
 
 static void start_agent(struct fixture *f, const char *const *extra)
 {
-	const char *args[32] = { "--agent-interval", "1h" };
+	const char *args[32] = {"--agent-interval", "1h"};
 	int n = 2;
 
 	for (; extra && *extra; extra++)
@@ -94,11 +94,11 @@ static void test_layouts(void **state)
 	strcpy(uid_us, uid);
 	for (p = uid_us; (p = strchr(p, '-'));)
 		*p = '_';
-#define L(rt, k8s, hasid, unit, ...)                                                   \
-	do {                                                                            \
-		snprintf(layout[n], sizeof(layout[n]), __VA_ARGS__);                  \
-		want[n] = (struct want){ rt, k8s, hasid, unit };                  \
-		n++;                                                                    \
+#define L(rt, k8s, hasid, unit, ...)                                 \
+	do {                                                         \
+		snprintf(layout[n], sizeof(layout[n]), __VA_ARGS__); \
+		want[n] = (struct want){rt, k8s, hasid, unit};       \
+		n++;                                                 \
 	} while (0)
 	L("docker", false, true, NULL, "/docker/%s", id);
 	L("docker", false, true, NULL, "/system.slice/docker-%s.scope", id);
@@ -147,7 +147,8 @@ static void test_layouts(void **state)
 		assert_int_equal(ew_h_int(e, "process.pid", 0), pid);
 		assert_string_equal(ew_h_str(e, "process.argv0"), ew_h_workload());
 		assert_non_null(ew_h_str(e, "message"));
-		assert_int_equal(strlen(ew_h_str(e, "time")), strlen("2026-11-29T11:44:14.932347598Z"));
+		assert_int_equal(strlen(ew_h_str(e, "time")),
+				 strlen("2026-11-29T11:44:14.932347598Z"));
 		assert_int_equal(ew_h_int(e, "schema", 0), 1);
 		assert_true(json_object_object_get_ex(e, "logging.googleapis.com/insertId", NULL));
 		assert_true(json_object_object_get_ex(e, "logging.googleapis.com/labels", NULL));
@@ -279,7 +280,7 @@ static void test_exit_group_from_thread(void **state)
 static void test_leader_pthread_exit(void **state)
 {
 	struct fixture *f = *state;
-	struct ew_h_want w = { "container_exit", "/leader-exit" };
+	struct ew_h_want w = {"container_exit", "/leader-exit"};
 	json_object *e;
 	pid_t pid;
 
@@ -324,8 +325,9 @@ static void test_started_before_exitwatch(void **state)
 	pid_t pid;
 
 	ew_h_require_bpf();
-	pid = run_in(f, "/system.slice/docker-"
-			"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope",
+	pid = run_in(f,
+		     "/system.slice/docker-"
+		     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope",
 		     WL("pause"), -1, false, NULL);
 	usleep(100000);
 	start_agent(f, NULL);
@@ -370,15 +372,17 @@ static void test_stderr_tail(void **state)
 
 	ew_h_require_bpf();
 	start_agent(f, NULL);
-	pid = run_in(f, "/stderr", WL("stderr", "3", "Traceback (most recent call last):",
-				      "ModuleNotFoundError: No module named 'app.services.monitoring'"),
+	pid = run_in(f, "/stderr",
+		     WL("stderr", "3", "Traceback (most recent call last):",
+			"ModuleNotFoundError: No module named 'app.services.monitoring'"),
 		     -2, false, NULL);
 	ew_h_wait_pid(pid, 5000);
 	e = wait_rec(f, "container_exit", "/stderr", 5000);
 	tail = ew_h_str(e, "stderr_tail");
 	assert_non_null(tail);
-	assert_string_equal(tail, "Traceback (most recent call last):\n"
-				  "ModuleNotFoundError: No module named 'app.services.monitoring'\n");
+	assert_string_equal(tail,
+			    "Traceback (most recent call last):\n"
+			    "ModuleNotFoundError: No module named 'app.services.monitoring'\n");
 	assert_non_null(strstr(ew_h_str(e, "message"), "ModuleNotFoundError"));
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
@@ -387,7 +391,7 @@ static void test_stderr_tail(void **state)
 static void test_hostile_stderr(void **state)
 {
 	struct fixture *f = *state;
-	struct ew_h_want forged = { "forged", NULL };
+	struct ew_h_want forged = {"forged", NULL};
 	const char *tail;
 	size_t len;
 	json_object *e;
@@ -421,8 +425,11 @@ static void test_hostile_stderr(void **state)
 static void test_storm(void **state)
 {
 	struct fixture *f = *state;
-	enum { MAINS = 200, CHILDREN = 10000 };
-	struct ew_h_want w = { "container_exit", NULL };
+	enum {
+		MAINS = 200,
+		CHILDREN = 10000
+	};
+	struct ew_h_want w = {"container_exit", NULL};
 	json_object *stop, *e;
 	pid_t storm, pids[MAINS];
 	char layout[64], sfx[64];

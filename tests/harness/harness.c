@@ -159,7 +159,7 @@ size_t ew_h_agent_pump(struct ew_h_agent *a, int ms)
 
 	while (!a->eof) {
 		int64_t left = end - now_ms();
-		struct pollfd p = { .fd = a->out_fd, .events = POLLIN };
+		struct pollfd p = {.fd = a->out_fd, .events = POLLIN};
 		ssize_t n;
 		char *nl;
 
@@ -217,9 +217,9 @@ double ew_h_double(json_object *o, const char *path, double dflt)
 	json_object *v = ew_h_get(o, path);
 
 	return v && (json_object_is_type(v, json_type_double) ||
-		     json_object_is_type(v, json_type_int)) ?
-		       json_object_get_double(v) :
-		       dflt;
+		     json_object_is_type(v, json_type_int))
+		       ? json_object_get_double(v)
+		       : dflt;
 }
 
 bool ew_h_bool(json_object *o, const char *path, bool dflt)
@@ -355,7 +355,7 @@ void ew_h_agent_kill(struct ew_h_agent *a)
 
 json_object *ew_h_expect(struct ew_h_agent *a, const char *event, const char *cgroup_sfx, int ms)
 {
-	struct ew_h_want w = { .event = event, .cgroup = cgroup_sfx };
+	struct ew_h_want w = {.event = event, .cgroup = cgroup_sfx};
 	json_object *o = ew_h_wait(a, ew_h_match, &w, NULL, ms);
 
 	if (!o)
@@ -365,7 +365,7 @@ json_object *ew_h_expect(struct ew_h_agent *a, const char *event, const char *cg
 
 size_t ew_h_count_rec(struct ew_h_agent *a, const char *event, const char *cgroup_sfx)
 {
-	struct ew_h_want w = { .event = event, .cgroup = cgroup_sfx };
+	struct ew_h_want w = {.event = event, .cgroup = cgroup_sfx};
 
 	return ew_h_count(a, ew_h_match, &w);
 }
@@ -442,8 +442,7 @@ void ew_h_cgroup_remove_tree(const char *rel)
 	ew_h_sh("find '%s%s' -depth -type d -exec rmdir {} + 2>/dev/null", ew_h_cgroup_root(), rel);
 }
 
-pid_t ew_h_spawn_in(const char *rel, char *const argv[], int stderr_fd, bool core,
-		    const char *cwd)
+pid_t ew_h_spawn_in(const char *rel, char *const argv[], int stderr_fd, bool core, const char *cwd)
 {
 	char procs[4096];
 	int gate[2];
@@ -457,7 +456,7 @@ pid_t ew_h_spawn_in(const char *rel, char *const argv[], int stderr_fd, bool cor
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		struct rlimit rl = { core ? RLIM_INFINITY : 0, core ? RLIM_INFINITY : 0 };
+		struct rlimit rl = {core ? RLIM_INFINITY : 0, core ? RLIM_INFINITY : 0};
 		int fd = open(procs, O_WRONLY), nul = open("/dev/null", O_RDWR);
 
 		close(gate[0]);

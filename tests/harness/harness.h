@@ -18,9 +18,9 @@
 
 struct ew_h_agent {
 	pid_t pid;
-	int out_fd;		/* its stdout */
-	char err_path[256];	/* its stderr, kept in a file for the failure message */
-	char buf[1 << 16];	/* partial line */
+	int out_fd;	    /* its stdout */
+	char err_path[256]; /* its stderr, kept in a file for the failure message */
+	char buf[1 << 16];  /* partial line */
 	size_t buflen;
 	json_object *lines[EW_H_MAX_LINES];
 	char *raw[EW_H_MAX_LINES]; /* the exact bytes of each line */
@@ -67,8 +67,7 @@ struct ew_h_want {
 };
 bool ew_h_match(json_object *o, const void *arg);
 /* Waits for an event record of a cgroup (suffix); fails the test after ms. */
-json_object *ew_h_expect(struct ew_h_agent *a, const char *event, const char *cgroup_sfx,
-			 int ms);
+json_object *ew_h_expect(struct ew_h_agent *a, const char *event, const char *cgroup_sfx, int ms);
 /* Records of an event for a cgroup (suffix) read so far. */
 size_t ew_h_count_rec(struct ew_h_agent *a, const char *event, const char *cgroup_sfx);
 
@@ -91,13 +90,12 @@ void ew_h_cgroup_remove_tree(const char *rel); /* rmdir leaf-first; processes mu
  * cgroup and execs, while its parent (the caller) stays outside. Returns the pid or -errno.
  * stderr_fd: where the child's fd 2 goes (-1: /dev/null); core: RLIMIT_CORE for it.
  */
-pid_t ew_h_spawn_in(const char *rel, char *const argv[], int stderr_fd, bool core,
-		    const char *cwd);
+pid_t ew_h_spawn_in(const char *rel, char *const argv[], int stderr_fd, bool core, const char *cwd);
 /* Makes <base><layout> and starts argv there as ew_h_spawn_in() does; fails the test if not. */
 pid_t ew_h_run_in(const char *base, const char *layout, char *const argv[], int stderr_fd,
 		  bool core, const char *cwd);
 /* argv for the workload helper: EW_H_WL("exit", "3"). */
-#define EW_H_WL(...) ((char *const[]){ (char *)ew_h_workload(), __VA_ARGS__, NULL })
+#define EW_H_WL(...) ((char *const[]){(char *)ew_h_workload(), __VA_ARGS__, NULL})
 /* waitpid with a timeout in ms; returns the status or -1. */
 int ew_h_wait_pid(pid_t pid, int ms);
 

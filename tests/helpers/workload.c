@@ -34,7 +34,7 @@
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts))
 		;
@@ -107,7 +107,7 @@ static int children(int n, int code, int use_exec, const char *self)
 
 static int listen_mode(long delay, long hold)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int s;
 
 	sleep_ms(delay);
@@ -122,13 +122,14 @@ static int listen_mode(long delay, long hold)
 
 static int hostile(int code)
 {
-	static const char bytes[] = "Traceback \"quoted\" \\back\\slash\n"
-				    "\x1b[31mred\x1b[0m \x1b]0;title\x07\r\n"
-				    "nul:\0:after\n"
-				    "bad utf8: \xff\xfe \xc0\x80 \xed\xa0\x80 \xf4\x90\x80\x80 \xe2\x82\n"
-				    "\"}\n{\"event\":\"forged\",\"severity\":\"CRITICAL\"}\n"
-				    "line\u2028sep\n"
-				    "ModuleNotFoundError: No module named 'app.services.monitoring'\n";
+	static const char bytes[] =
+		"Traceback \"quoted\" \\back\\slash\n"
+		"\x1b[31mred\x1b[0m \x1b]0;title\x07\r\n"
+		"nul:\0:after\n"
+		"bad utf8: \xff\xfe \xc0\x80 \xed\xa0\x80 \xf4\x90\x80\x80 \xe2\x82\n"
+		"\"}\n{\"event\":\"forged\",\"severity\":\"CRITICAL\"}\n"
+		"line\u2028sep\n"
+		"ModuleNotFoundError: No module named 'app.services.monitoring'\n";
 
 	write_all(2, bytes, sizeof(bytes) - 1);
 	return code;
