@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Prometheus metrics. The event loop owns struct ew_metrics and updates it as records go out
- * (metrics/metrics.c, pure: counters and histograms, rendered as the text exposition format).
+ * (metrics/metrics.c keeps the counters and histograms; metrics/exposition.c renders them
+ * as the text exposition format; both pure).
  * The HTTP endpoint (metrics/http.c, libmicrohttpd in its own thread) only ever serves the last
  * snapshot the loop published, under a mutex: the two threads share nothing else.
  */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Counters and histograms over the records the agent emits, rendered as the Prometheus text
- * exposition format 0.0.4. Pure: everything comes from the records and the agent status.
+ * exposition format 0.0.4 (written by exposition.c). Pure: everything comes from the records and
+ * the agent status.
  *
  * Label sets known in advance are always present with 0 (every class for every runtime seen so
  * far, every rule with every severity), so that increase() and rate() see a series' first
@@ -14,7 +15,6 @@
  * exact and the series count stays bounded.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,16 +27,12 @@
 #include "exitwatch/exit_class.h"
 #include "exitwatch/map.h"
 #include "exitwatch/util.h"
+#include "metrics/metrics_int.h"
 
 #define EW_METRICS_MAX_NAMED 1000
 #define EW_METRICS_OTHER     "_other_"
 #define EW_SINK_NAME_LEN     256
 #define EW_RT_NR	     (EW_RT_CGROUP + 1) /* enum ew_runtime ends with EW_RT_CGROUP */
-
-struct bucket {
-	uint64_t le_ns;
-	const char *le;
-};
 
 static const struct bucket startup_buckets[] = {
 	{100000000ULL, "0.1"},	  {250000000ULL, "0.25"},   {500000000ULL, "0.5"},
@@ -50,14 +46,6 @@ static const struct bucket uptime_buckets[] = {
 	{30000000000ULL, "30"},	      {60000000000ULL, "60"},	  {300000000000ULL, "300"},
 	{900000000000ULL, "900"},     {3600000000000ULL, "3600"}, {14400000000000ULL, "14400"},
 	{86400000000000ULL, "86400"},
-};
-
-#define EW_HIST_BUCKETS 16
-
-struct hist {
-	uint64_t counts[EW_HIST_BUCKETS]; /* per bucket, not cumulative; +Inf is count */
-	uint64_t count;
-	uint64_t sum_s, sum_ns; /* split so that the sum cannot overflow in any agent's life */
 };
 
 _Static_assert(ARRAY_SIZE(startup_buckets) <= EW_HIST_BUCKETS, "EW_HIST_BUCKETS too small");
@@ -315,143 +303,15 @@ void ew_metrics_agent(struct ew_metrics *m, const struct ew_agent_status *a)
 	}
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, nothing
- * above U+10FFFF), or 0 if the byte at s does not start one.
- */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/*
- * A label value as the exposition format wants it: '\', '"' and newline escaped, and valid
- * UTF-8 (Prometheus rejects the whole scrape otherwise), so each byte that does not start a
- * well-formed sequence becomes U+FFFD. Container names come from workloads: never trust them.
- */
-static void put_label_value(struct ew_buf *b, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	while (*s) {
-		size_t n = utf8_len(s);
-
-		if (*s == '\\')
-			ew_buf_puts(b, "\\\\");
-		else if (*s == '"')
-			ew_buf_puts(b, "\\\"");
-		else if (*s == '\n')
-			ew_buf_puts(b, "\\n");
-		else if (n)
-			ew_buf_append(b, s, n);
-		else
-			ew_buf_puts(b, "\xef\xbf\xbd");
-		s += n ? n : 1;
-	}
-}
-
-static void put_header(struct ew_buf *b, const char *name, const char *type, const char *help)
-{
-	ew_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* labels: key, value, key, value, ..., NULL. */
-static void put_name(struct ew_buf *b, const char *name, const char *const *labels)
-{
-	ew_buf_puts(b, name);
-	if (!labels || !labels[0])
-		return;
-	ew_buf_putc(b, '{');
-	for (size_t i = 0; labels[i]; i += 2) {
-		ew_buf_printf(b, "%s%s=\"", i ? "," : "", labels[i]);
-		put_label_value(b, labels[i + 1]);
-		ew_buf_putc(b, '"');
-	}
-	ew_buf_putc(b, '}');
-}
-
-static void put_sample(struct ew_buf *b, const char *name, const char *const *labels, uint64_t v)
-{
-	put_name(b, name, labels);
-	ew_buf_printf(b, " %" PRIu64 "\n", v);
-}
-
-/* Seconds from whole seconds and nanoseconds, exact: "12", "0.25", "3.000000001". */
-static void put_seconds(struct ew_buf *b, uint64_t s, uint64_t ns)
-{
-	char frac[16];
-	size_t n;
-
-	if (!ns) {
-		ew_buf_printf(b, "%" PRIu64, s);
-		return;
-	}
-	n = (size_t)snprintf(frac, sizeof(frac), "%09" PRIu64, ns);
-	while (n && frac[n - 1] == '0')
-		frac[--n] = '\0';
-	ew_buf_printf(b, "%" PRIu64 ".%s", s, frac);
-}
-
-static void put_metric(struct ew_buf *b, const char *name, const char *type, const char *help,
-		       uint64_t v)
-{
-	put_header(b, name, type, help);
-	put_sample(b, name, NULL, v);
-}
-
-static void put_hist(struct ew_buf *b, const char *name, const char *help, const struct hist *h,
-		     const struct bucket *bk, size_t nb)
-{
-	char series[96];
-	uint64_t cum = 0;
-
-	put_header(b, name, "histogram", help);
-	snprintf(series, sizeof(series), "%s_bucket", name);
-	for (size_t i = 0; i < nb; i++) {
-		cum += h->counts[i];
-		put_sample(b, series, (const char *[]){"le", bk[i].le, NULL}, cum);
-	}
-	put_sample(b, series, (const char *[]){"le", "+Inf", NULL}, h->count);
-	ew_buf_printf(b, "%s_sum ", name);
-	put_seconds(b, h->sum_s, h->sum_ns);
-	ew_buf_printf(b, "\n%s_count %" PRIu64 "\n", name, h->count);
-}
-
 static void put_per_runtime(struct ew_buf *b, const struct ew_metrics *m, const char *name,
 			    const char *help, const uint64_t *v)
 {
-	put_header(b, name, "counter", help);
+	ew_prom_header(b, name, "counter", help);
 	for (unsigned int rt = 0; rt < EW_RT_NR; rt++)
 		if (m->rt_seen[rt])
-			put_sample(b, name, (const char *[]){"runtime", ew_runtime_name(rt), NULL},
-				   v[rt]);
+			ew_prom_sample(b, name,
+				       (const char *[]){"runtime", ew_runtime_name(rt), NULL},
+				       v[rt]);
 }
 
 static void put_containers(struct ew_buf *b, const struct ew_metrics *m)
@@ -467,77 +327,77 @@ static void put_containers(struct ew_buf *b, const struct ew_metrics *m)
 			"Containers that listen()ed after a start exitwatch saw.", m->readies);
 
 	name = "exitwatch_container_exits_total";
-	put_header(b, name, "counter", "Container main-process exits by exit class.");
+	ew_prom_header(b, name, "counter", "Container main-process exits by exit class.");
 	for (unsigned int rt = 0; rt < EW_RT_NR; rt++) {
 		if (!m->rt_seen[rt])
 			continue;
 		for (unsigned int c = 0; c < EW_CLASS__COUNT; c++)
-			put_sample(b, name,
-				   (const char *[]){"runtime", ew_runtime_name(rt), "class",
-						    ew_exit_class_name(c), NULL},
-				   m->exits[rt][c]);
+			ew_prom_sample(b, name,
+				       (const char *[]){"runtime", ew_runtime_name(rt), "class",
+							ew_exit_class_name(c), NULL},
+				       m->exits[rt][c]);
 	}
 
-	put_hist(b, "exitwatch_startup_duration_seconds",
-		 "Time from the main exec to the container's first listen().", &m->startup,
-		 startup_buckets, ARRAY_SIZE(startup_buckets));
-	put_hist(b, "exitwatch_container_uptime_seconds",
-		 "How long container main processes ran before they exited.", &m->uptime,
-		 uptime_buckets, ARRAY_SIZE(uptime_buckets));
+	ew_prom_hist(b, "exitwatch_startup_duration_seconds",
+		     "Time from the main exec to the container's first listen().", &m->startup,
+		     startup_buckets, ARRAY_SIZE(startup_buckets));
+	ew_prom_hist(b, "exitwatch_container_uptime_seconds",
+		     "How long container main processes ran before they exited.", &m->uptime,
+		     uptime_buckets, ARRAY_SIZE(uptime_buckets));
 
 	name = "exitwatch_child_exits_total";
-	put_header(b, name, "counter",
-		   "Exits of containers' other processes, counted in the kernel, by result.");
-	put_sample(b, name, (const char *[]){"result", "clean", NULL}, m->children_clean);
-	put_sample(b, name, (const char *[]){"result", "failed", NULL}, m->children_failed);
-	put_sample(b, name, (const char *[]){"result", "signaled", NULL}, m->children_signaled);
+	ew_prom_header(b, name, "counter",
+		       "Exits of containers' other processes, counted in the kernel, by result.");
+	ew_prom_sample(b, name, (const char *[]){"result", "clean", NULL}, m->children_clean);
+	ew_prom_sample(b, name, (const char *[]){"result", "failed", NULL}, m->children_failed);
+	ew_prom_sample(b, name, (const char *[]){"result", "signaled", NULL}, m->children_signaled);
 }
 
 static void put_findings(struct ew_buf *b, const struct ew_metrics *m)
 {
 	const char *name = "exitwatch_findings_total";
 
-	put_header(b, name, "counter", "Findings fired, by rule and severity.");
+	ew_prom_header(b, name, "counter", "Findings fired, by rule and severity.");
 	for (unsigned int r = 0; r < EW_RULE__COUNT; r++)
 		for (unsigned int s = 0; s < EW_SEV__COUNT; s++)
-			put_sample(b, name,
-				   (const char *[]){"rule", ew_rule_name(r), "severity",
-						    ew_severity_name(s), NULL},
-				   m->findings[r][s]);
+			ew_prom_sample(b, name,
+				       (const char *[]){"rule", ew_rule_name(r), "severity",
+							ew_severity_name(s), NULL},
+				       m->findings[r][s]);
 	name = "exitwatch_resolutions_total";
-	put_header(b, name, "counter", "Findings resolved, by rule.");
+	ew_prom_header(b, name, "counter", "Findings resolved, by rule.");
 	for (unsigned int r = 0; r < EW_RULE__COUNT; r++)
-		put_sample(b, name, (const char *[]){"rule", ew_rule_name(r), NULL},
-			   m->resolutions[r]);
-	put_metric(b, "exitwatch_active_findings", "gauge", "Findings fired and not yet resolved.",
-		   m->active_findings);
+		ew_prom_sample(b, name, (const char *[]){"rule", ew_rule_name(r), NULL},
+			       m->resolutions[r]);
+	ew_prom_metric(b, "exitwatch_active_findings", "gauge",
+		       "Findings fired and not yet resolved.", m->active_findings);
 }
 
 static void put_agent(struct ew_buf *b, const struct ew_metrics *m)
 {
 	const char *name = "exitwatch_kernel_events_total";
 
-	put_header(b, name, "counter", "Events the BPF programs counted, by kind.");
+	ew_prom_header(b, name, "counter", "Events the BPF programs counted, by kind.");
 	for (size_t i = 0; i < ARRAY_SIZE(kernel_events); i++)
-		put_sample(b, name, (const char *[]){"kind", kernel_events[i].kind, NULL},
-			   m->kstats[kernel_events[i].stat]);
+		ew_prom_sample(b, name, (const char *[]){"kind", kernel_events[i].kind, NULL},
+			       m->kstats[kernel_events[i].stat]);
 	name = "exitwatch_ringbuf_drops_total";
-	put_header(b, name, "counter", "Kernel records lost because the ring buffer was full.");
+	ew_prom_header(b, name, "counter", "Kernel records lost because the ring buffer was full.");
 	for (size_t i = 0; i < ARRAY_SIZE(ringbuf_drops); i++)
-		put_sample(b, name, (const char *[]){"kind", ringbuf_drops[i].kind, NULL},
-			   m->kstats[ringbuf_drops[i].stat]);
-	put_metric(b, "exitwatch_map_full_total", "counter",
-		   "Container main processes not tracked because a kernel map was full.",
-		   m->kstats[EW_STAT_MAP_FULL]);
-	put_metric(b, "exitwatch_stderr_faults_total", "counter",
-		   "Stderr writes whose bytes could not be read from user memory.",
-		   m->kstats[EW_STAT_TAIL_FAULT]);
-	put_metric(b, "exitwatch_decode_errors_total", "counter",
-		   "Kernel records rejected by the decoder.", m->decode_errors);
-	put_metric(b, "exitwatch_containers_tracked", "gauge",
-		   "Cgroups with a live main process in the kernel map.", m->tracked);
-	put_metric(b, "exitwatch_identities", "gauge",
-		   "Container identities the detector remembers.", m->identities);
+		ew_prom_sample(b, name, (const char *[]){"kind", ringbuf_drops[i].kind, NULL},
+			       m->kstats[ringbuf_drops[i].stat]);
+	ew_prom_metric(b, "exitwatch_map_full_total", "counter",
+		       "Container main processes not tracked because a kernel map was full.",
+		       m->kstats[EW_STAT_MAP_FULL]);
+	ew_prom_metric(b, "exitwatch_stderr_faults_total", "counter",
+		       "Stderr writes whose bytes could not be read from user memory.",
+		       m->kstats[EW_STAT_TAIL_FAULT]);
+	ew_prom_metric(b, "exitwatch_decode_errors_total", "counter",
+		       "Kernel records rejected by the decoder.", m->decode_errors);
+	ew_prom_metric(b, "exitwatch_containers_tracked", "gauge",
+		       "Cgroups with a live main process in the kernel map.", m->tracked);
+	ew_prom_metric(b, "exitwatch_identities", "gauge",
+		       "Container identities the detector remembers.", m->identities);
 }
 
 static void put_sinks(struct ew_buf *b, const struct ew_metrics *m)
@@ -558,54 +418,58 @@ static void put_sinks(struct ew_buf *b, const struct ew_metrics *m)
 	};
 
 	for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
-		put_header(b, fields[f].name, fields[f].type, fields[f].help);
+		ew_prom_header(b, fields[f].name, fields[f].type, fields[f].help);
 		for (uint32_t i = 0; i < m->nsinks; i++) {
 			uint64_t v;
 
 			memcpy(&v, (const char *)&m->sinks[i] + fields[f].off, sizeof(v));
-			put_sample(b, fields[f].name,
-				   (const char *[]){"sink", m->sinks[i].name, NULL}, v);
+			ew_prom_sample(b, fields[f].name,
+				       (const char *[]){"sink", m->sinks[i].name, NULL}, v);
 		}
 	}
-	put_header(b, "exitwatch_sink_connected", "gauge",
-		   "1 when the output is connected (always 1 for files and stdout).");
+	ew_prom_header(b, "exitwatch_sink_connected", "gauge",
+		       "1 when the output is connected (always 1 for files and stdout).");
 	for (uint32_t i = 0; i < m->nsinks; i++)
-		put_sample(b, "exitwatch_sink_connected",
-			   (const char *[]){"sink", m->sinks[i].name, NULL}, m->sinks[i].connected);
+		ew_prom_sample(b, "exitwatch_sink_connected",
+			       (const char *[]){"sink", m->sinks[i].name, NULL},
+			       m->sinks[i].connected);
 }
 
 static void put_named(struct ew_buf *b, const struct ew_metrics *m)
 {
 	const char *name = "exitwatch_container_exits_by_name_total";
 
-	put_header(b, name, "counter",
-		   "Container exits by name and class; at most 1000 series, the rest under "
-		   "_other_.");
+	ew_prom_header(b, name, "counter",
+		       "Container exits by name and class; at most 1000 series, the rest under "
+		       "_other_.");
 	for (size_t i = 0; i < m->nnamed; i++) {
 		const struct named *e = m->named[i];
 
-		put_sample(b, name,
-			   (const char *[]){"namespace", e->ns, "pod", e->pod, "container", e->ctr,
-					    "class", ew_exit_class_name(e->cls), NULL},
-			   e->n);
+		ew_prom_sample(b, name,
+			       (const char *[]){"namespace", e->ns, "pod", e->pod, "container",
+						e->ctr, "class", ew_exit_class_name(e->cls), NULL},
+			       e->n);
 	}
 	for (unsigned int c = 0; c < EW_CLASS__COUNT; c++)
 		if (m->named_other[c])
-			put_sample(b, name,
-				   (const char *[]){"namespace", EW_METRICS_OTHER, "pod",
-						    EW_METRICS_OTHER, "container", EW_METRICS_OTHER,
-						    "class", ew_exit_class_name(c), NULL},
-				   m->named_other[c]);
+			ew_prom_sample(b, name,
+				       (const char *[]){"namespace", EW_METRICS_OTHER, "pod",
+							EW_METRICS_OTHER, "container",
+							EW_METRICS_OTHER, "class",
+							ew_exit_class_name(c), NULL},
+				       m->named_other[c]);
 }
 
 int ew_metrics_render(const struct ew_metrics *m, struct ew_buf *out)
 {
-	put_header(out, "exitwatch_build_info", "gauge", "exitwatch version, always 1.");
-	put_sample(out, "exitwatch_build_info", (const char *[]){"version", m->version, NULL}, 1);
-	put_header(out, "exitwatch_uptime_seconds", "gauge", "Seconds since the agent started.");
+	ew_prom_header(out, "exitwatch_build_info", "gauge", "exitwatch version, always 1.");
+	ew_prom_sample(out, "exitwatch_build_info", (const char *[]){"version", m->version, NULL},
+		       1);
+	ew_prom_header(out, "exitwatch_uptime_seconds", "gauge",
+		       "Seconds since the agent started.");
 	ew_buf_puts(out, "exitwatch_uptime_seconds ");
-	put_seconds(out, m->agent_uptime_ns / EW_NSEC_PER_SEC,
-		    m->agent_uptime_ns % EW_NSEC_PER_SEC);
+	ew_prom_seconds(out, m->agent_uptime_ns / EW_NSEC_PER_SEC,
+			m->agent_uptime_ns % EW_NSEC_PER_SEC);
 	ew_buf_putc(out, '\n');
 	put_containers(out, m);
 	put_findings(out, m);

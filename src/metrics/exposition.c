@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The Prometheus text exposition format 0.0.4, written piece by piece into an ew_buf: headers,
+ * samples with escaped labels, exact seconds, histograms. What the series are is metrics.c's
+ * business; this file only knows the format.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "metrics/metrics_int.h"
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, nothing
+ * above U+10FFFF), or 0 if the byte at s does not start one.
+ */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * A label value as the exposition format wants it: '\', '"' and newline escaped, and valid
+ * UTF-8 (Prometheus rejects the whole scrape otherwise), so each byte that does not start a
+ * well-formed sequence becomes U+FFFD. Container names come from workloads: never trust them.
+ */
+static void put_label_value(struct ew_buf *b, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		size_t n = utf8_len(s);
+
+		if (*s == '\\')
+			ew_buf_puts(b, "\\\\");
+		else if (*s == '"')
+			ew_buf_puts(b, "\\\"");
+		else if (*s == '\n')
+			ew_buf_puts(b, "\\n");
+		else if (n)
+			ew_buf_append(b, s, n);
+		else
+			ew_buf_puts(b, "\xef\xbf\xbd");
+		s += n ? n : 1;
+	}
+}
+
+void ew_prom_header(struct ew_buf *b, const char *name, const char *type, const char *help)
+{
+	ew_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* labels: key, value, key, value, ..., NULL. */
+static void put_name(struct ew_buf *b, const char *name, const char *const *labels)
+{
+	ew_buf_puts(b, name);
+	if (!labels || !labels[0])
+		return;
+	ew_buf_putc(b, '{');
+	for (size_t i = 0; labels[i]; i += 2) {
+		ew_buf_printf(b, "%s%s=\"", i ? "," : "", labels[i]);
+		put_label_value(b, labels[i + 1]);
+		ew_buf_putc(b, '"');
+	}
+	ew_buf_putc(b, '}');
+}
+
+void ew_prom_sample(struct ew_buf *b, const char *name, const char *const *labels, uint64_t v)
+{
+	put_name(b, name, labels);
+	ew_buf_printf(b, " %" PRIu64 "\n", v);
+}
+
+/* Seconds from whole seconds and nanoseconds, exact: "12", "0.25", "3.000000001". */
+void ew_prom_seconds(struct ew_buf *b, uint64_t s, uint64_t ns)
+{
+	char frac[16];
+	size_t n;
+
+	if (!ns) {
+		ew_buf_printf(b, "%" PRIu64, s);
+		return;
+	}
+	n = (size_t)snprintf(frac, sizeof(frac), "%09" PRIu64, ns);
+	while (n && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	ew_buf_printf(b, "%" PRIu64 ".%s", s, frac);
+}
+
+void ew_prom_metric(struct ew_buf *b, const char *name, const char *type, const char *help,
+		    uint64_t v)
+{
+	ew_prom_header(b, name, type, help);
+	ew_prom_sample(b, name, NULL, v);
+}
+
+void ew_prom_hist(struct ew_buf *b, const char *name, const char *help, const struct hist *h,
+		  const struct bucket *bk, size_t nb)
+{
+	char series[96];
+	uint64_t cum = 0;
+
+	ew_prom_header(b, name, "histogram", help);
+	snprintf(series, sizeof(series), "%s_bucket", name);
+	for (size_t i = 0; i < nb; i++) {
+		cum += h->counts[i];
+		ew_prom_sample(b, series, (const char *[]){"le", bk[i].le, NULL}, cum);
+	}
+	ew_prom_sample(b, series, (const char *[]){"le", "+Inf", NULL}, h->count);
+	ew_buf_printf(b, "%s_sum ", name);
+	ew_prom_seconds(b, h->sum_s, h->sum_ns);
+	ew_buf_printf(b, "\n%s_count %" PRIu64 "\n", name, h->count);
+}
