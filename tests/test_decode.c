@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Ring buffer records -> events: the wait status, record validation, cgroup paths joined from
+ * the captured names, the stderr ring unrolled; and the exit classes decided from them.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exitwatch/decode.h"
+#include "exitwatch/exit_class.h"
+#include "exitwatch/util.h"
+
+/* The layout of <sys/wait.h>, built by hand so the test does not trust the code under test. */
+#define EXITED(code)  ((uint32_t)(code) << 8)
+#define SIGNALED(sig) ((uint32_t)(sig))
+#define DUMPED(sig)   ((uint32_t)(sig) | 0x80)
+
+static void test_exit_word(void **state)
+{
+	static const struct {
+		uint32_t word;
+		int code, signal;
+		bool core;
+	} cases[] = {
+		{EXITED(0), 0, 0, false},
+		{EXITED(3), 3, 0, false},
+		{EXITED(255), 255, 0, false},
+		{EXITED(137), 137, 0, false},
+		{SIGNALED(SIGKILL), 0, SIGKILL, false},
+		{SIGNALED(SIGTERM), 0, SIGTERM, false},
+		{DUMPED(SIGSEGV), 0, SIGSEGV, true},
+		{DUMPED(SIGABRT), 0, SIGABRT, true},
+		{SIGNALED(SIGSEGV), 0, SIGSEGV, false},
+		{SIGNALED(64), 0, 64, false},
+		/* bit 7 without a signal is not a core dump */
+		{EXITED(1) | 0x80, 1, 0, false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ew_exit_status st = ew_exit_decode(cases[i].word);
+
+		assert_int_equal(st.code, cases[i].code);
+		assert_int_equal(st.signal, cases[i].signal);
+		assert_int_equal(st.core_dumped, cases[i].core);
+	}
+}
+
+static void test_signal_names(void **state)
+{
+	(void)state;
+	assert_string_equal(ew_signal_name(SIGSEGV), "SIGSEGV");
+	assert_string_equal(ew_signal_name(SIGKILL), "SIGKILL");
+	assert_string_equal(ew_signal_name(SIGSYS), "SIGSYS");
+	assert_null(ew_signal_name(0));
+	assert_null(ew_signal_name(-1));
+	assert_null(ew_signal_name(40));
+}
+
+static void test_cgroup_join(void **state)
+{
+	char names[EW_CG_LEVELS][EW_CG_NAME_LEN] = {"c", "b", "a"};
+	char out[EW_CGROUP_PATH_MAX];
+
+	(void)state;
+	ew_cgroup_join(names, EW_CG_LEVELS, 3, out, sizeof(out));
+	assert_string_equal(out, "/a/b/c");
+	ew_cgroup_join(names, EW_CG_LEVELS, 1, out, sizeof(out));
+	assert_string_equal(out, "/c");
+	ew_cgroup_join(names, EW_CG_LEVELS, 0, out, sizeof(out));
+	assert_string_equal(out, "/");
+	/* Deeper than the levels captured: the ancestors are unknown. */
+	for (int i = 0; i < EW_CG_LEVELS; i++)
+		names[i][0] = (char)('f' - i), names[i][1] = '\0';
+	ew_cgroup_join(names, EW_CG_LEVELS, 9, out, sizeof(out));
+	assert_string_equal(out, ".../a/b/c/d/e/f");
+	/* A small buffer truncates at a name boundary, never mid-name. */
+	ew_cgroup_join(names, EW_CG_LEVELS, 9, out, 9);
+	assert_string_equal(out, ".../a/b");
+}
+
+static void test_tail_unroll(void **state)
+{
+	static char ring[EW_STDERR_CAP];
+	char out[EW_STDERR_CAP];
+	uint32_t n;
+
+	(void)state;
+	/* Byte i of the stream at i % CAP: write a stream of 6000 bytes, stream[i] = i % 251. */
+	for (uint64_t i = 0; i < 6000; i++)
+		ring[i % EW_STDERR_CAP] = (char)(i % 251);
+	n = ew_tail_unroll(ring, 6000, 2048, out);
+	assert_int_equal(n, 2048);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal((unsigned char)out[i], (6000 - 2048 + i) % 251);
+	n = ew_tail_unroll(ring, 6000, 9999, out); /* capped at the ring */
+	assert_int_equal(n, EW_STDERR_CAP);
+	assert_int_equal((unsigned char)out[0], (6000 - EW_STDERR_CAP) % 251);
+	n = ew_tail_unroll(ring, 10, 2048, out); /* less written than asked */
+	assert_int_equal(n, 10);
+	assert_int_equal(ew_tail_unroll(ring, 0, 2048, out), 0);
+	assert_int_equal(ew_tail_unroll(ring, 6000, 0, out), 0);
+}
+
+static struct ew_decode_ctx ctx = {.mono_to_wall_ns = 1000000000000000000LL, .tail_max = 2048};
+
+static void test_decode_exec(void **state)
+{
+	struct ew_exec_event e = {0};
+	struct ew_event *ev = malloc(sizeof(*ev));
+
+	(void)state;
+	e.hdr = (struct ew_hdr){
+		.kind = EW_EV_EXEC, .size = sizeof(e), .pid = 42, .ts_ns = 5, .cgroup_id = 77};
+	e.ppid = 7;
+	e.cg_level = 2;
+	e.start_ns = 123;
+	memcpy(e.comm, "sh", 3);
+	memcpy(e.filename, "/bin/sh", 8);
+	memcpy(e.argv0, "sh", 3);
+	strcpy(e.cg_names[0], "abc");
+	strcpy(e.cg_names[1], "docker");
+	assert_int_equal(ew_decode(&e, sizeof(e), &ctx, ev), 0);
+	assert_int_equal(ev->type, EW_EVENT_START);
+	assert_int_equal(ev->time_ns, 1000000000000000005ULL);
+	assert_int_equal(ev->pid, 42);
+	assert_int_equal(ev->ppid, 7);
+	assert_int_equal(ev->cgroup_id, 77);
+	assert_string_equal(ev->cgroup, "/docker/abc");
+	assert_string_equal(ev->comm, "sh");
+	assert_false(ev->reexec);
+	e.hdr.flags = EW_EXEC_REEXEC;
+	assert_int_equal(ew_decode(&e, sizeof(e), &ctx, ev), 0);
+	assert_true(ev->reexec);
+	/* A comm the kernel filled to the last byte is still terminated. */
+	memset(e.comm, 'x', sizeof(e.comm));
+	assert_int_equal(ew_decode(&e, sizeof(e), &ctx, ev), 0);
+	assert_int_equal(strlen(ev->comm), EW_COMM_LEN - 1);
+	free(ev);
+}
+
+static void test_decode_exit_with_tail(void **state)
+{
+	struct ew_exit_tail_event *t = calloc(1, sizeof(*t));
+	struct ew_event *ev = malloc(sizeof(*ev));
+
+	(void)state;
+	t->ex.hdr = (struct ew_hdr){.kind = EW_EV_EXIT,
+				    .flags = EW_EXIT_TAIL | EW_EXIT_READY | EW_EXIT_KILLER |
+					     EW_EXIT_OOM,
+				    .size = sizeof(*t),
+				    .pid = 9,
+				    .ts_ns = 10000,
+				    .cgroup_id = 5};
+	t->ex.exit_word = SIGNALED(SIGKILL);
+	t->ex.uptime_ns = 4000; /* exec at 6000 */
+	t->ex.ready_ns = 7000;
+	t->ex.killer = (struct ew_killer){.pid = 1, .sig = SIGKILL, .cgroup_id = 1, .ts_ns = 9000};
+	t->ex.stderr_total = 5;
+	memcpy(t->stderr_ring, "oops\n", 5);
+	assert_int_equal(ew_decode(t, sizeof(*t), &ctx, ev), 0);
+	assert_int_equal(ev->type, EW_EVENT_EXIT);
+	assert_int_equal(ev->status.signal, SIGKILL);
+	assert_true(ev->oom);
+	assert_true(ev->ready);
+	assert_int_equal(ev->startup_ns, 1000);
+	assert_true(ev->has_killer);
+	assert_int_equal(ev->killer.signal, SIGKILL);
+	assert_int_equal(ev->tail_len, 5);
+	assert_memory_equal(ev->tail, "oops\n", 5);
+	/* The tail flag with the short size, or the long size without it: rejected. */
+	t->ex.hdr.size = sizeof(t->ex);
+	assert_int_equal(ew_decode(t, sizeof(t->ex), &ctx, ev), -EINVAL);
+	t->ex.hdr.flags &= (uint8_t)~EW_EXIT_TAIL;
+	t->ex.hdr.size = sizeof(*t);
+	assert_int_equal(ew_decode(t, sizeof(*t), &ctx, ev), -EINVAL);
+	free(t);
+	free(ev);
+}
+
+/* Whatever bytes arrive, a record either decodes or is refused: never a crash or overread. */
+static void test_decode_rejects_bad_records(void **state)
+{
+	struct ew_event *ev = malloc(sizeof(*ev));
+	unsigned char buf[sizeof(struct ew_exit_tail_event)] = {0};
+	struct ew_hdr *h = (struct ew_hdr *)buf;
+
+	(void)state;
+	assert_int_equal(ew_decode(buf, 3, &ctx, ev), -EINVAL); /* shorter than a header */
+	h->kind = 99;
+	h->size = sizeof(struct ew_hdr);
+	assert_int_equal(ew_decode(buf, sizeof(struct ew_hdr), &ctx, ev), -EINVAL);
+	h->kind = EW_EV_EXEC;
+	h->size = 100; /* the header lies about the size */
+	assert_int_equal(ew_decode(buf, sizeof(struct ew_exec_event), &ctx, ev), -EINVAL);
+	h->size = 100;
+	assert_int_equal(ew_decode(buf, 100, &ctx, ev), -EINVAL); /* wrong size for its kind */
+	h->kind = EW_EV_READY;
+	h->size = sizeof(struct ew_ready_event) + 1;
+	assert_int_equal(ew_decode(buf, sizeof(struct ew_ready_event) + 1, &ctx, ev), -EINVAL);
+	free(ev);
+}
+
+static struct ew_event *exit_event(uint32_t word)
+{
+	struct ew_event *ev = calloc(1, sizeof(*ev));
+
+	ev->type = EW_EVENT_EXIT;
+	ev->exit_word = word;
+	ev->status = ew_exit_decode(word);
+	return ev;
+}
+
+static void test_classes(void **state)
+{
+	static const struct {
+		uint32_t word;
+		bool oom;
+		int killer_sig;
+		enum ew_exit_class cls;
+	} cases[] = {
+		{EXITED(0), false, 0, EW_CLASS_CLEAN},
+		{EXITED(3), false, 0, EW_CLASS_CONFIG_ERROR},
+		{EXITED(1), false, 0, EW_CLASS_APP_ERROR},
+		{EXITED(126), false, 0, EW_CLASS_NOT_EXECUTABLE},
+		{EXITED(127), false, 0, EW_CLASS_NOT_FOUND},
+		{EXITED(137), false, 0, EW_CLASS_KILLED},
+		{EXITED(143), false, 0, EW_CLASS_TERMINATED},
+		{EXITED(130), false, 0, EW_CLASS_TERMINATED},
+		{EXITED(139), false, 0, EW_CLASS_CRASH},
+		{SIGNALED(SIGSEGV), false, 0, EW_CLASS_CRASH},
+		{DUMPED(SIGABRT), false, 0, EW_CLASS_CRASH},
+		{DUMPED(SIGQUIT), false, 0, EW_CLASS_CRASH},
+		{SIGNALED(SIGQUIT), false, 0, EW_CLASS_TERMINATED},
+		{SIGNALED(SIGTERM), false, 0, EW_CLASS_TERMINATED},
+		{SIGNALED(SIGKILL), false, 0, EW_CLASS_KILLED},
+		{SIGNALED(SIGPIPE), false, 0, EW_CLASS_KILLED},
+		{SIGNALED(SIGKILL), true, 0, EW_CLASS_OOM_KILLED},
+		{EXITED(1), false, SIGTERM, EW_CLASS_TERMINATED},   /* exits 1 after a stop */
+		{EXITED(3), false, SIGTERM, EW_CLASS_CONFIG_ERROR}, /* still a config error */
+		{EXITED(1), false, SIGUSR1, EW_CLASS_APP_ERROR},
+	};
+	struct ew_class_config c;
+
+	(void)state;
+	ew_class_config_default(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ew_event *ev = exit_event(cases[i].word);
+
+		ev->oom = cases[i].oom;
+		ev->has_killer = cases[i].killer_sig != 0;
+		ev->killer.signal = cases[i].killer_sig;
+		assert_int_equal(ew_exit_classify(ev, &c), cases[i].cls);
+		free(ev);
+	}
+	/* Configured codes: 4 becomes a config error, 3 stops being one. */
+	ew_class_set_config_error(&c, 4, true);
+	ew_class_set_config_error(&c, 3, false);
+	{
+		struct ew_event *a = exit_event(EXITED(4)), *b = exit_event(EXITED(3));
+
+		assert_int_equal(ew_exit_classify(a, &c), EW_CLASS_CONFIG_ERROR);
+		assert_int_equal(ew_exit_classify(b, &c), EW_CLASS_APP_ERROR);
+		free(a);
+		free(b);
+	}
+	assert_string_equal(ew_exit_class_name(EW_CLASS_OOM_KILLED), "oom_killed");
+	assert_int_equal(ew_exit_class_parse("not_found"), EW_CLASS_NOT_FOUND);
+	assert_int_equal(ew_exit_class_parse("nope"), -EINVAL);
+}
+
+static void test_meanings(void **state)
+{
+	struct ew_class_config c;
+	struct ew_event *ev = exit_event(EXITED(3));
+
+	(void)state;
+	ew_class_config_default(&c);
+	assert_non_null(strstr(ew_exit_meaning(ev, &c), "configuration"));
+	ev->status = ew_exit_decode(SIGNALED(SIGSEGV));
+	assert_string_equal(ew_exit_meaning(ev, &c), "segmentation fault (SIGSEGV)");
+	ev->oom = true;
+	assert_non_null(strstr(ew_exit_meaning(ev, &c), "OOM"));
+	ev->oom = false;
+	ev->status = ew_exit_decode(EXITED(42));
+	assert_null(ew_exit_meaning(ev, &c));
+	strcpy(c.meanings[42], "the answer");
+	assert_string_equal(ew_exit_meaning(ev, &c), "the answer");
+	free(ev);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_word),
+		cmocka_unit_test(test_signal_names),
+		cmocka_unit_test(test_cgroup_join),
+		cmocka_unit_test(test_tail_unroll),
+		cmocka_unit_test(test_decode_exec),
+		cmocka_unit_test(test_decode_exit_with_tail),
+		cmocka_unit_test(test_decode_rejects_bad_records),
+		cmocka_unit_test(test_classes),
+		cmocka_unit_test(test_meanings),
+	};
+
+	return cmocka_run_group_tests_name("decode", tests, NULL, NULL);
+}

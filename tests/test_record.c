@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Recordings: every event member and identity survives a write and a read (hostile bytes
+ * included), the end and drops marks come back in order, and bad recordings are refused with
+ * the file and line named.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exitwatch/recorder.h"
+#include "exitwatch/util.h"
+
+struct got {
+	int events, drops, ends;
+	struct ew_event ev[3];
+	struct ew_identity id[3];
+	uint64_t drop_time, drop_total, end_time;
+	char order[16];
+};
+
+static int on_event(void *ctx, const struct ew_event *ev, const struct ew_identity *id)
+{
+	struct got *g = ctx;
+
+	if (g->events < 3) {
+		g->ev[g->events] = *ev;
+		g->id[g->events] = *id;
+	}
+	g->events++;
+	strcat(g->order, "e");
+	return 0;
+}
+
+static int on_drops(void *ctx, uint64_t t, uint64_t total)
+{
+	struct got *g = ctx;
+
+	g->drops++;
+	g->drop_time = t;
+	g->drop_total = total;
+	strcat(g->order, "d");
+	return 0;
+}
+
+static int on_end(void *ctx, uint64_t t)
+{
+	struct got *g = ctx;
+
+	g->ends++;
+	g->end_time = t;
+	strcat(g->order, "x");
+	return 0;
+}
+
+static const struct ew_replay_cbs cbs = {.event = on_event, .drops = on_drops, .end = on_end};
+
+static void make_identity(struct ew_identity *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->cgroup_id = 77;
+	id->cg.runtime = EW_RT_DOCKER;
+	id->has_meta = true;
+	id->meta.restart_count = 4;
+	strcpy(id->cgroup, "/docker/abc");
+	strcpy(id->cg.container_id, "abc");
+	strcpy(id->meta.name, "web \"1\"\\");
+	strcpy(id->meta.compose_project, "shop");
+	strcpy(id->key, "docker:abc");
+	strcpy(id->workload, "compose:shop/web");
+	strcpy(id->display, "web");
+}
+
+static void test_round_trip(void **state)
+{
+	char path[] = "/tmp/ew-test-record-XXXXXX", node[64], err[256] = "";
+	struct ew_event *start = calloc(1, sizeof(*start)), *exit = calloc(1, sizeof(*exit));
+	struct ew_identity id;
+	struct ew_recorder *r;
+	struct got *g = calloc(1, sizeof(*g));
+	int fd = mkstemp(path);
+
+	(void)state;
+	close(fd);
+	make_identity(&id);
+	start->type = EW_EVENT_START;
+	start->time_ns = 1000;
+	start->cgroup_id = 77;
+	start->pid = 42;
+	start->ppid = 7;
+	start->cg_level = 2;
+	start->start_boot_ns = 5;
+	strcpy(start->cgroup, "/docker/abc");
+	strcpy(start->comm, "sh\x1b[31m");
+	strcpy(start->argv0, "/bin/sh");
+	exit->type = EW_EVENT_EXIT;
+	exit->time_ns = 2000;
+	exit->cgroup_id = 77;
+	exit->pid = 42;
+	exit->exit_word = 3 << 8;
+	exit->uptime_ns = 1000;
+	exit->oom = true;
+	exit->has_killer = true;
+	exit->killer =
+		(struct ew_killer_info){.pid = 9, .signal = 15, .cgroup_id = 1, .time_ns = 1900};
+	strcpy(exit->killer.comm, "runc");
+	strcpy(exit->killer.container, "host");
+	exit->children = (struct ew_children){1, 2, 3};
+	exit->stderr_total = 6;
+	exit->tail_len = 6;
+	memcpy(exit->tail, "a\0\xff\n\"b", 6); /* a NUL and invalid UTF-8 survive exactly */
+
+	assert_int_equal(ew_recorder_open(path, "node-a", &r, err, sizeof(err)), 0);
+	assert_int_equal(ew_recorder_event(r, start, &id), 0);
+	assert_int_equal(ew_recorder_drops(r, 1500, 7), 0);
+	assert_int_equal(ew_recorder_event(r, exit, &id), 0);
+	assert_int_equal(ew_recorder_end(r, 3000), 0);
+	ew_recorder_close(r);
+
+	assert_int_equal(ew_replay_read(path, &cbs, g, node, sizeof(node), err, sizeof(err)), 0);
+	assert_string_equal(node, "node-a");
+	assert_string_equal(g->order, "edex");
+	assert_int_equal(g->drop_time, 1500);
+	assert_int_equal(g->drop_total, 7);
+	assert_int_equal(g->end_time, 3000);
+	assert_int_equal(g->ev[0].type, EW_EVENT_START);
+	assert_int_equal(g->ev[0].pid, 42);
+	assert_int_equal(g->ev[0].ppid, 7);
+	assert_int_equal(g->ev[0].cg_level, 2);
+	assert_string_equal(g->ev[0].comm, "sh\x1b[31m");
+	assert_string_equal(g->ev[0].cgroup, "/docker/abc");
+	assert_int_equal(g->ev[1].type, EW_EVENT_EXIT);
+	assert_int_equal(g->ev[1].status.code, 3);
+	assert_true(g->ev[1].oom);
+	assert_true(g->ev[1].has_killer);
+	assert_int_equal(g->ev[1].killer.signal, 15);
+	assert_string_equal(g->ev[1].killer.container, "host");
+	assert_int_equal(g->ev[1].children.signaled, 3);
+	assert_int_equal(g->ev[1].tail_len, 6);
+	assert_memory_equal(g->ev[1].tail, "a\0\xff\n\"b", 6);
+	assert_string_equal(g->id[1].meta.name, "web \"1\"\\");
+	assert_string_equal(g->id[1].workload, "compose:shop/web");
+	assert_int_equal(g->id[1].meta.restart_count, 4);
+	assert_int_equal(g->id[1].cg.runtime, EW_RT_DOCKER);
+	unlink(path);
+	free(start);
+	free(exit);
+	free(g);
+}
+
+static void test_bad_recordings(void **state)
+{
+	static const struct {
+		const char *text, *err;
+	} cases[] = {
+		{"", "empty file"},
+		{"{\"exitwatch_record\":2}\n", ":1: not an exitwatch recording"},
+		{"[1,2]\n", ":1: not a JSON object"},
+		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"start\"}}\n",
+		 ":2: a line without"},
+		{"{\"exitwatch_record\":1}\n{oops\n", ":2: not a JSON object"},
+		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"boom\x1b\"},\"identity\":{"
+		 "\"key\":\"k\"}}\n",
+		 ":2: unknown event type 'boom?'"},
+		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"exit\",\"time\":1,\"tail_hex\":"
+		 "\"zz\"},"
+		 "\"identity\":{\"key\":\"k\"}}\n",
+		 ":2: member tail_hex"},
+	};
+	char path[] = "/tmp/ew-test-record-XXXXXX", node[64];
+	int fd = mkstemp(path);
+
+	(void)state;
+	close(fd);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct got g = {0};
+		char err[256] = "";
+		FILE *f = fopen(path, "w");
+
+		fputs(cases[i].text, f);
+		fclose(f);
+		assert_int_equal(
+			ew_replay_read(path, &cbs, &g, node, sizeof(node), err, sizeof(err)),
+			-EINVAL);
+		if (!strstr(err, cases[i].err))
+			fail_msg("case %zu: '%s' does not say '%s'", i, err, cases[i].err);
+		assert_non_null(strstr(err, path));
+	}
+	/* A line longer than a record can be: refused without reading it into memory. */
+	{
+		struct got g = {0};
+		char err[256] = "";
+		FILE *f = fopen(path, "w");
+
+		fputs("{\"exitwatch_record\":1}\n", f);
+		for (int i = 0; i < 70000; i++)
+			fputc('a', f);
+		fclose(f);
+		assert_int_equal(
+			ew_replay_read(path, &cbs, &g, node, sizeof(node), err, sizeof(err)),
+			-EINVAL);
+		assert_non_null(strstr(err, ":2: line longer than"));
+	}
+	unlink(path);
+	{
+		char err[256] = "";
+		struct got g = {0};
+
+		assert_int_equal(ew_replay_read("/nonexistent/rec", &cbs, &g, node, sizeof(node),
+						err, sizeof(err)),
+				 -ENOENT);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_bad_recordings),
+	};
+
+	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
+}
