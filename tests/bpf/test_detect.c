@@ -22,8 +22,7 @@
 
 struct fixture {
 	struct ew_h_agent agent;
-	char base[128];
-	char dir[64]; /* scratch: config, state, recording */
+	struct ew_h_scratch s; /* its cgroup subtree and scratch directory */
 	char conf[128];
 };
 
@@ -42,18 +41,12 @@ static const char short_windows[] = "[rule.exit_code_burst]\n"
 
 static int setup(void **state)
 {
-	static int n;
 	struct fixture *f = calloc(1, sizeof(*f));
-	FILE *c;
 
-	snprintf(f->base, sizeof(f->base), "/ewdetect-%d-%d", getpid(), n++);
-	strcpy(f->dir, "/tmp/ew-detect-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f)
 		return -1;
-	snprintf(f->conf, sizeof(f->conf), "%s/exitwatch.conf", f->dir);
-	c = fopen(f->conf, "w");
-	fputs(short_windows, c);
-	fclose(c);
+	ew_h_scratch_make(&f->s, "detect");
+	ew_h_scratch_file(&f->s, "exitwatch.conf", short_windows, f->conf, sizeof(f->conf));
 	*state = f;
 	return 0;
 }
@@ -63,8 +56,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	ew_h_agent_kill(&f->agent);
-	ew_h_cgroup_remove_tree(f->base);
-	ew_h_sh("rm -rf '%s'", f->dir);
+	ew_h_scratch_clean(&f->s);
 	free(f);
 	return 0;
 }
@@ -109,7 +101,7 @@ static void run_once(struct fixture *f, const char *unit, char *const argv[])
 	char rel[256];
 	pid_t pid;
 
-	snprintf(rel, sizeof(rel), "%s/system.slice/%s", f->base, unit);
+	snprintf(rel, sizeof(rel), "%s/system.slice/%s", f->s.base, unit);
 	assert_int_equal(ew_h_cgroup_make(rel), 0);
 	pid = ew_h_spawn_in(rel, argv, -1, false, NULL);
 	assert_true(pid > 0);
@@ -273,7 +265,7 @@ static void test_record_replay(void **state)
 	json_object *live;
 
 	ew_h_require_bpf();
-	snprintf(rec, sizeof(rec), "%s/events.ndjson", f->dir);
+	snprintf(rec, sizeof(rec), "%s/events.ndjson", f->s.dir);
 	start_agent(f, "--record", rec);
 	for (int i = 0; i < 4; i++)
 		run_once(f, U("rec"), WL("stderr", "3", "bad \"config\"\x01"));
@@ -281,8 +273,8 @@ static void test_record_replay(void **state)
 	wait_rule(f, "resolved", "exit_code_burst", 10000);
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 
-	snprintf(out1, sizeof(out1), "%s/replay1", f->dir);
-	snprintf(out2, sizeof(out2), "%s/replay2", f->dir);
+	snprintf(out1, sizeof(out1), "%s/replay1", f->s.dir);
+	snprintf(out2, sizeof(out2), "%s/replay2", f->s.dir);
 	assert_int_equal(ew_h_sh("%s replay --config '%s' '%s' > '%s'", ew_h_exitwatch(), f->conf,
 				 rec, out1),
 			 0);
@@ -307,7 +299,7 @@ static void test_record_replay(void **state)
 	free(b);
 	/* Bad input: a clear error, exit status 2. */
 	assert_int_equal(ew_h_sh("echo '{\"nope\":1}' > '%s/bad' && %s replay '%s/bad' 2>/dev/null",
-				 f->dir, ew_h_exitwatch(), f->dir),
+				 f->s.dir, ew_h_exitwatch(), f->s.dir),
 			 2);
 }
 
@@ -321,7 +313,7 @@ static void test_state_file_survives_kill(void **state)
 	char id[64];
 
 	ew_h_require_bpf();
-	snprintf(st, sizeof(st), "%s/state.json", f->dir);
+	snprintf(st, sizeof(st), "%s/state.json", f->s.dir);
 	start_agent(f, "--state-file", st);
 	for (int i = 0; i < 4; i++)
 		run_once(f, U("state"), WL("exit", "3"));

@@ -24,11 +24,10 @@
 
 struct fixture {
 	struct ew_h_agent agent;
-	char dir[64];
+	struct ew_h_scratch s; /* its cgroup subtree and scratch directory */
 	char conf[128];
-	char name[64];	 /* docker container name of this test */
-	char id[128];	 /* its id */
-	char cgbase[64]; /* cgroups made by the test */
+	char name[64]; /* docker container name of this test */
+	char id[128];  /* its id */
 };
 
 static const char short_windows[] = "[rule.exit_code_burst]\nwindow = 60s\nresolve = 5s\n"
@@ -38,17 +37,12 @@ static int setup(void **state)
 {
 	static int n;
 	struct fixture *f = calloc(1, sizeof(*f));
-	FILE *c;
 
-	strcpy(f->dir, "/tmp/ew-docker-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f)
 		return -1;
-	snprintf(f->conf, sizeof(f->conf), "%s/exitwatch.conf", f->dir);
-	c = fopen(f->conf, "w");
-	fputs(short_windows, c);
-	fclose(c);
-	snprintf(f->name, sizeof(f->name), "ewtest-%d-%d", getpid(), n);
-	snprintf(f->cgbase, sizeof(f->cgbase), "/ewk8s-%d-%d", getpid(), n++);
+	ew_h_scratch_make(&f->s, "docker");
+	ew_h_scratch_file(&f->s, "exitwatch.conf", short_windows, f->conf, sizeof(f->conf));
+	snprintf(f->name, sizeof(f->name), "ewtest-%d-%d", getpid(), n++);
 	*state = f;
 	return 0;
 }
@@ -59,8 +53,7 @@ static int teardown(void **state)
 
 	ew_h_agent_kill(&f->agent);
 	ew_h_sh("docker rm -f %s >/dev/null 2>&1", f->name);
-	ew_h_cgroup_remove_tree(f->cgbase);
-	ew_h_sh("rm -rf '%s'", f->dir);
+	ew_h_scratch_clean(&f->s);
 	free(f);
 	return 0;
 }
@@ -241,7 +234,7 @@ static void test_kubernetes_shaped(void **state)
 	pid_t pid;
 
 	ew_h_require_bpf();
-	snprintf(root, sizeof(root), "%s/host", f->dir);
+	snprintf(root, sizeof(root), "%s/host", f->s.dir);
 	assert_int_equal(ew_h_sh("mkdir -p '%s' && ln -s /proc '%s/proc'", root, root), 0);
 	ew_h_rand_uid(uid);
 	strcpy(uid_us, uid);
@@ -258,7 +251,7 @@ static void test_kubernetes_shaped(void **state)
 	snprintf(rel, sizeof(rel),
 		 "%s/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
 		 "cri-containerd-%s.scope",
-		 f->cgbase, uid_us, id1);
+		 f->s.base, uid_us, id1);
 	assert_int_equal(ew_h_cgroup_make(rel), 0);
 	pid = ew_h_spawn_in(rel, (char *const[]){(char *)ew_h_workload(), "exit", "3", NULL}, -1,
 			    false, NULL);
@@ -281,7 +274,7 @@ static void test_kubernetes_shaped(void **state)
 	snprintf(rel, sizeof(rel),
 		 "%s/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
 		 "cri-containerd-%s.scope",
-		 f->cgbase, uid_us, id2);
+		 f->s.base, uid_us, id2);
 	assert_int_equal(ew_h_cgroup_make(rel), 0);
 	pid = ew_h_spawn_in(rel, (char *const[]){(char *)ew_h_workload(), "exit", "3", NULL}, -1,
 			    false, NULL);

@@ -26,23 +26,18 @@
 
 struct fixture {
 	struct ew_h_agent agent;
-	char base[128]; /* "/ewfaults-<pid>-<n>": every cgroup of one test lives under it */
-	char dir[64];	/* scratch */
-	char mnt[128];	/* a tmpfs mounted by the test, unmounted in teardown */
+	struct ew_h_scratch s; /* its cgroup subtree and scratch directory */
+	char mnt[128];	       /* a tmpfs mounted by the test, unmounted in teardown */
 	struct ew_h_collector *coll;
 };
 
 static int setup(void **state)
 {
-	static int n;
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return -1;
-	snprintf(f->base, sizeof(f->base), "/ewfaults-%d-%d", getpid(), n++);
-	strcpy(f->dir, "/tmp/ew-faults-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
+	ew_h_scratch_make(&f->s, "faults");
 	*state = f;
 	return 0;
 }
@@ -60,8 +55,7 @@ static int teardown(void **state)
 	ew_h_collector_free(f->coll);
 	if (f->mnt[0])
 		ew_h_sh("umount -l '%s' 2>/dev/null", f->mnt);
-	ew_h_cgroup_remove_tree(f->base);
-	ew_h_sh("rm -rf '%s'", f->dir);
+	ew_h_scratch_clean(&f->s);
 	free(f);
 	return 0;
 }
@@ -90,7 +84,7 @@ static size_t count_rec(struct fixture *f, const char *event, const char *sfx)
 /* Makes <base><layout> and runs argv as its main process; returns the pid. */
 static pid_t run_in(struct fixture *f, const char *layout, char *const argv[])
 {
-	return ew_h_run_in(f->base, layout, argv, -1, false, NULL);
+	return ew_h_run_in(f->s.base, layout, argv, -1, false, NULL);
 }
 
 /* A service unique to this run: a unit's identity is its name, shared across test runs. */
@@ -218,7 +212,7 @@ static void test_drain_spools_undelivered(void **state)
 	ew_h_require_bpf();
 	port = ew_h_free_port();
 	snprintf(tcp, sizeof(tcp), "tcp://127.0.0.1:%u", port);
-	snprintf(spool, sizeof(spool), "%s/spool", f->dir);
+	snprintf(spool, sizeof(spool), "%s/spool", f->s.dir);
 	snprintf(setspool, sizeof(setspool), "agent.spool_dir=%s", spool);
 #define ARGS                                                                             \
 	"-o", "stdout", "-o", tcp, "--set", "agent.drain_timeout=2s", "--set", setspool, \
@@ -280,7 +274,7 @@ static void test_drain_delivers_everything(void **state)
 	f->coll = ew_h_collector_start(0);
 	assert_non_null(f->coll);
 	snprintf(tcp, sizeof(tcp), "tcp://127.0.0.1:%u", ew_h_collector_port(f->coll));
-	snprintf(spool, sizeof(spool), "%s/spool", f->dir);
+	snprintf(spool, sizeof(spool), "%s/spool", f->s.dir);
 	snprintf(setspool, sizeof(setspool), "agent.spool_dir=%s", spool);
 	START(f, "-o", "stdout", "-o", tcp, "--set", "agent.drain_timeout=2s", "--set", setspool,
 	      "--agent-interval", "1h");
@@ -402,7 +396,7 @@ static void test_ringbuf_exhaustion(void **state)
 	/* Waves until a finding made after the agent saw drops says so (at least RB_WAVES_MIN). */
 	while (waves < RB_WAVES_MAX) {
 		for (int i = 0; i < RB_WAVE; i++) {
-			snprintf(rel[i], sizeof(rel[i]), "%s/rb/w%d-%d", f->base, waves, i);
+			snprintf(rel[i], sizeof(rel[i]), "%s/rb/w%d-%d", f->s.base, waves, i);
 			assert_int_equal(ew_h_cgroup_make(rel[i]), 0);
 			ids[nids++] = ew_h_cgroup_id(rel[i]);
 		}
@@ -414,7 +408,7 @@ static void test_ringbuf_exhaustion(void **state)
 			break;
 	}
 	/* The next container after the burst is reported as usual. */
-	snprintf(later, sizeof(later), "%s/rb/later", f->base);
+	snprintf(later, sizeof(later), "%s/rb/later", f->s.base);
 	pid = run_in(f, "/rb/later", WL("sleep", "100", "0"));
 	ids[nids++] = ew_h_cgroup_id(later);
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 0);
@@ -512,7 +506,7 @@ static void test_disk_full(void **state)
 	char **ids;
 
 	ew_h_require_bpf();
-	snprintf(f->mnt, sizeof(f->mnt), "%s/full", f->dir);
+	snprintf(f->mnt, sizeof(f->mnt), "%s/full", f->s.dir);
 	assert_int_equal(
 		ew_h_sh("mkdir '%s' && mount -t tmpfs -o size=256k ewfaults '%s'", f->mnt, f->mnt),
 		0);

@@ -25,21 +25,16 @@
 
 struct fixture {
 	struct ew_h_agent agent;
-	char base[128]; /* "/ewfenv-<pid>-<n>": every cgroup of one test lives under it */
-	char dir[64];	/* scratch: a host-root tree, captured output */
+	struct ew_h_scratch s; /* its cgroup subtree and scratch directory */
 };
 
 static int setup(void **state)
 {
-	static int n;
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return -1;
-	snprintf(f->base, sizeof(f->base), "/ewfenv-%d-%d", getpid(), n++);
-	strcpy(f->dir, "/tmp/ew-fenv-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
+	ew_h_scratch_make(&f->s, "fenv");
 	*state = f;
 	return 0;
 }
@@ -49,8 +44,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	ew_h_agent_kill(&f->agent);
-	ew_h_cgroup_remove_tree(f->base);
-	ew_h_sh("rm -rf '%s'", f->dir);
+	ew_h_scratch_clean(&f->s);
 	free(f);
 	return 0;
 }
@@ -69,7 +63,7 @@ static size_t count_rec(struct fixture *f, const char *event, const char *sfx)
 
 static pid_t run_in(struct fixture *f, const char *layout, char *const argv[])
 {
-	return ew_h_run_in(f->base, layout, argv, -1, false, NULL);
+	return ew_h_run_in(f->s.base, layout, argv, -1, false, NULL);
 }
 
 /* Docker's containers/<id>/config.v2.json under the host root, with this body. */
@@ -107,10 +101,10 @@ static void test_cgroup_removed_first(void **state)
 	for (int i = 0; i < 2; i++) {
 		pid_t pid = run_in(f, layout[i], WL("exit", "7"));
 
-		snprintf(rel[i], sizeof(rel[i]), "%s%s", f->base, layout[i]);
+		snprintf(rel[i], sizeof(rel[i]), "%s%s", f->s.base, layout[i]);
 		cgid[i] = ew_h_cgroup_id(rel[i]);
 		assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 7);
-		ew_h_cgroup_remove_tree(f->base);
+		ew_h_cgroup_remove_tree(f->s.base);
 		assert_int_equal(ew_h_cgroup_id(rel[i]), 0);
 	}
 	assert_int_equal(kill(f->agent.pid, SIGCONT), 0);
@@ -198,7 +192,7 @@ static void test_pid_reused(void **state)
 
 	ew_h_require_bpf();
 	snprintf(c, sizeof(c), "/system.slice/ewfaults-reuse-%d.service", getpid());
-	snprintf(rel, sizeof(rel), "%s%s", f->base, c);
+	snprintf(rel, sizeof(rel), "%s%s", f->s.base, c);
 	ew_h_agent_start(&f->agent, (const char *const[]){"--agent-interval", "1h", NULL});
 	p = run_in(f, c, WL("pause"));
 	wait_rec(f, "container_start", c, 5000);
@@ -247,7 +241,7 @@ static void test_metadata_vanishes_or_is_malformed(void **state)
 	pid_t pid;
 
 	ew_h_require_bpf();
-	snprintf(root, sizeof(root), "%s/host", f->dir);
+	snprintf(root, sizeof(root), "%s/host", f->s.dir);
 	assert_int_equal(ew_h_sh("mkdir -p '%s' && ln -s /proc '%s/proc'", root, root), 0);
 	ew_h_rand_id(id1);
 	ew_h_rand_id(id2);
@@ -365,10 +359,10 @@ static void test_missing_tracefs_btf_caps(void **state)
 		snprintf(run, sizeof(run), "%s --config /dev/null --agent-interval 1h",
 			 ew_h_exitwatch());
 		env_cmd(c, run, cmd, sizeof(cmd));
-		st = ew_h_sh("%s >'%s/out' 2>'%s/err'", cmd, f->dir, f->dir);
-		snprintf(path, sizeof(path), "%s/out", f->dir);
+		st = ew_h_sh("%s >'%s/out' 2>'%s/err'", cmd, f->s.dir, f->s.dir);
+		snprintf(path, sizeof(path), "%s/out", f->s.dir);
 		ew_h_read_file(path, out, sizeof(out));
-		snprintf(path, sizeof(path), "%s/err", f->dir);
+		snprintf(path, sizeof(path), "%s/err", f->s.dir);
 		ew_h_read_file(path, err, sizeof(err));
 		print_message("%s: exit %d: %s", c->what, st, err);
 		if (st == 99)

@@ -114,19 +114,16 @@ static const struct hostile_case {
 
 struct fixture {
 	struct ew_h_agent agent;
-	char base[128];
-	char dir[64]; /* symlinks and the copy of the output for jq and Python */
+	struct ew_h_scratch s; /* its cgroup subtree and scratch directory */
 };
 
 static int setup(void **state)
 {
-	static int n;
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	snprintf(f->base, sizeof(f->base), "/ewhostile-%d-%d", getpid(), n++);
-	strcpy(f->dir, "/tmp/ew-hostile-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f)
 		return -1;
+	ew_h_scratch_make(&f->s, "hostile");
 	*state = f;
 	return 0;
 }
@@ -136,8 +133,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	ew_h_agent_kill(&f->agent);
-	ew_h_cgroup_remove_tree(f->base);
-	ew_h_sh("rm -rf '%s'", f->dir);
+	ew_h_scratch_clean(&f->s);
 	free(f);
 	return 0;
 }
@@ -268,7 +264,7 @@ static void check_other_parsers(struct fixture *f)
 	char out[128], script[128], args[8192] = "", *a = args;
 	FILE *fp;
 
-	snprintf(out, sizeof(out), "%s/records.ndjson", f->dir);
+	snprintf(out, sizeof(out), "%s/records.ndjson", f->s.dir);
 	fp = fopen(out, "w");
 	assert_non_null(fp);
 	for (size_t i = 0; i < f->agent.nlines; i++)
@@ -283,7 +279,7 @@ static void check_other_parsers(struct fixture *f)
 				 out),
 			 0);
 
-	snprintf(script, sizeof(script), "%s/check.py", f->dir);
+	snprintf(script, sizeof(script), "%s/check.py", f->s.dir);
 	fp = fopen(script, "w");
 	assert_non_null(fp);
 	fputs(python_check, fp);
@@ -324,10 +320,10 @@ static void test_hostile_names(void **state)
 		int st;
 
 		snprintf(code, sizeof(code), "%d", c->code);
-		snprintf(rel, sizeof(rel), "%s%s", f->base, c->leaf);
+		snprintf(rel, sizeof(rel), "%s%s", f->s.base, c->leaf);
 		assert_int_equal(ew_h_cgroup_make(rel), 0);
 		if (c->exe) {
-			snprintf(exe, sizeof(exe), "%s/%s", f->dir, c->exe);
+			snprintf(exe, sizeof(exe), "%s/%s", f->s.dir, c->exe);
 			assert_int_equal(symlink(ew_h_workload(), exe), 0);
 			path = exe;
 		}
@@ -358,7 +354,7 @@ static void test_hostile_names(void **state)
 		if (c->exe) {
 			char want[1024];
 
-			snprintf(want, sizeof(want), "%s/%s", f->dir, c->exe_want);
+			snprintf(want, sizeof(want), "%s/%s", f->s.dir, c->exe_want);
 			assert_member(s, "process.filename", want, c->what);
 		}
 	}

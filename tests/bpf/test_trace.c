@@ -20,15 +20,16 @@
 
 struct fixture {
 	struct ew_h_agent agent;
-	char base[128]; /* "/ewtest-<pid>-<n>": every cgroup of one test lives under it */
+	struct ew_h_scratch s; /* its cgroup subtree and scratch directory */
 };
 
 static int setup(void **state)
 {
-	static int n;
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	snprintf(f->base, sizeof(f->base), "/ewtest-%d-%d", getpid(), n++);
+	if (!f)
+		return -1;
+	ew_h_scratch_make(&f->s, "test");
 	*state = f;
 	return 0;
 }
@@ -38,7 +39,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	ew_h_agent_kill(&f->agent);
-	ew_h_cgroup_remove_tree(f->base);
+	ew_h_scratch_clean(&f->s);
 	free(f);
 	return 0;
 }
@@ -58,7 +59,7 @@ static void start_agent(struct fixture *f, const char *const *extra)
 static pid_t run_in(struct fixture *f, const char *layout, char *const argv[], int stderr_fd,
 		    bool core, const char *cwd)
 {
-	return ew_h_run_in(f->base, layout, argv, stderr_fd, core, cwd);
+	return ew_h_run_in(f->s.base, layout, argv, stderr_fd, core, cwd);
 }
 
 static json_object *wait_rec(struct fixture *f, const char *event, const char *cgroup_suffix,
@@ -185,12 +186,11 @@ static void test_exit_3(void **state)
 static void test_segv_core_flag(void **state)
 {
 	struct fixture *f = *state;
-	char dir[] = "/tmp/ew-core-XXXXXX";
+	const char *dir = f->s.dir; /* the core, if one is written, lands in the cwd */
 	json_object *e;
 	pid_t pid;
 
 	ew_h_require_bpf();
-	assert_non_null(mkdtemp(dir));
 	start_agent(f, NULL);
 	/* RLIMIT_CORE 0: killed by SIGSEGV, no core. */
 	pid = run_in(f, "/segv-nocore", WL("segv"), -1, false, dir);
@@ -212,7 +212,6 @@ static void test_segv_core_flag(void **state)
 		print_message("core dumped per waitpid: %d\n", WCOREDUMP(st) != 0);
 	}
 	assert_string_equal(ew_h_str(e, "exit.class"), "crash");
-	ew_h_sh("rm -rf %s", dir);
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 

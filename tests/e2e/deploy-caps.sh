@@ -32,13 +32,7 @@ command -v setpriv >/dev/null || skip "setpriv is not installed (apt-get install
 setpriv --list-caps | grep -x bpf >/dev/null ||
 	skip "this setpriv does not know CAP_BPF (util-linux 2.36 or newer does)"
 [ "${#GRANTED[@]}" -gt 0 ] || { echo "FAIL: no capabilities.add list in $MANIFEST" >&2; exit 1; }
-[ -x "$EW" ] || skip "$EW is not built (make)"
-[ -x "$WORKLOAD" ] || skip "$WORKLOAD is not built (make test-build)"
-cgroot=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' \
-	/proc/self/mountinfo)
-[ -n "$cgroot" ] || skip "no cgroup v2 hierarchy is mounted"
-mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing ||
-	skip "cannot mount tracefs on /sys/kernel/tracing"
+need_live_agent
 
 tmp=$(mktemp -d /tmp/ew-e2e-caps.XXXXXX)
 EW_ERR_LOG=$tmp/ew.err

@@ -19,3 +19,16 @@ fail() {
 	fi
 	exit 1
 }
+
+# What a test that runs the agent on the live kernel needs: the binaries built, a cgroup v2
+# hierarchy (its mount point is left in $cgroot) and tracefs, which tp/syscalls/* and tp/oom/*
+# attach through. Expects $EW and $WORKLOAD.
+need_live_agent() {
+	[ -x "$EW" ] || skip "$EW is not built (make)"
+	[ -x "$WORKLOAD" ] || skip "$WORKLOAD is not built (make test-build)"
+	cgroot=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-") {
+			if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
+	[ -n "$cgroot" ] || skip "no cgroup v2 hierarchy is mounted"
+	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing ||
+		skip "cannot mount tracefs on /sys/kernel/tracing"
+}

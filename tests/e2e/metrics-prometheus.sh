@@ -27,14 +27,7 @@ QUERY_TIMEOUT_S=30
 for tool in python3 prometheus promtool; do
 	command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install prometheus python3)"
 done
-[ -x "$EW" ] || skip "$EW is not built (make)"
-[ -x "$WORKLOAD" ] || skip "$WORKLOAD is not built (make test-build)"
-cgroot=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' \
-	/proc/self/mountinfo)
-[ -n "$cgroot" ] || skip "no cgroup v2 hierarchy is mounted"
-# tp/syscalls/* and tp/oom/* attach through tracefs.
-mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing ||
-	skip "cannot mount tracefs on /sys/kernel/tracing"
+need_live_agent
 
 tmp=$(mktemp -d /tmp/ew-e2e-metrics.XXXXXX)
 EW_ERR_LOG=$tmp/ew.err

@@ -442,6 +442,34 @@ void ew_h_cgroup_remove_tree(const char *rel)
 	ew_h_sh("find '%s%s' -depth -type d -exec rmdir {} + 2>/dev/null", ew_h_cgroup_root(), rel);
 }
 
+void ew_h_scratch_make(struct ew_h_scratch *s, const char *tag)
+{
+	static int n; /* one test binary runs its tests one after another */
+
+	snprintf(s->base, sizeof(s->base), "/ew%s-%d-%d", tag, getpid(), n++);
+	snprintf(s->dir, sizeof(s->dir), "/tmp/ew-%s-XXXXXX", tag);
+	if (!mkdtemp(s->dir))
+		fail_msg("mkdtemp %s: %s", s->dir, strerror(errno));
+}
+
+void ew_h_scratch_clean(const struct ew_h_scratch *s)
+{
+	ew_h_cgroup_remove_tree(s->base);
+	if (s->dir[0] && !strchr(s->dir, '\''))
+		ew_h_sh("rm -rf '%s'", s->dir);
+}
+
+void ew_h_scratch_file(const struct ew_h_scratch *s, const char *name, const char *text, char *out,
+		       size_t len)
+{
+	FILE *f;
+
+	snprintf(out, len, "%s/%s", s->dir, name);
+	f = fopen(out, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		fail_msg("writing %s: %s", out, strerror(errno));
+}
+
 pid_t ew_h_spawn_in(const char *rel, char *const argv[], int stderr_fd, bool core, const char *cwd)
 {
 	char procs[4096];

@@ -86,6 +86,22 @@ int ew_h_cgroup_make(const char *rel);
 void ew_h_cgroup_remove_tree(const char *rel); /* rmdir leaf-first; processes must be gone */
 
 /*
+ * What one live test owns: a cgroup subtree base ("/ew<tag>-<pid>-<n>", unique per test so
+ * tests of different binaries never meet) and a scratch directory dir ("/tmp/ew-<tag>-XXXXXX").
+ * ew_h_scratch_make fails the test if either cannot be had; ew_h_scratch_clean removes both
+ * (the processes in the subtree must be gone).
+ */
+struct ew_h_scratch {
+	char base[128];
+	char dir[64];
+};
+void ew_h_scratch_make(struct ew_h_scratch *s, const char *tag);
+void ew_h_scratch_clean(const struct ew_h_scratch *s);
+/* Writes text to <dir>/<name> and leaves that path in out; fails the test if it cannot. */
+void ew_h_scratch_file(const struct ew_h_scratch *s, const char *name, const char *text, char *out,
+		       size_t len);
+
+/*
  * Starts argv as a container main process in cgroup rel: the child moves itself into the
  * cgroup and execs, while its parent (the caller) stays outside. Returns the pid or -errno.
  * stderr_fd: where the child's fd 2 goes (-1: /dev/null); core: RLIMIT_CORE for it.
