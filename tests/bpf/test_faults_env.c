@@ -23,45 +23,29 @@
 
 #include "harness/harness.h"
 
-struct fixture {
-	struct ew_h_agent agent;
-	struct ew_h_scratch s; /* its cgroup subtree and scratch directory */
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	ew_h_scratch_make(&f->s, "fenv");
-	*state = f;
-	return 0;
+	return ew_h_fixture_setup(state, "fenv");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	ew_h_agent_kill(&f->agent);
-	ew_h_scratch_clean(&f->s);
-	free(f);
-	return 0;
+	return ew_h_fixture_teardown(state);
 }
 
 #define WL EW_H_WL
 
-static json_object *wait_rec(struct fixture *f, const char *event, const char *sfx, int ms)
+static json_object *wait_rec(struct ew_h_fixture *f, const char *event, const char *sfx, int ms)
 {
 	return ew_h_expect(&f->agent, event, sfx, ms);
 }
 
-static size_t count_rec(struct fixture *f, const char *event, const char *sfx)
+static size_t count_rec(struct ew_h_fixture *f, const char *event, const char *sfx)
 {
 	return ew_h_count_rec(&f->agent, event, sfx);
 }
 
-static pid_t run_in(struct fixture *f, const char *layout, char *const argv[])
+static pid_t run_in(struct ew_h_fixture *f, const char *layout, char *const argv[])
 {
 	return ew_h_run_in(f->s.base, layout, argv, -1, false, NULL);
 }
@@ -84,7 +68,7 @@ static void write_docker_config(const char *root, const char *id, const char *bo
 
 static void test_cgroup_removed_first(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	char id[65], uid[37], docker[128], k8s[256], rel[2][384];
 	const char *layout[2] = {docker, k8s};
 	uint64_t cgid[2];
@@ -184,7 +168,7 @@ static bool exit_of_pid(json_object *o, const void *arg)
 
 static void test_pid_reused(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	char c[96], rel[256];
 	json_object *e;
 	pid_t p, m2, again;
@@ -234,7 +218,7 @@ static void test_pid_reused(void **state)
 
 static void test_metadata_vanishes_or_is_malformed(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	char root[128], id1[65], id2[65], l1[80], l2[80], name[64], body[1024];
 	static char err[1 << 16];
 	json_object *s, *e;
@@ -339,7 +323,7 @@ static void env_cmd(const struct env_case *c, const char *cmd, char *out, size_t
 
 static void test_missing_tracefs_btf_caps(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	char cmd[2048], run[1024], path[128], out[4096], err[4096], status[4096];
 
 	ew_h_require_bpf();

@@ -112,30 +112,14 @@ static const struct hostile_case {
 	},
 };
 
-struct fixture {
-	struct ew_h_agent agent;
-	struct ew_h_scratch s; /* its cgroup subtree and scratch directory */
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	ew_h_scratch_make(&f->s, "hostile");
-	*state = f;
-	return 0;
+	return ew_h_fixture_setup(state, "hostile");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	ew_h_agent_kill(&f->agent);
-	ew_h_scratch_clean(&f->s);
-	free(f);
-	return 0;
+	return ew_h_fixture_teardown(state);
 }
 
 /*
@@ -259,7 +243,7 @@ static const char python_check[] =
 	"    assert not exe or p['filename'].endswith('/' + dec(exe)), (p['filename'], dec(exe))\n"
 	"print('python: %d records, %d cases' % (len(recs), len(sys.argv) - 2))\n";
 
-static void check_other_parsers(struct fixture *f)
+static void check_other_parsers(struct ew_h_fixture *f)
 {
 	char out[128], script[128], args[8192] = "", *a = args;
 	FILE *fp;
@@ -299,7 +283,7 @@ static void check_other_parsers(struct fixture *f)
 
 static void test_hostile_names(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	struct ew_h_want forged = {"forged", NULL};
 	static const char *const events[] = {"agent",	       "container_start", "container_ready",
 					     "container_exit", "finding",	  "resolved"};

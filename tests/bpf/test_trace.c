@@ -18,33 +18,17 @@
 
 #include "harness/harness.h"
 
-struct fixture {
-	struct ew_h_agent agent;
-	struct ew_h_scratch s; /* its cgroup subtree and scratch directory */
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	ew_h_scratch_make(&f->s, "test");
-	*state = f;
-	return 0;
+	return ew_h_fixture_setup(state, "test");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	ew_h_agent_kill(&f->agent);
-	ew_h_scratch_clean(&f->s);
-	free(f);
-	return 0;
+	return ew_h_fixture_teardown(state);
 }
 
-static void start_agent(struct fixture *f, const char *const *extra)
+static void start_agent(struct ew_h_fixture *f, const char *const *extra)
 {
 	const char *args[32] = {"--agent-interval", "1h"};
 	int n = 2;
@@ -56,19 +40,19 @@ static void start_agent(struct fixture *f, const char *const *extra)
 }
 
 /* Makes <base><layout> and runs argv as its main process; returns the pid. */
-static pid_t run_in(struct fixture *f, const char *layout, char *const argv[], int stderr_fd,
+static pid_t run_in(struct ew_h_fixture *f, const char *layout, char *const argv[], int stderr_fd,
 		    bool core, const char *cwd)
 {
 	return ew_h_run_in(f->s.base, layout, argv, stderr_fd, core, cwd);
 }
 
-static json_object *wait_rec(struct fixture *f, const char *event, const char *cgroup_suffix,
+static json_object *wait_rec(struct ew_h_fixture *f, const char *event, const char *cgroup_suffix,
 			     int ms)
 {
 	return ew_h_expect(&f->agent, event, cgroup_suffix, ms);
 }
 
-static size_t count_rec(struct fixture *f, const char *event, const char *cgroup_suffix)
+static size_t count_rec(struct ew_h_fixture *f, const char *event, const char *cgroup_suffix)
 {
 	return ew_h_count_rec(&f->agent, event, cgroup_suffix);
 }
@@ -79,7 +63,7 @@ static size_t count_rec(struct fixture *f, const char *event, const char *cgroup
 
 static void test_layouts(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	char id[65], uid[37], uid_us[37], layout[16][512], *p;
 	struct want {
 		const char *runtime;
@@ -161,7 +145,7 @@ static void test_layouts(void **state)
 
 static void test_exit_3(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	json_object *e;
 	pid_t pid;
 
@@ -185,7 +169,7 @@ static void test_exit_3(void **state)
 
 static void test_segv_core_flag(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	const char *dir = f->s.dir; /* the core, if one is written, lands in the cwd */
 	json_object *e;
 	pid_t pid;
@@ -217,7 +201,7 @@ static void test_segv_core_flag(void **state)
 
 static void test_sigkill_from_another_process(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	char comm[32] = "";
 	json_object *e;
 	FILE *c;
@@ -259,7 +243,7 @@ static void test_sigkill_from_another_process(void **state)
 
 static void test_exit_group_from_thread(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	json_object *e;
 	pid_t pid;
 
@@ -278,7 +262,7 @@ static void test_exit_group_from_thread(void **state)
 
 static void test_leader_pthread_exit(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	struct ew_h_want w = {"container_exit", "/leader-exit"};
 	json_object *e;
 	pid_t pid;
@@ -299,7 +283,7 @@ static void test_leader_pthread_exit(void **state)
 
 static void test_children_failing(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	json_object *e;
 	pid_t pid;
 
@@ -319,7 +303,7 @@ static void test_children_failing(void **state)
 
 static void test_started_before_exitwatch(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	json_object *s, *e;
 	pid_t pid;
 
@@ -348,7 +332,7 @@ static void test_started_before_exitwatch(void **state)
 
 static void test_reexec_is_one_start(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	json_object *e;
 	pid_t pid;
 
@@ -364,7 +348,7 @@ static void test_reexec_is_one_start(void **state)
 
 static void test_stderr_tail(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	const char *tail;
 	json_object *e;
 	pid_t pid;
@@ -389,7 +373,7 @@ static void test_stderr_tail(void **state)
 /* Bytes no workload should be able to smuggle into a record. */
 static void test_hostile_stderr(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	struct ew_h_want forged = {"forged", NULL};
 	const char *tail;
 	size_t len;
@@ -423,7 +407,7 @@ static void test_hostile_stderr(void **state)
  */
 static void test_storm(void **state)
 {
-	struct fixture *f = *state;
+	struct ew_h_fixture *f = *state;
 	enum {
 		MAINS = 200,
 		CHILDREN = 10000

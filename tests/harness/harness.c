@@ -470,6 +470,27 @@ void ew_h_scratch_file(const struct ew_h_scratch *s, const char *name, const cha
 		fail_msg("writing %s: %s", out, strerror(errno));
 }
 
+int ew_h_fixture_setup(void **state, const char *tag)
+{
+	struct ew_h_fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	ew_h_scratch_make(&f->s, tag);
+	*state = f;
+	return 0;
+}
+
+int ew_h_fixture_teardown(void **state)
+{
+	struct ew_h_fixture *f = *state;
+
+	ew_h_agent_kill(&f->agent);
+	ew_h_scratch_clean(&f->s);
+	free(f);
+	return 0;
+}
+
 pid_t ew_h_spawn_in(const char *rel, char *const argv[], int stderr_fd, bool core, const char *cwd)
 {
 	char procs[4096];

@@ -102,6 +102,18 @@ void ew_h_scratch_file(const struct ew_h_scratch *s, const char *name, const cha
 		       size_t len);
 
 /*
+ * The fixture of a test that needs nothing more than an agent and its scratch: setup with
+ * ew_h_fixture_setup(state, tag) in the test's cmocka setup; the teardown kills the agent and
+ * cleans the scratch.
+ */
+struct ew_h_fixture {
+	struct ew_h_agent agent;
+	struct ew_h_scratch s;
+};
+int ew_h_fixture_setup(void **state, const char *tag);
+int ew_h_fixture_teardown(void **state);
+
+/*
  * Starts argv as a container main process in cgroup rel: the child moves itself into the
  * cgroup and execs, while its parent (the caller) stays outside. Returns the pid or -errno.
  * stderr_fd: where the child's fd 2 goes (-1: /dev/null); core: RLIMIT_CORE for it.
