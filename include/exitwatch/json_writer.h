@@ -57,6 +57,13 @@ void ew_jsonw_null_field(struct ew_jsonw *w, const char *name);
 /* 0 when the document is complete and balanced, -ENOMEM, or -EINVAL on misuse. */
 int ew_jsonw_finish(struct ew_jsonw *w);
 
+/*
+ * The length of the well-formed UTF-8 sequence at s[0..len), or 0 when s[0] does not start
+ * one (a stray continuation, an overlong form, a surrogate, a truncated sequence). Shared
+ * with the text renderer, which must not pass broken sequences to a terminal either.
+ */
+size_t ew_utf8_char_len(const char *s, size_t len);
+
 /* Appends s[0..len) to out as the inside of a JSON string (no quotes), escaped as above. */
 int ew_json_escape(struct ew_buf *out, const char *s, size_t len);
 

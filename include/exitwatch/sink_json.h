@@ -9,6 +9,9 @@
 #include "exitwatch/buf.h"
 #include "exitwatch/record.h"
 
+/* 0 when the record has what its type needs (ev and id, finding, agent), else -EINVAL. */
+int ew_record_check(const struct ew_record *r);
+
 /* Appends the record and a '\n' to out. Returns 0, -ENOMEM, or -EINVAL on a bad record. */
 int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, struct ew_buf *out);
 

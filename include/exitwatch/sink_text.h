@@ -13,7 +13,7 @@
 #include "exitwatch/buf.h"
 #include "exitwatch/record.h"
 
-/* Appends the line and '\n'. colour adds ANSI colours by severity. 0 or -ENOMEM. */
+/* Appends the line and '\n'. colour adds ANSI colours by severity. 0, -ENOMEM or -EINVAL. */
 int ew_render_text(const struct ew_record *r, const struct ew_render_ctx *ctx, bool colour,
 		   struct ew_buf *out);
 

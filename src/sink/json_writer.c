@@ -58,6 +58,20 @@ static size_t utf8_prefix(const unsigned char *s, size_t len, bool *complete)
 	return need;
 }
 
+size_t ew_utf8_char_len(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	bool complete;
+	size_t n;
+
+	if (!len)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	n = utf8_prefix(p, len, &complete);
+	return complete ? n : 0;
+}
+
 /* The JSON short form for c, or 0 when c needs \u00XX. */
 static char short_escape(unsigned char c)
 {

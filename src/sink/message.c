@@ -163,6 +163,9 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 	const struct ew_agent_status *a = r->agent;
 	const char *wl;
 
+	if (!len)
+		return;
+	out[0] = '\0'; /* a type without a sentence gets an empty one */
 	if (r->id)
 		describe(r->id, who, sizeof(who));
 	switch (r->type) {
@@ -210,7 +213,11 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 				 "in the kernel%s",
 				 !strcmp(a->phase, "stop") ? "stopping" : "status", a->tracked,
 				 (unsigned long long)a->drops,
-				 a->drops ? " (see kernel.drops)" : "");
+				 a->drops ? " (by kind: agent.kernel_events.dropped_*)" : "");
 		break;
 	}
+	/* Names, comm and argv come from the workload: the sentence stays one printable line. */
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }

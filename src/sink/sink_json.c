@@ -407,15 +407,22 @@ static void agent_fields(struct ew_jsonw *w, const struct ew_agent_status *a)
 	ew_jsonw_end_object(w);
 }
 
+int ew_record_check(const struct ew_record *r)
+{
+	if ((unsigned)r->type > EW_REC_AGENT || (r->type <= EW_REC_EXIT && (!r->ev || !r->id)) ||
+	    ((r->type == EW_REC_FINDING || r->type == EW_REC_RESOLVED) && !r->finding) ||
+	    (r->type == EW_REC_AGENT && !r->agent))
+		return -EINVAL;
+	return 0;
+}
+
 int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, struct ew_buf *out)
 {
 	char msg[1024], insert_id[24];
 	struct ew_jsonw w;
 	int err;
 
-	if ((r->type <= EW_REC_EXIT && (!r->ev || !r->id)) ||
-	    ((r->type == EW_REC_FINDING || r->type == EW_REC_RESOLVED) && !r->finding) ||
-	    (r->type == EW_REC_AGENT && !r->agent))
+	if (ew_record_check(r))
 		return -EINVAL;
 	ew_record_message(r, ctx, msg, sizeof(msg));
 	ew_record_insert_id(r, ctx, insert_id);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <string.h>
 
 #include "exitwatch/clock.h"
+#include "exitwatch/json_writer.h"
 #include "exitwatch/sink_json.h"
 #include "exitwatch/sink_text.h"
 #include "exitwatch/util.h"
@@ -17,13 +19,28 @@ static const char *colour_of(enum ew_severity s)
 	return "\033[2m"; /* dim */
 }
 
-/* Appends s with every control byte (and DEL) shown as '?': the terminal stays ours. */
+/*
+ * Appends s[0..n) with every byte a terminal could act on shown as '?': C0 controls and DEL,
+ * C1 controls (U+0080..U+009F: U+009B is CSI to terminals that take 8-bit controls), and
+ * bytes that are not well-formed UTF-8 (which includes a sequence the column width cut).
+ * The terminal stays ours.
+ */
 static void put_clean(struct ew_buf *b, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
+	size_t i = 0;
 
-		ew_buf_putc(b, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+	while (i < n && s[i]) {
+		unsigned char c = (unsigned char)s[i];
+		size_t k = ew_utf8_char_len(s + i, n - i);
+
+		if (k == 0 || (k == 1 && (c < 0x20 || c == 0x7f)) ||
+		    (k == 2 && c == 0xc2 && (unsigned char)s[i + 1] < 0xa0)) {
+			ew_buf_putc(b, '?');
+			i += k ? k : 1;
+			continue;
+		}
+		ew_buf_append(b, s + i, k);
+		i += k;
 	}
 }
 
@@ -39,9 +56,12 @@ static void pad(struct ew_buf *b, const char *s, size_t width)
 int ew_render_text(const struct ew_record *r, const struct ew_render_ctx *ctx, bool colour,
 		   struct ew_buf *out)
 {
-	enum ew_severity sev = ew_record_severity(r);
 	char t[EW_TIME_STR_LEN], msg[1024], who[40] = "-";
+	enum ew_severity sev;
 
+	if (ew_record_check(r))
+		return -EINVAL;
+	sev = ew_record_severity(r);
 	ew_time_format(r->time_ns, t);
 	t[23] = 'Z'; /* milliseconds are plenty on a terminal */
 	t[24] = '\0';
@@ -63,5 +83,5 @@ int ew_render_text(const struct ew_record *r, const struct ew_render_ctx *ctx, b
 	ew_buf_putc(out, ' ');
 	put_clean(out, msg, strlen(msg));
 	ew_buf_putc(out, '\n');
-	return ew_buf_failed(out) ? -12 /* ENOMEM */ : 0;
+	return ew_buf_failed(out) ? -ENOMEM : 0;
 }
