@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
+# The peers (libbpf-tools, bpftrace), installed when missing.
+scripts/deps.sh bench
 
 rounds=${ROUNDS:-7}
 spawns=${SPAWNS:-1000}

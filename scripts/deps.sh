@@ -10,9 +10,9 @@ what=${1:-build}
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
 	libmicrohttpd-dev libcap-dev)
 test_pkgs=(libcmocka-dev docker.io busybox-static syslog-ng-core prometheus debootstrap
-	python3 python3-jsonschema locales libcap2-bin iproute2 procps util-linux valgrind
-	libclang-rt-14-dev docker-compose jq)
-bench_pkgs=(libbpf-tools bpftrace linux-perf)
+	python3 python3-jsonschema python3-yaml locales libcap2-bin iproute2 procps util-linux
+	valgrind libclang-rt-14-dev docker-compose jq curl)
+bench_pkgs=(libbpf-tools bpftrace)
 
 pkgs=("${build_pkgs[@]}")
 case $what in
@@ -40,20 +40,27 @@ missing=()
 for p in "${pkgs[@]}"; do
 	installed "$p" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-	exit 0
+# Tools the manifest test needs that a machine may already have from elsewhere (NodeSource's
+# nodejs bundles npm; Google's kubectl package): Debian's are installed only when the command
+# is missing, since its npm would conflict with NodeSource's nodejs.
+if [ "$what" != build ]; then
+	command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+	command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 fi
-if [ "$(id -u)" != 0 ]; then
-	echo "exitwatch: these packages are missing and installing them needs root: ${missing[*]}" >&2
-	exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "exitwatch: these packages are missing and installing them needs root: ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "exitwatch: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "exitwatch: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
-# A comma-decimal locale proves the JSON writer ignores LC_NUMERIC.
-if [ "$what" != build ] && ! locale -a 2>/dev/null | grep -qi '^de_DE.utf8$'; then
+# A comma-decimal locale proves the JSON writer ignores LC_NUMERIC (checked on every run, not
+# only when packages were missing).
+if [ "$what" != build ] && [ "$(id -u)" = 0 ] && ! locale -a 2>/dev/null | grep -qi '^de_DE.utf8$'; then
 	sed -i 's/^# *de_DE.UTF-8 UTF-8/de_DE.UTF-8 UTF-8/' /etc/locale.gen
 	grep -q '^de_DE.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' >>/etc/locale.gen
 	locale-gen >/dev/null
