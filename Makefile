@@ -61,7 +61,7 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SR
 HARNESS_SRCS := $(wildcard tests/harness/*.c)
 HARNESS_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(HARNESS_SRCS))
 
-.PHONY: all bpf test unit-test bpf-test test-build run install uninstall clean format check \
+.PHONY: all bpf test unit-test test-build run install uninstall clean format check \
 	bench help
 .PHONY: fuzz fuzz-build sanitize-test
 all: $(BIN)

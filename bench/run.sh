@@ -118,7 +118,7 @@ for p in json.load(sys.stdin):
 	{
 		echo "### Kernel cost per event (kernel.bpf_stats_enabled)"
 		echo
-		echo "Mean run time per invocation, all three tracers loaded at once, over a storm of plain spawns (every exit is a non-main process: exitwatch's fast path) and over a storm where every spawn is a container main process in a fresh cgroup (exitwatch's full path)."
+		echo "Mean run time per invocation, exitwatch and libbpf-tools loaded at once, over a storm of plain spawns (every exit is a non-main process: exitwatch's fast path) and over a storm where every spawn is a container main process in a fresh cgroup (exitwatch's full path)."
 		echo
 		python3 - "$work/k0" "$work/k1" "$work/k2" <<'PY'
 import sys

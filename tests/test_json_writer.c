@@ -528,7 +528,7 @@ static void test_writer_double_ignores_locale(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(locales) && !loc; i++)
 		loc = newlocale(LC_NUMERIC_MASK, locales[i], (locale_t)0);
 	if (!loc) {
-		/* CI generates de_DE.UTF-8 (.ci/run): there this test must run. */
+		/* CI generates de_DE.UTF-8 (scripts/deps.sh test): there this test must run. */
 		const char *ci = getenv("CI");
 
 		if (ci && !strcmp(ci, "true"))

@@ -118,13 +118,11 @@ struct ew_ready_event {
  * start_boottime / EW_NS_PER_TICK, what /proc/<pid>/stat shows, so the start-up scan can seed
  * entries. One map, one lookup on every path: a host process's exit costs a compare.
  */
-#define EW_CG_SEEDED 0x01 /* main found by the start-up scan */
-
 struct ew_cgroup_val {
 	__u32 main_pid;		     /* tgid of the main process */
-	__u32 flags;		     /* EW_CG_* */
+	__u32 pad;		     /* explicit padding; seeded entries have exec_ns 0 */
 	__u64 main_start_ticks;	     /* its start, in /proc ticks */
-	__u64 exec_ns;		     /* ktime of the main exec; 0 when seeded */
+	__u64 exec_ns;		     /* ktime of the main exec; 0: seeded by the start-up scan */
 	__u64 ready_ns;		     /* ktime of the first listen(); 0 until then */
 	__u64 stderr_file;	     /* the main's fd 2 at exec (a struct file *, compared only) */
 	struct ew_children children; /* exits of every other process in the cgroup */

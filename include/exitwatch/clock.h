@@ -8,7 +8,6 @@
 
 uint64_t ew_clock_mono_ns(void); /* CLOCK_MONOTONIC: bpf_ktime_get_ns()'s clock */
 uint64_t ew_clock_wall_ns(void); /* CLOCK_REALTIME */
-uint64_t ew_clock_boot_ns(void); /* CLOCK_BOOTTIME: task->start_boottime's clock */
 
 /* wall - mono, sampled as close together as the kernel allows. */
 int64_t ew_clock_mono_to_wall(void);

@@ -60,7 +60,8 @@ int ew_jsonw_finish(struct ew_jsonw *w);
 /*
  * The length of the well-formed UTF-8 sequence at s[0..len), or 0 when s[0] does not start
  * one (a stray continuation, an overlong form, a surrogate, a truncated sequence). Shared
- * with the text renderer, which must not pass broken sequences to a terminal either.
+ * with the text renderer, which must not pass broken sequences to a terminal either, and the
+ * Prometheus exposition, whose label values must be valid UTF-8.
  */
 size_t ew_utf8_char_len(const char *s, size_t len);
 

@@ -30,7 +30,6 @@ struct ew_loader_opts {
 
 struct ew_loader_features {
 	bool exit_group_dead; /* sched_process_exit passes group_dead (6.16+) */
-	bool tracefs;	      /* classic tracepoints could be attached */
 	char kernel[128];     /* uname -r */
 };
 
@@ -63,7 +62,7 @@ int ew_loader_tracked(struct ew_loader *l);
 
 const struct ew_loader_features *ew_loader_features(const struct ew_loader *l);
 
-/* True while every program is attached (for /healthz). */
+/* True for an open loader: ew_loader_open() returns one only with every program attached. */
 bool ew_loader_attached(const struct ew_loader *l);
 
 #endif

@@ -17,7 +17,6 @@ enum ew_log_level {
 
 /* Sets the threshold for this process (default EW_LOG_WARN). Call once, before threads. */
 void ew_log_init(enum ew_log_level max_level);
-bool ew_log_enabled(enum ew_log_level lvl);
 void ew_log(enum ew_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define ew_err(...)   ew_log(EW_LOG_ERROR, __VA_ARGS__)

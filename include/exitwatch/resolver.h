@@ -2,8 +2,8 @@
 /*
  * cgroup id -> identity. At a container's start the resolver parses the cgroup path the kernel
  * captured, reads the runtime's files (once: they may be gone by the exit), derives the keys,
- * and caches the result by cgroup id until the exit has been reported. The one place where
- * identities get better as more is known.
+ * and caches the result by cgroup id until the exit has been reported. A re-exec of the same
+ * main process reuses the cached identity; a new main process (a restart) reads the files again.
  */
 #ifndef EXITWATCH_RESOLVER_H
 #define EXITWATCH_RESOLVER_H

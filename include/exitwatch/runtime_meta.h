@@ -13,6 +13,7 @@
 #ifndef EXITWATCH_RUNTIME_META_H
 #define EXITWATCH_RUNTIME_META_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "exitwatch/identity.h"
@@ -30,6 +31,9 @@ struct ew_meta_paths {
 /* Fills the defaults for NULL members. */
 void ew_meta_paths_default(struct ew_meta_paths *p);
 
+/* Docker, containerd, CRI-O and Podman keep files ew_meta_read() reads; other runtimes none. */
+bool ew_meta_runtime_has_files(enum ew_runtime rt);
+
 /*
  * Pure parsers of one file's bytes (not NUL-terminated necessarily). Return 0 and fill what
  * the file has (ret is cleared first, restart_count -1 when absent), -EINVAL when the bytes are
@@ -43,15 +47,16 @@ int ew_meta_parse_oci(const char *json, size_t len, struct ew_meta *ret, char *e
  * Reads the metadata of the container cg names, from the files of cg->runtime, then completes
  * Kubernetes names from the pod log directory when the runtime file lacks them. Returns 0,
  * -ENOENT when no file exists for it (not a runtime container, or already gone), -EFBIG for an
- * oversized file, -EINVAL for a malformed one, or another -errno. Never blocks on a FIFO or a
- * device: only regular files are opened (O_NONBLOCK, fstat check).
+ * oversized file, -EINVAL for a malformed one, or another -errno; on an error *ret is left
+ * cleared (as by ew_meta_parse_*). Never blocks on a FIFO or a device: only regular files are
+ * opened (O_NONBLOCK, fstat check).
  */
 int ew_meta_read(const struct ew_meta_paths *paths, const struct ew_cgroup_info *cg,
 		 struct ew_meta *ret, char *err, size_t errlen);
 
 /*
  * Scans <root>/var/log/pods for the directory of pod_uid and, when container is non-empty,
- * the highest <restart>.log under it. Fills pod_namespace, pod_name, and restart_count.
+ * the highest <restart>.log under it. Fills pod_namespace, pod_name, pod_uid and restart_count.
  * Returns 0, -ENOENT, or -errno.
  */
 int ew_meta_read_pod_logs(const struct ew_meta_paths *paths, const char *pod_uid,

@@ -14,10 +14,9 @@
 #include "exitwatch/event.h"
 
 struct ew_scan_opts {
-	const char *proc_root;	  /* "/proc" */
-	const char *cgroup_root;  /* mount point of cgroup v2, e.g. "/sys/fs/cgroup/unified" */
-	uint64_t now_wall_ns;	  /* stamped on the START events */
-	uint64_t boot_to_wall_ns; /* wall - boottime, to date the processes' starts */
+	const char *proc_root;	 /* "/proc" */
+	const char *cgroup_root; /* mount point of cgroup v2, e.g. "/sys/fs/cgroup/unified" */
+	uint64_t now_wall_ns;	 /* stamped on the START events */
 };
 
 struct ew_scan_stats {
@@ -38,7 +37,8 @@ int ew_scan_mains(const struct ew_scan_opts *opts, ew_scan_fn fn, void *ctx,
 
 /*
  * Finds the cgroup v2 mount point in a mountinfo file ("/proc/self/mountinfo"): the pure v2
- * /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts. Returns 0 or -ENOENT.
+ * /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts. Returns 0, -ENOENT when there is
+ * none, -ENAMETOOLONG when out is too small, or -errno when the file cannot be opened.
  */
 int ew_scan_find_cgroup2(const char *mountinfo_path, char *out, size_t outlen);
 

@@ -14,6 +14,20 @@
 #define EW_NSEC_PER_SEC	 1000000000ULL
 #define EW_NSEC_PER_MSEC 1000000ULL
 
+#define EW_FNV1A_INIT 0xcbf29ce484222325ULL
+
+/* FNV-1a, 64 bits, continuing from h (EW_FNV1A_INIT to start): stable across builds and hosts. */
+static inline uint64_t ew_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
 /* Copies at most size - 1 bytes and always terminates; returns strlen(src) like strlcpy. */
 static inline size_t ew_strlcpy(char *dst, const char *src, size_t size)
 {

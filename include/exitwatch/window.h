@@ -16,11 +16,10 @@ struct ew_sample {
 	uint32_t ident; /* serial of the identity it belongs to */
 	int16_t code;	/* exit code */
 	uint8_t signal; /* terminating signal */
-	uint8_t flags;	/* EW_SAMPLE_* */
+	uint8_t flags;	/* outcomes: EW_SAMPLE_OK; exits: the exit class << 4 */
 };
 
-#define EW_SAMPLE_OK	0x01 /* outcomes: the start succeeded */
-#define EW_SAMPLE_CLASS 0xf0 /* exits: exit class << 4 */
+#define EW_SAMPLE_OK 0x01 /* outcomes: the start succeeded */
 
 struct ew_window {
 	struct ew_sample *v;

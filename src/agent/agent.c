@@ -73,10 +73,13 @@ static int on_scanned(void *ctx, const struct ew_event *start, uint64_t start_ti
 	return ew_pipeline_event(a->pipe, start);
 }
 
-static void status(struct agent *a, const char *phase, struct ew_agent_status *st)
+/* Fills *st for an agent record or /metrics; returns 0, or -errno when the kernel's counters
+ * could not be read (they are 0 then). */
+static int status(struct agent *a, const char *phase, struct ew_agent_status *st)
 {
 	const struct ew_loader_features *f = ew_loader_features(a->loader);
 	const struct ew_config *c = a->cfg;
+	int r;
 
 	memset(st, 0, sizeof(*st));
 	st->phase = phase;
@@ -88,21 +91,19 @@ static void status(struct agent *a, const char *phase, struct ew_agent_status *s
 	st->feat_oom = c->track_oom;
 	st->feat_signals = c->track_signals;
 	st->uptime_ns = ew_clock_mono_ns() - a->started_mono;
-	ew_loader_stats(a->loader, st->kstats);
+	r = ew_loader_stats(a->loader, st->kstats);
 	st->drops = st->kstats[EW_STAT_DROP_EXEC] + st->kstats[EW_STAT_DROP_EXIT] +
 		    st->kstats[EW_STAT_DROP_READY];
 	st->tracked = (uint32_t)ew_loader_tracked(a->loader);
 	st->scan_mains = a->scan_mains;
+	return r;
 }
 
-static void publish_metrics(struct agent *a)
+static void publish_metrics(struct agent *a, const struct ew_agent_status *st)
 {
-	struct ew_agent_status st;
-
 	if (!a->metrics)
 		return;
-	status(a, "periodic", &st);
-	ew_metrics_agent(a->metrics, &st);
+	ew_metrics_agent(a->metrics, st);
 	if (!a->server)
 		return;
 	ew_buf_reset(&a->mbuf);
@@ -120,14 +121,12 @@ static void emit_agent(struct agent *a, const char *phase)
 	ew_pipeline_agent(a->pipe, wall_now(a), &st);
 }
 
-static void check_drops(struct agent *a)
+/* Reads the kernel's counters into *st and hands the drop total to the detector; a failed read
+ * is skipped, not taken for a counter reset. */
+static void check_drops(struct agent *a, struct ew_agent_status *st)
 {
-	uint64_t k[EW_STAT__MAX];
-
-	if (ew_loader_stats(a->loader, k))
-		return;
-	ew_pipeline_drops(a->pipe, wall_now(a),
-			  k[EW_STAT_DROP_EXEC] + k[EW_STAT_DROP_EXIT] + k[EW_STAT_DROP_READY]);
+	if (!status(a, "periodic", st))
+		ew_pipeline_drops(a->pipe, wall_now(a), st->drops);
 }
 
 static void checkpoint(struct agent *a)
@@ -295,6 +294,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
 	uint64_t next_agent, next_ckpt, next_stats, root_id = 0;
 	struct agent a = {.started_mono = ew_clock_mono_ns()};
+	struct ew_agent_status st;
 	char cgroup_root[PATH_MAX];
 	int r;
 
@@ -317,7 +317,8 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		scan(&a, cgroup_root);
 	drop_caps();
 	emit_agent(&a, "start");
-	publish_metrics(&a);
+	status(&a, "periodic", &st);
+	publish_metrics(&a, &st);
 
 	/* Step 4: the loop. */
 	next_agent = ew_clock_mono_ns() + c->agent_interval_ns;
@@ -336,8 +337,8 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		ew_pipeline_tick(a.pipe, wall_now(&a));
 		mono = ew_clock_mono_ns();
 		if (mono >= next_stats) {
-			check_drops(&a);
-			publish_metrics(&a);
+			check_drops(&a, &st); /* one read of the counters for both */
+			publish_metrics(&a, &st);
 			next_stats = mono + EW_STATS_INTERVAL_NS;
 		}
 		ew_outputs_tick(a.out, mono);
@@ -357,7 +358,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 
 	/* Step 5: what is in the ring buffer still, the last word, the checkpoint, the sinks. */
 	ew_loader_consume(a.loader);
-	check_drops(&a);
+	check_drops(&a, &st);
 	ew_pipeline_finish(a.pipe, wall_now(&a));
 	emit_agent(&a, "stop");
 	checkpoint(&a);

@@ -222,8 +222,10 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 
 	switch (ev->type) {
 	case EW_EVENT_START:
-		if (!ev->reexec)
-			r.type = EW_REC_START, emit(p, &r);
+		if (ev->reexec) /* the same container still: no record of its own */
+			break;
+		r.type = EW_REC_START;
+		emit(p, &r);
 		break;
 	case EW_EVENT_READY:
 		r.type = EW_REC_READY;
@@ -308,9 +310,7 @@ void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, struct ew_agent_s
 	a->identities = ew_detector_identities(p->detector);
 	a->active_findings = ew_detector_active(p->detector);
 	a->nsinks = ew_outputs_status(p->deps.out, a->sinks, EW_MAX_SINKS);
-	if (p->deps.metrics)
-		ew_metrics_agent(p->deps.metrics, a);
-	emit(p, &r);
+	emit(p, &r); /* the metrics take *a from the record, as every record's */
 	if (p->deps.rec)
 		ew_recorder_flush(p->deps.rec);
 }

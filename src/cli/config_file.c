@@ -58,18 +58,6 @@ struct key_def {
 	unsigned flags;
 };
 
-/* Local copies: the owners (detector.c, sink_json.c) are too heavy to link into the CLI. */
-static const char *const rule_names[EW_RULE__COUNT] = {
-	[EW_RULE_EXIT_CODE_BURST] = "exit_code_burst",
-	[EW_RULE_RESTART_RATE] = "restart_rate",
-	[EW_RULE_STARTUP_FAILURE_RATE] = "startup_failure_rate",
-	[EW_RULE_STABLE] = "stable",
-};
-
-static const char *const severity_names[EW_SEV__COUNT] = {
-	"DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY",
-};
-
 static int bad(struct load *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(struct load *l, const char *fmt, ...)
 {
@@ -266,11 +254,11 @@ static int set_scope(struct load *l, const struct key_def *k, const char *v, voi
 
 static int set_severity(struct load *l, const struct key_def *k, const char *v, void *field)
 {
-	for (int i = 0; i < EW_SEV__COUNT; i++) {
-		if (!strcasecmp(v, severity_names[i])) {
-			*(enum ew_severity *)field = (enum ew_severity)i;
-			return 0;
-		}
+	int sev = ew_severity_parse(v);
+
+	if (sev >= 0) {
+		*(enum ew_severity *)field = (enum ew_severity)sev;
+		return 0;
 	}
 	return bad(l, "unknown severity (DEFAULT, DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL, "
 		      "ALERT, EMERGENCY)");
@@ -415,11 +403,11 @@ static int enter_section(struct load *l, const char *name)
 	} else if (!strcmp(name, "meanings")) {
 		l->sec = SEC_MEANINGS;
 	} else if (!strncmp(name, "rule.", 5)) {
-		for (int r = 0; r < EW_RULE__COUNT; r++) {
-			if (!strcmp(name + 5, rule_names[r])) {
-				l->sec = SEC_RULE;
-				l->rule = r;
-			}
+		int r = ew_rule_parse(name + 5);
+
+		if (r >= 0) {
+			l->sec = SEC_RULE;
+			l->rule = r;
 		}
 	}
 	return l->sec == SEC_NONE ? -EINVAL : 0;
@@ -447,7 +435,7 @@ static int apply_key(struct load *l, const char *key, const char *v)
 			break;
 		for (int r = 0; r < EW_RULE__COUNT; r++)
 			if ((k->flags & F_ONLY(r)) && r != l->rule)
-				return bad(l, "only valid in [rule.%s]", rule_names[r]);
+				return bad(l, "only valid in [rule.%s]", ew_rule_name(r));
 		return k->set(l, k, v, (char *)&l->cfg->detect.rules[l->rule] + k->off);
 	case SEC_NONE:
 		return bad(l, "key outside a section (add a [section] header above it)");

@@ -69,13 +69,9 @@ static void write_subject(struct ew_jsonw *w, const char *name, const struct ew_
 	free(id);
 }
 
-struct write_ctx {
-	struct ew_jsonw *w;
-};
-
 static void write_ident(void *ctx, const void *k, size_t kl, void *v)
 {
-	struct ew_jsonw *w = ((struct write_ctx *)ctx)->w;
+	struct ew_jsonw *w = ctx;
 	const struct ident *id = v;
 	char *hex = malloc(2 * (size_t)id->tail_len + 1);
 
@@ -115,7 +111,7 @@ static void write_ident(void *ctx, const void *k, size_t kl, void *v)
 
 static void write_workload(void *ctx, const void *k, size_t kl, void *v)
 {
-	struct ew_jsonw *w = ((struct write_ctx *)ctx)->w;
+	struct ew_jsonw *w = ctx;
 	const struct workload *wl = v;
 
 	ew_jsonw_start_object(w);
@@ -128,7 +124,6 @@ static void write_workload(void *ctx, const void *k, size_t kl, void *v)
 int ew_detector_checkpoint(const struct ew_detector *d, uint64_t now_ns, struct ew_buf *out)
 {
 	struct ew_jsonw w;
-	struct write_ctx ctx = {&w};
 
 	ew_jsonw_init(&w, out);
 	ew_jsonw_start_object(&w);
@@ -141,11 +136,11 @@ int ew_detector_checkpoint(const struct ew_detector *d, uint64_t now_ns, struct 
 	/* Workloads first: restoring an identity attaches it to its workload. */
 	ew_jsonw_name(&w, "workloads");
 	ew_jsonw_start_array(&w);
-	ew_map_foreach(d->workloads, write_workload, &ctx);
+	ew_map_foreach(d->workloads, write_workload, &w);
 	ew_jsonw_end_array(&w);
 	ew_jsonw_name(&w, "identities");
 	ew_jsonw_start_array(&w);
-	ew_map_foreach(d->idents, write_ident, &ctx);
+	ew_map_foreach(d->idents, write_ident, &w);
 	ew_jsonw_end_array(&w);
 	ew_jsonw_end_object(&w);
 	return ew_jsonw_finish(&w);

@@ -108,9 +108,7 @@ int ew_det_timer_add(struct ew_detector *d, const struct timer *t)
 	i = d->nheap++;
 	d->heap[i] = *t;
 	d->heap[i].seq = d->seq++;
-	if (!d->heap[i].s)
-		d->heap[i].s = t->wl ? &t->wl->s : &t->id->s;
-	d->heap[i].s->pending++;
+	ew_det_timer_scope(t)->pending++;
 	while (i && timer_before(&d->heap[i], &d->heap[(i - 1) / 2])) {
 		heap_swap(d->heap, i, (i - 1) / 2);
 		i = (i - 1) / 2;
@@ -141,6 +139,37 @@ struct timer ew_det_timer_pop(struct ew_detector *d)
 
 /* ---- identities, workloads, eviction ---- */
 
+static void scope_init(struct scope_state *s)
+{
+	ew_window_init(&s->exits, EW_WINDOW_MAX_SAMPLES);
+	ew_window_init(&s->restarts, EW_WINDOW_MAX_SAMPLES);
+	ew_window_init(&s->outcomes, EW_WINDOW_MAX_SAMPLES);
+}
+
+static void scope_free(struct scope_state *s)
+{
+	ew_window_free(&s->exits);
+	ew_window_free(&s->restarts);
+	ew_window_free(&s->outcomes);
+}
+
+static void workload_destroy(struct workload *wl)
+{
+	scope_free(&wl->s);
+	ew_subject_free(wl->last_subject);
+	free(wl->key);
+	free(wl);
+}
+
+static void ident_destroy(struct ident *id)
+{
+	scope_free(&id->s);
+	ew_subject_free(id->subject);
+	free(id->tail);
+	free(id->key);
+	free(id);
+}
+
 struct workload *ew_det_workload_get(struct ew_detector *d, const char *key)
 {
 	struct workload *wl = ew_map_get(d->workloads, key, strlen(key));
@@ -151,22 +180,12 @@ struct workload *ew_det_workload_get(struct ew_detector *d, const char *key)
 	if (!wl)
 		return NULL;
 	wl->key = strdup(key);
-	ew_window_init(&wl->s.exits, EW_WINDOW_MAX_SAMPLES);
-	ew_window_init(&wl->s.restarts, EW_WINDOW_MAX_SAMPLES);
-	ew_window_init(&wl->s.outcomes, EW_WINDOW_MAX_SAMPLES);
+	scope_init(&wl->s);
 	if (!wl->key || ew_map_put(d->workloads, key, strlen(key), wl)) {
-		free(wl->key);
-		free(wl);
+		workload_destroy(wl);
 		return NULL;
 	}
 	return wl;
-}
-
-static void scope_free(struct scope_state *s)
-{
-	ew_window_free(&s->exits);
-	ew_window_free(&s->restarts);
-	ew_window_free(&s->outcomes);
 }
 
 static bool scope_quiet(const struct scope_state *s)
@@ -182,10 +201,7 @@ void ew_det_workload_maybe_free(struct ew_detector *d, struct workload *wl)
 	if (wl->nidents || !scope_quiet(&wl->s))
 		return;
 	ew_map_del(d->workloads, wl->key, strlen(wl->key));
-	scope_free(&wl->s);
-	ew_subject_free(wl->last_subject);
-	free(wl->key);
-	free(wl);
+	workload_destroy(wl);
 }
 
 static void lru_unlink(struct ew_detector *d, struct ident *id)
@@ -220,7 +236,6 @@ struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const cha
 			       bool create)
 {
 	struct ident *id = ew_map_get(d->idents, key, strlen(key));
-	uint64_t serial;
 
 	if (id || !create)
 		return id;
@@ -230,19 +245,14 @@ struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const cha
 	id->key = strdup(key);
 	id->wl = ew_det_workload_get(d, workload[0] ? workload : key);
 	id->serial = d->next_serial++;
-	serial = id->serial;
-	ew_window_init(&id->s.exits, EW_WINDOW_MAX_SAMPLES);
-	ew_window_init(&id->s.restarts, EW_WINDOW_MAX_SAMPLES);
-	ew_window_init(&id->s.outcomes, EW_WINDOW_MAX_SAMPLES);
+	scope_init(&id->s);
 	if (!id->key || !id->wl || ew_map_put(d->idents, key, strlen(key), id)) {
-		free(id->key);
-		free(id);
+		ident_destroy(id);
 		return NULL;
 	}
-	if (ew_map_put(d->serials, &serial, sizeof(serial), id)) {
+	if (ew_map_put_u64(d->serials, id->serial, id)) {
 		ew_map_del(d->idents, key, strlen(key));
-		free(id->key);
-		free(id);
+		ident_destroy(id);
 		return NULL;
 	}
 	id->wl->nidents++;
@@ -252,17 +262,12 @@ struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const cha
 
 static void ident_free(struct ew_detector *d, struct ident *id)
 {
-	uint64_t serial = id->serial;
 	struct workload *wl = id->wl;
 
 	lru_unlink(d, id);
 	ew_map_del(d->idents, id->key, strlen(id->key));
-	ew_map_del(d->serials, &serial, sizeof(serial));
-	scope_free(&id->s);
-	ew_subject_free(id->subject);
-	free(id->tail);
-	free(id->key);
-	free(id);
+	ew_map_del_u64(d->serials, id->serial);
+	ident_destroy(id);
 	wl->nidents--;
 	ew_det_workload_maybe_free(d, wl);
 }
@@ -297,6 +302,9 @@ struct ew_detector *ew_detector_new(const struct ew_detector_config *cfg)
 	if (!d)
 		return NULL;
 	d->cfg = *cfg;
+	for (int r = 0; r < EW_RULE__COUNT; r++)
+		if (cfg->rules[r].window_ns > d->keep_ns)
+			d->keep_ns = cfg->rules[r].window_ns;
 	d->idents = ew_map_new();
 	d->workloads = ew_map_new();
 	d->serials = ew_map_new();
@@ -310,23 +318,12 @@ struct ew_detector *ew_detector_new(const struct ew_detector_config *cfg)
 
 static void free_ident_cb(void *ctx, const void *k, size_t kl, void *v)
 {
-	struct ident *id = v;
-
-	scope_free(&id->s);
-	ew_subject_free(id->subject);
-	free(id->tail);
-	free(id->key);
-	free(id);
+	ident_destroy(v);
 }
 
 static void free_wl_cb(void *ctx, const void *k, size_t kl, void *v)
 {
-	struct workload *wl = v;
-
-	scope_free(&wl->s);
-	ew_subject_free(wl->last_subject);
-	free(wl->key);
-	free(wl);
+	workload_destroy(v);
 }
 
 void ew_detector_free(struct ew_detector *d)

@@ -84,11 +84,16 @@ struct timer {
 	uint64_t seq; /* insertion order: ties are processed first-in first-out */
 	enum timer_kind kind;
 	enum ew_rule rule;
-	struct scope_state *s; /* T_RESOLVE */
-	struct ident *id;      /* T_GRACE, T_STABLE (and T_RESOLVE on an identity) */
-	struct workload *wl;   /* T_RESOLVE on a workload */
+	struct ident *id;    /* T_GRACE, T_STABLE (and T_RESOLVE on an identity) */
+	struct workload *wl; /* T_RESOLVE on a workload */
 	uint32_t gen;
 };
+
+/* The scope a timer belongs to (and holds pending): its workload's, else its identity's. */
+static inline struct scope_state *ew_det_timer_scope(const struct timer *t)
+{
+	return t->wl ? &t->wl->s : &t->id->s;
+}
 
 struct ew_detector {
 	struct ew_detector_config cfg;
@@ -101,7 +106,8 @@ struct ew_detector {
 	struct timer *heap;
 	size_t nheap, capheap;
 	uint64_t seq;
-	uint64_t now_ns; /* time reached: never goes backwards */
+	uint64_t now_ns;  /* time reached: never goes backwards */
+	uint64_t keep_ns; /* the longest rule window: older samples are pruned */
 
 	uint64_t drops_total;
 	uint64_t last_drop_ns; /* a loss happened at or before this time */
@@ -136,8 +142,8 @@ static inline uint64_t ew_det_add_sat(uint64_t a, uint64_t b)
 }
 
 /* rules.c */
-void ew_det_schedule_episode(struct ew_detector *d, struct scope_state *s, struct ident *id,
-			     struct workload *wl, enum ew_rule rule);
+void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct workload *wl,
+			     enum ew_rule rule);
 void ew_det_arm_stable(struct ew_detector *d, struct ident *id);
 void ew_det_eval_count(struct ew_detector *d, struct ident *id, enum ew_rule rule, uint64_t now,
 		       ew_finding_fn fn, void *ctx);

@@ -44,22 +44,20 @@ int ew_det_outcome(struct ew_detector *d, struct ident *id, bool ok, uint64_t at
 	return r;
 }
 
+static void prune_scope(struct scope_state *s, uint64_t cutoff)
+{
+	ew_window_prune(&s->exits, cutoff);
+	ew_window_prune(&s->restarts, cutoff);
+	ew_window_prune(&s->outcomes, cutoff);
+}
+
+/* Samples older than the longest rule window can no longer count. */
 static void prune(struct ew_detector *d, struct ident *id, uint64_t now)
 {
-	uint64_t keep = 0;
-
-	for (int r = 0; r < EW_RULE__COUNT; r++)
-		if (d->cfg.rules[r].window_ns > keep)
-			keep = d->cfg.rules[r].window_ns;
-	if (now <= keep)
+	if (now <= d->keep_ns)
 		return;
-	for (int i = 0; i < 2; i++) {
-		struct scope_state *s = i ? &id->wl->s : &id->s;
-
-		ew_window_prune(&s->exits, now - keep);
-		ew_window_prune(&s->restarts, now - keep);
-		ew_window_prune(&s->outcomes, now - keep);
-	}
+	prune_scope(&id->s, now - d->keep_ns);
+	prune_scope(&id->wl->s, now - d->keep_ns);
 }
 
 static int on_start(struct ew_detector *d, struct ident *id, const struct ew_event *ev,

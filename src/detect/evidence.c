@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "detect/detector_int.h"
+#include "exitwatch/util.h"
 
 #define MAX_TRACKED_IDENTS 64
 
@@ -39,15 +40,16 @@ bool ew_det_counts(const struct ew_detector *d, enum ew_rule rule, const struct 
 
 void ew_det_episode_id(enum ew_rule rule, const char *key, uint64_t fired_ns, char out[24])
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
 	const char *name = ew_rule_name(rule);
+	unsigned char t[8];
+	uint64_t h;
 
-	for (const char *p = name; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	for (const char *p = key; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	/* fired_ns little-endian whatever the host, so an id means the same on every node. */
 	for (int i = 0; i < 8; i++)
-		h = (h ^ ((fired_ns >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+		t[i] = (unsigned char)(fired_ns >> (8 * i));
+	h = ew_fnv1a(EW_FNV1A_INIT, name, strlen(name));
+	h = ew_fnv1a(h, key, strlen(key));
+	h = ew_fnv1a(h, t, sizeof(t));
 	snprintf(out, 24, "f-%016llx", (unsigned long long)h);
 }
 
@@ -117,7 +119,7 @@ static void histogram(struct ew_finding *f, const struct ew_window *w, uint32_t 
 			if (all[k].code == x->code && all[k].signal == x->signal)
 				break;
 		if (k == n) {
-			if (n == 64)
+			if (n == ARRAY_SIZE(all))
 				continue;
 			all[n++] = (struct ew_exit_hist){.code = x->code, .signal = x->signal};
 		}

@@ -14,9 +14,7 @@
 
 static struct ident *ident_by_serial(struct ew_detector *d, uint32_t serial)
 {
-	uint64_t k = serial;
-
-	return ew_map_get(d->serials, &k, sizeof(k));
+	return ew_map_get_u64(d->serials, serial);
 }
 
 static struct scope_state *scope_of(struct ident *id, enum ew_rule rule,
@@ -32,19 +30,19 @@ static struct scope_state *scope_of(struct ident *id, enum ew_rule rule,
 
 /* ---- episodes ---- */
 
-/* The next time an open episode's resolution can change. */
-void ew_det_schedule_episode(struct ew_detector *d, struct scope_state *s, struct ident *id,
-			     struct workload *wl, enum ew_rule rule)
+/*
+ * The next time an open episode's resolution can change. The timer names its owner (the workload
+ * when wl is set, else the identity), so a workload can be freed once its last one has run.
+ */
+void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct workload *wl,
+			     enum ew_rule rule)
 {
 	const struct ew_rule_config *rc = &d->cfg.rules[rule];
+	struct timer t = {.kind = T_RESOLVE, .rule = rule, .id = wl ? NULL : id, .wl = wl};
+	struct scope_state *s = ew_det_timer_scope(&t);
 	struct episode *ep = &s->ep[rule];
-	struct timer t = {.kind = T_RESOLVE, .rule = rule, .s = s, .gen = ++ep->gen};
 
-	/* The timer names its owner, so a workload can be freed once its last one has run. */
-	if (wl)
-		t.wl = wl;
-	else
-		t.id = id;
+	t.gen = ++ep->gen;
 	if (rule == EW_RULE_STARTUP_FAILURE_RATE) {
 		/* The rate changes when the oldest start in the window ages out. */
 		uint32_t i = ew_det_first_in(&s->outcomes, d->now_ns, rc->window_ns);
@@ -150,7 +148,7 @@ static void fire(struct ew_detector *d, struct scope_state *s, struct workload *
 	mark_looping(d, rule, ew_det_rule_window(s, rule), now);
 	ew_det_arm_stable(d, id);
 	emit(d, rule, s, wl, id, now, false, fn, ctx);
-	ew_det_schedule_episode(d, s, id, wl, rule);
+	ew_det_schedule_episode(d, id, wl, rule);
 }
 
 /* exit_code_burst and restart_rate: more than count events in the window. */
@@ -170,7 +168,7 @@ void ew_det_eval_count(struct ew_detector *d, struct ident *id, enum ew_rule rul
 		ep->total++;
 		ep->last_ns = now;
 		ep->last_ident = id->serial;
-		ew_det_schedule_episode(d, s, id, wl, rule);
+		ew_det_schedule_episode(d, id, wl, rule);
 		return;
 	}
 	for (uint32_t i = ew_det_first_in(w, now, rc->window_ns); i < w->n; i++)
@@ -232,7 +230,7 @@ void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint6
 static void run_resolve(struct ew_detector *d, const struct timer *t, ew_finding_fn fn, void *ctx)
 {
 	const struct ew_rule_config *rc = &d->cfg.rules[t->rule];
-	struct scope_state *s = t->s;
+	struct scope_state *s = ew_det_timer_scope(t);
 	struct episode *ep = &s->ep[t->rule];
 	uint64_t at;
 
@@ -242,7 +240,7 @@ static void run_resolve(struct ew_detector *d, const struct timer *t, ew_finding
 		if (startup_resolved(d, s, t->at))
 			resolve(d, s, t->wl, t->id, t->rule, t->at, fn, ctx);
 		else
-			ew_det_schedule_episode(d, s, t->id, t->wl, t->rule);
+			ew_det_schedule_episode(d, t->id, t->wl, t->rule);
 		return;
 	}
 	at = ew_det_add_sat(ep->last_ns, rc->resolve_ns);
@@ -294,7 +292,7 @@ void ew_detector_advance(struct ew_detector *d, uint64_t now_ns, ew_finding_fn f
 		if (t.at > d->now_ns)
 			d->now_ns = t.at;
 		run_timer(d, &t, fn, ctx);
-		t.s->pending--;
+		ew_det_timer_scope(&t)->pending--;
 		if (t.wl)
 			ew_det_workload_maybe_free(d, t.wl);
 	}

@@ -194,7 +194,7 @@ static void read_episode(struct ew_detector *d, struct reader *rd, struct json_o
 	ep->total = total;
 	ep->last_ident = who;
 	d->active++;
-	ew_det_schedule_episode(d, s, id, wl, (enum ew_rule)rule);
+	ew_det_schedule_episode(d, id, wl, (enum ew_rule)rule);
 }
 
 static void read_scope(struct ew_detector *d, struct reader *rd, struct json_object *o,

@@ -54,12 +54,6 @@ void ew_resolver_free(struct ew_resolver *r)
 	free(r);
 }
 
-static bool runtime_has_files(enum ew_runtime rt)
-{
-	return rt == EW_RT_DOCKER || rt == EW_RT_CONTAINERD || rt == EW_RT_CRIO ||
-	       rt == EW_RT_PODMAN;
-}
-
 static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_identity *id)
 {
 	char err[256] = "";
@@ -71,11 +65,11 @@ static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_
 	id->meta.restart_count = -1;
 	if (ew_cgroup_parse(ev->cgroup, &id->cg))
 		id->cg.runtime = EW_RT_CGROUP;
-	if (r->opts.read_meta && runtime_has_files(id->cg.runtime)) {
+	if (r->opts.read_meta && ew_meta_runtime_has_files(id->cg.runtime)) {
 		e = ew_meta_read(&r->opts.paths, &id->cg, &id->meta, err, sizeof(err));
 		if (e == 0)
 			id->has_meta = true;
-		else if (e != -ENOENT) /* once per container: this runs once per start */
+		else if (e != -ENOENT) /* per start, not per event: a re-exec reuses the cache */
 			ew_warn("container %.12s: runtime metadata unusable, names from the cgroup "
 				"only: %s",
 				id->cg.container_id, err[0] ? err : strerror(-e));
@@ -90,8 +84,6 @@ static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_
 		} else {
 			ew_debug("container %.12s: no runtime metadata file", id->cg.container_id);
 		}
-		if (e)
-			memset(&id->meta, 0, sizeof(id->meta)), id->meta.restart_count = -1;
 	}
 	ew_identity_finish(id);
 }

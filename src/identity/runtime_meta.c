@@ -70,6 +70,12 @@ static int meta_load(const char *path, meta_parse_fn parse, struct ew_meta *ret,
 	return 0;
 }
 
+bool ew_meta_runtime_has_files(enum ew_runtime rt)
+{
+	return rt == EW_RT_DOCKER || rt == EW_RT_CONTAINERD || rt == EW_RT_CRIO ||
+	       rt == EW_RT_PODMAN;
+}
+
 void ew_meta_paths_default(struct ew_meta_paths *p)
 {
 	if (!p->host_root)
@@ -87,9 +93,7 @@ void ew_meta_paths_default(struct ew_meta_paths *p)
 static int meta_read_docker(const struct ew_meta_paths *p, const char *id, struct ew_meta *ret,
 			    char *err, size_t errlen)
 {
-	_cleanup_free_ char *buf = NULL;
 	char path[PATH_MAX];
-	size_t len;
 	int r;
 
 	r = meta_path(path, sizeof(path), "%s%s/containers/%s/config.v2.json", p->host_root,
@@ -103,8 +107,8 @@ static int meta_read_docker(const struct ew_meta_paths *p, const char *id, struc
 	/* The restart policy is a nicety: a missing or broken hostconfig.json costs only it. */
 	r = meta_path(path, sizeof(path), "%s%s/containers/%s/hostconfig.json", p->host_root,
 		      p->docker_root, id);
-	if (r == 0 && ew_meta_read_file(path, &buf, &len, NULL, 0) == 0)
-		ew_meta_parse_hostconfig(buf, len, ret, NULL, 0);
+	if (r == 0)
+		meta_load(path, ew_meta_parse_hostconfig, ret, NULL, 0);
 	return 0;
 }
 
@@ -318,16 +322,9 @@ int ew_meta_read(const struct ew_meta_paths *paths, const struct ew_cgroup_info 
 		err[0] = '\0';
 	ew_meta_paths_default(&p);
 
-	switch (cg->runtime) {
-	case EW_RT_DOCKER:
-	case EW_RT_CONTAINERD:
-	case EW_RT_CRIO:
-	case EW_RT_PODMAN:
-		break;
-	default:
+	if (!ew_meta_runtime_has_files(cg->runtime))
 		return ew_meta_errf(err, errlen, -ENOENT, "runtime %d keeps no metadata files",
 				    (int)cg->runtime);
-	}
 	/* The id becomes a path component: nothing but 64 hex digits gets that far. */
 	if (!ew_meta_id_valid(id))
 		return ew_meta_errf(err, errlen, -EINVAL, "invalid container id");

@@ -4,6 +4,7 @@
  * its strings use, typically 200-400: the resolver and the detector keep one per container, and
  * 10,000 of them must fit in a few MiB.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,36 +42,40 @@ struct ew_subject {
 	char data[];
 };
 
-/* Source and capacity of each field in an ew_identity, in enum order. */
-static void fields(const struct ew_identity *id, const char *src[SF__COUNT])
-{
-	src[SF_CGROUP] = id->cgroup;
-	src[SF_CONTAINER_ID] = id->cg.container_id;
-	src[SF_POD_UID] = id->cg.pod_uid;
-	src[SF_QOS] = id->cg.qos;
-	src[SF_UNIT] = id->cg.unit;
-	src[SF_NAME] = id->meta.name;
-	src[SF_IMAGE] = id->meta.image;
-	src[SF_POD_NAME] = id->meta.pod_name;
-	src[SF_POD_NAMESPACE] = id->meta.pod_namespace;
-	src[SF_META_POD_UID] = id->meta.pod_uid;
-	src[SF_COMPOSE_PROJECT] = id->meta.compose_project;
-	src[SF_COMPOSE_SERVICE] = id->meta.compose_service;
-	src[SF_RESTART_POLICY] = id->meta.restart_policy;
-	src[SF_KEY] = id->key;
-	src[SF_WORKLOAD] = id->workload;
-	src[SF_DISPLAY] = id->display;
-}
+/* Where each string of an ew_identity lives and how large its buffer is, in enum order. */
+static const struct {
+	size_t offset, size;
+} fields[SF__COUNT] = {
+#define F(m)                                                                          \
+	{                                                                             \
+		offsetof(struct ew_identity, m), sizeof(((struct ew_identity *)0)->m) \
+	}
+	[SF_CGROUP] = F(cgroup),
+	[SF_CONTAINER_ID] = F(cg.container_id),
+	[SF_POD_UID] = F(cg.pod_uid),
+	[SF_QOS] = F(cg.qos),
+	[SF_UNIT] = F(cg.unit),
+	[SF_NAME] = F(meta.name),
+	[SF_IMAGE] = F(meta.image),
+	[SF_POD_NAME] = F(meta.pod_name),
+	[SF_POD_NAMESPACE] = F(meta.pod_namespace),
+	[SF_META_POD_UID] = F(meta.pod_uid),
+	[SF_COMPOSE_PROJECT] = F(meta.compose_project),
+	[SF_COMPOSE_SERVICE] = F(meta.compose_service),
+	[SF_RESTART_POLICY] = F(meta.restart_policy),
+	[SF_KEY] = F(key),
+	[SF_WORKLOAD] = F(workload),
+	[SF_DISPLAY] = F(display),
+#undef F
+};
 
 struct ew_subject *ew_subject_pack(const struct ew_identity *id)
 {
-	const char *src[SF__COUNT];
 	size_t len[SF__COUNT], total = 0, pos = 0;
 	struct ew_subject *s;
 
-	fields(id, src);
 	for (int i = 0; i < SF__COUNT; i++) {
-		len[i] = strlen(src[i]);
+		len[i] = strlen((const char *)id + fields[i].offset);
 		total += len[i] + 1;
 	}
 	s = malloc(sizeof(*s) + total);
@@ -84,7 +89,7 @@ struct ew_subject *ew_subject_pack(const struct ew_identity *id)
 	s->sandbox = id->meta.sandbox;
 	for (int i = 0; i < SF__COUNT; i++) {
 		s->off[i] = (uint32_t)pos;
-		memcpy(s->data + pos, src[i], len[i] + 1);
+		memcpy(s->data + pos, (const char *)id + fields[i].offset, len[i] + 1);
 		pos += len[i] + 1;
 	}
 	return s;
@@ -92,29 +97,6 @@ struct ew_subject *ew_subject_pack(const struct ew_identity *id)
 
 void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *id)
 {
-	static const struct {
-		size_t offset, size;
-	} dst[SF__COUNT] = {
-#define F(m) {offsetof(struct ew_identity, m), sizeof(((struct ew_identity *)0)->m)}
-		[SF_CGROUP] = F(cgroup),
-		[SF_CONTAINER_ID] = F(cg.container_id),
-		[SF_POD_UID] = F(cg.pod_uid),
-		[SF_QOS] = F(cg.qos),
-		[SF_UNIT] = F(cg.unit),
-		[SF_NAME] = F(meta.name),
-		[SF_IMAGE] = F(meta.image),
-		[SF_POD_NAME] = F(meta.pod_name),
-		[SF_POD_NAMESPACE] = F(meta.pod_namespace),
-		[SF_META_POD_UID] = F(meta.pod_uid),
-		[SF_COMPOSE_PROJECT] = F(meta.compose_project),
-		[SF_COMPOSE_SERVICE] = F(meta.compose_service),
-		[SF_RESTART_POLICY] = F(meta.restart_policy),
-		[SF_KEY] = F(key),
-		[SF_WORKLOAD] = F(workload),
-		[SF_DISPLAY] = F(display),
-#undef F
-	};
-
 	memset(id, 0, sizeof(*id));
 	id->cgroup_id = s->cgroup_id;
 	id->meta.restart_count = s->restart_count;
@@ -123,7 +105,7 @@ void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *id)
 	id->has_meta = s->has_meta;
 	id->meta.sandbox = s->sandbox;
 	for (int i = 0; i < SF__COUNT; i++)
-		ew_strlcpy((char *)id + dst[i].offset, s->data + s->off[i], dst[i].size);
+		ew_strlcpy((char *)id + fields[i].offset, s->data + s->off[i], fields[i].size);
 }
 
 const char *ew_subject_key(const struct ew_subject *s)

@@ -88,8 +88,7 @@ static uint64_t to_wall(const struct ew_decode_ctx *ctx, uint64_t mono_ns)
 	return (uint64_t)((int64_t)mono_ns + ctx->mono_to_wall_ns);
 }
 
-static void decode_exec(const struct ew_exec_event *e, const struct ew_decode_ctx *ctx,
-			struct ew_event *ev)
+static void decode_exec(const struct ew_exec_event *e, struct ew_event *ev)
 {
 	ev->type = EW_EVENT_START;
 	ev->reexec = e->hdr.flags & EW_EXEC_REEXEC;
@@ -152,13 +151,13 @@ int ew_decode(const void *data, size_t size, const struct ew_decode_ctx *ctx, st
 
 	if (size < sizeof(*h) || h->size != size)
 		return -EINVAL;
+	/* Everything but the tail's bytes (tail_len included): they are written, not cleared. */
 	memset(ret, 0, offsetof(struct ew_event, tail));
-	ret->tail_len = 0;
 	switch (h->kind) {
 	case EW_EV_EXEC:
 		if (size != sizeof(struct ew_exec_event))
 			return -EINVAL;
-		decode_exec(data, ctx, ret);
+		decode_exec(data, ret);
 		break;
 	case EW_EV_EXIT:
 		if (size == sizeof(struct ew_exit_tail_event) && (h->flags & EW_EXIT_TAIL))

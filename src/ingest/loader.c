@@ -36,7 +36,6 @@ struct ew_loader {
 	ew_loader_event_fn fn;
 	void *ctx;
 	struct ew_loader_features feat;
-	bool attached;
 };
 
 /*
@@ -53,10 +52,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (level <= LIBBPF_WARN && strstr(line, "prog '"))
 		ew_strlcpy(libbpf_last, line, sizeof(libbpf_last));
-	if (libbpf_verbose && level != LIBBPF_DEBUG)
-		ew_log(EW_LOG_INFO, "libbpf: %s", line);
-	else if (libbpf_verbose)
-		ew_log(EW_LOG_DEBUG, "libbpf: %s", line);
+	if (libbpf_verbose)
+		ew_log(level == LIBBPF_DEBUG ? EW_LOG_DEBUG : EW_LOG_INFO, "libbpf: %s", line);
 	return 0;
 }
 
@@ -265,7 +262,6 @@ int ew_loader_open(const struct ew_loader_opts *opts, ew_loader_event_fn fn, voi
 	l->ctx = ctx;
 	ew_strlcpy(l->feat.kernel, u.release, sizeof(l->feat.kernel));
 	l->feat.exit_group_dead = exit_has_group_dead();
-	l->feat.tracefs = need_tracefs;
 
 	/* Step 2: open, size the maps, pick the programs, load. */
 	l->skel = ew_bpf__open();
@@ -295,7 +291,6 @@ int ew_loader_open(const struct ew_loader_opts *opts, ew_loader_event_fn fn, voi
 		snprintf(err, errlen, "opening the ring buffer failed (%s)", strerror(-r));
 		goto err_free;
 	}
-	l->attached = true;
 	*ret = l;
 	return 0;
 
@@ -347,11 +342,10 @@ int ew_loader_stats(struct ew_loader *l, uint64_t out[EW_STAT__MAX])
 
 int ew_loader_seed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint64_t cgroup_id)
 {
-	struct ew_cgroup_val cg = {
-		.main_pid = pid, .flags = EW_CG_SEEDED, .main_start_ticks = start_ticks};
+	struct ew_cgroup_val cg = {.main_pid = pid, .main_start_ticks = start_ticks};
 
-	/* NOEXIST: a cgroup whose main exec'd after attach is already tracked, and better. Its
-	 * stderr file is unknown (0): its writes to fd 2 are captured from now on. */
+	/* NOEXIST: a cgroup whose main exec'd after attach is already tracked, and better. exec_ns
+	 * 0 marks it seeded; its stderr file is unknown (0): its writes to fd 2 count from now. */
 	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.cgroups), &cgroup_id, &cg, BPF_NOEXIST))
 		return -errno;
 	return 0;
@@ -379,5 +373,5 @@ const struct ew_loader_features *ew_loader_features(const struct ew_loader *l)
 
 bool ew_loader_attached(const struct ew_loader *l)
 {
-	return l && l->attached;
+	return l != NULL;
 }

@@ -77,37 +77,29 @@ static int add_procs(struct scan *s, int dirfd, uint32_t cg)
 /* Depth-first over the cgroup tree; cgroups come and go meanwhile, which is not an error. */
 static int walk(struct scan *s, int dir_fd, const char *rel, uint32_t level)
 {
+	_cleanup_close_ int fd = dir_fd; /* ours until the DIR takes it */
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	struct stat st;
 	uint32_t me;
 	int r;
 
-	if (level > EW_SCAN_MAX_DEPTH || fstat(dir_fd, &st)) {
-		close(dir_fd);
+	if (level > EW_SCAN_MAX_DEPTH || fstat(fd, &st))
 		return 0;
-	}
-	if (grow((void **)&s->cgs, &s->capcgs, s->ncgs + 1, sizeof(*s->cgs))) {
-		close(dir_fd);
+	if (grow((void **)&s->cgs, &s->capcgs, s->ncgs + 1, sizeof(*s->cgs)))
 		return -ENOMEM;
-	}
 	me = (uint32_t)s->ncgs;
 	s->cgs[me] = (struct cg_node){.id = st.st_ino, .level = level, .path = strdup(rel)};
-	if (!s->cgs[me].path) {
-		close(dir_fd);
+	if (!s->cgs[me].path)
 		return -ENOMEM;
-	}
 	s->ncgs++;
-	r = add_procs(s, dir_fd, me);
-	if (r) {
-		close(dir_fd);
+	r = add_procs(s, fd, me);
+	if (r)
 		return r;
-	}
-	d = fdopendir(dir_fd);
-	if (!d) {
-		close(dir_fd);
+	d = fdopendir(fd);
+	if (!d)
 		return 0;
-	}
+	fd = -1; /* closedir() closes it */
 	while ((de = readdir(d))) {
 		char child[EW_CGROUP_PATH_MAX];
 		int cfd;

@@ -6,56 +6,22 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "exitwatch/json_writer.h"
 #include "metrics/metrics_int.h"
-
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, nothing
- * above U+10FFFF), or 0 if the byte at s does not start one.
- */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
 
 /*
  * A label value as the exposition format wants it: '\', '"' and newline escaped, and valid
  * UTF-8 (Prometheus rejects the whole scrape otherwise), so each byte that does not start a
  * well-formed sequence becomes U+FFFD. Container names come from workloads: never trust them.
  */
-static void put_label_value(struct ew_buf *b, const char *str)
+static void put_label_value(struct ew_buf *b, const char *s)
 {
-	const unsigned char *s = (const unsigned char *)str;
+	const char *end = s + strlen(s);
 
-	while (*s) {
-		size_t n = utf8_len(s);
+	while (s < end) {
+		size_t n = ew_utf8_char_len(s, (size_t)(end - s));
 
 		if (*s == '\\')
 			ew_buf_puts(b, "\\\\");

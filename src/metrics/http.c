@@ -49,7 +49,7 @@ struct ew_metrics_server {
 };
 
 /* The loop publishes every second; a snapshot this old means it stopped turning. */
-#define EW_HEALTH_STALE_NS (10ULL * 1000000000ULL)
+#define EW_HEALTH_STALE_NS (10 * EW_NSEC_PER_SEC)
 
 struct listen_addr {
 	union {

@@ -216,15 +216,12 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, s
 	char echo[33];
 	int n;
 
+	/* tail_len is cleared with the rest: it sits just before tail. */
 	memset(ev, 0, offsetof(struct ew_event, tail));
-	ev->tail_len = 0;
-	if (!strcmp(type, "start"))
-		ev->type = EW_EVENT_START;
-	else if (!strcmp(type, "exit"))
-		ev->type = EW_EVENT_EXIT;
-	else if (!strcmp(type, "ready"))
-		ev->type = EW_EVENT_READY;
-	else {
+	for (size_t t = EW_EVENT_START; t < ARRAY_SIZE(type_names); t++)
+		if (!strcmp(type, type_names[t]))
+			ev->type = (enum ew_event_type)t;
+	if (!ev->type) {
 		echo_clean(echo, sizeof(echo), type);
 		snprintf(err, errlen, "unknown event type '%s'", echo);
 		return -EINVAL;

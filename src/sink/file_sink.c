@@ -102,23 +102,15 @@ static bool file_moved(const struct sink *s)
 
 /*
  * Opens PATH anew, as a SIGHUP would. When that fails, the moved file stays open: appending to it
- * beyond the limit loses nothing, dropping would.
+ * beyond the limit loses nothing, dropping would. (A failed open changes nothing but s->fd.)
  */
 static int file_follow(struct sink *s)
 {
 	int fd = s->fd;
-	bool regular = s->regular;
-	uint64_t size = s->file_size;
-	dev_t dev = s->dev;
-	ino_t ino = s->ino;
 	int r = ew_file_sink_open(s);
 
 	if (r < 0) {
 		s->fd = fd;
-		s->regular = regular;
-		s->file_size = size;
-		s->dev = dev;
-		s->ino = ino;
 		return r;
 	}
 	if (fd >= 0)

@@ -303,8 +303,8 @@ void ew_jsonw_end_array(struct ew_jsonw *w)
 }
 
 /*
- * '"', s escaped, then tail ("\"" or "\":"). Names and most values are plain ASCII: those go
- * out in one copy, the rest through the escaper.
+ * '"', s escaped, then tail ("\"" or "\":"). Short plain strings (names, ids) are copied and
+ * checked in one pass; the rest goes through the escaper, which copies plain runs whole.
  */
 static void jsonw_quoted(struct ew_jsonw *w, const char *s, size_t len, const char *tail)
 {
@@ -312,7 +312,6 @@ static void jsonw_quoted(struct ew_jsonw *w, const char *s, size_t len, const ch
 	size_t tl = tail[1] ? 2 : 1, i;
 	struct ew_buf *b = w->out;
 
-	/* Short strings (names, ids) are copied and checked in one pass. */
 	if (len < 48 && !ew_buf_reserve(b, len + tl + 1)) {
 		char *o = b->data + b->len;
 
@@ -320,19 +319,10 @@ static void jsonw_quoted(struct ew_jsonw *w, const char *s, size_t len, const ch
 		for (i = 0; i < len && plain_byte[p[i]]; i++)
 			o[i] = (char)p[i];
 		if (i == len) {
-			memcpy(o + len, tail, tl + 1);
+			memcpy(o + len, tail, tl + 1); /* with the NUL */
 			b->len += 1 + len + tl;
 			return;
 		}
-	}
-	i = plain_prefix(p, len);
-	if (i == len && !ew_buf_reserve(b, len + tl + 1)) {
-		b->data[b->len++] = '"';
-		memcpy(b->data + b->len, s, len);
-		b->len += len;
-		memcpy(b->data + b->len, tail, tl + 1); /* with the NUL */
-		b->len += tl;
-		return;
 	}
 	jsonw_check(w, ew_buf_putc(b, '"'));
 	jsonw_check(w, ew_json_escape(b, s, len));

@@ -50,7 +50,10 @@ struct sink {
 void ew_sink_queue(struct sink *s, const char *line, size_t len);
 void ew_sink_flush(struct sink *s);
 
-/* Opens s->path for appending and notes what it is (regular, size, dev/ino). 0 or -errno. */
+/*
+ * Opens s->path for appending and notes what it is (regular, size, dev/ino). 0, or -errno with
+ * s->fd -1 and the other fields as they were.
+ */
 int ew_file_sink_open(struct sink *s);
 void ew_file_sink_close(struct sink *s);
 /*

@@ -72,33 +72,22 @@ enum ew_severity ew_record_severity(const struct ew_record *r)
 	return EW_SEV_DEFAULT;
 }
 
-/* FNV-1a, 64 bits: stable across builds and hosts, which is all an insertId needs. */
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
+/* FNV-1a: stable across builds and hosts, which is all an insertId needs. */
 void ew_record_insert_id(const struct ew_record *r, const struct ew_render_ctx *ctx, char out[24])
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
 	uint32_t t = r->type;
+	uint64_t h;
 
-	h = fnv1a(h, ctx->node, strlen(ctx->node));
-	h = fnv1a(h, &t, sizeof(t));
+	h = ew_fnv1a(EW_FNV1A_INIT, ctx->node, strlen(ctx->node));
+	h = ew_fnv1a(h, &t, sizeof(t));
 	if (r->finding) {
-		h = fnv1a(h, r->finding->finding_id, strlen(r->finding->finding_id));
+		h = ew_fnv1a(h, r->finding->finding_id, strlen(r->finding->finding_id));
 	} else if (r->ev) {
-		h = fnv1a(h, &r->ev->cgroup_id, sizeof(r->ev->cgroup_id));
-		h = fnv1a(h, &r->ev->pid, sizeof(r->ev->pid));
-		h = fnv1a(h, &r->ev->start_boot_ns, sizeof(r->ev->start_boot_ns));
+		h = ew_fnv1a(h, &r->ev->cgroup_id, sizeof(r->ev->cgroup_id));
+		h = ew_fnv1a(h, &r->ev->pid, sizeof(r->ev->pid));
+		h = ew_fnv1a(h, &r->ev->start_boot_ns, sizeof(r->ev->start_boot_ns));
 	}
-	h = fnv1a(h, &r->time_ns, sizeof(r->time_ns));
+	h = ew_fnv1a(h, &r->time_ns, sizeof(r->time_ns));
 	memcpy(out, "ew-", 3);
 	for (int i = 0; i < 16; i++)
 		out[3 + i] = "0123456789abcdef"[(h >> (60 - 4 * i)) & 15];
@@ -196,7 +185,7 @@ static void process_object(struct ew_jsonw *w, const struct ew_event *ev)
 /* Seconds with millisecond precision, rounded half up, from integer nanoseconds. */
 static void seconds_field(struct ew_jsonw *w, const char *name, uint64_t ns)
 {
-	ew_jsonw_fixed_field(w, name, (int64_t)((ns + 500000) / 1000000), 3);
+	ew_jsonw_fixed_field(w, name, (int64_t)((ns + EW_NSEC_PER_MSEC / 2) / EW_NSEC_PER_MSEC), 3);
 }
 
 static void time_field(struct ew_jsonw *w, const char *name, uint64_t ns)
@@ -272,7 +261,7 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 	ew_jsonw_string_field(w, "scope", ew_scope_name(f->scope));
 	ew_jsonw_uint_field(w, "count", f->count);
 	ew_jsonw_uint_field(w, "threshold", f->threshold);
-	ew_jsonw_uint_field(w, "window_s", f->window_ns / 1000000000ULL);
+	ew_jsonw_uint_field(w, "window_s", f->window_ns / EW_NSEC_PER_SEC);
 	if (f->first_ns)
 		time_field(w, "first_time", f->first_ns);
 	if (f->last_ns)
@@ -321,8 +310,7 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 		ew_jsonw_string_field(w, "class", ew_exit_class_name(f->last_class));
 		ew_jsonw_int_field(w, "code", f->last_code);
 		ew_jsonw_int_field(w, "signal", f->last_signal);
-		if (ew_signal_name(f->last_signal))
-			ew_jsonw_string_field(w, "signal_name", ew_signal_name(f->last_signal));
+		opt_string(w, "signal_name", ew_signal_name(f->last_signal));
 		time_field(w, "time", f->last_exit_ns);
 		ew_jsonw_end_object(w);
 	} else {

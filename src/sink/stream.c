@@ -402,16 +402,6 @@ static void stream_flush(struct ew_stream *s, uint64_t now_ns)
 
 /* ---- public ---------------------------------------------------------------------------- */
 
-/* FNV-1a: a stable file name per spec, so that the next run finds this run's spool. */
-static uint64_t spec_hash(const char *spec)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (const unsigned char *p = (const unsigned char *)spec; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return h;
-}
-
 static void stream_open_spool(struct ew_stream *s, const struct ew_output_opts *opts)
 {
 	char name[64];
@@ -419,8 +409,9 @@ static void stream_open_spool(struct ew_stream *s, const struct ew_output_opts *
 
 	if (!opts->spool_max_bytes || !opts->spool_dir)
 		return;
+	/* A stable file name per spec, so that the next run finds this run's spool. */
 	snprintf(name, sizeof(name), "%s-%016" PRIx64 ".spool", s->host ? "tcp" : "unix",
-		 spec_hash(s->spec));
+		 ew_fnv1a(EW_FNV1A_INIT, s->spec, strlen(s->spec)));
 	r = ew_spool_open(opts->spool_dir, name, opts->spool_max_bytes, &s->spool);
 	if (r < 0) {
 		s->spool = NULL;

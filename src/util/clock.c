@@ -28,11 +28,6 @@ uint64_t ew_clock_wall_ns(void)
 	return read_clock(CLOCK_REALTIME);
 }
 
-uint64_t ew_clock_boot_ns(void)
-{
-	return read_clock(CLOCK_BOOTTIME);
-}
-
 int64_t ew_clock_mono_to_wall(void)
 {
 	/* Bracket the wall read between two monotonic reads and take the tightest of a few

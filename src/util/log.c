@@ -13,11 +13,6 @@ void ew_log_init(enum ew_log_level max_level)
 	log_max = max_level;
 }
 
-bool ew_log_enabled(enum ew_log_level lvl)
-{
-	return lvl <= log_max;
-}
-
 void ew_log(enum ew_log_level lvl, const char *fmt, ...)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "exitwatch/map.h"
+#include "exitwatch/util.h"
 
 struct entry {
 	struct entry *next;
@@ -21,13 +22,8 @@ struct ew_map {
 
 static uint64_t hash_bytes(const void *p, size_t n)
 {
-	const unsigned char *b = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = ew_fnv1a(EW_FNV1A_INIT, p, n);
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
 	/* FNV's low bits are weak for short integer keys: finish with a murmur mix. */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;

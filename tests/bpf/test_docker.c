@@ -229,7 +229,7 @@ static void write_cri_config(const char *root, const char *id, const char *uid, 
 static void test_kubernetes_shaped(void **state)
 {
 	struct fixture *f = *state;
-	char root[128], uid[37], uid_us[37], id1[65], id2[65], rel[512], *p, sfx1[80], sfx2[80];
+	char root[128], uid[37], uid_us[37], id1[65], id2[65], layout[384], *p, sfx1[80], sfx2[80];
 	json_object *s1, *s2, *e;
 	pid_t pid;
 
@@ -248,13 +248,11 @@ static void test_kubernetes_shaped(void **state)
 	write_cri_config(root, id2, uid, "checkout-6d5f7c9b8-q4w2x", "shop", "backend");
 	start_agent(f, "--host-root", root);
 
-	snprintf(rel, sizeof(rel),
-		 "%s/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
+	snprintf(layout, sizeof(layout),
+		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
 		 "cri-containerd-%s.scope",
-		 f->s.base, uid_us, id1);
-	assert_int_equal(ew_h_cgroup_make(rel), 0);
-	pid = ew_h_spawn_in(rel, (char *const[]){(char *)ew_h_workload(), "exit", "3", NULL}, -1,
-			    false, NULL);
+		 uid_us, id1);
+	pid = ew_h_run_in(f->s.base, layout, EW_H_WL("exit", "3"), -1, false, NULL);
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
 	s1 = ew_h_wait(&f->agent, ew_h_match, &(struct ew_h_want){"container_start", sfx1}, NULL,
 		       5000);
@@ -271,13 +269,11 @@ static void test_kubernetes_shaped(void **state)
 	assert_string_equal(ew_h_label(s1, "pod"), "checkout-6d5f7c9b8-q4w2x");
 
 	/* The kubelet restarts it: a new container id, the same pod and name. */
-	snprintf(rel, sizeof(rel),
-		 "%s/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
+	snprintf(layout, sizeof(layout),
+		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
 		 "cri-containerd-%s.scope",
-		 f->s.base, uid_us, id2);
-	assert_int_equal(ew_h_cgroup_make(rel), 0);
-	pid = ew_h_spawn_in(rel, (char *const[]){(char *)ew_h_workload(), "exit", "3", NULL}, -1,
-			    false, NULL);
+		 uid_us, id2);
+	pid = ew_h_run_in(f->s.base, layout, EW_H_WL("exit", "3"), -1, false, NULL);
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
 	s2 = ew_h_wait(&f->agent, ew_h_match, &(struct ew_h_want){"container_start", sfx2}, NULL,
 		       5000);

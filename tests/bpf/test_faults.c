@@ -46,12 +46,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	if (f->agent.pid > 0) {
-		kill(f->agent.pid, SIGCONT); /* a test may have stopped it */
-		kill(f->agent.pid, SIGKILL);
-		waitpid(f->agent.pid, NULL, 0);
-	}
-	ew_h_agent_free(&f->agent);
+	ew_h_agent_kill(&f->agent);
 	ew_h_collector_free(f->coll);
 	if (f->mnt[0])
 		ew_h_sh("umount -l '%s' 2>/dev/null", f->mnt);

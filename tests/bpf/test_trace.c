@@ -359,7 +359,7 @@ static void test_stderr_tail(void **state)
 		     WL("stderr", "3", "Traceback (most recent call last):",
 			"ModuleNotFoundError: No module named 'app.services.monitoring'"),
 		     -2, false, NULL);
-	ew_h_wait_pid(pid, 5000);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
 	e = wait_rec(f, "container_exit", "/stderr", 5000);
 	tail = ew_h_str(e, "stderr_tail");
 	assert_non_null(tail);
@@ -383,7 +383,7 @@ static void test_hostile_stderr(void **state)
 	ew_h_require_bpf();
 	start_agent(f, NULL);
 	pid = run_in(f, "/hostile\"name", WL("hostile", "1"), -2, false, NULL);
-	ew_h_wait_pid(pid, 5000);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 1);
 	e = wait_rec(f, "container_exit", "/hostile\"name", 5000);
 	tail = ew_h_str(e, "stderr_tail");
 	assert_non_null(tail);

@@ -31,7 +31,7 @@ CAP_BPF_ONLY=0000008000000000
 command -v setpriv >/dev/null || skip "setpriv is not installed (apt-get install util-linux)"
 setpriv --list-caps | grep -x bpf >/dev/null ||
 	skip "this setpriv does not know CAP_BPF (util-linux 2.36 or newer does)"
-[ "${#GRANTED[@]}" -gt 0 ] || { echo "FAIL: no capabilities.add list in $MANIFEST" >&2; exit 1; }
+[ "${#GRANTED[@]}" -gt 0 ] || fail "no capabilities.add list in $MANIFEST"
 need_live_agent
 
 tmp=$(mktemp -d /tmp/ew-e2e-caps.XXXXXX)
@@ -76,8 +76,7 @@ echo "after attaching: CapEff $eff (CAP_BPF only)"
 
 mkdir "$cg"
 rc=0
-sh -c "echo \$\$ > '$cg/cgroup.procs'; exec '$WORKLOAD' stderr 3 'ModuleNotFoundError: deploy-caps'" \
-	2>/dev/null || rc=$?
+run_in_cgroup "$cg" "$WORKLOAD" stderr 3 'ModuleNotFoundError: deploy-caps' 2>/dev/null || rc=$?
 [ "$rc" = 3 ] || fail "the workload exited $rc, not 3"
 pattern="\"event\":\"container_exit\".*\"cgroup\":\"/$cgname\".*\"code\":3.*ModuleNotFoundError: deploy-caps"
 for _ in $(seq 1 100); do

@@ -32,14 +32,8 @@ NPM_PACKAGES=(kubernetes-models@5.1.0 @kubernetes-models/prometheus-operator@6.0
 . tests/e2e/lib.sh
 
 command -v kubectl >/dev/null || skip "kubectl is not installed"
-if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-	echo "installing nodejs and npm (Debian)"
-	apt-get update -qq >/dev/null 2>&1 || true
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm \
-		>/dev/null 2>&1 || true
-fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	skip "node and npm are not installed"
+	skip "node and npm are not installed (scripts/deps.sh test installs them)"
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 18 ] || skip "node $node_major is too old (18 or newer)"

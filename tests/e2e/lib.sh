@@ -1,4 +1,4 @@
-# Sourced by the tests in tests/e2e/: how they skip and fail.
+# Sourced by the tests in tests/e2e/: how they skip and fail, and what several of them share.
 # A missing tool or privilege skips a test (exit 0), except under CI=true, where CI must run
 # everything and a skip is a failure. fail() prints the agent's stderr when $EW_ERR_LOG names
 # a non-empty file.
@@ -31,4 +31,16 @@ need_live_agent() {
 	[ -n "$cgroot" ] || skip "no cgroup v2 hierarchy is mounted"
 	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing ||
 		skip "cannot mount tracefs on /sys/kernel/tracing"
+}
+
+# A 127.0.0.1 TCP port nothing listens on at the time of the call (needs python3).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# run_in_cgroup DIR CMD...: CMD as the main process of the cgroup v2 directory DIR, started the
+# way runc starts a container's: a shell moves itself into DIR and execs CMD, while its parent
+# (the caller) stays outside. Its status is CMD's, or the shell's if it could not join DIR.
+run_in_cgroup() {
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$@"
 }

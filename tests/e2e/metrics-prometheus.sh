@@ -43,9 +43,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # GET URL [QUERY]: the body on stdout; fails unless the answer is 200. QUERY is URL-encoded
 # as ?query=QUERY. No proxy: everything here is on 127.0.0.1.
 http_get() {
@@ -81,7 +78,7 @@ echo "exitwatch: /healthz 200 on 127.0.0.1:$mport"
 # 2: a container main process that exits 3; its parent (this shell) stays outside the cgroup.
 mkdir "$cg"
 rc=0
-sh -c "echo \$\$ > '$cg/cgroup.procs'; exec '$WORKLOAD' exit 3" || rc=$?
+run_in_cgroup "$cg" "$WORKLOAD" exit 3 || rc=$?
 [ "$rc" = 3 ] || fail "the workload exited $rc, not 3"
 sample="exitwatch_container_exits_total{runtime=\"cgroup\",class=\"config_error\"}"
 value=

@@ -44,10 +44,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # 1: the recording, and the expected lines (the same replay, at once, into a file).
 rec=$tmp/recording.ndjson
 span=$(tests/e2e/gen-recording.py --identities 40 --episodes 8 "$rec")

@@ -16,37 +16,22 @@ cd "$(dirname "$0")/../.."
 
 BUILD=${BUILD:-build}
 EW=${EXITWATCH:-$BUILD/exitwatch}
-WL=${EW_WORKLOAD:-$PWD/$BUILD/tests/helpers/workload}
+WORKLOAD=${EW_WORKLOAD:-$PWD/$BUILD/tests/helpers/workload}
 VG_SECONDS=${VG_SECONDS:-10}
 START_TIMEOUT_S=90 # loading and attaching the BPF programs is slow under valgrind
 STOP_TIMEOUT_S=60  # so is tearing them down, and the leak check after it
 
-skip() {
-	if [ "${CI:-}" = true ]; then
-		echo "valgrind: FAIL: $* (CI=true: this test must run)" >&2
-		exit 1
-	fi
-	echo "valgrind: skipped: $*"
-	exit 0
-}
-fail() {
-	echo "valgrind: FAIL: $*" >&2
-	exit 1
-}
+. tests/e2e/lib.sh
 
-[ "$(id -u)" = 0 ] || skip "not root"
+[ "$(id -u)" = 0 ] || skip "needs root (the BPF programs are loaded for real)"
 command -v valgrind >/dev/null 2>&1 || skip "valgrind is not installed (apt-get install valgrind)"
-[ -x "$EW" ] || skip "$EW is not built"
-[ -x "$WL" ] || skip "$WL is not built"
-# valgrind cannot run an ASan binary (make test SANITIZE=... sets EXITWATCH to one).
+need_live_agent
+# valgrind cannot run an ASan binary (make test SANITIZE=... sets EXITWATCH to one): not a
+# missing tool, so not a failure under CI either.
 if grep -q __asan_init "$EW"; then
 	echo "valgrind: skipped: $EW is an ASan build"
 	exit 0
 fi
-
-cgroot=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break } }' \
-	/proc/self/mountinfo | head -n 1)
-[ -n "$cgroot" ] || skip "no cgroup v2 mount in /proc/self/mountinfo"
 
 tmp=$(mktemp -d /tmp/ew-valgrind-XXXXXX)
 base=$cgroot/ewvg-$$
@@ -100,8 +85,7 @@ runs=0
 end=$((SECONDS + VG_SECONDS))
 while [ $SECONDS -lt $end ]; do
 	for l in "${layouts[@]}"; do
-		sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" stderr 3 "ModuleNotFoundError: x"' \
-			sh "$base$l" "$WL" 2>/dev/null || true
+		run_in_cgroup "$base$l" "$WORKLOAD" stderr 3 "ModuleNotFoundError: x" 2>/dev/null || true
 		runs=$((runs + 1))
 	done
 	sleep 0.5

@@ -338,6 +338,7 @@ int ew_h_agent_start(struct ew_h_agent *a, const char *const *args)
 		dump_stderr(a);
 		kill(a->pid, SIGKILL);
 		waitpid(a->pid, NULL, 0);
+		a->pid = 0; /* reaped: the teardown must not signal a pid that may be reused */
 		fail_msg("exitwatch did not print its agent start record within 20 s");
 	}
 	return 0;
@@ -452,8 +453,43 @@ void ew_h_scratch_make(struct ew_h_scratch *s, const char *tag)
 		fail_msg("mkdtemp %s: %s", s->dir, strerror(errno));
 }
 
+/*
+ * SIGKILLs every process left in the subtree rel (a test that failed half-way leaves its
+ * workloads there, a paused one forever), reaping those that are this process's children,
+ * until the subtree is empty. Never the whole hierarchy: rel must name a subtree.
+ */
+static void kill_subtree(const char *rel)
+{
+	static char pids[1 << 16];
+
+	if (!rel[0] || !strcmp(rel, "/") || strchr(rel, '\''))
+		return;
+	for (int round = 0; round < 100; round++) {
+		char *p = pids, *end;
+
+		ew_h_capture(pids, sizeof(pids),
+			     "find '%s%s' -name cgroup.procs -exec cat {} + 2>/dev/null",
+			     ew_h_cgroup_root(), rel);
+		if (!pids[0])
+			return;
+		for (;;) {
+			long pid = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			p = end;
+			if (pid <= 1)
+				continue;
+			kill((pid_t)pid, SIGKILL);
+			waitpid((pid_t)pid, NULL, 0); /* ECHILD at once if not ours */
+		}
+		usleep(10000);
+	}
+}
+
 void ew_h_scratch_clean(const struct ew_h_scratch *s)
 {
+	kill_subtree(s->base);
 	ew_h_cgroup_remove_tree(s->base);
 	if (s->dir[0] && !strchr(s->dir, '\''))
 		ew_h_sh("rm -rf '%s'", s->dir);

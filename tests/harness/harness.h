@@ -88,8 +88,8 @@ void ew_h_cgroup_remove_tree(const char *rel); /* rmdir leaf-first; processes mu
 /*
  * What one live test owns: a cgroup subtree base ("/ew<tag>-<pid>-<n>", unique per test so
  * tests of different binaries never meet) and a scratch directory dir ("/tmp/ew-<tag>-XXXXXX").
- * ew_h_scratch_make fails the test if either cannot be had; ew_h_scratch_clean removes both
- * (the processes in the subtree must be gone).
+ * ew_h_scratch_make fails the test if either cannot be had; ew_h_scratch_clean kills what a
+ * failed test left running in the subtree, then removes both.
  */
 struct ew_h_scratch {
 	char base[128];
