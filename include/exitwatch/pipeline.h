@@ -37,8 +37,11 @@ void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_ns);
 void ew_pipeline_finish(struct ew_pipeline *p, uint64_t now_ns);
 /* The kernel's running total of lost records; findings over a loss say degraded. */
 void ew_pipeline_drops(struct ew_pipeline *p, uint64_t now_ns, uint64_t total);
-/* Emits an agent record; fills the pipeline's own counters into *a first. */
-void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, struct ew_agent_status *a);
+/* Fills the pipeline's own counters into *a: records emitted, decode errors, identities,
+ * active findings, sinks. The kernel's part is the agent's. */
+void ew_pipeline_status(const struct ew_pipeline *p, struct ew_agent_status *a);
+/* Emits an agent record of *a, filled by the agent and ew_pipeline_status(). */
+void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_agent_status *a);
 /* Counts a record the decoder rejected. */
 void ew_pipeline_decode_error(struct ew_pipeline *p);
 

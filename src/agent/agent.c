@@ -96,6 +96,8 @@ static int status(struct agent *a, const char *phase, struct ew_agent_status *st
 		    st->kstats[EW_STAT_DROP_READY];
 	st->tracked = (uint32_t)ew_loader_tracked(a->loader);
 	st->scan_mains = a->scan_mains;
+	/* /metrics shows what the agent record shows, between records too. */
+	ew_pipeline_status(a->pipe, st);
 	return r;
 }
 

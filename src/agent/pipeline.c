@@ -297,10 +297,8 @@ void ew_pipeline_decode_error(struct ew_pipeline *p)
 	p->decode_errors++;
 }
 
-void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, struct ew_agent_status *a)
+void ew_pipeline_status(const struct ew_pipeline *p, struct ew_agent_status *a)
 {
-	struct ew_record r = {.type = EW_REC_AGENT, .time_ns = now_ns, .agent = a};
-
 	a->starts = p->starts;
 	a->exits = p->exits;
 	a->readies = p->readies;
@@ -310,6 +308,12 @@ void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, struct ew_agent_s
 	a->identities = ew_detector_identities(p->detector);
 	a->active_findings = ew_detector_active(p->detector);
 	a->nsinks = ew_outputs_status(p->deps.out, a->sinks, EW_MAX_SINKS);
+}
+
+void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_agent_status *a)
+{
+	struct ew_record r = {.type = EW_REC_AGENT, .time_ns = now_ns, .agent = a};
+
 	emit(p, &r); /* the metrics take *a from the record, as every record's */
 	if (p->deps.rec)
 		ew_recorder_flush(p->deps.rec);

@@ -91,6 +91,14 @@ for _ in $(seq 1 100); do
 done
 [ -n "$value" ] || fail "/metrics never showed $sample >= 1"
 echo "/metrics: $sample $value"
+# Between agent records too, /metrics carries the pipeline's state: the identity just seen
+# and the stdout sink's series.
+identities=$(awk '$1 == "exitwatch_identities" { print $2 }' "$tmp/metrics.txt")
+[ -n "$identities" ] && [ "$identities" -ge 1 ] ||
+	fail "/metrics: exitwatch_identities is '$identities', not >= 1 after a container exited"
+grep -q '^exitwatch_sink_connected{sink="stdout"} 1$' "$tmp/metrics.txt" ||
+	fail "/metrics: no exitwatch_sink_connected{sink=\"stdout\"} 1"
+echo "/metrics: exitwatch_identities $identities; the stdout sink's series are there"
 grep -q "\"event\":\"container_exit\".*\"cgroup\":\"/$cgname\".*\"class\":\"config_error\"" \
 	"$tmp/ew.out" || fail "no container_exit record, class config_error, for /$cgname on stdout"
 echo "stdout: the container_exit record of /$cgname, class config_error"
