@@ -1113,6 +1113,25 @@ static void test_stable_once(void **state)
 	assert_int_equal(count_rule(&fx->sk, EW_RULE_STABLE, false), 1);
 }
 
+/* stable watches one identity and counts nothing: a scope or count in its section is ignored. */
+static void test_stable_ignores_scope_and_count(void **state)
+{
+	struct fx *fx = *state;
+	const struct ew_finding *f;
+
+	fx->cfg.rules[EW_RULE_STABLE].scope = EW_SCOPE_WORKLOAD;
+	fx->cfg.rules[EW_RULE_STABLE].count = 7;
+	loop_then(fx, 0, 0);
+	feed(fx, OP_START, 0, 100, 0, 0);
+	advance(fx, AT(100 + 4 * 3600));
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_STABLE, false), 1);
+	f = &fx->sk.v[fx->sk.n - 1].f;
+	assert_int_equal(f->rule, EW_RULE_STABLE);
+	assert_int_equal(f->scope, EW_SCOPE_IDENTITY);
+	assert_int_equal(f->threshold, 0);
+	assert_string_equal(fx->sk.v[fx->sk.n - 1].key, fx->ids[0].key);
+}
+
 static void test_stable_needs_a_loop_and_4h(void **state)
 {
 	struct fx *fx = *state;
@@ -2218,6 +2237,7 @@ int main(void)
 		T(test_startup_grace_exact),
 		T(test_startup_resolution),
 		T(test_stable_once),
+		T(test_stable_ignores_scope_and_count),
 		T(test_stable_needs_a_loop_and_4h),
 		T(test_stable_for_running_replica),
 		T(test_seeded_and_reexec),

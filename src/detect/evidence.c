@@ -150,13 +150,14 @@ void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_stat
 	memset(f, 0, sizeof(*f));
 	f->rule = rule;
 	f->severity = rc->severity;
-	f->scope = rc->scope;
+	/* stable always watches one identity and counts nothing, whatever its section says. */
+	f->scope = rule == EW_RULE_STABLE ? EW_SCOPE_IDENTITY : rc->scope;
 	f->time_ns = now;
 	f->subject = subject ? subject->subject : NULL;
 	if (!f->subject && wl)
 		f->subject = wl->last_subject;
 	f->window_ns = window;
-	f->threshold = rc->count;
+	f->threshold = rule == EW_RULE_STABLE ? 0 : rc->count;
 	if (rule != EW_RULE_STABLE) {
 		const struct ew_window *w = ew_det_rule_window(s, rule);
 
