@@ -84,7 +84,8 @@ static void usage(FILE *f)
 		"      --node NAME          node name in records (default $NODE_NAME, hostname)\n"
 		"      --host-root DIR      prefix of host paths (a DaemonSet mounting / at "
 		"/host)\n"
-		"      --cgroup-root DIR    cgroup v2 mount (default: found in mountinfo)\n"
+		"      --cgroup-root DIR    cgroup v2 mount (default: <host-root>/sys/fs/cgroup,\n"
+		"                           its unified/, else the one in mountinfo)\n"
 		"      --proc-root DIR      the host's /proc (default <host-root>/proc)\n"
 		"      --state-file PATH    keep the detector's memory across restarts\n"
 		"      --record PATH        write the decoded event stream for `exitwatch replay`\n"
@@ -204,6 +205,14 @@ static int set_option(struct ew_config *c, const char *section, const char *key,
 	return apply_setting(c, "", arg, opt);
 }
 
+static bool has_arg(int val)
+{
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->val == val)
+			return o->has_arg == required_argument;
+	return false;
+}
+
 static int first_pass(int argc, char **argv, const char **config_path, bool *explicit_cfg)
 {
 	int o;
@@ -223,7 +232,12 @@ static int first_pass(int argc, char **argv, const char **config_path, bool *exp
 			printf("exitwatch %s\n", EW_VERSION);
 			return 0;
 		case '?':
-			if (optopt)
+			/* optopt is a long-only option's value: it has no letter to print. */
+			if (optopt >= OPT_NODE)
+				fprintf(stderr, "exitwatch: option '%s': %s\n", argv[optind - 1],
+					has_arg(optopt) ? "needs an argument"
+							: "takes no argument");
+			else if (optopt)
 				fprintf(stderr, "exitwatch: option -%c: %s\n", optopt,
 					strchr("cof", optopt) ? "needs an argument"
 							      : "unknown option");

@@ -428,7 +428,7 @@ static void put_sinks(struct ew_buf *b, const struct ew_metrics *m)
 		}
 	}
 	ew_prom_header(b, "exitwatch_sink_connected", "gauge",
-		       "1 when the output is connected (always 1 for files and stdout).");
+		       "1 when the output is connected (files and stdout: 0 while writes fail).");
 	for (uint32_t i = 0; i < m->nsinks; i++)
 		ew_prom_sample(b, "exitwatch_sink_connected",
 			       (const char *[]){"sink", m->sinks[i].name, NULL},
