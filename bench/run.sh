@@ -5,7 +5,7 @@
 # nothing, it measures.
 #
 #   ROUNDS=7 SPAWNS=1000 bench/run.sh [section...]
-#   sections: overhead kernel userspace loss latency startup (default: all)
+#   sections: overhead syscalls kernel userspace loss latency startup (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
@@ -19,6 +19,8 @@ mkdir -p "$out"
 res=$out/results.md
 storm=$out/spawnstorm
 [ -x "$storm" ] || gcc -O2 -static -o "$storm" bench/spawnstorm.c
+sysstorm=$out/syscallstorm
+[ -x "$sysstorm" ] || gcc -O2 -static -o "$sysstorm" bench/syscallstorm.c
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ew=build/exitwatch
 [ -x $ew ] || make -s
@@ -33,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sections=${*:-overhead kernel userspace loss latency startup}
+sections=${*:-overhead syscalls kernel userspace loss latency startup}
 want() { [[ " $sections " == *" $1 "* ]]; }
 
 {
@@ -47,6 +49,7 @@ declare -A tracer=(
 	[exitwatch]="$ew --config /dev/null --agent-interval 1h"
 	[libbpf-tools]="/usr/sbin/exitsnoop & /usr/sbin/execsnoop"
 	[bpftrace]="bpftrace bench/peers.bt"
+	[exitwatch-no-stderr]="$ew --config /dev/null --agent-interval 1h --no-stderr"
 )
 order=(none exitwatch libbpf-tools bpftrace)
 
@@ -90,6 +93,65 @@ overhead() { # title dir
 			local m
 			m=$(awk -v n="$name" '$1 == n { print $2 }' "$work/overhead" | median)
 			awk -v n="$name" -v m="$m" -v b="$base" 'BEGIN { printf "| %s | %d | %+.2f%% |\n", n, m, (m / b - 1) * 100 }'
+		done
+		echo
+	} | tee -a "$res"
+}
+
+# BPF programs and links held by the processes of session $1 (a tracer started with setsid):
+# a tracer "ran" only if it holds some. Each such fd's fdinfo names its prog_id.
+session_progs() {
+	local p n=0
+	for p in $(pgrep -s "$1"); do
+		n=$((n + $(cat /proc/"$p"/fdinfo/* 2>/dev/null | grep -c '^prog_id:' || true)))
+	done
+	echo "$n"
+}
+
+# What a tracer adds to every syscall of every task on the node: a syscall tracepoint, once
+# attached, sends all of them through the tracing slow path. Cheap syscalls under each tracer,
+# rounds alternating configurations; a tracer that loaded no program fails the run rather than
+# pass for free.
+syscall_tax() {
+	local n=${SYSCALLS:-2000000} r name pid
+	local cfgs=(none exitwatch exitwatch-no-stderr libbpf-tools bpftrace)
+	: >"$work/sys"
+	for ((r = 1; r <= ${SYS_ROUNDS:-5}; r++)); do
+		for name in "${cfgs[@]}"; do
+			pid=""
+			if [ "$name" != none ]; then
+				setsid bash -c "exec -a $work/$name bash -c '${tracer[$name]}'" >"$work/$name.log" 2>&1 &
+				pid=$!
+				sleep "${READY_S:-3}"
+				if ! kill -0 "$pid" 2>/dev/null || [ "$(session_progs "$pid")" -eq 0 ]; then
+					echo "bench: $name did not run (no BPF program loaded); see $work/$name.log" >&2
+					cat "$work/$name.log" >&2
+					exit 1
+				fi
+			fi
+			echo "$name getppid $("$sysstorm" "$n" getppid 2>&1 >/dev/null)" >>"$work/sys"
+			echo "$name write1 $("$sysstorm" "$n" write1 2>&1 >/dev/null)" >>"$work/sys"
+			if [ -n "$pid" ]; then
+				kill -INT -- -"$pid" 2>/dev/null || true
+				wait "$pid" 2>/dev/null || true
+			fi
+		done
+	done
+	{
+		echo "### Syscall tax: what every syscall on the node pays"
+		echo
+		echo "bench/syscallstorm.c, $n calls a run, ${SYS_ROUNDS:-5} rounds alternating configurations; median ns per syscall, and the ratio to no tracer. Each tracer was checked to have loaded its BPF programs before it was measured."
+		echo
+		echo "| tracer | getppid() ns | vs none | write(1, 1 byte) to /dev/null ns | vs none |"
+		echo "|---|---:|---:|---:|---:|"
+		local bg bw mg mw
+		bg=$(awk '$1 == "none" && $2 == "getppid" { print $3 }' "$work/sys" | median)
+		bw=$(awk '$1 == "none" && $2 == "write1" { print $3 }' "$work/sys" | median)
+		for name in "${cfgs[@]}"; do
+			mg=$(awk -v n="$name" '$1 == n && $2 == "getppid" { print $3 }' "$work/sys" | median)
+			mw=$(awk -v n="$name" '$1 == n && $2 == "write1" { print $3 }' "$work/sys" | median)
+			awk -v n="$name" -v g="$mg" -v w="$mw" -v bg="$bg" -v bw="$bw" \
+				'BEGIN { printf "| %s | %.1f | %.2fx | %.1f | %.2fx |\n", n, g, g / bg, w, w / bw }'
 		done
 		echo
 	} | tee -a "$res"
@@ -254,6 +316,7 @@ startup() {
 
 want overhead && overhead "plain spawns (host processes)"
 want overhead && { mkdir -p "$cgdir/o"; overhead "every spawn a container main process in a fresh cgroup" "$cgdir/o"; }
+want syscalls && syscall_tax
 want kernel && kernel_cost
 want userspace && userspace
 want loss && loss
