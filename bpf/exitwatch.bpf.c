@@ -40,22 +40,77 @@ struct {
 	__type(value, struct ew_cgroup_val);
 } cgroups SEC(".maps");
 
-/* 8 KiB a value: allocate on demand instead of locking max_entries of them up front. */
+/* tgid of each main process -> its key in "cgroups", for ew_cgroup_move. Preallocated: it is
+ * written under cgroup_attach_task's spinlock. Sized like "cgroups" by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} mains SEC(".maps");
+
+/*
+ * 8 KiB a value, so far fewer entries than "cgroups": only containers that write to stderr take
+ * one. Preallocated, because a tracing program may not allocate at run time (5.7-6.0 print a
+ * kernel WARNING for it, 5.10 refuses the program); LRU, so when more containers write than
+ * there are entries the one that wrote least recently loses its tail, never the agent its load.
+ * Sized by the loader (EW_STDERR_TAILS_MAX).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
 	__type(key, __u64); /* cgroup id */
 	__type(value, struct ew_tail_val);
 } stderr_tails SEC(".maps");
 
-/* pid (as mark_victim reports it) of recent OOM victims; LRU so host victims age out. */
+/*
+ * A write to a container's stderr between its syscall's entry and exit: the arguments are
+ * known at entry, the count written and resident pages only at exit. Keyed by thread (pid_tgid);
+ * LRU, so a thread that never returns (killed mid-syscall) cannot leak an entry.
+ */
+struct ew_pending_write {
+	__u64 cgroup_id;
+	__u64 buf;    /* the buffer, or the iovec array */
+	__u32 iovcnt; /* 0: a plain write(); else the iovec count */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct ew_pending_write);
+} pending_writes SEC(".maps");
+
+/* pid (as mark_victim reports it) of recent OOM victims -> bpf_ktime_get_boot_ns() of the mark,
+ * so that a later process reusing the pid is not taken for the victim. LRU so host victims, whose
+ * exits nobody here consumes, age out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, __u64);
 } oom_victims SEC(".maps");
+
+/* A thread group, by (tgid, start_boottime of its leader): a reused pid is another group. */
+struct ew_group_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start_boottime;
+};
+
+/*
+ * Child thread groups already counted by ew_exit_live: before 6.16 the last two threads of a group
+ * can both see signal->live at zero, and the first BPF_NOEXIST insert decides which one counts.
+ * LRU and preallocated (no BPF_F_NO_PREALLOC, which warns on 5.7-6.0 for tracing programs): an
+ * entry is only needed for the microseconds the two threads race, so the oldest ones may go.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ew_group_key);
+	__type(value, __u8);
+} exited_groups SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -110,17 +165,23 @@ static __always_inline __u64 task_start_ticks(struct task_struct *t)
 	return t->group_leader->start_boottime / EW_NS_PER_TICK;
 }
 
-/* The open file behind a task's fd (0 if none): a pointer we only ever compare. */
-static __always_inline __u64 task_fd_file(struct task_struct *t, int fd)
+/*
+ * The inode behind a task's fd (0 if none): a pointer we only ever compare. An inode, not the
+ * open file, so that a reopened /dev/stderr or /proc/self/fd/2 (a new file on the same pipe,
+ * pty or log file) is still the container's stderr.
+ */
+static __always_inline __u64 task_fd_inode(struct task_struct *t, int fd)
 {
 	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
 	struct file **fds = BPF_CORE_READ(fdt, fd);
 	struct file *f = NULL;
 
-	if (fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
 		return 0;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return (__u64)f;
+	if (!f)
+		return 0;
+	return (__u64)BPF_CORE_READ(f, f_inode);
 }
 
 /* kernfs_node::parent became __parent in 6.15; read whichever this kernel has (plain loads:
@@ -142,6 +203,12 @@ static __always_inline struct ew_cgroup_val *main_of(__u64 cgid, struct task_str
 	return cg;
 }
 
+/* The container's cgroup id, what records carry: where the main exec'd, wherever it is now. */
+static __always_inline __u64 home_of(const struct ew_cgroup_val *cg, __u64 cgid)
+{
+	return cg->home_cgroup_id ? cg->home_cgroup_id : cgid;
+}
+
 /*
  * The wait status the parent will see: wait_task_zombie() takes signal->group_exit_code when
  * the group is exiting as a whole (exit_group(), a fatal signal, a core dump), otherwise the
@@ -157,14 +224,41 @@ static __always_inline __u32 group_exit_word(struct task_struct *p)
 	return (__u32)p->group_leader->exit_code;
 }
 
-static __always_inline void count_child(struct ew_cgroup_val *cg, __u32 word)
+/*
+ * Whether the OOM killer chose p's thread group. mark_oom_victim() sets signal->oom_mm for the
+ * whole group, and it stays set until the signal_struct is freed. The victim map, keyed by pid
+ * alone, is the fallback: its entry counts only if the mark is not older than the group's start,
+ * so a pid reused since is not the victim. The entry is consumed either way.
+ */
+static __always_inline bool oom_chosen(struct task_struct *p)
 {
-	if (word & 0x7f)
+	bool oom = p->signal->oom_mm != NULL;
+	__u32 tgid = p->tgid;
+	__u64 *marked;
+
+	marked = bpf_map_lookup_elem(&oom_victims, &tgid);
+	if (marked) {
+		if (*marked >= p->group_leader->start_boottime)
+			oom = true;
+		bpf_map_delete_elem(&oom_victims, &tgid);
+	}
+	return oom;
+}
+
+static __always_inline void count_child(struct ew_cgroup_val *cg, struct task_struct *p)
+{
+	__u32 word = group_exit_word(p);
+
+	if (word & 0x7f) {
 		__sync_fetch_and_add(&cg->children.signaled, 1);
-	else if (word >> 8)
+		/* An OOM kill is a SIGKILL: counted in signaled too. */
+		if (oom_chosen(p))
+			__sync_fetch_and_add(&cg->children.oom_killed, 1);
+	} else if (word >> 8) {
 		__sync_fetch_and_add(&cg->children.failed, 1);
-	else
+	} else {
 		__sync_fetch_and_add(&cg->children.clean, 1);
+	}
 	stat_inc(EW_STAT_EXIT_CHILD);
 }
 
@@ -196,6 +290,41 @@ static __always_inline bool runtime_bootstrap(struct task_struct *p, struct linu
 	return comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c';
 }
 
+#define EW_MAX_PID_NS_LEVEL 32 /* MAX_PID_NS_LEVEL, include/linux/pid_namespace.h */
+
+/*
+ * Whether p, exec'ing in cgroup cgid, may become its main process. Decided from what the
+ * kernel knows now, not only from "first entrant": an exec entrant (`docker exec`, `kubectl
+ * exec`, exec probes, `runc exec`) that execs while the cgroup has no entry (between attach and
+ * the start-up scan) must not pass for the container.
+ * - In a pid namespace of its own (every Docker and Kubernetes container) only the namespace's
+ *   init, pid 1 there, may: entrants setns() into the namespace and are forked as another pid.
+ * - When that init lives in another cgroup (a pod with shareProcessNamespace, its init being
+ *   the pause container; `docker run --pid=container:X`), no one in this cgroup is pid 1:
+ *   the first entrant rule applies.
+ * - In the host's pid namespace (services, hostPID pods) the first entrant rule applies.
+ * struct upid is { int nr; struct pid_namespace *ns; } on every kernel since 2.6.24.
+ */
+static __always_inline bool may_be_main(struct task_struct *p, __u64 cgid)
+{
+	struct pid *pid = BPF_CORE_READ(p, thread_pid); /* read, not walked: indexed below */
+	struct task_struct *reaper;
+	struct upid up = {};
+	unsigned int level;
+
+	level = BPF_CORE_READ(pid, level);
+	if (level == 0)
+		return true;
+	if (level > EW_MAX_PID_NS_LEVEL)
+		return false;
+	if (bpf_core_read(&up, sizeof(up), &pid->numbers[level & 63]))
+		return false;
+	if (up.nr == 1)
+		return true;
+	reaper = BPF_CORE_READ(up.ns, child_reaper);
+	return reaper && BPF_CORE_READ(reaper, cgroups, dfl_cgrp, kn, id) != cgid;
+}
+
 /*
  * execve() -> bprm_execve() -> exec_binprm() -> trace_sched_process_exec(), after the new image
  * is installed: comm, mm->arg_start and the cgroup are those of the new program. Fires for every
@@ -208,7 +337,8 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct ew_cgroup_val *cg, new_cg = {};
 	struct ew_exec_event *e;
 	struct kernfs_node *kn;
-	__u64 cgid, now, ticks;
+	__u64 cgid, now, ticks, home;
+	__u32 tgid = p->tgid;
 	__u8 flags = 0;
 	__u32 level;
 	int i;
@@ -216,6 +346,7 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	cgid = task_cgroup_id(p);
 	if (cgid == root_cgroup_id || cgid == task_cgroup_id(p->real_parent))
 		return 0;
+	home = cgid;
 
 	ticks = task_start_ticks(p);
 	now = bpf_ktime_get_ns();
@@ -225,25 +356,29 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		if (cg->main_pid != p->tgid || cg->main_start_ticks != ticks)
 			return 0;
 		flags = EW_EXEC_REEXEC;
+		home = home_of(cg, cgid); /* it moved since its first exec: the same container */
 	} else {
-		if (runtime_bootstrap(p, bprm))
+		if (runtime_bootstrap(p, bprm) || !may_be_main(p, cgid))
 			return 0;
 		new_cg.main_pid = p->tgid;
 		new_cg.main_start_ticks = ticks;
 		new_cg.exec_ns = now;
 		/*
-		 * A write to fd 1 or 2 counts as stderr when it goes to the file the main process
-		 * had as fd 2 at exec, so `echo oops >&2` (a write to fd 1 dup'ed from 2) is caught
-		 * and a separate stdout is not. The ring itself is made at the first such write.
+		 * A write counts as stderr when it goes to what the main process had as fd 2 at
+		 * exec, on whatever fd: `echo oops >&2` (fd 1 dup'ed from 2) and `> /dev/stderr` (a
+		 * reopened fd 2) are caught, a separate stdout is not. The ring itself is made at
+		 * the first such write.
 		 */
 		if (capture_stderr)
-			new_cg.stderr_file = task_fd_file(p, 2);
+			new_cg.stderr_inode = task_fd_inode(p, 2);
 		/* NOEXIST: of two racing first execs in one cgroup, exactly one is the main. */
 		if (bpf_map_update_elem(&cgroups, &cgid, &new_cg, BPF_NOEXIST)) {
 			if (!bpf_map_lookup_elem(&cgroups, &cgid))
 				stat_inc(EW_STAT_MAP_FULL);
 			return 0;
 		}
+		/* Full: its entry stays put if it moves (the sweep collects it then). */
+		bpf_map_update_elem(&mains, &tgid, &cgid, BPF_ANY);
 	}
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -256,7 +391,7 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->hdr.size = sizeof(*e);
 	e->hdr.pid = p->tgid;
 	e->hdr.ts_ns = now;
-	e->hdr.cgroup_id = cgid;
+	e->hdr.cgroup_id = home;
 	e->ppid = p->real_parent->tgid;
 	e->start_ns = p->start_boottime;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
@@ -289,7 +424,7 @@ static __always_inline int emit_main_exit(struct task_struct *p, __u64 cgid,
 	struct ew_cgroup_val v = *cg; /* copy before the delete frees the element */
 	struct ew_exit_event *e;
 	__u32 tgid = p->tgid;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_ns(), home;
 	__u8 flags = 0;
 	bool oom;
 
@@ -297,17 +432,13 @@ static __always_inline int emit_main_exit(struct task_struct *p, __u64 cgid,
 	 * exactly one of them. */
 	if (bpf_map_delete_elem(&cgroups, &cgid))
 		return 0;
+	bpf_map_delete_elem(&mains, &tgid);
+	home = home_of(&v, cgid);
 
-	/* The OOM killer marks the whole group through signal->oom_mm; the tracepoint's pid may
-	 * name any of its threads, so it is the fallback. */
-	oom = p->signal->oom_mm != NULL;
-	if (!oom && bpf_map_lookup_elem(&oom_victims, &tgid)) {
-		oom = true;
-		bpf_map_delete_elem(&oom_victims, &tgid);
-	}
+	oom = oom_chosen(p);
 
 	if (capture_stderr)
-		tail = bpf_map_lookup_elem(&stderr_tails, &cgid);
+		tail = bpf_map_lookup_elem(&stderr_tails, &home);
 	if (tail && tail->total) {
 		te = bpf_ringbuf_reserve(&events, sizeof(*te), 0);
 		e = te ? &te->ex : NULL;
@@ -323,7 +454,7 @@ static __always_inline int emit_main_exit(struct task_struct *p, __u64 cgid,
 	e->hdr.size = te ? sizeof(*te) : sizeof(*e);
 	e->hdr.pid = tgid;
 	e->hdr.ts_ns = now;
-	e->hdr.cgroup_id = cgid;
+	e->hdr.cgroup_id = home;
 	e->exit_word = group_exit_word(p);
 	e->tid = p->pid;
 	e->start_ns = p->group_leader->start_boottime;
@@ -354,11 +485,24 @@ static __always_inline int emit_main_exit(struct task_struct *p, __u64 cgid,
 	stat_inc(EW_STAT_EXIT_MAIN);
 out:
 	if (tail)
-		bpf_map_delete_elem(&stderr_tails, &cgid);
+		bpf_map_delete_elem(&stderr_tails, &home);
 	return 0;
 }
 
-static __always_inline int on_group_exit(struct task_struct *p)
+/* Whether this thread is the first of its group to count the group's exit (see exited_groups). */
+static __always_inline bool first_out(struct task_struct *p)
+{
+	struct ew_group_key k = {
+		.tgid = p->tgid,
+		.start_boottime = p->group_leader->start_boottime,
+	};
+	__u8 one = 1;
+
+	return bpf_map_update_elem(&exited_groups, &k, &one, BPF_NOEXIST) == 0;
+}
+
+/* racy: the caller may run twice for one group (ew_exit_live); child counts must not. */
+static __always_inline int on_group_exit(struct task_struct *p, bool racy)
 {
 	__u64 cgid = task_cgroup_id(p);
 	struct ew_cgroup_val *cg;
@@ -370,7 +514,9 @@ static __always_inline int on_group_exit(struct task_struct *p)
 		return 0;
 	if (cg->main_pid == p->tgid && cg->main_start_ticks == task_start_ticks(p))
 		return emit_main_exit(p, cgid, cg);
-	count_child(cg, group_exit_word(p));
+	if (racy && !first_out(p))
+		return 0;
+	count_child(cg, p);
 	return 0;
 }
 
@@ -384,21 +530,23 @@ int BPF_PROG(ew_exit_group_dead, struct task_struct *p, bool group_dead)
 {
 	if (!group_dead)
 		return 0;
-	return on_group_exit(p);
+	return on_group_exit(p, false);
 }
 
-/* Older kernels: the last thread out sees signal->live at zero. */
+/* Older kernels: the last thread out sees signal->live at zero, and so may the one before it
+ * (it decremented live, then the last one did, before it got here). */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ew_exit_live, struct task_struct *p)
 {
 	if (p->signal->live.counter)
 		return 0;
-	return on_group_exit(p);
+	return on_group_exit(p, true);
 }
 
 /* Signals whose default action ends the process: everything but CHLD, CONT, STOP, TSTP, TTIN,
- * TTOU, URG and WINCH (and the real-time ones, which runtimes do not use to stop). */
-#define EW_FATAL_SIGNALS (((1UL << 32) - 2) & ~(0xFFUL << 17) & ~(1UL << 28))
+ * TTOU, URG (17 to 23) and WINCH (28) (and the real-time ones, which runtimes do not use to
+ * stop). XCPU (24) and XFSZ (25) dump core by default: they are fatal. */
+#define EW_FATAL_SIGNALS (((1UL << 32) - 2) & ~(0x7FUL << 17) & ~(1UL << 28))
 
 /*
  * kill()/tgkill() -> send_signal_locked() -> trace_signal_generate(), in the sender's context.
@@ -410,6 +558,8 @@ int BPF_PROG(ew_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	     int result)
 {
 	struct ew_cgroup_val *cg;
+	struct sighand_struct *sh;
+	void *handler = NULL;
 	__u32 sender;
 	__u64 cgid;
 
@@ -424,12 +574,72 @@ int BPF_PROG(ew_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	cg = main_of(cgid, t);
 	if (!cg)
 		return 0;
+	/* Whether the target has a handler for it (not SIG_DFL 0; SIG_IGN 1 ends above, ignored):
+	 * a caught signal need not be what ended the process, and userspace decides whether it
+	 * was (a SIGHUP trapped to reload is not; a SIGTERM caught, then exit 143, is). */
+	sh = BPF_CORE_READ(t, sighand); /* a scalar: the index below needs no verifier bounds */
+	bpf_core_read(&handler, sizeof(handler), &sh->action[(sig - 1) & 31].sa.sa_handler);
 	cg->killer.pid = sender;
 	cg->killer.sig = sig;
+	cg->killer.flags = (__u64)handler > 1 ? EW_KILLER_CAUGHT : 0;
 	cg->killer.cgroup_id = bpf_get_current_cgroup_id();
 	cg->killer.ts_ns = bpf_ktime_get_ns();
 	bpf_get_current_comm(cg->killer.comm, sizeof(cg->killer.comm));
 	stat_inc(EW_STAT_SIGNALS);
+	return 0;
+}
+
+/*
+ * A write to cgroup.procs -> __cgroup_procs_write() -> cgroup_attach_task() -> cgroup_migrate(),
+ * then trace_cgroup_attach_task() with the task already in its new cgroup, still under
+ * cgroup_threadgroup_rwsem: exit_signals() takes that too, so the task cannot have begun to exit
+ * since it moved, and its exit hook runs after this. It fires for moves in v1 hierarchies too,
+ * and for a task the migration skipped (already exiting): what counts is whether the task's v2
+ * cgroup changed. A main process that moved (docker:dind, kind and systemd in a container move
+ * themselves into a child cgroup) has its entry re-keyed to its new cgroup, keeping the
+ * container's id in home_cgroup_id: a re-exec there is a re-exec, and its exit is found and
+ * reported as the container's. Every other move pays one lookup. Loaded where the tracepoint
+ * attaches; without it such an entry is left behind and the sweep collects it.
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(ew_cgroup_move, struct cgroup *dst_cgrp, const char *path, struct task_struct *task,
+	     bool threadgroup)
+{
+	__u32 tgid = task->tgid;
+	struct ew_cgroup_val *cg, v;
+	__u64 *key, old, cgid;
+
+	/* A single thread (cgroup.threads) leaves its group where it was. */
+	if (!threadgroup)
+		return 0;
+	key = bpf_map_lookup_elem(&mains, &tgid);
+	if (!key)
+		return 0;
+	old = *key;
+	cgid = task_cgroup_id(task);
+	if (cgid == old)
+		return 0;
+	cg = main_of(old, task);
+	if (!cg) { /* another process that had this pid: its entry went with its exit */
+		bpf_map_delete_elem(&mains, &tgid);
+		return 0;
+	}
+	v = *cg;
+	if (!v.home_cgroup_id)
+		v.home_cgroup_id = old;
+	/* Into the root, it is a host process now: no longer tracked, like any there. */
+	if (cgid != root_cgroup_id && bpf_map_update_elem(&cgroups, &cgid, &v, BPF_NOEXIST)) {
+		/* The new cgroup has a main of its own, or the map is full: the old entry stays,
+		 * stale once the main exits, for the sweep. */
+		stat_inc(EW_STAT_MAP_FULL);
+		return 0;
+	}
+	bpf_map_delete_elem(&cgroups, &old);
+	if (cgid == root_cgroup_id)
+		bpf_map_delete_elem(&mains, &tgid);
+	else
+		bpf_map_update_elem(&mains, &tgid, &cgid, BPF_ANY);
+	stat_inc(EW_STAT_MAIN_MOVES);
 	return 0;
 }
 
@@ -438,25 +648,34 @@ SEC("tp/oom/mark_victim")
 int ew_oom(struct trace_event_raw_mark_victim *ctx)
 {
 	__u32 pid = ctx->pid;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_boot_ns(); /* the clock of task->start_boottime; 5.8+ */
 
 	bpf_map_update_elem(&oom_victims, &pid, &now, BPF_ANY);
 	stat_inc(EW_STAT_OOM_VICTIMS);
 	return 0;
 }
 
+#define EW_TCP_LISTEN 10 /* include/net/tcp_states.h, stable ABI of the tracepoint */
+
 /*
- * listen() -> __sys_listen() at syscall entry: the first listen() in a tracked cgroup marks the
- * container ready. Untracked processes pay one hash lookup; listen() is rare anyway.
+ * listen() -> inet_csk_listen_start() -> inet_sk_state_store(sk, TCP_LISTEN) ->
+ * trace_inet_sock_set_state(), in the listener's context: the first listening socket in a
+ * tracked cgroup marks the container ready. A BTF raw tracepoint on TCP state changes, not a
+ * syscall tracepoint: a syscall tracepoint, once attached, sends every syscall of every task
+ * on the node through the tracing slow path, while this runs only when a TCP socket changes
+ * state, and returns at the first compare unless it starts listening. TCP over IPv4 and IPv6;
+ * a Unix-socket listener has no such hook and is left to the start-up grace period.
  */
-SEC("tp/syscalls/sys_enter_listen")
-int ew_listen(struct trace_event_raw_sys_enter *ctx)
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(ew_listen, const struct sock *sk, const int oldstate, const int newstate)
 {
-	__u64 cgid = bpf_get_current_cgroup_id();
 	struct ew_cgroup_val *cg;
 	struct ew_ready_event *e;
-	__u64 now;
+	__u64 now, cgid;
 
+	if (newstate != EW_TCP_LISTEN)
+		return 0;
+	cgid = bpf_get_current_cgroup_id();
 	cg = bpf_map_lookup_elem(&cgroups, &cgid);
 	if (!cg || cg->ready_ns)
 		return 0;
@@ -473,7 +692,7 @@ int ew_listen(struct trace_event_raw_sys_enter *ctx)
 	e->hdr.size = sizeof(*e);
 	e->hdr.pid = cg->main_pid;
 	e->hdr.ts_ns = now;
-	e->hdr.cgroup_id = cgid;
+	e->hdr.cgroup_id = home_of(cg, cgid);
 	e->exec_ns = cg->exec_ns;
 	e->listener_pid = bpf_get_current_pid_tgid() >> 32;
 	e->pad = 0;
@@ -483,11 +702,14 @@ int ew_listen(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+#define EW_EEXIST 17 /* include/uapi/asm-generic/errno-base.h; vmlinux.h has no macros */
+
 /* The container's stderr ring, made at its first write. */
 static __always_inline struct ew_tail_val *tail_of(__u64 cgid)
 {
 	struct ew_tail_val *t = bpf_map_lookup_elem(&stderr_tails, &cgid);
 	__u32 zero = 0;
+	long err;
 
 	if (t)
 		return t;
@@ -495,41 +717,23 @@ static __always_inline struct ew_tail_val *tail_of(__u64 cgid)
 	if (!t)
 		return NULL;
 	t->total = 0;
-	bpf_map_update_elem(&stderr_tails, &cgid, t, BPF_NOEXIST);
+	/* -EEXIST: a racing first write made it. Anything else (no free element: -E2BIG from a
+	 * full hash, -ENOMEM from an LRU with none to give up): this container's tail is lost. */
+	err = bpf_map_update_elem(&stderr_tails, &cgid, t, BPF_NOEXIST);
+	if (err && err != -EW_EEXIST)
+		stat_inc(EW_STAT_TAIL_FULL);
 	return bpf_map_lookup_elem(&stderr_tails, &cgid);
 }
 
 /*
- * write(1 or 2, ...) at syscall entry, in a tracked cgroup, to the file the main process had as
- * fd 2: keep the last EW_STDERR_CAP bytes in the container's ring. A write to any other fd pays
- * a compare; to fd 1 or 2 outside containers, one lookup. Loaded only when capture is on.
+ * Copies buf[0, n) to the ring at stream position pos. The masks change no value (off < CAP,
+ * first <= n <= CAP, so rest < CAP): they are there for verifiers before 6.2, which do not
+ * carry a bound through `rest = n - first` and would reject the second copy.
  */
-SEC("tp/syscalls/sys_enter_write")
-int ew_write(struct trace_event_raw_sys_enter *ctx)
+static __always_inline void tail_copy(struct ew_tail_val *t, __u64 pos, const char *buf, __u64 n)
 {
-	const char *buf = (const char *)ctx->args[1];
-	__u64 n = ctx->args[2], pos, first, cgid;
-	int fd = (int)ctx->args[0];
-	struct ew_cgroup_val *cg;
-	struct ew_tail_val *t;
-	__u32 off;
+	__u64 off, first, rest;
 
-	if ((fd != 1 && fd != 2) || n == 0)
-		return 0;
-	cgid = bpf_get_current_cgroup_id();
-	cg = bpf_map_lookup_elem(&cgroups, &cgid);
-	if (!cg)
-		return 0;
-	/* Seeded containers have no recorded file: their fd 2 only. */
-	if (cg->stderr_file ? task_fd_file((struct task_struct *)bpf_get_current_task(), fd) !=
-				      cg->stderr_file
-			    : fd != 2)
-		return 0;
-	t = tail_of(cgid);
-	if (!t)
-		return 0;
-	/* Reserve [pos, pos + n) of the stream atomically, so concurrent writers keep order. */
-	pos = __sync_fetch_and_add(&t->total, n);
 	if (n > EW_STDERR_CAP) {
 		buf += n - EW_STDERR_CAP;
 		pos += n - EW_STDERR_CAP;
@@ -539,12 +743,141 @@ int ew_write(struct trace_event_raw_sys_enter *ctx)
 	first = EW_STDERR_CAP - off;
 	if (first > n)
 		first = n;
-	if (first > EW_STDERR_CAP) /* already true; tells the verifier */
-		return 0;
+	first &= 2 * EW_STDERR_CAP - 1;
 	if (bpf_probe_read_user(&t->ring[off], first, buf))
 		stat_inc(EW_STAT_TAIL_FAULT);
-	n -= first;
-	if (n > 0 && n <= EW_STDERR_CAP && bpf_probe_read_user(&t->ring[0], n, buf + first))
+	rest = (n - first) & (2 * EW_STDERR_CAP - 1);
+	if (rest && bpf_probe_read_user(&t->ring[0], rest, buf + first))
 		stat_inc(EW_STAT_TAIL_FAULT);
+}
+
+/*
+ * At a write's entry: if it goes to a tracked container's stderr, remember it for its exit.
+ * A write outside containers pays one lookup; inside, a walk to the fd's inode.
+ */
+static __always_inline int stderr_enter(int fd, __u64 buf, __u32 iovcnt)
+{
+	struct ew_pending_write pw = {.buf = buf, .iovcnt = iovcnt};
+	__u64 cgid = bpf_get_current_cgroup_id(), tid = bpf_get_current_pid_tgid();
+	struct ew_cgroup_val *cg = bpf_map_lookup_elem(&cgroups, &cgid);
+	__u64 ino;
+
+	if (!cg)
+		return 0;
+	if (cg->stderr_inode) {
+		ino = task_fd_inode((struct task_struct *)bpf_get_current_task(), fd);
+		if (ino != cg->stderr_inode)
+			return 0;
+	} else if (fd != 2) { /* seeded at start-up: its fd 2 is unknown, so fd 2 only */
+		return 0;
+	}
+	/* The ring's key: the container's home id, also after its main moved (ew_cgroup_move),
+	 * so that the exit (which reads it under that id) sees what was written before and after. */
+	pw.cgroup_id = home_of(cg, cgid);
+	bpf_map_update_elem(&pending_writes, &tid, &pw, BPF_ANY);
 	return 0;
 }
+
+#define EW_IOV_MAX 16 /* iovecs followed per writev(); glibc's own messages use fewer */
+
+struct ew_iovec {
+	__u64 base;
+	__u64 len;
+};
+
+/*
+ * At the write's exit, with what it really wrote (ret): copy those bytes into the ring. The
+ * kernel has just read them from user memory, so the pages are resident and the copy cannot
+ * fault, unlike at entry, where a string in a page not yet touched reads as nothing.
+ * fetch: reserve the range with BPF_FETCH (5.12+), so concurrent writers keep their order;
+ * without it, read then add, and two writers in the same instant may overlap in the ring.
+ */
+static __always_inline int stderr_exit(long ret, bool fetch)
+{
+	__u64 tid = bpf_get_current_pid_tgid(), pos, left, n;
+	struct ew_pending_write *pw = bpf_map_lookup_elem(&pending_writes, &tid);
+	struct ew_pending_write w;
+	struct ew_tail_val *t;
+	struct ew_iovec iov;
+
+	if (!pw)
+		return 0;
+	w = *pw;
+	bpf_map_delete_elem(&pending_writes, &tid);
+	if (ret <= 0)
+		return 0;
+	t = tail_of(w.cgroup_id);
+	if (!t)
+		return 0;
+	if (fetch) {
+		pos = __sync_fetch_and_add(&t->total, ret);
+	} else {
+		pos = t->total;
+		__sync_fetch_and_add(&t->total, ret); /* result unused: XADD, not BPF_FETCH */
+	}
+	if (!w.iovcnt) {
+		tail_copy(t, pos, (const char *)w.buf, ret);
+		return 0;
+	}
+	/* writev(): the iovecs in order, up to what was written. */
+	left = ret;
+	for (int i = 0; i < EW_IOV_MAX; i++) {
+		if (i >= w.iovcnt || !left)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w.buf + i * sizeof(iov))))
+			break;
+		n = iov.len < left ? iov.len : left;
+		tail_copy(t, pos, (const char *)iov.base, n);
+		pos += n;
+		left -= n;
+	}
+	return 0;
+}
+
+/*
+ * write(), writev(), pwritev() and pwritev2() to a container's stderr. Syscall tracepoints,
+ * loaded only when capture is on: while any is attached, every syscall of every task on the
+ * node takes the tracing slow path (README, "The stderr tail", has the cost).
+ */
+SEC("tp/syscalls/sys_enter_write")
+int ew_stderr_enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return stderr_enter((int)ctx->args[0], ctx->args[1], 0);
+}
+
+SEC("tp/syscalls/sys_enter_writev")
+int ew_stderr_enter_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	return ctx->args[2] ? stderr_enter((int)ctx->args[0], ctx->args[1], ctx->args[2]) : 0;
+}
+
+SEC("tp/syscalls/sys_enter_pwritev")
+int ew_stderr_enter_pwritev(struct trace_event_raw_sys_enter *ctx)
+{
+	return ctx->args[2] ? stderr_enter((int)ctx->args[0], ctx->args[1], ctx->args[2]) : 0;
+}
+
+SEC("tp/syscalls/sys_enter_pwritev2")
+int ew_stderr_enter_pwritev2(struct trace_event_raw_sys_enter *ctx)
+{
+	return ctx->args[2] ? stderr_enter((int)ctx->args[0], ctx->args[1], ctx->args[2]) : 0;
+}
+
+/* Each exit twice: with BPF_FETCH, and _nofetch for kernels before 5.12, which reject the
+ * instruction even in a program they never run; the loader loads one of the two. */
+#define EW_STDERR_EXIT(name, tp)                                 \
+	SEC("tp/syscalls/" tp)                                   \
+	int name(struct trace_event_raw_sys_exit *ctx)           \
+	{                                                        \
+		return stderr_exit(ctx->ret, true);              \
+	}                                                        \
+	SEC("tp/syscalls/" tp)                                   \
+	int name##_nofetch(struct trace_event_raw_sys_exit *ctx) \
+	{                                                        \
+		return stderr_exit(ctx->ret, false);             \
+	}
+
+EW_STDERR_EXIT(ew_stderr_exit_write, "sys_exit_write")
+EW_STDERR_EXIT(ew_stderr_exit_writev, "sys_exit_writev")
+EW_STDERR_EXIT(ew_stderr_exit_pwritev, "sys_exit_pwritev")
+EW_STDERR_EXIT(ew_stderr_exit_pwritev2, "sys_exit_pwritev2")

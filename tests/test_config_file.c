@@ -212,6 +212,7 @@ static void assert_config_equal(const char *ctx, const struct ew_config *w,
 	EQ_S(metrics_addr);
 	EQ_U(metrics_container_labels);
 	EQ_U(agent_interval_ns);
+	EQ_U(sweep_interval_ns);
 	EQ_S(state_file);
 	EQ_U(checkpoint_interval_ns);
 	EQ_S(record_path);
@@ -219,6 +220,7 @@ static void assert_config_equal(const char *ctx, const struct ew_config *w,
 	for (int r = 0; r < EW_RULE__COUNT; r++)
 		assert_rule_equal(ctx, r, &w->detect.rules[r], &g->detect.rules[r]);
 	EQ_U(detect.startup_grace_ns);
+	EQ_U(classes.killer_grace_ns);
 	EQ_U(detect.max_identities);
 	EQ_U(detect.idle_forget_ns);
 	EQ_U(detect.tail_max);
@@ -316,6 +318,7 @@ static void x_bools_off(struct ew_config *c)
 static void x_durations(struct ew_config *c)
 {
 	c->agent_interval_ns = SEC(2 * 3600 + 30 * 60);
+	c->sweep_interval_ns = 0;
 	c->checkpoint_interval_ns = 250 * EW_NSEC_PER_MSEC;
 	c->drain_timeout_ns = 0;
 	c->detect.startup_grace_ns = SEC(90);
@@ -342,6 +345,16 @@ static void x_exit_codes(struct ew_config *c)
 	ew_class_set_config_error(&c->classes, 78, true);
 	ew_class_set_config_error(&c->classes, 255, true);
 	ew_class_set_config_error(&c->classes, 0, true);
+}
+
+static void x_killer_grace(struct ew_config *c)
+{
+	c->classes.killer_grace_ns = 90 * 1000000000ULL;
+}
+
+static void x_killer_grace_off(struct ew_config *c)
+{
+	c->classes.killer_grace_ns = 0;
 }
 
 static void x_exit_none(struct ew_config *c)
@@ -467,7 +480,8 @@ static const struct good_case {
 	 "metrics_container_labels = true\n",
 	 x_bools_off},
 	{"durations",
-	 "[agent]\nagent_interval = 2h30m\ncheckpoint_interval = 250ms\ndrain_timeout = 0\n"
+	 "[agent]\nagent_interval = 2h30m\nsweep_interval = 0\ncheckpoint_interval = 250ms\n"
+	 "drain_timeout = 0\n"
 	 "startup_grace = 90\nidle_forget = 1d\n",
 	 x_durations},
 	{"format text", "[agent]\nformat = text\n", x_format_text},
@@ -479,6 +493,8 @@ static const struct good_case {
 	{"config_error_codes replaces", "[exit]\nconfig_error_codes = 1, 78,255 ,0\n",
 	 x_exit_codes},
 	{"config_error_codes empty", "[exit]\nconfig_error_codes =\n", x_exit_none},
+	{"killer_grace", "[exit]\nkiller_grace = 1m30s\n", x_killer_grace},
+	{"killer_grace 0", "[exit]\nkiller_grace = 0\n", x_killer_grace_off},
 	{"meanings",
 	 "[meanings]\n3 = settings.py missing\n75 = temporary failure (EX_TEMPFAIL)\n1 =\n"
 	 "200 = " X95 "\n",
@@ -570,6 +586,8 @@ static const struct bad_case {
 	{"[agent]\nagent_interval = 0\n", 2, "agent_interval: must be greater than 0"},
 	{"[agent]\ncheckpoint_interval = 0s\n", 2, "checkpoint_interval: must be greater"},
 	{"[agent]\nstartup_grace = 5x\n", 2, "startup_grace: not a duration"},
+	{"[exit]\nkiller_grace = soon\n", 2, "killer_grace: not a duration"},
+	{"[agent]\nkiller_grace = 30s\n", 2, "killer_grace: unknown key"},
 	{"[rule.restart_rate]\nwindow = 0\n", 2, "[rule.restart_rate] window: must be greater"},
 	{"[rule.restart_rate]\ncount = -1\n", 2, "count: not a non-negative integer"},
 	{"[rule.restart_rate]\ncount = three\n", 2, "count: not a non-negative integer"},
@@ -920,6 +938,7 @@ static void test_deploy_lists_every_key(void **state)
 		"scan_existing",
 		"read_metadata",
 		"agent_interval",
+		"sweep_interval",
 		"state_file",
 		"checkpoint_interval",
 		"record",
@@ -953,7 +972,7 @@ static void test_deploy_lists_every_key(void **state)
 		 "enabled scope severity window resolve fail_percent resolve_success_percent "
 		 "min_starts"},
 		{"[rule.stable]", "enabled scope severity uptime"},
-		{"[exit]", "config_error_codes"},
+		{"[exit]", "config_error_codes killer_grace"},
 	};
 	char *text = read_text(EW_DEPLOY_CONF);
 	char *sec_agent = strstr(text, "\n[agent]\n");

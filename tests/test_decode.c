@@ -165,6 +165,8 @@ static void test_decode_exit_with_tail(void **state)
 	t->ex.ready_ns = 7000;
 	t->ex.killer = (struct ew_killer){.pid = 1, .sig = SIGKILL, .cgroup_id = 1, .ts_ns = 9000};
 	t->ex.stderr_total = 5;
+	t->ex.children =
+		(struct ew_children){.clean = 4, .failed = 3, .signaled = 2, .oom_killed = 1};
 	memcpy(t->stderr_ring, "oops\n", 5);
 	assert_int_equal(ew_decode(t, sizeof(*t), &ctx, ev), 0);
 	assert_int_equal(ev->type, EW_EVENT_EXIT);
@@ -174,14 +176,26 @@ static void test_decode_exit_with_tail(void **state)
 	assert_int_equal(ev->startup_ns, 1000);
 	assert_true(ev->has_killer);
 	assert_int_equal(ev->killer.signal, SIGKILL);
+	assert_false(ev->killer.caught);
 	assert_int_equal(ev->tail_len, 5);
 	assert_memory_equal(ev->tail, "oops\n", 5);
+	assert_int_equal(ev->children.clean, 4);
+	assert_int_equal(ev->children.failed, 3);
+	assert_int_equal(ev->children.signaled, 2);
+	assert_int_equal(ev->children.oom_killed, 1);
 	/* The tail flag with the short size, or the long size without it: rejected. */
 	t->ex.hdr.size = sizeof(t->ex);
 	assert_int_equal(ew_decode(t, sizeof(t->ex), &ctx, ev), -EINVAL);
 	t->ex.hdr.flags &= (uint8_t)~EW_EXIT_TAIL;
 	t->ex.hdr.size = sizeof(*t);
 	assert_int_equal(ew_decode(t, sizeof(*t), &ctx, ev), -EINVAL);
+	/* The kernel's "the target had a handler" flag crosses as killer.caught. */
+	t->ex.hdr.flags |= EW_EXIT_TAIL;
+	t->ex.killer.sig = SIGTERM;
+	t->ex.killer.flags = EW_KILLER_CAUGHT;
+	assert_int_equal(ew_decode(t, sizeof(*t), &ctx, ev), 0);
+	assert_int_equal(ev->killer.signal, SIGTERM);
+	assert_true(ev->killer.caught);
 	free(t);
 	free(ev);
 }
@@ -277,6 +291,73 @@ static void test_classes(void **state)
 	assert_int_equal(ew_exit_class_parse("nope"), -EINVAL);
 }
 
+#define S(n) ((uint64_t)(n)*1000000000ULL)
+
+/* Who sent the last fatal signal is named only when that signal ended the process. */
+static void test_killer_attribution(void **state)
+{
+	static const struct {
+		const char *what;
+		uint32_t word;
+		int sig;
+		bool caught;
+		uint64_t after_ns; /* exit this long after the signal */
+		bool named;
+	} cases[] = {
+		{"died of the SIGKILL", SIGNALED(SIGKILL), SIGKILL, false, S(3600), true},
+		{"died of an uncaught SIGHUP", SIGNALED(SIGHUP), SIGHUP, false, S(1), true},
+		{"died of SIGXCPU", DUMPED(SIGXCPU), SIGXCPU, false, S(0), true},
+		{"SIGHUP trapped, exit 1 2s later", EXITED(1), SIGHUP, true, S(2), false},
+		{"SIGUSR1 trapped, exit 0", EXITED(0), SIGUSR1, true, 0, false},
+		{"SIGTERM caught, exit 143 in the grace", EXITED(143), SIGTERM, true, S(2), true},
+		{"SIGINT caught, exit 1 in the grace", EXITED(1), SIGINT, true, S(29), true},
+		{"SIGQUIT caught, exit 0 in the grace", EXITED(0), SIGQUIT, true, S(1), true},
+		{"SIGTERM caught, exit at the grace", EXITED(1), SIGTERM, true, S(30), true},
+		{"SIGTERM caught, exit past the grace", EXITED(1), SIGTERM, true, S(30) + 1, false},
+		{"SIGTERM caught an hour ago", EXITED(143), SIGTERM, true, S(3600), false},
+		{"SIGTERM not caught, exit by code", EXITED(1), SIGTERM, false, S(1), false},
+		{"SIGTERM caught, then a crash", SIGNALED(SIGSEGV), SIGTERM, true, S(1), true},
+		{"SIGHUP trapped, then SIGSEGV", SIGNALED(SIGSEGV), SIGHUP, true, S(1), false},
+	};
+	struct ew_class_config c;
+
+	(void)state;
+	ew_class_config_default(&c);
+	assert_int_equal(c.killer_grace_ns, S(30));
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ew_event *ev = exit_event(cases[i].word);
+
+		ev->time_ns = S(10000) + cases[i].after_ns;
+		ev->has_killer = true;
+		ev->killer.signal = cases[i].sig;
+		ev->killer.caught = cases[i].caught;
+		ev->killer.time_ns = S(10000);
+		if (ew_killer_attributable(ev, &c) != cases[i].named)
+			fail_msg("%s: named %d, want %d", cases[i].what, !cases[i].named,
+				 cases[i].named);
+		free(ev);
+	}
+	/* No killer, or a stamp after the exit: nothing to name. */
+	{
+		struct ew_event *ev = exit_event(EXITED(1));
+
+		assert_false(ew_killer_attributable(ev, &c));
+		ev->has_killer = true;
+		ev->killer =
+			(struct ew_killer_info){.signal = SIGTERM, .caught = true, .time_ns = S(5)};
+		ev->time_ns = S(4);
+		assert_false(ew_killer_attributable(ev, &c));
+		/* killer_grace = 0: a caught stop signal never explains an exit by code. */
+		ev->time_ns = S(5);
+		assert_true(ew_killer_attributable(ev, &c));
+		c.killer_grace_ns = 0;
+		assert_false(ew_killer_attributable(ev, &c));
+		ev->status = ew_exit_decode(SIGNALED(SIGTERM));
+		assert_true(ew_killer_attributable(ev, &c));
+		free(ev);
+	}
+}
+
 static void test_meanings(void **state)
 {
 	struct ew_class_config c;
@@ -308,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_decode_exit_with_tail),
 		cmocka_unit_test(test_decode_rejects_bad_records),
 		cmocka_unit_test(test_classes),
+		cmocka_unit_test(test_killer_attribution),
 		cmocka_unit_test(test_meanings),
 	};
 

@@ -150,6 +150,7 @@ static void test_empty(void **state)
 		"exitwatch_child_exits_total{result=\"clean\"} 0",
 		"exitwatch_child_exits_total{result=\"failed\"} 0",
 		"exitwatch_child_exits_total{result=\"signaled\"} 0",
+		"exitwatch_child_oom_kills_total 0",
 		"exitwatch_findings_total{rule=\"exit_code_burst\",severity=\"DEFAULT\"} 0",
 		"exitwatch_findings_total{rule=\"stable\",severity=\"EMERGENCY\"} 0",
 		"exitwatch_resolutions_total{rule=\"startup_failure_rate\"} 0",
@@ -158,7 +159,9 @@ static void test_empty(void **state)
 		"exitwatch_ringbuf_drops_total{kind=\"ready\"} 0",
 		"exitwatch_map_full_total 0",
 		"exitwatch_stderr_faults_total 0",
+		"exitwatch_stderr_map_full_total 0",
 		"exitwatch_decode_errors_total 0",
+		"exitwatch_stale_swept_total 0",
 		"exitwatch_containers_tracked 0",
 		"exitwatch_identities 0",
 		"# TYPE exitwatch_sink_connected gauge",
@@ -272,6 +275,8 @@ static void test_histograms(void **state)
 		"exitwatch_child_exits_total{result=\"clean\"} 11",
 		"exitwatch_child_exits_total{result=\"failed\"} 2",
 		"exitwatch_child_exits_total{result=\"signaled\"} 4",
+		"# TYPE exitwatch_child_oom_kills_total counter",
+		"exitwatch_child_oom_kills_total 2",
 	};
 	struct ew_metrics *m = ew_metrics_new("v", false);
 	struct ew_identity id;
@@ -286,8 +291,8 @@ static void test_histograms(void **state)
 	feed_ready(m, &id, SEC(7), false);
 	feed_ready(m, &id, SEC(500), false); /* above every bound: +Inf only */
 	feed_ready(m, &id, SEC(1), true);    /* seeded: its start was not seen */
-	feed_exit(m, &id, EW_CLASS_CLEAN, MSEC(500), (struct ew_children){1, 2, 3});
-	feed_exit(m, &id, EW_CLASS_CLEAN, SEC(1), (struct ew_children){10, 0, 1});
+	feed_exit(m, &id, EW_CLASS_CLEAN, MSEC(500), (struct ew_children){1, 2, 3, 2});
+	feed_exit(m, &id, EW_CLASS_CLEAN, SEC(1), (struct ew_children){10, 0, 1, 0});
 	feed_exit(m, &id, EW_CLASS_CLEAN, SEC(3) + 1, none);
 	feed_exit(m, &id, EW_CLASS_CLEAN, SEC(3600), none);
 	feed_exit(m, &id, EW_CLASS_CLEAN, SEC(100000), none);
@@ -365,6 +370,7 @@ static void fill_agent(struct ew_agent_status *a)
 	for (int i = 0; i < EW_STAT__MAX; i++)
 		a->kstats[i] = 100 + (uint64_t)i; /* each counter its own value */
 	a->decode_errors = 7;
+	a->stale_swept = 5;
 	a->tracked = 42;
 	a->identities = 17;
 	a->active_findings = 3;
@@ -386,12 +392,15 @@ static void test_agent(void **state)
 		"exitwatch_kernel_events_total{kind=\"ready\"} 104",
 		"exitwatch_kernel_events_total{kind=\"fatal_signal\"} 110",
 		"exitwatch_kernel_events_total{kind=\"oom_victim\"} 111",
+		"exitwatch_kernel_events_total{kind=\"main_move\"} 113",
 		"exitwatch_ringbuf_drops_total{kind=\"exec\"} 105",
 		"exitwatch_ringbuf_drops_total{kind=\"exit\"} 106",
 		"exitwatch_ringbuf_drops_total{kind=\"ready\"} 107",
 		"exitwatch_map_full_total 108",
 		"exitwatch_stderr_faults_total 109",
+		"exitwatch_stderr_map_full_total 112",
 		"exitwatch_decode_errors_total 7",
+		"exitwatch_stale_swept_total 5",
 		"exitwatch_containers_tracked 42",
 		"exitwatch_identities 17",
 		"exitwatch_sink_queue_lines{sink=\"stdout\"} 0",
@@ -535,7 +544,7 @@ static struct ew_metrics *rich_metrics(void)
 	feed_start(m, &a, false, 0);
 	feed_start(m, &a, false, 1);
 	feed_ready(m, &a, MSEC(1234), false);
-	feed_exit(m, &a, EW_CLASS_CONFIG_ERROR, SEC(2), (struct ew_children){1, 1, 1});
+	feed_exit(m, &a, EW_CLASS_CONFIG_ERROR, SEC(2), (struct ew_children){1, 1, 1, 1});
 	feed_exit(m, &c, EW_CLASS_OOM_KILLED, SEC(86401), (struct ew_children){0});
 	feed_finding(m, EW_RULE_EXIT_CODE_BURST, EW_SEV_CRITICAL, false);
 	feed_finding(m, EW_RULE_EXIT_CODE_BURST, EW_SEV_CRITICAL, true);

@@ -113,7 +113,7 @@ static void test_round_trip(void **state)
 		(struct ew_killer_info){.pid = 9, .signal = 15, .cgroup_id = 1, .time_ns = 1900};
 	strcpy(exit->killer.comm, "runc");
 	strcpy(exit->killer.container, "host");
-	exit->children = (struct ew_children){1, 2, 3};
+	exit->children = (struct ew_children){1, 2, 3, 2};
 	exit->stderr_total = 6;
 	exit->tail_len = 6;
 	memcpy(exit->tail, "a\0\xff\n\"b", 6); /* a NUL and invalid UTF-8 survive exactly */
@@ -143,7 +143,10 @@ static void test_round_trip(void **state)
 	assert_true(g->ev[1].has_killer);
 	assert_int_equal(g->ev[1].killer.signal, 15);
 	assert_string_equal(g->ev[1].killer.container, "host");
+	assert_int_equal(g->ev[1].children.clean, 1);
+	assert_int_equal(g->ev[1].children.failed, 2);
 	assert_int_equal(g->ev[1].children.signaled, 3);
+	assert_int_equal(g->ev[1].children.oom_killed, 2);
 	assert_int_equal(g->ev[1].tail_len, 6);
 	assert_memory_equal(g->ev[1].tail, "a\0\xff\n\"b", 6);
 	assert_string_equal(g->id[1].meta.name, "web \"1\"\\");
@@ -153,6 +156,35 @@ static void test_round_trip(void **state)
 	unlink(path);
 	free(start);
 	free(exit);
+	free(g);
+}
+
+/* A recording made before children_oom_killed existed still replays, with 0 there. */
+static void test_recording_without_oom_killed(void **state)
+{
+	static const char text[] =
+		"{\"exitwatch_record\":1}\n"
+		"{\"event\":{\"type\":\"exit\",\"time\":2000,\"cgroup_id\":77,\"pid\":42,"
+		"\"exit_word\":0,\"children_clean\":4,\"children_failed\":5,"
+		"\"children_signaled\":6,\"tail_hex\":\"\"},\"identity\":{\"key\":\"k\"}}\n";
+	char path[] = "/tmp/ew-test-record-XXXXXX", node[64], err[256] = "";
+	struct got *g = calloc(1, sizeof(*g));
+	int fd = mkstemp(path);
+	FILE *f;
+
+	(void)state;
+	assert_non_null(g);
+	close(fd);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(ew_replay_read(path, &cbs, g, node, sizeof(node), err, sizeof(err)), 0);
+	assert_int_equal(g->events, 1);
+	assert_int_equal(g->ev[0].children.clean, 4);
+	assert_int_equal(g->ev[0].children.failed, 5);
+	assert_int_equal(g->ev[0].children.signaled, 6);
+	assert_int_equal(g->ev[0].children.oom_killed, 0);
+	unlink(path);
 	free(g);
 }
 
@@ -224,6 +256,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_recording_without_oom_killed),
 		cmocka_unit_test(test_bad_recordings),
 	};
 

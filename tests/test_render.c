@@ -235,6 +235,7 @@ static void doc_agent(struct ew_agent_status *a)
 	a->version = "6af892c-dirty";
 	a->kernel = "6.18.44-fc-v669";
 	a->feat_group_dead = a->feat_stderr = a->feat_ready = a->feat_oom = a->feat_signals = true;
+	a->feat_cgroup_move = true;
 	a->uptime_ns = MS(88);
 	a->starts = 1;
 	a->tracked = 1;
@@ -586,6 +587,35 @@ static void test_exit_docker_stop(void **state)
 	json_object_put(o);
 }
 
+/* The kernel's child counts, each in its member; OOM kills are a subset of signaled. */
+static void test_exit_children(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_record r;
+	json_object *o, *c;
+
+	docker_identity(&fx->id, "/docker/" STOP_CID, 34643, "ewtest-11056-2",
+			"exitwatch-test:latest", "no", "", "");
+	exit_event(&fx->ev, STOP_T, 34643, 11761, 0, MS(79));
+	fx->ev.children =
+		(struct ew_children){.clean = 5, .failed = 4, .signaled = 3, .oom_killed = 2};
+	r = (struct ew_record){.type = EW_REC_EXIT,
+			       .time_ns = STOP_T,
+			       .ev = &fx->ev,
+			       .id = &fx->id,
+			       .cls = ew_exit_classify(&fx->ev, &fx->classes)};
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(STR(o, "exit", "class"), "clean");
+	c = GET(o, "children");
+	assert_int_equal(json_object_object_length(c), 4);
+	assert_int_equal(INT(c, "clean"), 5);
+	assert_int_equal(INT(c, "failed"), 4);
+	assert_int_equal(INT(c, "signaled"), 3);
+	assert_int_equal(INT(c, "oom_killed"), 2);
+	json_object_put(o);
+}
+
 /* ---- 2. severities, as docs/schema.md lists them per record type and exit class ---- */
 
 static struct ew_record exit_record(struct fx *fx, uint32_t word, bool oom, int killer_sig)
@@ -898,13 +928,14 @@ static void test_hostile_json(void **state)
 	render(fx, &r);
 	/* One line, one object, exactly the members of a container_exit, once each. */
 	o = parse_line(fx->out.data, fx->out.len);
-	assert_shape(&fx->out, "{time,severity,message,event,schema,node,container{id,runtime,"
-			       "cgroup,cgroup_id,name,image,identity},workload{key},process{pid,"
-			       "comm,argv0,filename},exit{code,signal,signal_name,core_dumped,"
-			       "class,meaning,status},uptime_s,killed_by{pid,comm,signal,"
-			       "signal_name,cgroup_id,container},startup{ready,succeeded},"
-			       "children{clean,failed,signaled},stderr_tail,stderr_bytes," LABELS
-			       "{node,event,runtime,container,workload}," INSERT_ID "}");
+	assert_shape(&fx->out,
+		     "{time,severity,message,event,schema,node,container{id,runtime,"
+		     "cgroup,cgroup_id,name,image,identity},workload{key},process{pid,"
+		     "comm,argv0,filename},exit{code,signal,signal_name,core_dumped,"
+		     "class,meaning,status},uptime_s,killed_by{pid,comm,signal,"
+		     "signal_name,cgroup_id,container},startup{ready,succeeded},"
+		     "children{clean,failed,signaled,oom_killed},stderr_tail,stderr_bytes," LABELS
+		     "{node,event,runtime,container,workload}," INSERT_ID "}");
 	assert_null(strstr(fx->out.data, "\"event\":\"forged\""));
 	assert_string_equal(STR(o, "event"), "container_exit");
 	assert_int_equal(json_object_object_length(o), 18);
@@ -1298,9 +1329,9 @@ static void test_agent(void **state)
 {
 	/* docs/schema.md's order of agent.kernel_events, one name per enum ew_stat. */
 	static const char *const kstats[EW_STAT__MAX] = {
-		"main_execs", "main_reexecs",  "main_exits",	"child_exits",
-		"ready",      "dropped_execs", "dropped_exits", "dropped_ready",
-		"map_full",   "stderr_faults", "fatal_signals", "oom_victims",
+		"main_execs",	 "main_reexecs",  "main_exits",	     "child_exits", "ready",
+		"dropped_execs", "dropped_exits", "dropped_ready",   "map_full",    "stderr_faults",
+		"fatal_signals", "oom_victims",	  "stderr_map_full", "main_moves",
 	};
 	struct fx *fx = *state;
 	struct ew_record r = {.type = EW_REC_AGENT, .time_ns = AGENT_T, .agent = &fx->agent};
@@ -1321,6 +1352,7 @@ static void test_agent(void **state)
 		fx->agent.kstats[i] = 1000 + (uint64_t)i;
 	fx->agent.drops = 7;
 	fx->agent.tracked = 3;
+	fx->agent.stale_swept = 2;
 	fx->agent.nsinks = 2;
 	fx->agent.sinks[1] = (struct ew_sink_status){.name = "tcp://collector:5170",
 						     .connected = false,
@@ -1336,6 +1368,7 @@ static void test_agent(void **state)
 	assert_false(has(a, "already_running"));
 	assert_int_equal(INT(a, "drops"), 7);
 	assert_int_equal(INT(a, "containers_tracked"), 3);
+	assert_int_equal(INT(a, "stale_swept"), 2);
 	ke = GET(a, "kernel_events");
 	assert_int_equal(json_object_object_length(ke), EW_STAT__MAX);
 	for (int i = 0; i < EW_STAT__MAX; i++)
@@ -1426,6 +1459,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_exit_config_error),
 		T(test_exit_docker_stop),
+		T(test_exit_children), /* the kernel's child counts */
 		T(test_severity_exit_classes),
 		T(test_severity_other_records),
 		T(test_insert_id_deterministic),

@@ -211,6 +211,36 @@ static void test_scan_wrong_proc(void **state)
 	assert_int_equal(ew_scan_mains(&o, collect, &f, &st), -ENOENT);
 }
 
+/*
+ * The scan's fences: a record of a seeded cgroup stamped before its seed is an exec entrant's
+ * and dropped; one stamped at or after it, or of another cgroup, goes through.
+ */
+static void test_scan_fences(void **state)
+{
+	struct ew_scan_fences f = {0};
+
+	(void)state;
+	assert_false(ew_scan_fences_drop(&f, 7, 1)); /* no fences: nothing dropped */
+	/* Unsorted, and more than one allocation. */
+	for (uint64_t cg = 1000; cg > 0; cg -= 10)
+		assert_int_equal(ew_scan_fences_add(&f, cg, 5000 + cg), 0);
+	assert_int_equal(f.n, 100);
+	assert_true(ew_scan_fences_drop(&f, 500, 5499));
+	assert_false(ew_scan_fences_drop(&f, 500, 5500));
+	assert_false(ew_scan_fences_drop(&f, 500, 9000));
+	assert_true(ew_scan_fences_drop(&f, 10, 0));
+	assert_true(ew_scan_fences_drop(&f, 1000, 5999));
+	assert_false(ew_scan_fences_drop(&f, 505, 1)); /* not seeded by the scan */
+	assert_false(ew_scan_fences_drop(&f, 0, 1));
+	/* Added after a lookup sorted them: still found. */
+	assert_int_equal(ew_scan_fences_add(&f, 3, 100), 0);
+	assert_true(ew_scan_fences_drop(&f, 3, 99));
+	assert_true(ew_scan_fences_drop(&f, 20, 5019));
+	ew_scan_fences_free(&f);
+	assert_null(f.v);
+	assert_false(ew_scan_fences_drop(&f, 3, 99));
+}
+
 static void test_find_cgroup2(void **state)
 {
 	static const struct {
@@ -252,6 +282,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_finds_mains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_wrong_proc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find_cgroup2, setup, teardown),
+		cmocka_unit_test(test_scan_fences),
 	};
 
 	return cmocka_run_group_tests_name("scan", tests, NULL, NULL);

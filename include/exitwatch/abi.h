@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #endif
 
-#define EW_ABI_VERSION 1
+#define EW_ABI_VERSION 2
 
 #define EW_COMM_LEN    16   /* TASK_COMM_LEN */
 #define EW_PATH_LEN    128  /* exec filename and argv[0], NUL-terminated, truncated */
@@ -45,6 +45,9 @@ enum ew_event_kind {
 #define EW_EXIT_SEEDED 0x08 /* main found by the start-up scan: uptime counts from fork */
 #define EW_EXIT_TAIL   0x10 /* record is struct ew_exit_tail_event: stderr ring follows */
 
+/* ew_killer.flags */
+#define EW_KILLER_CAUGHT 0x01 /* the target had a handler for sig when it was sent */
+
 /* Common header of every ring buffer record. */
 struct ew_hdr {
 	__u8 kind;	 /* enum ew_event_kind */
@@ -68,15 +71,17 @@ struct ew_exec_event {
 
 /* Exits of the cgroup's other processes, counted in the kernel and never streamed. */
 struct ew_children {
-	__u64 clean;	/* exit code 0 */
-	__u64 failed;	/* non-zero exit code */
-	__u64 signaled; /* killed by a signal */
+	__u64 clean;	  /* exit code 0 */
+	__u64 failed;	  /* non-zero exit code */
+	__u64 signaled;	  /* killed by a signal (OOM kills included) */
+	__u64 oom_killed; /* of those, chosen by the OOM killer: a subset of signaled */
 };
 
 /* The last fatal signal another process sent to a main process (signal/signal_generate). */
 struct ew_killer {
 	__u32 pid;		/* sender's tgid */
-	__u32 sig;		/* signal number */
+	__u16 sig;		/* signal number */
+	__u16 flags;		/* EW_KILLER_* */
 	__u64 cgroup_id;	/* sender's cgroup v2 id: tells "host" from a container */
 	__u64 ts_ns;		/* when it was sent */
 	char comm[EW_COMM_LEN]; /* sender's comm */
@@ -124,10 +129,23 @@ struct ew_cgroup_val {
 	__u64 main_start_ticks;	     /* its start, in /proc ticks */
 	__u64 exec_ns;		     /* ktime of the main exec; 0: seeded by the start-up scan */
 	__u64 ready_ns;		     /* ktime of the first listen(); 0 until then */
-	__u64 stderr_file;	     /* the main's fd 2 at exec (a struct file *, compared only) */
+	__u64 stderr_inode;	     /* the inode of the main's fd 2 at exec (compared only) */
 	struct ew_children children; /* exits of every other process in the cgroup */
 	struct ew_killer killer;     /* last fatal signal from another process; sig 0 if none */
+	/*
+	 * The cgroup the main process exec'd in, when it has moved since (docker:dind, kind and
+	 * systemd in a container move themselves into a child cgroup): the entry is re-keyed to
+	 * the cgroup it lives in now, and its records keep this id, the container's. 0: the key.
+	 * The stderr ring stays keyed by this id.
+	 */
+	__u64 home_cgroup_id;
 };
+
+/*
+ * Map "mains": tgid of each main process in "cgroups" -> the cgroup id it is keyed by there, so
+ * that a move (cgroup/cgroup_attach_task fires after it, when the old cgroup is gone from the
+ * task) finds its entry.
+ */
 
 /* Map "stderr_tails": bytes written to fd 2, per tracked cgroup. */
 struct ew_tail_val {
@@ -154,6 +172,8 @@ enum ew_stat {
 	EW_STAT_TAIL_FAULT,  /* stderr bytes that could not be read from user memory */
 	EW_STAT_SIGNALS,     /* fatal signals recorded against a main process */
 	EW_STAT_OOM_VICTIMS, /* OOM victims seen */
+	EW_STAT_TAIL_FULL,   /* "stderr_tails" had no room: a container's stderr not kept */
+	EW_STAT_MAIN_MOVES,  /* main processes that moved to another cgroup, followed there */
 	EW_STAT__MAX
 };
 
@@ -162,12 +182,12 @@ _Static_assert(sizeof(struct ew_exec_event) ==
 		       24 + 16 + 16 + 2 * EW_PATH_LEN + EW_CG_LEVELS * EW_CG_NAME_LEN,
 	       "ABI change: bump EW_ABI_VERSION");
 _Static_assert(sizeof(struct ew_killer) == 40, "ABI change: bump EW_ABI_VERSION");
-_Static_assert(sizeof(struct ew_exit_event) == 24 + 32 + 24 + 40 + 16 + 8,
+_Static_assert(sizeof(struct ew_exit_event) == 24 + 32 + 32 + 40 + 16 + 8,
 	       "ABI change: bump EW_ABI_VERSION");
 _Static_assert(sizeof(struct ew_exit_tail_event) == sizeof(struct ew_exit_event) + EW_STDERR_CAP,
 	       "ABI change: bump EW_ABI_VERSION");
 _Static_assert(sizeof(struct ew_ready_event) == 24 + 16 + 16, "ABI change: bump EW_ABI_VERSION");
-_Static_assert(sizeof(struct ew_cgroup_val) == 40 + 24 + 40, "ABI change: bump EW_ABI_VERSION");
+_Static_assert(sizeof(struct ew_cgroup_val) == 40 + 32 + 40 + 8, "ABI change: bump EW_ABI_VERSION");
 _Static_assert((EW_STDERR_CAP & (EW_STDERR_CAP - 1)) == 0, "EW_STDERR_CAP: a power of two");
 
 #endif /* EXITWATCH_ABI_H */

@@ -62,6 +62,7 @@ struct ew_config {
 
 	/* Agent */
 	uint64_t agent_interval_ns; /* periodic agent record */
+	uint64_t sweep_interval_ns; /* sweep of stale kernel map entries; 0: never */
 	const char *state_file;	    /* --state-file */
 	uint64_t checkpoint_interval_ns;
 	const char *record_path;   /* --record */

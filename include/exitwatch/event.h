@@ -46,6 +46,7 @@ struct ew_killer_info {
 	int signal;
 	uint64_t cgroup_id; /* sender's cgroup; the root cgroup means "host" */
 	uint64_t time_ns;
+	bool caught; /* the target had a handler for it when it was sent */
 	char comm[EW_COMM_LEN];
 	char container[128]; /* "host", the sender's container identity, or "cgroup-id:<n>" */
 };

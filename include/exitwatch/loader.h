@@ -30,7 +30,14 @@ struct ew_loader_opts {
 
 struct ew_loader_features {
 	bool exit_group_dead; /* sched_process_exit passes group_dead (6.16+) */
-	char kernel[128];     /* uname -r */
+	bool cgroup_move;     /* cgroup_attach_task attached: mains that move are followed */
+	/* What runs, not what was asked for: a feature this kernel cannot have is off. */
+	bool stderr_tail;  /* a stderr program attached */
+	bool ready;	   /* sys_enter_listen attached */
+	bool oom;	   /* oom/mark_victim attached */
+	bool killer;	   /* signal_generate attached */
+	bool atomic_fetch; /* BPF_FETCH (5.12+): concurrent stderr writers keep their order */
+	char kernel[128];  /* uname -r */
 };
 
 /*
@@ -56,6 +63,28 @@ int ew_loader_stats(struct ew_loader *l, uint64_t out[EW_STAT__MAX]);
  * -errno.
  */
 int ew_loader_seed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint64_t cgroup_id);
+
+/*
+ * After ew_loader_seed() said -EEXIST: checks the main process the kernel recorded for the
+ * cgroup. Returns -EEXIST when it is (pid, start_ticks), the scan's own choice. Otherwise (an
+ * exec entrant that won the race between attach and the scan) replaces it with the scan's main,
+ * seeded, puts the pid it replaced in *ret_replaced and returns 0. 0 with *ret_replaced 0: the
+ * entry was gone meanwhile and the scan's main is seeded now. Or -errno.
+ */
+int ew_loader_reseed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint64_t cgroup_id,
+		     uint32_t *ret_replaced);
+
+/*
+ * The sweep of "cgroups": deletes every entry whose main process alive() says is gone, i.e. no
+ * longer in /proc or another process under its pid (a different start). Such an entry is stale:
+ * the kernel exit hook runs in do_exit() before the task is a zombie, and a zombie is still in
+ * /proc, so a main that is exiting right now has either been seen exiting already or still
+ * counts as alive. Entries go stale when the exit hook could not see the exit (a main that
+ * moved where the kernel cannot follow it). Returns the entries deleted, or -errno. O(n) map
+ * reads plus one alive() call per entry.
+ */
+typedef bool (*ew_loader_alive_fn)(void *ctx, uint32_t pid, uint64_t start_ticks);
+int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx);
 
 /* Number of cgroups with a live main process, walking the map: O(n), for the agent record. */
 int ew_loader_tracked(struct ew_loader *l);

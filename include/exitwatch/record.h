@@ -67,12 +67,14 @@ struct ew_agent_status {
 	const char *phase; /* "start", "periodic", "stop" */
 	const char *version;
 	const char *kernel;
-	bool feat_group_dead; /* sched_process_exit passes group_dead */
-	bool feat_stderr;     /* stderr capture on */
-	bool feat_ready;      /* listen() tracking on */
-	bool feat_oom;	      /* OOM attribution on */
-	bool feat_signals;    /* killer attribution on */
-	uint64_t uptime_ns;   /* since the agent started */
+	bool feat_group_dead;	/* sched_process_exit passes group_dead */
+	bool feat_stderr;	/* stderr capture on */
+	bool feat_ready;	/* listen() tracking on */
+	bool feat_oom;		/* OOM attribution on */
+	bool feat_signals;	/* killer attribution on */
+	bool feat_atomic_fetch; /* BPF_FETCH: concurrent stderr writers keep their order */
+	bool feat_cgroup_move;	/* mains that move to another cgroup are followed */
+	uint64_t uptime_ns;	/* since the agent started */
 	uint64_t kstats[EW_STAT__MAX];
 	uint64_t drops; /* sum of the kernel's ring buffer drop counters */
 	uint64_t decode_errors;
@@ -81,7 +83,8 @@ struct ew_agent_status {
 	uint32_t tracked;    /* cgroups with a live main process (kernel map) */
 	uint32_t identities; /* identities the detector remembers */
 	uint32_t active_findings;
-	uint32_t scan_mains; /* start: containers found already running */
+	uint32_t scan_mains;  /* start: containers found already running */
+	uint64_t stale_swept; /* kernel entries of mains gone unseen, deleted by the sweep */
 	uint32_t nsinks;
 	struct ew_sink_status sinks[EW_MAX_SINKS];
 };

@@ -9,6 +9,7 @@
 #ifndef EXITWATCH_SCAN_H
 #define EXITWATCH_SCAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "exitwatch/event.h"
@@ -34,6 +35,26 @@ typedef int (*ew_scan_fn)(void *ctx, const struct ew_event *start, uint64_t star
 /* Returns 0, or -errno when the cgroup root cannot be read (the error names what failed). */
 int ew_scan_mains(const struct ew_scan_opts *opts, ew_scan_fn fn, void *ctx,
 		  struct ew_scan_stats *stats);
+
+/*
+ * A cgroup the scan seeded or corrected: the kernel's records of it stamped before until_ns
+ * (the wall-clock time right after the seed) name a process that is not its main one (an exec
+ * entrant that execed between attach and the scan), and are dropped.
+ */
+struct ew_scan_fence {
+	uint64_t cgroup_id;
+	uint64_t until_ns;
+};
+struct ew_scan_fences {
+	struct ew_scan_fence *v;
+	size_t n, cap;
+	bool sorted;
+};
+/* Adds a fence; 0 or -ENOMEM. A cgroup is fenced at most once (the scan seeds it once). */
+int ew_scan_fences_add(struct ew_scan_fences *f, uint64_t cgroup_id, uint64_t until_ns);
+/* Whether a record of cgroup_id stamped time_ns is behind a fence. O(log n) (sorts once). */
+bool ew_scan_fences_drop(struct ew_scan_fences *f, uint64_t cgroup_id, uint64_t time_ns);
+void ew_scan_fences_free(struct ew_scan_fences *f);
 
 /*
  * Finds the cgroup v2 mount point in a mountinfo file ("/proc/self/mountinfo"): the pure v2

@@ -15,6 +15,7 @@
 #include "exitwatch/loader.h"
 #include "exitwatch/log.h"
 #include "exitwatch/pipeline.h"
+#include "exitwatch/procstat.h"
 #include "exitwatch/scan.h"
 #include "exitwatch/util.h"
 
@@ -35,7 +36,11 @@ struct agent {
 	struct ew_event *ev; /* decode scratch: ~9 KiB, too big for the stack of a callback */
 	uint64_t started_mono;
 	uint32_t scan_mains;
-	bool ckpt_failing; /* the last checkpoint failed: warned once for the streak */
+	struct ew_scan_fences fences; /* cgroups the scan seeded: their earlier records are not */
+	uint32_t scan_fixed;	      /* kernel entries the scan found naming an exec entrant */
+	bool sweeping;		      /* the sweep runs: on, and /proc shows the host's pids */
+	uint64_t stale_swept;	      /* entries the sweep deleted */
+	bool ckpt_failing;	      /* the last checkpoint failed: warned once for the streak */
 	struct ew_buf mbuf;
 };
 
@@ -52,6 +57,12 @@ static int on_record(void *ctx, const void *data, size_t size)
 		ew_pipeline_decode_error(a->pipe);
 		return 0;
 	}
+	if (ew_scan_fences_drop(&a->fences, a->ev->cgroup_id, a->ev->time_ns)) {
+		ew_debug("cgroup %llu: dropped a record of pid %u from before the start-up scan "
+			 "(an exec entrant, not the main process)",
+			 (unsigned long long)a->ev->cgroup_id, a->ev->pid);
+		return 0;
+	}
 	if (ew_pipeline_event(a->pipe, a->ev))
 		ew_warn("an event was not processed (out of memory)");
 	return 0;
@@ -61,14 +72,31 @@ static int on_scanned(void *ctx, const struct ew_event *start, uint64_t start_ti
 {
 	struct agent *a = ctx;
 	int r = ew_loader_seed(a->loader, start->pid, start_ticks, start->cgroup_id);
+	uint32_t replaced = 0;
 
-	if (r == -EEXIST) /* it exec'd after we attached: its own record already went out */
+	/* The kernel has a main for it already: its own exec after we attached (its record is in
+	 * the ring buffer), or an exec entrant that execed there before we could seed the real
+	 * one (runc exec, an exec probe): then the scan's choice replaces it. */
+	if (r == -EEXIST)
+		r = ew_loader_reseed(a->loader, start->pid, start_ticks, start->cgroup_id,
+				     &replaced);
+	if (r == -EEXIST)
 		return 0;
 	if (r) {
 		ew_warn("container in %s (pid %u) cannot be tracked: %s", start->cgroup, start->pid,
 			strerror(-r));
 		return 0;
 	}
+	if (replaced) {
+		a->scan_fixed++;
+		ew_info("container in %s: the kernel had taken pid %u, an exec entrant, for the "
+			"main process (pid %u); corrected",
+			start->cgroup, replaced, start->pid);
+	}
+	/* What the kernel recorded of this cgroup before now named a process that is not its
+	 * main one (an entrant that has exited already, or the one just replaced). */
+	if (ew_scan_fences_add(&a->fences, start->cgroup_id, wall_now(a)))
+		return -ENOMEM;
 	a->scan_mains++;
 	return ew_pipeline_event(a->pipe, start);
 }
@@ -78,7 +106,6 @@ static int on_scanned(void *ctx, const struct ew_event *start, uint64_t start_ti
 static int status(struct agent *a, const char *phase, struct ew_agent_status *st)
 {
 	const struct ew_loader_features *f = ew_loader_features(a->loader);
-	const struct ew_config *c = a->cfg;
 	int r;
 
 	memset(st, 0, sizeof(*st));
@@ -86,16 +113,20 @@ static int status(struct agent *a, const char *phase, struct ew_agent_status *st
 	st->version = EW_VERSION;
 	st->kernel = f->kernel;
 	st->feat_group_dead = f->exit_group_dead;
-	st->feat_stderr = c->capture_stderr;
-	st->feat_ready = c->track_ready;
-	st->feat_oom = c->track_oom;
-	st->feat_signals = c->track_signals;
+	/* What the kernel runs: a feature asked for may be off on this kernel (loader.c). */
+	st->feat_stderr = f->stderr_tail;
+	st->feat_ready = f->ready;
+	st->feat_oom = f->oom;
+	st->feat_signals = f->killer;
+	st->feat_atomic_fetch = f->atomic_fetch;
+	st->feat_cgroup_move = f->cgroup_move;
 	st->uptime_ns = ew_clock_mono_ns() - a->started_mono;
 	r = ew_loader_stats(a->loader, st->kstats);
 	st->drops = st->kstats[EW_STAT_DROP_EXEC] + st->kstats[EW_STAT_DROP_EXIT] +
 		    st->kstats[EW_STAT_DROP_READY];
 	st->tracked = (uint32_t)ew_loader_tracked(a->loader);
 	st->scan_mains = a->scan_mains;
+	st->stale_swept = a->stale_swept;
 	/* /metrics shows what the agent record shows, between records too. */
 	ew_pipeline_status(a->pipe, st);
 	return r;
@@ -170,6 +201,42 @@ static int find_cgroup_root(const struct ew_config *c, char *out, size_t len, ui
 	return 0;
 }
 
+/*
+ * The sweep compares the kernel's pids with /proc's: only sound when /proc is the host's pid
+ * namespace, or every main would look gone. Says why when it stays off.
+ */
+static bool sweep_possible(const struct ew_config *c)
+{
+	int r;
+
+	if (!c->sweep_interval_ns)
+		return false;
+	r = ew_procstat_host_pidns(c->proc_root);
+	if (r == 1)
+		return true;
+	ew_warn("%s %s: stale kernel entries of containers are not swept (use hostPID, or "
+		"--proc-root with the host's /proc)",
+		c->proc_root,
+		r == 0 ? "shows another pid namespace than the host's"
+		       : "does not say which pid namespace it shows");
+	return false;
+}
+
+/* Deletes the kernel's entries of main processes gone without a seen exit, so that the map
+ * does not fill up on a long-lived node. O(entries) map reads and /proc stat reads. */
+static void sweep(struct agent *a)
+{
+	int r = ew_loader_sweep(a->loader, ew_procstat_alive, (void *)a->cfg->proc_root);
+
+	if (r < 0) {
+		ew_warn("sweeping the kernel's container map failed: %s", strerror(-r));
+		return;
+	}
+	if (r)
+		ew_info("forgot %d container main process(es) gone without a seen exit", r);
+	a->stale_swept += (uint64_t)r;
+}
+
 static void drop_caps(void)
 {
 	const char *kept = "none";
@@ -195,6 +262,7 @@ static uint64_t drain(struct agent *a)
 
 static void agent_free(struct agent *a)
 {
+	ew_scan_fences_free(&a->fences);
 	ew_pipeline_free(a->pipe);
 	ew_loader_free(a->loader);
 	ew_recorder_close(a->rec);
@@ -288,13 +356,15 @@ static void scan(struct agent *a, const char *cgroup_root)
 			st.processes, cgroup_root, c->proc_root);
 	else if (r)
 		ew_warn("scanning %s for running containers failed: %s", cgroup_root, strerror(-r));
-	ew_info("start-up scan: %u cgroups, %u processes, containers already running: %u, %.1f ms",
-		st.cgroups, st.processes, st.mains, (double)(ew_clock_mono_ns() - t0) / 1e6);
+	ew_info("start-up scan: %u cgroups, %u processes, containers already running: %u (exec "
+		"entrants taken for their main process and corrected: %u), %.1f ms",
+		st.cgroups, st.processes, st.mains, a->scan_fixed,
+		(double)(ew_clock_mono_ns() - t0) / 1e6);
 }
 
 int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
-	uint64_t next_agent, next_ckpt, next_stats, root_id = 0;
+	uint64_t next_agent, next_ckpt, next_stats, next_sweep, root_id = 0;
 	struct agent a = {.started_mono = ew_clock_mono_ns()};
 	struct ew_agent_status st;
 	char cgroup_root[PATH_MAX];
@@ -324,6 +394,8 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 
 	/* Step 4: the loop. */
 	next_agent = ew_clock_mono_ns() + c->agent_interval_ns;
+	a.sweeping = sweep_possible(c);
+	next_sweep = ew_clock_mono_ns() + c->sweep_interval_ns;
 	next_ckpt = ew_clock_mono_ns() + c->checkpoint_interval_ns;
 	next_stats = ew_clock_mono_ns() + EW_STATS_INTERVAL_NS;
 	while (!*sig->stop) {
@@ -347,6 +419,10 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		if (*sig->hup) {
 			*sig->hup = 0;
 			ew_outputs_reopen(a.out);
+		}
+		if (a.sweeping && mono >= next_sweep) {
+			sweep(&a);
+			next_sweep = mono + c->sweep_interval_ns;
 		}
 		if (mono >= next_agent) {
 			emit_agent(&a, "periodic");

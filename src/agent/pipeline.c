@@ -260,6 +260,10 @@ int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 				 (unsigned long long)ev->cgroup_id);
 		ew_strlcpy(use->argv0, names.argv0, sizeof(use->argv0));
 		ew_strlcpy(use->filename, names.filename, sizeof(use->filename));
+		/* A sender is named only when its signal ended the process: not a SIGHUP it
+		 * trapped an hour ago. Decided before the recording, so a replay agrees. */
+		if (use->has_killer && !ew_killer_attributable(use, &p->cfg->classes))
+			use->has_killer = false;
 		if (use->has_killer)
 			name_killer(p, &use->killer);
 		if (ev->type == EW_EVENT_READY)

@@ -35,6 +35,7 @@ void ew_config_init(struct ew_config *c)
 	c->read_meta = true;
 	ew_output_opts_default(&c->out);
 	c->agent_interval_ns = SEC(60);
+	c->sweep_interval_ns = SEC(60);
 	c->checkpoint_interval_ns = SEC(30);
 	c->drain_timeout_ns = SEC(5);
 	ew_detector_config_default(&c->detect);
@@ -73,7 +74,7 @@ static void usage(FILE *f)
 		"\n"
 		"Trace every container's main process start and exit with eBPF, detect restart\n"
 		"loops, and print one JSON object per line on stdout. Needs root (or CAP_BPF and\n"
-		"CAP_PERFMON) and a 5.8+ kernel with BTF.\n"
+		"CAP_PERFMON) and a 5.10+ kernel with BTF.\n"
 		"\n"
 		"  -c, --config PATH        config file (default " EW_DEFAULT_CONFIG
 		"; absent is fine)\n"
@@ -91,6 +92,8 @@ static void usage(FILE *f)
 		"      --record PATH        write the decoded event stream for `exitwatch replay`\n"
 		"      --startup-grace DUR  a start that never listens succeeds after DUR (60s)\n"
 		"      --config-error-codes LIST  exit codes classed config_error (3)\n"
+		"      --killer-grace DUR   name the sender of a caught SIGTERM/INT/QUIT when\n"
+		"                           the exit came within DUR of it (30s)\n"
 		"      --stderr-bytes N     stderr tail kept per container, 0..4096 (2048)\n"
 		"      --no-stderr          do not capture stderr (same as --stderr-bytes 0)\n"
 		"      --no-metadata        names from the cgroup only, read no runtime files\n"
@@ -98,6 +101,7 @@ static void usage(FILE *f)
 		"      --ringbuf-size BYTES kernel ring buffer (4M)\n"
 		"      --max-containers N   containers tracked at once (16384)\n"
 		"      --agent-interval DUR periodic agent record (60s)\n"
+		"      --sweep-interval DUR forget mains gone without a seen exit (60s; 0: off)\n"
 		"      --rule RULE.KEY=VAL  set a rule key, as in the config file's [rule.RULE]\n"
 		"      --set SECTION.KEY=VAL  set any config file key\n"
 		"      --speed X            replay: X times real time (default 0: at once)\n"
@@ -127,6 +131,7 @@ enum {
 	OPT_METRICS_ADDR,
 	OPT_GRACE,
 	OPT_CODES,
+	OPT_KILLER_GRACE,
 	OPT_STDERR_BYTES,
 	OPT_NO_STDERR,
 	OPT_NO_META,
@@ -134,6 +139,7 @@ enum {
 	OPT_RINGBUF,
 	OPT_MAX_CONTAINERS,
 	OPT_AGENT_INTERVAL,
+	OPT_SWEEP_INTERVAL,
 	OPT_RULE,
 	OPT_SET,
 	OPT_SPEED,
@@ -155,6 +161,7 @@ static const struct option long_opts[] = {
 	{"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
 	{"startup-grace", required_argument, NULL, OPT_GRACE},
 	{"config-error-codes", required_argument, NULL, OPT_CODES},
+	{"killer-grace", required_argument, NULL, OPT_KILLER_GRACE},
 	{"stderr-bytes", required_argument, NULL, OPT_STDERR_BYTES},
 	{"no-stderr", no_argument, NULL, OPT_NO_STDERR},
 	{"no-metadata", no_argument, NULL, OPT_NO_META},
@@ -162,6 +169,7 @@ static const struct option long_opts[] = {
 	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
 	{"max-containers", required_argument, NULL, OPT_MAX_CONTAINERS},
 	{"agent-interval", required_argument, NULL, OPT_AGENT_INTERVAL},
+	{"sweep-interval", required_argument, NULL, OPT_SWEEP_INTERVAL},
 	{"rule", required_argument, NULL, OPT_RULE},
 	{"set", required_argument, NULL, OPT_SET},
 	{"speed", required_argument, NULL, OPT_SPEED},
@@ -303,6 +311,9 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 		case OPT_GRACE:
 			r = set_option(c, "agent", "startup_grace", optarg, "--startup-grace");
 			break;
+		case OPT_KILLER_GRACE:
+			r = set_option(c, "exit", "killer_grace", optarg, "--killer-grace");
+			break;
 		case OPT_CODES:
 			r = set_option(c, "exit", "config_error_codes", optarg,
 				       "--config-error-codes");
@@ -328,6 +339,9 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 			break;
 		case OPT_AGENT_INTERVAL:
 			r = set_option(c, "agent", "agent_interval", optarg, "--agent-interval");
+			break;
+		case OPT_SWEEP_INTERVAL:
+			r = set_option(c, "agent", "sweep_interval", optarg, "--sweep-interval");
 			break;
 		case OPT_RULE:
 			r = apply_setting(c, "rule.", optarg, "--rule");

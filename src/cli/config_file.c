@@ -344,6 +344,7 @@ static const struct key_def agent_keys[] = {
 	{"scan_existing", set_bool, CFG(scan_existing), 0, 0, 0},
 	{"read_metadata", set_bool, CFG(read_meta), 0, 0, 0},
 	{"agent_interval", set_duration, CFG(agent_interval_ns), 1, 0, 0},
+	{"sweep_interval", set_duration, CFG(sweep_interval_ns), 0, 0, 0},
 	{"state_file", set_path, CFG(state_file), 0, 0, F_EMPTY_NULL},
 	{"checkpoint_interval", set_duration, CFG(checkpoint_interval_ns), 1, 0, 0},
 	{"record", set_path, CFG(record_path), 0, 0, F_EMPTY_NULL},
@@ -367,6 +368,9 @@ static const struct key_def agent_keys[] = {
 	{"idle_forget", set_duration, CFG(detect.idle_forget_ns), 0, 0, 0},
 	{"tail_bytes", set_u32, CFG(detect.tail_max), 0, 4096, 0},
 };
+
+/* [exit] killer_grace: 0 names a sender only when its very signal ended the process. */
+static const struct key_def exit_grace_key = {"killer_grace", set_duration, 0, 0, 0, 0};
 
 static const struct key_def rule_keys[] = {
 	{"enabled", set_bool, RULE(enabled), 0, 0, 0},
@@ -424,6 +428,9 @@ static int apply_key(struct load *l, const char *key, const char *v)
 			break;
 		return k->set(l, k, v, (char *)l->cfg + k->off);
 	case SEC_EXIT:
+		if (!strcmp(key, "killer_grace"))
+			return set_duration(l, &exit_grace_key, v,
+					    &l->cfg->classes.killer_grace_ns);
 		if (strcmp(key, "config_error_codes"))
 			break;
 		return set_codes(l, NULL, v, l->cfg->classes.config_error_codes);

@@ -36,6 +36,10 @@ void ew_class_config_default(struct ew_class_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	ew_class_set_config_error(c, 3, true);
+	/* Kubernetes' default terminationGracePeriodSeconds (Docker's stop timeout is 10 s): an
+	 * app that caught SIGTERM and is still running after it is SIGKILLed by its runtime,
+	 * which then explains the exit by itself. */
+	c->killer_grace_ns = 30ULL * 1000000000ULL;
 	for (size_t i = 0; i < ARRAY_SIZE(default_meanings); i++)
 		ew_strlcpy(c->meanings[default_meanings[i].code], default_meanings[i].meaning,
 			   EW_MEANING_LEN);
@@ -62,6 +66,25 @@ static bool is_stop_signal(int sig)
 	return sig == SIGTERM || sig == SIGINT || sig == SIGHUP;
 }
 
+/* What runtimes send to stop a container (docker stop, the kubelet, Ctrl-C, systemd). */
+static bool is_graceful_stop(int sig)
+{
+	return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
+}
+
+bool ew_killer_attributable(const struct ew_event *ev, const struct ew_class_config *c)
+{
+	const struct ew_killer_info *k = &ev->killer;
+
+	if (!ev->has_killer || k->signal <= 0)
+		return false;
+	if (ev->status.signal && ev->status.signal == k->signal)
+		return true;
+	if (!k->caught || !is_graceful_stop(k->signal) || !c->killer_grace_ns)
+		return false;
+	return ev->time_ns >= k->time_ns && ev->time_ns - k->time_ns <= c->killer_grace_ns;
+}
+
 enum ew_exit_class ew_exit_classify(const struct ew_event *ev, const struct ew_class_config *c)
 {
 	const struct ew_exit_status *st = &ev->status;
@@ -80,7 +103,7 @@ enum ew_exit_class ew_exit_classify(const struct ew_event *ev, const struct ew_c
 	if (ew_class_is_config_error(c, st->code))
 		return EW_CLASS_CONFIG_ERROR;
 	/* An app that handles SIGTERM and exits non-zero was still stopped by someone. */
-	if (ev->has_killer && is_stop_signal(ev->killer.signal))
+	if (ev->has_killer && is_graceful_stop(ev->killer.signal))
 		return EW_CLASS_TERMINATED;
 	switch (st->code) {
 	case 126:

@@ -123,6 +123,7 @@ static void decode_exit(const struct ew_exit_event *e, const char *ring,
 		ev->killer.signal = (int)e->killer.sig;
 		ev->killer.cgroup_id = e->killer.cgroup_id;
 		ev->killer.time_ns = to_wall(ctx, e->killer.ts_ns);
+		ev->killer.caught = e->killer.flags & EW_KILLER_CAUGHT;
 		ew_strlcpy_n(ev->killer.comm, sizeof(ev->killer.comm), e->killer.comm,
 			     sizeof(e->killer.comm));
 	}

@@ -5,11 +5,14 @@
  * sentence naming the problem, and libbpf's own output only with --verbose.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/utsname.h>
 
 #include <bpf/bpf.h>
@@ -30,12 +33,21 @@
 
 #define EW_VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
+/*
+ * Entries of "stderr_tails" at most: 8 KiB each, preallocated and charged to the agent's memory
+ * cgroup (5.11+), so 8 MiB. Only containers that wrote to stderr since their start hold one;
+ * past this many, the one that wrote least recently gives its ring up.
+ */
+#define EW_STDERR_TAILS_MAX 1024U
+
 struct ew_loader {
 	struct ew_bpf *skel;
 	struct ring_buffer *rb;
 	ew_loader_event_fn fn;
 	void *ctx;
 	struct ew_loader_features feat;
+	struct bpf_link *links[16]; /* one per attached program */
+	size_t nlinks;
 };
 
 /*
@@ -47,13 +59,23 @@ static char libbpf_last[512];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char *msg = NULL, *line, *save = NULL;
+	va_list copy;
+	int n;
 
-	vsnprintf(line, sizeof(line), fmt, ap);
-	if (level <= LIBBPF_WARN && strstr(line, "prog '"))
-		ew_strlcpy(libbpf_last, line, sizeof(libbpf_last));
-	if (libbpf_verbose)
-		ew_log(level == LIBBPF_DEBUG ? EW_LOG_DEBUG : EW_LOG_INFO, "libbpf: %s", line);
+	/* A verifier log is one message of many kilobytes: format it whole, log it by lines. */
+	va_copy(copy, ap);
+	n = vasprintf(&msg, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return 0;
+	if (level <= LIBBPF_WARN && strstr(msg, "prog '"))
+		ew_strlcpy(libbpf_last, msg, sizeof(libbpf_last));
+	if (libbpf_verbose) {
+		for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			ew_log(level == LIBBPF_DEBUG ? EW_LOG_DEBUG : EW_LOG_INFO, "%s", line);
+	}
+	free(msg);
 	return 0;
 }
 
@@ -138,6 +160,29 @@ static bool exit_has_group_dead(void)
 	return ret;
 }
 
+/* cgroup/cgroup_attach_task as a BTF raw tracepoint, with the arguments ew_cgroup_move reads:
+ * (void *ctx, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup). */
+static bool has_cgroup_attach_tp(void)
+{
+	const struct btf_type *t;
+	struct btf *btf;
+	bool ret = false;
+	int id;
+
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "btf_trace_cgroup_attach_task", BTF_KIND_TYPEDEF);
+	if (id > 0) {
+		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* pointer */
+		if (t && btf_is_ptr(t))
+			t = btf__type_by_id(btf, t->type);
+		ret = t && btf_is_func_proto(t) && btf_vlen(t) == 5;
+	}
+	btf__free(btf);
+	return ret;
+}
+
 static int ringbuf_cb(void *ctx, void *data, size_t size)
 {
 	struct ew_loader *l = ctx;
@@ -163,63 +208,242 @@ static void describe_load_error(int err, char *buf, size_t len)
 			 strerror(-err));
 }
 
-static int attach_one(struct bpf_program *prog, struct bpf_link **link, char *err, size_t errlen)
-{
-	if (!bpf_program__autoload(prog))
-		return 0;
-	*link = bpf_program__attach(prog);
-	if (!*link) {
-		int e = -errno;
+/*
+ * The programs a kernel may lack or refuse without exitwatch losing its point: each one turns
+ * one feature off (with one warning line) instead of failing the start. The exec and exit
+ * programs are the core and are not here: without them nothing works.
+ */
+struct optional_prog {
+	const char *prog; /* program name, as libbpf names it in a load failure; "x*": prefix x */
+	size_t feat;	  /* offsetof(struct ew_loader_features, <bool>) */
+	const char *what; /* what the user loses */
+};
 
-		snprintf(err, errlen, "attaching BPF program %s failed (%s)",
-			 bpf_program__name(prog), strerror(-e));
-		return e;
+static const struct optional_prog optional_progs[] = {
+	{"ew_stderr_*", offsetof(struct ew_loader_features, stderr_tail), "stderr tails"},
+	{"ew_listen", offsetof(struct ew_loader_features, ready), "readiness (listen) tracking"},
+	{"ew_oom", offsetof(struct ew_loader_features, oom), "OOM attribution"},
+	{"ew_signal", offsetof(struct ew_loader_features, killer), "killer attribution"},
+	{"ew_cgroup_move", offsetof(struct ew_loader_features, cgroup_move),
+	 "following a main process that moves to another cgroup"},
+};
+
+static bool *feat_flag(struct ew_loader *l, const struct optional_prog *o)
+{
+	return (bool *)((char *)&l->feat + o->feat);
+}
+
+static const struct optional_prog *optional_prog(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(optional_progs); i++) {
+		const char *p = optional_progs[i].prog;
+		size_t n = strlen(p);
+
+		if (p[n - 1] == '*' ? !strncmp(p, name, n - 1) : !strcmp(p, name))
+			return &optional_progs[i];
 	}
-	return 0;
+	return NULL;
+}
+
+static void feature_off(struct ew_loader *l, const struct optional_prog *o, const char *why)
+{
+	*feat_flag(l, o) = false;
+	ew_warn("%s off: %s; exitwatch goes on reporting container starts and exits", o->what, why);
+}
+
+/*
+ * Whether the verifier takes BPF_FETCH (atomic fetch-and-add, 5.12+): a five-instruction
+ * socket filter that does one on its stack. Any failure reads as "no": the fallback works
+ * everywhere.
+ */
+static bool probe_atomic_fetch(void)
+{
+	const struct bpf_insn insns[] = {
+		{.code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .off = -8, .imm = 0},
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1},
+		{.code = BPF_STX | BPF_ATOMIC | BPF_DW,
+		 .dst_reg = BPF_REG_10,
+		 .src_reg = BPF_REG_1,
+		 .off = -8,
+		 .imm = BPF_ADD | BPF_FETCH},
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns, ARRAY_SIZE(insns),
+			       NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* tracefs, mounted by us if nobody did: a DaemonSet's /sys often comes without it. */
+static bool tracefs_ready(void)
+{
+	if (tracefs_has("sched"))
+		return true;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
+		ew_info("mounted tracefs at /sys/kernel/tracing");
+	return tracefs_has("sched");
+}
+
+/* Which features this kernel can have, before anything is loaded. */
+static void probe_features(struct ew_loader *l, const struct ew_loader_opts *o)
+{
+	l->feat.stderr_tail = o->capture_stderr;
+	l->feat.ready = o->track_ready;
+	l->feat.oom = o->track_oom;
+	l->feat.killer = o->track_signals;
+	l->feat.atomic_fetch = probe_atomic_fetch();
+
+	/* Only the stderr and OOM programs are classic tracepoints, attached through tracefs. */
+	if ((l->feat.stderr_tail || l->feat.oom) && !tracefs_ready()) {
+		ew_warn("tracefs is not mounted and cannot be (mount -t tracefs nodev "
+			"/sys/kernel/tracing): stderr tails and OOM attribution off; exitwatch "
+			"goes "
+			"on reporting container starts and exits");
+		l->feat.stderr_tail = l->feat.oom = false;
+	}
+	if (l->feat.stderr_tail && !tracefs_has("syscalls/sys_enter_write")) {
+		ew_warn("this kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS): stderr "
+			"tails off; exitwatch goes on reporting container starts and exits");
+		l->feat.stderr_tail = false;
+	}
+}
+
+/*
+ * The stderr programs: every ew_stderr_enter_*, and of each ew_stderr_exit_* pair the one this
+ * kernel takes: the _nofetch twin where BPF_FETCH is refused (before 5.12), since the verifier
+ * rejects that instruction even in a program that would never run it.
+ */
+static void set_stderr_autoload(struct ew_loader *l)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, l->skel->obj)
+	{
+		const char *name = bpf_program__name(prog);
+		bool on = l->feat.stderr_tail;
+		size_t n = strlen(name);
+
+		if (strncmp(name, "ew_stderr_", 10))
+			continue;
+		if (!strncmp(name, "ew_stderr_exit_", 15))
+			on = on &&
+			     (n > 8 && !strcmp(name + n - 8, "_nofetch")) != l->feat.atomic_fetch;
+		bpf_program__set_autoload(prog, on);
+	}
 }
 
 static int configure(struct ew_loader *l, const struct ew_loader_opts *o)
 {
 	struct ew_bpf *s = l->skel;
+	uint32_t tails =
+		o->max_containers < EW_STDERR_TAILS_MAX ? o->max_containers : EW_STDERR_TAILS_MAX;
 	int err;
 
 	s->rodata->root_cgroup_id = o->root_cgroup_id;
-	s->rodata->capture_stderr = o->capture_stderr;
+	s->rodata->capture_stderr = l->feat.stderr_tail;
 	s->rodata->wakeup_bytes = o->ringbuf_bytes / 8; /* early wakeup at 1/8 full */
 	err = bpf_map__set_max_entries(s->maps.events, o->ringbuf_bytes);
 	err = err ?: bpf_map__set_max_entries(s->maps.cgroups, o->max_containers);
-	err = err ?: bpf_map__set_max_entries(s->maps.stderr_tails, o->max_containers);
+	err = err ?: bpf_map__set_max_entries(s->maps.mains, o->max_containers);
+	err = err ?: bpf_map__set_max_entries(s->maps.stderr_tails, tails ? tails : 1);
+	/* Only ew_exit_live uses it: 1 entry, not 4096 preallocated, where group_dead exists. */
+	if (l->feat.exit_group_dead)
+		err = err ?: bpf_map__set_max_entries(s->maps.exited_groups, 1);
 	if (err)
 		return err;
 	/* One exit program per kernel flavour; the other would not even verify. */
 	bpf_program__set_autoload(s->progs.ew_exit_group_dead, l->feat.exit_group_dead);
 	bpf_program__set_autoload(s->progs.ew_exit_live, !l->feat.exit_group_dead);
-	bpf_program__set_autoload(s->progs.ew_write, o->capture_stderr);
-	bpf_program__set_autoload(s->progs.ew_listen, o->track_ready);
-	bpf_program__set_autoload(s->progs.ew_oom, o->track_oom);
-	bpf_program__set_autoload(s->progs.ew_signal, o->track_signals);
+	set_stderr_autoload(l);
+	bpf_program__set_autoload(s->progs.ew_listen, l->feat.ready);
+	bpf_program__set_autoload(s->progs.ew_oom, l->feat.oom);
+	bpf_program__set_autoload(s->progs.ew_signal, l->feat.killer);
+	bpf_program__set_autoload(s->progs.ew_cgroup_move, l->feat.cgroup_move);
 	return 0;
+}
+
+/*
+ * Opens and loads the skeleton. When the verifier rejects an optional program, that feature
+ * goes off and the load is tried again without it; a rejected core program is fatal.
+ */
+static int load(struct ew_loader *l, const struct ew_loader_opts *opts, char *err, size_t errlen)
+{
+	for (size_t attempt = 0; attempt <= ARRAY_SIZE(optional_progs); attempt++) {
+		const struct optional_prog *o;
+		char prog[64] = "", why[160];
+		const char *p;
+		int r;
+
+		l->skel = ew_bpf__open();
+		if (!l->skel) {
+			r = -errno;
+			snprintf(err, errlen, "opening the BPF object failed (%s)", strerror(-r));
+			return r;
+		}
+		r = configure(l, opts);
+		if (r) {
+			snprintf(err, errlen, "sizing the BPF maps failed (%s)", strerror(-r));
+			return r;
+		}
+		libbpf_last[0] = '\0';
+		r = ew_bpf__load(l->skel);
+		if (!r)
+			return 0;
+		describe_load_error(r, err, errlen);
+		p = strstr(libbpf_last, "prog '");
+		if (p)
+			sscanf(p, "prog '%63[^']'", prog);
+		o = optional_prog(prog);
+		if (!o || !*feat_flag(l, o))
+			return r;
+		snprintf(why, sizeof(why), "this kernel rejected BPF program %s (%s)", prog,
+			 strerror(-r));
+		feature_off(l, o, why);
+		ew_bpf__destroy(l->skel);
+		l->skel = NULL;
+	}
+	return -EINVAL;
 }
 
 static int attach_all(struct ew_loader *l, char *err, size_t errlen)
 {
-	struct ew_bpf *s = l->skel;
-	int r;
+	struct bpf_program *prog;
+	struct bpf_link *link;
 
-	r = attach_one(s->progs.ew_exec, &s->links.ew_exec, err, errlen);
-	r = r ?: attach_one(s->progs.ew_exit_group_dead, &s->links.ew_exit_group_dead, err, errlen);
-	r = r ?: attach_one(s->progs.ew_exit_live, &s->links.ew_exit_live, err, errlen);
-	r = r ?: attach_one(s->progs.ew_signal, &s->links.ew_signal, err, errlen);
-	r = r ?: attach_one(s->progs.ew_oom, &s->links.ew_oom, err, errlen);
-	r = r ?: attach_one(s->progs.ew_listen, &s->links.ew_listen, err, errlen);
-	r = r ?: attach_one(s->progs.ew_write, &s->links.ew_write, err, errlen);
-	return r;
+	bpf_object__for_each_program(prog, l->skel->obj)
+	{
+		const struct optional_prog *o = optional_prog(bpf_program__name(prog));
+		char why[160];
+		int e;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (link) {
+			l->links[l->nlinks++] = link;
+			continue;
+		}
+		e = errno;
+		if (!o) {
+			snprintf(err, errlen, "attaching BPF program %s failed (%s)",
+				 bpf_program__name(prog), strerror(e));
+			return -e;
+		}
+		snprintf(why, sizeof(why), "attaching BPF program %s failed (%s)",
+			 bpf_program__name(prog), strerror(e));
+		feature_off(l, o, why);
+	}
+	return 0;
 }
 
 int ew_loader_open(const struct ew_loader_opts *opts, ew_loader_event_fn fn, void *ctx,
 		   struct ew_loader **ret, char *err, size_t errlen)
 {
-	bool need_tracefs = opts->capture_stderr || opts->track_ready || opts->track_oom;
+	const char *force_live, *no_move;
 	struct ew_loader *l;
 	struct utsname u;
 	int r;
@@ -228,7 +452,7 @@ int ew_loader_open(const struct ew_loader_opts *opts, ew_loader_event_fn fn, voi
 	libbpf_last[0] = '\0';
 	libbpf_set_print(libbpf_print);
 
-	/* Step 1: the environment, each problem named. */
+	/* Step 1: the core's needs, each problem named; without them nothing works. */
 	uname(&u);
 	r = check_caps(u.release, err, errlen);
 	if (r)
@@ -236,22 +460,8 @@ int ew_loader_open(const struct ew_loader_opts *opts, ew_loader_event_fn fn, voi
 	if (access(EW_VMLINUX_BTF, R_OK)) {
 		snprintf(err, errlen,
 			 "this kernel (%s) exposes no BTF at " EW_VMLINUX_BTF
-			 ": exitwatch needs a 5.8+ kernel built with CONFIG_DEBUG_INFO_BTF=y",
+			 ": exitwatch needs a 5.10+ kernel built with CONFIG_DEBUG_INFO_BTF=y",
 			 u.release);
-		return -ENOENT;
-	}
-	if (need_tracefs && !tracefs_has("sched")) {
-		snprintf(err, errlen,
-			 "tracefs is not mounted (needed for the listen, write and oom "
-			 "tracepoints): mount -t tracefs nodev /sys/kernel/tracing");
-		return -ENOENT;
-	}
-	if ((opts->capture_stderr || opts->track_ready) &&
-	    !tracefs_has("syscalls/sys_enter_write")) {
-		snprintf(
-			err, errlen,
-			"this kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS): run with "
-			"--no-stderr and --startup-grace only, or use a kernel that has them");
 		return -ENOENT;
 	}
 
@@ -261,27 +471,26 @@ int ew_loader_open(const struct ew_loader_opts *opts, ew_loader_event_fn fn, voi
 	l->fn = fn;
 	l->ctx = ctx;
 	ew_strlcpy(l->feat.kernel, u.release, sizeof(l->feat.kernel));
-	l->feat.exit_group_dead = exit_has_group_dead();
+	/*
+	 * EW_FORCE_EXIT_LIVE=1 is diagnostic, for the tests: it loads ew_exit_live where group_dead
+	 * exists too, so the pre-6.16 exit path runs on any host. The agent record's
+	 * features.exit_group_dead says which program ran.
+	 */
+	force_live = getenv("EW_FORCE_EXIT_LIVE");
+	l->feat.exit_group_dead =
+		exit_has_group_dead() && !(force_live && !strcmp(force_live, "1"));
+	/* EW_NO_CGROUP_MOVE=1, diagnostic too: runs without ew_cgroup_move, as a kernel without
+	 * the tracepoint would. */
+	no_move = getenv("EW_NO_CGROUP_MOVE");
+	l->feat.cgroup_move = has_cgroup_attach_tp() && !(no_move && !strcmp(no_move, "1"));
 
-	/* Step 2: open, size the maps, pick the programs, load. */
-	l->skel = ew_bpf__open();
-	if (!l->skel) {
-		r = -errno;
-		snprintf(err, errlen, "opening the BPF object failed (%s)", strerror(-r));
-		goto err_free;
-	}
-	r = configure(l, opts);
-	if (r) {
-		snprintf(err, errlen, "sizing the BPF maps failed (%s)", strerror(-r));
-		goto err_free;
-	}
-	r = ew_bpf__load(l->skel);
-	if (r) {
-		describe_load_error(r, err, errlen);
-		goto err_free;
-	}
+	/* Step 2: what else this kernel has; a missing piece turns its feature off. */
+	probe_features(l, opts);
 
-	/* Step 3: attach, then open the ring buffer. */
+	/* Step 3: load (optional programs the verifier refuses go off), attach, ring buffer. */
+	r = load(l, opts, err, errlen);
+	if (r)
+		goto err_free;
 	r = attach_all(l, err, errlen);
 	if (r)
 		goto err_free;
@@ -304,6 +513,8 @@ void ew_loader_free(struct ew_loader *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
+	while (l->nlinks)
+		bpf_link__destroy(l->links[--l->nlinks]);
 	ew_bpf__destroy(l->skel);
 	free(l);
 }
@@ -348,7 +559,83 @@ int ew_loader_seed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint
 	 * 0 marks it seeded; its stderr file is unknown (0): its writes to fd 2 count from now. */
 	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.cgroups), &cgroup_id, &cg, BPF_NOEXIST))
 		return -errno;
+	/* So that ew_cgroup_move follows it too; without it (map full) the sweep collects it. */
+	bpf_map_update_elem(bpf_map__fd(l->skel->maps.mains), &pid, &cgroup_id, BPF_ANY);
 	return 0;
+}
+
+int ew_loader_reseed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint64_t cgroup_id,
+		     uint32_t *ret_replaced)
+{
+	int fd = bpf_map__fd(l->skel->maps.cgroups), mfd = bpf_map__fd(l->skel->maps.mains);
+	struct ew_cgroup_val cur, cg = {.main_pid = pid, .main_start_ticks = start_ticks};
+	uint64_t key;
+
+	*ret_replaced = 0;
+	/* Gone meanwhile: seed it; taken again meanwhile (another entrant): look again. */
+	for (int tries = 0; bpf_map_lookup_elem(fd, &cgroup_id, &cur); tries++) {
+		int r;
+
+		if (errno != ENOENT)
+			return -errno;
+		r = ew_loader_seed(l, pid, start_ticks, cgroup_id);
+		if (r != -EEXIST || tries == 3)
+			return r;
+	}
+	if (cur.main_pid == pid && cur.main_start_ticks == start_ticks)
+		return -EEXIST;
+	/* Everything the entry holds (exec time, children, killer, stderr file) was the
+	 * entrant's: start over as a seeded entry. If the entrant exited meanwhile its exit
+	 * record went out, and the agent's fence drops it. */
+	if (bpf_map_update_elem(fd, &cgroup_id, &cg, BPF_ANY))
+		return -errno;
+	bpf_map_update_elem(mfd, &pid, &cgroup_id, BPF_ANY);
+	if (!bpf_map_lookup_elem(mfd, &cur.main_pid, &key) && key == cgroup_id)
+		bpf_map_delete_elem(mfd, &cur.main_pid);
+	*ret_replaced = cur.main_pid;
+	return 0;
+}
+
+int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx)
+{
+	int fd = bpf_map__fd(l->skel->maps.cgroups), mfd = bpf_map__fd(l->skel->maps.mains);
+	int tfd = bpf_map__fd(l->skel->maps.stderr_tails);
+	size_t n = 0, cap = bpf_map__max_entries(l->skel->maps.cgroups);
+	uint64_t *keys, next, mkey;
+	void *prev = NULL;
+	int swept = 0;
+
+	/* Keys first: deleting while walking restarts get_next_key from the first key. */
+	keys = calloc(cap ? cap : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	while (n < cap && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		keys[n] = next;
+		prev = &keys[n++];
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ew_cgroup_val v, again;
+
+		if (bpf_map_lookup_elem(fd, &keys[i], &v))
+			continue; /* its exit came meanwhile */
+		if (alive(ctx, v.main_pid, v.main_start_ticks))
+			continue;
+		/* No compare-and-delete for maps: check that it is still the same main, so that a
+		 * new main of the cgroup, made since the read, is left alone (a window of µs). */
+		if (bpf_map_lookup_elem(fd, &keys[i], &again) || again.main_pid != v.main_pid ||
+		    again.main_start_ticks != v.main_start_ticks)
+			continue;
+		if (bpf_map_delete_elem(fd, &keys[i]))
+			continue;
+		swept++;
+		if (!bpf_map_lookup_elem(mfd, &v.main_pid, &mkey) && mkey == keys[i])
+			bpf_map_delete_elem(mfd, &v.main_pid);
+		/* Its stderr ring (8 KiB, under the home id) would never be freed either. */
+		mkey = v.home_cgroup_id ? v.home_cgroup_id : keys[i];
+		bpf_map_delete_elem(tfd, &mkey);
+	}
+	free(keys);
+	return swept;
 }
 
 int ew_loader_tracked(struct ew_loader *l)

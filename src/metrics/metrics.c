@@ -64,6 +64,7 @@ static const struct stat_label kernel_events[] = {
 	{"ready", EW_STAT_READY},
 	{"fatal_signal", EW_STAT_SIGNALS},
 	{"oom_victim", EW_STAT_OOM_VICTIMS},
+	{"main_move", EW_STAT_MAIN_MOVES},
 };
 
 static const struct stat_label ringbuf_drops[] = {
@@ -93,13 +94,13 @@ struct ew_metrics {
 	uint64_t starts[EW_RT_NR], restarts[EW_RT_NR], readies[EW_RT_NR];
 	uint64_t exits[EW_RT_NR][EW_CLASS__COUNT];
 	struct hist startup, uptime;
-	uint64_t children_clean, children_failed, children_signaled;
+	uint64_t children_clean, children_failed, children_signaled, children_oom_killed;
 	uint64_t findings[EW_RULE__COUNT][EW_SEV__COUNT];
 	uint64_t resolutions[EW_RULE__COUNT];
 
 	/* The latest agent status: running totals and gauges, copied as they are. */
 	uint64_t kstats[EW_STAT__MAX];
-	uint64_t decode_errors, agent_uptime_ns;
+	uint64_t decode_errors, agent_uptime_ns, stale_swept;
 	uint32_t tracked, identities, active_findings, nsinks;
 	struct sink_copy sinks[EW_MAX_SINKS];
 
@@ -247,6 +248,7 @@ void ew_metrics_record(struct ew_metrics *m, const struct ew_record *r)
 			m->children_clean += ev->children.clean;
 			m->children_failed += ev->children.failed;
 			m->children_signaled += ev->children.signaled;
+			m->children_oom_killed += ev->children.oom_killed;
 		}
 		if (m->container_labels)
 			named_count(m, r->id, r->cls);
@@ -271,6 +273,7 @@ void ew_metrics_agent(struct ew_metrics *m, const struct ew_agent_status *a)
 {
 	memcpy(m->kstats, a->kstats, sizeof(m->kstats));
 	m->decode_errors = a->decode_errors;
+	m->stale_swept = a->stale_swept;
 	m->agent_uptime_ns = a->uptime_ns;
 	m->tracked = a->tracked;
 	m->identities = a->identities;
@@ -351,6 +354,10 @@ static void put_containers(struct ew_buf *b, const struct ew_metrics *m)
 	ew_prom_sample(b, name, (const char *[]){"result", "clean", NULL}, m->children_clean);
 	ew_prom_sample(b, name, (const char *[]){"result", "failed", NULL}, m->children_failed);
 	ew_prom_sample(b, name, (const char *[]){"result", "signaled", NULL}, m->children_signaled);
+	/* Not a result of its own: OOM kills are in "signaled" too, so the results still add up. */
+	ew_prom_metric(b, "exitwatch_child_oom_kills_total", "counter",
+		       "Exits of containers' other processes that the OOM killer chose.",
+		       m->children_oom_killed);
 }
 
 static void put_findings(struct ew_buf *b, const struct ew_metrics *m)
@@ -392,8 +399,15 @@ static void put_agent(struct ew_buf *b, const struct ew_metrics *m)
 	ew_prom_metric(b, "exitwatch_stderr_faults_total", "counter",
 		       "Stderr writes whose bytes could not be read from user memory.",
 		       m->kstats[EW_STAT_TAIL_FAULT]);
+	ew_prom_metric(b, "exitwatch_stderr_map_full_total", "counter",
+		       "Containers whose stderr was not captured because the stderr map was full.",
+		       m->kstats[EW_STAT_TAIL_FULL]);
 	ew_prom_metric(b, "exitwatch_decode_errors_total", "counter",
 		       "Kernel records rejected by the decoder.", m->decode_errors);
+	ew_prom_metric(b, "exitwatch_stale_swept_total", "counter",
+		       "Kernel map entries of main processes gone without a seen exit, deleted by "
+		       "the sweep.",
+		       m->stale_swept);
 	ew_prom_metric(b, "exitwatch_containers_tracked", "gauge",
 		       "Cgroups with a live main process in the kernel map.", m->tracked);
 	ew_prom_metric(b, "exitwatch_identities", "gauge",

@@ -189,6 +189,7 @@ void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 		ew_jsonw_uint_field(w, "children_clean", ev->children.clean);
 		ew_jsonw_uint_field(w, "children_failed", ev->children.failed);
 		ew_jsonw_uint_field(w, "children_signaled", ev->children.signaled);
+		ew_jsonw_uint_field(w, "children_oom_killed", ev->children.oom_killed);
 		ew_jsonw_uint_field(w, "stderr_total", ev->stderr_total);
 		ew_hex_encode(ev->tail, ev->tail_len, hex);
 		ew_jsonw_string_field(w, "tail_hex", hex);
@@ -265,6 +266,8 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, s
 	ev->children.clean = ew_json_u64(o, "children_clean", 0);
 	ev->children.failed = ew_json_u64(o, "children_failed", 0);
 	ev->children.signaled = ew_json_u64(o, "children_signaled", 0);
+	/* Optional: recordings made before ABI 2 have no such member. */
+	ev->children.oom_killed = ew_json_u64(o, "children_oom_killed", 0);
 	ev->stderr_total = ew_json_u64(o, "stderr_total", 0);
 	n = ew_hex_decode(ew_json_str(o, "tail_hex", ""), ev->tail, sizeof(ev->tail));
 	if (n < 0) {

@@ -246,6 +246,7 @@ static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
 	ew_jsonw_uint_field(w, "clean", ev->children.clean);
 	ew_jsonw_uint_field(w, "failed", ev->children.failed);
 	ew_jsonw_uint_field(w, "signaled", ev->children.signaled);
+	ew_jsonw_uint_field(w, "oom_killed", ev->children.oom_killed);
 	ew_jsonw_end_object(w);
 
 	if (ev->tail_len && r->cls != EW_CLASS_CLEAN) {
@@ -341,6 +342,8 @@ static void agent_fields(struct ew_jsonw *w, const struct ew_agent_status *a)
 		[EW_STAT_TAIL_FAULT] = "stderr_faults",
 		[EW_STAT_SIGNALS] = "fatal_signals",
 		[EW_STAT_OOM_VICTIMS] = "oom_victims",
+		[EW_STAT_TAIL_FULL] = "stderr_map_full",
+		[EW_STAT_MAIN_MOVES] = "main_moves",
 	};
 
 	ew_jsonw_name(w, "agent");
@@ -356,6 +359,8 @@ static void agent_fields(struct ew_jsonw *w, const struct ew_agent_status *a)
 	ew_jsonw_bool_field(w, "ready_tracking", a->feat_ready);
 	ew_jsonw_bool_field(w, "oom", a->feat_oom);
 	ew_jsonw_bool_field(w, "killer", a->feat_signals);
+	ew_jsonw_bool_field(w, "atomic_fetch", a->feat_atomic_fetch);
+	ew_jsonw_bool_field(w, "cgroup_move", a->feat_cgroup_move);
 	ew_jsonw_end_object(w);
 	ew_jsonw_name(w, "kernel_events");
 	ew_jsonw_start_object(w);
@@ -373,6 +378,7 @@ static void agent_fields(struct ew_jsonw *w, const struct ew_agent_status *a)
 	ew_jsonw_uint_field(w, "resolved", a->resolutions);
 	ew_jsonw_end_object(w);
 	ew_jsonw_uint_field(w, "containers_tracked", a->tracked);
+	ew_jsonw_uint_field(w, "stale_swept", a->stale_swept);
 	ew_jsonw_uint_field(w, "identities", a->identities);
 	ew_jsonw_uint_field(w, "active_findings", a->active_findings);
 	if (!strcmp(a->phase, "start"))

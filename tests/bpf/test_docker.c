@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "harness/entrant.h"
 #include "harness/harness.h"
 
 #define IMAGE "exitwatch-test:latest"
@@ -26,8 +27,9 @@ struct fixture {
 	struct ew_h_agent agent;
 	struct ew_h_scratch s; /* its cgroup subtree and scratch directory */
 	char conf[128];
-	char name[64]; /* docker container name of this test */
-	char id[128];  /* its id */
+	char name[64];	/* docker container name of this test */
+	char id[128];	/* its id */
+	pid_t loops[2]; /* exec entrant loops (test_exec_entrants_never_main) */
 };
 
 static const char short_windows[] = "[rule.exit_code_burst]\nwindow = 60s\nresolve = 5s\n"
@@ -51,6 +53,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	ew_h_entrant_loop_stop(&f->loops[0]);
+	ew_h_entrant_loop_stop(&f->loops[1]);
 	ew_h_agent_kill(&f->agent);
 	ew_h_sh("docker rm -f %s >/dev/null 2>&1", f->name);
 	ew_h_scratch_clean(&f->s);
@@ -196,6 +200,53 @@ static void test_docker_kill_killed(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 
+/*
+ * The main process is never an exec entrant: a loop that enters the running container the way
+ * runc exec does (its pid namespace, then its cgroup, then exec `true`) and one that only joins
+ * its cgroup, while exitwatch starts and stops 20 times: every run reports the container once,
+ * as already running with its real main process, and no start, exit or finding of an entrant.
+ */
+static void test_exec_entrants_never_main(void **state)
+{
+	struct fixture *f = *state;
+	char pid[32], path[64], line[4096], procs[4096] = "", sfx[128] = "";
+	pid_t main_pid;
+	int corrected;
+	FILE *fp;
+
+	ew_h_require_docker();
+	docker_run(f, "", "sleep 100000");
+	assert_int_equal(
+		ew_h_capture(pid, sizeof(pid), "docker inspect -f '{{.State.Pid}}' %s", f->name),
+		0);
+	main_pid = atoi(pid);
+	assert_true(main_pid > 0);
+	/* Its cgroup, as the kernel has it: "0::/docker/<id>" (or a systemd driver's scope). */
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", main_pid);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp))
+		if (!strncmp(line, "0::/", 4)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", ew_h_cgroup_root(),
+				 line + 3);
+			snprintf(sfx, sizeof(sfx), "%s", strrchr(line, '/'));
+		}
+	fclose(fp);
+	assert_non_null(strstr(sfx, f->id));
+
+	f->loops[0] = ew_h_entrant_loop(main_pid, procs, true);
+	ew_h_entrant_no_scan(&f->agent, sfx, 1500);
+	f->loops[1] = ew_h_entrant_loop(main_pid, procs, false);
+	corrected = ew_h_entrant_runs(&f->agent, 20, sfx, main_pid);
+	ew_h_entrant_loop_stop(&f->loops[0]);
+	ew_h_entrant_loop_stop(&f->loops[1]);
+	/* A real `docker exec` still works, and the container was never disturbed. */
+	assert_int_equal(ew_h_sh("docker exec %s true", f->name), 0);
+	assert_int_equal(kill(main_pid, 0), 0);
+	print_message("docker: 20 agent runs, %d corrected an entrant\n", corrected);
+}
+
 /* containerd's OCI spec for a CRI container, with the annotations the kubelet's CRI sets. */
 static void write_cri_config(const char *root, const char *id, const char *uid, const char *pod,
 			     const char *ns, const char *cname)
@@ -295,6 +346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_docker_stop_terminated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docker_kill_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kubernetes_shaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_entrants_never_main, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("bpf_docker", tests, NULL, NULL);

@@ -12,8 +12,17 @@
  *   workload listen DELAY_MS HOLD_MS   listen() on 127.0.0.1 after DELAY, exit 0 after HOLD
  *   workload stderr CODE TEXT...       write TEXT lines to fd 2 (\n between), exit(CODE)
  *   workload hostile CODE              write quotes, newlines, ANSI, NUL, bad UTF-8 to fd 2
- *   workload oom                       allocate and touch memory until killed
+ *   workload oom [PROCS]               allocate and touch memory until killed (first join the
+ *                                      cgroup of PROCS, a cgroup.procs path, as the OOM
+ *                                      killer's first choice)
+ *   workload oom-child PROCS           a forked child does `oom PROCS` ("-": no move); exit 0
+ *                                      once it is SIGKILLed, 1 otherwise
+ *   workload thread-children N T CODE  N children of T threads each, all leaving at once:
+ *                                      even ones by exit_group(CODE) from every thread, odd
+ *                                      ones by every thread calling exit (code 0); exit 0 when
+ *                                      every child ended so, 1 otherwise
  *   workload term CODE                 wait for SIGTERM, then exit(CODE)
+ *   workload trap SIG MS CODE          catch signal SIG (a number), MS ms after it exit(CODE)
  *   workload reexec ARGS...            execv() itself with ARGS (an entrypoint's exec "$@")
  *   workload pause                     wait for a signal
  *   workload rename NAME CODE          set comm to NAME (its bytes, as given), exit(CODE)
@@ -105,6 +114,102 @@ static int children(int n, int code, int use_exec, const char *self)
 	return 0;
 }
 
+/* Never returns: the OOM killer ends it. */
+static void oom(const char *procs)
+{
+	if (procs && strcmp(procs, "-")) {
+		FILE *f = fopen(procs, "w");
+
+		if (!f || fputs("0", f) < 0 || fclose(f)) {
+			perror(procs);
+			exit(1);
+		}
+	}
+	if (procs) {
+		FILE *f = fopen("/proc/self/oom_score_adj", "w");
+
+		if (f) {
+			fputs("1000", f);
+			fclose(f);
+		}
+	}
+	for (;;) {
+		char *p = malloc(16 << 20);
+
+		if (p)
+			memset(p, 0x5a, 16 << 20);
+	}
+}
+
+static int oom_child(const char *procs)
+{
+	pid_t p = fork();
+	int st;
+
+	if (p < 0)
+		return 1;
+	if (p == 0)
+		oom(procs);
+	while (waitpid(p, &st, 0) < 0)
+		;
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? 0 : 1;
+}
+
+static int leave_threads, leave_arrived;
+static int leave_code; /* < 0: every thread calls exit; else exit_group(leave_code) */
+
+static void leave(void)
+{
+	/* A spinning barrier: the threads are on their CPUs, not waking up one by one. */
+	__atomic_add_fetch(&leave_arrived, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&leave_arrived, __ATOMIC_SEQ_CST) < leave_threads)
+		;
+	if (leave_code >= 0)
+		syscall(SYS_exit_group, leave_code);
+	syscall(SYS_exit, 0); /* this thread only: the last one out ends the process with 0 */
+}
+
+static void *leaver(void *arg)
+{
+	(void)arg;
+	leave();
+	return NULL;
+}
+
+/* Every thread of each child leaves at the same moment, so its last two threads race. */
+static int thread_children(int n, int threads, int code)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		int want = i % 2 ? 0 : code, st;
+		pid_t p = fork();
+
+		if (p < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (p == 0) {
+			pthread_attr_t a;
+			pthread_t t;
+
+			leave_code = i % 2 ? -1 : code;
+			leave_threads = threads;
+			pthread_attr_init(&a);
+			pthread_attr_setstacksize(&a, 64 << 10);
+			for (int k = 1; k < threads; k++)
+				if (pthread_create(&t, &a, leaver, NULL))
+					_exit(125);
+			leave();
+		}
+		while (waitpid(p, &st, 0) < 0)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != want)
+			bad++;
+	}
+	return bad ? 1 : 0;
+}
+
 static int listen_mode(long delay, long hold)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -180,19 +285,24 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(m, "hostile") && argc > 2)
 		return hostile(atoi(argv[2]));
-	if (!strcmp(m, "oom")) {
-		for (;;) {
-			char *p = malloc(16 << 20);
-
-			if (p)
-				memset(p, 0x5a, 16 << 20);
-		}
-	}
+	if (!strcmp(m, "oom"))
+		oom(argc > 2 ? argv[2] : NULL);
+	if (!strcmp(m, "oom-child") && argc > 2)
+		return oom_child(argv[2]);
+	if (!strcmp(m, "thread-children") && argc > 4)
+		return thread_children(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(m, "term") && argc > 2) {
 		signal(SIGTERM, on_term);
 		while (!got_term)
 			pause();
 		return atoi(argv[2]);
+	}
+	if (!strcmp(m, "trap") && argc > 4) {
+		signal(atoi(argv[2]), on_term);
+		while (!got_term)
+			pause();
+		sleep_ms(atol(argv[3]));
+		return atoi(argv[4]);
 	}
 	if (!strcmp(m, "reexec") && argc > 2) {
 		argv[1] = argv[0];
@@ -211,7 +321,9 @@ int main(int argc, char **argv)
 		}
 		return atoi(argv[3]);
 	}
-	fprintf(stderr, "usage: workload exit|sleep|segv|abort|group-exit|leader-exit|children|"
-			"listen|stderr|hostile|oom|term|reexec|pause|rename ...\n");
+	fprintf(stderr,
+		"usage: workload exit|sleep|segv|abort|group-exit|leader-exit|children|"
+		"listen|stderr|hostile|oom|oom-child|thread-children|term|trap|reexec|pause|rename "
+		"...\n");
 	return 2;
 }

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitwatch/procstat.h"
+#include "util/cleanup.h"
+
+/* Reads a small file whole into buf (NUL-terminated). Returns its length or -errno; a process
+ * that died between open and read gives -ESRCH. */
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+int ew_procstat_start_ticks(const char *proc_root, uint32_t pid, uint64_t *ret)
+{
+	char path[PATH_MAX], buf[1024], *close_p;
+	unsigned long long start;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/stat", proc_root, pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	/* "pid (comm) state ppid ...": comm may hold spaces and ')', so from the last ')'. The
+	 * 20th field after it is starttime, the 22nd of the line. */
+	close_p = strrchr(buf, ')');
+	if (!close_p || close_p[1] != ' ' ||
+	    sscanf(close_p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d "
+		   "%llu",
+		   &start) != 1)
+		return -EINVAL;
+	*ret = start;
+	return 0;
+}
+
+int ew_procstat_host_pidns(const char *proc_root)
+{
+	char path[PATH_MAX], buf[4096], *line;
+	ssize_t n;
+	int fields = 0;
+
+	snprintf(path, sizeof(path), "%s/1/status", proc_root);
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ESRCH ? -ENOENT : (int)n;
+	line = strstr(buf, "\nNSpid:");
+	if (!line)
+		return -ENOENT;
+	line += strlen("\nNSpid:");
+	line[strcspn(line, "\n")] = '\0';
+	for (char *sp, *tok = strtok_r(line, " \t", &sp); tok; tok = strtok_r(NULL, " \t", &sp))
+		fields++;
+	if (!fields)
+		return -EINVAL;
+	return fields == 1;
+}
+
+bool ew_procstat_alive(void *proc_root, uint32_t pid, uint64_t start_ticks)
+{
+	uint64_t now = 0;
+	int r = ew_procstat_start_ticks(proc_root, pid, &now);
+
+	if (r == -ESRCH)
+		return false;
+	if (r)
+		return true;
+	return now == start_ticks;
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The main process is never an exec entrant. `docker exec`, `kubectl exec`, exec probes and
+ * `runc exec` put a process into a running container's cgroup from outside and exec it; when
+ * that happens while the kernel has no entry for the cgroup (between attach and the start-up
+ * scan) it must not pass for the container: no start, no exit, no finding of its own.
+ *
+ * Here the container is the harness's: a process that is pid 1 of a pid namespace of its own,
+ * in a cgroup of the host's tree, so the test needs no Docker and runs in the kernel matrix's
+ * VMs too (test_docker has the same test against a real Docker container). Needs root; under
+ * CI=true a skip is a failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness/entrant.h"
+#include "harness/harness.h"
+
+#define EW_RUNS 20 /* agent starts */
+
+struct fixture {
+	struct ew_h_agent agent;
+	struct ew_h_scratch s;
+	pid_t main_pid;
+	pid_t loops[2];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	ew_h_scratch_make(&f->s, "entrant");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	ew_h_entrant_loop_stop(&f->loops[0]);
+	ew_h_entrant_loop_stop(&f->loops[1]);
+	ew_h_agent_kill(&f->agent);
+	if (f->main_pid > 0) {
+		kill(f->main_pid, SIGKILL);
+		waitpid(f->main_pid, NULL, 0);
+	}
+	ew_h_scratch_clean(&f->s);
+	free(f);
+	return 0;
+}
+
+/* Starts argv as pid 1 of a new pid namespace in the cgroup of procs, its parent (us) outside,
+ * as runc starts a container's init. Returns the pid (in our namespace) or -errno. */
+static pid_t spawn_pidns(const char *procs, char *const argv[])
+{
+	int gate[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(gate, O_CLOEXEC))
+		return -errno;
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open(procs, O_WRONLY), nul = open("/dev/null", O_RDWR);
+
+		close(gate[0]);
+		if (getpid() != 1 || fd < 0 || write(fd, "0", 1) != 1)
+			_exit(120);
+		close(fd);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(gate[1]);
+	(void)!read(gate[0], &c, 1); /* EOF once the child has exec'd (or died) */
+	close(gate[0]);
+	return pid;
+}
+
+/*
+ * Entrants through the container's pid namespace (as runc exec makes them) are refused by the
+ * kernel itself, scan or not; entrants that only join its cgroup (host pid namespace) are
+ * corrected by the start-up scan. Across EW_RUNS agent starts: not one spurious record.
+ */
+static void test_entrants_pidns_container(void **state)
+{
+	struct fixture *f = *state;
+	char rel[256], procs[4096];
+	int corrected;
+
+	ew_h_require_bpf();
+	snprintf(rel, sizeof(rel), "%s/entrant-pidns", f->s.base);
+	assert_int_equal(ew_h_cgroup_make(rel), 0);
+	snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", ew_h_cgroup_root(), rel);
+	f->main_pid = spawn_pidns(procs, EW_H_WL("pause"));
+	assert_true(f->main_pid > 0);
+	usleep(20000);
+	assert_int_equal(kill(f->main_pid, 0), 0);
+
+	f->loops[0] = ew_h_entrant_loop(f->main_pid, procs, true);
+	ew_h_entrant_no_scan(&f->agent, "/entrant-pidns", 1500);
+	f->loops[1] = ew_h_entrant_loop(f->main_pid, procs, false);
+	corrected = ew_h_entrant_runs(&f->agent, EW_RUNS, "/entrant-pidns", f->main_pid);
+	print_message("pid-namespace container: %d agent runs, %d corrected an entrant\n", EW_RUNS,
+		      corrected);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_entrants_pidns_container, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("entrant", tests, NULL, NULL);
+}

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Main processes that move to another cgroup (docker:dind, kind and systemd in a container move
+ * themselves into a child cgroup), and the sweep of the kernel's "cgroups" map. The real binary,
+ * the real BPF programs; the test reads the agent's own maps (found through its fds) to check
+ * what the kernel keeps. Needs root; under CI=true a skip is a failure.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <cmocka.h>
+
+#include "exitwatch/abi.h"
+#include "harness/harness.h"
+
+static int setup(void **state)
+{
+	return ew_h_fixture_setup(state, "move");
+}
+
+static int teardown(void **state)
+{
+	unsetenv("EW_NO_CGROUP_MOVE");
+	return ew_h_fixture_teardown(state);
+}
+
+/* An fd of the agent's BPF map called name, through the map ids in its fdinfo; -1 if none. */
+static int agent_map(pid_t agent, const char *name)
+{
+	char dir[64], path[128], line[128];
+	struct dirent *de;
+	int found = -1;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", agent);
+	d = opendir(dir);
+	assert_non_null(d);
+	while (found < 0 && (de = readdir(d))) {
+		unsigned int id = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "map_id: %u", &id) == 1)
+				break;
+		fclose(f);
+		if (id) {
+			struct bpf_map_info info = {0};
+			__u32 len = sizeof(info);
+			int fd = bpf_map_get_fd_by_id(id);
+
+			if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+			    !strcmp(info.name, name))
+				found = fd;
+			else if (fd >= 0)
+				close(fd);
+		}
+	}
+	closedir(d);
+	if (found < 0)
+		fail_msg("agent %d has no BPF map named %s", agent, name);
+	return found;
+}
+
+static bool has_key(int fd, const void *key, size_t value_size)
+{
+	char v[512];
+
+	assert_true(value_size <= sizeof(v));
+	return bpf_map_lookup_elem(fd, key, v) == 0;
+}
+
+/* container_start or container_exit records of any cgroup under a prefix (the test's base). */
+struct under {
+	const char *event;
+	const char *prefix;
+};
+
+static bool match_under(json_object *o, const void *arg)
+{
+	const struct under *u = arg;
+	const char *ev = ew_h_str(o, "event"), *cg = ew_h_str(o, "container.cgroup");
+
+	return ev && cg && !strcmp(ev, u->event) && strstr(cg, u->prefix);
+}
+
+/*
+ * A shell as the container's main process: it runs before_cmd, moves itself into <its
+ * cgroup>/child (the way dind's entrypoint does), then runs then_cmd ("exit 3", or an exec of
+ * another program).
+ */
+static pid_t run_mover(struct ew_h_fixture *f, const char *layout, const char *before_cmd,
+		       const char *then_cmd)
+{
+	static char script[1024];
+	char cg[512];
+
+	snprintf(cg, sizeof(cg), "%s%s%s", ew_h_cgroup_root(), f->s.base, layout);
+	snprintf(script, sizeof(script),
+		 "%s; mkdir %s/child && echo 0 > %s/child/cgroup.procs || exit 99; %s", before_cmd,
+		 cg, cg, then_cmd);
+	return ew_h_run_in(f->s.base, layout, (char *const[]){"/bin/sh", "-c", script, NULL}, -1,
+			   false, NULL);
+}
+
+/*
+ * One start and one exit, under the original container: the move neither loses the exit (the
+ * kernel looked it up under the new cgroup) nor makes the later exec a new container (its real
+ * parent is outside the new cgroup too), and the kernel keeps no entry behind.
+ */
+static void check_move(void **state, bool reexec)
+{
+	struct ew_h_fixture *f = *state;
+	const char *layout = reexec ? "/system.slice/ewtest-dind-exec.service"
+				    : "/system.slice/ewtest-dind.service";
+	char rel[256], child[256], then[512];
+	struct under starts = {"container_start", f->s.base};
+	struct under exits = {"container_exit", f->s.base};
+	uint64_t home, moved;
+	json_object *s, *e, *stop;
+	int cg_fd, mains_fd;
+	pid_t pid;
+	__u32 key32;
+
+	ew_h_require_bpf();
+	ew_h_agent_start(&f->agent, (const char *const[]){"--agent-interval", "1h", NULL});
+	/* The re-exec'd program writes to stderr too: one tail, across the move. */
+	if (reexec)
+		snprintf(then, sizeof(then), "exec %s stderr 3 after-move", ew_h_workload());
+	else
+		snprintf(then, sizeof(then), "sleep 0.1; exit 3");
+	pid = run_mover(f, layout, "echo before-move >&2", then);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
+	snprintf(rel, sizeof(rel), "%s%s", f->s.base, layout);
+	snprintf(child, sizeof(child), "%s/child", rel);
+	home = ew_h_cgroup_id(rel);
+	moved = ew_h_cgroup_id(child);
+	assert_true(home > 1 && moved > 1 && home != moved);
+
+	s = ew_h_expect(&f->agent, "container_start", layout, 5000);
+	e = ew_h_expect(&f->agent, "container_exit", layout, 5000);
+	ew_h_agent_pump(&f->agent, 300);
+	assert_int_equal(ew_h_count(&f->agent, match_under, &starts), 1);
+	assert_int_equal(ew_h_count(&f->agent, match_under, &exits), 1);
+	assert_int_equal(ew_h_int(s, "container.cgroup_id", 0), (int64_t)home);
+	assert_int_equal(ew_h_int(e, "container.cgroup_id", 0), (int64_t)home);
+	assert_string_equal(ew_h_str(e, "container.unit"),
+			    reexec ? "ewtest-dind-exec.service" : "ewtest-dind.service");
+	assert_int_equal(ew_h_int(e, "process.pid", 0), pid);
+	assert_int_equal(ew_h_int(e, "exit.code", -1), 3);
+	assert_string_equal(ew_h_str(e, "exit.class"), "config_error");
+	assert_string_equal(ew_h_str(e, "stderr_tail"),
+			    reexec ? "before-move\nafter-move\n" : "before-move\n");
+	if (reexec)
+		assert_string_equal(ew_h_str(e, "process.comm"), "workload");
+
+	/* Nothing left behind in the kernel, under either cgroup or the pid. */
+	cg_fd = agent_map(f->agent.pid, "cgroups");
+	mains_fd = agent_map(f->agent.pid, "mains");
+	key32 = (__u32)pid;
+	assert_false(has_key(cg_fd, &home, sizeof(struct ew_cgroup_val)));
+	assert_false(has_key(cg_fd, &moved, sizeof(struct ew_cgroup_val)));
+	assert_false(has_key(mains_fd, &key32, sizeof(__u64)));
+	close(cg_fd);
+	close(mains_fd);
+
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+	stop = f->agent.lines[f->agent.nlines - 1];
+	assert_string_equal(ew_h_str(stop, "agent.phase"), "stop");
+	assert_true(ew_h_bool(stop, "agent.features.cgroup_move", false));
+	assert_true(ew_h_int(stop, "agent.kernel_events.main_moves", 0) >= 1);
+	if (reexec)
+		assert_true(ew_h_int(stop, "agent.kernel_events.main_reexecs", 0) >= 1);
+}
+
+static void test_move_then_exit(void **state)
+{
+	check_move(state, false);
+}
+
+static void test_move_then_reexec(void **state)
+{
+	check_move(state, true);
+}
+
+/* The metric's value in a /metrics body, or -1. */
+static int64_t metric(const char *body, const char *name)
+{
+	for (const char *l = body; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, name, strlen(name)) && l[strlen(name)] == ' ')
+			return strtoll(l + strlen(name) + 1, NULL, 10);
+	return -1;
+}
+
+/*
+ * A stale entry made for real: with the move hook off (as on a kernel without the tracepoint), a
+ * main that moves and exits leaves its entry behind. The sweep deletes it, counts it once, and
+ * leaves a live container alone: its exit is still reported after several sweeps.
+ */
+static void test_sweep_stale_entry(void **state)
+{
+	struct ew_h_fixture *f = *state;
+	static char body[1 << 18];
+	char rel[256], live_rel[256], maddr[64];
+	uint16_t port = ew_h_free_port();
+	uint64_t stale_id, live_id;
+	json_object *e, *stop;
+	pid_t mover, live;
+	int cg_fd, i;
+
+	ew_h_require_bpf();
+	snprintf(maddr, sizeof(maddr), "127.0.0.1:%u", port);
+	setenv("EW_NO_CGROUP_MOVE", "1", 1);
+	ew_h_agent_start(&f->agent,
+			 (const char *const[]){"--agent-interval", "1h", "--sweep-interval", "2s",
+					       "--metrics-addr", maddr, NULL});
+	for (i = 0; i < (int)f->agent.nlines; i++)
+		if (ew_h_str(f->agent.lines[i], "agent.phase"))
+			assert_false(
+				ew_h_bool(f->agent.lines[i], "agent.features.cgroup_move", true));
+	cg_fd = agent_map(f->agent.pid, "cgroups");
+
+	live = ew_h_run_in(f->s.base, "/live", EW_H_WL("term", "0"), -1, false, NULL);
+	ew_h_expect(&f->agent, "container_start", "/live", 5000);
+	mover = run_mover(f, "/mover", "true", "exit 3");
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(mover, 5000)), 3);
+	snprintf(rel, sizeof(rel), "%s/mover", f->s.base);
+	snprintf(live_rel, sizeof(live_rel), "%s/live", f->s.base);
+	stale_id = ew_h_cgroup_id(rel);
+	live_id = ew_h_cgroup_id(live_rel);
+	/* Before the first sweep (2 s after the start): the exit was lost, the entry is stale. */
+	assert_true(has_key(cg_fd, &stale_id, sizeof(struct ew_cgroup_val)));
+	assert_int_equal(ew_h_count_rec(&f->agent, "container_exit", "/mover"), 0);
+
+	for (i = 0; i < 50 && has_key(cg_fd, &stale_id, sizeof(struct ew_cgroup_val)); i++)
+		ew_h_agent_pump(&f->agent, 100);
+	assert_false(has_key(cg_fd, &stale_id, sizeof(struct ew_cgroup_val)));
+	/* Two more sweeps: the live container stays tracked. */
+	ew_h_agent_pump(&f->agent, 4500);
+	assert_true(has_key(cg_fd, &live_id, sizeof(struct ew_cgroup_val)));
+	assert_int_equal(ew_h_http_get(port, "/metrics", body, sizeof(body)), 200);
+	assert_int_equal(metric(body, "exitwatch_stale_swept_total"), 1);
+
+	assert_int_equal(kill(live, SIGTERM), 0);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(live, 5000)), 0);
+	e = ew_h_expect(&f->agent, "container_exit", "/live", 5000);
+	assert_int_equal(ew_h_int(e, "process.pid", 0), live);
+	assert_int_equal(ew_h_int(e, "container.cgroup_id", 0), (int64_t)live_id);
+	assert_false(has_key(cg_fd, &live_id, sizeof(struct ew_cgroup_val)));
+	close(cg_fd);
+
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+	stop = f->agent.lines[f->agent.nlines - 1];
+	assert_string_equal(ew_h_str(stop, "agent.phase"), "stop");
+	assert_int_equal(ew_h_int(stop, "agent.stale_swept", -1), 1);
+}
+
+/* --sweep-interval 0: nothing is swept, the stale entry stays (and the count says 0). */
+static void test_sweep_off(void **state)
+{
+	struct ew_h_fixture *f = *state;
+	char rel[256];
+	uint64_t stale_id;
+	json_object *stop;
+	pid_t mover;
+	int cg_fd;
+
+	ew_h_require_bpf();
+	setenv("EW_NO_CGROUP_MOVE", "1", 1);
+	ew_h_agent_start(&f->agent, (const char *const[]){"--agent-interval", "1h",
+							  "--sweep-interval", "0", NULL});
+	cg_fd = agent_map(f->agent.pid, "cgroups");
+	mover = run_mover(f, "/mover", "true", "exit 3");
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(mover, 5000)), 3);
+	snprintf(rel, sizeof(rel), "%s/mover", f->s.base);
+	stale_id = ew_h_cgroup_id(rel);
+	ew_h_agent_pump(&f->agent, 1500);
+	assert_true(has_key(cg_fd, &stale_id, sizeof(struct ew_cgroup_val)));
+	close(cg_fd);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+	stop = f->agent.lines[f->agent.nlines - 1];
+	assert_int_equal(ew_h_int(stop, "agent.stale_swept", -1), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_move_then_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_then_reexec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_stale_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_off, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("bpf_move", tests, NULL, NULL);
+}

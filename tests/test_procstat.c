@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * What the sweep reads of /proc, over made-up proc trees built in a temporary directory (the
+ * live /proc is never read): start times, the pid namespace check, and the alive() verdict that
+ * decides whether a kernel entry is deleted.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exitwatch/procstat.h"
+#include "exitwatch/util.h"
+
+struct tree {
+	char root[64];
+};
+
+/* A stat line whose comm holds spaces and parentheses, start time in field 22. */
+#define STAT(pid, comm, start)                                                               \
+	pid " (" comm ") S 1 " pid " " pid " 0 -1 4194560 102 0 0 0 0 0 0 0 20 0 1 0 " start \
+	    " 6184960 420 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
+
+static void put(const struct tree *t, const char *rel, const char *text)
+{
+	char path[256], dir[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", t->root, rel);
+	ew_strlcpy(dir, path, sizeof(dir));
+	*strrchr(dir, '/') = '\0';
+	mkdir(dir, 0755);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	struct tree *t = calloc(1, sizeof(*t));
+	char sub[128];
+
+	if (!t)
+		return -1;
+	snprintf(t->root, sizeof(t->root), "/tmp/ew-procstat-XXXXXX");
+	if (!mkdtemp(t->root))
+		return -1;
+	for (const char *d = "host\0container\0old\0"; *d; d += strlen(d) + 1) {
+		snprintf(sub, sizeof(sub), "%s/%s", t->root, d);
+		mkdir(sub, 0755);
+	}
+	put(t, "host/1/status", "Name:\tsystemd\nTgid:\t1\nNSpid:\t1\nNSsid:\t1\n");
+	put(t, "host/100/stat", STAT("100", "my (odd) comm) x", "12345"));
+	put(t, "host/200/stat", "garbage, not a stat line\n");
+	put(t, "host/300/stat", "300 (trunc) S 1 2 3\n");
+	put(t, "container/1/status", "Name:\tinit\nNSpid:\t4242\t1\n");
+	put(t, "old/1/status", "Name:\tinit\nPid:\t1\n");
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct tree *t = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->root);
+	if (system(cmd))
+		return -1;
+	free(t);
+	return 0;
+}
+
+static void test_start_ticks(void **state)
+{
+	struct tree *t = *state;
+	static const struct {
+		const char *sub;
+		uint32_t pid;
+		int ret;
+		uint64_t ticks;
+	} cases[] = {
+		{"host", 100, 0, 12345},
+		{"host", 101, -ESRCH, 0},   /* no such process */
+		{"host", 200, -EINVAL, 0},  /* no ')' */
+		{"host", 300, -EINVAL, 0},  /* cut short before field 22 */
+		{"nowhere", 100, -ESRCH, 0} /* no such proc root at all */
+	};
+	char root[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		uint64_t ticks = 0;
+
+		snprintf(root, sizeof(root), "%s/%s", t->root, cases[i].sub);
+		assert_int_equal(ew_procstat_start_ticks(root, cases[i].pid, &ticks), cases[i].ret);
+		if (!cases[i].ret)
+			assert_int_equal(ticks, cases[i].ticks);
+	}
+}
+
+static void test_alive(void **state)
+{
+	struct tree *t = *state;
+	char root[128];
+
+	snprintf(root, sizeof(root), "%s/host", t->root);
+	assert_true(ew_procstat_alive(root, 100, 12345));
+	/* The pid is another process now (a different start): the entry's main is gone. */
+	assert_false(ew_procstat_alive(root, 100, 12346));
+	assert_false(ew_procstat_alive(root, 101, 12345));
+	/* Unreadable or unparsable: no evidence, so it counts as alive. */
+	assert_true(ew_procstat_alive(root, 200, 1));
+	assert_true(ew_procstat_alive(root, 300, 1));
+}
+
+static void test_host_pidns(void **state)
+{
+	struct tree *t = *state;
+	static const struct {
+		const char *sub;
+		int ret;
+	} cases[] = {
+		{"host", 1},	      /* NSpid with one entry */
+		{"container", 0},     /* the container's init: two entries */
+		{"old", -ENOENT},     /* no NSpid line (before 4.1) */
+		{"nowhere", -ENOENT}, /* no such file */
+	};
+	char root[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(root, sizeof(root), "%s/%s", t->root, cases[i].sub);
+		assert_int_equal(ew_procstat_host_pidns(root), cases[i].ret);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_start_ticks),
+		cmocka_unit_test(test_alive),
+		cmocka_unit_test(test_host_pidns),
+	};
+
+	return cmocka_run_group_tests_name("procstat", tests, setup, teardown);
+}
