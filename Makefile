@@ -63,7 +63,7 @@ HARNESS_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(HARNESS_SRCS))
 
 .PHONY: all bpf test unit-test test-build run install uninstall clean format check \
 	bench help
-.PHONY: fuzz fuzz-build sanitize-test
+.PHONY: fuzz fuzz-build sanitize-test vmtest
 all: $(BIN)
 
 help:
@@ -76,6 +76,7 @@ help:
 	@echo 'make format | check | clean;  V=1 shows full commands; SANITIZE=address,undefined'
 	@echo 'make sanitize-test   make test with ASan+UBSan, built into build-asan/'
 	@echo 'make fuzz [FUZZ_SECONDS=20]   libFuzzer targets (clang 14) into build/fuzz/, run each'
+	@echo 'make vmtest [KERNELS="5.10 6.1 6.12"]   the BPF tests in QEMU on each kernel (root)'
 
 $(OUTPUT) $(OUTPUT)/tests/harness $(BUILD)/tests $(BUILD)/tests/bpf $(BUILD)/tests/helpers:
 	$(Q)mkdir -p $@
@@ -152,12 +153,18 @@ test: test-build
 sanitize-test:
 	$(Q)$(MAKE) test SANITIZE=address,undefined BUILD=build-asan
 
+# The kernel matrix: each kernel boots in QEMU from an initramfs of this tree's binaries and
+# runs the BPF integration tests (scripts/vmtest/run.sh says which and why). KERNELS picks some.
+KERNELS ?=
+vmtest: test-build
+	$(Q)BUILD=$(BUILD) KERNELS="$(KERNELS)" scripts/vmtest/run.sh
+
 # libFuzzer targets for the parsers of hostile input (tests/fuzz/). The library is compiled
 # again with clang and the sanitizers; the loader (libbpf, the skeleton) and the two files that
 # call it are left out, which no parser needs.
 FUZZ_CC	?= clang-14
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := cgroup meta config state replay
+FUZZ_TARGETS := cgroup meta config state replay runtime_log
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

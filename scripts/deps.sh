@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what exitwatch needs on Debian 12+ or Ubuntu 22.04+, and only what is missing.
 #   scripts/deps.sh build   compiler, libbpf, bpftool, libraries (enough for `make`)
-#   scripts/deps.sh test    build + cmocka, Docker, syslog-ng, Prometheus, jsonschema, ...
+#   scripts/deps.sh test    build + cmocka, Docker, syslog-ng, Prometheus, jsonschema, QEMU
+#                           (make vmtest: qemu-system-x86 holds qemu-system-x86_64), ...
 #   scripts/deps.sh bench   test + the peers: libbpf-tools, bpftrace
 # Needs root (apt-get). Safe to run again: installed packages are skipped.
 set -euo pipefail
@@ -11,7 +12,7 @@ build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libj
 	libmicrohttpd-dev libcap-dev)
 test_pkgs=(libcmocka-dev docker.io busybox-static syslog-ng-core prometheus debootstrap
 	python3 python3-jsonschema python3-yaml locales libcap2-bin iproute2 procps util-linux
-	valgrind libclang-rt-14-dev docker-compose jq curl)
+	valgrind libclang-rt-14-dev docker-compose jq curl qemu-system-x86 cpio)
 bench_pkgs=(libbpf-tools bpftrace)
 
 pkgs=("${build_pkgs[@]}")

@@ -29,7 +29,17 @@
 #include "harness/entrant.h"
 #include "harness/harness.h"
 
-#define EW_RUNS 20 /* agent starts */
+/*
+ * Agent starts: 20, the issue's bar. EW_ENTRANT_RUNS may lower it where an agent start is slow
+ * (the kernel matrix's emulated guests, which still prove the kernel side on each kernel).
+ */
+static int entrant_runs(void)
+{
+	const char *v = getenv("EW_ENTRANT_RUNS");
+	int n = v ? atoi(v) : 0;
+
+	return n > 0 ? n : 20;
+}
 
 struct fixture {
 	struct ew_h_agent agent;
@@ -100,7 +110,7 @@ static pid_t spawn_pidns(const char *procs, char *const argv[])
 /*
  * Entrants through the container's pid namespace (as runc exec makes them) are refused by the
  * kernel itself, scan or not; entrants that only join its cgroup (host pid namespace) are
- * corrected by the start-up scan. Across EW_RUNS agent starts: not one spurious record.
+ * corrected by the start-up scan. Across entrant_runs() agent starts: not one spurious record.
  */
 static void test_entrants_pidns_container(void **state)
 {
@@ -120,8 +130,8 @@ static void test_entrants_pidns_container(void **state)
 	f->loops[0] = ew_h_entrant_loop(f->main_pid, procs, true);
 	ew_h_entrant_no_scan(&f->agent, "/entrant-pidns", 1500);
 	f->loops[1] = ew_h_entrant_loop(f->main_pid, procs, false);
-	corrected = ew_h_entrant_runs(&f->agent, EW_RUNS, "/entrant-pidns", f->main_pid);
-	print_message("pid-namespace container: %d agent runs, %d corrected an entrant\n", EW_RUNS,
+	corrected = ew_h_entrant_runs(&f->agent, entrant_runs(), "/entrant-pidns", f->main_pid);
+	print_message("pid-namespace container: %d agent runs, %d corrected an entrant\n", entrant_runs(),
 		      corrected);
 }
 

@@ -1,0 +1,178 @@
+#!/bin/sh
+# /init of the vmtest guest (dash, PID 1; busybox for the tools). scripts/vmtest/run.sh packs it with busybox,
+# build-vm's binaries and their libraries into an initramfs; /ew/job (a second, per-boot cpio)
+# says what to run. Everything goes to the serial console, and the host reads these markers:
+#   EW-BOOT <release>            /init is running (the host's boot-timeout and KVM probe)
+#   EW-LOAD OK|FAIL ...          the default configuration loaded, or not
+#   EW-FEATURES {...}            the agent record's "features"
+#   EW-SMOKE PASS|FAIL ...       default config: start, exit, finding records
+#   EW-RESULT <test> PASS|FAIL   one line per test binary
+#   EW-CMD-RC <n>                the exit status of --shell-cmd
+#   EW-DONE                      /init finished; a log without it did not finish
+# It never panics the kernel on purpose: run.sh judges the run from the markers and scans the
+# console for kernel warnings, and poweroff -f ends QEMU (-no-reboot).
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/ew/build
+export HOME=/root TERM=dumb
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+# What udev would make: test_stderr's helper writes through /dev/stderr.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+# Pure cgroup v2, as on GKE's and Debian 12's nodes: exitwatch and the harness find it at
+# /sys/fs/cgroup through mountinfo.
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf
+# test_faults' sinks and the metrics endpoint talk over 127.0.0.1.
+ip link set lo up
+hostname vmtest
+printf "\nEW-BOOT %s\n" "$(uname -r)"
+
+# Make the controllers usable in child cgroups, as a container host's systemd does.
+# shellcheck disable=SC2013 # one line, of words
+for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
+	echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+done
+
+# shellcheck source=/dev/null # written by run.sh per boot
+. /ew/job
+export CI=true BUILD=/ew/build
+export EXITWATCH=/ew/build/exitwatch EW_WORKLOAD=/ew/build/tests/helpers/workload
+export EW_RECORD_LOG=/tmp/test-records.ndjson
+# test_entrant's exec-entrant loop across 6 agent starts, not the host's 20: an agent start under
+# emulation takes seconds, and 6 already prove the pid-namespace rule on this kernel.
+export EW_ENTRANT_RUNS=6
+
+finish() {
+	# WARN() prints below the console's loglevel (quiet): the host scans this copy for it.
+	echo "EW-DMESG-BEGIN"
+	dmesg
+	echo "EW-DMESG-END"
+	echo "EW-DONE"
+	sync
+	poweroff -f
+	sleep 10
+}
+
+if [ "$EW_MODE" = cmd ]; then
+	echo "EW-CMD-BEGIN"
+	sh /ew/cmd 2>&1
+	echo "EW-CMD-RC $?"
+	finish
+fi
+
+# 1. The default configuration: exitwatch with no option, as a user starts it. The first
+# agent record says it loaded; without one, the verbose log (libbpf's verifier output) is what
+# a BPF engineer needs, so it goes to the console between markers.
+smoke() {
+	out=/tmp/smoke.out err=/tmp/smoke.err
+	"$EXITWATCH" >"$out" 2>"$err" &
+	pid=$!
+	i=0
+	while [ $i -lt 600 ] && ! grep -q '"event":"agent"' "$out" 2>/dev/null; do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if ! grep -q '"event":"agent"' "$out"; then
+		kill -9 $pid 2>/dev/null
+		wait $pid
+		rc=$?
+		reason=$(grep -m1 -iE 'error|fail|denied|invalid' "$err" |
+			sed -e 's/^exitwatch: error: //' -e 's/; run with --verbose.*//' | cut -c1-200)
+		echo "EW-LOAD FAIL exit $rc: ${reason:-no agent record in 60 s}"
+		echo "EW-STDERR-BEGIN"
+		cat "$err"
+		echo "EW-STDERR-END"
+		# The whole verifier log of the program the kernel rejected: exitwatch --verbose cuts
+		# long ones, and the BPF engineer needs all of it.
+		prog=$(sed -n 's/.*rejected BPF program \([a-z_0-9]*\).*/\1/p' "$err" | head -1)
+		if [ -n "$prog" ] && [ -f /ew/build/obj/exitwatch.bpf.o ]; then
+			echo "EW-VERIFIER-BEGIN $prog"
+			ew-verifier-log /ew/build/obj/exitwatch.bpf.o "$prog" 2>&1
+			echo "EW-VERIFIER-END"
+		fi
+		echo "EW-SMOKE FAIL default configuration did not load"
+		return 1
+	fi
+	echo "EW-LOAD OK"
+	echo "EW-FEATURES $(grep -m1 '"event":"agent"' "$out" | jq -c '.agent.features // .features')"
+	# 2. Five runs of one fake container: a cgroup the runc way (the child moves itself in,
+	# its parent stays outside) whose main process exits 3. That is more than 3 exits with code
+	# 3 in 5 minutes, so exit_code_burst fires on the fourth.
+	cg=/sys/fs/cgroup/ewsmoke/app
+	mkdir -p $cg
+	for _ in 1 2 3 4 5; do
+		sh -c "echo \$\$ >$cg/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+		sleep 0.3
+	done
+	i=0
+	while [ $i -lt 100 ]; do
+		[ "$(grep -c '"event":"container_exit"' "$out")" -ge 5 ] &&
+			grep -q '"event":"finding"' "$out" && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# Readiness: a container whose main listens on TCP is ready (tp_btf/inet_sock_set_state).
+	web=/sys/fs/cgroup/ewsmoke/web
+	mkdir -p $web
+	sh -c "echo \$\$ >$web/cgroup.procs && exec $EW_WORKLOAD listen 100 3000" 2>/dev/null &
+	i=0
+	while [ $i -lt 100 ] && ! grep -q '"event":"container_ready".*"/ewsmoke/web"' "$out"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait $!
+	ready=$(grep -c '"event":"container_ready".*"/ewsmoke/web"' "$out")
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	starts=$(grep -c '"event":"container_start"' "$out")
+	exits=$(grep '"event":"container_exit"' "$out" | grep -c '"/ewsmoke/app"')
+	codes=$(grep '"event":"container_exit"' "$out" | grep '"/ewsmoke/app"' | jq -r '.exit.code' |
+		sort -u | tr '\n' ' ')
+	findings=$(grep '"event":"finding"' "$out" | jq -r '.rule' | sort -u | tr '\n' ' ')
+	rmdir $cg $web /sys/fs/cgroup/ewsmoke 2>/dev/null
+	if [ "$exits" -ge 5 ] && [ "$codes" = "3 " ] && [ -n "$findings" ] && [ "$ready" = 1 ] &&
+		[ $rc = 0 ]; then
+		echo "EW-SMOKE PASS starts=$starts exits=$exits ready=$ready findings=${findings% }"
+		return 0
+	fi
+	echo "EW-SMOKE FAIL starts=$starts exits=$exits codes=$codes ready=$ready findings=$findings exit=$rc"
+	echo "EW-STDOUT-BEGIN"
+	cat "$out"
+	echo "EW-STDOUT-END"
+	echo "EW-STDERR-BEGIN"
+	cat "$err"
+	echo "EW-STDERR-END"
+	return 1
+}
+smoke
+
+# 3. The integration tests, one binary at a time, each under a timeout so one hang costs that
+# test and not the kernel's whole run.
+cd /ew || finish
+for t in $EW_TESTS; do
+	echo "EW-TEST-BEGIN $t"
+	start=$(cut -d' ' -f1 /proc/uptime)
+	timeout "${EW_TEST_TIMEOUT:-450}" "/ew/build/tests/bpf/$t" 2>&1
+	rc=$?
+	end=$(cut -d' ' -f1 /proc/uptime)
+	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%d", b - a }')
+	if [ $rc = 0 ]; then
+		echo "EW-RESULT $t PASS ${secs}s"
+	else
+		echo "EW-RESULT $t FAIL exit $rc ${secs}s"
+	fi
+done
+finish
