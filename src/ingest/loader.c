@@ -136,51 +136,44 @@ static bool tracefs_has(const char *event_dir)
 	return false;
 }
 
-/* sched_process_exit gained a group_dead argument in 6.16: count the raw tracepoint's args. */
-static bool exit_has_group_dead(void)
+/*
+ * The arguments of BTF raw tracepoint btf_trace_<name>, ctx included, from the kernel's BTF;
+ * -1 when it has no such tracepoint (or no BTF).
+ */
+static int raw_tp_nargs(const char *name)
 {
 	const struct btf_type *t;
+	char type[128];
 	struct btf *btf;
-	bool ret = false;
-	int id;
+	int id, n = -1;
 
 	btf = btf__load_vmlinux_btf();
 	if (!btf)
-		return false;
-	id = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
-	if (id > 0) {
-		t = btf__type_by_id(btf, id);
-		t = btf__type_by_id(btf, t->type); /* pointer */
-		if (t && btf_is_ptr(t))
-			t = btf__type_by_id(btf, t->type);
-		/* (void *ctx, struct task_struct *p, bool group_dead) */
-		ret = t && btf_is_func_proto(t) && btf_vlen(t) >= 3;
-	}
-	btf__free(btf);
-	return ret;
-}
-
-/* cgroup/cgroup_attach_task as a BTF raw tracepoint, with the arguments ew_cgroup_move reads:
- * (void *ctx, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup). */
-static bool has_cgroup_attach_tp(void)
-{
-	const struct btf_type *t;
-	struct btf *btf;
-	bool ret = false;
-	int id;
-
-	btf = btf__load_vmlinux_btf();
-	if (!btf)
-		return false;
-	id = btf__find_by_name_kind(btf, "btf_trace_cgroup_attach_task", BTF_KIND_TYPEDEF);
+		return -1;
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF);
 	if (id > 0) {
 		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* pointer */
 		if (t && btf_is_ptr(t))
 			t = btf__type_by_id(btf, t->type);
-		ret = t && btf_is_func_proto(t) && btf_vlen(t) == 5;
+		if (t && btf_is_func_proto(t))
+			n = btf_vlen(t);
 	}
 	btf__free(btf);
-	return ret;
+	return n;
+}
+
+/* sched_process_exit gained group_dead in 6.16: (void *ctx, struct task_struct *p, bool). */
+static bool exit_has_group_dead(void)
+{
+	return raw_tp_nargs("sched_process_exit") >= 3;
+}
+
+/* cgroup/cgroup_attach_task with the arguments ew_cgroup_move reads:
+ * (void *ctx, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup). */
+static bool has_cgroup_attach_tp(void)
+{
+	return raw_tp_nargs("cgroup_attach_task") == 5;
 }
 
 static int ringbuf_cb(void *ctx, void *data, size_t size)
