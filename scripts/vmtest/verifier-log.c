@@ -26,7 +26,8 @@ static int load_one(const char *path, const char *name, char *log)
 		fprintf(stderr, "ew-verifier-log: open %s: %s\n", path, strerror(errno));
 		return -2;
 	}
-	bpf_object__for_each_program(p, obj) {
+	bpf_object__for_each_program(p, obj)
+	{
 		bool me = strcmp(bpf_program__name(p), name) == 0;
 
 		bpf_program__set_autoload(p, me);
@@ -78,7 +79,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ew-verifier-log: open %s: %s\n", argv[1], strerror(errno));
 			return 2;
 		}
-		bpf_object__for_each_program(p, obj) {
+		bpf_object__for_each_program(p, obj)
+		{
 			if (load_one(argv[1], bpf_program__name(p), log))
 				rc = 1;
 		}

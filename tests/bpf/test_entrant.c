@@ -131,8 +131,8 @@ static void test_entrants_pidns_container(void **state)
 	ew_h_entrant_no_scan(&f->agent, "/entrant-pidns", 1500);
 	f->loops[1] = ew_h_entrant_loop(f->main_pid, procs, false);
 	corrected = ew_h_entrant_runs(&f->agent, entrant_runs(), "/entrant-pidns", f->main_pid);
-	print_message("pid-namespace container: %d agent runs, %d corrected an entrant\n", entrant_runs(),
-		      corrected);
+	print_message("pid-namespace container: %d agent runs, %d corrected an entrant\n",
+		      entrant_runs(), corrected);
 }
 
 int main(void)
