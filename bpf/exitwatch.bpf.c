@@ -661,9 +661,9 @@ int ew_oom(struct trace_event_raw_mark_victim *ctx)
  * listen() -> inet_csk_listen_start() -> inet_sk_state_store(sk, TCP_LISTEN) ->
  * trace_inet_sock_set_state(), in the listener's context: the first listening socket in a
  * tracked cgroup marks the container ready. A BTF raw tracepoint on TCP state changes, not a
- * syscall tracepoint: a syscall tracepoint, once attached, sends every syscall of every task
- * on the node through the tracing slow path, while this runs only when a TCP socket changes
- * state, and returns at the first compare unless it starts listening. TCP over IPv4 and IPv6;
+ * syscall tracepoint: it runs only when a TCP socket changes state, not on the syscalls of
+ * every task on the node, and returns at the first compare unless the socket starts
+ * listening. With --no-stderr exitwatch attaches no syscall tracepoint. TCP over IPv4 and IPv6;
  * a Unix-socket listener has no such hook and is left to the start-up grace period.
  */
 SEC("tp_btf/inet_sock_set_state")
@@ -758,7 +758,7 @@ static __always_inline void tail_copy(struct ew_tail_val *t, __u64 pos, const ch
 static __always_inline int stderr_enter(int fd, __u64 buf, __u32 iovcnt)
 {
 	struct ew_pending_write pw = {.buf = buf, .iovcnt = iovcnt};
-	__u64 cgid = bpf_get_current_cgroup_id(), tid = bpf_get_current_pid_tgid();
+	__u64 cgid = bpf_get_current_cgroup_id(), tid;
 	struct ew_cgroup_val *cg = bpf_map_lookup_elem(&cgroups, &cgid);
 	__u64 ino;
 
@@ -774,6 +774,7 @@ static __always_inline int stderr_enter(int fd, __u64 buf, __u32 iovcnt)
 	/* The ring's key: the container's home id, also after its main moved (ew_cgroup_move),
 	 * so that the exit (which reads it under that id) sees what was written before and after. */
 	pw.cgroup_id = home_of(cg, cgid);
+	tid = bpf_get_current_pid_tgid();
 	bpf_map_update_elem(&pending_writes, &tid, &pw, BPF_ANY);
 	return 0;
 }
@@ -836,8 +837,8 @@ static __always_inline int stderr_exit(long ret, bool fetch)
 
 /*
  * write(), writev(), pwritev() and pwritev2() to a container's stderr. Syscall tracepoints,
- * loaded only when capture is on: while any is attached, every syscall of every task on the
- * node takes the tracing slow path (README, "The stderr tail", has the cost).
+ * loaded only when capture is on: they run for every write of every task on the node, if only
+ * to find the writer in no tracked container (docs/benchmarks.md, "Syscall tax", has the cost).
  */
 SEC("tp/syscalls/sys_enter_write")
 int ew_stderr_enter_write(struct trace_event_raw_sys_enter *ctx)

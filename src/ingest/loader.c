@@ -415,6 +415,12 @@ static int attach_all(struct ew_loader *l, char *err, size_t errlen)
 
 		if (!bpf_program__autoload(prog))
 			continue;
+		if (l->nlinks == ARRAY_SIZE(l->links)) { /* a program added without growing links */
+			snprintf(err, errlen,
+				 "more BPF programs to attach than the loader holds (%zu)",
+				 ARRAY_SIZE(l->links));
+			return -E2BIG;
+		}
 		link = bpf_program__attach(prog);
 		if (link) {
 			l->links[l->nlinks++] = link;
