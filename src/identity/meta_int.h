@@ -40,6 +40,8 @@ void ew_meta_clear(struct ew_meta *ret);
 void ew_meta_copy(char *dst, size_t size, const char *src);
 /* A non-negative decimal count ("3") that fits an int, else -1. */
 int ew_meta_str_count(const char *s);
+/* "<N>.log" (rotated: also "<N>.log.<suffix>") -> N, else -1. */
+int ew_meta_log_attempt(const char *name, bool rotated);
 /* Docker's hostconfig.json: fills only ret->restart_policy. 0 or -EINVAL. */
 int ew_meta_parse_hostconfig(const char *json, size_t len, struct ew_meta *ret, char *err,
 			     size_t errlen);

@@ -491,23 +491,6 @@ int ew_runtime_log_docker_path(const char *host_root, const char *docker_root,
 	return (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* "<n>.log" exactly (a rotated "<n>.log.<time>" is not the current file): n, else -1. */
-static int rl_attempt(const char *name)
-{
-	const char *dot = strchr(name, '.');
-	char digits[11];
-	size_t n;
-
-	if (!dot || strcmp(dot, ".log"))
-		return -1;
-	n = (size_t)(dot - name);
-	if (n == 0 || n >= sizeof(digits))
-		return -1;
-	memcpy(digits, name, n);
-	digits[n] = '\0';
-	return ew_meta_str_count(digits);
-}
-
 int ew_runtime_log_cri_path(const char *host_root, const char *pods_root, const char *pod_ns,
 			    const char *pod_name, const char *pod_uid, const char *container,
 			    int restart_count, char *out, size_t len)
@@ -539,7 +522,8 @@ int ew_runtime_log_cri_path(const char *host_root, const char *pods_root, const 
 	if (!d)
 		return errno == ENOTDIR ? -ENOENT : -errno;
 	while ((de = readdir(d))) {
-		int a = rl_attempt(de->d_name);
+		int a = ew_meta_log_attempt(de->d_name,
+					    false); /* the current file, not a rotated one */
 
 		if (a > best)
 			best = a;

@@ -179,14 +179,18 @@ static int meta_read_overlay(const struct ew_meta_paths *p, const char *root, co
 	return meta_load(path, ew_meta_parse_oci, ret, err, errlen);
 }
 
-/* Is name "<N>.log", or a rotated "<N>.log.<timestamp>[.gz]"? Returns N, else -1. */
-static int meta_log_attempt(const char *name)
+/*
+ * Is name "<N>.log" (or, with rotated, also a rotated "<N>.log.<timestamp>[.gz]")? Returns N,
+ * else -1. The kubelet's attempt number: runtime_meta counts restarts by it, runtime_log reads
+ * the current file of the highest.
+ */
+int ew_meta_log_attempt(const char *name, bool rotated)
 {
 	const char *dot = strchr(name, '.');
 	char digits[11];
 	size_t n;
 
-	if (!dot || strncmp(dot, ".log", 4) || (dot[4] != '\0' && dot[4] != '.'))
+	if (!dot || strncmp(dot, ".log", 4) || (dot[4] != '\0' && !(rotated && dot[4] == '.')))
 		return -1;
 	n = (size_t)(dot - name);
 	if (n == 0 || n >= sizeof(digits))
@@ -221,7 +225,7 @@ static int meta_pod_log_restarts(int pods_fd, const char *pod_dir, const char *c
 		return r;
 	}
 	while ((de = readdir(d))) {
-		int n = meta_log_attempt(de->d_name);
+		int n = ew_meta_log_attempt(de->d_name, true);
 
 		if (n > best)
 			best = n;
