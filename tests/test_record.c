@@ -117,6 +117,7 @@ static void test_round_trip(void **state)
 	exit->stderr_total = 6;
 	exit->tail_len = 6;
 	memcpy(exit->tail, "a\0\xff\n\"b", 6); /* a NUL and invalid UTF-8 survive exactly */
+	exit->tail_source = EW_TAIL_CRI;
 
 	assert_int_equal(ew_recorder_open(path, "node-a", &r, err, sizeof(err)), 0);
 	assert_int_equal(ew_recorder_event(r, start, &id), 0);
@@ -149,6 +150,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(g->ev[1].children.oom_killed, 2);
 	assert_int_equal(g->ev[1].tail_len, 6);
 	assert_memory_equal(g->ev[1].tail, "a\0\xff\n\"b", 6);
+	assert_int_equal(g->ev[1].tail_source, EW_TAIL_CRI);
 	assert_string_equal(g->id[1].meta.name, "web \"1\"\\");
 	assert_string_equal(g->id[1].workload, "compose:shop/web");
 	assert_int_equal(g->id[1].meta.restart_count, 4);
@@ -166,7 +168,11 @@ static void test_recording_without_oom_killed(void **state)
 		"{\"exitwatch_record\":1}\n"
 		"{\"event\":{\"type\":\"exit\",\"time\":2000,\"cgroup_id\":77,\"pid\":42,"
 		"\"exit_word\":0,\"children_clean\":4,\"children_failed\":5,"
-		"\"children_signaled\":6,\"tail_hex\":\"\"},\"identity\":{\"key\":\"k\"}}\n";
+		"\"children_signaled\":6,\"tail_hex\":\"\"},\"identity\":{\"key\":\"k\"}}\n"
+		/* Before runtime logs, every tail was the kernel's. */
+		"{\"event\":{\"type\":\"exit\",\"time\":2001,\"cgroup_id\":77,\"pid\":43,"
+		"\"exit_word\":768,\"stderr_total\":2,\"tail_hex\":\"6f0a\"},\"identity\":{"
+		"\"key\":\"k\"}}\n";
 	char path[] = "/tmp/ew-test-record-XXXXXX", node[64], err[256] = "";
 	struct got *g = calloc(1, sizeof(*g));
 	int fd = mkstemp(path);
@@ -179,7 +185,10 @@ static void test_recording_without_oom_killed(void **state)
 	fputs(text, f);
 	fclose(f);
 	assert_int_equal(ew_replay_read(path, &cbs, g, node, sizeof(node), err, sizeof(err)), 0);
-	assert_int_equal(g->events, 1);
+	assert_int_equal(g->events, 2);
+	assert_int_equal(g->ev[0].tail_source, EW_TAIL_NONE);
+	assert_int_equal(g->ev[1].tail_source, EW_TAIL_KERNEL);
+	assert_int_equal(g->ev[1].tail_len, 2);
 	assert_int_equal(g->ev[0].children.clean, 4);
 	assert_int_equal(g->ev[0].children.failed, 5);
 	assert_int_equal(g->ev[0].children.signaled, 6);
@@ -206,6 +215,9 @@ static void test_bad_recordings(void **state)
 		 "\"zz\"},"
 		 "\"identity\":{\"key\":\"k\"}}\n",
 		 ":2: member tail_hex"},
+		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"exit\",\"time\":1,\"tail_hex\":"
+		 "\"6f\",\"tail_source\":\"syslog\"},\"identity\":{\"key\":\"k\"}}\n",
+		 ":2: member tail_source"},
 	};
 	char path[] = "/tmp/ew-test-record-XXXXXX", node[64];
 	int fd = mkstemp(path);

@@ -169,6 +169,7 @@ static void set_tail(struct ew_event *ev, const char *tail, size_t len)
 	memcpy(ev->tail, tail, len);
 	ev->tail_len = (uint32_t)len;
 	ev->stderr_total = len;
+	ev->tail_source = EW_TAIL_KERNEL;
 }
 
 /* The doc's config_error exit: docker, code 3 after <1ms, stderr, no killer. */
@@ -178,6 +179,8 @@ static struct ew_record doc_exit_record(struct fx *fx)
 			"exitwatch-test:latest", "always", "shop", "backend");
 	exit_event(&fx->ev, EXIT_T, 34510, 11117, 3 << 8, 612345);
 	set_tail(&fx->ev, EXIT_TAIL, sizeof(EXIT_TAIL) - 1);
+	/* The default: Docker's json-file log, which does not count every byte. */
+	fx->ev.tail_source = EW_TAIL_DOCKER_JSON;
 	fx->startup = (struct ew_startup){.known = true, .succeeded = false};
 	fx->ctx.node = "vm"; /* the example's node */
 	return (struct ew_record){.type = EW_REC_EXIT,
@@ -514,7 +517,8 @@ static void test_exit_config_error(void **state)
 	assert_false(has(GET(o, "process"), "ppid"));
 	assert_false(has(o, "killed_by"));
 	assert_string_bytes(GET(o, "stderr_tail"), EXIT_TAIL, sizeof(EXIT_TAIL) - 1);
-	assert_int_equal(INT(o, "stderr_bytes"), 141);
+	assert_string_equal(STR(o, "stderr_source"), "docker-json-file");
+	assert_false(has(o, "stderr_bytes"));
 	assert_string_equal(
 		STR(o, "message"),
 		"ewtest-11056-0 (docker 6be817fa19cd) exited with code 3 (config_error) "
@@ -934,11 +938,11 @@ static void test_hostile_json(void **state)
 		     "comm,argv0,filename},exit{code,signal,signal_name,core_dumped,"
 		     "class,meaning,status},uptime_s,killed_by{pid,comm,signal,"
 		     "signal_name,cgroup_id,container},startup{ready,succeeded},"
-		     "children{clean,failed,signaled,oom_killed},stderr_tail,stderr_bytes," LABELS
-		     "{node,event,runtime,container,workload}," INSERT_ID "}");
+		     "children{clean,failed,signaled,oom_killed},stderr_tail,stderr_source,stderr_"
+		     "bytes," LABELS "{node,event,runtime,container,workload}," INSERT_ID "}");
 	assert_null(strstr(fx->out.data, "\"event\":\"forged\""));
 	assert_string_equal(STR(o, "event"), "container_exit");
-	assert_int_equal(json_object_object_length(o), 18);
+	assert_int_equal(json_object_object_length(o), 19);
 
 	/* Every workload string decodes to its bytes, the invalid UTF-8 as U+FFFD. */
 	assert_string_bytes(GET(o, "container", "name"), DEC(hostile_name_dec));

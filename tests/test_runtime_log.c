@@ -108,6 +108,23 @@ static size_t tail_of(const char *path, enum ew_log_format fmt, size_t max, uint
 	return len;
 }
 
+/* mkdir -p */
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
+}
+
 static int tmp_setup(void **state)
 {
 	struct tmp_dir *t = calloc(1, sizeof(*t));
@@ -821,6 +838,85 @@ static void test_paths(void **state)
 			 -ENOENT);
 }
 
+/* Where an identity's log is: Docker by file present, Kubernetes by names, nothing else. */
+static void test_locate(void **state)
+{
+	static const char id[] = "6d36969a2615e45137df91c4bd9da7362f44526df02d0bf1ba594f82e9b81750";
+	static const char uid[] = "1d5b9e3f-7a2c-4f6e-8b0d-2c4e6a8f0b1d";
+	struct tmp_dir *t = *state;
+	struct ew_meta_paths paths = {.host_root = t->dir};
+	struct ew_identity ident;
+	enum ew_log_format fmt = 0;
+	char out[PATH_MAX], want[PATH_MAX], dir[PATH_MAX];
+
+	ew_meta_paths_default(&paths);
+
+	/* Docker: json-file when its file is there, else the local driver's, else none. */
+	memset(&ident, 0, sizeof(ident));
+	ident.cg.runtime = EW_RT_DOCKER;
+	strcpy(ident.cg.container_id, id);
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
+	snprintf(dir, sizeof(dir), "%s/var/lib/docker/containers/%s/local-logs", t->dir, id);
+	assert_int_equal(mkdir_p(dir), 0);
+	snprintf(want, sizeof(want), "%s/container.log", dir);
+	spit(want, "", 0, "w");
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), 0);
+	assert_int_equal(fmt, EW_LOG_DOCKER_LOCAL);
+	assert_string_equal(out, want);
+	snprintf(want, sizeof(want), "%s/var/lib/docker/containers/%s/%s-json.log", t->dir, id, id);
+	spit(want, "", 0, "w");
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), 0);
+	assert_int_equal(fmt, EW_LOG_DOCKER_JSON);
+	assert_string_equal(out, want);
+	/* A directory where the file should be is no log. */
+	snprintf(want, sizeof(want), "%s/var/lib/docker/containers/%s/%s-json.log", t->dir, id, id);
+	assert_int_equal(remove(want), 0);
+	assert_int_equal(mkdir(want, 0700), 0);
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
+
+	/* Podman, systemd, bare cgroups: no file this module reads. */
+	ident.cg.runtime = EW_RT_PODMAN;
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
+	ident.cg.runtime = EW_RT_CGROUP;
+	ident.cg.container_id[0] = '\0';
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
+
+	/* Kubernetes: the pod's directory, the highest attempt. */
+	memset(&ident, 0, sizeof(ident));
+	ident.cg.runtime = EW_RT_CONTAINERD;
+	ident.cg.kubernetes = true;
+	strcpy(ident.cg.container_id, id);
+	strcpy(ident.cg.pod_uid, uid);
+	strcpy(ident.meta.pod_namespace, "shop");
+	strcpy(ident.meta.pod_name, "checkout-6d5f7c9b8-q4w2x");
+	strcpy(ident.meta.name, "backend");
+	snprintf(dir, sizeof(dir), "%s/var/log/pods/shop_checkout-6d5f7c9b8-q4w2x_%s/backend",
+		 t->dir, uid);
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
+	assert_int_equal(mkdir_p(dir), 0);
+	for (int n = 0; n < 3; n++) {
+		snprintf(want, sizeof(want), "%s/%d.log", dir, n);
+		spit(want, "", 0, "w");
+	}
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), 0);
+	assert_int_equal(fmt, EW_LOG_CRI);
+	assert_string_equal(out, want);
+	/* The sandbox, or a container whose name is unknown, has none. */
+	ident.meta.sandbox = true;
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
+	ident.meta.sandbox = false;
+	ident.meta.name[0] = '\0';
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
+	/* A name that cannot be a path component is no path, not an escape. */
+	strcpy(ident.meta.name, "../../etc");
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
+
+	assert_string_equal(ew_log_format_name(EW_LOG_CRI), "cri");
+	assert_string_equal(ew_log_format_name(EW_LOG_DOCKER_JSON), "docker-json-file");
+	assert_string_equal(ew_log_format_name(EW_LOG_DOCKER_LOCAL), "docker-local");
+	assert_null(ew_log_format_name(0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest parse_tests[] = {
@@ -839,6 +935,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_big_file_bounded, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_docker_rotated, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_paths, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_locate, tmp_setup, tmp_teardown),
 	};
 	int r;
 

@@ -38,8 +38,9 @@ struct ew_config {
 	/* Kernel side */
 	uint64_t ringbuf_bytes;
 	uint32_t max_containers;
-	bool capture_stderr; /* stderr_bytes > 0 */
+	bool capture_stderr; /* stderr_bytes > 0: a tail from the runtime's log */
 	uint32_t stderr_bytes;
+	bool stderr_kernel; /* also the kernel capture (syscall tracepoints), opt-in */
 	bool track_ready;
 	bool track_oom;
 	bool track_signals;

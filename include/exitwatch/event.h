@@ -35,6 +35,15 @@ enum ew_exit_class {
 	EW_CLASS__COUNT
 };
 
+/* Where an exit's stderr tail came from. */
+enum ew_tail_source {
+	EW_TAIL_NONE = 0,
+	EW_TAIL_KERNEL,	      /* the opt-in kernel capture (--stderr-kernel) */
+	EW_TAIL_DOCKER_JSON,  /* Docker's json-file log */
+	EW_TAIL_DOCKER_LOCAL, /* Docker's local log driver */
+	EW_TAIL_CRI,	      /* the kubelet's /var/log/pods file (containerd, CRI-O) */
+};
+
 struct ew_exit_status {
 	int code;	  /* exit code (status >> 8); 0 when killed by a signal */
 	int signal;	  /* terminating signal, 0 if it called exit */
@@ -78,7 +87,8 @@ struct ew_event {
 	bool has_killer;
 	struct ew_killer_info killer;
 	struct ew_children children;
-	uint64_t stderr_total; /* bytes the container wrote to fd 2 */
+	uint64_t stderr_total; /* bytes the container wrote to fd 2 (kernel capture only) */
+	enum ew_tail_source tail_source; /* of tail; EW_TAIL_NONE when there is none */
 
 	/* READY */
 	uint32_t listener_pid;
@@ -94,5 +104,10 @@ struct ew_exit_status ew_exit_decode(uint32_t word);
 
 /* "SIGSEGV", ... or NULL for 0 / unknown numbers. */
 const char *ew_signal_name(int sig);
+
+/* "kernel", "docker-json-file", "docker-local", "cri"; NULL for EW_TAIL_NONE and unknowns. */
+const char *ew_tail_source_name(enum ew_tail_source s);
+/* The inverse; EW_TAIL_NONE for a name it does not know. */
+enum ew_tail_source ew_tail_source_parse(const char *name);
 
 #endif

@@ -26,14 +26,21 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 				    const struct ew_pipeline_deps *deps);
 void ew_pipeline_free(struct ew_pipeline *p);
 
-/* A live event: resolves its identity, then as ew_pipeline_replay(). */
+/*
+ * A live event: resolves its identity, then as ew_pipeline_replay(). An exit of a container
+ * with a runtime log waits for that log to settle (exit_hold.h), and the events after it with
+ * it: ew_pipeline_tick() lets them through, ew_pipeline_wake() says when.
+ */
 int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev);
+/* When (CLOCK_MONOTONIC ns) a held exit wants ew_pipeline_tick(), or 0 when none waits. */
+uint64_t ew_pipeline_wake(const struct ew_pipeline *p);
 /* An event with its identity already known (a recording). */
 int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 		       const struct ew_identity *id);
-/* Runs the detector's deadlines up to now (resolutions, grace periods). */
+/* Lets held events through, and runs the detector's deadlines up to now (resolutions, grace
+ * periods), or up to the time of an exit still held. */
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_ns);
-/* The agent stops at now: deadlines up to it, and the recording's end mark. */
+/* The agent stops at now: held events go at once, deadlines up to now, the recording's end. */
 void ew_pipeline_finish(struct ew_pipeline *p, uint64_t now_ns);
 /* The kernel's running total of lost records; findings over a loss say degraded. */
 void ew_pipeline_drops(struct ew_pipeline *p, uint64_t now_ns, uint64_t total);

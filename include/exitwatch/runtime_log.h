@@ -27,6 +27,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "exitwatch/identity.h"
+#include "exitwatch/runtime_meta.h"
 
 /*
  * At most this many bytes of one file are read per call: sixteen full 16 KiB entries (two and a
@@ -113,5 +117,23 @@ int ew_runtime_log_docker_path(const char *host_root, const char *docker_root,
 int ew_runtime_log_cri_path(const char *host_root, const char *pods_root, const char *pod_ns,
 			    const char *pod_name, const char *pod_uid, const char *container,
 			    int restart_count, char *out, size_t len);
+
+/*
+ * The log file of the container an identity names, as the runtime keeps it under paths:
+ *   Docker       json-file when <id>-json.log is there, else the local driver's file;
+ *   Kubernetes   (containerd, CRI-O) the pod's <container>/<n>.log with the highest n, the
+ *                current attempt's: the kubelet only makes the next one after a back-off.
+ * path gets it (len bytes), *fmt its format. Returns 0, -ENOENT when the container has no log
+ * file this module reads (not a container of those runtimes, another Docker log driver such as
+ * journald or none, pod names unknown), or another -errno from looking (-EACCES, ...).
+ */
+int ew_runtime_log_locate(const struct ew_meta_paths *paths, const struct ew_identity *id,
+			  char *path, size_t len, enum ew_log_format *fmt);
+
+/* The file's size now (lstat: regular files only), or -errno. For waiting until it settles. */
+int ew_runtime_log_size(const char *path, off_t *ret);
+
+/* "docker-json-file", "docker-local", "cri"; NULL for anything else. */
+const char *ew_log_format_name(enum ew_log_format fmt);
 
 #endif

@@ -320,7 +320,8 @@ static int attach(struct agent *a, uint64_t root_id)
 		.ringbuf_bytes = c->ringbuf_bytes,
 		.max_containers = c->max_containers,
 		.root_cgroup_id = root_id,
-		.capture_stderr = c->capture_stderr,
+		/* The syscall tracepoints only when asked for: every write() on the node pays. */
+		.capture_stderr = c->capture_stderr && c->stderr_kernel,
 		.track_ready = c->track_ready,
 		.track_oom = c->track_oom,
 		.track_signals = c->track_signals,
@@ -400,9 +401,17 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	next_stats = ew_clock_mono_ns() + EW_STATS_INTERVAL_NS;
 	while (!*sig->stop) {
 		struct pollfd pfd = {.fd = ew_loader_fd(a.loader), .events = POLLIN};
-		uint64_t mono;
+		uint64_t mono, wake = ew_pipeline_wake(a.pipe);
+		int timeout = EW_POLL_MS;
 
-		if (poll(&pfd, 1, EW_POLL_MS) < 0 && errno != EINTR) {
+		/* An exit waiting for its runtime log is let through on time, not at the next poll. */
+		if (wake) {
+			mono = ew_clock_mono_ns();
+			timeout = wake <= mono ? 0 : (int)((wake - mono) / 1000000) + 1;
+			if (timeout > EW_POLL_MS)
+				timeout = EW_POLL_MS;
+		}
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
 			ew_err("poll: %s", strerror(errno));
 			break;
 		}

@@ -4,6 +4,10 @@
  * rendered. A container_exit record goes out before the findings its exit caused, so a reader
  * sees the cause first: findings raised during an event are rendered into a side buffer and
  * flushed after the event's own record.
+ *
+ * An exit's stderr tail comes from the runtime's own log file (identity/runtime_log.c): the
+ * exit waits in the hold (exit_hold.h) until that file has caught up, and the events behind
+ * it wait with it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,9 +20,11 @@
 #include "exitwatch/clock.h"
 #include "exitwatch/detector.h"
 #include "exitwatch/exit_class.h"
+#include "exitwatch/exit_hold.h"
 #include "exitwatch/log.h"
 #include "exitwatch/pipeline.h"
 #include "exitwatch/resolver.h"
+#include "exitwatch/runtime_log.h"
 #include "exitwatch/sink_json.h"
 #include "exitwatch/sink_text.h"
 #include "exitwatch/util.h"
@@ -33,6 +39,11 @@ struct ew_pipeline {
 	char node[256];
 	bool colour;
 	uint64_t root_cgroup_id;
+
+	struct ew_hold *hold;		/* NULL: tails are not read from runtime logs */
+	struct ew_meta_paths log_paths; /* where the runtimes keep their logs */
+	uint64_t hold_wake_ns;		/* when the head of the hold wants a look, or 0 */
+	int log_errno_warned[4];	/* errors said once each (not ENOENT: no log is normal) */
 
 	struct ew_buf json, text;	    /* the record being rendered */
 	struct ew_buf pend_json, pend_text; /* findings waiting for their cause's record */
@@ -141,6 +152,16 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 	p->resolver = ew_resolver_new(&ro);
 	p->detector = ew_detector_new(&cfg->detect);
 	p->ev_copy = malloc(sizeof(*p->ev_copy));
+	p->log_paths = ro.paths;
+	ew_meta_paths_default(&p->log_paths);
+	/* The runtime logs are named from the metadata; without it there is no path to read. */
+	if (cfg->capture_stderr && cfg->read_meta) {
+		p->hold = ew_hold_new();
+		if (!p->hold) {
+			ew_pipeline_free(p);
+			return NULL;
+		}
+	}
 	if (!p->resolver || !p->detector || !p->ev_copy) {
 		ew_pipeline_free(p);
 		return NULL;
@@ -178,6 +199,7 @@ void ew_pipeline_free(struct ew_pipeline *p)
 {
 	if (!p)
 		return;
+	ew_hold_free(p->hold);
 	ew_resolver_free(p->resolver);
 	ew_detector_free(p->detector);
 	ew_buf_free(&p->json);
@@ -240,7 +262,7 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 	return 0;
 }
 
-int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
+static int process(struct ew_pipeline *p, const struct ew_event *ev)
 {
 	struct ew_event *use = p->ev_copy;
 	struct ew_proc_names names;
@@ -275,13 +297,144 @@ int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 	return err;
 }
 
+/* A log error other than "no such file" is said once per kind: a tail is then missing. */
+static void warn_log_error(struct ew_pipeline *p, const char *path, int err)
+{
+	size_t n = sizeof(p->log_errno_warned) / sizeof(p->log_errno_warned[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		if (p->log_errno_warned[i] == err)
+			return;
+		if (!p->log_errno_warned[i]) {
+			p->log_errno_warned[i] = err;
+			break;
+		}
+	}
+	ew_warn("%s: %s: stderr tails from such logs will be missing", path, strerror(-err));
+}
+
+/*
+ * Looks for the log of the exit at the head of the hold: only there, because the events before
+ * it (its container's start, say) have all been through the resolver by then.
+ */
+static void locate(struct ew_pipeline *p, struct ew_held *e)
+{
+	char path[PATH_MAX] = "";
+	int r;
+
+	e->located = true;
+	ew_resolver_lookup(p->resolver, e->ev.cgroup_id, &p->resolved, NULL);
+	r = ew_runtime_log_locate(&p->log_paths, &p->resolved, path, sizeof(path), &e->fmt);
+	if (r < 0) {
+		if (r != -ENOENT)
+			warn_log_error(p, path[0] ? path : p->resolved.key, r);
+		return;
+	}
+	e->path = strdup(path);
+	e->has_log = e->path != NULL;
+}
+
+/* Whether the head exit may go now; if not, hold_wake_ns says when to look again. */
+static bool settled(struct ew_pipeline *p, struct ew_held *e, uint64_t now)
+{
+	off_t size;
+
+	if (!e->located)
+		locate(p, e);
+	if (!e->has_log || ew_runtime_log_size(e->path, &size) < 0)
+		return true;
+	p->hold_wake_ns = ew_hold_settle(e, size, now);
+	return p->hold_wake_ns == 0;
+}
+
+static const enum ew_tail_source log_sources[] = {
+	[EW_LOG_DOCKER_JSON] = EW_TAIL_DOCKER_JSON,
+	[EW_LOG_CRI] = EW_TAIL_CRI,
+	[EW_LOG_DOCKER_LOCAL] = EW_TAIL_DOCKER_LOCAL,
+};
+
+/*
+ * The tail from the log: what the container's stderr held since its main process started
+ * (Docker's files carry on across restarts). A log that cannot be read leaves the kernel's tail,
+ * if it captured one.
+ */
+static void take_log_tail(struct ew_pipeline *p, struct ew_held *e)
+{
+	struct ew_event *ev = &e->ev;
+	uint64_t since = ev->time_ns > ev->uptime_ns ? ev->time_ns - ev->uptime_ns : 0;
+	size_t len = 0;
+	int r;
+
+	if (!e->located)
+		locate(p, e);
+	if (!e->has_log)
+		return;
+	r = ew_runtime_log_tail(e->path, e->fmt, p->cfg->stderr_bytes, since, ev->tail, &len, NULL);
+	if (r < 0) {
+		if (r != -ENOENT)
+			warn_log_error(p, e->path, r);
+		return;
+	}
+	ev->tail_len = (uint32_t)len;
+	ev->tail_source = len ? log_sources[e->fmt] : EW_TAIL_NONE;
+}
+
+/* Lets through every held event that may go; with force, all of them (the agent stops). */
+static int drain(struct ew_pipeline *p, uint64_t now, bool force)
+{
+	struct ew_held *e;
+	int err = 0;
+
+	p->hold_wake_ns = 0;
+	while ((e = ew_hold_head(p->hold))) {
+		if (e->ev.type == EW_EVENT_EXIT) {
+			if (!force && ew_hold_count(p->hold) <= EW_HOLD_MAX_EVENTS &&
+			    !settled(p, e, now))
+				break;
+			take_log_tail(p, e);
+		}
+		if (process(p, &e->ev))
+			err = -ENOMEM;
+		ew_hold_pop(p->hold);
+	}
+	return err;
+}
+
+int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
+{
+	if (!p->hold || (ev->type != EW_EVENT_EXIT && !ew_hold_count(p->hold)))
+		return process(p, ev);
+	if (ew_hold_push(p->hold, ev, ew_clock_mono_ns())) {
+		/* No room to wait: everything held goes now, then this, in order. */
+		drain(p, ew_clock_mono_ns(), true);
+		return process(p, ev);
+	}
+	return drain(p, ew_clock_mono_ns(), false);
+}
+
+uint64_t ew_pipeline_wake(const struct ew_pipeline *p)
+{
+	return p->hold && ew_hold_count(p->hold) ? p->hold_wake_ns : 0;
+}
+
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_ns)
 {
+	struct ew_held *head;
+
+	if (p->hold) {
+		drain(p, ew_clock_mono_ns(), false);
+		/* Deadlines stop at a held exit: it happened before them. */
+		head = ew_hold_head(p->hold);
+		if (head && head->ev.time_ns < now_ns)
+			now_ns = head->ev.time_ns;
+	}
 	ew_detector_advance(p->detector, now_ns, on_finding, p);
 }
 
 void ew_pipeline_finish(struct ew_pipeline *p, uint64_t now_ns)
 {
+	if (p->hold)
+		drain(p, ew_clock_mono_ns(), true);
 	ew_pipeline_tick(p, now_ns);
 	if (p->deps.rec) {
 		ew_recorder_end(p->deps.rec, now_ns);

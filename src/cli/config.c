@@ -95,7 +95,10 @@ static void usage(FILE *f)
 		"      --killer-grace DUR   name the sender of a caught SIGTERM/INT/QUIT when\n"
 		"                           the exit came within DUR of it (30s)\n"
 		"      --stderr-bytes N     stderr tail kept per container, 0..4096 (2048)\n"
-		"      --no-stderr          do not capture stderr (same as --stderr-bytes 0)\n"
+		"      --no-stderr          no stderr tail (same as --stderr-bytes 0)\n"
+		"      --stderr-kernel      also capture stderr in the kernel, for containers\n"
+		"                           without a runtime log file; costs every write() on\n"
+		"                           the node (README, \"The stderr tail\")\n"
 		"      --no-metadata        names from the cgroup only, read no runtime files\n"
 		"      --no-scan            do not look for containers already running\n"
 		"      --ringbuf-size BYTES kernel ring buffer (4M)\n"
@@ -134,6 +137,7 @@ enum {
 	OPT_KILLER_GRACE,
 	OPT_STDERR_BYTES,
 	OPT_NO_STDERR,
+	OPT_STDERR_KERNEL,
 	OPT_NO_META,
 	OPT_NO_SCAN,
 	OPT_RINGBUF,
@@ -164,6 +168,7 @@ static const struct option long_opts[] = {
 	{"killer-grace", required_argument, NULL, OPT_KILLER_GRACE},
 	{"stderr-bytes", required_argument, NULL, OPT_STDERR_BYTES},
 	{"no-stderr", no_argument, NULL, OPT_NO_STDERR},
+	{"stderr-kernel", no_argument, NULL, OPT_STDERR_KERNEL},
 	{"no-metadata", no_argument, NULL, OPT_NO_META},
 	{"no-scan", no_argument, NULL, OPT_NO_SCAN},
 	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
@@ -324,6 +329,9 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 		case OPT_NO_STDERR:
 			c->capture_stderr = false;
 			c->stderr_bytes = 0;
+			break;
+		case OPT_STDERR_KERNEL:
+			c->stderr_kernel = true;
 			break;
 		case OPT_NO_META:
 			c->read_meta = false;

@@ -338,6 +338,7 @@ static const struct key_def agent_keys[] = {
 	{"ringbuf_size", set_bytes, CFG(ringbuf_bytes), 8192, 1ULL << 30, F_POW2},
 	{"max_containers", set_u32, CFG(max_containers), 16, 1048576, 0},
 	{"stderr_bytes", set_stderr, CFG(stderr_bytes), 0, 4096, 0},
+	{"stderr_kernel", set_bool, CFG(stderr_kernel), 0, 0, 0},
 	{"track_ready", set_bool, CFG(track_ready), 0, 0, 0},
 	{"track_oom", set_bool, CFG(track_oom), 0, 0, 0},
 	{"track_signals", set_bool, CFG(track_signals), 0, 0, 0},

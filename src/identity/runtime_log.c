@@ -533,3 +533,67 @@ int ew_runtime_log_cri_path(const char *host_root, const char *pods_root, const 
 	m = snprintf(out + n, len - (size_t)n, "/%d.log", best);
 	return m < 0 || (size_t)m >= len - (size_t)n ? -ENAMETOOLONG : 0;
 }
+
+int ew_runtime_log_locate(const struct ew_meta_paths *paths, const struct ew_identity *id,
+			  char *path, size_t len, enum ew_log_format *fmt)
+{
+	const struct ew_meta *m = &id->meta;
+	const char *uid = m->pod_uid[0] ? m->pod_uid : id->cg.pod_uid;
+	struct stat st;
+	int r;
+
+	if (id->cg.kubernetes) {
+		/* The sandbox (pause) writes nothing worth reading; names unknown, no path. */
+		if (m->sandbox || !m->pod_namespace[0] || !m->pod_name[0] || !uid[0] || !m->name[0])
+			return -ENOENT;
+		*fmt = EW_LOG_CRI;
+		r = ew_runtime_log_cri_path(paths->host_root, paths->pods_log_root,
+					    m->pod_namespace, m->pod_name, uid, m->name, -1, path,
+					    len);
+		return r == -EINVAL ? -ENOENT : r;
+	}
+	if (id->cg.runtime != EW_RT_DOCKER)
+		return -ENOENT;
+	/* json-file is Docker's default driver; a container of another driver has neither. */
+	for (enum ew_log_format f = EW_LOG_DOCKER_JSON;; f = EW_LOG_DOCKER_LOCAL) {
+		r = ew_runtime_log_docker_path(paths->host_root, paths->docker_root,
+					       id->cg.container_id, f, path, len);
+		if (r == -EINVAL)
+			return -ENOENT;
+		if (r < 0)
+			return r;
+		if (lstat(path, &st) == 0) {
+			*fmt = f;
+			return S_ISREG(st.st_mode) ? 0 : -ENOENT;
+		}
+		if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+		if (f == EW_LOG_DOCKER_LOCAL)
+			return -ENOENT;
+	}
+}
+
+int ew_runtime_log_size(const char *path, off_t *ret)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	*ret = st.st_size;
+	return 0;
+}
+
+const char *ew_log_format_name(enum ew_log_format fmt)
+{
+	switch (fmt) {
+	case EW_LOG_DOCKER_JSON:
+		return "docker-json-file";
+	case EW_LOG_DOCKER_LOCAL:
+		return "docker-local";
+	case EW_LOG_CRI:
+		return "cri";
+	}
+	return NULL;
+}

@@ -67,6 +67,27 @@ void ew_cgroup_join(const char names[][EW_CG_NAME_LEN], uint32_t nnames, uint32_
 	}
 }
 
+static const char *const tail_sources[] = {
+	[EW_TAIL_KERNEL] = "kernel",
+	[EW_TAIL_DOCKER_JSON] = "docker-json-file",
+	[EW_TAIL_DOCKER_LOCAL] = "docker-local",
+	[EW_TAIL_CRI] = "cri",
+};
+
+const char *ew_tail_source_name(enum ew_tail_source s)
+{
+	return (unsigned)s < sizeof(tail_sources) / sizeof(tail_sources[0]) ? tail_sources[s]
+									    : NULL;
+}
+
+enum ew_tail_source ew_tail_source_parse(const char *name)
+{
+	for (size_t i = 1; name && i < sizeof(tail_sources) / sizeof(tail_sources[0]); i++)
+		if (!strcmp(name, tail_sources[i]))
+			return (enum ew_tail_source)i;
+	return EW_TAIL_NONE;
+}
+
 uint32_t ew_tail_unroll(const char *ring, uint64_t total, uint32_t max, char *out)
 {
 	uint64_t n = total;
@@ -130,8 +151,10 @@ static void decode_exit(const struct ew_exit_event *e, const char *ring,
 	ev->children = e->children;
 	ew_strlcpy_n(ev->comm, sizeof(ev->comm), e->comm, sizeof(e->comm));
 	ev->stderr_total = e->stderr_total;
-	if (ring)
+	if (ring) {
 		ev->tail_len = ew_tail_unroll(ring, e->stderr_total, ctx->tail_max, ev->tail);
+		ev->tail_source = EW_TAIL_KERNEL;
+	}
 }
 
 static void decode_ready(const struct ew_ready_event *e, struct ew_event *ev)

@@ -193,6 +193,9 @@ void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 		ew_jsonw_uint_field(w, "stderr_total", ev->stderr_total);
 		ew_hex_encode(ev->tail, ev->tail_len, hex);
 		ew_jsonw_string_field(w, "tail_hex", hex);
+		if (ew_tail_source_name(ev->tail_source))
+			ew_jsonw_string_field(w, "tail_source",
+					      ew_tail_source_name(ev->tail_source));
 		break;
 	}
 }
@@ -276,5 +279,15 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, s
 		return -EINVAL;
 	}
 	ev->tail_len = (uint32_t)n;
+	/* Recordings made before tails came from runtime logs have only kernel tails. */
+	if (json_object_object_get_ex(o, "tail_source", NULL)) {
+		ev->tail_source = ew_tail_source_parse(ew_json_str(o, "tail_source", ""));
+		if (!ev->tail_source) {
+			snprintf(err, errlen, "member tail_source is not a known source");
+			return -EINVAL;
+		}
+	} else if (n > 0) {
+		ev->tail_source = EW_TAIL_KERNEL;
+	}
 	return 0;
 }

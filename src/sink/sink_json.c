@@ -251,7 +251,12 @@ static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
 
 	if (ev->tail_len && r->cls != EW_CLASS_CLEAN) {
 		ew_jsonw_string_n_field(w, "stderr_tail", ev->tail, ev->tail_len);
-		ew_jsonw_uint_field(w, "stderr_bytes", ev->stderr_total);
+		if (ew_tail_source_name(ev->tail_source))
+			ew_jsonw_string_field(w, "stderr_source",
+					      ew_tail_source_name(ev->tail_source));
+		/* Only the kernel counts every byte; a log file is read from its end. */
+		if (ev->tail_source == EW_TAIL_KERNEL)
+			ew_jsonw_uint_field(w, "stderr_bytes", ev->stderr_total);
 	}
 }
 

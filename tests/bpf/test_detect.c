@@ -64,8 +64,9 @@ static int teardown(void **state)
 /* The harness passes --config /dev/null first; this later --config wins. */
 static void start_agent(struct fixture *f, const char *a1, const char *a2)
 {
+	/* Bare cgroups have no runtime log: stderr tails are the kernel capture's. */
 	ew_h_agent_start(&f->agent, (const char *const[]){"--config", f->conf, "--agent-interval",
-							  "1h", a1, a2, NULL});
+							  "1h", "--stderr-kernel", a1, a2, NULL});
 }
 
 #define WL EW_H_WL

@@ -136,7 +136,9 @@ static void check_move(void **state, bool reexec)
 	__u32 key32;
 
 	ew_h_require_bpf();
-	ew_h_agent_start(&f->agent, (const char *const[]){"--agent-interval", "1h", NULL});
+	/* A bare cgroup has no runtime log: the tail is the kernel's. */
+	ew_h_agent_start(&f->agent,
+			 (const char *const[]){"--agent-interval", "1h", "--stderr-kernel", NULL});
 	/* The re-exec'd program writes to stderr too: one tail, across the move. */
 	if (reexec)
 		snprintf(then, sizeof(then), "exec %s stderr 3 after-move", ew_h_workload());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The kernel's stderr capture holds exactly the bytes a container wrote to its stderr, however
+ * The kernel's stderr capture (--stderr-kernel, opt-in: the default reads the runtime's log,
+ * tests/bpf/test_docker.c and test_cri_log.c) holds exactly the bytes a container wrote to its stderr, however
  * it wrote them (tests/helpers/stderrwriter.c): from a page not resident at the syscall's
  * entry, with writev(), through a reopened /dev/stderr, from a child, 10 KiB of it (the last
  * 2 KiB kept), and never its stdout. Each case's main process has stdout on /dev/null and
@@ -84,7 +85,7 @@ static void test_exact_tails(void **state)
 			  "worker: connect() to db:5432 failed: Connection refused\n"
 			  "main: worker died, giving up\n"},
 	};
-	const char *args[] = {"--agent-interval", "1h", NULL};
+	const char *args[] = {"--agent-interval", "1h", "--stderr-kernel", NULL};
 
 	ew_h_require_bpf();
 	big_tail(big);
@@ -112,6 +113,7 @@ static void test_exact_tails(void **state)
 		if (!tail || strcmp(tail, cases[i].want))
 			fail_msg("%s: stderr_tail is\n[%s]\nnot\n[%s]", cases[i].mode,
 				 tail ? tail : "(none)", cases[i].want);
+		assert_string_equal(ew_h_str(e, "stderr_source"), "kernel");
 		if (!strcmp(cases[i].mode, "big"))
 			assert_int_equal(ew_h_int(e, "stderr_bytes", -1), 10240);
 		else

@@ -52,7 +52,7 @@ unshare --mount --propagation private -- sh -c '
 		exit 99
 	fi
 	exec setpriv --bounding-set=-all,+bpf,+perfmon --inh-caps=-all --ambient-caps=-all -- "$@"
-' sh "$EW" --config /dev/null --no-scan --set "agent.spool_dir=$tmp/spool" \
+' sh "$EW" --config /dev/null --no-scan --stderr-kernel --set "agent.spool_dir=$tmp/spool" \
 	>"$tmp/ew.out" 2>"$tmp/ew.err" &
 ew_pid=$!
 end=$((SECONDS + START_TIMEOUT_S))
