@@ -12,6 +12,9 @@ CLANG	?= clang
 CC	?= cc
 BPFTOOL	?= $(firstword $(shell command -v bpftool 2>/dev/null) \
 		$(wildcard /usr/sbin/bpftool /usr/lib/linux-tools/*/bpftool) bpftool)
+# Debian's and Ubuntu's llvm package has llvm-strip; a lone llvm-N has only llvm-strip-N.
+LLVM_STRIP ?= $(firstword $(shell command -v llvm-strip 2>/dev/null) \
+		$(wildcard /usr/bin/llvm-strip-* /usr/lib/llvm-*/bin/llvm-strip) llvm-strip)
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 ARCH	?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VERSION	?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
@@ -93,9 +96,13 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 		echo "no BTF at $(VMLINUX_BTF) and no bpf/vmlinux/$(ARCH)/vmlinux.h" >&2; exit 1; \
 	fi
 
-$(OUTPUT)/exitwatch.bpf.o: bpf/exitwatch.bpf.c include/exitwatch/abi.h $(OUTPUT)/vmlinux.h
+# -g makes the BTF that CO-RE relocates against; llvm-strip -g then drops the DWARF (.debug_*),
+# about 90% of the object, and keeps .BTF and .BTF.ext, which the skeleton embeds and libbpf
+# loads. The Makefile is a prerequisite so that a tree built before a flag changed is rebuilt.
+$(OUTPUT)/exitwatch.bpf.o: bpf/exitwatch.bpf.c include/exitwatch/abi.h $(OUTPUT)/vmlinux.h Makefile
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(SKEL): $(OUTPUT)/exitwatch.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -144,10 +151,13 @@ unit-test: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
 # Unit tests first (no privileges), then the tests that need root and real parts. BUILD tells
-# the scripts (and through them the harness) whose binaries to run.
+# the scripts (and through them the harness) whose binaries to run. Both list their skips in
+# one log, which run-integration.sh prints last ("SKIPPED: ...").
 test: test-build
-	$(Q)BUILD=$(BUILD) tests/run-unit.sh $(UNIT_BINS)
-	$(Q)BUILD=$(BUILD) tests/run-integration.sh
+	$(Q)rm -f $(BUILD)/test-skips.log
+	$(Q)BUILD=$(BUILD) EW_SKIP_LOG=$(abspath $(BUILD))/test-skips.log \
+		tests/run-unit.sh $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) EW_SKIP_LOG=$(abspath $(BUILD))/test-skips.log tests/run-integration.sh
 
 # The whole suite under ASan+UBSan, in its own tree: build/ is left as it is.
 sanitize-test:

@@ -8,6 +8,9 @@
 set -euo pipefail
 
 what=${1:-build}
+# llvm: llvm-strip, which drops the BPF object's DWARF before it is embedded. gcc brings libasan
+# and libubsan (tests/e2e/sanitizers.sh), clang the BPF target; valgrind is for
+# tests/e2e/valgrind.sh. A test whose tool is missing fails under CI=true, so CI gets them all.
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
 	libmicrohttpd-dev libcap-dev)
 test_pkgs=(libcmocka-dev docker.io busybox-static syslog-ng-core prometheus debootstrap

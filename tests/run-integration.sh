@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # The tests that need root and real parts: the kernel's BPF, a Docker daemon, syslog-ng,
 # Prometheus. Each binary skips what it cannot run, except under CI=true, where a skip is a
-# failure. Run from the repository root (make test does).
+# failure; every skip is listed at the end, and the last line counts them ("SKIPPED: ...", see
+# tests/skips.sh). Run from the repository root (make test does).
 #   BUILD=DIR     the build tree to test (default build; make test SANITIZE=... BUILD=build-asan)
+#   EW_SKIP_LOG=FILE   the run's list of skips (make test: the unit tests' are already in it);
+#                 default BUILD/test-skips.log, emptied first
 # The harness and the e2e scripts find its binaries through EXITWATCH and EW_WORKLOAD, exported
 # here unless already set.
 set -u
 cd "$(dirname "$0")/.."
+. tests/skips.sh
 BUILD=${BUILD:-build}
 case $BUILD in
 /*) build_abs=$BUILD ;;
 *) build_abs=$PWD/$BUILD ;;
 esac
 export BUILD
+if [ -z "${EW_SKIP_LOG:-}" ]; then
+	EW_SKIP_LOG=$build_abs/test-skips.log
+	: >"$EW_SKIP_LOG"
+fi
+export EW_SKIP_LOG
 export EXITWATCH=${EXITWATCH:-$build_abs/exitwatch}
 export EW_WORKLOAD=${EW_WORKLOAD:-$build_abs/tests/helpers/workload}
 # A sanitizer build fails loudly: an error or a leak aborts the binary, which fails its test.
@@ -32,7 +41,21 @@ if [ "$(id -u)" != 0 ]; then
 		echo "CI=true but not root: the BPF and Docker tests must run" >&2
 		exit 1
 	fi
-	echo "skipping the BPF, Docker and sink tests: they need root (sudo make test)"
+	# Not run, so not even started: each test of each binary (its cmocka_unit_test entries
+	# in its source) and each script is listed as skipped.
+	for t in "$BUILD"/tests/bpf/test_*; do
+		src=tests/bpf/${t##*/}.c
+		n=$(grep -c 'cmocka_unit_test' "$src" 2>/dev/null) || n=1
+		for _ in $(seq "$n"); do
+			echo "bpf $t: not root (sudo make test)"
+		done
+	done >>"$EW_SKIP_LOG"
+	for t in tests/e2e/*.sh; do
+		case $t in */lib.sh | */validate-schema.sh) continue ;; esac
+		echo "e2e ${t##*/}: not root (sudo make test)"
+	done >>"$EW_SKIP_LOG"
+	echo "not root: the BPF, Docker and sink tests were not run (sudo make test)"
+	skips_summary "$EW_SKIP_LOG"
 	exit 0
 fi
 
@@ -61,4 +84,5 @@ for t in tests/e2e/*.sh; do
 	run_x "$t"
 done
 run_x tests/e2e/validate-schema.sh "$EW_RECORD_LOG"
+skips_summary "$EW_SKIP_LOG"
 exit $fail

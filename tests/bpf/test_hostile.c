@@ -204,12 +204,10 @@ static void hex(const char *s, size_t n, char *out)
 /* jq and Python need to be there; outside CI their absence skips the test. */
 static void require_tool(const char *check, const char *what)
 {
-	if (ew_h_sh("%s >/dev/null 2>&1", check) == 0)
-		return;
-	if (ew_h_ci())
-		fail_msg("CI=true but %s is missing (scripts/deps.sh test)", what);
-	print_message("skipped: %s is missing\n", what);
-	skip();
+	char why[128];
+
+	snprintf(why, sizeof(why), "%s is missing (scripts/deps.sh test)", what);
+	ew_h_need(ew_h_sh("%s >/dev/null 2>&1", check) == 0, why);
 }
 
 /*

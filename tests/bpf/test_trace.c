@@ -3,6 +3,7 @@
  * The real BPF programs, loaded by the real binary, against main processes started in cgroups
  * shaped like each runtime's layout. Needs root; under CI=true a skip is a failure.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,8 +31,9 @@ static int teardown(void **state)
 
 static void start_agent(struct ew_h_fixture *f, const char *const *extra)
 {
-	const char *args[32] = {"--agent-interval", "1h"};
-	int n = 2;
+	/* Bare cgroups have no runtime log: stderr tails are the kernel capture's. */
+	const char *args[32] = {"--agent-interval", "1h", "--stderr-kernel"};
+	int n = 3;
 
 	for (; extra && *extra; extra++)
 		args[n++] = *extra;
@@ -196,6 +198,118 @@ static void test_segv_core_flag(void **state)
 		print_message("core dumped per waitpid: %d\n", WCOREDUMP(st) != 0);
 	}
 	assert_string_equal(ew_h_str(e, "exit.class"), "crash");
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+/*
+ * The core-dump positive path, whatever the host's core_pattern (a pipe to systemd-coredump or
+ * apport, or a bare "core" in a directory the process cannot write): core_pattern points at
+ * this test's scratch directory for the time of the two crashes, RLIMIT_CORE is unlimited, and
+ * a real core must be written. The host's pattern is put back right after the crashes, and in
+ * core_teardown whatever the test's outcome.
+ */
+#define CORE_PATTERN "/proc/sys/kernel/core_pattern"
+
+static char saved_core_pattern[256]; /* the host's, while the test's is set; else "" */
+
+static int core_pattern_write(const char *pattern)
+{
+	FILE *p = fopen(CORE_PATTERN, "w");
+	int ok = p && fputs(pattern, p) >= 0;
+
+	if (p && fclose(p))
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+static void core_pattern_restore(void)
+{
+	if (!saved_core_pattern[0])
+		return;
+	if (core_pattern_write(saved_core_pattern))
+		fprintf(stderr, "test_trace: cannot restore %s to '%s': %s\n", CORE_PATTERN,
+			saved_core_pattern, strerror(errno));
+	saved_core_pattern[0] = '\0';
+}
+
+/* Sets core_pattern to "<dir>/core.%p" after keeping the host's; skips (fails under CI) if the
+ * file cannot be read or written, e.g. a read-only /proc/sys in a container. */
+static void core_pattern_set(const char *dir)
+{
+	char host[sizeof(saved_core_pattern)], pattern[128]; /* the kernel's limit: 128 */
+
+	ew_h_need(ew_h_read_file(CORE_PATTERN, host, sizeof(host)) > 0,
+		  "cannot read " CORE_PATTERN);
+	host[strcspn(host, "\n")] = '\0';
+	/* An empty pattern (no core) is written back as such: the kernel takes "\n" for it. */
+	if (!host[0])
+		strcpy(host, "\n");
+	snprintf(pattern, sizeof(pattern), "%s/core.%%p", dir);
+	ew_h_need(core_pattern_write(pattern) == 0, "cannot write " CORE_PATTERN);
+	strcpy(saved_core_pattern, host);
+}
+
+static int core_teardown(void **state)
+{
+	core_pattern_restore();
+	return ew_h_fixture_teardown(state);
+}
+
+/* Crashes the workload with mode (segv or abort) in <base><layout>, RLIMIT_CORE unlimited and
+ * the scratch directory as its cwd; its pid goes to *pid. waitpid must say: killed by sig, core
+ * dumped. */
+static void crash_with_core(struct ew_h_fixture *f, const char *layout, const char *mode, int sig,
+			    pid_t *pid)
+{
+	int st;
+
+	*pid = run_in(f, layout, WL((char *)mode), -1, true, f->s.dir);
+	st = ew_h_wait_pid(*pid, 10000);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), sig);
+	if (!WCOREDUMP(st))
+		fail_msg("%s: killed by signal %d but no core dumped (core_pattern %s/core.%%p, "
+			 "RLIMIT_CORE unlimited)",
+			 mode, sig, f->s.dir);
+}
+
+static void test_core_dumped(void **state)
+{
+	struct ew_h_fixture *f = *state;
+	const struct {
+		const char *layout, *mode, *signame;
+		int sig;
+	} crash[] = {
+		{"/core-segv", "segv", "SIGSEGV", SIGSEGV},
+		{"/core-abort", "abort", "SIGABRT", SIGABRT},
+	};
+	pid_t pid[2];
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	core_pattern_set(f->s.dir);
+	for (int i = 0; i < 2; i++)
+		crash_with_core(f, crash[i].layout, crash[i].mode, crash[i].sig, &pid[i]);
+	core_pattern_restore();
+	for (int i = 0; i < 2; i++) {
+		char core[128];
+		struct stat st;
+		json_object *e;
+
+		e = wait_rec(f, "container_exit", crash[i].layout, 10000);
+		assert_int_equal(ew_h_int(e, "process.pid", 0), pid[i]);
+		assert_int_equal(ew_h_int(e, "exit.signal", 0), crash[i].sig);
+		assert_string_equal(ew_h_str(e, "exit.signal_name"), crash[i].signame);
+		assert_true(ew_h_bool(e, "exit.core_dumped", false));
+		assert_string_equal(ew_h_str(e, "exit.class"), "crash");
+		assert_string_equal(ew_h_str(e, "severity"), "ERROR");
+		assert_non_null(strstr(ew_h_str(e, "message"), "core dumped"));
+		snprintf(core, sizeof(core), "%s/core.%d", f->s.dir, pid[i]);
+		if (stat(core, &st) || !S_ISREG(st.st_mode) || st.st_size == 0)
+			fail_msg("no core at %s: %s", core, strerror(errno));
+		print_message("%s: core_dumped true, %s of %lld bytes\n", crash[i].signame, core,
+			      (long long)st.st_size);
+	}
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 
@@ -552,6 +666,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_layouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_segv_core_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_dumped, setup, core_teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill_from_another_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killer_only_when_it_ended_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killer_grace, setup, teardown),

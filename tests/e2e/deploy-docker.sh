@@ -137,15 +137,37 @@ assert f["count"] == 4 and f["exit_codes"].get("3") == 4, (f["count"], f["exit_c
 assert f["last_exit"]["class"] == "config_error", f["last_exit"]
 tail = "ModuleNotFoundError: No module named 'app.services.monitoring'"
 assert tail in f["stderr_tail"] and tail in f["message"], f["stderr_tail"]
-# On a loaded host runc's own "runc init" may exec inside the new cgroup and pass for the
-# container's main process (a clean exit after a few ms): said, not failed.
+# Every exit of the app is its main process's code 3. Any other code (a clean exit after a few
+# ms) means runc's own "runc init", which execs inside the new cgroup, was taken for the
+# container's main process: a wrong record, so a failure.
 if set(f["exit_codes"]) != {"3"}:
-    print("note: the finding's exit codes are %s: runc's bootstrap taken for a main process"
-          % f["exit_codes"])
+    sys.exit("FAIL: the finding's exit codes are %s, not only 3: runc's bootstrap was taken "
+             "for a main process" % f["exit_codes"])
 PYEOF
 logs >"$tmp/logs"
 grep '"event":"container_exit"' "$tmp/logs" | grep -F "\"name\":\"$app_name\"" |
 	grep 'ModuleNotFoundError' >/dev/null || fail "no container_exit record quoting ModuleNotFoundError"
+# The same for every container_exit record of the app so far, not only those the finding counts.
+python3 - "$tmp/logs" "$app_name" <<'PYEOF' || fail "a container_exit record of $app_name is not its main process's"
+import json, sys
+n, bad = 0, []
+for line in open(sys.argv[1]):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get("event") != "container_exit" or r.get("container", {}).get("name") != sys.argv[2]:
+        continue
+    n += 1
+    if r["exit"].get("code") != 3 or r["exit"].get("signal"):
+        bad.append("exit %s signal %s, pid %s comm %r argv0 %r, uptime %ss" % (
+            r["exit"].get("code"), r["exit"].get("signal"), r["process"].get("pid"),
+            r["process"].get("comm"), r["process"].get("argv0"), r.get("uptime_s")))
+if bad:
+    sys.exit("FAIL: runc's bootstrap taken for a main process? container_exit records of %s "
+             "that are not the app's exit 3:\n  %s" % (sys.argv[2], "\n  ".join(bad)))
+print("exits: %d container_exit records of %s, each its main process's exit 3" % (n, sys.argv[2]))
+PYEOF
 echo "finding: CRITICAL, names $app_name, 4 exits with code 3, quotes ModuleNotFoundError"
 
 pid=$(docker inspect -f '{{.State.Pid}}' "$ew_id")

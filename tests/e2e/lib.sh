@@ -1,7 +1,14 @@
 # Sourced by the tests in tests/e2e/: how they skip and fail, and what several of them share.
 # A missing tool or privilege skips a test (exit 0), except under CI=true, where CI must run
-# everything and a skip is a failure. fail() prints the agent's stderr when $EW_ERR_LOG names
-# a non-empty file.
+# everything and a skip is a failure. Every skip is also appended to $EW_SKIP_LOG, which
+# tests/run-integration.sh lists at the end of the run. fail() prints the agent's stderr when
+# $EW_ERR_LOG names a non-empty file.
+
+log_skip() {
+	if [ -n "${EW_SKIP_LOG:-}" ]; then
+		echo "e2e ${0##*/}: $*" >>"$EW_SKIP_LOG" || true
+	fi
+}
 
 skip() {
 	if [ "${CI:-}" = true ]; then
@@ -9,6 +16,15 @@ skip() {
 		exit 1
 	fi
 	echo "SKIP: $*"
+	log_skip "$*"
+	exit 0
+}
+
+# A test that has nothing to do in this run by design, not for want of a tool or a privilege
+# (valgrind cannot run an ASan binary): said and listed like a skip, but not a failure in CI.
+not_applicable() {
+	echo "SKIP: $* (not applicable to this run)"
+	log_skip "$* (not applicable to this run)"
 	exit 0
 }
 

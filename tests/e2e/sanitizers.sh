@@ -3,15 +3,30 @@
 # to `make sanitize-test`, to keep CI time sane), built with ASan+UBSan into ASAN_BUILD (default
 # build-asan/): build/ is neither rebuilt nor written to. Any sanitizer report, and any leak,
 # aborts the binary and fails its test. The BPF tests need root: the harness skips them without
-# it, except under CI=true.
+# it, except under CI=true. Needs clang (the BPF object) and a C compiler with the ASan and UBSan
+# runtimes (gcc's libasan and libubsan): without them the test is skipped, except under CI=true,
+# where that is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+. tests/e2e/lib.sh
+
 # Inside `make test SANITIZE=...` everything already runs sanitized: nothing to add.
 if [ -n "${SANITIZE:-}" ]; then
-	echo "sanitizers: skipped: this run is already a sanitizer build (SANITIZE=$SANITIZE)"
-	exit 0
+	not_applicable "this run is already a sanitizer build (SANITIZE=$SANITIZE)"
 fi
+cc=${CC:-cc}
+command -v "$cc" >/dev/null 2>&1 || skip "no C compiler: $cc (scripts/deps.sh build)"
+command -v "${CLANG:-clang}" >/dev/null 2>&1 ||
+	skip "${CLANG:-clang} is not installed: the BPF object needs it (scripts/deps.sh build)"
+# The runtimes: a program built with them must link and run.
+probe=$(mktemp /tmp/ew-sanitizers-probe.XXXXXX)
+if ! printf 'int main(void) { return 0; }\n' |
+	"$cc" -fsanitize=address,undefined -x c - -o "$probe" 2>/dev/null || ! "$probe"; then
+	rm -f "$probe"
+	skip "$cc cannot build and run an ASan+UBSan program (libasan, libubsan: scripts/deps.sh build)"
+fi
+rm -f "$probe"
 ab=${ASAN_BUILD:-build-asan}
 case $ab in
 /*) abs=$ab ;;

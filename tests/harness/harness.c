@@ -29,13 +29,27 @@ bool ew_h_ci(void)
 	return ci && !strcmp(ci, "true");
 }
 
-static void need(bool ok, const char *why)
+/* Appends "bpf <binary>: <why>" to $EW_SKIP_LOG, which tests/run-integration.sh lists at the
+ * end of the run: a skip is said where it happens and again in the summary. */
+static void log_skip(const char *why)
+{
+	const char *path = getenv("EW_SKIP_LOG");
+	FILE *f;
+
+	if (!path || !*path || !(f = fopen(path, "a")))
+		return;
+	fprintf(f, "bpf %s: %s\n", program_invocation_name, why);
+	fclose(f);
+}
+
+void ew_h_need(bool ok, const char *why)
 {
 	if (ok)
 		return;
 	if (ew_h_ci())
 		fail_msg("CI=true but %s: this test must run in CI", why);
 	print_message("skipped: %s\n", why);
+	log_skip(why);
 	skip();
 }
 
@@ -60,18 +74,18 @@ const char *ew_h_workload(void)
 
 void ew_h_require_bpf(void)
 {
-	need(geteuid() == 0, "not root");
-	need(access("/sys/kernel/btf/vmlinux", R_OK) == 0, "no BTF");
-	need(access(ew_h_exitwatch(), X_OK) == 0, "build/exitwatch is not built");
-	need(access(ew_h_workload(), X_OK) == 0, "the workload helper is not built");
+	ew_h_need(geteuid() == 0, "not root");
+	ew_h_need(access("/sys/kernel/btf/vmlinux", R_OK) == 0, "no BTF");
+	ew_h_need(access(ew_h_exitwatch(), X_OK) == 0, "build/exitwatch is not built");
+	ew_h_need(access(ew_h_workload(), X_OK) == 0, "the workload helper is not built");
 }
 
 void ew_h_require_docker(void)
 {
 	ew_h_require_bpf();
-	need(ew_h_sh("docker info >/dev/null 2>&1") == 0, "no Docker daemon");
-	need(ew_h_sh("docker image inspect exitwatch-test:latest >/dev/null 2>&1") == 0,
-	     "no test image (tests/docker/build-image.sh)");
+	ew_h_need(ew_h_sh("docker info >/dev/null 2>&1") == 0, "no Docker daemon");
+	ew_h_need(ew_h_sh("docker image inspect exitwatch-test:latest >/dev/null 2>&1") == 0,
+		  "no test image (tests/docker/build-image.sh)");
 }
 
 int ew_h_sh(const char *fmt, ...)
