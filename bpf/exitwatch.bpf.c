@@ -146,6 +146,18 @@ static __always_inline void submit(void *e)
 	bpf_ringbuf_submit(e, flags);
 }
 
+/*
+ * A container's start wakes the reader at once, the one record that does: userspace starts
+ * watching the container's log file then, and a container that lives a few milliseconds has
+ * its log closed by the runtime 25-60 ms after its exit, a close that a watch begun at the next
+ * poll would miss (src/agent/log_watch.c). Per container start, the wakeup costs less than the
+ * runtime's own files userspace reads then.
+ */
+static __always_inline void submit_wake(void *e)
+{
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
@@ -411,7 +423,10 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		bpf_probe_read_kernel_str(e->cg_names[i], EW_CG_NAME_LEN, kn->name);
 		kn = kn_parent(kn);
 	}
-	submit(e);
+	if (flags)
+		submit(e);
+	else
+		submit_wake(e);
 	stat_inc(flags ? EW_STAT_EXEC_REEXEC : EW_STAT_EXEC_MAIN);
 	return 0;
 }

@@ -32,7 +32,7 @@ static void test_fifo(void **state)
 		ev->pid = i;
 		ev->tail_len = i;
 		memset(ev->tail, 'a' + (int)i, i);
-		assert_int_equal(ew_hold_push(h, ev, 1000 * i), 0);
+		assert_int_equal(ew_hold_push(h, ev, 1000 * i, 0), 0);
 	}
 	assert_int_equal(ew_hold_count(h), 3);
 	for (uint32_t i = 1; i <= 3; i++) {
@@ -40,6 +40,7 @@ static void test_fifo(void **state)
 		assert_non_null(e);
 		assert_int_equal(e->ev.pid, i);
 		assert_int_equal(e->arrived_ns, 1000 * i);
+		assert_int_equal(e->deadline_ns, 1000 * i + EW_HOLD_MAX_NS);
 		assert_int_equal(e->ev.tail_len, i);
 		for (uint32_t j = 0; j < i; j++)
 			assert_int_equal(e->ev.tail[j], 'a' + (int)i);
@@ -54,7 +55,7 @@ static void test_fifo(void **state)
 	ew_hold_pop(h); /* an empty hold stays empty */
 	assert_null(ew_hold_head(h));
 	/* Freed with events in it (valgrind and ASan check the rest). */
-	assert_int_equal(ew_hold_push(h, ev, 1), 0);
+	assert_int_equal(ew_hold_push(h, ev, 1, 0), 0);
 	ew_hold_head(h)->path = strdup("/x");
 	ew_hold_free(h);
 	free(ev);
@@ -66,6 +67,7 @@ static struct ew_held *held_at(uint64_t arrived)
 
 	assert_non_null(e);
 	e->arrived_ns = arrived;
+	e->deadline_ns = arrived + EW_HOLD_MAX_NS;
 	return e;
 }
 
@@ -119,6 +121,31 @@ static void test_settle_deadline(void **state)
 	free(e);
 }
 
+/* The wait counts from the exit, not from its arrival: a late record waits less. */
+static void test_deadline_from_exit(void **state)
+{
+	struct ew_hold *h = ew_hold_new();
+	struct ew_event *ev = calloc(1, sizeof(*ev));
+	uint64_t t0 = 1000 * MS;
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(ev);
+	ev->type = EW_EVENT_EXIT;
+	assert_int_equal(ew_hold_push(h, ev, t0, 30 * MS), 0);
+	assert_int_equal(ew_hold_head(h)->deadline_ns, t0 + EW_HOLD_MAX_NS - 30 * MS);
+	/* It keeps growing: it goes at that deadline. */
+	assert_int_equal(ew_hold_settle(ew_hold_head(h), 1, t0), t0 + 20 * MS);
+	assert_int_equal(ew_hold_settle(ew_hold_head(h), 2, t0 + EW_HOLD_MAX_NS - 30 * MS), 0);
+	ew_hold_pop(h);
+	/* Older than the longest wait already: it goes at once. */
+	assert_int_equal(ew_hold_push(h, ev, t0, EW_HOLD_MAX_NS + 1), 0);
+	assert_int_equal(ew_hold_head(h)->deadline_ns, t0);
+	assert_int_equal(ew_hold_settle(ew_hold_head(h), 1, t0), 0);
+	ew_hold_free(h);
+	free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_settle_quiet),
 		cmocka_unit_test(test_settle_growth),
 		cmocka_unit_test(test_settle_deadline),
+		cmocka_unit_test(test_deadline_from_exit),
 	};
 
 	return cmocka_run_group_tests_name("exit_hold", tests, NULL, NULL);

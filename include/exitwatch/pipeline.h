@@ -34,6 +34,8 @@ void ew_pipeline_free(struct ew_pipeline *p);
 int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev);
 /* When (CLOCK_MONOTONIC ns) a held exit wants ew_pipeline_tick(), or 0 when none waits. */
 uint64_t ew_pipeline_wake(const struct ew_pipeline *p);
+/* An fd to poll() with the ring buffer: readable, it wants ew_pipeline_tick() (-1: none). */
+int ew_pipeline_fd(const struct ew_pipeline *p);
 /* An event with its identity already known (a recording). */
 int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 		       const struct ew_identity *id);

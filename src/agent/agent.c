@@ -400,7 +400,8 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	next_ckpt = ew_clock_mono_ns() + c->checkpoint_interval_ns;
 	next_stats = ew_clock_mono_ns() + EW_STATS_INTERVAL_NS;
 	while (!*sig->stop) {
-		struct pollfd pfd = {.fd = ew_loader_fd(a.loader), .events = POLLIN};
+		struct pollfd pfd[2] = {{.fd = ew_loader_fd(a.loader), .events = POLLIN},
+					{.fd = ew_pipeline_fd(a.pipe), .events = POLLIN}};
 		uint64_t mono, wake = ew_pipeline_wake(a.pipe);
 		int timeout = EW_POLL_MS;
 
@@ -411,7 +412,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 			if (timeout > EW_POLL_MS)
 				timeout = EW_POLL_MS;
 		}
-		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
 			ew_err("poll: %s", strerror(errno));
 			break;
 		}

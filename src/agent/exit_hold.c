@@ -39,7 +39,7 @@ size_t ew_hold_count(const struct ew_hold *h)
 	return h->count;
 }
 
-int ew_hold_push(struct ew_hold *h, const struct ew_event *ev, uint64_t now_ns)
+int ew_hold_push(struct ew_hold *h, const struct ew_event *ev, uint64_t now_ns, uint64_t age_ns)
 {
 	/* An exit's tail may be replaced by the log's, up to the cap; others need only theirs. */
 	size_t keep = offsetof(struct ew_event, tail) + ev->tail_len;
@@ -51,6 +51,7 @@ int ew_hold_push(struct ew_hold *h, const struct ew_event *ev, uint64_t now_ns)
 	memset(e, 0, offsetof(struct ew_held, ev));
 	memcpy(&e->ev, ev, keep);
 	e->arrived_ns = now_ns;
+	e->deadline_ns = now_ns + (age_ns < EW_HOLD_MAX_NS ? EW_HOLD_MAX_NS - age_ns : 0);
 	if (h->tail)
 		h->tail->next = e;
 	else
@@ -80,7 +81,7 @@ void ew_hold_pop(struct ew_hold *h)
 
 uint64_t ew_hold_settle(struct ew_held *e, off_t size, uint64_t now_ns)
 {
-	uint64_t deadline = e->arrived_ns + EW_HOLD_MAX_NS, next;
+	uint64_t deadline = e->deadline_ns, next;
 
 	if (now_ns >= deadline)
 		return 0;

@@ -22,6 +22,7 @@
 #include "exitwatch/exit_class.h"
 #include "exitwatch/exit_hold.h"
 #include "exitwatch/log.h"
+#include "exitwatch/log_watch.h"
 #include "exitwatch/pipeline.h"
 #include "exitwatch/resolver.h"
 #include "exitwatch/runtime_log.h"
@@ -42,6 +43,7 @@ struct ew_pipeline {
 
 	struct ew_hold *hold;		/* NULL: tails are not read from runtime logs */
 	struct ew_meta_paths log_paths; /* where the runtimes keep their logs */
+	struct ew_logwatch *watch;	/* closes of the log files; NULL: quiet time only */
 	uint64_t hold_wake_ns;		/* when the head of the hold wants a look, or 0 */
 	int log_errno_warned[4];	/* errors said once each (not ENOENT: no log is normal) */
 
@@ -161,6 +163,12 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 			ew_pipeline_free(p);
 			return NULL;
 		}
+		p->watch = ew_logwatch_new();
+		if (!p->watch)
+			ew_warn("inotify: %s: an exit waits for its log file to stop growing, and "
+				"may "
+				"miss a last line without a newline",
+				strerror(errno));
 	}
 	if (!p->resolver || !p->detector || !p->ev_copy) {
 		ew_pipeline_free(p);
@@ -200,6 +208,7 @@ void ew_pipeline_free(struct ew_pipeline *p)
 	if (!p)
 		return;
 	ew_hold_free(p->hold);
+	ew_logwatch_free(p->watch);
 	ew_resolver_free(p->resolver);
 	ew_detector_free(p->detector);
 	ew_buf_free(&p->json);
@@ -262,6 +271,21 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 	return 0;
 }
 
+static void warn_log_error(struct ew_pipeline *p, const char *path, int err);
+
+/* A container with a log file: watch for its writer's close from the start (log_watch.h). */
+static void watch_log(struct ew_pipeline *p)
+{
+	char path[PATH_MAX];
+	enum ew_log_format fmt;
+	int r = ew_runtime_log_locate(&p->log_paths, &p->resolved, path, sizeof(path), &fmt);
+
+	if (r == 0)
+		r = ew_logwatch_add(p->watch, p->resolved.cgroup_id, path, ew_clock_wall_ns());
+	if (r < 0 && r != -ENOENT)
+		warn_log_error(p, r == -ENOSPC ? "inotify (fs.inotify.max_user_watches)" : path, r);
+}
+
 static int process(struct ew_pipeline *p, const struct ew_event *ev)
 {
 	struct ew_event *use = p->ev_copy;
@@ -272,6 +296,8 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 		err = ew_resolver_start(p->resolver, ev, &p->resolved);
 		if (err)
 			return err;
+		if (p->watch && !ev->reexec)
+			watch_log(p);
 		use = (struct ew_event *)ev;
 	} else {
 		/* Exit and ready records show what the start recorded of the main process. The
@@ -292,8 +318,11 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 			ew_strlcpy(use->comm, names.comm, sizeof(use->comm));
 	}
 	err = ew_pipeline_replay(p, use, &p->resolved);
-	if (ev->type == EW_EVENT_EXIT)
+	if (ev->type == EW_EVENT_EXIT) {
 		ew_resolver_forget(p->resolver, ev->cgroup_id);
+		if (p->watch)
+			ew_logwatch_forget(p->watch, ev->cgroup_id);
+	}
 	return err;
 }
 
@@ -341,7 +370,24 @@ static bool settled(struct ew_pipeline *p, struct ew_held *e, uint64_t now)
 
 	if (!e->located)
 		locate(p, e);
-	if (!e->has_log || ew_runtime_log_size(e->path, &size) < 0)
+	if (!e->has_log)
+		return true;
+	/* The writer's close after the exit says the last line is in (log_watch.h). */
+	if (p->watch) {
+		int closed = ew_logwatch_closed(p->watch, e->ev.cgroup_id, e->ev.time_ns);
+
+		if (closed == 1)
+			return true;
+		if (closed == 0) {
+			p->hold_wake_ns = e->deadline_ns;
+			return now >= p->hold_wake_ns;
+		}
+	}
+	/*
+	 * No watch (inotify refused, or no log at the start), or one too late to be sure (start
+	 * and exit came together): the quiet time; a close still ends the wait early.
+	 */
+	if (ew_runtime_log_size(e->path, &size) < 0)
 		return true;
 	p->hold_wake_ns = ew_hold_settle(e, size, now);
 	return p->hold_wake_ns == 0;
@@ -386,12 +432,20 @@ static int drain(struct ew_pipeline *p, uint64_t now, bool force)
 	int err = 0;
 
 	p->hold_wake_ns = 0;
+	if (p->watch)
+		ew_logwatch_read(p->watch, ew_clock_wall_ns());
 	while ((e = ew_hold_head(p->hold))) {
 		if (e->ev.type == EW_EVENT_EXIT) {
 			if (!force && ew_hold_count(p->hold) <= EW_HOLD_MAX_EVENTS &&
 			    !settled(p, e, now))
 				break;
 			take_log_tail(p, e);
+			if (e->has_log)
+				ew_debug("cgroup %llu: exit held %.1f ms for its log (exit %.1f ms "
+					 "ago)",
+					 (unsigned long long)e->ev.cgroup_id,
+					 (double)(now - e->arrived_ns) / 1e6,
+					 (double)(ew_clock_wall_ns() - e->ev.time_ns) / 1e6);
 		}
 		if (process(p, &e->ev))
 			err = -ENOMEM;
@@ -404,12 +458,20 @@ int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 {
 	if (!p->hold || (ev->type != EW_EVENT_EXIT && !ew_hold_count(p->hold)))
 		return process(p, ev);
-	if (ew_hold_push(p->hold, ev, ew_clock_mono_ns())) {
+	uint64_t wall = ew_clock_wall_ns();
+
+	if (ew_hold_push(p->hold, ev, ew_clock_mono_ns(),
+			 wall > ev->time_ns ? wall - ev->time_ns : 0)) {
 		/* No room to wait: everything held goes now, then this, in order. */
 		drain(p, ew_clock_mono_ns(), true);
 		return process(p, ev);
 	}
 	return drain(p, ew_clock_mono_ns(), false);
+}
+
+int ew_pipeline_fd(const struct ew_pipeline *p)
+{
+	return p->watch ? ew_logwatch_fd(p->watch) : -1;
 }
 
 uint64_t ew_pipeline_wake(const struct ew_pipeline *p)

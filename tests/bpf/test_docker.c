@@ -4,7 +4,14 @@
  * (tests/docker/build-image.sh), and the real exitwatch: names from Docker's own files, the
  * stderr tail, OOM, killer attribution, and a crash loop's finding. Plus a Kubernetes-shaped
  * container: a kubepods cgroup with containerd's files in a --host-root tree.
+ *
+ * The stderr tail, by default, is read from Docker's own log file at the exit (json-file, or the
+ * local driver's): every way a program writes its last words (tests/helpers/stderrwriter.c, the
+ * kernel capture's cases in test_stderr.c), a real Python traceback (the host's python3 in
+ * exitwatch-test-python:latest), and a container restarted by Docker, whose log file carries on
+ * across its instances, each give exactly the bytes written since their own start.
  */
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,14 +21,18 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "exitwatch/runtime_log.h"
 #include "harness/entrant.h"
 #include "harness/harness.h"
 
-#define IMAGE "exitwatch-test:latest"
+#define IMAGE	   "exitwatch-test:latest"
+#define PY_IMAGE   "exitwatch-test-python:latest" /* the host's /usr, mounted read-only */
+#define TAIL_BYTES 2048				  /* --stderr-bytes' default */
 
 struct fixture {
 	struct ew_h_agent agent;
@@ -57,6 +68,9 @@ static int teardown(void **state)
 	ew_h_entrant_loop_stop(&f->loops[1]);
 	ew_h_agent_kill(&f->agent);
 	ew_h_sh("docker rm -f %s >/dev/null 2>&1", f->name);
+	/* The stderr tests' containers, one per case: labelled with the test's name. */
+	ew_h_sh("docker ps -aq --filter label=ew.test=%s | xargs -r docker rm -f >/dev/null 2>&1",
+		f->name);
 	ew_h_scratch_clean(&f->s);
 	free(f);
 	return 0;
@@ -95,6 +109,48 @@ static void docker_run(struct fixture *f, const char *opts, const char *cmd)
 	assert_int_equal(strlen(f->id), 64);
 }
 
+/*
+ * Whether the exit's stderr_tail is exactly want (its length too: no NUL filling), read from
+ * Docker's log (stderr_source), and without stderr_bytes, which only the kernel capture counts.
+ * Says what differs when not.
+ */
+static bool tail_ok(json_object *e, const char *what, const char *source, const char *want)
+{
+	json_object *t = ew_h_get(e, "stderr_tail");
+	const char *tail = ew_h_str(e, "stderr_tail"), *src = ew_h_str(e, "stderr_source");
+	size_t len = t ? (size_t)json_object_get_string_len(t) : 0, wlen = strlen(want), at = 0;
+	bool ok = true;
+
+	if (!tail || len != wlen || memcmp(tail, want, len)) {
+		/* cmocka cuts a long message: the lengths, where they part and how each ends */
+		while (tail && at < len && at < wlen && tail[at] == want[at])
+			at++;
+		print_error("%s: stderr_tail (%zu bytes) differs from the expected (%zu bytes) at "
+			    "byte %zu:\n[%.200s]\nnot\n[%.200s]\nending\n[%s]\nnot\n[%s]\n",
+			    what, len, wlen, at, tail ? tail + at : "(none)", want + at,
+			    tail ? tail + (len > 120 ? len - 120 : 0) : "(none)",
+			    want + (wlen > 120 ? wlen - 120 : 0));
+		ok = false;
+	}
+	if (!src || strcmp(src, source)) {
+		print_error("%s: stderr_source is %s, not %s\n", what, src ? src : "(none)",
+			    source);
+		ok = false;
+	}
+	if (ew_h_get(e, "stderr_bytes")) {
+		print_error("%s: stderr_bytes (%lld) without the kernel capture\n", what,
+			    (long long)ew_h_int(e, "stderr_bytes", -1));
+		ok = false;
+	}
+	return ok;
+}
+
+static void check_tail(json_object *e, const char *what, const char *source, const char *want)
+{
+	if (!tail_ok(e, what, source, want))
+		fail_msg("%s: not the exact stderr tail from Docker's log", what);
+}
+
 static void test_crash_loop_names_and_finding(void **state)
 {
 	struct fixture *f = *state;
@@ -109,8 +165,15 @@ static void test_crash_loop_names_and_finding(void **state)
 		   "workload stderr 3 'Traceback (most recent call last):' "
 		   "'  File \"/app/main.py\", line 3, in <module>' "
 		   "\"ModuleNotFoundError: No module named 'app.services.monitoring'\"");
-	for (int i = 0; i < 4; i++)
+	/* Each exit's tail is its own instance's three lines, never the previous ones' too:
+	 * the json-file log carries on across restarts. */
+	for (int i = 0; i < 4; i++) {
 		e = wait_named(f, "container_exit", &from, 20000);
+		check_tail(e, "crash loop", "docker-json-file",
+			   "Traceback (most recent call last):\n"
+			   "  File \"/app/main.py\", line 3, in <module>\n"
+			   "ModuleNotFoundError: No module named 'app.services.monitoring'\n");
+	}
 	assert_string_equal(ew_h_str(e, "container.id"), f->id);
 	assert_string_equal(ew_h_str(e, "container.runtime"), "docker");
 	assert_string_equal(ew_h_str(e, "container.image"), IMAGE);
@@ -120,8 +183,6 @@ static void test_crash_loop_names_and_finding(void **state)
 	assert_string_equal(ew_h_str(e, "workload.key"), "compose:shop/backend");
 	assert_string_equal(ew_h_str(e, "exit.class"), "config_error");
 	assert_int_equal(ew_h_int(e, "exit.code", 0), 3);
-	assert_non_null(strstr(ew_h_str(e, "stderr_tail"),
-			       "ModuleNotFoundError: No module named 'app.services.monitoring'\n"));
 	assert_string_equal(ew_h_label(e, "container"), f->name);
 	assert_string_equal(ew_h_label(e, "workload"), "compose:shop/backend");
 	fi = ew_h_wait(&f->agent, by_name, (const char *[]){"finding", f->name}, NULL, 20000);
@@ -247,6 +308,266 @@ static void test_exec_entrants_never_main(void **state)
 	print_message("docker: 20 agent runs, %d corrected an entrant\n", corrected);
 }
 
+/* The tests' images must hold what they run: a stale image (built before stderrwriter was
+ * added) is a setup fault, a skip (under CI=true a failure) that names the script to run. */
+static void require_stderr_images(void)
+{
+	ew_h_require_docker();
+	ew_h_need(
+		!ew_h_sh("docker run --rm --log-driver none %s test -x /usr/local/bin/stderrwriter",
+			 IMAGE),
+		IMAGE " has no /usr/local/bin/stderrwriter (tests/docker/build-image.sh)");
+	ew_h_need(!ew_h_sh("docker image inspect %s >/dev/null 2>&1", PY_IMAGE),
+		  "no " PY_IMAGE " (tests/docker/build-image.sh)");
+	ew_h_need(!access("/usr/bin/python3", X_OK), "no /usr/bin/python3 on the host");
+}
+
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Creates container name (labelled for the teardown) and starts it in the background, so that
+ * the test is already waiting when its exit's record comes. docker start's output goes to
+ * <scratch>/<name>.start, for the failure message.
+ */
+static void docker_start_bg(struct fixture *f, const char *name, const char *opts,
+			    const char *image, const char *cmd)
+{
+	char id[128];
+
+	assert_int_equal(ew_h_capture(id, sizeof(id),
+				      "docker create --name %s --label ew.test=%s %s %s %s", name,
+				      f->name, opts, image, cmd),
+			 0);
+	assert_int_equal(strlen(id), 64);
+	assert_int_equal(ew_h_sh("docker start %s >'%s/%s.start' 2>&1 &", name, f->s.dir, name), 0);
+}
+
+/*
+ * Waits up to ms for the next container_exit of container name, from line *from on. *lat_ms
+ * gets the time from the exit (the record's "time": the kernel hook's) to the line reaching
+ * this test (the poll() wake that brought its last bytes), or -1 when it had already been
+ * read before this call.
+ */
+static json_object *wait_exit_timed(struct fixture *f, const char *name, size_t *from, int ms,
+				    double *lat_ms)
+{
+	const char *w[] = {"container_exit", name};
+	int64_t end = realtime_ns() + (int64_t)ms * 1000000, arrived = 0;
+	char out[1024] = "", path[256];
+	json_object *o;
+	uint64_t t;
+
+	for (;;) {
+		struct pollfd p = {.fd = f->agent.out_fd, .events = POLLIN};
+		int64_t left = (end - realtime_ns()) / 1000000;
+
+		o = ew_h_wait(&f->agent, by_name, w, from, 0); /* only looks at what was read */
+		if (o)
+			break;
+		if (left <= 0 || f->agent.eof) {
+			snprintf(path, sizeof(path), "%s/%s.start", f->s.dir, name);
+			ew_h_read_file(path, out, sizeof(out));
+			fail_msg("no container_exit of %s within %d ms (docker start: %s)", name,
+				 ms, out);
+		}
+		if (poll(&p, 1, (int)left) > 0) {
+			arrived = realtime_ns();
+			ew_h_agent_pump(&f->agent, 0);
+		}
+	}
+	*lat_ms = -1;
+	if (arrived && ew_h_str(o, "time") &&
+	    !ew_runtime_log_parse_time(ew_h_str(o, "time"), strlen(ew_h_str(o, "time")), &t))
+		*lat_ms = (double)(arrived - (int64_t)t) / 1e6;
+	return o;
+}
+
+/* What `stderrwriter big` writes (10 KiB in 1000-byte writes), its last TAIL_BYTES. */
+static void big_tail(char *out)
+{
+	static char all[10240];
+
+	for (int i = 0; i < 11; i++) {
+		size_t n = i == 10 ? 240 : 1000;
+
+		for (size_t j = 0; j < n; j++)
+			all[i * 1000 + j] =
+				(j % 100 == 99) ? '\n' : (char)('a' + (i * 1000 + j) % 26);
+	}
+	memcpy(out, all + sizeof(all) - TAIL_BYTES, TAIL_BYTES);
+	out[TAIL_BYTES] = '\0';
+}
+
+/*
+ * Every way stderrwriter writes its last words (the cases of test_stderr.c, which the kernel
+ * capture passes) gives exactly those bytes from Docker's json-file log, and from the local
+ * driver's: stdout (interleave) goes to the same file with "stream":"stdout" and never shows.
+ */
+static void test_stderr_tail_docker_logs(void **state)
+{
+	struct fixture *f = *state;
+	static char big[TAIL_BYTES + 1];
+	int bad = 0;
+	static const char *const cold =
+		"Traceback (most recent call last):\n"
+		"  File \"/app/main.py\", line 3, in <module>\n"
+		"ModuleNotFoundError: No module named 'app.services.monitoring'\n";
+	const struct {
+		const char *mode;
+		const char *driver; /* --log-driver */
+		const char *source; /* the stderr_source it gives */
+		const char *want;
+	} cases[] = {
+		{"cold", "json-file", "docker-json-file", cold},
+		{"writev", "json-file", "docker-json-file",
+		 "free(): double free detected in tcache 2\n"},
+		{"devstderr", "json-file", "docker-json-file",
+		 "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)\n"
+		 "nginx: [emerg] still could not bind()\n"},
+		{"big", "json-file", "docker-json-file", big},
+		{"interleave", "json-file", "docker-json-file",
+		 "err 0\nerr 1\nerr 2\nerr 3\nerr 4\nerr 5\nerr 6\nerr 7\nerr 8\nerr 9\n"},
+		{"child", "json-file", "docker-json-file",
+		 "main: starting worker\n"
+		 "worker: connect() to db:5432 failed: Connection refused\n"
+		 "main: worker died, giving up\n"},
+		{"writev", "local", "docker-local", "free(): double free detected in tcache 2\n"},
+		{"big", "local", "docker-local", big},
+		{"interleave", "local", "docker-local",
+		 "err 0\nerr 1\nerr 2\nerr 3\nerr 4\nerr 5\nerr 6\nerr 7\nerr 8\nerr 9\n"},
+	};
+
+	require_stderr_images();
+	big_tail(big);
+	start_agent(f, NULL, NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char name[96], opts[64], cmd[64], what[64], code[16];
+		size_t from = 0;
+		json_object *e;
+		double lat;
+
+		snprintf(name, sizeof(name), "%s-%s-%s", f->name, cases[i].mode, cases[i].driver);
+		snprintf(opts, sizeof(opts), "--log-driver %s", cases[i].driver);
+		snprintf(cmd, sizeof(cmd), "stderrwriter %s", cases[i].mode);
+		snprintf(what, sizeof(what), "%s (%s)", cases[i].mode, cases[i].driver);
+		docker_start_bg(f, name, opts, IMAGE, cmd);
+		e = wait_exit_timed(f, name, &from, 20000, &lat);
+		print_message("%-22s container_exit %6.1f ms after the exit\n", what, lat);
+		assert_int_equal(ew_h_int(e, "exit.code", -1), 3);
+		/* Every case runs, so that one run shows every wrong tail. */
+		if (!tail_ok(e, what, cases[i].source, cases[i].want))
+			bad++;
+		assert_int_equal(ew_h_capture(code, sizeof(code), "docker wait %s", name), 0);
+		assert_string_equal(code, "3");
+	}
+	if (bad)
+		fail_msg("%d of %zu cases gave a stderr tail other than the bytes written", bad,
+			 sizeof(cases) / sizeof(cases[0]));
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+/*
+ * A real Python traceback: the host's python3 runs in the container (its /usr mounted) a
+ * script that prints to stdout, warns on stderr, then dies of an import in a function. The
+ * expected tail is what the same python3 writes to stderr for the same script on the host:
+ * the traceback's text (source lines, carets) depends on its version.
+ */
+static void test_stderr_tail_python_traceback(void **state)
+{
+	struct fixture *f = *state;
+	static const char script[] =
+		"import sys\n"
+		"\n"
+		"print('starting shop backend', flush=True)\n"
+		"sys.stderr.write('WARNING: no SENTRY_DSN, errors go to stderr\\n')\n"
+		"\n"
+		"\n"
+		"def load_plugins():\n"
+		"    import app.services.monitoring\n"
+		"\n"
+		"\n"
+		"def main():\n"
+		"    load_plugins()\n"
+		"\n"
+		"\n"
+		"main()\n";
+	char py[128], expect_path[160], opts[256], cmd[256], name[96], code[16];
+	static char want[8192];
+	size_t from = 0;
+	json_object *e;
+	ssize_t n;
+	double lat;
+
+	require_stderr_images();
+	ew_h_scratch_file(&f->s, "main.py", script, py, sizeof(py));
+	snprintf(expect_path, sizeof(expect_path), "%s/expected.stderr", f->s.dir);
+	assert_int_equal(ew_h_sh("/usr/bin/python3 -I '%s' >/dev/null 2>'%s'", py, expect_path), 1);
+	n = ew_h_read_file(expect_path, want, sizeof(want));
+	assert_true(n > 0 && n < TAIL_BYTES);
+	assert_non_null(strstr(want, "Traceback (most recent call last):\n"));
+	assert_non_null(strstr(want, "ModuleNotFoundError: No module named 'app'\n"));
+	print_message("python3 on the host wrote %zd bytes to stderr\n", n);
+
+	start_agent(f, NULL, NULL);
+	snprintf(name, sizeof(name), "%s-python", f->name);
+	snprintf(opts, sizeof(opts), "-v /usr:/usr:ro -v '%s:%s:ro'", f->s.dir, f->s.dir);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -I '%s'", py);
+	docker_start_bg(f, name, opts, PY_IMAGE, cmd);
+	e = wait_exit_timed(f, name, &from, 20000, &lat);
+	print_message("python traceback       container_exit %6.1f ms after the exit\n", lat);
+	assert_int_equal(ew_h_int(e, "exit.code", -1), 1);
+	check_tail(e, "python", "docker-json-file", want);
+	assert_int_equal(ew_h_capture(code, sizeof(code), "docker wait %s", name), 0);
+	assert_string_equal(code, "1");
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+/*
+ * Docker restarts a failing container (on-failure:2: three instances); its json-file log
+ * carries on across them. Each instance writes lines of its own number (the count survives in
+ * the container's /tmp), and each container_exit's tail holds only its own instance's.
+ */
+static void test_stderr_tail_per_restart(void **state)
+{
+	struct fixture *f = *state;
+	char name[96], want[128], what[32], restarts[16];
+	size_t from = 0;
+	json_object *e;
+	double lat;
+
+	require_stderr_images();
+	start_agent(f, NULL, NULL);
+	snprintf(name, sizeof(name), "%s-restart", f->name);
+	docker_start_bg(f, name, "--restart on-failure:2", IMAGE,
+			"sh -c 'n=$(cat /tmp/n 2>/dev/null || echo 0); n=$((n + 1)); "
+			"echo $n >/tmp/n; echo \"instance $n: starting\" >&2; "
+			"echo \"instance $n: stdout\"; "
+			"echo \"instance $n: cannot connect, giving up\" >&2; exit 3'");
+	for (int i = 1; i <= 3; i++) {
+		e = wait_exit_timed(f, name, &from, 20000, &lat);
+		snprintf(what, sizeof(what), "instance %d", i);
+		print_message("restart, %-12s container_exit %6.1f ms after the exit\n", what, lat);
+		assert_int_equal(ew_h_int(e, "exit.code", -1), 3);
+		snprintf(want, sizeof(want),
+			 "instance %d: starting\ninstance %d: cannot connect, giving up\n", i, i);
+		check_tail(e, what, "docker-json-file", want);
+	}
+	/* Docker gave up after the second restart: no fourth instance. */
+	assert_int_equal(ew_h_capture(restarts, sizeof(restarts),
+				      "docker wait %s >/dev/null && docker inspect -f "
+				      "'{{.RestartCount}}' %s",
+				      name, name),
+			 0);
+	assert_string_equal(restarts, "2");
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
 /* containerd's OCI spec for a CRI container, with the annotations the kubelet's CRI sets. */
 static void write_cri_config(const char *root, const char *id, const char *uid, const char *pod,
 			     const char *ns, const char *cname)
@@ -345,6 +666,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oom_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docker_stop_terminated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docker_kill_killed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stderr_tail_docker_logs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stderr_tail_python_traceback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stderr_tail_per_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kubernetes_shaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_entrants_never_main, setup, teardown),
 	};

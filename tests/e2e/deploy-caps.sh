@@ -59,8 +59,10 @@ with_caps() {
 	exec setpriv --bounding-set="$set" --inh-caps=-all --ambient-caps=-all -- "$@"
 }
 
-# 1: exactly the granted capabilities.
-with_caps "${GRANTED[@]}" -- "$EW" --config /dev/null --set "agent.spool_dir=$tmp/spool" \
+# 1: exactly the granted capabilities. A bare cgroup has no runtime log: its stderr tail is the
+# opt-in kernel capture's, which must load with these capabilities too.
+with_caps "${GRANTED[@]}" -- "$EW" --config /dev/null --stderr-kernel \
+	--set "agent.spool_dir=$tmp/spool" \
 	>"$tmp/ew.out" 2>"$tmp/ew.err" &
 ew_pid=$!
 end=$((SECONDS + START_TIMEOUT_S))
