@@ -32,6 +32,9 @@ endif
 PKGS	:= libbpf json-c libmicrohttpd libcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c -lmicrohttpd -lcap)
+# The core library (everything but the loader and the agent's run loop) needs only these.
+CORE_PKGS := json-c libmicrohttpd
+CORE_LIBS := $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null || echo -ljson-c -lmicrohttpd) -lm
 # Messages and labels are deliberately bounded: snprintf truncation is intended, not a bug.
 
 CFLAGS	?= -O2 -g
@@ -51,7 +54,12 @@ endif
 
 SRCS	:= $(shell find src -name '*.c' | sort)
 OBJS	:= $(patsubst src/%.c,$(OUTPUT)/%.o,$(SRCS))
-LIB_OBJS := $(filter-out $(OUTPUT)/main.o,$(OBJS))
+# libbpf (the loader, which embeds the skeleton), libcap and the run loop that uses them go
+# only into the binary: the core library, which the unit tests link, needs neither, and
+# building it needs no clang or bpftool.
+AGENT_OBJS := $(OUTPUT)/main.o $(OUTPUT)/ingest/loader.o $(OUTPUT)/agent/agent.o \
+	$(OUTPUT)/agent/caps.o
+LIB_OBJS := $(filter-out $(AGENT_OBJS),$(OBJS))
 LIB	:= $(OUTPUT)/libexitwatch.a
 SKEL	:= $(OUTPUT)/exitwatch.skel.h
 
@@ -122,7 +130,7 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(OUTPUT)/main.o $(LIB)
+$(BIN): $(AGENT_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -133,7 +141,7 @@ $(OUTPUT)/tests/%.o: tests/%.c | $(OUTPUT)/tests/harness
 
 $(BUILD)/tests/test_%: $(OUTPUT)/tests/test_%.o $(LIB) | $(BUILD)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(CORE_LIBS) -lcmocka -o $@
 
 $(BUILD)/tests/bpf/test_%: $(OUTPUT)/tests/bpf/test_%.o $(HARNESS_OBJS) $(LIB) | $(BUILD)/tests/bpf
 	$(call msg,LINK,$@)
@@ -181,7 +189,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
 	-Wmissing-prototypes -MMD -MP -Iinclude -Isrc -Itests $(PKG_CFLAGS) \
 	-DEW_VERSION='"$(VERSION)"'
-FUZZ_SRCS := $(filter-out src/ingest/loader.c src/agent/agent.c src/main.c,$(SRCS))
+FUZZ_SRCS := $(filter-out src/ingest/loader.c src/agent/agent.c src/agent/caps.c src/main.c,$(SRCS))
 FUZZ_OBJS := $(patsubst src/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRCS))
 FUZZ_LIB := $(FUZZ_DIR)/libexitwatch-fuzz.a
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
@@ -227,7 +235,9 @@ uninstall:
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^bpf/vmlinux/')
 
-check: $(SKEL)
+# The layering README.md states (includes point down, no module cycles), then lint and format.
+check: $(OBJS)
+	$(Q)python3 scripts/check-layers.py $(OUTPUT)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		-Iinclude -Isrc -I$(OUTPUT) --suppress=missingIncludeSystem src
 	$(Q)clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' | grep -v '^bpf/vmlinux/')

@@ -4,9 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exitwatch/agent.h"
-#include "exitwatch/config.h"
-#include "exitwatch/log.h"
+#include "exitwatch/agent/agent.h"
+#include "exitwatch/cli/args.h"
+#include "exitwatch/cli/config.h"
+#include "exitwatch/util/log.h"
 
 /* The only globals: what the signal handlers may touch. */
 static volatile sig_atomic_t stop_requested;

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "exitwatch/identity.h"
-#include "exitwatch/util.h"
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/util/util.h"
 
 #define ID	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define ID_OUT	"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/clock.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/clock.h"
+#include "exitwatch/util/util.h"
 
 #define NS EW_NSEC_PER_SEC
 

@@ -20,9 +20,10 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/config.h"
-#include "exitwatch/runtime_meta.h"
-#include "exitwatch/util.h"
+#include "exitwatch/cli/config.h"
+#include "exitwatch/cli/config_file.h"
+#include "exitwatch/identity/runtime_meta.h"
+#include "exitwatch/util/util.h"
 
 #ifndef EW_DEPLOY_CONF
 #define EW_DEPLOY_CONF "deploy/exitwatch.conf"

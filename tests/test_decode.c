@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/decode.h"
-#include "exitwatch/exit_class.h"
-#include "exitwatch/util.h"
+#include "exitwatch/ingest/decode.h"
+#include "exitwatch/core/exit_class.h"
+#include "exitwatch/util/util.h"
 
 /* The layout of <sys/wait.h>, built by hand so the test does not trust the code under test. */
 #define EXITED(code)  ((uint32_t)(code) << 8)

@@ -16,10 +16,10 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/buf.h"
-#include "exitwatch/detector.h"
-#include "exitwatch/util.h"
-#include "exitwatch/window.h"
+#include "exitwatch/util/buf.h"
+#include "exitwatch/detect/detector.h"
+#include "exitwatch/util/util.h"
+#include "detect/window_int.h"
 
 #define T0	  (1758000000ULL * EW_NSEC_PER_SEC)
 #define SEC(x)	  ((uint64_t)(x)*EW_NSEC_PER_SEC)

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/exit_hold.h"
+#include "exitwatch/agent/exit_hold.h"
 
 #define MS (1000ULL * 1000)
 

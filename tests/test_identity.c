@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/identity.h"
-#include "exitwatch/map.h"
-#include "exitwatch/resolver.h"
-#include "exitwatch/util.h"
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/util/map.h"
+#include "exitwatch/identity/resolver.h"
+#include "exitwatch/util/util.h"
 
 #define ID64	 "2a71048cd69e70536efc682e85e6aa728e80acfade54b46648cd30124a2b46e9"
 #define OTHER64	 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

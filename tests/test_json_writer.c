@@ -21,9 +21,9 @@
 
 #include <json-c/json.h>
 
-#include "exitwatch/buf.h"
-#include "exitwatch/json_writer.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/buf.h"
+#include "exitwatch/core/json_writer.h"
+#include "exitwatch/util/util.h"
 
 /* U+FFFD as raw UTF-8. A separate literal, so that a following hex digit is not swallowed. */
 #define R "\xef\xbf\xbd"

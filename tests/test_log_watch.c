@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/log_watch.h"
+#include "exitwatch/agent/log_watch.h"
 
 static void append(const char *path, const char *s)
 {

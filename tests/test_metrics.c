@@ -24,11 +24,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exitwatch/buf.h"
-#include "exitwatch/metrics.h"
-#include "exitwatch/detector.h"
-#include "exitwatch/sink_json.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/buf.h"
+#include "exitwatch/metrics/metrics.h"
+#include "exitwatch/detect/detector.h"
+#include "exitwatch/render/render_json.h"
+#include "exitwatch/util/util.h"
 
 #define SEC(n)	       ((uint64_t)(n)*EW_NSEC_PER_SEC)
 #define MSEC(n)	       ((uint64_t)(n)*EW_NSEC_PER_MSEC)

@@ -34,12 +34,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "exitwatch/clock.h"
-#include "exitwatch/log.h"
-#include "exitwatch/output.h"
-#include "exitwatch/spool.h"
-#include "exitwatch/stream.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/clock.h"
+#include "exitwatch/util/log.h"
+#include "exitwatch/output/output.h"
+#include "output/spool_int.h"
+#include "output/stream_int.h"
+#include "exitwatch/util/util.h"
 
 #define WAIT_NS	     (10 * EW_NSEC_PER_SEC) /* only reached when a test fails */
 #define MAX_CONNS    64

@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/procstat.h"
-#include "exitwatch/util.h"
+#include "exitwatch/ingest/procstat.h"
+#include "exitwatch/util/util.h"
 
 struct tree {
 	char root[64];

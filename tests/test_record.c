@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/recorder.h"
-#include "exitwatch/util.h"
+#include "exitwatch/replay/recorder.h"
+#include "exitwatch/util/util.h"
 
 struct got {
 	int events, drops, ends;

@@ -21,14 +21,14 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "exitwatch/buf.h"
-#include "exitwatch/detector.h"
-#include "exitwatch/exit_class.h"
-#include "exitwatch/identity.h"
-#include "exitwatch/record.h"
-#include "exitwatch/sink_json.h"
-#include "exitwatch/sink_text.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/buf.h"
+#include "exitwatch/detect/detector.h"
+#include "exitwatch/core/exit_class.h"
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/core/record.h"
+#include "exitwatch/render/render_json.h"
+#include "exitwatch/render/render_text.h"
+#include "exitwatch/util/util.h"
 
 #define DOCS	  "docs/schema.md"
 #define NODE	  "gke-prod-pool-1-7f3a"

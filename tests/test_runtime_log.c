@@ -22,9 +22,9 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/clock.h"
-#include "exitwatch/runtime_log.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/clock.h"
+#include "exitwatch/identity/runtime_log.h"
+#include "exitwatch/util/util.h"
 
 #ifndef EW_FIXTURES_DIR
 #define EW_FIXTURES_DIR "tests/fixtures"

@@ -22,8 +22,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "exitwatch/runtime_meta.h"
-#include "exitwatch/util.h"
+#include "exitwatch/identity/runtime_meta.h"
+#include "exitwatch/util/util.h"
 
 #ifndef EW_FIXTURES_DIR
 #define EW_FIXTURES_DIR "tests/fixtures"

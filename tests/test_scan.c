@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/scan.h"
-#include "exitwatch/util.h"
+#include "exitwatch/ingest/scan.h"
+#include "exitwatch/util/util.h"
 
 #define ID1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define ID2 "2222222222222222222222222222222222222222222222222222222222222222"

@@ -8,16 +8,16 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "exitwatch/agent.h"
-#include "exitwatch/caps.h"
-#include "exitwatch/clock.h"
-#include "exitwatch/decode.h"
-#include "exitwatch/loader.h"
-#include "exitwatch/log.h"
-#include "exitwatch/pipeline.h"
-#include "exitwatch/procstat.h"
-#include "exitwatch/scan.h"
-#include "exitwatch/util.h"
+#include "exitwatch/agent/agent.h"
+#include "exitwatch/agent/caps.h"
+#include "exitwatch/util/clock.h"
+#include "exitwatch/ingest/decode.h"
+#include "exitwatch/ingest/loader.h"
+#include "exitwatch/util/log.h"
+#include "exitwatch/agent/pipeline.h"
+#include "exitwatch/ingest/procstat.h"
+#include "exitwatch/ingest/scan.h"
+#include "exitwatch/util/util.h"
 
 /* Longest sleep. The kernel side does not wake us per record (see submit() in the BPF code):
  * records wait at most this long, which bounds detection latency. */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exitwatch/exit_hold.h"
+#include "exitwatch/agent/exit_hold.h"
 
 struct ew_hold {
 	struct ew_held *head, *tail;

@@ -10,8 +10,8 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include "exitwatch/log_watch.h"
-#include "exitwatch/map.h"
+#include "exitwatch/agent/log_watch.h"
+#include "exitwatch/util/map.h"
 
 struct file_watch {
 	int wd;
@@ -89,8 +89,7 @@ static void release(struct ew_logwatch *w, struct file_watch *f)
 	free(f);
 }
 
-int ew_logwatch_add(struct ew_logwatch *w, uint64_t cgroup_id, const char *path,
-		    uint64_t now_wall)
+int ew_logwatch_add(struct ew_logwatch *w, uint64_t cgroup_id, const char *path, uint64_t now_wall)
 {
 	struct cg_watch *c = ew_map_get_u64(w->by_cgroup, cgroup_id);
 	struct file_watch *f, *old = c ? c->f : NULL;

@@ -17,19 +17,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exitwatch/clock.h"
-#include "exitwatch/detector.h"
-#include "exitwatch/exit_class.h"
-#include "exitwatch/exit_hold.h"
-#include "exitwatch/log.h"
-#include "exitwatch/log_watch.h"
-#include "exitwatch/pipeline.h"
-#include "exitwatch/resolver.h"
-#include "exitwatch/runtime_log.h"
-#include "exitwatch/sink_json.h"
-#include "exitwatch/sink_text.h"
-#include "exitwatch/util.h"
-#include "util/cleanup.h"
+#include "exitwatch/util/clock.h"
+#include "exitwatch/detect/detector.h"
+#include "exitwatch/core/exit_class.h"
+#include "exitwatch/agent/exit_hold.h"
+#include "exitwatch/util/log.h"
+#include "exitwatch/agent/log_watch.h"
+#include "exitwatch/agent/pipeline.h"
+#include "exitwatch/identity/resolver.h"
+#include "exitwatch/identity/runtime_log.h"
+#include "exitwatch/render/render_json.h"
+#include "exitwatch/render/render_text.h"
+#include "exitwatch/util/util.h"
+#include "exitwatch/util/cleanup.h"
 
 struct ew_pipeline {
 	const struct ew_config *cfg;

@@ -19,11 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exitwatch/clock.h"
-#include "exitwatch/config.h"
-#include "exitwatch/ini.h"
-#include "exitwatch/util.h"
-#include "util/cleanup.h"
+#include "exitwatch/util/clock.h"
+#include "exitwatch/cli/config.h"
+#include "exitwatch/cli/config_file.h"
+#include "cli/ini_int.h"
+#include "exitwatch/util/util.h"
+#include "exitwatch/util/cleanup.h"
 
 #define EW_CONFIG_MAX_BYTES (1024 * 1024) /* a config file is a few KiB: more is a mistake */
 

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "exitwatch/ini.h"
-#include "exitwatch/util.h"
+#include "cli/ini_int.h"
+#include "exitwatch/util/util.h"
 
 static bool is_ws(char c)
 {

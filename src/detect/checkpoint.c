@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "detect/detector_int.h"
-#include "exitwatch/codec.h"
+#include "exitwatch/replay/codec.h"
 
 static void write_window(struct ew_jsonw *w, const char *name, const struct ew_window *win)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "detect/detector_int.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/util.h"
 
 #define SEC(n) ((uint64_t)(n)*EW_NSEC_PER_SEC)
 

@@ -7,9 +7,9 @@
 #ifndef EXITWATCH_DETECTOR_INT_H
 #define EXITWATCH_DETECTOR_INT_H
 
-#include "exitwatch/detector.h"
-#include "exitwatch/map.h"
-#include "exitwatch/window.h"
+#include "exitwatch/detect/detector.h"
+#include "exitwatch/util/map.h"
+#include "detect/window_int.h"
 
 /* checkpoint.c writes it, state.c reads it. */
 #define EW_DET_STATE_VERSION 1
@@ -149,8 +149,6 @@ void ew_det_eval_count(struct ew_detector *d, struct ident *id, enum ew_rule rul
 		       ew_finding_fn fn, void *ctx);
 void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint64_t now,
 			 ew_finding_fn fn, void *ctx);
-
-/* events.c */
 int ew_det_outcome(struct ew_detector *d, struct ident *id, bool ok, uint64_t at, ew_finding_fn fn,
 		   void *ctx);
 

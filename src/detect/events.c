@@ -9,17 +9,16 @@
 #include <string.h>
 
 #include "detect/detector_int.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/util.h"
 
 enum sample_kind {
 	K_EXITS,
 	K_RESTARTS,
-	K_OUTCOMES,
 };
 
 static struct ew_window *window_of(struct scope_state *s, enum sample_kind k)
 {
-	return k == K_EXITS ? &s->exits : k == K_RESTARTS ? &s->restarts : &s->outcomes;
+	return k == K_EXITS ? &s->exits : &s->restarts;
 }
 
 /* Both scopes count every sample; each rule reads the one it is configured for. */
@@ -28,20 +27,6 @@ static int push_both(struct ident *id, enum sample_kind k, const struct ew_sampl
 	int r = ew_window_push(window_of(&id->s, k), x);
 
 	return r ?: ew_window_push(window_of(&id->wl->s, k), x);
-}
-
-/* The start's success or failure is decided: count it, then see what the rate says. */
-int ew_det_outcome(struct ew_detector *d, struct ident *id, bool ok, uint64_t at, ew_finding_fn fn,
-		   void *ctx)
-{
-	struct ew_sample x = {.t = at, .ident = id->serial, .flags = ok ? EW_SAMPLE_OK : 0};
-	int r;
-
-	id->outcome_done = true;
-	r = push_both(id, K_OUTCOMES, &x);
-	if (!r)
-		ew_det_eval_startup(d, id, ok, at, fn, ctx);
-	return r;
 }
 
 static void prune_scope(struct scope_state *s, uint64_t cutoff)

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "detect/detector_int.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/util.h"
 
 #define MAX_TRACKED_IDENTS 64
 

@@ -10,7 +10,24 @@
 #include <string.h>
 
 #include "detect/detector_int.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/util.h"
+
+/*
+ * The start's success or failure is decided: count it in both scopes' windows, then see what
+ * the rate says. Called for events (events.c) and for a grace period's end (a deadline here).
+ */
+int ew_det_outcome(struct ew_detector *d, struct ident *id, bool ok, uint64_t at, ew_finding_fn fn,
+		   void *ctx)
+{
+	struct ew_sample x = {.t = at, .ident = id->serial, .flags = ok ? EW_SAMPLE_OK : 0};
+	int r;
+
+	id->outcome_done = true;
+	r = ew_window_push(&id->s.outcomes, &x) ?: ew_window_push(&id->wl->s.outcomes, &x);
+	if (!r)
+		ew_det_eval_startup(d, id, ok, at, fn, ctx);
+	return r;
+}
 
 static struct ident *ident_by_serial(struct ew_detector *d, uint32_t serial)
 {

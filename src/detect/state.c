@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "detect/detector_int.h"
-#include "exitwatch/codec.h"
-#include "exitwatch/util.h"
+#include "exitwatch/replay/codec.h"
+#include "exitwatch/util/util.h"
 
 /* Sticky: the first problem is the error, and every read after it is a no-op. */
 struct reader {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exitwatch/window.h"
+#include "detect/window_int.h"
 
 void ew_window_init(struct ew_window *w, uint32_t max)
 {

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "exitwatch/identity.h"
-#include "exitwatch/util.h"
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/util/util.h"
 
 #define EW_CG_ID_HEX	64 /* Docker, containerd, CRI-O and Podman all use 256-bit ids */
 #define EW_CG_UID_CHARS 36 /* 8-4-4-4-12 */

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "exitwatch/identity.h"
-#include "exitwatch/util.h"
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/util/util.h"
 
 static bool all_alnum_lower(const char *s, size_t n)
 {

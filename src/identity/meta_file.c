@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "identity/meta_int.h"
-#include "util/cleanup.h"
+#include "exitwatch/util/cleanup.h"
 
 int ew_meta_errf(char *err, size_t errlen, int r, const char *fmt, ...)
 {

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "exitwatch/runtime_meta.h"
+#include "exitwatch/identity/runtime_meta.h"
 
 /*
  * Formats the message into err (when err is not NULL and errlen not 0), with errno set to -r

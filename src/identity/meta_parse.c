@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "exitwatch/util.h"
+#include "exitwatch/util/util.h"
 #include "identity/meta_int.h"
 
 /* Docker labels of Kubernetes containers made by dockershim / cri-dockerd. */

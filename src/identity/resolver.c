@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exitwatch/log.h"
-#include "exitwatch/map.h"
-#include "exitwatch/resolver.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/log.h"
+#include "exitwatch/util/map.h"
+#include "exitwatch/identity/resolver.h"
+#include "exitwatch/util/util.h"
 
 struct cached {
 	struct ew_subject *subject;

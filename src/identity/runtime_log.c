@@ -22,10 +22,10 @@
 
 #include <json-c/json.h>
 
-#include "exitwatch/runtime_log.h"
+#include "exitwatch/identity/runtime_log.h"
 #include "identity/meta_int.h"
 #include "identity/runtime_log_int.h"
-#include "util/cleanup.h"
+#include "exitwatch/util/cleanup.h"
 
 #define RL_DOCKER_ROOT	 "/var/lib/docker"
 #define RL_PODS_LOG_ROOT "/var/log/pods"

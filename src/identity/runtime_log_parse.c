@@ -8,7 +8,9 @@
 #include <limits.h>
 #include <string.h>
 
-#include "exitwatch/runtime_log.h"
+#include <json-c/json.h>
+
+#include "exitwatch/identity/runtime_log.h"
 #include "identity/runtime_log_int.h"
 
 static bool rl_digits(const char *p, size_t n, unsigned *ret)

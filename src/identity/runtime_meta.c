@@ -16,10 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "exitwatch/runtime_meta.h"
-#include "exitwatch/util.h"
+#include "exitwatch/identity/runtime_meta.h"
+#include "exitwatch/util/util.h"
 #include "identity/meta_int.h"
-#include "util/cleanup.h"
+#include "exitwatch/util/cleanup.h"
 
 #define EW_META_DOCKER_ROOT	"/var/lib/docker"
 #define EW_META_CONTAINERD_ROOT "/run/containerd/io.containerd.runtime.v2.task"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exitwatch/identity.h"
-#include "exitwatch/util.h"
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/util/util.h"
 
 enum subject_field {
 	SF_CGROUP,

@@ -3,41 +3,8 @@
 #include <signal.h>
 #include <string.h>
 
-#include "exitwatch/decode.h"
-#include "exitwatch/util.h"
-
-struct ew_exit_status ew_exit_decode(uint32_t word)
-{
-	struct ew_exit_status st = {0};
-
-	/* The layout of <sys/wait.h>: WTERMSIG in the low 7 bits, WCOREDUMP in bit 7, WEXITSTATUS
-	 * in bits 8-15 when the low 7 bits are zero. */
-	st.signal = word & 0x7f;
-	st.core_dumped = st.signal && (word & 0x80);
-	st.code = st.signal ? 0 : (int)((word >> 8) & 0xff);
-	return st;
-}
-
-const char *ew_signal_name(int sig)
-{
-	static const char *const names[] = {
-		[SIGHUP] = "SIGHUP",	   [SIGINT] = "SIGINT",	      [SIGQUIT] = "SIGQUIT",
-		[SIGILL] = "SIGILL",	   [SIGTRAP] = "SIGTRAP",     [SIGABRT] = "SIGABRT",
-		[SIGBUS] = "SIGBUS",	   [SIGFPE] = "SIGFPE",	      [SIGKILL] = "SIGKILL",
-		[SIGUSR1] = "SIGUSR1",	   [SIGSEGV] = "SIGSEGV",     [SIGUSR2] = "SIGUSR2",
-		[SIGPIPE] = "SIGPIPE",	   [SIGALRM] = "SIGALRM",     [SIGTERM] = "SIGTERM",
-		[SIGSTKFLT] = "SIGSTKFLT", [SIGCHLD] = "SIGCHLD",     [SIGCONT] = "SIGCONT",
-		[SIGSTOP] = "SIGSTOP",	   [SIGTSTP] = "SIGTSTP",     [SIGTTIN] = "SIGTTIN",
-		[SIGTTOU] = "SIGTTOU",	   [SIGURG] = "SIGURG",	      [SIGXCPU] = "SIGXCPU",
-		[SIGXFSZ] = "SIGXFSZ",	   [SIGVTALRM] = "SIGVTALRM", [SIGPROF] = "SIGPROF",
-		[SIGWINCH] = "SIGWINCH",   [SIGIO] = "SIGIO",	      [SIGPWR] = "SIGPWR",
-		[SIGSYS] = "SIGSYS",
-	};
-
-	if (sig <= 0 || (size_t)sig >= ARRAY_SIZE(names))
-		return NULL;
-	return names[sig];
-}
+#include "exitwatch/ingest/decode.h"
+#include "exitwatch/util/util.h"
 
 void ew_cgroup_join(const char names[][EW_CG_NAME_LEN], uint32_t nnames, uint32_t level, char *out,
 		    size_t outlen)
@@ -65,27 +32,6 @@ void ew_cgroup_join(const char names[][EW_CG_NAME_LEN], uint32_t nnames, uint32_
 		pos += len;
 		out[pos] = '\0';
 	}
-}
-
-static const char *const tail_sources[] = {
-	[EW_TAIL_KERNEL] = "kernel",
-	[EW_TAIL_DOCKER_JSON] = "docker-json-file",
-	[EW_TAIL_DOCKER_LOCAL] = "docker-local",
-	[EW_TAIL_CRI] = "cri",
-};
-
-const char *ew_tail_source_name(enum ew_tail_source s)
-{
-	return (unsigned)s < sizeof(tail_sources) / sizeof(tail_sources[0]) ? tail_sources[s]
-									    : NULL;
-}
-
-enum ew_tail_source ew_tail_source_parse(const char *name)
-{
-	for (size_t i = 1; name && i < sizeof(tail_sources) / sizeof(tail_sources[0]); i++)
-		if (!strcmp(name, tail_sources[i]))
-			return (enum ew_tail_source)i;
-	return EW_TAIL_NONE;
 }
 
 uint32_t ew_tail_unroll(const char *ring, uint64_t total, uint32_t max, char *out)

@@ -20,9 +20,9 @@
 #include <bpf/libbpf.h>
 
 #include "exitwatch.skel.h"
-#include "exitwatch/loader.h"
-#include "exitwatch/log.h"
-#include "exitwatch/util.h"
+#include "exitwatch/ingest/loader.h"
+#include "exitwatch/util/log.h"
+#include "exitwatch/util/util.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "exitwatch/procstat.h"
-#include "util/cleanup.h"
+#include "exitwatch/ingest/procstat.h"
+#include "exitwatch/util/cleanup.h"
 
 /* Reads a small file whole into buf (NUL-terminated). Returns its length or -errno; a process
  * that died between open and read gives -ESRCH. */

@@ -11,9 +11,9 @@
 #include <sys/statfs.h>
 #include <linux/magic.h>
 
-#include "exitwatch/scan.h"
-#include "exitwatch/util.h"
-#include "util/cleanup.h"
+#include "exitwatch/ingest/scan.h"
+#include "exitwatch/util/util.h"
+#include "exitwatch/util/cleanup.h"
 
 #define EW_SCAN_MAX_DEPTH 32
 

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "exitwatch/scan.h"
+#include "exitwatch/ingest/scan.h"
 
 static int cmp_fence(const void *a, const void *b)
 {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "exitwatch/json_writer.h"
+#include "exitwatch/core/json_writer.h"
 #include "metrics/metrics_int.h"
 
 /*

@@ -24,10 +24,10 @@
 
 #include <microhttpd.h>
 
-#include "exitwatch/log.h"
-#include "exitwatch/clock.h"
-#include "exitwatch/metrics.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/log.h"
+#include "exitwatch/util/clock.h"
+#include "exitwatch/metrics/metrics.h"
+#include "exitwatch/util/util.h"
 
 #define EW_HTTP_CONNECTION_LIMIT 16u
 #define EW_HTTP_TIMEOUT_S	 10u

@@ -21,12 +21,12 @@
 #include <string.h>
 
 /* metrics.h (through buf.h) first: detector.h names struct ew_buf without declaring it. */
-#include "exitwatch/metrics.h"
-#include "exitwatch/sink_json.h"
-#include "exitwatch/detector.h"
-#include "exitwatch/exit_class.h"
-#include "exitwatch/map.h"
-#include "exitwatch/util.h"
+#include "exitwatch/metrics/metrics.h"
+#include "exitwatch/render/render_json.h"
+#include "exitwatch/detect/detector.h"
+#include "exitwatch/core/exit_class.h"
+#include "exitwatch/util/map.h"
+#include "exitwatch/util/util.h"
 #include "metrics/metrics_int.h"
 
 #define EW_METRICS_MAX_NAMED 1000

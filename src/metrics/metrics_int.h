@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "exitwatch/buf.h"
+#include "exitwatch/util/buf.h"
 
 struct bucket {
 	uint64_t le_ns;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exitwatch/buf.h"
+#include "exitwatch/util/buf.h"
 
 /* A typical NDJSON record fits here, so most records cost one allocation for the buffer's life. */
 #define EW_BUF_MIN_CAP 256

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "exitwatch/clock.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/clock.h"
+#include "exitwatch/util/util.h"
 
 static uint64_t read_clock(clockid_t id)
 {

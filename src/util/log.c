@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "exitwatch/log.h"
+#include "exitwatch/util/log.h"
 
 /* File-local, written once by ew_log_init() before anything else runs. */
 static enum ew_log_level log_max = EW_LOG_WARN;

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exitwatch/map.h"
-#include "exitwatch/util.h"
+#include "exitwatch/util/map.h"
+#include "exitwatch/util/util.h"
 
 struct entry {
 	struct entry *next;

@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/runtime_log.h"
+#include "exitwatch/identity/runtime_log.h"
 #include "harness/entrant.h"
 #include "harness/harness.h"
 

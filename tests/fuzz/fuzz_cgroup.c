@@ -6,7 +6,7 @@
  */
 #include <errno.h>
 
-#include "exitwatch/identity.h"
+#include "exitwatch/identity/identity.h"
 #include "fuzz/fuzz.h"
 
 static bool is_lower_hex(const char *s, size_t n)

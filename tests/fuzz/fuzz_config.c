@@ -6,7 +6,8 @@
  */
 #include <errno.h>
 
-#include "exitwatch/config.h"
+#include "exitwatch/cli/config.h"
+#include "exitwatch/cli/config_file.h"
 #include "fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -7,8 +7,8 @@
  */
 #include <errno.h>
 
-#include "exitwatch/identity.h"
-#include "exitwatch/runtime_meta.h"
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/identity/runtime_meta.h"
 #include "fuzz/fuzz.h"
 
 #define EW_FUZZ_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

@@ -12,11 +12,11 @@
 
 #include <json-c/json.h>
 
-#include "exitwatch/buf.h"
-#include "exitwatch/detector.h"
-#include "exitwatch/exit_class.h"
-#include "exitwatch/recorder.h"
-#include "exitwatch/sink_json.h"
+#include "exitwatch/util/buf.h"
+#include "exitwatch/detect/detector.h"
+#include "exitwatch/core/exit_class.h"
+#include "exitwatch/replay/recorder.h"
+#include "exitwatch/render/render_json.h"
 #include "fuzz/fuzz.h"
 
 struct replay {

@@ -8,7 +8,7 @@
  */
 #include <errno.h>
 
-#include "exitwatch/runtime_log.h"
+#include "exitwatch/identity/runtime_log.h"
 #include "fuzz/fuzz.h"
 
 #define EW_FUZZ_SINCE_NS 1714564800000000000ULL

@@ -7,8 +7,8 @@
  */
 #include <errno.h>
 
-#include "exitwatch/buf.h"
-#include "exitwatch/detector.h"
+#include "exitwatch/util/buf.h"
+#include "exitwatch/detect/detector.h"
 #include "fuzz/fuzz.h"
 
 /* Deadlines processed per input at most: enough for any seed, bounded for a timeout. */

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "exitwatch/scan.h"
+#include "exitwatch/ingest/scan.h"
 #include "harness/harness.h"
 
 bool ew_h_ci(void)

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * decoded event -> identity -> detector -> records -> sinks, and the metrics as they go. One
+ * function call per arrow; the same path serves the live agent and `exitwatch replay`.
+ */
+#ifndef EXITWATCH_PIPELINE_H
+#define EXITWATCH_PIPELINE_H
+
+#include <stdint.h>
+
+#include "exitwatch/cli/config.h"
+#include "exitwatch/core/event.h"
+#include "exitwatch/metrics/metrics.h"
+#include "exitwatch/output/output.h"
+#include "exitwatch/replay/recorder.h"
+
+struct ew_pipeline;
+
+struct ew_pipeline_deps {
+	struct ew_outputs *out;	    /* required */
+	struct ew_recorder *rec;    /* --record, or NULL */
+	struct ew_metrics *metrics; /* or NULL */
+};
+
+struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
+				    const struct ew_pipeline_deps *deps);
+void ew_pipeline_free(struct ew_pipeline *p);
+
+/*
+ * A live event: resolves its identity, then as ew_pipeline_replay(). An exit of a container
+ * with a runtime log waits for that log to settle (exit_hold.h), and the events after it with
+ * it: ew_pipeline_tick() lets them through, ew_pipeline_wake() says when.
+ */
+int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev);
+/* When (CLOCK_MONOTONIC ns) a held exit wants ew_pipeline_tick(), or 0 when none waits. */
+uint64_t ew_pipeline_wake(const struct ew_pipeline *p);
+/* An fd to poll() with the ring buffer: readable, it wants ew_pipeline_tick() (-1: none). */
+int ew_pipeline_fd(const struct ew_pipeline *p);
+/* An event with its identity already known (a recording). */
+int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
+		       const struct ew_identity *id);
+/* Lets held events through, and runs the detector's deadlines up to now (resolutions, grace
+ * periods), or up to the time of an exit still held. */
+void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_ns);
+/* The agent stops at now: held events go at once, deadlines up to now, the recording's end. */
+void ew_pipeline_finish(struct ew_pipeline *p, uint64_t now_ns);
+/* The kernel's running total of lost records; findings over a loss say degraded. */
+void ew_pipeline_drops(struct ew_pipeline *p, uint64_t now_ns, uint64_t total);
+/* Fills the pipeline's own counters into *a: records emitted, decode errors, identities,
+ * active findings, sinks. The kernel's part is the agent's. */
+void ew_pipeline_status(const struct ew_pipeline *p, struct ew_agent_status *a);
+/* Emits an agent record of *a, filled by the agent and ew_pipeline_status(). */
+void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_agent_status *a);
+/* Counts a record the decoder rejected. */
+void ew_pipeline_decode_error(struct ew_pipeline *p);
+
+/* Checkpoint of the detector into path (temp file, fsync, rename). 0 or -errno. */
+int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns);
+/* Loads a checkpoint; a missing file is 0, a bad one -EINVAL with err (the caller warns). */
+int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, char *err, size_t errlen);
+
+/* Node name records carry (replay takes the recording's). */
+void ew_pipeline_set_node(struct ew_pipeline *p, const char *node);
+/* The root cgroup's id: a signal sent from there came from the host. */
+void ew_pipeline_set_root_cgroup(struct ew_pipeline *p, uint64_t id);
+
+#endif

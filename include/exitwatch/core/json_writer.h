@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Streaming JSON writer (bpftool's jsonw shape) into an ew_buf. Output is always valid JSON
+ * whatever bytes the strings hold: '"' and '\' are escaped, every byte < 0x20 and 0x7f becomes
+ * \n, \t, \r, \b, \f or \u00XX, U+2028/U+2029 become \u2028/\u2029, and every byte that is not
+ * part of well-formed UTF-8 (overlong forms, surrogates, > U+10FFFF, truncated sequences)
+ * becomes U+FFFD. So a workload's stderr can never end a line or forge a second record.
+ */
+#ifndef EXITWATCH_JSON_WRITER_H
+#define EXITWATCH_JSON_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exitwatch/util/buf.h"
+
+#define EW_JSONW_MAX_DEPTH 16
+
+struct ew_jsonw {
+	struct ew_buf *out;
+	int depth;
+	bool first[EW_JSONW_MAX_DEPTH];	   /* no member written yet at this depth */
+	bool is_array[EW_JSONW_MAX_DEPTH]; /* container at this depth is [], else {} */
+	bool after_name;		   /* a name was written, its value is next */
+	bool done;			   /* the top-level value is complete */
+	bool error;			   /* misuse (unbalanced, too deep) or out of memory */
+};
+
+void ew_jsonw_init(struct ew_jsonw *w, struct ew_buf *out);
+void ew_jsonw_start_object(struct ew_jsonw *w);
+void ew_jsonw_end_object(struct ew_jsonw *w);
+void ew_jsonw_start_array(struct ew_jsonw *w);
+void ew_jsonw_end_array(struct ew_jsonw *w);
+void ew_jsonw_name(struct ew_jsonw *w, const char *name);
+
+void ew_jsonw_string(struct ew_jsonw *w, const char *s);	       /* NULL writes null */
+void ew_jsonw_string_n(struct ew_jsonw *w, const char *s, size_t len); /* may hold NULs */
+void ew_jsonw_uint(struct ew_jsonw *w, uint64_t v);
+void ew_jsonw_int(struct ew_jsonw *w, int64_t v);
+void ew_jsonw_double(struct ew_jsonw *w, double v, int decimals); /* NaN/inf write null */
+/* units / 10^decimals exactly, from an integer: 1234567 with 3 gives 1234.567. No rounding,
+ * no floating point, no locale: what durations in nanoseconds want. */
+void ew_jsonw_fixed(struct ew_jsonw *w, int64_t units, int decimals);
+void ew_jsonw_bool(struct ew_jsonw *w, bool v);
+void ew_jsonw_null(struct ew_jsonw *w);
+
+void ew_jsonw_string_field(struct ew_jsonw *w, const char *name, const char *s);
+void ew_jsonw_string_n_field(struct ew_jsonw *w, const char *name, const char *s, size_t len);
+void ew_jsonw_uint_field(struct ew_jsonw *w, const char *name, uint64_t v);
+void ew_jsonw_int_field(struct ew_jsonw *w, const char *name, int64_t v);
+void ew_jsonw_double_field(struct ew_jsonw *w, const char *name, double v, int decimals);
+void ew_jsonw_fixed_field(struct ew_jsonw *w, const char *name, int64_t units, int decimals);
+void ew_jsonw_bool_field(struct ew_jsonw *w, const char *name, bool v);
+void ew_jsonw_null_field(struct ew_jsonw *w, const char *name);
+
+/* 0 when the document is complete and balanced, -ENOMEM, or -EINVAL on misuse. */
+int ew_jsonw_finish(struct ew_jsonw *w);
+
+/*
+ * The length of the well-formed UTF-8 sequence at s[0..len), or 0 when s[0] does not start
+ * one (a stray continuation, an overlong form, a surrogate, a truncated sequence). Shared
+ * with the text renderer, which must not pass broken sequences to a terminal either, and the
+ * Prometheus exposition, whose label values must be valid UTF-8.
+ */
+size_t ew_utf8_char_len(const char *s, size_t len);
+
+/* Appends s[0..len) to out as the inside of a JSON string (no quotes), escaped as above. */
+int ew_json_escape(struct ew_buf *out, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * cgroup id -> identity. At a container's start the resolver parses the cgroup path the kernel
+ * captured, reads the runtime's files (once: they may be gone by the exit), derives the keys,
+ * and caches the result by cgroup id until the exit has been reported. A re-exec of the same
+ * main process reuses the cached identity; a new main process (a restart) reads the files again.
+ */
+#ifndef EXITWATCH_RESOLVER_H
+#define EXITWATCH_RESOLVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "exitwatch/core/event.h"
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/identity/runtime_meta.h"
+
+struct ew_resolver_opts {
+	struct ew_meta_paths paths;
+	bool read_meta; /* false: names from the cgroup only */
+};
+
+struct ew_resolver;
+
+struct ew_resolver *ew_resolver_new(const struct ew_resolver_opts *opts);
+void ew_resolver_free(struct ew_resolver *r);
+
+/*
+ * A main process started (or was found running): resolves and caches its identity, and
+ * remembers its executable and argv[0] for the exit record. A re-exec only updates those.
+ * Returns 0 (identity in *ret) or -ENOMEM.
+ */
+int ew_resolver_start(struct ew_resolver *r, const struct ew_event *start, struct ew_identity *ret);
+
+/* What the start recorded of the main process, for the records that come after it. */
+struct ew_proc_names {
+	char comm[EW_COMM_LEN];
+	char argv0[EW_PATH_LEN];
+	char filename[EW_PATH_LEN];
+};
+
+/*
+ * The identity of a cgroup seen at its start. For a cgroup never seen (its start record was
+ * lost), returns -ENOENT and fills *ret with a stand-in keyed by the cgroup id.
+ * names (may be NULL) receives what the start recorded, or empty strings.
+ */
+int ew_resolver_lookup(struct ew_resolver *r, uint64_t cgroup_id, struct ew_identity *ret,
+		       struct ew_proc_names *names);
+
+/* The exit was reported: drop the cache entry. */
+void ew_resolver_forget(struct ew_resolver *r, uint64_t cgroup_id);
+
+/* Containers cached (one per live main process). */
+uint32_t ew_resolver_count(const struct ew_resolver *r);
+
+#endif

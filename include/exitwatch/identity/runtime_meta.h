@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Container names from the runtime's own files on the host, read-only, parsed with json-c:
+ *   Docker      <root>/var/lib/docker/containers/<id>/config.v2.json
+ *   containerd  <root>/run/containerd/io.containerd.runtime.v2.task/<ns>/<id>/config.json
+ *               (OCI spec; Kubernetes names in io.kubernetes.cri.* annotations)
+ *   CRI-O       <root>/run/containers/storage/overlay-containers/<id>/userdata/config.json
+ *               (io.kubernetes.container.name, io.kubernetes.pod.* annotations)
+ *   Kubernetes  <root>/var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart>.log
+ * <root> is --host-root ("" on the host, "/host" in the DaemonSet). Files larger than
+ * EW_META_MAX_BYTES are refused: a runtime file that big is not one we understand.
+ */
+#ifndef EXITWATCH_RUNTIME_META_H
+#define EXITWATCH_RUNTIME_META_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "exitwatch/identity/identity.h"
+
+#define EW_META_MAX_BYTES (4 * 1024 * 1024)
+
+struct ew_meta_paths {
+	const char *host_root;	     /* "" or a prefix such as "/host"; never NULL */
+	const char *docker_root;     /* default "/var/lib/docker" */
+	const char *containerd_root; /* default "/run/containerd/io.containerd.runtime.v2.task" */
+	const char *crio_root;	     /* default "/run/containers/storage/overlay-containers" */
+	const char *pods_log_root;   /* default "/var/log/pods" */
+};
+
+/* Fills the defaults for NULL members. */
+void ew_meta_paths_default(struct ew_meta_paths *p);
+
+/* Docker, containerd, CRI-O and Podman keep files ew_meta_read() reads; other runtimes none. */
+bool ew_meta_runtime_has_files(enum ew_runtime rt);
+
+/*
+ * Pure parsers of one file's bytes (not NUL-terminated necessarily). Return 0 and fill what
+ * the file has (ret is cleared first, restart_count -1 when absent), -EINVAL when the bytes are
+ * not JSON of the expected shape (the message is in err, if err is not NULL).
+ */
+int ew_meta_parse_docker(const char *json, size_t len, struct ew_meta *ret, char *err,
+			 size_t errlen);
+int ew_meta_parse_oci(const char *json, size_t len, struct ew_meta *ret, char *err, size_t errlen);
+
+/*
+ * Reads the metadata of the container cg names, from the files of cg->runtime, then completes
+ * Kubernetes names from the pod log directory when the runtime file lacks them. Returns 0,
+ * -ENOENT when no file exists for it (not a runtime container, or already gone), -EFBIG for an
+ * oversized file, -EINVAL for a malformed one, or another -errno; on an error *ret is left
+ * cleared (as by ew_meta_parse_*). Never blocks on a FIFO or a device: only regular files are
+ * opened (O_NONBLOCK, fstat check).
+ */
+int ew_meta_read(const struct ew_meta_paths *paths, const struct ew_cgroup_info *cg,
+		 struct ew_meta *ret, char *err, size_t errlen);
+
+/*
+ * Scans <root>/var/log/pods for the directory of pod_uid and, when container is non-empty,
+ * the highest <restart>.log under it. Fills pod_namespace, pod_name, pod_uid and restart_count.
+ * Returns 0, -ENOENT, or -errno.
+ */
+int ew_meta_read_pod_logs(const struct ew_meta_paths *paths, const char *pod_uid,
+			  const char *container, struct ew_meta *ret);
+
+#endif

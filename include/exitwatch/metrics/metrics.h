@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Prometheus metrics. The event loop owns struct ew_metrics and updates it as records go out
+ * (metrics/metrics.c keeps the counters and histograms; metrics/exposition.c renders them
+ * as the text exposition format; both pure).
+ * The HTTP endpoint (metrics/http.c, libmicrohttpd in its own thread) only ever serves the last
+ * snapshot the loop published, under a mutex: the two threads share nothing else.
+ */
+#ifndef EXITWATCH_METRICS_H
+#define EXITWATCH_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exitwatch/util/buf.h"
+#include "exitwatch/core/record.h"
+
+struct ew_metrics;
+
+/*
+ * container_labels: label per-container series with the container name/namespace too. Off by
+ * default: label cardinality stays bounded by runtimes, classes, rules and severities.
+ */
+struct ew_metrics *ew_metrics_new(const char *version, bool container_labels);
+void ew_metrics_free(struct ew_metrics *m);
+
+/* Counts one emitted record (starts and exits by class, start-up and uptime histograms,
+ * findings by rule and severity, resolutions). */
+void ew_metrics_record(struct ew_metrics *m, const struct ew_record *r);
+
+/* Copies the agent's gauges and the kernel's counters (drops, child exits, sinks, ...). */
+void ew_metrics_agent(struct ew_metrics *m, const struct ew_agent_status *a);
+
+/* Renders the Prometheus text exposition format (version 0.0.4). 0 or -ENOMEM. */
+int ew_metrics_render(const struct ew_metrics *m, struct ew_buf *out);
+
+struct ew_metrics_server;
+
+/*
+ * Serves GET /metrics and GET /healthz on addr ("127.0.0.1:9090", "[::1]:9090", ":9090" for
+ * every address). Returns 0 or -errno with a sentence in err (bad address, port in use).
+ */
+int ew_metrics_server_start(const char *addr, struct ew_metrics_server **ret, char *err,
+			    size_t errlen);
+/*
+ * Publishes a new snapshot: text is served by /metrics until the next publish; healthy decides
+ * /healthz (200 "ok" or 503 with the reason). The loop publishes every second: a snapshot older
+ * than 10 s makes /healthz answer 503 (the event loop stopped turning).
+ */
+void ew_metrics_server_publish(struct ew_metrics_server *s, const char *text, size_t len,
+			       bool healthy, const char *reason);
+void ew_metrics_server_stop(struct ew_metrics_server *s);
+
+#endif

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Where rendered lines go (--output, repeatable; stdout when none is given):
+ *   stdout            the process's standard output (JSON, or text with --format text)
+ *   file:PATH         appended; rotated by size keeping N files; reopened on SIGHUP
+ *   tcp://HOST:PORT   NDJSON stream (Fluent Bit tcp, Vector socket, syslog-ng network(), fluentd)
+ *   unix:PATH         the same over a Unix stream socket
+ * Only this module does output I/O. No peer can block the event loop: stream sinks are
+ * non-blocking, lines wait in a bounded memory queue, spill to a bounded on-disk spool while
+ * the peer is down, and are delivered in order once it is back. A line is dropped only when the
+ * spool is full, and then it is counted.
+ *
+ * stdout and file: sinks batch: ew_outputs_write() appends the line to the sink's batch in
+ * memory, and the batch reaches the fd with one write() (more only when the fd takes part of
+ * it) at the first of:
+ *   - the next ew_outputs_tick(), which the caller makes every loop turn, so that a line is out
+ *     within one turn (the agent's is at most 40 ms); a caller that does not tick holds lines
+ *     back until one of the following;
+ *   - the batch reaching EW_SINK_BATCH_BYTES, inside the ew_outputs_write() that filled it;
+ *   - a file sink's size rotation (the batch goes to the file being rotated away; no line is
+ *     ever split across two files, and a line longer than the limit gets a file of its own);
+ *   - ew_outputs_reopen() (to the file logrotate moved), ew_outputs_drain(), ew_outputs_free().
+ * These writes may block (stdout is a pipe or a file read by the node's log agent, not a peer
+ * that can go away). Lines keep their order per sink; a crash loses the batch. A write that
+ * fails delivers the lines written whole before the error and drops the rest, counted; in a
+ * regular file, the bytes of a line written in part are cut off again (unless ftruncate()
+ * fails too), so that the next line starts a line of its own.
+ */
+#ifndef EXITWATCH_OUTPUT_H
+#define EXITWATCH_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exitwatch/core/record.h"
+
+/* A stdout or file: batch this big is written at once, without waiting for the tick. */
+#define EW_SINK_BATCH_BYTES (64 * 1024)
+
+struct ew_output_opts {
+	uint64_t file_max_bytes;   /* rotate file sinks at this size (0: never) */
+	uint32_t file_keep;	   /* rotated files kept: PATH.1 .. PATH.N */
+	uint32_t queue_max_lines;  /* per stream sink, in memory */
+	uint64_t spool_max_bytes;  /* per stream sink, on disk; 0 disables the spool */
+	const char *spool_dir;	   /* where spools live (created 0700) */
+	uint64_t reconnect_min_ns; /* back-off after a failed connect, doubling ... */
+	uint64_t reconnect_max_ns; /* ... up to this */
+	bool stdout_text;	   /* stdout gets the text rendering */
+};
+
+void ew_output_opts_default(struct ew_output_opts *o);
+
+struct ew_outputs;
+
+struct ew_outputs *ew_outputs_new(const struct ew_output_opts *opts);
+void ew_outputs_free(struct ew_outputs *o);
+
+/*
+ * Adds a sink from its spec. Returns 0, or -EINVAL with a sentence in err naming the spec
+ * and what is wrong with it (unknown scheme, missing port, unopenable file, ...).
+ */
+int ew_outputs_add(struct ew_outputs *o, const char *spec, char *err, size_t errlen);
+
+/*
+ * Hands one record to every sink: json is the NDJSON line, text the text rendering (NULL when
+ * no sink wants text). Each is one line: its only '\n' is its last byte. The bytes are copied:
+ * the caller may reuse its buffers on return. stdout and file sinks batch the line (above) and
+ * write only when the batch is full or a rotation is due; stream sinks queue it. Returning
+ * means taken, not written: delivered and dropped count the line once the write was tried.
+ * now_ns drives back-off timers.
+ */
+void ew_outputs_write(struct ew_outputs *o, const char *json, size_t json_len, const char *text,
+		      size_t text_len, uint64_t now_ns);
+
+/*
+ * Writes the stdout and file batches out; reconnects stream sinks and sends their queues and
+ * spools as far as the peers take them. Call it every loop turn: nothing else writes a batch
+ * that is not full.
+ */
+void ew_outputs_tick(struct ew_outputs *o, uint64_t now_ns);
+
+/*
+ * SIGHUP: reopen file sinks (after logrotate moved them); each one's batch is written to the
+ * old file first. A file sink that reaches its size limit while PATH no longer names its file
+ * (moved or deleted, the SIGHUP not handled yet) opens PATH anew instead of rotating, leaving the
+ * moved file and PATH.1..N as they are.
+ */
+void ew_outputs_reopen(struct ew_outputs *o);
+
+/*
+ * At shutdown: writes the stdout and file batches out (whatever timeout_ns), then keeps flushing
+ * stream sinks until everything is delivered or timeout_ns passes. Returns the number of lines
+ * still undelivered (spooled lines stay in the spool for the next run); stdout and file lines
+ * never count there (written, or dropped and counted).
+ */
+uint64_t ew_outputs_drain(struct ew_outputs *o, uint64_t timeout_ns);
+
+/*
+ * Copies each sink's state into out (at most max); returns the number of sinks. For stdout and
+ * file sinks: queued is the lines batched and not yet written (0 right after a tick), delivered
+ * the lines the fd took whole, dropped the lines a write or an open failed for, connected false
+ * from a failed write or open until a write (or a SIGHUP reopen) succeeds. Stream sinks: see
+ * include/exitwatch/stream.h.
+ */
+uint32_t ew_outputs_status(const struct ew_outputs *o, struct ew_sink_status *out, uint32_t max);
+
+/* True when some sink wants the text rendering. */
+bool ew_outputs_want_text(const struct ew_outputs *o);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Record -> one NDJSON line (schema in docs/schema.md and docs/exitwatch.schema.json). Pure:
+ * everything it writes comes from the record and the context.
+ */
+#ifndef EXITWATCH_SINK_JSON_H
+#define EXITWATCH_SINK_JSON_H
+
+#include "exitwatch/util/buf.h"
+#include "exitwatch/core/record.h"
+
+/* 0 when the record has what its type needs (ev and id, finding, agent), else -EINVAL. */
+int ew_record_check(const struct ew_record *r);
+
+/* Appends the record and a '\n' to out. Returns 0, -ENOMEM, or -EINVAL on a bad record. */
+int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, struct ew_buf *out);
+
+/* The severity a record is emitted with (also used by the text renderer). */
+enum ew_severity ew_record_severity(const struct ew_record *r);
+
+/*
+ * Deterministic logging.googleapis.com/insertId: the same fact (same node, record type,
+ * container, process and time, or the same finding and transition) always gives the same id,
+ * so a line delivered twice is stored once. "ew-" and 16 hex digits.
+ */
+void ew_record_insert_id(const struct ew_record *r, const struct ew_render_ctx *ctx, char out[24]);
+
+/* The one-sentence "message" of a record. */
+void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ctx, char *out,
+		       size_t len);
+
+#endif

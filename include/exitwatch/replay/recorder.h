@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * --record PATH writes the decoded event stream, each event with the identity it resolved to,
+ * one JSON object per line; `exitwatch replay PATH` feeds it back to the same detector with the
+ * recorded times. The identity travels with the event because the runtime's files it came from
+ * are long gone when someone replays a recording to tune thresholds.
+ */
+#ifndef EXITWATCH_RECORDER_H
+#define EXITWATCH_RECORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exitwatch/core/event.h"
+#include "exitwatch/identity/identity.h"
+
+#define EW_RECORD_VERSION 1
+
+struct ew_recorder;
+
+/* Creates (truncates) path, mode 0600, and writes the header. 0 or -errno with err. */
+int ew_recorder_open(const char *path, const char *node, struct ew_recorder **ret, char *err,
+		     size_t errlen);
+int ew_recorder_event(struct ew_recorder *r, const struct ew_event *ev,
+		      const struct ew_identity *id);
+/* The kernel's running total of lost records went up. */
+int ew_recorder_drops(struct ew_recorder *r, uint64_t time_ns, uint64_t total);
+/* The agent stopped at time_ns: a replay runs the deadlines up to here, like the agent did. */
+int ew_recorder_end(struct ew_recorder *r, uint64_t time_ns);
+int ew_recorder_flush(struct ew_recorder *r);
+void ew_recorder_close(struct ew_recorder *r);
+
+struct ew_replay_cbs {
+	int (*event)(void *ctx, const struct ew_event *ev, const struct ew_identity *id);
+	int (*drops)(void *ctx, uint64_t time_ns, uint64_t total);
+	int (*end)(void *ctx, uint64_t time_ns);
+};
+
+/*
+ * Reads a recording, calling cbs for each line in order. node receives the recorded node name.
+ * Returns 0, a callback's negative return, or -EINVAL/-errno with "PATH:LINE: ..." in err.
+ */
+int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx, char *node,
+		   size_t nodelen, char *err, size_t errlen);
+
+#endif

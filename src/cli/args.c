@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The command line. The config file it names is read first (config_file.c), then the flags;
+ * --rule and --set go through the config file's key table too, so a key means the same thing
+ * whichever way it is given.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitwatch/cli/args.h"
+#include "exitwatch/cli/config.h"
+#include "exitwatch/cli/config_file.h"
+#include "exitwatch/util/clock.h"
+#include "exitwatch/util/log.h"
+#include "exitwatch/util/util.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: exitwatch [OPTION]...\n"
+		"       exitwatch replay [OPTION]... RECORDING\n"
+		"\n"
+		"Trace every container's main process start and exit with eBPF, detect restart\n"
+		"loops, and print one JSON object per line on stdout. Needs root (or CAP_BPF and\n"
+		"CAP_PERFMON) and a 5.10+ kernel with BTF.\n"
+		"\n"
+		"  -c, --config PATH        config file (default " EW_DEFAULT_CONFIG
+		"; absent is fine)\n"
+		"  -o, --output SPEC        stdout, file:PATH, tcp://HOST:PORT or unix:PATH;\n"
+		"                           repeatable (default stdout)\n"
+		"  -f, --format FMT         json (default) or text, for stdout\n"
+		"      --metrics-addr A:P   serve Prometheus /metrics and /healthz on A:P\n"
+		"      --node NAME          node name in records (default $NODE_NAME, hostname)\n"
+		"      --host-root DIR      prefix of host paths (a DaemonSet mounting / at "
+		"/host)\n"
+		"      --cgroup-root DIR    cgroup v2 mount (default: <host-root>/sys/fs/cgroup,\n"
+		"                           its unified/, else the one in mountinfo)\n"
+		"      --proc-root DIR      the host's /proc (default <host-root>/proc)\n"
+		"      --state-file PATH    keep the detector's memory across restarts\n"
+		"      --record PATH        write the decoded event stream for `exitwatch replay`\n"
+		"      --startup-grace DUR  a start that never listens succeeds after DUR (60s)\n"
+		"      --config-error-codes LIST  exit codes classed config_error (3)\n"
+		"      --killer-grace DUR   name the sender of a caught SIGTERM/INT/QUIT when\n"
+		"                           the exit came within DUR of it (30s)\n"
+		"      --stderr-bytes N     stderr tail kept per container, 0..4096 (2048)\n"
+		"      --no-stderr          no stderr tail (same as --stderr-bytes 0)\n"
+		"      --stderr-kernel      also capture stderr in the kernel, for containers\n"
+		"                           without a runtime log file; costs every write() on\n"
+		"                           the node (README, \"The stderr tail\")\n"
+		"      --no-metadata        names from the cgroup only, read no runtime files\n"
+		"      --no-scan            do not look for containers already running\n"
+		"      --ringbuf-size BYTES kernel ring buffer (4M)\n"
+		"      --max-containers N   containers tracked at once (16384)\n"
+		"      --agent-interval DUR periodic agent record (60s)\n"
+		"      --sweep-interval DUR forget mains gone without a seen exit (60s; 0: off)\n"
+		"      --rule RULE.KEY=VAL  set a rule key, as in the config file's [rule.RULE]\n"
+		"      --set SECTION.KEY=VAL  set any config file key\n"
+		"      --speed X            replay: X times real time (default 0: at once)\n"
+		"  -v, --verbose            more diagnostics on stderr (twice: debug)\n"
+		"  -h, --help               this text\n"
+		"  -V, --version            the version\n"
+		"\n"
+		"Durations: 250ms, 30s, 5m, 1h, 2h30m. Rules: exit_code_burst, restart_rate,\n"
+		"startup_failure_rate, stable (see README.md and deploy/exitwatch.conf).\n"
+		"\n"
+		"Examples:\n"
+		"  exitwatch                                  # NDJSON on stdout\n"
+		"  exitwatch -f text                          # readable lines at a terminal\n"
+		"  exitwatch -o tcp://127.0.0.1:5170 --metrics-addr 127.0.0.1:9090\n"
+		"  exitwatch --rule exit_code_burst.window=1m --rule exit_code_burst.resolve=2m\n"
+		"  exitwatch --record /tmp/events.ndjson      # later: exitwatch replay "
+		"/tmp/events.ndjson\n");
+}
+
+enum {
+	OPT_NODE = 256,
+	OPT_HOST_ROOT,
+	OPT_CGROUP_ROOT,
+	OPT_PROC_ROOT,
+	OPT_STATE_FILE,
+	OPT_RECORD,
+	OPT_METRICS_ADDR,
+	OPT_GRACE,
+	OPT_CODES,
+	OPT_KILLER_GRACE,
+	OPT_STDERR_BYTES,
+	OPT_NO_STDERR,
+	OPT_STDERR_KERNEL,
+	OPT_NO_META,
+	OPT_NO_SCAN,
+	OPT_RINGBUF,
+	OPT_MAX_CONTAINERS,
+	OPT_AGENT_INTERVAL,
+	OPT_SWEEP_INTERVAL,
+	OPT_RULE,
+	OPT_SET,
+	OPT_SPEED,
+};
+
+static const struct option long_opts[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"output", required_argument, NULL, 'o'},
+	{"format", required_argument, NULL, 'f'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{"node", required_argument, NULL, OPT_NODE},
+	{"host-root", required_argument, NULL, OPT_HOST_ROOT},
+	{"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
+	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
+	{"state-file", required_argument, NULL, OPT_STATE_FILE},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
+	{"startup-grace", required_argument, NULL, OPT_GRACE},
+	{"config-error-codes", required_argument, NULL, OPT_CODES},
+	{"killer-grace", required_argument, NULL, OPT_KILLER_GRACE},
+	{"stderr-bytes", required_argument, NULL, OPT_STDERR_BYTES},
+	{"no-stderr", no_argument, NULL, OPT_NO_STDERR},
+	{"stderr-kernel", no_argument, NULL, OPT_STDERR_KERNEL},
+	{"no-metadata", no_argument, NULL, OPT_NO_META},
+	{"no-scan", no_argument, NULL, OPT_NO_SCAN},
+	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
+	{"max-containers", required_argument, NULL, OPT_MAX_CONTAINERS},
+	{"agent-interval", required_argument, NULL, OPT_AGENT_INTERVAL},
+	{"sweep-interval", required_argument, NULL, OPT_SWEEP_INTERVAL},
+	{"rule", required_argument, NULL, OPT_RULE},
+	{"set", required_argument, NULL, OPT_SET},
+	{"speed", required_argument, NULL, OPT_SPEED},
+	{NULL, 0, NULL, 0},
+};
+
+/*
+ * "--set agent.key=value" or "--rule name.key=value" -> "[section]\nkey = value\n" through the
+ * config file reader, so flags and file share one parser and one set of messages.
+ */
+static int apply_setting(struct ew_config *c, const char *prefix, const char *arg, const char *opt)
+{
+	const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
+	char text[1200], err[512] = "";
+	int n;
+
+	if (!dot || !eq || dot > eq || dot == arg) {
+		fprintf(stderr, "exitwatch: %s '%s': expected %s.KEY=VALUE\n", opt, arg,
+			prefix[0] ? "RULE" : "SECTION");
+		return -EINVAL;
+	}
+	n = snprintf(text, sizeof(text), "[%s%.*s]\n%.*s = \"%s\"\n", prefix, (int)(dot - arg), arg,
+		     (int)(eq - dot - 1), dot + 1, eq + 1);
+	if (n < 0 || (size_t)n >= sizeof(text) || strchr(eq + 1, '"') || strchr(eq + 1, '\n')) {
+		fprintf(stderr, "exitwatch: %s '%s': value too long or holds a quote\n", opt, arg);
+		return -EINVAL;
+	}
+	if (ew_config_load_buffer(c, opt, text, (size_t)n, err, sizeof(err))) {
+		fprintf(stderr, "exitwatch: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_option(struct ew_config *c, const char *section, const char *key, const char *value,
+		      const char *opt)
+{
+	char arg[1024];
+
+	snprintf(arg, sizeof(arg), "%s.%s=%s", section, key, value);
+	return apply_setting(c, "", arg, opt);
+}
+
+static bool has_arg(int val)
+{
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->val == val)
+			return o->has_arg == required_argument;
+	return false;
+}
+
+static int first_pass(int argc, char **argv, const char **config_path, bool *explicit_cfg)
+{
+	int o;
+
+	opterr = 0;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "+c:o:f:vhV", long_opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			*config_path = optarg;
+			*explicit_cfg = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("exitwatch %s\n", EW_VERSION);
+			return 0;
+		case '?':
+			/* optopt is a long-only option's value: it has no letter to print. */
+			if (optopt >= OPT_NODE)
+				fprintf(stderr, "exitwatch: option '%s': %s\n", argv[optind - 1],
+					has_arg(optopt) ? "needs an argument"
+							: "takes no argument");
+			else if (optopt)
+				fprintf(stderr, "exitwatch: option -%c: %s\n", optopt,
+					strchr("cof", optopt) ? "needs an argument"
+							      : "unknown option");
+			else
+				fprintf(stderr, "exitwatch: unknown option '%s'\n",
+					argv[optind - 1]);
+			fprintf(stderr, "Try 'exitwatch --help'.\n");
+			return -EINVAL;
+		default:
+			break;
+		}
+	}
+	return 1;
+}
+
+static int second_pass(struct ew_config *c, int argc, char **argv)
+{
+	bool file_outputs = true;
+	int o, r = 0;
+
+	optind = 1;
+	while (!r && (o = getopt_long(argc, argv, "+c:o:f:vhV", long_opts, NULL)) != -1) {
+		switch (o) {
+		case 'o':
+			/* Flags override the file: the first --output replaces its outputs. */
+			if (file_outputs) {
+				c->noutputs = 0;
+				file_outputs = false;
+			}
+			if (c->noutputs == EW_MAX_SINKS) {
+				fprintf(stderr, "exitwatch: at most %d outputs\n", EW_MAX_SINKS);
+				return -EINVAL;
+			}
+			c->outputs[c->noutputs++] = optarg;
+			break;
+		case 'f':
+			r = set_option(c, "agent", "format", optarg, "--format");
+			break;
+		case 'v':
+			c->verbosity++;
+			break;
+		case OPT_NODE:
+			ew_strlcpy(c->node, optarg, sizeof(c->node));
+			break;
+		case OPT_HOST_ROOT:
+			c->host_root = optarg;
+			break;
+		case OPT_CGROUP_ROOT:
+			c->cgroup_root = optarg;
+			break;
+		case OPT_PROC_ROOT:
+			c->proc_root = optarg;
+			break;
+		case OPT_STATE_FILE:
+			c->state_file = optarg;
+			break;
+		case OPT_RECORD:
+			c->record_path = optarg;
+			break;
+		case OPT_METRICS_ADDR:
+			c->metrics_addr = optarg;
+			break;
+		case OPT_GRACE:
+			r = set_option(c, "agent", "startup_grace", optarg, "--startup-grace");
+			break;
+		case OPT_KILLER_GRACE:
+			r = set_option(c, "exit", "killer_grace", optarg, "--killer-grace");
+			break;
+		case OPT_CODES:
+			r = set_option(c, "exit", "config_error_codes", optarg,
+				       "--config-error-codes");
+			break;
+		case OPT_STDERR_BYTES:
+			r = set_option(c, "agent", "stderr_bytes", optarg, "--stderr-bytes");
+			break;
+		case OPT_NO_STDERR:
+			c->capture_stderr = false;
+			c->stderr_bytes = 0;
+			break;
+		case OPT_STDERR_KERNEL:
+			c->stderr_kernel = true;
+			break;
+		case OPT_NO_META:
+			c->read_meta = false;
+			break;
+		case OPT_NO_SCAN:
+			c->scan_existing = false;
+			break;
+		case OPT_RINGBUF:
+			r = set_option(c, "agent", "ringbuf_size", optarg, "--ringbuf-size");
+			break;
+		case OPT_MAX_CONTAINERS:
+			r = set_option(c, "agent", "max_containers", optarg, "--max-containers");
+			break;
+		case OPT_AGENT_INTERVAL:
+			r = set_option(c, "agent", "agent_interval", optarg, "--agent-interval");
+			break;
+		case OPT_SWEEP_INTERVAL:
+			r = set_option(c, "agent", "sweep_interval", optarg, "--sweep-interval");
+			break;
+		case OPT_RULE:
+			r = apply_setting(c, "rule.", optarg, "--rule");
+			break;
+		case OPT_SET:
+			r = apply_setting(c, "", optarg, "--set");
+			break;
+		case OPT_SPEED: {
+			char *end;
+
+			errno = 0;
+			c->replay_speed = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(c->replay_speed >= 0)) {
+				fprintf(stderr,
+					"exitwatch: --speed '%s': expected a factor >= 0 "
+					"(1: real time, 0: at once)\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	return r;
+}
+
+static void default_node(struct ew_config *c)
+{
+	const char *env = getenv("NODE_NAME");
+
+	if (c->node[0])
+		return;
+	if (env && env[0])
+		ew_strlcpy(c->node, env, sizeof(c->node));
+	else if (gethostname(c->node, sizeof(c->node) - 1))
+		ew_strlcpy(c->node, "unknown", sizeof(c->node));
+}
+
+int ew_config_parse(struct ew_config *c, int argc, char **argv)
+{
+	const char *path = EW_DEFAULT_CONFIG;
+	bool explicit_cfg = false;
+	char err[512] = "";
+	int r;
+
+	if (argc > 1 && !strcmp(argv[1], "replay")) {
+		c->command = EW_CMD_REPLAY;
+		argv++;
+		argc--;
+	}
+	r = first_pass(argc, argv, &path, &explicit_cfg);
+	if (r <= 0)
+		return r;
+	/* The file first, then every flag over it. --config /dev/null: defaults and flags only. */
+	r = strcmp(path, "/dev/null") ? ew_config_load_file(c, path, err, sizeof(err)) : 0;
+	if (r == -ENOENT && !explicit_cfg) {
+		r = 0;
+	} else if (r) {
+		fprintf(stderr, "exitwatch: %s\n", err[0] ? err : strerror(-r));
+		return r;
+	} else {
+		c->config_path = path;
+	}
+	r = second_pass(c, argc, argv);
+	if (r)
+		return r;
+	if (c->command == EW_CMD_REPLAY) {
+		if (optind != argc - 1) {
+			fprintf(stderr, "exitwatch: replay needs exactly one RECORDING\n");
+			return -EINVAL;
+		}
+		c->replay_path = argv[optind];
+	} else if (optind < argc) {
+		fprintf(stderr, "exitwatch: unexpected argument '%s' (try --help)\n", argv[optind]);
+		return -EINVAL;
+	}
+	default_node(c);
+	if (!c->proc_root) {
+		char proc[4096];
+
+		snprintf(proc, sizeof(proc), "%s/proc", c->host_root);
+		c->proc_root = ew_config_strdup(c, proc);
+	}
+	c->out.stdout_text = c->format_text;
+	r = ew_config_validate(c, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "exitwatch: %s\n", err);
+		return r;
+	}
+	return 1;
+}
+

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Output sinks: spec parsing, and dispatch to stdout and files (batched, then written
+ * synchronously: src/sink/file_sink.c) and to the stream sinks of src/sink/stream.c, which never
+ * block. Times (now_ns) are CLOCK_MONOTONIC, the clock ew_outputs_drain() reads itself.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "exitwatch/util/clock.h"
+#include "exitwatch/output/output.h"
+#include "output/stream_int.h"
+#include "exitwatch/util/util.h"
+#include "output/output_int.h"
+
+#define OUT_DRAIN_STEP_MS 20 /* drain re-checks back-off timers this often */
+
+struct ew_outputs {
+	struct ew_output_opts opts;
+	char *spool_dir; /* opts.spool_dir, owned */
+	uint32_t n;
+	struct sink sinks[EW_MAX_SINKS];
+};
+
+void ew_output_opts_default(struct ew_output_opts *o)
+{
+	*o = (struct ew_output_opts){
+		.file_max_bytes = 100ULL << 20,
+		.file_keep = 5,
+		.queue_max_lines = 10000,
+		.spool_max_bytes = 64ULL << 20,
+		.spool_dir = "/var/lib/exitwatch/spool",
+		.reconnect_min_ns = 100 * EW_NSEC_PER_MSEC,
+		.reconnect_max_ns = 30 * EW_NSEC_PER_SEC,
+		.stdout_text = false,
+	};
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- specs ----------------------------------------------------------------------------- */
+
+static int parse_tcp(struct sink *s, const char *spec, const char *rest, char *err, size_t errlen)
+{
+	const char *host = rest, *host_end, *port;
+	char *end;
+	unsigned long num;
+
+	if (rest[0] == '[') {
+		host = rest + 1;
+		host_end = strchr(host, ']');
+		if (!host_end) {
+			set_err(err, errlen, "output '%s': missing ']' after the IPv6 address",
+				spec);
+			return -EINVAL;
+		}
+		port = host_end[1] == ':' ? host_end + 2 : NULL;
+	} else {
+		host_end = strrchr(rest, ':');
+		port = host_end ? host_end + 1 : NULL;
+		if (host_end && memchr(rest, ':', (size_t)(host_end - rest))) {
+			set_err(err, errlen,
+				"output '%s': put an IPv6 address in brackets: tcp://[ADDR]:PORT",
+				spec);
+			return -EINVAL;
+		}
+	}
+	if (!port || !*port) {
+		set_err(err, errlen, "output '%s': missing port: use tcp://HOST:PORT", spec);
+		return -EINVAL;
+	}
+	if (host_end == host) {
+		set_err(err, errlen, "output '%s': missing host: use tcp://HOST:PORT", spec);
+		return -EINVAL;
+	}
+	errno = 0;
+	num = strtoul(port, &end, 10);
+	if (port[0] < '0' || port[0] > '9' || *end || errno || num < 1 || num > 65535) {
+		set_err(err, errlen, "output '%s': port must be a number from 1 to 65535", spec);
+		return -EINVAL;
+	}
+	s->host = strndup(host, (size_t)(host_end - host));
+	if (!s->host)
+		return -ENOMEM;
+	snprintf(s->port, sizeof(s->port), "%lu", num);
+	s->kind = SINK_TCP;
+	return 0;
+}
+
+static int parse_spec(struct sink *s, const char *spec, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+
+	if (!strcmp(spec, "stdout") || !strcmp(spec, "-")) {
+		s->kind = SINK_STDOUT;
+		return 0;
+	}
+	if (!strncmp(spec, "tcp://", 6))
+		return parse_tcp(s, spec, spec + 6, err, errlen);
+	if (!strncmp(spec, "file:", 5)) {
+		s->kind = SINK_FILE;
+	} else if (!strncmp(spec, "unix:", 5)) {
+		s->kind = SINK_UNIX;
+		if (strlen(spec + 5) >= sizeof(sun.sun_path)) {
+			set_err(err, errlen, "output '%s': socket path longer than %zu bytes", spec,
+				sizeof(sun.sun_path) - 1);
+			return -EINVAL;
+		}
+	} else {
+		set_err(err, errlen,
+			"unknown output '%s': use stdout, file:PATH, tcp://HOST:PORT or unix:PATH",
+			spec);
+		return -EINVAL;
+	}
+	if (!spec[5]) {
+		set_err(err, errlen, "output '%s': missing PATH", spec);
+		return -EINVAL;
+	}
+	s->path = strdup(spec + 5);
+	return s->path ? 0 : -ENOMEM;
+}
+
+static void sink_release(struct sink *s)
+{
+	ew_sink_flush(s);
+	ew_buf_free(&s->pend);
+	if (s->kind == SINK_FILE)
+		ew_file_sink_close(s);
+	ew_stream_free(s->stream);
+	free(s->spec);
+	free(s->path);
+	free(s->host);
+}
+
+/* ---- public API ------------------------------------------------------------------------ */
+
+struct ew_outputs *ew_outputs_new(const struct ew_output_opts *opts)
+{
+	struct ew_outputs *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	if (opts)
+		o->opts = *opts;
+	else
+		ew_output_opts_default(&o->opts);
+	if (o->opts.spool_dir) {
+		o->spool_dir = strdup(o->opts.spool_dir);
+		if (!o->spool_dir) {
+			free(o);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	o->opts.spool_dir = o->spool_dir;
+	return o;
+}
+
+void ew_outputs_free(struct ew_outputs *o)
+{
+	if (!o)
+		return;
+	for (uint32_t i = 0; i < o->n; i++)
+		sink_release(&o->sinks[i]);
+	free(o->spool_dir);
+	free(o);
+}
+
+int ew_outputs_add(struct ew_outputs *o, const char *spec, char *err, size_t errlen)
+{
+	struct sink *s;
+	int r;
+
+	if (o->n >= EW_MAX_SINKS) {
+		set_err(err, errlen, "output '%s': too many outputs (at most %d)", spec,
+			EW_MAX_SINKS);
+		return -EINVAL;
+	}
+	s = &o->sinks[o->n];
+	*s = (struct sink){.fd = -1};
+	r = parse_spec(s, spec, err, errlen);
+	if (r < 0)
+		goto err;
+	for (uint32_t i = 0; i < o->n; i++) {
+		if (!strcmp(o->sinks[i].spec, spec) ||
+		    (s->kind == SINK_STDOUT && o->sinks[i].kind == SINK_STDOUT)) {
+			set_err(err, errlen, "output '%s': given twice", spec);
+			r = -EINVAL;
+			goto err;
+		}
+	}
+	s->spec = strdup(spec);
+	if (!s->spec) {
+		r = -ENOMEM;
+		goto err;
+	}
+	if (s->kind == SINK_FILE) {
+		r = ew_file_sink_open(s);
+		if (r < 0) {
+			set_err(err, errlen, "output '%s': cannot open %s: %s", spec, s->path,
+				strerror(-r));
+			goto err;
+		}
+	} else if (s->kind == SINK_TCP || s->kind == SINK_UNIX) {
+		r = ew_stream_new(spec, s->host, s->host ? s->port : NULL, s->path, &o->opts,
+				  &s->stream, err, errlen);
+		if (r < 0)
+			goto err;
+	}
+	o->n++;
+	return 0;
+err:
+	sink_release(s);
+	return r;
+}
+
+void ew_outputs_write(struct ew_outputs *o, const char *json, size_t json_len, const char *text,
+		      size_t text_len, uint64_t now_ns)
+{
+	if (!json_len)
+		return;
+	for (uint32_t i = 0; i < o->n; i++) {
+		struct sink *s = &o->sinks[i];
+
+		switch (s->kind) {
+		case SINK_STDOUT:
+			if (o->opts.stdout_text && text)
+				ew_sink_queue(s, text, text_len);
+			else
+				ew_sink_queue(s, json, json_len);
+			break;
+		case SINK_FILE:
+			ew_file_sink_write(&o->opts, s, json, json_len);
+			break;
+		case SINK_TCP:
+		case SINK_UNIX:
+			ew_stream_write(s->stream, json, json_len, now_ns);
+			break;
+		}
+	}
+}
+
+void ew_outputs_tick(struct ew_outputs *o, uint64_t now_ns)
+{
+	for (uint32_t i = 0; i < o->n; i++) {
+		if (o->sinks[i].stream)
+			ew_stream_tick(o->sinks[i].stream, now_ns);
+		else
+			ew_sink_flush(&o->sinks[i]);
+	}
+}
+
+void ew_outputs_reopen(struct ew_outputs *o)
+{
+	for (uint32_t i = 0; i < o->n; i++) {
+		if (o->sinks[i].kind == SINK_FILE)
+			ew_file_sink_reopen(&o->sinks[i]);
+	}
+}
+
+static uint64_t outputs_pending(const struct ew_outputs *o)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < o->n; i++) {
+		if (o->sinks[i].stream)
+			n += ew_stream_pending(o->sinks[i].stream);
+	}
+	return n;
+}
+
+uint64_t ew_outputs_drain(struct ew_outputs *o, uint64_t timeout_ns)
+{
+	uint64_t start = ew_clock_mono_ns(), now = start;
+
+	/* The first tick writes every batch out, whatever the timeout. */
+	for (;;) {
+		struct pollfd pfds[EW_MAX_SINKS];
+		uint64_t pending, wait_ns;
+		nfds_t n = 0;
+
+		ew_outputs_tick(o, now);
+		pending = outputs_pending(o);
+		if (!pending || now - start >= timeout_ns)
+			return pending;
+		wait_ns = timeout_ns - (now - start);
+		for (uint32_t i = 0; i < o->n; i++) {
+			int fd = o->sinks[i].stream
+					 ? ew_stream_poll_fd(o->sinks[i].stream, now, &wait_ns)
+					 : -1;
+
+			if (fd >= 0)
+				pfds[n++] = (struct pollfd){.fd = fd, .events = POLLOUT};
+		}
+		if (wait_ns > OUT_DRAIN_STEP_MS * EW_NSEC_PER_MSEC)
+			wait_ns = OUT_DRAIN_STEP_MS * EW_NSEC_PER_MSEC;
+		poll(pfds, n, (int)((wait_ns + EW_NSEC_PER_MSEC - 1) / EW_NSEC_PER_MSEC));
+		now = ew_clock_mono_ns();
+	}
+}
+
+uint32_t ew_outputs_status(const struct ew_outputs *o, struct ew_sink_status *out, uint32_t max)
+{
+	uint32_t i;
+
+	for (i = 0; i < o->n && i < max; i++) {
+		const struct sink *s = &o->sinks[i];
+
+		if (s->stream) {
+			ew_stream_status(s->stream, &out[i]);
+			continue;
+		}
+		out[i] = (struct ew_sink_status){
+			.name = s->spec,
+			.connected = !s->failing,
+			.queued = s->pend_lines,
+			.delivered = s->delivered,
+			.dropped = s->dropped,
+		};
+	}
+	return i;
+}
+
+bool ew_outputs_want_text(const struct ew_outputs *o)
+{
+	if (!o->opts.stdout_text)
+		return false;
+	for (uint32_t i = 0; i < o->n; i++) {
+		if (o->sinks[i].kind == SINK_STDOUT)
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "exitwatch/replay/codec.h"
+#include "exitwatch/replay/recorder.h"
+#include "exitwatch/util/util.h"
+#include "exitwatch/util/cleanup.h"
+
+/* A line holds at most one event: the hex tail (8 KiB) plus a few hundred bytes of fields. */
+#define EW_RECORD_LINE_MAX (64 * 1024)
+
+struct ew_recorder {
+	FILE *f;
+	struct ew_buf line;
+};
+
+static int write_line(struct ew_recorder *r)
+{
+	if (ew_buf_failed(&r->line))
+		return -ENOMEM;
+	if (fwrite(r->line.data, 1, r->line.len, r->f) != r->line.len)
+		return -EIO;
+	return 0;
+}
+
+int ew_recorder_open(const char *path, const char *node, struct ew_recorder **ret, char *err,
+		     size_t errlen)
+{
+	struct ew_recorder *r;
+	struct ew_jsonw w;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = -errno;
+
+		snprintf(err, errlen, "cannot create the recording %s: %s", path, strerror(-e));
+		return e;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->f = fdopen(fd, "w"))) {
+		free(r);
+		close(fd);
+		return -ENOMEM;
+	}
+	ew_jsonw_init(&w, &r->line);
+	ew_jsonw_start_object(&w);
+	ew_jsonw_uint_field(&w, "exitwatch_record", EW_RECORD_VERSION);
+	ew_jsonw_string_field(&w, "node", node);
+	ew_jsonw_end_object(&w);
+	ew_buf_putc(&r->line, '\n');
+	if (ew_jsonw_finish(&w) || write_line(r)) {
+		snprintf(err, errlen, "cannot write the recording %s", path);
+		ew_recorder_close(r);
+		return -EIO;
+	}
+	*ret = r;
+	return 0;
+}
+
+int ew_recorder_event(struct ew_recorder *r, const struct ew_event *ev,
+		      const struct ew_identity *id)
+{
+	struct ew_jsonw w;
+
+	ew_buf_reset(&r->line);
+	ew_jsonw_init(&w, &r->line);
+	ew_jsonw_start_object(&w);
+	ew_jsonw_name(&w, "event");
+	ew_jsonw_start_object(&w);
+	ew_codec_write_event_members(&w, ev);
+	ew_jsonw_end_object(&w);
+	ew_jsonw_name(&w, "identity");
+	ew_codec_write_identity(&w, id);
+	ew_jsonw_end_object(&w);
+	if (ew_jsonw_finish(&w))
+		return -EINVAL;
+	ew_buf_putc(&r->line, '\n');
+	return write_line(r);
+}
+
+int ew_recorder_drops(struct ew_recorder *r, uint64_t time_ns, uint64_t total)
+{
+	ew_buf_reset(&r->line);
+	ew_buf_printf(&r->line, "{\"drops\":{\"time\":%llu,\"total\":%llu}}\n",
+		      (unsigned long long)time_ns, (unsigned long long)total);
+	return write_line(r);
+}
+
+int ew_recorder_end(struct ew_recorder *r, uint64_t time_ns)
+{
+	ew_buf_reset(&r->line);
+	ew_buf_printf(&r->line, "{\"end\":{\"time\":%llu}}\n", (unsigned long long)time_ns);
+	return write_line(r);
+}
+
+int ew_recorder_flush(struct ew_recorder *r)
+{
+	return fflush(r->f) ? -errno : 0;
+}
+
+void ew_recorder_close(struct ew_recorder *r)
+{
+	if (!r)
+		return;
+	if (r->f)
+		fclose(r->f);
+	ew_buf_free(&r->line);
+	free(r);
+}
+
+static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, void *ctx, char *msg,
+		       size_t msglen)
+{
+	struct json_object *ev_o, *id_o, *dr;
+	struct ew_identity id;
+	struct ew_event *ev;
+	int r;
+
+	if (json_object_object_get_ex(o, "end", &dr))
+		return cbs->end ? cbs->end(ctx, ew_json_u64(dr, "time", 0)) : 0;
+	if (json_object_object_get_ex(o, "drops", &dr))
+		return cbs->drops ? cbs->drops(ctx, ew_json_u64(dr, "time", 0),
+					       ew_json_u64(dr, "total", 0))
+				  : 0;
+	if (!json_object_object_get_ex(o, "event", &ev_o) ||
+	    !json_object_object_get_ex(o, "identity", &id_o)) {
+		snprintf(msg, msglen, "a line without \"event\" and \"identity\"");
+		return -EINVAL;
+	}
+	if (ew_codec_read_identity(id_o, &id)) {
+		snprintf(msg, msglen, "member identity has no key");
+		return -EINVAL;
+	}
+	ev = malloc(sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	r = ew_codec_read_event(ev_o, ev, msg, msglen);
+	if (!r)
+		r = cbs->event(ctx, ev, &id);
+	free(ev);
+	return r;
+}
+
+/*
+ * Reads one line of at most EW_RECORD_LINE_MAX bytes into buf (NUL-terminated, newline
+ * dropped). Returns its length, 0 at the end, -E2BIG for a longer line (its rest is not read
+ * into memory), or -errno.
+ */
+static ssize_t read_line(FILE *f, char *buf, size_t cap)
+{
+	size_t n;
+
+	if (!fgets(buf, (int)cap, f))
+		return ferror(f) ? -EIO : 0;
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	else if (!feof(f))
+		return -E2BIG;
+	return (ssize_t)(n ? n : 1); /* an empty line is still a line (and not valid JSON) */
+}
+
+int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx, char *node,
+		   size_t nodelen, char *err, size_t errlen)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = malloc(EW_RECORD_LINE_MAX + 2);
+	size_t lineno = 0;
+	ssize_t n;
+	int r = 0;
+
+	if (!f) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		/* cppcheck-suppress memleak ; _cleanup_free_ frees line */
+		return r;
+	}
+	if (!line)
+		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
+		return -ENOMEM;
+	while ((n = read_line(f, line, EW_RECORD_LINE_MAX + 2)) > 0) {
+		char msg[160] = "";
+		struct json_object *o;
+		enum json_tokener_error jerr;
+
+		lineno++;
+		o = json_tokener_parse_verbose(line, &jerr);
+		if (!o || !json_object_is_type(o, json_type_object)) {
+			snprintf(err, errlen, "%s:%zu: not a JSON object (%s)", path, lineno,
+				 o ? "wrong type" : json_tokener_error_desc(jerr));
+			json_object_put(o);
+			return -EINVAL;
+		}
+		if (lineno == 1) {
+			if (ew_json_u64(o, "exitwatch_record", 0) != EW_RECORD_VERSION) {
+				snprintf(err, errlen,
+					 "%s:1: not an exitwatch recording (version %d expected)",
+					 path, EW_RECORD_VERSION);
+				json_object_put(o);
+				return -EINVAL;
+			}
+			ew_strlcpy(node, ew_json_str(o, "node", ""), nodelen);
+			json_object_put(o);
+			continue;
+		}
+		r = replay_line(o, cbs, ctx, msg, sizeof(msg));
+		json_object_put(o);
+		if (r) {
+			if (msg[0])
+				snprintf(err, errlen, "%s:%zu: %s", path, lineno, msg);
+			return r;
+		}
+	}
+	if (n == -E2BIG) {
+		snprintf(err, errlen, "%s:%zu: line longer than %d bytes", path, lineno + 1,
+			 EW_RECORD_LINE_MAX);
+		return -EINVAL;
+	}
+	if (n < 0) {
+		snprintf(err, errlen, "%s:%zu: %s", path, lineno + 1, strerror((int)-n));
+		return (int)n;
+	}
+	if (lineno == 0) {
+		snprintf(err, errlen, "%s: empty file, not an exitwatch recording", path);
+		return -EINVAL;
+	}
+	return 0;
+}
