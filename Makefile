@@ -67,6 +67,10 @@ UNIT_SRCS := $(wildcard tests/test_*.c)
 UNIT_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BPF_TEST_SRCS := $(wildcard tests/bpf/test_*.c)
 BPF_TEST_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPF_TEST_SRCS))
+# Integration tests of single modules that need sockets, mounts or an external tool: run with
+# the BPF tests, not with the unit tests.
+INTEG_TEST_SRCS := $(wildcard tests/integration/test_*.c)
+INTEG_TEST_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_TEST_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
 HARNESS_SRCS := $(wildcard tests/harness/*.c)
@@ -89,7 +93,8 @@ help:
 	@echo 'make fuzz [FUZZ_SECONDS=20]   libFuzzer targets (clang 14) into build/fuzz/, run each'
 	@echo 'make vmtest [KERNELS="5.10 6.1 6.12"]   the BPF tests in QEMU on each kernel (root)'
 
-$(OUTPUT) $(OUTPUT)/tests/harness $(BUILD)/tests $(BUILD)/tests/bpf $(BUILD)/tests/helpers:
+$(OUTPUT) $(OUTPUT)/tests/harness $(BUILD)/tests $(BUILD)/tests/bpf $(BUILD)/tests/helpers \
+		$(BUILD)/tests/integration:
 	$(Q)mkdir -p $@
 
 # vmlinux.h: from the running kernel's BTF when it has one, else the checked-in copy, so an
@@ -147,13 +152,18 @@ $(BUILD)/tests/bpf/test_%: $(OUTPUT)/tests/bpf/test_%.o $(HARNESS_OBJS) $(LIB) |
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lpthread -o $@
 
+$(BUILD)/tests/integration/test_%: $(OUTPUT)/tests/integration/test_%.o $(LIB) \
+		| $(BUILD)/tests/integration
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(CORE_LIBS) -lcmocka -o $@
+
 # Workloads the integration tests run as container main processes: static, so they also run
 # inside the busybox test image.
 $(BUILD)/tests/helpers/%: tests/helpers/%.c | $(BUILD)/tests/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -Werror -static -pthread $< -o $@
 
-test-build: $(BIN) $(UNIT_BINS) $(BPF_TEST_BINS) $(HELPER_BINS)
+test-build: $(BIN) $(UNIT_BINS) $(BPF_TEST_BINS) $(INTEG_TEST_BINS) $(HELPER_BINS)
 
 unit-test: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)

@@ -43,11 +43,12 @@ if [ "$(id -u)" != 0 ]; then
 	fi
 	# Not run, so not even started: each test of each binary (its cmocka_unit_test entries
 	# in its source) and each script is listed as skipped.
-	for t in "$BUILD"/tests/bpf/test_*; do
-		src=tests/bpf/${t##*/}.c
+	for t in "$BUILD"/tests/integration/test_* "$BUILD"/tests/bpf/test_*; do
+		dir=${t%/*}
+		src=tests/${dir##*/}/${t##*/}.c
 		n=$(grep -c 'cmocka_unit_test' "$src" 2>/dev/null) || n=1
 		for _ in $(seq "$n"); do
-			echo "bpf $t: not root (sudo make test)"
+			echo "${dir##*/} $t: not root (sudo make test)"
 		done
 	done >>"$EW_SKIP_LOG"
 	for t in tests/e2e/*.sh; do
@@ -76,7 +77,7 @@ run_x() {
 		fail=1
 	fi
 }
-for t in "$BUILD"/tests/bpf/test_*; do
+for t in "$BUILD"/tests/integration/test_* "$BUILD"/tests/bpf/test_*; do
 	run_x "$t"
 done
 for t in tests/e2e/*.sh; do

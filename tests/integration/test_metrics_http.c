@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * src/metrics/http.c, the /metrics and /healthz server, spoken to with a plain-socket HTTP/1.0
+ * client over loopback (IPv4 and IPv6), and the exposition linted by promtool (Debian's
+ * prometheus package). Under CI=true a missing promtool or IPv6 loopback is a failure.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "metrics_fixture.h"
+
+#define PROMTOOL       "/usr/bin/promtool"
+#define HTTP_TIMEOUT_S 5
+
+static void test_promtool(void **state)
+{
+	char in[] = "/tmp/ew_metrics_XXXXXX", out[] = "/tmp/ew_promtool_XXXXXX";
+	char cmd[256], log[4096] = "";
+	const char *ci = getenv("CI");
+	struct ew_metrics *m;
+	struct ew_buf b;
+	const char *t;
+	int fd, ofd, status;
+	ssize_t n;
+
+	if (access(PROMTOOL, X_OK) != 0) {
+		if (ci && !strcmp(ci, "true"))
+			fail_msg("CI=true but %s is missing (Debian package prometheus)", PROMTOOL);
+		print_message("%s not found (Debian package prometheus): lint skipped\n", PROMTOOL);
+		skip();
+	}
+	m = rich_metrics();
+	t = render(m, &b);
+	fd = mkstemp(in);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, t, b.len), (ssize_t)b.len);
+	close(fd);
+	ofd = mkstemp(out);
+	assert_true(ofd >= 0);
+	snprintf(cmd, sizeof(cmd), "%s check metrics < %s > %s 2>&1", PROMTOOL, in, out);
+	status = system(cmd);
+	n = read(ofd, log, sizeof(log) - 1);
+	log[n > 0 ? n : 0] = '\0';
+	close(ofd);
+	unlink(in);
+	unlink(out);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("promtool check metrics failed (status %d):\n%s\n--- input ---\n%s",
+			 status, log, t);
+	/* Lint problems are printed even on exit 0: there must be none. */
+	assert_string_equal(log, "");
+	ew_buf_free(&b);
+	ew_metrics_free(m);
+}
+
+/* ---- HTTP ---- */
+
+struct http_reply {
+	int status;
+	char content_type[128];
+	char allow[64];
+	char *body;
+	size_t body_len;
+};
+
+static void header_value(const char *head, const char *name, char *out, size_t len)
+{
+	size_t n = strlen(name);
+
+	out[0] = '\0';
+	for (const char *p = strstr(head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
+		if (!strncasecmp(p + 2, name, n) && p[2 + n] == ':') {
+			const char *v = p + 3 + n, *e;
+
+			while (*v == ' ')
+				v++;
+			e = strstr(v, "\r\n");
+			ew_strlcpy_n(out, len, v, e ? (size_t)(e - v) : strlen(v));
+			return;
+		}
+	}
+}
+
+/* One HTTP/1.0 request over a plain socket; the server closes after the reply. */
+static int http_request(int family, uint16_t port, const char *method, const char *path,
+			struct http_reply *ret)
+{
+	struct timeval tv = {.tv_sec = HTTP_TIMEOUT_S};
+	struct sockaddr_storage ss = {0};
+	socklen_t slen;
+	struct ew_buf resp = EW_BUF_INIT;
+	char req[256], chunk[4096], *sep;
+	int fd, err = 0;
+	ssize_t n;
+
+	memset(ret, 0, sizeof(*ret));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		slen = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		in6->sin6_addr = in6addr_loopback;
+		slen = sizeof(*in6);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&ss, slen) < 0) {
+		err = -errno;
+		goto out;
+	}
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: test\r\n%s\r\n", method, path,
+		     strcmp(method, "POST") ? "" : "Content-Length: 3\r\n");
+	if (!strcmp(method, "POST"))
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "a=b");
+	if (write(fd, req, (size_t)n) != n) {
+		err = -EIO;
+		goto out;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		ew_buf_append(&resp, chunk, (size_t)n);
+	if (n < 0 || !resp.data) {
+		err = n < 0 ? -errno : -EPROTO;
+		goto out;
+	}
+	sep = strstr(resp.data, "\r\n\r\n");
+	if (!sep || sscanf(resp.data, "HTTP/1.%*d %d", &ret->status) != 1) {
+		err = -EPROTO;
+		goto out;
+	}
+	sep[2] = '\0'; /* headers end with their own CRLF */
+	header_value(resp.data, "Content-Type", ret->content_type, sizeof(ret->content_type));
+	header_value(resp.data, "Allow", ret->allow, sizeof(ret->allow));
+	ret->body_len = resp.len - (size_t)(sep + 4 - resp.data);
+	ret->body = malloc(ret->body_len + 1);
+	assert_non_null(ret->body);
+	memcpy(ret->body, sep + 4, ret->body_len);
+	ret->body[ret->body_len] = '\0';
+out:
+	ew_buf_free(&resp);
+	close(fd);
+	return err;
+}
+
+/* A port the kernel just handed out; another process may take it first, hence the retries. */
+static uint16_t free_port(int family)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len =
+		family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	int fd = socket(family, SOCK_STREAM, 0);
+	uint16_t port;
+
+	assert_true(fd >= 0);
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+				       : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	close(fd);
+	return port;
+}
+
+/* fmt has one %u for the port. */
+static struct ew_metrics_server *start_server(int family, const char *fmt, uint16_t *port)
+{
+	struct ew_metrics_server *s = NULL;
+	char addr[64], err[256];
+	int r = -EADDRINUSE;
+
+	for (int i = 0; i < 5 && r == -EADDRINUSE; i++) {
+		*port = free_port(family);
+		snprintf(addr, sizeof(addr), fmt, *port);
+		err[0] = '\0';
+		r = ew_metrics_server_start(addr, &s, err, sizeof(err));
+	}
+	if (r)
+		fail_msg("ew_metrics_server_start(%s) = %d: %s", addr, r, err);
+	assert_non_null(s);
+	return s;
+}
+
+static void check_get(int family, uint16_t port, const char *method, const char *path, int status,
+		      const char *content_type, const char *body)
+{
+	struct http_reply rep;
+	int r = http_request(family, port, method, path, &rep);
+
+	if (r)
+		fail_msg("%s %s: %s", method, path, strerror(-r));
+	if (rep.status != status)
+		fail_msg("%s %s: status %d, expected %d", method, path, rep.status, status);
+	assert_string_equal(rep.content_type, content_type);
+	assert_string_equal(rep.body, body);
+	free(rep.body);
+}
+
+static void test_http(void **state)
+{
+	struct ew_metrics *m = rich_metrics();
+	struct ew_metrics_server *s;
+	struct http_reply rep;
+	struct ew_buf b;
+	const char *t;
+	uint16_t port;
+
+	s = start_server(AF_INET, "127.0.0.1:%u", &port);
+	/* Nothing published yet. */
+	check_get(AF_INET, port, "GET", "/metrics", 503, "text/plain; charset=utf-8",
+		  "not ready\n");
+	check_get(AF_INET, port, "GET", "/healthz", 503, "text/plain; charset=utf-8",
+		  "not ready\n");
+
+	t = render(m, &b);
+	ew_metrics_server_publish(s, t, b.len, true, NULL);
+	check_get(AF_INET, port, "GET", "/metrics", 200, "text/plain; version=0.0.4; charset=utf-8",
+		  t);
+	check_get(AF_INET, port, "HEAD", "/metrics", 200,
+		  "text/plain; version=0.0.4; charset=utf-8", "");
+	check_get(AF_INET, port, "GET", "/healthz", 200, "text/plain; charset=utf-8", "ok\n");
+	check_get(AF_INET, port, "GET", "/nope", 404, "text/plain; charset=utf-8", "not found\n");
+	check_get(AF_INET, port, "GET", "/metrics/", 404, "text/plain; charset=utf-8",
+		  "not found\n");
+	check_get(AF_INET, port, "POST", "/metrics", 405, "text/plain; charset=utf-8",
+		  "method not allowed\n");
+	assert_int_equal(http_request(AF_INET, port, "DELETE", "/healthz", &rep), 0);
+	assert_int_equal(rep.status, 405);
+	assert_string_equal(rep.allow, "GET, HEAD");
+	free(rep.body);
+
+	/* A new snapshot replaces the old one; health follows the latest publish. */
+	ew_metrics_server_publish(s, "exitwatch_x 1\n", 14, false, "ring buffer stalled");
+	check_get(AF_INET, port, "GET", "/metrics", 200, "text/plain; version=0.0.4; charset=utf-8",
+		  "exitwatch_x 1\n");
+	check_get(AF_INET, port, "GET", "/healthz", 503, "text/plain; charset=utf-8",
+		  "ring buffer stalled\n");
+	ew_metrics_server_publish(s, "exitwatch_x 2\n", 14, true, "");
+	check_get(AF_INET, port, "GET", "/healthz", 200, "text/plain; charset=utf-8", "ok\n");
+
+	ew_metrics_server_stop(s);
+	/* Stopped: the port is closed. */
+	assert_int_equal(http_request(AF_INET, port, "GET", "/metrics", &rep), -ECONNREFUSED);
+	ew_metrics_server_stop(NULL);
+	ew_buf_free(&b);
+	ew_metrics_free(m);
+}
+
+static bool have_ipv6_loopback(void)
+{
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = bind(fd, (struct sockaddr *)&in6, sizeof(in6)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void test_http_families(void **state)
+{
+	struct ew_metrics_server *s;
+	struct http_reply rep;
+	uint16_t port;
+
+	/* ":PORT" is every address: IPv4 loopback reaches it. */
+	s = start_server(AF_INET, ":%u", &port);
+	ew_metrics_server_publish(s, "a 1\n", 4, true, NULL);
+	check_get(AF_INET, port, "GET", "/metrics", 200, "text/plain; version=0.0.4; charset=utf-8",
+		  "a 1\n");
+	if (have_ipv6_loopback())
+		check_get(AF_INET6, port, "GET", "/healthz", 200, "text/plain; charset=utf-8",
+			  "ok\n");
+	ew_metrics_server_stop(s);
+
+	if (!have_ipv6_loopback()) {
+		const char *ci = getenv("CI");
+
+		if (ci && !strcmp(ci, "true"))
+			fail_msg("CI=true but no IPv6 loopback: [::1]:PORT must be tested");
+		print_message("no IPv6 loopback here: [::1]:PORT not tested\n");
+		skip();
+	}
+	/* "[::1]:PORT" binds IPv6 only: nothing listens on 127.0.0.1 at that port. */
+	s = start_server(AF_INET6, "[::1]:%u", &port);
+	ew_metrics_server_publish(s, "b 2\n", 4, true, NULL);
+	check_get(AF_INET6, port, "GET", "/metrics", 200,
+		  "text/plain; version=0.0.4; charset=utf-8", "b 2\n");
+	assert_int_equal(http_request(AF_INET, port, "GET", "/metrics", &rep), -ECONNREFUSED);
+	ew_metrics_server_stop(s);
+}
+
+static void test_http_bad_address(void **state)
+{
+	static const char *const bad[] = {
+		"nonsense",
+		"",
+		"127.0.0.1",
+		"127.0.0.1:",
+		"127.0.0.1:0",
+		"127.0.0.1:65536",
+		"127.0.0.1:-1",
+		"127.0.0.1:80a",
+		"127.0.0.1:123456",
+		"localhost:9090",
+		"::1:9090",
+		"[::1]9090",
+		"[::1",
+		"[127.0.0.1]:9090",
+		"[]:9090",
+		"1.2.3:9090",
+		"[::1]:",
+		"999.0.0.1:9090",
+		" 127.0.0.1:9090",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct ew_metrics_server *s = (void *)1;
+		char err[256] = "";
+		int r = ew_metrics_server_start(bad[i], &s, err, sizeof(err));
+
+		if (r != -EINVAL)
+			fail_msg("\"%s\": %d, expected -EINVAL", bad[i], r);
+		assert_null(s);
+		assert_non_null(strstr(err, "is not HOST:PORT"));
+		assert_non_null(strstr(err, bad[i]));
+	}
+}
+
+static void test_http_port_in_use(void **state)
+{
+	struct sockaddr_in in = {.sin_family = AF_INET};
+	socklen_t len = sizeof(in);
+	struct ew_metrics_server *s, *s2 = (void *)1;
+	char addr[64], err[256] = "", want[128];
+	uint16_t port;
+	int fd, r;
+
+	/* Someone else listening. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&in, sizeof(in)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&in, &len), 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(in.sin_port));
+	r = ew_metrics_server_start(addr, &s2, err, sizeof(err));
+	assert_int_equal(r, -EADDRINUSE);
+	assert_null(s2);
+	snprintf(want, sizeof(want), "cannot listen on %s for metrics: %s", addr,
+		 strerror(EADDRINUSE));
+	assert_string_equal(err, want);
+	close(fd);
+
+	/* Ourselves, twice. */
+	s = start_server(AF_INET, "127.0.0.1:%u", &port);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
+	s2 = (void *)1;
+	assert_int_equal(ew_metrics_server_start(addr, &s2, err, sizeof(err)), -EADDRINUSE);
+	assert_null(s2);
+	ew_metrics_server_stop(s);
+
+	/* An address this host does not have. */
+	r = ew_metrics_server_start("192.0.2.1:9", &s2, err, sizeof(err));
+	assert_int_equal(r, -EADDRNOTAVAIL);
+	assert_non_null(strstr(err, "192.0.2.1:9"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_promtool),	 cmocka_unit_test(test_http),
+		cmocka_unit_test(test_http_families),	 cmocka_unit_test(test_http_bad_address),
+		cmocka_unit_test(test_http_port_in_use),
+	};
+
+	return cmocka_run_group_tests_name("metrics_http", tests, NULL, NULL);
+}
