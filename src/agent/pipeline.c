@@ -26,6 +26,7 @@
 #include "exitwatch/agent/pipeline.h"
 #include "exitwatch/identity/resolver.h"
 #include "exitwatch/identity/runtime_log.h"
+#include "exitwatch/persist/state.h"
 #include "exitwatch/render/render_json.h"
 #include "exitwatch/render/render_text.h"
 #include "exitwatch/util/util.h"
@@ -540,81 +541,10 @@ void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_a
 
 int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns)
 {
-	struct ew_buf b = EW_BUF_INIT;
-	char tmp[PATH_MAX];
-	int fd, err = 0;
-
-	if (ew_detector_checkpoint(p->detector, now_ns, &b)) {
-		ew_buf_free(&b);
-		return -ENOMEM;
-	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	/* Temp file, fsync, rename: a crash leaves the old state or the new, never half. */
-	for (size_t off = 0; off < b.len;) {
-		ssize_t n = write(fd, b.data + off, b.len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-out:
-	ew_buf_free(&b);
-	return err;
+	return ew_state_save(p->detector, path, now_ns);
 }
 
 int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, char *err, size_t errlen)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *data = NULL;
-	struct stat st;
-	size_t off = 0;
-
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > 256 * 1024 * 1024) {
-		snprintf(err, errlen, "%s: not a regular file of a sane size", path);
-		return -EINVAL;
-	}
-	data = malloc((size_t)st.st_size + 1);
-	if (!data)
-		return -ENOMEM;
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + off, (size_t)st.st_size - off);
-
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (ew_detector_restore(p->detector, data, off, err, errlen)) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "%s", err);
-		snprintf(err, errlen, "%s: %s", path, msg);
-		return -EINVAL;
-	}
-	return 0;
+	return ew_state_load(p->detector, path, err, errlen);
 }

@@ -2,7 +2,8 @@
 /*
  * The detector's state, shared by detector.c (identities, workloads, deadlines, memory),
  * events.c (what each event changes), rules.c (episodes and deadlines), evidence.c (what a
- * finding says), checkpoint.c and state.c (the state as JSON, and back). Not a public header.
+ * finding says), export.c and import.c (the state as plain values, and back). Not a public
+ * header.
  */
 #ifndef EXITWATCH_DETECTOR_INT_H
 #define EXITWATCH_DETECTOR_INT_H
@@ -10,9 +11,6 @@
 #include "exitwatch/detect/detector.h"
 #include "exitwatch/util/map.h"
 #include "detect/window_int.h"
-
-/* checkpoint.c writes it, state.c reads it. */
-#define EW_DET_STATE_VERSION 1
 
 /* A window never needs more samples than this to decide anything; beyond it the oldest go. */
 #define EW_WINDOW_MAX_SAMPLES 65536

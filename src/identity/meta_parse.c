@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "exitwatch/core/json_read.h"
 #include "exitwatch/util/util.h"
 #include "identity/meta_int.h"
 
@@ -72,10 +73,7 @@ static int meta_json_count(struct json_object *o)
 {
 	int64_t v;
 
-	if (!json_object_is_type(o, json_type_int))
-		return -1;
-	v = json_object_get_int64(o);
-	return v >= 0 && v <= INT_MAX ? (int)v : -1;
+	return ew_json_int_in(o, 0, INT_MAX, &v) ? -1 : (int)v;
 }
 
 /* The same from a decimal string, as in annotations ("3"); anything else is -1. */
@@ -93,23 +91,6 @@ int ew_meta_str_count(const char *s)
 	return v;
 }
 
-static struct json_object *meta_get(struct json_object *obj, const char *key, enum json_type type)
-{
-	struct json_object *v;
-
-	if (!json_object_is_type(obj, json_type_object) || !json_object_object_get_ex(obj, key, &v))
-		return NULL;
-	return json_object_is_type(v, type) ? v : NULL;
-}
-
-/* The string value of key, or NULL when absent or not a string. */
-static const char *meta_get_str(struct json_object *obj, const char *key)
-{
-	struct json_object *v = meta_get(obj, key, json_type_string);
-
-	return v ? json_object_get_string(v) : NULL;
-}
-
 /* Fills dst from obj[key] only when dst is still empty: the first source that has it wins. */
 static void meta_fill(char *dst, size_t size, struct json_object *obj, const char *key)
 {
@@ -117,14 +98,14 @@ static void meta_fill(char *dst, size_t size, struct json_object *obj, const cha
 
 	if (dst[0])
 		return;
-	s = meta_get_str(obj, key);
+	s = ew_json_str(obj, key, NULL);
 	if (s)
 		ew_meta_copy(dst, size, s);
 }
 
 static void meta_fill_uid(char *dst, struct json_object *obj, const char *key)
 {
-	const char *s = meta_get_str(obj, key);
+	const char *s = ew_json_str(obj, key, NULL);
 
 	if (!dst[0] && s && ew_meta_uid_valid(s))
 		ew_strlcpy(dst, s, EW_UID_LEN);
@@ -137,10 +118,9 @@ static void meta_fill_uid(char *dst, struct json_object *obj, const char *key)
 static int meta_parse_object(const char *json, size_t len, const char *what,
 			     struct json_object **ret, char *err, size_t errlen)
 {
-	struct json_tokener *tok;
+	struct ew_json_parse_status st;
 	struct json_object *obj;
-	enum json_tokener_error jerr;
-	size_t end;
+	int r;
 
 	*ret = NULL;
 	if (!json && len)
@@ -150,36 +130,24 @@ static int meta_parse_object(const char *json, size_t len, const char *what,
 				    what, len, EW_META_MAX_BYTES);
 	if (len == 0)
 		return ew_meta_errf(err, errlen, -EINVAL, "%s: empty", what);
-	tok = json_tokener_new();
-	if (!tok)
-		return ew_meta_errf(err, errlen, -ENOMEM, "%s: out of memory", what);
-	obj = json_tokener_parse_ex(tok, json, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (jerr == json_tokener_continue) {
-		json_object_put(obj);
+	r = ew_json_parse(json, len, &obj, &st);
+	switch (st.error) {
+	case EW_JSON_PARSE_OK:
+		break;
+	case EW_JSON_PARSE_TRUNCATED:
 		return ew_meta_errf(err, errlen, -EINVAL,
 				    "%s: truncated JSON (unexpected end of data after %zu bytes)",
 				    what, len);
-	}
-	if (jerr != json_tokener_success) {
-		json_object_put(obj);
+	case EW_JSON_PARSE_INVALID:
 		return ew_meta_errf(err, errlen, -EINVAL, "%s: invalid JSON at byte %zu: %s", what,
-				    end, json_tokener_error_desc(jerr));
+				    st.at, st.desc);
+	case EW_JSON_PARSE_TRAILING:
+		return ew_meta_errf(err, errlen, -EINVAL,
+				    "%s: invalid JSON: trailing data at byte %zu", what, st.at);
+	default: /* out of memory (EW_META_MAX_BYTES is far below json-c's limit) */
+		return ew_meta_errf(err, errlen, r, "%s: out of memory", what);
 	}
-	for (; end < len; end++) {
-		char c = json[end];
-
-		/* JSON's own whitespace; a NUL or anything else after the value is garbage. */
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-			json_object_put(obj);
-			return ew_meta_errf(err, errlen, -EINVAL,
-					    "%s: invalid JSON: trailing data at byte %zu", what,
-					    end);
-		}
-	}
-	if (!json_object_is_type(obj, json_type_object)) {
+	if (!ew_json_is(obj, EW_JSON_OBJECT)) {
 		const char *type = json_type_to_name(json_object_get_type(obj));
 
 		json_object_put(obj);
@@ -197,13 +165,13 @@ static void meta_fill_k8s(struct ew_meta *ret, struct json_object *kv)
 	meta_fill(ret->pod_namespace, sizeof(ret->pod_namespace), kv, K8S_POD_NAMESPACE);
 	meta_fill_uid(ret->pod_uid, kv, K8S_POD_UID);
 	if (ret->restart_count < 0)
-		ret->restart_count = ew_meta_str_count(meta_get_str(kv, K8S_RESTART_COUNT));
+		ret->restart_count = ew_meta_str_count(ew_json_str(kv, K8S_RESTART_COUNT, NULL));
 }
 
 static void meta_docker_restart_policy(struct ew_meta *ret, struct json_object *hostconfig)
 {
-	struct json_object *policy = meta_get(hostconfig, "RestartPolicy", json_type_object);
-	const char *name = meta_get_str(policy, "Name");
+	struct json_object *policy = ew_json_get(hostconfig, "RestartPolicy", EW_JSON_OBJECT);
+	const char *name = ew_json_str(policy, "Name", NULL);
 
 	/* Docker writes "" for "no" when the user gave no policy. */
 	if (name && *name)
@@ -222,12 +190,12 @@ int ew_meta_parse_docker(const char *json, size_t len, struct ew_meta *ret, char
 	if (r < 0)
 		return r;
 
-	config = meta_get(root, "Config", json_type_object);
-	labels = meta_get(config, "Labels", json_type_object);
+	config = ew_json_get(root, "Config", EW_JSON_OBJECT);
+	labels = ew_json_get(config, "Labels", EW_JSON_OBJECT);
 
 	/* A Kubernetes container on Docker: its name is the label, not "k8s_<name>_<pod>_...". */
 	meta_fill(ret->name, sizeof(ret->name), labels, K8S_CONTAINER_NAME);
-	s = meta_get_str(root, "Name");
+	s = ew_json_str(root, "Name", NULL);
 	if (s && !ret->name[0])
 		ew_meta_copy(ret->name, sizeof(ret->name), s[0] == '/' ? s + 1 : s);
 
@@ -242,15 +210,16 @@ int ew_meta_parse_docker(const char *json, size_t len, struct ew_meta *ret, char
 	 * Docker's RestartCount counts its own restarts of this container; under Kubernetes the
 	 * kubelet makes a new container per restart and says which attempt it is in a label.
 	 */
-	ret->restart_count = ew_meta_str_count(meta_get_str(labels, DOCKERSHIM_RESTARTS));
+	ret->restart_count = ew_meta_str_count(ew_json_str(labels, DOCKERSHIM_RESTARTS, NULL));
 	meta_fill_k8s(ret, labels);
 	if (ret->restart_count < 0)
-		ret->restart_count = meta_json_count(meta_get(root, "RestartCount", json_type_int));
-	s = meta_get_str(labels, DOCKERSHIM_TYPE);
+		ret->restart_count =
+			meta_json_count(ew_json_get(root, "RestartCount", EW_JSON_INT));
+	s = ew_json_str(labels, DOCKERSHIM_TYPE, NULL);
 	ret->sandbox = s && !strcmp(s, "podsandbox");
 
 	/* Not in config.v2.json on current Docker (hostconfig.json has it); harmless if it is. */
-	meta_docker_restart_policy(ret, meta_get(root, "HostConfig", json_type_object));
+	meta_docker_restart_policy(ret, ew_json_get(root, "HostConfig", EW_JSON_OBJECT));
 
 	json_object_put(root);
 	return 0;
@@ -282,7 +251,7 @@ int ew_meta_parse_oci(const char *json, size_t len, struct ew_meta *ret, char *e
 		return r;
 
 	/* Not a Kubernetes container (Docker's moby namespace, Podman): no names here. */
-	ann = meta_get(root, "annotations", json_type_object);
+	ann = ew_json_get(root, "annotations", EW_JSON_OBJECT);
 	if (!ann) {
 		json_object_put(root);
 		return 0;
@@ -301,9 +270,9 @@ int ew_meta_parse_oci(const char *json, size_t len, struct ew_meta *ret, char *e
 	meta_fill(ret->image, sizeof(ret->image), ann, CRIO_IMAGE);
 	meta_fill_k8s(ret, ann);
 
-	type = meta_get_str(ann, CRI_CONTAINER_TYPE);
+	type = ew_json_str(ann, CRI_CONTAINER_TYPE, NULL);
 	if (!type)
-		type = meta_get_str(ann, CRIO_CONTAINER_TYPE);
+		type = ew_json_str(ann, CRIO_CONTAINER_TYPE, NULL);
 	ret->sandbox = type && !strcmp(type, "sandbox");
 
 	json_object_put(root);

@@ -3,8 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "exitwatch/replay/codec.h"
 #include "exitwatch/util/util.h"
 
@@ -55,7 +53,7 @@ int ew_codec_read_identity(struct json_object *o, struct ew_identity *id)
 	uint64_t rt;
 
 	memset(id, 0, sizeof(*id));
-	if (!json_object_is_type(o, json_type_object))
+	if (!ew_json_is(o, EW_JSON_OBJECT))
 		return -EINVAL;
 	rt = ew_json_u64(o, "runtime", EW_RT_CGROUP);
 	id->cg.runtime = rt <= EW_RT_CGROUP ? (enum ew_runtime)rt : EW_RT_CGROUP;
@@ -185,8 +183,8 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, s
 	ev->uptime_ns = ew_json_u64(o, "uptime_ns", 0);
 	ev->oom = ew_json_bool(o, "oom", false);
 	ev->ready = ew_json_bool(o, "ready", ev->type == EW_EVENT_READY);
-	if (json_object_object_get_ex(o, "killer", &k) &&
-	    json_object_is_type(k, json_type_object)) {
+	k = ew_json_get(o, "killer", EW_JSON_OBJECT);
+	if (k) {
 		ev->has_killer = true;
 		ev->killer.pid = (uint32_t)ew_json_u64(k, "pid", 0);
 		ev->killer.signal = (int)ew_json_i64(k, "signal", 0);
@@ -210,7 +208,7 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, s
 	}
 	ev->tail_len = (uint32_t)n;
 	/* Recordings made before tails came from runtime logs have only kernel tails. */
-	if (json_object_object_get_ex(o, "tail_source", NULL)) {
+	if (ew_json_has(o, "tail_source")) {
 		ev->tail_source = ew_tail_source_parse(ew_json_str(o, "tail_source", ""));
 		if (!ev->tail_source) {
 			snprintf(err, errlen, "member tail_source is not a known source");

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * ew_detector_restore() on any bytes: the state file survives agent versions, disks fill up
- * in the middle of a write, and a corrupt file must cost the detector's memory, never the
- * agent. What a restore accepts is then run the way the agent runs it: every deadline it
- * brought is processed, and a checkpoint of it restores to the same checkpoint.
+ * ew_state_read() on any bytes: the state file survives agent versions, disks fill up in the
+ * middle of a write, and a corrupt file must cost the detector's memory, never the agent. What
+ * a read accepts is then run the way the agent runs it: every deadline it brought is
+ * processed, and the state it writes reads back to the same state, both through the file and
+ * through the detector's plain export and import.
  */
 #include <errno.h>
 
-#include "exitwatch/util/buf.h"
 #include "exitwatch/detect/detector.h"
+#include "exitwatch/persist/state.h"
+#include "exitwatch/util/buf.h"
 #include "fuzz/fuzz.h"
 
 /* Deadlines processed per input at most: enough for any seed, bounded for a timeout. */
@@ -36,11 +38,67 @@ static bool is_ascii(const char *s, size_t n)
 	return true;
 }
 
+/* An export fed straight into an import. */
+struct copier {
+	struct ew_detector_import *im;
+	int r;
+};
+
+static void copy_workload(void *ctx, const struct ew_detector_workload *wl)
+{
+	struct copier *c = ctx;
+
+	if (!c->r)
+		c->r = ew_detector_import_workload(c->im, wl);
+}
+
+static void copy_ident(void *ctx, const struct ew_detector_ident *id)
+{
+	struct copier *c = ctx;
+
+	if (!c->r)
+		c->r = ew_detector_import_ident(c->im, id);
+}
+
 /*
- * A checkpoint the detector wrote restores, and writes itself again byte for byte. Only when
- * it is ASCII: the writer turns each invalid UTF-8 byte a hostile file brought into U+FFFD (3
+ * What a read accepted is a state the detector's own import accepts too, whatever bytes it
+ * holds (no JSON in between), and that copy writes the same file.
+ */
+static void check_copy(const struct ew_detector *d, const struct ew_detector_config *cfg,
+		       const struct ew_buf *a)
+{
+	struct ew_detector_state st;
+	struct ew_detector *d2 = ew_detector_new(cfg);
+	struct copier c = {0};
+	struct ew_buf b = EW_BUF_INIT;
+	char err[256] = "";
+	int r;
+
+	EW_FUZZ_CHECK(d2, "ew_detector_new failed");
+	ew_detector_export_state(d, &st);
+	c.im = ew_detector_import_begin(d2, &st, err, sizeof(err));
+	EW_FUZZ_CHECK(c.im, "ew_detector_import_begin failed");
+	r = ew_detector_export_workloads(d, copy_workload, &c);
+	if (!r)
+		r = ew_detector_export_idents(d, copy_ident, &c);
+	r = ew_detector_import_end(c.im, d2, !r && !c.r);
+	if (r == -ENOMEM || r == -ECANCELED) {
+		ew_detector_free(d2);
+		return;
+	}
+	EW_FUZZ_CHECK(r == 0, "own export did not import (%d: %s)", r, err);
+	EW_FUZZ_CHECK(ew_state_write(d2, 1, &b) == 0, "write of the copy failed");
+	EW_FUZZ_CHECK(a->len == b.len && !memcmp(a->data, b.data, a->len),
+		      "the copy writes another state:\n%s\n%s", a->data, b.data);
+	ew_detector_free(d2);
+	ew_buf_free(&b);
+}
+
+/*
+ * A state the detector wrote reads back, and writes itself again byte for byte. Only when it
+ * is ASCII: the writer turns each invalid UTF-8 byte a hostile file brought into U+FFFD (3
  * bytes), which may no longer fit the field it came from (an episode id then fails the next
- * restore), so such a state is not a fixed point.
+ * read), so such a state is not a fixed point.
  */
 static void check_round_trip(const struct ew_detector *d, const struct ew_detector_config *cfg)
 {
@@ -49,28 +107,29 @@ static void check_round_trip(const struct ew_detector *d, const struct ew_detect
 	char err[256] = "";
 	int r;
 
-	r = ew_detector_checkpoint(d, 1, &a);
+	r = ew_state_write(d, 1, &a);
 	if (r == -ENOMEM) {
 		ew_buf_free(&a);
 		return;
 	}
-	EW_FUZZ_CHECK(r == 0, "checkpoint returned %d", r);
+	EW_FUZZ_CHECK(r == 0, "write returned %d", r);
+	check_copy(d, cfg, &a);
 	if (!is_ascii(a.data, a.len)) {
 		ew_buf_free(&a);
 		return;
 	}
 	d2 = ew_detector_new(cfg);
 	EW_FUZZ_CHECK(d2, "ew_detector_new failed");
-	r = ew_detector_restore(d2, a.data, a.len, err, sizeof(err));
-	EW_FUZZ_CHECK(r == 0, "own checkpoint did not restore (%d: %s): %s", r, err, a.data);
+	r = ew_state_read(d2, a.data, a.len, err, sizeof(err));
+	EW_FUZZ_CHECK(r == 0, "own state did not read back (%d: %s): %s", r, err, a.data);
 	EW_FUZZ_CHECK(ew_detector_identities(d2) == ew_detector_identities(d),
 		      "identities %u then %u", ew_detector_identities(d),
 		      ew_detector_identities(d2));
 	EW_FUZZ_CHECK(ew_detector_active(d2) == ew_detector_active(d), "active %u then %u",
 		      ew_detector_active(d), ew_detector_active(d2));
-	EW_FUZZ_CHECK(ew_detector_checkpoint(d2, 1, &b) == 0, "second checkpoint failed");
+	EW_FUZZ_CHECK(ew_state_write(d2, 1, &b) == 0, "second write failed");
 	EW_FUZZ_CHECK(a.len == b.len && !memcmp(a.data, b.data, a.len),
-		      "checkpoint changed across a restore:\n%s\n%s", a.data, b.data);
+		      "state changed across a read:\n%s\n%s", a.data, b.data);
 	ew_detector_free(d2);
 	ew_buf_free(&a);
 	ew_buf_free(&b);
@@ -91,14 +150,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d = ew_detector_new(&cfg);
 	EW_FUZZ_CHECK(d, "ew_detector_new failed");
 	err[0] = '\0';
-	r = ew_detector_restore(d, json, size, err, sizeof(err));
+	r = ew_state_read(d, json, size, err, sizeof(err));
 	EW_FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM, "returned %d", r);
 	EW_FUZZ_TERMINATED(err);
 	if (r < 0) {
 		EW_FUZZ_CHECK(r == -ENOMEM || err[0], "an error without a message");
 		EW_FUZZ_CHECK(ew_detector_identities(d) == 0 && ew_detector_active(d) == 0 &&
 				      ew_detector_next_deadline(d) == UINT64_MAX,
-			      "a failed restore left state behind");
+			      "a failed read left state behind");
 	} else {
 		check_round_trip(d, &cfg);
 		/* The agent's loop: every deadline in time order, each one done when passed. */

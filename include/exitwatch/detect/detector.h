@@ -13,6 +13,7 @@
 #define EXITWATCH_DETECTOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "exitwatch/util/buf.h"
@@ -158,12 +159,123 @@ uint32_t ew_detector_active(const struct ew_detector *d);	 /* open episodes */
 uint64_t ew_detector_next_deadline(const struct ew_detector *d); /* UINT64_MAX if none */
 
 /*
- * Checkpoint: the detector's windows, episodes and running starts as JSON text, and back.
- * ew_detector_restore() replaces the state of a fresh detector; on any error it leaves the
- * detector empty and says why in err (a corrupt or foreign file is reported, never fatal).
+ * ---- The detector's state as plain values, out and back in ----
+ *
+ * What a restart of the agent must not forget: windows, open episodes, running starts. The
+ * export walks it, the import builds it again; persist/ turns it into a file. Deadlines are not
+ * part of it: the import derives them again from the times it is given. Every struct below is
+ * plain data; what an export hands out is valid during the callback only.
  */
-int ew_detector_checkpoint(const struct ew_detector *d, uint64_t now_ns, struct ew_buf *out);
-int ew_detector_restore(struct ew_detector *d, const char *json, size_t len, char *err,
-			size_t errlen);
+
+/* One sample of a window. */
+struct ew_detector_sample {
+	uint64_t t;	/* ns, not later than the state's now_ns */
+	uint32_t ident; /* serial of the identity it belongs to */
+	int16_t code;	/* exit code */
+	uint8_t signal; /* terminating signal */
+	uint8_t flags;	/* outcomes: EW_DETECTOR_SAMPLE_OK; exits: the exit class << 4 */
+};
+
+#define EW_DETECTOR_SAMPLE_OK 0x01 /* an outcome: the start succeeded */
+
+struct ew_detector_samples {
+	const struct ew_detector_sample *v; /* oldest first */
+	size_t n;
+};
+
+/* An open episode: a finding that fired and has not resolved yet. */
+struct ew_detector_episode {
+	enum ew_rule rule;   /* any but EW_RULE_STABLE, a milestone without an episode */
+	const char *id;	     /* finding_id: "f-" and 16 lower-case hex digits */
+	uint64_t fired_ns;   /* when the finding fired */
+	uint64_t last_ns;    /* last counted event (fired_ns..now_ns): resolution runs from it */
+	uint32_t total;	     /* events counted over the episode */
+	uint32_t last_ident; /* serial of the identity last involved */
+};
+
+/* What an identity and a workload both count. */
+struct ew_detector_scope {
+	struct ew_detector_samples exits;     /* main-process exits */
+	struct ew_detector_samples restarts;  /* restarts */
+	struct ew_detector_samples outcomes;  /* start outcomes */
+	const struct ew_detector_episode *ep; /* open episodes, one per rule at most */
+	size_t nep;
+};
+
+struct ew_detector_workload {
+	const char *key;			/* not empty, once per state */
+	const struct ew_identity *last_subject; /* the identity last involved, or NULL */
+	struct ew_detector_scope s;
+};
+
+struct ew_detector_ident {
+	const char *key;		   /* not empty, once per state */
+	const char *workload;		   /* its workload's key ("": its own key) */
+	const struct ew_identity *subject; /* what findings name it by (key: the same), or NULL */
+	uint32_t serial;		   /* 1..UINT32_MAX - 1, once per state */
+	uint32_t restarts;		   /* restarts seen, the runtime's earlier count included */
+	bool exited_before;		   /* the next start is a restart */
+	bool looping;			   /* was part of a fired loop: watch for stable */
+	/* The current run. */
+	bool running;
+	bool seeded; /* found running at start-up: its start was not seen */
+	bool ready;
+	bool outcome_done; /* success or failure of this start is decided */
+	uint32_t pid;
+	uint64_t start_boot_ns;
+	uint64_t start_ns;	 /* not later than now_ns */
+	uint64_t last_active_ns; /* not later than now_ns */
+	bool has_last_exit;
+	struct ew_detector_sample last_exit; /* its ident is not used: the identity's serial */
+	const char *tail;		     /* stderr tail of the last failed exit (bytes) */
+	uint32_t tail_len;
+	struct ew_detector_scope s;
+};
+
+/* The detector as a whole. */
+struct ew_detector_state {
+	uint64_t now_ns;       /* the time it reached: nothing in the state is later */
+	uint32_t next_serial;  /* at least 1; an import raises it past every serial it got */
+	uint64_t drops_total;  /* kernel records lost so far (ew_detector_note_drops()) */
+	uint64_t last_drop_ns; /* a loss happened at or before this time */
+};
+
+typedef void (*ew_detector_workload_fn)(void *ctx, const struct ew_detector_workload *wl);
+typedef void (*ew_detector_ident_fn)(void *ctx, const struct ew_detector_ident *id);
+
+void ew_detector_export_state(const struct ew_detector *d, struct ew_detector_state *ret);
+/*
+ * Calls fn for every workload, or every identity, in the detector's own (deterministic) order.
+ * Export the workloads first: importing an identity attaches it to its workload. 0, or -ENOMEM
+ * when a scratch copy could not be had (the entities after it are not reported).
+ */
+int ew_detector_export_workloads(const struct ew_detector *d, ew_detector_workload_fn fn,
+				 void *ctx);
+int ew_detector_export_idents(const struct ew_detector *d, ew_detector_ident_fn fn, void *ctx);
+
+/*
+ * An import builds a fresh state beside d, from the state, then its workloads, then its
+ * identities, and checks the detector's invariants on the way (times not later than now_ns,
+ * serials, episode ids and rules, exit classes, keys given once). The first problem is the
+ * error: it is written into err (one line, what was wrong and where), every later call is a
+ * no-op that returns it. The state is copied: nothing given must outlive the call.
+ */
+struct ew_detector_import;
+
+/* NULL only when out of memory. err (errlen bytes) receives the import's message. */
+struct ew_detector_import *ew_detector_import_begin(const struct ew_detector *d,
+						    const struct ew_detector_state *st, char *err,
+						    size_t errlen);
+/* 0, -EINVAL (the message is in err) or -ENOMEM. */
+int ew_detector_import_workload(struct ew_detector_import *im,
+				const struct ew_detector_workload *wl);
+int ew_detector_import_ident(struct ew_detector_import *im, const struct ew_detector_ident *id);
+/*
+ * Ends the import and frees im. When commit is true and every step succeeded, d takes the
+ * imported state (its deadlines derived again) and 0 is returned. Otherwise d is left empty,
+ * never half a state, and the import's error is returned (-ECANCELED when only the caller
+ * gave up: its own message stands).
+ */
+int ew_detector_import_end(struct ew_detector_import *im, struct ew_detector *d, bool commit);
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Events and identities as JSON objects, for the recording (--record, exitwatch replay) and the
- * detector's checkpoint. Written with the project's writer, read back with json-c. Byte strings
- * that must survive exactly (the stderr tail) are hex-encoded.
+ * state file (persist/). Written with the project's writer, read back with json-c through
+ * core/json_read. Byte strings that must survive exactly (the stderr tail) are hex-encoded.
  */
 #ifndef EXITWATCH_CODEC_H
 #define EXITWATCH_CODEC_H

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The detector's export (detector.h) as the state file's JSON. Samples are arrays, [t, ident,
+ * code, signal, flags], and the stderr tail is hex, so that its bytes survive exactly. Only
+ * open episodes and only what the detector cannot derive are written: deadlines are not.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "exitwatch/core/hex.h"
+#include "exitwatch/core/json_writer.h"
+#include "exitwatch/persist/state.h"
+#include "exitwatch/replay/codec.h"
+
+struct writer {
+	struct ew_jsonw w;
+	int r; /* -ENOMEM: a tail could not be encoded */
+};
+
+static void write_window(struct ew_jsonw *w, const char *name, const struct ew_detector_samples *s)
+{
+	ew_jsonw_name(w, name);
+	ew_jsonw_start_array(w);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ew_detector_sample *x = &s->v[i];
+
+		ew_jsonw_start_array(w);
+		ew_jsonw_uint(w, x->t);
+		ew_jsonw_uint(w, x->ident);
+		ew_jsonw_int(w, x->code);
+		ew_jsonw_uint(w, x->signal);
+		ew_jsonw_uint(w, x->flags);
+		ew_jsonw_end_array(w);
+	}
+	ew_jsonw_end_array(w);
+}
+
+static void write_scope(struct ew_jsonw *w, const struct ew_detector_scope *s)
+{
+	ew_jsonw_name(w, "s");
+	ew_jsonw_start_object(w);
+	write_window(w, "exits", &s->exits);
+	write_window(w, "restarts", &s->restarts);
+	write_window(w, "outcomes", &s->outcomes);
+	ew_jsonw_name(w, "episodes");
+	ew_jsonw_start_array(w);
+	for (size_t i = 0; i < s->nep; i++) {
+		const struct ew_detector_episode *ep = &s->ep[i];
+
+		ew_jsonw_start_object(w);
+		ew_jsonw_string_field(w, "rule", ew_rule_name(ep->rule));
+		ew_jsonw_string_field(w, "id", ep->id);
+		ew_jsonw_uint_field(w, "fired_ns", ep->fired_ns);
+		ew_jsonw_uint_field(w, "last_ns", ep->last_ns);
+		ew_jsonw_uint_field(w, "total", ep->total);
+		ew_jsonw_uint_field(w, "last_ident", ep->last_ident);
+		ew_jsonw_end_object(w);
+	}
+	ew_jsonw_end_array(w);
+	ew_jsonw_end_object(w);
+}
+
+static void write_subject(struct ew_jsonw *w, const char *name, const struct ew_identity *id)
+{
+	if (!id)
+		return;
+	ew_jsonw_name(w, name);
+	ew_codec_write_identity(w, id);
+}
+
+static void write_tail(struct writer *wr, const char *tail, uint32_t len)
+{
+	char *hex = malloc(2 * (size_t)len + 1);
+
+	if (!hex) {
+		wr->r = -ENOMEM;
+		return;
+	}
+	ew_hex_encode(tail ? tail : "", len, hex);
+	ew_jsonw_string_field(&wr->w, "tail_hex", hex);
+	free(hex);
+}
+
+static void write_ident(void *ctx, const struct ew_detector_ident *id)
+{
+	struct writer *wr = ctx;
+	struct ew_jsonw *w = &wr->w;
+
+	ew_jsonw_start_object(w);
+	ew_jsonw_string_field(w, "key", id->key);
+	ew_jsonw_string_field(w, "workload", id->workload);
+	ew_jsonw_uint_field(w, "serial", id->serial);
+	ew_jsonw_uint_field(w, "restarts", id->restarts);
+	ew_jsonw_bool_field(w, "exited_before", id->exited_before);
+	ew_jsonw_bool_field(w, "looping", id->looping);
+	ew_jsonw_bool_field(w, "running", id->running);
+	ew_jsonw_bool_field(w, "seeded", id->seeded);
+	ew_jsonw_bool_field(w, "ready", id->ready);
+	ew_jsonw_bool_field(w, "outcome_done", id->outcome_done);
+	ew_jsonw_uint_field(w, "pid", id->pid);
+	ew_jsonw_uint_field(w, "start_boot_ns", id->start_boot_ns);
+	ew_jsonw_uint_field(w, "start_ns", id->start_ns);
+	ew_jsonw_uint_field(w, "last_active_ns", id->last_active_ns);
+	if (id->has_last_exit) {
+		ew_jsonw_name(w, "last_exit");
+		ew_jsonw_start_array(w);
+		ew_jsonw_uint(w, id->last_exit.t);
+		ew_jsonw_int(w, id->last_exit.code);
+		ew_jsonw_uint(w, id->last_exit.signal);
+		ew_jsonw_uint(w, id->last_exit.flags);
+		ew_jsonw_end_array(w);
+	}
+	write_tail(wr, id->tail, id->tail_len);
+	write_subject(w, "subject", id->subject);
+	write_scope(w, &id->s);
+	ew_jsonw_end_object(w);
+}
+
+static void write_workload(void *ctx, const struct ew_detector_workload *wl)
+{
+	struct writer *wr = ctx;
+	struct ew_jsonw *w = &wr->w;
+
+	ew_jsonw_start_object(w);
+	ew_jsonw_string_field(w, "key", wl->key);
+	write_subject(w, "last_subject", wl->last_subject);
+	write_scope(w, &wl->s);
+	ew_jsonw_end_object(w);
+}
+
+int ew_state_write(const struct ew_detector *d, uint64_t saved_ns, struct ew_buf *out)
+{
+	struct writer wr = {0};
+	struct ew_detector_state st;
+	int r, r2, r3;
+
+	ew_detector_export_state(d, &st);
+	ew_jsonw_init(&wr.w, out);
+	ew_jsonw_start_object(&wr.w);
+	ew_jsonw_uint_field(&wr.w, "exitwatch_state", EW_STATE_VERSION);
+	ew_jsonw_uint_field(&wr.w, "saved_ns", saved_ns);
+	ew_jsonw_uint_field(&wr.w, "now_ns", st.now_ns);
+	ew_jsonw_uint_field(&wr.w, "next_serial", st.next_serial);
+	ew_jsonw_uint_field(&wr.w, "drops_total", st.drops_total);
+	ew_jsonw_uint_field(&wr.w, "last_drop_ns", st.last_drop_ns);
+	/* Workloads first: reading an identity attaches it to its workload. */
+	ew_jsonw_name(&wr.w, "workloads");
+	ew_jsonw_start_array(&wr.w);
+	r = ew_detector_export_workloads(d, write_workload, &wr);
+	ew_jsonw_end_array(&wr.w);
+	ew_jsonw_name(&wr.w, "identities");
+	ew_jsonw_start_array(&wr.w);
+	r2 = ew_detector_export_idents(d, write_ident, &wr);
+	ew_jsonw_end_array(&wr.w);
+	ew_jsonw_end_object(&wr.w);
+	r3 = ew_jsonw_finish(&wr.w);
+	return r ? r : r2 ? r2 : wr.r ? wr.r : r3;
+}

@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The state file (src/persist/): the detector's state written as JSON and read back, a file
+ * written by an earlier agent still read the same, every corrupt or hostile file refused with a
+ * message and an empty detector, and the file itself saved atomically and loaded. The detector
+ * runs in virtual time (tests/detector_fixture.h); files go to a temporary directory only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exitwatch/detect/detector.h"
+#include "exitwatch/persist/state.h"
+#include "exitwatch/util/buf.h"
+#include "exitwatch/util/util.h"
+#include "detector_fixture.h"
+
+#ifndef EW_FIXTURES_DIR
+#define EW_FIXTURES_DIR "tests/fixtures"
+#endif
+/* Written by the agent before the state file had a module of its own (the checkpoint of
+ * test_checkpoint_round_trip's first half): the format has not changed since. */
+#define GOLDEN EW_FIXTURES_DIR "/state/crash-loop-v1.json"
+
+static void checkpoint_str(struct ew_detector *d, uint64_t now, struct ew_buf *b)
+{
+	ew_buf_init(b);
+	assert_int_equal(ew_state_write(d, now, b), 0);
+	assert_non_null(b->data);
+}
+
+static void test_checkpoint_round_trip(void **state)
+{
+	struct fx *fx = *state;
+	struct step st[128];
+	size_t n = crash_loop_then_fix(st), half;
+	struct ew_detector *a = det(fx), *b = ew_detector_new(&fx->cfg);
+	struct sink ska = {0}, skb = {0};
+	struct ew_buf buf, buf2;
+	char err[256] = "";
+
+	/* The first half: through the loop's findings (burst, restart_rate, startup). */
+	for (half = 0; st[half].ms <= 1000 * 1000; half++)
+		;
+	run_on(fx, a, &fx->sk, st, half);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_EXIT_CODE_BURST, false), 1);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_RESTART_RATE, false), 1);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_STARTUP_FAILURE_RATE, false), 1);
+	assert_int_equal(ew_detector_active(a), 3);
+
+	checkpoint_str(a, AT(1000), &buf);
+	assert_int_equal(ew_state_read(b, buf.data, buf.len, err, sizeof(err)), 0);
+	assert_int_equal(ew_detector_identities(b), ew_detector_identities(a));
+	assert_int_equal(ew_detector_active(b), 3);
+	/* The restored detector writes the same checkpoint. */
+	checkpoint_str(b, AT(1000), &buf2);
+	assert_string_equal(buf.data, buf2.data);
+	ew_buf_free(&buf2);
+
+	run_on(fx, a, &ska, st + half, n - half);
+	run_on(fx, b, &skb, st + half, n - half);
+	check_same_findings("restored", &ska, &skb);
+	/* Fired before the checkpoint: resolved after it, never fired again. */
+	{
+		const struct want w[] = {
+			W_RATE(1650, 4, 14),	      /* the slower loop's 4th restart */
+			W_START(1652, 5, 14),	      /* and 5th failed start */
+			W_BURST_R(2122 + 600, 12, 0), /* the fast loop's last exit + 10m */
+			W_RATE_R(2050 + 3600, 5, 14),  W_START_R(2052 + 3600, 6, 14),
+			W_START_R(2122 + 3600, 12, 0), /* its last failure ages out */
+			W_RATE_R(2422 + 3600, 12, 0),  /* the fixed start was a restart */
+			W_STABLE(2422 + 4 * 3600, 0),
+		};
+
+		check_wants("after restore", &skb, fx->ids, ALL_RULES, w, ARRAY_SIZE(w));
+	}
+	assert_int_equal(ew_detector_active(b), 0);
+	ew_buf_free(&buf);
+	ew_detector_free(b);
+	sink_clear(&ska);
+	sink_clear(&skb);
+}
+
+/* A restored running container, seen again by the start-up scan: the same process. */
+static void test_checkpoint_running_rescan(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *a = det(fx), *b = ew_detector_new(&fx->cfg);
+	struct ew_buf buf;
+	struct ew_startup su;
+	char err[256];
+
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 1, 1, 0);
+	feed(fx, OP_START, 0, 10, 0, 0); /* restart 1, running */
+	feed(fx, OP_START, 1, 20, 0, 0); /* running, grace pending */
+	checkpoint_str(a, AT(30), &buf);
+	assert_int_equal(ew_state_read(b, buf.data, buf.len, err, sizeof(err)), 0);
+
+	su = feed_to(fx, b, &fx->sk, OP_RESCAN, 0, AT(40), 0, 0);
+	assert_true(su.known);
+	assert_int_equal(su.restarts, 1);
+	su = feed_to(fx, b, &fx->sk, OP_RESCAN, 1, AT(40), 0, 0);
+	assert_int_equal(su.restarts, 0);
+	/* The restored start's grace deadline still runs: its exit after it succeeded. */
+	assert_int_equal(ew_detector_next_deadline(b), AT(70));
+	su = feed_to(fx, b, &fx->sk, OP_EXIT, 1, AT(90), 1, 0);
+	assert_true(su.known);
+	assert_true(su.succeeded);
+	su = feed_to(fx, b, &fx->sk, OP_EXIT, 0, AT(95), 1, 0);
+	assert_true(su.known);
+	assert_true(su.succeeded);
+	su = feed_to(fx, b, &fx->sk, OP_START, 0, AT(100), 0, 0);
+	assert_int_equal(su.restarts, 2);
+	assert_int_equal(fx->sk.n, 0);
+	ew_buf_free(&buf);
+	ew_detector_free(b);
+}
+
+/* A minimal valid state at t = 100 ns, and the workloads and identities in it. */
+#define ROOT(version, now, wls, ids)                                                              \
+	"{\"exitwatch_state\":" version ",\"saved_ns\":100,\"now_ns\":" now ",\"next_serial\":1," \
+	"\"drops_total\":0,\"last_drop_ns\":0,\"workloads\":" wls ",\"identities\":" ids "}"
+#define STATE(ids) ROOT("1", "100", "[]", "[" ids "]")
+#define SCOPE(exits, eps) \
+	"{\"exits\":" exits ",\"restarts\":[],\"outcomes\":[],\"episodes\":" eps "}"
+#define WL(key, scope) "{\"key\":\"" key "\",\"s\":" scope "}"
+#define WLS(wls)       ROOT("1", "100", "[" wls "]", "[]")
+#define IDENT_FULL(key, serial, extra, exits, eps)                                             \
+	"{\"key\":\"" key "\",\"workload\":\"w\",\"serial\":" serial ",\"restarts\":0,"        \
+	"\"exited_before\":true,\"looping\":false,\"running\":false,\"seeded\":false,"         \
+	"\"ready\":false,\"outcome_done\":true,\"pid\":7,\"start_boot_ns\":5,\"start_ns\":40," \
+	"\"last_active_ns\":50" extra ",\"s\":" SCOPE(exits, eps) "}"
+#define IDENT(key, serial, extra) IDENT_FULL(key, serial, extra, "[]", "[]")
+#define IDENT_S(key, exits, eps)  IDENT_FULL(key, "1", "", exits, eps)
+#define EP(rule, fired, last)                                                      \
+	"{\"rule\":\"" rule "\",\"id\":\"f-0123456789abcdef\",\"fired_ns\":" fired \
+	",\"last_ns\":" last ",\"total\":4,\"last_ident\":1}"
+
+/* The building blocks above are valid as such: each corrupt case fails for its own reason. */
+static const char *const valid_cases[] = {
+	STATE(""),
+	STATE(IDENT("a", "1", "")),
+	STATE(IDENT("a", "1", "") "," IDENT("b", "2", "")),
+	STATE(IDENT("a", "1",
+		    ",\"tail_hex\":\"6f6b0a\",\"subject\":{\"key\":\"a\"},"
+		    "\"last_exit\":[50,3,0,16]")),
+	STATE(IDENT_S("a", "[[50,1,3,0,16]]", "[" EP("restart_rate", "10", "20") "]")),
+	WLS(WL("w", SCOPE("[[50,1,3,0,16]]", "[]")) "," WL("v", SCOPE("[]", "[]"))),
+};
+
+static const char *const corrupt_cases[] = {
+	"",
+	"{",
+	"null",
+	"[]",
+	"42",
+	"{\"x\":1}",
+	"{\"exitwatch_state\":1,\"now_ns\":100",	/* truncated */
+	ROOT("2", "100", "[]", "[]"),			/* another version */
+	ROOT("\"1\"", "100", "[]", "[]"),		/* the version as a string */
+	ROOT("1", "\"soon\"", "[]", "[]"),		/* a time as a string */
+	ROOT("1", "-5", "[]", "[]"),			/* a negative time */
+	ROOT("1", "100", "5", "[]"),			/* workloads not an array */
+	ROOT("1", "100", "[]", "{\"a\":1}"),		/* identities not an array */
+	ROOT("1", "100", "[7]", "[]"),			/* a workload not an object */
+	ROOT("1", "100", "[]", "[null]"),		/* an identity not an object */
+	WLS(WL("w", SCOPE("[]", "{}"))),		/* episodes not an array */
+	WLS(WL("w", "[]")),				/* windows not an object */
+	WLS(WL("w", SCOPE("[[1,1,3,0]]", "[]"))),	/* a sample of 4 */
+	WLS(WL("w", SCOPE("[[1,1,3,0,\"x\"]]", "[]"))), /* a sample member as a string */
+	WLS(WL("w", SCOPE("[7]", "[]"))),		/* a sample not an array */
+	WLS(WL("w", SCOPE("[[500,1,3,0,16]]", "[]"))),	/* a sample after the checkpoint */
+	WLS(WL("w", SCOPE("[]", "[" EP("nope", "10", "20") "]"))), /* an unknown rule */
+	WLS(WL("w", SCOPE("[]", "[7]"))),			   /* an episode not an object */
+	WLS(WL("w", SCOPE("[]", "[]")) "," WL("w", SCOPE("[]", "[]"))), /* a workload twice */
+	WLS(WL("", SCOPE("[]", "[]"))),				    /* a workload without a key */
+	STATE("{\"workload\":\"w\"}"),				    /* an identity without a key */
+	ROOT("1", "100", "[]", "[]") " trailing",		    /* data after the object */
+	STATE(IDENT("k", "1", "") "," IDENT("k", "2", "")),	    /* the same key twice */
+	STATE(IDENT("a", "1", "") "," IDENT("b", "1", "")),	    /* the same serial twice */
+	STATE(IDENT("a", "0", "")),				    /* serials start at 1 */
+	STATE(IDENT("a", "4294967296", "")),			    /* beyond 32 bits */
+	STATE(IDENT("a", "1", ",\"tail_hex\":\"zz\"")),		    /* not hex */
+	STATE(IDENT("a", "1", ",\"subject\":{\"key\":\"b\"}")),	    /* someone else */
+	STATE(IDENT("a", "1", ",\"subject\":{\"display\":\"x\"}")), /* no key */
+	STATE(IDENT("a", "1", ",\"last_exit\":[50,3,0,240]")),	    /* exit class 15 */
+	STATE(IDENT("a", "1", ",\"last_exit\":[150,3,0,16]")),	    /* after the checkpoint */
+	STATE(IDENT_S("a", "[[50,1,70000,0,16]]", "[]")),	    /* code beyond 16 bits */
+	STATE(IDENT_S("a", "[[50,1,3,256,16]]", "[]")),		    /* signal beyond 8 bits */
+	STATE(IDENT_S("a", "[[50,1,3,0,16]]",
+		      "[" EP("restart_rate", "10", "20") "," EP("restart_rate", "10",
+								"20") "]")), /* twice */
+	STATE(IDENT_S("a", "[]", "[" EP("restart_rate", "30", "20") "]")),   /* fired after last */
+	STATE(IDENT_S("a", "[]", "[" EP("stable", "10", "20") "]")), /* a milestone has none */
+	STATE(IDENT_S("a", "[]",
+		      "[{\"rule\":\"restart_rate\",\"id\":\"\",\"fired_ns\":1,"
+		      "\"last_ns\":1,\"total\":4,\"last_ident\":1}]")),	    /* no id */
+	STATE(IDENT_S("a", "[]", "[" EP("restart_rate", "10", "-20") "]")), /* negative time */
+};
+
+static void test_restore_corrupt_table(void **state)
+{
+	struct fx *fx = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(valid_cases); i++) {
+		struct ew_detector *d = ew_detector_new(&fx->cfg);
+		char err[256] = "";
+		int r = ew_state_read(d, valid_cases[i], strlen(valid_cases[i]), err, sizeof(err));
+
+		if (r)
+			fail_msg("valid case %zu: %d (%s)", i, r, err);
+		CHECK_EQ("valid", "active", i == 4, ew_detector_active(d));
+		ew_detector_free(d);
+	}
+
+	for (size_t i = 0; i < ARRAY_SIZE(corrupt_cases); i++) {
+		struct ew_detector *d = ew_detector_new(&fx->cfg);
+		char err[256] = "", ctx[64];
+		int r;
+
+		assert_non_null(d);
+		snprintf(ctx, sizeof(ctx), "corrupt case %zu", i);
+		r = ew_state_read(d, corrupt_cases[i], strlen(corrupt_cases[i]), err, sizeof(err));
+		if (r != -EINVAL)
+			fail_msg("%s: want -EINVAL, got %d (%s)", ctx, r, corrupt_cases[i]);
+		if (!err[0])
+			fail_msg("%s: no message", ctx);
+		assert_empty_and_usable(fx, d, ctx);
+		ew_detector_free(d);
+	}
+}
+
+/* Index just past the JSON value starting at s[at]. */
+static size_t json_value_end(const char *s, size_t at)
+{
+	int depth = 0;
+
+	for (size_t k = at; s[k]; k++) {
+		switch (s[k]) {
+		case '"':
+			for (k++; s[k] && s[k] != '"'; k++)
+				k += s[k] == '\\';
+			if (!depth)
+				return k + 1;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (--depth <= 0)
+				return k + 1;
+			break;
+		case ',':
+			if (!depth)
+				return k;
+			break;
+		}
+	}
+	return strlen(s);
+}
+
+/* Each member of a real checkpoint given a value of the wrong type. */
+static void test_restore_wrong_types(void **state)
+{
+	struct fx *fx = *state;
+	/* Members of the detector's own objects (identities nested in them are the codec's). */
+	static const struct {
+		const char *after, *member;
+	} cases[] = {
+		{"", "\"now_ns\":"},
+		{"", "\"saved_ns\":"},
+		{"", "\"next_serial\":"},
+		{"", "\"drops_total\":"},
+		{"", "\"last_drop_ns\":"},
+		{"", "\"workloads\":"},
+		{"", "\"identities\":"},
+		{"\"workloads\":", "\"key\":"},
+		{"\"workloads\":", "\"last_subject\":"},
+		{"\"workloads\":", "\"episodes\":"},
+		{"\"identities\":", "\"key\":"},
+		{"\"identities\":", "\"workload\":"},
+		{"\"identities\":", "\"serial\":"},
+		{"\"identities\":", "\"restarts\":"},
+		{"\"identities\":", "\"exited_before\":"},
+		{"\"identities\":", "\"looping\":"},
+		{"\"identities\":", "\"running\":"},
+		{"\"identities\":", "\"seeded\":"},
+		{"\"identities\":", "\"ready\":"},
+		{"\"identities\":", "\"outcome_done\":"},
+		{"\"identities\":", "\"pid\":"},
+		{"\"identities\":", "\"start_boot_ns\":"},
+		{"\"identities\":", "\"start_ns\":"},
+		{"\"identities\":", "\"last_active_ns\":"},
+		{"\"identities\":", "\"last_exit\":"},
+		{"\"identities\":", "\"tail_hex\":"},
+		{"\"identities\":", "\"subject\":"},
+		{"\"identities\":", "\"s\":"},
+		{"\"identities\":", "\"exits\":"},
+		{"\"identities\":", "\"restarts\":["},
+		{"\"identities\":", "\"outcomes\":"},
+		{"\"identities\":", "\"episodes\":"},
+		{"\"identities\":", "\"rule\":"},
+		{"\"identities\":", "\"id\":"},
+		{"\"identities\":", "\"fired_ns\":"},
+		{"\"identities\":", "\"last_ns\":"},
+		{"\"identities\":", "\"total\":"},
+		{"\"identities\":", "\"last_ident\":"},
+	};
+	struct step st[128];
+	size_t half;
+	struct ew_buf buf;
+
+	crash_loop_then_fix(st);
+	for (half = 0; st[half].ms <= 1000 * 1000; half++)
+		;
+	run_on(fx, det(fx), &fx->sk, st, half);
+	checkpoint_str(fx->d, AT(1000), &buf);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *from = strstr(buf.data, cases[i].after);
+		const char *p = from ? strstr(from, cases[i].member) : NULL;
+		struct ew_detector *d = ew_detector_new(&fx->cfg);
+		struct ew_buf bad;
+		char err[256] = "", ctx[96];
+		size_t at;
+
+		snprintf(ctx, sizeof(ctx), "%s after %s", cases[i].member, cases[i].after);
+		if (!p)
+			fail_msg("%s: not in the checkpoint", ctx);
+		at = (size_t)(p - buf.data) + strlen(cases[i].member);
+		if (cases[i].member[strlen(cases[i].member) - 1] == '[')
+			at--;
+		ew_buf_init(&bad);
+		ew_buf_append(&bad, buf.data, at);
+		ew_buf_puts(&bad, buf.data[at] == '{' || buf.data[at] == '[' ? "-1" : "{\"a\":[]}");
+		ew_buf_puts(&bad, buf.data + json_value_end(buf.data, at));
+		if (ew_state_read(d, bad.data, bad.len, err, sizeof(err)) != -EINVAL)
+			fail_msg("%s: the wrong type was accepted", ctx);
+		if (!err[0])
+			fail_msg("%s: no message", ctx);
+		assert_empty_and_usable(fx, d, ctx);
+		ew_buf_free(&bad);
+		ew_detector_free(d);
+	}
+	ew_buf_free(&buf);
+}
+
+/* 2000 random mutations of a real checkpoint: each restores or is refused, and never breaks. */
+static void test_restore_fuzz(void **state)
+{
+	struct fx *fx = *state;
+	static const char alphabet[] = "0123456789{}[]\",:-.eEtrufalsn x\\";
+	struct step st[128];
+	size_t n = crash_loop_then_fix(st), half;
+	struct ew_buf buf;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	int ok = 0, refused = 0;
+
+	for (half = 0; st[half].ms <= 1000 * 1000; half++)
+		;
+	run_on(fx, det(fx), &fx->sk, st, half);
+	checkpoint_str(fx->d, AT(1000), &buf);
+	for (int iter = 0; iter < 2000; iter++) {
+		size_t len = buf.len, cap = 2 * buf.len + 64, muts = 1 + rng_next(&seed) % 3;
+		char *m = malloc(cap), err[256] = "";
+		struct ew_detector *d = ew_detector_new(&fx->cfg);
+		struct sink sk = {0};
+		int r;
+
+		assert_non_null(m);
+		assert_non_null(d);
+		memcpy(m, buf.data, buf.len);
+		for (size_t k = 0; k < muts && len > 1; k++) {
+			size_t at = rng_next(&seed) % len, span = 1 + rng_next(&seed) % 24;
+
+			if (span > len - at)
+				span = len - at;
+			switch (rng_next(&seed) % 5) {
+			case 0: /* a byte replaced */
+				m[at] = alphabet[rng_next(&seed) % (sizeof(alphabet) - 1)];
+				break;
+			case 1: /* truncated */
+				len = at + 1;
+				break;
+			case 2: /* a span deleted */
+				memmove(m + at, m + at + span, len - at - span);
+				len -= span;
+				break;
+			case 3: /* a span duplicated */
+				if (len + span <= cap) {
+					memmove(m + at + span, m + at, len - at);
+					len += span;
+				}
+				break;
+			default: /* a number made huge */
+				if (m[at] >= '0' && m[at] <= '9' && len + 20 <= cap) {
+					memmove(m + at + 20, m + at, len - at);
+					memset(m + at, '9', 20);
+					len += 20;
+				}
+				break;
+			}
+		}
+		r = ew_state_read(d, m, len, err, sizeof(err));
+		if (r != 0 && r != -EINVAL)
+			fail_msg("mutation %d: restore returned %d", iter, r);
+		if (r) {
+			refused++;
+			if (!err[0])
+				fail_msg("mutation %d: refused without a message", iter);
+			CHECK_EQ("refused", "identities", 0, ew_detector_identities(d));
+			CHECK_EQ("refused", "active", 0, ew_detector_active(d));
+			CHECK_EQ("refused", "deadline", UINT64_MAX, ew_detector_next_deadline(d));
+		} else {
+			ok++;
+		}
+		/* Whatever it holds runs: the rest of the loop, then a day. */
+		run_on(fx, d, &sk, st + half, n - half);
+		ew_detector_free(d);
+		sink_clear(&sk);
+		free(m);
+	}
+	print_message("fuzz: %d restored, %d refused\n", ok, refused);
+	assert_true(ok >= 100);
+	assert_true(refused >= 1000);
+	assert_int_equal(ok + refused, 2000);
+	ew_buf_free(&buf);
+}
+
+/* A failed restore over a detector with state leaves it empty (the contract), and usable. */
+static void test_restore_failure_empties(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_buf buf;
+	char err[256];
+
+	loop_then(fx, 0, 0);
+	checkpoint_str(fx->d, AT(100), &buf);
+	assert_int_equal(ew_state_read(fx->d, buf.data, buf.len, err, sizeof(err)), 0);
+	assert_int_equal(ew_detector_identities(fx->d), 1);
+	assert_int_equal(ew_detector_active(fx->d), 2);
+	assert_int_equal(ew_state_read(fx->d, buf.data, buf.len / 2, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "JSON"));
+	assert_empty_and_usable(fx, fx->d, "after a failed restore");
+	ew_buf_free(&buf);
+}
+
+/* The first half of crash_loop_then_fix(), run on fx's detector: the state tests start there. */
+static size_t first_half(struct fx *fx, struct step *st, size_t *n)
+{
+	size_t half;
+
+	*n = crash_loop_then_fix(st);
+	for (half = 0; st[half].ms <= 1000 * 1000; half++)
+		;
+	run_on(fx, det(fx), &fx->sk, st, half);
+	return half;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *p;
+	long n;
+
+	if (!f)
+		fail_msg("%s: %s", path, strerror(errno));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	p = malloc((size_t)n + 1);
+	assert_non_null(p);
+	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
+	p[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+/*
+ * A file an earlier agent wrote: it loads, and the same run writes it again byte for byte (the
+ * same members in the same order), so files written before and after this version mix.
+ */
+static void test_state_golden_file(void **state)
+{
+	struct fx *fx = *state;
+	struct step st[128];
+	size_t n, len;
+	char *golden = slurp(GOLDEN, &len), err[256] = "";
+	struct ew_detector *b = ew_detector_new(&fx->cfg);
+	struct ew_buf buf;
+
+	first_half(fx, st, &n);
+	checkpoint_str(fx->d, AT(1000), &buf);
+	CHECK_EQ("golden", "length", len, buf.len);
+	assert_string_equal(buf.data, golden);
+	assert_int_equal(ew_state_read(b, golden, len, err, sizeof(err)), 0);
+	assert_int_equal(ew_detector_identities(b), 3);
+	assert_int_equal(ew_detector_active(b), 3);
+	ew_buf_free(&buf);
+	checkpoint_str(b, AT(1000), &buf);
+	assert_string_equal(buf.data, golden);
+	ew_buf_free(&buf);
+	ew_detector_free(b);
+	free(golden);
+}
+
+/* ---- the file ---- */
+
+struct tmpdir {
+	char dir[64];
+	char path[128];
+};
+
+static void tmpdir_make(struct tmpdir *t)
+{
+	snprintf(t->dir, sizeof(t->dir), "/tmp/ew-test-state.XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->path, sizeof(t->path), "%s/state.json", t->dir);
+}
+
+static void tmpdir_remove(struct tmpdir *t)
+{
+	char p[160];
+
+	unlink(t->path);
+	snprintf(p, sizeof(p), "%s.tmp", t->path);
+	unlink(p);
+	rmdir(t->dir);
+}
+
+static void write_file(const char *path, const char *data)
+{
+	FILE *f = fopen(path, "we");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(data, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Saved atomically (no temporary file left), loaded back into a second detector. */
+static void test_state_file_save_load(void **state)
+{
+	struct fx *fx = *state;
+	struct step st[128];
+	struct tmpdir t;
+	struct ew_detector *b = ew_detector_new(&fx->cfg);
+	struct ew_buf want, got;
+	char err[512] = "", tmp[160];
+	struct stat sb;
+	size_t n;
+
+	tmpdir_make(&t);
+	first_half(fx, st, &n);
+	assert_int_equal(ew_state_save(fx->d, t.path, AT(1000)), 0);
+	assert_int_equal(stat(t.path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", t.path);
+	assert_int_equal(access(tmp, F_OK), -1);
+	/* Saved again over it: the rename replaces the old file. */
+	assert_int_equal(ew_state_save(fx->d, t.path, AT(1000)), 0);
+	assert_int_equal(ew_state_load(b, t.path, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(ew_detector_active(b), 3);
+	checkpoint_str(fx->d, AT(1000), &want);
+	checkpoint_str(b, AT(1000), &got);
+	assert_string_equal(want.data, got.data);
+	ew_buf_free(&want);
+	ew_buf_free(&got);
+	ew_detector_free(b);
+	tmpdir_remove(&t);
+}
+
+/* No file is no state (a first start); anything else that is wrong is said with the path. */
+static void test_state_file_errors(void **state)
+{
+	struct fx *fx = *state;
+	struct tmpdir t;
+	char err[512], want[256];
+
+	tmpdir_make(&t);
+	loop_then(fx, 0, 0);
+
+	err[0] = '\0';
+	assert_int_equal(ew_state_load(fx->d, t.path, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(ew_detector_identities(fx->d), 1); /* left as it was */
+
+	assert_int_equal(ew_state_load(fx->d, t.dir, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: not a regular file of a sane size", t.dir);
+	assert_string_equal(err, want);
+
+	write_file(t.path, "{\"exitwatch_state\":1,");
+	assert_int_equal(ew_state_load(fx->d, t.path, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: not valid JSON (it ends too early)", t.path);
+	assert_string_equal(err, want);
+	assert_empty_and_usable(fx, fx->d, "after a corrupt file");
+
+	write_file(t.path, "{\"exitwatch_state\":2}");
+	assert_int_equal(ew_state_load(fx->d, t.path, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: not an exitwatch state file of version 1", t.path);
+	assert_string_equal(err, want);
+
+	/* A directory that is not there: the save fails and says so, and leaves nothing. */
+	snprintf(want, sizeof(want), "%s/none/state.json", t.dir);
+	assert_int_equal(ew_state_save(fx->d, want, AT(1)), -ENOENT);
+	tmpdir_remove(&t);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_checkpoint_round_trip), T(test_checkpoint_running_rescan),
+		T(test_restore_corrupt_table), T(test_restore_wrong_types),
+		T(test_restore_fuzz),	       T(test_restore_failure_empties),
+		T(test_state_golden_file),     T(test_state_file_save_load),
+		T(test_state_file_errors),
+	};
+
+	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
+}
