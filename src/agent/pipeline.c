@@ -379,15 +379,18 @@ static bool settled(struct ew_pipeline *p, struct ew_held *e, uint64_t now)
 
 		if (closed == 1)
 			return true;
-		if (closed == 0) {
+		/*
+		 * Not closed yet, or a watch begun only after the exit (a container that lived a
+		 * millisecond: its start was handled after it died), which may have missed a close
+		 * in between: wait for a close until the deadline. A missed close costs latency,
+		 * never the last line.
+		 */
+		if (closed == 0 || closed == -EAGAIN) {
 			p->hold_wake_ns = e->deadline_ns;
 			return now >= p->hold_wake_ns;
 		}
 	}
-	/*
-	 * No watch (inotify refused, or no log at the start), or one too late to be sure (start
-	 * and exit came together): the quiet time; a close still ends the wait early.
-	 */
+	/* No watch (inotify refused, or no log at the start): the file's quiet time. */
 	if (ew_runtime_log_size(e->path, &size) < 0)
 		return true;
 	p->hold_wake_ns = ew_hold_settle(e, size, now);

@@ -27,12 +27,12 @@
 #include <cmocka.h>
 
 #include "harness/harness.h"
+#include "harness/stderr_cases.h"
 
-#define TAIL_BYTES 2048 /* --stderr-bytes' default */
-#define POD_NS	   "shop"
-#define POD_NAME   "checkout-6d5f7c9b8-q4w2x"
-#define CONTAINER  "backend"
-#define EXPECT_MS  5000
+#define POD_NS	  "shop"
+#define POD_NAME  "checkout-6d5f7c9b8-q4w2x"
+#define CONTAINER "backend"
+#define EXPECT_MS 5000
 
 static int setup(void **state)
 {
@@ -63,34 +63,6 @@ static void require_helpers(void)
 	ew_h_need(access(helper("crishim"), X_OK) == 0, "the crishim helper is not built");
 	ew_h_need(access(helper("stderrwriter"), X_OK) == 0,
 		  "the stderrwriter helper is not built");
-}
-
-/* containerd's OCI spec for a CRI container, with the annotations the kubelet's CRI sets (as
- * tests/bpf/test_docker.c writes it). */
-static void write_cri_config(const char *root, const char *id, const char *uid)
-{
-	char dir[512], path[600];
-	FILE *c;
-
-	snprintf(dir, sizeof(dir), "%s/run/containerd/io.containerd.runtime.v2.task/k8s.io/%s",
-		 root, id);
-	assert_int_equal(ew_h_sh("mkdir -p '%s'", dir), 0);
-	snprintf(path, sizeof(path), "%s/config.json", dir);
-	c = fopen(path, "w");
-	assert_non_null(c);
-	fprintf(c,
-		"{\"ociVersion\":\"1.1.0\",\"process\":{\"args\":[\"/app/server\"],\"cwd\":\"/\"},"
-		"\"root\":{\"path\":\"rootfs\"},\"annotations\":{"
-		"\"io.kubernetes.cri.container-type\":\"container\","
-		"\"io.kubernetes.cri.container-name\":\"%s\","
-		"\"io.kubernetes.cri.image-name\":\"registry.example.com/shop/%s:1.4.2\","
-		"\"io.kubernetes.cri.sandbox-name\":\"%s\","
-		"\"io.kubernetes.cri.sandbox-namespace\":\"%s\","
-		"\"io.kubernetes.cri.sandbox-uid\":\"%s\"},"
-		"\"linux\":{\"cgroupsPath\":\"kubepods-burstable-pod%s.slice:cri-containerd:%s\"}}"
-		"\n",
-		CONTAINER, CONTAINER, POD_NAME, POD_NS, uid, uid, id);
-	assert_int_equal(fclose(c), 0);
 }
 
 /* The one pod every attempt belongs to. */
@@ -132,7 +104,7 @@ static json_object *run_attempt(struct ew_h_fixture *f, struct pod *p, char *con
 	int st;
 
 	ew_h_rand_id(id);
-	write_cri_config(p->root, id, p->uid);
+	ew_h_write_cri_config(p->root, id, p->uid, POD_NAME, POD_NS, CONTAINER);
 	snprintf(rel, sizeof(rel),
 		 "%s/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
 		 "cri-containerd-%s.scope",
@@ -159,22 +131,6 @@ static json_object *run_attempt(struct ew_h_fixture *f, struct pod *p, char *con
 	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != code)
 		fail_msg("%s: crishim status 0x%x, not exit code %d", argv[4], (unsigned)st, code);
 	return ew_h_expect(&f->agent, "container_exit", sfx, EXPECT_MS);
-}
-
-/* What `stderrwriter big` writes, last TAIL_BYTES of it. */
-static void big_tail(char *out)
-{
-	static char all[10240];
-
-	for (int i = 0; i < 11; i++) {
-		size_t n = i == 10 ? 240 : 1000;
-
-		for (size_t j = 0; j < n; j++)
-			all[i * 1000 + j] =
-				(j % 100 == 99) ? '\n' : (char)('a' + (i * 1000 + j) % 26);
-	}
-	memcpy(out, all + sizeof(all) - TAIL_BYTES, TAIL_BYTES);
-	out[TAIL_BYTES] = '\0';
 }
 
 /* A tail taken from the CRI log: exactly want, its source "cri", no kernel byte count. */
@@ -222,42 +178,24 @@ static void check_log_has(const char *log, const char *needle)
 static void test_cri_tails(void **state)
 {
 	struct ew_h_fixture *f = *state;
-	static char big[TAIL_BYTES + 1];
-	static const struct {
-		const char *mode;
-		const char *want; /* NULL: big */
-	} writer_cases[] = {
-		{"cold", "Traceback (most recent call last):\n"
-			 "  File \"/app/main.py\", line 3, in <module>\n"
-			 "ModuleNotFoundError: No module named 'app.services.monitoring'\n"},
-		{"writev", "free(): double free detected in tcache 2\n"},
-		{"devstderr",
-		 "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)\n"
-		 "nginx: [emerg] still could not bind()\n"},
-		{"big", NULL},
-		{"interleave",
-		 "err 0\nerr 1\nerr 2\nerr 3\nerr 4\nerr 5\nerr 6\nerr 7\nerr 8\nerr 9\n"},
-		{"child", "main: starting worker\n"
-			  "worker: connect() to db:5432 failed: Connection refused\n"
-			  "main: worker died, giving up\n"},
-	};
+	size_t ncases;
+	const struct ew_h_stderr_case *writer_cases = ew_h_stderr_cases(&ncases);
 	struct pod p;
 	char log[600], prev[600];
 	json_object *e;
 
 	require_helpers();
-	big_tail(big);
 	pod_init(&p, &f->s);
 	ew_h_agent_start(&f->agent, (const char *const[]){"--agent-interval", "1h", "--host-root",
 							  p.root, NULL});
 
-	for (size_t i = 0; i < sizeof(writer_cases) / sizeof(writer_cases[0]); i++) {
+	for (size_t i = 0; i < ncases; i++) {
 		const char *mode = writer_cases[i].mode;
 
 		e = run_attempt(f, &p,
 				(char *const[]){(char *)helper("stderrwriter"), (char *)mode, NULL},
 				3, log, sizeof(log));
-		check_tail(e, mode, 3, writer_cases[i].want ? writer_cases[i].want : big);
+		check_tail(e, mode, 3, writer_cases[i].want);
 	}
 
 	/* The previous attempt's file ends in stderr lines; this one writes only stdout. */

@@ -29,10 +29,10 @@
 #include "exitwatch/identity/runtime_log.h"
 #include "harness/entrant.h"
 #include "harness/harness.h"
+#include "harness/stderr_cases.h"
 
-#define IMAGE	   "exitwatch-test:latest"
-#define PY_IMAGE   "exitwatch-test-python:latest" /* the host's /usr, mounted read-only */
-#define TAIL_BYTES 2048				  /* --stderr-bytes' default */
+#define IMAGE	 "exitwatch-test:latest"
+#define PY_IMAGE "exitwatch-test-python:latest" /* the host's /usr, mounted read-only */
 
 struct fixture {
 	struct ew_h_agent agent;
@@ -388,22 +388,6 @@ static json_object *wait_exit_timed(struct fixture *f, const char *name, size_t 
 	return o;
 }
 
-/* What `stderrwriter big` writes (10 KiB in 1000-byte writes), its last TAIL_BYTES. */
-static void big_tail(char *out)
-{
-	static char all[10240];
-
-	for (int i = 0; i < 11; i++) {
-		size_t n = i == 10 ? 240 : 1000;
-
-		for (size_t j = 0; j < n; j++)
-			all[i * 1000 + j] =
-				(j % 100 == 99) ? '\n' : (char)('a' + (i * 1000 + j) % 26);
-	}
-	memcpy(out, all + sizeof(all) - TAIL_BYTES, TAIL_BYTES);
-	out[TAIL_BYTES] = '\0';
-}
-
 /*
  * Every way stderrwriter writes its last words (the cases of test_stderr.c, which the kernel
  * capture passes) gives exactly those bytes from Docker's json-file log, and from the local
@@ -412,39 +396,24 @@ static void big_tail(char *out)
 static void test_stderr_tail_docker_logs(void **state)
 {
 	struct fixture *f = *state;
-	static char big[TAIL_BYTES + 1];
 	int bad = 0;
-	static const char *const cold =
-		"Traceback (most recent call last):\n"
-		"  File \"/app/main.py\", line 3, in <module>\n"
-		"ModuleNotFoundError: No module named 'app.services.monitoring'\n";
 	const struct {
 		const char *mode;
 		const char *driver; /* --log-driver */
 		const char *source; /* the stderr_source it gives */
-		const char *want;
 	} cases[] = {
-		{"cold", "json-file", "docker-json-file", cold},
-		{"writev", "json-file", "docker-json-file",
-		 "free(): double free detected in tcache 2\n"},
-		{"devstderr", "json-file", "docker-json-file",
-		 "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)\n"
-		 "nginx: [emerg] still could not bind()\n"},
-		{"big", "json-file", "docker-json-file", big},
-		{"interleave", "json-file", "docker-json-file",
-		 "err 0\nerr 1\nerr 2\nerr 3\nerr 4\nerr 5\nerr 6\nerr 7\nerr 8\nerr 9\n"},
-		{"child", "json-file", "docker-json-file",
-		 "main: starting worker\n"
-		 "worker: connect() to db:5432 failed: Connection refused\n"
-		 "main: worker died, giving up\n"},
-		{"writev", "local", "docker-local", "free(): double free detected in tcache 2\n"},
-		{"big", "local", "docker-local", big},
-		{"interleave", "local", "docker-local",
-		 "err 0\nerr 1\nerr 2\nerr 3\nerr 4\nerr 5\nerr 6\nerr 7\nerr 8\nerr 9\n"},
+		{"cold", "json-file", "docker-json-file"},
+		{"writev", "json-file", "docker-json-file"},
+		{"devstderr", "json-file", "docker-json-file"},
+		{"big", "json-file", "docker-json-file"},
+		{"interleave", "json-file", "docker-json-file"},
+		{"child", "json-file", "docker-json-file"},
+		{"writev", "local", "docker-local"},
+		{"big", "local", "docker-local"},
+		{"interleave", "local", "docker-local"},
 	};
 
 	require_stderr_images();
-	big_tail(big);
 	start_agent(f, NULL, NULL);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char name[96], opts[64], cmd[64], what[64], code[16];
@@ -461,7 +430,7 @@ static void test_stderr_tail_docker_logs(void **state)
 		print_message("%-22s container_exit %6.1f ms after the exit\n", what, lat);
 		assert_int_equal(ew_h_int(e, "exit.code", -1), 3);
 		/* Every case runs, so that one run shows every wrong tail. */
-		if (!tail_ok(e, what, cases[i].source, cases[i].want))
+		if (!tail_ok(e, what, cases[i].source, ew_h_stderr_want(cases[i].mode)))
 			bad++;
 		assert_int_equal(ew_h_capture(code, sizeof(code), "docker wait %s", name), 0);
 		assert_string_equal(code, "3");
@@ -509,7 +478,7 @@ static void test_stderr_tail_python_traceback(void **state)
 	snprintf(expect_path, sizeof(expect_path), "%s/expected.stderr", f->s.dir);
 	assert_int_equal(ew_h_sh("/usr/bin/python3 -I '%s' >/dev/null 2>'%s'", py, expect_path), 1);
 	n = ew_h_read_file(expect_path, want, sizeof(want));
-	assert_true(n > 0 && n < TAIL_BYTES);
+	assert_true(n > 0 && n < EW_H_TAIL_BYTES);
 	assert_non_null(strstr(want, "Traceback (most recent call last):\n"));
 	assert_non_null(strstr(want, "ModuleNotFoundError: No module named 'app'\n"));
 	print_message("python3 on the host wrote %zd bytes to stderr\n", n);
@@ -568,34 +537,6 @@ static void test_stderr_tail_per_restart(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 
-/* containerd's OCI spec for a CRI container, with the annotations the kubelet's CRI sets. */
-static void write_cri_config(const char *root, const char *id, const char *uid, const char *pod,
-			     const char *ns, const char *cname)
-{
-	char dir[512], path[600];
-	FILE *c;
-
-	snprintf(dir, sizeof(dir), "%s/run/containerd/io.containerd.runtime.v2.task/k8s.io/%s",
-		 root, id);
-	assert_int_equal(ew_h_sh("mkdir -p '%s'", dir), 0);
-	snprintf(path, sizeof(path), "%s/config.json", dir);
-	c = fopen(path, "w");
-	assert_non_null(c);
-	fprintf(c,
-		"{\"ociVersion\":\"1.1.0\",\"process\":{\"args\":[\"/app/server\"],\"cwd\":\"/\"},"
-		"\"root\":{\"path\":\"rootfs\"},\"annotations\":{"
-		"\"io.kubernetes.cri.container-type\":\"container\","
-		"\"io.kubernetes.cri.container-name\":\"%s\","
-		"\"io.kubernetes.cri.image-name\":\"registry.example.com/shop/%s:1.4.2\","
-		"\"io.kubernetes.cri.sandbox-name\":\"%s\","
-		"\"io.kubernetes.cri.sandbox-namespace\":\"%s\","
-		"\"io.kubernetes.cri.sandbox-uid\":\"%s\"},"
-		"\"linux\":{\"cgroupsPath\":\"kubepods-burstable-pod%s.slice:cri-containerd:%s\"}}"
-		"\n",
-		cname, cname, pod, ns, uid, uid, id);
-	fclose(c);
-}
-
 /* A kubepods-shaped cgroup, containerd's files under --host-root: pod names, and a restart
  * with a new container id is the same identity. */
 static void test_kubernetes_shaped(void **state)
@@ -616,8 +557,8 @@ static void test_kubernetes_shaped(void **state)
 	ew_h_rand_id(id2);
 	snprintf(sfx1, sizeof(sfx1), "%s.scope", id1);
 	snprintf(sfx2, sizeof(sfx2), "%s.scope", id2);
-	write_cri_config(root, id1, uid, "checkout-6d5f7c9b8-q4w2x", "shop", "backend");
-	write_cri_config(root, id2, uid, "checkout-6d5f7c9b8-q4w2x", "shop", "backend");
+	ew_h_write_cri_config(root, id1, uid, "checkout-6d5f7c9b8-q4w2x", "shop", "backend");
+	ew_h_write_cri_config(root, id2, uid, "checkout-6d5f7c9b8-q4w2x", "shop", "backend");
 	start_agent(f, "--host-root", root);
 
 	snprintf(layout, sizeof(layout),

@@ -23,8 +23,7 @@
 #include <cmocka.h>
 
 #include "harness/harness.h"
-
-#define TAIL_BYTES 2048 /* --stderr-bytes' default */
+#include "harness/stderr_cases.h"
 
 static int setup(void **state)
 {
@@ -36,61 +35,16 @@ static int teardown(void **state)
 	return ew_h_fixture_teardown(state);
 }
 
-/* stderrwriter sits beside the workload helper. */
-static const char *writer(void)
-{
-	static char path[4096];
-	char dir[4096];
-
-	snprintf(dir, sizeof(dir), "%s", ew_h_workload());
-	snprintf(path, sizeof(path), "%s/stderrwriter", dirname(dir));
-	return path;
-}
-
-/* What `stderrwriter big` writes, last TAIL_BYTES of it. */
-static void big_tail(char *out)
-{
-	static char all[10240];
-
-	for (int i = 0; i < 11; i++) {
-		size_t n = i == 10 ? 240 : 1000;
-
-		for (size_t j = 0; j < n; j++)
-			all[i * 1000 + j] =
-				(j % 100 == 99) ? '\n' : (char)('a' + (i * 1000 + j) % 26);
-	}
-	memcpy(out, all + sizeof(all) - TAIL_BYTES, TAIL_BYTES);
-	out[TAIL_BYTES] = '\0';
-}
-
 static void test_exact_tails(void **state)
 {
 	struct ew_h_fixture *f = *state;
-	static char big[TAIL_BYTES + 1];
-	struct {
-		const char *mode;
-		const char *want;
-	} cases[] = {
-		{"cold", "Traceback (most recent call last):\n"
-			 "  File \"/app/main.py\", line 3, in <module>\n"
-			 "ModuleNotFoundError: No module named 'app.services.monitoring'\n"},
-		{"writev", "free(): double free detected in tcache 2\n"},
-		{"devstderr",
-		 "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)\n"
-		 "nginx: [emerg] still could not bind()\n"},
-		{"big", big},
-		{"interleave",
-		 "err 0\nerr 1\nerr 2\nerr 3\nerr 4\nerr 5\nerr 6\nerr 7\nerr 8\nerr 9\n"},
-		{"child", "main: starting worker\n"
-			  "worker: connect() to db:5432 failed: Connection refused\n"
-			  "main: worker died, giving up\n"},
-	};
+	size_t ncases;
+	const struct ew_h_stderr_case *cases = ew_h_stderr_cases(&ncases);
 	const char *args[] = {"--agent-interval", "1h", "--stderr-kernel", NULL};
 
 	ew_h_require_bpf();
-	big_tail(big);
 	ew_h_agent_start(&f->agent, args);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ncases; i++) {
 		char layout[64], path[128];
 		json_object *e;
 		const char *tail;
@@ -101,9 +55,10 @@ static void test_exact_tails(void **state)
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 		assert_true(fd >= 0);
 		snprintf(layout, sizeof(layout), "/%s", cases[i].mode);
-		pid = ew_h_run_in(f->s.base, layout,
-				  (char *const[]){(char *)writer(), (char *)cases[i].mode, NULL},
-				  fd, false, NULL);
+		pid = ew_h_run_in(
+			f->s.base, layout,
+			(char *const[]){(char *)ew_h_stderrwriter(), (char *)cases[i].mode, NULL},
+			fd, false, NULL);
 		close(fd);
 		assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 10000)), 3);
 		e = ew_h_expect(&f->agent, "container_exit", layout, 5000);
