@@ -73,7 +73,13 @@ INTEG_TEST_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_TEST_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_TEST_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
-HARNESS_SRCS := $(wildcard tests/harness/*.c)
+# The test library (tests/harness/unit.h): the skip rule, scratch directories and loopback
+# addresses, once for every test binary. An archive, so that each links only the parts it calls.
+TESTLIB_SRCS := $(wildcard tests/harness/unit_*.c)
+TESTLIB_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TESTLIB_SRCS))
+TESTLIB	:= $(OUTPUT)/tests/libewtest.a
+# The BPF tests' harness (tests/harness/harness.h): the agent, cgroups, container processes.
+HARNESS_SRCS := $(filter-out $(TESTLIB_SRCS),$(wildcard tests/harness/*.c))
 HARNESS_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(HARNESS_SRCS))
 
 .PHONY: all bpf test unit-test test-build run install uninstall clean format check \
@@ -144,15 +150,20 @@ $(OUTPUT)/tests/%.o: tests/%.c | $(OUTPUT)/tests/harness
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
-$(BUILD)/tests/test_%: $(OUTPUT)/tests/test_%.o $(LIB) | $(BUILD)/tests
+$(TESTLIB): $(TESTLIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/test_%: $(OUTPUT)/tests/test_%.o $(TESTLIB) $(LIB) | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(CORE_LIBS) -lcmocka -o $@
 
-$(BUILD)/tests/bpf/test_%: $(OUTPUT)/tests/bpf/test_%.o $(HARNESS_OBJS) $(LIB) | $(BUILD)/tests/bpf
+$(BUILD)/tests/bpf/test_%: $(OUTPUT)/tests/bpf/test_%.o $(HARNESS_OBJS) $(TESTLIB) $(LIB) \
+		| $(BUILD)/tests/bpf
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lpthread -o $@
 
-$(BUILD)/tests/integration/test_%: $(OUTPUT)/tests/integration/test_%.o $(LIB) \
+$(BUILD)/tests/integration/test_%: $(OUTPUT)/tests/integration/test_%.o $(TESTLIB) $(LIB) \
 		| $(BUILD)/tests/integration
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(CORE_LIBS) -lcmocka -o $@

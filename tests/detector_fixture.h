@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The detector in virtual time, shared by its unit tests (tests/test_detector.c) and the state
- * file's (tests/test_state.c): identities, a scratch event fed at an explicit time, findings
- * copied out of the callback, the expected records as tables, and the runs the state tests
- * checkpoint in the middle of. Every event carries its own time and ew_detector_advance() moves
- * the clock, so each case states exactly when a finding fires or resolves. Times are seconds
- * after T0, a realistic wall clock (2025-09-16), except where the case is about small times.
+ * The detector in virtual time, shared by its unit tests (tests/test_detector.c, test_rules.c,
+ * test_events.c, test_evidence.c, test_export_import.c) and the state file's (test_state.c):
+ * identities, a scratch event fed at an explicit time, findings copied out of the callback, the
+ * expected records as tables, the runs the state tests checkpoint in the middle of, and the
+ * exported state as text. Every event carries its own time and ew_detector_advance() moves the
+ * clock, so each case states exactly when a finding fires or resolves. Times are seconds after
+ * T0, a realistic wall clock (2025-09-16), except where the case is about small times.
  * Header-only (static inline: each test uses part of it); include after <cmocka.h>.
  */
 #ifndef EW_TESTS_DETECTOR_FIXTURE_H
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "exitwatch/detect/detector.h"
+#include "exitwatch/util/buf.h"
 #include "exitwatch/util/util.h"
 
 #define T0	  (1758000000ULL * EW_NSEC_PER_SEC)
@@ -528,6 +530,118 @@ static inline uint64_t rng_next(uint64_t *s)
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
 	return *s;
+}
+
+/* ---- the state exported: as text, and into a second detector ---- */
+
+/* Everything an export says, as text: two detectors in the same state give the same text. */
+static inline void dump_samples(struct ew_buf *b, const char *name,
+				const struct ew_detector_samples *s)
+{
+	ew_buf_printf(b, " %s:", name);
+	for (size_t i = 0; i < s->n; i++)
+		ew_buf_printf(b, " [%llu %u %d %u %u]", (unsigned long long)s->v[i].t,
+			      s->v[i].ident, s->v[i].code, s->v[i].signal, s->v[i].flags);
+}
+
+static inline void dump_scope(struct ew_buf *b, const struct ew_detector_scope *s)
+{
+	dump_samples(b, "exits", &s->exits);
+	dump_samples(b, "restarts", &s->restarts);
+	dump_samples(b, "outcomes", &s->outcomes);
+	for (size_t i = 0; i < s->nep; i++)
+		ew_buf_printf(b, " episode %s %s %llu %llu %u %u", ew_rule_name(s->ep[i].rule),
+			      s->ep[i].id, (unsigned long long)s->ep[i].fired_ns,
+			      (unsigned long long)s->ep[i].last_ns, s->ep[i].total,
+			      s->ep[i].last_ident);
+}
+
+static inline void dump_subject(struct ew_buf *b, const char *name, const struct ew_identity *id)
+{
+	if (id)
+		ew_buf_printf(b, " %s: %s %s %s %llu", name, id->key, id->workload, id->display,
+			      (unsigned long long)id->cgroup_id);
+}
+
+static inline void dump_workload(void *ctx, const struct ew_detector_workload *wl)
+{
+	struct ew_buf *b = ctx;
+
+	ew_buf_printf(b, "workload %s", wl->key);
+	dump_subject(b, "last_subject", wl->last_subject);
+	dump_scope(b, &wl->s);
+	ew_buf_puts(b, "\n");
+}
+
+static inline void dump_ident(void *ctx, const struct ew_detector_ident *id)
+{
+	struct ew_buf *b = ctx;
+
+	ew_buf_printf(b,
+		      "ident %s wl %s serial %u restarts %u flags %d%d%d%d%d%d pid %u boot %llu "
+		      "start %llu active %llu",
+		      id->key, id->workload, id->serial, id->restarts, id->exited_before,
+		      id->looping, id->running, id->seeded, id->ready, id->outcome_done, id->pid,
+		      (unsigned long long)id->start_boot_ns, (unsigned long long)id->start_ns,
+		      (unsigned long long)id->last_active_ns);
+	if (id->has_last_exit)
+		ew_buf_printf(b, " last_exit [%llu %d %u %u]", (unsigned long long)id->last_exit.t,
+			      id->last_exit.code, id->last_exit.signal, id->last_exit.flags);
+	ew_buf_printf(b, " tail %u:", id->tail_len);
+	ew_buf_append(b, id->tail ? id->tail : "", id->tail_len);
+	dump_subject(b, "subject", id->subject);
+	dump_scope(b, &id->s);
+	ew_buf_puts(b, "\n");
+}
+
+static inline void state_dump(const struct ew_detector *d, struct ew_buf *b)
+{
+	struct ew_detector_state st;
+
+	ew_buf_init(b);
+	ew_detector_export_state(d, &st);
+	ew_buf_printf(b, "now %llu next_serial %u drops %llu at %llu\n",
+		      (unsigned long long)st.now_ns, st.next_serial,
+		      (unsigned long long)st.drops_total, (unsigned long long)st.last_drop_ns);
+	assert_int_equal(ew_detector_export_workloads(d, dump_workload, b), 0);
+	assert_int_equal(ew_detector_export_idents(d, dump_ident, b), 0);
+	assert_int_equal(ew_buf_putc(b, '\0'), 0);
+}
+
+/* An export fed straight into an import. */
+struct copier {
+	struct ew_detector_import *im;
+	int r;
+};
+
+static inline void copy_workload(void *ctx, const struct ew_detector_workload *wl)
+{
+	struct copier *c = ctx;
+
+	if (!c->r)
+		c->r = ew_detector_import_workload(c->im, wl);
+}
+
+static inline void copy_ident(void *ctx, const struct ew_detector_ident *id)
+{
+	struct copier *c = ctx;
+
+	if (!c->r)
+		c->r = ew_detector_import_ident(c->im, id);
+}
+
+static inline int state_copy(const struct ew_detector *from, struct ew_detector *to, char *err,
+			     size_t errlen)
+{
+	struct ew_detector_state st;
+	struct copier c = {0};
+
+	ew_detector_export_state(from, &st);
+	c.im = ew_detector_import_begin(to, &st, err, errlen);
+	assert_non_null(c.im);
+	assert_int_equal(ew_detector_export_workloads(from, copy_workload, &c), 0);
+	assert_int_equal(ew_detector_export_idents(from, copy_ident, &c), 0);
+	return ew_detector_import_end(c.im, to, true);
 }
 
 #endif

@@ -3,8 +3,10 @@
 # so that a run which skipped tests does not end on a line that looks green.
 #
 # $EW_SKIP_LOG holds one line per skipped test, "<kind> <where>: <why>": kind is unit (cmocka's
-# list, read by run-unit.sh), integration or bpf (tests/harness/harness.c, or the not-root
-# listing of run-integration.sh) or e2e (tests/e2e/lib.sh, one line per script). `make test` gives both runners the same log; a runner started alone makes its own.
+# list, read by run-unit.sh), integration or bpf (ew_t_need_logged() in
+# tests/harness/unit_skip.c, or the not-root listing of run-integration.sh) or e2e
+# (tests/e2e/lib.sh, one line per script). `make test` gives both runners the same log; a runner
+# started alone makes its own.
 
 # skips_summary LOG: each distinct skip with how many tests it covers, then one line of totals,
 # last: "SKIPPED: 1 unit test, 16 BPF tests, 2 e2e scripts", or "SKIPPED: none".

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 #include "exitwatch/cli/config_file.h"
 #include "exitwatch/identity/runtime_meta.h"
 #include "exitwatch/util/util.h"
+#include "harness/unit.h"
 
 #ifndef EW_DEPLOY_CONF
 #define EW_DEPLOY_CONF "deploy/exitwatch.conf"
@@ -39,7 +39,7 @@
 struct fx {
 	struct ew_config want; /* the defaults, then what a case expects */
 	struct ew_config got;
-	char dir[64];
+	struct ew_t_scratch tmp; /* the files a case writes */
 	char err[1024];
 };
 
@@ -51,8 +51,7 @@ static int fx_setup(void **state)
 		return -1;
 	ew_config_init(&f->want);
 	ew_config_init(&f->got);
-	strcpy(f->dir, "/tmp/ew-config-test-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (ew_t_scratch_make(&f->tmp, "config-test") < 0) {
 		free(f);
 		return -1;
 	}
@@ -60,20 +59,15 @@ static int fx_setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
+	int r = ew_t_scratch_remove(&f->tmp);
 
 	ew_config_free(&f->want);
 	ew_config_free(&f->got);
-	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	free(f);
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 /* A fresh default config in got, for the next case of a table. */
@@ -692,7 +686,7 @@ static void test_bad_table_file(void **state)
 		int r;
 
 		fx_reset(f);
-		snprintf(path, sizeof(path), "%s/bad-%zu.conf", f->dir, i);
+		snprintf(path, sizeof(path), "%s/bad-%zu.conf", f->tmp.dir, i);
 		write_file(path, bad[i].text, strlen(bad[i].text));
 		r = ew_config_load_file(&f->got, path, f->err, sizeof(f->err));
 		check_bad(path, &bad[i], r, f->err);
@@ -1016,24 +1010,24 @@ static void test_file_errors(void **state)
 	char path[128], want[256];
 	char *big;
 
-	snprintf(path, sizeof(path), "%s/absent.conf", f->dir);
+	snprintf(path, sizeof(path), "%s/absent.conf", f->tmp.dir);
 	assert_int_equal(ew_config_load_file(&f->got, path, f->err, sizeof(f->err)), -ENOENT);
 	snprintf(want, sizeof(want), "%s: No such file or directory", path);
 	assert_string_equal(f->err, want);
 
-	assert_int_equal(ew_config_load_file(&f->got, f->dir, f->err, sizeof(f->err)), -EINVAL);
-	snprintf(want, sizeof(want), "%s: not a regular file", f->dir);
+	assert_int_equal(ew_config_load_file(&f->got, f->tmp.dir, f->err, sizeof(f->err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: not a regular file", f->tmp.dir);
 	assert_string_equal(f->err, want);
 
 	/* a FIFO must be refused, not waited on */
-	snprintf(path, sizeof(path), "%s/fifo.conf", f->dir);
+	snprintf(path, sizeof(path), "%s/fifo.conf", f->tmp.dir);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	assert_int_equal(ew_config_load_file(&f->got, path, f->err, sizeof(f->err)), -EINVAL);
 	assert_non_null(strstr(f->err, "not a regular file"));
 
-	snprintf(path, sizeof(path), "%s/dir/x.conf", f->dir);
+	snprintf(path, sizeof(path), "%s/dir/x.conf", f->tmp.dir);
 	assert_int_equal(ew_config_load_file(&f->got, path, f->err, sizeof(f->err)), -ENOENT);
-	snprintf(path, sizeof(path), "%s/absent.conf/x", f->dir);
+	snprintf(path, sizeof(path), "%s/absent.conf/x", f->tmp.dir);
 	assert_int_equal(ew_config_load_file(&f->got, path, f->err, sizeof(f->err)), -ENOENT);
 	assert_int_equal(ew_config_load_file(&f->got, "", f->err, sizeof(f->err)), -EINVAL);
 
@@ -1043,7 +1037,7 @@ static void test_file_errors(void **state)
 	memset(big, '#', (1 << 20) + 1);
 	for (size_t i = 63; i < (1 << 20) + 1; i += 64)
 		big[i] = '\n';
-	snprintf(path, sizeof(path), "%s/big.conf", f->dir);
+	snprintf(path, sizeof(path), "%s/big.conf", f->tmp.dir);
 	write_file(path, big, 1 << 20);
 	assert_int_equal(ew_config_load_file(&f->got, path, f->err, sizeof(f->err)), 0);
 	write_file(path, big, (1 << 20) + 1);
@@ -1061,8 +1055,8 @@ static void test_file_good(void **state)
 				   "output = unix:/run/x.sock\n";
 	char path[128], link[128];
 
-	snprintf(path, sizeof(path), "%s/real.conf", f->dir);
-	snprintf(link, sizeof(link), "%s/link.conf", f->dir);
+	snprintf(path, sizeof(path), "%s/real.conf", f->tmp.dir);
+	snprintf(link, sizeof(link), "%s/link.conf", f->tmp.dir);
 	write_file(path, text, sizeof(text) - 1);
 	assert_int_equal(symlink(path, link), 0);
 	assert_int_equal(ew_config_load_file(&f->got, link, f->err, sizeof(f->err)), 0);

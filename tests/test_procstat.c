@@ -19,6 +19,7 @@
 
 #include "exitwatch/ingest/procstat.h"
 #include "exitwatch/util/util.h"
+#include "harness/unit.h"
 
 struct tree {
 	char root[64];
@@ -71,13 +72,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tree *t = *state;
-	char cmd[128];
+	int r = ew_t_remove_tree(t->root);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->root);
-	if (system(cmd))
-		return -1;
 	free(t);
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 static void test_start_ticks(void **state)

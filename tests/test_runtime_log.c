@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +24,7 @@
 #include "exitwatch/util/clock.h"
 #include "exitwatch/identity/runtime_log.h"
 #include "exitwatch/util/util.h"
+#include "harness/unit.h"
 
 #ifndef EW_FIXTURES_DIR
 #define EW_FIXTURES_DIR "tests/fixtures"
@@ -40,10 +40,6 @@
 	"ModuleNotFoundError: No module named 'app.services.monitoring'\n"
 /* docker-traceback-json.log: the container ran twice; its second start came between these. */
 #define TB_BETWEEN "2026-12-04T20:40:50Z"
-
-struct tmp_dir {
-	char dir[64];
-};
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -106,63 +102,6 @@ static size_t tail_of(const char *path, enum ew_log_format fmt, size_t max, uint
 		fail_msg("%s: ew_runtime_log_tail: %d (%s)", path, r, strerror(-r));
 	assert_true(len <= max);
 	return len;
-}
-
-/* mkdir -p */
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
-}
-
-static int tmp_setup(void **state)
-{
-	struct tmp_dir *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return -1;
-	strcpy(t->dir, "/tmp/ew-test-rlog-XXXXXX");
-	if (!mkdtemp(t->dir)) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int tmp_teardown(void **state)
-{
-	struct tmp_dir *t = *state;
-	int r = nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-
-	free(t);
-	return r;
-}
-
-static const char *tmp_path(void **state, const char *name, char *buf, size_t len)
-{
-	struct tmp_dir *t = *state;
-
-	snprintf(buf, len, "%s/%s", t->dir, name);
-	return buf;
 }
 
 static const struct time_case {
@@ -365,8 +304,8 @@ static void test_10k_keeps_last_2k(void **state)
 	int i;
 
 	assert_non_null(want);
-	fj = fopen(tmp_path(state, "x-json.log", path, sizeof(path)), "w");
-	fc = fopen(tmp_path(state, "0.log", path, sizeof(path)), "w");
+	fj = fopen(ew_t_scratch_path(*state, "x-json.log", path, sizeof(path)), "w");
+	fc = fopen(ew_t_scratch_path(*state, "0.log", path, sizeof(path)), "w");
 	assert_non_null(fj);
 	assert_non_null(fc);
 	for (i = 0; want_len < 10 * 1024; i++) {
@@ -391,12 +330,12 @@ static void test_10k_keeps_last_2k(void **state)
 	assert_int_equal(fclose(fc), 0);
 	assert_true(want_len >= 10 * 1024);
 
-	len = tail_of(tmp_path(state, "x-json.log", path, sizeof(path)), EW_LOG_DOCKER_JSON,
-		      sizeof(out), 0, out, &st);
+	len = tail_of(ew_t_scratch_path(*state, "x-json.log", path, sizeof(path)),
+		      EW_LOG_DOCKER_JSON, sizeof(out), 0, out, &st);
 	check_bytes("json-file", out, len, want + want_len - TAIL_BYTES, TAIL_BYTES);
 	assert_int_equal(st.malformed, 0);
-	len = tail_of(tmp_path(state, "0.log", path, sizeof(path)), EW_LOG_CRI, sizeof(out), 0, out,
-		      &st);
+	len = tail_of(ew_t_scratch_path(*state, "0.log", path, sizeof(path)), EW_LOG_CRI,
+		      sizeof(out), 0, out, &st);
 	check_bytes("cri", out, len, want + want_len - TAIL_BYTES, TAIL_BYTES);
 	assert_int_equal(st.malformed, 0);
 	free(want);
@@ -468,7 +407,7 @@ static void test_truncated_last_line(void **state)
 		snprintf(src, sizeof(src), FIX "%s", cases[i].file);
 		blen = tail_of(src, cases[i].fmt, BIG_TAIL, 0, before, &st);
 		buf = slurp(src, &len);
-		tmp_path(state, "partial.log", path, sizeof(path));
+		ew_t_scratch_path(*state, "partial.log", path, sizeof(path));
 		spit(path, buf, len, "w");
 		spit(path, cases[i].partial, plen, "a");
 		len = tail_of(path, cases[i].fmt, BIG_TAIL, 0, out, &st);
@@ -543,7 +482,7 @@ static void test_local_junk(void **state)
 	blen = tail_of(FIX "docker-mix-local.log", EW_LOG_DOCKER_LOCAL, 600, 0, before, &st);
 	/* The last two frames (bad utf8, no newline at exit) are 81 + 110 + 16 bytes. */
 	cut = len - (81 + 8) - (110 + 8);
-	tmp_path(state, "container.log", path, sizeof(path));
+	ew_t_scratch_path(*state, "container.log", path, sizeof(path));
 	spit(path, buf, cut, "w");
 	spit(path, "\x00\x00\x00\x05junk!\x00\x00\x00\x07\xff\xff\xff", 15, "a");
 	spit(path, buf + cut, len - cut, "a");
@@ -561,7 +500,7 @@ static void test_empty_and_missing(void **state)
 	enum ew_log_format fmts[] = {EW_LOG_DOCKER_JSON, EW_LOG_CRI, EW_LOG_DOCKER_LOCAL};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fmts); i++) {
-		tmp_path(state, "empty.log", path, sizeof(path));
+		ew_t_scratch_path(*state, "empty.log", path, sizeof(path));
 		spit(path, "", 0, "w");
 		assert_int_equal(ew_runtime_log_tail(path, fmts[i], sizeof(out), 0, out, &len, &st),
 				 0);
@@ -570,7 +509,7 @@ static void test_empty_and_missing(void **state)
 		assert_int_equal(st.scanned_bytes, 0);
 
 		len = 99;
-		tmp_path(state, "missing.log", path, sizeof(path));
+		ew_t_scratch_path(*state, "missing.log", path, sizeof(path));
 		assert_int_equal(ew_runtime_log_tail(path, fmts[i], sizeof(out), 0, out, &len, &st),
 				 -ENOENT);
 		assert_int_equal(len, 0);
@@ -594,14 +533,16 @@ static void test_not_regular(void **state)
 	char path[PATH_MAX], target[PATH_MAX], out[64];
 	size_t len;
 
-	assert_int_equal(mkfifo(tmp_path(state, "fifo.log", path, sizeof(path)), 0600), 0);
+	assert_int_equal(mkfifo(ew_t_scratch_path(*state, "fifo.log", path, sizeof(path)), 0600),
+			 0);
 	assert_int_equal(ew_runtime_log_tail(path, EW_LOG_CRI, sizeof(out), 0, out, &len, NULL),
 			 -EINVAL);
-	assert_int_equal(mkdir(tmp_path(state, "dir.log", path, sizeof(path)), 0700), 0);
+	assert_int_equal(mkdir(ew_t_scratch_path(*state, "dir.log", path, sizeof(path)), 0700), 0);
 	assert_int_equal(ew_runtime_log_tail(path, EW_LOG_CRI, sizeof(out), 0, out, &len, NULL),
 			 -EINVAL);
 	assert_non_null(realpath(FIX "containerd-mix.log", target));
-	assert_int_equal(symlink(target, tmp_path(state, "link.log", path, sizeof(path))), 0);
+	assert_int_equal(symlink(target, ew_t_scratch_path(*state, "link.log", path, sizeof(path))),
+			 0);
 	assert_int_equal(ew_runtime_log_tail(path, EW_LOG_CRI, sizeof(out), 0, out, &len, NULL),
 			 -EINVAL);
 }
@@ -624,7 +565,7 @@ static void test_big_file_bounded(void **state)
 	for (size_t i = 0; i < n; i++)
 		memcpy(chatter + i * (sizeof(so) - 1), so, sizeof(so) - 1);
 	tb = slurp(FIX "docker-traceback-json.log", &tb_len);
-	tmp_path(state, "big-json.log", path, sizeof(path));
+	ew_t_scratch_path(*state, "big-json.log", path, sizeof(path));
 	spit(path, chatter, n * (sizeof(so) - 1), "w");
 	spit(path, tb, tb_len, "a");
 	len = tail_of(path, EW_LOG_DOCKER_JSON, sizeof(out), ns_of(TB_BETWEEN), out, &st);
@@ -650,7 +591,7 @@ static void test_docker_rotated(void **state)
 	buf = slurp(FIX "docker-traceback-json.log", &len);
 	/* The last entry (stdout "loading config") alone in the new file. */
 	cut = (size_t)((const char *)memrchr(buf, '\n', len - 1) - buf) + 1;
-	tmp_path(state, "c-json.log", path, sizeof(path));
+	ew_t_scratch_path(*state, "c-json.log", path, sizeof(path));
 	snprintf(rot, sizeof(rot), "%s.1", path);
 	spit(rot, buf, cut, "w");
 	spit(path, buf + cut, len - cut, "w");
@@ -764,7 +705,7 @@ static void test_paths(void **state)
 {
 	static const char id[] = "6d36969a2615e45137df91c4bd9da7362f44526df02d0bf1ba594f82e9b81750";
 	static const char uid[] = "1d5b9e3f-7a2c-4f6e-8b0d-2c4e6a8f0b1d";
-	struct tmp_dir *t = *state;
+	struct ew_t_scratch *t = *state;
 	char out[PATH_MAX], dir[PATH_MAX], want[PATH_MAX], small[40];
 	static const char *const names[] = {"0.log",
 					    "1.log",
@@ -843,7 +784,7 @@ static void test_locate(void **state)
 {
 	static const char id[] = "6d36969a2615e45137df91c4bd9da7362f44526df02d0bf1ba594f82e9b81750";
 	static const char uid[] = "1d5b9e3f-7a2c-4f6e-8b0d-2c4e6a8f0b1d";
-	struct tmp_dir *t = *state;
+	struct ew_t_scratch *t = *state;
 	struct ew_meta_paths paths = {.host_root = t->dir};
 	struct ew_identity ident;
 	enum ew_log_format fmt = 0;
@@ -857,7 +798,7 @@ static void test_locate(void **state)
 	strcpy(ident.cg.container_id, id);
 	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
 	snprintf(dir, sizeof(dir), "%s/var/lib/docker/containers/%s/local-logs", t->dir, id);
-	assert_int_equal(mkdir_p(dir), 0);
+	assert_int_equal(ew_t_mkdirs(dir), 0);
 	snprintf(want, sizeof(want), "%s/container.log", dir);
 	spit(want, "", 0, "w");
 	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), 0);
@@ -893,7 +834,7 @@ static void test_locate(void **state)
 	snprintf(dir, sizeof(dir), "%s/var/log/pods/shop_checkout-6d5f7c9b8-q4w2x_%s/backend",
 		 t->dir, uid);
 	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
-	assert_int_equal(mkdir_p(dir), 0);
+	assert_int_equal(ew_t_mkdirs(dir), 0);
 	for (int n = 0; n < 3; n++) {
 		snprintf(want, sizeof(want), "%s/%d.log", dir, n);
 		spit(want, "", 0, "w");
@@ -917,6 +858,9 @@ static void test_locate(void **state)
 	assert_null(ew_log_format_name(0));
 }
 
+/* A test whose state is a scratch directory of its own (tests/harness/unit.h). */
+#define TMP(fn) cmocka_unit_test_setup_teardown(fn, ew_t_scratch_setup, ew_t_scratch_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest parse_tests[] = {
@@ -927,15 +871,15 @@ int main(void)
 		cmocka_unit_test(test_hostile_bytes),
 	};
 	const struct CMUnitTest file_tests[] = {
-		cmocka_unit_test_setup_teardown(test_10k_keeps_last_2k, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_last_line, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_local_junk, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_empty_and_missing, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_not_regular, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_big_file_bounded, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_docker_rotated, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_paths, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_locate, tmp_setup, tmp_teardown),
+		TMP(test_10k_keeps_last_2k),
+		TMP(test_truncated_last_line),
+		TMP(test_local_junk),
+		TMP(test_empty_and_missing),
+		TMP(test_not_regular),
+		TMP(test_big_file_bounded),
+		TMP(test_docker_rotated),
+		TMP(test_paths),
+		TMP(test_locate),
 	};
 	int r;
 

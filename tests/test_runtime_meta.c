@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +23,7 @@
 
 #include "exitwatch/identity/runtime_meta.h"
 #include "exitwatch/util/util.h"
+#include "harness/unit.h"
 
 #ifndef EW_FIXTURES_DIR
 #define EW_FIXTURES_DIR "tests/fixtures"
@@ -710,53 +710,14 @@ static void test_meta_read_pod_logs(void **state)
 
 /* ---- a writable host root per test, for the files no checkout should hold ---- */
 
-struct tmp_root {
-	char dir[64];
-};
-
-static int tmp_root_setup(void **state)
+/* mkdir -p of root/rel, root being the test's scratch directory (tests/harness/unit.h);
+ * returns root/rel in buf. */
+static const char *tmp_mkdirs(const struct ew_t_scratch *t, const char *rel, char *buf, size_t size)
 {
-	struct tmp_root *t = calloc(1, sizeof(*t));
+	int r = ew_t_mkdirs(ew_t_scratch_path(t, rel, buf, size));
 
-	if (!t)
-		return -1;
-	strcpy(t->dir, "/tmp/ew-test-meta-XXXXXX");
-	if (!mkdtemp(t->dir)) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int tmp_root_teardown(void **state)
-{
-	struct tmp_root *t = *state;
-	int r = nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-
-	free(t);
-	return r;
-}
-
-/* mkdir -p of root/rel; returns root/rel in buf. */
-static const char *tmp_mkdirs(const struct tmp_root *t, const char *rel, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/%s", t->dir, rel);
-	for (char *s = buf + strlen(t->dir) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			fail_msg("mkdir %s: %s", buf, strerror(errno));
-		*s = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		fail_msg("mkdir %s: %s", buf, strerror(errno));
+	if (r < 0)
+		fail_msg("mkdir -p %s: %s", buf, strerror(-r));
 	return buf;
 }
 
@@ -783,7 +744,7 @@ static void tmp_write(const char *dir, const char *name, const char *data)
 #define TMP_ID	   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define DOCKER_DIR "var/lib/docker/containers/" TMP_ID
 
-static int read_docker(const struct tmp_root *t, struct ew_meta *m, char *err, size_t errlen)
+static int read_docker(const struct ew_t_scratch *t, struct ew_meta *m, char *err, size_t errlen)
 {
 	struct ew_meta_paths p = hostroot_paths(t->dir);
 	struct ew_cgroup_info cg = {.runtime = EW_RT_DOCKER, .container_id = TMP_ID};
@@ -794,7 +755,7 @@ static int read_docker(const struct tmp_root *t, struct ew_meta *m, char *err, s
 
 static void test_meta_read_oversized(void **state)
 {
-	struct tmp_root *t = *state;
+	struct ew_t_scratch *t = *state;
 	char dir[PATH_MAX], path[PATH_MAX], err[512] = "";
 	struct ew_meta m;
 	int fd;
@@ -819,7 +780,7 @@ static void test_meta_read_oversized(void **state)
 
 static void test_meta_read_fifo(void **state)
 {
-	struct tmp_root *t = *state;
+	struct ew_t_scratch *t = *state;
 	char dir[PATH_MAX], path[PATH_MAX], err[512] = "";
 	struct timespec t0, t1;
 	struct ew_meta m;
@@ -840,7 +801,7 @@ static void test_meta_read_fifo(void **state)
 /* An optional hostconfig.json that is a FIFO costs the policy, not the read, and never blocks. */
 static void test_meta_read_fifo_hostconfig(void **state)
 {
-	struct tmp_root *t = *state;
+	struct ew_t_scratch *t = *state;
 	char dir[PATH_MAX], path[PATH_MAX], err[512] = "";
 	struct ew_meta m;
 
@@ -863,7 +824,7 @@ static void test_meta_read_fifo_hostconfig(void **state)
 
 static void test_meta_read_symlink_and_dir(void **state)
 {
-	struct tmp_root *t = *state;
+	struct ew_t_scratch *t = *state;
 	char dir[PATH_MAX], path[PATH_MAX], target[PATH_MAX], err[512] = "";
 	struct ew_meta m;
 
@@ -890,7 +851,7 @@ static void test_meta_read_symlink_and_dir(void **state)
 /* A parse error through ew_meta_read names the file and carries json-c's words. */
 static void test_meta_read_malformed(void **state)
 {
-	struct tmp_root *t = *state;
+	struct ew_t_scratch *t = *state;
 	char dir[PATH_MAX], err[512] = "";
 	struct ew_meta m;
 
@@ -915,7 +876,7 @@ static void test_meta_read_malformed(void **state)
 /* containerd: a malformed file in the first namespace is an error, not "try the next one". */
 static void test_meta_read_containerd_malformed(void **state)
 {
-	struct tmp_root *t = *state;
+	struct ew_t_scratch *t = *state;
 	struct ew_meta_paths p = hostroot_paths(t->dir);
 	struct ew_cgroup_info cg = {.runtime = EW_RT_CONTAINERD, .container_id = TMP_ID};
 	char dir[PATH_MAX], path[PATH_MAX], err[512] = "";
@@ -943,7 +904,7 @@ static void test_meta_read_containerd_malformed(void **state)
 /* Other namespaces are scanned; stray files and dot names among them are not namespaces. */
 static void test_meta_read_containerd_scan(void **state)
 {
-	struct tmp_root *t = *state;
+	struct ew_t_scratch *t = *state;
 	struct ew_meta_paths p = hostroot_paths(t->dir);
 	struct ew_cgroup_info cg = {.runtime = EW_RT_CONTAINERD, .container_id = TMP_ID};
 	char dir[PATH_MAX], err[512] = "";
@@ -1002,7 +963,7 @@ static void test_meta_read_pod_logs_names(void **state)
 		".log",
 		"0x20.log",
 	};
-	struct tmp_root *t = *state;
+	struct ew_t_scratch *t = *state;
 	struct ew_meta_paths p = hostroot_paths(t->dir);
 	char dir[PATH_MAX], rel[PATH_MAX];
 
@@ -1025,7 +986,7 @@ static void test_meta_read_pod_logs_names(void **state)
 
 static void test_meta_read_pod_logs_no_root(void **state)
 {
-	struct tmp_root *t = *state;
+	struct ew_t_scratch *t = *state;
 	struct ew_meta_paths p = hostroot_paths(t->dir);
 	struct ew_meta m = {.restart_count = -1};
 
@@ -1046,6 +1007,9 @@ static void test_meta_paths_default(void **state)
 	assert_string_equal(p.pods_log_root, "/var/log/pods");
 }
 
+/* A test whose state is a scratch directory of its own (tests/harness/unit.h). */
+#define TMP(fn) cmocka_unit_test_setup_teardown(fn, ew_t_scratch_setup, ew_t_scratch_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest parse_tests[] = {
@@ -1061,24 +1025,15 @@ int main(void)
 		cmocka_unit_test(test_meta_read_hostroot),
 		cmocka_unit_test(test_meta_read_enoent_message),
 		cmocka_unit_test(test_meta_read_pod_logs),
-		cmocka_unit_test_setup_teardown(test_meta_read_oversized, tmp_root_setup,
-						tmp_root_teardown),
-		cmocka_unit_test_setup_teardown(test_meta_read_fifo, tmp_root_setup,
-						tmp_root_teardown),
-		cmocka_unit_test_setup_teardown(test_meta_read_fifo_hostconfig, tmp_root_setup,
-						tmp_root_teardown),
-		cmocka_unit_test_setup_teardown(test_meta_read_symlink_and_dir, tmp_root_setup,
-						tmp_root_teardown),
-		cmocka_unit_test_setup_teardown(test_meta_read_malformed, tmp_root_setup,
-						tmp_root_teardown),
-		cmocka_unit_test_setup_teardown(test_meta_read_containerd_malformed, tmp_root_setup,
-						tmp_root_teardown),
-		cmocka_unit_test_setup_teardown(test_meta_read_containerd_scan, tmp_root_setup,
-						tmp_root_teardown),
-		cmocka_unit_test_setup_teardown(test_meta_read_pod_logs_names, tmp_root_setup,
-						tmp_root_teardown),
-		cmocka_unit_test_setup_teardown(test_meta_read_pod_logs_no_root, tmp_root_setup,
-						tmp_root_teardown),
+		TMP(test_meta_read_oversized),
+		TMP(test_meta_read_fifo),
+		TMP(test_meta_read_fifo_hostconfig),
+		TMP(test_meta_read_symlink_and_dir),
+		TMP(test_meta_read_malformed),
+		TMP(test_meta_read_containerd_malformed),
+		TMP(test_meta_read_containerd_scan),
+		TMP(test_meta_read_pod_logs_names),
+		TMP(test_meta_read_pod_logs_no_root),
 	};
 	int r;
 

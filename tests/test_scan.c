@@ -20,6 +20,7 @@
 
 #include "exitwatch/ingest/scan.h"
 #include "exitwatch/util/util.h"
+#include "harness/unit.h"
 
 #define ID1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define ID2 "2222222222222222222222222222222222222222222222222222222222222222"
@@ -42,11 +43,10 @@ static void put(const char *path, const char *text)
 
 static void mkcg(struct host *h, const char *rel, const char *procs)
 {
-	char path[512], cmd[640];
+	char path[512];
 
 	snprintf(path, sizeof(path), "%s%s", h->cg, rel);
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(ew_t_mkdirs(path), 0);
 	strcat(path, "/cgroup.procs");
 	put(path, procs);
 }
@@ -111,13 +111,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct host *h = *state;
-	char cmd[128];
+	int r = ew_t_remove_tree(h->root);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->root);
-	if (system(cmd))
-		return -1;
 	free(h);
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 struct found {

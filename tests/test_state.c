@@ -24,6 +24,7 @@
 #include "exitwatch/util/buf.h"
 #include "exitwatch/util/util.h"
 #include "detector_fixture.h"
+#include "harness/unit.h"
 
 #ifndef EW_FIXTURES_DIR
 #define EW_FIXTURES_DIR "tests/fixtures"
@@ -534,12 +535,7 @@ static void tmpdir_make(struct tmpdir *t)
 
 static void tmpdir_remove(struct tmpdir *t)
 {
-	char p[160];
-
-	unlink(t->path);
-	snprintf(p, sizeof(p), "%s.tmp", t->path);
-	unlink(p);
-	rmdir(t->dir);
+	assert_int_equal(ew_t_remove_tree(t->dir), 0);
 }
 
 static void write_file(const char *path, const char *data)

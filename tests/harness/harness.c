@@ -21,36 +21,13 @@
 
 #include "exitwatch/ingest/scan.h"
 #include "harness/harness.h"
+#include "harness/unit.h"
 
-bool ew_h_ci(void)
-{
-	const char *ci = getenv("CI");
-
-	return ci && !strcmp(ci, "true");
-}
-
-/* Appends "bpf <binary>: <why>" to $EW_SKIP_LOG, which tests/run-integration.sh lists at the
- * end of the run: a skip is said where it happens and again in the summary. */
-static void log_skip(const char *why)
-{
-	const char *path = getenv("EW_SKIP_LOG");
-	FILE *f;
-
-	if (!path || !*path || !(f = fopen(path, "a")))
-		return;
-	fprintf(f, "bpf %s: %s\n", program_invocation_name, why);
-	fclose(f);
-}
-
+/* The skip rule is the test library's (tests/harness/unit.h); a BPF test's skip is logged as
+ * "bpf <binary>: <why>" for the run's summary. */
 void ew_h_need(bool ok, const char *why)
 {
-	if (ok)
-		return;
-	if (ew_h_ci())
-		fail_msg("CI=true but %s: this test must run in CI", why);
-	print_message("skipped: %s\n", why);
-	log_skip(why);
-	skip();
+	ew_t_need_logged("bpf", ok, "%s", why);
 }
 
 const char *ew_h_exitwatch(void)

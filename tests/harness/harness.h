@@ -34,9 +34,8 @@ struct ew_h_agent {
  */
 void ew_h_require_bpf(void);
 void ew_h_require_docker(void);
-bool ew_h_ci(void);
 /* Goes on when ok; else skips the test (why said, and listed in $EW_SKIP_LOG for the run's
- * summary), or under CI=true fails it. */
+ * summary), or under CI=true fails it: ew_t_need_logged("bpf", ...) of tests/harness/unit.h. */
 void ew_h_need(bool ok, const char *why);
 
 /* Path of build/exitwatch and of the workload helper. */

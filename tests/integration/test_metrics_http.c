@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/unit.h"
 #include "metrics_fixture.h"
 
 #define PROMTOOL       "/usr/bin/promtool"
@@ -31,19 +32,14 @@ static void test_promtool(void **state)
 {
 	char in[] = "/tmp/ew_metrics_XXXXXX", out[] = "/tmp/ew_promtool_XXXXXX";
 	char cmd[256], log[4096] = "";
-	const char *ci = getenv("CI");
 	struct ew_metrics *m;
 	struct ew_buf b;
 	const char *t;
 	int fd, ofd, status;
 	ssize_t n;
 
-	if (access(PROMTOOL, X_OK) != 0) {
-		if (ci && !strcmp(ci, "true"))
-			fail_msg("CI=true but %s is missing (Debian package prometheus)", PROMTOOL);
-		print_message("%s not found (Debian package prometheus): lint skipped\n", PROMTOOL);
-		skip();
-	}
+	ew_t_need_logged("integration", access(PROMTOOL, X_OK) == 0,
+			 "%s is missing (Debian package prometheus)", PROMTOOL);
 	m = rich_metrics();
 	t = render(m, &b);
 	fd = mkstemp(in);
@@ -109,21 +105,7 @@ static int http_request(int family, uint16_t port, const char *method, const cha
 	ssize_t n;
 
 	memset(ret, 0, sizeof(*ret));
-	if (family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		slen = sizeof(*in);
-	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		in6->sin6_addr = in6addr_loopback;
-		slen = sizeof(*in6);
-	}
+	slen = ew_t_loopback(family, port, &ss);
 	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -169,24 +151,15 @@ out:
 /* A port the kernel just handed out; another process may take it first, hence the retries. */
 static uint16_t free_port(int family)
 {
-	struct sockaddr_storage ss = {0};
-	socklen_t len =
-		family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	struct sockaddr_storage ss;
+	socklen_t len = ew_t_loopback(family, 0, &ss);
 	int fd = socket(family, SOCK_STREAM, 0);
-	uint16_t port;
 
 	assert_true(fd >= 0);
-	ss.ss_family = (sa_family_t)family;
-	if (family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else
-		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
 	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
-	port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-				       : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	close(fd);
-	return port;
+	return ew_t_port_of(&ss);
 }
 
 /* fmt has one %u for the port. */
@@ -273,19 +246,6 @@ static void test_http(void **state)
 	ew_metrics_free(m);
 }
 
-static bool have_ipv6_loopback(void)
-{
-	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-	int fd = socket(AF_INET6, SOCK_STREAM, 0);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = bind(fd, (struct sockaddr *)&in6, sizeof(in6)) == 0;
-	close(fd);
-	return ok;
-}
-
 static void test_http_families(void **state)
 {
 	struct ew_metrics_server *s;
@@ -297,19 +257,13 @@ static void test_http_families(void **state)
 	ew_metrics_server_publish(s, "a 1\n", 4, true, NULL);
 	check_get(AF_INET, port, "GET", "/metrics", 200, "text/plain; version=0.0.4; charset=utf-8",
 		  "a 1\n");
-	if (have_ipv6_loopback())
+	if (ew_t_have_ipv6_loopback())
 		check_get(AF_INET6, port, "GET", "/healthz", 200, "text/plain; charset=utf-8",
 			  "ok\n");
 	ew_metrics_server_stop(s);
 
-	if (!have_ipv6_loopback()) {
-		const char *ci = getenv("CI");
-
-		if (ci && !strcmp(ci, "true"))
-			fail_msg("CI=true but no IPv6 loopback: [::1]:PORT must be tested");
-		print_message("no IPv6 loopback here: [::1]:PORT not tested\n");
-		skip();
-	}
+	ew_t_need_logged("integration", ew_t_have_ipv6_loopback(),
+			 "no IPv6 loopback ([::1]:PORT not tested)");
 	/* "[::1]:PORT" binds IPv6 only: nothing listens on 127.0.0.1 at that port. */
 	s = start_server(AF_INET6, "[::1]:%u", &port);
 	ew_metrics_server_publish(s, "b 2\n", 4, true, NULL);
@@ -358,8 +312,8 @@ static void test_http_bad_address(void **state)
 
 static void test_http_port_in_use(void **state)
 {
-	struct sockaddr_in in = {.sin_family = AF_INET};
-	socklen_t len = sizeof(in);
+	struct sockaddr_storage ss;
+	socklen_t len = ew_t_loopback(AF_INET, 0, &ss);
 	struct ew_metrics_server *s, *s2 = (void *)1;
 	char addr[64], err[256] = "", want[128];
 	uint16_t port;
@@ -368,11 +322,10 @@ static void test_http_port_in_use(void **state)
 	/* Someone else listening. */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
-	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&in, sizeof(in)), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
 	assert_int_equal(listen(fd, 1), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&in, &len), 0);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(in.sin_port));
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ew_t_port_of(&ss));
 	r = ew_metrics_server_start(addr, &s2, err, sizeof(err));
 	assert_int_equal(r, -EADDRINUSE);
 	assert_null(s2);

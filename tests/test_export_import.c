@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * detect/export.c and detect/import.c: the detector's state exported and imported as plain
+ * values (no file: tests/test_state.c has that), checked against a copy that goes on in step,
+ * and every invariant the import checks, case by case.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exitwatch/detect/detector.h"
+#include "exitwatch/util/buf.h"
+#include "exitwatch/util/util.h"
+#include "detector_fixture.h"
+
+/* Half a crash loop copied into a second detector: both then say the same, to the nanosecond. */
+static void test_export_import_round_trip(void **state)
+{
+	struct fx *fx = *state;
+	struct step st[128];
+	size_t n = crash_loop_then_fix(st), half;
+	struct ew_detector *a = det(fx), *b = ew_detector_new(&fx->cfg);
+	struct sink ska = {0}, skb = {0};
+	struct ew_buf da, db;
+	char err[256] = "";
+
+	for (half = 0; st[half].ms <= 1000 * 1000; half++)
+		;
+	run_on(fx, a, &fx->sk, st, half);
+	assert_int_equal(ew_detector_active(a), 3);
+	assert_int_equal(state_copy(a, b, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(ew_detector_identities(b), ew_detector_identities(a));
+	assert_int_equal(ew_detector_active(b), 3);
+	state_dump(a, &da);
+	state_dump(b, &db);
+	assert_string_equal(da.data, db.data);
+	/* What the export holds: the loop's tail, its subject, its open episodes. */
+	assert_non_null(strstr(da.data, "ModuleNotFoundError"));
+	assert_non_null(strstr(da.data, "subject: docker:"));
+	assert_non_null(strstr(da.data, "episode exit_code_burst f-"));
+	assert_non_null(strstr(da.data, "drops 7"));
+	ew_buf_free(&da);
+	ew_buf_free(&db);
+
+	run_on(fx, a, &ska, st + half, n - half);
+	run_on(fx, b, &skb, st + half, n - half);
+	check_same_findings("copied", &ska, &skb);
+	assert_true(skb.n >= 8);
+	assert_int_equal(count_rule(&skb, EW_RULE_EXIT_CODE_BURST, false), 0);
+	assert_int_equal(count_rule(&skb, EW_RULE_EXIT_CODE_BURST, true), 1);
+	assert_int_equal(ew_detector_active(b), 0);
+	ew_detector_free(b);
+	sink_clear(&ska);
+	sink_clear(&skb);
+}
+
+/* A valid state at now = 100 ns: one workload, one identity, as the cases below spoil it. */
+struct import_fx {
+	struct ew_detector_state st;
+	struct ew_detector_sample samples[2];
+	struct ew_detector_episode ep[2];
+	struct ew_identity subject;
+	struct ew_detector_workload wl[2];
+	size_t nwl;
+	struct ew_detector_ident id[2];
+	size_t nid;
+};
+
+static void import_fx_init(struct import_fx *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->st = (struct ew_detector_state){.now_ns = 100, .next_serial = 1};
+	x->samples[0] = (struct ew_detector_sample){
+		.t = 50, .ident = 1, .code = 3, .flags = EW_CLASS_CONFIG_ERROR << 4};
+	x->samples[1] = (struct ew_detector_sample){.t = 60, .ident = 1, .code = 1, .flags = 0x10};
+	x->ep[0] = (struct ew_detector_episode){.rule = EW_RULE_RESTART_RATE,
+						.id = "f-0123456789abcdef",
+						.fired_ns = 10,
+						.last_ns = 20,
+						.total = 4,
+						.last_ident = 1};
+	x->ep[1] = x->ep[0];
+	x->ep[1].rule = EW_RULE_EXIT_CODE_BURST;
+	snprintf(x->subject.key, sizeof(x->subject.key), "a");
+	snprintf(x->subject.workload, sizeof(x->subject.workload), "w");
+	x->wl[0] = (struct ew_detector_workload){.key = "w", .s.exits = {x->samples, 2}};
+	x->wl[1] = (struct ew_detector_workload){.key = "v"};
+	x->nwl = 1;
+	x->id[0] = (struct ew_detector_ident){
+		.key = "a",
+		.workload = "w",
+		.subject = &x->subject,
+		.serial = 1,
+		.exited_before = true,
+		.outcome_done = true,
+		.pid = 7,
+		.start_boot_ns = 5,
+		.start_ns = 40,
+		.last_active_ns = 50,
+		.has_last_exit = true,
+		.last_exit = x->samples[0],
+		.tail = "ok\n",
+		.tail_len = 3,
+		.s = {.exits = {x->samples, 2}, .ep = x->ep, .nep = 1},
+	};
+	x->id[1] = x->id[0];
+	x->id[1].key = "b";
+	x->id[1].serial = 2;
+	x->id[1].subject = NULL;
+	x->id[1].s.nep = 0;
+	x->nid = 1;
+}
+
+static int import_fx_run(struct import_fx *x, struct ew_detector *d, char *err, size_t errlen)
+{
+	struct ew_detector_import *im = ew_detector_import_begin(d, &x->st, err, errlen);
+
+	assert_non_null(im);
+	for (size_t i = 0; i < x->nwl; i++)
+		ew_detector_import_workload(im, &x->wl[i]);
+	for (size_t i = 0; i < x->nid; i++)
+		ew_detector_import_ident(im, &x->id[i]);
+	return ew_detector_import_end(im, d, true);
+}
+
+enum spoil {
+	S_NONE,
+	S_NEXT_SERIAL_0,
+	S_WL_KEY_EMPTY,
+	S_WL_TWICE,
+	S_WL_SAMPLE_LATE,
+	S_SAMPLE_CLASS,
+	S_SERIAL_0,
+	S_SERIAL_MAX,
+	S_KEY_EMPTY,
+	S_KEY_TWICE,
+	S_SERIAL_TWICE,
+	S_START_LATE,
+	S_ACTIVE_LATE,
+	S_LAST_EXIT_LATE,
+	S_LAST_EXIT_CLASS,
+	S_SUBJECT_OTHER,
+	S_EP_STABLE,
+	S_EP_RULE_RANGE,
+	S_EP_TWICE,
+	S_EP_ID_SHORT,
+	S_EP_ID_UPPER,
+	S_EP_ID_NULL,
+	S_EP_FIRED_LATE,
+	S_EP_LAST_BEFORE_FIRED,
+	S_EP_LAST_LATE,
+};
+
+static void spoil(struct import_fx *x, enum spoil s)
+{
+	struct ew_detector_ident *id = &x->id[0];
+
+	switch (s) {
+	case S_NONE:
+		break;
+	case S_NEXT_SERIAL_0:
+		x->st.next_serial = 0;
+		break;
+	case S_WL_KEY_EMPTY:
+		x->wl[0].key = "";
+		break;
+	case S_WL_TWICE:
+		x->wl[1].key = "w";
+		x->nwl = 2;
+		break;
+	case S_WL_SAMPLE_LATE:
+		x->samples[1].t = 101;
+		id->has_last_exit = false;
+		break;
+	case S_SAMPLE_CLASS:
+		x->samples[1].flags = EW_CLASS__COUNT << 4;
+		break;
+	case S_SERIAL_0:
+		id->serial = 0;
+		break;
+	case S_SERIAL_MAX:
+		id->serial = UINT32_MAX;
+		break;
+	case S_KEY_EMPTY:
+		id->key = "";
+		break;
+	case S_KEY_TWICE:
+		x->id[1].key = "a";
+		x->nid = 2;
+		break;
+	case S_SERIAL_TWICE:
+		x->id[1].serial = 1;
+		x->nid = 2;
+		break;
+	case S_START_LATE:
+		id->start_ns = 101;
+		break;
+	case S_ACTIVE_LATE:
+		id->last_active_ns = 101;
+		break;
+	case S_LAST_EXIT_LATE:
+		id->last_exit.t = 101;
+		break;
+	case S_LAST_EXIT_CLASS:
+		id->last_exit.flags = 0xf0;
+		break;
+	case S_SUBJECT_OTHER:
+		snprintf(x->subject.key, sizeof(x->subject.key), "b");
+		break;
+	case S_EP_STABLE:
+		x->ep[0].rule = EW_RULE_STABLE;
+		break;
+	case S_EP_RULE_RANGE:
+		x->ep[0].rule = EW_RULE__COUNT;
+		break;
+	case S_EP_TWICE:
+		x->ep[1].rule = x->ep[0].rule;
+		id->s.nep = 2;
+		break;
+	case S_EP_ID_SHORT:
+		x->ep[0].id = "f-0123";
+		break;
+	case S_EP_ID_UPPER:
+		x->ep[0].id = "f-0123456789ABCDEF";
+		break;
+	case S_EP_ID_NULL:
+		x->ep[0].id = NULL;
+		break;
+	case S_EP_FIRED_LATE:
+		x->ep[0].fired_ns = 101;
+		x->ep[0].last_ns = 101;
+		break;
+	case S_EP_LAST_BEFORE_FIRED:
+		x->ep[0].fired_ns = 30;
+		break;
+	case S_EP_LAST_LATE:
+		x->ep[0].last_ns = 101;
+		break;
+	}
+}
+
+/* What the import checks, case by case: each spoils the valid state in one way. */
+static void test_import_invariants(void **state)
+{
+	struct fx *fx = *state;
+	static const struct {
+		enum spoil s;
+		const char *msg; /* part of the message */
+	} cases[] = {
+		{S_NEXT_SERIAL_0, "next_serial is out of range (0 not in 1..4294967295)"},
+		{S_WL_KEY_EMPTY, "a workload without a key, or repeated ('')"},
+		{S_WL_TWICE, "a workload without a key, or repeated ('w')"},
+		{S_WL_SAMPLE_LATE, "a sample's time is out of range (101 not in 0..100)"},
+		{S_SAMPLE_CLASS, "a sample of unknown exit class"},
+		{S_SERIAL_0, "serial is out of range (0 not in 1..4294967294)"},
+		{S_SERIAL_MAX, "serial is out of range (4294967295 not in 1..4294967294)"},
+		{S_KEY_EMPTY, "an identity without a key, or repeated ('', serial 1)"},
+		{S_KEY_TWICE, "an identity without a key, or repeated ('a', serial 2)"},
+		{S_SERIAL_TWICE, "an identity without a key, or repeated ('b', serial 1)"},
+		{S_START_LATE, "start_ns is out of range (101 not in 0..100)"},
+		{S_ACTIVE_LATE, "last_active_ns is out of range (101 not in 0..100)"},
+		{S_LAST_EXIT_LATE, "a sample's time is out of range (101 not in 0..100)"},
+		{S_LAST_EXIT_CLASS, "a sample of unknown exit class 15"},
+		{S_SUBJECT_OTHER, "identity 'a' has another's subject"},
+		{S_EP_STABLE, "an episode of unknown rule 'stable'"},
+		{S_EP_RULE_RANGE, "an episode of unknown rule 'unknown'"},
+		{S_EP_TWICE, "an episode of restart_rate that is repeated"},
+		{S_EP_ID_SHORT, "whose id is not f-<16 hex>"},
+		{S_EP_ID_UPPER, "whose id is not f-<16 hex>"},
+		{S_EP_ID_NULL, "whose id is not f-<16 hex>"},
+		{S_EP_FIRED_LATE, "fired_ns is out of range (101 not in 0..100)"},
+		{S_EP_LAST_BEFORE_FIRED, "last_ns is out of range (20 not in 30..100)"},
+		{S_EP_LAST_LATE, "last_ns is out of range (101 not in 10..100)"},
+	};
+	struct import_fx *x = malloc(sizeof(*x));
+	struct ew_detector *d = ew_detector_new(&fx->cfg);
+	char err[256] = "";
+
+	assert_non_null(x);
+	assert_non_null(d);
+	import_fx_init(x);
+	assert_int_equal(import_fx_run(x, d, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(ew_detector_identities(d), 1);
+	assert_int_equal(ew_detector_active(d), 1);
+	/* The episode's deadline is derived again: its last event + the rule's resolve time. */
+	assert_int_equal(ew_detector_next_deadline(d),
+			 20 + fx->cfg.rules[EW_RULE_RESTART_RATE].resolve_ns);
+	ew_detector_free(d);
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "case %zu", i);
+		import_fx_init(x);
+		spoil(x, cases[i].s);
+		d = ew_detector_new(&fx->cfg);
+		assert_non_null(d);
+		err[0] = '\0';
+		CHECK_EQ(ctx, "error", -EINVAL, import_fx_run(x, d, err, sizeof(err)));
+		if (!strstr(err, cases[i].msg))
+			fail_msg("%s: want a message with \"%s\", got \"%s\"", ctx, cases[i].msg,
+				 err);
+		assert_empty_and_usable(fx, d, ctx);
+		ew_detector_free(d);
+	}
+	free(x);
+}
+
+/* What the import derives: serials go on after the highest imported, a running start's grace. */
+static void test_import_derives(void **state)
+{
+	struct fx *fx = *state;
+	struct import_fx *x = malloc(sizeof(*x));
+	struct ew_detector *d = ew_detector_new(&fx->cfg);
+	struct ew_buf b;
+	char err[256] = "";
+
+	assert_non_null(x);
+	assert_non_null(d);
+	import_fx_init(x);
+	x->id[0].serial = 41;
+	x->id[0].s.nep = 0;
+	x->id[0].running = true;
+	x->id[0].outcome_done = false;
+	x->nid = 2; /* b: serial 2 */
+	assert_int_equal(import_fx_run(x, d, err, sizeof(err)), 0);
+	assert_int_equal(ew_detector_next_deadline(d), 40 + fx->cfg.startup_grace_ns);
+	state_dump(d, &b);
+	assert_non_null(strstr(b.data, "next_serial 42"));
+	ew_buf_free(&b);
+	/* The next identity seen gets serial 42, not one of the imported. */
+	feed_to(fx, d, &fx->sk, OP_EXIT, 0, 200, 1, 0);
+	state_dump(d, &b);
+	assert_non_null(strstr(b.data, " serial 42 "));
+	assert_non_null(strstr(b.data, " serial 41 "));
+	assert_non_null(strstr(b.data, " serial 2 "));
+	ew_buf_free(&b);
+	ew_detector_free(d);
+	free(x);
+}
+
+/* An import its caller gives up on: the detector is left empty, the caller's message stands. */
+static void test_import_cancelled(void **state)
+{
+	struct fx *fx = *state;
+	struct import_fx *x = malloc(sizeof(*x));
+	struct ew_detector_import *im;
+	char err[64] = "the caller's";
+
+	assert_non_null(x);
+	import_fx_init(x);
+	loop_then(fx, 0, 0);
+	assert_int_equal(ew_detector_identities(fx->d), 1);
+	im = ew_detector_import_begin(fx->d, &x->st, err, sizeof(err));
+	assert_non_null(im);
+	assert_int_equal(ew_detector_import_workload(im, &x->wl[0]), 0);
+	assert_int_equal(ew_detector_import_ident(im, &x->id[0]), 0);
+	assert_int_equal(ew_detector_import_end(im, fx->d, false), -ECANCELED);
+	assert_string_equal(err, "the caller's");
+	assert_empty_and_usable(fx, fx->d, "cancelled");
+	free(x);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_export_import_round_trip),
+		T(test_import_invariants),
+		T(test_import_derives),
+		T(test_import_cancelled),
+	};
+
+	return cmocka_run_group_tests_name("export_import", tests, NULL, NULL);
+}
