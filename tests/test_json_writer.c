@@ -762,6 +762,101 @@ static void test_writer_misuse(void **state)
 	}
 }
 
+/*
+ * Plain bytes are copied in blocks of 4, 8 and 16 (overlapping at the end) and checked a block
+ * at a time: every length up to three blocks, with a byte that needs rewriting at every
+ * position (or none), must give exactly what the escaper gives, as a value and as a name.
+ */
+static void test_writer_block_boundaries(void **state)
+{
+	static const char *const specials[] = {"\"",	   "\\",   "\x01",	   "\x1f", "\x7f",
+					       "\xc3\xa9", "\xff", "\xe2\x80\xa8", "\x80"};
+	struct fixture *f = *state;
+	struct ew_buf exp = EW_BUF_INIT;
+	char in[64], name[96];
+
+	for (size_t len = 0; len <= 50; len++) {
+		for (size_t k = 0; k < ARRAY_SIZE(specials); k++) {
+			for (size_t pos = 0; pos <= len; pos++) {
+				size_t sl = strlen(specials[k]), n = len;
+
+				/* Plain printable filler; the special bytes at pos (pos == len: none). */
+				for (size_t i = 0; i < len; i++)
+					in[i] = (char)('a' + (i * 7 + len) % 26);
+				if (pos < len) {
+					if (pos + sl > len)
+						continue;
+					memcpy(in + pos, specials[k], sl);
+				}
+				ew_buf_reset(&exp);
+				assert_int_equal(ew_buf_puts(&exp, "{\""), 0);
+				assert_int_equal(ew_json_escape(&exp, in, n), 0);
+				assert_int_equal(ew_buf_puts(&exp, "\":\""), 0);
+				assert_int_equal(ew_json_escape(&exp, in, n), 0);
+				assert_int_equal(ew_buf_puts(&exp, "\"}"), 0);
+
+				ew_buf_reset(&f->buf);
+				ew_jsonw_init(&f->w, &f->buf);
+				ew_jsonw_start_object(&f->w);
+				ew_jsonw_name_n(&f->w, in, n);
+				ew_jsonw_string_n(&f->w, in, n);
+				ew_jsonw_end_object(&f->w);
+				assert_int_equal(ew_jsonw_finish(&f->w), 0);
+				snprintf(name, sizeof(name), "len %zu, %zu at %zu", len, k, pos);
+				check_bytes(name, f->buf.data, f->buf.len, exp.data, exp.len);
+			}
+		}
+	}
+	ew_buf_free(&exp);
+}
+
+/* A literal name (EW_JSONW_KEY) writes what ew_jsonw_name() writes, and is refused where it is. */
+static void test_writer_literal_key(void **state)
+{
+	struct fixture *f = *state;
+
+	ew_jsonw_start_object(&f->w);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("a"));
+	ew_jsonw_uint(&f->w, 1);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("logging.googleapis.com/labels"));
+	ew_jsonw_start_array(&f->w);
+	ew_jsonw_end_array(&f->w);
+	ew_jsonw_end_object(&f->w);
+	assert_int_equal(ew_jsonw_finish(&f->w), 0);
+	assert_string_equal(f->buf.data, "{\"a\":1,\"logging.googleapis.com/labels\":[]}");
+
+	/* In an array, after a name, at the top level: misuse, as with ew_jsonw_name(). */
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_array(&f->w);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("a"));
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	assert_string_equal(f->buf.data, "[");
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_object(&f->w);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("a"));
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("b"));
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	assert_string_equal(f->buf.data, "{\"a\":");
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("a"));
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	assert_int_equal(f->buf.len, 0);
+
+	/* The slow path (a buffer without room yet) writes the same. */
+	ew_buf_free(&f->buf);
+	ew_buf_init(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_object(&f->w);
+	ew_buf_free(&f->buf); /* no data: the next name takes the slow path */
+	ew_buf_init(&f->buf);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("k"));
+	ew_jsonw_null(&f->w);
+	assert_string_equal(f->buf.data, "\"k\":null");
+}
+
 static void test_writer_out_of_memory(void **state)
 {
 	struct fixture *f = *state;
@@ -1119,6 +1214,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_double_ignores_locale, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_misuse, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_writer_block_boundaries, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_writer_literal_key, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_out_of_memory, fixture_setup,
 						fixture_teardown),

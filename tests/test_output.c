@@ -34,6 +34,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "exitwatch/core/exit_class.h"
+#include "exitwatch/detect/detector.h"
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/render/render_json.h"
+#include "exitwatch/render/render_text.h"
 #include "exitwatch/util/clock.h"
 #include "exitwatch/util/log.h"
 #include "exitwatch/output/output.h"
@@ -148,6 +153,31 @@ static struct ew_outputs *outputs_with(const struct ew_output_opts *opts, const 
 	return o;
 }
 
+/*
+ * Hands the sinks a line rendered already: json (and text, or NULL) as a record's renderings.
+ * The transport tests need lines of chosen bytes, not records. Returns ew_outputs_emit()'s.
+ */
+static int put_lines(struct ew_outputs *o, const char *json, size_t json_len, const char *text,
+		     size_t text_len, uint64_t now_ns)
+{
+	struct ew_rendered rr;
+	int r;
+
+	ew_rendered_init(&rr, NULL, false);
+	ew_rendered_set(&rr, NULL);
+	ew_rendered_set_line(&rr, EW_FORMAT_JSON, json, json_len);
+	if (text)
+		ew_rendered_set_line(&rr, EW_FORMAT_TEXT, text, text_len);
+	r = ew_outputs_emit(o, &rr, now_ns);
+	ew_rendered_free(&rr);
+	return r;
+}
+
+static void put_line(struct ew_outputs *o, const char *line, size_t len, uint64_t now_ns)
+{
+	assert_int_equal(put_lines(o, line, len, NULL, 0, now_ns), 0);
+}
+
 static struct ew_sink_status status_of(const struct ew_outputs *o, uint32_t i)
 {
 	struct ew_sink_status st[EW_MAX_SINKS];
@@ -246,7 +276,7 @@ static void write_seq(struct ew_outputs *o, uint32_t seq, len_fn len_of)
 	char buf[MAX_LINE_LEN];
 	size_t len = gen_line(buf, seq, len_of(seq));
 
-	ew_outputs_write(o, buf, len, NULL, 0, ew_clock_mono_ns());
+	put_line(o, buf, len, ew_clock_mono_ns());
 }
 
 static void write_range(struct ew_outputs *o, uint32_t from, uint32_t to, len_fn len_of)
@@ -1015,7 +1045,7 @@ static void test_file_rotation_keep(void **state)
 	assert_int_equal(status_of(o, 0).delivered, 40);
 	/* A line longer than the limit gets a file of its own, whole. */
 	len = gen_line(big, 40, 3000);
-	ew_outputs_write(o, big, len, NULL, 0, 0);
+	put_line(o, big, len, 0);
 	write_seq(o, 41, len_fixed100);
 	tick(o);
 	snprintf(name, sizeof(name), "%s/k.log.1", f->dir);
@@ -1518,7 +1548,7 @@ static void test_batching(void **state)
 		stdout_to(f, sp[0]);
 		for (uint32_t seq = 0; seq < tc->lines; seq++) {
 			gen_line(line, seq, tc->len);
-			ew_outputs_write(o, line, tc->len, NULL, 0, ew_clock_mono_ns());
+			put_line(o, line, tc->len, ew_clock_mono_ns());
 			if (tc->per_batch && (seq + 1) % tc->per_batch == 0) {
 				expect_message(sp[1], written, seq + 1, tc->len, tc->what);
 				written = seq + 1;
@@ -1588,20 +1618,19 @@ static void test_stdout(void **state)
 
 	snprintf(path, sizeof(path), "%s/stdout.txt", f->dir);
 	o = outputs_with(&opts, "stdout");
-	assert_false(ew_outputs_want_text(o));
 	opts.stdout_text = true;
 	t = outputs_with(&opts, "-");
-	assert_true(ew_outputs_want_text(t));
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	stdout_to(f, fd);
-	ew_outputs_write(o, json, strlen(json), text, strlen(text), 0);
-	ew_outputs_write(t, json, strlen(json), text, strlen(text), 0);
-	ew_outputs_write(t, json, strlen(json), NULL, 0, 0); /* no text rendering: JSON */
+	assert_int_equal(put_lines(o, json, strlen(json), text, strlen(text), 0), 0);
+	assert_int_equal(put_lines(t, json, strlen(json), text, strlen(text), 0), 0);
+	/* A text sink asks for text: a record without it is not written, and that is said. */
+	assert_int_equal(put_lines(t, json, strlen(json), NULL, 0, 0), -ENODATA);
 	assert_int_equal(size_of(path), 0);
 	assert_int_equal(status_of(o, 0).queued, 1);
-	assert_int_equal(status_of(t, 0).queued, 2);
+	assert_int_equal(status_of(t, 0).queued, 1);
 	tick(o);
 	tick(t);
 
@@ -1610,32 +1639,394 @@ static void test_stdout(void **state)
 	close(pfd[0]);
 	stdout_to(f, pfd[1]);
 	close(pfd[1]);
-	ew_outputs_write(o, json, strlen(json), NULL, 0, 0);
+	put_line(o, json, strlen(json), 0);
 	tick(o);
 	stdout_restore(f);
 	close(fd);
 
 	data = slurp(path, &len);
-	assert_int_equal(len, 2 * strlen(json) + strlen(text));
+	assert_int_equal(len, strlen(json) + strlen(text));
 	assert_memory_equal(data, json, strlen(json));
 	assert_memory_equal(data + strlen(json), text, strlen(text));
-	assert_memory_equal(data + strlen(json) + strlen(text), json, strlen(json));
 	free(data);
 	assert_int_equal(status_of(o, 0).delivered, 1);
 	assert_int_equal(status_of(o, 0).dropped, 1);
 	assert_int_equal(status_of(o, 0).queued, 0);
 	assert_false(status_of(o, 0).connected);
-	assert_int_equal(status_of(t, 0).delivered, 2);
+	assert_int_equal(status_of(t, 0).delivered, 1);
 	assert_int_equal(status_of(t, 0).queued, 0);
 	assert_true(status_of(t, 0).connected);
 	ew_outputs_free(o);
 	ew_outputs_free(t);
+}
 
-	/* Text is wanted only when a stdout sink exists. */
-	snprintf(path, sizeof(path), "file:%s/only-file.log", f->dir);
-	o = outputs_with(&opts, path);
-	assert_false(ew_outputs_want_text(o));
+/* ---- records: the seam with the renderers ---------------------------------------------- */
+
+/*
+ * A container's exit and the two findings it raised, as the pipeline hands them over. The
+ * expected lines come from the renderers themselves, called directly: the outputs must write
+ * exactly those bytes, and ask for each format once per record.
+ */
+struct recs {
+	struct ew_class_config classes;
+	struct ew_render_ctx ctx;
+	struct ew_identity id;
+	struct ew_event ev;
+	struct ew_startup su;
+	struct ew_finding f[2];
+	struct ew_record exit, finding[2];
+};
+
+static void recs_init(struct recs *x)
+{
+	memset(x, 0, sizeof(*x));
+	ew_class_config_default(&x->classes);
+	x->ctx = (struct ew_render_ctx){.node = "node-1", .classes = &x->classes};
+	ew_strlcpy(x->id.cgroup, "/ew-test/web", sizeof(x->id.cgroup));
+	x->id.cgroup_id = 4242;
+	assert_int_equal(ew_cgroup_parse(x->id.cgroup, &x->id.cg), 0);
+	x->id.meta.restart_count = -1;
+	ew_identity_finish(&x->id);
+	x->ev = (struct ew_event){.type = EW_EVENT_EXIT,
+				  .time_ns = 1795954528853738259ULL,
+				  .cgroup_id = 4242,
+				  .pid = 77,
+				  .exit_word = 3 << 8,
+				  .uptime_ns = 2 * EW_NSEC_PER_SEC};
+	x->ev.status.code = 3;
+	strcpy(x->ev.comm, "web");
+	strcpy(x->ev.argv0, "/srv/web");
+	x->exit = (struct ew_record){.type = EW_REC_EXIT,
+				     .time_ns = x->ev.time_ns,
+				     .ev = &x->ev,
+				     .id = &x->id,
+				     .cls = ew_exit_classify(&x->ev, &x->classes),
+				     .startup = &x->su};
+	for (int i = 0; i < 2; i++) {
+		struct ew_finding *f = &x->f[i];
+
+		*f = (struct ew_finding){.rule = i ? EW_RULE_RESTART_RATE : EW_RULE_EXIT_CODE_BURST,
+					 .severity = i ? EW_SEV_WARNING : EW_SEV_CRITICAL,
+					 .scope = EW_SCOPE_IDENTITY,
+					 .time_ns = x->ev.time_ns,
+					 .count = 4,
+					 .threshold = 3,
+					 .window_ns = 300 * EW_NSEC_PER_SEC};
+		snprintf(f->finding_id, sizeof(f->finding_id), "f-%016d", i + 1);
+		x->finding[i] = (struct ew_record){
+			.type = EW_REC_FINDING, .time_ns = f->time_ns, .finding = f, .id = &x->id};
+	}
+}
+
+/* What the renderer makes of r in format f: the bytes a sink must write. */
+static char *expected(const struct recs *x, const struct ew_record *r, enum ew_format f,
+		      size_t *len)
+{
+	struct ew_buf b = EW_BUF_INIT;
+
+	if (f == EW_FORMAT_TEXT)
+		assert_int_equal(ew_render_text(r, &x->ctx, false, &b), 0);
+	else
+		assert_int_equal(ew_render_json(r, &x->ctx, &b), 0);
+	*len = b.len;
+	return b.data;
+}
+
+/* Whether data[0..len) is exactly the renderings of recs[0..n) in format f, in that order. */
+static void expect_records(const struct recs *x, const char *data, size_t len,
+			   const struct ew_record *const *recs, size_t n, enum ew_format f)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t elen;
+		char *e = expected(x, recs[i], f, &elen);
+
+		assert_true(off + elen <= len);
+		assert_memory_equal(data + off, e, elen);
+		off += elen;
+		free(e);
+	}
+	assert_int_equal(off, len);
+}
+
+/* stdout (text), file:a.log and file:b.log (JSON): two JSON outputs and a text one. */
+static struct ew_outputs *three_outputs(struct fixture *f, bool stdout_text)
+{
+	struct ew_output_opts opts = test_opts(f);
+	const char *names[] = {"a.log", "b.log"};
+	struct ew_outputs *o;
+	char spec[256], err[256] = "";
+
+	opts.stdout_text = stdout_text;
+	o = outputs_with(&opts, "stdout");
+	for (int i = 0; i < 2; i++) {
+		snprintf(spec, sizeof(spec), "file:%s/%s", f->dir, names[i]);
+		if (ew_outputs_add(o, spec, err, sizeof(err)))
+			fail_msg("add %s: %s", spec, err);
+	}
+	return o;
+}
+
+static char *file_of(struct fixture *f, const char *name, size_t *len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	return slurp(path, len);
+}
+
+/* Points stdout at DIR/stdout.txt for the test's outputs. */
+static int stdout_to_file(struct fixture *f)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/stdout.txt", f->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	stdout_to(f, fd);
+	return fd;
+}
+
+static void test_render_once_per_format(void **state)
+{
+	struct fixture *f = *state;
+	const struct ew_record *recs[1];
+	struct ew_outputs *o;
+	struct ew_rendered rr;
+	struct recs *x = malloc(sizeof(*x));
+	size_t len;
+	char *data;
+	int fd;
+
+	assert_non_null(x);
+	recs_init(x);
+	recs[0] = &x->exit;
+	fd = stdout_to_file(f);
+	o = three_outputs(f, true);
+	ew_rendered_init(&rr, &x->ctx, false);
+	ew_rendered_set(&rr, &x->exit);
+	assert_int_equal(ew_outputs_emit(o, &rr, 0), 0);
+	/* Two JSON outputs and a text one: one rendering each. */
+	assert_int_equal(rr.renders[EW_FORMAT_JSON], 1);
+	assert_int_equal(rr.renders[EW_FORMAT_TEXT], 1);
 	ew_outputs_free(o);
+	stdout_restore(f);
+	close(fd);
+
+	data = file_of(f, "a.log", &len);
+	expect_records(x, data, len, recs, 1, EW_FORMAT_JSON);
+	free(data);
+	data = file_of(f, "b.log", &len);
+	expect_records(x, data, len, recs, 1, EW_FORMAT_JSON);
+	free(data);
+	data = file_of(f, "stdout.txt", &len);
+	expect_records(x, data, len, recs, 1, EW_FORMAT_TEXT);
+	free(data);
+	ew_rendered_free(&rr);
+	free(x);
+}
+
+static void test_no_text_without_text_output(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_outputs *o;
+	struct ew_rendered rr;
+	struct recs *x = malloc(sizeof(*x));
+	int fd;
+
+	assert_non_null(x);
+	recs_init(x);
+	fd = stdout_to_file(f);
+	o = three_outputs(f, false); /* stdout is JSON too */
+	ew_rendered_init(&rr, &x->ctx, false);
+	for (int i = 0; i < 3; i++) {
+		ew_rendered_set(&rr, &x->exit);
+		assert_int_equal(ew_outputs_emit(o, &rr, 0), 0);
+	}
+	assert_int_equal(rr.renders[EW_FORMAT_JSON], 3);
+	assert_int_equal(rr.renders[EW_FORMAT_TEXT], 0);
+	ew_outputs_free(o);
+	stdout_restore(f);
+	close(fd);
+	ew_rendered_free(&rr);
+	free(x);
+}
+
+/*
+ * The findings an exit raised are handed over during the exit, before its own record: they are
+ * held, rendered while they are valid (the detector's finding is gone by the time they are
+ * written), and come out after the exit, in order, byte for byte, in both formats.
+ */
+static void test_deferred_after_cause(void **state)
+{
+	struct fixture *f = *state;
+	const struct ew_record *recs[3];
+	struct ew_outputs *o;
+	struct ew_rendered rr;
+	struct recs *x = malloc(sizeof(*x));
+	const char *names[] = {"a.log", "b.log"};
+	size_t len;
+	char *data;
+	int fd;
+
+	assert_non_null(x);
+	recs_init(x);
+	recs[0] = &x->exit;
+	recs[1] = &x->finding[0];
+	recs[2] = &x->finding[1];
+	fd = stdout_to_file(f);
+	o = three_outputs(f, true);
+	ew_rendered_init(&rr, &x->ctx, false);
+	for (int i = 0; i < 2; i++) {
+		struct ew_finding copy = x->f[i];
+
+		ew_rendered_set(&rr, &x->finding[i]);
+		assert_int_equal(ew_outputs_defer(o, &rr), 0);
+		/* The detector reuses its finding: what was held must not change with it. */
+		memset(&x->f[i], 0x5a, sizeof(x->f[i]));
+		x->f[i] = copy;
+		x->f[i].count = 99;
+	}
+	tick(o);
+	assert_int_equal(status_of(o, 1).delivered, 0); /* held, not written */
+	ew_rendered_set(&rr, &x->exit);
+	assert_int_equal(ew_outputs_emit(o, &rr, 0), 0);
+	ew_outputs_release(o, 0);
+	ew_outputs_release(o, 0); /* nothing twice */
+	/* Each record rendered once per format, held ones included. */
+	assert_int_equal(rr.renders[EW_FORMAT_JSON], 3);
+	assert_int_equal(rr.renders[EW_FORMAT_TEXT], 3);
+	ew_outputs_free(o);
+	stdout_restore(f);
+	close(fd);
+
+	for (int i = 0; i < 2; i++)
+		x->f[i].count = 4; /* as they were when held */
+	for (int i = 0; i < 2; i++) {
+		data = file_of(f, names[i], &len);
+		expect_records(x, data, len, recs, 3, EW_FORMAT_JSON);
+		free(data);
+	}
+	data = file_of(f, "stdout.txt", &len);
+	expect_records(x, data, len, recs, 3, EW_FORMAT_TEXT);
+	free(data);
+	ew_rendered_free(&rr);
+	free(x);
+}
+
+static bool only_findings(void *arg, const struct ew_record *r)
+{
+	(*(int *)arg)++;
+	return r->type == EW_REC_FINDING || r->type == EW_REC_RESOLVED;
+}
+
+static bool nothing(void *arg, const struct ew_record *r)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return false;
+}
+
+/*
+ * Per-output filters: a sink takes what its filter takes, held records included, and a format
+ * no sink takes a record in is not rendered for it.
+ */
+static void test_filters(void **state)
+{
+	struct fixture *f = *state;
+	const struct ew_record *recs[3];
+	struct ew_outputs *o;
+	struct ew_rendered rr;
+	struct recs *x = malloc(sizeof(*x));
+	int calls_a = 0, calls_stdout = 0;
+	size_t len;
+	char *data;
+	int fd;
+
+	assert_non_null(x);
+	recs_init(x);
+	fd = stdout_to_file(f);
+	o = three_outputs(f, true);
+	assert_int_equal(ew_outputs_set_filter(o, 3, nothing, NULL), -EINVAL);
+	assert_int_equal(ew_outputs_set_filter(o, 0, nothing, &calls_stdout), 0);
+	assert_int_equal(ew_outputs_set_filter(o, 1, only_findings, &calls_a), 0);
+	ew_rendered_init(&rr, &x->ctx, false);
+
+	ew_rendered_set(&rr, &x->finding[0]);
+	assert_int_equal(ew_outputs_defer(o, &rr), 0);
+	ew_rendered_set(&rr, &x->exit);
+	assert_int_equal(ew_outputs_emit(o, &rr, 0), 0);
+	ew_outputs_release(o, 0);
+	/* Text is asked for by stdout alone, which takes nothing. */
+	assert_int_equal(rr.renders[EW_FORMAT_TEXT], 0);
+	assert_int_equal(rr.renders[EW_FORMAT_JSON], 2);
+	/* Once per record and sink: the held finding's filters ran when it was held. */
+	assert_int_equal(calls_a, 2);
+	assert_int_equal(calls_stdout, 2);
+
+	/* No sink takes it: not rendered at all. */
+	assert_int_equal(ew_outputs_set_filter(o, 2, nothing, &calls_stdout), 0);
+	ew_rendered_set(&rr, &x->exit);
+	assert_int_equal(ew_outputs_emit(o, &rr, 0), 0);
+	assert_int_equal(rr.renders[EW_FORMAT_JSON], 2);
+	ew_outputs_free(o);
+	stdout_restore(f);
+	close(fd);
+
+	recs[0] = &x->exit;
+	recs[1] = &x->finding[0];
+	data = file_of(f, "a.log", &len);
+	expect_records(x, data, len, recs + 1, 1, EW_FORMAT_JSON);
+	free(data);
+	data = file_of(f, "b.log", &len);
+	expect_records(x, data, len, recs, 2, EW_FORMAT_JSON);
+	free(data);
+	data = file_of(f, "stdout.txt", &len);
+	assert_int_equal(len, 0);
+	free(data);
+	ew_rendered_free(&rr);
+	free(x);
+}
+
+/* A record that cannot be rendered reaches no sink, held or not, and says why. */
+static void test_render_error(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_outputs *o;
+	struct ew_rendered rr;
+	struct recs *x = malloc(sizeof(*x));
+	struct ew_record bad;
+	size_t len;
+	char *data;
+	int fd;
+
+	assert_non_null(x);
+	recs_init(x);
+	bad = x->finding[0];
+	bad.finding = NULL;
+	fd = stdout_to_file(f);
+	o = three_outputs(f, true);
+	ew_rendered_init(&rr, &x->ctx, false);
+	ew_rendered_set(&rr, &bad);
+	assert_int_equal(ew_outputs_defer(o, &rr), -EINVAL);
+	assert_int_equal(ew_outputs_emit(o, &rr, 0), -EINVAL);
+	/* Each format tried once for the record, not once per sink. */
+	assert_int_equal(rr.renders[EW_FORMAT_JSON], 1);
+	assert_int_equal(rr.renders[EW_FORMAT_TEXT], 1);
+	ew_outputs_release(o, 0);
+	ew_outputs_free(o);
+	stdout_restore(f);
+	close(fd);
+	data = file_of(f, "a.log", &len);
+	assert_int_equal(len, 0);
+	free(data);
+	data = file_of(f, "stdout.txt", &len);
+	assert_int_equal(len, 0);
+	free(data);
+	ew_rendered_free(&rr);
+	free(x);
 }
 
 /* ---- stream sinks ---------------------------------------------------------------------- */
@@ -2280,6 +2671,14 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_batching, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stdout, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_render_once_per_format, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_no_text_without_text_output, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_after_cause, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_filters, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_render_error, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_reconnect_mid_burst, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_spool_then_deliver, fixture_setup,

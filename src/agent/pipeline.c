@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Glue between the modules: each event is resolved, classified, shown to the detector, and
- * rendered. A container_exit record goes out before the findings its exit caused, so a reader
- * sees the cause first: findings raised during an event are rendered into a side buffer and
- * flushed after the event's own record.
+ * handed to the outputs as a record, which each output renders in the format it needs
+ * (output.h, rendered.h). A container_exit record goes out before the findings its exit caused,
+ * so a reader sees the cause first: findings raised during an event are held by the outputs
+ * (ew_outputs_defer(), rendered while the finding is valid) and released after the event's own
+ * record.
  *
  * An exit's stderr tail comes from the runtime's own log file (identity/runtime_log.c): the
  * exit waits in the hold (exit_hold.h) until that file has caught up, and the events behind
@@ -27,8 +29,7 @@
 #include "exitwatch/identity/resolver.h"
 #include "exitwatch/identity/runtime_log.h"
 #include "exitwatch/persist/state.h"
-#include "exitwatch/render/render_json.h"
-#include "exitwatch/render/render_text.h"
+#include "exitwatch/render/rendered.h"
 #include "exitwatch/util/util.h"
 #include "exitwatch/util/cleanup.h"
 
@@ -39,44 +40,41 @@ struct ew_pipeline {
 	struct ew_detector *detector;
 	struct ew_render_ctx rctx;
 	char node[256];
-	bool colour;
 	uint64_t root_cgroup_id;
 
 	struct ew_hold *hold;		/* NULL: tails are not read from runtime logs */
 	struct ew_meta_paths log_paths; /* where the runtimes keep their logs */
 	struct ew_logwatch *watch;	/* closes of the log files; NULL: quiet time only */
 	uint64_t hold_wake_ns;		/* when the head of the hold wants a look, or 0 */
+	bool watch_read;		/* this drain has taken the watch's news */
 	int log_errno_warned[4];	/* errors said once each (not ENOENT: no log is normal) */
 
-	struct ew_buf json, text;	    /* the record being rendered */
-	struct ew_buf pend_json, pend_text; /* findings waiting for their cause's record */
-	bool defer;			    /* inside an event: findings wait */
-	struct ew_identity scratch;	    /* unpacked subject of a finding */
-	struct ew_identity resolved;	    /* the current event's identity */
-	struct ew_event *ev_copy;	    /* the current event with the start's names filled in */
+	struct ew_rendered rr;	    /* the record going out, rendered as the outputs ask */
+	bool defer;		    /* inside an event: findings wait (ew_outputs_defer()) */
+	uint64_t event_mono;	    /* inside an event: its records' time for the outputs' timers */
+	struct ew_identity scratch; /* unpacked subject of a finding */
+	struct ew_identity resolved; /* the current event's identity */
+	struct ew_event *ev_copy;    /* the current event with the start's names filled in */
 
 	uint64_t starts, exits, readies, findings, resolutions, decode_errors;
 };
 
 static void emit(struct ew_pipeline *p, const struct ew_record *r)
 {
-	bool text = ew_outputs_want_text(p->deps.out);
-	struct ew_buf *js = p->defer ? &p->pend_json : &p->json;
-	struct ew_buf *tx = p->defer ? &p->pend_text : &p->text;
-	size_t jmark = js->len, tmark = tx->len;
+	int err;
 
-	if (!p->defer) {
-		ew_buf_reset(&p->json);
-		ew_buf_reset(&p->text);
-		jmark = tmark = 0;
-	}
-	if (ew_render_json(r, &p->rctx, js) ||
-	    (text && ew_render_text(r, &p->rctx, p->colour, tx))) {
-		ew_warn("a %s record could not be rendered (out of memory)",
-			ew_record_event_name(r->type));
-		js->len = jmark;
-		tx->len = tmark;
-		return;
+	ew_rendered_set(&p->rr, r);
+	if (p->defer)
+		err = ew_outputs_defer(p->deps.out, &p->rr);
+	else
+		err = ew_outputs_emit(p->deps.out, &p->rr,
+				      p->event_mono ? p->event_mono : ew_clock_mono_ns());
+	ew_rendered_set(&p->rr, NULL); /* r lives on the caller's stack */
+	if (err) {
+		ew_warn("a %s record could not be rendered (%s)", ew_record_event_name(r->type),
+			err == -ENOMEM ? "out of memory" : "incomplete record");
+		if (err == -EINVAL)
+			return;
 	}
 	if (p->deps.metrics)
 		ew_metrics_record(p->deps.metrics, r);
@@ -99,30 +97,12 @@ static void emit(struct ew_pipeline *p, const struct ew_record *r)
 	case EW_REC_AGENT:
 		break;
 	}
-	if (!p->defer)
-		ew_outputs_write(p->deps.out, js->data, js->len, text ? tx->data : NULL,
-				 text ? tx->len : 0, ew_clock_mono_ns());
 }
 
-/* Writes the findings an event raised, one line at a time, after the event's record. */
+/* The findings an event raised go out after the event's record, in the order they came. */
 static void flush_pending(struct ew_pipeline *p)
 {
-	bool text = ew_outputs_want_text(p->deps.out);
-	size_t jo = 0, to = 0;
-
-	while (jo < p->pend_json.len) {
-		const char *jl = p->pend_json.data + jo;
-		const char *je = memchr(jl, '\n', p->pend_json.len - jo);
-		const char *tl = text ? p->pend_text.data + to : NULL;
-		const char *te = text ? memchr(tl, '\n', p->pend_text.len - to) : NULL;
-		size_t jn = (size_t)(je - jl) + 1, tn = te ? (size_t)(te - tl) + 1 : 0;
-
-		ew_outputs_write(p->deps.out, jl, jn, tl, tn, ew_clock_mono_ns());
-		jo += jn;
-		to += tn;
-	}
-	ew_buf_reset(&p->pend_json);
-	ew_buf_reset(&p->pend_text);
+	ew_outputs_release(p->deps.out, p->event_mono);
 }
 
 static void on_finding(void *ctx, const struct ew_finding *f)
@@ -177,7 +157,7 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 	}
 	ew_pipeline_set_node(p, cfg->node);
 	p->rctx.classes = &cfg->classes;
-	p->colour = cfg->format_text && isatty(STDOUT_FILENO);
+	ew_rendered_init(&p->rr, &p->rctx, cfg->format_text && isatty(STDOUT_FILENO));
 	return p;
 }
 
@@ -212,10 +192,7 @@ void ew_pipeline_free(struct ew_pipeline *p)
 	ew_logwatch_free(p->watch);
 	ew_resolver_free(p->resolver);
 	ew_detector_free(p->detector);
-	ew_buf_free(&p->json);
-	ew_buf_free(&p->text);
-	ew_buf_free(&p->pend_json);
-	ew_buf_free(&p->pend_text);
+	ew_rendered_free(&p->rr);
 	free(p->ev_copy);
 	free(p);
 }
@@ -230,6 +207,8 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 
 	if (p->deps.rec && ew_recorder_event(p->deps.rec, ev, id))
 		ew_warn("the recording could not be written: it will be incomplete");
+	/* One clock read for the event's records: the outputs' back-off timers want no better. */
+	p->event_mono = ew_clock_mono_ns();
 	if (ev->type == EW_EVENT_EXIT)
 		cls = ew_exit_classify(ev, &p->cfg->classes);
 	r.cls = cls;
@@ -269,6 +248,7 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 		break;
 	}
 	flush_pending(p);
+	p->event_mono = 0;
 	return 0;
 }
 
@@ -375,8 +355,13 @@ static bool settled(struct ew_pipeline *p, struct ew_held *e, uint64_t now)
 		return true;
 	/* The writer's close after the exit says the last line is in (log_watch.h). */
 	if (p->watch) {
-		int closed = ew_logwatch_closed(p->watch, e->ev.cgroup_id, e->ev.time_ns);
+		int closed;
 
+		if (!p->watch_read) {
+			ew_logwatch_read(p->watch, ew_clock_wall_ns());
+			p->watch_read = true;
+		}
+		closed = ew_logwatch_closed(p->watch, e->ev.cgroup_id, e->ev.time_ns);
 		if (closed == 1)
 			return true;
 		/*
@@ -429,15 +414,23 @@ static void take_log_tail(struct ew_pipeline *p, struct ew_held *e)
 	ev->tail_source = len ? log_sources[e->fmt] : EW_TAIL_NONE;
 }
 
-/* Lets through every held event that may go; with force, all of them (the agent stops). */
-static int drain(struct ew_pipeline *p, uint64_t now, bool force)
+/*
+ * Lets through every held event that may go; with force, all of them (the agent stops). The
+ * watch's news are read when an exit with a log asks (settled()), not for every exit that
+ * arrives: most have no log, and the read is a syscall. read_watch reads them anyway: the tick
+ * does, so that the fd poll()s quiet again.
+ */
+static int drain(struct ew_pipeline *p, uint64_t now, bool force, bool read_watch)
 {
 	struct ew_held *e;
 	int err = 0;
 
 	p->hold_wake_ns = 0;
-	if (p->watch)
+	p->watch_read = false;
+	if (p->watch && read_watch) {
 		ew_logwatch_read(p->watch, ew_clock_wall_ns());
+		p->watch_read = true;
+	}
 	while ((e = ew_hold_head(p->hold))) {
 		if (e->ev.type == EW_EVENT_EXIT) {
 			if (!force && ew_hold_count(p->hold) <= EW_HOLD_MAX_EVENTS &&
@@ -462,15 +455,14 @@ int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 {
 	if (!p->hold || (ev->type != EW_EVENT_EXIT && !ew_hold_count(p->hold)))
 		return process(p, ev);
-	uint64_t wall = ew_clock_wall_ns();
+	uint64_t wall = ew_clock_wall_ns(), mono = ew_clock_mono_ns();
 
-	if (ew_hold_push(p->hold, ev, ew_clock_mono_ns(),
-			 wall > ev->time_ns ? wall - ev->time_ns : 0)) {
+	if (ew_hold_push(p->hold, ev, mono, wall > ev->time_ns ? wall - ev->time_ns : 0)) {
 		/* No room to wait: everything held goes now, then this, in order. */
-		drain(p, ew_clock_mono_ns(), true);
+		drain(p, mono, true, false);
 		return process(p, ev);
 	}
-	return drain(p, ew_clock_mono_ns(), false);
+	return drain(p, mono, false, false);
 }
 
 int ew_pipeline_fd(const struct ew_pipeline *p)
@@ -488,7 +480,7 @@ void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_ns)
 	struct ew_held *head;
 
 	if (p->hold) {
-		drain(p, ew_clock_mono_ns(), false);
+		drain(p, ew_clock_mono_ns(), false, true);
 		/* Deadlines stop at a held exit: it happened before them. */
 		head = ew_hold_head(p->hold);
 		if (head && head->ev.time_ns < now_ns)
@@ -500,7 +492,7 @@ void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_ns)
 void ew_pipeline_finish(struct ew_pipeline *p, uint64_t now_ns)
 {
 	if (p->hold)
-		drain(p, ew_clock_mono_ns(), true);
+		drain(p, ew_clock_mono_ns(), true, true);
 	ew_pipeline_tick(p, now_ns);
 	if (p->deps.rec) {
 		ew_recorder_end(p->deps.rec, now_ns);

@@ -395,4 +395,3 @@ int ew_config_parse(struct ew_config *c, int argc, char **argv)
 	}
 	return 1;
 }
-

@@ -121,26 +121,115 @@ static const unsigned char plain_byte[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
-/*
- * Length of the plain prefix of s (bytes that stand for themselves), eight bytes at a time:
- * a word is plain when no byte is below 0x20 or above 0x7e and none is '"' or '\\' (the
- * classic "has a byte less than / more than / equal to" word tricks). Most of a record's
- * bytes are plain ASCII, so this is what rendering mostly does.
- */
-static size_t plain_prefix(const unsigned char *p, size_t len)
+/* Whether the 8 bytes of w hold one that does not stand for itself: below 0x20, above 0x7e, '"'
+ * or '\\' (the classic "has a byte less than / more than / equal to" word tricks, exact as to
+ * whether there is one). */
+static inline bool word_special(uint64_t w)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return ((w - ones * 0x20) & ~w & high) || ((w + ones * (127 - 0x7e)) | w) & high ||
+	       ((q - ones) & ~q & high) || ((b - ones) & ~b & high);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+/* The same test on 16 bytes at once (GCC/clang vector extensions: SSE2, NEON). */
+typedef unsigned char jsonw_v16 __attribute__((vector_size(16)));
+typedef signed char jsonw_m16 __attribute__((vector_size(16)));
+typedef unsigned long long jsonw_v2 __attribute__((vector_size(16)));
+
+static inline bool block_special(jsonw_v16 v)
+{
+	jsonw_m16 m = (v < 0x20) | (v > 0x7e) | (v == '"') | (v == '\\');
+	jsonw_v2 q = (jsonw_v2)m;
+
+	return (q[0] | q[1]) != 0;
+}
+#define JSONW_BLOCK 16
+#endif
+
+/* The plain prefix of p[0..len) copied to o, a byte at a time: the slow path. */
+static size_t copy_plain_bytes(char *o, const unsigned char *p, size_t len, size_t i)
+{
+	for (; i < len && plain_byte[p[i]]; i++)
+		o[i] = (char)p[i];
+	return i;
+}
+
+/*
+ * Copies the plain prefix of p[0..len) (bytes that stand for themselves) to o and returns its
+ * length, writing nothing past o[len). Most of a record's strings are plain through, and short
+ * (names, ids): those are checked and copied with two overlapping loads (4, 8 or 16 bytes)
+ * whatever their length, longer ones 16 bytes at a time. Only a string that needs escaping
+ * goes byte by byte, from the block where that starts.
+ */
+static size_t copy_plain(char *o, const unsigned char *p, size_t len)
+{
+	uint64_t a, b;
+	uint32_t x, y;
+	size_t i = 0;
+
+	if (len >= 16) {
+#ifdef JSONW_BLOCK
+		jsonw_v16 v;
+
+		for (; i + JSONW_BLOCK < len; i += JSONW_BLOCK) {
+			memcpy(&v, p + i, sizeof(v));
+			if (block_special(v))
+				return copy_plain_bytes(o, p, len, i);
+			memcpy(o + i, &v, sizeof(v));
+		}
+		memcpy(&v, p + len - JSONW_BLOCK, sizeof(v));
+		if (block_special(v))
+			return copy_plain_bytes(o, p, len, i);
+		memcpy(o + len - JSONW_BLOCK, &v, sizeof(v));
+		return len;
+#else
+		for (; i + 8 < len; i += 8) {
+			memcpy(&a, p + i, 8);
+			if (word_special(a))
+				return copy_plain_bytes(o, p, len, i);
+			memcpy(o + i, &a, 8);
+		}
+		memcpy(&a, p + len - 8, 8);
+		if (word_special(a))
+			return copy_plain_bytes(o, p, len, i);
+		memcpy(o + len - 8, &a, 8);
+		return len;
+#endif
+	}
+	if (len >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + len - 8, 8);
+		if (word_special(a) || word_special(b))
+			return copy_plain_bytes(o, p, len, 0);
+		memcpy(o, &a, 8);
+		memcpy(o + len - 8, &b, 8);
+		return len;
+	}
+	if (len >= 4) {
+		memcpy(&x, p, 4);
+		memcpy(&y, p + len - 4, 4);
+		if (word_special((uint64_t)x << 32 | y))
+			return copy_plain_bytes(o, p, len, 0);
+		memcpy(o, &x, 4);
+		memcpy(o + len - 4, &y, 4);
+		return len;
+	}
+	return copy_plain_bytes(o, p, len, 0);
+}
+
+/* Length of the plain prefix of s, as copy_plain() without the copy. */
+static size_t plain_prefix(const unsigned char *p, size_t len)
+{
 	size_t i = 0;
 
 	for (; i + 8 <= len; i += 8) {
-		uint64_t w, q, b;
+		uint64_t w;
 
 		memcpy(&w, p + i, 8);
-		q = w ^ (ones * '"');
-		b = w ^ (ones * '\\');
-		if (((w - ones * 0x20) & ~w & high) ||	      /* a byte < 0x20 */
-		    ((w + ones * (127 - 0x7e)) | w) & high || /* a byte > 0x7e */
-		    ((q - ones) & ~q & high) || ((b - ones) & ~b & high))
+		if (word_special(w))
 			break;
 	}
 	while (i < len && plain_byte[p[i]])
@@ -219,7 +308,7 @@ static void jsonw_check(struct ew_jsonw *w, int err)
  * Every value goes through here: it rejects a value where none may stand (inside an object
  * without a name, or a second top-level value) and writes the separating comma.
  */
-static bool jsonw_begin_value(struct ew_jsonw *w)
+static bool jsonw_begin_value_slow(struct ew_jsonw *w)
 {
 	int d = w->depth - 1;
 
@@ -239,20 +328,32 @@ static bool jsonw_begin_value(struct ew_jsonw *w)
 	return !w->error;
 }
 
+/* The common case inline: a member's value, right after its name (only an object has one). */
+static inline bool jsonw_begin_value(struct ew_jsonw *w)
+{
+	if (w->after_name && !w->error) {
+		w->after_name = false;
+		return true;
+	}
+	return jsonw_begin_value_slow(w);
+}
+
 /* Closes a scalar value: at the top level it is the whole document. */
-static void jsonw_end_value(struct ew_jsonw *w)
+static inline void jsonw_end_value(struct ew_jsonw *w)
 {
 	if (w->depth == 0)
 		w->done = true;
 }
 
-static void jsonw_raw_value(struct ew_jsonw *w, const char *s)
+static void jsonw_raw_value(struct ew_jsonw *w, const char *s, size_t len)
 {
 	if (!jsonw_begin_value(w))
 		return;
-	jsonw_check(w, ew_buf_puts(w->out, s));
+	jsonw_check(w, ew_buf_append(w->out, s, len));
 	jsonw_end_value(w);
 }
+
+#define jsonw_raw_literal(w, lit) jsonw_raw_value(w, lit, sizeof(lit) - 1)
 
 static void jsonw_start(struct ew_jsonw *w, bool array)
 {
@@ -302,36 +403,51 @@ void ew_jsonw_end_array(struct ew_jsonw *w)
 	jsonw_end(w, true);
 }
 
+/* Room for what jsonw_quoted() writes around the string: ',' '"' ... '"' ':' and the NUL. */
+#define JSONW_QUOTE_ROOM 8
+
 /*
- * '"', s escaped, then tail ("\"" or "\":"). Short plain strings (names, ids) are copied and
- * checked in one pass; the rest goes through the escaper, which copies plain runs whole.
+ * [','] '"', s escaped, '"' [':']. The plain prefix is copied in blocks straight into the
+ * buffer (copy_plain()); only from the first byte that needs rewriting on does the escaper take
+ * over. Names and most values are plain through, and cost a bounds check and a copy.
  */
-static void jsonw_quoted(struct ew_jsonw *w, const char *s, size_t len, const char *tail)
+static void jsonw_quoted(struct ew_jsonw *w, bool comma, const char *s, size_t len, bool name)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t tl = tail[1] ? 2 : 1, i;
 	struct ew_buf *b = w->out;
+	size_t n;
+	char *o;
 
-	if (len < 48 && !ew_buf_reserve(b, len + tl + 1)) {
-		char *o = b->data + b->len;
-
-		*o++ = '"';
-		for (i = 0; i < len && plain_byte[p[i]]; i++)
-			o[i] = (char)p[i];
-		if (i == len) {
-			memcpy(o + len, tail, tl + 1); /* with the NUL */
-			b->len += 1 + len + tl;
+	if (!b->data || b->failed || b->cap - b->len < JSONW_QUOTE_ROOM ||
+	    len > b->cap - b->len - JSONW_QUOTE_ROOM) {
+		if (len > SIZE_MAX / 2 || ew_buf_reserve(b, len + JSONW_QUOTE_ROOM)) {
+			w->error = true;
 			return;
 		}
 	}
-	jsonw_check(w, ew_buf_putc(b, '"'));
-	jsonw_check(w, ew_json_escape(b, s, len));
-	jsonw_check(w, ew_buf_append(b, tail, tl));
+	o = b->data + b->len;
+	if (comma)
+		*o++ = ',';
+	*o++ = '"';
+	n = len ? copy_plain(o, (const unsigned char *)s, len) : 0;
+	if (n == len) {
+		o += len;
+		*o++ = '"';
+		if (name)
+			*o++ = ':';
+		*o = '\0';
+		b->len = (size_t)(o - b->data);
+		return;
+	}
+	b->len = (size_t)(o + n - b->data);
+	b->data[b->len] = '\0';
+	jsonw_check(w, ew_json_escape(b, s + n, len - n));
+	jsonw_check(w, ew_buf_append(b, "\":", name ? 2 : 1));
 }
 
-void ew_jsonw_name(struct ew_jsonw *w, const char *name)
+void ew_jsonw_name_n(struct ew_jsonw *w, const char *name, size_t len)
 {
 	int d = w->depth - 1;
+	bool comma;
 
 	if (w->error)
 		return;
@@ -339,10 +455,9 @@ void ew_jsonw_name(struct ew_jsonw *w, const char *name)
 		w->error = true;
 		return;
 	}
-	if (!w->first[d])
-		jsonw_check(w, ew_buf_putc(w->out, ','));
+	comma = !w->first[d];
 	w->first[d] = false;
-	jsonw_quoted(w, name, strlen(name), "\":");
+	jsonw_quoted(w, comma, name, len, true);
 	w->after_name = true;
 }
 
@@ -354,46 +469,73 @@ void ew_jsonw_string_n(struct ew_jsonw *w, const char *s, size_t len)
 	}
 	if (!jsonw_begin_value(w))
 		return;
-	jsonw_quoted(w, s, len, "\"");
+	jsonw_quoted(w, false, s, len, false);
 	jsonw_end_value(w);
 }
 
-void ew_jsonw_string(struct ew_jsonw *w, const char *s)
-{
-	if (!s)
-		jsonw_raw_value(w, "null");
-	else
-		ew_jsonw_string_n(w, s, strlen(s));
-}
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+				  "25262728293031323334353637383940414243444546474849"
+				  "50515253545556575859606162636465666768697071727374"
+				  "75767778798081828384858687888990919293949596979899";
 
-/* Digits by hand: a record holds dozens of numbers, and printf's machinery was a tenth of the
- * agent's time per record. Writes the NUL-terminated decimal of v ending at end[-1]. */
+/* Digits by hand, two at a time: a record holds dozens of numbers, and printf's machinery was a
+ * tenth of the agent's time per record. Writes the decimal of v ending at end[-1] (and a NUL at
+ * end[0]); returns its first digit. */
 static char *format_u64(uint64_t v, char *end)
 {
-	*--end = '\0';
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	*end = '\0';
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * v, 2);
+	} else {
+		*--end = (char)('0' + v);
+	}
 	return end;
+}
+
+static size_t digits_u64(uint64_t v)
+{
+	size_t n = 1;
+
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* A number, '-' first when neg, straight into the buffer: no copy of a variable length. */
+static void jsonw_number(struct ew_jsonw *w, bool neg, uint64_t v)
+{
+	struct ew_buf *b = w->out;
+	size_t n = neg + digits_u64(v);
+
+	if (!jsonw_begin_value(w))
+		return;
+	if ((!b->data || b->failed || b->cap - b->len <= n) && ew_buf_reserve(b, n)) {
+		w->error = true;
+		return;
+	}
+	b->data[b->len] = '-';
+	b->len += n;
+	format_u64(v, b->data + b->len); /* and the NUL */
+	jsonw_end_value(w);
 }
 
 void ew_jsonw_uint(struct ew_jsonw *w, uint64_t v)
 {
-	char tmp[24];
-
-	jsonw_raw_value(w, format_u64(v, tmp + sizeof(tmp)));
+	jsonw_number(w, false, v);
 }
 
 void ew_jsonw_int(struct ew_jsonw *w, int64_t v)
 {
-	char tmp[24], *p;
-
 	/* -(v + 1) + 1 keeps INT64_MIN in range. */
-	p = format_u64(v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v, tmp + sizeof(tmp));
-	if (v < 0)
-		*--p = '-';
-	jsonw_raw_value(w, p);
+	jsonw_number(w, v < 0, v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v);
 }
 
 /*
@@ -435,7 +577,7 @@ void ew_jsonw_double(struct ew_jsonw *w, double v, int decimals)
 	}
 	/* JSON has no NaN or infinity; null is what JSON.stringify writes for them. */
 	if (!isfinite(v)) {
-		jsonw_raw_value(w, "null");
+		jsonw_raw_literal(w, "null");
 		return;
 	}
 	n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
@@ -444,7 +586,7 @@ void ew_jsonw_double(struct ew_jsonw *w, double v, int decimals)
 		return;
 	}
 	format_c_locale(num, tmp);
-	jsonw_raw_value(w, num);
+	jsonw_raw_value(w, num, strlen(num));
 }
 
 void ew_jsonw_fixed(struct ew_jsonw *w, int64_t units, int decimals)
@@ -457,8 +599,8 @@ void ew_jsonw_fixed(struct ew_jsonw *w, int64_t units, int decimals)
 		return;
 	}
 	p = format_u64(units < 0 ? (uint64_t)(-(units + 1)) + 1 : (uint64_t)units,
-		       tmp + sizeof(tmp));
-	digits = strlen(p);
+		       tmp + sizeof(tmp) - 1);
+	digits = (size_t)(tmp + sizeof(tmp) - 1 - p);
 	if (units < 0)
 		*q++ = '-';
 	if (digits <= (size_t)decimals) { /* 0.0xy: the integer part and leading zeros */
@@ -475,65 +617,20 @@ void ew_jsonw_fixed(struct ew_jsonw *w, int64_t units, int decimals)
 			*q++ = '.';
 		memcpy(q, p + digits - (size_t)decimals, (size_t)decimals + 1);
 	}
-	jsonw_raw_value(w, num);
-}
-
-void ew_jsonw_fixed_field(struct ew_jsonw *w, const char *name, int64_t units, int decimals)
-{
-	ew_jsonw_name(w, name);
-	ew_jsonw_fixed(w, units, decimals);
+	jsonw_raw_value(w, num, strlen(num));
 }
 
 void ew_jsonw_bool(struct ew_jsonw *w, bool v)
 {
-	jsonw_raw_value(w, v ? "true" : "false");
+	if (v)
+		jsonw_raw_literal(w, "true");
+	else
+		jsonw_raw_literal(w, "false");
 }
 
 void ew_jsonw_null(struct ew_jsonw *w)
 {
-	jsonw_raw_value(w, "null");
-}
-
-void ew_jsonw_string_field(struct ew_jsonw *w, const char *name, const char *s)
-{
-	ew_jsonw_name(w, name);
-	ew_jsonw_string(w, s);
-}
-
-void ew_jsonw_string_n_field(struct ew_jsonw *w, const char *name, const char *s, size_t len)
-{
-	ew_jsonw_name(w, name);
-	ew_jsonw_string_n(w, s, len);
-}
-
-void ew_jsonw_uint_field(struct ew_jsonw *w, const char *name, uint64_t v)
-{
-	ew_jsonw_name(w, name);
-	ew_jsonw_uint(w, v);
-}
-
-void ew_jsonw_int_field(struct ew_jsonw *w, const char *name, int64_t v)
-{
-	ew_jsonw_name(w, name);
-	ew_jsonw_int(w, v);
-}
-
-void ew_jsonw_double_field(struct ew_jsonw *w, const char *name, double v, int decimals)
-{
-	ew_jsonw_name(w, name);
-	ew_jsonw_double(w, v, decimals);
-}
-
-void ew_jsonw_bool_field(struct ew_jsonw *w, const char *name, bool v)
-{
-	ew_jsonw_name(w, name);
-	ew_jsonw_bool(w, v);
-}
-
-void ew_jsonw_null_field(struct ew_jsonw *w, const char *name)
-{
-	ew_jsonw_name(w, name);
-	ew_jsonw_null(w);
+	jsonw_raw_literal(w, "null");
 }
 
 int ew_jsonw_finish(struct ew_jsonw *w)

@@ -20,11 +20,22 @@
 
 #define OUT_DRAIN_STEP_MS 20 /* drain re-checks back-off timers this often */
 
+/* A record held back by ew_outputs_defer(): its lines, in held_bytes, and who takes them. */
+struct held {
+	uint32_t sinks;	  /* bit i: sinks[i] takes it */
+	uint32_t formats; /* bit f: off[f] and len[f] hold format f's line */
+	size_t off[EW_FORMAT__COUNT], len[EW_FORMAT__COUNT];
+};
+
 struct ew_outputs {
 	struct ew_output_opts opts;
 	char *spool_dir; /* opts.spool_dir, owned */
 	uint32_t n;
 	struct sink sinks[EW_MAX_SINKS];
+	struct held *held; /* ew_outputs_defer() .. ew_outputs_release() */
+	uint32_t nheld, held_cap;
+	struct ew_buf held_bytes;
+	struct ew_rendered scratch; /* release: a held record's lines, handed to the sinks */
 };
 
 void ew_output_opts_default(struct ew_output_opts *o)
@@ -178,6 +189,9 @@ void ew_outputs_free(struct ew_outputs *o)
 		return;
 	for (uint32_t i = 0; i < o->n; i++)
 		sink_release(&o->sinks[i]);
+	free(o->held);
+	ew_buf_free(&o->held_bytes);
+	ew_rendered_free(&o->scratch);
 	free(o->spool_dir);
 	free(o);
 }
@@ -205,6 +219,7 @@ int ew_outputs_add(struct ew_outputs *o, const char *spec, char *err, size_t err
 			goto err;
 		}
 	}
+	s->format = s->kind == SINK_STDOUT && o->opts.stdout_text ? EW_FORMAT_TEXT : EW_FORMAT_JSON;
 	s->spec = strdup(spec);
 	if (!s->spec) {
 		r = -ENOMEM;
@@ -230,30 +245,140 @@ err:
 	return r;
 }
 
-void ew_outputs_write(struct ew_outputs *o, const char *json, size_t json_len, const char *text,
-		      size_t text_len, uint64_t now_ns)
+/* One line to one sink, in the sink's format. */
+static void sink_put(struct ew_outputs *o, struct sink *s, const char *line, size_t len,
+		     uint64_t now_ns)
 {
-	if (!json_len)
-		return;
+	switch (s->kind) {
+	case SINK_STDOUT:
+		ew_sink_queue(s, line, len);
+		break;
+	case SINK_FILE:
+		ew_file_sink_write(&o->opts, s, line, len);
+		break;
+	case SINK_TCP:
+	case SINK_UNIX:
+		ew_stream_write(s->stream, line, len, now_ns);
+		break;
+	}
+}
+
+/* The sinks that take rr's record: a bit each. A line without a record goes to all. */
+static uint32_t takers(const struct ew_outputs *o, const struct ew_rendered *rr)
+{
+	uint32_t mask = 0;
+
+	for (uint32_t i = 0; i < o->n; i++) {
+		const struct sink *s = &o->sinks[i];
+
+		if (!s->filter || !rr->rec || s->filter(s->filter_arg, rr->rec))
+			mask |= 1u << i;
+	}
+	return mask;
+}
+
+/* Each sink in mask gets rr in its format; the first rendering error is returned. */
+static int deliver(struct ew_outputs *o, struct ew_rendered *rr, uint32_t mask, uint64_t now_ns)
+{
+	int first = 0;
+
 	for (uint32_t i = 0; i < o->n; i++) {
 		struct sink *s = &o->sinks[i];
+		const char *line;
+		size_t len;
+		int err;
 
-		switch (s->kind) {
-		case SINK_STDOUT:
-			if (o->opts.stdout_text && text)
-				ew_sink_queue(s, text, text_len);
-			else
-				ew_sink_queue(s, json, json_len);
-			break;
-		case SINK_FILE:
-			ew_file_sink_write(&o->opts, s, json, json_len);
-			break;
-		case SINK_TCP:
-		case SINK_UNIX:
-			ew_stream_write(s->stream, json, json_len, now_ns);
-			break;
+		if (!(mask & (1u << i)))
+			continue;
+		err = ew_rendered_get(rr, s->format, &line, &len);
+		if (err) {
+			if (!first)
+				first = err;
+			continue;
+		}
+		if (len)
+			sink_put(o, s, line, len, now_ns);
+	}
+	return first;
+}
+
+int ew_outputs_emit(struct ew_outputs *o, struct ew_rendered *rr, uint64_t now_ns)
+{
+	return deliver(o, rr, takers(o, rr), now_ns);
+}
+
+int ew_outputs_defer(struct ew_outputs *o, struct ew_rendered *rr)
+{
+	struct held h = {.sinks = takers(o, rr)};
+	size_t mark = o->held_bytes.len;
+	int first = 0;
+
+	if (!h.sinks)
+		return 0;
+	if (o->nheld == o->held_cap) {
+		uint32_t cap = o->held_cap ? 2 * o->held_cap : 8;
+		struct held *n = realloc(o->held, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		o->held = n;
+		o->held_cap = cap;
+	}
+	for (uint32_t i = 0; i < o->n; i++) {
+		enum ew_format f = o->sinks[i].format;
+		const char *line;
+		size_t len;
+		int err;
+
+		if (!(h.sinks & (1u << i)) || (h.formats & (1u << f)))
+			continue;
+		err = ew_rendered_get(rr, f, &line, &len);
+		if (err) {
+			/* As ew_outputs_emit(): the sinks of a format that failed go without. */
+			h.sinks &= ~(1u << i);
+			if (!first)
+				first = err;
+			continue;
+		}
+		h.formats |= 1u << f;
+		h.off[f] = o->held_bytes.len;
+		h.len[f] = len;
+		if (ew_buf_append(&o->held_bytes, line, len)) {
+			/* The lines held before this record stay as they were. */
+			o->held_bytes.failed = false;
+			o->held_bytes.len = mark;
+			return -ENOMEM;
 		}
 	}
+	if (h.sinks)
+		o->held[o->nheld++] = h;
+	return first;
+}
+
+void ew_outputs_release(struct ew_outputs *o, uint64_t now_ns)
+{
+	for (uint32_t k = 0; k < o->nheld; k++) {
+		const struct held *h = &o->held[k];
+
+		ew_rendered_set(&o->scratch, NULL);
+		for (int f = 0; f < EW_FORMAT__COUNT; f++) {
+			if (h->formats & (1u << f))
+				ew_rendered_set_line(&o->scratch, f, o->held_bytes.data + h->off[f],
+						     h->len[f]);
+		}
+		deliver(o, &o->scratch, h->sinks, now_ns);
+	}
+	o->nheld = 0;
+	ew_buf_reset(&o->held_bytes);
+}
+
+int ew_outputs_set_filter(struct ew_outputs *o, uint32_t i, ew_output_filter_fn fn, void *arg)
+{
+	if (i >= o->n)
+		return -EINVAL;
+	o->sinks[i].filter = fn;
+	o->sinks[i].filter_arg = arg;
+	return 0;
 }
 
 void ew_outputs_tick(struct ew_outputs *o, uint64_t now_ns)
@@ -335,15 +460,4 @@ uint32_t ew_outputs_status(const struct ew_outputs *o, struct ew_sink_status *ou
 		};
 	}
 	return i;
-}
-
-bool ew_outputs_want_text(const struct ew_outputs *o)
-{
-	if (!o->opts.stdout_text)
-		return false;
-	for (uint32_t i = 0; i < o->n; i++) {
-		if (o->sinks[i].kind == SINK_STDOUT)
-			return true;
-	}
-	return false;
 }

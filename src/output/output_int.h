@@ -25,6 +25,9 @@ enum sink_kind {
 
 struct sink {
 	enum sink_kind kind;
+	enum ew_format format;	    /* what it asks a record for */
+	ew_output_filter_fn filter; /* NULL: takes every record */
+	void *filter_arg;
 	char *spec;		  /* as given: the status name */
 	char *path;		  /* file:, unix: */
 	char *host;		  /* tcp: without brackets */

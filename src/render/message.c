@@ -3,6 +3,11 @@
  * The one-sentence "message" of a record (ew_record_message, declared in sink_json.h): who it
  * is about, then what happened. Both renderers use it (sink_json.c, sink_text.c), so a line
  * says the same in either format. Pure, like them: what does not fit the caller's buffer is cut.
+ *
+ * The sentences of the records every container gives (start, ready, exit) are put together
+ * with the small appender below rather than snprintf(), whose format parsing was a quarter of
+ * rendering a record; the appender cuts exactly where snprintf() would. The rare records
+ * (findings, resolutions, the agent's) keep snprintf().
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,26 +17,82 @@
 #include "exitwatch/render/render_json.h"
 #include "exitwatch/util/util.h"
 
-static const char *short_id(const struct ew_identity *id, char buf[16])
+/* Appends to out[0..cap), keeping the NUL: what does not fit is cut, as snprintf() cuts. */
+struct sbuf {
+	char *out;
+	size_t len, cap; /* cap > 0 */
+};
+
+static void sb_init(struct sbuf *b, char *out, size_t cap)
 {
-	ew_strlcpy(buf, id->cg.container_id, 13);
-	return buf;
+	*b = (struct sbuf){.out = out, .cap = cap};
+	out[0] = '\0';
+}
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	size_t room = b->cap - 1 - b->len;
+
+	if (n > room)
+		n = room;
+	memcpy(b->out + b->len, s, n);
+	b->len += n;
+	b->out[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s)
+{
+	if (!s)
+		s = "(null)"; /* what glibc's printf writes for it */
+	sb_put(b, s, strlen(s));
+}
+
+/* "%u", "%llu" */
+static void sb_putu(struct sbuf *b, uint64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/* "%d" */
+static void sb_putd(struct sbuf *b, int v)
+{
+	if (v < 0) {
+		sb_put(b, "-", 1);
+		sb_putu(b, (uint64_t) - (int64_t)v);
+	} else {
+		sb_putu(b, (uint64_t)v);
+	}
 }
 
 /* "web-1 (docker 1a2b3c4d5e6f)", "nginx.service", "/mygroup". */
 static void describe(const struct ew_identity *id, char *out, size_t len)
 {
-	char sid[16];
+	struct sbuf b;
 
-	if (id->cg.container_id[0] && id->meta.name[0])
-		snprintf(out, len, "%s%s%s (%s %s)", id->meta.pod_namespace,
-			 id->meta.pod_namespace[0] ? "/" : "", id->meta.name,
-			 ew_runtime_name(id->cg.runtime), short_id(id, sid));
-	else if (id->cg.container_id[0])
-		snprintf(out, len, "%s container %s", ew_runtime_name(id->cg.runtime),
-			 short_id(id, sid));
-	else
-		snprintf(out, len, "%s", id->display[0] ? id->display : id->cgroup);
+	sb_init(&b, out, len);
+	if (id->cg.container_id[0]) {
+		if (id->meta.name[0]) {
+			sb_puts(&b, id->meta.pod_namespace);
+			if (id->meta.pod_namespace[0])
+				sb_put(&b, "/", 1);
+			sb_puts(&b, id->meta.name);
+			sb_put(&b, " (", 2);
+		}
+		sb_puts(&b, ew_runtime_name(id->cg.runtime));
+		sb_puts(&b, id->meta.name[0] ? " " : " container ");
+		/* The short id: its first 12 characters. */
+		sb_put(&b, id->cg.container_id, strnlen(id->cg.container_id, 12));
+		if (id->meta.name[0])
+			sb_put(&b, ")", 1);
+	} else {
+		sb_puts(&b, id->display[0] ? id->display : id->cgroup);
+	}
 }
 
 /* The last non-empty line of a stderr tail, printable, for a one-line message. */
@@ -56,15 +117,24 @@ static void tail_last_line(const char *tail, uint32_t len, char *out, size_t out
 static void exit_summary(const struct ew_event *ev, enum ew_exit_class cls, char *out, size_t len)
 {
 	const char *sig = ew_signal_name(ev->status.signal);
+	struct sbuf b;
 
-	if (cls == EW_CLASS_OOM_KILLED)
-		snprintf(out, len, "was killed by the OOM killer");
-	else if (ev->status.signal)
-		snprintf(out, len, "was killed by %s%s (%s)", sig ? sig : "a signal",
-			 ev->status.core_dumped ? ", core dumped" : "", ew_exit_class_name(cls));
-	else
-		snprintf(out, len, "exited with code %d (%s)", ev->status.code,
-			 ew_exit_class_name(cls));
+	sb_init(&b, out, len);
+	if (cls == EW_CLASS_OOM_KILLED) {
+		sb_puts(&b, "was killed by the OOM killer");
+		return;
+	}
+	if (ev->status.signal) {
+		sb_puts(&b, "was killed by ");
+		sb_puts(&b, sig ? sig : "a signal");
+		sb_puts(&b, ev->status.core_dumped ? ", core dumped (" : " (");
+	} else {
+		sb_puts(&b, "exited with code ");
+		sb_putd(&b, ev->status.code);
+		sb_put(&b, " (", 2);
+	}
+	sb_puts(&b, ew_exit_class_name(cls));
+	sb_put(&b, ")", 1);
 }
 
 static void message_exit(const struct ew_record *r, const struct ew_render_ctx *ctx,
@@ -73,21 +143,40 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 	const struct ew_event *ev = r->ev;
 	const char *meaning = ew_exit_meaning(ev, ctx->classes);
 	char what[128], up[32], line[160] = "", killer[224] = "";
+	struct sbuf b;
 
 	exit_summary(ev, r->cls, what, sizeof(what));
 	ew_duration_format(ev->uptime_ns, up, sizeof(up));
-	if (ev->has_killer)
-		snprintf(killer, sizeof(killer), "; %s was sent by %s (pid %u, %s)",
-			 ew_signal_name(ev->killer.signal) ?: "the signal", ev->killer.comm,
-			 ev->killer.pid,
-			 ev->killer.container[0] ? ev->killer.container : "unknown");
+	if (ev->has_killer) {
+		sb_init(&b, killer, sizeof(killer));
+		sb_puts(&b, "; ");
+		sb_puts(&b, ew_signal_name(ev->killer.signal) ?: "the signal");
+		sb_puts(&b, " was sent by ");
+		sb_puts(&b, ev->killer.comm);
+		sb_puts(&b, " (pid ");
+		sb_putu(&b, ev->killer.pid);
+		sb_puts(&b, ", ");
+		sb_puts(&b, ev->killer.container[0] ? ev->killer.container : "unknown");
+		sb_put(&b, ")", 1);
+	}
 	if (r->cls != EW_CLASS_CLEAN && ev->tail_len)
 		tail_last_line(ev->tail, ev->tail_len, line, sizeof(line));
 	/* The meaning of a signal is already in "killed by SIGx"; a code's is not. */
-	snprintf(out, len, "%s %s after %s%s%s%s%s%s", who, what, up,
-		 meaning && !ev->status.signal ? ": " : "",
-		 meaning && !ev->status.signal ? meaning : "", killer,
-		 line[0] ? "; last stderr: " : "", line);
+	sb_init(&b, out, len);
+	sb_puts(&b, who);
+	sb_put(&b, " ", 1);
+	sb_puts(&b, what);
+	sb_puts(&b, " after ");
+	sb_puts(&b, up);
+	if (meaning && !ev->status.signal) {
+		sb_put(&b, ": ", 2);
+		sb_puts(&b, meaning);
+	}
+	sb_puts(&b, killer);
+	if (line[0]) {
+		sb_puts(&b, "; last stderr: ");
+		sb_puts(&b, line);
+	}
 }
 
 static void message_finding(const struct ew_record *r, const char *who, char *out, size_t len)
@@ -162,6 +251,7 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 	char who[EW_NAME_LEN + 96] = "exitwatch", dur[32];
 	const struct ew_agent_status *a = r->agent;
 	const char *wl;
+	struct sbuf b;
 
 	if (!len)
 		return;
@@ -170,23 +260,39 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 		describe(r->id, who, sizeof(who));
 	switch (r->type) {
 	case EW_REC_START:
-		if (r->ev->seeded)
-			snprintf(out, len, "%s is running: %s (pid %u), found at start-up", who,
-				 r->ev->comm, r->ev->pid);
-		else if (r->startup && r->startup->restarts)
-			snprintf(out, len, "%s restarted (restart %u): %s (pid %u)", who,
-				 r->startup->restarts, r->ev->comm, r->ev->pid);
-		else
-			snprintf(out, len, "%s started: %s (pid %u)", who, r->ev->comm, r->ev->pid);
+		sb_init(&b, out, len);
+		sb_puts(&b, who);
+		if (r->ev->seeded) {
+			sb_puts(&b, " is running: ");
+		} else if (r->startup && r->startup->restarts) {
+			sb_puts(&b, " restarted (restart ");
+			sb_putu(&b, r->startup->restarts);
+			sb_puts(&b, "): ");
+		} else {
+			sb_puts(&b, " started: ");
+		}
+		sb_puts(&b, r->ev->comm);
+		sb_puts(&b, " (pid ");
+		sb_putu(&b, r->ev->pid);
+		sb_puts(&b, r->ev->seeded ? "), found at start-up" : ")");
 		break;
 	case EW_REC_READY:
-		ew_duration_format(r->ev->startup_ns, dur, sizeof(dur));
-		if (r->ev->seeded)
-			snprintf(out, len, "%s is listening (%s, pid %u)", who,
-				 r->ev->listener_comm, r->ev->listener_pid);
-		else
-			snprintf(out, len, "%s is ready: %s listened %s after start", who,
-				 r->ev->listener_comm, dur);
+		sb_init(&b, out, len);
+		sb_puts(&b, who);
+		if (r->ev->seeded) {
+			sb_puts(&b, " is listening (");
+			sb_puts(&b, r->ev->listener_comm);
+			sb_puts(&b, ", pid ");
+			sb_putu(&b, r->ev->listener_pid);
+			sb_put(&b, ")", 1);
+		} else {
+			ew_duration_format(r->ev->startup_ns, dur, sizeof(dur));
+			sb_puts(&b, " is ready: ");
+			sb_puts(&b, r->ev->listener_comm);
+			sb_puts(&b, " listened ");
+			sb_puts(&b, dur);
+			sb_puts(&b, " after start");
+		}
 		break;
 	case EW_REC_EXIT:
 		message_exit(r, ctx, who, out, len);
@@ -217,7 +323,7 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 		break;
 	}
 	/* Names, comm and argv come from the workload: the sentence stays one printable line. */
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+	for (unsigned char *p = (unsigned char *)out; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
 			*p = '?';
 }

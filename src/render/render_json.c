@@ -16,6 +16,56 @@
 #include "exitwatch/render/render_json.h"
 #include "exitwatch/util/util.h"
 
+/*
+ * Member names here are this file's own literals, written unscanned (json_writer.h,
+ * EW_JSONW_KEY()): KEY("pid") is the two arguments of ew_jsonw_name_quoted().
+ */
+#define KEY(lit) EW_JSONW_KEY(lit)
+
+static inline void field_string(struct ew_jsonw *w, const char *k, size_t kl, const char *s)
+{
+	ew_jsonw_name_quoted(w, k, kl);
+	ew_jsonw_string(w, s);
+}
+
+static inline void field_string_n(struct ew_jsonw *w, const char *k, size_t kl, const char *s,
+				  size_t n)
+{
+	ew_jsonw_name_quoted(w, k, kl);
+	ew_jsonw_string_n(w, s, n);
+}
+
+static inline void field_uint(struct ew_jsonw *w, const char *k, size_t kl, uint64_t v)
+{
+	ew_jsonw_name_quoted(w, k, kl);
+	ew_jsonw_uint(w, v);
+}
+
+static inline void field_int(struct ew_jsonw *w, const char *k, size_t kl, int64_t v)
+{
+	ew_jsonw_name_quoted(w, k, kl);
+	ew_jsonw_int(w, v);
+}
+
+static inline void field_bool(struct ew_jsonw *w, const char *k, size_t kl, bool v)
+{
+	ew_jsonw_name_quoted(w, k, kl);
+	ew_jsonw_bool(w, v);
+}
+
+static inline void field_double(struct ew_jsonw *w, const char *k, size_t kl, double v,
+				int decimals)
+{
+	ew_jsonw_name_quoted(w, k, kl);
+	ew_jsonw_double(w, v, decimals);
+}
+
+static inline void field_null(struct ew_jsonw *w, const char *k, size_t kl)
+{
+	ew_jsonw_name_quoted(w, k, kl);
+	ew_jsonw_null(w);
+}
+
 enum ew_severity ew_record_severity(const struct ew_record *r)
 {
 	switch (r->type) {
@@ -70,102 +120,104 @@ static void labels(struct ew_jsonw *w, const struct ew_record *r, const struct e
 {
 	const struct ew_identity *id = r->id;
 
-	ew_jsonw_name(w, "logging.googleapis.com/labels");
+	ew_jsonw_name_quoted(w, KEY("logging.googleapis.com/labels"));
 	ew_jsonw_start_object(w);
-	ew_jsonw_string_field(w, "node", ctx->node);
-	ew_jsonw_string_field(w, "event", ew_record_event_name(r->type));
+	field_string(w, KEY("node"), ctx->node);
+	field_string(w, KEY("event"), ew_record_event_name(r->type));
 	if (id) {
-		ew_jsonw_string_field(w, "runtime", ew_runtime_name(id->cg.runtime));
+		field_string(w, KEY("runtime"), ew_runtime_name(id->cg.runtime));
 		if (id->meta.pod_namespace[0])
-			ew_jsonw_string_field(w, "namespace", id->meta.pod_namespace);
+			field_string(w, KEY("namespace"), id->meta.pod_namespace);
 		if (id->meta.pod_name[0])
-			ew_jsonw_string_field(w, "pod", id->meta.pod_name);
+			field_string(w, KEY("pod"), id->meta.pod_name);
 		if (id->meta.name[0])
-			ew_jsonw_string_field(w, "container", id->meta.name);
+			field_string(w, KEY("container"), id->meta.name);
 		else if (id->cg.container_id[0])
-			ew_jsonw_string_field(w, "container", id->cg.container_id);
-		ew_jsonw_string_field(w, "workload", id->workload);
+			field_string(w, KEY("container"), id->cg.container_id);
+		field_string(w, KEY("workload"), id->workload);
 	}
 	if (r->finding)
-		ew_jsonw_string_field(w, "rule", ew_rule_name(r->finding->rule));
+		field_string(w, KEY("rule"), ew_rule_name(r->finding->rule));
 	ew_jsonw_end_object(w);
 }
 
-static void opt_string(struct ew_jsonw *w, const char *name, const char *v)
+static void opt_string(struct ew_jsonw *w, const char *k, size_t kl, const char *v)
 {
 	if (v && v[0])
-		ew_jsonw_string_field(w, name, v);
+		field_string(w, k, kl, v);
 }
 
 static void identity_objects(struct ew_jsonw *w, const struct ew_identity *id)
 {
-	ew_jsonw_name(w, "container");
+	ew_jsonw_name_quoted(w, KEY("container"));
 	ew_jsonw_start_object(w);
 	/* A container whose start was never seen (its record was lost) is named by its key. */
-	ew_jsonw_string_field(w, "id",
-			      id->cg.container_id[0] ? id->cg.container_id
-			      : id->cgroup[0]	     ? id->cgroup
-						     : id->key);
-	ew_jsonw_string_field(w, "runtime", ew_runtime_name(id->cg.runtime));
-	opt_string(w, "cgroup", id->cgroup);
-	ew_jsonw_uint_field(w, "cgroup_id", id->cgroup_id);
-	opt_string(w, "name", id->meta.name);
-	opt_string(w, "image", id->meta.image);
-	opt_string(w, "unit", id->cg.unit);
+	field_string(w, KEY("id"),
+		     id->cg.container_id[0] ? id->cg.container_id
+		     : id->cgroup[0]	    ? id->cgroup
+					    : id->key);
+	field_string(w, KEY("runtime"), ew_runtime_name(id->cg.runtime));
+	opt_string(w, KEY("cgroup"), id->cgroup);
+	field_uint(w, KEY("cgroup_id"), id->cgroup_id);
+	opt_string(w, KEY("name"), id->meta.name);
+	opt_string(w, KEY("image"), id->meta.image);
+	opt_string(w, KEY("unit"), id->cg.unit);
 	if (id->meta.sandbox)
-		ew_jsonw_bool_field(w, "sandbox", true);
+		field_bool(w, KEY("sandbox"), true);
 	if (id->meta.restart_policy[0])
-		ew_jsonw_string_field(w, "restart_policy", id->meta.restart_policy);
-	ew_jsonw_string_field(w, "identity", id->key);
+		field_string(w, KEY("restart_policy"), id->meta.restart_policy);
+	field_string(w, KEY("identity"), id->key);
 	ew_jsonw_end_object(w);
 	if (id->cg.kubernetes || id->meta.pod_name[0]) {
-		ew_jsonw_name(w, "pod");
+		ew_jsonw_name_quoted(w, KEY("pod"));
 		ew_jsonw_start_object(w);
-		opt_string(w, "namespace", id->meta.pod_namespace);
-		opt_string(w, "name", id->meta.pod_name);
-		opt_string(w, "uid", id->cg.pod_uid[0] ? id->cg.pod_uid : id->meta.pod_uid);
-		opt_string(w, "qos", id->cg.qos);
+		opt_string(w, KEY("namespace"), id->meta.pod_namespace);
+		opt_string(w, KEY("name"), id->meta.pod_name);
+		opt_string(w, KEY("uid"), id->cg.pod_uid[0] ? id->cg.pod_uid : id->meta.pod_uid);
+		opt_string(w, KEY("qos"), id->cg.qos);
 		ew_jsonw_end_object(w);
 	}
 	if (id->meta.compose_project[0]) {
-		ew_jsonw_name(w, "compose");
+		ew_jsonw_name_quoted(w, KEY("compose"));
 		ew_jsonw_start_object(w);
-		ew_jsonw_string_field(w, "project", id->meta.compose_project);
-		opt_string(w, "service", id->meta.compose_service);
+		field_string(w, KEY("project"), id->meta.compose_project);
+		opt_string(w, KEY("service"), id->meta.compose_service);
 		ew_jsonw_end_object(w);
 	}
-	ew_jsonw_name(w, "workload");
+	ew_jsonw_name_quoted(w, KEY("workload"));
 	ew_jsonw_start_object(w);
-	ew_jsonw_string_field(w, "key", id->workload);
+	field_string(w, KEY("key"), id->workload);
 	ew_jsonw_end_object(w);
 }
 
 static void process_object(struct ew_jsonw *w, const struct ew_event *ev)
 {
-	ew_jsonw_name(w, "process");
+	ew_jsonw_name_quoted(w, KEY("process"));
 	ew_jsonw_start_object(w);
-	ew_jsonw_uint_field(w, "pid", ev->pid);
+	field_uint(w, KEY("pid"), ev->pid);
 	if (ev->type == EW_EVENT_START)
-		ew_jsonw_uint_field(w, "ppid", ev->ppid);
-	ew_jsonw_string_field(w, "comm", ev->comm);
-	ew_jsonw_string_field(w, "argv0", ev->argv0);
+		field_uint(w, KEY("ppid"), ev->ppid);
+	field_string(w, KEY("comm"), ev->comm);
+	field_string(w, KEY("argv0"), ev->argv0);
 	if (ev->filename[0])
-		ew_jsonw_string_field(w, "filename", ev->filename);
+		field_string(w, KEY("filename"), ev->filename);
 	ew_jsonw_end_object(w);
 }
 
 /* Seconds with millisecond precision, rounded half up, from integer nanoseconds. */
-static void seconds_field(struct ew_jsonw *w, const char *name, uint64_t ns)
+static void seconds_field(struct ew_jsonw *w, const char *k, size_t kl, uint64_t ns)
 {
-	ew_jsonw_fixed_field(w, name, (int64_t)((ns + EW_NSEC_PER_MSEC / 2) / EW_NSEC_PER_MSEC), 3);
+	ew_jsonw_name_quoted(w, k, kl);
+	ew_jsonw_fixed(w, (int64_t)((ns + EW_NSEC_PER_MSEC / 2) / EW_NSEC_PER_MSEC), 3);
 }
 
-static void time_field(struct ew_jsonw *w, const char *name, uint64_t ns)
+static void time_field(struct ew_jsonw *w, const char *k, size_t kl, uint64_t ns)
 {
 	char t[EW_TIME_STR_LEN];
 
 	ew_time_format(ns, t);
-	ew_jsonw_string_field(w, name, t);
+	ew_jsonw_name_quoted(w, k, kl);
+	ew_jsonw_string(w, t);
 }
 
 static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
@@ -175,97 +227,96 @@ static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
 	const char *sig = ew_signal_name(ev->status.signal);
 	const char *meaning = ew_exit_meaning(ev, ctx->classes);
 
-	ew_jsonw_name(w, "exit");
+	ew_jsonw_name_quoted(w, KEY("exit"));
 	ew_jsonw_start_object(w);
-	ew_jsonw_int_field(w, "code", ev->status.code);
-	ew_jsonw_int_field(w, "signal", ev->status.signal);
+	field_int(w, KEY("code"), ev->status.code);
+	field_int(w, KEY("signal"), ev->status.signal);
 	if (sig)
-		ew_jsonw_string_field(w, "signal_name", sig);
+		field_string(w, KEY("signal_name"), sig);
 	else
-		ew_jsonw_null_field(w, "signal_name");
-	ew_jsonw_bool_field(w, "core_dumped", ev->status.core_dumped);
-	ew_jsonw_string_field(w, "class", ew_exit_class_name(r->cls));
+		field_null(w, KEY("signal_name"));
+	field_bool(w, KEY("core_dumped"), ev->status.core_dumped);
+	field_string(w, KEY("class"), ew_exit_class_name(r->cls));
 	if (meaning)
-		ew_jsonw_string_field(w, "meaning", meaning);
-	ew_jsonw_uint_field(w, "status", ev->exit_word);
+		field_string(w, KEY("meaning"), meaning);
+	field_uint(w, KEY("status"), ev->exit_word);
 	ew_jsonw_end_object(w);
-	seconds_field(w, "uptime_s", ev->uptime_ns);
+	seconds_field(w, KEY("uptime_s"), ev->uptime_ns);
 
 	if (ev->has_killer) {
-		ew_jsonw_name(w, "killed_by");
+		ew_jsonw_name_quoted(w, KEY("killed_by"));
 		ew_jsonw_start_object(w);
-		ew_jsonw_uint_field(w, "pid", ev->killer.pid);
-		ew_jsonw_string_field(w, "comm", ev->killer.comm);
-		ew_jsonw_int_field(w, "signal", ev->killer.signal);
-		ew_jsonw_string_field(w, "signal_name", ew_signal_name(ev->killer.signal));
-		ew_jsonw_uint_field(w, "cgroup_id", ev->killer.cgroup_id);
-		ew_jsonw_string_field(w, "container",
-				      ev->killer.container[0] ? ev->killer.container : "unknown");
+		field_uint(w, KEY("pid"), ev->killer.pid);
+		field_string(w, KEY("comm"), ev->killer.comm);
+		field_int(w, KEY("signal"), ev->killer.signal);
+		field_string(w, KEY("signal_name"), ew_signal_name(ev->killer.signal));
+		field_uint(w, KEY("cgroup_id"), ev->killer.cgroup_id);
+		field_string(w, KEY("container"),
+			     ev->killer.container[0] ? ev->killer.container : "unknown");
 		ew_jsonw_end_object(w);
 	}
 
-	ew_jsonw_name(w, "startup");
+	ew_jsonw_name_quoted(w, KEY("startup"));
 	ew_jsonw_start_object(w);
-	ew_jsonw_bool_field(w, "ready", ev->ready);
+	field_bool(w, KEY("ready"), ev->ready);
 	if (ev->ready && ev->startup_ns)
-		seconds_field(w, "duration_s", ev->startup_ns);
+		seconds_field(w, KEY("duration_s"), ev->startup_ns);
 	if (r->startup && r->startup->known)
-		ew_jsonw_bool_field(w, "succeeded", r->startup->succeeded);
+		field_bool(w, KEY("succeeded"), r->startup->succeeded);
 	ew_jsonw_end_object(w);
 
-	ew_jsonw_name(w, "children");
+	ew_jsonw_name_quoted(w, KEY("children"));
 	ew_jsonw_start_object(w);
-	ew_jsonw_uint_field(w, "clean", ev->children.clean);
-	ew_jsonw_uint_field(w, "failed", ev->children.failed);
-	ew_jsonw_uint_field(w, "signaled", ev->children.signaled);
-	ew_jsonw_uint_field(w, "oom_killed", ev->children.oom_killed);
+	field_uint(w, KEY("clean"), ev->children.clean);
+	field_uint(w, KEY("failed"), ev->children.failed);
+	field_uint(w, KEY("signaled"), ev->children.signaled);
+	field_uint(w, KEY("oom_killed"), ev->children.oom_killed);
 	ew_jsonw_end_object(w);
 
 	if (ev->tail_len && r->cls != EW_CLASS_CLEAN) {
-		ew_jsonw_string_n_field(w, "stderr_tail", ev->tail, ev->tail_len);
+		field_string_n(w, KEY("stderr_tail"), ev->tail, ev->tail_len);
 		if (ew_tail_source_name(ev->tail_source))
-			ew_jsonw_string_field(w, "stderr_source",
-					      ew_tail_source_name(ev->tail_source));
+			field_string(w, KEY("stderr_source"), ew_tail_source_name(ev->tail_source));
 		/* Only the kernel counts every byte; a log file is read from its end. */
 		if (ev->tail_source == EW_TAIL_KERNEL)
-			ew_jsonw_uint_field(w, "stderr_bytes", ev->stderr_total);
+			field_uint(w, KEY("stderr_bytes"), ev->stderr_total);
 	}
 }
 
 static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 {
-	ew_jsonw_string_field(w, "finding_id", f->finding_id);
-	ew_jsonw_string_field(w, "rule", ew_rule_name(f->rule));
-	ew_jsonw_string_field(w, "scope", ew_scope_name(f->scope));
-	ew_jsonw_uint_field(w, "count", f->count);
-	ew_jsonw_uint_field(w, "threshold", f->threshold);
-	ew_jsonw_uint_field(w, "window_s", f->window_ns / EW_NSEC_PER_SEC);
+	field_string(w, KEY("finding_id"), f->finding_id);
+	field_string(w, KEY("rule"), ew_rule_name(f->rule));
+	field_string(w, KEY("scope"), ew_scope_name(f->scope));
+	field_uint(w, KEY("count"), f->count);
+	field_uint(w, KEY("threshold"), f->threshold);
+	field_uint(w, KEY("window_s"), f->window_ns / EW_NSEC_PER_SEC);
 	if (f->first_ns)
-		time_field(w, "first_time", f->first_ns);
+		time_field(w, KEY("first_time"), f->first_ns);
 	if (f->last_ns)
-		time_field(w, "last_time", f->last_ns);
+		time_field(w, KEY("last_time"), f->last_ns);
 	if (f->scope == EW_SCOPE_WORKLOAD)
-		ew_jsonw_uint_field(w, "identities", f->identities);
+		field_uint(w, KEY("identities"), f->identities);
 	if (f->rule == EW_RULE_STARTUP_FAILURE_RATE) {
-		ew_jsonw_uint_field(w, "starts", f->starts);
-		ew_jsonw_uint_field(w, "failed_starts", f->failed_starts);
-		ew_jsonw_double_field(w, "failure_percent", f->fail_percent, 2);
-		ew_jsonw_double_field(w, "threshold_percent", f->threshold_percent, 2);
+		field_uint(w, KEY("starts"), f->starts);
+		field_uint(w, KEY("failed_starts"), f->failed_starts);
+		field_double(w, KEY("failure_percent"), f->fail_percent, 2);
+		field_double(w, KEY("threshold_percent"), f->threshold_percent, 2);
 	}
 	if (f->rule == EW_RULE_STABLE)
-		seconds_field(w, "uptime_s", f->uptime_ns);
-	ew_jsonw_name(w, "restart_interval_s");
+		seconds_field(w, KEY("uptime_s"), f->uptime_ns);
+	ew_jsonw_name_quoted(w, KEY("restart_interval_s"));
 	if (f->intervals) {
 		ew_jsonw_start_object(w);
-		ew_jsonw_double_field(w, "median", f->interval_median_s, 3);
-		ew_jsonw_double_field(w, "min", f->interval_min_s, 3);
-		ew_jsonw_double_field(w, "max", f->interval_max_s, 3);
-		ew_jsonw_uint_field(w, "samples", f->intervals);
+		field_double(w, KEY("median"), f->interval_median_s, 3);
+		field_double(w, KEY("min"), f->interval_min_s, 3);
+		field_double(w, KEY("max"), f->interval_max_s, 3);
+		field_uint(w, KEY("samples"), f->intervals);
 		ew_jsonw_end_object(w);
 	} else {
 		ew_jsonw_null(w);
 	}
-	ew_jsonw_name(w, "exit_codes");
+	ew_jsonw_name_quoted(w, KEY("exit_codes"));
 	ew_jsonw_start_object(w);
 	for (uint32_t i = 0; i < f->nhist; i++) {
 		const char *sig = ew_signal_name(f->hist[i].signal);
@@ -282,25 +333,25 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 		ew_jsonw_uint_field(w, key, f->hist[i].count);
 	}
 	ew_jsonw_end_object(w);
-	ew_jsonw_name(w, "last_exit");
+	ew_jsonw_name_quoted(w, KEY("last_exit"));
 	if (f->has_last_exit) {
 		ew_jsonw_start_object(w);
-		ew_jsonw_string_field(w, "class", ew_exit_class_name(f->last_class));
-		ew_jsonw_int_field(w, "code", f->last_code);
-		ew_jsonw_int_field(w, "signal", f->last_signal);
-		opt_string(w, "signal_name", ew_signal_name(f->last_signal));
-		time_field(w, "time", f->last_exit_ns);
+		field_string(w, KEY("class"), ew_exit_class_name(f->last_class));
+		field_int(w, KEY("code"), f->last_code);
+		field_int(w, KEY("signal"), f->last_signal);
+		opt_string(w, KEY("signal_name"), ew_signal_name(f->last_signal));
+		time_field(w, KEY("time"), f->last_exit_ns);
 		ew_jsonw_end_object(w);
 	} else {
 		ew_jsonw_null(w);
 	}
 	if (f->tail_len)
-		ew_jsonw_string_n_field(w, "stderr_tail", f->tail, f->tail_len);
-	ew_jsonw_bool_field(w, "degraded", f->degraded);
+		field_string_n(w, KEY("stderr_tail"), f->tail, f->tail_len);
+	field_bool(w, KEY("degraded"), f->degraded);
 	if (f->resolved) {
-		time_field(w, "fired_time", f->fired_ns);
-		seconds_field(w, "duration_s", f->duration_ns);
-		ew_jsonw_uint_field(w, "total", f->total);
+		time_field(w, KEY("fired_time"), f->fired_ns);
+		seconds_field(w, KEY("duration_s"), f->duration_ns);
+		field_uint(w, KEY("total"), f->total);
 	}
 }
 
@@ -323,55 +374,55 @@ static void agent_fields(struct ew_jsonw *w, const struct ew_agent_status *a)
 		[EW_STAT_MAIN_MOVES] = "main_moves",
 	};
 
-	ew_jsonw_name(w, "agent");
+	ew_jsonw_name_quoted(w, KEY("agent"));
 	ew_jsonw_start_object(w);
-	ew_jsonw_string_field(w, "phase", a->phase);
-	ew_jsonw_string_field(w, "version", a->version);
-	ew_jsonw_string_field(w, "kernel", a->kernel);
-	seconds_field(w, "uptime_s", a->uptime_ns);
-	ew_jsonw_name(w, "features");
+	field_string(w, KEY("phase"), a->phase);
+	field_string(w, KEY("version"), a->version);
+	field_string(w, KEY("kernel"), a->kernel);
+	seconds_field(w, KEY("uptime_s"), a->uptime_ns);
+	ew_jsonw_name_quoted(w, KEY("features"));
 	ew_jsonw_start_object(w);
-	ew_jsonw_bool_field(w, "exit_group_dead", a->feat_group_dead);
-	ew_jsonw_bool_field(w, "stderr_tail", a->feat_stderr);
-	ew_jsonw_bool_field(w, "ready_tracking", a->feat_ready);
-	ew_jsonw_bool_field(w, "oom", a->feat_oom);
-	ew_jsonw_bool_field(w, "killer", a->feat_signals);
-	ew_jsonw_bool_field(w, "atomic_fetch", a->feat_atomic_fetch);
-	ew_jsonw_bool_field(w, "cgroup_move", a->feat_cgroup_move);
+	field_bool(w, KEY("exit_group_dead"), a->feat_group_dead);
+	field_bool(w, KEY("stderr_tail"), a->feat_stderr);
+	field_bool(w, KEY("ready_tracking"), a->feat_ready);
+	field_bool(w, KEY("oom"), a->feat_oom);
+	field_bool(w, KEY("killer"), a->feat_signals);
+	field_bool(w, KEY("atomic_fetch"), a->feat_atomic_fetch);
+	field_bool(w, KEY("cgroup_move"), a->feat_cgroup_move);
 	ew_jsonw_end_object(w);
-	ew_jsonw_name(w, "kernel_events");
+	ew_jsonw_name_quoted(w, KEY("kernel_events"));
 	ew_jsonw_start_object(w);
 	for (int i = 0; i < EW_STAT__MAX; i++)
 		ew_jsonw_uint_field(w, kstat_names[i], a->kstats[i]);
 	ew_jsonw_end_object(w);
-	ew_jsonw_uint_field(w, "drops", a->drops);
-	ew_jsonw_uint_field(w, "decode_errors", a->decode_errors);
-	ew_jsonw_name(w, "records");
+	field_uint(w, KEY("drops"), a->drops);
+	field_uint(w, KEY("decode_errors"), a->decode_errors);
+	ew_jsonw_name_quoted(w, KEY("records"));
 	ew_jsonw_start_object(w);
-	ew_jsonw_uint_field(w, "container_start", a->starts);
-	ew_jsonw_uint_field(w, "container_exit", a->exits);
-	ew_jsonw_uint_field(w, "container_ready", a->readies);
-	ew_jsonw_uint_field(w, "finding", a->findings);
-	ew_jsonw_uint_field(w, "resolved", a->resolutions);
+	field_uint(w, KEY("container_start"), a->starts);
+	field_uint(w, KEY("container_exit"), a->exits);
+	field_uint(w, KEY("container_ready"), a->readies);
+	field_uint(w, KEY("finding"), a->findings);
+	field_uint(w, KEY("resolved"), a->resolutions);
 	ew_jsonw_end_object(w);
-	ew_jsonw_uint_field(w, "containers_tracked", a->tracked);
-	ew_jsonw_uint_field(w, "stale_swept", a->stale_swept);
-	ew_jsonw_uint_field(w, "identities", a->identities);
-	ew_jsonw_uint_field(w, "active_findings", a->active_findings);
+	field_uint(w, KEY("containers_tracked"), a->tracked);
+	field_uint(w, KEY("stale_swept"), a->stale_swept);
+	field_uint(w, KEY("identities"), a->identities);
+	field_uint(w, KEY("active_findings"), a->active_findings);
 	if (!strcmp(a->phase, "start"))
-		ew_jsonw_uint_field(w, "already_running", a->scan_mains);
-	ew_jsonw_name(w, "sinks");
+		field_uint(w, KEY("already_running"), a->scan_mains);
+	ew_jsonw_name_quoted(w, KEY("sinks"));
 	ew_jsonw_start_array(w);
 	for (uint32_t i = 0; i < a->nsinks; i++) {
 		const struct ew_sink_status *s = &a->sinks[i];
 
 		ew_jsonw_start_object(w);
-		ew_jsonw_string_field(w, "name", s->name);
-		ew_jsonw_bool_field(w, "connected", s->connected);
-		ew_jsonw_uint_field(w, "queued", s->queued);
-		ew_jsonw_uint_field(w, "spooled_bytes", s->spooled_bytes);
-		ew_jsonw_uint_field(w, "delivered", s->delivered);
-		ew_jsonw_uint_field(w, "dropped", s->dropped);
+		field_string(w, KEY("name"), s->name);
+		field_bool(w, KEY("connected"), s->connected);
+		field_uint(w, KEY("queued"), s->queued);
+		field_uint(w, KEY("spooled_bytes"), s->spooled_bytes);
+		field_uint(w, KEY("delivered"), s->delivered);
+		field_uint(w, KEY("dropped"), s->dropped);
 		ew_jsonw_end_object(w);
 	}
 	ew_jsonw_end_array(w);
@@ -400,12 +451,12 @@ int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, s
 
 	ew_jsonw_init(&w, out);
 	ew_jsonw_start_object(&w);
-	time_field(&w, "time", r->time_ns);
-	ew_jsonw_string_field(&w, "severity", ew_severity_name(ew_record_severity(r)));
-	ew_jsonw_string_field(&w, "message", msg);
-	ew_jsonw_string_field(&w, "event", ew_record_event_name(r->type));
-	ew_jsonw_uint_field(&w, "schema", EW_SCHEMA_VERSION);
-	ew_jsonw_string_field(&w, "node", ctx->node);
+	time_field(&w, KEY("time"), r->time_ns);
+	field_string(&w, KEY("severity"), ew_severity_name(ew_record_severity(r)));
+	field_string(&w, KEY("message"), msg);
+	field_string(&w, KEY("event"), ew_record_event_name(r->type));
+	field_uint(&w, KEY("schema"), EW_SCHEMA_VERSION);
+	field_string(&w, KEY("node"), ctx->node);
 	if (r->id)
 		identity_objects(&w, r->id);
 	if (r->ev)
@@ -413,17 +464,17 @@ int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, s
 
 	switch (r->type) {
 	case EW_REC_START:
-		ew_jsonw_bool_field(&w, "already_running", r->ev->seeded);
+		field_bool(&w, KEY("already_running"), r->ev->seeded);
 		if (r->startup)
-			ew_jsonw_uint_field(&w, "restarts", r->startup->restarts);
+			field_uint(&w, KEY("restarts"), r->startup->restarts);
 		break;
 	case EW_REC_READY:
-		ew_jsonw_name(&w, "startup");
+		ew_jsonw_name_quoted(&w, KEY("startup"));
 		ew_jsonw_start_object(&w);
 		if (!r->ev->seeded)
-			seconds_field(&w, "duration_s", r->ev->startup_ns);
-		ew_jsonw_uint_field(&w, "listener_pid", r->ev->listener_pid);
-		ew_jsonw_string_field(&w, "listener_comm", r->ev->listener_comm);
+			seconds_field(&w, KEY("duration_s"), r->ev->startup_ns);
+		field_uint(&w, KEY("listener_pid"), r->ev->listener_pid);
+		field_string(&w, KEY("listener_comm"), r->ev->listener_comm);
 		ew_jsonw_end_object(&w);
 		break;
 	case EW_REC_EXIT:
@@ -438,7 +489,7 @@ int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, s
 		break;
 	}
 	labels(&w, r, ctx);
-	ew_jsonw_string_field(&w, "logging.googleapis.com/insertId", insert_id);
+	field_string(&w, KEY("logging.googleapis.com/insertId"), insert_id);
 	ew_jsonw_end_object(&w);
 	err = ew_jsonw_finish(&w);
 	if (err)

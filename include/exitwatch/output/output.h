@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Where rendered lines go (--output, repeatable; stdout when none is given):
+ * Where records go (--output, repeatable; stdout when none is given):
  *   stdout            the process's standard output (JSON, or text with --format text)
  *   file:PATH         appended; rotated by size keeping N files; reopened on SIGHUP
  *   tcp://HOST:PORT   NDJSON stream (Fluent Bit tcp, Vector socket, syslog-ng network(), fluentd)
@@ -10,13 +10,18 @@
  * the peer is down, and are delivered in order once it is back. A line is dropped only when the
  * spool is full, and then it is counted.
  *
- * stdout and file: sinks batch: ew_outputs_write() appends the line to the sink's batch in
+ * The seam with the renderers: the caller hands over a record (struct ew_rendered), not lines.
+ * Each sink has one format (text for stdout with --format text, JSON everywhere else) and a
+ * filter, and asks the record for its format only when its filter takes it; the record renders
+ * each format once, for all the sinks that want it (render/rendered.h).
+ *
+ * stdout and file: sinks batch: ew_outputs_emit() appends the line to the sink's batch in
  * memory, and the batch reaches the fd with one write() (more only when the fd takes part of
  * it) at the first of:
  *   - the next ew_outputs_tick(), which the caller makes every loop turn, so that a line is out
  *     within one turn (the agent's is at most 40 ms); a caller that does not tick holds lines
  *     back until one of the following;
- *   - the batch reaching EW_SINK_BATCH_BYTES, inside the ew_outputs_write() that filled it;
+ *   - the batch reaching EW_SINK_BATCH_BYTES, inside the ew_outputs_emit() that filled it;
  *   - a file sink's size rotation (the batch goes to the file being rotated away; no line is
  *     ever split across two files, and a line longer than the limit gets a file of its own);
  *   - ew_outputs_reopen() (to the file logrotate moved), ew_outputs_drain(), ew_outputs_free().
@@ -34,6 +39,7 @@
 #include <stdint.h>
 
 #include "exitwatch/core/record.h"
+#include "exitwatch/render/rendered.h"
 
 /* A stdout or file: batch this big is written at once, without waiting for the tick. */
 #define EW_SINK_BATCH_BYTES (64 * 1024)
@@ -63,15 +69,41 @@ void ew_outputs_free(struct ew_outputs *o);
 int ew_outputs_add(struct ew_outputs *o, const char *spec, char *err, size_t errlen);
 
 /*
- * Hands one record to every sink: json is the NDJSON line, text the text rendering (NULL when
- * no sink wants text). Each is one line: its only '\n' is its last byte. The bytes are copied:
- * the caller may reuse its buffers on return. stdout and file sinks batch the line (above) and
- * write only when the batch is full or a rotation is due; stream sinks queue it. Returning
- * means taken, not written: delivered and dropped count the line once the write was tried.
- * now_ns drives back-off timers.
+ * Hands one record to every sink that takes it (its filter, below). Each sink asks rr for its
+ * format, so a format is rendered only when some sink takes the record in it, and once whatever
+ * the number of such sinks. The line is copied: rr may be reused on return. stdout and file
+ * sinks batch the line (above) and write only when the batch is full or a rotation is due;
+ * stream sinks queue it. Returning means taken, not written: delivered and dropped count the
+ * line once the write was tried. now_ns drives back-off timers. Returns 0, or the first error
+ * of a rendering (rendered.h: -ENOMEM, -EINVAL); the sinks that wanted that format do not get
+ * the record, the others do.
  */
-void ew_outputs_write(struct ew_outputs *o, const char *json, size_t json_len, const char *text,
-		      size_t text_len, uint64_t now_ns);
+int ew_outputs_emit(struct ew_outputs *o, struct ew_rendered *rr, uint64_t now_ns);
+
+/*
+ * Holds a record back until ew_outputs_release(): a finding waits for the record of the event
+ * that raised it, so that a reader sees the cause first. The filters run and the formats the
+ * sinks that take it want are rendered now, while the record's pointers are valid; what is kept
+ * is those lines (copied, with their lengths) and which sinks take them. rr may be reused on
+ * return. Records emitted meanwhile go out before the held ones. Returns as ew_outputs_emit();
+ * on -ENOMEM nothing is kept.
+ */
+int ew_outputs_defer(struct ew_outputs *o, struct ew_rendered *rr);
+
+/* Hands the held records to their sinks, in the order they were deferred, and forgets them. */
+void ew_outputs_release(struct ew_outputs *o, uint64_t now_ns);
+
+/*
+ * Per-output filters. A filter decides from the record alone (its type, severity, rule,
+ * identity...) whether sink i (in the order of ew_outputs_add()) takes it: true takes it. It
+ * runs once per record and sink, before anything is rendered for that sink, so a record no
+ * sink takes costs no rendering at all; it must be pure and cheap. A sink without a filter
+ * takes every record, and so do all sinks for a line handed in without a record
+ * (ew_rendered_set_line()). The configuration that builds filters (events=, min_severity=) is
+ * not here: it sets them through this. 0, or -EINVAL for no such sink.
+ */
+typedef bool (*ew_output_filter_fn)(void *arg, const struct ew_record *r);
+int ew_outputs_set_filter(struct ew_outputs *o, uint32_t i, ew_output_filter_fn fn, void *arg);
 
 /*
  * Writes the stdout and file batches out; reconnects stream sinks and sends their queues and
@@ -104,8 +136,5 @@ uint64_t ew_outputs_drain(struct ew_outputs *o, uint64_t timeout_ns);
  * include/exitwatch/stream.h.
  */
 uint32_t ew_outputs_status(const struct ew_outputs *o, struct ew_sink_status *out, uint32_t max);
-
-/* True when some sink wants the text rendering. */
-bool ew_outputs_want_text(const struct ew_outputs *o);
 
 #endif

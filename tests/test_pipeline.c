@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * src/agent/pipeline.c, through ew_pipeline_replay() (the live agent's path once an event's
+ * identity is known): records reach the outputs in the order a reader needs, a finding after
+ * the record of the exit that raised it, and each record is rendered once per format.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "harness/unit.h"
+
+#include "exitwatch/agent/pipeline.h"
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/util/clock.h"
+#include "exitwatch/util/log.h"
+#include "exitwatch/util/util.h"
+
+#define T0 1795954528853738259ULL
+
+struct fx {
+	struct ew_t_scratch scratch;
+	char spec[2][128];
+	struct ew_config cfg;
+	struct ew_outputs *out;
+	struct ew_pipeline *p;
+	struct ew_identity id;
+};
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+	char err[256];
+
+	if (!x || ew_t_scratch_make(&x->scratch, "test-pipeline"))
+		return -1;
+	ew_config_init(&x->cfg);
+	ew_strlcpy(x->cfg.node, "node-1", sizeof(x->cfg.node));
+	x->cfg.read_meta = false; /* no runtime files: nothing waits for a log */
+	x->cfg.capture_stderr = false;
+	x->out = ew_outputs_new(&x->cfg.out);
+	if (!x->out)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		snprintf(x->spec[i], sizeof(x->spec[i]), "file:%s/%c.log", x->scratch.dir, 'a' + i);
+		if (ew_outputs_add(x->out, x->spec[i], err, sizeof(err)))
+			return -1;
+	}
+	x->p = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out});
+	if (!x->p)
+		return -1;
+	ew_strlcpy(x->id.cgroup, "/ew-test/web", sizeof(x->id.cgroup));
+	x->id.cgroup_id = 4242;
+	if (ew_cgroup_parse(x->id.cgroup, &x->id.cg))
+		return -1;
+	x->id.meta.restart_count = -1;
+	ew_identity_finish(&x->id);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+
+	ew_pipeline_free(x->p);
+	ew_outputs_free(x->out);
+	assert_int_equal(ew_t_scratch_remove(&x->scratch), 0);
+	free(x);
+	return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *data = NULL;
+	size_t cap = 0, n;
+
+	assert_non_null(f);
+	*len = 0;
+	do {
+		if (*len + 4096 + 1 > cap) {
+			cap = 2 * cap + 4096 + 1;
+			data = realloc(data, cap);
+			assert_non_null(data);
+		}
+		n = fread(data + *len, 1, cap - *len - 1, f);
+		*len += n;
+	} while (n);
+	fclose(f);
+	data[*len] = '\0';
+	return data;
+}
+
+static void event(struct fx *x, enum ew_event_type type, uint64_t t, uint32_t pid)
+{
+	struct ew_event ev = {.type = type, .time_ns = t, .cgroup_id = 4242, .pid = pid};
+
+	strcpy(ev.comm, "web");
+	strcpy(ev.argv0, "/srv/web");
+	if (type == EW_EVENT_EXIT) {
+		ev.exit_word = 3 << 8;
+		ev.status.code = 3;
+		ev.uptime_ns = EW_NSEC_PER_SEC;
+	}
+	assert_int_equal(ew_pipeline_replay(x->p, &ev, &x->id), 0);
+}
+
+/*
+ * A container that exits with code 3 a second after each start, five times: the fourth exit
+ * crosses exit_code_burst (more than 3 in 5 minutes), the fifth start restart_rate, and so on.
+ * The detector raises each finding before the pipeline has emitted the record of the event
+ * that caused it; each must be written after that record, at its time, in both outputs, which
+ * hold the same bytes.
+ */
+static void test_findings_after_their_exit(void **state)
+{
+	struct fx *x = *state;
+	size_t alen, blen, nlines = 0, nfindings = 0;
+	char path[128], prev[16] = "", prev_time[64] = "", *a, *b, *line, *save = NULL;
+
+	for (uint32_t i = 0; i < 5; i++) {
+		uint64_t t = T0 + i * 10 * EW_NSEC_PER_SEC;
+
+		event(x, EW_EVENT_START, t, 100 + i);
+		event(x, EW_EVENT_EXIT, t + EW_NSEC_PER_SEC, 100 + i);
+	}
+	ew_outputs_drain(x->out, 0);
+
+	a = slurp(ew_t_scratch_path(&x->scratch, "a.log", path, sizeof(path)), &alen);
+	b = slurp(ew_t_scratch_path(&x->scratch, "b.log", path, sizeof(path)), &blen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+
+	for (line = strtok_r(a, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(line), *ev, *tm;
+		const char *name, *time;
+
+		assert_non_null(o);
+		assert_true(json_object_object_get_ex(o, "event", &ev));
+		assert_true(json_object_object_get_ex(o, "time", &tm));
+		name = json_object_get_string(ev);
+		time = json_object_get_string(tm);
+		/* Time order throughout: the timestamps are fixed-width, they sort as strings. */
+		assert_true(strcmp(prev_time, time) <= 0);
+		if (!strcmp(name, "finding")) {
+			/* Right behind the record of the event that raised it (or another finding
+			 * it raised), at that event's time. */
+			if (!prev[0] || !strcmp(prev, "agent"))
+				fail_msg("a finding after a %s record", prev[0] ? prev : "no");
+			assert_string_equal(time, prev_time);
+			nfindings++;
+		}
+		ew_strlcpy(prev, name, sizeof(prev));
+		ew_strlcpy(prev_time, time, sizeof(prev_time));
+		nlines++;
+		json_object_put(o);
+	}
+	assert_true(nfindings >= 1);
+	assert_int_equal(nlines, 10 + nfindings);
+	free(a);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_findings_after_their_exit, setup, teardown),
+	};
+
+	ew_log_init(EW_LOG_ERROR);
+	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
+}
