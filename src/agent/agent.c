@@ -21,7 +21,14 @@
 
 /* Longest sleep. The kernel side does not wake us per record (see submit() in the BPF code):
  * records wait at most this long, which bounds detection latency. */
-#define EW_POLL_MS	     40
+#define EW_POLL_MS 40
+/*
+ * A container's start wakes the loop at once (bpf/exitwatch.bpf.c, submit_wake: its log watch
+ * must begin before the runtime closes the log, 25 ms or more after a short-lived container's
+ * exit), but in a storm of starts the loop turns at most once per EW_TURN_MIN_NS, so a burst's
+ * records are taken together: a turn costs far more than a record.
+ */
+#define EW_TURN_MIN_NS	     (10 * EW_NSEC_PER_MSEC)
 #define EW_STATS_INTERVAL_NS EW_NSEC_PER_SEC /* drop counters and metrics snapshot */
 
 struct agent {
@@ -365,7 +372,7 @@ static void scan(struct agent *a, const char *cgroup_root)
 
 int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
-	uint64_t next_agent, next_ckpt, next_stats, next_sweep, root_id = 0;
+	uint64_t next_agent, next_ckpt, next_stats, next_sweep, root_id = 0, last_turn = 0;
 	struct agent a = {.started_mono = ew_clock_mono_ns()};
 	struct ew_agent_status st;
 	char cgroup_root[PATH_MAX];
@@ -402,8 +409,17 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	while (!*sig->stop) {
 		struct pollfd pfd[2] = {{.fd = ew_loader_fd(a.loader), .events = POLLIN},
 					{.fd = ew_pipeline_fd(a.pipe), .events = POLLIN}};
-		uint64_t mono, wake = ew_pipeline_wake(a.pipe);
+		uint64_t mono = ew_clock_mono_ns(), wake;
 		int timeout = EW_POLL_MS;
+
+		if (mono - last_turn < EW_TURN_MIN_NS) {
+			uint64_t rest = EW_TURN_MIN_NS - (mono - last_turn);
+			struct timespec ts = {.tv_nsec = (long)rest};
+
+			nanosleep(&ts, NULL); /* a signal cuts it short: the loop checks stop */
+		}
+		last_turn = ew_clock_mono_ns();
+		wake = ew_pipeline_wake(a.pipe);
 
 		/* An exit waiting for its runtime log is let through on time, not at the next poll. */
 		if (wake) {
