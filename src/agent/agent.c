@@ -15,6 +15,7 @@
 #include "exitwatch/ingest/loader.h"
 #include "exitwatch/util/log.h"
 #include "exitwatch/agent/pipeline.h"
+#include "exitwatch/agent/replay_run.h"
 #include "exitwatch/ingest/procstat.h"
 #include "exitwatch/ingest/scan.h"
 #include "exitwatch/util/util.h"
@@ -473,88 +474,18 @@ out:
 	return r;
 }
 
-struct replay_ctx {
-	struct agent *a;
-	const struct ew_agent_signals *sig;
-	bool node_set;
-	char node[256];
-	uint64_t first_ns, start_mono; /* pacing: recorded time 0 and when we began */
-};
-
-/* --speed: wait until the event's recorded time, scaled, has come; sinks keep flushing. */
-static int pace(struct replay_ctx *rc, uint64_t t)
-{
-	double speed = rc->a->cfg->replay_speed;
-	uint64_t due, now;
-
-	if (speed <= 0)
-		return 0;
-	if (!rc->first_ns) {
-		rc->first_ns = t;
-		rc->start_mono = ew_clock_mono_ns();
-	}
-	due = rc->start_mono + (uint64_t)((double)(t - rc->first_ns) / speed);
-	while ((now = ew_clock_mono_ns()) < due) {
-		uint64_t step =
-			due - now < 50 * EW_NSEC_PER_MSEC ? due - now : 50 * EW_NSEC_PER_MSEC;
-		struct timespec ts = {0, (long)step};
-
-		if (*rc->sig->stop)
-			return -EINTR;
-		if (*rc->sig->hup) { /* logrotate moved a file sink */
-			*rc->sig->hup = 0;
-			ew_outputs_reopen(rc->a->out);
-		}
-		nanosleep(&ts, NULL);
-		ew_outputs_tick(rc->a->out, ew_clock_mono_ns());
-	}
-	ew_outputs_tick(rc->a->out, now);
-	return 0;
-}
-
-static int replay_event(void *ctx, const struct ew_event *ev, const struct ew_identity *id)
-{
-	struct replay_ctx *rc = ctx;
-	int r = pace(rc, ev->time_ns);
-
-	if (r)
-		return r;
-	if (!rc->node_set && rc->node[0]) {
-		ew_pipeline_set_node(rc->a->pipe, rc->node);
-		rc->node_set = true;
-	}
-	return ew_pipeline_replay(rc->a->pipe, ev, id);
-}
-
-static int replay_end(void *ctx, uint64_t t)
-{
-	struct replay_ctx *rc = ctx;
-
-	ew_pipeline_tick(rc->a->pipe, t);
-	return 0;
-}
-
-static int replay_drops(void *ctx, uint64_t t, uint64_t total)
-{
-	struct replay_ctx *rc = ctx;
-
-	ew_pipeline_drops(rc->a->pipe, t, total);
-	return 0;
-}
-
 int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
 	struct agent a = {0};
-	struct replay_ctx rc = {.a = &a, .sig = sig};
-	struct ew_replay_cbs cbs = {
-		.event = replay_event, .drops = replay_drops, .end = replay_end};
+	struct ew_replay_run_opts ro = {
+		.speed = c->replay_speed, .stop = sig->stop, .hup = sig->hup};
 	char err[512] = "";
 	int r;
 
 	r = build(&a, c);
 	if (r)
 		goto out;
-	r = ew_replay_read(c->replay_path, &cbs, &rc, rc.node, sizeof(rc.node), err, sizeof(err));
+	r = ew_replay_run(c->replay_path, a.pipe, a.out, &ro, err, sizeof(err));
 	if (r == -EINTR) {
 		r = 0; /* asked to stop: what was replayed still goes out */
 	} else if (r) {

@@ -1,32 +1,29 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * `exitwatch replay` on any file: recordings travel (attached to tickets, cut with head, edited
- * by hand to tune thresholds). The input goes to ew_replay_read() through a memfd; each event
- * it yields goes where the real replay sends it: the detector, and the JSON renderer, whose
- * every line must be one strict JSON object in valid UTF-8 whatever the recording held.
+ * by hand to tune thresholds). The input goes through a memfd to the real replay driver,
+ * ew_replay_run() (src/agent/replay_run.c), which drives the real pipeline (detector, hold,
+ * renderers) into a file output on another memfd: every line written there must be one strict
+ * JSON object in valid UTF-8 whatever the recording held. A first pass through ew_replay_read()
+ * alone checks what the reader hands its callbacks.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
-#include "exitwatch/util/buf.h"
-#include "exitwatch/detect/detector.h"
-#include "exitwatch/core/exit_class.h"
+#include "exitwatch/agent/pipeline.h"
+#include "exitwatch/agent/replay_run.h"
+#include "exitwatch/cli/config.h"
+#include "exitwatch/output/output.h"
 #include "exitwatch/replay/recorder.h"
-#include "exitwatch/render/render_json.h"
+#include "exitwatch/util/buf.h"
+#include "exitwatch/util/log.h"
 #include "fuzz/fuzz.h"
-
-struct replay {
-	struct ew_detector *det;
-	struct ew_class_config classes;
-	struct ew_render_ctx rctx;
-	struct ew_buf out;
-	struct ew_identity scratch; /* a finding's subject, unpacked */
-	uint64_t last_end;
-};
 
 static void check_line(const struct ew_buf *b)
 {
@@ -49,38 +46,38 @@ static void check_line(const struct ew_buf *b)
 	json_tokener_free(tok);
 }
 
-static void render(struct replay *rp, const struct ew_record *r)
+/* Every line of the output file, each checked on its own. */
+static void check_lines(int fd)
 {
-	int err;
+	struct ew_buf line = EW_BUF_INIT;
+	off_t size = lseek(fd, 0, SEEK_END);
+	char *data;
+	size_t off = 0;
 
-	ew_buf_reset(&rp->out);
-	err = ew_render_json(r, &rp->rctx, &rp->out);
-	EW_FUZZ_CHECK(err == 0 || err == -ENOMEM, "render returned %d", err);
-	if (!err)
-		check_line(&rp->out);
+	EW_FUZZ_CHECK(size >= 0, "lseek failed");
+	if (!size)
+		return;
+	data = malloc((size_t)size);
+	EW_FUZZ_CHECK(data, "out of memory");
+	EW_FUZZ_CHECK(pread(fd, data, (size_t)size, 0) == size, "short read of the output");
+	EW_FUZZ_CHECK(data[size - 1] == '\n', "output ends in the middle of a line");
+	while (off < (size_t)size) {
+		const char *nl = memchr(data + off, '\n', (size_t)size - off);
+		size_t len = (size_t)(nl - (data + off)) + 1;
+
+		ew_buf_reset(&line);
+		EW_FUZZ_CHECK(ew_buf_append(&line, data + off, len) == 0, "out of memory");
+		check_line(&line);
+		off += len;
+	}
+	ew_buf_free(&line);
+	free(data);
 }
 
-static void on_finding(void *ctx, const struct ew_finding *f)
-{
-	struct replay *rp = ctx;
-	struct ew_record r = {.type = f->resolved ? EW_REC_RESOLVED : EW_REC_FINDING,
-			      .time_ns = f->time_ns,
-			      .finding = f,
-			      .id = &rp->scratch};
-
-	EW_FUZZ_CHECK(f->subject, "a finding without a subject");
-	ew_subject_unpack(f->subject, &rp->scratch);
-	render(rp, &r);
-}
-
+/* The reader's contract: what it hands the pipeline is well formed. */
 static int on_event(void *ctx, const struct ew_event *ev, const struct ew_identity *id)
 {
-	struct replay *rp = ctx;
-	enum ew_exit_class cls = EW_CLASS_CLEAN;
-	struct ew_startup su = {0};
-	struct ew_record r = {.time_ns = ev->time_ns, .ev = ev, .id = id, .startup = &su};
-	int err;
-
+	(void)ctx;
 	EW_FUZZ_CHECK(ev->type == EW_EVENT_START || ev->type == EW_EVENT_EXIT ||
 			      ev->type == EW_EVENT_READY,
 		      "event type %d", (int)ev->type);
@@ -100,86 +97,96 @@ static int on_event(void *ctx, const struct ew_event *ev, const struct ew_identi
 	EW_FUZZ_TERMINATED(id->display);
 	EW_FUZZ_TERMINATED(id->cg.container_id);
 	EW_FUZZ_TERMINATED(id->meta.name);
-
-	/* As ew_pipeline_replay(): classify, seed, observe, then the event's own record. */
-	if (ev->type == EW_EVENT_EXIT)
-		cls = ew_exit_classify(ev, &rp->classes);
-	EW_FUZZ_CHECK((unsigned)cls < EW_CLASS__COUNT, "class %d", (int)cls);
-	if (ev->type == EW_EVENT_START && id->meta.restart_count > 0)
-		ew_detector_seed_restarts(rp->det, id, (uint32_t)id->meta.restart_count);
-	err = ew_detector_observe(rp->det, ev, id, cls, on_finding, rp, &su);
-	EW_FUZZ_CHECK(err == 0 || err == -ENOMEM, "observe returned %d", err);
-	r.cls = cls;
-	r.type = ev->type == EW_EVENT_START   ? EW_REC_START
-		 : ev->type == EW_EVENT_READY ? EW_REC_READY
-					      : EW_REC_EXIT;
-	render(rp, &r);
 	return 0;
 }
 
 static int on_drops(void *ctx, uint64_t time_ns, uint64_t total)
 {
-	struct replay *rp = ctx;
-
-	ew_detector_note_drops(rp->det, time_ns, total);
+	(void)ctx;
+	(void)time_ns;
+	(void)total;
 	return 0;
 }
 
 static int on_end(void *ctx, uint64_t time_ns)
 {
-	struct replay *rp = ctx;
-
-	rp->last_end = time_ns;
-	ew_detector_advance(rp->det, time_ns, on_finding, rp);
+	(void)ctx;
+	(void)time_ns;
 	return 0;
 }
 
-static int input_fd(void)
+static int memfd(const char *name)
 {
-	static int fd = -1;
+	int fd = memfd_create(name, MFD_CLOEXEC);
 
-	if (fd < 0)
-		fd = memfd_create("fuzz-replay", MFD_CLOEXEC);
+	EW_FUZZ_CHECK(fd >= 0, "memfd_create failed");
 	return fd;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The reader's errors: one line, naming the file. */
+static void check_result(int r, const char *err, size_t errlen, const char *path)
 {
-	static const struct ew_replay_cbs cbs = {on_event, on_drops, on_end};
-	struct ew_detector_config dcfg;
-	struct replay *rp;
-	char path[64], node[256], err[512];
-	int fd = input_fd(), r;
-
-	EW_FUZZ_CHECK(fd >= 0, "memfd_create failed");
-	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	rp = calloc(1, sizeof(*rp));
-	if (!rp)
-		return 0;
-	ew_detector_config_default(&dcfg);
-	rp->det = ew_detector_new(&dcfg);
-	EW_FUZZ_CHECK(rp->det, "ew_detector_new failed");
-	ew_class_config_default(&rp->classes);
-	rp->rctx.classes = &rp->classes;
-	rp->rctx.node = node;
-
-	memset(node, 'x', sizeof(node));
-	err[0] = '\0';
-	r = ew_replay_read(path, &cbs, rp, node, sizeof(node), err, sizeof(err));
 	EW_FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM, "returned %d", r);
-	EW_FUZZ_TERMINATED(err);
+	EW_FUZZ_CHECK(strnlen(err, errlen) < errlen, "err not terminated");
 	if (r < 0) {
 		EW_FUZZ_CHECK(r == -ENOMEM || !strncmp(err, path, strlen(path)),
 			      "message does not name the file: %s", err);
 		EW_FUZZ_CHECK(ew_fuzz_one_line(err), "message is not one line: %s", err);
 	} else {
 		EW_FUZZ_CHECK(!err[0], "success with a message: %s", err);
-		EW_FUZZ_TERMINATED(node);
 	}
-	ew_detector_free(rp->det);
-	ew_buf_free(&rp->out);
-	free(rp);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct ew_replay_cbs cbs = {on_event, on_drops, on_end};
+	static int in_fd = -1, out_fd = -1;
+	const struct ew_replay_run_opts ro = {0}; /* at once, never stopped */
+	struct ew_config *cfg;
+	struct ew_outputs *out;
+	struct ew_pipeline *pipe;
+	char path[64], spec[80], node[256], err[512];
+	int r, r2;
+
+	if (in_fd < 0) {
+		in_fd = memfd("fuzz-replay");
+		out_fd = memfd("fuzz-replay-out");
+		ew_log_init(EW_LOG_ERROR); /* the pipeline's warnings are expected here */
+	}
+	if (ftruncate(in_fd, 0) || pwrite(in_fd, data, size, 0) != (ssize_t)size ||
+	    ftruncate(out_fd, 0))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", in_fd);
+	snprintf(spec, sizeof(spec), "file:/proc/self/fd/%d", out_fd);
+
+	memset(node, 'x', sizeof(node));
+	err[0] = '\0';
+	r = ew_replay_read(path, &cbs, NULL, node, sizeof(node), err, sizeof(err));
+	check_result(r, err, sizeof(err), path);
+	if (!r)
+		EW_FUZZ_TERMINATED(node);
+
+	/* As ew_agent_replay(): outputs, the pipeline over them, the run, the drain. */
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return 0;
+	ew_config_init(cfg);
+	cfg->out.file_max_bytes = 0; /* one file, never rotated */
+	out = ew_outputs_new(&cfg->out);
+	EW_FUZZ_CHECK(out, "ew_outputs_new failed");
+	EW_FUZZ_CHECK(ew_outputs_add(out, spec, err, sizeof(err)) == 0, "add %s: %s", spec, err);
+	pipe = ew_pipeline_new(cfg, &(struct ew_pipeline_deps){.out = out});
+	EW_FUZZ_CHECK(pipe, "ew_pipeline_new failed");
+	err[0] = '\0';
+	r2 = ew_replay_run(path, pipe, out, &ro, err, sizeof(err));
+	check_result(r2, err, sizeof(err), path);
+	EW_FUZZ_CHECK(r2 == r || r2 == -ENOMEM || r == -ENOMEM,
+		      "ew_replay_run returned %d, ew_replay_read %d", r2, r);
+	ew_outputs_drain(out, 0);
+	ew_pipeline_free(pipe);
+	ew_outputs_free(out);
+	check_lines(out_fd);
+	ew_config_free(cfg);
+	free(cfg);
 	return 0;
 }

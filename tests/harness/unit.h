@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * What every test binary shares, once: the skip rule, scratch directories, loopback addresses.
+ * What every test binary shares, once: the skip rule, scratch directories, loopback addresses,
+ * the output tests' generated lines (the stream receiver is in receiver.h, same archive).
  * Built as a static archive (libewtest.a, one object per part) that the unit, integration and
  * BPF tests link, so that each pulls only the parts it calls: a unit test that uses the skip rule
  * links no socket code. Needs nothing but libc and cmocka. Include after <cmocka.h>.
@@ -70,5 +71,17 @@ socklen_t ew_t_loopback(int family, uint16_t port, struct sockaddr_storage *ret)
 uint16_t ew_t_port_of(const struct sockaddr_storage *ss);
 /* Whether ::1 can be bound here (a container without IPv6 has no such address). */
 bool ew_t_have_ipv6_loopback(void);
+
+/* ---- generated lines (unit_lines.c): what the output tests write and check ---- */
+
+#define EW_T_MAX_LINE_LEN 16384
+
+/* {"seq":N,"pad":"xxxx"}\n in buf (at least total bytes), exactly total bytes long (total >= 40);
+ * returns total. */
+size_t ew_t_line(char *buf, uint32_t seq, size_t total);
+/* The seq of a generated line, from its start ({"seq":N,...), or -1. */
+long ew_t_line_seq(const char *data, size_t len);
+/* The length of line seq in a test's sequence. */
+typedef size_t (*ew_t_len_fn)(uint32_t seq);
 
 #endif
