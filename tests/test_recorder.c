@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Recordings: every event member and identity survives a write and a read (hostile bytes
+ * Recordings (src/replay/recorder.c, through its codec): every event member and identity survives a write and a read (hostile bytes
  * included), the end and drops marks come back in order, and bad recordings are refused with
  * the file and line named.
  */
@@ -272,5 +272,5 @@ int main(void)
 		cmocka_unit_test(test_bad_recordings),
 	};
 
-	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("recorder", tests, NULL, NULL);
 }

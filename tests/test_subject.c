@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Compact subjects (src/identity/subject.c): an identity packed and unpacked again. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/util/util.h"
+
+#define ID64	"2a71048cd69e70536efc682e85e6aa728e80acfade54b46648cd30124a2b46e9"
+#define POD_UID "1d5b9e3f-7a2c-4f6e-8b0d-2c4e6a8f0b1d"
+
+static struct ew_identity *ident(enum ew_runtime rt, const char *cgroup)
+{
+	struct ew_identity *id = calloc(1, sizeof(*id));
+
+	id->cg.runtime = rt;
+	id->meta.restart_count = -1;
+	ew_strlcpy(id->cgroup, cgroup, sizeof(id->cgroup));
+	return id;
+}
+
+static void test_subject_round_trip(void **state)
+{
+	struct ew_identity *a = ident(EW_RT_CONTAINERD, "/kubepods/x"), *b = malloc(sizeof(*b));
+	struct ew_subject *s;
+
+	(void)state;
+	a->cgroup_id = 4711;
+	a->cg.kubernetes = true;
+	a->has_meta = true;
+	a->meta.sandbox = true;
+	a->meta.restart_count = 9;
+	strcpy(a->cg.container_id, ID64);
+	strcpy(a->cg.pod_uid, POD_UID);
+	strcpy(a->cg.qos, "burstable");
+	strcpy(a->meta.name, "backend \"quoted\"");
+	strcpy(a->meta.image, "registry.example.com/shop/backend:1.4.2");
+	strcpy(a->meta.pod_name, "checkout-6d5f7c9b8-q4w2x");
+	strcpy(a->meta.pod_namespace, "shop");
+	strcpy(a->meta.restart_policy, "Always");
+	ew_identity_finish(a);
+	s = ew_subject_pack(a);
+	assert_non_null(s);
+	assert_string_equal(ew_subject_key(s), a->key);
+	assert_string_equal(ew_subject_workload(s), a->workload);
+	assert_int_equal(ew_subject_cgroup_id(s), 4711);
+	ew_subject_unpack(s, b);
+	assert_memory_equal(a, b, sizeof(*a)); /* both zero-filled past each string */
+	ew_subject_free(s);
+	ew_subject_free(NULL);
+	free(a);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_subject_round_trip),
+	};
+
+	return cmocka_run_group_tests_name("subject", tests, NULL, NULL);
+}
