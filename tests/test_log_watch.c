@@ -41,10 +41,19 @@ static void test_close_after_write(void **state)
 	close(fd);
 	ew_logwatch_read(w, 50); /* the mkstemp close came before the watch: not seen */
 	assert_int_equal(ew_logwatch_closed(w, 1, 0), -ENOENT);
-	assert_int_equal(ew_logwatch_add(w, 1, path, 60), 0);
-	assert_int_equal(ew_logwatch_add(w, 2, path, 60), 0); /* a restart writes the same file */
-	assert_int_equal(ew_logwatch_add(w, 2, path, 60), 0); /* a re-exec: nothing changes */
+	assert_int_equal(ew_logwatch_add(w, 1, path, 0, 60), 0);
+	assert_int_equal(ew_logwatch_add(w, 2, path, 0, 60),
+			 0); /* a restart writes the same file */
+	assert_int_equal(ew_logwatch_add(w, 2, path, 0, 60), 0); /* a re-exec: nothing changes */
 	assert_int_equal(ew_logwatch_count(w), 2);
+	/* The path and tag found at the start come back at the exit. */
+	{
+		int tag = -1;
+
+		assert_string_equal(ew_logwatch_path(w, 2, &tag), path);
+		assert_int_equal(tag, 0);
+		assert_null(ew_logwatch_path(w, 99, &tag));
+	}
 	assert_int_equal(ew_logwatch_closed(w, 1, 70), 0);
 
 	/* A reader's close is not the writer's. */
@@ -78,7 +87,7 @@ static void test_close_after_write(void **state)
 	fd = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(ew_logwatch_add(w, 3, other, 350), 0);
+	assert_int_equal(ew_logwatch_add(w, 3, other, 0, 350), 0);
 	assert_int_equal(ew_logwatch_closed(w, 3, 340), -EAGAIN);
 	assert_int_equal(ew_logwatch_closed(w, 3, 360), 0);
 	assert_int_equal(unlink(other), 0);
@@ -89,7 +98,7 @@ static void test_close_after_write(void **state)
 	ew_logwatch_forget(w, 2);
 	ew_logwatch_forget(w, 2); /* twice is harmless */
 	assert_int_equal(ew_logwatch_count(w), 0);
-	assert_int_equal(ew_logwatch_add(w, 4, "/nonexistent/ew-log", 1), -ENOENT);
+	assert_int_equal(ew_logwatch_add(w, 4, "/nonexistent/ew-log", 0, 1), -ENOENT);
 	assert_int_equal(unlink(path), 0);
 	ew_logwatch_free(w);
 }

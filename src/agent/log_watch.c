@@ -7,6 +7,7 @@
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -18,6 +19,8 @@ struct file_watch {
 	uint32_t refs;	      /* containers writing this file */
 	uint64_t closed_wall; /* the last IN_CLOSE_WRITE seen, 0: none */
 	bool gone;	      /* IN_IGNORED: deleted or unmounted; no more writes will come */
+	int tag;	      /* the caller's, given back with the path */
+	char path[];	      /* as first added */
 };
 
 /* One container's use of a file. */
@@ -89,7 +92,8 @@ static void release(struct ew_logwatch *w, struct file_watch *f)
 	free(f);
 }
 
-int ew_logwatch_add(struct ew_logwatch *w, uint64_t cgroup_id, const char *path, uint64_t now_wall)
+int ew_logwatch_add(struct ew_logwatch *w, uint64_t cgroup_id, const char *path, int tag,
+		    uint64_t now_wall)
 {
 	struct cg_watch *c = ew_map_get_u64(w->by_cgroup, cgroup_id);
 	struct file_watch *f, *old = c ? c->f : NULL;
@@ -110,7 +114,7 @@ int ew_logwatch_add(struct ew_logwatch *w, uint64_t cgroup_id, const char *path,
 		}
 	}
 	if (!f) {
-		f = calloc(1, sizeof(*f));
+		f = calloc(1, sizeof(*f) + strlen(path) + 1);
 		if (!f || ew_map_put(w->by_wd, &wd, sizeof(wd), f)) {
 			free(f);
 			inotify_rm_watch(w->fd, wd);
@@ -119,6 +123,8 @@ int ew_logwatch_add(struct ew_logwatch *w, uint64_t cgroup_id, const char *path,
 			return -ENOMEM;
 		}
 		f->wd = wd;
+		f->tag = tag;
+		strcpy(f->path, path);
 	}
 	f->refs++;
 	c->f = f;
@@ -161,6 +167,16 @@ int ew_logwatch_closed(const struct ew_logwatch *w, uint64_t cgroup_id, uint64_t
 	if (c->f->gone || (c->f->closed_wall && c->f->closed_wall >= since_wall))
 		return 1;
 	return c->added_wall > since_wall ? -EAGAIN : 0;
+}
+
+const char *ew_logwatch_path(const struct ew_logwatch *w, uint64_t cgroup_id, int *tag)
+{
+	const struct cg_watch *c = ew_map_get_u64(w->by_cgroup, cgroup_id);
+
+	if (!c)
+		return NULL;
+	*tag = c->f->tag;
+	return c->f->path;
 }
 
 void ew_logwatch_forget(struct ew_logwatch *w, uint64_t cgroup_id)

@@ -12,11 +12,10 @@
  * it wait with it.
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exitwatch/util/clock.h"
@@ -31,7 +30,6 @@
 #include "exitwatch/persist/state.h"
 #include "exitwatch/render/rendered.h"
 #include "exitwatch/util/util.h"
-#include "exitwatch/util/cleanup.h"
 
 struct ew_pipeline {
 	const struct ew_config *cfg;
@@ -262,7 +260,8 @@ static void watch_log(struct ew_pipeline *p)
 	int r = ew_runtime_log_locate(&p->log_paths, &p->resolved, path, sizeof(path), &fmt);
 
 	if (r == 0)
-		r = ew_logwatch_add(p->watch, p->resolved.cgroup_id, path, ew_clock_wall_ns());
+		r = ew_logwatch_add(p->watch, p->resolved.cgroup_id, path, (int)fmt,
+				    ew_clock_wall_ns());
 	if (r < 0 && r != -ENOENT)
 		warn_log_error(p, r == -ENOSPC ? "inotify (fs.inotify.max_user_watches)" : path, r);
 }
@@ -330,9 +329,18 @@ static void warn_log_error(struct ew_pipeline *p, const char *path, int err)
 static void locate(struct ew_pipeline *p, struct ew_held *e)
 {
 	char path[PATH_MAX] = "";
-	int r;
+	const char *watched;
+	int r, tag;
 
 	e->located = true;
+	/* Looked for at the start already, when the container's log is watched. */
+	watched = p->watch ? ew_logwatch_path(p->watch, e->ev.cgroup_id, &tag) : NULL;
+	if (watched) {
+		e->fmt = (enum ew_log_format)tag;
+		e->path = strdup(watched);
+		e->has_log = e->path != NULL;
+		return;
+	}
 	ew_resolver_lookup(p->resolver, e->ev.cgroup_id, &p->resolved, NULL);
 	r = ew_runtime_log_locate(&p->log_paths, &p->resolved, path, sizeof(path), &e->fmt);
 	if (r < 0) {

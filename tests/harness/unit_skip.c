@@ -44,28 +44,32 @@ static void not_here(const char *kind, const char *why)
 	skip();
 }
 
-void ew_t_need(bool ok, const char *fmt, ...)
+static void vneed(const char *kind, const char *fmt, va_list ap)
 {
 	char why[WHY_MAX];
+
+	vsnprintf(why, sizeof(why), fmt, ap);
+	not_here(kind, why);
+}
+
+void ew_t_need(bool ok, const char *fmt, ...)
+{
 	va_list ap;
 
 	if (ok)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	vneed(NULL, fmt, ap);
 	va_end(ap);
-	not_here(NULL, why);
 }
 
 void ew_t_need_logged(const char *kind, bool ok, const char *fmt, ...)
 {
-	char why[WHY_MAX];
 	va_list ap;
 
 	if (ok)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	vneed(kind, fmt, ap);
 	va_end(ap);
-	not_here(kind, why);
 }

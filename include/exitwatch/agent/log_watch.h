@@ -24,9 +24,14 @@ struct ew_logwatch *ew_logwatch_new(void);
 void ew_logwatch_free(struct ew_logwatch *w);
 /* The inotify fd, for poll(): readable when a watched file was closed. */
 int ew_logwatch_fd(const struct ew_logwatch *w);
-/* Watches path, the log of the container of cgroup_id, from now_wall on. 0 or -errno (-ENOSPC:
- * the node's fs.inotify.max_user_watches is used up; -ENOMEM). */
-int ew_logwatch_add(struct ew_logwatch *w, uint64_t cgroup_id, const char *path, uint64_t now_wall);
+/* Watches path, the log of the container of cgroup_id, from now_wall on; tag is the caller's
+ * (the log's format), given back by ew_logwatch_path(). 0 or -errno (-ENOSPC: the node's
+ * fs.inotify.max_user_watches is used up; -ENOMEM). */
+int ew_logwatch_add(struct ew_logwatch *w, uint64_t cgroup_id, const char *path, int tag,
+		    uint64_t now_wall);
+/* The path the container's watch was added with (its tag in *tag), or NULL: no watch. Found at
+ * the start, so the exit need not look for the log again. */
+const char *ew_logwatch_path(const struct ew_logwatch *w, uint64_t cgroup_id, int *tag);
 /* Takes what the kernel queued; a close seen now is dated now_wall. */
 void ew_logwatch_read(struct ew_logwatch *w, uint64_t now_wall);
 /* 1: the container's log was closed after a write at or after since_wall (or is gone); 0: not

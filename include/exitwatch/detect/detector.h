@@ -16,7 +16,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "exitwatch/util/buf.h"
 #include "exitwatch/core/event.h"
 #include "exitwatch/identity/identity.h"
 #include "exitwatch/core/record.h"
