@@ -757,6 +757,67 @@ static void test_writer_misuse(void **state)
 }
 
 /*
+ * Members made by one writer and appended by another (ew_jsonw_raw_members(), the renderer's
+ * cache): commas as if written in place, nothing for an empty inside, and refused in an array,
+ * after a name and outside any object.
+ */
+static void test_writer_raw_members(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_buf part;
+	struct ew_jsonw w;
+	const char *m;
+	size_t n;
+
+	ew_buf_init(&part);
+	ew_jsonw_init(&w, &part);
+	ew_jsonw_start_object(&w);
+	ew_jsonw_string_field(&w, "a", "x\"y");
+	ew_jsonw_name(&w, "o");
+	ew_jsonw_start_object(&w);
+	ew_jsonw_uint_field(&w, "n", 1);
+	ew_jsonw_end_object(&w);
+	ew_jsonw_end_object(&w);
+	assert_int_equal(ew_jsonw_finish(&w), 0);
+	m = ew_jsonw_members(part.data, part.len, &n);
+	check_bytes("members", m, n, "\"a\":\"x\\\"y\",\"o\":{\"n\":1}", 22);
+
+	/* First member, then after one, then an empty inside, then a member after it. */
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_object(&f->w);
+	ew_jsonw_raw_members(&f->w, m, n);
+	ew_jsonw_uint_field(&f->w, "b", 2);
+	ew_jsonw_raw_members(&f->w, m, n);
+	ew_jsonw_raw_members(&f->w, "", 0);
+	ew_jsonw_bool_field(&f->w, "c", true);
+	ew_jsonw_end_object(&f->w);
+	assert_int_equal(ew_jsonw_finish(&f->w), 0);
+	check_bytes("appended", buf_str(&f->buf), f->buf.len,
+		    "{\"a\":\"x\\\"y\",\"o\":{\"n\":1},\"b\":2,\"a\":\"x\\\"y\",\"o\":{\"n\":1},"
+		    "\"c\":true}",
+		    62);
+	json_object_put(json_tokener_parse(buf_str(&f->buf)));
+
+	/* Misplaced: in an array, after a name, at the top level. */
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_array(&f->w);
+	ew_jsonw_raw_members(&f->w, m, n);
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_object(&f->w);
+	ew_jsonw_name(&f->w, "k");
+	ew_jsonw_raw_members(&f->w, m, n);
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_raw_members(&f->w, m, n);
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	ew_buf_free(&part);
+}
+
+/*
  * Plain bytes are copied in blocks of 4, 8 and 16 (overlapping at the end) and checked a block
  * at a time: every length up to three blocks, with a byte that needs rewriting at every
  * position (or none), must give exactly what the escaper gives, as a value and as a name.
@@ -1210,6 +1271,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_misuse, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_block_boundaries, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_writer_raw_members, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_literal_key, fixture_setup,
 						fixture_teardown),

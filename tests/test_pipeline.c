@@ -5,6 +5,7 @@
  * the record of the exit that raised it, and each record is rendered once per format.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -171,10 +172,87 @@ static void test_findings_after_their_exit(void **state)
 	free(b);
 }
 
+/* Replays a fleet of 70 containers, 5 rounds of each starting then exiting 3, through a new
+ * pipeline writing to path; with revs or without (the identity's revision, ew_identity.rev). */
+static void fleet(struct fx *x, const char *path, bool revs)
+{
+	struct ew_config cfg = x->cfg;
+	struct ew_outputs *out = ew_outputs_new(&cfg.out);
+	struct ew_pipeline *p;
+	struct ew_identity *ids = calloc(70, sizeof(*ids));
+	char spec[160], err[256];
+
+	assert_non_null(out);
+	assert_non_null(ids);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(ew_outputs_add(out, spec, err, sizeof(err)), 0);
+	p = ew_pipeline_new(&cfg, &(struct ew_pipeline_deps){.out = out});
+	assert_non_null(p);
+	for (int i = 0; i < 70; i++) {
+		snprintf(ids[i].cgroup, sizeof(ids[i].cgroup), "/ew-test/w%d", i);
+		ids[i].cgroup_id = 5000 + (uint64_t)i;
+		assert_int_equal(ew_cgroup_parse(ids[i].cgroup, &ids[i].cg), 0);
+		ids[i].meta.restart_count = -1;
+		ew_identity_finish(&ids[i]);
+		ids[i].rev = revs ? (uint64_t)i + 1 : 0;
+	}
+	for (int round = 0; round < 5; round++) {
+		for (int half = 0; half < 2; half++) {
+			for (int i = 0; i < 70; i++) {
+				uint64_t t = T0 + (uint64_t)(round * 140 + half * 70 + i) *
+							  EW_NSEC_PER_MSEC;
+				struct ew_event ev = {.type = half ? EW_EVENT_EXIT : EW_EVENT_START,
+						      .time_ns = t,
+						      .cgroup_id = ids[i].cgroup_id,
+						      .pid = 100 + (uint32_t)(round * 70 + i)};
+
+				strcpy(ev.comm, "web");
+				strcpy(ev.argv0, "/srv/web");
+				if (half) {
+					ev.exit_word = 3 << 8;
+					ev.status.code = 3;
+					ev.uptime_ns = 70 * EW_NSEC_PER_MSEC;
+				}
+				assert_int_equal(ew_pipeline_replay(p, &ev, &ids[i]), 0);
+			}
+		}
+	}
+	ew_outputs_drain(out, 0);
+	ew_pipeline_free(p);
+	ew_outputs_free(out);
+	free(ids);
+}
+
+/*
+ * The renderer keeps what it made of an identity for its next records (render_json.h, by
+ * ew_identity.rev): more identities than it keeps, starts far from their exits, findings made
+ * from the detector's copy. Every byte is what the pipeline writes without it.
+ */
+static void test_render_cache_same_lines(void **state)
+{
+	struct fx *x = *state;
+	char plain[128], cached[128], *a, *b;
+	size_t alen, blen;
+
+	ew_t_scratch_path(&x->scratch, "plain.log", plain, sizeof(plain));
+	ew_t_scratch_path(&x->scratch, "cached.log", cached, sizeof(cached));
+	fleet(x, plain, false);
+	fleet(x, cached, true);
+	a = slurp(plain, &alen);
+	b = slurp(cached, &blen);
+	assert_true(alen > 700 * 1000); /* 700 container records and the findings */
+	assert_non_null(strstr(a, "\"event\":\"finding\""));
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_findings_after_their_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_render_cache_same_lines, setup, teardown),
 	};
 
 	ew_log_init(EW_LOG_ERROR);

@@ -1036,6 +1036,126 @@ static void test_invalid_records(void **state)
 		parse_line(fx->out.data + sizeof(before) - 1, fx->out.len - (sizeof(before) - 1)));
 }
 
+/* r rendered with the cache c (NULL: none), as a string to free. */
+static char *render_with(struct fx *fx, const struct ew_record *r, struct ew_render_cache *c)
+{
+	char *line;
+
+	ew_buf_reset(&fx->out);
+	assert_int_equal(ew_render_json_cached(r, &fx->ctx, c, &fx->out), 0);
+	line = strdup(fx->out.data);
+	assert_non_null(line);
+	return line;
+}
+
+/* With the cache, first (a miss) and again (a hit): the bytes of the uncached rendering. */
+static void assert_cached_same(struct fx *fx, const struct ew_record *r, struct ew_render_cache *c)
+{
+	char *want = render_with(fx, r, NULL);
+
+	for (int pass = 0; pass < 2; pass++) {
+		char *got = render_with(fx, r, c);
+
+		assert_string_equal(got, want);
+		free(got);
+	}
+	free(want);
+}
+
+/*
+ * The identity's parts kept by revision (ew_render_cache) change no byte: every kind of record,
+ * hostile names, two identities in one slot, and rev 0, which is never kept.
+ */
+static void test_cache_same_bytes(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_render_cache *c = ew_render_cache_new();
+	struct ew_subject *subject;
+	struct ew_record r, exit_r;
+	struct ew_identity other;
+	char *a, *b;
+
+	assert_non_null(c);
+	exit_r = doc_exit_record(fx);
+	fx->id.rev = 7;
+	assert_cached_same(fx, &exit_r, c);
+
+	/* Another identity in the same slot (7 + 64), then the first again. */
+	other = fx->id;
+	docker_identity(&other, "/docker/" STOP_CID, 777, "other-1", "img:2", "no", "", "");
+	other.rev = 7 + 64;
+	exit_r.id = &other;
+	assert_cached_same(fx, &exit_r, c);
+	exit_r.id = &fx->id;
+	assert_cached_same(fx, &exit_r, c);
+	a = render_with(fx, &exit_r, c);
+	assert_non_null(strstr(a, "\"name\":\"ewtest-11056-0\""));
+	assert_null(strstr(a, "other-1"));
+	free(a);
+
+	hostile_exit(fx, &r);
+	fx->id.rev = 8;
+	assert_cached_same(fx, &r, c);
+	hostile_start(fx, &r);
+	fx->id.rev = 8;
+	assert_cached_same(fx, &r, c);
+
+	/* A finding: its identity comes from the subject, with the rev it was packed with. */
+	shop_identity(&fx->id);
+	fx->id.rev = 9;
+	subject = ew_subject_pack(&fx->id);
+	assert_non_null(subject);
+	burst_finding(&fx->f, subject);
+	r = finding_record(fx);
+	assert_int_equal(fx->scratch.rev, 9);
+	assert_cached_same(fx, &r, c);
+	fx->f.resolved = true;
+	r = finding_record(fx);
+	assert_cached_same(fx, &r, c);
+	ew_subject_free(subject);
+
+	/* rev 0: rendered each time from what the identity holds now. */
+	exit_r = doc_exit_record(fx);
+	fx->id.rev = 0;
+	a = render_with(fx, &exit_r, c);
+	ew_strlcpy(fx->id.meta.name, "renamed-0", sizeof(fx->id.meta.name));
+	b = render_with(fx, &exit_r, c);
+	assert_non_null(strstr(a, "ewtest-11056-0"));
+	assert_non_null(strstr(b, "\"name\":\"renamed-0\""));
+	free(a);
+	free(b);
+	ew_render_cache_free(c);
+}
+
+/*
+ * The message's control bytes and DEL become '?' wherever they fall (message.c looks at eight
+ * bytes at a time): each position of a name, and bytes next to the ones that pass (0x20, 0x7e,
+ * 0x80, 0xff stay).
+ */
+static void test_message_printable(void **state)
+{
+	struct fx *fx = *state;
+	static const unsigned char bad[] = {0x01, 0x09, 0x0a, 0x1b, 0x1f, 0x7f};
+	struct ew_record r = doc_exit_record(fx);
+	char name[40], want[40], msg[1024];
+
+	for (size_t pos = 0; pos < 24; pos++) {
+		for (size_t k = 0; k < sizeof(bad); k++) {
+			memset(name, 'a', 24);
+			name[24] = '\0';
+			name[(pos + 5) % 24] = (char)(k % 2 ? 0x7e : 0x20);
+			name[(pos + 9) % 24] = (char)(k % 2 ? 0x80 : 0xff);
+			memcpy(want, name, sizeof(name));
+			name[pos] = (char)bad[k];
+			want[pos] = '?';
+			ew_strlcpy(fx->id.meta.name, name, sizeof(fx->id.meta.name));
+			ew_record_message(&r, &fx->ctx, msg, sizeof(msg));
+			if (strncmp(msg, want, 24) || msg[24] != ' ')
+				fail_msg("byte 0x%02x at %zu: %s", bad[k], pos, show(msg, 40));
+		}
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1047,7 +1167,8 @@ int main(void)
 		T(test_insert_id_deterministic), T(test_hostile_json),
 		T(test_finding_burst),		 T(test_resolved),
 		T(test_finding_variants),	 T(test_agent),
-		T(test_invalid_records),
+		T(test_invalid_records),	 T(test_cache_same_bytes),
+		T(test_message_printable),
 	};
 
 	return cmocka_run_group_tests_name("render_json", tests, NULL, NULL);

@@ -52,7 +52,12 @@ struct ew_pipeline {
 	uint64_t event_mono;	    /* inside an event: its records' time for the outputs' timers */
 	struct ew_identity scratch; /* unpacked subject of a finding */
 	struct ew_identity resolved; /* the current event's identity */
-	struct ew_event *ev_copy;    /* the current event with the start's names filled in */
+	/* An exit's lookup, made by locate() for the exit at the head of the hold and taken over
+	 * by process(): an identity is kilobytes to unpack, once is enough. */
+	struct ew_proc_names names;
+	uint64_t looked_up; /* cgroup id whose lookup resolved/names hold, or 0 */
+	int looked_up_rc;
+	struct ew_event *ev_copy; /* the current event with the start's names filled in */
 
 	uint64_t starts, exits, readies, findings, resolutions, decode_errors;
 };
@@ -266,10 +271,21 @@ static void watch_log(struct ew_pipeline *p)
 		warn_log_error(p, r == -ENOSPC ? "inotify (fs.inotify.max_user_watches)" : path, r);
 }
 
+/* The identity and names of an exit's or ready's cgroup, into p->resolved and p->names. */
+static int look_up(struct ew_pipeline *p, uint64_t cgroup_id)
+{
+	if (p->looked_up != cgroup_id || !cgroup_id) {
+		p->looked_up_rc =
+			ew_resolver_lookup(p->resolver, cgroup_id, &p->resolved, &p->names);
+		p->looked_up = cgroup_id;
+	}
+	return p->looked_up_rc;
+}
+
 static int process(struct ew_pipeline *p, const struct ew_event *ev)
 {
 	struct ew_event *use = p->ev_copy;
-	struct ew_proc_names names;
+	const struct ew_proc_names *names = &p->names;
 	int err;
 
 	if (ev->type == EW_EVENT_START) {
@@ -283,11 +299,11 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 		/* Exit and ready records show what the start recorded of the main process. The
 		 * tail is the only large part of an event: copy just the bytes it holds. */
 		memcpy(use, ev, offsetof(struct ew_event, tail) + ev->tail_len);
-		if (ew_resolver_lookup(p->resolver, ev->cgroup_id, &p->resolved, &names) == -ENOENT)
+		if (look_up(p, ev->cgroup_id) == -ENOENT)
 			ew_debug("cgroup %llu: its start was not seen; named by id",
 				 (unsigned long long)ev->cgroup_id);
-		ew_strlcpy(use->argv0, names.argv0, sizeof(use->argv0));
-		ew_strlcpy(use->filename, names.filename, sizeof(use->filename));
+		ew_strlcpy(use->argv0, names->argv0, sizeof(use->argv0));
+		ew_strlcpy(use->filename, names->filename, sizeof(use->filename));
 		/* A sender is named only when its signal ended the process: not a SIGHUP it
 		 * trapped an hour ago. Decided before the recording, so a replay agrees. */
 		if (use->has_killer && !ew_killer_attributable(use, &p->cfg->classes))
@@ -295,8 +311,9 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 		if (use->has_killer)
 			name_killer(p, &use->killer);
 		if (ev->type == EW_EVENT_READY)
-			ew_strlcpy(use->comm, names.comm, sizeof(use->comm));
+			ew_strlcpy(use->comm, names->comm, sizeof(use->comm));
 	}
+	p->looked_up = 0; /* p->resolved is this event's now, and the resolver may change */
 	err = ew_pipeline_replay(p, use, &p->resolved);
 	if (ev->type == EW_EVENT_EXIT) {
 		ew_resolver_forget(p->resolver, ev->cgroup_id);
@@ -328,10 +345,11 @@ static void warn_log_error(struct ew_pipeline *p, const char *path, int err)
  */
 static void locate(struct ew_pipeline *p, struct ew_held *e)
 {
-	char path[PATH_MAX] = "";
+	char path[PATH_MAX];
 	const char *watched;
 	int r, tag;
 
+	path[0] = '\0'; /* not "= {0}": that is a 4 KiB memset for every exit */
 	e->located = true;
 	/* Looked for at the start already, when the container's log is watched. */
 	watched = p->watch ? ew_logwatch_path(p->watch, e->ev.cgroup_id, &tag) : NULL;
@@ -341,7 +359,7 @@ static void locate(struct ew_pipeline *p, struct ew_held *e)
 		e->has_log = e->path != NULL;
 		return;
 	}
-	ew_resolver_lookup(p->resolver, e->ev.cgroup_id, &p->resolved, NULL);
+	look_up(p, e->ev.cgroup_id);
 	r = ew_runtime_log_locate(&p->log_paths, &p->resolved, path, sizeof(path), &e->fmt);
 	if (r < 0) {
 		if (r != -ENOENT)

@@ -444,6 +444,32 @@ static void jsonw_quoted(struct ew_jsonw *w, bool comma, const char *s, size_t l
 	jsonw_check(w, ew_buf_append(b, "\":", name ? 2 : 1));
 }
 
+void ew_jsonw_raw_members(struct ew_jsonw *w, const char *members, size_t len)
+{
+	int d = w->depth - 1;
+	bool comma;
+
+	if (w->error)
+		return;
+	if (d < 0 || w->is_array[d] || w->after_name || (!members && len)) {
+		w->error = true;
+		return;
+	}
+	if (!len)
+		return;
+	comma = !w->first[d];
+	w->first[d] = false;
+	if (comma)
+		jsonw_check(w, ew_buf_putc(w->out, ','));
+	jsonw_check(w, ew_buf_append(w->out, members, len));
+}
+
+const char *ew_jsonw_members(const char *buf, size_t len, size_t *len_ret)
+{
+	*len_ret = len >= 2 ? len - 2 : 0;
+	return len >= 2 ? buf + 1 : buf;
+}
+
 void ew_jsonw_name_n(struct ew_jsonw *w, const char *name, size_t len)
 {
 	int d = w->depth - 1;

@@ -73,12 +73,13 @@ const char *ew_runtime_name(enum ew_runtime rt)
 	return (unsigned int)rt < ARRAY_SIZE(names) ? names[rt] : "none";
 }
 
-static bool ew_cg_name_is(const struct ew_cg_name *n, const char *s)
+static inline bool ew_cg_name_is(const struct ew_cg_name *n, const char *s)
 {
 	return n->len == strlen(s) && memcmp(n->s, s, n->len) == 0;
 }
 
-static bool ew_cg_name_has(const struct ew_cg_name *n, const char *prefix, const char *suffix)
+static inline bool ew_cg_name_has(const struct ew_cg_name *n, const char *prefix,
+				  const char *suffix)
 {
 	size_t p = strlen(prefix), q = strlen(suffix);
 
@@ -212,7 +213,9 @@ static bool ew_cg_is_service(const struct ew_cg_name *n)
 static void ew_cg_classify(const struct ew_cg_name *names, int n, struct ew_cgroup_info *ret)
 {
 	for (int i = n - 1; i >= 0; i--) {
-		for (size_t k = 0; k < ARRAY_SIZE(ew_cg_layouts); k++) {
+		/* Every layout's name holds a whole id: shorter names (most of a path) skip them. */
+		for (size_t k = 0; names[i].len >= EW_CG_ID_HEX && k < ARRAY_SIZE(ew_cg_layouts);
+		     k++) {
 			const char *id = ew_cg_layout_match(names, i, &ew_cg_layouts[k]);
 			struct ew_cg_pod pod;
 

@@ -55,6 +55,30 @@ void ew_pod_owner(const char *pod, char *out, size_t outlen)
 	out[keep] = '\0';
 }
 
+/*
+ * out = the concatenation of the strings up to NULL, cut to fit as snprintf() cuts: the keys
+ * are built for every container start, and printf's format parsing cost more than the rest.
+ */
+static void join(char *out, size_t len, const char *const *parts)
+{
+	size_t o = 0;
+
+	if (!len)
+		return;
+	for (; *parts; parts++) {
+		size_t n = strlen(*parts);
+
+		if (n > len - 1 - o)
+			n = len - 1 - o;
+		memcpy(out + o, *parts, n);
+		o += n;
+	}
+	out[o] = '\0';
+}
+
+/* join(out, len, "a", b, ...): the parts end at the NULL the macro adds. */
+#define JOIN(out, ...) join(out, sizeof(out), (const char *const[]){__VA_ARGS__, NULL})
+
 void ew_identity_finish(struct ew_identity *id)
 {
 	const struct ew_cgroup_info *cg = &id->cg;
@@ -66,33 +90,31 @@ void ew_identity_finish(struct ew_identity *id)
 		/* The pause sandbox has no container name: call it POD, as the kubelet does. */
 		const char *cname = m->name[0] ? m->name : m->sandbox ? "POD" : cg->container_id;
 
-		snprintf(id->key, sizeof(id->key), "k8s:%s/%s", cg->pod_uid, cname);
+		JOIN(id->key, "k8s:", cg->pod_uid, "/", cname);
 		if (m->pod_namespace[0] && m->pod_name[0] && m->name[0]) {
 			ew_pod_owner(m->pod_name, owner, sizeof(owner));
-			snprintf(id->workload, sizeof(id->workload), "k8s:%s/%s/%s",
-				 m->pod_namespace, owner, m->name);
+			JOIN(id->workload, "k8s:", m->pod_namespace, "/", owner, "/", m->name);
 		} else {
 			ew_strlcpy(id->workload, id->key, sizeof(id->workload));
 		}
 	} else if (cg->container_id[0]) {
-		snprintf(id->key, sizeof(id->key), "%s:%s", rt, cg->container_id);
+		JOIN(id->key, rt, ":", cg->container_id);
 		if (m->compose_project[0] && m->compose_service[0])
-			snprintf(id->workload, sizeof(id->workload), "compose:%s/%s",
-				 m->compose_project, m->compose_service);
+			JOIN(id->workload, "compose:", m->compose_project, "/", m->compose_service);
 		else
 			ew_strlcpy(id->workload, id->key, sizeof(id->workload));
 	} else if (cg->runtime == EW_RT_SYSTEMD) {
-		snprintf(id->key, sizeof(id->key), "systemd:%s", cg->unit);
+		JOIN(id->key, "systemd:", cg->unit);
 		ew_strlcpy(id->workload, id->key, sizeof(id->workload));
 	} else {
-		snprintf(id->key, sizeof(id->key), "cgroup:%s", id->cgroup);
+		JOIN(id->key, "cgroup:", id->cgroup);
 		ew_strlcpy(id->workload, id->key, sizeof(id->workload));
 	}
 
 	if (m->name[0])
 		ew_strlcpy(id->display, m->name, sizeof(id->display));
 	else if (cg->container_id[0])
-		snprintf(id->display, sizeof(id->display), "%.12s", cg->container_id);
+		ew_strlcpy_n(id->display, sizeof(id->display), cg->container_id, 12);
 	else if (cg->unit[0])
 		ew_strlcpy(id->display, cg->unit, sizeof(id->display));
 	else

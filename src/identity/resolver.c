@@ -19,6 +19,7 @@ struct ew_resolver {
 	struct ew_resolver_opts opts;
 	struct ew_map *by_cgroup;	     /* cgroup id -> struct cached */
 	bool told_missing[EW_RT_CGROUP + 1]; /* a missing file was reported for this runtime */
+	uint64_t last_rev;		     /* ew_identity.rev of the last one resolved */
 };
 
 struct ew_resolver *ew_resolver_new(const struct ew_resolver_opts *opts)
@@ -108,6 +109,7 @@ int ew_resolver_start(struct ew_resolver *r, const struct ew_event *ev, struct e
 		return 0;
 	}
 	resolve(r, ev, ret);
+	ret->rev = ++r->last_rev;
 	if (!c) {
 		c = calloc(1, sizeof(*c));
 		if (!c)

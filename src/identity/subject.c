@@ -33,6 +33,7 @@ enum subject_field {
 
 struct ew_subject {
 	uint64_t cgroup_id;
+	uint64_t rev;
 	int32_t restart_count;
 	uint8_t runtime;
 	bool kubernetes;
@@ -82,6 +83,7 @@ struct ew_subject *ew_subject_pack(const struct ew_identity *id)
 	if (!s)
 		return NULL;
 	s->cgroup_id = id->cgroup_id;
+	s->rev = id->rev;
 	s->restart_count = id->meta.restart_count;
 	s->runtime = (uint8_t)id->cg.runtime;
 	s->kubernetes = id->cg.kubernetes;
@@ -99,6 +101,7 @@ void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *id)
 {
 	memset(id, 0, sizeof(*id));
 	id->cgroup_id = s->cgroup_id;
+	id->rev = s->rev;
 	id->meta.restart_count = s->restart_count;
 	id->cg.runtime = (enum ew_runtime)s->runtime;
 	id->cg.kubernetes = s->kubernetes;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -116,26 +117,53 @@ void ew_record_insert_id(const struct ew_record *r, const struct ew_render_ctx *
 	out[19] = '\0';
 }
 
-static void labels(struct ew_jsonw *w, const struct ew_record *r, const struct ew_render_ctx *ctx)
+/* The labels that come from the identity. */
+static void identity_labels(struct ew_jsonw *w, const struct ew_identity *id)
 {
-	const struct ew_identity *id = r->id;
+	field_string(w, KEY("runtime"), ew_runtime_name(id->cg.runtime));
+	if (id->meta.pod_namespace[0])
+		field_string(w, KEY("namespace"), id->meta.pod_namespace);
+	if (id->meta.pod_name[0])
+		field_string(w, KEY("pod"), id->meta.pod_name);
+	if (id->meta.name[0])
+		field_string(w, KEY("container"), id->meta.name);
+	else if (id->cg.container_id[0])
+		field_string(w, KEY("container"), id->cg.container_id);
+	field_string(w, KEY("workload"), id->workload);
+}
 
+/* An identity's members, rendered once (ew_render_cache). */
+struct frag {
+	uint64_t rev;	    /* 0: empty */
+	struct ew_buf objs; /* "{...}" of identity_objects() */
+	struct ew_buf labs; /* "{...}" of identity_labels() */
+};
+
+#define EW_RENDER_CACHE_SLOTS 64 /* a start and its exit are seldom further apart */
+
+struct ew_render_cache {
+	struct frag slot[EW_RENDER_CACHE_SLOTS];
+};
+
+static void raw_frag(struct ew_jsonw *w, const struct ew_buf *b)
+{
+	size_t n;
+	const char *m = ew_jsonw_members(b->data, b->len, &n);
+
+	ew_jsonw_raw_members(w, m, n);
+}
+
+static void labels(struct ew_jsonw *w, const struct ew_record *r, const struct ew_render_ctx *ctx,
+		   const struct frag *f)
+{
 	ew_jsonw_name_quoted(w, KEY("logging.googleapis.com/labels"));
 	ew_jsonw_start_object(w);
 	field_string(w, KEY("node"), ctx->node);
 	field_string(w, KEY("event"), ew_record_event_name(r->type));
-	if (id) {
-		field_string(w, KEY("runtime"), ew_runtime_name(id->cg.runtime));
-		if (id->meta.pod_namespace[0])
-			field_string(w, KEY("namespace"), id->meta.pod_namespace);
-		if (id->meta.pod_name[0])
-			field_string(w, KEY("pod"), id->meta.pod_name);
-		if (id->meta.name[0])
-			field_string(w, KEY("container"), id->meta.name);
-		else if (id->cg.container_id[0])
-			field_string(w, KEY("container"), id->cg.container_id);
-		field_string(w, KEY("workload"), id->workload);
-	}
+	if (f)
+		raw_frag(w, &f->labs);
+	else if (r->id)
+		identity_labels(w, r->id);
 	if (r->finding)
 		field_string(w, KEY("rule"), ew_rule_name(r->finding->rule));
 	ew_jsonw_end_object(w);
@@ -438,14 +466,70 @@ int ew_record_check(const struct ew_record *r)
 	return 0;
 }
 
+struct ew_render_cache *ew_render_cache_new(void)
+{
+	return calloc(1, sizeof(struct ew_render_cache));
+}
+
+void ew_render_cache_free(struct ew_render_cache *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < EW_RENDER_CACHE_SLOTS; i++) {
+		ew_buf_free(&c->slot[i].objs);
+		ew_buf_free(&c->slot[i].labs);
+	}
+	free(c);
+}
+
+/* One of the identity's parts as "{...}" in b. */
+static int frag_render(struct ew_buf *b, const struct ew_identity *id,
+		       void (*part)(struct ew_jsonw *, const struct ew_identity *))
+{
+	struct ew_jsonw w;
+
+	ew_buf_reset(b);
+	ew_jsonw_init(&w, b);
+	ew_jsonw_start_object(&w);
+	part(&w, id);
+	ew_jsonw_end_object(&w);
+	return ew_jsonw_finish(&w);
+}
+
+/* The identity's parts, from the cache or rendered into it; NULL: render them in place. */
+static const struct frag *frag_get(struct ew_render_cache *c, const struct ew_identity *id)
+{
+	struct frag *f;
+
+	if (!c || !id || !id->rev)
+		return NULL;
+	f = &c->slot[id->rev % EW_RENDER_CACHE_SLOTS];
+	if (f->rev == id->rev)
+		return f;
+	f->rev = 0;
+	if (frag_render(&f->objs, id, identity_objects) ||
+	    frag_render(&f->labs, id, identity_labels))
+		return NULL;
+	f->rev = id->rev;
+	return f;
+}
+
 int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, struct ew_buf *out)
 {
+	return ew_render_json_cached(r, ctx, NULL, out);
+}
+
+int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx *ctx,
+			  struct ew_render_cache *c, struct ew_buf *out)
+{
+	const struct frag *f;
 	char msg[1024], insert_id[24];
 	struct ew_jsonw w;
 	int err;
 
 	if (ew_record_check(r))
 		return -EINVAL;
+	f = frag_get(c, r->id);
 	ew_record_message(r, ctx, msg, sizeof(msg));
 	ew_record_insert_id(r, ctx, insert_id);
 
@@ -457,7 +541,9 @@ int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, s
 	field_string(&w, KEY("event"), ew_record_event_name(r->type));
 	field_uint(&w, KEY("schema"), EW_SCHEMA_VERSION);
 	field_string(&w, KEY("node"), ctx->node);
-	if (r->id)
+	if (f)
+		raw_frag(&w, &f->objs);
+	else if (r->id)
 		identity_objects(&w, r->id);
 	if (r->ev)
 		process_object(&w, r->ev);
@@ -488,7 +574,7 @@ int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, s
 		agent_fields(&w, r->agent);
 		break;
 	}
-	labels(&w, r, ctx);
+	labels(&w, r, ctx, f);
 	field_string(&w, KEY("logging.googleapis.com/insertId"), insert_id);
 	ew_jsonw_end_object(&w);
 	err = ew_jsonw_finish(&w);

@@ -23,6 +23,8 @@ void ew_rendered_free(struct ew_rendered *rr)
 		return;
 	for (int f = 0; f < EW_FORMAT__COUNT; f++)
 		ew_buf_free(&rr->buf[f]);
+	ew_render_cache_free(rr->cache);
+	rr->cache = NULL;
 	rr->rec = NULL;
 	memset(rr->state, 0, sizeof(rr->state));
 }
@@ -50,7 +52,10 @@ static int render(struct ew_rendered *rr, enum ew_format f)
 	rr->renders[f]++;
 	if (f == EW_FORMAT_TEXT)
 		return ew_render_text(rr->rec, rr->ctx, rr->colour, b);
-	return ew_render_json(rr->rec, rr->ctx, b);
+	/* Without memory for a cache, records are rendered whole: the same bytes. */
+	if (!rr->cache)
+		rr->cache = ew_render_cache_new();
+	return ew_render_json_cached(rr->rec, rr->ctx, rr->cache, b);
 }
 
 int ew_rendered_get(struct ew_rendered *rr, enum ew_format f, const char **line, size_t *len)

@@ -134,12 +134,26 @@ int ew_duration_parse(const char *s, uint64_t *ret_ns)
 	return 0;
 }
 
+/* snprintf(buf, len, "%llu%s", v, unit) without the format machinery: every exit's message
+ * says its uptime, and most of those are the first case of ew_duration_format(). */
+static void units(char *buf, size_t len, uint64_t v, const char *unit)
+{
+	char tmp[32], *p = tmp + 24;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	ew_strlcpy(tmp + 24, unit, sizeof(tmp) - 24);
+	ew_strlcpy(buf, p, len);
+}
+
 void ew_duration_format(uint64_t ns, char *buf, size_t len)
 {
 	uint64_t s = ns / EW_NSEC_PER_SEC;
 
 	if (ns < EW_NSEC_PER_SEC)
-		snprintf(buf, len, "%llums", (unsigned long long)(ns / EW_NSEC_PER_MSEC));
+		units(buf, len, ns / EW_NSEC_PER_MSEC, "ms");
 	else if (s < 60 && ns % EW_NSEC_PER_SEC == 0)
 		snprintf(buf, len, "%llus", (unsigned long long)s);
 	else if (s < 60)

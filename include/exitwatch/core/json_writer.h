@@ -151,6 +151,15 @@ static inline void ew_jsonw_null_field(struct ew_jsonw *w, const char *name)
 int ew_jsonw_finish(struct ew_jsonw *w);
 
 /*
+ * Appends members an earlier writer made (the inside of an object it wrote, without the braces:
+ * see ew_jsonw_members()) to the object being written, as they are. Only where a name could go.
+ */
+void ew_jsonw_raw_members(struct ew_jsonw *w, const char *members, size_t len);
+
+/* The inside of the one object in buf[0..len) ("{...}"): *len_ret bytes at the return value. */
+const char *ew_jsonw_members(const char *buf, size_t len, size_t *len_ret);
+
+/*
  * The length of the well-formed UTF-8 sequence at s[0..len), or 0 when s[0] does not start
  * one (a stray continuation, an overlong form, a surrogate, a truncated sequence). Shared
  * with the text renderer, which must not pass broken sequences to a terminal either, and the

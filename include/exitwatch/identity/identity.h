@@ -69,6 +69,9 @@ struct ew_identity {
 	char key[EW_KEY_LEN]; /* survives restarts: "docker:<id>", "k8s:<pod uid>/<name>", ... */
 	char workload[EW_KEY_LEN]; /* groups replicas: "k8s:<ns>/<owner>/<container>", ... */
 	char display[EW_NAME_LEN]; /* short name for messages: container name or short id */
+	/* The resolver's number for this content (0: none given): two identities with the same
+	 * rev from one resolver are equal, so a renderer may reuse what it made of one. */
+	uint64_t rev;
 };
 
 /*

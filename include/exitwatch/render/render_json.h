@@ -15,6 +15,20 @@ int ew_record_check(const struct ew_record *r);
 /* Appends the record and a '\n' to out. Returns 0, -ENOMEM, or -EINVAL on a bad record. */
 int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, struct ew_buf *out);
 
+/*
+ * What the identity makes of a record ("container", "pod", "compose", "workload" and its
+ * labels: a quarter of a record's rendering) kept for the container's next records, by the
+ * identity's revision (ew_identity.rev; 0 is never kept). The bytes are those ew_render_json()
+ * writes: only the work is saved. A few dozen identities, the most recent; not thread-safe.
+ */
+struct ew_render_cache;
+struct ew_render_cache *ew_render_cache_new(void);
+void ew_render_cache_free(struct ew_render_cache *c);
+
+/* ew_render_json(), reusing and filling c (NULL: none). */
+int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx *ctx,
+			  struct ew_render_cache *c, struct ew_buf *out);
+
 /* The severity a record is emitted with (also used by the text renderer). */
 enum ew_severity ew_record_severity(const struct ew_record *r);
 

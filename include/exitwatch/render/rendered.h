@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "exitwatch/core/record.h"
+#include "exitwatch/render/render_json.h"
 #include "exitwatch/util/buf.h"
 
 enum ew_format {
@@ -36,6 +37,7 @@ struct ew_rendered {
 	size_t len[EW_FORMAT__COUNT];
 	struct ew_buf buf[EW_FORMAT__COUNT]; /* owned: the renderings */
 	uint64_t renders[EW_FORMAT__COUNT];  /* renderer calls over the object's life */
+	struct ew_render_cache *cache;	     /* owned, made at the first JSON rendering */
 };
 
 /* ctx is borrowed for the object's life. */
