@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Tests for src/sink/json_writer.c and the ew_buf it writes into (src/util/buf.c). The escaper
+ * Tests for src/core/json_writer.c (the buffer it writes into, src/util/buf.c, has
+ * tests/test_buf.c). The escaper
  * is checked three ways: hand-computed tables (expected values cross-checked against Python's
  * bytes.decode("utf-8", "replace"), which substitutes maximal subparts the same way), and a
  * property test that parses every record back with json-c and compares the decoded string with
@@ -67,109 +68,6 @@ static void check_bytes(const char *what, const char *got, size_t got_len, const
 	if (got_len != exp_len || memcmp(got, exp, exp_len) != 0)
 		fail_msg("%s: expected [%.*s] (%zu bytes), got [%.*s] (%zu bytes)", what,
 			 (int)exp_len, exp, exp_len, (int)got_len, got, got_len);
-}
-
-/* ---- ew_buf ---------------------------------------------------------------------------- */
-
-static void test_buf_init_free(void **state)
-{
-	struct ew_buf b = EW_BUF_INIT;
-
-	assert_null(b.data);
-	assert_int_equal(b.len, 0);
-	assert_int_equal(b.cap, 0);
-	assert_false(ew_buf_failed(&b));
-	/* An empty append still allocates, so data is a valid empty C string afterwards. */
-	assert_int_equal(ew_buf_append(&b, NULL, 0), 0);
-	assert_non_null(b.data);
-	assert_string_equal(b.data, "");
-	ew_buf_free(&b);
-	assert_null(b.data);
-	assert_int_equal(b.cap, 0);
-	ew_buf_free(&b);
-	ew_buf_free(NULL);
-}
-
-static void test_buf_growth_doubles(void **state)
-{
-	struct ew_buf b = EW_BUF_INIT;
-	size_t old_cap = 0, grows = 0;
-
-	for (size_t i = 0; i < 5000; i++) {
-		assert_int_equal(ew_buf_putc(&b, (char)('a' + i % 26)), 0);
-		if (b.cap != old_cap) {
-			if (old_cap)
-				assert_int_equal(b.cap, 2 * old_cap);
-			old_cap = b.cap;
-			grows++;
-		}
-		assert_true(b.cap >= b.len + 1);
-		assert_int_equal(b.data[b.len], '\0');
-	}
-	assert_int_equal(b.len, 5000);
-	for (size_t i = 0; i < 5000; i++)
-		assert_int_equal(b.data[i], 'a' + i % 26);
-	/* Doubling: ~log2(5000) reallocations, not one per byte. */
-	assert_in_range(grows, 2, 14);
-	ew_buf_free(&b);
-}
-
-static void test_buf_append_puts_printf(void **state)
-{
-	struct ew_buf b = EW_BUF_INIT;
-	char big[3000];
-
-	memset(big, 'x', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(ew_buf_append(&b, "ab\0c", 4), 0);
-	assert_int_equal(b.len, 4);
-	assert_memory_equal(b.data, "ab\0c", 5);
-	assert_int_equal(ew_buf_puts(&b, "de"), 0);
-	assert_int_equal(ew_buf_printf(&b, "%d|%s|%.2f", -42, "z", 0.5), 0);
-	assert_int_equal(b.len, 4 + 2 + 10);
-	assert_memory_equal(b.data, "ab\0cde-42|z|0.50", b.len + 1);
-	/* Longer than the spare room: formatted again after growing. */
-	assert_int_equal(ew_buf_printf(&b, "<%s>", big), 0);
-	assert_int_equal(b.len, 16 + 2 + 2999);
-	assert_int_equal(b.data[16], '<');
-	assert_int_equal(b.data[17 + 2998], 'x');
-	assert_int_equal(b.data[b.len - 1], '>');
-	assert_int_equal(b.data[b.len], '\0');
-	assert_true(b.cap >= b.len + 1);
-	ew_buf_free(&b);
-}
-
-static void test_buf_failed_is_sticky(void **state)
-{
-	struct ew_buf b = EW_BUF_INIT;
-	char *data;
-	size_t cap;
-
-	assert_int_equal(ew_buf_puts(&b, "abc"), 0);
-	data = b.data;
-	cap = b.cap;
-	/* len + SIZE_MAX + 1 overflows: the allocation "fails" without asking malloc. */
-	assert_int_equal(ew_buf_reserve(&b, SIZE_MAX), -ENOMEM);
-	assert_true(ew_buf_failed(&b));
-	assert_int_equal(ew_buf_reserve(&b, 1), -ENOMEM);
-	assert_int_equal(ew_buf_append(&b, "d", 1), -ENOMEM);
-	assert_int_equal(ew_buf_putc(&b, 'd'), -ENOMEM);
-	assert_int_equal(ew_buf_puts(&b, "d"), -ENOMEM);
-	assert_int_equal(ew_buf_printf(&b, "%d", 1), -ENOMEM);
-	assert_true(ew_buf_failed(&b));
-	assert_int_equal(b.len, 3);
-	assert_string_equal(b.data, "abc");
-
-	/* reset clears failed, empties, and keeps the allocation. */
-	ew_buf_reset(&b);
-	assert_false(ew_buf_failed(&b));
-	assert_int_equal(b.len, 0);
-	assert_ptr_equal(b.data, data);
-	assert_int_equal(b.cap, cap);
-	assert_string_equal(b.data, "");
-	assert_int_equal(ew_buf_puts(&b, "z"), 0);
-	assert_string_equal(b.data, "z");
-	ew_buf_free(&b);
 }
 
 /* ---- escaper: tables ------------------------------------------------------------------- */
@@ -1249,12 +1147,6 @@ static void test_reference_table_3_8(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest buf_tests[] = {
-		cmocka_unit_test(test_buf_init_free),
-		cmocka_unit_test(test_buf_growth_doubles),
-		cmocka_unit_test(test_buf_append_puts_printf),
-		cmocka_unit_test(test_buf_failed_is_sticky),
-	};
 	const struct CMUnitTest writer_tests[] = {
 		cmocka_unit_test_setup_teardown(test_escape_table, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_escape_control_bytes, fixture_setup,
@@ -1282,9 +1174,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_escape_property_json_c, ref_setup,
 						ref_teardown),
 	};
-	int failed;
 
-	failed = cmocka_run_group_tests_name("buf", buf_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("json_writer", writer_tests, NULL, NULL);
-	return failed ? 1 : 0;
+	return cmocka_run_group_tests_name("json_writer", writer_tests, NULL, NULL);
 }
