@@ -27,9 +27,14 @@
  * A container's start wakes the loop at once (bpf/exitwatch.bpf.c, submit_wake: its log watch
  * must begin before the runtime closes the log, 25 ms or more after a short-lived container's
  * exit), but in a storm of starts the loop turns at most once per EW_TURN_MIN_NS, so a burst's
- * records are taken together: a turn costs far more than a record.
+ * records are taken together: a turn costs far more than a record (a wakeup and a sleep, about
+ * 25 us of the agent's CPU on a VM). After a turn that took EW_TURN_BUSY_RECORDS or more, the
+ * storm is on and the next waits EW_TURN_BUSY_NS: half the turns again, and a start still
+ * watched well before its log can close.
  */
 #define EW_TURN_MIN_NS	     (10 * EW_NSEC_PER_MSEC)
+#define EW_TURN_BUSY_NS	     (20 * EW_NSEC_PER_MSEC)
+#define EW_TURN_BUSY_RECORDS 32
 #define EW_STATS_INTERVAL_NS EW_NSEC_PER_SEC /* drop counters and metrics snapshot */
 
 struct agent {
@@ -374,6 +379,8 @@ static void scan(struct agent *a, const char *cgroup_root)
 int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
 	uint64_t next_agent, next_ckpt, next_stats, next_sweep, root_id = 0, last_turn = 0;
+	uint64_t turn_ns = EW_TURN_MIN_NS; /* the least time between two turns of the loop */
+	int taken;
 	struct agent a = {.started_mono = ew_clock_mono_ns()};
 	struct ew_agent_status st;
 	char cgroup_root[PATH_MAX];
@@ -413,8 +420,8 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		uint64_t mono = ew_clock_mono_ns(), wake;
 		int timeout = EW_POLL_MS;
 
-		if (mono - last_turn < EW_TURN_MIN_NS) {
-			uint64_t rest = EW_TURN_MIN_NS - (mono - last_turn);
+		if (mono - last_turn < turn_ns) {
+			uint64_t rest = turn_ns - (mono - last_turn);
 			struct timespec ts = {.tv_nsec = (long)rest};
 
 			nanosleep(&ts, NULL); /* a signal cuts it short: the loop checks stop */
@@ -433,8 +440,10 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 			ew_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (ew_loader_consume(a.loader) < 0 && errno != EINTR)
-			ew_warn("ring buffer: %s", strerror(errno));
+		taken = ew_loader_consume(a.loader);
+		if (taken < 0 && taken != -EINTR)
+			ew_warn("ring buffer: %s", strerror(-taken));
+		turn_ns = taken >= EW_TURN_BUSY_RECORDS ? EW_TURN_BUSY_NS : EW_TURN_MIN_NS;
 		ew_pipeline_tick(a.pipe, wall_now(&a));
 		mono = ew_clock_mono_ns();
 		if (mono >= next_stats) {
