@@ -67,7 +67,7 @@ static int on_start(struct ew_detector *d, struct ident *id, const struct ew_eve
 	id->pid = ev->pid;
 	id->start_boot_ns = ev->start_boot_ns;
 	id->start_ns = now;
-	id->run_gen++;
+	id->run_gen = ++d->gen_seq;
 	id->stable_armed = false;
 	if (restart) {
 		struct ew_sample x = {.t = now, .ident = id->serial};
@@ -80,7 +80,7 @@ static int on_start(struct ew_detector *d, struct ident *id, const struct ew_eve
 	if (!ev->seeded) {
 		struct timer t = {.at = ew_det_add_sat(now, d->cfg.startup_grace_ns),
 				  .kind = T_GRACE,
-				  .id = id,
+				  .serial = id->serial,
 				  .gen = id->run_gen};
 
 		/* cppcheck-suppress selfAssignment ; GNU "a ?: b", not r = r */
@@ -206,6 +206,11 @@ int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,
 		r = on_main_exit(d, id, ev, cls, now, fn, ctx, ret);
 		break;
 	}
+	/* An exit that leaves nothing open: what it needs from now on is packed (sleep.c). */
+	if (d->sleep_scan)
+		ew_det_sleep_all(d);
+	else if (ev->type == EW_EVENT_EXIT)
+		ew_det_try_sleep(d, id);
 	/* A new identity may have taken the count over the limit: the bound holds after each
 	 * event, not only at the next one. */
 	ew_det_evict(d, now);
