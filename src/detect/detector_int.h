@@ -81,6 +81,7 @@ struct ident {
  */
 struct sleeper {
 	struct sleeper *prev, *next; /* asleep longest first: the first forgotten */
+	const char *key;	     /* the sleepers map's copy (with its NUL) */
 	struct workload *wl;	     /* its awake workload, or NULL: its own, asleep here */
 	uint64_t last_active_ns;
 	struct ew_sample last_exit;
@@ -89,7 +90,7 @@ struct sleeper {
 	uint32_t tail_len; /* bytes of stderr tail after the samples */
 	uint32_t size;	   /* bytes of this allocation (the budget counts it) */
 	bool exited_before, has_last_exit;
-	char data[]; /* samples (struct ew_sample), the tail, then the key (NUL-terminated) */
+	char data[]; /* samples (struct ew_sample), then the tail */
 };
 
 enum timer_kind {
@@ -184,7 +185,8 @@ void ew_det_sleep_all(struct ew_detector *d);
 struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s);
 void ew_det_sleeper_forget(struct ew_detector *d, struct sleeper *s);
 void ew_det_sleepers_free(struct ew_detector *d);
-const char *ew_det_sleeper_key(const struct sleeper *s);
+/* The sleeper of that identity key, or NULL. */
+struct sleeper *ew_det_sleeper_get(const struct ew_detector *d, const char *key);
 const char *ew_det_sleeper_tail(const struct sleeper *s);
 /* Sample i of window k (0 exits, 1 restarts, 2 outcomes) of a sleeper. */
 static inline struct ew_sample ew_det_sleeper_sample(const struct sleeper *s, int k, uint32_t i)

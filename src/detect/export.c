@@ -164,7 +164,7 @@ static int sleeper_scope_out(struct exporter *x, const struct sleeper *s,
 
 static void sleeper_workload_out(struct exporter *x, const struct sleeper *s)
 {
-	struct ew_detector_workload out = {.key = ew_det_sleeper_key(s)};
+	struct ew_detector_workload out = {.key = s->key};
 
 	if (x->r || s->wl)
 		return;
@@ -175,7 +175,7 @@ static void sleeper_workload_out(struct exporter *x, const struct sleeper *s)
 
 static void sleeper_ident_out(struct exporter *x, const struct sleeper *s)
 {
-	const char *key = ew_det_sleeper_key(s);
+	const char *key = s->key;
 	struct ew_detector_ident out = {
 		.key = key,
 		.workload = s->wl ? s->wl->key : key,

@@ -19,7 +19,7 @@ struct workload *ew_det_workload_get(struct ew_detector *d, const char *key)
 	if (wl)
 		return wl;
 	/* A workload of one asleep inside its identity (same key): wake both. */
-	s = ew_map_get(d->sleepers, key, strlen(key));
+	s = ew_det_sleeper_get(d, key);
 	if (s && !s->wl) {
 		struct ident *id = ew_det_wake(d, s);
 
@@ -37,7 +37,7 @@ struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const cha
 
 	if (id)
 		return id;
-	s = ew_map_get(d->sleepers, key, strlen(key));
+	s = ew_det_sleeper_get(d, key);
 	if (s)
 		return ew_det_wake(d, s);
 	if (!create)

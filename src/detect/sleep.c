@@ -28,7 +28,7 @@
 #define AWAKE_IDENT_BYTES 1100
 #define WORKLOAD_BYTES	  700
 /* A sleeper's map entries (key and, for one with an awake workload, serial) and buckets. */
-#define SLEEPER_MAP_BYTES(klen) (64 + (klen))
+#define SLEEPER_MAP_BYTES(klen) (48 + (klen))
 #define SLEEPER_SERIAL_BYTES	64
 
 static const struct ew_window *ident_window(const struct ident *id, int k)
@@ -89,31 +89,60 @@ const char *ew_det_sleeper_tail(const struct sleeper *s)
 	return s->data + (size_t)(s->n[0] + s->n[1] + s->n[2]) * sizeof(struct ew_sample);
 }
 
-const char *ew_det_sleeper_key(const struct sleeper *s)
+struct sleeper *ew_det_sleeper_get(const struct ew_detector *d, const char *key)
 {
-	return ew_det_sleeper_tail(s) + s->tail_len;
+	return ew_map_get(d->sleepers, key, strlen(key) + 1);
 }
 
-static uint64_t sleeper_cost(const struct sleeper *s, size_t klen)
+static uint64_t sleeper_cost(const struct sleeper *s)
 {
-	return s->size + SLEEPER_MAP_BYTES(klen) + (s->wl ? SLEEPER_SERIAL_BYTES : 0);
+	return s->size + SLEEPER_MAP_BYTES(strlen(s->key)) + (s->wl ? SLEEPER_SERIAL_BYTES : 0);
+}
+
+/* Into the maps and the list; 0 or -ENOMEM (then s is in none of them). */
+static int hook(struct ew_detector *d, struct sleeper *s, const char *key)
+{
+	const void *ref;
+
+	/* With its NUL: the sleeper names itself by the map's copy of its key. */
+	if (ew_map_put_ref(d->sleepers, key, strlen(key) + 1, s, &ref))
+		return -ENOMEM;
+	s->key = ref;
+	if (s->wl && ew_map_put_u64(d->sleeper_serials, s->serial, s)) {
+		ew_map_del(d->sleepers, key, strlen(key) + 1);
+		return -ENOMEM;
+	}
+	list_append(d, s);
+	d->sleeper_bytes += sleeper_cost(s);
+	return 0;
+}
+
+/* Out of the maps and the list: s->key is gone with it. */
+static void unhook(struct ew_detector *d, struct sleeper *s)
+{
+	d->sleeper_bytes -= sleeper_cost(s);
+	list_unlink(d, s);
+	if (s->wl)
+		ew_map_del_u64(d->sleeper_serials, s->serial);
+	ew_map_del(d->sleepers, s->key, strlen(s->key) + 1);
+	s->key = NULL;
 }
 
 void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 {
 	struct workload *wl = id->wl;
-	size_t klen = strlen(id->key), nsamples = 0, size;
+	size_t nsamples = 0, size;
 	struct sleeper *s;
 	bool own;
 	char *p;
 
 	/* Looping identities keep their windows awake: the stable milestone watches them. */
-	if (id->running || id->looping || !ew_det_scope_quiet(&id->s) ||
+	if (d->cfg.keep_awake || id->running || id->looping || !ew_det_scope_quiet(&id->s) ||
 	    !ew_det_scope_quiet(&wl->s))
 		return;
-	/* The workload's last subject names its findings: only a workload of one that never had
-	 * another identity's names may sleep with its identity (its names are the identity's). */
-	if (wl->last_subject && wl->nidents == 1 && !strcmp(wl->key, id->key) && id->subject &&
+	/* A workload of one names its findings by its identity: it may sleep with it, and its
+	 * names come back with the identity's next event. */
+	if (wl->last_subject && wl->nidents == 1 && !strcmp(wl->key, id->key) &&
 	    !strcmp(ew_subject_key(wl->last_subject), id->key)) {
 		ew_subject_free(wl->last_subject);
 		wl->last_subject = NULL;
@@ -121,7 +150,7 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 	own = mirrors(id, wl);
 	for (int k = 0; k < 3; k++)
 		nsamples += ident_window(id, k)->n;
-	size = sizeof(*s) + nsamples * sizeof(struct ew_sample) + id->tail_len + klen + 1;
+	size = sizeof(*s) + nsamples * sizeof(struct ew_sample) + id->tail_len;
 	s = malloc(size);
 	if (!s)
 		return; /* it stays awake: nothing is lost */
@@ -144,41 +173,19 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 	}
 	if (id->tail_len)
 		memcpy(p, id->tail, id->tail_len);
-	memcpy(p + id->tail_len, id->key, klen + 1);
-	if (ew_map_put(d->sleepers, id->key, klen, s)) {
+	if (hook(d, s, id->key)) {
 		free(s);
 		return;
 	}
-	if (!own && ew_map_put_u64(d->sleeper_serials, s->serial, s)) {
-		ew_map_del(d->sleepers, id->key, klen);
-		free(s);
-		return;
-	}
-	list_append(d, s);
-	d->sleeper_bytes += sleeper_cost(s, klen);
-
-	/* The awake identity goes; its workload counts the sleeper among its identities. */
+	/* The awake identity goes; a shared workload counts the sleeper among its identities. */
 	ew_det_lru_unlink(d, id);
-	ew_map_del(d->idents, id->key, klen);
+	ew_map_del(d->idents, id->key, strlen(id->key));
 	ew_map_del_u64(d->serials, id->serial);
 	ew_det_ident_destroy(id);
 	if (own) {
 		ew_map_del(d->workloads, wl->key, strlen(wl->key));
 		ew_det_workload_destroy(wl);
 	}
-}
-
-/* Unhooks s from the maps and the list; the caller frees it. */
-static void unhook(struct ew_detector *d, struct sleeper *s)
-{
-	const char *key = ew_det_sleeper_key(s);
-	size_t klen = strlen(key);
-
-	d->sleeper_bytes -= sleeper_cost(s, klen);
-	list_unlink(d, s);
-	if (s->wl)
-		ew_map_del_u64(d->sleeper_serials, s->serial);
-	ew_map_del(d->sleepers, key, klen);
 }
 
 static int push_samples(struct ew_window *w, const char *p, uint32_t n)
@@ -193,17 +200,36 @@ static int push_samples(struct ew_window *w, const char *p, uint32_t n)
 	return 0;
 }
 
-struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
+static int scope_in(struct scope_state *sc, const struct sleeper *s)
 {
-	const char *key = ew_det_sleeper_key(s);
-	struct ident *id = calloc(1, sizeof(*id));
-	struct workload *wl = s->wl;
 	const char *p = s->data;
 	int r = 0;
 
+	for (int k = 0; k < 3 && !r; k++) {
+		r = push_samples(scope_window(sc, k), p, s->n[k]);
+		p += (size_t)s->n[k] * sizeof(struct ew_sample);
+	}
+	return r;
+}
+
+static void ident_discard(struct ident *id)
+{
+	ew_window_free(&id->s.exits);
+	ew_window_free(&id->s.restarts);
+	ew_window_free(&id->s.outcomes);
+	free(id->tail);
+	free(id->key);
+	free(id);
+}
+
+struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
+{
+	struct ident *id = calloc(1, sizeof(*id));
+	struct workload *wl = s->wl;
+
 	if (!id)
 		return NULL;
-	id->key = strdup(key);
+	id->key = strdup(s->key);
 	id->tail_len = s->tail_len;
 	if (s->tail_len) {
 		id->tail = malloc(s->tail_len);
@@ -213,32 +239,22 @@ struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 	ew_window_init(&id->s.exits, EW_WINDOW_MAX_SAMPLES);
 	ew_window_init(&id->s.restarts, EW_WINDOW_MAX_SAMPLES);
 	ew_window_init(&id->s.outcomes, EW_WINDOW_MAX_SAMPLES);
-	for (int k = 0; k < 3 && !r; k++) {
-		r = push_samples(scope_window(&id->s, k), p, s->n[k]);
-		p += (size_t)s->n[k] * sizeof(struct ew_sample);
+	if (!id->key || (s->tail_len && !id->tail) || scope_in(&id->s, s)) {
+		ident_discard(id); /* it sleeps on: nothing is lost for want of memory */
+		return NULL;
 	}
-	if (!id->key || (s->tail_len && !id->tail) || r)
-		goto fail;
 	if (!wl) {
 		/* Its own workload, asleep with it: rebuilt from the same samples. */
-		unhook(d, s);
-		wl = ew_det_workload_new(d, key);
-		if (!wl) {
-			/* Back to sleep as it was: nothing is lost for want of memory. */
-			ew_map_put(d->sleepers, key, strlen(key), s);
-			list_append(d, s);
-			d->sleeper_bytes += sleeper_cost(s, strlen(key));
-			goto fail;
-		}
-		p = s->data;
-		for (int k = 0; k < 3 && !r; k++) {
-			r = push_samples(scope_window(&wl->s, k), p, s->n[k]);
-			p += (size_t)s->n[k] * sizeof(struct ew_sample);
+		wl = ew_det_workload_new(d, id->key);
+		if (!wl || scope_in(&wl->s, s)) {
+			if (wl)
+				ew_det_workload_maybe_free(d, wl);
+			ident_discard(id);
+			return NULL;
 		}
 		wl->nidents++; /* the sleeper did not count: its workload slept with it */
-	} else {
-		unhook(d, s);
 	}
+	unhook(d, s);
 	id->wl = wl;
 	id->serial = s->serial;
 	id->restarts = s->restarts;
@@ -258,14 +274,6 @@ struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 	ew_det_lru_touch(d, id, s->last_active_ns);
 	free(s);
 	return id;
-fail:
-	ew_window_free(&id->s.exits);
-	ew_window_free(&id->s.restarts);
-	ew_window_free(&id->s.outcomes);
-	free(id->tail);
-	free(id->key);
-	free(id);
-	return NULL;
 }
 
 static void collect(void *ctx, const void *k, size_t kl, void *v)
