@@ -120,21 +120,8 @@ int ew_det_timer_add(struct ew_detector *d, const struct timer *t)
 	return 0;
 }
 
-struct timer ew_det_timer_pop(struct ew_detector *d)
+static void sift_down(struct ew_detector *d, size_t i)
 {
-	struct timer top = d->heap[0];
-	size_t i = 0;
-
-	d->heap[0] = d->heap[--d->nheap];
-	/* A storm's grace deadlines are gone a minute later: give the memory back. */
-	if (d->capheap > 1024 && d->nheap < d->capheap / 4) {
-		struct timer *h = realloc(d->heap, d->capheap / 2 * sizeof(*h));
-
-		if (h) {
-			d->heap = h;
-			d->capheap /= 2;
-		}
-	}
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
 
@@ -147,7 +134,51 @@ struct timer ew_det_timer_pop(struct ew_detector *d)
 		heap_swap(d->heap, i, m);
 		i = m;
 	}
+}
+
+/* A storm's deadlines are gone a minute later: give the memory back. */
+static void heap_shrink(struct ew_detector *d)
+{
+	while (d->capheap > 1024 && d->nheap < d->capheap / 4) {
+		struct timer *h = realloc(d->heap, d->capheap / 2 * sizeof(*h));
+
+		if (!h)
+			return;
+		d->heap = h;
+		d->capheap /= 2;
+	}
+}
+
+struct timer ew_det_timer_pop(struct ew_detector *d)
+{
+	struct timer top = d->heap[0];
+
+	d->heap[0] = d->heap[--d->nheap];
+	heap_shrink(d);
+	sift_down(d, 0);
 	return top;
+}
+
+void ew_det_timer_filter(struct ew_detector *d,
+			 bool (*keep)(struct ew_detector *d, const struct timer *t))
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nheap; i++) {
+		if (keep(d, &d->heap[i])) {
+			d->heap[n++] = d->heap[i];
+			continue;
+		}
+		if (d->heap[i].wl) {
+			d->heap[i].wl->s.pending--;
+			ew_det_workload_maybe_free(d, d->heap[i].wl);
+		}
+	}
+	d->nheap = n;
+	/* Heapify: (at, seq) is a total order, so the pops come in the order they would have. */
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(d, i);
+	heap_shrink(d);
 }
 
 /* ---- identities, workloads, eviction ---- */

@@ -121,7 +121,8 @@ struct ew_detector {
 	struct ew_map *serials;	  /* serial -> struct ident */
 	uint32_t next_serial;
 	struct ident *lru_head, *lru_tail;
-	uint32_t gen_seq; /* run and episode generations: never reused, even across a sleep */
+	uint32_t gen_seq;    /* run and episode generations: never reused, even across a sleep */
+	uint32_t stale_hint; /* deadlines made stale since the last filter, about */
 
 	/* Sleeping identities (sleep.c). */
 	struct ew_map *sleepers;	/* key -> struct sleeper */
@@ -167,6 +168,9 @@ struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const cha
 			       bool create);
 int ew_det_timer_add(struct ew_detector *d, const struct timer *t);
 struct timer ew_det_timer_pop(struct ew_detector *d);
+/* Drops the deadlines keep() says are stale, O(n): what runs later runs in the same order. */
+void ew_det_timer_filter(struct ew_detector *d,
+			 bool (*keep)(struct ew_detector *d, const struct timer *t));
 void ew_det_lru_touch(struct ew_detector *d, struct ident *id, uint64_t now);
 void ew_det_workload_maybe_free(struct ew_detector *d, struct workload *wl);
 void ew_det_evict(struct ew_detector *d, uint64_t now);
@@ -211,6 +215,7 @@ static inline uint64_t ew_det_add_sat(uint64_t a, uint64_t b)
 void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct workload *wl,
 			     enum ew_rule rule);
 void ew_det_arm_stable(struct ew_detector *d, struct ident *id);
+void ew_det_timers_tidy(struct ew_detector *d);
 void ew_det_eval_count(struct ew_detector *d, struct ident *id, enum ew_rule rule, uint64_t now,
 		       ew_finding_fn fn, void *ctx);
 void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint64_t now,

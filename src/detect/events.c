@@ -207,6 +207,7 @@ int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,
 		break;
 	}
 	/* An exit that leaves nothing open: what it needs from now on is packed (sleep.c). */
+	ew_det_timers_tidy(d);
 	if (d->sleep_scan)
 		ew_det_sleep_all(d);
 	else if (ev->type == EW_EVENT_EXIT)

@@ -23,6 +23,7 @@ int ew_det_outcome(struct ew_detector *d, struct ident *id, bool ok, uint64_t at
 	int r;
 
 	id->outcome_done = true;
+	d->stale_hint++; /* its grace deadline, if any */
 	r = ew_window_push(&id->s.outcomes, &x) ?: ew_window_push(&id->wl->s.outcomes, &x);
 	if (!r)
 		ew_det_eval_startup(d, id, ok, at, fn, ctx);
@@ -302,6 +303,40 @@ static void run_timer(struct ew_detector *d, const struct timer *t, ew_finding_f
 		run_resolve(d, t, id, fn, ctx);
 		break;
 	}
+}
+
+/* Whether a deadline can still do anything: what run_timer() would not skip. */
+static bool timer_live(struct ew_detector *d, const struct timer *t)
+{
+	struct ident *id = t->wl ? NULL : ew_map_get_u64(d->serials, t->serial);
+	const struct episode *ep;
+
+	if (!t->wl && !id)
+		return false;
+	switch (t->kind) {
+	case T_GRACE:
+		return id->running && id->run_gen == t->gen && !id->outcome_done;
+	case T_STABLE:
+		return id->running && id->run_gen == t->gen;
+	case T_RESOLVE:
+		ep = &(t->wl ? &t->wl->s : &id->s)->ep[t->rule];
+		return ep->open && ep->gen == t->gen;
+	}
+	return true;
+}
+
+/*
+ * Most grace deadlines go stale: the start was decided before its grace period (the container
+ * exited or listened). In a storm of short-lived containers the heap would hold one per start
+ * of the last minute; dropped once stale ones may be half of it, it holds the undecided starts
+ * only, at O(1) per event amortized.
+ */
+void ew_det_timers_tidy(struct ew_detector *d)
+{
+	if (d->nheap < 256 || d->stale_hint < d->nheap / 2)
+		return;
+	d->stale_hint = 0;
+	ew_det_timer_filter(d, timer_live);
 }
 
 void ew_detector_advance(struct ew_detector *d, uint64_t now_ns, ew_finding_fn fn, void *ctx)
