@@ -71,6 +71,7 @@ entries() { bpftool -j map dump id "$1" | python3 -c 'import json,sys; print(len
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$ew_pid/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$ew_pid/stat"; }
 hz=$(getconf CLK_TCK)
+calc() { awk "BEGIN { print $1 }"; }
 # The agent has taken every event up to now: its loop turns at least every 10 ms when busy.
 settle() { sleep 1; }
 
@@ -79,7 +80,7 @@ cg0=$(entries "${map_of[cgroups]}")
 {
 	echo "| unique containers | RSS | agent CPU per 1,000 records | cgroups | mains | stderr_tails |"
 	echo "|---:|---:|---:|---:|---:|---:|"
-	printf '| 0 (idle) | %.1f MiB | | %d | %d | %d |\n' "$(echo "$rss0 / 1024" | bc -l)" "$cg0" \
+	printf '| 0 (idle) | %.1f MiB | | %d | %d | %d |\n' "$(calc "$rss0 / 1024")" "$cg0" \
 		"$(entries "${map_of[mains]}")" "$(entries "${map_of[stderr_tails]}")"
 } | tee "$work/table"
 
@@ -107,8 +108,8 @@ while [ "$done_n" -lt "$total" ]; do
 	done
 	t1=$(cpu_ticks)
 	done_n=$((done_n + step))
-	printf '| %d | %.1f MiB | %.2f ms | %d | %d | %d |\n' "$done_n" "$(echo "$(rss) / 1024" | bc -l)" \
-		"$(echo "($t1 - $t0) * 1000 / $hz / ($step * 2 / 1000)" | bc -l)" \
+	printf '| %d | %.1f MiB | %.2f ms | %d | %d | %d |\n' "$done_n" "$(calc "$(rss) / 1024")" \
+		"$(calc "($t1 - $t0) * 1000 / $hz / ($step * 2 / 1000)")" \
 		"$(entries "${map_of[cgroups]}")" "$(entries "${map_of[mains]}")" \
 		"$(entries "${map_of[stderr_tails]}")" | tee -a "$work/table"
 done
