@@ -159,19 +159,17 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 	return r;
 }
 
+/* One packed copy, held by the identity and by its workload as the last one involved. */
 static void update_subject(struct ident *id, const struct ew_identity *idn)
 {
-	struct ew_subject *s = ew_subject_pack(idn), *w;
+	struct ew_subject *s = ew_subject_pack(idn);
 
 	if (!s)
 		return;
 	ew_subject_free(id->subject);
 	id->subject = s;
-	w = ew_subject_pack(idn);
-	if (w) {
-		ew_subject_free(id->wl->last_subject);
-		id->wl->last_subject = w;
-	}
+	ew_subject_free(id->wl->last_subject);
+	id->wl->last_subject = ew_subject_ref(s);
 }
 
 int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,
