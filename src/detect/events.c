@@ -159,10 +159,13 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 	return r;
 }
 
-/* One packed copy, held by the identity and by its workload as the last one involved. */
+/*
+ * One packed copy, held by the identity and by its workload as the last one involved: the
+ * resolver's own when it hands one over (a running container's names are kept once).
+ */
 static void update_subject(struct ident *id, const struct ew_identity *idn)
 {
-	struct ew_subject *s = ew_subject_pack(idn);
+	struct ew_subject *s = idn->packed ? ew_subject_ref(idn->packed) : ew_subject_pack(idn);
 
 	if (!s)
 		return;

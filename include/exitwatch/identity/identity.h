@@ -69,6 +69,12 @@ struct ew_identity {
 	char key[EW_KEY_LEN]; /* survives restarts: "docker:<id>", "k8s:<pod uid>/<name>", ... */
 	char workload[EW_KEY_LEN]; /* groups replicas: "k8s:<ns>/<owner>/<container>", ... */
 	char display[EW_NAME_LEN]; /* short name for messages: container name or short id */
+	/*
+	 * The resolver's packed copy of exactly this identity, or NULL: whoever keeps the
+	 * identity takes a hold of it (ew_subject_ref()) instead of packing a copy of its own.
+	 * Valid while the resolver has it cached, i.e. during the call it is passed to.
+	 */
+	struct ew_subject *packed;
 };
 
 /*
