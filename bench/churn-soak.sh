@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Churn soak: unique container mains, each in a fresh, uniquely named cgroup (a CronJob's, a CI
 # runner's), through the live agent with its default configuration. In steps of STEP, half exit
-# 0 and half exit 3; after each half: the agent's RSS, its CPU per 1,000 records, and the
-# occupancy of its kernel maps (cgroups, mains, stderr_tails). Prints a markdown table.
+# 0 and half exit 3; after each half: the agent's RSS, what is charged to its memory cgroup
+# (what a DaemonSet's memory limit bounds: anonymous memory, the BPF maps, kernel memory; the
+# agent runs in a memory cgroup of its own where the host has the controller), its CPU per
+# 1,000 records, and the occupancy of its kernel maps (cgroups, mains, stderr_tails). Prints a
+# markdown table.
 #
 #   bench/churn-soak.sh [TOTAL [STEP]]        (200000 20000; make bench runs it)
 #   RESULTS=FILE  also write the table there
-#   CHECK=1       the CI test's mode (tests/e2e/churn-soak.sh): the agent's records go to a file,
+#   CHECK=1       the CI test's mode (tests/e2e/churn-soak.sh): the agent's records go to a file
+#                 (whose page cache its memory cgroup is then charged for, too),
 #                 and the script fails unless every start and exit of the soak was reported,
 #                 with its exit code, no record was lost, the RSS stayed within MAX_RSS_KIB and
 #                 the growth per identity within CLEAN_MAX_B and FAIL_MAX_B (measured over the
@@ -37,17 +41,33 @@ tag=ew-churn-$$
 cgdir=$cgroot/$tag
 mkdir "$cgdir"
 ew_pid=
+# A memory cgroup for the agent: cgroup v2 where the root delegates the controller (a GKE
+# node), else v1's (a hybrid host); none: the column stays empty.
+memcg= memcur= mempeak=
+if grep -qw memory "$cgroot/cgroup.subtree_control" 2>/dev/null; then
+	memcg=$cgroot/$tag-agent memcur=memory.current mempeak=memory.peak
+elif [ -d /sys/fs/cgroup/memory ] && [ ! -e /sys/fs/cgroup/memory/cgroup.controllers ]; then
+	memcg=/sys/fs/cgroup/memory/$tag-agent memcur=memory.usage_in_bytes
+	mempeak=memory.max_usage_in_bytes
+fi
 cleanup() {
 	[ -z "$ew_pid" ] || kill -INT "$ew_pid" 2>/dev/null || true
 	[ -z "$ew_pid" ] || wait "$ew_pid" 2>/dev/null || true
 	find "$cgdir" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	[ -z "$memcg" ] || rmdir "$memcg" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 out=/dev/null
 [ "$check" = 1 ] && out=$work/records.ndjson
-"$ew" --config /dev/null --agent-interval 1h >"$out" 2>"$work/ew.err" &
+if [ -n "$memcg" ]; then
+	mkdir "$memcg"
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$memcg" \
+		"$ew" --config /dev/null --agent-interval 1h >"$out" 2>"$work/ew.err" &
+else
+	"$ew" --config /dev/null --agent-interval 1h >"$out" 2>"$work/ew.err" &
+fi
 ew_pid=$!
 # Up when its maps are there (the start record goes to $out, which may be /dev/null).
 map_ids=
@@ -69,6 +89,9 @@ done
 [ -n "${map_of[cgroups]:-}" ] || { echo "churn-soak: the agent's cgroups map not found" >&2; exit 1; }
 entries() { bpftool -j map dump id "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$ew_pid/status"; }
+charged() { # MiB charged to the agent's memory cgroup, or nothing
+	[ -n "$memcg" ] && awk '{ printf "%.1f MiB", $1 / 1048576 }' "$memcg/${1:-$memcur}"
+}
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$ew_pid/stat"; }
 hz=$(getconf CLK_TCK)
 calc() { awk "BEGIN { print $1 }"; }
@@ -78,9 +101,9 @@ settle() { sleep 1; }
 rss0=$(rss)
 cg0=$(entries "${map_of[cgroups]}")
 {
-	echo "| unique containers | RSS | agent CPU per 1,000 records | cgroups | mains | stderr_tails |"
-	echo "|---:|---:|---:|---:|---:|---:|"
-	printf '| 0 (idle) | %.1f MiB | | %d | %d | %d |\n' "$(calc "$rss0 / 1024")" "$cg0" \
+	echo "| unique containers | RSS | memory cgroup | agent CPU per 1,000 records | cgroups | mains | stderr_tails |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|"
+	printf '| 0 (idle) | %.1f MiB | %s | | %d | %d | %d |\n' "$(calc "$rss0 / 1024")" "$(charged)" "$cg0" \
 		"$(entries "${map_of[mains]}")" "$(entries "${map_of[stderr_tails]}")"
 } | tee "$work/table"
 
@@ -108,7 +131,7 @@ while [ "$done_n" -lt "$total" ]; do
 	done
 	t1=$(cpu_ticks)
 	done_n=$((done_n + step))
-	printf '| %d | %.1f MiB | %.2f ms | %d | %d | %d |\n' "$done_n" "$(calc "$(rss) / 1024")" \
+	printf '| %d | %.1f MiB | %s | %.2f ms | %d | %d | %d |\n' "$done_n" "$(calc "$(rss) / 1024")" "$(charged)" \
 		"$(calc "($t1 - $t0) * 1000 / $hz / ($step * 2 / 1000)")" \
 		"$(entries "${map_of[cgroups]}")" "$(entries "${map_of[mains]}")" \
 		"$(entries "${map_of[stderr_tails]}")" | tee -a "$work/table"
@@ -117,7 +140,7 @@ clean_per=$([ "$clean_n" -gt 0 ] && echo $((clean_b / clean_n)) || echo -)
 fail_per=$([ "$fail_n" -gt 0 ] && echo $((fail_b / fail_n)) || echo -)
 {
 	echo
-	echo "RSS growth per identity while remembered (steps 2 on, up to 100,000): clean $clean_per B, failing $fail_per B; peak RSS $((max_rss / 1024)) MiB."
+	echo "RSS growth per identity while remembered (steps 2 on, up to 100,000): clean $clean_per B, failing $fail_per B; peak RSS $((max_rss / 1024)) MiB${memcg:+, peak memory cgroup charge $(charged "$mempeak")}."
 } | tee -a "$work/table"
 
 kill -INT "$ew_pid"
@@ -166,7 +189,7 @@ ok=1
 	{ echo "churn-soak: $clean_per B per clean identity > $clean_max B" >&2; ok=0; }
 [ "$fail_per" != - ] && [ "$fail_per" -le "$fail_max" ] ||
 	{ echo "churn-soak: $fail_per B per failing identity > $fail_max B" >&2; ok=0; }
-cg1=$(tail -n 3 "$work/table" | head -n 1 | awk -F'|' '{ print $5 + 0 }')
+cg1=$(tail -n 3 "$work/table" | head -n 1 | awk -F'|' '{ print $6 + 0 }')
 [ "$cg1" -le $((cg0 + 64)) ] ||
 	{ echo "churn-soak: the cgroups map holds $cg1 entries after the soak, $cg0 before" >&2; ok=0; }
 [ "$ok" = 1 ]
