@@ -307,13 +307,42 @@ static void test_limit_counts_asleep(void **state)
 	CHECK_EQ("idle", "forgotten after idle_forget", 10u, (uint32_t)m.forgotten_idle);
 }
 
+/* A state file keeps the latest state_max_asleep asleep, and every identity awake. */
+static void test_export_keeps_latest_asleep(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *b;
+	struct ew_startup su;
+	char err[256] = "";
+
+	fx->cfg.state_max_asleep = 20;
+	feed(fx, OP_START, 0, 0, 0, 0); /* running: awake */
+	for (int i = 0; i < 50; i++) {
+		feed(fx, OP_START, 20 + i, 1 + (double)i, 0, 0);
+		feed(fx, OP_EXIT, 20 + i, 1.5 + (double)i, 0, 0);
+	}
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	assert_int_equal(state_copy(fx->d, b, err, sizeof(err)), 0);
+	CHECK_EQ("restored", "identities", 21u, ew_detector_identities(b));
+	ew_detector_free(fx->d);
+	fx->d = b;
+	assert_true(feed(fx, OP_EXIT, 0, 100, 0, 0).known); /* the running one */
+	su = feed(fx, OP_START, 20 + 49, 101, 0, 0);	    /* the latest asleep */
+	assert_int_equal(su.restarts, 1);
+	su = feed(fx, OP_START, 20 + 30, 102, 0, 0); /* the 20th latest */
+	assert_int_equal(su.restarts, 1);
+	su = feed(fx, OP_START, 20 + 29, 103, 0, 0); /* not kept */
+	assert_int_equal(su.restarts, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_sleep_same_findings), T(test_sleep_wakes_for_restart),
 		T(test_identity_cost),	     T(test_budget_forgets_asleep_first),
-		T(test_limit_counts_asleep),
+		T(test_limit_counts_asleep), T(test_export_keeps_latest_asleep),
 	};
 
 	return cmocka_run_group_tests_name("memory", tests, NULL, NULL);

@@ -77,6 +77,9 @@ void ew_detector_config_default(struct ew_detector_config *c)
 	/* Half the DaemonSet's 128 MiB limit is the agent's whole target: the state gets 24 MiB of
 	 * it (docs/benchmarks.md, "Memory at container churn"). */
 	c->memory_budget = 24ULL << 20;
+	/* json-c reads a state file as a tree of about 8 KiB per identity asleep: 2,000 of them
+	 * are a 1.5 MiB file and 17 MiB for the moment it is read (docs/benchmarks.md). */
+	c->state_max_asleep = 2000;
 	c->tail_max = 2048;
 }
 

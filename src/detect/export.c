@@ -198,7 +198,24 @@ static void sleeper_ident_out(struct exporter *x, const struct sleeper *s)
 	x->id_fn(x->ctx, &out);
 }
 
-/* The awake entities of the map, then those asleep, longest asleep first. */
+/*
+ * The oldest sleeper an export keeps: at most state_max_asleep of them, the latest asleep. A
+ * state file is read whole (json-c builds it as a tree, several times its size), so what it
+ * holds of a busy node's churn is bounded, and by what matters most: a later start of an
+ * identity asleep longest is the least likely.
+ */
+static const struct sleeper *first_kept(const struct ew_detector *d)
+{
+	const struct sleeper *s = d->sleep_tail;
+
+	if (!s || !d->cfg.state_max_asleep)
+		return NULL;
+	for (uint32_t n = 1; n < d->cfg.state_max_asleep && s->prev; n++)
+		s = s->prev;
+	return s;
+}
+
+/* The awake entities of the map, then those asleep kept, longest asleep first. */
 static int export_map(const struct ew_detector *d, const struct ew_map *m, ew_map_fn cb,
 		      struct exporter *x)
 {
@@ -206,7 +223,7 @@ static int export_map(const struct ew_detector *d, const struct ew_map *m, ew_ma
 	if (!x->subject)
 		return -ENOMEM;
 	ew_map_foreach(m, cb, x);
-	for (const struct sleeper *s = d->sleep_head; s; s = s->next) {
+	for (const struct sleeper *s = first_kept(d); s; s = s->next) {
 		if (x->wl_fn)
 			sleeper_workload_out(x, s);
 		else

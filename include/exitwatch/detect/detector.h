@@ -55,6 +55,7 @@ struct ew_detector_config {
 	uint64_t memory_budget;	   /* bytes of identity state (estimated) before idle ones are
 				    * forgotten, asleep and oldest first; 0: no limit */
 	uint32_t tail_max;	   /* stderr bytes kept per identity for findings */
+	uint32_t state_max_asleep; /* identities asleep an export keeps (the latest): 2,000 */
 	bool keep_awake;	   /* identities never sleep: the reference a sleeping detector is
 				    * checked against (tests/test_memory.c); not a config file key */
 };
