@@ -92,7 +92,7 @@ help:
 	@echo 'make test       unit tests, then as root the BPF, Docker and sink tests'
 	@echo 'make unit-test  only the unit tests (no root, no clang needed)'
 	@echo 'make run        build and run exitwatch (as root) with ARGS="..."'
-	@echo 'make bench      side-by-side overhead benchmark (root)'
+	@echo 'make bench      side-by-side overhead benchmark, churn soak (root)'
 	@echo 'make install PREFIX=/usr/local'
 	@echo 'make format | check | clean;  V=1 shows full commands; SANITIZE=address,undefined'
 	@echo 'make sanitize-test   make test with ASan+UBSan, built into build-asan/'

@@ -5,7 +5,8 @@
 # nothing, it measures.
 #
 #   ROUNDS=7 SPAWNS=1000 bench/run.sh [section...]
-#   sections: overhead syscalls kernel userspace loss latency startup (default: all)
+#   sections: overhead syscalls kernel userspace loss latency startup churn (default: all)
+#   CHURN_TOTAL=200000 CHURN_STEP=20000: the churn soak's unique containers, and its steps
 #   BUILD=build-x: the tree measured (build/ by default), and where results go
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sections=${*:-overhead syscalls kernel userspace loss latency startup}
+sections=${*:-overhead syscalls kernel userspace loss latency startup churn}
 want() { [[ " $sections " == *" $1 "* ]]; }
 
 {
@@ -347,6 +348,17 @@ startup() {
 	} | tee -a "$res"
 }
 
+# Memory at container churn: unique container mains, clean and failing (bench/churn-soak.sh).
+churn() {
+	{
+		echo "### Churn soak: ${CHURN_TOTAL:-200000} unique container mains, half exiting 0, half 3"
+		echo
+		EXITWATCH=$ew BUILD=$build bash bench/churn-soak.sh "${CHURN_TOTAL:-200000}" \
+			"${CHURN_STEP:-20000}"
+		echo
+	} | tee -a "$res"
+}
+
 want overhead && overhead "plain spawns (host processes)"
 want overhead && { mkdir -p "$cgdir/o"; overhead "every spawn a container main process in a fresh cgroup" "$cgdir/o"; }
 want syscalls && syscall_tax
@@ -355,4 +367,5 @@ want userspace && userspace
 want loss && loss
 want latency && latency
 want startup && startup
+want churn && churn
 echo "written to $res"

@@ -955,6 +955,7 @@ static void test_deploy_lists_every_key(void **state)
 		"startup_grace",
 		"max_identities",
 		"idle_forget",
+		"memory_budget",
 		"tail_bytes",
 	};
 	static const struct {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,6 +408,11 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	emit_agent(&a, "start");
 	status(&a, "periodic", &st);
 	publish_metrics(&a, &st);
+#ifdef __GLIBC__
+	/* Loading parsed the kernel's BTF (megabytes, freed since): hand those pages back, so the
+	 * agent's RSS is what it holds, not the high-water mark of its start. */
+	malloc_trim(0);
+#endif
 
 	/* Step 4: the loop. */
 	next_agent = ew_clock_mono_ns() + c->agent_interval_ns;

@@ -547,6 +547,16 @@ void ew_pipeline_status(const struct ew_pipeline *p, struct ew_agent_status *a)
 	a->resolutions = p->resolutions;
 	a->decode_errors = p->decode_errors;
 	a->identities = ew_detector_identities(p->detector);
+	{
+		struct ew_detector_memory mem;
+
+		ew_detector_memory(p->detector, &mem);
+		a->identities_asleep = mem.sleeping;
+		a->state_bytes = mem.bytes;
+		a->forgotten[0] = mem.forgotten_idle;
+		a->forgotten[1] = mem.forgotten_limit;
+		a->forgotten[2] = mem.forgotten_budget;
+	}
 	a->active_findings = ew_detector_active(p->detector);
 	a->nsinks = ew_outputs_status(p->deps.out, a->sinks, EW_MAX_SINKS);
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The detector's memory: rule defaults and names, the deadline heap, identities and workloads,
- * and the bounds on them (idle identities are forgotten, least recently active first). The
- * rules themselves are in rules.c.
+ * The detector's parts: rule defaults and names, the deadline heap, identities and workloads
+ * as structs (made, linked, destroyed). Which of them are kept, asleep or forgotten is
+ * memory.c's and sleep.c's; the rules themselves are in rules.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -74,6 +74,12 @@ void ew_detector_config_default(struct ew_detector_config *c)
 	c->startup_grace_ns = SEC(60);
 	c->max_identities = 100000;
 	c->idle_forget_ns = SEC(24 * 3600);
+	/* Half the DaemonSet's 128 MiB limit is the agent's whole target: the state gets 24 MiB of
+	 * it (docs/benchmarks.md, "Memory at container churn"). */
+	c->memory_budget = 24ULL << 20;
+	/* json-c reads a state file as a tree of about 8 KiB per identity asleep: 2,000 of them
+	 * are a 1.5 MiB file and 17 MiB for the moment it is read (docs/benchmarks.md). */
+	c->state_max_asleep = 2000;
 	c->tail_max = 2048;
 }
 
@@ -108,7 +114,8 @@ int ew_det_timer_add(struct ew_detector *d, const struct timer *t)
 	i = d->nheap++;
 	d->heap[i] = *t;
 	d->heap[i].seq = d->seq++;
-	ew_det_timer_scope(t)->pending++;
+	if (t->wl)
+		t->wl->s.pending++;
 	while (i && timer_before(&d->heap[i], &d->heap[(i - 1) / 2])) {
 		heap_swap(d->heap, i, (i - 1) / 2);
 		i = (i - 1) / 2;
@@ -116,12 +123,8 @@ int ew_det_timer_add(struct ew_detector *d, const struct timer *t)
 	return 0;
 }
 
-struct timer ew_det_timer_pop(struct ew_detector *d)
+static void sift_down(struct ew_detector *d, size_t i)
 {
-	struct timer top = d->heap[0];
-	size_t i = 0;
-
-	d->heap[0] = d->heap[--d->nheap];
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
 
@@ -134,7 +137,51 @@ struct timer ew_det_timer_pop(struct ew_detector *d)
 		heap_swap(d->heap, i, m);
 		i = m;
 	}
+}
+
+/* A storm's deadlines are gone a minute later: give the memory back. */
+static void heap_shrink(struct ew_detector *d)
+{
+	while (d->capheap > 1024 && d->nheap < d->capheap / 4) {
+		struct timer *h = realloc(d->heap, d->capheap / 2 * sizeof(*h));
+
+		if (!h)
+			return;
+		d->heap = h;
+		d->capheap /= 2;
+	}
+}
+
+struct timer ew_det_timer_pop(struct ew_detector *d)
+{
+	struct timer top = d->heap[0];
+
+	d->heap[0] = d->heap[--d->nheap];
+	heap_shrink(d);
+	sift_down(d, 0);
 	return top;
+}
+
+void ew_det_timer_filter(struct ew_detector *d,
+			 bool (*keep)(struct ew_detector *d, const struct timer *t))
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nheap; i++) {
+		if (keep(d, &d->heap[i])) {
+			d->heap[n++] = d->heap[i];
+			continue;
+		}
+		if (d->heap[i].wl) {
+			d->heap[i].wl->s.pending--;
+			ew_det_workload_maybe_free(d, d->heap[i].wl);
+		}
+	}
+	d->nheap = n;
+	/* Heapify: (at, seq) is a total order, so the pops come in the order they would have. */
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(d, i);
+	heap_shrink(d);
 }
 
 /* ---- identities, workloads, eviction ---- */
@@ -153,7 +200,7 @@ static void scope_free(struct scope_state *s)
 	ew_window_free(&s->outcomes);
 }
 
-static void workload_destroy(struct workload *wl)
+void ew_det_workload_destroy(struct workload *wl)
 {
 	scope_free(&wl->s);
 	ew_subject_free(wl->last_subject);
@@ -161,7 +208,7 @@ static void workload_destroy(struct workload *wl)
 	free(wl);
 }
 
-static void ident_destroy(struct ident *id)
+void ew_det_ident_destroy(struct ident *id)
 {
 	scope_free(&id->s);
 	ew_subject_free(id->subject);
@@ -170,7 +217,7 @@ static void ident_destroy(struct ident *id)
 	free(id);
 }
 
-struct workload *ew_det_workload_get(struct ew_detector *d, const char *key)
+struct workload *ew_det_workload_new(struct ew_detector *d, const char *key)
 {
 	struct workload *wl = ew_map_get(d->workloads, key, strlen(key));
 
@@ -182,13 +229,37 @@ struct workload *ew_det_workload_get(struct ew_detector *d, const char *key)
 	wl->key = strdup(key);
 	scope_init(&wl->s);
 	if (!wl->key || ew_map_put(d->workloads, key, strlen(key), wl)) {
-		workload_destroy(wl);
+		ew_det_workload_destroy(wl);
 		return NULL;
 	}
 	return wl;
 }
 
-static bool scope_quiet(const struct scope_state *s)
+struct ident *ew_det_ident_new(struct ew_detector *d, const char *key, struct workload *wl,
+			       uint32_t serial)
+{
+	struct ident *id = calloc(1, sizeof(*id));
+
+	if (!id)
+		return NULL;
+	id->key = strdup(key);
+	id->wl = wl;
+	id->serial = serial;
+	scope_init(&id->s);
+	if (!id->key || ew_map_put(d->idents, key, strlen(key), id)) {
+		ew_det_ident_destroy(id);
+		return NULL;
+	}
+	if (ew_map_put_u64(d->serials, id->serial, id)) {
+		ew_map_del(d->idents, key, strlen(key));
+		ew_det_ident_destroy(id);
+		return NULL;
+	}
+	wl->nidents++;
+	return id;
+}
+
+bool ew_det_scope_quiet(const struct scope_state *s)
 {
 	for (int r = 0; r < EW_RULE__COUNT; r++)
 		if (s->ep[r].open)
@@ -198,13 +269,13 @@ static bool scope_quiet(const struct scope_state *s)
 
 void ew_det_workload_maybe_free(struct ew_detector *d, struct workload *wl)
 {
-	if (wl->nidents || !scope_quiet(&wl->s))
+	if (wl->nidents || !ew_det_scope_quiet(&wl->s))
 		return;
 	ew_map_del(d->workloads, wl->key, strlen(wl->key));
-	workload_destroy(wl);
+	ew_det_workload_destroy(wl);
 }
 
-static void lru_unlink(struct ew_detector *d, struct ident *id)
+void ew_det_lru_unlink(struct ew_detector *d, struct ident *id)
 {
 	if (id->lru_prev)
 		id->lru_prev->lru_next = id->lru_next;
@@ -221,7 +292,7 @@ void ew_det_lru_touch(struct ew_detector *d, struct ident *id, uint64_t now)
 {
 	if (d->lru_tail != id) {
 		if (id->lru_prev || id->lru_next || d->lru_head == id)
-			lru_unlink(d, id);
+			ew_det_lru_unlink(d, id);
 		id->lru_prev = d->lru_tail;
 		if (d->lru_tail)
 			d->lru_tail->lru_next = id;
@@ -232,69 +303,7 @@ void ew_det_lru_touch(struct ew_detector *d, struct ident *id, uint64_t now)
 	id->last_active_ns = now;
 }
 
-struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const char *workload,
-			       bool create)
-{
-	struct ident *id = ew_map_get(d->idents, key, strlen(key));
-
-	if (id || !create)
-		return id;
-	id = calloc(1, sizeof(*id));
-	if (!id)
-		return NULL;
-	id->key = strdup(key);
-	id->wl = ew_det_workload_get(d, workload[0] ? workload : key);
-	id->serial = d->next_serial++;
-	scope_init(&id->s);
-	if (!id->key || !id->wl || ew_map_put(d->idents, key, strlen(key), id)) {
-		ident_destroy(id);
-		return NULL;
-	}
-	if (ew_map_put_u64(d->serials, id->serial, id)) {
-		ew_map_del(d->idents, key, strlen(key));
-		ident_destroy(id);
-		return NULL;
-	}
-	id->wl->nidents++;
-	ew_det_lru_touch(d, id, d->now_ns);
-	return id;
-}
-
-static void ident_free(struct ew_detector *d, struct ident *id)
-{
-	struct workload *wl = id->wl;
-
-	lru_unlink(d, id);
-	ew_map_del(d->idents, id->key, strlen(id->key));
-	ew_map_del_u64(d->serials, id->serial);
-	ident_destroy(id);
-	wl->nidents--;
-	ew_det_workload_maybe_free(d, wl);
-}
-
-/*
- * Forgets identities idle too long, or the least recently active beyond the limit. Running
- * identities and those an episode or a deadline still needs are kept. Bounded work per call:
- * busy identities at the front are rotated to the back.
- */
-void ew_det_evict(struct ew_detector *d, uint64_t now)
-{
-	for (int steps = 0; steps < 16 && d->lru_head; steps++) {
-		struct ident *id = d->lru_head;
-		bool over = ew_map_count(d->idents) > d->cfg.max_identities;
-		bool idle = now >= id->last_active_ns &&
-			    now - id->last_active_ns >= d->cfg.idle_forget_ns;
-
-		if (!over && !idle)
-			return;
-		if (id->running || !scope_quiet(&id->s)) {
-			ew_det_lru_touch(d, id, id->running ? now : id->last_active_ns);
-			continue;
-		}
-		ident_free(d, id);
-	}
-}
-
+/* Why the next one is forgotten, or 0: nothing need be. */
 struct ew_detector *ew_detector_new(const struct ew_detector_config *cfg)
 {
 	struct ew_detector *d = calloc(1, sizeof(*d));
@@ -308,37 +317,20 @@ struct ew_detector *ew_detector_new(const struct ew_detector_config *cfg)
 	d->idents = ew_map_new();
 	d->workloads = ew_map_new();
 	d->serials = ew_map_new();
+	d->sleepers = ew_map_new();
+	d->sleeper_serials = ew_map_new();
 	d->next_serial = 1;
-	if (!d->idents || !d->workloads || !d->serials) {
-		ew_detector_free(d);
+	if (!d->idents || !d->workloads || !d->serials || !d->sleepers || !d->sleeper_serials) {
+		/* All empty: nothing but the maps to free (ew_detector_free() is memory.c's). */
+		ew_map_free(d->idents);
+		ew_map_free(d->workloads);
+		ew_map_free(d->serials);
+		ew_map_free(d->sleepers);
+		ew_map_free(d->sleeper_serials);
+		free(d);
 		return NULL;
 	}
 	return d;
-}
-
-static void free_ident_cb(void *ctx, const void *k, size_t kl, void *v)
-{
-	ident_destroy(v);
-}
-
-static void free_wl_cb(void *ctx, const void *k, size_t kl, void *v)
-{
-	workload_destroy(v);
-}
-
-void ew_detector_free(struct ew_detector *d)
-{
-	if (!d)
-		return;
-	if (d->idents)
-		ew_map_foreach(d->idents, free_ident_cb, NULL);
-	if (d->workloads)
-		ew_map_foreach(d->workloads, free_wl_cb, NULL);
-	ew_map_free(d->idents);
-	ew_map_free(d->workloads);
-	ew_map_free(d->serials);
-	free(d->heap);
-	free(d);
 }
 
 void ew_detector_note_drops(struct ew_detector *d, uint64_t now_ns, uint64_t total_drops)
@@ -351,25 +343,6 @@ void ew_detector_note_drops(struct ew_detector *d, uint64_t now_ns, uint64_t tot
 		d->drops_total = total_drops;
 		d->last_drop_ns = now_ns > d->now_ns ? now_ns : d->now_ns;
 	}
-}
-
-void ew_detector_seed_restarts(struct ew_detector *d, const struct ew_identity *idn,
-			       uint32_t restarts)
-{
-	struct ident *id;
-
-	if (ew_det_ident_get(d, idn->key, idn->workload, false))
-		return;
-	id = ew_det_ident_get(d, idn->key, idn->workload, true);
-	if (!id)
-		return;
-	id->exited_before = true;
-	id->restarts = restarts;
-}
-
-uint32_t ew_detector_identities(const struct ew_detector *d)
-{
-	return (uint32_t)ew_map_count(d->idents);
 }
 
 uint32_t ew_detector_active(const struct ew_detector *d)

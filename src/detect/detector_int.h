@@ -31,7 +31,8 @@ struct scope_state {
 	struct ew_window restarts; /* restarts */
 	struct ew_window outcomes; /* start outcomes (EW_SAMPLE_OK or failed) */
 	struct episode ep[EW_RULE__COUNT];
-	uint32_t pending; /* deadlines in the heap that point here: not freed while > 0 */
+	uint32_t
+		pending; /* workloads: deadlines in the heap that point here: not freed while > 0 */
 };
 
 struct workload {
@@ -71,6 +72,27 @@ struct ident {
 	struct ident *lru_prev, *lru_next; /* least recently active first */
 };
 
+/*
+ * A sleeping identity (sleep.c): one that has exited, is in no open episode and whose
+ * workload has none, packed into one allocation with what a later event can still refer to:
+ * its counts, its last exit, its window samples and stderr tail. Names (the subject) are not
+ * kept: the next start brings them again. Its workload stays awake when others share it (wl);
+ * a workload of its own with the very same samples sleeps inside it (wl NULL).
+ */
+struct sleeper {
+	struct sleeper *prev, *next; /* asleep longest first: the first forgotten */
+	const char *key;	     /* the sleepers map's copy (with its NUL) */
+	struct workload *wl;	     /* its awake workload, or NULL: its own, asleep here */
+	uint64_t last_active_ns;
+	struct ew_sample last_exit;
+	uint32_t serial, restarts;
+	uint32_t n[3];	   /* samples: exits, restarts, outcomes */
+	uint32_t tail_len; /* bytes of stderr tail after the samples */
+	uint32_t size;	   /* bytes of this allocation (the budget counts it) */
+	bool exited_before, has_last_exit;
+	char data[]; /* samples (struct ew_sample), then the tail */
+};
+
 enum timer_kind {
 	T_RESOLVE, /* re-check an open episode's resolution */
 	T_GRACE,   /* a start survived its grace period */
@@ -82,16 +104,15 @@ struct timer {
 	uint64_t seq; /* insertion order: ties are processed first-in first-out */
 	enum timer_kind kind;
 	enum ew_rule rule;
-	struct ident *id;    /* T_GRACE, T_STABLE (and T_RESOLVE on an identity) */
-	struct workload *wl; /* T_RESOLVE on a workload */
+	/*
+	 * T_GRACE, T_STABLE, T_RESOLVE on an identity: the identity by serial, not by pointer, so
+	 * that a deadline made stale by an exit never keeps an identity awake or in memory (the
+	 * serial of one forgotten or asleep finds nothing and the deadline is skipped).
+	 */
+	uint32_t serial;
 	uint32_t gen;
+	struct workload *wl; /* T_RESOLVE on a workload (holds it: wl->s.pending) */
 };
-
-/* The scope a timer belongs to (and holds pending): its workload's, else its identity's. */
-static inline struct scope_state *ew_det_timer_scope(const struct timer *t)
-{
-	return t->wl ? &t->wl->s : &t->id->s;
-}
 
 struct ew_detector {
 	struct ew_detector_config cfg;
@@ -100,6 +121,16 @@ struct ew_detector {
 	struct ew_map *serials;	  /* serial -> struct ident */
 	uint32_t next_serial;
 	struct ident *lru_head, *lru_tail;
+	uint32_t gen_seq;    /* run and episode generations: never reused, even across a sleep */
+	uint32_t stale_hint; /* deadlines made stale since the last filter, about */
+
+	/* Sleeping identities (sleep.c). */
+	struct ew_map *sleepers;	/* key -> struct sleeper */
+	struct ew_map *sleeper_serials; /* serial -> struct sleeper, those with an awake workload */
+	struct sleeper *sleep_head, *sleep_tail;
+	uint64_t sleeper_bytes; /* their allocations */
+	bool sleep_scan;	/* an episode closed: identities it kept awake may sleep */
+	struct ew_detector_memory mem;
 
 	struct timer *heap;
 	size_t nheap, capheap;
@@ -125,14 +156,55 @@ static inline uint32_t ew_det_first_in(const struct ew_window *w, uint64_t now, 
 }
 
 /* detector.c */
+/* The workload of that key, made if new (asleep ones are not looked at: memory.c's job). */
+struct workload *ew_det_workload_new(struct ew_detector *d, const char *key);
+/* A new identity in wl, with that serial, in the maps (not yet in the LRU list). */
+struct ident *ew_det_ident_new(struct ew_detector *d, const char *key, struct workload *wl,
+			       uint32_t serial);
+
+/* memory.c */
 struct workload *ew_det_workload_get(struct ew_detector *d, const char *key);
 struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const char *workload,
 			       bool create);
 int ew_det_timer_add(struct ew_detector *d, const struct timer *t);
 struct timer ew_det_timer_pop(struct ew_detector *d);
+/* Drops the deadlines keep() says are stale, O(n): what runs later runs in the same order. */
+void ew_det_timer_filter(struct ew_detector *d,
+			 bool (*keep)(struct ew_detector *d, const struct timer *t));
 void ew_det_lru_touch(struct ew_detector *d, struct ident *id, uint64_t now);
 void ew_det_workload_maybe_free(struct ew_detector *d, struct workload *wl);
 void ew_det_evict(struct ew_detector *d, uint64_t now);
+void ew_det_ident_free(struct ew_detector *d, struct ident *id);
+void ew_det_ident_destroy(struct ident *id);
+void ew_det_workload_destroy(struct workload *wl);
+bool ew_det_scope_quiet(const struct scope_state *s);
+void ew_det_lru_unlink(struct ew_detector *d, struct ident *id);
+/* The identity with that serial, woken if it sleeps; NULL if forgotten. */
+struct ident *ew_det_ident_by_serial(struct ew_detector *d, uint32_t serial);
+
+/* sleep.c */
+void ew_det_try_sleep(struct ew_detector *d, struct ident *id);
+/* Every identity that may sleep does: after an episode closed (O(awake identities), rare). */
+void ew_det_sleep_all(struct ew_detector *d);
+struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s);
+void ew_det_sleeper_forget(struct ew_detector *d, struct sleeper *s);
+void ew_det_sleepers_free(struct ew_detector *d);
+/* The sleeper of that identity key, or NULL. */
+struct sleeper *ew_det_sleeper_get(const struct ew_detector *d, const char *key);
+const char *ew_det_sleeper_tail(const struct sleeper *s);
+/* Sample i of window k (0 exits, 1 restarts, 2 outcomes) of a sleeper. */
+static inline struct ew_sample ew_det_sleeper_sample(const struct sleeper *s, int k, uint32_t i)
+{
+	struct ew_sample x;
+	uint32_t skip = i;
+
+	for (int j = 0; j < k; j++)
+		skip += s->n[j];
+	__builtin_memcpy(&x, s->data + (size_t)skip * sizeof(x), sizeof(x));
+	return x;
+}
+/* Bytes the detector's state takes, estimated (ew_detector_memory()). */
+uint64_t ew_det_bytes(const struct ew_detector *d);
 
 static inline uint64_t ew_det_add_sat(uint64_t a, uint64_t b)
 {
@@ -143,6 +215,7 @@ static inline uint64_t ew_det_add_sat(uint64_t a, uint64_t b)
 void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct workload *wl,
 			     enum ew_rule rule);
 void ew_det_arm_stable(struct ew_detector *d, struct ident *id);
+void ew_det_timers_tidy(struct ew_detector *d);
 void ew_det_eval_count(struct ew_detector *d, struct ident *id, enum ew_rule rule, uint64_t now,
 		       ew_finding_fn fn, void *ctx);
 void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint64_t now,

@@ -67,7 +67,7 @@ static int on_start(struct ew_detector *d, struct ident *id, const struct ew_eve
 	id->pid = ev->pid;
 	id->start_boot_ns = ev->start_boot_ns;
 	id->start_ns = now;
-	id->run_gen++;
+	id->run_gen = ++d->gen_seq;
 	id->stable_armed = false;
 	if (restart) {
 		struct ew_sample x = {.t = now, .ident = id->serial};
@@ -80,7 +80,7 @@ static int on_start(struct ew_detector *d, struct ident *id, const struct ew_eve
 	if (!ev->seeded) {
 		struct timer t = {.at = ew_det_add_sat(now, d->cfg.startup_grace_ns),
 				  .kind = T_GRACE,
-				  .id = id,
+				  .serial = id->serial,
 				  .gen = id->run_gen};
 
 		/* cppcheck-suppress selfAssignment ; GNU "a ?: b", not r = r */
@@ -159,19 +159,20 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 	return r;
 }
 
+/*
+ * One packed copy, held by the identity and by its workload as the last one involved: the
+ * resolver's own when it hands one over (a running container's names are kept once).
+ */
 static void update_subject(struct ident *id, const struct ew_identity *idn)
 {
-	struct ew_subject *s = ew_subject_pack(idn), *w;
+	struct ew_subject *s = idn->packed ? ew_subject_ref(idn->packed) : ew_subject_pack(idn);
 
 	if (!s)
 		return;
 	ew_subject_free(id->subject);
 	id->subject = s;
-	w = ew_subject_pack(idn);
-	if (w) {
-		ew_subject_free(id->wl->last_subject);
-		id->wl->last_subject = w;
-	}
+	ew_subject_free(id->wl->last_subject);
+	id->wl->last_subject = ew_subject_ref(s);
 }
 
 int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,
@@ -206,6 +207,12 @@ int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,
 		r = on_main_exit(d, id, ev, cls, now, fn, ctx, ret);
 		break;
 	}
+	/* An exit that leaves nothing open: what it needs from now on is packed (sleep.c). */
+	ew_det_timers_tidy(d);
+	if (d->sleep_scan)
+		ew_det_sleep_all(d);
+	else if (ev->type == EW_EVENT_EXIT)
+		ew_det_try_sleep(d, id);
 	/* A new identity may have taken the count over the limit: the bound holds after each
 	 * event, not only at the next one. */
 	ew_det_evict(d, now);

@@ -134,12 +134,101 @@ static void ident_cb(void *ctx, const void *k, size_t kl, void *v)
 	x->id_fn(x->ctx, &out);
 }
 
-static int export_map(const struct ew_map *m, ew_map_fn cb, struct exporter *x)
+/* A sleeper's windows, as its awake identity's (and its own workload's) were. */
+static int sleeper_scope_out(struct exporter *x, const struct sleeper *s,
+			     struct ew_detector_scope *ret)
+{
+	struct ew_detector_samples *w[3] = {&ret->exits, &ret->restarts, &ret->outcomes};
+
+	for (int k = 0; k < 3; k++) {
+		if (s->n[k] > x->cap[k]) {
+			struct ew_detector_sample *v = realloc(x->v[k], s->n[k] * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			x->v[k] = v;
+			x->cap[k] = s->n[k];
+		}
+		for (uint32_t i = 0; i < s->n[k]; i++) {
+			struct ew_sample smp = ew_det_sleeper_sample(s, k, i);
+
+			sample_out(&smp, &x->v[k][i]);
+		}
+		w[k]->v = x->v[k];
+		w[k]->n = s->n[k];
+	}
+	ret->ep = x->ep;
+	ret->nep = 0; /* asleep: no open episode */
+	return 0;
+}
+
+static void sleeper_workload_out(struct exporter *x, const struct sleeper *s)
+{
+	struct ew_detector_workload out = {.key = s->key};
+
+	if (x->r || s->wl)
+		return;
+	x->r = sleeper_scope_out(x, s, &out.s);
+	if (!x->r)
+		x->wl_fn(x->ctx, &out);
+}
+
+static void sleeper_ident_out(struct exporter *x, const struct sleeper *s)
+{
+	const char *key = s->key;
+	struct ew_detector_ident out = {
+		.key = key,
+		.workload = s->wl ? s->wl->key : key,
+		.serial = s->serial,
+		.restarts = s->restarts,
+		.exited_before = s->exited_before,
+		.last_active_ns = s->last_active_ns,
+		.has_last_exit = s->has_last_exit,
+		.tail = s->tail_len ? ew_det_sleeper_tail(s) : NULL,
+		.tail_len = s->tail_len,
+	};
+
+	if (x->r)
+		return;
+	x->r = sleeper_scope_out(x, s, &out.s);
+	if (x->r)
+		return;
+	if (s->has_last_exit)
+		sample_out(&s->last_exit, &out.last_exit);
+	x->id_fn(x->ctx, &out);
+}
+
+/*
+ * The oldest sleeper an export keeps: at most state_max_asleep of them, the latest asleep. A
+ * state file is read whole (json-c builds it as a tree, several times its size), so what it
+ * holds of a busy node's churn is bounded, and by what matters most: a later start of an
+ * identity asleep longest is the least likely.
+ */
+static const struct sleeper *first_kept(const struct ew_detector *d)
+{
+	const struct sleeper *s = d->sleep_tail;
+
+	if (!s || !d->cfg.state_max_asleep)
+		return NULL;
+	for (uint32_t n = 1; n < d->cfg.state_max_asleep && s->prev; n++)
+		s = s->prev;
+	return s;
+}
+
+/* The awake entities of the map, then those asleep kept, longest asleep first. */
+static int export_map(const struct ew_detector *d, const struct ew_map *m, ew_map_fn cb,
+		      struct exporter *x)
 {
 	x->subject = malloc(sizeof(*x->subject));
 	if (!x->subject)
 		return -ENOMEM;
 	ew_map_foreach(m, cb, x);
+	for (const struct sleeper *s = first_kept(d); s; s = s->next) {
+		if (x->wl_fn)
+			sleeper_workload_out(x, s);
+		else
+			sleeper_ident_out(x, s);
+	}
 	for (int k = 0; k < 3; k++)
 		free(x->v[k]);
 	free(x->subject);
@@ -158,12 +247,12 @@ int ew_detector_export_workloads(const struct ew_detector *d, ew_detector_worklo
 {
 	struct exporter x = {.wl_fn = fn, .ctx = ctx};
 
-	return export_map(d->workloads, workload_cb, &x);
+	return export_map(d, d->workloads, workload_cb, &x);
 }
 
 int ew_detector_export_idents(const struct ew_detector *d, ew_detector_ident_fn fn, void *ctx)
 {
 	struct exporter x = {.id_fn = fn, .ctx = ctx};
 
-	return export_map(d->idents, ident_cb, &x);
+	return export_map(d, d->idents, ident_cb, &x);
 }

@@ -203,10 +203,10 @@ static void run_in(struct ew_detector_import *im, struct ident *id)
 {
 	struct ew_detector *d = im->fresh;
 
-	id->run_gen++;
+	id->run_gen = ++d->gen_seq;
 	if (!id->outcome_done && !id->seeded) {
 		struct timer t = {.kind = T_GRACE,
-				  .id = id,
+				  .serial = id->serial,
 				  .gen = id->run_gen,
 				  .at = ew_det_add_sat(id->start_ns, d->cfg.startup_grace_ns)};
 
@@ -304,5 +304,8 @@ int ew_detector_import_end(struct ew_detector_import *im, struct ew_detector *d,
 	*d = *fresh;
 	*fresh = tmp;
 	ew_detector_free(fresh);
+	/* What was asleep when saved sleeps again (and whatever else may). */
+	if (!r)
+		ew_det_sleep_all(d);
 	return r;
 }

@@ -23,15 +23,17 @@ int ew_det_outcome(struct ew_detector *d, struct ident *id, bool ok, uint64_t at
 	int r;
 
 	id->outcome_done = true;
+	d->stale_hint++; /* its grace deadline, if any */
 	r = ew_window_push(&id->s.outcomes, &x) ?: ew_window_push(&id->wl->s.outcomes, &x);
 	if (!r)
 		ew_det_eval_startup(d, id, ok, at, fn, ctx);
 	return r;
 }
 
+/* Events of an identity asleep may be in a workload's window: it wakes to be marked. */
 static struct ident *ident_by_serial(struct ew_detector *d, uint32_t serial)
 {
-	return ew_map_get_u64(d->serials, serial);
+	return ew_det_ident_by_serial(d, serial);
 }
 
 static struct scope_state *scope_of(struct ident *id, enum ew_rule rule,
@@ -55,11 +57,11 @@ void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct wor
 			     enum ew_rule rule)
 {
 	const struct ew_rule_config *rc = &d->cfg.rules[rule];
-	struct timer t = {.kind = T_RESOLVE, .rule = rule, .id = wl ? NULL : id, .wl = wl};
-	struct scope_state *s = ew_det_timer_scope(&t);
+	struct timer t = {.kind = T_RESOLVE, .rule = rule, .serial = wl ? 0 : id->serial, .wl = wl};
+	struct scope_state *s = wl ? &wl->s : &id->s;
 	struct episode *ep = &s->ep[rule];
 
-	t.gen = ++ep->gen;
+	t.gen = ep->gen = ++d->gen_seq;
 	if (rule == EW_RULE_STARTUP_FAILURE_RATE) {
 		/* The rate changes when the oldest start in the window ages out. */
 		uint32_t i = ew_det_first_in(&s->outcomes, d->now_ns, rc->window_ns);
@@ -81,7 +83,7 @@ void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct wor
 void ew_det_arm_stable(struct ew_detector *d, struct ident *id)
 {
 	const struct ew_rule_config *rc = &d->cfg.rules[EW_RULE_STABLE];
-	struct timer t = {.kind = T_STABLE, .id = id, .gen = id->run_gen};
+	struct timer t = {.kind = T_STABLE, .serial = id->serial, .gen = id->run_gen};
 
 	if (!rc->enabled || !id->running || !id->looping || id->stable_armed)
 		return;
@@ -144,8 +146,9 @@ static void resolve(struct ew_detector *d, struct scope_state *s, struct workloa
 
 	emit(d, rule, s, wl, subject_of(d, ep, owner), at, true, fn, ctx);
 	ep->open = false;
-	ep->gen++;
+	ep->gen = ++d->gen_seq;
 	d->active--;
+	d->sleep_scan = true;
 }
 
 static void fire(struct ew_detector *d, struct scope_state *s, struct workload *wl,
@@ -244,10 +247,11 @@ void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint6
 
 /* ---- time ---- */
 
-static void run_resolve(struct ew_detector *d, const struct timer *t, ew_finding_fn fn, void *ctx)
+static void run_resolve(struct ew_detector *d, const struct timer *t, struct ident *id,
+			ew_finding_fn fn, void *ctx)
 {
 	const struct ew_rule_config *rc = &d->cfg.rules[t->rule];
-	struct scope_state *s = ew_det_timer_scope(t);
+	struct scope_state *s = t->wl ? &t->wl->s : &id->s;
 	struct episode *ep = &s->ep[t->rule];
 	uint64_t at;
 
@@ -255,20 +259,19 @@ static void run_resolve(struct ew_detector *d, const struct timer *t, ew_finding
 		return;
 	if (t->rule == EW_RULE_STARTUP_FAILURE_RATE) {
 		if (startup_resolved(d, s, t->at))
-			resolve(d, s, t->wl, t->id, t->rule, t->at, fn, ctx);
+			resolve(d, s, t->wl, id, t->rule, t->at, fn, ctx);
 		else
-			ew_det_schedule_episode(d, t->id, t->wl, t->rule);
+			ew_det_schedule_episode(d, id, t->wl, t->rule);
 		return;
 	}
 	at = ew_det_add_sat(ep->last_ns, rc->resolve_ns);
 	if (at <= t->at)
-		resolve(d, s, t->wl, t->id, t->rule, at, fn, ctx);
+		resolve(d, s, t->wl, id, t->rule, at, fn, ctx);
 }
 
-static void run_stable(struct ew_detector *d, const struct timer *t, ew_finding_fn fn, void *ctx)
+static void run_stable(struct ew_detector *d, const struct timer *t, struct ident *id,
+		       ew_finding_fn fn, void *ctx)
 {
-	struct ident *id = t->id;
-
 	if (!id->running || id->run_gen != t->gen || !id->looping ||
 	    !d->cfg.rules[EW_RULE_STABLE].enabled)
 		return;
@@ -282,20 +285,58 @@ static void run_stable(struct ew_detector *d, const struct timer *t, ew_finding_
 
 static void run_timer(struct ew_detector *d, const struct timer *t, ew_finding_fn fn, void *ctx)
 {
-	struct ident *id = t->id;
+	/* Not woken: an identity asleep or forgotten has no run and no open episode of its own,
+	 * so a deadline that names it is stale. */
+	struct ident *id = t->wl ? NULL : ew_map_get_u64(d->serials, t->serial);
 
+	if (!t->wl && !id)
+		return;
 	switch (t->kind) {
 	case T_GRACE:
 		if (id->running && id->run_gen == t->gen && !id->outcome_done)
 			ew_det_outcome(d, id, true, t->at, fn, ctx);
 		break;
 	case T_STABLE:
-		run_stable(d, t, fn, ctx);
+		run_stable(d, t, id, fn, ctx);
 		break;
 	case T_RESOLVE:
-		run_resolve(d, t, fn, ctx);
+		run_resolve(d, t, id, fn, ctx);
 		break;
 	}
+}
+
+/* Whether a deadline can still do anything: what run_timer() would not skip. */
+static bool timer_live(struct ew_detector *d, const struct timer *t)
+{
+	struct ident *id = t->wl ? NULL : ew_map_get_u64(d->serials, t->serial);
+	const struct episode *ep;
+
+	if (!t->wl && !id)
+		return false;
+	switch (t->kind) {
+	case T_GRACE:
+		return id->running && id->run_gen == t->gen && !id->outcome_done;
+	case T_STABLE:
+		return id->running && id->run_gen == t->gen;
+	case T_RESOLVE:
+		ep = &(t->wl ? &t->wl->s : &id->s)->ep[t->rule];
+		return ep->open && ep->gen == t->gen;
+	}
+	return true;
+}
+
+/*
+ * Most grace deadlines go stale: the start was decided before its grace period (the container
+ * exited or listened). In a storm of short-lived containers the heap would hold one per start
+ * of the last minute; dropped once stale ones may be half of it, it holds the undecided starts
+ * only, at O(1) per event amortized.
+ */
+void ew_det_timers_tidy(struct ew_detector *d)
+{
+	if (d->nheap < 256 || d->stale_hint < d->nheap / 2)
+		return;
+	d->stale_hint = 0;
+	ew_det_timer_filter(d, timer_live);
 }
 
 void ew_detector_advance(struct ew_detector *d, uint64_t now_ns, ew_finding_fn fn, void *ctx)
@@ -309,10 +350,13 @@ void ew_detector_advance(struct ew_detector *d, uint64_t now_ns, ew_finding_fn f
 		if (t.at > d->now_ns)
 			d->now_ns = t.at;
 		run_timer(d, &t, fn, ctx);
-		ew_det_timer_scope(&t)->pending--;
-		if (t.wl)
+		if (t.wl) {
+			t.wl->s.pending--;
 			ew_det_workload_maybe_free(d, t.wl);
+		}
 	}
 	d->now_ns = now_ns;
+	if (d->sleep_scan)
+		ew_det_sleep_all(d);
 	ew_det_evict(d, now_ns);
 }

@@ -106,6 +106,7 @@ int ew_resolver_start(struct ew_resolver *r, const struct ew_event *ev, struct e
 	if (c && c->pid == ev->pid) { /* a re-exec of the main process, or a duplicate */
 		remember(c, ev);
 		ew_subject_unpack(c->subject, ret);
+		ret->packed = c->subject;
 		return 0;
 	}
 	resolve(r, ev, ret);
@@ -125,6 +126,7 @@ int ew_resolver_start(struct ew_resolver *r, const struct ew_event *ev, struct e
 		free(ew_map_del_u64(r->by_cgroup, ev->cgroup_id));
 		return -ENOMEM;
 	}
+	ret->packed = c->subject;
 	c->pid = ev->pid;
 	remember(c, ev);
 	return 0;
@@ -137,6 +139,7 @@ int ew_resolver_lookup(struct ew_resolver *r, uint64_t cgroup_id, struct ew_iden
 
 	if (c) {
 		ew_subject_unpack(c->subject, ret);
+		ret->packed = c->subject;
 		if (names)
 			*names = c->names;
 		return 0;

@@ -34,6 +34,7 @@ enum subject_field {
 struct ew_subject {
 	uint64_t cgroup_id;
 	uint64_t rev;
+	uint32_t refs; /* holders: ew_subject_ref() adds one, ew_subject_free() drops one */
 	int32_t restart_count;
 	uint8_t runtime;
 	bool kubernetes;
@@ -84,6 +85,7 @@ struct ew_subject *ew_subject_pack(const struct ew_identity *id)
 		return NULL;
 	s->cgroup_id = id->cgroup_id;
 	s->rev = id->rev;
+	s->refs = 1;
 	s->restart_count = id->meta.restart_count;
 	s->runtime = (uint8_t)id->cg.runtime;
 	s->kubernetes = id->cg.kubernetes;
@@ -126,7 +128,15 @@ uint64_t ew_subject_cgroup_id(const struct ew_subject *s)
 	return s->cgroup_id;
 }
 
+struct ew_subject *ew_subject_ref(struct ew_subject *s)
+{
+	if (s)
+		s->refs++;
+	return s;
+}
+
 void ew_subject_free(struct ew_subject *s)
 {
-	free(s);
+	if (s && --s->refs == 0)
+		free(s);
 }

@@ -102,6 +102,8 @@ struct ew_metrics {
 	uint64_t kstats[EW_STAT__MAX];
 	uint64_t decode_errors, agent_uptime_ns, stale_swept;
 	uint32_t tracked, identities, active_findings, nsinks;
+	uint32_t identities_asleep;
+	uint64_t state_bytes, forgotten[3];
 	struct sink_copy sinks[EW_MAX_SINKS];
 
 	/* container_labels: series in first-seen order (stable output), indexed by key. */
@@ -277,6 +279,9 @@ void ew_metrics_agent(struct ew_metrics *m, const struct ew_agent_status *a)
 	m->agent_uptime_ns = a->uptime_ns;
 	m->tracked = a->tracked;
 	m->identities = a->identities;
+	m->identities_asleep = a->identities_asleep;
+	m->state_bytes = a->state_bytes;
+	memcpy(m->forgotten, a->forgotten, sizeof(m->forgotten));
 	m->active_findings = a->active_findings;
 	m->nsinks = a->nsinks < EW_MAX_SINKS ? a->nsinks : EW_MAX_SINKS;
 	for (uint32_t i = 0; i < m->nsinks; i++) {
@@ -380,6 +385,27 @@ static void put_findings(struct ew_buf *b, const struct ew_metrics *m)
 		       "Findings fired and not yet resolved.", m->active_findings);
 }
 
+/* The detector's memory: what sleeps, what it weighs, what was forgotten and why. */
+static void put_memory(struct ew_buf *b, const struct ew_metrics *m)
+{
+	static const char *const reasons[3] = {"idle", "limit", "budget"};
+	const char *name = "exitwatch_identities_forgotten_total";
+
+	ew_prom_metric(b, "exitwatch_identities_asleep", "gauge",
+		       "Remembered identities asleep: exited with nothing open, packed.",
+		       m->identities_asleep);
+	ew_prom_metric(b, "exitwatch_detector_state_bytes", "gauge",
+		       "The detector's state, estimated: what memory_budget bounds.",
+		       m->state_bytes);
+	ew_prom_header(
+		b, name, "counter",
+		"Identities forgotten: idle for idle_forget, beyond max_identities, or beyond "
+		"memory_budget.");
+	for (int i = 0; i < 3; i++)
+		ew_prom_sample(b, name, (const char *[]){"reason", reasons[i], NULL},
+			       m->forgotten[i]);
+}
+
 static void put_agent(struct ew_buf *b, const struct ew_metrics *m)
 {
 	const char *name = "exitwatch_kernel_events_total";
@@ -412,6 +438,7 @@ static void put_agent(struct ew_buf *b, const struct ew_metrics *m)
 		       "Cgroups with a live main process in the kernel map.", m->tracked);
 	ew_prom_metric(b, "exitwatch_identities", "gauge",
 		       "Container identities the detector remembers.", m->identities);
+	put_memory(b, m);
 }
 
 static void put_sinks(struct ew_buf *b, const struct ew_metrics *m)

@@ -6,11 +6,12 @@
 #include "exitwatch/util/map.h"
 #include "exitwatch/util/util.h"
 
+/* 24 bytes and the key: a map entry is per identity, and a node may remember 100,000. */
 struct entry {
 	struct entry *next;
-	uint64_t hash;
 	void *val;
-	size_t klen;
+	uint32_t hash; /* the low half of the key's hash: enough for 2^32 buckets */
+	uint32_t klen;
 	unsigned char key[];
 };
 
@@ -64,7 +65,7 @@ void ew_map_free(struct ew_map *m)
 	free(m);
 }
 
-static struct entry **find(const struct ew_map *m, const void *key, size_t klen, uint64_t h)
+static struct entry **find(const struct ew_map *m, const void *key, size_t klen, uint32_t h)
 {
 	struct entry **pp = &m->buckets[h & (m->nbuckets - 1)];
 
@@ -76,7 +77,7 @@ static struct entry **find(const struct ew_map *m, const void *key, size_t klen,
 
 void *ew_map_get(const struct ew_map *m, const void *key, size_t klen)
 {
-	struct entry **pp = find(m, key, klen, hash_bytes(key, klen));
+	struct entry **pp = find(m, key, klen, (uint32_t)hash_bytes(key, klen));
 
 	return *pp ? (*pp)->val : NULL;
 }
@@ -112,12 +113,22 @@ static int grow(struct ew_map *m)
 
 int ew_map_put(struct ew_map *m, const void *key, size_t klen, void *val)
 {
-	uint64_t h = hash_bytes(key, klen);
-	struct entry **pp = find(m, key, klen, h);
+	return ew_map_put_ref(m, key, klen, val, NULL);
+}
+
+int ew_map_put_ref(struct ew_map *m, const void *key, size_t klen, void *val, const void **ret_key)
+{
+	uint32_t h = (uint32_t)hash_bytes(key, klen);
+	struct entry **pp;
 	struct entry *e;
 
+	if (klen > UINT32_MAX)
+		return -EINVAL;
+	pp = find(m, key, klen, h);
 	if (*pp) {
 		(*pp)->val = val;
+		if (ret_key)
+			*ret_key = (*pp)->key;
 		return 0;
 	}
 	if ((m->count + 1) * 4 > m->nbuckets * 3) {
@@ -131,16 +142,18 @@ int ew_map_put(struct ew_map *m, const void *key, size_t klen, void *val)
 	e->next = NULL;
 	e->hash = h;
 	e->val = val;
-	e->klen = klen;
+	e->klen = (uint32_t)klen;
 	memcpy(e->key, key, klen);
 	*pp = e;
 	m->count++;
+	if (ret_key)
+		*ret_key = e->key;
 	return 0;
 }
 
 void *ew_map_del(struct ew_map *m, const void *key, size_t klen)
 {
-	struct entry **pp = find(m, key, klen, hash_bytes(key, klen));
+	struct entry **pp = find(m, key, klen, (uint32_t)hash_bytes(key, klen));
 	struct entry *e = *pp;
 	void *val;
 

@@ -114,20 +114,31 @@ static bool is_rule(json_object *o, const void *arg)
 	return ev && rule && !strcmp(ev, want[0]) && !strcmp(rule, want[1]);
 }
 
-static size_t count_rule(struct fixture *f, const char *event, const char *rule)
+/* A rule's records of one unit's identity only: other tests on the machine crash-loop too. */
+static bool is_rule_of(json_object *o, const void *arg)
 {
-	const char *want[] = {event, rule};
+	const char *const *want = arg; /* { event, rule, unit } */
+	const char *idn = ew_h_str(o, "container.identity");
 
-	return ew_h_count(&f->agent, is_rule, want);
+	return is_rule(o, arg) && idn && strstr(idn, want[2]);
 }
 
-static json_object *wait_rule(struct fixture *f, const char *event, const char *rule, int ms)
+static size_t count_rule_of(struct fixture *f, const char *event, const char *rule,
+			    const char *unit)
 {
-	const char *want[] = {event, rule};
-	json_object *o = ew_h_wait(&f->agent, is_rule, want, NULL, ms);
+	const char *want[] = {event, rule, unit};
+
+	return ew_h_count(&f->agent, is_rule_of, want);
+}
+
+static json_object *wait_rule_of(struct fixture *f, const char *event, const char *rule,
+				 const char *unit, int ms)
+{
+	const char *want[] = {event, rule, unit};
+	json_object *o = ew_h_wait(&f->agent, is_rule_of, want, NULL, ms);
 
 	if (!o)
-		fail_msg("no %s of rule %s within %d ms", event, rule, ms);
+		fail_msg("no %s of rule %s for %s within %d ms", event, rule, unit, ms);
 	return o;
 }
 
@@ -153,12 +164,12 @@ static void test_burst_fires_once_then_resolves(void **state)
 			 WL("stderr", "3", "Traceback (most recent call last):",
 			    "ModuleNotFoundError: No module named 'app'"));
 	ew_h_agent_pump(&f->agent, 300);
-	assert_int_equal(count_rule(f, "finding", "exit_code_burst"), 0);
+	assert_int_equal(count_rule_of(f, "finding", "exit_code_burst", U("loop")), 0);
 	run_once(f, U("loop"),
 		 WL("stderr", "3", "Traceback (most recent call last):",
 		    "ModuleNotFoundError: No module named 'app'"));
 	t_exit = now_s();
-	fi = wait_rule(f, "finding", "exit_code_burst", 5000);
+	fi = wait_rule_of(f, "finding", "exit_code_burst", U("loop"), 5000);
 	print_message("detection latency (exit reaped -> finding line read): %.1f ms\n",
 		      (now_s() - t_exit) * 1e3);
 	assert_string_equal(ew_h_str(fi, "severity"), "CRITICAL");
@@ -181,15 +192,15 @@ static void test_burst_fires_once_then_resolves(void **state)
 	assert_int_equal(ew_h_int(fi, "restart_interval_s.samples", 0), 3);
 	/* A fifth exit in the episode is counted, not fired again. */
 	run_once(f, U("loop"), WL("exit", "3"));
-	re = wait_rule(f, "resolved", "exit_code_burst", 10000);
+	re = wait_rule_of(f, "resolved", "exit_code_burst", U("loop"), 10000);
 	assert_string_equal(ew_h_str(re, "finding_id"), ew_h_str(fi, "finding_id"));
 	assert_int_equal(ew_h_int(re, "total", 0), 5);
 	assert_true(ew_h_double(re, "duration_s", 0) >= 3.0);
-	assert_int_equal(count_rule(f, "finding", "exit_code_burst"), 1);
+	assert_int_equal(count_rule_of(f, "finding", "exit_code_burst", U("loop")), 1);
 	/* restart_rate (more than 3 restarts in 30 s) fired too, on the 4th restart. */
-	assert_int_equal(count_rule(f, "finding", "restart_rate"), 1);
+	assert_int_equal(count_rule_of(f, "finding", "restart_rate", U("loop")), 1);
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
-	assert_int_equal(count_rule(f, "resolved", "exit_code_burst"), 1);
+	assert_int_equal(count_rule_of(f, "resolved", "exit_code_burst", U("loop")), 1);
 }
 
 /* A long-running main whose children exit 3 hundreds of times: no finding. */
@@ -207,8 +218,8 @@ static void test_children_never_count(void **state)
 	assert_non_null(e);
 	assert_int_equal(ew_h_int(e, "children.failed", 0), 300);
 	ew_h_agent_pump(&f->agent, 500);
-	assert_int_equal(count_rule(f, "finding", "exit_code_burst"), 0);
-	assert_int_equal(count_rule(f, "finding", "restart_rate"), 0);
+	assert_int_equal(count_rule_of(f, "finding", "exit_code_burst", U("parent")), 0);
+	assert_int_equal(count_rule_of(f, "finding", "restart_rate", U("parent")), 0);
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 
@@ -267,8 +278,8 @@ static void test_record_replay(void **state)
 	start_agent(f, "--record", rec);
 	for (int i = 0; i < 4; i++)
 		run_once(f, U("rec"), WL("stderr", "3", "bad \"config\"\x01"));
-	live = wait_rule(f, "finding", "exit_code_burst", 5000);
-	wait_rule(f, "resolved", "exit_code_burst", 10000);
+	live = wait_rule_of(f, "finding", "exit_code_burst", U("rec"), 5000);
+	wait_rule_of(f, "resolved", "exit_code_burst", U("rec"), 10000);
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 
 	snprintf(out1, sizeof(out1), "%s/replay1", f->s.dir);
@@ -322,7 +333,7 @@ static void test_state_file_survives_kill(void **state)
 	start_agent(f, "--state-file", st);
 	for (int i = 0; i < 4; i++)
 		run_once(f, U("state"), WL("exit", "3"));
-	fi = wait_rule(f, "finding", "exit_code_burst", 5000);
+	fi = wait_rule_of(f, "finding", "exit_code_burst", U("state"), 5000);
 	snprintf(id, sizeof(id), "%s", ew_h_str(fi, "finding_id"));
 	/* A crash, not a clean stop: only the periodic checkpoint (1 s here) has run, and one of
 	 * them after the finding (the file holds its episode), however slow the machine. */
@@ -338,10 +349,10 @@ static void test_state_file_survives_kill(void **state)
 
 	start_agent(f, "--state-file", st);
 	run_once(f, U("state"), WL("exit", "3"));
-	re = wait_rule(f, "resolved", "exit_code_burst", 10000);
+	re = wait_rule_of(f, "resolved", "exit_code_burst", U("state"), 10000);
 	assert_string_equal(ew_h_str(re, "finding_id"), id);
 	assert_int_equal(ew_h_int(re, "total", 0), 5);
-	assert_int_equal(count_rule(f, "finding", "exit_code_burst"), 0);
+	assert_int_equal(count_rule_of(f, "finding", "exit_code_burst", U("state")), 0);
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 

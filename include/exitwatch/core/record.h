@@ -82,8 +82,11 @@ struct ew_agent_status {
 	uint64_t decode_errors;
 	uint64_t starts, exits, readies; /* records emitted by type */
 	uint64_t findings, resolutions;
-	uint32_t tracked;    /* cgroups with a live main process (kernel map) */
-	uint32_t identities; /* identities the detector remembers */
+	uint32_t tracked;	    /* cgroups with a live main process (kernel map) */
+	uint32_t identities;	    /* identities the detector remembers */
+	uint32_t identities_asleep; /* of those, asleep: packed after an exit with nothing open */
+	uint64_t state_bytes;	    /* the detector's state, estimated: what memory_budget bounds */
+	uint64_t forgotten[3];	    /* identities forgotten: idle_forget, max_identities, budget */
 	uint32_t active_findings;
 	uint32_t scan_mains;  /* start: containers found already running */
 	uint64_t stale_swept; /* kernel entries of mains gone unseen, deleted by the sweep */

@@ -52,7 +52,12 @@ struct ew_detector_config {
 	uint64_t startup_grace_ns; /* a start that never listens succeeds after this */
 	uint32_t max_identities;   /* idle identities beyond this are forgotten, oldest first */
 	uint64_t idle_forget_ns;   /* an identity idle this long is forgotten */
+	uint64_t memory_budget;	   /* bytes of identity state (estimated) before idle ones are
+				    * forgotten, asleep and oldest first; 0: no limit */
 	uint32_t tail_max;	   /* stderr bytes kept per identity for findings */
+	uint32_t state_max_asleep; /* identities asleep an export keeps (the latest): 2,000 */
+	bool keep_awake;	   /* identities never sleep: the reference a sleeping detector is
+				    * checked against (tests/test_memory.c); not a config file key */
 };
 
 void ew_detector_config_default(struct ew_detector_config *c);
@@ -153,7 +158,26 @@ void ew_detector_note_drops(struct ew_detector *d, uint64_t now_ns, uint64_t tot
 void ew_detector_seed_restarts(struct ew_detector *d, const struct ew_identity *id,
 			       uint32_t restarts);
 
-uint32_t ew_detector_identities(const struct ew_detector *d);
+uint32_t ew_detector_identities(const struct ew_detector *d); /* awake and asleep */
+
+/*
+ * What the detector's memory holds. An identity that has exited and is in no open episode
+ * sleeps: packed into one allocation of what a later event can still need (about 200 bytes
+ * for a clean one). Under max_identities, idle_forget and memory_budget, identities are
+ * forgotten: asleep ones first, longest asleep first, then idle awake ones, least recently
+ * active first; never one that runs or is in an open episode.
+ */
+struct ew_detector_memory {
+	uint32_t awake;	   /* identities kept in full */
+	uint32_t sleeping; /* identities asleep */
+	uint32_t workloads;
+	uint32_t deadlines;	   /* entries in the deadline heap */
+	uint64_t bytes;		   /* the state's estimated size, what memory_budget bounds */
+	uint64_t forgotten_idle;   /* identities forgotten after idle_forget */
+	uint64_t forgotten_limit;  /* ... beyond max_identities */
+	uint64_t forgotten_budget; /* ... beyond memory_budget */
+};
+void ew_detector_memory(const struct ew_detector *d, struct ew_detector_memory *ret);
 uint32_t ew_detector_active(const struct ew_detector *d);	 /* open episodes */
 uint64_t ew_detector_next_deadline(const struct ew_detector *d); /* UINT64_MAX if none */
 

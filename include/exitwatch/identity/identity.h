@@ -72,6 +72,12 @@ struct ew_identity {
 	/* The resolver's number for this content (0: none given): two identities with the same
 	 * rev from one resolver are equal, so a renderer may reuse what it made of one. */
 	uint64_t rev;
+	/*
+	 * The resolver's packed copy of exactly this identity, or NULL: whoever keeps the
+	 * identity takes a hold of it (ew_subject_ref()) instead of packing a copy of its own.
+	 * Valid while the resolver has it cached, i.e. during the call it is passed to.
+	 */
+	struct ew_subject *packed;
 };
 
 /*
@@ -94,7 +100,8 @@ void ew_pod_owner(const char *pod_name, char *out, size_t outlen);
 /*
  * A compact, immutable copy of an identity in one allocation: what the resolver caches and the
  * detector keeps per identity (an ew_identity is kilobytes of fixed buffers; this is what it
- * holds).
+ * holds). Immutable, so shared: ew_subject_ref() takes another hold of it (the detector's
+ * identity and its workload's last subject are one), ew_subject_free() lets one go.
  */
 struct ew_subject;
 struct ew_subject *ew_subject_pack(const struct ew_identity *id);
@@ -102,6 +109,7 @@ void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *ret);
 const char *ew_subject_key(const struct ew_subject *s);
 const char *ew_subject_workload(const struct ew_subject *s);
 uint64_t ew_subject_cgroup_id(const struct ew_subject *s);
-void ew_subject_free(struct ew_subject *s);
+struct ew_subject *ew_subject_ref(struct ew_subject *s); /* s, held once more; NULL: NULL */
+void ew_subject_free(struct ew_subject *s);		 /* the last hold frees it */
 
 #endif

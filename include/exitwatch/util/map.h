@@ -18,6 +18,11 @@ void ew_map_free(struct ew_map *m);
 void *ew_map_get(const struct ew_map *m, const void *key, size_t klen);
 /* Inserts or replaces. Returns 0 or -ENOMEM. */
 int ew_map_put(struct ew_map *m, const void *key, size_t klen, void *val);
+/*
+ * The same, and *ret_key points to the map's own copy of the key, valid until the key is
+ * deleted: a value may name itself by it rather than keep a second copy.
+ */
+int ew_map_put_ref(struct ew_map *m, const void *key, size_t klen, void *val, const void **ret_key);
 /* Removes the key; returns its value or NULL. */
 void *ew_map_del(struct ew_map *m, const void *key, size_t klen);
 size_t ew_map_count(const struct ew_map *m);

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * What the detector remembers, and for how long: identities and workloads found or made by
+ * key (waking those asleep, sleep.c), and forgotten when idle too long or beyond
+ * max_identities or memory_budget, the least useful first. Forgetting is counted
+ * (ew_detector_memory(), exported as metrics).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detector_int.h"
+
+struct workload *ew_det_workload_get(struct ew_detector *d, const char *key)
+{
+	struct workload *wl = ew_map_get(d->workloads, key, strlen(key));
+	struct sleeper *s;
+
+	if (wl)
+		return wl;
+	/* A workload of one asleep inside its identity (same key): wake both. */
+	s = ew_det_sleeper_get(d, key);
+	if (s && !s->wl) {
+		struct ident *id = ew_det_wake(d, s);
+
+		return id ? id->wl : NULL;
+	}
+	return ew_det_workload_new(d, key);
+}
+
+struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const char *workload,
+			       bool create)
+{
+	struct ident *id = ew_map_get(d->idents, key, strlen(key));
+	struct workload *wl;
+	struct sleeper *s;
+
+	if (id)
+		return id;
+	s = ew_det_sleeper_get(d, key);
+	if (s)
+		return ew_det_wake(d, s);
+	if (!create)
+		return NULL;
+	wl = ew_det_workload_get(d, workload[0] ? workload : key);
+	if (!wl)
+		return NULL;
+	/* Waking the workload's sleeper may have woken this very identity. */
+	id = ew_map_get(d->idents, key, strlen(key));
+	if (id)
+		return id;
+	id = ew_det_ident_new(d, key, wl, d->next_serial);
+	if (!id) {
+		ew_det_workload_maybe_free(d, wl);
+		return NULL;
+	}
+	d->next_serial++;
+	ew_det_lru_touch(d, id, d->now_ns);
+	return id;
+}
+
+void ew_det_ident_free(struct ew_detector *d, struct ident *id)
+{
+	struct workload *wl = id->wl;
+
+	ew_det_lru_unlink(d, id);
+	ew_map_del(d->idents, id->key, strlen(id->key));
+	ew_map_del_u64(d->serials, id->serial);
+	ew_det_ident_destroy(id);
+	wl->nidents--;
+	ew_det_workload_maybe_free(d, wl);
+}
+
+struct ident *ew_det_ident_by_serial(struct ew_detector *d, uint32_t serial)
+{
+	struct ident *id = ew_map_get_u64(d->serials, serial);
+	struct sleeper *s;
+
+	if (id)
+		return id;
+	s = ew_map_get_u64(d->sleeper_serials, serial);
+	return s ? ew_det_wake(d, s) : NULL;
+}
+
+static uint32_t remembered(const struct ew_detector *d)
+{
+	return (uint32_t)(ew_map_count(d->idents) + ew_map_count(d->sleepers));
+}
+
+static bool over_budget(const struct ew_detector *d)
+{
+	return d->cfg.memory_budget && ew_det_bytes(d) > d->cfg.memory_budget;
+}
+
+static uint64_t *why_forget(struct ew_detector *d, uint64_t last_active_ns, uint64_t now)
+{
+	if (now >= last_active_ns && now - last_active_ns >= d->cfg.idle_forget_ns)
+		return &d->mem.forgotten_idle;
+	if (remembered(d) > d->cfg.max_identities)
+		return &d->mem.forgotten_limit;
+	if (over_budget(d))
+		return &d->mem.forgotten_budget;
+	return NULL;
+}
+
+/*
+ * Forgets identities idle too long, or beyond max_identities or memory_budget: the least useful
+ * first. Those asleep go first, longest asleep first (clean and old: they hold no open window
+ * of their own); then awake ones, least recently active first. Running identities and those an
+ * open episode needs are kept: a finding never loses its episode. Bounded work per call: busy
+ * identities at the front are rotated to the back.
+ */
+void ew_det_evict(struct ew_detector *d, uint64_t now)
+{
+	uint64_t *why;
+	int steps;
+
+	for (steps = 0; steps < 64 && d->sleep_head; steps++) {
+		why = why_forget(d, d->sleep_head->last_active_ns, now);
+		if (!why)
+			break;
+		(*why)++;
+		ew_det_sleeper_forget(d, d->sleep_head);
+	}
+	for (steps = 0; steps < 16 && d->lru_head; steps++) {
+		struct ident *id = d->lru_head;
+
+		why = why_forget(d, id->last_active_ns, now);
+		if (!why)
+			return;
+		if (id->running || !ew_det_scope_quiet(&id->s)) {
+			ew_det_lru_touch(d, id, id->running ? now : id->last_active_ns);
+			continue;
+		}
+		(*why)++;
+		ew_det_ident_free(d, id);
+	}
+}
+
+static void free_ident_cb(void *ctx, const void *k, size_t kl, void *v)
+{
+	ew_det_ident_destroy(v);
+}
+
+static void free_wl_cb(void *ctx, const void *k, size_t kl, void *v)
+{
+	ew_det_workload_destroy(v);
+}
+
+void ew_detector_free(struct ew_detector *d)
+{
+	if (!d)
+		return;
+	ew_det_sleepers_free(d);
+	if (d->idents)
+		ew_map_foreach(d->idents, free_ident_cb, NULL);
+	if (d->workloads)
+		ew_map_foreach(d->workloads, free_wl_cb, NULL);
+	ew_map_free(d->idents);
+	ew_map_free(d->workloads);
+	ew_map_free(d->serials);
+	ew_map_free(d->sleepers);
+	ew_map_free(d->sleeper_serials);
+	free(d->heap);
+	free(d);
+}
+
+void ew_detector_seed_restarts(struct ew_detector *d, const struct ew_identity *idn,
+			       uint32_t restarts)
+{
+	struct ident *id;
+
+	if (ew_det_ident_get(d, idn->key, idn->workload, false))
+		return;
+	id = ew_det_ident_get(d, idn->key, idn->workload, true);
+	if (!id)
+		return;
+	id->exited_before = true;
+	id->restarts = restarts;
+}
+
+uint32_t ew_detector_identities(const struct ew_detector *d)
+{
+	return remembered(d);
+}
+
+void ew_detector_memory(const struct ew_detector *d, struct ew_detector_memory *ret)
+{
+	*ret = d->mem;
+	ret->awake = (uint32_t)ew_map_count(d->idents);
+	ret->sleeping = (uint32_t)ew_map_count(d->sleepers);
+	ret->workloads = (uint32_t)ew_map_count(d->workloads);
+	ret->deadlines = (uint32_t)d->nheap;
+	ret->bytes = ew_det_bytes(d);
+}

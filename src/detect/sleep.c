@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Identities asleep. Most containers on a churning node (CronJobs, CI runners, batch tasks)
+ * start, run and exit once; until forgotten, a later event can still refer to such an
+ * identity only through what its windows, counts and last exit hold, and only while nothing
+ * of it is open. So when an identity exits and neither it nor its workload is in an open
+ * episode or has a deadline, it is packed into one allocation (struct sleeper) holding just
+ * that, and the awake struct ident (with its windows, episode slots and names) is freed. A
+ * workload of its own, under the same key and with the very same samples, sleeps inside it.
+ *
+ * Waking is exact: the identity (and such a workload) is rebuilt with the same serial, counts,
+ * samples and tail, so the rules see what they would have seen had it stayed awake. What is
+ * not kept is its subject (names): any event of its own brings them again (events.c), and a
+ * finding about a workload names the workload's last subject.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detector_int.h"
+
+/*
+ * Estimated bytes per awake identity and per workload, beyond what sleepers count exactly:
+ * the structs, their keys twice (the map's and the struct's), the map entries, the subject,
+ * the rings of a typical identity, and malloc's overhead (massif, docs/benchmarks.md, "Memory
+ * at container churn").
+ */
+#define AWAKE_IDENT_BYTES 1100
+#define WORKLOAD_BYTES	  700
+/* A sleeper's map entries (key and, for one with an awake workload, serial) and buckets. */
+#define SLEEPER_MAP_BYTES(klen) (48 + (klen))
+#define SLEEPER_SERIAL_BYTES	64
+
+static const struct ew_window *ident_window(const struct ident *id, int k)
+{
+	return k == 0 ? &id->s.exits : k == 1 ? &id->s.restarts : &id->s.outcomes;
+}
+
+static struct ew_window *scope_window(struct scope_state *s, int k)
+{
+	return k == 0 ? &s->exits : k == 1 ? &s->restarts : &s->outcomes;
+}
+
+/* The workload holds nothing but this identity's samples: it can sleep inside it. */
+static bool mirrors(const struct ident *id, const struct workload *wl)
+{
+	if (wl->nidents != 1 || strcmp(wl->key, id->key) || wl->last_subject != NULL)
+		return false;
+	for (int k = 0; k < 3; k++) {
+		const struct ew_window *a = ident_window(id, k),
+				       *b = scope_window((void *)&wl->s, k);
+
+		if (a->n != b->n)
+			return false;
+		for (uint32_t i = 0; i < a->n; i++)
+			if (memcmp(ew_window_at(a, i), ew_window_at(b, i),
+				   sizeof(struct ew_sample)))
+				return false;
+	}
+	return true;
+}
+
+static void list_append(struct ew_detector *d, struct sleeper *s)
+{
+	s->next = NULL;
+	s->prev = d->sleep_tail;
+	if (d->sleep_tail)
+		d->sleep_tail->next = s;
+	else
+		d->sleep_head = s;
+	d->sleep_tail = s;
+}
+
+static void list_unlink(struct ew_detector *d, struct sleeper *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		d->sleep_head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		d->sleep_tail = s->prev;
+	s->prev = s->next = NULL;
+}
+
+const char *ew_det_sleeper_tail(const struct sleeper *s)
+{
+	return s->data + (size_t)(s->n[0] + s->n[1] + s->n[2]) * sizeof(struct ew_sample);
+}
+
+struct sleeper *ew_det_sleeper_get(const struct ew_detector *d, const char *key)
+{
+	return ew_map_get(d->sleepers, key, strlen(key) + 1);
+}
+
+static uint64_t sleeper_cost(const struct sleeper *s)
+{
+	return s->size + SLEEPER_MAP_BYTES(strlen(s->key)) + (s->wl ? SLEEPER_SERIAL_BYTES : 0);
+}
+
+/* Into the maps and the list; 0 or -ENOMEM (then s is in none of them). */
+static int hook(struct ew_detector *d, struct sleeper *s, const char *key)
+{
+	const void *ref;
+
+	/* With its NUL: the sleeper names itself by the map's copy of its key. */
+	if (ew_map_put_ref(d->sleepers, key, strlen(key) + 1, s, &ref))
+		return -ENOMEM;
+	s->key = ref;
+	if (s->wl && ew_map_put_u64(d->sleeper_serials, s->serial, s)) {
+		ew_map_del(d->sleepers, key, strlen(key) + 1);
+		return -ENOMEM;
+	}
+	list_append(d, s);
+	d->sleeper_bytes += sleeper_cost(s);
+	return 0;
+}
+
+/* Out of the maps and the list: s->key is gone with it. */
+static void unhook(struct ew_detector *d, struct sleeper *s)
+{
+	d->sleeper_bytes -= sleeper_cost(s);
+	list_unlink(d, s);
+	if (s->wl)
+		ew_map_del_u64(d->sleeper_serials, s->serial);
+	ew_map_del(d->sleepers, s->key, strlen(s->key) + 1);
+	s->key = NULL;
+}
+
+void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
+{
+	struct workload *wl = id->wl;
+	size_t nsamples = 0, size;
+	struct sleeper *s;
+	bool own;
+	char *p;
+
+	/* Looping identities keep their windows awake: the stable milestone watches them. */
+	if (d->cfg.keep_awake || id->running || id->looping || !ew_det_scope_quiet(&id->s) ||
+	    !ew_det_scope_quiet(&wl->s))
+		return;
+	/* A workload of one names its findings by its identity: it may sleep with it, and its
+	 * names come back with the identity's next event. */
+	if (wl->last_subject && wl->nidents == 1 && !strcmp(wl->key, id->key) &&
+	    !strcmp(ew_subject_key(wl->last_subject), id->key)) {
+		ew_subject_free(wl->last_subject);
+		wl->last_subject = NULL;
+	}
+	own = mirrors(id, wl);
+	for (int k = 0; k < 3; k++)
+		nsamples += ident_window(id, k)->n;
+	size = sizeof(*s) + nsamples * sizeof(struct ew_sample) + id->tail_len;
+	s = malloc(size);
+	if (!s)
+		return; /* it stays awake: nothing is lost */
+	*s = (struct sleeper){.wl = own ? NULL : wl,
+			      .last_active_ns = id->last_active_ns,
+			      .last_exit = id->last_exit,
+			      .serial = id->serial,
+			      .restarts = id->restarts,
+			      .tail_len = id->tail_len,
+			      .size = (uint32_t)size,
+			      .exited_before = id->exited_before,
+			      .has_last_exit = id->has_last_exit};
+	p = s->data;
+	for (int k = 0; k < 3; k++) {
+		const struct ew_window *w = ident_window(id, k);
+
+		s->n[k] = w->n;
+		for (uint32_t i = 0; i < w->n; i++, p += sizeof(struct ew_sample))
+			memcpy(p, ew_window_at(w, i), sizeof(struct ew_sample));
+	}
+	if (id->tail_len)
+		memcpy(p, id->tail, id->tail_len);
+	if (hook(d, s, id->key)) {
+		free(s);
+		return;
+	}
+	/* The awake identity goes; a shared workload counts the sleeper among its identities. */
+	ew_det_lru_unlink(d, id);
+	ew_map_del(d->idents, id->key, strlen(id->key));
+	ew_map_del_u64(d->serials, id->serial);
+	ew_det_ident_destroy(id);
+	if (own) {
+		ew_map_del(d->workloads, wl->key, strlen(wl->key));
+		ew_det_workload_destroy(wl);
+	}
+}
+
+static int push_samples(struct ew_window *w, const char *p, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++, p += sizeof(struct ew_sample)) {
+		struct ew_sample x;
+
+		memcpy(&x, p, sizeof(x));
+		if (ew_window_push(w, &x))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int scope_in(struct scope_state *sc, const struct sleeper *s)
+{
+	const char *p = s->data;
+	int r = 0;
+
+	for (int k = 0; k < 3 && !r; k++) {
+		r = push_samples(scope_window(sc, k), p, s->n[k]);
+		p += (size_t)s->n[k] * sizeof(struct ew_sample);
+	}
+	return r;
+}
+
+static void ident_discard(struct ident *id)
+{
+	ew_window_free(&id->s.exits);
+	ew_window_free(&id->s.restarts);
+	ew_window_free(&id->s.outcomes);
+	free(id->tail);
+	free(id->key);
+	free(id);
+}
+
+struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
+{
+	struct ident *id = calloc(1, sizeof(*id));
+	struct workload *wl = s->wl;
+
+	if (!id)
+		return NULL;
+	id->key = strdup(s->key);
+	id->tail_len = s->tail_len;
+	if (s->tail_len) {
+		id->tail = malloc(s->tail_len);
+		if (id->tail)
+			memcpy(id->tail, ew_det_sleeper_tail(s), s->tail_len);
+	}
+	ew_window_init(&id->s.exits, EW_WINDOW_MAX_SAMPLES);
+	ew_window_init(&id->s.restarts, EW_WINDOW_MAX_SAMPLES);
+	ew_window_init(&id->s.outcomes, EW_WINDOW_MAX_SAMPLES);
+	if (!id->key || (s->tail_len && !id->tail) || scope_in(&id->s, s)) {
+		ident_discard(id); /* it sleeps on: nothing is lost for want of memory */
+		return NULL;
+	}
+	if (!wl) {
+		/* Its own workload, asleep with it: rebuilt from the same samples. */
+		wl = ew_det_workload_new(d, id->key);
+		if (!wl || scope_in(&wl->s, s)) {
+			if (wl)
+				ew_det_workload_maybe_free(d, wl);
+			ident_discard(id);
+			return NULL;
+		}
+		wl->nidents++; /* the sleeper did not count: its workload slept with it */
+	}
+	unhook(d, s);
+	id->wl = wl;
+	id->serial = s->serial;
+	id->restarts = s->restarts;
+	id->exited_before = s->exited_before;
+	id->has_last_exit = s->has_last_exit;
+	id->last_exit = s->last_exit;
+	if (ew_map_put(d->idents, id->key, strlen(id->key), id) ||
+	    ew_map_put_u64(d->serials, id->serial, id)) {
+		/* Out of memory half-way: the identity is forgotten, as eviction would. */
+		ew_map_del(d->idents, id->key, strlen(id->key));
+		free(s);
+		ew_det_ident_destroy(id);
+		wl->nidents--;
+		ew_det_workload_maybe_free(d, wl);
+		return NULL;
+	}
+	ew_det_lru_touch(d, id, s->last_active_ns);
+	free(s);
+	return id;
+}
+
+static void collect(void *ctx, const void *k, size_t kl, void *v)
+{
+	struct ident ***p = ctx;
+
+	*(*p)++ = v;
+}
+
+void ew_det_sleep_all(struct ew_detector *d)
+{
+	size_t n = ew_map_count(d->idents);
+	struct ident **v, **p;
+
+	d->sleep_scan = false;
+	if (!n)
+		return;
+	/* The map cannot change under a walk: collect first. */
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return;
+	p = v;
+	ew_map_foreach(d->idents, collect, &p);
+	for (size_t i = 0; i < n; i++)
+		ew_det_try_sleep(d, v[i]);
+	free(v);
+}
+
+void ew_det_sleeper_forget(struct ew_detector *d, struct sleeper *s)
+{
+	struct workload *wl = s->wl;
+
+	unhook(d, s);
+	free(s);
+	if (wl) {
+		wl->nidents--;
+		ew_det_workload_maybe_free(d, wl);
+	}
+}
+
+void ew_det_sleepers_free(struct ew_detector *d)
+{
+	while (d->sleep_head) {
+		struct sleeper *s = d->sleep_head;
+
+		list_unlink(d, s);
+		free(s);
+	}
+	d->sleeper_bytes = 0;
+}
+
+uint64_t ew_det_bytes(const struct ew_detector *d)
+{
+	return d->sleeper_bytes + (uint64_t)ew_map_count(d->idents) * AWAKE_IDENT_BYTES +
+	       (uint64_t)ew_map_count(d->workloads) * WORKLOAD_BYTES +
+	       (uint64_t)d->capheap * sizeof(struct timer);
+}
