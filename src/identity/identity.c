@@ -64,13 +64,25 @@ void ew_identity_finish(struct ew_identity *id)
 
 	if (cg->kubernetes) {
 		/* The pause sandbox has no container name: call it POD, as the kubelet does. */
-		const char *cname = m->name[0] ? m->name : m->sandbox ? "POD" : cg->container_id;
+		const char *cname = m->name[0] ? m->name : m->sandbox ? "POD" : NULL;
 
-		snprintf(id->key, sizeof(id->key), "k8s:%s/%s", cg->pod_uid, cname);
-		if (m->pod_namespace[0] && m->pod_name[0] && m->name[0]) {
+		/*
+		 * A container whose name no file gave (gone before it was read, and no kubelet
+		 * link for it yet) is keyed by its pod: a restart is a new container id, so a key
+		 * by id would make every restart a new identity, and a crash loop invisible.
+		 */
+		if (cname)
+			snprintf(id->key, sizeof(id->key), "k8s:%s/%s", cg->pod_uid, cname);
+		else
+			snprintf(id->key, sizeof(id->key), "k8s:%s", cg->pod_uid);
+		if (m->pod_namespace[0] && m->pod_name[0]) {
 			ew_pod_owner(m->pod_name, owner, sizeof(owner));
-			snprintf(id->workload, sizeof(id->workload), "k8s:%s/%s/%s",
-				 m->pod_namespace, owner, m->name);
+			if (cname)
+				snprintf(id->workload, sizeof(id->workload), "k8s:%s/%s/%s",
+					 m->pod_namespace, owner, cname);
+			else
+				snprintf(id->workload, sizeof(id->workload), "k8s:%s/%s",
+					 m->pod_namespace, owner);
 		} else {
 			ew_strlcpy(id->workload, id->key, sizeof(id->workload));
 		}
