@@ -26,8 +26,8 @@ static void on_child(int sig)
 
 int main(void)
 {
-	struct sigaction stop = {.sa_handler = on_stop}, child = {.sa_handler = on_child,
-								   .sa_flags = SA_NOCLDSTOP};
+	struct sigaction stop = {.sa_handler = on_stop},
+			 child = {.sa_handler = on_child, .sa_flags = SA_NOCLDSTOP};
 
 	if (sigaction(SIGINT, &stop, NULL) || sigaction(SIGTERM, &stop, NULL) ||
 	    sigaction(SIGCHLD, &child, NULL))
