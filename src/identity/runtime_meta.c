@@ -182,6 +182,25 @@ static int meta_read_overlay(const struct ew_meta_paths *p, const char *root, co
 }
 
 /*
+ * Podman's name and image: not in its config.json, but in containers/storage's list of the
+ * graph root's containers (one read of a file that grows with the containers on the host,
+ * bounded by EW_META_MAX_BYTES). A missing or broken list costs only the names.
+ */
+static void meta_read_libpod_list(const struct ew_meta_paths *p, const char *id,
+				  struct ew_meta *ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[PATH_MAX];
+	size_t len;
+
+	if (meta_path(path, sizeof(path), "%s%s/containers.json", p->host_root, p->libpod_root))
+		return;
+	if (ew_meta_read_file(path, &buf, &len, NULL, 0))
+		return;
+	ew_meta_parse_libpod_list(buf, len, id, ret, NULL, 0);
+}
+
+/*
  * Is name "<N>.log" (or, with rotated, also a rotated "<N>.log.<timestamp>[.gz]")? Returns N,
  * else -1. The kubelet's attempt number: runtime_meta counts restarts by it, runtime_log reads
  * the current file of the highest.
@@ -396,6 +415,8 @@ int ew_meta_read(const struct ew_meta_paths *paths, const struct ew_cgroup_info 
 		r = meta_read_overlay(&p, p.crio_root, id, ret, err, errlen);
 		if (r == -ENOENT)
 			r = meta_read_overlay(&p, p.libpod_root, id, ret, err, errlen);
+		if (r == 0)
+			meta_read_libpod_list(&p, id, ret);
 		break;
 	}
 	if (r == -ENOENT && cg->kubernetes && ew_meta_read_k8s_link(&p, id, ret) == 0) {
