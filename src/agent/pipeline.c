@@ -130,7 +130,8 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 					  .docker_root = cfg->docker_root,
 					  .containerd_root = cfg->containerd_root,
 					  .crio_root = cfg->crio_root,
-					  .pods_log_root = cfg->pods_log_root};
+					  .pods_log_root = cfg->pods_log_root,
+					  .containers_log_root = cfg->containers_log_root};
 	/* Before the capabilities go (agent.c): see identity/meta_pin.c for why. */
 	if (cfg->read_meta) {
 		struct ew_meta_paths pinned;
