@@ -17,7 +17,7 @@ build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libj
 test_pkgs=(libcmocka-dev docker.io busybox-static syslog-ng-core prometheus debootstrap
 	python3 python3-jsonschema python3-yaml locales libcap2-bin iproute2 procps util-linux
 	valgrind libclang-rt-14-dev docker-compose jq curl qemu-system-x86 cpio
-	containerd runc python3-grpcio python3-protobuf protobuf-compiler podman crun)
+	containerd runc python3-grpcio python3-protobuf python3-websocket protobuf-compiler podman crun)
 bench_pkgs=(libbpf-tools bpftrace)
 
 pkgs=("${build_pkgs[@]}")

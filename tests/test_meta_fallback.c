@@ -207,7 +207,7 @@ static void test_pin(void **state)
 	struct ew_meta_paths p = paths_in(s), pinned;
 	struct ew_cgroup_info cg = {.runtime = EW_RT_PODMAN};
 	struct ew_meta_pins *pins = NULL;
-	char want[600];
+	char want[600], msg[600];
 	struct ew_meta m;
 
 	strcpy(cg.container_id, ID64);
@@ -221,6 +221,12 @@ static void test_pin(void **state)
 	assert_string_equal(pinned.docker_root, want);
 	assert_int_equal(ew_meta_read(&pinned, &cg, &m, NULL, 0), 0);
 	assert_string_equal(m.name, "web");
+	/* Messages name the real paths, never the descriptors. */
+	snprintf(msg, sizeof(msg), "%s/x/config.json: Permission denied", pinned.libpod_root);
+	ew_meta_pins_unpin_msg(pins, msg, sizeof(msg));
+	snprintf(want, sizeof(want), "%s" LIBPOD "/x/config.json: Permission denied", s->dir);
+	assert_string_equal(msg, want);
+	assert_string_equal(ew_meta_pins_host_root(pins), s->dir);
 	ew_meta_pins_free(pins);
 	ew_meta_pins_free(NULL);
 }

@@ -141,6 +141,7 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 			return NULL;
 		}
 		ro.paths = pinned;
+		ro.pins = p->pins;
 		ew_debug("runtime directories held open: %d", ew_meta_pins_count(p->pins));
 	}
 	p->resolver = ew_resolver_new(&ro);
@@ -331,6 +332,7 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 /* A log error other than "no such file" is said once per kind: a tail is then missing. */
 static void warn_log_error(struct ew_pipeline *p, const char *path, int err)
 {
+	char shown[PATH_MAX];
 	size_t n = sizeof(p->log_errno_warned) / sizeof(p->log_errno_warned[0]);
 
 	for (size_t i = 0; i < n; i++) {
@@ -341,7 +343,9 @@ static void warn_log_error(struct ew_pipeline *p, const char *path, int err)
 			break;
 		}
 	}
-	ew_warn("%s: %s: stderr tails from such logs will be missing", path, strerror(-err));
+	ew_strlcpy(shown, path, sizeof(shown));
+	ew_meta_pins_unpin_msg(p->pins, shown, sizeof(shown));
+	ew_warn("%s: %s: stderr tails from such logs will be missing", shown, strerror(-err));
 }
 
 /*

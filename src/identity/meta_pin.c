@@ -29,6 +29,8 @@
 struct ew_meta_pins {
 	int fd[EW_META_NROOTS];
 	char path[EW_META_NROOTS][EW_META_PIN_PATH_MAX];
+	char real[EW_META_NROOTS][EW_META_PIN_PATH_MAX]; /* host_root + root, for messages */
+	char host_root[EW_META_PIN_PATH_MAX];
 	int opened;
 };
 
@@ -47,6 +49,7 @@ int ew_meta_paths_pin(const struct ew_meta_paths *in, struct ew_meta_pins **ret_
 	if (!pins)
 		return -ENOMEM;
 	*ret = p;
+	ew_strlcpy(pins->host_root, p.host_root, sizeof(pins->host_root));
 	ret->host_root = "";
 	for (int i = 0; i < EW_META_NROOTS; i++) {
 		char *path = pins->path[i];
@@ -54,6 +57,7 @@ int ew_meta_paths_pin(const struct ew_meta_paths *in, struct ew_meta_pins **ret_
 
 		pins->fd[i] = -1;
 		snprintf(path, EW_META_PIN_PATH_MAX, "%s%s", p.host_root, *roots[i]);
+		ew_strlcpy(pins->real[i], path, sizeof(pins->real[i]));
 		/* O_PATH: no read permission asked of the root itself, only its lookup. */
 		fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0) {
@@ -65,6 +69,33 @@ int ew_meta_paths_pin(const struct ew_meta_paths *in, struct ew_meta_pins **ret_
 	}
 	*ret_pins = pins;
 	return 0;
+}
+
+void ew_meta_pins_unpin_msg(const struct ew_meta_pins *pins, char *msg, size_t len)
+{
+	char out[1024];
+
+	if (!pins || !len)
+		return;
+	for (int i = 0; i < EW_META_NROOTS; i++) {
+		size_t plen = strlen(pins->path[i]);
+		char *at;
+
+		if (pins->fd[i] < 0)
+			continue;
+		/* "/proc/self/fd/1" must not match inside "/proc/self/fd/12". */
+		while ((at = strstr(msg, pins->path[i])) &&
+		       (at[plen] == '/' || at[plen] == '\0' || at[plen] == ':')) {
+			snprintf(out, sizeof(out), "%.*s%s%s", (int)(at - msg), msg, pins->real[i],
+				 at + plen);
+			ew_strlcpy(msg, out, len);
+		}
+	}
+}
+
+const char *ew_meta_pins_host_root(const struct ew_meta_pins *pins)
+{
+	return pins ? pins->host_root : "";
 }
 
 int ew_meta_pins_count(const struct ew_meta_pins *pins)

@@ -108,18 +108,21 @@ static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_
 				ew_debug("pod cache: out of memory");
 		} else if (e == -ENOENT && id->cg.kubernetes && id->cg.pod_uid[0]) {
 			resolve_pod_only(r, id);
-		} else if (e != -ENOENT) /* per start, not per event: a re-exec reuses the cache */
+		} else if (e !=
+			   -ENOENT) { /* per start, not per event: a re-exec reuses the cache */
+			ew_meta_pins_unpin_msg(r->opts.pins, err, sizeof(err));
 			ew_warn("container %.12s: runtime metadata unusable, names from the cgroup "
 				"only: %s",
 				id->cg.container_id, err[0] ? err : strerror(-e));
-		else if (!r->told_missing[id->cg.runtime]) {
+		} else if (!r->told_missing[id->cg.runtime]) {
 			/* Once per runtime: on a node where the files are mounted elsewhere every
 			 * container would say the same. */
 			r->told_missing[id->cg.runtime] = true;
 			ew_warn("no %s metadata for container %.12s (host root '%s'): names come "
 				"from the cgroup; check --host-root and the runtime paths",
 				ew_runtime_name(id->cg.runtime), id->cg.container_id,
-				r->opts.paths.host_root);
+				r->opts.pins ? ew_meta_pins_host_root(r->opts.pins)
+					     : r->opts.paths.host_root);
 		} else {
 			ew_debug("container %.12s: no runtime metadata file", id->cg.container_id);
 		}

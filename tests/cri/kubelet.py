@@ -12,6 +12,7 @@ first restart at once as the kubelet's back-off does); garbage collection of all
 dead container of each name; init containers run to completion first; ExecSync probes and
 `kubectl exec`; and the pod's deletion (stop and remove every container, then the sandbox).
 """
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import threading
 import time
 
 import grpc
+import websocket
 
 SOCKET = "/run/containerd/containerd.sock"
 PODS_LOG_ROOT = "/var/log/pods"
@@ -119,6 +121,42 @@ class Cri:
         pb = self.pb
         return self.call("Exec", pb.ExecRequest(container_id=cid, cmd=cmd, stdout=True,
                                                 stderr=True), pb.ExecResponse).url
+
+    def exec_stream(self, cid, cmd, timeout_s=10):
+        """`kubectl exec`: Exec, then the runtime's streaming server over a WebSocket with
+        the v4.channel.k8s.io protocol (each frame's first byte is its stream: 1 stdout,
+        2 stderr, 3 the final status). Returns (exit code, stdout, stderr)."""
+        url = self.exec_url(cid, cmd)
+        ws = websocket.create_connection(url.replace("http://", "ws://", 1),
+                                         subprotocols=["v4.channel.k8s.io"],
+                                         timeout=timeout_s)
+        out, err, status = b"", b"", None
+        try:
+            while True:
+                try:
+                    frame = ws.recv()
+                except websocket.WebSocketConnectionClosedException:
+                    break
+                if not frame:
+                    break
+                if isinstance(frame, str):
+                    frame = frame.encode()
+                if frame[0] == 1:
+                    out += frame[1:]
+                elif frame[0] == 2:
+                    err += frame[1:]
+                elif frame[0] == 3:
+                    status = json.loads(frame[1:])
+        finally:
+            ws.close()
+        if status is None:
+            raise RuntimeError("exec stream of %s: no status" % cid[:12])
+        if status.get("status") == "Success":
+            return 0, out, err
+        for c in status.get("details", {}).get("causes", []):
+            if c.get("reason") == "ExitCode":
+                return int(c["message"]), out, err
+        raise RuntimeError("exec stream of %s: %r" % (cid[:12], status))
 
 
 class Spec:
@@ -352,14 +390,16 @@ class Pod:
 
 
 class Prober:
-    """ExecSync into a pod's current container every period: an exec liveness probe, or a
-    `kubectl exec` loop. Counts the execs that ran and those that failed."""
+    """An exec into a pod's current container every period: an exec liveness probe (ExecSync,
+    as the kubelet's prober), or a `kubectl exec` loop (Exec and its stream, stream=True).
+    Counts the execs that ran and those that failed."""
 
-    def __init__(self, pod, container, cmd, period_s):
+    def __init__(self, pod, container, cmd, period_s, stream=False):
         self.pod = pod
         self.container = container
         self.cmd = list(cmd)
         self.period_s = period_s
+        self.stream = stream
         self.ok = 0
         self.failed = []
         self.stop = threading.Event()
@@ -368,11 +408,16 @@ class Prober:
     def run(self):
         while not self.stop.wait(self.period_s):
             try:
-                r = self.pod.cri.exec_sync(self.pod.current(self.container).cid, self.cmd)
-                if r.exit_code == 0:
+                cid = self.pod.current(self.container).cid
+                if self.stream:
+                    code, _, err = self.pod.cri.exec_stream(cid, self.cmd)
+                else:
+                    r = self.pod.cri.exec_sync(cid, self.cmd)
+                    code, err = r.exit_code, r.stderr
+                if code == 0:
                     self.ok += 1
                 else:
-                    self.failed.append("exit %d: %r" % (r.exit_code, r.stderr[-200:]))
+                    self.failed.append("exit %d: %r" % (code, err[-200:]))
             except Exception as e:
                 self.failed.append(repr(e))
 

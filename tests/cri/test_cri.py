@@ -11,7 +11,7 @@ Pods, all at once, under one exitwatch that is restarted half-way (same state fi
     ModuleNotFoundError traceback and exits 3, restarted with CrashLoopBackOff. The incident.
   web-0 (shop, StatefulSet-style): an init container that exits 0, then `web` and a sidecar
     `log-shipper`, healthy; an ExecSync liveness probe into `web` every second and a
-    `kubectl exec` loop (ExecSync) into `log-shipper` for the whole run.
+    `kubectl exec` loop (Exec and its WebSocket stream) into `log-shipper` for the whole run.
   migrate-7c9d8b6f5-zt4kq (batch): `migrate` exits 3 within a millisecond of its exec; once,
     exitwatch is stopped (SIGSTOP) while one attempt starts, fails and has its bundle deleted
     by containerd, so its start is read after config.json is gone.
@@ -63,9 +63,12 @@ def seconds(s):
 
 
 class Agent:
-    """One exitwatch run: its records, parsed, as they come."""
+    """One exitwatch run: its records of the test's pods (and its agent records), parsed as
+    they come. Other tests' containers on the node (a storm of thousands, at times) are
+    dropped as they are read, so that this test neither holds nor scans them."""
 
-    def __init__(self, tmp, tag):
+    def __init__(self, tmp, tag, uids):
+        self.uids = set(uids)
         self.records = []
         self.lock = threading.Lock()
         self.err_path = os.path.join(tmp, "ew-%s.err" % tag)
@@ -90,7 +93,12 @@ class Agent:
 
     def read(self):
         for line in self.proc.stdout:
+            # Cheap first: most lines of a busy node are not ours.
+            if '"event":"agent"' not in line and not any(u in line for u in self.uids):
+                continue
             rec = json.loads(line)
+            if rec["event"] != "agent" and pod_uid_of(rec) not in self.uids:
+                continue
             with self.lock:
                 self.records.append(rec)
             if RECORD_LOG:
@@ -186,7 +194,8 @@ def main():
     probes = []
     agents = []
     try:
-        agent = Agent(tmp, "1")
+        uids = [p.uid for p in pods]
+        agent = Agent(tmp, "1", uids)
         agents.append(agent)
         with open("/proc/%d/status" % agent.proc.pid) as f:
             eff = [ln.split()[1] for ln in f if ln.startswith("CapEff:")][0]
@@ -199,7 +208,7 @@ def main():
         probes.append(kubelet.Prober(web, "web", ["/bin/sh", "-c", "test -d /tmp"], 1.0).start())
         probes.append(kubelet.Prober(web, "log-shipper",
                                      ["/bin/sh", "-c", "echo hello from kubectl exec; ls /"],
-                                     0.25).start())
+                                     0.25, stream=True).start())
 
         # The incident's findings, all three rules.
         for rule in ("exit_code_burst", "restart_rate", "startup_failure_rate"):
@@ -222,7 +231,7 @@ def main():
         time.sleep(20)
         # exitwatch restarted with its state file, while everything goes on.
         check(agent.stop() == 0, "exitwatch 1 exits 0 on SIGTERM")
-        agent = Agent(tmp, "2")
+        agent = Agent(tmp, "2", uids)
         agents.append(agent)
         # Long enough for the deleted pod's findings to resolve (restart_rate: 1h / SCALE).
         left = orders_deleted + 3600 / SCALE + 15 - time.time()
@@ -345,15 +354,15 @@ def assert_incident(pod, recs):
 def assert_quiet_pod(pod, first, second, probes):
     ok = sum(p.ok for p in probes)
     failed = [f for p in probes for f in p.failed]
-    check(probes[0].ok >= 60 and probes[1].ok >= 200 and not failed,
+    check(probes[0].ok >= 60 and probes[1].ok >= 150 and not failed,
           "web-0: %d exec probes and %d kubectl execs ran, %d failed %s"
           % (probes[0].ok, probes[1].ok, len(failed), failed[:3]))
     del ok
     # Until the pod is deleted at the end: then its containers stop, and exit.
-    alive = [r for r in first + second if iso_seconds(r["time"]) < pod.deleted_at]
-    check(len(alive) < len(first + second), "web-0: records after its deletion are left out")
-    first = [r for r in first if r in alive]
-    second = [r for r in second if r in alive]
+    n = len(first) + len(second)
+    first = [r for r in first if iso_seconds(r["time"]) < pod.deleted_at]
+    second = [r for r in second if iso_seconds(r["time"]) < pod.deleted_at]
+    check(len(first) + len(second) < n, "web-0: its records after its deletion are left out")
     for c in ("web", "log-shipper"):
         for tag, recs in (("exitwatch 1", first), ("exitwatch 2", second)):
             mine = [r for r in recs if of_pod(pod)(r) and r["container"].get("name") == c]

@@ -9,7 +9,7 @@
 # that fails within a millisecond of its exec, read after containerd deleted its bundle.
 # Needs root, BTF, tracefs, the standalone containerd that scripts/services.sh starts (socket
 # /run/containerd/containerd.sock, CRI enabled), Docker (to build the images), python3 with
-# grpcio and protobuf, protoc. A missing one skips the test, except under CI=true.
+# grpcio, protobuf and websocket, protoc. A missing one skips the test, except under CI=true.
 # The systemd cgroup driver is not run: runc's systemd driver creates each container's scope
 # through systemd's D-Bus API, and these machines have no systemd (PID 1 is not systemd).
 set -euo pipefail
@@ -29,8 +29,8 @@ PY=/usr/bin/python3
 need_live_agent
 command -v ctr >/dev/null || skip "containerd is not installed (scripts/deps.sh test)"
 command -v protoc >/dev/null || skip "protoc is not installed (apt-get install protobuf-compiler)"
-"$PY" -c 'import grpc, google.protobuf' 2>/dev/null ||
-	skip "python3-grpcio or python3-protobuf is not installed (scripts/deps.sh test)"
+"$PY" -c "import grpc, google.protobuf, websocket" 2>/dev/null ||
+	skip "python3-grpcio, python3-protobuf or python3-websocket is missing (scripts/deps.sh test)"
 docker info >/dev/null 2>&1 || skip "no Docker daemon to build the images (scripts/services.sh)"
 ctr --address "$SOCK" plugins ls 2>/dev/null | grep -q 'io.containerd.grpc.v1 *cri .* ok' ||
 	skip "no containerd with CRI on $SOCK (scripts/services.sh starts one)"

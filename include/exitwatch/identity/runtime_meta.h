@@ -47,6 +47,13 @@ void ew_meta_paths_default(struct ew_meta_paths *p);
 struct ew_meta_pins;
 int ew_meta_paths_pin(const struct ew_meta_paths *in, struct ew_meta_pins **pins,
 		      struct ew_meta_paths *ret);
+/*
+ * Rewrites each "/proc/self/fd/<N>" of a pinned root in msg (in place, bounded by len) as the
+ * root's own path, for the messages a user reads. pins may be NULL.
+ */
+void ew_meta_pins_unpin_msg(const struct ew_meta_pins *pins, char *msg, size_t len);
+/* The host_root the pinned paths were made from ("" for NULL pins). */
+const char *ew_meta_pins_host_root(const struct ew_meta_pins *pins);
 /* How many roots were opened (the rest stay plain paths). */
 int ew_meta_pins_count(const struct ew_meta_pins *pins);
 void ew_meta_pins_free(struct ew_meta_pins *pins);
