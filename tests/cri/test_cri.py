@@ -257,7 +257,7 @@ def main():
     assert_incident(checkout, recs)
     assert_quiet_pod(web, first, second, probes)
     assert_fast(migrate, recs, stopped)
-    assert_deleted(orders, recs, orders_deleted)
+    assert_deleted(orders, recs)
     assert_no_sandbox(pods, recs)
 
     for i, a in enumerate(agents):
@@ -352,12 +352,10 @@ def assert_incident(pod, recs):
 
 
 def assert_quiet_pod(pod, first, second, probes):
-    ok = sum(p.ok for p in probes)
     failed = [f for p in probes for f in p.failed]
     check(probes[0].ok >= 60 and probes[1].ok >= 150 and not failed,
           "web-0: %d exec probes and %d kubectl execs ran, %d failed %s"
           % (probes[0].ok, probes[1].ok, len(failed), failed[:3]))
-    del ok
     # Until the pod is deleted at the end: then its containers stop, and exit.
     n = len(first) + len(second)
     first = [r for r in first if iso_seconds(r["time"]) < pod.deleted_at]
@@ -419,7 +417,7 @@ def assert_fast(pod, recs, stopped):
     check(fs and named(fs[0], pod, "migrate"), "migrate: exit_code_burst fired, named")
 
 
-def assert_deleted(pod, recs, deleted):
+def assert_deleted(pod, recs):
     exits = [r for r in recs if of_pod(pod, "container_exit")(r)]
     check(len(exits) >= 4 and all(named(r, pod, "worker") for r in exits),
           "orders/worker: %d exits, each named" % len(exits))
@@ -436,7 +434,6 @@ def assert_deleted(pod, recs, deleted):
               and abs(t_res - last - quiet) < 1.0,
               "orders/worker: %s resolved %.1fs after the last exit (quiet period %gs)"
               % (rule, t_res - last, quiet))
-    del deleted
 
 
 def assert_no_sandbox(pods, recs):
