@@ -2,7 +2,8 @@
 # Installs what exitwatch needs on Debian 12+ or Ubuntu 22.04+, and only what is missing.
 #   scripts/deps.sh build   compiler, libbpf, bpftool, libraries (enough for `make`)
 #   scripts/deps.sh test    build + cmocka, Docker, syslog-ng, Prometheus, jsonschema, QEMU
-#                           (make vmtest: qemu-system-x86 holds qemu-system-x86_64), ...
+#                           (make vmtest: qemu-system-x86 holds qemu-system-x86_64), containerd
+#                           and a CRI client's gRPC and protobuf (tests/cri), Podman, crun, ...
 #   scripts/deps.sh bench   test + the peers: libbpf-tools, bpftrace
 # Needs root (apt-get). Safe to run again: installed packages are skipped.
 set -euo pipefail
@@ -15,7 +16,8 @@ build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libj
 	libmicrohttpd-dev libcap-dev)
 test_pkgs=(libcmocka-dev docker.io busybox-static syslog-ng-core prometheus debootstrap
 	python3 python3-jsonschema python3-yaml locales libcap2-bin iproute2 procps util-linux
-	valgrind libclang-rt-14-dev docker-compose jq curl qemu-system-x86 cpio)
+	valgrind libclang-rt-14-dev docker-compose jq curl qemu-system-x86 cpio
+	containerd runc python3-grpcio python3-protobuf python3-websocket protobuf-compiler podman crun)
 bench_pkgs=(libbpf-tools bpftrace)
 
 pkgs=("${build_pkgs[@]}")

@@ -192,6 +192,7 @@ static void assert_config_equal(const char *ctx, const struct ew_config *w,
 	EQ_S(containerd_root);
 	EQ_S(crio_root);
 	EQ_S(pods_log_root);
+	EQ_S(containers_log_root);
 	EQ_U(noutputs);
 	for (uint32_t i = 0; i < w->noutputs; i++)
 		EQ_S(outputs[i]);
@@ -852,6 +853,7 @@ static void effective(struct ew_config *c)
 		.containerd_root = c->containerd_root,
 		.crio_root = c->crio_root,
 		.pods_log_root = c->pods_log_root,
+		.containers_log_root = c->containers_log_root,
 	};
 
 	ew_meta_paths_default(&p);
@@ -859,6 +861,7 @@ static void effective(struct ew_config *c)
 	c->containerd_root = p.containerd_root;
 	c->crio_root = p.crio_root;
 	c->pods_log_root = p.pods_log_root;
+	c->containers_log_root = p.containers_log_root;
 	if (!c->noutputs)
 		c->outputs[c->noutputs++] = "stdout";
 }
@@ -942,6 +945,7 @@ static void test_deploy_lists_every_key(void **state)
 		"containerd_root",
 		"crio_root",
 		"pods_log_root",
+		"containers_log_root",
 		"output",
 		"format",
 		"metrics_addr",

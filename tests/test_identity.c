@@ -80,10 +80,15 @@ static void test_keys(void **state)
 	strcpy(id->cg.container_id, ID64);
 	strcpy(id->cg.pod_uid, POD_UID);
 	ew_identity_finish(id);
-	assert_string_equal(id->key, "k8s:" POD_UID "/" ID64); /* no names yet */
-	strcpy(id->meta.name, "backend");
+	/* No names yet: the pod, never the container id (a restart is a new id). */
+	assert_string_equal(id->key, "k8s:" POD_UID);
+	assert_string_equal(id->workload, "k8s:" POD_UID);
 	strcpy(id->meta.pod_name, "checkout-6d5f7c9b8-q4w2x");
 	strcpy(id->meta.pod_namespace, "shop");
+	ew_identity_finish(id);
+	assert_string_equal(id->key, "k8s:" POD_UID);
+	assert_string_equal(id->workload, "k8s:shop/checkout");
+	strcpy(id->meta.name, "backend");
 	ew_identity_finish(id);
 	assert_string_equal(id->key, "k8s:" POD_UID "/backend");
 	assert_string_equal(id->workload, "k8s:shop/checkout/backend");

@@ -6,6 +6,7 @@
 #   EW-LOAD OK|FAIL ...          the default configuration loaded, or not
 #   EW-FEATURES {...}            the agent record's "features"
 #   EW-SMOKE PASS|FAIL ...       default config: start, exit, finding records
+#   EW-CRUN PASS|FAIL ...        an OCI bundle run with crun, named as a kubelet's container
 #   EW-RESULT <test> PASS|FAIL   one line per test binary
 #   EW-CMD-RC <n>                the exit status of --shell-cmd
 #   EW-DONE                      /init finished; a log without it did not finish
@@ -158,6 +159,81 @@ smoke() {
 	return 1
 }
 smoke
+
+# 2b. crun, the OCI runtime the development VM cannot run (it refuses hybrid cgroups): five
+# attempts of one pod's container, each a new container id, as a kubelet's restarts are, with
+# the bundle where containerd keeps it (its config.json has the CRI annotations) and a kubepods
+# cgroup. Every start must be the workload's (none of crun's own processes taken for a main),
+# every exit named, one identity k8s:<uid>/backend across the five ids, and exit_code_burst
+# must fire.
+crun_case() {
+	command -v crun >/dev/null || return 0
+	out=/tmp/crun.out err=/tmp/crun.err uid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
+	tasks=/run/containerd/io.containerd.runtime.v2.task/k8s.io
+	"$EXITWATCH" --no-scan >"$out" 2>"$err" &
+	pid=$!
+	i=0
+	while [ $i -lt 600 ] && ! grep -q '"event":"agent"' "$out" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	rcs=
+	for n in 0 1 2 3 4; do
+		id=$(printf 'c%063d' $n)
+		b=$tasks/$id
+		mkdir -p $b/rootfs/bin
+		cp /bin/busybox $b/rootfs/bin/busybox
+		cp "$EW_WORKLOAD" $b/rootfs/bin/workload
+		(cd $b && crun spec)
+		jq --arg cg "/kubepods/burstable/pod$uid/$id" --arg n "$n" '
+			.process.args = ["/bin/workload", "stderr", "3", "ModuleNotFoundError: crun"] |
+			.process.terminal = false | .root.readonly = true | .linux.cgroupsPath = $cg |
+			.annotations = {
+				"io.kubernetes.cri.container-type": "container",
+				"io.kubernetes.cri.container-name": "backend",
+				"io.kubernetes.cri.sandbox-name": "checkout-6d5f7c9b8-q4w2x",
+				"io.kubernetes.cri.sandbox-namespace": "shop",
+				"io.kubernetes.cri.sandbox-uid": "'$uid'",
+				"io.kubernetes.cri.image-name": "exitwatch-test:latest",
+				"io.kubernetes.container.restartCount": $n}' \
+			$b/config.json >$b/config.new && mv $b/config.new $b/config.json
+		# --no-pivot: the guest's / is the initramfs, where pivot_root(2) is refused (EINVAL).
+		crun run --no-pivot --bundle $b "$id" </dev/null >/dev/null 2>>"$err"
+		rcs="$rcs$? "
+		# Like containerd after an exit: the task and its bundle are deleted at once.
+		crun delete -f "$id" 2>/dev/null
+		sleep 0.3
+	done
+	i=0
+	while [ $i -lt 100 ] && ! grep -q '"event":"finding"' "$out"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -TERM $pid
+	wait $pid
+	exits=$(grep -c '"event":"container_exit"' "$out")
+	good=$(grep '"event":"container_exit"' "$out" | jq -c --arg u "$uid" 'select(
+		.container.identity == "k8s:\($u)/backend" and .container.name == "backend" and
+		.pod.name == "checkout-6d5f7c9b8-q4w2x" and .exit.code == 3 and
+		.process.comm == "workload")' | wc -l)
+	starts=$(grep '"event":"container_start"' "$out" | jq -r '.process.comm' | sort | uniq -c |
+		tr -s ' \n' ' ')
+	finding=$(grep '"event":"finding"' "$out" | jq -r '"\(.rule) \(.container.identity)"' | head -1)
+	if [ "$rcs" = "3 3 3 3 3 " ] && [ "$exits" = 5 ] && [ "$good" = 5 ] &&
+		[ "$starts" = " 5 workload " ] && [ "$finding" = "exit_code_burst k8s:$uid/backend" ]; then
+		echo "EW-CRUN PASS $(crun --version | head -1): 5 runs, 5 named exits (k8s:<uid>/backend), starts:$starts, finding $finding"
+		return 0
+	fi
+	echo "EW-CRUN FAIL crun exit codes: $rcs exits=$exits named=$good starts:$starts finding: $finding"
+	echo "EW-STDOUT-BEGIN"
+	cat "$out"
+	echo "EW-STDOUT-END"
+	echo "EW-STDERR-BEGIN"
+	cat "$err"
+	echo "EW-STDERR-END"
+	return 1
+}
+crun_case
 
 # 3. The integration tests, one binary at a time, each under a timeout so one hang costs that
 # test and not the kernel's whole run.

@@ -153,6 +153,12 @@ for tool in setpriv unshare; do
 	cp "$(command -v $tool)" "$root/usr/bin/$tool"
 	bins+=("$root/usr/bin/$tool")
 done
+# crun: /init runs an OCI bundle with it (crun refuses the development VM's hybrid cgroups; a
+# pure cgroup v2 guest is where it can run). Its shared libraries come with it, below.
+if command -v crun >/dev/null; then
+	cp "$(command -v crun)" "$root/usr/bin/crun"
+	bins+=("$root/usr/bin/crun")
+fi
 bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
 if [ -x "$bpftool" ]; then
 	cp "$bpftool" "$root/usr/sbin/bpftool"
@@ -303,6 +309,13 @@ judge() {
 		reasons+=("default config loaded")
 	elif [ $booted = 1 ]; then
 		reasons+=("default config FAILED to load: $(sed -n 's/^EW-LOAD FAIL //p' "$log" | head -1)")
+		ok=0
+	fi
+	# crun is required when the host has it (CI installs it: scripts/deps.sh test).
+	if grep -q '^EW-CRUN PASS' "$log"; then
+		reasons+=("crun: $(sed -n 's/^EW-CRUN PASS //p' "$log" | head -1)")
+	elif command -v crun >/dev/null && [ $booted = 1 ]; then
+		reasons+=("crun FAILED: $(sed -n 's/^EW-CRUN FAIL //p' "$log" | head -1)")
 		ok=0
 	fi
 	if grep -q '^EW-SMOKE PASS' "$log"; then

@@ -42,6 +42,7 @@ struct ew_pipeline {
 
 	struct ew_hold *hold;		/* NULL: tails are not read from runtime logs */
 	struct ew_meta_paths log_paths; /* where the runtimes keep their logs */
+	struct ew_meta_pins *pins;	/* those directories, open since before the caps drop */
 	struct ew_logwatch *watch;	/* closes of the log files; NULL: quiet time only */
 	uint64_t hold_wake_ns;		/* when the head of the hold wants a look, or 0 */
 	bool watch_read;		/* this drain has taken the watch's news */
@@ -134,7 +135,20 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 					  .docker_root = cfg->docker_root,
 					  .containerd_root = cfg->containerd_root,
 					  .crio_root = cfg->crio_root,
-					  .pods_log_root = cfg->pods_log_root};
+					  .pods_log_root = cfg->pods_log_root,
+					  .containers_log_root = cfg->containers_log_root};
+	/* Before the capabilities go (agent.c): see identity/meta_pin.c for why. */
+	if (cfg->read_meta) {
+		struct ew_meta_paths pinned;
+
+		if (ew_meta_paths_pin(&ro.paths, &p->pins, &pinned)) {
+			ew_pipeline_free(p);
+			return NULL;
+		}
+		ro.paths = pinned;
+		ro.pins = p->pins;
+		ew_debug("runtime directories held open: %d", ew_meta_pins_count(p->pins));
+	}
 	p->resolver = ew_resolver_new(&ro);
 	p->detector = ew_detector_new(&cfg->detect);
 	p->ev_copy = malloc(sizeof(*p->ev_copy));
@@ -194,6 +208,7 @@ void ew_pipeline_free(struct ew_pipeline *p)
 	ew_hold_free(p->hold);
 	ew_logwatch_free(p->watch);
 	ew_resolver_free(p->resolver);
+	ew_meta_pins_free(p->pins);
 	ew_detector_free(p->detector);
 	ew_rendered_free(&p->rr);
 	free(p->ev_copy);
@@ -314,7 +329,15 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 			ew_strlcpy(use->comm, names->comm, sizeof(use->comm));
 	}
 	p->looked_up = 0; /* p->resolved is this event's now, and the resolver may change */
-	err = ew_pipeline_replay(p, use, &p->resolved);
+	/*
+	 * A pod's sandbox (pause) only holds the pod's namespaces: it is not a workload, and a
+	 * new sandbox is not a container restart. Its start and exit stay in the resolver (so the
+	 * exit is known for what it is) and go no further.
+	 */
+	if (p->resolved.meta.sandbox)
+		err = 0;
+	else
+		err = ew_pipeline_replay(p, use, &p->resolved);
 	if (ev->type == EW_EVENT_EXIT) {
 		ew_resolver_forget(p->resolver, ev->cgroup_id);
 		if (p->watch)
@@ -326,6 +349,7 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 /* A log error other than "no such file" is said once per kind: a tail is then missing. */
 static void warn_log_error(struct ew_pipeline *p, const char *path, int err)
 {
+	char shown[PATH_MAX];
 	size_t n = sizeof(p->log_errno_warned) / sizeof(p->log_errno_warned[0]);
 
 	for (size_t i = 0; i < n; i++) {
@@ -336,7 +360,9 @@ static void warn_log_error(struct ew_pipeline *p, const char *path, int err)
 			break;
 		}
 	}
-	ew_warn("%s: %s: stderr tails from such logs will be missing", path, strerror(-err));
+	ew_strlcpy(shown, path, sizeof(shown));
+	ew_meta_pins_unpin_msg(p->pins, shown, sizeof(shown));
+	ew_warn("%s: %s: stderr tails from such logs will be missing", shown, strerror(-err));
 }
 
 /*

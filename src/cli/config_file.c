@@ -355,6 +355,7 @@ static const struct key_def agent_keys[] = {
 	{"containerd_root", set_path, CFG(containerd_root), 0, 0, F_EMPTY_NULL},
 	{"crio_root", set_path, CFG(crio_root), 0, 0, F_EMPTY_NULL},
 	{"pods_log_root", set_path, CFG(pods_log_root), 0, 0, F_EMPTY_NULL},
+	{"containers_log_root", set_path, CFG(containers_log_root), 0, 0, F_EMPTY_NULL},
 	{"output", set_output, 0, 0, 0, 0},
 	{"format", set_format, CFG(format_text), 0, 0, 0},
 	{"metrics_addr", set_addr, CFG(metrics_addr), 0, 0, 0},

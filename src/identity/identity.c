@@ -88,12 +88,24 @@ void ew_identity_finish(struct ew_identity *id)
 
 	if (cg->kubernetes) {
 		/* The pause sandbox has no container name: call it POD, as the kubelet does. */
-		const char *cname = m->name[0] ? m->name : m->sandbox ? "POD" : cg->container_id;
+		const char *cname = m->name[0] ? m->name : m->sandbox ? "POD" : NULL;
 
-		JOIN(id->key, "k8s:", cg->pod_uid, "/", cname);
-		if (m->pod_namespace[0] && m->pod_name[0] && m->name[0]) {
+		/*
+		 * A container whose name no file gave (gone before it was read, and no kubelet
+		 * link for it yet) is keyed by its pod: a restart is a new container id, so a key
+		 * by id would make every restart a new identity, and a crash loop invisible.
+		 */
+		if (cname)
+			JOIN(id->key, "k8s:", cg->pod_uid, "/", cname);
+		else
+			JOIN(id->key, "k8s:", cg->pod_uid);
+		if (m->pod_namespace[0] && m->pod_name[0]) {
 			ew_pod_owner(m->pod_name, owner, sizeof(owner));
-			JOIN(id->workload, "k8s:", m->pod_namespace, "/", owner, "/", m->name);
+			if (cname)
+				JOIN(id->workload, "k8s:", m->pod_namespace, "/", owner, "/",
+				     cname);
+			else
+				JOIN(id->workload, "k8s:", m->pod_namespace, "/", owner);
 		} else {
 			ew_strlcpy(id->workload, id->key, sizeof(id->workload));
 		}

@@ -46,4 +46,11 @@ int ew_meta_log_attempt(const char *name, bool rotated);
 int ew_meta_parse_hostconfig(const char *json, size_t len, struct ew_meta *ret, char *err,
 			     size_t errlen);
 
+/*
+ * containers/storage's containers.json (Podman): name and image of container id, filled only
+ * where still empty. 0 (also when id is not listed) or -EINVAL.
+ */
+int ew_meta_parse_libpod_list(const char *json, size_t len, const char *id, struct ew_meta *ret,
+			      char *err, size_t errlen);
+
 #endif

@@ -115,8 +115,23 @@ static void meta_fill_uid(char *dst, struct json_object *obj, const char *key)
  * Parses len bytes that must hold exactly one JSON object (whitespace around it allowed).
  * json-c's depth limit bounds the recursion on hostile nesting.
  */
+static int meta_parse_json(const char *json, size_t len, const char *what, bool array_ok,
+			   struct json_object **ret, char *err, size_t errlen);
+
 static int meta_parse_object(const char *json, size_t len, const char *what,
 			     struct json_object **ret, char *err, size_t errlen)
+{
+	return meta_parse_json(json, len, what, false, ret, err, errlen);
+}
+
+static int meta_parse_object_or_array(const char *json, size_t len, const char *what,
+				      struct json_object **ret, char *err, size_t errlen)
+{
+	return meta_parse_json(json, len, what, true, ret, err, errlen);
+}
+
+static int meta_parse_json(const char *json, size_t len, const char *what, bool array_ok,
+			   struct json_object **ret, char *err, size_t errlen)
 {
 	struct ew_json_parse_status st;
 	struct json_object *obj;
@@ -147,7 +162,7 @@ static int meta_parse_object(const char *json, size_t len, const char *what,
 	default: /* out of memory (EW_META_MAX_BYTES is far below json-c's limit) */
 		return ew_meta_errf(err, errlen, r, "%s: out of memory", what);
 	}
-	if (!ew_json_is(obj, EW_JSON_OBJECT)) {
+	if (!ew_json_is(obj, EW_JSON_OBJECT) && !(array_ok && ew_json_is(obj, EW_JSON_ARRAY))) {
 		const char *type = json_type_to_name(json_object_get_type(obj));
 
 		json_object_put(obj);
@@ -275,6 +290,54 @@ int ew_meta_parse_oci(const char *json, size_t len, struct ew_meta *ret, char *e
 		type = ew_json_str(ann, CRIO_CONTAINER_TYPE, NULL);
 	ret->sandbox = type && !strcmp(type, "sandbox");
 
+	json_object_put(root);
+	return 0;
+}
+
+/*
+ * containers/storage's container list (<graph root>/overlay-containers/containers.json), where
+ * Podman's names are: [{"id": ..., "names": ["web"], "metadata": "{\"image-name\": ...}"}].
+ * The OCI config.json of a Podman container has neither name nor image. Fills name and image
+ * of the entry with id, if any; 0 (whether or not it was there) or -EINVAL.
+ */
+int ew_meta_parse_libpod_list(const char *json, size_t len, const char *id, struct ew_meta *ret,
+			      char *err, size_t errlen)
+{
+	struct json_object *root, *names, *md = NULL;
+	size_t n;
+	int r;
+
+	r = meta_parse_object_or_array(json, len, "containers.json", &root, err, errlen);
+	if (r < 0)
+		return r;
+	if (!ew_json_is(root, EW_JSON_ARRAY)) {
+		json_object_put(root);
+		return ew_meta_errf(err, errlen, -EINVAL, "containers.json: not an array");
+	}
+	n = json_object_array_length(root);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(root, i);
+		const char *cid = ew_json_str(c, "id", NULL), *mds;
+
+		if (!cid || strcmp(cid, id))
+			continue;
+		names = ew_json_get(c, "names", EW_JSON_ARRAY);
+		if (names && json_object_array_length(names) > 0 && !ret->name[0]) {
+			struct json_object *first = json_object_array_get_idx(names, 0);
+
+			if (ew_json_is(first, EW_JSON_STRING))
+				ew_meta_copy(ret->name, sizeof(ret->name),
+					     json_object_get_string(first));
+		}
+		/* metadata is a JSON document in a string: parsed on its own, bounded above. */
+		mds = ew_json_str(c, "metadata", NULL);
+		if (mds && !meta_parse_object(mds, strlen(mds), "containers.json metadata", &md,
+					      NULL, 0)) {
+			meta_fill(ret->image, sizeof(ret->image), md, "image-name");
+			json_object_put(md);
+		}
+		break;
+	}
 	json_object_put(root);
 	return 0;
 }

@@ -8,6 +8,8 @@
 #include "exitwatch/util/map.h"
 #include "exitwatch/identity/resolver.h"
 #include "exitwatch/util/util.h"
+#include "identity/meta_int.h"
+#include "identity/pod_cache_int.h"
 
 struct cached {
 	struct ew_subject *subject;
@@ -18,6 +20,7 @@ struct cached {
 struct ew_resolver {
 	struct ew_resolver_opts opts;
 	struct ew_map *by_cgroup;	     /* cgroup id -> struct cached */
+	struct ew_pod_cache *pods;	     /* pod uid -> what its containers' files said */
 	bool told_missing[EW_RT_CGROUP + 1]; /* a missing file was reported for this runtime */
 	uint64_t last_rev;		     /* ew_identity.rev of the last one resolved */
 };
@@ -31,7 +34,10 @@ struct ew_resolver *ew_resolver_new(const struct ew_resolver_opts *opts)
 	r->opts = *opts;
 	ew_meta_paths_default(&r->opts.paths);
 	r->by_cgroup = ew_map_new();
-	if (!r->by_cgroup) {
+	r->pods = ew_pod_cache_new();
+	if (!r->by_cgroup || !r->pods) {
+		ew_map_free(r->by_cgroup);
+		ew_pod_cache_free(r->pods);
 		free(r);
 		return NULL;
 	}
@@ -52,7 +58,32 @@ void ew_resolver_free(struct ew_resolver *r)
 		return;
 	ew_map_foreach(r->by_cgroup, free_cached, NULL);
 	ew_map_free(r->by_cgroup);
+	ew_pod_cache_free(r->pods);
 	free(r);
+}
+
+/*
+ * A Kubernetes container gone before its start was read (CRI deleted its bundle at the exit)
+ * and not yet linked by the kubelet: its pod's names, from its earlier containers or the pod's
+ * log directory. Its key is then the pod's (identity.c), never the container id.
+ */
+static void resolve_pod_only(struct ew_resolver *r, struct ew_identity *id)
+{
+	ew_meta_clear(&id->meta);
+	ew_pod_cache_fill(r->pods, id->cg.pod_uid, &id->meta);
+	if (!id->meta.pod_name[0])
+		ew_meta_read_pod_logs(&r->opts.paths, id->cg.pod_uid, "", &id->meta);
+	if (r->told_missing[id->cg.runtime]) {
+		ew_debug("container %.12s: gone before its files were read, and no kubelet link "
+			 "names it: keyed by its pod %s",
+			 id->cg.container_id, id->cg.pod_uid);
+		return;
+	}
+	/* Once per runtime, as for a missing file below. */
+	r->told_missing[id->cg.runtime] = true;
+	ew_warn("%s container %.12s: gone before its files were read, and no kubelet link "
+		"(/var/log/containers) names it yet: keyed by its pod (k8s:%s)",
+		ew_runtime_name(id->cg.runtime), id->cg.container_id, id->cg.pod_uid);
 }
 
 static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_identity *id)
@@ -68,20 +99,31 @@ static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_
 		id->cg.runtime = EW_RT_CGROUP;
 	if (r->opts.read_meta && ew_meta_runtime_has_files(id->cg.runtime)) {
 		e = ew_meta_read(&r->opts.paths, &id->cg, &id->meta, err, sizeof(err));
-		if (e == 0)
+		if (e >= 0) {
 			id->has_meta = true;
-		else if (e != -ENOENT) /* per start, not per event: a re-exec reuses the cache */
+			/* e == 1: named by the kubelet's link; the image is an earlier read's. */
+			if (id->cg.kubernetes && e == 1)
+				ew_pod_cache_fill(r->pods, id->cg.pod_uid, &id->meta);
+			else if (id->cg.kubernetes &&
+				 ew_pod_cache_put(r->pods, id->cg.pod_uid, &id->meta))
+				ew_debug("pod cache: out of memory");
+		} else if (e == -ENOENT && id->cg.kubernetes && id->cg.pod_uid[0]) {
+			resolve_pod_only(r, id);
+		} else if (e !=
+			   -ENOENT) { /* per start, not per event: a re-exec reuses the cache */
+			ew_meta_pins_unpin_msg(r->opts.pins, err, sizeof(err));
 			ew_warn("container %.12s: runtime metadata unusable, names from the cgroup "
 				"only: %s",
 				id->cg.container_id, err[0] ? err : strerror(-e));
-		else if (!r->told_missing[id->cg.runtime]) {
+		} else if (!r->told_missing[id->cg.runtime]) {
 			/* Once per runtime: on a node where the files are mounted elsewhere every
 			 * container would say the same. */
 			r->told_missing[id->cg.runtime] = true;
 			ew_warn("no %s metadata for container %.12s (host root '%s'): names come "
 				"from the cgroup; check --host-root and the runtime paths",
 				ew_runtime_name(id->cg.runtime), id->cg.container_id,
-				r->opts.paths.host_root);
+				r->opts.pins ? ew_meta_pins_host_root(r->opts.pins)
+					     : r->opts.paths.host_root);
 		} else {
 			ew_debug("container %.12s: no runtime metadata file", id->cg.container_id);
 		}

@@ -552,6 +552,20 @@ int ew_runtime_log_locate(const struct ew_meta_paths *paths, const struct ew_ide
 					    len);
 		return r == -EINVAL ? -ENOENT : r;
 	}
+	if (id->cg.runtime == EW_RT_PODMAN) {
+		/* Podman's k8s-file driver (its default without systemd): conmon writes the CRI
+		 * format to the container's userdata, one file across its restarts. */
+		if (!ew_meta_id_valid(id->cg.container_id))
+			return -ENOENT;
+		r = snprintf(path, len, "%s%s/%s/userdata/ctr.log", paths->host_root,
+			     paths->libpod_root, id->cg.container_id);
+		if (r < 0 || (size_t)r >= len)
+			return -ENAMETOOLONG;
+		if (lstat(path, &st) < 0)
+			return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
+		*fmt = EW_LOG_CRI;
+		return S_ISREG(st.st_mode) ? 0 : -ENOENT;
+	}
 	if (id->cg.runtime != EW_RT_DOCKER)
 		return -ENOENT;
 	/* json-file is Docker's default driver; a container of another driver has neither. */

@@ -21,14 +21,12 @@
 #include "identity/meta_int.h"
 #include "exitwatch/util/cleanup.h"
 
-#define EW_META_DOCKER_ROOT	"/var/lib/docker"
-#define EW_META_CONTAINERD_ROOT "/run/containerd/io.containerd.runtime.v2.task"
-#define EW_META_CRIO_ROOT	"/run/containers/storage/overlay-containers"
-#define EW_META_PODS_LOG_ROOT	"/var/log/pods"
-/*
- * Podman keeps the OCI bundle of a container in its graph root, not its run root. Not in
- * struct ew_meta_paths (a contract header): Podman is a fallback, so the default is fixed.
- */
+#define EW_META_DOCKER_ROOT	    "/var/lib/docker"
+#define EW_META_CONTAINERD_ROOT	    "/run/containerd/io.containerd.runtime.v2.task"
+#define EW_META_CRIO_ROOT	    "/run/containers/storage/overlay-containers"
+#define EW_META_PODS_LOG_ROOT	    "/var/log/pods"
+#define EW_META_CONTAINERS_LOG_ROOT "/var/log/containers"
+/* Podman keeps the OCI bundle of a container in its graph root, not its run root. */
 #define EW_META_LIBPOD_ROOT "/var/lib/containers/storage/overlay-containers"
 
 #define EW_META_ERR_LEN 512
@@ -88,6 +86,10 @@ void ew_meta_paths_default(struct ew_meta_paths *p)
 		p->crio_root = EW_META_CRIO_ROOT;
 	if (!p->pods_log_root)
 		p->pods_log_root = EW_META_PODS_LOG_ROOT;
+	if (!p->containers_log_root)
+		p->containers_log_root = EW_META_CONTAINERS_LOG_ROOT;
+	if (!p->libpod_root)
+		p->libpod_root = EW_META_LIBPOD_ROOT;
 }
 
 static int meta_read_docker(const struct ew_meta_paths *p, const char *id, struct ew_meta *ret,
@@ -177,6 +179,25 @@ static int meta_read_overlay(const struct ew_meta_paths *p, const char *root, co
 	if (r < 0)
 		return ew_meta_errf(err, errlen, r, "overlay-containers path for %s too long", id);
 	return meta_load(path, ew_meta_parse_oci, ret, err, errlen);
+}
+
+/*
+ * Podman's name and image: not in its config.json, but in containers/storage's list of the
+ * graph root's containers (one read of a file that grows with the containers on the host,
+ * bounded by EW_META_MAX_BYTES). A missing or broken list costs only the names.
+ */
+static void meta_read_libpod_list(const struct ew_meta_paths *p, const char *id,
+				  struct ew_meta *ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[PATH_MAX];
+	size_t len;
+
+	if (meta_path(path, sizeof(path), "%s%s/containers.json", p->host_root, p->libpod_root))
+		return;
+	if (ew_meta_read_file(path, &buf, &len, NULL, 0))
+		return;
+	ew_meta_parse_libpod_list(buf, len, id, ret, NULL, 0);
 }
 
 /*
@@ -314,6 +335,53 @@ static void meta_complete_k8s(const struct ew_meta_paths *p, const struct ew_cgr
 		ret->restart_count = logs.restart_count;
 }
 
+/*
+ * The kubelet's link for container id: <containers_log_root>/<pod>_<ns>_<container>-<id>.log
+ * (pod names, namespaces and container names are DNS labels: no '_' in any of them). The link
+ * is made after StartContainer returns and removed with the container, so it outlives a task
+ * whose bundle CRI deleted at its exit. O(containers on the node): one readdir, no stat.
+ */
+int ew_meta_read_k8s_link(const struct ew_meta_paths *paths, const char *id, struct ew_meta *ret)
+{
+	struct ew_meta_paths p = paths ? *paths : (struct ew_meta_paths){0};
+	_cleanup_closedir_ DIR *d = NULL;
+	char path[PATH_MAX], suffix[EW_ID_LEN + 8];
+	size_t slen;
+	struct dirent *de;
+
+	if (!ew_meta_id_valid(id))
+		return -EINVAL;
+	ew_meta_paths_default(&p);
+	if (meta_path(path, sizeof(path), "%s%s", p.host_root, p.containers_log_root) < 0)
+		return -ENAMETOOLONG;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	slen = (size_t)snprintf(suffix, sizeof(suffix), "-%s.log", id);
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char stem[NAME_MAX + 1], *u1, *u2;
+
+		if (len <= slen || strcmp(de->d_name + len - slen, suffix))
+			continue;
+		/* "<pod>_<ns>_<container>": exactly two '_', no part empty. */
+		memcpy(stem, de->d_name, len - slen);
+		stem[len - slen] = '\0';
+		u1 = strchr(stem, '_');
+		u2 = u1 ? strchr(u1 + 1, '_') : NULL;
+		if (!u2 || strchr(u2 + 1, '_') || u1 == stem || u2 == u1 + 1 || !u2[1] ||
+		    !ew_meta_component_valid(u2 + 1))
+			continue;
+		*u1 = *u2 = '\0';
+		ew_meta_clear(ret);
+		ew_meta_copy(ret->pod_name, sizeof(ret->pod_name), stem);
+		ew_meta_copy(ret->pod_namespace, sizeof(ret->pod_namespace), u1 + 1);
+		ew_meta_copy(ret->name, sizeof(ret->name), u2 + 1);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int ew_meta_read(const struct ew_meta_paths *paths, const struct ew_cgroup_info *cg,
 		 struct ew_meta *ret, char *err, size_t errlen)
 {
@@ -346,8 +414,17 @@ int ew_meta_read(const struct ew_meta_paths *paths, const struct ew_cgroup_info 
 	default:
 		r = meta_read_overlay(&p, p.crio_root, id, ret, err, errlen);
 		if (r == -ENOENT)
-			r = meta_read_overlay(&p, EW_META_LIBPOD_ROOT, id, ret, err, errlen);
+			r = meta_read_overlay(&p, p.libpod_root, id, ret, err, errlen);
+		if (r == 0)
+			meta_read_libpod_list(&p, id, ret);
 		break;
+	}
+	if (r == -ENOENT && cg->kubernetes && ew_meta_read_k8s_link(&p, id, ret) == 0) {
+		/* Gone already (CRI deletes the bundle at the exit): the kubelet's link names it. */
+		meta_complete_k8s(&p, cg, ret);
+		if (err && errlen)
+			err[0] = '\0';
+		return 1;
 	}
 	if (r < 0) {
 		/* A parser may have filled part of ret before failing: leave nothing half-made. */

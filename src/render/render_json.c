@@ -194,6 +194,8 @@ static void identity_objects(struct ew_jsonw *w, const struct ew_identity *id)
 		field_bool(w, KEY("sandbox"), true);
 	if (id->meta.restart_policy[0])
 		field_string(w, KEY("restart_policy"), id->meta.restart_policy);
+	if (id->meta.restart_count >= 0)
+		field_uint(w, KEY("restart_count"), (uint64_t)id->meta.restart_count);
 	field_string(w, KEY("identity"), id->key);
 	ew_jsonw_end_object(w);
 	if (id->cg.kubernetes || id->meta.pod_name[0]) {

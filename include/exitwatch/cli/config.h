@@ -52,6 +52,7 @@ struct ew_config {
 	const char *containerd_root;
 	const char *crio_root;
 	const char *pods_log_root;
+	const char *containers_log_root; /* the kubelet's /var/log/containers links */
 
 	/* Output */
 	const char *outputs[EW_MAX_SINKS]; /* --output specs; none: stdout */

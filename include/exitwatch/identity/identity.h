@@ -82,8 +82,9 @@ struct ew_identity {
 
 /*
  * Fills key, workload and display from cg and meta (design.md's identity table). Pure.
- *   Kubernetes  key "k8s:<pod uid>/<container name>" (the container id until names are known),
- *               workload "k8s:<namespace>/<owner>/<container name>"
+ *   Kubernetes  key "k8s:<pod uid>/<container name>" ("k8s:<pod uid>" while no file named the
+ *               container: never its id, which a restart changes),
+ *               workload "k8s:<namespace>/<owner>/<container name>" ("k8s:<ns>/<owner>")
  *   Docker      key "docker:<id>", workload "compose:<project>/<service>" or the key
  *   Podman, CRI-O and containerd outside Kubernetes: "<runtime>:<id>"
  *   systemd     "systemd:<unit>"; anything else "cgroup:<path>"

@@ -18,6 +18,8 @@
 struct ew_resolver_opts {
 	struct ew_meta_paths paths;
 	bool read_meta; /* false: names from the cgroup only */
+	/* paths are these pinned roots (ew_meta_paths_pin()): messages name the real paths */
+	const struct ew_meta_pins *pins;
 };
 
 struct ew_resolver;

@@ -26,10 +26,37 @@ struct ew_meta_paths {
 	const char *containerd_root; /* default "/run/containerd/io.containerd.runtime.v2.task" */
 	const char *crio_root;	     /* default "/run/containers/storage/overlay-containers" */
 	const char *pods_log_root;   /* default "/var/log/pods" */
+	/* The kubelet's <pod>_<ns>_<container>-<id>.log links; default "/var/log/containers" */
+	const char *containers_log_root;
+	/* Podman's bundles; default "/var/lib/containers/storage/overlay-containers" */
+	const char *libpod_root;
 };
 
 /* Fills the defaults for NULL members. */
 void ew_meta_paths_default(struct ew_meta_paths *p);
+
+/*
+ * The runtime directories, opened once while the agent may still traverse anything: a state
+ * directory may lack its owner's x bit (Docker's shims create /run/containerd 0600), and uid 0
+ * without CAP_DAC_READ_SEARCH, as exitwatch runs once attached, cannot walk through it. Each
+ * root that exists becomes "/proc/self/fd/<N>" in *ret (host_root folded in, so ret->host_root
+ * is ""): a lookup from there checks only the directories below the root, and every path-based
+ * call (open, opendir, inotify_add_watch) takes it. A root that does not exist yet stays a
+ * plain path. Returns 0 or -ENOMEM; *ret points into *pins, which outlives every use of it.
+ */
+struct ew_meta_pins;
+int ew_meta_paths_pin(const struct ew_meta_paths *in, struct ew_meta_pins **pins,
+		      struct ew_meta_paths *ret);
+/*
+ * Rewrites each "/proc/self/fd/<N>" of a pinned root in msg (in place, bounded by len) as the
+ * root's own path, for the messages a user reads. pins may be NULL.
+ */
+void ew_meta_pins_unpin_msg(const struct ew_meta_pins *pins, char *msg, size_t len);
+/* The host_root the pinned paths were made from ("" for NULL pins). */
+const char *ew_meta_pins_host_root(const struct ew_meta_pins *pins);
+/* How many roots were opened (the rest stay plain paths). */
+int ew_meta_pins_count(const struct ew_meta_pins *pins);
+void ew_meta_pins_free(struct ew_meta_pins *pins);
 
 /* Docker, containerd, CRI-O and Podman keep files ew_meta_read() reads; other runtimes none. */
 bool ew_meta_runtime_has_files(enum ew_runtime rt);
@@ -45,7 +72,9 @@ int ew_meta_parse_oci(const char *json, size_t len, struct ew_meta *ret, char *e
 
 /*
  * Reads the metadata of the container cg names, from the files of cg->runtime, then completes
- * Kubernetes names from the pod log directory when the runtime file lacks them. Returns 0,
+ * Kubernetes names from the pod log directory when the runtime file lacks them. Returns 0;
+ * 1 when a Kubernetes container's file was gone (CRI deletes the bundle of a task at its exit)
+ * and the kubelet's /var/log/containers link named it instead (no image then);
  * -ENOENT when no file exists for it (not a runtime container, or already gone), -EFBIG for an
  * oversized file, -EINVAL for a malformed one, or another -errno; on an error *ret is left
  * cleared (as by ew_meta_parse_*). Never blocks on a FIFO or a device: only regular files are
@@ -53,6 +82,13 @@ int ew_meta_parse_oci(const char *json, size_t len, struct ew_meta *ret, char *e
  */
 int ew_meta_read(const struct ew_meta_paths *paths, const struct ew_cgroup_info *cg,
 		 struct ew_meta *ret, char *err, size_t errlen);
+
+/*
+ * Names from the kubelet's <containers_log_root>/<pod>_<ns>_<container>-<id>.log link of
+ * container id: fills name, pod_name and pod_namespace. 0, -ENOENT (no link), -EINVAL (not an
+ * id), or -errno of the directory.
+ */
+int ew_meta_read_k8s_link(const struct ew_meta_paths *paths, const char *id, struct ew_meta *ret);
 
 /*
  * Scans <root>/var/log/pods for the directory of pod_uid and, when container is non-empty,

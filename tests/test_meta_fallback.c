@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Names where the runtime's own file is not enough (src/identity/runtime_meta.c, meta_pin.c,
+ * pod_cache.c, resolver.c), in a scratch host root:
+ *   - a Kubernetes container whose bundle containerd already deleted: the kubelet's
+ *     /var/log/containers/<pod>_<ns>_<container>-<id>.log link names it (malformed link names
+ *     are skipped); with no link, the resolver keys it by its pod, with the pod's names, and
+ *     the image comes from an earlier container of the same name;
+ *   - Podman: name and image from containers/storage's containers.json (a broken list costs
+ *     only the names);
+ *   - the runtime roots held open: an existing root becomes /proc/self/fd/<N>, a missing one
+ *     stays a plain path, and reads go through either.
+ * tests/cri/test_cri.py checks the same against a real containerd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exitwatch/identity/identity.h"
+#include "exitwatch/identity/resolver.h"
+#include "exitwatch/identity/runtime_meta.h"
+#include "exitwatch/util/util.h"
+#include "harness/unit.h"
+#include "identity/pod_cache_int.h"
+
+#define ID64   "2a71048cd69e70536efc682e85e6aa728e80acfade54b46648cd30124a2b46e9"
+#define OLD64  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define NEW64  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define UID    "5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70"
+#define POD    "checkout-6d5f7c9b8-q4w2x"
+#define TASKS  "/run/containerd/io.containerd.runtime.v2.task/k8s.io"
+#define LIBPOD "/var/lib/containers/storage/overlay-containers"
+
+static void put(const struct ew_t_scratch *s, const char *rel, const char *text)
+{
+	char path[512], dir[512];
+	FILE *f;
+
+	ew_t_scratch_path(s, rel, path, sizeof(path));
+	snprintf(dir, sizeof(dir), "mkdir -p \"$(dirname '%s')\"", path);
+	assert_int_equal(system(dir), 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void link_at(const struct ew_t_scratch *s, const char *rel)
+{
+	char path[512];
+
+	put(s, "var/log/containers/.keep", "");
+	ew_t_scratch_path(s, rel, path, sizeof(path));
+	assert_int_equal(symlink("/var/log/pods/x/0.log", path), 0);
+}
+
+static struct ew_meta_paths paths_in(const struct ew_t_scratch *s)
+{
+	struct ew_meta_paths p = {.host_root = s->dir};
+
+	ew_meta_paths_default(&p);
+	return p;
+}
+
+static void test_k8s_link(void **state)
+{
+	const struct ew_t_scratch *s = *state;
+	struct ew_meta_paths p = paths_in(s);
+	struct ew_meta m;
+
+	assert_int_equal(ew_meta_read_k8s_link(&p, ID64, &m), -ENOENT); /* no directory */
+	/* Not ours, and malformed: one '_', three '_', an empty part, a bad container name. */
+	link_at(s, "var/log/containers/" POD "_shop_backend-" OLD64 ".log");
+	link_at(s, "var/log/containers/" POD "_backend-" ID64 ".log");
+	link_at(s, "var/log/containers/a_b_c_d-" ID64 ".log");
+	link_at(s, "var/log/containers/_shop_backend-" ID64 ".log");
+	link_at(s, "var/log/containers/" POD "_shop_.hidden-" ID64 ".log");
+	assert_int_equal(ew_meta_read_k8s_link(&p, ID64, &m), -ENOENT);
+	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
+	assert_int_equal(ew_meta_read_k8s_link(&p, ID64, &m), 0);
+	assert_string_equal(m.name, "backend");
+	assert_string_equal(m.pod_name, POD);
+	assert_string_equal(m.pod_namespace, "shop");
+	assert_int_equal(ew_meta_read_k8s_link(&p, "../../etc/passwd", &m), -EINVAL);
+}
+
+/* containerd's bundle gone: ew_meta_read() says 1 and names it from the link and pod logs. */
+static void test_read_gone(void **state)
+{
+	const struct ew_t_scratch *s = *state;
+	struct ew_meta_paths p = paths_in(s);
+	struct ew_cgroup_info cg = {.runtime = EW_RT_CONTAINERD, .kubernetes = true};
+	char err[256];
+	struct ew_meta m;
+
+	strcpy(cg.container_id, ID64);
+	strcpy(cg.pod_uid, UID);
+	put(s, TASKS "/.keep", "");
+	assert_int_equal(ew_meta_read(&p, &cg, &m, err, sizeof(err)), -ENOENT);
+	put(s, "var/log/pods/shop_" POD "_" UID "/backend/7.log", "");
+	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
+	assert_int_equal(ew_meta_read(&p, &cg, &m, err, sizeof(err)), 1);
+	assert_string_equal(m.name, "backend");
+	assert_string_equal(m.pod_name, POD);
+	assert_string_equal(m.pod_uid, UID);
+	assert_int_equal(m.restart_count, 7);
+	assert_string_equal(m.image, ""); /* only a file had it */
+	assert_string_equal(err, "");
+}
+
+static struct ew_event *start_of(const char *id, uint64_t cgroup_id)
+{
+	struct ew_event *ev = calloc(1, sizeof(*ev));
+
+	ev->type = EW_EVENT_START;
+	ev->cgroup_id = cgroup_id;
+	ev->pid = (uint32_t)cgroup_id;
+	snprintf(ev->cgroup, sizeof(ev->cgroup), "/kubepods/burstable/pod%s/%s", UID, id);
+	return ev;
+}
+
+/*
+ * The resolver: a read container teaches the pod cache its image; a later one gone and linked
+ * gets it; one gone and unlinked is keyed by its pod, with the pod's names.
+ */
+static void test_resolver_gone(void **state)
+{
+	const struct ew_t_scratch *s = *state;
+	struct ew_resolver_opts o = {.paths = paths_in(s), .read_meta = true};
+	struct ew_resolver *r = ew_resolver_new(&o);
+	struct ew_identity *id = malloc(sizeof(*id));
+	struct ew_event *ev;
+
+	put(s, TASKS "/" OLD64 "/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+	    "\"io.kubernetes.cri.container-name\":\"backend\","
+	    "\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
+	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
+	    "\"io.kubernetes.cri.image-name\":\"registry.example.com/shop/backend:1.4.2\"}}");
+	put(s, "var/log/pods/shop_" POD "_" UID "/backend/0.log", "");
+	ev = start_of(OLD64, 1);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	free(ev);
+	assert_string_equal(id->key, "k8s:" UID "/backend");
+
+	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
+	ev = start_of(ID64, 2);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	free(ev);
+	assert_string_equal(id->key, "k8s:" UID "/backend");
+	assert_string_equal(id->workload, "k8s:shop/checkout/backend");
+	assert_string_equal(id->meta.image, "registry.example.com/shop/backend:1.4.2");
+
+	ev = start_of(NEW64, 3);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	free(ev);
+	assert_string_equal(id->key, "k8s:" UID);
+	assert_string_equal(id->workload, "k8s:shop/checkout");
+	assert_string_equal(id->meta.pod_name, POD);
+	assert_string_equal(id->meta.name, "");
+	free(id);
+	ew_resolver_free(r);
+}
+
+static void test_podman_list(void **state)
+{
+	const struct ew_t_scratch *s = *state;
+	struct ew_meta_paths p = paths_in(s);
+	struct ew_cgroup_info cg = {.runtime = EW_RT_PODMAN};
+	struct ew_meta m;
+
+	strcpy(cg.container_id, ID64);
+	put(s, LIBPOD "/" ID64 "/userdata/config.json",
+	    "{\"annotations\":{\"io.container.manager\":\"libpod\"}}");
+	put(s, LIBPOD "/containers.json", "[{\"id\":\"" OLD64 "\",\"names\":[\"other\"]},");
+	/* A broken list: the names only are lost. */
+	assert_int_equal(ew_meta_read(&p, &cg, &m, NULL, 0), 0);
+	assert_string_equal(m.name, "");
+	put(s, LIBPOD "/containers.json",
+	    "[{\"id\":\"" OLD64 "\",\"names\":[\"other\"]},{\"id\":\"" ID64
+	    "\",\"names\":[\"web\",\"alias\"],\"metadata\":\"{\\\"image-name\\\":"
+	    "\\\"localhost/exitwatch-test:latest\\\",\\\"name\\\":\\\"web\\\"}\"}]");
+	assert_int_equal(ew_meta_read(&p, &cg, &m, NULL, 0), 0);
+	assert_string_equal(m.name, "web");
+	assert_string_equal(m.image, "localhost/exitwatch-test:latest");
+	/* A metadata string that is not JSON, names of the wrong type: skipped. */
+	put(s, LIBPOD "/containers.json",
+	    "[{\"id\":\"" ID64 "\",\"names\":[7],\"metadata\":\"{not json\"}]");
+	assert_int_equal(ew_meta_read(&p, &cg, &m, NULL, 0), 0);
+	assert_string_equal(m.name, "");
+	assert_string_equal(m.image, "");
+}
+
+static void test_pin(void **state)
+{
+	const struct ew_t_scratch *s = *state;
+	struct ew_meta_paths p = paths_in(s), pinned;
+	struct ew_cgroup_info cg = {.runtime = EW_RT_PODMAN};
+	struct ew_meta_pins *pins = NULL;
+	char want[600], msg[600];
+	struct ew_meta m;
+
+	strcpy(cg.container_id, ID64);
+	put(s, LIBPOD "/" ID64 "/userdata/config.json", "{}");
+	put(s, LIBPOD "/containers.json", "[{\"id\":\"" ID64 "\",\"names\":[\"web\"]}]");
+	assert_int_equal(ew_meta_paths_pin(&p, &pins, &pinned), 0);
+	assert_int_equal(ew_meta_pins_count(pins), 1); /* only the libpod root exists */
+	assert_string_equal(pinned.host_root, "");
+	assert_true(!strncmp(pinned.libpod_root, "/proc/self/fd/", 14));
+	snprintf(want, sizeof(want), "%s/var/lib/docker", s->dir);
+	assert_string_equal(pinned.docker_root, want);
+	assert_int_equal(ew_meta_read(&pinned, &cg, &m, NULL, 0), 0);
+	assert_string_equal(m.name, "web");
+	/* Messages name the real paths, never the descriptors. */
+	snprintf(msg, sizeof(msg), "%s/x/config.json: Permission denied", pinned.libpod_root);
+	ew_meta_pins_unpin_msg(pins, msg, sizeof(msg));
+	snprintf(want, sizeof(want), "%s" LIBPOD "/x/config.json: Permission denied", s->dir);
+	assert_string_equal(msg, want);
+	assert_string_equal(ew_meta_pins_host_root(pins), s->dir);
+	ew_meta_pins_free(pins);
+	ew_meta_pins_free(NULL);
+}
+
+static void test_pod_cache(void **state)
+{
+	struct ew_pod_cache *c = ew_pod_cache_new();
+	struct ew_meta m = {.restart_count = -1}, got = {.restart_count = -1};
+
+	(void)state;
+	strcpy(m.name, "backend");
+	strcpy(m.image, "img:1");
+	strcpy(m.pod_name, POD);
+	strcpy(m.pod_namespace, "shop");
+	assert_int_equal(ew_pod_cache_put(c, UID, &m), 0);
+	ew_pod_cache_fill(c, UID, &got);
+	assert_string_equal(got.pod_name, POD);
+	assert_string_equal(got.image, ""); /* no name, no image */
+	strcpy(got.name, "backend");
+	ew_pod_cache_fill(c, UID, &got);
+	assert_string_equal(got.image, "img:1");
+	strcpy(got.name, "sidecar");
+	got.image[0] = '\0';
+	ew_pod_cache_fill(c, UID, &got);
+	assert_string_equal(got.image, "");
+	/* Bounded: past the limit it starts again, with the newest entry. */
+	for (int i = 0; i < EW_POD_CACHE_MAX + 10; i++) {
+		char uid[EW_UID_LEN];
+
+		snprintf(uid, sizeof(uid), "00000000-0000-0000-0000-%012d", i);
+		assert_int_equal(ew_pod_cache_put(c, uid, &m), 0);
+		assert_true(ew_pod_cache_count(c) <= EW_POD_CACHE_MAX);
+	}
+	ew_pod_cache_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_k8s_link, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_read_gone, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_resolver_gone, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_podman_list, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_pin, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
+		cmocka_unit_test(test_pod_cache),
+	};
+
+	return cmocka_run_group_tests_name("meta_fallback", tests, NULL, NULL);
+}
