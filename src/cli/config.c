@@ -84,6 +84,15 @@ int ew_config_validate(const struct ew_config *c, char *err, size_t errlen)
 
 		if (!rc->enabled)
 			continue;
+		if (r == EW_RULE_CRASH_LOOP) {
+			if (!rc->count) {
+				snprintf(err, errlen,
+					 "rule crash_loop: count (failed starts in a row) must be "
+					 "at least 1");
+				return -EINVAL;
+			}
+			continue; /* no window, no quiet period: a success resolves it */
+		}
 		if (r != EW_RULE_STABLE && !rc->window_ns) {
 			snprintf(err, errlen, "rule %s: window must be longer than 0",
 				 ew_rule_name(r));

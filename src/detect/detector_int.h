@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The detector's state, shared by detector.c (identities, workloads, deadlines, memory),
- * events.c (what each event changes), rules.c (episodes and deadlines), evidence.c (what a
- * finding says), export.c and import.c (the state as plain values, and back). Not a public
+ * events.c (what each event changes), rules.c (the windowed rules and deadlines), episode.c
+ * (firing and resolving), crash_loop.c (the streak rule), evidence.c (what a finding says),
+ * export.c and import.c (the state as plain values, and back). Not a public
  * header.
  */
 #ifndef EXITWATCH_DETECTOR_INT_H
@@ -51,6 +52,14 @@ struct ident {
 	bool exited_before; /* the next start is a restart */
 	bool looping;	    /* was part of a fired loop: watch for the stable milestone */
 	bool stable_armed;  /* the current run has its stable deadline */
+
+	/* crash_loop (crash_loop.c): the failed starts in a row that ended with one exit code. */
+	uint32_t fail_streak;	  /* how many; 0 after a successful start */
+	uint64_t streak_first_ns; /* the first one's exit */
+	int16_t streak_code;	  /* their exit code */
+	uint8_t streak_signal;	  /* their terminating signal */
+	uint32_t line_repeats;	  /* of them, those whose last stderr line was the latest's */
+	uint64_t line_hash;	  /* FNV-1a of the latest one's last stderr line; 0: none */
 
 	/* The current run. */
 	bool running;
@@ -139,16 +148,28 @@ static inline uint64_t ew_det_add_sat(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* rules.c */
+/* episode.c */
 void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct workload *wl,
 			     enum ew_rule rule);
 void ew_det_arm_stable(struct ew_detector *d, struct ident *id);
+void ew_det_fire(struct ew_detector *d, struct scope_state *s, struct workload *wl,
+		 struct ident *id, enum ew_rule rule, uint32_t count, uint64_t now,
+		 ew_finding_fn fn, void *ctx);
+void ew_det_resolve(struct ew_detector *d, struct scope_state *s, struct workload *wl,
+		    struct ident *owner, enum ew_rule rule, uint64_t at, ew_finding_fn fn,
+		    void *ctx);
+
+/* rules.c */
 void ew_det_eval_count(struct ew_detector *d, struct ident *id, enum ew_rule rule, uint64_t now,
 		       ew_finding_fn fn, void *ctx);
 void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint64_t now,
 			 ew_finding_fn fn, void *ctx);
 int ew_det_outcome(struct ew_detector *d, struct ident *id, bool ok, uint64_t at, ew_finding_fn fn,
 		   void *ctx);
+
+/* crash_loop.c: a start's outcome, after the other rules have seen it. */
+void ew_det_crash_loop(struct ew_detector *d, struct ident *id, bool ok, uint64_t at,
+		       ew_finding_fn fn, void *ctx);
 
 /* evidence.c: fills d->f for a rule on a scope at time now. */
 void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_state *s,
