@@ -281,6 +281,28 @@ static void agent_free(struct agent *a)
 	free(a->ev);
 }
 
+/*
+ * The exit codes exit_code_burst counts, in the class the pipeline will give them: every
+ * workload's series of them start at 0, so that an alert summing increase() across nodes sees
+ * each node's first one.
+ */
+static void watch_burst_codes(struct ew_metrics *m, const struct ew_config *c)
+{
+	const struct ew_rule_config *rc = &c->detect.rules[EW_RULE_EXIT_CODE_BURST];
+
+	for (int code = 0; code < 256; code++) {
+		struct ew_event ev = {.type = EW_EVENT_EXIT, .status = {.code = code}};
+
+		if (ew_rule_has_code(rc, code) &&
+		    ew_metrics_watch_exit(m, ew_exit_classify(&ev, &c->classes), code) == -ENOSPC) {
+			ew_warn("metrics: more than 16 exit_code_burst codes; code %d and later "
+				"appear at their first exit",
+				code);
+			return;
+		}
+	}
+}
+
 /* Outputs, metrics, recording, pipeline: everything but the kernel side. 0, 1 or 2. */
 static int build(struct agent *a, const struct ew_config *c)
 {
@@ -301,6 +323,7 @@ static int build(struct agent *a, const struct ew_config *c)
 		a->metrics = ew_metrics_new(EW_VERSION, c->metrics_container_labels);
 		if (!a->metrics)
 			return 1;
+		watch_burst_codes(a->metrics, c);
 	}
 	if (c->metrics_addr &&
 	    ew_metrics_server_start(c->metrics_addr, &a->server, err, sizeof(err))) {

@@ -266,6 +266,24 @@ static void watch_log(struct ew_pipeline *p)
 		warn_log_error(p, r == -ENOSPC ? "inotify (fs.inotify.max_user_watches)" : path, r);
 }
 
+/*
+ * --cgroup-subtree: the agent answers for the containers under one cgroup only, as if the rest
+ * of the machine were another node's (two agents on one host stand for two nodes). A path
+ * matches itself and what is below it, never a sibling that shares its prefix.
+ */
+static bool outside_subtree(const struct ew_pipeline *p, const char *cgroup)
+{
+	const char *sub = p->cfg->cgroup_subtree;
+	size_t n;
+
+	if (!sub)
+		return false;
+	n = strlen(sub);
+	while (n > 1 && sub[n - 1] == '/')
+		n--;
+	return strncmp(cgroup, sub, n) || (cgroup[n] && cgroup[n] != '/' && n > 1);
+}
+
 static int process(struct ew_pipeline *p, const struct ew_event *ev)
 {
 	struct ew_event *use = p->ev_copy;
@@ -276,6 +294,10 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 		err = ew_resolver_start(p->resolver, ev, &p->resolved);
 		if (err)
 			return err;
+		if (outside_subtree(p, p->resolved.cgroup)) {
+			ew_resolver_forget(p->resolver, ev->cgroup_id);
+			return 0;
+		}
 		if (p->watch && !ev->reexec)
 			watch_log(p);
 		use = (struct ew_event *)ev;
@@ -286,6 +308,11 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 		if (ew_resolver_lookup(p->resolver, ev->cgroup_id, &p->resolved, &names) == -ENOENT)
 			ew_debug("cgroup %llu: its start was not seen; named by id",
 				 (unsigned long long)ev->cgroup_id);
+		if (outside_subtree(p, p->resolved.cgroup)) {
+			if (ev->type == EW_EVENT_EXIT)
+				ew_resolver_forget(p->resolver, ev->cgroup_id);
+			return 0;
+		}
 		ew_strlcpy(use->argv0, names.argv0, sizeof(use->argv0));
 		ew_strlcpy(use->filename, names.filename, sizeof(use->filename));
 		/* A sender is named only when its signal ended the process: not a SIGHUP it

@@ -40,6 +40,8 @@ static void usage(FILE *f)
 		"      --cgroup-root DIR    cgroup v2 mount (default: <host-root>/sys/fs/cgroup,\n"
 		"                           its unified/, else the one in mountinfo)\n"
 		"      --proc-root DIR      the host's /proc (default <host-root>/proc)\n"
+		"      --cgroup-subtree PATH  only containers in this cgroup subtree (a path\n"
+		"                           below the cgroup root, e.g. /kubepods.slice)\n"
 		"      --state-file PATH    keep the detector's memory across restarts\n"
 		"      --record PATH        write the decoded event stream for `exitwatch replay`\n"
 		"      --startup-grace DUR  a start that never listens succeeds after DUR (60s)\n"
@@ -81,6 +83,7 @@ enum {
 	OPT_HOST_ROOT,
 	OPT_CGROUP_ROOT,
 	OPT_PROC_ROOT,
+	OPT_CGROUP_SUBTREE,
 	OPT_STATE_FILE,
 	OPT_RECORD,
 	OPT_METRICS_ADDR,
@@ -123,6 +126,7 @@ static const struct option long_opts[] = {
 	{"stderr-kernel", no_argument, NULL, OPT_STDERR_KERNEL},
 	{"no-metadata", no_argument, NULL, OPT_NO_META},
 	{"no-scan", no_argument, NULL, OPT_NO_SCAN},
+	{"cgroup-subtree", required_argument, NULL, OPT_CGROUP_SUBTREE},
 	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
 	{"max-containers", required_argument, NULL, OPT_MAX_CONTAINERS},
 	{"agent-interval", required_argument, NULL, OPT_AGENT_INTERVAL},
@@ -255,6 +259,9 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 			break;
 		case OPT_PROC_ROOT:
 			c->proc_root = optarg;
+			break;
+		case OPT_CGROUP_SUBTREE:
+			r = set_option(c, "agent", "cgroup_subtree", optarg, "--cgroup-subtree");
 			break;
 		case OPT_STATE_FILE:
 			c->state_file = optarg;

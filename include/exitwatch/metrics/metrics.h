@@ -25,6 +25,13 @@ struct ew_metrics;
 struct ew_metrics *ew_metrics_new(const char *version, bool container_labels);
 void ew_metrics_free(struct ew_metrics *m);
 
+/*
+ * Every workload gets the exits series of this exit class and code at 0 when first seen: the
+ * codes alerts count (exit_code_burst's), so that a node's first such exit is an increase.
+ * 0, -EINVAL (no such class or code), -ENOSPC (16 already).
+ */
+int ew_metrics_watch_exit(struct ew_metrics *m, enum ew_exit_class cls, int code);
+
 /* Counts one emitted record (starts and exits by class, start-up and uptime histograms,
  * findings by rule and severity, resolutions). */
 void ew_metrics_record(struct ew_metrics *m, const struct ew_record *r);
