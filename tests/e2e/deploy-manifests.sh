@@ -3,17 +3,20 @@
 #
 # The deployment files, checked offline:
 #   1. `kubectl kustomize` renders deploy/k8s/overlays/default and .../gke;
-#   2. every rendered object, and deploy/k8s/overlays/gke/prometheusrule.yaml, is valid against
+#   2. every rendered object, and deploy/alerts/prometheus/{prometheusrule,podmonitor}.yaml, is valid against
 #      the Kubernetes API schema (kubernetes-models from npm: JSON schemas compiled from the
-#      Kubernetes OpenAPI spec, and the prometheus-operator CRD's for PrometheusRule), and has
+#      Kubernetes OpenAPI spec, and the prometheus-operator CRDs' for PrometheusRule and
+#      PodMonitor), and has
 #      no unknown field (what the API server's strict field validation would refuse; found by
 #      walking each object along the models' TypeScript types with the TypeScript compiler).
 #      A broken copy (a misspelt readOnlyRootFilesystem, a string hostPID) must be refused;
 #   3. the DaemonSet grants what the tests prove and nothing more: uid 0, CAP_BPF + CAP_PERFMON,
 #      no privilege escalation, read-only root, RuntimeDefault seccomp, every host path
-#      read-only but /var/lib/exitwatch, no service account token;
-#   4. the PrometheusRule's groups pass `promtool check rules`; log-metric.yaml and
-#      alert-policy.json parse and refer to each other (no gcloud here: structure only);
+#      read-only but /var/lib/exitwatch, no service account token; and runs where it can:
+#      linux/amd64 nodes only, /metrics on every address of the pod (":9090", which IPv6
+#      single-stack pods can bind), host mounts that hold later mounts with HostToContainer
+#      propagation, images with a version tag (never latest);
+#   4. (the alerts' rules are checked by tests/e2e/alerts-promtool.sh);
 #   5. exitwatch itself accepts the configuration files the deployments ship;
 #   6. `docker-compose -f deploy/docker/compose.yaml config -q` succeeds, and the service has
 #      the privileges and read-only mounts the Compose comments describe.
@@ -223,7 +226,14 @@ function policy(file) {
 	expect("terminationGracePeriodSeconds", pod.terminationGracePeriodSeconds, 30);
 	expect("updateStrategy", ds.spec.updateStrategy,
 		{ type: "RollingUpdate", rollingUpdate: { maxUnavailable: "10%" } });
-	expect("args", c.args.slice(0, 2), ["--metrics-addr", "$(POD_IP):9090"]);
+	expect("args", c.args.slice(0, 2), ["--metrics-addr", ":9090"]);
+	expect("nodeSelector", pod.nodeSelector, { "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" });
+	for (const ct of pod.containers)
+		if (!/:[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(ct.image) || /:latest$/.test(ct.image))
+			bad(`${file}: image ${ct.image}: a version tag, not latest`);
+	for (const m of c.volumeMounts)
+		if (["/sys/kernel/tracing", "/host/sys/fs/cgroup", "/host/run/containerd/io.containerd.runtime.v2.task"].includes(m.mountPath))
+			expect(`mount ${m.mountPath} mountPropagation`, m.mountPropagation, "HostToContainer");
 	expect("probes", [c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path], ["/healthz", "/healthz"]);
 	expect("limits.memory", c.resources.limits.memory, "128Mi");
 	const hostPaths = new Map(pod.volumes.filter((v) => v.hostPath).map((v) => [v.name, v.hostPath]));
@@ -276,7 +286,8 @@ for overlay in default gke; do
 		fail "kubectl kustomize deploy/k8s/overlays/$overlay"
 	echo "rendered deploy/k8s/overlays/$overlay: $(grep -c '^kind:' "$tmp/$overlay.yaml") objects"
 done
-validate "$tmp/default.yaml" "$tmp/gke.yaml" deploy/k8s/overlays/gke/prometheusrule.yaml ||
+validate "$tmp/default.yaml" "$tmp/gke.yaml" deploy/alerts/prometheus/prometheusrule.yaml \
+	deploy/alerts/prometheus/podmonitor.yaml ||
 	fail "the rendered manifests are not valid"
 validate --policy "$tmp/default.yaml" || fail "the default overlay's DaemonSet"
 validate --policy "$tmp/gke.yaml" || fail "the gke overlay's DaemonSet"
@@ -290,15 +301,6 @@ grep -q 'readOnlyRootFileSystem: unknown field' "$tmp/broken.out" ||
 grep -q 'hostPID must be boolean' "$tmp/broken.out" ||
 	fail "the validator misses a wrong type: $(cat "$tmp/broken.out")"
 echo "ok   a misspelt field and a wrong type are refused"
-
-# 4: the alerting files.
-python3 -c 'import json, sys, yaml; yaml.safe_dump(yaml.safe_load(open(sys.argv[1]))["spec"], open(sys.argv[2], "w"))' \
-	deploy/k8s/overlays/gke/prometheusrule.yaml "$tmp/rules.yml"
-promtool check rules "$tmp/rules.yml" >"$tmp/promtool.out" 2>&1 ||
-	fail "promtool check rules: $(cat "$tmp/promtool.out")"
-echo "ok   prometheusrule.yaml: promtool check rules ($(grep -o '[0-9]* rules found' "$tmp/promtool.out"))"
-validate --gcp deploy/k8s/overlays/gke/log-metric.yaml deploy/k8s/overlays/gke/alert-policy.json ||
-	fail "log-metric.yaml / alert-policy.json"
 
 # 5: the configuration files, read by exitwatch's own parser (replay parses the config file,
 # then stops at the empty recording).
