@@ -19,6 +19,7 @@
 #include "exitwatch/ingest/procstat.h"
 #include "exitwatch/ingest/scan.h"
 #include "exitwatch/util/util.h"
+#include "exitwatch/output/filter.h"
 
 /* Longest sleep. The kernel side does not wake us per record (see submit() in the BPF code):
  * records wait at most this long, which bounds detection latency. */
@@ -35,6 +36,7 @@
 struct agent {
 	const struct ew_config *cfg;
 	struct ew_outputs *out;
+	struct ew_output_filter filters[EW_MAX_SINKS]; /* per output: what it takes */
 	struct ew_metrics *metrics;
 	struct ew_metrics_server *server;
 	struct ew_recorder *rec;
@@ -313,12 +315,18 @@ static int build(struct agent *a, const struct ew_config *c)
 	a->out = ew_outputs_new(&c->out);
 	if (!a->ev || !a->out)
 		return 1;
-	for (uint32_t i = 0; i < (c->noutputs ? c->noutputs : 1); i++)
-		if (ew_outputs_add(a->out, c->noutputs ? c->outputs[i] : "stdout", err,
-				   sizeof(err))) {
+	for (uint32_t i = 0; i < (c->noutputs ? c->noutputs : 1); i++) {
+		char spec[PATH_MAX + 16];
+
+		if (ew_output_filter_split(c->noutputs ? c->outputs[i] : "stdout", spec,
+					   sizeof(spec), &a->filters[i], err, sizeof(err)) ||
+		    ew_outputs_add(a->out, spec, err, sizeof(err))) {
 			ew_err("%s", err);
 			return 2;
 		}
+		if (!ew_output_filter_is_all(&a->filters[i]))
+			ew_outputs_set_filter(a->out, i, ew_output_filter_take, &a->filters[i]);
+	}
 	if (c->metrics_addr || c->command == EW_CMD_RUN) {
 		a->metrics = ew_metrics_new(EW_VERSION, c->metrics_container_labels);
 		if (!a->metrics)

@@ -110,7 +110,13 @@ def seed_cases():
         series += [{"series": EXITS % (WL, node), "values": counter(exits[i], 15, end, born)},
                    {"series": st % (WL, node), "values": counter(starts[i], 15, end, born)},
                    {"series": fl % (WL, node), "values": counter(exits[i], 15, end, born)}]
-    one = [{"series": EXITS % ("k8s:prod/single/app", "node-0"), "values": counter(exits[0], 15, end)}]
+    one = []  # one replica on one node, and the six on one node: one series each
+    for wl, reps in (("k8s:prod/single/app", [0]), ("k8s:prod/sixonone/app", range(6))):
+        s_ = sorted(t for i in reps for t in starts[i])
+        e_ = sorted(t for i in reps for t in exits[i])
+        one += [{"series": EXITS % (wl, "node-0"), "values": counter(e_, 15, end)},
+                {"series": st % (wl, "node-0"), "values": counter(s_, 15, end)},
+                {"series": fl % (wl, "node-0"), "values": counter(e_, 15, end)}]
     crit = [{"exp_labels": {"severity": "critical", "workload": WL}}]
     info = [{"exp_labels": {"severity": "info", "workload": WL}}]
     # CRITICAL: the 4th exit is at 4m10s (0:40, 1:50, 3:00, 4:10), seen at the 4m15s sample.
@@ -130,10 +136,27 @@ def seed_cases():
             "tests": [{"name": "the seed timeline on 6 nodes: CRITICAL from minute 4.25 to 73, "
                                "INFO from 11.75 to 123",
                        "interval": "15s", "input_series": series, "alert_rule_test": tests},
-                      {"name": "the seed timeline on 1 node: never CRITICAL", "interval": "15s",
-                       "input_series": one,
-                       "alert_rule_test": [{"eval_time": t, "alertname": "ExitwatchExitCodeBurst",
-                                            "exp_alerts": []} for t in ("5m", "30m", "60m")]}]}
+                      {"name": "the seed timeline on 1 node: 1 replica never CRITICAL, "
+                               "INFO from 35 to 117; 6 replicas as on 6 nodes, INFO from 6",
+                       "interval": "15s", "input_series": one,
+                       "alert_rule_test": one_node_tests()}]}
+
+
+def one_node_tests():
+    # One replica: no 4 exits in 5 minutes, ever. Its starts' first sample is its first start:
+    # increase() counts those at 7, 14, 21, 28, 35: the 5th at 35m, seen then; the last failure
+    # (56m40s) leaves the hour at 116m40s, seen at 117m. Six replicas on one node: one series
+    # from minute 0, so every start but the very first counts: the 5th at 5m50s, seen at 6m.
+    single = [{"exp_labels": {"severity": "info", "workload": "k8s:prod/single/app"}}]
+    six_c = [{"exp_labels": {"severity": "critical", "workload": "k8s:prod/sixonone/app"}}]
+    six_i = [{"exp_labels": {"severity": "info", "workload": "k8s:prod/sixonone/app"}}]
+    t = [{"eval_time": e, "alertname": "ExitwatchExitCodeBurst", "exp_alerts": a}
+         for e, a in [("4m", []), ("4m15s", six_c), ("72m45s", six_c), ("73m", []), ("100m", [])]]
+    t += [{"eval_time": e, "alertname": "ExitwatchStartupFailureRate", "exp_alerts": a}
+          for e, a in [("5m45s", []), ("6m", six_i), ("34m45s", six_i), ("35m", single + six_i),
+                       ("116m45s", single + six_i), ("117m", six_i), ("122m45s", six_i),
+                       ("123m", [])]]
+    return t
 
 
 def startup_cases():
