@@ -171,10 +171,77 @@ static void test_findings_after_their_exit(void **state)
 	free(b);
 }
 
+/* A live event (its identity resolved from its cgroup path, as the agent's). */
+static void live(struct fx *x, enum ew_event_type type, uint64_t cgid, const char *cgroup,
+		 uint64_t t, uint32_t pid)
+{
+	struct ew_event ev = {.type = type, .time_ns = t, .cgroup_id = cgid, .pid = pid};
+
+	strcpy(ev.comm, "web");
+	ew_strlcpy(ev.cgroup, cgroup, sizeof(ev.cgroup));
+	if (type == EW_EVENT_EXIT) {
+		ev.exit_word = 3 << 8;
+		ev.status.code = 3;
+		ev.uptime_ns = EW_NSEC_PER_SEC;
+	}
+	assert_int_equal(ew_pipeline_event(x->p, &ev), 0);
+}
+
+/*
+ * --cgroup-subtree /node-a: the agent answers for /node-a and what is below it only, as if the
+ * rest of the machine were another node's; a sibling that shares the prefix (/node-ab) is not
+ * below it.
+ */
+static void test_cgroup_subtree(void **state)
+{
+	static const char *const cgroups[] = {"/node-a/web", "/node-ab/web", "/node-b/web",
+					      "/node-a", "/system.slice/node-a/web"};
+	static const bool inside[] = {true, false, false, true, false};
+	struct fx *x = *state;
+	char path[128], *a, *line, *save = NULL;
+	size_t alen, starts = 0, exits = 0;
+
+	ew_pipeline_free(x->p);
+	x->cfg.cgroup_subtree = "/node-a/";
+	x->p = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out});
+	assert_non_null(x->p);
+	for (uint32_t i = 0; i < ARRAY_SIZE(cgroups); i++) {
+		live(x, EW_EVENT_START, 7000 + i, cgroups[i], T0 + i * EW_NSEC_PER_SEC, 200 + i);
+		live(x, EW_EVENT_EXIT, 7000 + i, cgroups[i], T0 + i * EW_NSEC_PER_SEC + 1000,
+		     200 + i);
+	}
+	ew_outputs_drain(x->out, 0);
+	a = slurp(ew_t_scratch_path(&x->scratch, "a.log", path, sizeof(path)), &alen);
+	for (line = strtok_r(a, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(line), *ev, *ctr, *cg;
+		bool ok = false;
+
+		assert_non_null(o);
+		assert_true(json_object_object_get_ex(o, "event", &ev));
+		if (!strcmp(json_object_get_string(ev), "agent")) {
+			json_object_put(o);
+			continue;
+		}
+		assert_true(json_object_object_get_ex(o, "container", &ctr));
+		assert_true(json_object_object_get_ex(ctr, "cgroup", &cg));
+		for (size_t i = 0; i < ARRAY_SIZE(cgroups); i++)
+			ok |= inside[i] && !strcmp(json_object_get_string(cg), cgroups[i]);
+		if (!ok)
+			fail_msg("a record of %s, outside /node-a", json_object_get_string(cg));
+		starts += !strcmp(json_object_get_string(ev), "container_start");
+		exits += !strcmp(json_object_get_string(ev), "container_exit");
+		json_object_put(o);
+	}
+	assert_int_equal(starts, 2);
+	assert_int_equal(exits, 2);
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_findings_after_their_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_subtree, setup, teardown),
 	};
 
 	ew_log_init(EW_LOG_ERROR);
