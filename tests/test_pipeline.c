@@ -21,6 +21,8 @@
 
 #include "exitwatch/agent/pipeline.h"
 #include "exitwatch/identity/identity.h"
+#include "exitwatch/metrics/metrics.h"
+#include "exitwatch/util/buf.h"
 #include "exitwatch/util/clock.h"
 #include "exitwatch/util/log.h"
 #include "exitwatch/util/util.h"
@@ -237,11 +239,55 @@ static void test_cgroup_subtree(void **state)
 	free(a);
 }
 
+/*
+ * A finding open in a state file shows in exitwatch_finding_active as soon as the state is
+ * loaded: no record will say it again before its resolution, and an alert follows the gauge.
+ */
+static void test_restored_findings_active(void **state)
+{
+	struct fx *x = *state;
+	struct ew_metrics *m = ew_metrics_new("v", false);
+	struct ew_pipeline *q;
+	struct ew_buf b;
+	char path[128], err[256] = "";
+
+	assert_non_null(m);
+	for (uint32_t i = 0; i < 5; i++) {
+		uint64_t t = T0 + i * 10 * EW_NSEC_PER_SEC;
+
+		event(x, EW_EVENT_START, t, 100 + i);
+		event(x, EW_EVENT_EXIT, t + EW_NSEC_PER_SEC, 100 + i);
+	}
+	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
+	assert_int_equal(ew_pipeline_save_state(x->p, path, T0 + 60 * EW_NSEC_PER_SEC), 0);
+	q = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out, .metrics = m});
+	assert_non_null(q);
+	assert_int_equal(ew_pipeline_load_state(q, path, err, sizeof(err)), 0);
+	ew_buf_init(&b);
+	assert_int_equal(ew_metrics_render(m, &b), 0);
+	/* exit_code_burst (workload: identity empty) and restart_rate (identity), both open. */
+	if (!strstr(b.data,
+		    "exitwatch_finding_active{rule=\"exit_code_burst\",severity=\"CRITICAL\","
+		    "workload=\"cgroup:/ew-test/web\",identity=\"\"} 1\n"))
+		fail_msg("no open exit_code_burst in:\n%s", b.data);
+	if (!strstr(b.data,
+		    "exitwatch_finding_active{rule=\"restart_rate\",severity=\"WARNING\","
+		    "workload=\"cgroup:/ew-test/web\",identity=\"cgroup:/ew-test/web\"} 1\n"))
+		fail_msg("no open restart_rate in:\n%s", b.data);
+	/* Restored, not fired: no counter moved. */
+	assert_null(strstr(b.data, "exitwatch_findings_total{rule=\"exit_code_burst\","
+				   "severity=\"CRITICAL\"} 1"));
+	ew_buf_free(&b);
+	ew_pipeline_free(q);
+	ew_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_findings_after_their_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_subtree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
 	};
 
 	ew_log_init(EW_LOG_ERROR);

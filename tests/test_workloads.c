@@ -21,7 +21,7 @@
 #include "exitwatch/util/util.h"
 #include "metrics_fixture.h"
 
-#define MAX_WORKLOADS 500 /* EW_METRICS_MAX_WORKLOADS in metrics.c */
+#define MAX_WORKLOADS 200 /* EW_METRICS_MAX_WORKLOADS in metrics.c */
 #define BACKEND	      "k8s:prod/backend/app"
 #define LBL_BACKEND   "runtime=\"containerd\",namespace=\"prod\",workload=\"" BACKEND "\""
 
@@ -160,7 +160,7 @@ static void test_workload_cap(void **state)
 		"exitwatch_container_starts_total{runtime=\"containerd\",namespace=\"ns\","
 		"workload=\"wl-0\"} 1",
 		"exitwatch_container_starts_total{runtime=\"containerd\",namespace=\"ns\","
-		"workload=\"wl-499\"} 1",
+		"workload=\"wl-199\"} 1",
 		"exitwatch_container_starts_total{runtime=\"_other_\",namespace=\"_other_\","
 		"workload=\"_other_\"} 6",
 		"exitwatch_container_exits_total{runtime=\"_other_\",namespace=\"_other_\","
@@ -187,7 +187,7 @@ static void test_workload_cap(void **state)
 	assert_int_equal(count_prefix(t, "exitwatch_container_starts_total{"), MAX_WORKLOADS + 1);
 	check_no_prefix(t,
 			"exitwatch_container_starts_total{runtime=\"containerd\",namespace=\"ns\","
-			"workload=\"wl-500\"}");
+			"workload=\"wl-200\"}");
 	ew_buf_free(&buf);
 	ew_metrics_free(m);
 }

@@ -574,7 +574,35 @@ int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now
 	return ew_state_save(p->detector, path, now_ns);
 }
 
+/* The open episodes of a restored state, for exitwatch_finding_active: no record says them. */
+static void open_of(struct ew_pipeline *p, const struct ew_detector_scope *s,
+		    const struct ew_identity *id, bool workload)
+{
+	for (size_t i = 0; i < s->nep; i++) {
+		const struct ew_rule_config *rc = &p->cfg->detect.rules[s->ep[i].rule];
+
+		ew_metrics_finding_open(p->deps.metrics, s->ep[i].rule, rc->severity,
+					workload ? EW_SCOPE_WORKLOAD : EW_SCOPE_IDENTITY, id);
+	}
+}
+
+static void open_of_workload(void *ctx, const struct ew_detector_workload *wl)
+{
+	open_of(ctx, &wl->s, wl->last_subject, true);
+}
+
+static void open_of_ident(void *ctx, const struct ew_detector_ident *id)
+{
+	open_of(ctx, &id->s, id->subject, false);
+}
+
 int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, char *err, size_t errlen)
 {
-	return ew_state_load(p->detector, path, err, errlen);
+	int r = ew_state_load(p->detector, path, err, errlen);
+
+	if (!r && p->deps.metrics) {
+		ew_detector_export_workloads(p->detector, open_of_workload, p);
+		ew_detector_export_idents(p->detector, open_of_ident, p);
+	}
+	return r;
 }

@@ -32,7 +32,7 @@
 
 #define EW_METRICS_MAX_NAMED 1000
 /* Workloads on one node are few; past this, per-workload series go under "_other_". */
-#define EW_METRICS_MAX_WORKLOADS 500
+#define EW_METRICS_MAX_WORKLOADS 200
 #define EW_METRICS_OTHER	 "_other_"
 #define EW_SINK_NAME_LEN	 256
 #define EW_RT_NR		 (EW_RT_CGROUP + 1) /* enum ew_runtime ends with EW_RT_CGROUP */
@@ -286,6 +286,16 @@ void ew_metrics_record(struct ew_metrics *m, const struct ew_record *r)
 			ew_metrics_agent(m, r->agent);
 		break;
 	}
+}
+
+void ew_metrics_finding_open(struct ew_metrics *m, int rule, enum ew_severity sev, int scope,
+			     const struct ew_identity *id)
+{
+	struct ew_finding f = {
+		.rule = (enum ew_rule)rule, .severity = sev, .scope = (enum ew_scope)scope};
+
+	if ((unsigned int)rule < EW_RULE__COUNT && id)
+		ew_active_note(m->active, &f, id);
 }
 
 int ew_metrics_watch_exit(struct ew_metrics *m, enum ew_exit_class cls, int code)

@@ -252,28 +252,8 @@ function policy(file) {
 	if (!failed) console.log(`ok   ${path.basename(file)}: the DaemonSet's privileges and mounts`);
 }
 
-function gcp(metricFile, policyFile) {
-	const metric = readDocs(metricFile)[0];
-	const pol = JSON.parse(fs.readFileSync(policyFile, "utf8"));
-	for (const k of ["name", "filter", "metricDescriptor", "labelExtractors"])
-		if (!(k in metric)) bad(`${metricFile}: no ${k}`);
-	if (!/jsonPayload\.event="finding"/.test(metric.filter)) bad(`${metricFile}: filter is not on findings`);
-	expect("metric kind", [metric.metricDescriptor.metricKind, metric.metricDescriptor.valueType], ["DELTA", "INT64"]);
-	expect("metric labels", metric.metricDescriptor.labels.map((l) => l.key).sort(),
-		Object.keys(metric.labelExtractors).sort());
-	const cond = pol.conditions?.[0]?.conditionThreshold;
-	if (!pol.displayName || !cond) bad(`${policyFile}: no displayName or conditionThreshold`);
-	else if (!cond.filter.includes(`metric.type="logging.googleapis.com/user/${metric.name}"`))
-		bad(`${policyFile}: the condition is not on logging.googleapis.com/user/${metric.name}`);
-	for (const f of cond?.aggregations?.[0]?.groupByFields ?? [])
-		if (f.startsWith("metric.label.") && !(f.slice(13) in metric.labelExtractors))
-			bad(`${policyFile}: groups by ${f}, which the metric does not have`);
-	if (!failed) console.log(`ok   ${path.basename(metricFile)} + ${path.basename(policyFile)}: structure`);
-}
-
 const args = process.argv.slice(2);
 if (args[0] === "--policy") policy(args[1]);
-else if (args[0] === "--gcp") gcp(args[1], args[2]);
 else await schemas(args);
 process.exitCode = failed ? 1 : 0;
 JSEOF
