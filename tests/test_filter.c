@@ -72,6 +72,28 @@ static void test_split_table(void **state)
 	}
 }
 
+/* What a message quotes of the input stays one line of ASCII, whatever bytes the input held. */
+static void test_messages_clean(void **state)
+{
+	static const char *const bad[] = {"st\xff\x01dout;events=\xf7\n", "stdout;\x1b[2Jx=1",
+					  "stdout;min_severity=\xe2\x80\xa8", "s\tx;\x7f"};
+	struct ew_output_filter f;
+	char spec[128], err[256];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		err[0] = '\0';
+		assert_int_equal(
+			ew_output_filter_split(bad[i], spec, sizeof(spec), &f, err, sizeof(err)),
+			-EINVAL);
+		assert_true(err[0]);
+		for (const char *c = err; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+				fail_msg("case %zu: byte 0x%02x in '%s'", i, (unsigned char)*c,
+					 err);
+	}
+}
+
 static void test_split_too_long(void **state)
 {
 	struct ew_output_filter f;
@@ -119,6 +141,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_table),
+		cmocka_unit_test(test_messages_clean),
 		cmocka_unit_test(test_split_too_long),
 		cmocka_unit_test(test_take),
 	};

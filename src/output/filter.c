@@ -21,6 +21,20 @@ static const char *const event_names[] = {
 	[EW_REC_RESOLVED] = "resolved",	    [EW_REC_AGENT] = "agent",
 };
 
+/*
+ * At most n bytes of s for a message, at most size - 1: control bytes and bytes past ASCII
+ * become '?', so that a message stays one line of valid UTF-8 whatever the input held.
+ */
+static const char *clean(char *out, size_t size, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && s[i] && i + 1 < size; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
+	out[i] = '\0';
+	return out;
+}
+
 static int event_parse(const char *s, size_t n)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(event_names); i++)
@@ -43,11 +57,12 @@ static int parse_events(const char *spec, const char *v, uint32_t *ret, char *er
 			n--;
 		t = event_parse(p, n);
 		if (t < 0) {
+			char a[65], b[65];
+
 			snprintf(err, errlen,
-				 "output '%s': events: '%.*s' is not a record type "
-				 "(container_start, "
+				 "output '%s': events: '%s' is not a record type (container_start, "
 				 "container_ready, container_exit, finding, resolved, agent)",
-				 spec, (int)(n > 64 ? 64 : n), p);
+				 clean(a, sizeof(a), spec, 64), clean(b, sizeof(b), p, n));
 			return -EINVAL;
 		}
 		*ret |= 1u << t;
@@ -63,14 +78,17 @@ int ew_output_filter_split(const char *arg, char *spec, size_t len, struct ew_ou
 	const char *semi = strchr(arg, ';');
 	size_t n = semi ? (size_t)(semi - arg) : strlen(arg);
 	bool have_events = false, have_sev = false;
+	char cs[65], co[65]; /* the spec and an option, cleaned for messages */
 
 	memset(ret, 0, sizeof(*ret));
 	if (n >= len) {
-		snprintf(err, errlen, "output '%.64s...': longer than %zu bytes", arg, len - 1);
+		snprintf(err, errlen, "output '%s...': longer than %zu bytes",
+			 clean(cs, sizeof(cs), arg, 64), len - 1);
 		return -EINVAL;
 	}
 	memcpy(spec, arg, n);
 	spec[n] = '\0';
+	clean(cs, sizeof(cs), spec, 64);
 	for (const char *p = semi; p; p = strchr(p + 1, ';')) {
 		const char *opt = p + 1, *next = strchr(opt, ';'), *eq = strchr(opt, '=');
 		size_t on = next ? (size_t)(next - opt) : strlen(opt);
@@ -79,23 +97,23 @@ int ew_output_filter_split(const char *arg, char *spec, size_t len, struct ew_ou
 
 		if (!eq || (next && eq > next)) {
 			snprintf(err, errlen,
-				 "output '%s': option '%.*s': expected events=LIST or "
+				 "output '%s': option '%s': expected events=LIST or "
 				 "min_severity=SEV",
-				 spec, (int)(on > 64 ? 64 : on), opt);
+				 cs, clean(co, sizeof(co), opt, on));
 			return -EINVAL;
 		}
 		kn = (size_t)(eq - opt);
 		vn = on - kn - 1;
 		if (!vn || vn >= sizeof(val)) {
-			snprintf(err, errlen, "output '%s': option '%.*s': %s value", spec, (int)kn,
-				 opt, vn ? "too long a" : "an empty");
+			snprintf(err, errlen, "output '%s': option '%s': %s value", cs,
+				 clean(co, sizeof(co), opt, kn), vn ? "too long a" : "an empty");
 			return -EINVAL;
 		}
 		memcpy(val, eq + 1, vn);
 		val[vn] = '\0';
 		if (kn == 6 && !strncmp(opt, "events", 6)) {
 			if (have_events) {
-				snprintf(err, errlen, "output '%s': events given twice", spec);
+				snprintf(err, errlen, "output '%s': events given twice", cs);
 				return -EINVAL;
 			}
 			have_events = true;
@@ -105,8 +123,7 @@ int ew_output_filter_split(const char *arg, char *spec, size_t len, struct ew_ou
 			int s = ew_severity_parse(val);
 
 			if (have_sev) {
-				snprintf(err, errlen, "output '%s': min_severity given twice",
-					 spec);
+				snprintf(err, errlen, "output '%s': min_severity given twice", cs);
 				return -EINVAL;
 			}
 			have_sev = true;
@@ -116,14 +133,14 @@ int ew_output_filter_split(const char *arg, char *spec, size_t len, struct ew_ou
 					"output '%s': min_severity: '%s' is not a severity "
 					"(DEFAULT "
 					"DEBUG INFO NOTICE WARNING ERROR CRITICAL ALERT EMERGENCY)",
-					spec, val);
+					cs, clean(co, sizeof(co), val, vn));
 				return -EINVAL;
 			}
 			ret->min_severity = (enum ew_severity)s;
 		} else {
 			snprintf(err, errlen,
-				 "output '%s': unknown option '%.*s' (events, min_severity)", spec,
-				 (int)(kn > 64 ? 64 : kn), opt);
+				 "output '%s': unknown option '%s' (events, min_severity)", cs,
+				 clean(co, sizeof(co), opt, kn));
 			return -EINVAL;
 		}
 	}
