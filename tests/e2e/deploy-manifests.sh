@@ -65,7 +65,6 @@ fi
 cat >"$CACHE/validate.mjs" <<'JSEOF'
 // node validate.mjs FILE...       schema + unknown fields of every object in the YAML files
 // node validate.mjs --policy FILE  the DaemonSet's privileges (see deploy-manifests.sh, 3)
-// node validate.mjs --gcp METRIC.yaml POLICY.json
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
