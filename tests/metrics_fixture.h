@@ -72,6 +72,41 @@ static inline void feed_finding(struct ew_metrics *m, enum ew_rule rule, enum ew
 	ew_metrics_record(m, &r);
 }
 
+/* ---- the exposition, line by line ---- */
+
+static inline bool has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)); p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}
+
+static inline size_t count_prefix(const char *text, const char *prefix)
+{
+	size_t n = 0, plen = strlen(prefix);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, prefix, plen))
+			n++;
+	return n;
+}
+
+static inline void check_lines(const char *text, const char *const *lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!has_line(text, lines[i]))
+			fail_msg("missing line [%zu]: %s\n--- rendered ---\n%s", i, lines[i], text);
+}
+
+static inline void check_no_prefix(const char *text, const char *prefix)
+{
+	if (count_prefix(text, prefix))
+		fail_msg("unexpected line starting with %s\n--- rendered ---\n%s", prefix, text);
+}
+
 /* Renders into a fresh buffer the caller frees with ew_buf_free(). */
 static inline const char *render(const struct ew_metrics *m, struct ew_buf *b)
 {

@@ -150,7 +150,7 @@ static void assert_rule_equal(const char *ctx, int r, const struct ew_rule_confi
 			      const struct ew_rule_config *g)
 {
 	static const char *const names[] = {"exit_code_burst", "restart_rate",
-					    "startup_failure_rate", "stable"};
+					    "startup_failure_rate", "stable", "crash_loop"};
 	char c[160];
 
 	snprintf(c, sizeof(c), "%s: rule.%s", ctx, names[r]);

@@ -22,6 +22,8 @@
 
 #include "exitwatch/agent/pipeline.h"
 #include "exitwatch/identity/identity.h"
+#include "exitwatch/metrics/metrics.h"
+#include "exitwatch/util/buf.h"
 #include "exitwatch/util/clock.h"
 #include "exitwatch/util/log.h"
 #include "exitwatch/util/util.h"
@@ -248,11 +250,122 @@ static void test_render_cache_same_lines(void **state)
 	free(b);
 }
 
+/* A live event (its identity resolved from its cgroup path, as the agent's). */
+static void live(struct fx *x, enum ew_event_type type, uint64_t cgid, const char *cgroup,
+		 uint64_t t, uint32_t pid)
+{
+	struct ew_event ev = {.type = type, .time_ns = t, .cgroup_id = cgid, .pid = pid};
+
+	strcpy(ev.comm, "web");
+	ew_strlcpy(ev.cgroup, cgroup, sizeof(ev.cgroup));
+	if (type == EW_EVENT_EXIT) {
+		ev.exit_word = 3 << 8;
+		ev.status.code = 3;
+		ev.uptime_ns = EW_NSEC_PER_SEC;
+	}
+	assert_int_equal(ew_pipeline_event(x->p, &ev), 0);
+}
+
+/*
+ * --cgroup-subtree /node-a: the agent answers for /node-a and what is below it only, as if the
+ * rest of the machine were another node's; a sibling that shares the prefix (/node-ab) is not
+ * below it.
+ */
+static void test_cgroup_subtree(void **state)
+{
+	static const char *const cgroups[] = {"/node-a/web", "/node-ab/web", "/node-b/web",
+					      "/node-a", "/system.slice/node-a/web"};
+	static const bool inside[] = {true, false, false, true, false};
+	struct fx *x = *state;
+	char path[128], *a, *line, *save = NULL;
+	size_t alen, starts = 0, exits = 0;
+
+	ew_pipeline_free(x->p);
+	x->cfg.cgroup_subtree = "/node-a/";
+	x->p = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out});
+	assert_non_null(x->p);
+	for (uint32_t i = 0; i < ARRAY_SIZE(cgroups); i++) {
+		live(x, EW_EVENT_START, 7000 + i, cgroups[i], T0 + i * EW_NSEC_PER_SEC, 200 + i);
+		live(x, EW_EVENT_EXIT, 7000 + i, cgroups[i], T0 + i * EW_NSEC_PER_SEC + 1000,
+		     200 + i);
+	}
+	ew_outputs_drain(x->out, 0);
+	a = slurp(ew_t_scratch_path(&x->scratch, "a.log", path, sizeof(path)), &alen);
+	for (line = strtok_r(a, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(line), *ev, *ctr, *cg;
+		bool ok = false;
+
+		assert_non_null(o);
+		assert_true(json_object_object_get_ex(o, "event", &ev));
+		if (!strcmp(json_object_get_string(ev), "agent")) {
+			json_object_put(o);
+			continue;
+		}
+		assert_true(json_object_object_get_ex(o, "container", &ctr));
+		assert_true(json_object_object_get_ex(ctr, "cgroup", &cg));
+		for (size_t i = 0; i < ARRAY_SIZE(cgroups); i++)
+			ok |= inside[i] && !strcmp(json_object_get_string(cg), cgroups[i]);
+		if (!ok)
+			fail_msg("a record of %s, outside /node-a", json_object_get_string(cg));
+		starts += !strcmp(json_object_get_string(ev), "container_start");
+		exits += !strcmp(json_object_get_string(ev), "container_exit");
+		json_object_put(o);
+	}
+	assert_int_equal(starts, 2);
+	assert_int_equal(exits, 2);
+	free(a);
+}
+
+/*
+ * A finding open in a state file shows in exitwatch_finding_active as soon as the state is
+ * loaded: no record will say it again before its resolution, and an alert follows the gauge.
+ */
+static void test_restored_findings_active(void **state)
+{
+	struct fx *x = *state;
+	struct ew_metrics *m = ew_metrics_new("v", false);
+	struct ew_pipeline *q;
+	struct ew_buf b;
+	char path[128], err[256] = "";
+
+	assert_non_null(m);
+	for (uint32_t i = 0; i < 5; i++) {
+		uint64_t t = T0 + i * 10 * EW_NSEC_PER_SEC;
+
+		event(x, EW_EVENT_START, t, 100 + i);
+		event(x, EW_EVENT_EXIT, t + EW_NSEC_PER_SEC, 100 + i);
+	}
+	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
+	assert_int_equal(ew_pipeline_save_state(x->p, path, T0 + 60 * EW_NSEC_PER_SEC), 0);
+	q = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out, .metrics = m});
+	assert_non_null(q);
+	assert_int_equal(ew_pipeline_load_state(q, path, err, sizeof(err)), 0);
+	ew_buf_init(&b);
+	assert_int_equal(ew_metrics_render(m, &b), 0);
+	/* exit_code_burst (workload: identity empty) and restart_rate (identity), both open. */
+	if (!strstr(b.data,
+		    "exitwatch_finding_active{rule=\"exit_code_burst\",severity=\"CRITICAL\","
+		    "workload=\"cgroup:/ew-test/web\",identity=\"\"} 1\n"))
+		fail_msg("no open exit_code_burst in:\n%s", b.data);
+	if (!strstr(b.data,
+		    "exitwatch_finding_active{rule=\"restart_rate\",severity=\"WARNING\","
+		    "workload=\"cgroup:/ew-test/web\",identity=\"cgroup:/ew-test/web\"} 1\n"))
+		fail_msg("no open restart_rate in:\n%s", b.data);
+	/* Restored, not fired: no counter moved. */
+	assert_null(strstr(b.data, "exitwatch_findings_total{rule=\"exit_code_burst\","
+				   "severity=\"CRITICAL\"} 1"));
+	ew_buf_free(&b);
+	ew_pipeline_free(q);
+	ew_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_findings_after_their_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render_cache_same_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_subtree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
 	};
 
 	ew_log_init(EW_LOG_ERROR);

@@ -20,6 +20,7 @@
 #include "exitwatch/ingest/procstat.h"
 #include "exitwatch/ingest/scan.h"
 #include "exitwatch/util/util.h"
+#include "exitwatch/output/filter.h"
 
 /* Longest sleep. The kernel side does not wake us per record (see submit() in the BPF code):
  * records wait at most this long, which bounds detection latency. */
@@ -41,6 +42,7 @@
 struct agent {
 	const struct ew_config *cfg;
 	struct ew_outputs *out;
+	struct ew_output_filter filters[EW_MAX_SINKS]; /* per output: what it takes */
 	struct ew_metrics *metrics;
 	struct ew_metrics_server *server;
 	struct ew_recorder *rec;
@@ -287,6 +289,28 @@ static void agent_free(struct agent *a)
 	free(a->ev);
 }
 
+/*
+ * The exit codes exit_code_burst counts, in the class the pipeline will give them: every
+ * workload's series of them start at 0, so that an alert summing increase() across nodes sees
+ * each node's first one.
+ */
+static void watch_burst_codes(struct ew_metrics *m, const struct ew_config *c)
+{
+	const struct ew_rule_config *rc = &c->detect.rules[EW_RULE_EXIT_CODE_BURST];
+
+	for (int code = 0; code < 256; code++) {
+		struct ew_event ev = {.type = EW_EVENT_EXIT, .status = {.code = code}};
+
+		if (ew_rule_has_code(rc, code) &&
+		    ew_metrics_watch_exit(m, ew_exit_classify(&ev, &c->classes), code) == -ENOSPC) {
+			ew_warn("metrics: more than 16 exit_code_burst codes; code %d and later "
+				"appear at their first exit",
+				code);
+			return;
+		}
+	}
+}
+
 /* Outputs, metrics, recording, pipeline: everything but the kernel side. 0, 1 or 2. */
 static int build(struct agent *a, const struct ew_config *c)
 {
@@ -297,16 +321,23 @@ static int build(struct agent *a, const struct ew_config *c)
 	a->out = ew_outputs_new(&c->out);
 	if (!a->ev || !a->out)
 		return 1;
-	for (uint32_t i = 0; i < (c->noutputs ? c->noutputs : 1); i++)
-		if (ew_outputs_add(a->out, c->noutputs ? c->outputs[i] : "stdout", err,
-				   sizeof(err))) {
+	for (uint32_t i = 0; i < (c->noutputs ? c->noutputs : 1); i++) {
+		char spec[PATH_MAX + 16];
+
+		if (ew_output_filter_split(c->noutputs ? c->outputs[i] : "stdout", spec,
+					   sizeof(spec), &a->filters[i], err, sizeof(err)) ||
+		    ew_outputs_add(a->out, spec, err, sizeof(err))) {
 			ew_err("%s", err);
 			return 2;
 		}
+		if (!ew_output_filter_is_all(&a->filters[i]))
+			ew_outputs_set_filter(a->out, i, ew_output_filter_take, &a->filters[i]);
+	}
 	if (c->metrics_addr || c->command == EW_CMD_RUN) {
 		a->metrics = ew_metrics_new(EW_VERSION, c->metrics_container_labels);
 		if (!a->metrics)
 			return 1;
+		watch_burst_codes(a->metrics, c);
 	}
 	if (c->metrics_addr &&
 	    ew_metrics_server_start(c->metrics_addr, &a->server, err, sizeof(err))) {

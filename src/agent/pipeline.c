@@ -297,6 +297,24 @@ static int look_up(struct ew_pipeline *p, uint64_t cgroup_id)
 	return p->looked_up_rc;
 }
 
+/*
+ * --cgroup-subtree: the agent answers for the containers under one cgroup only, as if the rest
+ * of the machine were another node's (two agents on one host stand for two nodes). A path
+ * matches itself and what is below it, never a sibling that shares its prefix.
+ */
+static bool outside_subtree(const struct ew_pipeline *p, const char *cgroup)
+{
+	const char *sub = p->cfg->cgroup_subtree;
+	size_t n;
+
+	if (!sub)
+		return false;
+	n = strlen(sub);
+	while (n > 1 && sub[n - 1] == '/')
+		n--;
+	return strncmp(cgroup, sub, n) || (cgroup[n] && cgroup[n] != '/' && n > 1);
+}
+
 static int process(struct ew_pipeline *p, const struct ew_event *ev)
 {
 	struct ew_event *use = p->ev_copy;
@@ -307,6 +325,10 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 		err = ew_resolver_start(p->resolver, ev, &p->resolved);
 		if (err)
 			return err;
+		if (outside_subtree(p, p->resolved.cgroup)) {
+			ew_resolver_forget(p->resolver, ev->cgroup_id);
+			return 0;
+		}
 		if (p->watch && !ev->reexec)
 			watch_log(p);
 		use = (struct ew_event *)ev;
@@ -317,6 +339,12 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 		if (look_up(p, ev->cgroup_id) == -ENOENT)
 			ew_debug("cgroup %llu: its start was not seen; named by id",
 				 (unsigned long long)ev->cgroup_id);
+		if (outside_subtree(p, p->resolved.cgroup)) {
+			if (ev->type == EW_EVENT_EXIT)
+				ew_resolver_forget(p->resolver, ev->cgroup_id);
+			p->looked_up = 0;
+			return 0;
+		}
 		ew_strlcpy(use->argv0, names->argv0, sizeof(use->argv0));
 		ew_strlcpy(use->filename, names->filename, sizeof(use->filename));
 		/* A sender is named only when its signal ended the process: not a SIGHUP it
@@ -601,7 +629,35 @@ int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now
 	return ew_state_save(p->detector, path, now_ns);
 }
 
+/* The open episodes of a restored state, for exitwatch_finding_active: no record says them. */
+static void open_of(struct ew_pipeline *p, const struct ew_detector_scope *s,
+		    const struct ew_identity *id, bool workload)
+{
+	for (size_t i = 0; i < s->nep; i++) {
+		const struct ew_rule_config *rc = &p->cfg->detect.rules[s->ep[i].rule];
+
+		ew_metrics_finding_open(p->deps.metrics, s->ep[i].rule, rc->severity,
+					workload ? EW_SCOPE_WORKLOAD : EW_SCOPE_IDENTITY, id);
+	}
+}
+
+static void open_of_workload(void *ctx, const struct ew_detector_workload *wl)
+{
+	open_of(ctx, &wl->s, wl->last_subject, true);
+}
+
+static void open_of_ident(void *ctx, const struct ew_detector_ident *id)
+{
+	open_of(ctx, &id->s, id->subject, false);
+}
+
 int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, char *err, size_t errlen)
 {
-	return ew_state_load(p->detector, path, err, errlen);
+	int r = ew_state_load(p->detector, path, err, errlen);
+
+	if (!r && p->deps.metrics) {
+		ew_detector_export_workloads(p->detector, open_of_workload, p);
+		ew_detector_export_idents(p->detector, open_of_ident, p);
+	}
+	return r;
 }

@@ -31,7 +31,11 @@ static void usage(FILE *f)
 		"  -c, --config PATH        config file (default " EW_DEFAULT_CONFIG
 		"; absent is fine)\n"
 		"  -o, --output SPEC        stdout, file:PATH, tcp://HOST:PORT or unix:PATH;\n"
-		"                           repeatable (default stdout)\n"
+		"                           repeatable (default stdout). Filters after ';':\n"
+		"                           events=TYPE,... (container_start, container_ready,\n"
+		"                           container_exit, finding, resolved, agent) and\n"
+		"                           min_severity=SEV, e.g. "
+		"'stdout;events=finding,resolved'\n"
 		"  -f, --format FMT         json (default) or text, for stdout\n"
 		"      --metrics-addr A:P   serve Prometheus /metrics and /healthz on A:P\n"
 		"      --node NAME          node name in records (default $NODE_NAME, hostname)\n"
@@ -40,6 +44,8 @@ static void usage(FILE *f)
 		"      --cgroup-root DIR    cgroup v2 mount (default: <host-root>/sys/fs/cgroup,\n"
 		"                           its unified/, else the one in mountinfo)\n"
 		"      --proc-root DIR      the host's /proc (default <host-root>/proc)\n"
+		"      --cgroup-subtree PATH  only containers in this cgroup subtree (a path\n"
+		"                           below the cgroup root, e.g. /kubepods.slice)\n"
 		"      --state-file PATH    keep the detector's memory across restarts\n"
 		"      --record PATH        write the decoded event stream for `exitwatch replay`\n"
 		"      --startup-grace DUR  a start that never listens succeeds after DUR (60s)\n"
@@ -65,12 +71,15 @@ static void usage(FILE *f)
 		"  -V, --version            the version\n"
 		"\n"
 		"Durations: 250ms, 30s, 5m, 1h, 2h30m. Rules: exit_code_burst, restart_rate,\n"
-		"startup_failure_rate, stable (see README.md and deploy/exitwatch.conf).\n"
+		"startup_failure_rate, stable, crash_loop (see README.md and\n"
+		"deploy/exitwatch.conf).\n"
 		"\n"
 		"Examples:\n"
 		"  exitwatch                                  # NDJSON on stdout\n"
 		"  exitwatch -f text                          # readable lines at a terminal\n"
 		"  exitwatch -o tcp://127.0.0.1:5170 --metrics-addr 127.0.0.1:9090\n"
+		"  exitwatch -o 'stdout;events=finding,resolved' -o "
+		"file:/var/log/exitwatch.ndjson\n"
 		"  exitwatch --rule exit_code_burst.window=1m --rule exit_code_burst.resolve=2m\n"
 		"  exitwatch --record /tmp/events.ndjson      # later: exitwatch replay "
 		"/tmp/events.ndjson\n");
@@ -81,6 +90,7 @@ enum {
 	OPT_HOST_ROOT,
 	OPT_CGROUP_ROOT,
 	OPT_PROC_ROOT,
+	OPT_CGROUP_SUBTREE,
 	OPT_STATE_FILE,
 	OPT_RECORD,
 	OPT_METRICS_ADDR,
@@ -123,6 +133,7 @@ static const struct option long_opts[] = {
 	{"stderr-kernel", no_argument, NULL, OPT_STDERR_KERNEL},
 	{"no-metadata", no_argument, NULL, OPT_NO_META},
 	{"no-scan", no_argument, NULL, OPT_NO_SCAN},
+	{"cgroup-subtree", required_argument, NULL, OPT_CGROUP_SUBTREE},
 	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
 	{"max-containers", required_argument, NULL, OPT_MAX_CONTAINERS},
 	{"agent-interval", required_argument, NULL, OPT_AGENT_INTERVAL},
@@ -255,6 +266,9 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 			break;
 		case OPT_PROC_ROOT:
 			c->proc_root = optarg;
+			break;
+		case OPT_CGROUP_SUBTREE:
+			r = set_option(c, "agent", "cgroup_subtree", optarg, "--cgroup-subtree");
 			break;
 		case OPT_STATE_FILE:
 			c->state_file = optarg;

@@ -4,6 +4,7 @@
  * reader is config_file.c, the command line args.c; both fill what this file defines.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "exitwatch/util/clock.h"
 #include "exitwatch/cli/config.h"
+#include "exitwatch/output/filter.h"
 #include "exitwatch/util/log.h"
 #include "exitwatch/util/util.h"
 
@@ -68,6 +70,15 @@ int ew_config_validate(const struct ew_config *c, char *err, size_t errlen)
 {
 	const struct ew_detector_config *d = &c->detect;
 
+	/* Each output's filter options (";events=...;min_severity=..."), before anything runs. */
+	for (uint32_t i = 0; i < c->noutputs; i++) {
+		struct ew_output_filter f;
+		char spec[PATH_MAX + 16];
+
+		if (ew_output_filter_split(c->outputs[i], spec, sizeof(spec), &f, err, errlen))
+			return -EINVAL;
+	}
+
 	/* An exit record with its stderr tail (4248 bytes) must fit. */
 	if (c->ringbuf_bytes < 8192 || (c->ringbuf_bytes & (c->ringbuf_bytes - 1))) {
 		snprintf(err, errlen, "ring buffer size %llu: must be a power of two >= 8192",
@@ -84,6 +95,15 @@ int ew_config_validate(const struct ew_config *c, char *err, size_t errlen)
 
 		if (!rc->enabled)
 			continue;
+		if (r == EW_RULE_CRASH_LOOP) {
+			if (!rc->count) {
+				snprintf(err, errlen,
+					 "rule crash_loop: count (failed starts in a row) must be "
+					 "at least 1");
+				return -EINVAL;
+			}
+			continue; /* no window, no quiet period: a success resolves it */
+		}
 		if (r != EW_RULE_STABLE && !rc->window_ns) {
 			snprintf(err, errlen, "rule %s: window must be longer than 0",
 				 ew_rule_name(r));

@@ -334,6 +334,7 @@ static const struct key_def agent_keys[] = {
 	{"node", set_node, CFG(node), 0, 0, 0},
 	{"host_root", set_path, CFG(host_root), 0, 0, F_EMPTY_KEEP},
 	{"cgroup_root", set_path, CFG(cgroup_root), 0, 0, F_EMPTY_NULL},
+	{"cgroup_subtree", set_path, CFG(cgroup_subtree), 0, 0, F_EMPTY_NULL},
 	{"proc_root", set_path, CFG(proc_root), 0, 0, F_EMPTY_NULL},
 	/* 8K: an exit record with its stderr tail is 4248 bytes and must fit. */
 	{"ringbuf_size", set_bytes, CFG(ringbuf_bytes), 8192, 1ULL << 30, F_POW2},

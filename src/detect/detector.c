@@ -18,6 +18,7 @@ static const char *const rule_names[EW_RULE__COUNT] = {
 	[EW_RULE_RESTART_RATE] = "restart_rate",
 	[EW_RULE_STARTUP_FAILURE_RATE] = "startup_failure_rate",
 	[EW_RULE_STABLE] = "stable",
+	[EW_RULE_CRASH_LOOP] = "crash_loop",
 };
 
 const char *ew_rule_name(enum ew_rule r)
@@ -71,6 +72,9 @@ void ew_detector_config_default(struct ew_detector_config *c)
 							   .scope = EW_SCOPE_IDENTITY,
 							   .severity = EW_SEV_NOTICE,
 							   .uptime_ns = SEC(4 * 3600)};
+	/* Not from the incident report: an early signal on top of its rules (README, "Rules"). */
+	c->rules[EW_RULE_CRASH_LOOP] = (struct ew_rule_config){
+		.enabled = true, .scope = EW_SCOPE_IDENTITY, .severity = EW_SEV_ERROR, .count = 2};
 	c->startup_grace_ns = SEC(60);
 	c->max_identities = 100000;
 	c->idle_forget_ns = SEC(24 * 3600);

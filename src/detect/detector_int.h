@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The detector's state, shared by detector.c (identities, workloads, deadlines, memory),
- * events.c (what each event changes), rules.c (episodes and deadlines), evidence.c (what a
- * finding says), export.c and import.c (the state as plain values, and back). Not a public
+ * events.c (what each event changes), rules.c (the windowed rules and deadlines), episode.c
+ * (firing and resolving), crash_loop.c (the streak rule), evidence.c (what a finding says),
+ * export.c and import.c (the state as plain values, and back). Not a public
  * header.
  */
 #ifndef EXITWATCH_DETECTOR_INT_H
@@ -53,6 +54,14 @@ struct ident {
 	bool looping;	    /* was part of a fired loop: watch for the stable milestone */
 	bool stable_armed;  /* the current run has its stable deadline */
 
+	/* crash_loop (crash_loop.c): the failed starts in a row that ended with one exit code. */
+	uint32_t fail_streak;	  /* how many; 0 after a successful start */
+	uint64_t streak_first_ns; /* the first one's exit */
+	int16_t streak_code;	  /* their exit code */
+	uint8_t streak_signal;	  /* their terminating signal */
+	uint32_t line_repeats;	  /* of them, those whose last stderr line was the latest's */
+	uint64_t line_hash;	  /* FNV-1a of the latest one's last stderr line; 0: none */
+
 	/* The current run. */
 	bool running;
 	bool seeded; /* found running at start-up: its start was not seen */
@@ -90,7 +99,16 @@ struct sleeper {
 	uint32_t tail_len; /* bytes of stderr tail after the samples */
 	uint32_t size;	   /* bytes of this allocation (the budget counts it) */
 	bool exited_before, has_last_exit;
-	char data[]; /* samples (struct ew_sample), then the tail */
+	bool has_streak; /* a struct sleeper_streak follows the tail */
+	char data[];	 /* samples (struct ew_sample), then the tail, then the streak */
+};
+
+/* crash_loop's streak of a sleeper whose last starts failed (struct ident's fields). */
+struct sleeper_streak {
+	uint64_t first_ns, line_hash;
+	uint32_t fail, line_repeats;
+	int16_t code;
+	uint8_t signal;
 };
 
 enum timer_kind {
@@ -192,6 +210,8 @@ void ew_det_sleepers_free(struct ew_detector *d);
 /* The sleeper of that identity key, or NULL. */
 struct sleeper *ew_det_sleeper_get(const struct ew_detector *d, const char *key);
 const char *ew_det_sleeper_tail(const struct sleeper *s);
+/* Its crash_loop streak into *k: false when its last start did not fail. */
+bool ew_det_sleeper_streak(const struct sleeper *s, struct sleeper_streak *k);
 /* Sample i of window k (0 exits, 1 restarts, 2 outcomes) of a sleeper. */
 static inline struct ew_sample ew_det_sleeper_sample(const struct sleeper *s, int k, uint32_t i)
 {
@@ -211,10 +231,18 @@ static inline uint64_t ew_det_add_sat(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* rules.c */
+/* episode.c */
 void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct workload *wl,
 			     enum ew_rule rule);
 void ew_det_arm_stable(struct ew_detector *d, struct ident *id);
+void ew_det_fire(struct ew_detector *d, struct scope_state *s, struct workload *wl,
+		 struct ident *id, enum ew_rule rule, uint32_t count, uint64_t now,
+		 ew_finding_fn fn, void *ctx);
+void ew_det_resolve(struct ew_detector *d, struct scope_state *s, struct workload *wl,
+		    struct ident *owner, enum ew_rule rule, uint64_t at, ew_finding_fn fn,
+		    void *ctx);
+
+/* rules.c */
 void ew_det_timers_tidy(struct ew_detector *d);
 void ew_det_eval_count(struct ew_detector *d, struct ident *id, enum ew_rule rule, uint64_t now,
 		       ew_finding_fn fn, void *ctx);
@@ -222,6 +250,10 @@ void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint6
 			 ew_finding_fn fn, void *ctx);
 int ew_det_outcome(struct ew_detector *d, struct ident *id, bool ok, uint64_t at, ew_finding_fn fn,
 		   void *ctx);
+
+/* crash_loop.c: a start's outcome, after the other rules have seen it. */
+void ew_det_crash_loop(struct ew_detector *d, struct ident *id, bool ok, uint64_t at,
+		       ew_finding_fn fn, void *ctx);
 
 /* evidence.c: fills d->f for a rule on a scope at time now. */
 void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_state *s,

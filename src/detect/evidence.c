@@ -147,11 +147,18 @@ void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_stat
 	uint64_t window = rule == EW_RULE_STABLE ? rc->uptime_ns : rc->window_ns;
 	const struct ew_sample *last;
 
+	/* crash_loop has no window: its evidence spans the streak, from its first exit. */
+	if (rule == EW_RULE_CRASH_LOOP)
+		window = subject && subject->fail_streak && now >= subject->streak_first_ns
+				 ? now - subject->streak_first_ns + 1
+				 : 1;
+
 	memset(f, 0, sizeof(*f));
 	f->rule = rule;
 	f->severity = rc->severity;
 	/* stable always watches one identity and counts nothing, whatever its section says. */
-	f->scope = rule == EW_RULE_STABLE ? EW_SCOPE_IDENTITY : rc->scope;
+	f->scope = rule == EW_RULE_STABLE || rule == EW_RULE_CRASH_LOOP ? EW_SCOPE_IDENTITY
+									: rc->scope;
 	f->time_ns = now;
 	f->subject = subject ? subject->subject : NULL;
 	if (!f->subject && wl)
@@ -162,6 +169,10 @@ void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_stat
 		const struct ew_window *w = ew_det_rule_window(s, rule);
 
 		count_window(d, rule, w, ew_det_first_in(w, now, window));
+	}
+	if (rule == EW_RULE_CRASH_LOOP && subject) {
+		f->count = subject->fail_streak;
+		f->line_repeats = subject->line_repeats;
 	}
 	if (rule == EW_RULE_STARTUP_FAILURE_RATE) {
 		const struct ew_window *w = &s->outcomes;

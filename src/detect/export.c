@@ -110,6 +110,12 @@ static void ident_cb(void *ctx, const void *k, size_t kl, void *v)
 		.restarts = id->restarts,
 		.exited_before = id->exited_before,
 		.looping = id->looping,
+		.fail_streak = id->fail_streak,
+		.streak_first_ns = id->streak_first_ns,
+		.streak_code = id->streak_code,
+		.streak_signal = id->streak_signal,
+		.line_repeats = id->line_repeats,
+		.line_hash = id->line_hash,
 		.running = id->running,
 		.seeded = id->seeded,
 		.ready = id->ready,
@@ -175,6 +181,7 @@ static void sleeper_workload_out(struct exporter *x, const struct sleeper *s)
 
 static void sleeper_ident_out(struct exporter *x, const struct sleeper *s)
 {
+	struct sleeper_streak k;
 	const char *key = s->key;
 	struct ew_detector_ident out = {
 		.key = key,
@@ -195,6 +202,14 @@ static void sleeper_ident_out(struct exporter *x, const struct sleeper *s)
 		return;
 	if (s->has_last_exit)
 		sample_out(&s->last_exit, &out.last_exit);
+	if (ew_det_sleeper_streak(s, &k)) {
+		out.fail_streak = k.fail;
+		out.streak_first_ns = k.first_ns;
+		out.streak_code = k.code;
+		out.streak_signal = k.signal;
+		out.line_repeats = k.line_repeats;
+		out.line_hash = k.line_hash;
+	}
 	x->id_fn(x->ctx, &out);
 }
 

@@ -248,6 +248,15 @@ int ew_detector_import_ident(struct ew_detector_import *im, const struct ew_dete
 	id->restarts = src->restarts;
 	id->exited_before = src->exited_before;
 	id->looping = src->looping;
+	if (src->fail_streak) {
+		time_in(im, "streak_first_ns", src->streak_first_ns, 0);
+		id->fail_streak = src->fail_streak;
+		id->streak_first_ns = src->streak_first_ns;
+		id->streak_code = src->streak_code;
+		id->streak_signal = src->streak_signal;
+		id->line_repeats = src->line_repeats;
+		id->line_hash = src->line_hash;
+	}
 	id->running = src->running;
 	id->seeded = src->seeded;
 	id->ready = src->ready;

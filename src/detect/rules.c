@@ -27,13 +27,8 @@ int ew_det_outcome(struct ew_detector *d, struct ident *id, bool ok, uint64_t at
 	r = ew_window_push(&id->s.outcomes, &x) ?: ew_window_push(&id->wl->s.outcomes, &x);
 	if (!r)
 		ew_det_eval_startup(d, id, ok, at, fn, ctx);
+	ew_det_crash_loop(d, id, ok, at, fn, ctx);
 	return r;
-}
-
-/* Events of an identity asleep may be in a workload's window: it wakes to be marked. */
-static struct ident *ident_by_serial(struct ew_detector *d, uint32_t serial)
-{
-	return ew_det_ident_by_serial(d, serial);
 }
 
 static struct scope_state *scope_of(struct ident *id, enum ew_rule rule,
@@ -45,130 +40,6 @@ static struct scope_state *scope_of(struct ident *id, enum ew_rule rule,
 	}
 	*wl_out = NULL;
 	return &id->s;
-}
-
-/* ---- episodes ---- */
-
-/*
- * The next time an open episode's resolution can change. The timer names its owner (the workload
- * when wl is set, else the identity), so a workload can be freed once its last one has run.
- */
-void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct workload *wl,
-			     enum ew_rule rule)
-{
-	const struct ew_rule_config *rc = &d->cfg.rules[rule];
-	struct timer t = {.kind = T_RESOLVE, .rule = rule, .serial = wl ? 0 : id->serial, .wl = wl};
-	struct scope_state *s = wl ? &wl->s : &id->s;
-	struct episode *ep = &s->ep[rule];
-
-	t.gen = ep->gen = ++d->gen_seq;
-	if (rule == EW_RULE_STARTUP_FAILURE_RATE) {
-		/* The rate changes when the oldest start in the window ages out. */
-		uint32_t i = ew_det_first_in(&s->outcomes, d->now_ns, rc->window_ns);
-
-		if (i == s->outcomes.n) {
-			t.at = d->now_ns;
-		} else {
-			t.at = ew_det_add_sat(ew_window_at(&s->outcomes, i)->t, rc->window_ns);
-			if (t.at <= d->now_ns)
-				return; /* only a corrupt restored time gets here: no progress */
-		}
-	} else {
-		t.at = ew_det_add_sat(ep->last_ns, rc->resolve_ns);
-	}
-	ew_det_timer_add(d, &t);
-}
-
-/* A looping identity that is up may reach the stable milestone: one deadline per run. */
-void ew_det_arm_stable(struct ew_detector *d, struct ident *id)
-{
-	const struct ew_rule_config *rc = &d->cfg.rules[EW_RULE_STABLE];
-	struct timer t = {.kind = T_STABLE, .serial = id->serial, .gen = id->run_gen};
-
-	if (!rc->enabled || !id->running || !id->looping || id->stable_armed)
-		return;
-	t.at = ew_det_add_sat(id->start_ns, rc->uptime_ns);
-	if (t.at < d->now_ns)
-		t.at = d->now_ns;
-	if (!ew_det_timer_add(d, &t))
-		id->stable_armed = true;
-}
-
-/* The identities with counted events in a crossing window are "looping" until stable. */
-static void mark_looping(struct ew_detector *d, enum ew_rule rule, const struct ew_window *w,
-			 uint64_t now)
-{
-	for (uint32_t i = ew_det_first_in(w, now, d->cfg.rules[rule].window_ns); i < w->n; i++) {
-		const struct ew_sample *x = ew_window_at(w, i);
-		struct ident *id;
-
-		if (!ew_det_counts(d, rule, x))
-			continue;
-		id = ident_by_serial(d, x->ident);
-		if (id) {
-			id->looping = true;
-			ew_det_arm_stable(d, id);
-		}
-	}
-}
-
-static struct ident *subject_of(struct ew_detector *d, struct episode *ep, struct ident *fallback)
-{
-	struct ident *x = ident_by_serial(d, ep->last_ident);
-
-	return x ? x : fallback;
-}
-
-static void emit(struct ew_detector *d, enum ew_rule rule, struct scope_state *s,
-		 struct workload *wl, struct ident *subject, uint64_t at, bool resolved,
-		 ew_finding_fn fn, void *ctx)
-{
-	struct episode *ep = &s->ep[rule];
-
-	ew_det_evidence(d, rule, s, wl, subject, at);
-	d->f.resolved = resolved;
-	ew_strlcpy(d->f.finding_id, ep->id, sizeof(d->f.finding_id));
-	if (resolved) {
-		d->f.severity = EW_SEV_NOTICE;
-		d->f.fired_ns = ep->fired_ns;
-		d->f.duration_ns = at - ep->fired_ns;
-		d->f.total = ep->total;
-	}
-	if (fn && d->f.subject)
-		fn(ctx, &d->f);
-}
-
-static void resolve(struct ew_detector *d, struct scope_state *s, struct workload *wl,
-		    struct ident *owner, enum ew_rule rule, uint64_t at, ew_finding_fn fn,
-		    void *ctx)
-{
-	struct episode *ep = &s->ep[rule];
-
-	emit(d, rule, s, wl, subject_of(d, ep, owner), at, true, fn, ctx);
-	ep->open = false;
-	ep->gen = ++d->gen_seq;
-	d->active--;
-	d->sleep_scan = true;
-}
-
-static void fire(struct ew_detector *d, struct scope_state *s, struct workload *wl,
-		 struct ident *id, enum ew_rule rule, uint32_t count, uint64_t now,
-		 ew_finding_fn fn, void *ctx)
-{
-	struct episode *ep = &s->ep[rule];
-
-	ep->open = true;
-	ep->fired_ns = now;
-	ep->last_ns = now;
-	ep->total = count;
-	ep->last_ident = id->serial;
-	ew_det_episode_id(rule, wl ? wl->key : id->key, now, ep->id);
-	d->active++;
-	id->looping = true;
-	mark_looping(d, rule, ew_det_rule_window(s, rule), now);
-	ew_det_arm_stable(d, id);
-	emit(d, rule, s, wl, id, now, false, fn, ctx);
-	ew_det_schedule_episode(d, id, wl, rule);
 }
 
 /* exit_code_burst and restart_rate: more than count events in the window. */
@@ -194,7 +65,7 @@ void ew_det_eval_count(struct ew_detector *d, struct ident *id, enum ew_rule rul
 	for (uint32_t i = ew_det_first_in(w, now, rc->window_ns); i < w->n; i++)
 		count += ew_det_counts(d, rule, ew_window_at(w, i));
 	if (count > rc->count)
-		fire(d, s, wl, id, rule, count, now, fn, ctx);
+		ew_det_fire(d, s, wl, id, rule, count, now, fn, ctx);
 }
 
 static void startup_rate(const struct ew_detector *d, const struct scope_state *s, uint64_t now,
@@ -237,12 +108,12 @@ void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint6
 			ep->last_ident = id->serial;
 		}
 		if (startup_resolved(d, s, now))
-			resolve(d, s, wl, id, EW_RULE_STARTUP_FAILURE_RATE, now, fn, ctx);
+			ew_det_resolve(d, s, wl, id, EW_RULE_STARTUP_FAILURE_RATE, now, fn, ctx);
 		return;
 	}
 	startup_rate(d, s, now, &n, &failed);
 	if (!ok && n >= rc->min_starts && 100.0 * (double)failed / (double)n > rc->fail_percent)
-		fire(d, s, wl, id, EW_RULE_STARTUP_FAILURE_RATE, failed, now, fn, ctx);
+		ew_det_fire(d, s, wl, id, EW_RULE_STARTUP_FAILURE_RATE, failed, now, fn, ctx);
 }
 
 /* ---- time ---- */
@@ -259,14 +130,14 @@ static void run_resolve(struct ew_detector *d, const struct timer *t, struct ide
 		return;
 	if (t->rule == EW_RULE_STARTUP_FAILURE_RATE) {
 		if (startup_resolved(d, s, t->at))
-			resolve(d, s, t->wl, id, t->rule, t->at, fn, ctx);
+			ew_det_resolve(d, s, t->wl, id, t->rule, t->at, fn, ctx);
 		else
 			ew_det_schedule_episode(d, id, t->wl, t->rule);
 		return;
 	}
 	at = ew_det_add_sat(ep->last_ns, rc->resolve_ns);
 	if (at <= t->at)
-		resolve(d, s, t->wl, id, t->rule, at, fn, ctx);
+		ew_det_resolve(d, s, t->wl, id, t->rule, at, fn, ctx);
 }
 
 static void run_stable(struct ew_detector *d, const struct timer *t, struct ident *id,

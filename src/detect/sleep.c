@@ -89,6 +89,27 @@ const char *ew_det_sleeper_tail(const struct sleeper *s)
 	return s->data + (size_t)(s->n[0] + s->n[1] + s->n[2]) * sizeof(struct ew_sample);
 }
 
+bool ew_det_sleeper_streak(const struct sleeper *s, struct sleeper_streak *k)
+{
+	if (s->has_streak)
+		memcpy(k, ew_det_sleeper_tail(s) + s->tail_len, sizeof(*k));
+	return s->has_streak;
+}
+
+static void streak_in(const struct sleeper *s, struct ident *id)
+{
+	struct sleeper_streak k;
+
+	if (!ew_det_sleeper_streak(s, &k))
+		return;
+	id->fail_streak = k.fail;
+	id->streak_first_ns = k.first_ns;
+	id->streak_code = k.code;
+	id->streak_signal = k.signal;
+	id->line_repeats = k.line_repeats;
+	id->line_hash = k.line_hash;
+}
+
 struct sleeper *ew_det_sleeper_get(const struct ew_detector *d, const char *key)
 {
 	return ew_map_get(d->sleepers, key, strlen(key) + 1);
@@ -150,7 +171,10 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 	own = mirrors(id, wl);
 	for (int k = 0; k < 3; k++)
 		nsamples += ident_window(id, k)->n;
-	size = sizeof(*s) + nsamples * sizeof(struct ew_sample) + id->tail_len;
+	/* A streak of failed starts goes to sleep too: the loop may be slower than any window
+	 * (crash_loop.c), and a clean identity pays nothing for it. */
+	size = sizeof(*s) + nsamples * sizeof(struct ew_sample) + id->tail_len +
+	       (id->fail_streak ? sizeof(struct sleeper_streak) : 0);
 	s = malloc(size);
 	if (!s)
 		return; /* it stays awake: nothing is lost */
@@ -162,7 +186,8 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 			      .tail_len = id->tail_len,
 			      .size = (uint32_t)size,
 			      .exited_before = id->exited_before,
-			      .has_last_exit = id->has_last_exit};
+			      .has_last_exit = id->has_last_exit,
+			      .has_streak = id->fail_streak != 0};
 	p = s->data;
 	for (int k = 0; k < 3; k++) {
 		const struct ew_window *w = ident_window(id, k);
@@ -173,6 +198,16 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 	}
 	if (id->tail_len)
 		memcpy(p, id->tail, id->tail_len);
+	if (s->has_streak) {
+		struct sleeper_streak k = {.first_ns = id->streak_first_ns,
+					   .line_hash = id->line_hash,
+					   .fail = id->fail_streak,
+					   .line_repeats = id->line_repeats,
+					   .code = id->streak_code,
+					   .signal = id->streak_signal};
+
+		memcpy(p + id->tail_len, &k, sizeof(k));
+	}
 	if (hook(d, s, id->key)) {
 		free(s);
 		return;
@@ -261,6 +296,7 @@ struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 	id->exited_before = s->exited_before;
 	id->has_last_exit = s->has_last_exit;
 	id->last_exit = s->last_exit;
+	streak_in(s, id);
 	if (ew_map_put(d->idents, id->key, strlen(id->key), id) ||
 	    ew_map_put_u64(d->serials, id->serial, id)) {
 		/* Out of memory half-way: the identity is forgotten, as eviction would. */

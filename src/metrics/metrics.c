@@ -4,9 +4,10 @@
  * exposition format 0.0.4 (written by exposition.c). Pure: everything comes from the records and
  * the agent status.
  *
- * Label sets known in advance are always present with 0 (every class for every runtime seen so
- * far, every rule with every severity), so that increase() and rate() see a series' first
- * event: a series that appears at 1 looks like no increase at all.
+ * Label sets known in advance are always present with 0 (every rule with every severity, and for
+ * every workload seen its starts, failed starts and watched exit codes: workloads.c), so that
+ * increase() and rate() see a series' first event: a series that appears at 1 looks like no
+ * increase at all.
  *
  * With container_labels, exitwatch_container_exits_by_name_total has one series per
  * (namespace, pod, container, class). At most EW_METRICS_MAX_NAMED of those are kept; every
@@ -30,9 +31,11 @@
 #include "metrics/metrics_int.h"
 
 #define EW_METRICS_MAX_NAMED 1000
-#define EW_METRICS_OTHER     "_other_"
-#define EW_SINK_NAME_LEN     256
-#define EW_RT_NR	     (EW_RT_CGROUP + 1) /* enum ew_runtime ends with EW_RT_CGROUP */
+/* Workloads on one node are few; past this, per-workload series go under "_other_". */
+#define EW_METRICS_MAX_WORKLOADS 200
+#define EW_METRICS_OTHER	 "_other_"
+#define EW_SINK_NAME_LEN	 256
+#define EW_RT_NR		 (EW_RT_CGROUP + 1) /* enum ew_runtime ends with EW_RT_CGROUP */
 
 static const struct bucket startup_buckets[] = {
 	{100000000ULL, "0.1"},	  {250000000ULL, "0.25"},   {500000000ULL, "0.5"},
@@ -91,8 +94,9 @@ struct ew_metrics {
 	bool container_labels;
 
 	bool rt_seen[EW_RT_NR];
-	uint64_t starts[EW_RT_NR], restarts[EW_RT_NR], readies[EW_RT_NR];
-	uint64_t exits[EW_RT_NR][EW_CLASS__COUNT];
+	uint64_t restarts[EW_RT_NR], readies[EW_RT_NR];
+	struct ew_wl_metrics *wl;     /* starts and exits by workload */
+	struct ew_active_set *active; /* exitwatch_finding_active */
 	struct hist startup, uptime;
 	uint64_t children_clean, children_failed, children_signaled, children_oom_killed;
 	uint64_t findings[EW_RULE__COUNT][EW_SEV__COUNT];
@@ -121,6 +125,13 @@ struct ew_metrics *ew_metrics_new(const char *version, bool container_labels)
 		return NULL;
 	m->version = strdup(version ? version : "unknown");
 	m->container_labels = container_labels;
+	m->wl = ew_wlm_new(EW_METRICS_MAX_WORKLOADS);
+	m->active = ew_active_new();
+	if (!m->wl || !m->active) {
+		ew_metrics_free(m);
+		errno = ENOMEM;
+		return NULL;
+	}
 	if (container_labels) {
 		m->named = calloc(EW_METRICS_MAX_NAMED, sizeof(*m->named));
 		m->named_index = ew_map_new();
@@ -141,6 +152,8 @@ void ew_metrics_free(struct ew_metrics *m)
 		free(m->named[i]);
 	free(m->named);
 	ew_map_free(m->named_index);
+	ew_wlm_free(m->wl);
+	ew_active_free(m->active);
 	free(m->version);
 	free(m);
 }
@@ -226,9 +239,9 @@ void ew_metrics_record(struct ew_metrics *m, const struct ew_record *r)
 	switch (r->type) {
 	case EW_REC_START:
 		m->rt_seen[rt] = true;
+		ew_wlm_start(m->wl, r->id, !(ev && ev->seeded));
 		if (ev && ev->seeded)
 			break;
-		m->starts[rt]++;
 		if (r->startup && r->startup->restarts > 0)
 			m->restarts[rt]++;
 		break;
@@ -242,8 +255,10 @@ void ew_metrics_record(struct ew_metrics *m, const struct ew_record *r)
 		break;
 	case EW_REC_EXIT:
 		m->rt_seen[rt] = true;
-		if ((unsigned int)r->cls < EW_CLASS__COUNT)
-			m->exits[rt][r->cls]++;
+		/* A failed start: one exitwatch saw begin, ending before it succeeded, not 0. */
+		ew_wlm_exit(m->wl, r->id, r->cls, ev ? ev->status.code : 0,
+			    ev ? ev->status.signal : 0,
+			    r->startup && r->startup->known && !r->startup->succeeded);
 		if (ev) {
 			hist_observe(&m->uptime, uptime_buckets, ARRAY_SIZE(uptime_buckets),
 				     ev->uptime_ns);
@@ -259,16 +274,35 @@ void ew_metrics_record(struct ew_metrics *m, const struct ew_record *r)
 		if (f && (unsigned int)f->rule < EW_RULE__COUNT &&
 		    (unsigned int)f->severity < EW_SEV__COUNT)
 			m->findings[f->rule][f->severity]++;
+		if (f)
+			ew_active_note(m->active, f, r->id);
 		break;
 	case EW_REC_RESOLVED:
 		if (f && (unsigned int)f->rule < EW_RULE__COUNT)
 			m->resolutions[f->rule]++;
+		if (f)
+			ew_active_note(m->active, f, r->id);
 		break;
 	case EW_REC_AGENT:
 		if (r->agent)
 			ew_metrics_agent(m, r->agent);
 		break;
 	}
+}
+
+void ew_metrics_finding_open(struct ew_metrics *m, int rule, enum ew_severity sev, int scope,
+			     const struct ew_identity *id)
+{
+	struct ew_finding f = {
+		.rule = (enum ew_rule)rule, .severity = sev, .scope = (enum ew_scope)scope};
+
+	if ((unsigned int)rule < EW_RULE__COUNT && id)
+		ew_active_note(m->active, &f, id);
+}
+
+int ew_metrics_watch_exit(struct ew_metrics *m, enum ew_exit_class cls, int code)
+{
+	return ew_wlm_watch(m->wl, cls, code);
 }
 
 void ew_metrics_agent(struct ew_metrics *m, const struct ew_agent_status *a)
@@ -326,25 +360,11 @@ static void put_containers(struct ew_buf *b, const struct ew_metrics *m)
 {
 	const char *name;
 
-	put_per_runtime(b, m, "exitwatch_container_starts_total",
-			"Container main-process starts (not those found running at start-up).",
-			m->starts);
+	ew_wlm_render(m->wl, b);
 	put_per_runtime(b, m, "exitwatch_container_restarts_total",
 			"Container starts that were restarts of a known container.", m->restarts);
 	put_per_runtime(b, m, "exitwatch_container_ready_total",
 			"Containers that listen()ed after a start exitwatch saw.", m->readies);
-
-	name = "exitwatch_container_exits_total";
-	ew_prom_header(b, name, "counter", "Container main-process exits by exit class.");
-	for (unsigned int rt = 0; rt < EW_RT_NR; rt++) {
-		if (!m->rt_seen[rt])
-			continue;
-		for (unsigned int c = 0; c < EW_CLASS__COUNT; c++)
-			ew_prom_sample(b, name,
-				       (const char *[]){"runtime", ew_runtime_name(rt), "class",
-							ew_exit_class_name(c), NULL},
-				       m->exits[rt][c]);
-	}
 
 	ew_prom_hist(b, "exitwatch_startup_duration_seconds",
 		     "Time from the main exec to the container's first listen().", &m->startup,
@@ -383,6 +403,7 @@ static void put_findings(struct ew_buf *b, const struct ew_metrics *m)
 			       m->resolutions[r]);
 	ew_prom_metric(b, "exitwatch_active_findings", "gauge",
 		       "Findings fired and not yet resolved.", m->active_findings);
+	ew_active_render(m->active, b);
 }
 
 /* The detector's memory: what sleeps, what it weighs, what was forgotten and why. */

@@ -6,10 +6,12 @@
 #ifndef EXITWATCH_METRICS_INT_H
 #define EXITWATCH_METRICS_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "exitwatch/util/buf.h"
+#include "exitwatch/core/exit_class.h"
 
 struct bucket {
 	uint64_t le_ns;
@@ -42,5 +44,27 @@ void ew_prom_metric(struct ew_buf *b, const char *name, const char *type, const 
 /* A histogram: header, cumulative name_bucket{le} up to +Inf, name_sum (seconds), name_count. */
 void ew_prom_hist(struct ew_buf *b, const char *name, const char *help, const struct hist *h,
 		  const struct bucket *bk, size_t nb);
+
+/* workloads.c: per-workload starts, failed starts and exits (bounded; see there). */
+struct ew_identity;
+struct ew_finding;
+struct ew_wl_metrics;
+struct ew_wl_metrics *ew_wlm_new(uint32_t max_workloads);
+void ew_wlm_free(struct ew_wl_metrics *m);
+/* Every workload gets this (exit_class, code) series at 0 when first seen. 0, -EINVAL, -ENOSPC. */
+int ew_wlm_watch(struct ew_wl_metrics *m, enum ew_exit_class cls, int code);
+/* counted: a start exitwatch saw (not one found running at start-up, which only names it). */
+void ew_wlm_start(struct ew_wl_metrics *m, const struct ew_identity *id, bool counted);
+void ew_wlm_exit(struct ew_wl_metrics *m, const struct ew_identity *id, enum ew_exit_class cls,
+		 int code, int sig, bool failed_start);
+void ew_wlm_render(const struct ew_wl_metrics *m, struct ew_buf *b);
+
+/* active.c: exitwatch_finding_active, one series per (rule, workload, identity). */
+struct ew_active_set;
+struct ew_active_set *ew_active_new(void);
+void ew_active_free(struct ew_active_set *s);
+void ew_active_note(struct ew_active_set *s, const struct ew_finding *f,
+		    const struct ew_identity *id);
+void ew_active_render(const struct ew_active_set *s, struct ew_buf *b);
 
 #endif

@@ -298,6 +298,21 @@ static void read_tail(struct reader *rd, struct json_object *o, struct ew_detect
 	id->tail_len = (uint32_t)n;
 }
 
+/* crash_loop's streak: optional, so that a state file written before the rule still loads. */
+static void read_streak(struct reader *rd, struct json_object *o, struct ew_detector_ident *id)
+{
+	struct json_object *c = member(rd, o, "crash_loop", EW_JSON_OBJECT, false);
+
+	if (!c)
+		return;
+	id->fail_streak = (uint32_t)rd_int(rd, c, "streak", 1, UINT32_MAX);
+	id->streak_first_ns = rd_u64(rd, c, "first_ns");
+	id->streak_code = (int16_t)rd_int(rd, c, "code", INT16_MIN, INT16_MAX);
+	id->streak_signal = (uint8_t)rd_int(rd, c, "signal", 0, UINT8_MAX);
+	id->line_repeats = rd_u32(rd, c, "line_repeats");
+	id->line_hash = rd_u64(rd, c, "line_hash");
+}
+
 /* Members in the order the writer writes them: the first problem is the one reported. */
 static void read_ident(struct reader *rd, struct json_object *o)
 {
@@ -309,6 +324,7 @@ static void read_ident(struct reader *rd, struct json_object *o)
 	id.restarts = rd_u32(rd, o, "restarts");
 	id.exited_before = rd_bool(rd, o, "exited_before");
 	id.looping = rd_bool(rd, o, "looping");
+	read_streak(rd, o, &id);
 	id.running = rd_bool(rd, o, "running");
 	id.seeded = rd_bool(rd, o, "seeded");
 	id.ready = rd_bool(rd, o, "ready");

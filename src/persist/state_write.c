@@ -93,6 +93,17 @@ static void write_ident(void *ctx, const struct ew_detector_ident *id)
 	ew_jsonw_uint_field(w, "restarts", id->restarts);
 	ew_jsonw_bool_field(w, "exited_before", id->exited_before);
 	ew_jsonw_bool_field(w, "looping", id->looping);
+	if (id->fail_streak) { /* crash_loop's streak; absent in files written before it */
+		ew_jsonw_name(w, "crash_loop");
+		ew_jsonw_start_object(w);
+		ew_jsonw_uint_field(w, "streak", id->fail_streak);
+		ew_jsonw_uint_field(w, "first_ns", id->streak_first_ns);
+		ew_jsonw_int_field(w, "code", id->streak_code);
+		ew_jsonw_uint_field(w, "signal", id->streak_signal);
+		ew_jsonw_uint_field(w, "line_repeats", id->line_repeats);
+		ew_jsonw_uint_field(w, "line_hash", id->line_hash);
+		ew_jsonw_end_object(w);
+	}
 	ew_jsonw_bool_field(w, "running", id->running);
 	ew_jsonw_bool_field(w, "seeded", id->seeded);
 	ew_jsonw_bool_field(w, "ready", id->ready);

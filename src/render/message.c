@@ -224,6 +224,24 @@ static void message_finding(const struct ew_record *r, const char *who, char *ou
 			 f->failed_starts, f->starts, win, f->fail_percent, f->threshold_percent,
 			 every, last, f->degraded ? "; events were lost in this window" : "");
 		break;
+	case EW_RULE_CRASH_LOOP: {
+		char how[48];
+
+		if (f->last_signal)
+			snprintf(how, sizeof(how), "%s", sig ? sig : "a signal");
+		else
+			snprintf(how, sizeof(how), "code %d", f->last_code);
+		snprintf(out, len,
+			 "%s failed %u starts in a row, each ending with %s, over %s%s%s%s%s", who,
+			 f->count, how, win, every,
+			 !f->tail_len ? "; no stderr to compare"
+			 : f->line_repeats >= f->count
+				 ? "; the last stderr line was the same each time"
+			 : f->line_repeats > 1 ? "; the last stderr line repeated, not every time"
+					       : "; the last stderr line changed",
+			 last, f->degraded ? "; events were lost meanwhile" : "");
+		break;
+	}
 	case EW_RULE_STABLE:
 		ew_duration_format(f->uptime_ns, win, sizeof(win));
 		snprintf(out, len, "%s is stable again: up %s after a restart loop", who, win);
@@ -242,6 +260,7 @@ static void message_resolved(const struct ew_record *r, const char *who, char *o
 	snprintf(out, len, "Resolved: %s %s after %s (%u events in the episode)", who,
 		 f->rule == EW_RULE_EXIT_CODE_BURST ? "stopped exiting with the burst's codes"
 		 : f->rule == EW_RULE_RESTART_RATE  ? "stopped restarting"
+		 : f->rule == EW_RULE_CRASH_LOOP    ? "started successfully"
 						    : "starts successfully again",
 		 dur, f->total);
 }

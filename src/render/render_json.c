@@ -335,6 +335,14 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 	}
 	if (f->rule == EW_RULE_STABLE)
 		seconds_field(w, KEY("uptime_s"), f->uptime_ns);
+	if (f->rule == EW_RULE_CRASH_LOOP && !f->resolved) {
+		/* Whether the loop says the same thing each time: null without stderr. */
+		ew_jsonw_name_quoted(w, KEY("last_line_repeats"));
+		if (f->tail_len)
+			ew_jsonw_uint(w, f->line_repeats);
+		else
+			ew_jsonw_null(w);
+	}
 	ew_jsonw_name_quoted(w, KEY("restart_interval_s"));
 	if (f->intervals) {
 		ew_jsonw_start_object(w);

@@ -91,6 +91,14 @@ static bool by_name(json_object *o, const void *arg)
 	return ev && nm && !strcmp(ev, w[0]) && !strcmp(nm, w[1]);
 }
 
+static bool by_rule(json_object *o, const void *arg)
+{
+	const char *const *w = arg; /* { event, name, rule } */
+	const char *rule = ew_h_str(o, "rule");
+
+	return by_name(o, w) && rule && !strcmp(rule, w[2]);
+}
+
 static json_object *wait_named(struct fixture *f, const char *event, size_t *from, int ms)
 {
 	const char *w[] = {event, f->name};
@@ -154,7 +162,7 @@ static void check_tail(json_object *e, const char *what, const char *source, con
 static void test_crash_loop_names_and_finding(void **state)
 {
 	struct fixture *f = *state;
-	json_object *e = NULL, *fi;
+	json_object *e = NULL, *fi, *lo;
 	size_t from = 0;
 
 	ew_h_require_docker();
@@ -185,8 +193,21 @@ static void test_crash_loop_names_and_finding(void **state)
 	assert_int_equal(ew_h_int(e, "exit.code", 0), 3);
 	assert_string_equal(ew_h_label(e, "container"), f->name);
 	assert_string_equal(ew_h_label(e, "workload"), "compose:shop/backend");
-	fi = ew_h_wait(&f->agent, by_name, (const char *[]){"finding", f->name}, NULL, 20000);
+	fi = ew_h_wait(&f->agent, by_rule, (const char *[]){"finding", f->name, "exit_code_burst"},
+		       NULL, 20000);
 	assert_non_null(fi);
+	/* crash_loop spoke first, at the second failed start: the same code, the same last line. */
+	lo = ew_h_wait(&f->agent, by_rule, (const char *[]){"finding", f->name, "crash_loop"}, NULL,
+		       0);
+	assert_non_null(lo);
+	print_message("crash_loop: %s\n", ew_h_str(lo, "message"));
+	assert_string_equal(ew_h_str(lo, "severity"), "ERROR");
+	assert_int_equal(ew_h_int(lo, "count", 0), 2);
+	assert_int_equal(ew_h_int(lo, "last_line_repeats", 0), 2);
+	assert_non_null(strstr(ew_h_str(lo, "message"),
+			       "failed 2 starts in a row, each ending with code 3"));
+	assert_non_null(
+		strstr(ew_h_str(lo, "message"), "the last stderr line was the same each time"));
 	print_message("finding: %s\n", ew_h_str(fi, "message"));
 	assert_string_equal(ew_h_str(fi, "rule"), "exit_code_burst");
 	assert_string_equal(ew_h_str(fi, "severity"), "CRITICAL");

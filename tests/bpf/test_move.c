@@ -215,7 +215,8 @@ static int64_t metric(const char *body, const char *name)
 static void test_sweep_stale_entry(void **state)
 {
 	struct ew_h_fixture *f = *state;
-	static char body[1 << 18];
+	/* All of it (ew_h_http_get() reads at most 1 MiB): series per workload come first. */
+	static char body[1 << 20];
 	char rel[256], live_rel[256], maddr[64];
 	uint16_t port = ew_h_free_port();
 	uint64_t stale_id, live_id;

@@ -102,7 +102,7 @@ got=$(docker run --rm "$image" --version)
 [ "$got" = "exitwatch $VERSION" ] || fail "$image --version says '$got'"
 size() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.1f MB", $1 / 1e6 }'; }
 echo "images ($((SECONDS - t0)) s): exitwatch-base:bookworm $(size exitwatch-base:bookworm)," \
-	"$image $(size "$image"), exitwatch-demo-backend:latest $(size exitwatch-demo-backend:latest)"
+	"$image $(size "$image"), exitwatch-demo-backend:${EXITWATCH_VERSION:-compose} $(size "exitwatch-demo-backend:${EXITWATCH_VERSION:-compose}")"
 
 # 2: up.
 t0=$SECONDS

@@ -5,9 +5,10 @@
 # a fresh cgroup v2 directory and execs the workload, which exits 3), then:
 #   - the agent's stdout has the container_exit record of that cgroup, class config_error;
 #   - /metrics passes `promtool check metrics` and has
-#     exitwatch_container_exits_total{runtime="cgroup",class="config_error"} >= 1;
+#     exitwatch_container_exits_total{runtime="cgroup",namespace="",workload="cgroup:/<cgroup>",
+#     exit_class="config_error",code="3"} >= 1;
 #   - a real Prometheus server scraping the agent every second answers the queries
-#     exitwatch_container_exits_total{class="config_error"} (the cgroup series >= 1),
+#     exitwatch_container_exits_total{exit_class="config_error"} (the cgroup's series >= 1),
 #     exitwatch_build_info and up{job="exitwatch"} == 1 within 30 s;
 #   - exitwatch exits 0 on SIGTERM.
 # Needs root, BTF (/sys/kernel/btf/vmlinux), a cgroup v2 mount, python3, prometheus and promtool
@@ -80,7 +81,7 @@ mkdir "$cg"
 rc=0
 run_in_cgroup "$cg" "$WORKLOAD" exit 3 || rc=$?
 [ "$rc" = 3 ] || fail "the workload exited $rc, not 3"
-sample="exitwatch_container_exits_total{runtime=\"cgroup\",class=\"config_error\"}"
+sample="exitwatch_container_exits_total{runtime=\"cgroup\",namespace=\"\",workload=\"cgroup:/$cgname\",exit_class=\"config_error\",code=\"3\"}"
 value=
 for _ in $(seq 1 100); do
 	http_get "http://127.0.0.1:$mport/metrics" >"$tmp/metrics.txt" || true
@@ -146,15 +147,16 @@ for line in sys.argv[1].splitlines():
     metric, value = json.loads(labels), float(value)
     ok = ok or ($2)
 sys.exit(not ok)" "$out"; then
-			echo "prometheus: $1 -> $(echo "$out" | tr '\n' ' ')"
+			echo "prometheus: $1 -> $(echo "$out" | tr '\n' ' ' | cut -c1-400)"
 			return 0
 		fi
 		[ "$SECONDS" -lt "$end" ] || fail "prometheus: $1 -> '$out': not $3 within ${QUERY_TIMEOUT_S}s"
 		sleep 0.5
 	done
 }
-check_query 'exitwatch_container_exits_total{class="config_error"}' \
-	'metric.get("runtime") == "cgroup" and value >= 1' "a cgroup series >= 1"
+check_query 'exitwatch_container_exits_total{exit_class="config_error"}' \
+	"metric.get('workload') == 'cgroup:/$cgname' and metric.get('code') == '3' and value >= 1" \
+	"the cgroup's series >= 1"
 check_query 'exitwatch_build_info' 'value == 1 and metric.get("version")' "a series with a version"
 check_query 'up{job="exitwatch"}' 'value == 1' "1"
 

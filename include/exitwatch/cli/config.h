@@ -34,6 +34,8 @@ struct ew_config {
 	const char *host_root;	 /* prefix of every host path ("" on the host) */
 	const char *cgroup_root; /* cgroup v2 mount; NULL: found in /proc/self/mountinfo */
 	const char *proc_root;	 /* --proc-root; NULL until parsed: <host_root>/proc */
+	const char
+		*cgroup_subtree; /* only containers under this cgroup (below the root); NULL: all */
 
 	/* Kernel side */
 	uint64_t ringbuf_bytes;

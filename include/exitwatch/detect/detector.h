@@ -25,6 +25,7 @@ enum ew_rule {
 	EW_RULE_RESTART_RATE,	      /* restarts, more than N in a window */
 	EW_RULE_STARTUP_FAILURE_RATE, /* failed starts above a percentage, with a minimum sample */
 	EW_RULE_STABLE,		      /* milestone: a looping identity stayed up long enough */
+	EW_RULE_CRASH_LOOP,	      /* N failed starts in a row with one exit code, at once */
 	EW_RULE__COUNT
 };
 
@@ -37,7 +38,8 @@ struct ew_rule_config {
 	bool enabled;
 	enum ew_scope scope;
 	enum ew_severity severity;
-	uint32_t count;			/* bursts and rates: fires when MORE than count in window */
+	uint32_t count;			/* bursts and rates: fires when MORE than count in window;
+					 * crash_loop: fires at count failed starts in a row */
 	uint64_t window_ns;		/* counting window */
 	uint64_t resolve_ns;		/* burst: quiet period; rate: window with no restart */
 	uint8_t codes[256 / 8];		/* exit_code_burst: exit codes that count (bitmap) */
@@ -116,6 +118,10 @@ struct ew_finding {
 	bool degraded; /* the kernel dropped events inside the window */
 
 	uint64_t uptime_ns; /* stable: how long it has been up */
+
+	/* crash_loop: of the failed starts in a row (count), how many ended with the same last
+	 * stderr line as the latest one (1..count); 0 when the latest had no stderr line. */
+	uint32_t line_repeats;
 
 	/* resolved */
 	uint64_t fired_ns;    /* when the episode's finding fired */
@@ -239,6 +245,13 @@ struct ew_detector_ident {
 	uint32_t restarts;		   /* restarts seen, the runtime's earlier count included */
 	bool exited_before;		   /* the next start is a restart */
 	bool looping;			   /* was part of a fired loop: watch for stable */
+	/* crash_loop: the failed starts in a row that ended alike (0: none since a success). */
+	uint32_t fail_streak;	  /* failed starts in a row with the same code and signal */
+	uint64_t streak_first_ns; /* the first of them's exit, not later than now_ns */
+	int16_t streak_code;	  /* their exit code */
+	uint8_t streak_signal;	  /* their terminating signal */
+	uint32_t line_repeats;	  /* of them, those whose last stderr line was the latest's */
+	uint64_t line_hash;	  /* FNV-1a of the latest one's last stderr line (0: none) */
 	/* The current run. */
 	bool running;
 	bool seeded; /* found running at start-up: its start was not seen */

@@ -17,6 +17,7 @@
 #include "exitwatch/core/record.h"
 
 struct ew_metrics;
+struct ew_identity;
 
 /*
  * container_labels: label per-container series with the container name/namespace too. Off by
@@ -25,9 +26,23 @@ struct ew_metrics;
 struct ew_metrics *ew_metrics_new(const char *version, bool container_labels);
 void ew_metrics_free(struct ew_metrics *m);
 
+/*
+ * Every workload gets the exits series of this exit class and code at 0 when first seen: the
+ * codes alerts count (exit_code_burst's), so that a node's first such exit is an increase.
+ * 0, -EINVAL (no such class or code), -ENOSPC (16 already).
+ */
+int ew_metrics_watch_exit(struct ew_metrics *m, enum ew_exit_class cls, int code);
+
 /* Counts one emitted record (starts and exits by class, start-up and uptime histograms,
  * findings by rule and severity, resolutions). */
 void ew_metrics_record(struct ew_metrics *m, const struct ew_record *r);
+
+/*
+ * A finding that is open without a record saying so now: one restored from a state file. Only
+ * exitwatch_finding_active learns of it (1); no counter moves. id names it as its records do.
+ */
+void ew_metrics_finding_open(struct ew_metrics *m, int rule, enum ew_severity sev, int scope,
+			     const struct ew_identity *id);
 
 /* Copies the agent's gauges and the kernel's counters (drops, child exits, sinks, ...). */
 void ew_metrics_agent(struct ew_metrics *m, const struct ew_agent_status *a);

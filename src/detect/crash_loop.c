@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * crash_loop: N failed starts in a row of one identity, each ending with the same exit code (or
+ * signal), fire at once, whatever the time between them. The seed rules count in windows, so a
+ * loop slower than their windows (the incident's 7-minute cycle against a 5-minute burst window)
+ * shows late or never; this rule needs no window and speaks at the second failure. It resolves
+ * at the first successful start (ready, the grace period survived, or a clean exit), an event,
+ * never a deadline. Always per identity: one container's starts are what follow each other.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "detect/detector_int.h"
+#include "exitwatch/util/util.h"
+
+/*
+ * FNV-1a of the last line of the stderr tail with text on it (its trailing newline and
+ * carriage return left out); 0 when there is none. The hash never is 0 for a line: 0 means "no
+ * line", so two exits without stderr never count as a repeat.
+ */
+static uint64_t last_line_hash(const char *tail, uint32_t len)
+{
+	uint32_t end = len, start;
+	uint64_t h;
+
+	while (end && (tail[end - 1] == '\n' || tail[end - 1] == '\r' || tail[end - 1] == ' '))
+		end--;
+	if (!end)
+		return 0;
+	start = end;
+	while (start && tail[start - 1] != '\n')
+		start--;
+	/* 63 bits: the state file keeps it as a non-negative JSON integer. */
+	h = ew_fnv1a(EW_FNV1A_INIT, tail + start, end - start) & INT64_MAX;
+	return h ? h : 1;
+}
+
+void ew_det_crash_loop(struct ew_detector *d, struct ident *id, bool ok, uint64_t at,
+		       ew_finding_fn fn, void *ctx)
+{
+	const struct ew_rule_config *rc = &d->cfg.rules[EW_RULE_CRASH_LOOP];
+	struct episode *ep = &id->s.ep[EW_RULE_CRASH_LOOP];
+	const struct ew_sample *x = &id->last_exit;
+	uint64_t h;
+
+	if (!rc->enabled) /* nothing kept: the state file stays what it was without the rule */
+		return;
+	if (ok) {
+		/* Resolved first, so that the record still describes the streak it ends. */
+		if (ep->open)
+			ew_det_resolve(d, &id->s, NULL, id, EW_RULE_CRASH_LOOP, at, fn, ctx);
+		id->fail_streak = 0;
+		id->line_repeats = 0;
+		id->line_hash = 0;
+		return;
+	}
+	/* A failed start is decided only at its exit, so last_exit is this start's. */
+	if (!id->has_last_exit)
+		return;
+	h = last_line_hash(id->tail, id->tail_len);
+	/* The streak's code is kept here, not looked up in a window: the loop may be slower than
+	 * any window keeps samples. */
+	if (id->fail_streak && id->streak_code == x->code && id->streak_signal == x->signal) {
+		id->fail_streak++;
+		id->line_repeats = h && h == id->line_hash ? id->line_repeats + 1 : (h ? 1 : 0);
+	} else {
+		id->fail_streak = 1;
+		id->streak_first_ns = x->t;
+		id->streak_code = x->code;
+		id->streak_signal = x->signal;
+		id->line_repeats = h ? 1 : 0;
+	}
+	id->line_hash = h;
+	if (ep->open) { /* the loop goes on: one episode, counted */
+		ep->total++;
+		ep->last_ns = at;
+		ep->last_ident = id->serial;
+		return;
+	}
+	if (id->fail_streak >= rc->count)
+		ew_det_fire(d, &id->s, NULL, id, EW_RULE_CRASH_LOOP, id->fail_streak, at, fn, ctx);
+}

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * detect/crash_loop.c: N failed starts in a row of one identity with one exit code fire an ERROR
+ * finding at once, whatever the time between them, and the first successful start resolves it;
+ * in virtual time (tests/detector_fixture.h), with only crash_loop compared unless a case says.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exitwatch/detect/detector.h"
+#include "exitwatch/util/buf.h"
+#include "exitwatch/util/util.h"
+#include "detector_fixture.h"
+
+#define LOOP RULE(EW_RULE_CRASH_LOOP)
+
+static int setup_loop(void **state)
+{
+	struct fx *fx;
+
+	setup(state);
+	fx = *state;
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	return 0;
+}
+
+/* A failed start: a start, then an exit 20 s later (inside the 60 s grace period). */
+#define FAIL(w, s, c) ST(w, s), X(w, (s) + 20, c)
+
+static const struct scenario loop_cases[] = {
+	{"one failed start: nothing", LOOP, STEPS(FAIL(0, 0, 3), ADV(100000)), NONE},
+	{"two in a row with code 3 fire at the second exit", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 420, 3)), WANTS(W_LOOP(440, 2, 0))},
+	{"whatever the interval: two failed starts 5 hours apart", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 5 * 3600, 3)), WANTS(W_LOOP(5 * 3600 + 20, 2, 0))},
+	{"different codes break the streak; the next pair fires", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 100, 1), FAIL(0, 200, 1)), WANTS(W_LOOP(220, 2, 0))},
+	{"a signal is not a code: SIGSEGV then code 11 do not match", LOOP,
+	 STEPS(ST(0, 0), XSIG(0, 20, SIGSEGV), FAIL(0, 100, 11)), NONE},
+	{"two SIGSEGV crashes in a row fire", LOOP,
+	 STEPS(ST(0, 0), XSIG(0, 20, SIGSEGV), ST(0, 100), XSIG(0, 120, SIGSEGV)),
+	 WANTS(W_LOOP(120, 2, 0))},
+	{"a ready start in between resets the streak", LOOP,
+	 STEPS(FAIL(0, 0, 3), ST(0, 100), RD(0, 101), X(0, 110, 3), FAIL(0, 200, 3)), NONE},
+	{"a start that survives the grace period in between resets it", LOOP,
+	 STEPS(FAIL(0, 0, 3), ST(0, 100), X(0, 161, 3), FAIL(0, 200, 3)), NONE},
+	{"a clean exit (a job) is a success: no streak", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 100, 0), FAIL(0, 200, 3)), NONE},
+	{"resolves at the first ready start, counting the episode's failures", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 100, 3), FAIL(0, 200, 3), FAIL(0, 300, 3), ST(0, 400),
+	       RD(0, 405), ADV(100000)),
+	 WANTS(W_LOOP(120, 2, 0), W_LOOP_R(405, 4, 0))},
+	{"resolves when a start survives the grace period, at that deadline", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 100, 3), ST(0, 400), ADV(100000)),
+	 WANTS(W_LOOP(120, 2, 0), W_LOOP_R(460, 2, 0))},
+	{"one episode while it goes on, a new one after the fix fails again", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 100, 3), FAIL(0, 200, 3), ST(0, 300), RD(0, 301),
+	       X(0, 900, 3), FAIL(0, 1000, 3), FAIL(0, 1100, 3)),
+	 WANTS(W_LOOP(120, 2, 0), W_LOOP_R(301, 3, 0), W_LOOP(1120, 2, 0))},
+	{"identities never mix, replicas of one workload included", LOOP,
+	 STEPS(FAIL(10, 0, 3), FAIL(11, 50, 3), FAIL(10, 100, 3)), WANTS(W_LOOP(120, 2, 10))},
+	{"a process found running at start-up: its exit decides nothing", LOOP,
+	 STEPS(SEEDED(0, 0), X(0, 10, 3), FAIL(0, 100, 3)), NONE},
+};
+
+static void test_crash_loop_table(void **state)
+{
+	run_scenarios(*state, loop_cases, ARRAY_SIZE(loop_cases));
+}
+
+static void test_crash_loop_count_and_disabled(void **state)
+{
+	struct fx *fx = *state;
+	static const struct want three[] = {W_LOOP(240, 3, 0)};
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].count = 3;
+	for (int k = 0; k < 3; k++) {
+		feed(fx, OP_START, 0, 100.0 * k, 0, 0);
+		feed(fx, OP_EXIT, 0, 100.0 * k + 40, 3, 0);
+	}
+	check_wants("count 3", &fx->sk, fx->ids, LOOP, three, ARRAY_SIZE(three));
+
+	ew_detector_free(fx->d);
+	fx->d = NULL;
+	sink_clear(&fx->sk);
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = false;
+	for (int k = 0; k < 5; k++) {
+		feed(fx, OP_START, 0, 100.0 * k, 0, 0);
+		feed(fx, OP_EXIT, 0, 100.0 * k + 40, 3, 0);
+	}
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 0);
+}
+
+/* What the finding says: severity, scope, count, the streak's span and whether stderr repeated. */
+static void test_crash_loop_finding_fields(void **state)
+{
+	struct fx *fx = *state;
+	const struct got *g;
+
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 40, 3, 0);
+	feed(fx, OP_START, 0, 420, 0, 0);
+	feed(fx, OP_EXIT, 0, 460, 3, 0);
+	assert_int_equal(fx->sk.n, 1);
+	g = &fx->sk.v[0];
+	assert_int_equal(g->f.rule, EW_RULE_CRASH_LOOP);
+	assert_int_equal(g->f.severity, EW_SEV_ERROR);
+	assert_int_equal(g->f.scope, EW_SCOPE_IDENTITY);
+	assert_int_equal(g->f.count, 2);
+	assert_int_equal(g->f.threshold, 2);
+	assert_int_equal(g->f.line_repeats, 2);
+	assert_int_equal(g->f.first_ns, AT(40));
+	assert_int_equal(g->f.last_ns, AT(460));
+	assert_int_equal(g->f.window_ns, SEC(420) + 1);
+	assert_int_equal(g->f.intervals, 1);
+	CHECK_DBL("loop", "median", 420, g->f.interval_median_s);
+	assert_true(g->f.has_last_exit);
+	assert_int_equal(g->f.last_code, 3);
+	assert_int_equal(g->f.last_class, EW_CLASS_CONFIG_ERROR);
+	assert_int_equal(g->f.tail_len, strlen(DEF_TAIL));
+	assert_true(finding_id_ok(g->f.finding_id));
+	assert_false(g->f.resolved);
+	assert_int_equal(ew_detector_active(fx->d), 1);
+}
+
+static const struct tail_case {
+	const char *name;
+	const char *tails[3];
+	uint32_t repeats;
+} tail_cases[] = {
+	{"the same last line", {"boot\nImportError: x\n", "boot 2\nImportError: x\n", NULL}, 2},
+	{"a different last line", {"ImportError: x\n", "ImportError: y\n", NULL}, 1},
+	{"trailing blank lines and CR do not matter",
+	 {"ImportError: x\r\n\n", "ImportError: x\n", NULL},
+	 2},
+	{"no stderr at all", {"", "", NULL}, 0},
+	{"changed, then the same twice", {"a\n", "b\n", "b\n"}, 2},
+};
+
+static void test_crash_loop_stderr_repeats(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].count = 0; /* set per case below */
+	for (size_t i = 0; i < ARRAY_SIZE(tail_cases); i++) {
+		const struct tail_case *c = &tail_cases[i];
+		uint32_t n = c->tails[2] ? 3 : 2;
+
+		ew_detector_free(fx->d);
+		fx->d = NULL;
+		sink_clear(&fx->sk);
+		fx->cfg.rules[EW_RULE_CRASH_LOOP].count = n;
+		for (uint32_t k = 0; k < n; k++) {
+			fx->tail = c->tails[k];
+			feed(fx, OP_START, 1, 100.0 * k, 0, 0);
+			feed(fx, OP_EXIT, 1, 100.0 * k + 10, 3, 0);
+		}
+		fx->tail = NULL;
+		CHECK_EQ(c->name, "findings", 1, fx->sk.n);
+		CHECK_EQ(c->name, "line_repeats", c->repeats, fx->sk.v[0].f.line_repeats);
+	}
+}
+
+/* The streak survives an agent restart (export, import): the next failure still fires. */
+static void test_crash_loop_streak_survives_restart(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *b = ew_detector_new(&fx->cfg);
+	struct sink skb = {0};
+	struct ew_buf da, db;
+	char err[256] = "";
+	static const struct step rest[] = {FAIL(0, 420, 3)};
+
+	assert_non_null(b);
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 40, 3, 0);
+	assert_int_equal(state_copy(det(fx), b, err, sizeof(err)), 0);
+	state_dump(det(fx), &da);
+	state_dump(b, &db);
+	assert_non_null(strstr(da.data, " streak [1 "));
+	assert_string_equal(da.data, db.data);
+	run_on(fx, b, &skb, rest, ARRAY_SIZE(rest));
+	assert_int_equal(count_rule(&skb, EW_RULE_CRASH_LOOP, false), 1);
+	ew_buf_free(&da);
+	ew_buf_free(&db);
+	ew_detector_free(b);
+	sink_clear(&skb);
+}
+
+/*
+ * The seed's timeline: a start every 7 minutes that exits 3 forty seconds in, 9 times, then the
+ * fix at minute 63 that stays up. crash_loop fires at the second exit (minute 7.67, 7 minutes
+ * after the first), resolves when the fix survives its grace period (minute 64), and the four
+ * seed rules say exactly what they say without it.
+ */
+static void test_crash_loop_seed_timeline(void **state)
+{
+	struct fx *fx = *state;
+	const struct want w[] = {
+		W_LOOP(460, 2, 0),
+		W_RATE(1680, 4, 0),
+		W_START(1720, 5, 0),
+		W_LOOP_R(3840, 9, 0),
+		W_START_R(3400 + 3600, 9, 0),
+		W_RATE_R(3780 + 3600, 9, 0),
+		W_STABLE(3780 + 4 * 3600, 0),
+	};
+
+	for (int k = 0; k < 9; k++) {
+		feed(fx, OP_START, 0, 420.0 * k, 0, 0);
+		feed(fx, OP_EXIT, 0, 420.0 * k + 40, 3, 0);
+	}
+	feed(fx, OP_START, 0, 3780, 0, 0);
+	advance(fx, AT(30 * 3600));
+	check_wants("seed", &fx->sk, fx->ids, ALL_RULES | LOOP, w, ARRAY_SIZE(w));
+	assert_int_equal(ew_detector_active(fx->d), 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_loop, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_crash_loop_table),
+		T(test_crash_loop_count_and_disabled),
+		T(test_crash_loop_finding_fields),
+		T(test_crash_loop_stderr_repeats),
+		T(test_crash_loop_streak_survives_restart),
+		T(test_crash_loop_seed_timeline),
+	};
+
+	return cmocka_run_group_tests_name("crash_loop", tests, NULL, NULL);
+}
