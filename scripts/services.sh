@@ -6,6 +6,13 @@ set -euo pipefail
 
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 
+# dockerd uses a containerd whose socket is at /run/containerd/containerd.sock, and starts its
+# own when there is none: a socket left by a containerd that is gone would stop it starting.
+sys_sock=/run/containerd/containerd.sock
+if [ -S "$sys_sock" ] && ! ctr --address "$sys_sock" version >/dev/null 2>&1; then
+	rm -f "$sys_sock" "$sys_sock.ttrpc"
+fi
+
 if ! docker info >/dev/null 2>&1; then
 	if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
 		systemctl start docker
@@ -24,11 +31,12 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 # A containerd of its own for the CRI tests (tests/e2e/cri-containerd.sh), laid out as on a
-# Kubernetes node (state /run/containerd, socket /run/containerd/containerd.sock) but with
-# tests/cri/containerd.toml (a locally built sandbox image, no CNI). Docker's containerd
-# (/run/docker/containerd) runs with its CRI plugin disabled and is left alone. A containerd
-# started by the package's unit (any other config) is stopped first: the socket is ours.
-cri_sock=/run/containerd/containerd.sock
+# Kubernetes node (state /run/containerd) but with tests/cri/containerd.toml (a locally built
+# sandbox image, no CNI, its socket in /run/exitwatch-cri so that dockerd never takes it for a
+# system containerd). Docker's containerd (/run/docker/containerd) runs with its CRI plugin
+# disabled and is left alone. A containerd started by the package's unit is stopped first:
+# the state directory is ours.
+cri_sock=/run/exitwatch-cri/containerd.sock
 cri_pid=/run/exitwatch-containerd.pid
 cri_ok() { ctr --address "$cri_sock" plugins ls 2>/dev/null | grep -q 'io.containerd.grpc.v1 *cri .* ok'; }
 ours() { [ -s "$cri_pid" ] && kill -0 "$(cat "$cri_pid")" 2>/dev/null; }
@@ -37,6 +45,7 @@ if command -v containerd >/dev/null 2>&1 && ! { ours && cri_ok; }; then
 		systemctl stop containerd
 	fi
 	here=$(cd "$(dirname "$0")/.." && pwd)
+	mkdir -p "$(dirname "$cri_sock")"
 	nohup containerd --config "$here/tests/cri/containerd.toml" \
 		>/var/log/exitwatch-containerd.log 2>&1 &
 	echo $! >"$cri_pid"

@@ -8,11 +8,11 @@
 # moved with `docker save | ctr -n k8s.io images import`. Importing an image already there is a
 # no-op for containerd, so this runs again safely.
 #   BUILD=DIR   the build tree whose helpers go into the images (default build)
-#   CTR_ADDRESS the containerd socket (default /run/containerd/containerd.sock)
+#   CTR_ADDRESS the containerd socket (default /run/exitwatch-cri/containerd.sock)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-address=${CTR_ADDRESS:-/run/containerd/containerd.sock}
+address=${CTR_ADDRESS:-/run/exitwatch-cri/containerd.sock}
 
 tests/docker/build-image.sh >/dev/null
 make -s BUILD="$BUILD" "$BUILD/tests/helpers/pause"

@@ -23,7 +23,7 @@ import time
 import grpc
 import websocket
 
-SOCKET = "/run/containerd/containerd.sock"
+SOCKET = "/run/exitwatch-cri/containerd.sock"  # tests/cri/containerd.toml
 PODS_LOG_ROOT = "/var/log/pods"
 CONTAINERS_LOG_ROOT = "/var/log/containers"
 CGROUP_ROOT = "/sys/fs/cgroup"

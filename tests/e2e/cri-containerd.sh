@@ -8,7 +8,7 @@
 # reported; an app and its sidecar; an init container; a pod deleted while it loops; a container
 # that fails within a millisecond of its exec, read after containerd deleted its bundle.
 # Needs root, BTF, tracefs, the standalone containerd that scripts/services.sh starts (socket
-# /run/containerd/containerd.sock, CRI enabled), Docker (to build the images), python3 with
+# /run/exitwatch-cri/containerd.sock, CRI enabled), Docker (to build the images), python3 with
 # grpcio, protobuf and websocket, protoc. A missing one skips the test, except under CI=true.
 # The systemd cgroup driver is not run: runc's systemd driver creates each container's scope
 # through systemd's D-Bus API, and these machines have no systemd (PID 1 is not systemd).
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 
 EW=${EXITWATCH:-build/exitwatch}
 WORKLOAD=${EW_WORKLOAD:-build/tests/helpers/workload}
-SOCK=/run/containerd/containerd.sock
+SOCK=/run/exitwatch-cri/containerd.sock
 # Debian's python3 (python3-grpcio and python3-protobuf live in its dist-packages), whatever
 # python3 comes first in PATH.
 PY=/usr/bin/python3
