@@ -164,8 +164,8 @@ smoke
 # attempts of one pod's container, each a new container id, as a kubelet's restarts are, with
 # the bundle where containerd keeps it (its config.json has the CRI annotations) and a kubepods
 # cgroup. Every start must be the workload's (none of crun's own processes taken for a main),
-# every exit named, one identity k8s:<uid>/backend across the five ids, and exit_code_burst
-# must fire.
+# every exit named, one identity k8s:<uid>/backend across the five ids, and crash_loop then
+# exit_code_burst must fire.
 crun_case() {
 	command -v crun >/dev/null || return 0
 	out=/tmp/crun.out err=/tmp/crun.err uid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
@@ -205,7 +205,7 @@ crun_case() {
 		sleep 0.3
 	done
 	i=0
-	while [ $i -lt 100 ] && ! grep -q '"event":"finding"' "$out"; do
+	while [ $i -lt 100 ] && ! grep -q '"rule":"exit_code_burst"' "$out"; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -218,9 +218,13 @@ crun_case() {
 		.process.comm == "workload")' | wc -l)
 	starts=$(grep '"event":"container_start"' "$out" | jq -r '.process.comm' | sort | uniq -c |
 		tr -s ' \n' ' ')
-	finding=$(grep '"event":"finding"' "$out" | jq -r '"\(.rule) \(.container.identity)"' | head -1)
+	# crash_loop speaks at the second failed start, exit_code_burst at the fourth exit (then
+	# restart_rate and startup_failure_rate may follow).
+	finding=$(grep '"event":"finding"' "$out" | jq -r '"\(.rule) \(.container.identity)"' |
+		head -2 | tr '\n' ',')
 	if [ "$rcs" = "3 3 3 3 3 " ] && [ "$exits" = 5 ] && [ "$good" = 5 ] &&
-		[ "$starts" = " 5 workload " ] && [ "$finding" = "exit_code_burst k8s:$uid/backend" ]; then
+		[ "$starts" = " 5 workload " ] &&
+		[ "$finding" = "crash_loop k8s:$uid/backend,exit_code_burst k8s:$uid/backend," ]; then
 		echo "EW-CRUN PASS $(crun --version | head -1): 5 runs, 5 named exits (k8s:<uid>/backend), starts:$starts, finding $finding"
 		return 0
 	fi
