@@ -46,20 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-http_get() { # URL [QUERY]: the body; fails unless 200. No proxy: all on 127.0.0.1.
-	python3 - "$@" <<'PY'
-import sys, urllib.parse, urllib.request
-url = sys.argv[1]
-if len(sys.argv) > 2:
-    url += "?" + urllib.parse.urlencode({"query": sys.argv[2]})
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-try:
-    with opener.open(url, timeout=5) as r:
-        sys.stdout.buffer.write(r.read())
-except Exception:
-    sys.exit(1)
-PY
-}
 wait_http_200() { # URL SECONDS WHAT
 	local end=$((SECONDS + $2))
 	until http_get "$1" >/dev/null; do

@@ -60,3 +60,20 @@ free_port() {
 run_in_cgroup() {
 	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$@"
 }
+
+# http_get URL [QUERY]: the body on stdout; fails unless the answer is 200. QUERY is
+# URL-encoded as ?query=QUERY (Prometheus' API). No proxy: everything here is on 127.0.0.1.
+http_get() {
+	python3 - "$@" <<'EOF'
+import sys, urllib.parse, urllib.request
+url = sys.argv[1]
+if len(sys.argv) > 2:
+    url += "?" + urllib.parse.urlencode({"query": sys.argv[2]})
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+try:
+    with opener.open(url, timeout=5) as r:
+        sys.stdout.buffer.write(r.read())
+except Exception:
+    sys.exit(1)
+EOF
+}

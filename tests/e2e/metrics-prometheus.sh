@@ -44,22 +44,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# GET URL [QUERY]: the body on stdout; fails unless the answer is 200. QUERY is URL-encoded
-# as ?query=QUERY. No proxy: everything here is on 127.0.0.1.
-http_get() {
-	python3 - "$@" <<'EOF'
-import sys, urllib.parse, urllib.request
-url = sys.argv[1]
-if len(sys.argv) > 2:
-    url += "?" + urllib.parse.urlencode({"query": sys.argv[2]})
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-try:
-    with opener.open(url, timeout=5) as r:
-        sys.stdout.buffer.write(r.read())
-except Exception:
-    sys.exit(1)
-EOF
-}
 wait_http_200() { # URL SECONDS WHAT
 	local end=$((SECONDS + $2))
 	until http_get "$1" >/dev/null; do
