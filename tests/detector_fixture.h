@@ -537,6 +537,26 @@ static inline uint64_t rng_next(uint64_t *s)
 	return *s;
 }
 
+/*
+ * Random streams' next event of who at *t: a start (and a ready, one time in ready_in) when it
+ * is not running, else an exit a second later with a code drawn from codes.
+ */
+static inline void toggle_step(struct step *st, size_t *n, bool *running, int who, int64_t *t,
+			       uint64_t *seed, unsigned ready_in, const int16_t *codes,
+			       size_t ncodes)
+{
+	if (!running[who]) {
+		st[(*n)++] = (struct step){OP_START, (uint8_t)who, 0, 0, *t};
+		if (rng_next(seed) % ready_in == 0)
+			st[(*n)++] = (struct step){OP_READY, (uint8_t)who, 0, 0, *t + 500};
+	} else {
+		st[(*n)++] = (struct step){OP_EXIT, (uint8_t)who, codes[rng_next(seed) % ncodes], 0,
+					   *t + 1000};
+		*t += 1000;
+	}
+	running[who] = !running[who];
+}
+
 /* ---- the state exported: as text, and into a second detector ---- */
 
 /* Everything an export says, as text: two detectors in the same state give the same text. */

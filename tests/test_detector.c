@@ -141,17 +141,7 @@ static size_t random_steps(struct step *st, size_t max, uint64_t seed)
 		int who = (int)(rng_next(&seed) % 6) + (rng_next(&seed) % 2 ? 10 : 0);
 
 		t += (int64_t)(rng_next(&seed) % 90000);
-		if (!running[who]) {
-			st[n++] = (struct step){OP_START, (uint8_t)who, 0, 0, t};
-			if (rng_next(&seed) % 4 == 0)
-				st[n++] = (struct step){OP_READY, (uint8_t)who, 0, 0, t + 500};
-		} else {
-			st[n++] = (struct step){OP_EXIT, (uint8_t)who,
-						codes[rng_next(&seed) % ARRAY_SIZE(codes)], 0,
-						t + 1000};
-			t += 1000;
-		}
-		running[who] = !running[who];
+		toggle_step(st, &n, running, who, &t, &seed, 4, codes, ARRAY_SIZE(codes));
 	}
 	st[n++] = (struct step){OP_ADVANCE, 0, 0, 0, t + 30LL * 3600 * 1000};
 	return n;

@@ -42,17 +42,7 @@ static size_t churn_steps(struct step *st, size_t max, uint64_t seed)
 
 		who = who < 16 ? who : 20 + (who - 16);
 		t += (int64_t)(rng_next(&seed) % (rng_next(&seed) % 8 ? 20000 : 1800000));
-		if (!running[who]) {
-			st[n++] = (struct step){OP_START, (uint8_t)who, 0, 0, t};
-			if (rng_next(&seed) % 3 == 0)
-				st[n++] = (struct step){OP_READY, (uint8_t)who, 0, 0, t + 500};
-		} else {
-			st[n++] = (struct step){OP_EXIT, (uint8_t)who,
-						codes[rng_next(&seed) % ARRAY_SIZE(codes)], 0,
-						t + 1000};
-			t += 1000;
-		}
-		running[who] = !running[who];
+		toggle_step(st, &n, running, who, &t, &seed, 3, codes, ARRAY_SIZE(codes));
 		if (rng_next(&seed) % 50 == 0)
 			st[n++] = (struct step){OP_ADVANCE, 0, 0, 0, t + 3600LL * 1000};
 	}
