@@ -810,6 +810,47 @@ static void test_writer_literal_key(void **state)
 	assert_string_equal(f->buf.data, "\"k\":null");
 }
 
+/* The program's own words, unscanned: between quotes as they are, commas as for any value. */
+static void test_writer_plain(void **state)
+{
+	struct fixture *f = *state;
+
+	ew_jsonw_start_object(&f->w);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("severity"));
+	ew_jsonw_plain_n(&f->w, "WARNING", 7);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("e"));
+	ew_jsonw_plain_n(&f->w, "", 0);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("a"));
+	ew_jsonw_start_array(&f->w);
+	ew_jsonw_plain_n(&f->w, "x", 1);
+	ew_jsonw_plain_n(&f->w, "yz", 2);
+	ew_jsonw_end_array(&f->w);
+	ew_jsonw_end_object(&f->w);
+	assert_int_equal(ew_jsonw_finish(&f->w), 0);
+	assert_string_equal(f->buf.data,
+			    "{\"severity\":\"WARNING\",\"e\":\"\",\"a\":[\"x\",\"yz\"]}");
+
+	/* A value without a name is misuse, as for every value. */
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_object(&f->w);
+	ew_jsonw_plain_n(&f->w, "x", 1);
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+
+	/* A buffer without room grows; one that failed stays failed. */
+	ew_buf_free(&f->buf);
+	ew_buf_init(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_plain_n(&f->w, "2026-12-05T05:42:23.030023066Z", 30);
+	assert_int_equal(ew_jsonw_finish(&f->w), 0);
+	assert_string_equal(f->buf.data, "\"2026-12-05T05:42:23.030023066Z\"");
+	ew_buf_reset(&f->buf);
+	assert_int_equal(ew_buf_reserve(&f->buf, SIZE_MAX), -ENOMEM);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_plain_n(&f->w, "x", 1);
+	assert_int_equal(ew_jsonw_finish(&f->w), -ENOMEM);
+}
+
 static void test_writer_out_of_memory(void **state)
 {
 	struct fixture *f = *state;
@@ -1168,6 +1209,7 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_literal_key, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_writer_plain, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_out_of_memory, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reference_table_3_8, ref_setup, ref_teardown),

@@ -1114,6 +1114,20 @@ static void test_cache_same_bytes(void **state)
 	assert_cached_same(fx, &r, c);
 	ew_subject_free(subject);
 
+	/* The heads (event, schema, node; the labels' node and event) follow the node, hostile
+	 * bytes included, and come back for the first one. */
+	exit_r = doc_exit_record(fx);
+	fx->id.rev = 10;
+	fx->ctx.node = "gke-prod-pool-1-7f3b";
+	assert_cached_same(fx, &exit_r, c);
+	fx->ctx.node = "n\"o\\de\n\xff";
+	assert_cached_same(fx, &exit_r, c);
+	a = render_with(fx, &exit_r, c);
+	assert_non_null(strstr(a, "\"node\":\"n\\\"o\\\\de\\n\xef\xbf\xbd\""));
+	free(a);
+	fx->ctx.node = NODE;
+	assert_cached_same(fx, &exit_r, c);
+
 	/* rev 0: rendered each time from what the identity holds now. */
 	exit_r = doc_exit_record(fx);
 	fx->id.rev = 0;

@@ -646,6 +646,27 @@ void ew_jsonw_fixed(struct ew_jsonw *w, int64_t units, int decimals)
 	jsonw_raw_value(w, num, strlen(num));
 }
 
+void ew_jsonw_plain_n(struct ew_jsonw *w, const char *s, size_t len)
+{
+	struct ew_buf *b = w->out;
+	char *o;
+
+	if (!jsonw_begin_value(w))
+		return;
+	if (len > SIZE_MAX / 2 ||
+	    ((!b->data || b->failed || b->cap - b->len <= len + 2) && ew_buf_reserve(b, len + 2))) {
+		w->error = true;
+		return;
+	}
+	o = b->data + b->len;
+	*o = '"';
+	memcpy(o + 1, s, len);
+	o[len + 1] = '"';
+	o[len + 2] = '\0';
+	b->len += len + 2;
+	jsonw_end_value(w);
+}
+
 void ew_jsonw_bool(struct ew_jsonw *w, bool v)
 {
 	if (v)

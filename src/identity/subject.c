@@ -40,7 +40,9 @@ struct ew_subject {
 	bool kubernetes;
 	bool has_meta;
 	bool sandbox;
-	uint32_t off[SF__COUNT]; /* offset of each NUL-terminated string in data */
+	/* Offset of each NUL-terminated string in data, and the end of the last one: a string's
+	 * length is known without a scan. */
+	uint32_t off[SF__COUNT + 1];
 	char data[];
 };
 
@@ -96,6 +98,7 @@ struct ew_subject *ew_subject_pack(const struct ew_identity *id)
 		memcpy(s->data + pos, (const char *)id + fields[i].offset, len[i] + 1);
 		pos += len[i] + 1;
 	}
+	s->off[SF__COUNT] = (uint32_t)pos;
 	return s;
 }
 
@@ -109,8 +112,15 @@ void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *id)
 	id->cg.kubernetes = s->kubernetes;
 	id->has_meta = s->has_meta;
 	id->meta.sandbox = s->sandbox;
-	for (int i = 0; i < SF__COUNT; i++)
-		ew_strlcpy((char *)id + fields[i].offset, s->data + s->off[i], fields[i].size);
+	for (int i = 0; i < SF__COUNT; i++) {
+		size_t n = s->off[i + 1] - s->off[i] - 1;
+		char *dst = (char *)id + fields[i].offset;
+
+		if (n >= fields[i].size)
+			n = fields[i].size - 1; /* as ew_strlcpy() would */
+		memcpy(dst, s->data + s->off[i], n);
+		dst[n] = '\0';
+	}
 }
 
 const char *ew_subject_key(const struct ew_subject *s)

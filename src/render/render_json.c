@@ -29,6 +29,13 @@ static inline void field_string(struct ew_jsonw *w, const char *k, size_t kl, co
 	ew_jsonw_string(w, s);
 }
 
+/* One of the program's own words: see ew_jsonw_plain_n(). */
+static inline void field_plain(struct ew_jsonw *w, const char *k, size_t kl, const char *s)
+{
+	ew_jsonw_name_quoted(w, k, kl);
+	ew_jsonw_plain_n(w, s, strlen(s));
+}
+
 static inline void field_string_n(struct ew_jsonw *w, const char *k, size_t kl, const char *s,
 				  size_t n)
 {
@@ -141,8 +148,16 @@ struct frag {
 
 #define EW_RENDER_CACHE_SLOTS 64 /* a start and its exit are seldom further apart */
 
+/*
+ * And what only the record's type and the node make: "event", "schema" and "node" after the
+ * message, and the labels' "node" and "event". Five names, four strings and a number that were
+ * written the same for every record of a type.
+ */
 struct ew_render_cache {
 	struct frag slot[EW_RENDER_CACHE_SLOTS];
+	char *node;				 /* what the heads below were made for */
+	struct ew_buf head[EW_REC_AGENT + 1];	 /* "{event, schema, node}" */
+	struct ew_buf labhead[EW_REC_AGENT + 1]; /* "{node, event}" */
 };
 
 static void raw_frag(struct ew_jsonw *w, const struct ew_buf *b)
@@ -154,12 +169,16 @@ static void raw_frag(struct ew_jsonw *w, const struct ew_buf *b)
 }
 
 static void labels(struct ew_jsonw *w, const struct ew_record *r, const struct ew_render_ctx *ctx,
-		   const struct frag *f)
+		   const struct frag *f, const struct ew_buf *labhead)
 {
 	ew_jsonw_name_quoted(w, KEY("logging.googleapis.com/labels"));
 	ew_jsonw_start_object(w);
-	field_string(w, KEY("node"), ctx->node);
-	field_string(w, KEY("event"), ew_record_event_name(r->type));
+	if (labhead) {
+		raw_frag(w, labhead);
+	} else {
+		field_string(w, KEY("node"), ctx->node);
+		field_plain(w, KEY("event"), ew_record_event_name(r->type));
+	}
 	if (f)
 		raw_frag(w, &f->labs);
 	else if (r->id)
@@ -247,7 +266,7 @@ static void time_field(struct ew_jsonw *w, const char *k, size_t kl, uint64_t ns
 
 	ew_time_format(ns, t);
 	ew_jsonw_name_quoted(w, k, kl);
-	ew_jsonw_string(w, t);
+	ew_jsonw_plain_n(w, t, EW_TIME_LEN);
 }
 
 static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
@@ -262,11 +281,11 @@ static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
 	field_int(w, KEY("code"), ev->status.code);
 	field_int(w, KEY("signal"), ev->status.signal);
 	if (sig)
-		field_string(w, KEY("signal_name"), sig);
+		field_plain(w, KEY("signal_name"), sig);
 	else
 		field_null(w, KEY("signal_name"));
 	field_bool(w, KEY("core_dumped"), ev->status.core_dumped);
-	field_string(w, KEY("class"), ew_exit_class_name(r->cls));
+	field_plain(w, KEY("class"), ew_exit_class_name(r->cls));
 	if (meaning)
 		field_string(w, KEY("meaning"), meaning);
 	field_uint(w, KEY("status"), ev->exit_word);
@@ -489,6 +508,11 @@ void ew_render_cache_free(struct ew_render_cache *c)
 		ew_buf_free(&c->slot[i].objs);
 		ew_buf_free(&c->slot[i].labs);
 	}
+	for (int i = 0; i <= EW_REC_AGENT; i++) {
+		ew_buf_free(&c->head[i]);
+		ew_buf_free(&c->labhead[i]);
+	}
+	free(c->node);
 	free(c);
 }
 
@@ -524,6 +548,62 @@ static const struct frag *frag_get(struct ew_render_cache *c, const struct ew_id
 	return f;
 }
 
+static void head_members(struct ew_jsonw *w, const struct ew_record *r,
+			 const struct ew_render_ctx *ctx)
+{
+	field_plain(w, KEY("event"), ew_record_event_name(r->type));
+	field_uint(w, KEY("schema"), EW_SCHEMA_VERSION);
+	field_string(w, KEY("node"), ctx->node);
+}
+
+static void labhead_members(struct ew_jsonw *w, const struct ew_record *r,
+			    const struct ew_render_ctx *ctx)
+{
+	field_string(w, KEY("node"), ctx->node);
+	field_plain(w, KEY("event"), ew_record_event_name(r->type));
+}
+
+static int head_render(struct ew_buf *b, const struct ew_record *r, const struct ew_render_ctx *ctx,
+		       void (*part)(struct ew_jsonw *, const struct ew_record *,
+				    const struct ew_render_ctx *))
+{
+	struct ew_jsonw w;
+
+	ew_buf_reset(b);
+	ew_jsonw_init(&w, b);
+	ew_jsonw_start_object(&w);
+	part(&w, r, ctx);
+	ew_jsonw_end_object(&w);
+	return ew_jsonw_finish(&w);
+}
+
+/* The record type's heads for ctx's node, from the cache or made into it; false: write them. */
+static bool heads_get(struct ew_render_cache *c, const struct ew_record *r,
+		      const struct ew_render_ctx *ctx)
+{
+	if (!c || !ctx->node)
+		return false;
+	if (!c->node || strcmp(c->node, ctx->node)) {
+		free(c->node);
+		c->node = strdup(ctx->node);
+		for (int i = 0; i <= EW_REC_AGENT; i++) {
+			ew_buf_reset(&c->head[i]);
+			ew_buf_reset(&c->labhead[i]);
+		}
+		if (!c->node)
+			return false;
+	}
+	if (c->head[r->type].len && c->labhead[r->type].len)
+		return true;
+	if (head_render(&c->head[r->type], r, ctx, head_members) ||
+	    head_render(&c->labhead[r->type], r, ctx, labhead_members)) {
+		ew_buf_reset(&c->head[r->type]);
+		ew_buf_reset(&c->labhead[r->type]);
+		return false;
+	}
+	return true;
+}
+
 int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, struct ew_buf *out)
 {
 	return ew_render_json_cached(r, ctx, NULL, out);
@@ -535,22 +615,25 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 	const struct frag *f;
 	char msg[1024], insert_id[24];
 	struct ew_jsonw w;
+	bool heads;
 	int err;
 
 	if (ew_record_check(r))
 		return -EINVAL;
 	f = frag_get(c, r->id);
+	heads = heads_get(c, r, ctx);
 	ew_record_message(r, ctx, msg, sizeof(msg));
 	ew_record_insert_id(r, ctx, insert_id);
 
 	ew_jsonw_init(&w, out);
 	ew_jsonw_start_object(&w);
 	time_field(&w, KEY("time"), r->time_ns);
-	field_string(&w, KEY("severity"), ew_severity_name(ew_record_severity(r)));
+	field_plain(&w, KEY("severity"), ew_severity_name(ew_record_severity(r)));
 	field_string(&w, KEY("message"), msg);
-	field_string(&w, KEY("event"), ew_record_event_name(r->type));
-	field_uint(&w, KEY("schema"), EW_SCHEMA_VERSION);
-	field_string(&w, KEY("node"), ctx->node);
+	if (heads)
+		raw_frag(&w, &c->head[r->type]);
+	else
+		head_members(&w, r, ctx);
 	if (f)
 		raw_frag(&w, &f->objs);
 	else if (r->id)
@@ -584,8 +667,8 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 		agent_fields(&w, r->agent);
 		break;
 	}
-	labels(&w, r, ctx, f);
-	field_string(&w, KEY("logging.googleapis.com/insertId"), insert_id);
+	labels(&w, r, ctx, f, heads ? &c->labhead[r->type] : NULL);
+	field_plain(&w, KEY("logging.googleapis.com/insertId"), insert_id);
 	ew_jsonw_end_object(&w);
 	err = ew_jsonw_finish(&w);
 	if (err)

@@ -13,6 +13,7 @@ uint64_t ew_clock_wall_ns(void); /* CLOCK_REALTIME */
 int64_t ew_clock_mono_to_wall(void);
 
 #define EW_TIME_STR_LEN 40
+#define EW_TIME_LEN	30 /* what ew_time_format() writes: a uint64 of ns ends in year 2554 */
 /* RFC 3339 UTC with nanoseconds: "2026-11-29T11:44:14.932347598Z". Pure. */
 void ew_time_format(uint64_t wall_ns, char buf[EW_TIME_STR_LEN]);
 
