@@ -1141,6 +1141,101 @@ static void test_cache_same_bytes(void **state)
 	ew_render_cache_free(c);
 }
 
+/* exit_r's exit with the status word w, its class as the pipeline would give it. */
+static void set_word(struct fx *fx, struct ew_record *r, uint32_t w)
+{
+	fx->ev.exit_word = w;
+	fx->ev.status = ew_exit_decode(w);
+	r->cls = ew_exit_classify(&fx->ev, &fx->classes);
+}
+
+/*
+ * An exit's "exit", "startup" and "children" kept from the last exit (struct exit_memo) change
+ * no byte: each input that makes them changed alone, back again, a meaning rewritten in place in
+ * the class table, a killer and a tail around them, and a startup duration, never kept.
+ */
+static void test_cache_exit_memo(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_render_cache *c = ew_render_cache_new();
+	struct ew_record r;
+	char *a;
+
+	assert_non_null(c);
+	r = doc_exit_record(fx);
+	fx->id.rev = 21;
+	assert_cached_same(fx, &r, c);
+	set_word(fx, &r, 1 << 8);
+	assert_cached_same(fx, &r, c);
+	set_word(fx, &r, 3 << 8);
+	assert_cached_same(fx, &r, c);
+	set_word(fx, &r, 0);
+	assert_cached_same(fx, &r, c);
+	set_word(fx, &r, SIGSEGV | 0x80); /* core dumped */
+	assert_cached_same(fx, &r, c);
+	set_word(fx, &r, SIGSEGV);
+	assert_cached_same(fx, &r, c);
+	set_word(fx, &r, 64); /* a signal without a name or a meaning */
+	assert_cached_same(fx, &r, c);
+	fx->ev.oom = true;
+	set_word(fx, &r, SIGKILL);
+	assert_cached_same(fx, &r, c);
+	fx->ev.oom = false;
+	set_word(fx, &r, SIGKILL);
+	assert_cached_same(fx, &r, c);
+
+	/* The same code, its meaning rewritten where it is (a reloaded class table). */
+	set_word(fx, &r, 3 << 8);
+	assert_cached_same(fx, &r, c);
+	strcpy(fx->classes.meanings[3], "bad \"config\"\nsee runbook");
+	assert_cached_same(fx, &r, c);
+	a = render_with(fx, &r, c);
+	assert_non_null(strstr(a, "\"meaning\":\"bad \\\"config\\\"\\nsee runbook\""));
+	free(a);
+	strcpy(fx->classes.meanings[3], "bad config, see runbook");
+	assert_cached_same(fx, &r, c);
+	strcpy(fx->classes.meanings[3], "bad CONFIG, see runbook"); /* the same length */
+	assert_cached_same(fx, &r, c);
+	fx->classes.meanings[3][0] = '\0';
+	assert_cached_same(fx, &r, c);
+
+	/* Startup and children, one at a time. */
+	fx->startup.succeeded = true;
+	assert_cached_same(fx, &r, c);
+	fx->startup.known = false;
+	assert_cached_same(fx, &r, c);
+	r.startup = NULL;
+	assert_cached_same(fx, &r, c);
+	r.startup = &fx->startup;
+	fx->ev.ready = true;
+	assert_cached_same(fx, &r, c);
+	fx->ev.startup_ns = 1234567890;
+	assert_cached_same(fx, &r, c);
+	fx->ev.startup_ns = 1234567;
+	assert_cached_same(fx, &r, c);
+	fx->ev.ready = false;
+	fx->ev.startup_ns = 0;
+	fx->ev.children.clean = 2;
+	assert_cached_same(fx, &r, c);
+	fx->ev.children.failed = 1;
+	assert_cached_same(fx, &r, c);
+	fx->ev.children.signaled = 1;
+	fx->ev.children.oom_killed = 1;
+	assert_cached_same(fx, &r, c);
+
+	/* A killer and a tail go between and after the kept objects. */
+	fx->ev.has_killer = true;
+	fx->ev.killer.pid = 1;
+	fx->ev.killer.signal = SIGTERM;
+	strcpy(fx->ev.killer.comm, "runc");
+	set_word(fx, &r, SIGTERM);
+	assert_cached_same(fx, &r, c);
+	set_tail(&fx->ev, "oops\n", 5);
+	set_word(fx, &r, 3 << 8);
+	assert_cached_same(fx, &r, c);
+	ew_render_cache_free(c);
+}
+
 /*
  * The message's control bytes and DEL become '?' wherever they fall (message.c looks at eight
  * bytes at a time): each position of a name, and bytes next to the ones that pass (0x20, 0x7e,
@@ -1182,7 +1277,7 @@ int main(void)
 		T(test_finding_burst),		 T(test_resolved),
 		T(test_finding_variants),	 T(test_agent),
 		T(test_invalid_records),	 T(test_cache_same_bytes),
-		T(test_message_printable),
+		T(test_cache_exit_memo),	 T(test_message_printable),
 	};
 
 	return cmocka_run_group_tests_name("render_json", tests, NULL, NULL);

@@ -153,8 +153,30 @@ struct frag {
  * message, and the labels' "node" and "event". Five names, four strings and a number that were
  * written the same for every record of a type.
  */
+/*
+ * And an exit's "exit", "startup" and "children" objects, which a crash loop or a storm writes
+ * the same for exit after exit: sixteen members, the last exit's kept with what made them.
+ */
+struct exit_key {
+	uint32_t word; /* the status word: code, signal, core_dumped, status */
+	uint8_t cls;
+	uint8_t startup; /* 0: not known, 1: failed, 2: succeeded */
+	bool ready;
+	struct ew_children children;
+	size_t meaning_len; /* SIZE_MAX: none */
+};
+
+struct exit_memo {
+	bool valid;
+	struct exit_key key;
+	char *meaning;	    /* a copy: the class table may change between records */
+	struct ew_buf objs; /* "{exit,startup,children}" */
+	size_t split;	    /* where ",\"startup\":" begins in objs */
+};
+
 struct ew_render_cache {
 	struct frag slot[EW_RENDER_CACHE_SLOTS];
+	struct exit_memo exit;
 	char *node;				 /* what the heads below were made for */
 	struct ew_buf head[EW_REC_AGENT + 1];	 /* "{event, schema, node}" */
 	struct ew_buf labhead[EW_REC_AGENT + 1]; /* "{node, event}" */
@@ -269,12 +291,11 @@ static void time_field(struct ew_jsonw *w, const char *k, size_t kl, uint64_t ns
 	ew_jsonw_plain_n(w, t, EW_TIME_LEN);
 }
 
-static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
-			const struct ew_render_ctx *ctx)
+/* "exit": what the status word, the class and the meaning make. */
+static void exit_object(struct ew_jsonw *w, const struct ew_record *r, const char *meaning)
 {
 	const struct ew_event *ev = r->ev;
 	const char *sig = ew_signal_name(ev->status.signal);
-	const char *meaning = ew_exit_meaning(ev, ctx->classes);
 
 	ew_jsonw_name_quoted(w, KEY("exit"));
 	ew_jsonw_start_object(w);
@@ -290,20 +311,12 @@ static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
 		field_string(w, KEY("meaning"), meaning);
 	field_uint(w, KEY("status"), ev->exit_word);
 	ew_jsonw_end_object(w);
-	seconds_field(w, KEY("uptime_s"), ev->uptime_ns);
+}
 
-	if (ev->has_killer) {
-		ew_jsonw_name_quoted(w, KEY("killed_by"));
-		ew_jsonw_start_object(w);
-		field_uint(w, KEY("pid"), ev->killer.pid);
-		field_string(w, KEY("comm"), ev->killer.comm);
-		field_int(w, KEY("signal"), ev->killer.signal);
-		field_string(w, KEY("signal_name"), ew_signal_name(ev->killer.signal));
-		field_uint(w, KEY("cgroup_id"), ev->killer.cgroup_id);
-		field_string(w, KEY("container"),
-			     ev->killer.container[0] ? ev->killer.container : "unknown");
-		ew_jsonw_end_object(w);
-	}
+/* "startup" and "children". */
+static void outcome_objects(struct ew_jsonw *w, const struct ew_record *r)
+{
+	const struct ew_event *ev = r->ev;
 
 	ew_jsonw_name_quoted(w, KEY("startup"));
 	ew_jsonw_start_object(w);
@@ -321,6 +334,112 @@ static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
 	field_uint(w, KEY("signaled"), ev->children.signaled);
 	field_uint(w, KEY("oom_killed"), ev->children.oom_killed);
 	ew_jsonw_end_object(w);
+}
+
+/* What an exit's "exit", "startup" and "children" were made from: see struct exit_memo. */
+static struct exit_key exit_key_of(const struct ew_record *r, const char *meaning)
+{
+	const struct ew_event *ev = r->ev;
+
+	return (struct exit_key){
+		.word = ev->exit_word,
+		.cls = (uint8_t)r->cls,
+		.ready = ev->ready,
+		.startup = !r->startup || !r->startup->known ? 0
+			   : r->startup->succeeded	     ? 2
+							     : 1,
+		.children = ev->children,
+		.meaning_len = meaning ? strlen(meaning) : SIZE_MAX,
+	};
+}
+
+static bool exit_key_equal(const struct exit_key *a, const struct exit_key *b)
+{
+	return a->word == b->word && a->cls == b->cls && a->ready == b->ready &&
+	       a->startup == b->startup && a->meaning_len == b->meaning_len &&
+	       !memcmp(&a->children, &b->children, sizeof(a->children));
+}
+
+/* "{exit,startup,children}" into b, and in *split where ",\"startup\":" begins. */
+static int memo_render(struct ew_buf *b, const struct ew_record *r, const char *meaning,
+		       size_t *split)
+{
+	struct ew_jsonw w;
+
+	ew_buf_reset(b);
+	ew_jsonw_init(&w, b);
+	ew_jsonw_start_object(&w);
+	exit_object(&w, r, meaning);
+	*split = b->len;
+	outcome_objects(&w, r);
+	ew_jsonw_end_object(&w);
+	return ew_jsonw_finish(&w);
+}
+
+/*
+ * The memo for r, made now if it was for another exit; NULL: write them. A startup duration
+ * differs from one exit to the next: such an exit is never kept.
+ */
+static const struct exit_memo *exit_memo_get(struct ew_render_cache *c, const struct ew_record *r,
+					     const char *meaning)
+{
+	struct exit_memo *m;
+	struct exit_key k;
+
+	if (!c || (r->ev->ready && r->ev->startup_ns))
+		return NULL;
+	m = &c->exit;
+	k = exit_key_of(r, meaning);
+	if (m->valid && exit_key_equal(&m->key, &k) &&
+	    (!meaning || !memcmp(m->meaning, meaning, k.meaning_len)))
+		return m;
+	m->valid = false;
+	if (meaning) {
+		char *copy = realloc(m->meaning, k.meaning_len + 1);
+
+		if (!copy)
+			return NULL;
+		memcpy(copy, meaning, k.meaning_len + 1);
+		m->meaning = copy;
+	}
+	/* "exit" ends where "startup" begins: uptime_s and killed_by go in between. */
+	if (memo_render(&m->objs, r, meaning, &m->split))
+		return NULL;
+	m->key = k;
+	m->valid = true;
+	return m;
+}
+
+static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
+			const struct ew_render_ctx *ctx, struct ew_render_cache *c)
+{
+	const struct ew_event *ev = r->ev;
+	const char *meaning = ew_exit_meaning(ev, ctx->classes);
+	const struct exit_memo *m = exit_memo_get(c, r, meaning);
+
+	if (m)
+		ew_jsonw_raw_members(w, m->objs.data + 1, m->split - 1);
+	else
+		exit_object(w, r, meaning);
+	seconds_field(w, KEY("uptime_s"), ev->uptime_ns);
+
+	if (ev->has_killer) {
+		ew_jsonw_name_quoted(w, KEY("killed_by"));
+		ew_jsonw_start_object(w);
+		field_uint(w, KEY("pid"), ev->killer.pid);
+		field_string(w, KEY("comm"), ev->killer.comm);
+		field_int(w, KEY("signal"), ev->killer.signal);
+		field_string(w, KEY("signal_name"), ew_signal_name(ev->killer.signal));
+		field_uint(w, KEY("cgroup_id"), ev->killer.cgroup_id);
+		field_string(w, KEY("container"),
+			     ev->killer.container[0] ? ev->killer.container : "unknown");
+		ew_jsonw_end_object(w);
+	}
+
+	if (m)
+		ew_jsonw_raw_members(w, m->objs.data + m->split + 1, m->objs.len - m->split - 2);
+	else
+		outcome_objects(w, r);
 
 	if (ev->tail_len && r->cls != EW_CLASS_CLEAN) {
 		field_string_n(w, KEY("stderr_tail"), ev->tail, ev->tail_len);
@@ -513,6 +632,8 @@ void ew_render_cache_free(struct ew_render_cache *c)
 		ew_buf_free(&c->labhead[i]);
 	}
 	free(c->node);
+	free(c->exit.meaning);
+	ew_buf_free(&c->exit.objs);
 	free(c);
 }
 
@@ -657,7 +778,7 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 		ew_jsonw_end_object(&w);
 		break;
 	case EW_REC_EXIT:
-		exit_fields(&w, r, ctx);
+		exit_fields(&w, r, ctx, c);
 		break;
 	case EW_REC_FINDING:
 	case EW_REC_RESOLVED:
