@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,10 +44,144 @@ static void test_map(void **state)
 	ew_map_free(NULL);
 }
 
+#define NKEYS 600
+
+struct ref {
+	bool present[NKEYS];
+	int *val[NKEYS];
+	size_t seen;
+	int vals[NKEYS];
+};
+
+/* Key i: a string of 1 to 40 bytes (every tail length of the hash), unique by its prefix. */
+static size_t key_of(int i, char *out)
+{
+	size_t len = 1 + (size_t)(i * 7) % 40;
+	int n = snprintf(out, 64, "%d/", i);
+
+	for (size_t k = (size_t)n; k < len; k++)
+		out[k] = (char)('a' + (i + (int)k) % 26);
+	return len > (size_t)n ? len : (size_t)n;
+}
+
+static void count_cb(void *ctx, const void *key, size_t klen, void *val)
+{
+	struct ref *r = ctx;
+	char buf[64];
+	int i = (int)((int *)val - r->vals);
+
+	assert_true(i >= 0 && i < NKEYS);
+	assert_true(r->present[i]);
+	assert_int_equal(klen, key_of(i, buf));
+	assert_memory_equal(key, buf, klen);
+	r->seen++;
+}
+
+/*
+ * Random puts, replaces and deletes against a reference, with the map growing through several
+ * sizes and draining again: every key stays findable, every deleted one is gone, the count and
+ * the iteration agree with the reference, and keys returned by ew_map_put_ref() stay put across
+ * growth.
+ */
+static void test_map_random(void **state)
+{
+	struct ew_map *m = ew_map_new();
+	struct ref *r = calloc(1, sizeof(*r));
+	const void *refs[NKEYS] = {0};
+	uint64_t x = 88172645463325252ULL;
+	size_t count = 0;
+	char buf[64];
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(r);
+	for (int step = 0; step < 200000; step++) {
+		int i, op;
+		size_t len;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* Phases that fill and drain, so runs form and break apart. */
+		i = (int)(x % ((step / 20000) % 2 ? NKEYS : NKEYS / 8));
+		op = (int)(x >> 32) % 10;
+		len = key_of(i, buf);
+		if (op < 5 - ((step / 20000) % 2) * 2) {
+			const void *k;
+
+			assert_int_equal(ew_map_put_ref(m, buf, len, &r->vals[i], &k), 0);
+			assert_memory_equal(k, buf, len);
+			if (r->present[i])
+				assert_ptr_equal(k, refs[i]); /* a replace keeps the map's copy */
+			refs[i] = k;
+			count += !r->present[i];
+			r->present[i] = true;
+		} else if (op < 8) {
+			assert_ptr_equal(ew_map_del(m, buf, len),
+					 r->present[i] ? &r->vals[i] : NULL);
+			count -= r->present[i];
+			r->present[i] = false;
+		} else {
+			assert_ptr_equal(ew_map_get(m, buf, len),
+					 r->present[i] ? &r->vals[i] : NULL);
+		}
+		assert_int_equal(ew_map_count(m), count);
+		if (step % 5000 == 0) {
+			for (int k = 0; k < NKEYS; k++) {
+				len = key_of(k, buf);
+				assert_ptr_equal(ew_map_get(m, buf, len),
+						 r->present[k] ? &r->vals[k] : NULL);
+				if (r->present[k])
+					assert_memory_equal(refs[k], buf, len);
+			}
+			r->seen = 0;
+			ew_map_foreach(m, count_cb, r);
+			assert_int_equal(r->seen, count);
+		}
+	}
+	ew_map_free(m);
+	free(r);
+}
+
+/* The same history gives the same iteration order: what the state file is written in. */
+static void order_cb(void *ctx, const void *key, size_t klen, void *val)
+{
+	char **p = ctx;
+
+	(void)val;
+	memcpy(*p, key, klen);
+	*p += klen;
+	*(*p)++ = ',';
+}
+
+static void test_map_order(void **state)
+{
+	char a[8192], b[8192], *p;
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		struct ew_map *m = ew_map_new();
+		char key[64];
+
+		assert_non_null(m);
+		for (int i = 0; i < 200; i++)
+			assert_int_equal(ew_map_put(m, key, key_of(i, key), NULL), 0);
+		for (int i = 0; i < 200; i += 3)
+			ew_map_del(m, key, key_of(i, key));
+		p = round ? b : a;
+		ew_map_foreach(m, order_cb, &p);
+		*p = '\0';
+		ew_map_free(m);
+	}
+	assert_string_equal(a, b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_map),
+		cmocka_unit_test(test_map_random),
+		cmocka_unit_test(test_map_order),
 	};
 
 	return cmocka_run_group_tests_name("map", tests, NULL, NULL);
