@@ -149,13 +149,8 @@ struct frag {
 #define EW_RENDER_CACHE_SLOTS 64 /* a start and its exit are seldom further apart */
 
 /*
- * And what only the record's type and the node make: "event", "schema" and "node" after the
- * message, and the labels' "node" and "event". Five names, four strings and a number that were
- * written the same for every record of a type.
- */
-/*
- * And an exit's "exit", "startup" and "children" objects, which a crash loop or a storm writes
- * the same for exit after exit: sixteen members, the last exit's kept with what made them.
+ * An exit's "exit", "startup" and "children" objects, which a crash loop or a storm writes the
+ * same for exit after exit: sixteen members, the last exit's kept with what made them.
  */
 struct exit_key {
 	uint32_t word; /* the status word: code, signal, core_dumped, status */
@@ -174,6 +169,11 @@ struct exit_memo {
 	size_t split;	    /* where ",\"startup\":" begins in objs */
 };
 
+/*
+ * Besides the identities' parts and the last exit's objects, the heads: what only the record's
+ * type and the node make, "event", "schema" and "node" after the message and the labels' "node"
+ * and "event" (five names, four strings and a number, the same for every record of a type).
+ */
 struct ew_render_cache {
 	struct frag slot[EW_RENDER_CACHE_SLOTS];
 	struct exit_memo exit;

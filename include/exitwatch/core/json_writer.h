@@ -47,8 +47,8 @@ void ew_jsonw_bool(struct ew_jsonw *w, bool v);
 /*
  * A string the caller knows needs no escaping, written as it is between quotes: only for the
  * program's own words (severity, event, class and signal names, timestamps, insertIds), never
- * for anything a workload or a configuration wrote. It saves the escaper's look, which was a
- * sixth of rendering a record; the renderers' tests parse every record back.
+ * for anything a workload or a configuration wrote. It saves the escaper's look at strings
+ * that cannot need it; the renderers' tests parse every record back.
  */
 void ew_jsonw_plain_n(struct ew_jsonw *w, const char *s, size_t len);
 void ew_jsonw_null(struct ew_jsonw *w);

@@ -18,8 +18,10 @@ int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, s
 /*
  * What the identity makes of a record ("container", "pod", "compose", "workload" and its
  * labels: a quarter of a record's rendering) kept for the container's next records, by the
- * identity's revision (ew_identity.rev; 0 is never kept). The bytes are those ew_render_json()
- * writes: only the work is saved. A few dozen identities, the most recent; not thread-safe.
+ * identity's revision (ew_identity.rev; 0 is never kept); what only the record's type and the
+ * node make; and the last exit's "exit", "startup" and "children", with what made them. The
+ * bytes are those ew_render_json() writes: only the work is saved. A few dozen identities, the
+ * most recent; not thread-safe.
  */
 struct ew_render_cache;
 struct ew_render_cache *ew_render_cache_new(void);
