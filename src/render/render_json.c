@@ -182,6 +182,21 @@ struct ew_render_cache {
 	struct ew_buf labhead[EW_REC_AGENT + 1]; /* "{node, event}" */
 };
 
+/* A part kept in the cache is written as an object of its own, then appended to a record
+ * without its braces (raw_frag()). */
+static void part_open(struct ew_jsonw *w, struct ew_buf *b)
+{
+	ew_buf_reset(b);
+	ew_jsonw_init(w, b);
+	ew_jsonw_start_object(w);
+}
+
+static int part_close(struct ew_jsonw *w)
+{
+	ew_jsonw_end_object(w);
+	return ew_jsonw_finish(w);
+}
+
 static void raw_frag(struct ew_jsonw *w, const struct ew_buf *b)
 {
 	size_t n;
@@ -366,14 +381,11 @@ static int memo_render(struct ew_buf *b, const struct ew_record *r, const char *
 {
 	struct ew_jsonw w;
 
-	ew_buf_reset(b);
-	ew_jsonw_init(&w, b);
-	ew_jsonw_start_object(&w);
+	part_open(&w, b);
 	exit_object(&w, r, meaning);
 	*split = b->len;
 	outcome_objects(&w, r);
-	ew_jsonw_end_object(&w);
-	return ew_jsonw_finish(&w);
+	return part_close(&w);
 }
 
 /*
@@ -643,12 +655,9 @@ static int frag_render(struct ew_buf *b, const struct ew_identity *id,
 {
 	struct ew_jsonw w;
 
-	ew_buf_reset(b);
-	ew_jsonw_init(&w, b);
-	ew_jsonw_start_object(&w);
+	part_open(&w, b);
 	part(&w, id);
-	ew_jsonw_end_object(&w);
-	return ew_jsonw_finish(&w);
+	return part_close(&w);
 }
 
 /* The identity's parts, from the cache or rendered into it; NULL: render them in place. */
@@ -684,24 +693,14 @@ static void labhead_members(struct ew_jsonw *w, const struct ew_record *r,
 	field_plain(w, KEY("event"), ew_record_event_name(r->type));
 }
 
-static int head_render(struct ew_buf *b, const struct ew_record *r, const struct ew_render_ctx *ctx,
-		       void (*part)(struct ew_jsonw *, const struct ew_record *,
-				    const struct ew_render_ctx *))
-{
-	struct ew_jsonw w;
-
-	ew_buf_reset(b);
-	ew_jsonw_init(&w, b);
-	ew_jsonw_start_object(&w);
-	part(&w, r, ctx);
-	ew_jsonw_end_object(&w);
-	return ew_jsonw_finish(&w);
-}
-
 /* The record type's heads for ctx's node, from the cache or made into it; false: write them. */
 static bool heads_get(struct ew_render_cache *c, const struct ew_record *r,
 		      const struct ew_render_ctx *ctx)
 {
+	struct ew_buf *head, *labhead;
+	struct ew_jsonw w;
+	int err;
+
 	if (!c || !ctx->node)
 		return false;
 	if (!c->node || strcmp(c->node, ctx->node)) {
@@ -714,12 +713,21 @@ static bool heads_get(struct ew_render_cache *c, const struct ew_record *r,
 		if (!c->node)
 			return false;
 	}
-	if (c->head[r->type].len && c->labhead[r->type].len)
+	head = &c->head[r->type];
+	labhead = &c->labhead[r->type];
+	if (head->len && labhead->len)
 		return true;
-	if (head_render(&c->head[r->type], r, ctx, head_members) ||
-	    head_render(&c->labhead[r->type], r, ctx, labhead_members)) {
-		ew_buf_reset(&c->head[r->type]);
-		ew_buf_reset(&c->labhead[r->type]);
+	part_open(&w, head);
+	head_members(&w, r, ctx);
+	err = part_close(&w);
+	if (!err) {
+		part_open(&w, labhead);
+		labhead_members(&w, r, ctx);
+		err = part_close(&w);
+	}
+	if (err) {
+		ew_buf_reset(head);
+		ew_buf_reset(labhead);
 		return false;
 	}
 	return true;

@@ -46,14 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_http_200() { # URL SECONDS WHAT
-	local end=$((SECONDS + $2))
-	until http_get "$1" >/dev/null; do
-		[ "$SECONDS" -lt "$end" ] || fail "$3: $1 did not answer 200 within $2 s"
-		sleep 0.2
-	done
-}
-
 # 1: two "nodes": a cgroup subtree each, one replica of the workload in each, named by a
 # config.v2.json as Docker would (Compose project and service).
 for n in a b; do

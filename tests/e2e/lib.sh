@@ -77,3 +77,12 @@ except Exception:
     sys.exit(1)
 EOF
 }
+
+# wait_http_200 URL SECONDS WHAT: until URL answers 200, or fail naming WHAT after SECONDS.
+wait_http_200() {
+	local end=$((SECONDS + $2))
+	until http_get "$1" >/dev/null; do
+		[ "$SECONDS" -lt "$end" ] || fail "$3: $1 did not answer 200 within $2 s"
+		sleep 0.1
+	done
+}

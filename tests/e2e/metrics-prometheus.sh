@@ -44,14 +44,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_http_200() { # URL SECONDS WHAT
-	local end=$((SECONDS + $2))
-	until http_get "$1" >/dev/null; do
-		[ "$SECONDS" -lt "$end" ] || fail "$3: $1 did not answer 200 within $2 s"
-		sleep 0.1
-	done
-}
-
 # 1: the agent.
 mport=$(free_port)
 "$EW" --config /dev/null --metrics-addr "127.0.0.1:$mport" --set "agent.spool_dir=$tmp/spool" \
