@@ -163,6 +163,12 @@ $(BUILD)/tests/bpf/test_%: $(OUTPUT)/tests/bpf/test_%.o $(HARNESS_OBJS) $(TESTLI
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lpthread -o $@
 
+# test_loader tests the loader itself: the one BPF test that links it (and through it libbpf).
+$(BUILD)/tests/bpf/test_loader: $(OUTPUT)/tests/bpf/test_loader.o $(OUTPUT)/ingest/loader.o \
+		$(HARNESS_OBJS) $(TESTLIB) $(LIB) | $(BUILD)/tests/bpf
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lpthread -o $@
+
 $(BUILD)/tests/integration/test_%: $(OUTPUT)/tests/integration/test_%.o $(TESTLIB) $(LIB) \
 		| $(BUILD)/tests/integration
 	$(call msg,LINK,$@)

@@ -133,29 +133,19 @@ struct kernfs_node___old {
 } __attribute__((preserve_access_index));
 
 /*
- * Records go out without waking the reader, which drains the ring every EW_POLL_MS anyway: a
- * wakeup (irq_work, then a task wakeup) costs ten times the rest of a record's path, and a
- * container storm would pay it per record. Past wakeup_bytes of backlog, wake it at once.
+ * Records wake the reader only when it has caught up (flags 0: the ring buffer's own rule, the
+ * wakeup goes to the first record after a drain), so a storm pays one wakeup per turn of the
+ * reader's loop, not one per record, and an idle reader sleeps until a record comes instead of
+ * polling. That first record is taken at once, a container's start included: userspace starts
+ * watching the container's log file then, and a container that lives a few milliseconds has
+ * its log closed by the runtime 25-60 ms after its exit (src/agent/log_watch.c). Past
+ * wakeup_bytes of backlog, wake the reader whatever it is doing.
  */
 static __always_inline void submit(void *e)
 {
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-			      ? BPF_RB_FORCE_WAKEUP
-			      : BPF_RB_NO_WAKEUP;
-
-	bpf_ringbuf_submit(e, flags);
-}
-
-/*
- * A container's start wakes the reader at once, the one record that does: userspace starts
- * watching the container's log file then, and a container that lives a few milliseconds has
- * its log closed by the runtime 25-60 ms after its exit, a close that a watch begun at the next
- * poll would miss (src/agent/log_watch.c). Per container start, the wakeup costs less than the
- * runtime's own files userspace reads then.
- */
-static __always_inline void submit_wake(void *e)
-{
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				      ? BPF_RB_FORCE_WAKEUP
+				      : 0);
 }
 
 static __always_inline void stat_inc(__u32 idx)
@@ -423,10 +413,7 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		bpf_probe_read_kernel_str(e->cg_names[i], EW_CG_NAME_LEN, kn->name);
 		kn = kn_parent(kn);
 	}
-	if (flags)
-		submit(e);
-	else
-		submit_wake(e);
+	submit(e);
 	stat_inc(flags ? EW_STAT_EXEC_REEXEC : EW_STAT_EXEC_MAIN);
 	return 0;
 }

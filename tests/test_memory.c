@@ -297,6 +297,29 @@ static void test_limit_counts_asleep(void **state)
 	CHECK_EQ("idle", "forgotten after idle_forget", 10u, (uint32_t)m.forgotten_idle);
 }
 
+/*
+ * Forgetting is bounded per call (64 asleep a time); what is left says so, so that a loop that
+ * sleeps until the next deadline comes back at once (ew_detector_has_work()).
+ */
+static void test_forgetting_goes_on(void **state)
+{
+	struct fx *fx = *state;
+
+	for (int i = 0; i < NIDS; i++) {
+		feed(fx, OP_START, i, (double)i, 0, 0);
+		feed(fx, OP_EXIT, i, (double)i + 0.5, 0, 0);
+	}
+	assert_false(ew_detector_has_work(fx->d));
+	CHECK_EQ("before", "remembered", NIDS, ew_detector_identities(fx->d));
+	advance(fx, AT(NIDS + 24 * 3600));
+	CHECK_EQ("first", "remembered", NIDS - 64, ew_detector_identities(fx->d));
+	assert_true(ew_detector_has_work(fx->d));
+	assert_int_equal(ew_detector_next_deadline(fx->d), UINT64_MAX); /* not a deadline */
+	advance(fx, AT(NIDS + 24 * 3600));
+	CHECK_EQ("second", "remembered", 0u, ew_detector_identities(fx->d));
+	assert_false(ew_detector_has_work(fx->d));
+}
+
 /* A state file keeps the latest state_max_asleep asleep, and every identity awake. */
 static void test_export_keeps_latest_asleep(void **state)
 {
@@ -330,9 +353,13 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_sleep_same_findings), T(test_sleep_wakes_for_restart),
-		T(test_identity_cost),	     T(test_budget_forgets_asleep_first),
-		T(test_limit_counts_asleep), T(test_export_keeps_latest_asleep),
+		T(test_sleep_same_findings),
+		T(test_sleep_wakes_for_restart),
+		T(test_identity_cost),
+		T(test_budget_forgets_asleep_first),
+		T(test_limit_counts_asleep),
+		T(test_forgetting_goes_on),
+		T(test_export_keeps_latest_asleep),
 	};
 
 	return cmocka_run_group_tests_name("memory", tests, NULL, NULL);

@@ -230,6 +230,28 @@ static void fleet(struct fx *x, const char *path, bool revs)
  * ew_identity.rev): more identities than it keeps, starts far from their exits, findings made
  * from the detector's copy. Every byte is what the pipeline writes without it.
  */
+/*
+ * When the agent's loop may sleep until: nothing waits, then a start's grace deadline (on the
+ * wall clock, returned on the monotonic one), then nothing again once it has run.
+ */
+static void test_wake_follows_the_detector(void **state)
+{
+	struct fx *x = *state;
+	uint64_t grace = x->cfg.detect.startup_grace_ns, mono = 5 * EW_NSEC_PER_SEC;
+
+	assert_true(grace > EW_NSEC_PER_SEC);
+	assert_int_equal(ew_pipeline_wake(x->p, mono, T0), UINT64_MAX);
+	event(x, EW_EVENT_START, T0, 100);
+	/* A second later on both clocks: the deadline is grace - 1 s away. */
+	assert_int_equal(ew_pipeline_wake(x->p, mono, T0 + EW_NSEC_PER_SEC),
+			 mono + grace - EW_NSEC_PER_SEC);
+	/* Due or past: at once. */
+	assert_int_equal(ew_pipeline_wake(x->p, mono, T0 + grace), mono);
+	assert_int_equal(ew_pipeline_wake(x->p, mono, T0 + 2 * grace), mono);
+	ew_pipeline_tick(x->p, T0 + grace);
+	assert_int_equal(ew_pipeline_wake(x->p, mono, T0 + grace), UINT64_MAX);
+}
+
 static void test_render_cache_same_lines(void **state)
 {
 	struct fx *x = *state;
@@ -364,6 +386,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_findings_after_their_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render_cache_same_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wake_follows_the_detector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_subtree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
 	};

@@ -22,13 +22,18 @@
 #include "exitwatch/util/util.h"
 #include "exitwatch/output/filter.h"
 
-/* Longest sleep. The kernel side does not wake us per record (see submit() in the BPF code):
- * records wait at most this long, which bounds detection latency. */
-#define EW_POLL_MS 40
 /*
- * A container's start wakes the loop at once (bpf/exitwatch.bpf.c, submit_wake: its log watch
- * must begin before the runtime closes the log, 25 ms or more after a short-lived container's
- * exit), but in a storm of starts the loop turns at most once per EW_TURN_MIN_NS, so a burst's
+ * The loop sleeps until something needs it: a record (the kernel side wakes the reader when it
+ * has caught up, see submit() in the BPF code), the log watch's fd, a stream sink's socket, or
+ * the next deadline of the pipeline, the detector or the loop's own timers (stats every
+ * second). An idle agent turns about once a second, where a fixed poll would pay a wakeup (tens
+ * of us of CPU on a VM) every few ms on every node. This bounds any sleep all the same.
+ */
+#define EW_SLEEP_MAX_MS 1000
+/*
+ * A record wakes the loop at once (a container's start: its log watch must begin before the
+ * runtime closes the log, 25 ms or more after a short-lived container's exit), but in a storm
+ * the loop turns at most once per EW_TURN_MIN_NS, so a burst's
  * records are taken together: a turn costs far more than a record (a wakeup and a sleep, about
  * 25 us of the agent's CPU on a VM). After a turn that took EW_TURN_BUSY_RECORDS or more, the
  * storm is on and the next waits EW_TURN_BUSY_NS: half the turns again, and a start still
@@ -63,6 +68,11 @@ struct agent {
 static uint64_t wall_now(const struct agent *a)
 {
 	return (uint64_t)((int64_t)ew_clock_mono_ns() + a->dctx.mono_to_wall_ns);
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
 }
 
 static int on_record(void *ctx, const void *data, size_t size)
@@ -452,10 +462,11 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	next_ckpt = ew_clock_mono_ns() + c->checkpoint_interval_ns;
 	next_stats = ew_clock_mono_ns() + EW_STATS_INTERVAL_NS;
 	while (!*sig->stop) {
-		struct pollfd pfd[2] = {{.fd = ew_loader_fd(a.loader), .events = POLLIN},
-					{.fd = ew_pipeline_fd(a.pipe), .events = POLLIN}};
-		uint64_t mono = ew_clock_mono_ns(), wake;
-		int timeout = EW_POLL_MS;
+		struct pollfd pfd[2 + EW_MAX_SINKS] = {
+			{.fd = ew_loader_fd(a.loader), .events = POLLIN},
+			{.fd = ew_pipeline_fd(a.pipe), .events = POLLIN}}; /* -1: poll() skips it */
+		uint64_t mono = ew_clock_mono_ns(), wake, wait_ns;
+		nfds_t n = 2;
 
 		if (mono - last_turn < turn_ns) {
 			uint64_t rest = turn_ns - (mono - last_turn);
@@ -463,17 +474,20 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 
 			nanosleep(&ts, NULL); /* a signal cuts it short: the loop checks stop */
 		}
-		last_turn = ew_clock_mono_ns();
-		wake = ew_pipeline_wake(a.pipe);
+		mono = last_turn = ew_clock_mono_ns();
 
-		/* An exit waiting for its runtime log is let through on time, not at the next poll. */
-		if (wake) {
-			mono = ew_clock_mono_ns();
-			timeout = wake <= mono ? 0 : (int)((wake - mono) / 1000000) + 1;
-			if (timeout > EW_POLL_MS)
-				timeout = EW_POLL_MS;
-		}
-		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
+		/* Sleep until the first thing that wants the loop. */
+		wake = ew_pipeline_wake(a.pipe, mono, wall_now(&a));
+		wake = earliest(wake, earliest(next_stats, earliest(next_agent, next_ckpt)));
+		if (a.sweeping)
+			wake = earliest(wake, next_sweep);
+		wait_ns = wake > mono ? wake - mono : 0;
+		n += ew_outputs_poll(a.out, pfd + 2, EW_MAX_SINKS, mono, &wait_ns);
+		if (wait_ns > (uint64_t)EW_SLEEP_MAX_MS * EW_NSEC_PER_MSEC)
+			wait_ns = (uint64_t)EW_SLEEP_MAX_MS * EW_NSEC_PER_MSEC;
+		/* Rounded up: waking before the deadline would only turn again for nothing. */
+		if (poll(pfd, n, (int)((wait_ns + EW_NSEC_PER_MSEC - 1) / EW_NSEC_PER_MSEC)) < 0 &&
+		    errno != EINTR) {
 			ew_err("poll: %s", strerror(errno));
 			break;
 		}

@@ -550,9 +550,24 @@ int ew_pipeline_fd(const struct ew_pipeline *p)
 	return p->watch ? ew_logwatch_fd(p->watch) : -1;
 }
 
-uint64_t ew_pipeline_wake(const struct ew_pipeline *p)
+uint64_t ew_pipeline_wake(const struct ew_pipeline *p, uint64_t now_mono, uint64_t now_wall)
 {
-	return p->hold && ew_hold_count(p->hold) ? p->hold_wake_ns : 0;
+	const struct ew_held *head = p->hold ? ew_hold_head(p->hold) : NULL;
+	uint64_t wake = UINT64_MAX, at;
+
+	if (ew_detector_has_work(p->detector))
+		return now_mono;
+	if (head)
+		/* drain() leaves a wake time with every exit it holds; none would be a bug, and a
+		 * look soon is what it costs. */
+		wake = p->hold_wake_ns ? p->hold_wake_ns : now_mono + EW_HOLD_QUIET_NS;
+	at = ew_detector_next_deadline(p->detector);
+	/* A deadline after a held exit waits for it (ew_pipeline_tick()): the hold's wake runs it. */
+	if (at == UINT64_MAX || (head && at >= head->ev.time_ns))
+		return wake;
+	/* On the wall clock, slept on the monotonic one. */
+	at = at <= now_wall ? now_mono : now_mono + (at - now_wall);
+	return at < wake ? at : wake;
 }
 
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_ns)

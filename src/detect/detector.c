@@ -358,3 +358,8 @@ uint64_t ew_detector_next_deadline(const struct ew_detector *d)
 {
 	return d->nheap ? d->heap[0].at : UINT64_MAX;
 }
+
+bool ew_detector_has_work(const struct ew_detector *d)
+{
+	return d->evict_more || d->sleep_scan;
+}

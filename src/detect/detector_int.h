@@ -148,6 +148,7 @@ struct ew_detector {
 	struct sleeper *sleep_head, *sleep_tail;
 	uint64_t sleeper_bytes; /* their allocations */
 	bool sleep_scan;	/* an episode closed: identities it kept awake may sleep */
+	bool evict_more;	/* ew_det_evict() stopped at its bound with more to forget */
 	struct ew_detector_memory mem;
 
 	struct timer *heap;

@@ -113,7 +113,7 @@ static uint64_t *why_forget(struct ew_detector *d, uint64_t last_active_ns, uint
 void ew_det_evict(struct ew_detector *d, uint64_t now)
 {
 	uint64_t *why;
-	int steps;
+	int steps, forgot = 0;
 
 	for (steps = 0; steps < 64 && d->sleep_head; steps++) {
 		why = why_forget(d, d->sleep_head->last_active_ns, now);
@@ -122,6 +122,8 @@ void ew_det_evict(struct ew_detector *d, uint64_t now)
 		(*why)++;
 		ew_det_sleeper_forget(d, d->sleep_head);
 	}
+	/* A bound cut it short: the next advance goes on (ew_detector_next_deadline()). */
+	d->evict_more = steps == 64;
 	for (steps = 0; steps < 16 && d->lru_head; steps++) {
 		struct ident *id = d->lru_head;
 
@@ -134,7 +136,11 @@ void ew_det_evict(struct ew_detector *d, uint64_t now)
 		}
 		(*why)++;
 		ew_det_ident_free(d, id);
+		forgot++;
 	}
+	/* Only rotations (identities that must stay): no sooner than the next event or tick. */
+	if (steps == 16 && forgot)
+		d->evict_more = true;
 }
 
 static void free_ident_cb(void *ctx, const void *k, size_t kl, void *v)

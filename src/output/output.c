@@ -410,6 +410,21 @@ static uint64_t outputs_pending(const struct ew_outputs *o)
 	return n;
 }
 
+uint32_t ew_outputs_poll(const struct ew_outputs *o, struct pollfd *pfds, uint32_t max,
+			 uint64_t now_ns, uint64_t *wait_ns)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < o->n && n < max; i++) {
+		int fd = o->sinks[i].stream ? ew_stream_poll_fd(o->sinks[i].stream, now_ns, wait_ns)
+					    : -1;
+
+		if (fd >= 0)
+			pfds[n++] = (struct pollfd){.fd = fd, .events = POLLOUT};
+	}
+	return n;
+}
+
 uint64_t ew_outputs_drain(struct ew_outputs *o, uint64_t timeout_ns)
 {
 	uint64_t start = ew_clock_mono_ns(), now = start;
@@ -425,14 +440,7 @@ uint64_t ew_outputs_drain(struct ew_outputs *o, uint64_t timeout_ns)
 		if (!pending || now - start >= timeout_ns)
 			return pending;
 		wait_ns = timeout_ns - (now - start);
-		for (uint32_t i = 0; i < o->n; i++) {
-			int fd = o->sinks[i].stream
-					 ? ew_stream_poll_fd(o->sinks[i].stream, now, &wait_ns)
-					 : -1;
-
-			if (fd >= 0)
-				pfds[n++] = (struct pollfd){.fd = fd, .events = POLLOUT};
-		}
+		n = ew_outputs_poll(o, pfds, EW_MAX_SINKS, now, &wait_ns);
 		if (wait_ns > OUT_DRAIN_STEP_MS * EW_NSEC_PER_MSEC)
 			wait_ns = OUT_DRAIN_STEP_MS * EW_NSEC_PER_MSEC;
 		poll(pfds, n, (int)((wait_ns + EW_NSEC_PER_MSEC - 1) / EW_NSEC_PER_MSEC));

@@ -660,6 +660,47 @@ static void test_storm(void **state)
 		      CHILDREN, before, (long long)ew_h_int(stop, "agent.drops", -1));
 }
 
+/* The agent's voluntary context switches so far: each is a sleep it woke from. */
+static long agent_wakeups(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	n = ew_h_read_file(path, buf, sizeof(buf));
+	assert_true(n > 0);
+	p = strstr(buf, "\nvoluntary_ctxt_switches:");
+	assert_non_null(p);
+	return strtol(p + strlen("\nvoluntary_ctxt_switches:"), NULL, 10);
+}
+
+/*
+ * Nothing happening, the agent sleeps: it wakes for records, its fds and its deadlines (the
+ * stats, once a second), not on a poll timer. A container running quietly changes nothing;
+ * its exit wakes the agent at once (the BPF side's wakeup, tests/bpf/test_loader.c).
+ */
+static void test_idle_agent_sleeps(void **state)
+{
+	struct ew_h_fixture *f = *state;
+	long before, after;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	pid = run_in(f, "/quiet", WL("sleep", "4000", "0"), -1, false, NULL);
+	wait_rec(f, "container_start", "/quiet", 5000);
+	before = agent_wakeups(f->agent.pid);
+	usleep(3000 * 1000);
+	after = agent_wakeups(f->agent.pid);
+	print_message("idle agent: %ld wakeups in 3 s\n", after - before);
+	/* About 3 (the stats); a fixed 40 ms poll made 75. */
+	assert_true(after - before <= 10);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 0);
+	assert_int_equal(ew_h_int(wait_rec(f, "container_exit", "/quiet", 5000), "exit.code", -1),
+			 0);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -679,6 +720,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stderr_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_stderr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_agent_sleeps, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("bpf_trace", tests, NULL, NULL);

@@ -600,6 +600,73 @@ static void test_drain(void **state)
 	ew_t_rx_free(&rx);
 }
 
+/*
+ * What a caller that sleeps between ticks waits for (ew_outputs_poll(), the agent's loop): a
+ * sink that is down, its next connect; one with lines and a connection, its socket; an idle
+ * connection and a file sink, nothing.
+ */
+static void test_poll(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct ew_t_rx rx = {.lfd = -1};
+	const uint64_t hour = 3600 * EW_NSEC_PER_SEC;
+	struct pollfd pfds[EW_MAX_SINKS];
+	struct ew_outputs *o;
+	char spec[64], fspec[256];
+	uint16_t port = ew_t_rx_bind_tcp(&rx, AF_INET, 0);
+	uint64_t wait = hour, deadline = ew_clock_mono_ns() + EW_T_WAIT_NS;
+	uint32_t n;
+	bool saw_socket = false;
+
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%u", port);
+	snprintf(fspec, sizeof(fspec), "file:%s/poll.log", f->dir);
+	o = outputs_with(&opts, spec);
+	assert_int_equal(ew_outputs_add(o, fspec, NULL, 0), 0);
+	write_range(o, 0, 5, len_varying);
+	/* Nobody listens: once the connect has failed, no fd, and the retry bounds the sleep. */
+	for (;;) {
+		uint64_t now = ew_clock_mono_ns();
+
+		ew_outputs_tick(o, now);
+		wait = hour;
+		n = ew_outputs_poll(o, pfds, EW_MAX_SINKS, now, &wait);
+		if (!n)
+			break;
+		assert_int_equal(pfds[0].events, POLLOUT); /* the connect under way */
+		assert_true(ew_clock_mono_ns() < deadline);
+		poll(pfds, n, 1);
+	}
+	assert_true(wait <= opts.reconnect_max_ns);
+	/* Listening: the connection with lines to send is polled until they are out. */
+	ew_t_rx_listen(&rx);
+	while (status_of(o, 0).delivered < 5) {
+		uint64_t now = ew_clock_mono_ns();
+
+		assert_true(now < deadline);
+		ew_outputs_tick(o, now);
+		wait = hour;
+		n = ew_outputs_poll(o, pfds, EW_MAX_SINKS, now, &wait);
+		assert_true(n <= 1);
+		if (n) {
+			assert_true(pfds[0].fd >= 0);
+			saw_socket = true;
+		}
+		/* Not the whole wait: the last lines' delivery is counted at the next tick. */
+		poll(pfds, n, 5);
+	}
+	assert_true(saw_socket);
+	pump_until(o, &rx, 5);
+	/* Everything out, the connection idle: nothing to wait for. */
+	ew_outputs_tick(o, ew_clock_mono_ns());
+	wait = hour;
+	assert_int_equal(ew_outputs_poll(o, pfds, EW_MAX_SINKS, ew_clock_mono_ns(), &wait), 0);
+	assert_int_equal(wait, hour);
+	assert_int_equal(status_of(o, 1).delivered, 5);
+	ew_outputs_free(o);
+	ew_t_rx_free(&rx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -622,6 +689,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stream_window_saved_at_free, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_drain, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_poll, fixture_setup, fixture_teardown),
 	};
 
 	/* As the agent does: a closed reader is an EPIPE to count, not a death. */

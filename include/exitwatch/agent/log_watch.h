@@ -6,8 +6,8 @@
  * newline: measured with Docker, 25-60 ms after the exit, while complete lines land within 2 ms.
  * So an exit's tail is complete when its log file has been closed after a write since the exit:
  * inotify's IN_CLOSE_WRITE, on a watch added when the container started. A watch added only
- * after the exit (a container that lived less than the ring buffer's poll interval: its start
- * and exit arrive together) may have missed the close, and says so.
+ * after the exit (a container that lived less than a turn of the agent's loop: its start and
+ * exit arrive together) may have missed the close, and says so.
  *
  * One inotify instance for all containers; a file several containers share (Docker's restarts
  * of one container write one file) has one watch. Times are wall-clock ns, as events' are.

@@ -186,6 +186,12 @@ struct ew_detector_memory {
 void ew_detector_memory(const struct ew_detector *d, struct ew_detector_memory *ret);
 uint32_t ew_detector_active(const struct ew_detector *d);	 /* open episodes */
 uint64_t ew_detector_next_deadline(const struct ew_detector *d); /* UINT64_MAX if none */
+/*
+ * Whether the next ew_detector_advance() has work that no deadline stands for: forgetting was
+ * cut short at its bound, or an episode closed and the identities it kept awake may sleep. A
+ * caller that sleeps until the next deadline calls it again soon instead.
+ */
+bool ew_detector_has_work(const struct ew_detector *d);
 
 /*
  * ---- The detector's state as plain values, out and back in ----

@@ -19,8 +19,8 @@
  * memory, and the batch reaches the fd with one write() (more only when the fd takes part of
  * it) at the first of:
  *   - the next ew_outputs_tick(), which the caller makes every loop turn, so that a line is out
- *     within one turn (the agent's is at most 40 ms); a caller that does not tick holds lines
- *     back until one of the following;
+ *     in the turn that made it (the agent turns when a record comes); a caller that does not
+ *     tick holds lines back until one of the following;
  *   - the batch reaching EW_SINK_BATCH_BYTES, inside the ew_outputs_emit() that filled it;
  *   - a file sink's size rotation (the batch goes to the file being rotated away; no line is
  *     ever split across two files, and a line longer than the limit gets a file of its own);
@@ -34,6 +34,7 @@
 #ifndef EXITWATCH_OUTPUT_H
 #define EXITWATCH_OUTPUT_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -111,6 +112,15 @@ int ew_outputs_set_filter(struct ew_outputs *o, uint32_t i, ew_output_filter_fn 
  * that is not full.
  */
 void ew_outputs_tick(struct ew_outputs *o, uint64_t now_ns);
+
+/*
+ * What a caller that sleeps between ticks waits for, so that it need not tick on a timer: the fds
+ * of stream sinks with lines to send or a connect under way (POLLOUT, into pfds, at most max;
+ * returns how many), and, lowered into *wait_ns, the time until a sink that is down tries to
+ * connect again. stdout and file: sinks want nothing: a tick writes their batches out whole.
+ */
+uint32_t ew_outputs_poll(const struct ew_outputs *o, struct pollfd *pfds, uint32_t max,
+			 uint64_t now_ns, uint64_t *wait_ns);
 
 /*
  * SIGHUP: reopen file sinks (after logrotate moved them); each one's batch is written to the
