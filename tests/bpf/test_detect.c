@@ -336,6 +336,15 @@ static void test_state_file_survives_kill(void **state)
 	char id[64];
 
 	ew_h_require_bpf();
+	/*
+	 * The fifth exit must come within the quiet period of the fourth, across a checkpoint, a
+	 * kill and a start-up (BPF load and /proc scan): 3 s is not enough on a loaded machine.
+	 */
+	ew_h_scratch_file(&f->s, "state.conf",
+			  "[rule.exit_code_burst]\nwindow = 60s\nresolve = 10s\n"
+			  "[rule.startup_failure_rate]\nenabled = false\n"
+			  "[agent]\ncheckpoint_interval = 1s\n",
+			  f->conf, sizeof(f->conf));
 	snprintf(st, sizeof(st), "%s/state.json", f->s.dir);
 	start_agent(f, "--state-file", st);
 	for (int i = 0; i < 4; i++)
@@ -356,7 +365,7 @@ static void test_state_file_survives_kill(void **state)
 
 	start_agent(f, "--state-file", st);
 	run_once(f, U("state"), WL("exit", "3"));
-	re = wait_rule_of(f, "resolved", "exit_code_burst", U("state"), 10000);
+	re = wait_rule_of(f, "resolved", "exit_code_burst", U("state"), 20000);
 	assert_string_equal(ew_h_str(re, "finding_id"), id);
 	assert_int_equal(ew_h_int(re, "total", 0), 5);
 	assert_int_equal(count_rule_of(f, "finding", "exit_code_burst", U("state")), 0);
