@@ -32,15 +32,17 @@
 #define EW_SLEEP_MAX_MS 1000
 /*
  * A record wakes the loop at once (a container's start: its log watch must begin before the
- * runtime closes the log, 25 ms or more after a short-lived container's exit), but in a storm
- * the loop turns at most once per EW_TURN_MIN_NS, so a burst's
- * records are taken together: a turn costs far more than a record (a wakeup and a sleep, about
- * 25 us of the agent's CPU on a VM). After a turn that took EW_TURN_BUSY_RECORDS or more, the
- * storm is on and the next waits EW_TURN_BUSY_NS: half the turns again, and a start still
- * watched well before its log can close.
+ * runtime closes the log, 25 ms or more after a short-lived container's exit), but the loop
+ * turns at most once per EW_TURN_MIN_NS, so a burst's records are taken together: a turn costs
+ * far more than a record (a wakeup, a sleep and their context switches, 25 to 60 us of the
+ * agent's CPU on a VM, against 3 us for a record). After a turn that took EW_TURN_BUSY_RECORDS
+ * or more (800 records a second and up: a storm, not a node's life) the next waits
+ * EW_TURN_BUSY_NS: a quarter of the turns. A start watched only after its log closed costs
+ * latency, never its tail (the exit waits for the hold's deadline, exit_hold.h), and the
+ * detection latency of a storm stays under 50 ms (docs/benchmarks.md).
  */
 #define EW_TURN_MIN_NS	     (10 * EW_NSEC_PER_MSEC)
-#define EW_TURN_BUSY_NS	     (20 * EW_NSEC_PER_MSEC)
+#define EW_TURN_BUSY_NS	     (40 * EW_NSEC_PER_MSEC)
 #define EW_TURN_BUSY_RECORDS 32
 #define EW_STATS_INTERVAL_NS EW_NSEC_PER_SEC /* drop counters and metrics snapshot */
 

@@ -27,7 +27,7 @@
 #define EW_HOLD_QUIET_NS (20ULL * 1000 * 1000)
 /*
  * The longest an exit waits, counted from the exit (the kernel's time), not from its arrival:
- * records reach userspace up to a turn of the agent's loop late (20 ms in a storm), and
+ * records reach userspace up to a turn of the agent's loop late (40 ms in a storm), and
  * exit-to-finding latency must stay under 100 ms. Docker closes a log 25-60 ms after the exit.
  */
 #define EW_HOLD_MAX_NS (90ULL * 1000 * 1000)
