@@ -269,8 +269,6 @@ floor_build() {
 	echo "$src/build/exitwatch"
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 userspace() {
 	local n=2000 pid rss floor="" r a f ra=() rf=() c0 c1 t0 t1
 	local rounds_u=${USERSPACE_ROUNDS:-5}
