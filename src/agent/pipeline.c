@@ -557,9 +557,9 @@ uint64_t ew_pipeline_wake(const struct ew_pipeline *p, uint64_t now_mono, uint64
 
 	if (ew_detector_has_work(p->detector))
 		return now_mono;
+	/* drain() leaves a wake time with every exit it holds; none would be a bug, and a look
+	 * soon is what it costs. */
 	if (head)
-		/* drain() leaves a wake time with every exit it holds; none would be a bug, and a
-		 * look soon is what it costs. */
 		wake = p->hold_wake_ns ? p->hold_wake_ns : now_mono + EW_HOLD_QUIET_NS;
 	at = ew_detector_next_deadline(p->detector);
 	/* A deadline after a held exit waits for it (ew_pipeline_tick()): the hold's wake runs it. */

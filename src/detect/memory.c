@@ -122,7 +122,7 @@ void ew_det_evict(struct ew_detector *d, uint64_t now)
 		(*why)++;
 		ew_det_sleeper_forget(d, d->sleep_head);
 	}
-	/* A bound cut it short: the next advance goes on (ew_detector_next_deadline()). */
+	/* A bound cut it short: the next advance goes on (ew_detector_has_work()). */
 	d->evict_more = steps == 64;
 	for (steps = 0; steps < 16 && d->lru_head; steps++) {
 		struct ident *id = d->lru_head;
