@@ -205,17 +205,22 @@ static void raw_frag(struct ew_jsonw *w, const struct ew_buf *b)
 	ew_jsonw_raw_members(w, m, n);
 }
 
+static void labhead_members(struct ew_jsonw *w, const struct ew_record *r,
+			    const struct ew_render_ctx *ctx)
+{
+	field_string(w, KEY("node"), ctx->node);
+	field_plain(w, KEY("event"), ew_record_event_name(r->type));
+}
+
 static void labels(struct ew_jsonw *w, const struct ew_record *r, const struct ew_render_ctx *ctx,
 		   const struct frag *f, const struct ew_buf *labhead)
 {
 	ew_jsonw_name_quoted(w, KEY("logging.googleapis.com/labels"));
 	ew_jsonw_start_object(w);
-	if (labhead) {
+	if (labhead)
 		raw_frag(w, labhead);
-	} else {
-		field_string(w, KEY("node"), ctx->node);
-		field_plain(w, KEY("event"), ew_record_event_name(r->type));
-	}
+	else
+		labhead_members(w, r, ctx);
 	if (f)
 		raw_frag(w, &f->labs);
 	else if (r->id)
@@ -684,13 +689,6 @@ static void head_members(struct ew_jsonw *w, const struct ew_record *r,
 	field_plain(w, KEY("event"), ew_record_event_name(r->type));
 	field_uint(w, KEY("schema"), EW_SCHEMA_VERSION);
 	field_string(w, KEY("node"), ctx->node);
-}
-
-static void labhead_members(struct ew_jsonw *w, const struct ew_record *r,
-			    const struct ew_render_ctx *ctx)
-{
-	field_string(w, KEY("node"), ctx->node);
-	field_plain(w, KEY("event"), ew_record_event_name(r->type));
 }
 
 /* The record type's heads for ctx's node, from the cache or made into it; false: write them. */

@@ -13,13 +13,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "exitwatch/abi.h"
 #include "exitwatch/ingest/loader.h"
+#include "exitwatch/util/clock.h"
+#include "exitwatch/util/util.h"
 #include "harness/harness.h"
 
 struct seen {
@@ -46,10 +47,7 @@ static int on_record(void *ctx, const void *data, size_t size)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(ew_clock_mono_ns() / EW_NSEC_PER_MSEC);
 }
 
 /*
