@@ -345,7 +345,8 @@ static int build(struct agent *a, const struct ew_config *c)
 		if (!ew_output_filter_is_all(&a->filters[i]))
 			ew_outputs_set_filter(a->out, i, ew_output_filter_take, &a->filters[i]);
 	}
-	if (c->metrics_addr || c->command == EW_CMD_RUN) {
+	/* Only /metrics reads them: without it, keeping them is work per record for nobody. */
+	if (c->metrics_addr) {
 		a->metrics = ew_metrics_new(EW_VERSION, c->metrics_container_labels);
 		if (!a->metrics)
 			return 1;
