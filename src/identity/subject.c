@@ -102,9 +102,13 @@ struct ew_subject *ew_subject_pack(const struct ew_identity *id)
 	return s;
 }
 
+/*
+ * Every member is set and every string ends at its NUL: the bytes past it are left as they
+ * were. An exit unpacks one per record, and clearing the ~4.7 KiB first was a third of it.
+ */
 void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *id)
 {
-	memset(id, 0, sizeof(*id));
+	id->packed = NULL;
 	id->cgroup_id = s->cgroup_id;
 	id->rev = s->rev;
 	id->meta.restart_count = s->restart_count;
