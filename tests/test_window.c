@@ -72,10 +72,54 @@ static void test_window(void **state)
 	assert_int_equal(w.n, 0);
 }
 
+/* The first sample lives in the window itself; the second moves both to an array. */
+static void test_window_one(void **state)
+{
+	struct ew_sample a = {.t = 5, .ident = 1, .code = 3}, b = {.t = 7, .ident = 2, .signal = 9};
+	struct ew_window w;
+
+	(void)state;
+	ew_window_init(&w, 0);
+	assert_int_equal(ew_window_push(&w, &a), 0);
+	assert_null(w.v); /* nothing allocated for one sample */
+	assert_int_equal(w.n, 1);
+	assert_memory_equal(ew_window_at(&w, 0), &a, sizeof(a));
+	assert_ptr_equal(ew_window_last(&w), ew_window_at(&w, 0));
+	assert_int_equal(ew_window_first_after(&w, 4), 0);
+	assert_int_equal(ew_window_first_after(&w, 5), 1);
+	ew_window_prune(&w, 5); /* aged out, then another first sample */
+	assert_int_equal(w.n, 0);
+	assert_null(ew_window_last(&w));
+	assert_int_equal(ew_window_push(&w, &b), 0);
+	assert_null(w.v);
+	assert_memory_equal(ew_window_last(&w), &b, sizeof(b));
+	a.t = 6; /* older than b: clamped as in an array */
+	assert_int_equal(ew_window_push(&w, &a), 0);
+	assert_non_null(w.v);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(ew_window_at(&w, 0)->ident, 2);
+	assert_int_equal(ew_window_at(&w, 1)->ident, 1);
+	assert_int_equal(ew_window_at(&w, 1)->t, 7);
+	ew_window_free(&w);
+
+	/* Bounded to one: each sample replaces the last, in place. */
+	ew_window_init(&w, 1);
+	for (uint64_t t = 1; t <= 3; t++) {
+		struct ew_sample x = {.t = t};
+
+		assert_int_equal(ew_window_push(&w, &x), 0);
+		assert_int_equal(w.n, 1);
+		assert_int_equal(ew_window_last(&w)->t, t);
+	}
+	assert_null(w.v);
+	ew_window_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_window_one),
 	};
 
 	return cmocka_run_group_tests_name("window", tests, NULL, NULL);

@@ -208,7 +208,6 @@ void ew_det_workload_destroy(struct workload *wl)
 {
 	scope_free(&wl->s);
 	ew_subject_free(wl->last_subject);
-	free(wl->key);
 	free(wl);
 }
 
@@ -217,22 +216,22 @@ void ew_det_ident_destroy(struct ident *id)
 	scope_free(&id->s);
 	ew_subject_free(id->subject);
 	free(id->tail);
-	free(id->key);
 	free(id);
 }
 
 struct workload *ew_det_workload_new(struct ew_detector *d, const char *key)
 {
-	struct workload *wl = ew_map_get(d->workloads, key, strlen(key));
+	size_t len = strlen(key);
+	struct workload *wl = ew_map_get(d->workloads, key, len);
 
 	if (wl)
 		return wl;
-	wl = calloc(1, sizeof(*wl));
+	wl = calloc(1, sizeof(*wl) + len + 1);
 	if (!wl)
 		return NULL;
-	wl->key = strdup(key);
+	memcpy(wl->key, key, len + 1);
 	scope_init(&wl->s);
-	if (!wl->key || ew_map_put(d->workloads, key, strlen(key), wl)) {
+	if (ew_map_put(d->workloads, key, len, wl)) {
 		ew_det_workload_destroy(wl);
 		return NULL;
 	}
@@ -242,15 +241,16 @@ struct workload *ew_det_workload_new(struct ew_detector *d, const char *key)
 struct ident *ew_det_ident_new(struct ew_detector *d, const char *key, struct workload *wl,
 			       uint32_t serial)
 {
-	struct ident *id = calloc(1, sizeof(*id));
+	size_t len = strlen(key);
+	struct ident *id = calloc(1, sizeof(*id) + len + 1);
 
 	if (!id)
 		return NULL;
-	id->key = strdup(key);
+	memcpy(id->key, key, len + 1);
 	id->wl = wl;
 	id->serial = serial;
 	scope_init(&id->s);
-	if (!id->key || ew_map_put(d->idents, key, strlen(key), id)) {
+	if (ew_map_put(d->idents, key, len, id)) {
 		ew_det_ident_destroy(id);
 		return NULL;
 	}

@@ -36,16 +36,16 @@ struct scope_state {
 		pending; /* workloads: deadlines in the heap that point here: not freed while > 0 */
 };
 
+/* An identity and a workload are one allocation each, their key at the end. */
 struct workload {
 	struct scope_state s;
-	char *key;
 	struct ew_subject *last_subject; /* the identity last involved, to name findings */
 	uint32_t nidents;
+	char key[];
 };
 
 struct ident {
 	struct scope_state s;
-	char *key;
 	struct workload *wl;
 	struct ew_subject *subject;
 	uint32_t serial;
@@ -79,6 +79,7 @@ struct ident {
 
 	uint64_t last_active_ns;
 	struct ident *lru_prev, *lru_next; /* least recently active first */
+	char key[];
 };
 
 /*

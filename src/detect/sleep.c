@@ -253,18 +253,18 @@ static void ident_discard(struct ident *id)
 	ew_window_free(&id->s.restarts);
 	ew_window_free(&id->s.outcomes);
 	free(id->tail);
-	free(id->key);
 	free(id);
 }
 
 struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 {
-	struct ident *id = calloc(1, sizeof(*id));
+	size_t klen = strlen(s->key);
+	struct ident *id = calloc(1, sizeof(*id) + klen + 1);
 	struct workload *wl = s->wl;
 
 	if (!id)
 		return NULL;
-	id->key = strdup(s->key);
+	memcpy(id->key, s->key, klen + 1);
 	id->tail_len = s->tail_len;
 	if (s->tail_len) {
 		id->tail = malloc(s->tail_len);
@@ -274,7 +274,7 @@ struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 	ew_window_init(&id->s.exits, EW_WINDOW_MAX_SAMPLES);
 	ew_window_init(&id->s.restarts, EW_WINDOW_MAX_SAMPLES);
 	ew_window_init(&id->s.outcomes, EW_WINDOW_MAX_SAMPLES);
-	if (!id->key || (s->tail_len && !id->tail) || scope_in(&id->s, s)) {
+	if ((s->tail_len && !id->tail) || scope_in(&id->s, s)) {
 		ident_discard(id); /* it sleeps on: nothing is lost for want of memory */
 		return NULL;
 	}

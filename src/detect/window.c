@@ -19,9 +19,15 @@ void ew_window_free(struct ew_window *w)
 
 static int grow(struct ew_window *w)
 {
-	uint32_t ncap = w->cap ? w->cap * 2 : 4;
-	struct ew_sample *v = malloc(ncap * sizeof(*v));
+	uint32_t ncap = w->cap > 1 ? w->cap * 2 : w->cap ? 4 : 1;
+	struct ew_sample *v;
 
+	if (ncap == 1) { /* the first sample: in the window itself */
+		w->cap = 1;
+		w->head = 0;
+		return 0;
+	}
+	v = malloc(ncap * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < w->n; i++)
@@ -45,7 +51,7 @@ int ew_window_push(struct ew_window *w, const struct ew_sample *s)
 	}
 	if (w->n == w->cap && grow(w))
 		return -ENOMEM;
-	slot = &w->v[(w->head + w->n) & (w->cap - 1)];
+	slot = w->v ? &w->v[(w->head + w->n) & (w->cap - 1)] : &w->one;
 	*slot = *s;
 	if (slot->t < last_t) /* keep the ring sorted: binary search relies on it */
 		slot->t = last_t;

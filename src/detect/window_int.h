@@ -21,12 +21,18 @@ struct ew_sample {
 
 #define EW_SAMPLE_OK 0x01 /* outcomes: the start succeeded */
 
+/*
+ * A window's first sample is kept in the window itself (cap 1, v NULL): most identities exit
+ * once or a few times, and a storm of containers that each live once paid an allocation and a
+ * free per window (six per container) for a single sample. From the second on, v holds them.
+ */
 struct ew_window {
 	struct ew_sample *v;
 	uint32_t head; /* index of the oldest sample */
 	uint32_t n;
-	uint32_t cap; /* a power of two, or 0 */
+	uint32_t cap; /* a power of two, or 0; 1: the sample is one */
 	uint32_t max; /* samples kept at most: the oldest are dropped beyond it */
+	struct ew_sample one;
 };
 
 void ew_window_init(struct ew_window *w, uint32_t max);
@@ -38,7 +44,7 @@ void ew_window_prune(struct ew_window *w, uint64_t cutoff);
 /* The i-th sample, oldest first (i < n). */
 static inline const struct ew_sample *ew_window_at(const struct ew_window *w, uint32_t i)
 {
-	return &w->v[(w->head + i) & (w->cap - 1)];
+	return w->v ? &w->v[(w->head + i) & (w->cap - 1)] : &w->one;
 }
 static inline const struct ew_sample *ew_window_last(const struct ew_window *w)
 {
