@@ -61,6 +61,63 @@ static void test_fifo(void **state)
 	free(ev);
 }
 
+/*
+ * An exit popped is kept for the next one: what the next exit finds in it is its own, none of
+ * the last one's (a located log, its path, the settle clock, its tail). Starts are not kept.
+ */
+static void test_reuse(void **state)
+{
+	struct ew_hold *h = ew_hold_new();
+	struct ew_event *ev = calloc(1, sizeof(*ev));
+	struct ew_held *e, *first;
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(ev);
+	ev->type = EW_EVENT_EXIT;
+	ev->pid = 1;
+	ev->tail_len = 3;
+	memcpy(ev->tail, "old", 3);
+	assert_int_equal(ew_hold_push(h, ev, 10, 0), 0);
+	first = e = ew_hold_head(h);
+	e->located = e->has_log = true;
+	e->path = strdup("/var/log/old.log");
+	e->last_size = 99;
+	e->last_check_ns = 20;
+	memset(e->ev.tail, 'z', EW_STDERR_CAP); /* a log's tail replaced it */
+	ew_hold_pop(h);
+
+	ev->pid = 2;
+	ev->tail_len = 1;
+	ev->tail[0] = 'n';
+	assert_int_equal(ew_hold_push(h, ev, 30, 0), 0);
+	e = ew_hold_head(h);
+	assert_ptr_equal(e, first);
+	assert_true(e->full);
+	assert_int_equal(e->ev.pid, 2);
+	assert_int_equal(e->ev.tail_len, 1);
+	assert_int_equal(e->ev.tail[0], 'n');
+	assert_int_equal(e->arrived_ns, 30);
+	assert_int_equal(e->deadline_ns, 30 + EW_HOLD_MAX_NS);
+	assert_false(e->located);
+	assert_false(e->has_log);
+	assert_null(e->path);
+	assert_int_equal(e->last_size, 0);
+	assert_int_equal(e->last_check_ns, 0);
+	assert_null(e->next);
+	/* A start after it gets an entry of its own size, never a spare. */
+	ev->type = EW_EVENT_START;
+	assert_int_equal(ew_hold_push(h, ev, 40, 0), 0);
+	assert_false(e->next->full);
+	assert_int_equal(ew_hold_count(h), 2);
+	ew_hold_pop(h);
+	ew_hold_pop(h);
+	assert_int_equal(ew_hold_count(h), 0);
+	assert_null(ew_hold_head(h));
+	ew_hold_free(h); /* with a spare in it: valgrind and ASan check it goes */
+	free(ev);
+}
+
 static struct ew_held *held_at(uint64_t arrived)
 {
 	struct ew_held *e = calloc(1, sizeof(*e));
@@ -150,6 +207,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fifo),
+		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_settle_quiet),
 		cmocka_unit_test(test_settle_growth),
 		cmocka_unit_test(test_settle_deadline),

@@ -9,9 +9,18 @@
 
 #include "exitwatch/agent/exit_hold.h"
 
+/*
+ * An exit's entry has room for the whole tail cap (several KiB): past malloc's per-thread
+ * cache, so a storm paid the allocator's slow path twice per exit. Popped exits are kept
+ * for the next ones, as many as a storm's turn holds at once.
+ */
+#define EW_HOLD_SPARES 64
+
 struct ew_hold {
 	struct ew_held *head, *tail;
 	size_t count;
+	struct ew_held *spare; /* exit-sized entries, linked by next */
+	size_t nspare;
 };
 
 struct ew_hold *ew_hold_new(void)
@@ -31,6 +40,12 @@ void ew_hold_free(struct ew_hold *h)
 		return;
 	while (h->head)
 		ew_hold_pop(h);
+	while (h->spare) {
+		struct ew_held *e = h->spare;
+
+		h->spare = e->next;
+		free(e);
+	}
 	free(h);
 }
 
@@ -43,12 +58,19 @@ int ew_hold_push(struct ew_hold *h, const struct ew_event *ev, uint64_t now_ns, 
 {
 	/* An exit's tail may be replaced by the log's, up to the cap; others need only theirs. */
 	size_t keep = offsetof(struct ew_event, tail) + ev->tail_len;
-	size_t room = ev->type == EW_EVENT_EXIT ? sizeof(*ev) : keep;
-	struct ew_held *e = malloc(offsetof(struct ew_held, ev) + room);
+	bool full = ev->type == EW_EVENT_EXIT;
+	struct ew_held *e = full ? h->spare : NULL;
 
-	if (!e)
-		return -ENOMEM;
+	if (e) {
+		h->spare = e->next;
+		h->nspare--;
+	} else {
+		e = malloc(offsetof(struct ew_held, ev) + (full ? sizeof(*ev) : keep));
+		if (!e)
+			return -ENOMEM;
+	}
 	memset(e, 0, offsetof(struct ew_held, ev));
+	e->full = full;
 	memcpy(&e->ev, ev, keep);
 	e->arrived_ns = now_ns;
 	e->deadline_ns = now_ns + (age_ns < EW_HOLD_MAX_NS ? EW_HOLD_MAX_NS - age_ns : 0);
@@ -76,7 +98,14 @@ void ew_hold_pop(struct ew_hold *h)
 	if (!h->head)
 		h->tail = NULL;
 	h->count--;
-	held_free(e);
+	if (!e->full || h->nspare >= EW_HOLD_SPARES) {
+		held_free(e);
+		return;
+	}
+	free(e->path);
+	e->next = h->spare;
+	h->spare = e;
+	h->nspare++;
 }
 
 uint64_t ew_hold_settle(struct ew_held *e, off_t size, uint64_t now_ns)

@@ -38,6 +38,7 @@ struct ew_held {
 	struct ew_held *next;
 	uint64_t arrived_ns;
 	uint64_t deadline_ns; /* EW_HOLD_MAX_NS after the exit, on the monotonic clock */
+	bool full;	      /* room for a whole ew_event: an exit's */
 	bool located;	      /* the log was looked for (only at the head: see the .c) */
 	bool has_log;	      /* path and fmt are valid */
 	enum ew_log_format fmt;
