@@ -106,6 +106,7 @@ void ew_pod_owner(const char *pod_name, char *out, size_t outlen);
  */
 struct ew_subject;
 struct ew_subject *ew_subject_pack(const struct ew_identity *id);
+/* Sets every member of *ret (packed: NULL); the bytes past each string's NUL are not cleared. */
 void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *ret);
 const char *ew_subject_key(const struct ew_subject *s);
 const char *ew_subject_workload(const struct ew_subject *s);
