@@ -11,8 +11,8 @@
 
 /*
  * An exit's entry has room for the whole tail cap (several KiB): past malloc's per-thread
- * cache, so a storm paid the allocator's slow path twice per exit. Popped exits are kept
- * for the next ones, as many as a storm's turn holds at once.
+ * cache, so a storm paid the allocator's slow path twice per exit. Popped exits are kept for
+ * the next ones; at most 64 (about 280 KiB) stay kept once a storm is over.
  */
 #define EW_HOLD_SPARES 64
 

@@ -24,7 +24,8 @@ struct ew_sample {
 /*
  * A window's first sample is kept in the window itself (cap 1, v NULL): most identities exit
  * once or a few times, and a storm of containers that each live once paid an allocation and a
- * free per window (six per container) for a single sample. From the second on, v holds them.
+ * free per window with a sample (four per container: exits and outcomes, the identity's and its
+ * workload's) for a single sample. From the second on, v holds them.
  */
 struct ew_window {
 	struct ew_sample *v;

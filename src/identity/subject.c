@@ -104,7 +104,7 @@ struct ew_subject *ew_subject_pack(const struct ew_identity *id)
 
 /*
  * Every member is set and every string ends at its NUL: the bytes past it are left as they
- * were. An exit unpacks one per record, and clearing the ~4.7 KiB first was a third of it.
+ * were. Every exit unpacks one, and clearing the ~4.7 KiB first was most of unpack's work.
  */
 void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *id)
 {
