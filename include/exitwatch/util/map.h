@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * A hash map from byte-string keys (copied) to borrowed pointers. Chained, resized at load 3/4:
- * O(1) expected per operation. Iteration order depends only on the keys inserted (no random
- * seed), so a detector fed the same events behaves the same.
+ * A hash map from byte-string keys (copied) to borrowed pointers. Open addressing with linear
+ * probing, resized at load 3/4: O(1) expected per operation. Iteration order depends only on the
+ * history of puts and deletes (no random seed), so a detector fed the same events behaves the
+ * same.
  */
 #ifndef EXITWATCH_MAP_H
 #define EXITWATCH_MAP_H
