@@ -8,7 +8,7 @@
 #   sections: overhead syscalls kernel userspace loss latency startup churn (default: all)
 #   CHURN_TOTAL=200000 CHURN_STEP=20000: the churn soak's unique containers, and its steps
 #   BUILD=build-x: the tree measured (build/ by default), and where results go
-#   USERSPACE_ROUNDS=5: alternating runs of the agent and the transport floor (bench/floor.patch)
+#   USERSPACE_ROUNDS=7: alternating runs of the agent and the transport floor (bench/floor.patch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
@@ -271,14 +271,19 @@ floor_build() {
 
 userspace() {
 	local n=2000 pid rss floor="" r a f ra=() rf=() c0 c1 t0 t1
-	local rounds_u=${USERSPACE_ROUNDS:-5}
+	local rounds_u=${USERSPACE_ROUNDS:-7}
 	floor=$(floor_build) || floor=""
 	# The agent and the floor alternating, round by round: the VM's speed drifts by a third
-	# within an hour, so only runs side by side compare.
+	# within an hour, so only runs side by side compare. Which goes first swaps every round, so
+	# neither always has the other's warmed caches or the next minute's drift.
 	for ((r = 0; r < rounds_u; r++)); do
+		if [ -n "$floor" ] && ((r % 2)); then
+			read -r f _ < <(cpu_per_1000 "$floor" "$n")
+			rf+=("$f")
+		fi
 		read -r a _ < <(cpu_per_1000 "$ew" "$n")
 		ra+=("$a")
-		if [ -n "$floor" ]; then
+		if [ -n "$floor" ] && ! ((r % 2)); then
 			read -r f _ < <(cpu_per_1000 "$floor" "$n")
 			rf+=("$f")
 		fi
