@@ -65,6 +65,43 @@ static void test_time_format_matches_libc(void **state)
 	}
 }
 
+/*
+ * The memo gives what ew_time_format() gives: within a second, across one (forwards and back),
+ * at 0, and through random jumps; a memo that kept the nanoseconds or a stale day fails it.
+ */
+static void test_time_format_memo(void **state)
+{
+	struct ew_time_memo m = {0};
+	uint64_t base = 1764500000ULL * NS + 999999990ULL;
+	uint64_t steps[] = {0, 1,	    7, NS - 1, NS, NS + 1, 86400ULL * NS, 86400ULL * NS + 5,
+			    3, 2 * NS + 123};
+	unsigned seed = 7;
+	char a[EW_TIME_STR_LEN], b[EW_TIME_STR_LEN];
+
+	(void)state;
+	ew_time_format_memo(&m, 0, a);
+	ew_time_format(0, b);
+	assert_string_equal(a, b);
+	ew_time_format_memo(&m, 5, a); /* second 0 again, now from the memo */
+	ew_time_format(5, b);
+	assert_string_equal(a, b);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		ew_time_format_memo(&m, base + steps[i], a);
+		ew_time_format(base + steps[i], b);
+		assert_string_equal(a, b);
+	}
+	for (int i = 0; i < 100000; i++) {
+		uint64_t t = base + (uint64_t)(rand_r(&seed) % 4) * NS / 2 +
+			     (uint64_t)rand_r(&seed) % NS;
+
+		if (i % 1000 == 0)
+			base += (uint64_t)rand_r(&seed) * NS;
+		ew_time_format_memo(&m, t, a);
+		ew_time_format(t, b);
+		assert_string_equal(a, b);
+	}
+}
+
 static void test_duration_parse(void **state)
 {
 	static const struct {
@@ -132,6 +169,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_format_fixed_points),
 		cmocka_unit_test(test_time_format_matches_libc),
+		cmocka_unit_test(test_time_format_memo),
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_duration_format),
 	};

@@ -88,9 +88,10 @@ static void resolve_pod_only(struct ew_resolver *r, struct ew_identity *id)
 
 static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_identity *id)
 {
-	char err[256] = "";
+	char err[256];
 	int e;
 
+	err[0] = '\0';
 	memset(id, 0, sizeof(*id));
 	id->cgroup_id = ev->cgroup_id;
 	ew_strlcpy(id->cgroup, ev->cgroup, sizeof(id->cgroup));

@@ -143,8 +143,11 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 {
 	const struct ew_event *ev = r->ev;
 	const char *meaning = ew_exit_meaning(ev, ctx->classes);
-	char what[128], up[32], line[160] = "", killer[224] = "";
+	char what[128], up[32], line[160], killer[224];
 	struct sbuf b;
+
+	/* Set by hand, not "= \"\"": that clears the whole array, every exit. */
+	line[0] = killer[0] = '\0';
 
 	exit_summary(ev, r->cls, what, sizeof(what));
 	ew_duration_format(ev->uptime_ns, up, sizeof(up));
@@ -292,7 +295,7 @@ static void printable(char *s, size_t n)
 void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ctx, char *out,
 		       size_t len)
 {
-	char who[EW_NAME_LEN + 96] = "exitwatch", dur[32];
+	char who[EW_NAME_LEN + 96], dur[32];
 	const struct ew_agent_status *a = r->agent;
 	const char *wl;
 	struct sbuf b;
@@ -302,6 +305,8 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 	out[0] = '\0'; /* a type without a sentence gets an empty one */
 	if (r->id)
 		describe(r->id, who, sizeof(who));
+	else
+		memcpy(who, "exitwatch", sizeof("exitwatch"));
 	switch (r->type) {
 	case EW_REC_START:
 		sb_init(&b, out, len);

@@ -180,6 +180,7 @@ struct ew_render_cache {
 	char *node;				 /* what the heads below were made for */
 	struct ew_buf head[EW_REC_AGENT + 1];	 /* "{event, schema, node}" */
 	struct ew_buf labhead[EW_REC_AGENT + 1]; /* "{node, event}" */
+	struct ew_time_memo time;		 /* the records' "time" */
 };
 
 /* A part kept in the cache is written as an object of its own, then appended to a record
@@ -302,11 +303,16 @@ static void seconds_field(struct ew_jsonw *w, const char *k, size_t kl, uint64_t
 	ew_jsonw_fixed(w, (int64_t)((ns + EW_NSEC_PER_MSEC / 2) / EW_NSEC_PER_MSEC), 3);
 }
 
-static void time_field(struct ew_jsonw *w, const char *k, size_t kl, uint64_t ns)
+/* memo: the cache's, for a record's own time (NULL: none). */
+static void time_field(struct ew_jsonw *w, const char *k, size_t kl, uint64_t ns,
+		       struct ew_time_memo *memo)
 {
 	char t[EW_TIME_STR_LEN];
 
-	ew_time_format(ns, t);
+	if (memo)
+		ew_time_format_memo(memo, ns, t);
+	else
+		ew_time_format(ns, t);
 	ew_jsonw_name_quoted(w, k, kl);
 	ew_jsonw_plain_n(w, t, EW_TIME_LEN);
 }
@@ -477,9 +483,9 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 	field_uint(w, KEY("threshold"), f->threshold);
 	field_uint(w, KEY("window_s"), f->window_ns / EW_NSEC_PER_SEC);
 	if (f->first_ns)
-		time_field(w, KEY("first_time"), f->first_ns);
+		time_field(w, KEY("first_time"), f->first_ns, NULL);
 	if (f->last_ns)
-		time_field(w, KEY("last_time"), f->last_ns);
+		time_field(w, KEY("last_time"), f->last_ns, NULL);
 	if (f->scope == EW_SCOPE_WORKLOAD)
 		field_uint(w, KEY("identities"), f->identities);
 	if (f->rule == EW_RULE_STARTUP_FAILURE_RATE) {
@@ -533,7 +539,7 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 		field_int(w, KEY("code"), f->last_code);
 		field_int(w, KEY("signal"), f->last_signal);
 		opt_string(w, KEY("signal_name"), ew_signal_name(f->last_signal));
-		time_field(w, KEY("time"), f->last_exit_ns);
+		time_field(w, KEY("time"), f->last_exit_ns, NULL);
 		ew_jsonw_end_object(w);
 	} else {
 		ew_jsonw_null(w);
@@ -542,7 +548,7 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 		field_string_n(w, KEY("stderr_tail"), f->tail, f->tail_len);
 	field_bool(w, KEY("degraded"), f->degraded);
 	if (f->resolved) {
-		time_field(w, KEY("fired_time"), f->fired_ns);
+		time_field(w, KEY("fired_time"), f->fired_ns, NULL);
 		seconds_field(w, KEY("duration_s"), f->duration_ns);
 		field_uint(w, KEY("total"), f->total);
 	}
@@ -754,7 +760,7 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 
 	ew_jsonw_init(&w, out);
 	ew_jsonw_start_object(&w);
-	time_field(&w, KEY("time"), r->time_ns);
+	time_field(&w, KEY("time"), r->time_ns, c ? &c->time : NULL);
 	field_plain(&w, KEY("severity"), ew_severity_name(ew_record_severity(r)));
 	field_string(&w, KEY("message"), msg);
 	if (heads)

@@ -81,6 +81,22 @@ void ew_time_format(uint64_t wall_ns, char buf[EW_TIME_STR_LEN])
 	put_digits(buf + 20, wall_ns % EW_NSEC_PER_SEC, 9);
 }
 
+void ew_time_format_memo(struct ew_time_memo *m, uint64_t wall_ns, char buf[EW_TIME_STR_LEN])
+{
+	uint64_t secs = wall_ns / EW_NSEC_PER_SEC;
+
+	if (!m->valid || m->secs != secs) {
+		ew_time_format(wall_ns, buf);
+		memcpy(m->head, buf, sizeof(m->head));
+		m->secs = secs;
+		m->valid = true;
+		return;
+	}
+	memcpy(buf, m->head, sizeof(m->head));
+	put_digits(buf + 20, wall_ns % EW_NSEC_PER_SEC, 9);
+	memcpy(buf + 29, "Z", 2);
+}
+
 int ew_duration_parse(const char *s, uint64_t *ret_ns)
 {
 	static const struct {

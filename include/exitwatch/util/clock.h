@@ -3,6 +3,7 @@
 #ifndef EXITWATCH_CLOCK_H
 #define EXITWATCH_CLOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,18 @@ int64_t ew_clock_mono_to_wall(void);
 #define EW_TIME_LEN	30 /* what ew_time_format() writes: a uint64 of ns ends in year 2554 */
 /* RFC 3339 UTC with nanoseconds: "2026-11-29T11:44:14.932347598Z". Pure. */
 void ew_time_format(uint64_t wall_ns, char buf[EW_TIME_STR_LEN]);
+
+/*
+ * The same, keeping the date and time of day ("2026-11-29T11:44:14.") of the last second
+ * formatted: records come in bursts within a second, and the calendar arithmetic was most of a
+ * record's time stamp. Zero-initialize; secs 0 is formatted afresh like any other.
+ */
+struct ew_time_memo {
+	uint64_t secs;
+	bool valid;
+	char head[20];
+};
+void ew_time_format_memo(struct ew_time_memo *m, uint64_t wall_ns, char buf[EW_TIME_STR_LEN]);
 
 /*
  * Parses "250ms", "30s", "5m", "1h", "2h30m", "1d" (or a bare number of seconds) into
