@@ -226,11 +226,6 @@ static void fleet(struct fx *x, const char *path, bool revs)
 }
 
 /*
- * The renderer keeps what it made of an identity for its next records (render_json.h, by
- * ew_identity.rev): more identities than it keeps, starts far from their exits, findings made
- * from the detector's copy. Every byte is what the pipeline writes without it.
- */
-/*
  * When the agent's loop may sleep until: nothing waits, then a start's grace deadline (on the
  * wall clock, returned on the monotonic one), then nothing again once it has run.
  */
@@ -252,6 +247,11 @@ static void test_wake_follows_the_detector(void **state)
 	assert_int_equal(ew_pipeline_wake(x->p, mono, T0 + grace), UINT64_MAX);
 }
 
+/*
+ * The renderer keeps what it made of an identity for its next records (render_json.h, by
+ * ew_identity.rev): more identities than it keeps, starts far from their exits, findings made
+ * from the detector's copy. Every byte is what the pipeline writes without it.
+ */
 static void test_render_cache_same_lines(void **state)
 {
 	struct fx *x = *state;
