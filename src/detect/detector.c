@@ -221,12 +221,16 @@ void ew_det_ident_destroy(struct ident *id)
 
 struct workload *ew_det_workload_new(struct ew_detector *d, const char *key)
 {
-	size_t len = strlen(key);
-	struct workload *wl = ew_map_get(d->workloads, key, len);
+	struct workload *wl = ew_map_get(d->workloads, key, strlen(key));
 
-	if (wl)
-		return wl;
-	wl = calloc(1, sizeof(*wl) + len + 1);
+	return wl ? wl : ew_det_workload_add(d, key);
+}
+
+struct workload *ew_det_workload_add(struct ew_detector *d, const char *key)
+{
+	size_t len = strlen(key);
+	struct workload *wl = calloc(1, sizeof(*wl) + len + 1);
+
 	if (!wl)
 		return NULL;
 	memcpy(wl->key, key, len + 1);

@@ -178,6 +178,8 @@ static inline uint32_t ew_det_first_in(const struct ew_window *w, uint64_t now, 
 /* detector.c */
 /* The workload of that key, made if new (asleep ones are not looked at: memory.c's job). */
 struct workload *ew_det_workload_new(struct ew_detector *d, const char *key);
+/* The same for a key known not to be in d->workloads: one lookup fewer on a new container. */
+struct workload *ew_det_workload_add(struct ew_detector *d, const char *key);
 /* A new identity in wl, with that serial, in the maps (not yet in the LRU list). */
 struct ident *ew_det_ident_new(struct ew_detector *d, const char *key, struct workload *wl,
 			       uint32_t serial);

@@ -11,7 +11,8 @@
 
 #include "detect/detector_int.h"
 
-struct workload *ew_det_workload_get(struct ew_detector *d, const char *key)
+/* asleep: whether key's sleeper has to be looked for (false: the caller just did). */
+static struct workload *workload_get(struct ew_detector *d, const char *key, bool asleep)
 {
 	struct workload *wl = ew_map_get(d->workloads, key, strlen(key));
 	struct sleeper *s;
@@ -19,19 +20,25 @@ struct workload *ew_det_workload_get(struct ew_detector *d, const char *key)
 	if (wl)
 		return wl;
 	/* A workload of one asleep inside its identity (same key): wake both. */
-	s = ew_det_sleeper_get(d, key);
+	s = asleep ? ew_det_sleeper_get(d, key) : NULL;
 	if (s && !s->wl) {
 		struct ident *id = ew_det_wake(d, s);
 
 		return id ? id->wl : NULL;
 	}
-	return ew_det_workload_new(d, key);
+	return ew_det_workload_add(d, key);
+}
+
+struct workload *ew_det_workload_get(struct ew_detector *d, const char *key)
+{
+	return workload_get(d, key, true);
 }
 
 struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const char *workload,
 			       bool create)
 {
 	struct ident *id = ew_map_get(d->idents, key, strlen(key));
+	const char *wkey = workload[0] ? workload : key;
 	struct workload *wl;
 	struct sleeper *s;
 
@@ -42,13 +49,14 @@ struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const cha
 		return ew_det_wake(d, s);
 	if (!create)
 		return NULL;
-	wl = ew_det_workload_get(d, workload[0] ? workload : key);
+	/*
+	 * No sleeper has this key, so none is looked for again when the workload has it too.
+	 * Waking the workload's sleeper wakes the identity of the workload's key only: never
+	 * this one, which was neither awake nor asleep; it is made now.
+	 */
+	wl = workload_get(d, wkey, strcmp(wkey, key) != 0);
 	if (!wl)
 		return NULL;
-	/* Waking the workload's sleeper may have woken this very identity. */
-	id = ew_map_get(d->idents, key, strlen(key));
-	if (id)
-		return id;
 	id = ew_det_ident_new(d, key, wl, d->next_serial);
 	if (!id) {
 		ew_det_workload_maybe_free(d, wl);
