@@ -167,6 +167,37 @@ static void test_sleep_wakes_for_restart(void **state)
 	CHECK_EQ("a replica", "awake", 2u, m.awake);
 }
 
+/*
+ * A workload asleep inside its identity (the same key), joined by a new identity of another key:
+ * the workload is woken with its identity, not made again beside its sleeper, and the new one is
+ * made once.
+ */
+static void test_asleep_workload_new_member(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector_memory m;
+	struct ew_startup su;
+
+	ew_strlcpy(fx->ids[71].workload, fx->ids[70].key, sizeof(fx->ids[71].workload));
+	feed(fx, OP_START, 70, 0, 0, 0);
+	feed(fx, OP_EXIT, 70, 1, 0, 0);
+	ew_detector_memory(fx->d, &m);
+	CHECK_EQ("after a clean exit", "asleep", 1u, m.sleeping);
+	CHECK_EQ("after a clean exit", "workloads (its own sleeps with it)", 0u, m.workloads);
+	su = feed(fx, OP_START, 71, 10, 0, 0);
+	assert_int_equal(su.restarts, 0);
+	ew_detector_memory(fx->d, &m);
+	CHECK_EQ("a new member", "asleep", 0u, m.sleeping);
+	CHECK_EQ("a new member", "awake", 2u, m.awake);
+	CHECK_EQ("a new member", "workloads", 1u, m.workloads);
+	CHECK_EQ("a new member", "identities", 2u, ew_detector_identities(fx->d));
+	/* The woken one is itself again: its next start is its first restart. */
+	feed(fx, OP_EXIT, 71, 11, 0, 0);
+	su = feed(fx, OP_START, 70, 20, 0, 0);
+	assert_true(su.known);
+	assert_int_equal(su.restarts, 1);
+}
+
 /* ---- what an identity costs ---- */
 
 /*
@@ -353,13 +384,10 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_sleep_same_findings),
-		T(test_sleep_wakes_for_restart),
-		T(test_identity_cost),
-		T(test_budget_forgets_asleep_first),
-		T(test_limit_counts_asleep),
-		T(test_forgetting_goes_on),
-		T(test_export_keeps_latest_asleep),
+		T(test_sleep_same_findings),	     T(test_sleep_wakes_for_restart),
+		T(test_asleep_workload_new_member),  T(test_identity_cost),
+		T(test_budget_forgets_asleep_first), T(test_limit_counts_asleep),
+		T(test_forgetting_goes_on),	     T(test_export_keeps_latest_asleep),
 	};
 
 	return cmocka_run_group_tests_name("memory", tests, NULL, NULL);
