@@ -102,13 +102,27 @@ enum ew_severity ew_record_severity(const struct ew_record *r)
 	return EW_SEV_DEFAULT;
 }
 
-/* FNV-1a: stable across builds and hosts, which is all an insertId needs. */
-void ew_record_insert_id(const struct ew_record *r, const struct ew_render_ctx *ctx, char out[24])
+/* Two hex digits a byte: the 16 digits of an insertId in 8 copies, not 16 lookups. */
+static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+				"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+				"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+				"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+				"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+				"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+				"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+				"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+/* FNV-1a: stable across builds and hosts, which is all an insertId needs. The node's name
+ * comes first, so a node's records all start from the same seed (the cache keeps it). */
+static uint64_t insert_id_seed(const char *node)
+{
+	return ew_fnv1a(EW_FNV1A_INIT, node, strlen(node));
+}
+
+static void insert_id_from(uint64_t h, const struct ew_record *r, char out[24])
 {
 	uint32_t t = r->type;
-	uint64_t h;
 
-	h = ew_fnv1a(EW_FNV1A_INIT, ctx->node, strlen(ctx->node));
 	h = ew_fnv1a(h, &t, sizeof(t));
 	if (r->finding) {
 		h = ew_fnv1a(h, r->finding->finding_id, strlen(r->finding->finding_id));
@@ -119,9 +133,14 @@ void ew_record_insert_id(const struct ew_record *r, const struct ew_render_ctx *
 	}
 	h = ew_fnv1a(h, &r->time_ns, sizeof(r->time_ns));
 	memcpy(out, "ew-", 3);
-	for (int i = 0; i < 16; i++)
-		out[3 + i] = "0123456789abcdef"[(h >> (60 - 4 * i)) & 15];
+	for (int i = 0; i < 8; i++)
+		memcpy(out + 3 + 2 * i, hex_pairs + 2 * ((h >> (56 - 8 * i)) & 0xff), 2);
 	out[19] = '\0';
+}
+
+void ew_record_insert_id(const struct ew_record *r, const struct ew_render_ctx *ctx, char out[24])
+{
+	insert_id_from(insert_id_seed(ctx->node), r, out);
 }
 
 /* The labels that come from the identity. */
@@ -178,6 +197,7 @@ struct ew_render_cache {
 	struct frag slot[EW_RENDER_CACHE_SLOTS];
 	struct exit_memo exit;
 	char *node;				 /* what the heads below were made for */
+	uint64_t node_seed;			 /* insert_id_seed(node) */
 	struct ew_buf head[EW_REC_AGENT + 1];	 /* "{event, schema, node}" */
 	struct ew_buf labhead[EW_REC_AGENT + 1]; /* "{node, event}" */
 	struct ew_time_memo time;		 /* the records' "time" */
@@ -710,6 +730,7 @@ static bool heads_get(struct ew_render_cache *c, const struct ew_record *r,
 	if (!c->node || strcmp(c->node, ctx->node)) {
 		free(c->node);
 		c->node = strdup(ctx->node);
+		c->node_seed = insert_id_seed(ctx->node);
 		for (int i = 0; i <= EW_REC_AGENT; i++) {
 			ew_buf_reset(&c->head[i]);
 			ew_buf_reset(&c->labhead[i]);
@@ -756,7 +777,8 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 	f = frag_get(c, r->id);
 	heads = heads_get(c, r, ctx);
 	ew_record_message(r, ctx, msg, sizeof(msg));
-	ew_record_insert_id(r, ctx, insert_id);
+	/* heads (only with a cache): c->node is ctx's, and its seed too. */
+	insert_id_from(c && heads ? c->node_seed : insert_id_seed(ctx->node), r, insert_id);
 
 	ew_jsonw_init(&w, out);
 	ew_jsonw_start_object(&w);
