@@ -30,7 +30,8 @@ static void sb_init(struct sbuf *b, char *out, size_t cap)
 	out[0] = '\0';
 }
 
-static void sb_put(struct sbuf *b, const char *s, size_t n)
+/* Inline, as sb_puts(): most of a sentence is literals, whose strlen() then folds away. */
+static inline void sb_put(struct sbuf *b, const char *s, size_t n)
 {
 	size_t room = b->cap - 1 - b->len;
 
@@ -41,7 +42,7 @@ static void sb_put(struct sbuf *b, const char *s, size_t n)
 	b->out[b->len] = '\0';
 }
 
-static void sb_puts(struct sbuf *b, const char *s)
+static inline void sb_puts(struct sbuf *b, const char *s)
 {
 	if (!s)
 		s = "(null)"; /* what glibc's printf writes for it */
