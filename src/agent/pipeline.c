@@ -51,6 +51,7 @@ struct ew_pipeline {
 	struct ew_rendered rr;	    /* the record going out, rendered as the outputs ask */
 	bool defer;		    /* inside an event: findings wait (ew_outputs_defer()) */
 	uint64_t event_mono;	    /* inside an event: its records' time for the outputs' timers */
+	uint64_t drain_mono;	    /* inside drain(): its clock read, the events' own (0: none) */
 	struct ew_identity scratch; /* unpacked subject of a finding */
 	struct ew_identity resolved; /* the current event's identity */
 	/* An exit's lookup, made by locate() for the exit at the head of the hold and taken over
@@ -225,8 +226,9 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 
 	if (p->deps.rec && ew_recorder_event(p->deps.rec, ev, id))
 		ew_warn("the recording could not be written: it will be incomplete");
-	/* One clock read for the event's records: the outputs' back-off timers want no better. */
-	p->event_mono = ew_clock_mono_ns();
+	/* One clock read for the event's records: the outputs' back-off timers want no better.
+	 * A held exit drained now takes drain()'s read, microseconds old: one vDSO call fewer. */
+	p->event_mono = p->drain_mono ? p->drain_mono : ew_clock_mono_ns();
 	if (ev->type == EW_EVENT_EXIT)
 		cls = ew_exit_classify(ev, &p->cfg->classes);
 	r.cls = cls;
@@ -511,6 +513,7 @@ static int drain(struct ew_pipeline *p, uint64_t now, bool force, bool read_watc
 		ew_logwatch_read(p->watch, ew_clock_wall_ns());
 		p->watch_read = true;
 	}
+	p->drain_mono = now;
 	while ((e = ew_hold_head(p->hold))) {
 		if (e->ev.type == EW_EVENT_EXIT) {
 			if (!force && ew_hold_count(p->hold) <= EW_HOLD_MAX_EVENTS &&
@@ -528,6 +531,7 @@ static int drain(struct ew_pipeline *p, uint64_t now, bool force, bool read_watc
 			err = -ENOMEM;
 		ew_hold_pop(p->hold);
 	}
+	p->drain_mono = 0;
 	return err;
 }
 
