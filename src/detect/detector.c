@@ -229,7 +229,7 @@ struct workload *ew_det_workload_new(struct ew_detector *d, const char *key)
 struct workload *ew_det_workload_add(struct ew_detector *d, const char *key)
 {
 	size_t len = strlen(key);
-	struct workload *wl = calloc(1, sizeof(*wl) + len + 1);
+	struct workload *wl = ew_zalloc(sizeof(*wl) + len + 1);
 
 	if (!wl)
 		return NULL;
@@ -246,7 +246,7 @@ struct ident *ew_det_ident_new(struct ew_detector *d, const char *key, struct wo
 			       uint32_t serial)
 {
 	size_t len = strlen(key);
-	struct ident *id = calloc(1, sizeof(*id) + len + 1);
+	struct ident *id = ew_zalloc(sizeof(*id) + len + 1);
 
 	if (!id)
 		return NULL;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "detect/detector_int.h"
+#include "exitwatch/util/util.h"
 
 /*
  * Estimated bytes per awake identity and per workload, beyond what sleepers count exactly:
@@ -259,7 +260,7 @@ static void ident_discard(struct ident *id)
 struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 {
 	size_t klen = strlen(s->key);
-	struct ident *id = calloc(1, sizeof(*id) + klen + 1);
+	struct ident *id = ew_zalloc(sizeof(*id) + klen + 1);
 	struct workload *wl = s->wl;
 
 	if (!id)

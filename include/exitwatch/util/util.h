@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef ARRAY_SIZE
@@ -15,6 +16,22 @@
 #define EW_NSEC_PER_MSEC 1000000ULL
 
 #define EW_FNV1A_INIT 0xcbf29ce484222325ULL
+
+/*
+ * calloc(1, n) for what is made and freed per container. glibc's calloc() never takes a chunk
+ * from the thread cache that free() just filled: it goes to _int_malloc() every time, 200 to
+ * 400 instructions where malloc() from the cache is 20 (callgrind over the spawn storm).
+ */
+static inline void *ew_zalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (!p)
+		return NULL;
+	/* GCC turns malloc() then memset(0) back into calloc(): hide where p came from. */
+	__asm__ volatile("" : "+r"(p));
+	return memset(p, 0, n);
+}
 
 /* FNV-1a, 64 bits, continuing from h (EW_FNV1A_INIT to start): stable across builds and hosts. */
 static inline uint64_t ew_fnv1a(uint64_t h, const void *p, size_t n)
