@@ -71,19 +71,46 @@ static void test_resolver(void **state)
 	assert_string_equal(names.argv0, "");
 	free(ev);
 
-	/* A Docker-shaped cgroup without a file: names from the cgroup, no failure. */
+	/* A Docker-shaped cgroup without a file: names from the cgroup, no failure. Resolved
+	 * over leftover bytes (resolve() clears only what is read: ew_identity_clear()), none
+	 * of them shows in a string. */
 	ev = start_in("/docker/" OTHER64, 11, 200);
+	memset(id, 0xa5, sizeof(*id));
 	assert_int_equal(ew_resolver_start(r, ev, id), 0);
-	assert_false(id->has_meta);
+	assert_int_equal(id->meta.restart_count, -1);
+	assert_int_equal(id->cgroup_id, 11);
+	assert_string_equal(id->cgroup, "/docker/" OTHER64);
 	assert_string_equal(id->key, "docker:" OTHER64);
+	assert_string_equal(id->workload, "docker:" OTHER64);
+	assert_string_equal(id->cg.container_id, OTHER64);
 	assert_string_equal(id->meta.name, "");
+	assert_string_equal(id->meta.image, "");
+	assert_string_equal(id->meta.pod_uid, "");
+	assert_string_equal(id->meta.compose_project, "");
+	assert_string_equal(id->meta.restart_policy, "");
+	assert_string_equal(id->cg.pod_uid, "");
+	assert_string_equal(id->cg.unit, "");
 	free(ev);
 
-	/* A plain cgroup never reads a file. */
+	/* A plain cgroup never reads a file; resolved where a Docker container with all its
+	 * names was, none of them is left (nothing of it clears the runtime's names but
+	 * resolve()). */
+	ev = start_in("/system.slice/docker-" ID64 ".scope", 13, 400);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	assert_true(id->has_meta);
+	free(ev);
 	ev = start_in("/mygroup", 12, 300);
 	assert_int_equal(ew_resolver_start(r, ev, id), 0);
 	assert_int_equal(id->cg.runtime, EW_RT_CGROUP);
 	assert_string_equal(id->key, "cgroup:/mygroup");
+	assert_false(id->has_meta);
+	assert_int_equal(id->meta.restart_count, -1);
+	assert_string_equal(id->meta.name, "");
+	assert_string_equal(id->meta.image, "");
+	assert_string_equal(id->meta.compose_project, "");
+	assert_string_equal(id->meta.compose_service, "");
+	assert_string_equal(id->cg.container_id, "");
+	assert_string_equal(id->display, "/mygroup");
 	free(ev);
 	ew_resolver_free(r);
 	free(id);

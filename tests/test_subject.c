@@ -98,10 +98,25 @@ static void test_subject_round_trip(void **state)
 	free(b);
 }
 
+/* Cleared over leftovers, an identity reads as a zeroed one in every member. */
+static void test_identity_clear(void **state)
+{
+	struct ew_identity *a = calloc(1, sizeof(*a)), *b = malloc(sizeof(*b));
+
+	(void)state;
+	memset(b, 0xa5, sizeof(*b));
+	ew_identity_clear(b);
+	assert_identity_equal(a, b);
+	assert_null(b->packed);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subject_round_trip),
+		cmocka_unit_test(test_identity_clear),
 	};
 
 	return cmocka_run_group_tests_name("subject", tests, NULL, NULL);

@@ -92,7 +92,7 @@ static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_
 	int e;
 
 	err[0] = '\0';
-	memset(id, 0, sizeof(*id));
+	ew_identity_clear(id);
 	id->cgroup_id = ev->cgroup_id;
 	ew_strlcpy(id->cgroup, ev->cgroup, sizeof(id->cgroup));
 	id->meta.restart_count = -1;
