@@ -39,7 +39,7 @@ CORE_LIBS := $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null || echo -ljson-c
 
 # Link-time optimisation: the record path crosses a dozen small modules (the JSON writer, the
 # map, the renderers), and inlining across them cut its instructions by 4.5% (docs/benchmarks.md).
-# LTO= builds without it (after a make clean: objects are not rebuilt for a change of flags).
+# LTO= builds without it (everything is rebuilt for it: see FLAGS_STAMP below).
 # Sanitizer builds go without: they test the code, not the binary shipped, and link faster.
 ifeq ($(SANITIZE),)
 LTO	?= -flto=auto
@@ -49,7 +49,7 @@ CFLAGS	+= $(LTO)
 LDFLAGS	+= $(LTO)
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation -MMD -MP \
-	   -Iinclude -Isrc -I$(OUTPUT) $(PKG_CFLAGS) -DEW_VERSION='"$(VERSION)"'
+	   -Iinclude -Isrc -I$(OUTPUT) $(PKG_CFLAGS)
 LDLIBS	+= $(PKG_LIBS) -lelf -lz -lm
 ifneq ($(SANITIZE),)
 CFLAGS	+= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -60,6 +60,26 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT) -
 ifeq ($(DEBUG),1)
 BPF_CFLAGS += -DEW_BPF_DEBUG
 endif
+
+# The flags every object is compiled and linked with, kept in a file that changes only when they
+# do: objects depend on it, so a build with other flags (LTO=, CFLAGS=, SANITIZE=) rebuilds them
+# all instead of linking objects of two kinds. The version is not among them (it changes with
+# every commit): only the two objects that print it depend on VERSION_STAMP.
+FLAGS_STAMP := $(OUTPUT)/flags.stamp
+VERSION_STAMP := $(OUTPUT)/version.stamp
+FLAGS_NOW := $(CC) $(CFLAGS) | $(LDFLAGS) | $(LDLIBS)
+ifeq ($(filter clean help format,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(OUTPUT))
+ifneq ($(file <$(FLAGS_STAMP)),$(FLAGS_NOW))
+$(file >$(FLAGS_STAMP),$(FLAGS_NOW))
+endif
+ifneq ($(file <$(VERSION_STAMP)),$(VERSION))
+$(file >$(VERSION_STAMP),$(VERSION))
+endif
+endif
+VERSION_OBJS := $(OUTPUT)/agent/agent.o $(OUTPUT)/cli/args.o
+$(VERSION_OBJS): CFLAGS += -DEW_VERSION='"$(VERSION)"'
+$(VERSION_OBJS): $(VERSION_STAMP)
 
 SRCS	:= $(shell find src -name '*.c' | sort)
 OBJS	:= $(patsubst src/%.c,$(OUTPUT)/%.o,$(SRCS))
@@ -104,7 +124,7 @@ help:
 	@echo 'make bench      side-by-side overhead benchmark, churn soak (root)'
 	@echo 'make install PREFIX=/usr/local'
 	@echo 'make format | check | clean;  V=1 shows full commands; SANITIZE=address,undefined;'
-	@echo '                      LTO= builds without link-time optimisation (after make clean)'
+	@echo '                      LTO= builds without link-time optimisation (a change of flags rebuilds all)'
 	@echo 'make sanitize-test   make test with ASan+UBSan, built into build-asan/'
 	@echo 'make fuzz [FUZZ_SECONDS=20]   libFuzzer targets (clang 14) into build/fuzz/, run each'
 	@echo 'make vmtest [KERNELS="5.10 6.1 6.12"]   the BPF tests in QEMU on each kernel (root)'
@@ -142,7 +162,7 @@ bpf: $(SKEL)
 # Only the loader includes the skeleton.
 $(OUTPUT)/ingest/loader.o: $(SKEL)
 
-$(OUTPUT)/%.o: src/%.c | $(OUTPUT)
+$(OUTPUT)/%.o: src/%.c $(FLAGS_STAMP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -151,11 +171,11 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(AGENT_OBJS) $(LIB)
+$(BIN): $(AGENT_OBJS) $(LIB) $(FLAGS_STAMP)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $(filter %.o %.a,$^) $(LDLIBS) -o $@
 
-$(OUTPUT)/tests/%.o: tests/%.c | $(OUTPUT)/tests/harness
+$(OUTPUT)/tests/%.o: tests/%.c $(FLAGS_STAMP) | $(OUTPUT)/tests/harness
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
