@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "exitwatch/agent/log_watch.h"
-#include "exitwatch/util/map.h"
+#include "exitwatch/util/map64.h"
 
 struct file_watch {
 	int wd;
@@ -31,8 +31,8 @@ struct cg_watch {
 
 struct ew_logwatch {
 	int fd;
-	struct ew_map *by_cgroup; /* cgroup id -> struct cg_watch */
-	struct ew_map *by_wd;	  /* wd -> struct file_watch */
+	struct ew_map64 *by_cgroup; /* cgroup id -> struct cg_watch */
+	struct ew_map64 *by_wd;	    /* wd -> struct file_watch */
 };
 
 struct ew_logwatch *ew_logwatch_new(void)
@@ -42,8 +42,8 @@ struct ew_logwatch *ew_logwatch_new(void)
 	if (!w)
 		return NULL;
 	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	w->by_cgroup = ew_map_new();
-	w->by_wd = ew_map_new();
+	w->by_cgroup = ew_map64_new();
+	w->by_wd = ew_map64_new();
 	if (w->fd < 0 || !w->by_cgroup || !w->by_wd) {
 		int err = w->fd < 0 ? errno : ENOMEM;
 
@@ -54,11 +54,10 @@ struct ew_logwatch *ew_logwatch_new(void)
 	return w;
 }
 
-static void free_watch(void *ctx, const void *key, size_t klen, void *val)
+static void free_watch(void *ctx, uint64_t key, void *val)
 {
 	(void)ctx;
 	(void)key;
-	(void)klen;
 	free(val);
 }
 
@@ -67,11 +66,11 @@ void ew_logwatch_free(struct ew_logwatch *w)
 	if (!w)
 		return;
 	if (w->by_wd)
-		ew_map_foreach(w->by_wd, free_watch, NULL);
+		ew_map64_foreach(w->by_wd, free_watch, NULL);
 	if (w->by_cgroup)
-		ew_map_foreach(w->by_cgroup, free_watch, NULL);
-	ew_map_free(w->by_wd);
-	ew_map_free(w->by_cgroup);
+		ew_map64_foreach(w->by_cgroup, free_watch, NULL);
+	ew_map64_free(w->by_wd);
+	ew_map64_free(w->by_cgroup);
 	if (w->fd >= 0)
 		close(w->fd);
 	free(w);
@@ -86,7 +85,7 @@ static void release(struct ew_logwatch *w, struct file_watch *f)
 {
 	if (--f->refs)
 		return;
-	ew_map_del(w->by_wd, &f->wd, sizeof(f->wd));
+	ew_map64_del(w->by_wd, (uint64_t)f->wd);
 	if (!f->gone)
 		inotify_rm_watch(w->fd, f->wd);
 	free(f);
@@ -95,18 +94,18 @@ static void release(struct ew_logwatch *w, struct file_watch *f)
 int ew_logwatch_add(struct ew_logwatch *w, uint64_t cgroup_id, const char *path, int tag,
 		    uint64_t now_wall)
 {
-	struct cg_watch *c = ew_map_get_u64(w->by_cgroup, cgroup_id);
+	struct cg_watch *c = ew_map64_get(w->by_cgroup, cgroup_id);
 	struct file_watch *f, *old = c ? c->f : NULL;
 	int wd = inotify_add_watch(w->fd, path, IN_CLOSE_WRITE | IN_DONT_FOLLOW);
 
 	if (wd < 0)
 		return -errno;
-	f = ew_map_get(w->by_wd, &wd, sizeof(wd));
+	f = ew_map64_get(w->by_wd, (uint64_t)wd);
 	if (old == f && f) /* the same file again (a re-exec) */
 		return 0;
 	if (!c) {
 		c = calloc(1, sizeof(*c));
-		if (!c || ew_map_put_u64(w->by_cgroup, cgroup_id, c)) {
+		if (!c || ew_map64_put(w->by_cgroup, cgroup_id, c)) {
 			free(c);
 			if (!f)
 				inotify_rm_watch(w->fd, wd);
@@ -115,11 +114,11 @@ int ew_logwatch_add(struct ew_logwatch *w, uint64_t cgroup_id, const char *path,
 	}
 	if (!f) {
 		f = calloc(1, sizeof(*f) + strlen(path) + 1);
-		if (!f || ew_map_put(w->by_wd, &wd, sizeof(wd), f)) {
+		if (!f || ew_map64_put(w->by_wd, (uint64_t)wd, f)) {
 			free(f);
 			inotify_rm_watch(w->fd, wd);
 			if (!old)
-				free(ew_map_del_u64(w->by_cgroup, cgroup_id));
+				free(ew_map64_del(w->by_cgroup, cgroup_id));
 			return -ENOMEM;
 		}
 		f->wd = wd;
@@ -145,7 +144,7 @@ void ew_logwatch_read(struct ew_logwatch *w, uint64_t now_wall)
 			return; /* EAGAIN: all read */
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *e = (const struct inotify_event *)p;
-			struct file_watch *f = ew_map_get(w->by_wd, &e->wd, sizeof(e->wd));
+			struct file_watch *f = ew_map64_get(w->by_wd, (uint64_t)e->wd);
 
 			p += sizeof(*e) + e->len;
 			if (!f)
@@ -160,7 +159,7 @@ void ew_logwatch_read(struct ew_logwatch *w, uint64_t now_wall)
 
 int ew_logwatch_closed(const struct ew_logwatch *w, uint64_t cgroup_id, uint64_t since_wall)
 {
-	const struct cg_watch *c = ew_map_get_u64(w->by_cgroup, cgroup_id);
+	const struct cg_watch *c = ew_map64_get(w->by_cgroup, cgroup_id);
 
 	if (!c)
 		return -ENOENT;
@@ -171,7 +170,7 @@ int ew_logwatch_closed(const struct ew_logwatch *w, uint64_t cgroup_id, uint64_t
 
 const char *ew_logwatch_path(const struct ew_logwatch *w, uint64_t cgroup_id, int *tag)
 {
-	const struct cg_watch *c = ew_map_get_u64(w->by_cgroup, cgroup_id);
+	const struct cg_watch *c = ew_map64_get(w->by_cgroup, cgroup_id);
 
 	if (!c)
 		return NULL;
@@ -181,7 +180,7 @@ const char *ew_logwatch_path(const struct ew_logwatch *w, uint64_t cgroup_id, in
 
 void ew_logwatch_forget(struct ew_logwatch *w, uint64_t cgroup_id)
 {
-	struct cg_watch *c = ew_map_del_u64(w->by_cgroup, cgroup_id);
+	struct cg_watch *c = ew_map64_del(w->by_cgroup, cgroup_id);
 
 	if (c) {
 		release(w, c->f);
@@ -191,5 +190,5 @@ void ew_logwatch_forget(struct ew_logwatch *w, uint64_t cgroup_id)
 
 uint32_t ew_logwatch_count(const struct ew_logwatch *w)
 {
-	return (uint32_t)ew_map_count(w->by_cgroup);
+	return (uint32_t)ew_map64_count(w->by_cgroup);
 }

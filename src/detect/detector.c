@@ -258,7 +258,7 @@ struct ident *ew_det_ident_new(struct ew_detector *d, const char *key, struct wo
 		ew_det_ident_destroy(id);
 		return NULL;
 	}
-	if (ew_map_put_u64(d->serials, id->serial, id)) {
+	if (ew_map64_put(d->serials, id->serial, id)) {
 		ew_map_del(d->idents, key, strlen(key));
 		ew_det_ident_destroy(id);
 		return NULL;
@@ -324,17 +324,17 @@ struct ew_detector *ew_detector_new(const struct ew_detector_config *cfg)
 			d->keep_ns = cfg->rules[r].window_ns;
 	d->idents = ew_map_new();
 	d->workloads = ew_map_new();
-	d->serials = ew_map_new();
+	d->serials = ew_map64_new();
 	d->sleepers = ew_map_new();
-	d->sleeper_serials = ew_map_new();
+	d->sleeper_serials = ew_map64_new();
 	d->next_serial = 1;
 	if (!d->idents || !d->workloads || !d->serials || !d->sleepers || !d->sleeper_serials) {
 		/* All empty: nothing but the maps to free (ew_detector_free() is memory.c's). */
 		ew_map_free(d->idents);
 		ew_map_free(d->workloads);
-		ew_map_free(d->serials);
+		ew_map64_free(d->serials);
 		ew_map_free(d->sleepers);
-		ew_map_free(d->sleeper_serials);
+		ew_map64_free(d->sleeper_serials);
 		free(d);
 		return NULL;
 	}

@@ -11,6 +11,7 @@
 
 #include "exitwatch/detect/detector.h"
 #include "exitwatch/util/map.h"
+#include "exitwatch/util/map64.h"
 #include "detect/window_int.h"
 
 /* A window never needs more samples than this to decide anything; beyond it the oldest go. */
@@ -137,15 +138,16 @@ struct ew_detector {
 	struct ew_detector_config cfg;
 	struct ew_map *idents;	  /* key -> struct ident */
 	struct ew_map *workloads; /* key -> struct workload */
-	struct ew_map *serials;	  /* serial -> struct ident */
+	struct ew_map64 *serials; /* serial -> struct ident */
 	uint32_t next_serial;
 	struct ident *lru_head, *lru_tail;
 	uint32_t gen_seq;    /* run and episode generations: never reused, even across a sleep */
 	uint32_t stale_hint; /* deadlines made stale since the last filter, about */
 
 	/* Sleeping identities (sleep.c). */
-	struct ew_map *sleepers;	/* key -> struct sleeper */
-	struct ew_map *sleeper_serials; /* serial -> struct sleeper, those with an awake workload */
+	struct ew_map *sleepers; /* key -> struct sleeper */
+	struct ew_map64
+		*sleeper_serials; /* serial -> struct sleeper, those with an awake workload */
 	struct sleeper *sleep_head, *sleep_tail;
 	uint64_t sleeper_bytes; /* their allocations */
 	bool sleep_scan;	/* an episode closed: identities it kept awake may sleep */

@@ -229,7 +229,7 @@ int ew_detector_import_ident(struct ew_detector_import *im, const struct ew_dete
 		return im->r;
 	}
 	if (!key[0] || ew_map_get(d->idents, key, strlen(key)) ||
-	    ew_map_get_u64(d->serials, src->serial)) {
+	    ew_map64_get(d->serials, src->serial)) {
 		bad(im, "an identity without a key, or repeated ('%.64s', serial %u)", key,
 		    src->serial);
 		return im->r;

@@ -73,7 +73,7 @@ void ew_det_ident_free(struct ew_detector *d, struct ident *id)
 
 	ew_det_lru_unlink(d, id);
 	ew_map_del(d->idents, id->key, strlen(id->key));
-	ew_map_del_u64(d->serials, id->serial);
+	ew_map64_del(d->serials, id->serial);
 	ew_det_ident_destroy(id);
 	wl->nidents--;
 	ew_det_workload_maybe_free(d, wl);
@@ -81,12 +81,12 @@ void ew_det_ident_free(struct ew_detector *d, struct ident *id)
 
 struct ident *ew_det_ident_by_serial(struct ew_detector *d, uint32_t serial)
 {
-	struct ident *id = ew_map_get_u64(d->serials, serial);
+	struct ident *id = ew_map64_get(d->serials, serial);
 	struct sleeper *s;
 
 	if (id)
 		return id;
-	s = ew_map_get_u64(d->sleeper_serials, serial);
+	s = ew_map64_get(d->sleeper_serials, serial);
 	return s ? ew_det_wake(d, s) : NULL;
 }
 
@@ -172,9 +172,9 @@ void ew_detector_free(struct ew_detector *d)
 		ew_map_foreach(d->workloads, free_wl_cb, NULL);
 	ew_map_free(d->idents);
 	ew_map_free(d->workloads);
-	ew_map_free(d->serials);
+	ew_map64_free(d->serials);
 	ew_map_free(d->sleepers);
-	ew_map_free(d->sleeper_serials);
+	ew_map64_free(d->sleeper_serials);
 	free(d->heap);
 	free(d);
 }

@@ -158,7 +158,7 @@ static void run_timer(struct ew_detector *d, const struct timer *t, ew_finding_f
 {
 	/* Not woken: an identity asleep or forgotten has no run and no open episode of its own,
 	 * so a deadline that names it is stale. */
-	struct ident *id = t->wl ? NULL : ew_map_get_u64(d->serials, t->serial);
+	struct ident *id = t->wl ? NULL : ew_map64_get(d->serials, t->serial);
 
 	if (!t->wl && !id)
 		return;
@@ -179,7 +179,7 @@ static void run_timer(struct ew_detector *d, const struct timer *t, ew_finding_f
 /* Whether a deadline can still do anything: what run_timer() would not skip. */
 static bool timer_live(struct ew_detector *d, const struct timer *t)
 {
-	struct ident *id = t->wl ? NULL : ew_map_get_u64(d->serials, t->serial);
+	struct ident *id = t->wl ? NULL : ew_map64_get(d->serials, t->serial);
 	const struct episode *ep;
 
 	if (!t->wl && !id)

@@ -130,7 +130,7 @@ static int hook(struct ew_detector *d, struct sleeper *s, const char *key)
 	if (ew_map_put_ref(d->sleepers, key, strlen(key) + 1, s, &ref))
 		return -ENOMEM;
 	s->key = ref;
-	if (s->wl && ew_map_put_u64(d->sleeper_serials, s->serial, s)) {
+	if (s->wl && ew_map64_put(d->sleeper_serials, s->serial, s)) {
 		ew_map_del(d->sleepers, key, strlen(key) + 1);
 		return -ENOMEM;
 	}
@@ -145,7 +145,7 @@ static void unhook(struct ew_detector *d, struct sleeper *s)
 	d->sleeper_bytes -= sleeper_cost(s);
 	list_unlink(d, s);
 	if (s->wl)
-		ew_map_del_u64(d->sleeper_serials, s->serial);
+		ew_map64_del(d->sleeper_serials, s->serial);
 	ew_map_del(d->sleepers, s->key, strlen(s->key) + 1);
 	s->key = NULL;
 }
@@ -216,7 +216,7 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 	/* The awake identity goes; a shared workload counts the sleeper among its identities. */
 	ew_det_lru_unlink(d, id);
 	ew_map_del(d->idents, id->key, strlen(id->key));
-	ew_map_del_u64(d->serials, id->serial);
+	ew_map64_del(d->serials, id->serial);
 	ew_det_ident_destroy(id);
 	if (own) {
 		ew_map_del(d->workloads, wl->key, strlen(wl->key));
@@ -299,7 +299,7 @@ struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 	id->last_exit = s->last_exit;
 	streak_in(s, id);
 	if (ew_map_put(d->idents, id->key, strlen(id->key), id) ||
-	    ew_map_put_u64(d->serials, id->serial, id)) {
+	    ew_map64_put(d->serials, id->serial, id)) {
 		/* Out of memory half-way: the identity is forgotten, as eviction would. */
 		ew_map_del(d->idents, id->key, strlen(id->key));
 		free(s);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "exitwatch/util/log.h"
-#include "exitwatch/util/map.h"
+#include "exitwatch/util/map64.h"
 #include "exitwatch/identity/resolver.h"
 #include "exitwatch/util/util.h"
 #include "identity/meta_int.h"
@@ -19,7 +19,7 @@ struct cached {
 
 struct ew_resolver {
 	struct ew_resolver_opts opts;
-	struct ew_map *by_cgroup;	     /* cgroup id -> struct cached */
+	struct ew_map64 *by_cgroup;	     /* cgroup id -> struct cached */
 	struct ew_pod_cache *pods;	     /* pod uid -> what its containers' files said */
 	bool told_missing[EW_RT_CGROUP + 1]; /* a missing file was reported for this runtime */
 	uint64_t last_rev;		     /* ew_identity.rev of the last one resolved */
@@ -33,10 +33,10 @@ struct ew_resolver *ew_resolver_new(const struct ew_resolver_opts *opts)
 		return NULL;
 	r->opts = *opts;
 	ew_meta_paths_default(&r->opts.paths);
-	r->by_cgroup = ew_map_new();
+	r->by_cgroup = ew_map64_new();
 	r->pods = ew_pod_cache_new();
 	if (!r->by_cgroup || !r->pods) {
-		ew_map_free(r->by_cgroup);
+		ew_map64_free(r->by_cgroup);
 		ew_pod_cache_free(r->pods);
 		free(r);
 		return NULL;
@@ -44,7 +44,7 @@ struct ew_resolver *ew_resolver_new(const struct ew_resolver_opts *opts)
 	return r;
 }
 
-static void free_cached(void *ctx, const void *key, size_t klen, void *val)
+static void free_cached(void *ctx, uint64_t key, void *val)
 {
 	struct cached *c = val;
 
@@ -56,8 +56,8 @@ void ew_resolver_free(struct ew_resolver *r)
 {
 	if (!r)
 		return;
-	ew_map_foreach(r->by_cgroup, free_cached, NULL);
-	ew_map_free(r->by_cgroup);
+	ew_map64_foreach(r->by_cgroup, free_cached, NULL);
+	ew_map64_free(r->by_cgroup);
 	ew_pod_cache_free(r->pods);
 	free(r);
 }
@@ -144,7 +144,7 @@ static void remember(struct cached *c, const struct ew_event *ev)
 
 int ew_resolver_start(struct ew_resolver *r, const struct ew_event *ev, struct ew_identity *ret)
 {
-	struct cached *c = ew_map_get_u64(r->by_cgroup, ev->cgroup_id);
+	struct cached *c = ew_map64_get(r->by_cgroup, ev->cgroup_id);
 
 	if (c && c->pid == ev->pid) { /* a re-exec of the main process, or a duplicate */
 		remember(c, ev);
@@ -162,7 +162,7 @@ int ew_resolver_start(struct ew_resolver *r, const struct ew_event *ev, struct e
 			return -ENOMEM;
 		c->subject = NULL;
 		c->names.comm[0] = c->names.argv0[0] = c->names.filename[0] = '\0';
-		if (ew_map_put_u64(r->by_cgroup, ev->cgroup_id, c)) {
+		if (ew_map64_put(r->by_cgroup, ev->cgroup_id, c)) {
 			free(c);
 			return -ENOMEM;
 		}
@@ -170,7 +170,7 @@ int ew_resolver_start(struct ew_resolver *r, const struct ew_event *ev, struct e
 	ew_subject_free(c->subject);
 	c->subject = ew_subject_pack(ret);
 	if (!c->subject) {
-		free(ew_map_del_u64(r->by_cgroup, ev->cgroup_id));
+		free(ew_map64_del(r->by_cgroup, ev->cgroup_id));
 		return -ENOMEM;
 	}
 	ret->packed = c->subject;
@@ -182,7 +182,7 @@ int ew_resolver_start(struct ew_resolver *r, const struct ew_event *ev, struct e
 int ew_resolver_lookup(struct ew_resolver *r, uint64_t cgroup_id, struct ew_identity *ret,
 		       struct ew_proc_names *names)
 {
-	struct cached *c = ew_map_get_u64(r->by_cgroup, cgroup_id);
+	struct cached *c = ew_map64_get(r->by_cgroup, cgroup_id);
 
 	if (c) {
 		ew_subject_unpack(c->subject, ret);
@@ -205,13 +205,13 @@ int ew_resolver_lookup(struct ew_resolver *r, uint64_t cgroup_id, struct ew_iden
 
 void ew_resolver_forget(struct ew_resolver *r, uint64_t cgroup_id)
 {
-	struct cached *c = ew_map_del_u64(r->by_cgroup, cgroup_id);
+	struct cached *c = ew_map64_del(r->by_cgroup, cgroup_id);
 
 	if (c)
-		free_cached(NULL, NULL, 0, c);
+		free_cached(NULL, 0, c);
 }
 
 uint32_t ew_resolver_count(const struct ew_resolver *r)
 {
-	return (uint32_t)ew_map_count(r->by_cgroup);
+	return (uint32_t)ew_map64_count(r->by_cgroup);
 }

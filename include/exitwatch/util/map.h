@@ -32,17 +32,4 @@ size_t ew_map_count(const struct ew_map *m);
 typedef void (*ew_map_fn)(void *ctx, const void *key, size_t klen, void *val);
 void ew_map_foreach(const struct ew_map *m, ew_map_fn fn, void *ctx);
 
-static inline void *ew_map_get_u64(const struct ew_map *m, uint64_t k)
-{
-	return ew_map_get(m, &k, sizeof(k));
-}
-static inline int ew_map_put_u64(struct ew_map *m, uint64_t k, void *v)
-{
-	return ew_map_put(m, &k, sizeof(k), v);
-}
-static inline void *ew_map_del_u64(struct ew_map *m, uint64_t k)
-{
-	return ew_map_del(m, &k, sizeof(k));
-}
-
 #endif
