@@ -159,6 +159,41 @@ static void test_map_random(void **state)
 	free(r);
 }
 
+/*
+ * The _h calls with ew_map_hash()'s hash are the plain calls: a key put one way is found,
+ * replaced and deleted the other. The map's copy of a key is a C string (the sleepers name
+ * themselves by it), whatever bytes follow the key in the caller's buffer.
+ */
+static void test_map_hashed(void **state)
+{
+	struct ew_map *m = ew_map_new();
+	char buf[] = "docker:abcdefXYZ";
+	const char *k = "docker:abcdef";
+	size_t kl = strlen(k);
+	uint32_t h = ew_map_hash(k, kl);
+	const void *ref;
+	int a, b;
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(h, ew_map_hash(buf, kl)); /* a function of the bytes only */
+	assert_int_equal(ew_map_put_h(m, buf, kl, h, &a, &ref), 0);
+	assert_string_equal(ref, k);
+	assert_ptr_equal(ew_map_get(m, k, kl), &a);
+	assert_ptr_equal(ew_map_get_h(m, k, kl, h), &a);
+	assert_null(ew_map_get_h(m, buf, kl + 1, ew_map_hash(buf, kl + 1)));
+	assert_int_equal(ew_map_put(m, k, kl, &b), 0); /* a replace, the same entry */
+	assert_ptr_equal(ew_map_get_h(m, k, kl, h), &b);
+	assert_int_equal(ew_map_count(m), 1);
+	assert_ptr_equal(ew_map_del_h(m, k, kl, h), &b);
+	assert_null(ew_map_get(m, k, kl));
+	assert_int_equal(ew_map_put_ref(m, k, kl, &a, &ref), 0);
+	assert_string_equal(ref, k);
+	assert_ptr_equal(ew_map_del(m, buf, kl), &a);
+	assert_int_equal(ew_map_count(m), 0);
+	ew_map_free(m);
+}
+
 /* The same history gives the same iteration order: what the state file is written in. */
 static void order_cb(void *ctx, const void *key, size_t klen, void *val)
 {
@@ -197,6 +232,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_map),
 		cmocka_unit_test(test_map_random),
+		cmocka_unit_test(test_map_hashed),
 		cmocka_unit_test(test_map_order),
 	};
 

@@ -219,47 +219,42 @@ void ew_det_ident_destroy(struct ident *id)
 	free(id);
 }
 
-struct workload *ew_det_workload_new(struct ew_detector *d, const char *key)
+struct workload *ew_det_workload_add(struct ew_detector *d, const struct det_key *k)
 {
-	struct workload *wl = ew_map_get(d->workloads, key, strlen(key));
-
-	return wl ? wl : ew_det_workload_add(d, key);
-}
-
-struct workload *ew_det_workload_add(struct ew_detector *d, const char *key)
-{
-	size_t len = strlen(key);
-	struct workload *wl = ew_zalloc(sizeof(*wl) + len + 1);
+	struct workload *wl = ew_zalloc(sizeof(*wl) + k->len + 1);
 
 	if (!wl)
 		return NULL;
-	memcpy(wl->key, key, len + 1);
+	memcpy(wl->key, k->s, k->len + 1);
+	wl->klen = (uint32_t)k->len;
+	wl->khash = k->hash;
 	scope_init(&wl->s);
-	if (ew_map_put(d->workloads, key, len, wl)) {
+	if (ew_map_put_h(d->workloads, wl->key, k->len, k->hash, wl, NULL)) {
 		ew_det_workload_destroy(wl);
 		return NULL;
 	}
 	return wl;
 }
 
-struct ident *ew_det_ident_new(struct ew_detector *d, const char *key, struct workload *wl,
+struct ident *ew_det_ident_new(struct ew_detector *d, const struct det_key *k, struct workload *wl,
 			       uint32_t serial)
 {
-	size_t len = strlen(key);
-	struct ident *id = ew_zalloc(sizeof(*id) + len + 1);
+	struct ident *id = ew_zalloc(sizeof(*id) + k->len + 1);
 
 	if (!id)
 		return NULL;
-	memcpy(id->key, key, len + 1);
+	memcpy(id->key, k->s, k->len + 1);
+	id->klen = (uint32_t)k->len;
+	id->khash = k->hash;
 	id->wl = wl;
 	id->serial = serial;
 	scope_init(&id->s);
-	if (ew_map_put(d->idents, key, len, id)) {
+	if (ew_map_put_h(d->idents, id->key, k->len, k->hash, id, NULL)) {
 		ew_det_ident_destroy(id);
 		return NULL;
 	}
 	if (ew_map64_put(d->serials, id->serial, id)) {
-		ew_map_del(d->idents, key, strlen(key));
+		ew_map_del_h(d->idents, id->key, id->klen, id->khash);
 		ew_det_ident_destroy(id);
 		return NULL;
 	}
@@ -279,7 +274,7 @@ void ew_det_workload_maybe_free(struct ew_detector *d, struct workload *wl)
 {
 	if (wl->nidents || !ew_det_scope_quiet(&wl->s))
 		return;
-	ew_map_del(d->workloads, wl->key, strlen(wl->key));
+	ew_map_del_h(d->workloads, wl->key, wl->klen, wl->khash);
 	ew_det_workload_destroy(wl);
 }
 

@@ -9,6 +9,8 @@
 #ifndef EXITWATCH_DETECTOR_INT_H
 #define EXITWATCH_DETECTOR_INT_H
 
+#include <string.h>
+
 #include "exitwatch/detect/detector.h"
 #include "exitwatch/util/map.h"
 #include "exitwatch/util/map64.h"
@@ -42,6 +44,7 @@ struct workload {
 	struct scope_state s;
 	struct ew_subject *last_subject; /* the identity last involved, to name findings */
 	uint32_t nidents;
+	uint32_t klen, khash; /* strlen(key), ew_map_hash() of it: for the maps */
 	char key[];
 };
 
@@ -80,6 +83,7 @@ struct ident {
 
 	uint64_t last_active_ns;
 	struct ident *lru_prev, *lru_next; /* least recently active first */
+	uint32_t klen, khash;		   /* strlen(key), ew_map_hash() of it: for the maps */
 	char key[];
 };
 
@@ -92,7 +96,7 @@ struct ident {
  */
 struct sleeper {
 	struct sleeper *prev, *next; /* asleep longest first: the first forgotten */
-	const char *key;	     /* the sleepers map's copy (with its NUL) */
+	const char *key;	     /* the sleepers map's copy (a C string) */
 	struct workload *wl;	     /* its awake workload, or NULL: its own, asleep here */
 	uint64_t last_active_ns;
 	struct ew_sample last_exit;
@@ -112,6 +116,24 @@ struct sleeper_streak {
 	int16_t code;
 	uint8_t signal;
 };
+
+/*
+ * An identity's or workload's key with its length and map hash, found once: a new container's
+ * key is looked up in three maps (awake, asleep, workloads) and put in two, and a key's
+ * hashing was a tenth of the detector's instructions.
+ */
+struct det_key {
+	const char *s;
+	size_t len;
+	uint32_t hash;
+};
+
+static inline struct det_key ew_det_key(const char *s)
+{
+	size_t len = strlen(s);
+
+	return (struct det_key){.s = s, .len = len, .hash = ew_map_hash(s, len)};
+}
 
 enum timer_kind {
 	T_RESOLVE, /* re-check an open episode's resolution */
@@ -178,12 +200,10 @@ static inline uint32_t ew_det_first_in(const struct ew_window *w, uint64_t now, 
 }
 
 /* detector.c */
-/* The workload of that key, made if new (asleep ones are not looked at: memory.c's job). */
-struct workload *ew_det_workload_new(struct ew_detector *d, const char *key);
-/* The same for a key known not to be in d->workloads: one lookup fewer on a new container. */
-struct workload *ew_det_workload_add(struct ew_detector *d, const char *key);
+/* A new workload of a key known not to be in d->workloads (asleep ones are memory.c's job). */
+struct workload *ew_det_workload_add(struct ew_detector *d, const struct det_key *k);
 /* A new identity in wl, with that serial, in the maps (not yet in the LRU list). */
-struct ident *ew_det_ident_new(struct ew_detector *d, const char *key, struct workload *wl,
+struct ident *ew_det_ident_new(struct ew_detector *d, const struct det_key *k, struct workload *wl,
 			       uint32_t serial);
 
 /* memory.c */
@@ -214,7 +234,7 @@ struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s);
 void ew_det_sleeper_forget(struct ew_detector *d, struct sleeper *s);
 void ew_det_sleepers_free(struct ew_detector *d);
 /* The sleeper of that identity key, or NULL. */
-struct sleeper *ew_det_sleeper_get(const struct ew_detector *d, const char *key);
+struct sleeper *ew_det_sleeper_get(const struct ew_detector *d, const struct det_key *k);
 const char *ew_det_sleeper_tail(const struct sleeper *s);
 /* Its crash_loop streak into *k: false when its last start did not fail. */
 bool ew_det_sleeper_streak(const struct sleeper *s, struct sleeper_streak *k);

@@ -11,40 +11,43 @@
 
 #include "detect/detector_int.h"
 
-/* asleep: whether key's sleeper has to be looked for (false: the caller just did). */
-static struct workload *workload_get(struct ew_detector *d, const char *key, bool asleep)
+/* asleep: whether k's sleeper has to be looked for (false: the caller just did). */
+static struct workload *workload_get(struct ew_detector *d, const struct det_key *k, bool asleep)
 {
-	struct workload *wl = ew_map_get(d->workloads, key, strlen(key));
+	struct workload *wl = ew_map_get_h(d->workloads, k->s, k->len, k->hash);
 	struct sleeper *s;
 
 	if (wl)
 		return wl;
 	/* A workload of one asleep inside its identity (same key): wake both. */
-	s = asleep ? ew_det_sleeper_get(d, key) : NULL;
+	s = asleep ? ew_det_sleeper_get(d, k) : NULL;
 	if (s && !s->wl) {
 		struct ident *id = ew_det_wake(d, s);
 
 		return id ? id->wl : NULL;
 	}
-	return ew_det_workload_add(d, key);
+	return ew_det_workload_add(d, k);
 }
 
 struct workload *ew_det_workload_get(struct ew_detector *d, const char *key)
 {
-	return workload_get(d, key, true);
+	struct det_key k = ew_det_key(key);
+
+	return workload_get(d, &k, true);
 }
 
 struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const char *workload,
 			       bool create)
 {
-	struct ident *id = ew_map_get(d->idents, key, strlen(key));
-	const char *wkey = workload[0] ? workload : key;
+	struct det_key k = ew_det_key(key), wk;
+	struct ident *id = ew_map_get_h(d->idents, k.s, k.len, k.hash);
 	struct workload *wl;
 	struct sleeper *s;
+	bool same;
 
 	if (id)
 		return id;
-	s = ew_det_sleeper_get(d, key);
+	s = ew_det_sleeper_get(d, &k);
 	if (s)
 		return ew_det_wake(d, s);
 	if (!create)
@@ -54,10 +57,12 @@ struct ident *ew_det_ident_get(struct ew_detector *d, const char *key, const cha
 	 * Waking the workload's sleeper wakes the identity of the workload's key only: never
 	 * this one, which was neither awake nor asleep; it is made now.
 	 */
-	wl = workload_get(d, wkey, strcmp(wkey, key) != 0);
+	same = !workload[0] || !strcmp(workload, key);
+	wk = same ? k : ew_det_key(workload);
+	wl = workload_get(d, &wk, !same);
 	if (!wl)
 		return NULL;
-	id = ew_det_ident_new(d, key, wl, d->next_serial);
+	id = ew_det_ident_new(d, &k, wl, d->next_serial);
 	if (!id) {
 		ew_det_workload_maybe_free(d, wl);
 		return NULL;
@@ -72,7 +77,7 @@ void ew_det_ident_free(struct ew_detector *d, struct ident *id)
 	struct workload *wl = id->wl;
 
 	ew_det_lru_unlink(d, id);
-	ew_map_del(d->idents, id->key, strlen(id->key));
+	ew_map_del_h(d->idents, id->key, id->klen, id->khash);
 	ew_map64_del(d->serials, id->serial);
 	ew_det_ident_destroy(id);
 	wl->nidents--;

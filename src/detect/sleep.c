@@ -111,9 +111,9 @@ static void streak_in(const struct sleeper *s, struct ident *id)
 	id->line_hash = k.line_hash;
 }
 
-struct sleeper *ew_det_sleeper_get(const struct ew_detector *d, const char *key)
+struct sleeper *ew_det_sleeper_get(const struct ew_detector *d, const struct det_key *k)
 {
-	return ew_map_get(d->sleepers, key, strlen(key) + 1);
+	return ew_map_get_h(d->sleepers, k->s, k->len, k->hash);
 }
 
 static uint64_t sleeper_cost(const struct sleeper *s)
@@ -122,16 +122,16 @@ static uint64_t sleeper_cost(const struct sleeper *s)
 }
 
 /* Into the maps and the list; 0 or -ENOMEM (then s is in none of them). */
-static int hook(struct ew_detector *d, struct sleeper *s, const char *key)
+static int hook(struct ew_detector *d, struct sleeper *s, const struct ident *id)
 {
 	const void *ref;
 
-	/* With its NUL: the sleeper names itself by the map's copy of its key. */
-	if (ew_map_put_ref(d->sleepers, key, strlen(key) + 1, s, &ref))
+	/* The sleeper names itself by the map's copy of its key (a C string). */
+	if (ew_map_put_h(d->sleepers, id->key, id->klen, id->khash, s, &ref))
 		return -ENOMEM;
 	s->key = ref;
 	if (s->wl && ew_map64_put(d->sleeper_serials, s->serial, s)) {
-		ew_map_del(d->sleepers, key, strlen(key) + 1);
+		ew_map_del_h(d->sleepers, id->key, id->klen, id->khash);
 		return -ENOMEM;
 	}
 	list_append(d, s);
@@ -146,7 +146,7 @@ static void unhook(struct ew_detector *d, struct sleeper *s)
 	list_unlink(d, s);
 	if (s->wl)
 		ew_map64_del(d->sleeper_serials, s->serial);
-	ew_map_del(d->sleepers, s->key, strlen(s->key) + 1);
+	ew_map_del(d->sleepers, s->key, strlen(s->key));
 	s->key = NULL;
 }
 
@@ -209,17 +209,17 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 
 		memcpy(p + id->tail_len, &k, sizeof(k));
 	}
-	if (hook(d, s, id->key)) {
+	if (hook(d, s, id)) {
 		free(s);
 		return;
 	}
 	/* The awake identity goes; a shared workload counts the sleeper among its identities. */
 	ew_det_lru_unlink(d, id);
-	ew_map_del(d->idents, id->key, strlen(id->key));
+	ew_map_del_h(d->idents, id->key, id->klen, id->khash);
 	ew_map64_del(d->serials, id->serial);
 	ew_det_ident_destroy(id);
 	if (own) {
-		ew_map_del(d->workloads, wl->key, strlen(wl->key));
+		ew_map_del_h(d->workloads, wl->key, wl->klen, wl->khash);
 		ew_det_workload_destroy(wl);
 	}
 }
@@ -259,13 +259,15 @@ static void ident_discard(struct ident *id)
 
 struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 {
-	size_t klen = strlen(s->key);
-	struct ident *id = ew_zalloc(sizeof(*id) + klen + 1);
+	struct det_key k = ew_det_key(s->key);
+	struct ident *id = ew_zalloc(sizeof(*id) + k.len + 1);
 	struct workload *wl = s->wl;
 
 	if (!id)
 		return NULL;
-	memcpy(id->key, s->key, klen + 1);
+	memcpy(id->key, s->key, k.len + 1);
+	id->klen = (uint32_t)k.len;
+	id->khash = k.hash;
 	id->tail_len = s->tail_len;
 	if (s->tail_len) {
 		id->tail = malloc(s->tail_len);
@@ -281,7 +283,9 @@ struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 	}
 	if (!wl) {
 		/* Its own workload, asleep with it: rebuilt from the same samples. */
-		wl = ew_det_workload_new(d, id->key);
+		wl = ew_map_get_h(d->workloads, k.s, k.len, k.hash);
+		if (!wl)
+			wl = ew_det_workload_add(d, &k);
 		if (!wl || scope_in(&wl->s, s)) {
 			if (wl)
 				ew_det_workload_maybe_free(d, wl);
@@ -298,10 +302,10 @@ struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 	id->has_last_exit = s->has_last_exit;
 	id->last_exit = s->last_exit;
 	streak_in(s, id);
-	if (ew_map_put(d->idents, id->key, strlen(id->key), id) ||
+	if (ew_map_put_h(d->idents, id->key, id->klen, id->khash, id, NULL) ||
 	    ew_map64_put(d->serials, id->serial, id)) {
 		/* Out of memory half-way: the identity is forgotten, as eviction would. */
-		ew_map_del(d->idents, id->key, strlen(id->key));
+		ew_map_del_h(d->idents, id->key, id->klen, id->khash);
 		free(s);
 		ew_det_ident_destroy(id);
 		wl->nidents--;

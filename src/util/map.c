@@ -7,7 +7,7 @@
 #include "exitwatch/util/util.h"
 
 /*
- * 16 bytes and the key, allocated once: the key stays put (ew_map_put_ref()) while the slots
+ * 16 bytes, the key and a NUL, allocated once: the key stays put (ew_map_put_ref()) while the slots
  * move. A map entry is per identity, and a node may remember 100,000.
  */
 struct entry {
@@ -113,11 +113,21 @@ static struct slot *find(const struct ew_map *m, const void *key, size_t klen, u
 	}
 }
 
-void *ew_map_get(const struct ew_map *m, const void *key, size_t klen)
+uint32_t ew_map_hash(const void *key, size_t klen)
 {
-	struct slot *s = find(m, key, klen, (uint32_t)hash_bytes(key, klen));
+	return (uint32_t)hash_bytes(key, klen);
+}
+
+void *ew_map_get_h(const struct ew_map *m, const void *key, size_t klen, uint32_t h)
+{
+	struct slot *s = find(m, key, klen, h);
 
 	return s->e ? s->e->val : NULL;
+}
+
+void *ew_map_get(const struct ew_map *m, const void *key, size_t klen)
+{
+	return ew_map_get_h(m, key, klen, ew_map_hash(key, klen));
 }
 
 /*
@@ -153,7 +163,12 @@ int ew_map_put(struct ew_map *m, const void *key, size_t klen, void *val)
 
 int ew_map_put_ref(struct ew_map *m, const void *key, size_t klen, void *val, const void **ret_key)
 {
-	uint32_t h = (uint32_t)hash_bytes(key, klen);
+	return ew_map_put_h(m, key, klen, ew_map_hash(key, klen), val, ret_key);
+}
+
+int ew_map_put_h(struct ew_map *m, const void *key, size_t klen, uint32_t h, void *val,
+		 const void **ret_key)
+{
 	struct slot *s;
 	struct entry *e;
 
@@ -172,12 +187,14 @@ int ew_map_put_ref(struct ew_map *m, const void *key, size_t klen, void *val, co
 			return -ENOMEM;
 		s = find(m, key, klen, h);
 	}
-	e = malloc(sizeof(*e) + klen);
+	/* The key and a NUL: a string key's copy is a C string (ew_map_put_ref()). */
+	e = malloc(sizeof(*e) + klen + 1);
 	if (!e)
 		return -ENOMEM;
 	e->val = val;
 	e->klen = (uint32_t)klen;
 	memcpy(e->key, key, klen);
+	e->key[klen] = '\0';
 	*s = (struct slot){.e = e, .hash = h};
 	m->count++;
 	if (ret_key)
@@ -192,8 +209,13 @@ int ew_map_put_ref(struct ew_map *m, const void *key, size_t klen, void *val, co
  */
 void *ew_map_del(struct ew_map *m, const void *key, size_t klen)
 {
+	return ew_map_del_h(m, key, klen, ew_map_hash(key, klen));
+}
+
+void *ew_map_del_h(struct ew_map *m, const void *key, size_t klen, uint32_t h)
+{
 	size_t mask = m->nslots - 1, hole, j;
-	struct slot *s = find(m, key, klen, (uint32_t)hash_bytes(key, klen));
+	struct slot *s = find(m, key, klen, h);
 	void *val;
 
 	if (!s->e)

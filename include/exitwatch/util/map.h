@@ -20,12 +20,22 @@ void *ew_map_get(const struct ew_map *m, const void *key, size_t klen);
 /* Inserts or replaces. Returns 0 or -ENOMEM. */
 int ew_map_put(struct ew_map *m, const void *key, size_t klen, void *val);
 /*
- * The same, and *ret_key points to the map's own copy of the key, valid until the key is
- * deleted: a value may name itself by it rather than keep a second copy.
+ * The same, and *ret_key points to the map's own copy of the key, followed by a NUL, valid
+ * until the key is deleted: a value may name itself by it rather than keep a second copy.
  */
 int ew_map_put_ref(struct ew_map *m, const void *key, size_t klen, void *val, const void **ret_key);
 /* Removes the key; returns its value or NULL. */
 void *ew_map_del(struct ew_map *m, const void *key, size_t klen);
+
+/*
+ * The same calls with the key's hash given (ew_map_hash()): a caller that looks one key up in
+ * several maps, or keeps a key's hash beside it, hashes it once. h must be ew_map_hash()'s.
+ */
+uint32_t ew_map_hash(const void *key, size_t klen);
+void *ew_map_get_h(const struct ew_map *m, const void *key, size_t klen, uint32_t h);
+int ew_map_put_h(struct ew_map *m, const void *key, size_t klen, uint32_t h, void *val,
+		 const void **ret_key);
+void *ew_map_del_h(struct ew_map *m, const void *key, size_t klen, uint32_t h);
 size_t ew_map_count(const struct ew_map *m);
 
 /* Calls fn for each entry; fn must not insert or delete. */
