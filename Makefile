@@ -61,6 +61,10 @@ ifeq ($(DEBUG),1)
 BPF_CFLAGS += -DEW_BPF_DEBUG
 endif
 
+# `make` builds the binary: the rules below come before `all:`, and the first target would be the
+# default goal.
+.DEFAULT_GOAL := all
+
 # The flags every object is compiled and linked with, kept in a file that changes only when they
 # do: objects depend on it, so a build with other flags (LTO=, CFLAGS=, SANITIZE=) rebuilds them
 # all instead of linking objects of two kinds. The version is not among them (it changes with
