@@ -119,8 +119,8 @@ struct sleeper_streak {
 
 /*
  * An identity's or workload's key with its length and map hash, found once: a new container's
- * key is looked up in three maps (awake, asleep, workloads) and put in two, and a key's
- * hashing was a tenth of the detector's instructions.
+ * key is looked up in three maps (awake, asleep, workloads), put in two and deleted from three,
+ * and hashing it for each was 2.6% of a record's instructions (docs/benchmarks.md).
  */
 struct det_key {
 	const char *s;
@@ -167,9 +167,8 @@ struct ew_detector {
 	uint32_t stale_hint; /* deadlines made stale since the last filter, about */
 
 	/* Sleeping identities (sleep.c). */
-	struct ew_map *sleepers; /* key -> struct sleeper */
-	struct ew_map64
-		*sleeper_serials; /* serial -> struct sleeper, those with an awake workload */
+	struct ew_map *sleepers;	  /* key -> struct sleeper */
+	struct ew_map64 *sleeper_serials; /* serial -> sleeper, when its workload is awake */
 	struct sleeper *sleep_head, *sleep_tail;
 	uint64_t sleeper_bytes; /* their allocations */
 	bool sleep_scan;	/* an episode closed: identities it kept awake may sleep */

@@ -20,7 +20,7 @@
 /*
  * calloc(1, n) for what is made and freed per container. glibc's calloc() never takes a chunk
  * from the thread cache that free() just filled: it goes to _int_malloc() every time, 200 to
- * 400 instructions where malloc() from the cache is 20 (callgrind over the spawn storm).
+ * 400 instructions where malloc() from the cache is about 40 (callgrind over the spawn storm).
  */
 static inline void *ew_zalloc(size_t n)
 {
