@@ -1265,19 +1265,118 @@ static void test_message_printable(void **state)
 	}
 }
 
+/*
+ * The start, ready and exit sentences make printable only what comes from a workload or the
+ * configuration (message.c, sb_put_text()): each such string in turn holds a control byte and
+ * a DEL, and each sentence that quotes it shows them as '?'. A piece put in without the check
+ * fails here.
+ */
+static void set_hostile(char *dst, size_t len)
+{
+	ew_strlcpy(dst, "x\x01y\x7fz", len);
+}
+
+static void assert_sentence(struct fx *fx, const struct ew_record *r, const char *what)
+{
+	char msg[1024];
+
+	ew_record_message(r, &fx->ctx, msg, sizeof(msg));
+	for (const char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			fail_msg("%s: byte 0x%02x in \"%s\"", what, (unsigned char)*p,
+				 show(msg, strlen(msg)));
+	if (!strstr(msg, "x?y?z"))
+		fail_msg("%s: not quoted as x?y?z: \"%s\"", what, show(msg, strlen(msg)));
+}
+
+static void test_message_pieces_printable(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_record r;
+
+	/* Who: a plain cgroup's display name, its cgroup, a pod's namespace, a name, an id. */
+	for (int k = 0; k < 5; k++) {
+		r = doc_exit_record(fx);
+		fx->ev.tail_len = 0;
+		if (k < 2) {
+			memset(fx->id.cg.container_id, 0, sizeof(fx->id.cg.container_id));
+			if (k == 0) {
+				set_hostile(fx->id.display, sizeof(fx->id.display));
+			} else {
+				fx->id.display[0] = '\0';
+				set_hostile(fx->id.cgroup, sizeof(fx->id.cgroup));
+			}
+		} else if (k == 2) {
+			set_hostile(fx->id.meta.pod_namespace, sizeof(fx->id.meta.pod_namespace));
+		} else if (k == 3) {
+			set_hostile(fx->id.meta.name, sizeof(fx->id.meta.name));
+		} else {
+			set_hostile(fx->id.cg.container_id, sizeof(fx->id.cg.container_id));
+		}
+		assert_sentence(fx, &r, "exit's who");
+		r.type = EW_REC_START;
+		fx->ev.type = EW_EVENT_START;
+		assert_sentence(fx, &r, "start's who");
+	}
+
+	/* A start's comm, a ready's listener (found running, and seen starting). */
+	hostile_start(fx, &r);
+	shop_identity(&fx->id);
+	set_hostile(fx->ev.comm, sizeof(fx->ev.comm));
+	assert_sentence(fx, &r, "start's comm");
+	r.type = EW_REC_READY;
+	fx->ev.type = EW_EVENT_READY;
+	set_hostile(fx->ev.listener_comm, sizeof(fx->ev.listener_comm));
+	for (int seeded = 0; seeded < 2; seeded++) {
+		fx->ev.seeded = seeded;
+		assert_sentence(fx, &r,
+				seeded ? "ready's listener, found running" : "ready's listener");
+	}
+
+	/* An exit's configured meaning, its killer's comm and container. */
+	for (int k = 0; k < 3; k++) {
+		r = doc_exit_record(fx);
+		fx->ev.tail_len = 0;
+		if (k == 0) {
+			set_hostile(fx->classes.meanings[3], sizeof(fx->classes.meanings[3]));
+		} else {
+			fx->ev.has_killer = true;
+			fx->ev.killer = (struct ew_killer_info){.pid = 7, .signal = SIGTERM};
+			strcpy(fx->ev.killer.comm, "kill");
+			if (k == 1)
+				set_hostile(fx->ev.killer.comm, sizeof(fx->ev.killer.comm));
+			else
+				set_hostile(fx->ev.killer.container,
+					    sizeof(fx->ev.killer.container));
+		}
+		assert_sentence(fx, &r,
+				k == 0	 ? "meaning"
+				: k == 1 ? "killer's comm"
+					 : "killer's container");
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_exit_config_error),	 T(test_exit_docker_stop),
+		T(test_exit_config_error),
+		T(test_exit_docker_stop),
 		T(test_exit_children), /* the kernel's child counts */
-		T(test_severity_exit_classes),	 T(test_severity_other_records),
-		T(test_insert_id_deterministic), T(test_hostile_json),
-		T(test_finding_burst),		 T(test_resolved),
-		T(test_finding_variants),	 T(test_agent),
-		T(test_invalid_records),	 T(test_cache_same_bytes),
-		T(test_cache_exit_memo),	 T(test_message_printable),
+		T(test_severity_exit_classes),
+		T(test_severity_other_records),
+		T(test_insert_id_deterministic),
+		T(test_hostile_json),
+		T(test_finding_burst),
+		T(test_resolved),
+		T(test_finding_variants),
+		T(test_agent),
+		T(test_invalid_records),
+		T(test_cache_same_bytes),
+		T(test_cache_exit_memo),
+		T(test_message_printable),
+		T(test_message_pieces_printable),
 	};
 
 	return cmocka_run_group_tests_name("render_json", tests, NULL, NULL);

@@ -9,6 +9,7 @@
  * rendering a record; the appender cuts exactly where snprintf() would. The rare records
  * (findings, resolutions, the agent's) keep snprintf().
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,6 +73,68 @@ static void sb_putd(struct sbuf *b, int v)
 	}
 }
 
+/* Some byte below 0x20, or some byte equal to 0x7f (Hacker's Delight 6-1: exact, no false
+ * positive). */
+static inline bool has_control(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t del = x ^ (0x7f * ones);
+
+	return ((x - 0x20 * ones) & ~x & highs) | ((del - ones) & ~del & highs);
+}
+
+/*
+ * Control bytes and DEL become '?'. A word at a time, the last one overlapping, and a string of
+ * 4 to 7 bytes as two overlapping halves: the pieces are mostly short (a comm, a name) and
+ * almost never hold one, so one passes in a few instructions. Only a hit goes byte by byte.
+ */
+static void printable(char *s, size_t n)
+{
+	uint64_t x;
+	uint32_t lo, hi;
+
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, s + i, 8);
+			if (has_control(x))
+				goto bytes;
+		}
+		memcpy(&x, s + n - 8, 8);
+		if (!has_control(x))
+			return;
+	} else if (n >= 4) {
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		if (!has_control((uint64_t)hi << 32 | lo))
+			return;
+	}
+bytes:
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			s[i] = '?';
+}
+
+/*
+ * A string from the workload or the configuration (a name, a comm, a meaning), made printable
+ * as it is appended: the rest of the start, ready and exit sentences is literals, numbers and
+ * the tables' names, printable already, and need not be scanned again.
+ */
+static void sb_put_text_n(struct sbuf *b, const char *s, size_t n)
+{
+	size_t from = b->len;
+
+	sb_put(b, s, n);
+	printable(b->out + from, b->len - from);
+}
+
+static void sb_put_text(struct sbuf *b, const char *s)
+{
+	size_t from = b->len;
+
+	sb_puts(b, s);
+	printable(b->out + from, b->len - from);
+}
+
 /* "web-1 (docker 1a2b3c4d5e6f)", "nginx.service", "/mygroup". */
 static void describe(const struct ew_identity *id, char *out, size_t len)
 {
@@ -80,20 +143,20 @@ static void describe(const struct ew_identity *id, char *out, size_t len)
 	sb_init(&b, out, len);
 	if (id->cg.container_id[0]) {
 		if (id->meta.name[0]) {
-			sb_puts(&b, id->meta.pod_namespace);
+			sb_put_text(&b, id->meta.pod_namespace);
 			if (id->meta.pod_namespace[0])
 				sb_put(&b, "/", 1);
-			sb_puts(&b, id->meta.name);
+			sb_put_text(&b, id->meta.name);
 			sb_put(&b, " (", 2);
 		}
 		sb_puts(&b, ew_runtime_name(id->cg.runtime));
 		sb_puts(&b, id->meta.name[0] ? " " : " container ");
 		/* The short id: its first 12 characters. */
-		sb_put(&b, id->cg.container_id, strnlen(id->cg.container_id, 12));
+		sb_put_text_n(&b, id->cg.container_id, strnlen(id->cg.container_id, 12));
 		if (id->meta.name[0])
 			sb_put(&b, ")", 1);
 	} else {
-		sb_puts(&b, id->display[0] ? id->display : id->cgroup);
+		sb_put_text(&b, id->display[0] ? id->display : id->cgroup);
 	}
 }
 
@@ -157,11 +220,11 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 		sb_puts(&b, "; ");
 		sb_puts(&b, ew_signal_name(ev->killer.signal) ?: "the signal");
 		sb_puts(&b, " was sent by ");
-		sb_puts(&b, ev->killer.comm);
+		sb_put_text(&b, ev->killer.comm);
 		sb_puts(&b, " (pid ");
 		sb_putu(&b, ev->killer.pid);
 		sb_puts(&b, ", ");
-		sb_puts(&b, ev->killer.container[0] ? ev->killer.container : "unknown");
+		sb_put_text(&b, ev->killer.container[0] ? ev->killer.container : "unknown");
 		sb_put(&b, ")", 1);
 	}
 	if (r->cls != EW_CLASS_CLEAN && ev->tail_len)
@@ -175,7 +238,7 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 	sb_puts(&b, up);
 	if (meaning && !ev->status.signal) {
 		sb_put(&b, ": ", 2);
-		sb_puts(&b, meaning);
+		sb_put_text(&b, meaning);
 	}
 	sb_puts(&b, killer);
 	if (line[0]) {
@@ -269,30 +332,6 @@ static void message_resolved(const struct ew_record *r, const char *who, char *o
 		 dur, f->total);
 }
 
-/* Control bytes and DEL become '?'. Eight bytes at a time: a message is a hundred or more bytes
- * and almost never holds one, so a word without any is passed over in a few instructions. */
-static void printable(char *s, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	size_t i = 0, end;
-
-	for (; i < n; i = end) {
-		uint64_t x, del;
-
-		end = i + 8 <= n ? i + 8 : n;
-		if (end - i == 8) {
-			memcpy(&x, s + i, 8);
-			del = x ^ (0x7f * ones);
-			/* Some byte below 0x20, or some byte equal to 0x7f (Hacker's Delight 6-1). */
-			if (!(((x - 0x20 * ones) & ~x & highs) | ((del - ones) & ~del & highs)))
-				continue;
-		}
-		for (size_t j = i; j < end; j++)
-			if ((unsigned char)s[j] < 0x20 || s[j] == 0x7f)
-				s[j] = '?';
-	}
-}
-
 void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ctx, char *out,
 		       size_t len)
 {
@@ -321,7 +360,7 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 		} else {
 			sb_puts(&b, " started: ");
 		}
-		sb_puts(&b, r->ev->comm);
+		sb_put_text(&b, r->ev->comm);
 		sb_puts(&b, " (pid ");
 		sb_putu(&b, r->ev->pid);
 		sb_puts(&b, r->ev->seeded ? "), found at start-up" : ")");
@@ -331,14 +370,14 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 		sb_puts(&b, who);
 		if (r->ev->seeded) {
 			sb_puts(&b, " is listening (");
-			sb_puts(&b, r->ev->listener_comm);
+			sb_put_text(&b, r->ev->listener_comm);
 			sb_puts(&b, ", pid ");
 			sb_putu(&b, r->ev->listener_pid);
 			sb_put(&b, ")", 1);
 		} else {
 			ew_duration_format(r->ev->startup_ns, dur, sizeof(dur));
 			sb_puts(&b, " is ready: ");
-			sb_puts(&b, r->ev->listener_comm);
+			sb_put_text(&b, r->ev->listener_comm);
 			sb_puts(&b, " listened ");
 			sb_puts(&b, dur);
 			sb_puts(&b, " after start");
@@ -372,6 +411,9 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 				 a->drops ? " (by kind: agent.kernel_events.dropped_*)" : "");
 		break;
 	}
-	/* Names, comm and argv come from the workload: the sentence stays one printable line. */
-	printable(out, strlen(out));
+	/* Names, comm and argv come from the workload: the sentence stays one printable line. The
+	 * start, ready and exit sentences made their workload's strings printable as they went
+	 * (sb_put_text()); the rest, made by snprintf(), are scanned whole. */
+	if (r->type == EW_REC_FINDING || r->type == EW_REC_RESOLVED || r->type == EW_REC_AGENT)
+		printable(out, strlen(out));
 }
