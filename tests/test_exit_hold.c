@@ -27,12 +27,16 @@ static void test_fifo(void **state)
 	assert_non_null(ev);
 	assert_int_equal(ew_hold_count(h), 0);
 	assert_null(ew_hold_head(h));
+	assert_null(ew_hold_tail(h));
 	for (uint32_t i = 1; i <= 3; i++) {
 		ev->type = i == 2 ? EW_EVENT_START : EW_EVENT_EXIT;
 		ev->pid = i;
 		ev->tail_len = i;
 		memset(ev->tail, 'a' + (int)i, i);
 		assert_int_equal(ew_hold_push(h, ev, 1000 * i, 0), 0);
+		/* The tail is the one just pushed (the pipeline marks its log found there). */
+		assert_int_equal(ew_hold_tail(h)->ev.pid, i);
+		assert_int_equal(ew_hold_head(h)->ev.pid, 1);
 	}
 	assert_int_equal(ew_hold_count(h), 3);
 	for (uint32_t i = 1; i <= 3; i++) {
@@ -54,6 +58,7 @@ static void test_fifo(void **state)
 	assert_int_equal(ew_hold_count(h), 0);
 	ew_hold_pop(h); /* an empty hold stays empty */
 	assert_null(ew_hold_head(h));
+	assert_null(ew_hold_tail(h));
 	/* Freed with events in it (valgrind and ASan check the rest). */
 	assert_int_equal(ew_hold_push(h, ev, 1, 0), 0);
 	ew_hold_head(h)->path = strdup("/x");

@@ -88,6 +88,11 @@ struct ew_held *ew_hold_head(struct ew_hold *h)
 	return h->head;
 }
 
+struct ew_held *ew_hold_tail(struct ew_hold *h)
+{
+	return h->tail;
+}
+
 void ew_hold_pop(struct ew_hold *h)
 {
 	struct ew_held *e = h->head;

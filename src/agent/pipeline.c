@@ -396,34 +396,49 @@ static void warn_log_error(struct ew_pipeline *p, const char *path, int err)
 }
 
 /*
- * Looks for the log of the exit at the head of the hold: only there, because the events before
- * it (its container's start, say) have all been through the resolver by then.
+ * Looks for the log of an exit at the head of the hold, or of one that would be there: only
+ * there, because the events before it (its container's start, say) have all been through the
+ * resolver by then. The path into path[0..len) and its format into *fmt; false: no log.
  */
-static void locate(struct ew_pipeline *p, struct ew_held *e)
+static bool find_log(struct ew_pipeline *p, uint64_t cgroup_id, char *path, size_t len,
+		     enum ew_log_format *fmt)
 {
-	char path[PATH_MAX];
 	const char *watched;
 	int r, tag;
 
-	path[0] = '\0'; /* not "= {0}": that is a 4 KiB memset for every exit */
-	e->located = true;
+	path[0] = '\0';
 	/* Looked for at the start already, when the container's log is watched. */
-	watched = p->watch ? ew_logwatch_path(p->watch, e->ev.cgroup_id, &tag) : NULL;
+	watched = p->watch ? ew_logwatch_path(p->watch, cgroup_id, &tag) : NULL;
 	if (watched) {
-		e->fmt = (enum ew_log_format)tag;
-		e->path = strdup(watched);
-		e->has_log = e->path != NULL;
-		return;
+		*fmt = (enum ew_log_format)tag;
+		return ew_strlcpy(path, watched, len) < len;
 	}
-	look_up(p, e->ev.cgroup_id);
-	r = ew_runtime_log_locate(&p->log_paths, &p->resolved, path, sizeof(path), &e->fmt);
+	look_up(p, cgroup_id);
+	r = ew_runtime_log_locate(&p->log_paths, &p->resolved, path, len, fmt);
 	if (r < 0) {
 		if (r != -ENOENT)
 			warn_log_error(p, path[0] ? path : p->resolved.key, r);
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void found_log(struct ew_held *e, const char *path, enum ew_log_format fmt)
+{
+	e->located = true;
+	e->fmt = fmt;
 	e->path = strdup(path);
 	e->has_log = e->path != NULL;
+}
+
+static void locate(struct ew_pipeline *p, struct ew_held *e)
+{
+	char path[PATH_MAX]; /* not "= {0}": that is a 4 KiB memset for every exit */
+	enum ew_log_format fmt;
+
+	e->located = true;
+	if (find_log(p, e->ev.cgroup_id, path, sizeof(path), &fmt))
+		found_log(e, path, fmt);
 }
 
 /* Whether the head exit may go now; if not, hold_wake_ns says when to look again. */
@@ -537,8 +552,22 @@ static int drain(struct ew_pipeline *p, uint64_t now, bool force, bool read_watc
 
 int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 {
+	char path[PATH_MAX];
+	enum ew_log_format fmt;
+	bool probed = false;
+
 	if (!p->hold || (ev->type != EW_EVENT_EXIT && !ew_hold_count(p->hold)))
 		return process(p, ev);
+	/*
+	 * An exit with nothing held before it and no log to wait for goes now, as drain() would
+	 * let it, without its copy into the hold and out: most exits on a node (a bare cgroup's,
+	 * a unit's, a runtime's whose logs are elsewhere) have no log here.
+	 */
+	if (ev->type == EW_EVENT_EXIT && !ew_hold_count(p->hold)) {
+		if (!find_log(p, ev->cgroup_id, path, sizeof(path), &fmt))
+			return process(p, ev);
+		probed = true;
+	}
 	uint64_t wall = ew_clock_wall_ns(), mono = ew_clock_mono_ns();
 
 	if (ew_hold_push(p->hold, ev, mono, wall > ev->time_ns ? wall - ev->time_ns : 0)) {
@@ -546,6 +575,8 @@ int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 		drain(p, mono, true, false);
 		return process(p, ev);
 	}
+	if (probed) /* at the head: what locate() would find, found */
+		found_log(ew_hold_tail(p->hold), path, fmt);
 	return drain(p, mono, false, false);
 }
 

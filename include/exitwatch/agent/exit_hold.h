@@ -58,6 +58,8 @@ size_t ew_hold_count(const struct ew_hold *h);
 int ew_hold_push(struct ew_hold *h, const struct ew_event *ev, uint64_t now_ns, uint64_t age_ns);
 /* The oldest held event, or NULL. */
 struct ew_held *ew_hold_head(struct ew_hold *h);
+/* The newest (the one ew_hold_push() just queued), or NULL. */
+struct ew_held *ew_hold_tail(struct ew_hold *h);
 /* Drops the head. */
 void ew_hold_pop(struct ew_hold *h);
 
