@@ -105,9 +105,14 @@ static bool over_budget(const struct ew_detector *d)
 	return d->cfg.memory_budget && ew_det_bytes(d) > d->cfg.memory_budget;
 }
 
+static bool idle_past(const struct ew_detector *d, uint64_t last_active_ns, uint64_t now)
+{
+	return now >= last_active_ns && now - last_active_ns >= d->cfg.idle_forget_ns;
+}
+
 static uint64_t *why_forget(struct ew_detector *d, uint64_t last_active_ns, uint64_t now)
 {
-	if (now >= last_active_ns && now - last_active_ns >= d->cfg.idle_forget_ns)
+	if (idle_past(d, last_active_ns, now))
 		return &d->mem.forgotten_idle;
 	if (remembered(d) > d->cfg.max_identities)
 		return &d->mem.forgotten_limit;
@@ -123,7 +128,8 @@ static uint64_t *why_forget(struct ew_detector *d, uint64_t last_active_ns, uint
  * open episode needs are kept: a finding never loses its episode. Bounded work per call: busy
  * identities at the front are rotated to the back.
  */
-void ew_det_evict(struct ew_detector *d, uint64_t now)
+/* Not inlined into ew_det_evict(): its loops' saved registers would be every call's. */
+static __attribute__((noinline)) void evict(struct ew_detector *d, uint64_t now)
 {
 	uint64_t *why;
 	int steps, forgot = 0;
@@ -154,6 +160,21 @@ void ew_det_evict(struct ew_detector *d, uint64_t now)
 	/* Only rotations (identities that must stay): no sooner than the next event or tick. */
 	if (steps == 16 && forgot)
 		d->evict_more = true;
+}
+
+/*
+ * Called for every event: the common case, nothing to forget, is told by the heads of the two
+ * lists and the bounds alone (what evict() would find first), without its loops' set-up.
+ */
+void ew_det_evict(struct ew_detector *d, uint64_t now)
+{
+	if ((d->sleep_head && idle_past(d, d->sleep_head->last_active_ns, now)) ||
+	    (d->lru_head && idle_past(d, d->lru_head->last_active_ns, now)) ||
+	    remembered(d) > d->cfg.max_identities || over_budget(d)) {
+		evict(d, now);
+		return;
+	}
+	d->evict_more = false;
 }
 
 static void free_ident_cb(void *ctx, const void *k, size_t kl, void *v)
