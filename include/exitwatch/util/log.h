@@ -17,7 +17,13 @@ enum ew_log_level {
 
 /* Sets the threshold for this process (default EW_LOG_WARN). Call once, before threads. */
 void ew_log_init(enum ew_log_level max_level);
-void ew_log(enum ew_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Cold: a diagnostic is rare on the record path, so the compiler moves the blocks that call it
+ * out of the hot functions (.text.unlikely). The path's code is larger than the instruction
+ * cache: this took an eighth of its misses (callgrind --cache-sim, docs/benchmarks.md).
+ */
+void ew_log(enum ew_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), cold));
 
 #define ew_err(...)   ew_log(EW_LOG_ERROR, __VA_ARGS__)
 #define ew_warn(...)  ew_log(EW_LOG_WARN, __VA_ARGS__)
