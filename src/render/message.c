@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The one-sentence "message" of a record (ew_record_message, declared in sink_json.h): who it
- * is about, then what happened. Both renderers use it (sink_json.c, sink_text.c), so a line
+ * The one-sentence "message" of a record (ew_record_message, declared in render_json.h): who it
+ * is about, then what happened. Both renderers use it (render_json.c, render_text.c), so a line
  * says the same in either format. Pure, like them: what does not fit the caller's buffer is cut.
  *
  * The sentences of the records every container gives (start, ready, exit) are put together

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * One output record, before it is rendered: what happened (event, finding or agent status) and
- * to whom. The renderers (sink_json.c, sink_text.c) turn it into one line; nothing here owns
+ * to whom. The renderers (render/render_json.c, render_text.c) turn it into one line; nothing here owns
  * memory, every pointer is borrowed for the duration of the render call.
  */
 #ifndef EXITWATCH_RECORD_H
