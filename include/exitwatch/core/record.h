@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * One output record, before it is rendered: what happened (event, finding or agent status) and
- * to whom. The renderers (render/render_json.c, render_text.c) turn it into one line; nothing here owns
- * memory, every pointer is borrowed for the duration of the render call.
+ * to whom. The renderers (render/render_json.c, render_text.c) turn it into one line; nothing
+ * here owns memory, every pointer is borrowed for the duration of the render call.
  */
 #ifndef EXITWATCH_RECORD_H
 #define EXITWATCH_RECORD_H
