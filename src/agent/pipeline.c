@@ -560,8 +560,8 @@ int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 		return process(p, ev);
 	/*
 	 * An exit with nothing held before it and no log to wait for goes now, as drain() would
-	 * let it, without its copy into the hold and out: most exits on a node (a bare cgroup's,
-	 * a unit's, a runtime's whose logs are elsewhere) have no log here.
+	 * let it, without its copy into the hold and out: a bare cgroup's, a unit's, a container's
+	 * whose runtime logs are not mounted here. One with a log waits as before.
 	 */
 	if (ev->type == EW_EVENT_EXIT && !ew_hold_count(p->hold)) {
 		if (!find_log(p, ev->cgroup_id, path, sizeof(path), &fmt))
