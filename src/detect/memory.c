@@ -105,14 +105,9 @@ static bool over_budget(const struct ew_detector *d)
 	return d->cfg.memory_budget && ew_det_bytes(d) > d->cfg.memory_budget;
 }
 
-static bool idle_past(const struct ew_detector *d, uint64_t last_active_ns, uint64_t now)
-{
-	return now >= last_active_ns && now - last_active_ns >= d->cfg.idle_forget_ns;
-}
-
 static uint64_t *why_forget(struct ew_detector *d, uint64_t last_active_ns, uint64_t now)
 {
-	if (idle_past(d, last_active_ns, now))
+	if (now >= last_active_ns && now - last_active_ns >= d->cfg.idle_forget_ns)
 		return &d->mem.forgotten_idle;
 	if (remembered(d) > d->cfg.max_identities)
 		return &d->mem.forgotten_limit;
@@ -126,9 +121,9 @@ static uint64_t *why_forget(struct ew_detector *d, uint64_t last_active_ns, uint
  * first. Those asleep go first, longest asleep first (clean and old: they hold no open window
  * of their own); then awake ones, least recently active first. Running identities and those an
  * open episode needs are kept: a finding never loses its episode. Bounded work per call: busy
- * identities at the front are rotated to the back.
+ * identities at the front are rotated to the back. Not inlined into ew_det_evict(): its loops'
+ * saved registers would be every call's.
  */
-/* Not inlined into ew_det_evict(): its loops' saved registers would be every call's. */
 static __attribute__((noinline)) void evict(struct ew_detector *d, uint64_t now)
 {
 	uint64_t *why;
@@ -163,14 +158,13 @@ static __attribute__((noinline)) void evict(struct ew_detector *d, uint64_t now)
 }
 
 /*
- * Called for every event: the common case, nothing to forget, is told by the heads of the two
- * lists and the bounds alone (what evict() would find first), without its loops' set-up.
+ * Called for every event: the common case, nothing to forget, is told by asking the heads of the
+ * two lists what evict() would ask them first, without its loops' set-up.
  */
 void ew_det_evict(struct ew_detector *d, uint64_t now)
 {
-	if ((d->sleep_head && idle_past(d, d->sleep_head->last_active_ns, now)) ||
-	    (d->lru_head && idle_past(d, d->lru_head->last_active_ns, now)) ||
-	    remembered(d) > d->cfg.max_identities || over_budget(d)) {
+	if ((d->sleep_head && why_forget(d, d->sleep_head->last_active_ns, now)) ||
+	    (d->lru_head && why_forget(d, d->lru_head->last_active_ns, now))) {
 		evict(d, now);
 		return;
 	}

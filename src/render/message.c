@@ -129,10 +129,9 @@ static void sb_put_text_n(struct sbuf *b, const char *s, size_t n)
 
 static void sb_put_text(struct sbuf *b, const char *s)
 {
-	size_t from = b->len;
-
-	sb_puts(b, s);
-	printable(b->out + from, b->len - from);
+	if (!s)
+		s = "(null)"; /* as sb_puts() */
+	sb_put_text_n(b, s, strlen(s));
 }
 
 /* "web-1 (docker 1a2b3c4d5e6f)", "nginx.service", "/mygroup". */
