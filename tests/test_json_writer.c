@@ -810,6 +810,115 @@ static void test_writer_literal_key(void **state)
 	assert_string_equal(f->buf.data, "\"k\":null");
 }
 
+/* One member as ew_jsonw_member_string_n() writes it, after a first one; room: leave the buffer
+ * without data before it, so that the member takes the two-step slow path. */
+static void member_line(struct fixture *f, const char *s, size_t n, bool slow)
+{
+	ew_buf_free(&f->buf);
+	ew_buf_init(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_object(&f->w);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("first"));
+	ew_jsonw_uint(&f->w, 1);
+	if (slow) {
+		ew_buf_free(&f->buf); /* no data: the member's first check fails */
+		ew_buf_init(&f->buf);
+	}
+	ew_jsonw_member_string_n(&f->w, EW_JSONW_KEY("k"), s, n);
+	ew_jsonw_end_object(&f->w);
+}
+
+/*
+ * A member in one step writes what a literal name and a string write in two, byte for byte,
+ * whatever the string holds and wherever its first special byte is (the fast path hands the
+ * rest to the escaper there); NULL is null; misuse and a failed buffer are refused as the two
+ * steps refuse them.
+ */
+static void test_writer_member_string(void **state)
+{
+	static const char *const specials[] = {"\"",	   "\\",   "\x01",	   "\x1f", "\x7f",
+					       "\xc3\xa9", "\xff", "\xe2\x80\xa8", "\x80"};
+	struct fixture *f = *state;
+	struct ew_buf exp = EW_BUF_INIT;
+	char in[64], name[96];
+
+	for (size_t len = 0; len <= 40; len++) {
+		for (size_t k = 0; k < ARRAY_SIZE(specials); k++) {
+			for (size_t pos = 0; pos <= len; pos++) {
+				size_t sl = strlen(specials[k]);
+
+				for (size_t i = 0; i < len; i++)
+					in[i] = (char)('a' + (i * 5 + len) % 26);
+				if (pos < len) {
+					if (pos + sl > len)
+						continue;
+					memcpy(in + pos, specials[k], sl);
+				}
+				ew_buf_reset(&exp);
+				assert_int_equal(ew_buf_puts(&exp, "{\"first\":1,\"k\":\""), 0);
+				assert_int_equal(ew_json_escape(&exp, in, len), 0);
+				assert_int_equal(ew_buf_puts(&exp, "\"}"), 0);
+				for (int slow = 0; slow <= 1; slow++) {
+					member_line(f, in, len, slow);
+					assert_int_equal(ew_jsonw_finish(&f->w), 0);
+					snprintf(name, sizeof(name), "len %zu, %zu at %zu%s", len,
+						 k, pos, slow ? ", slow" : "");
+					/* The slow path's buffer starts after the first member. */
+					if (slow)
+						check_bytes(name, f->buf.data, f->buf.len,
+							    exp.data + 10, exp.len - 10);
+					else
+						check_bytes(name, f->buf.data, f->buf.len, exp.data,
+							    exp.len);
+				}
+			}
+		}
+	}
+	ew_buf_free(&exp);
+
+	/* The first member has no comma; NULL is null, in both paths. */
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_object(&f->w);
+	ew_jsonw_member_string_n(&f->w, EW_JSONW_KEY("a"), "x", 1);
+	ew_jsonw_member_string_n(&f->w, EW_JSONW_KEY("b"), NULL, 0);
+	ew_jsonw_end_object(&f->w);
+	assert_int_equal(ew_jsonw_finish(&f->w), 0);
+	assert_string_equal(f->buf.data, "{\"a\":\"x\",\"b\":null}");
+	member_line(f, NULL, 0, true);
+	assert_int_equal(ew_jsonw_finish(&f->w), 0);
+	assert_string_equal(f->buf.data, ",\"k\":null}");
+
+	/* In an array, after a name, at the top level: misuse, nothing written. */
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_array(&f->w);
+	ew_jsonw_member_string_n(&f->w, EW_JSONW_KEY("a"), "x", 1);
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	assert_string_equal(f->buf.data, "[");
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_object(&f->w);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("a"));
+	ew_jsonw_member_string_n(&f->w, EW_JSONW_KEY("b"), "x", 1);
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	assert_string_equal(f->buf.data, "{\"a\":");
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_member_string_n(&f->w, EW_JSONW_KEY("a"), "x", 1);
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	assert_int_equal(f->buf.len, 0);
+
+	/* A failed buffer stays failed. */
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_object(&f->w);
+	assert_int_equal(ew_buf_reserve(&f->buf, SIZE_MAX), -ENOMEM);
+	ew_jsonw_member_string_n(&f->w, EW_JSONW_KEY("a"), "x", 1);
+	ew_jsonw_end_object(&f->w);
+	assert_int_equal(ew_jsonw_finish(&f->w), -ENOMEM);
+}
+
 /* The program's own words, unscanned: between quotes as they are, commas as for any value. */
 static void test_writer_plain(void **state)
 {
@@ -1208,6 +1317,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_raw_members, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_literal_key, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_writer_member_string, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_plain, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_out_of_memory, fixture_setup,

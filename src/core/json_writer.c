@@ -499,6 +499,44 @@ void ew_jsonw_string_n(struct ew_jsonw *w, const char *s, size_t len)
 	jsonw_end_value(w);
 }
 
+/* The slow path and the checks are the two steps'; the fast one is jsonw_quoted()'s. */
+void ew_jsonw_member_string_n(struct ew_jsonw *w, const char *quoted, size_t kl, const char *s,
+			      size_t len)
+{
+	struct ew_buf *b = w->out;
+	int d = w->depth - 1;
+	size_t n;
+	char *o;
+
+	if (w->error || d < 0 || w->is_array[d] || w->after_name || !s || !b->data || b->failed ||
+	    len > SIZE_MAX / 2 || b->cap - b->len <= kl + len + JSONW_QUOTE_ROOM) {
+		ew_jsonw_name_quoted(w, quoted, kl);
+		if (s)
+			ew_jsonw_string_n(w, s, len);
+		else
+			ew_jsonw_null(w);
+		return;
+	}
+	o = b->data + b->len;
+	*o = ',';
+	o += !w->first[d];
+	memcpy(o, quoted, kl);
+	o += kl;
+	*o++ = '"';
+	w->first[d] = false;
+	n = len ? copy_plain(o, (const unsigned char *)s, len) : 0;
+	if (n == len) {
+		o[len] = '"';
+		o[len + 1] = '\0';
+		b->len = (size_t)(o + len + 1 - b->data);
+		return;
+	}
+	b->len = (size_t)(o + n - b->data);
+	b->data[b->len] = '\0';
+	jsonw_check(w, ew_json_escape(b, s + n, len - n));
+	jsonw_check(w, ew_buf_putc(b, '"'));
+}
+
 static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
 				  "25262728293031323334353637383940414243444546474849"
 				  "50515253545556575859606162636465666768697071727374"

@@ -25,8 +25,7 @@
 
 static inline void field_string(struct ew_jsonw *w, const char *k, size_t kl, const char *s)
 {
-	ew_jsonw_name_quoted(w, k, kl);
-	ew_jsonw_string(w, s);
+	ew_jsonw_member_string_n(w, k, kl, s, s ? strlen(s) : 0);
 }
 
 /* One of the program's own words: see ew_jsonw_plain_n(). */
@@ -39,8 +38,7 @@ static inline void field_plain(struct ew_jsonw *w, const char *k, size_t kl, con
 static inline void field_string_n(struct ew_jsonw *w, const char *k, size_t kl, const char *s,
 				  size_t n)
 {
-	ew_jsonw_name_quoted(w, k, kl);
-	ew_jsonw_string_n(w, s, n);
+	ew_jsonw_member_string_n(w, k, kl, s, n);
 }
 
 static inline void field_uint(struct ew_jsonw *w, const char *k, size_t kl, uint64_t v)

@@ -94,6 +94,14 @@ static inline void ew_jsonw_name_quoted(struct ew_jsonw *w, const char *quoted, 
 	w->after_name = true;
 }
 
+/*
+ * A member whose name is a KEY() literal and whose value is a string: what
+ * ew_jsonw_name_quoted() then ew_jsonw_string_n() write, in one step with one check of the room
+ * (a record's strings are most of its members). NULL s writes null.
+ */
+void ew_jsonw_member_string_n(struct ew_jsonw *w, const char *quoted, size_t kl, const char *s,
+			      size_t len);
+
 /* NULL writes null. */
 static inline void ew_jsonw_string(struct ew_jsonw *w, const char *s)
 {
