@@ -715,52 +715,102 @@ static void test_writer_raw_members(void **state)
 	ew_buf_free(&part);
 }
 
+/* Bytes that need rewriting: each is put at every position of a plain string in turn. */
+static const char *const block_specials[] = {"\"",	 "\\",	 "\x01",	 "\x1f", "\x7f",
+					     "\xc3\xa9", "\xff", "\xe2\x80\xa8", "\x80"};
+
+typedef void block_check(struct fixture *f, const char *in, size_t len, const char *name);
+
+/*
+ * Calls check for every plain printable string of up to max_len bytes with each of
+ * block_specials at each position where it fits, and with none.
+ */
+static void for_each_block_case(struct fixture *f, size_t max_len, block_check *check)
+{
+	char in[64], name[96];
+
+	assert_true(max_len <= sizeof(in));
+	for (size_t len = 0; len <= max_len; len++) {
+		for (size_t k = 0; k < ARRAY_SIZE(block_specials); k++) {
+			size_t sl = strlen(block_specials[k]);
+
+			for (size_t pos = 0; pos <= len; pos++) {
+				if (pos < len && pos + sl > len)
+					continue;
+				for (size_t i = 0; i < len; i++)
+					in[i] = (char)('a' + (i * 7 + len) % 26);
+				if (pos < len)
+					memcpy(in + pos, block_specials[k], sl);
+				snprintf(name, sizeof(name), "len %zu, %zu at %zu", len, k, pos);
+				check(f, in, len, name);
+			}
+		}
+	}
+}
+
 /*
  * Plain bytes are copied in blocks of 4, 8 and 16 (overlapping at the end) and checked a block
  * at a time: every length up to three blocks, with a byte that needs rewriting at every
  * position (or none), must give exactly what the escaper gives, as a value and as a name.
  */
+static void name_and_value(struct fixture *f, const char *in, size_t n, const char *name)
+{
+	struct ew_buf exp = EW_BUF_INIT;
+
+	assert_int_equal(ew_buf_puts(&exp, "{\""), 0);
+	assert_int_equal(ew_json_escape(&exp, in, n), 0);
+	assert_int_equal(ew_buf_puts(&exp, "\":\""), 0);
+	assert_int_equal(ew_json_escape(&exp, in, n), 0);
+	assert_int_equal(ew_buf_puts(&exp, "\"}"), 0);
+
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_object(&f->w);
+	ew_jsonw_name_n(&f->w, in, n);
+	ew_jsonw_string_n(&f->w, in, n);
+	ew_jsonw_end_object(&f->w);
+	assert_int_equal(ew_jsonw_finish(&f->w), 0);
+	check_bytes(name, f->buf.data, f->buf.len, exp.data, exp.len);
+	ew_buf_free(&exp);
+}
+
 static void test_writer_block_boundaries(void **state)
 {
-	static const char *const specials[] = {"\"",	   "\\",   "\x01",	   "\x1f", "\x7f",
-					       "\xc3\xa9", "\xff", "\xe2\x80\xa8", "\x80"};
-	struct fixture *f = *state;
-	struct ew_buf exp = EW_BUF_INIT;
-	char in[64], name[96];
+	for_each_block_case(*state, 50, name_and_value);
+}
 
-	for (size_t len = 0; len <= 50; len++) {
-		for (size_t k = 0; k < ARRAY_SIZE(specials); k++) {
-			for (size_t pos = 0; pos <= len; pos++) {
-				size_t sl = strlen(specials[k]), n = len;
+/* Where a member may not stand: in an array, after a name, at the top level. put writes one;
+ * the writer fails and writes nothing of it. */
+static void member_misuse(struct fixture *f, void (*put)(struct ew_jsonw *w))
+{
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_array(&f->w);
+	put(&f->w);
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	assert_string_equal(f->buf.data, "[");
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	ew_jsonw_start_object(&f->w);
+	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("a"));
+	put(&f->w);
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	assert_string_equal(f->buf.data, "{\"a\":");
+	ew_buf_reset(&f->buf);
+	ew_jsonw_init(&f->w, &f->buf);
+	put(&f->w);
+	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
+	assert_int_equal(f->buf.len, 0);
+}
 
-				/* Plain printable filler; the special bytes at pos (pos == len: none). */
-				for (size_t i = 0; i < len; i++)
-					in[i] = (char)('a' + (i * 7 + len) % 26);
-				if (pos < len) {
-					if (pos + sl > len)
-						continue;
-					memcpy(in + pos, specials[k], sl);
-				}
-				ew_buf_reset(&exp);
-				assert_int_equal(ew_buf_puts(&exp, "{\""), 0);
-				assert_int_equal(ew_json_escape(&exp, in, n), 0);
-				assert_int_equal(ew_buf_puts(&exp, "\":\""), 0);
-				assert_int_equal(ew_json_escape(&exp, in, n), 0);
-				assert_int_equal(ew_buf_puts(&exp, "\"}"), 0);
+static void put_name(struct ew_jsonw *w)
+{
+	ew_jsonw_name_quoted(w, EW_JSONW_KEY("b"));
+}
 
-				ew_buf_reset(&f->buf);
-				ew_jsonw_init(&f->w, &f->buf);
-				ew_jsonw_start_object(&f->w);
-				ew_jsonw_name_n(&f->w, in, n);
-				ew_jsonw_string_n(&f->w, in, n);
-				ew_jsonw_end_object(&f->w);
-				assert_int_equal(ew_jsonw_finish(&f->w), 0);
-				snprintf(name, sizeof(name), "len %zu, %zu at %zu", len, k, pos);
-				check_bytes(name, f->buf.data, f->buf.len, exp.data, exp.len);
-			}
-		}
-	}
-	ew_buf_free(&exp);
+static void put_member(struct ew_jsonw *w)
+{
+	ew_jsonw_member_string_n(w, EW_JSONW_KEY("b"), "x", 1);
 }
 
 /* A literal name (EW_JSONW_KEY) writes what ew_jsonw_name() writes, and is refused where it is. */
@@ -779,24 +829,7 @@ static void test_writer_literal_key(void **state)
 	assert_string_equal(f->buf.data, "{\"a\":1,\"logging.googleapis.com/labels\":[]}");
 
 	/* In an array, after a name, at the top level: misuse, as with ew_jsonw_name(). */
-	ew_buf_reset(&f->buf);
-	ew_jsonw_init(&f->w, &f->buf);
-	ew_jsonw_start_array(&f->w);
-	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("a"));
-	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
-	assert_string_equal(f->buf.data, "[");
-	ew_buf_reset(&f->buf);
-	ew_jsonw_init(&f->w, &f->buf);
-	ew_jsonw_start_object(&f->w);
-	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("a"));
-	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("b"));
-	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
-	assert_string_equal(f->buf.data, "{\"a\":");
-	ew_buf_reset(&f->buf);
-	ew_jsonw_init(&f->w, &f->buf);
-	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("a"));
-	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
-	assert_int_equal(f->buf.len, 0);
+	member_misuse(f, put_name);
 
 	/* The slow path (a buffer without room yet) writes the same. */
 	ew_buf_free(&f->buf);
@@ -834,47 +867,28 @@ static void member_line(struct fixture *f, const char *s, size_t n, bool slow)
  * rest to the escaper there); NULL is null; misuse and a failed buffer are refused as the two
  * steps refuse them.
  */
+static void member_both_paths(struct fixture *f, const char *in, size_t len, const char *name)
+{
+	struct ew_buf exp = EW_BUF_INIT;
+
+	assert_int_equal(ew_buf_puts(&exp, "{\"first\":1,\"k\":\""), 0);
+	assert_int_equal(ew_json_escape(&exp, in, len), 0);
+	assert_int_equal(ew_buf_puts(&exp, "\"}"), 0);
+	member_line(f, in, len, false);
+	assert_int_equal(ew_jsonw_finish(&f->w), 0);
+	check_bytes(name, f->buf.data, f->buf.len, exp.data, exp.len);
+	/* The slow path's buffer starts after the first member. */
+	member_line(f, in, len, true);
+	assert_int_equal(ew_jsonw_finish(&f->w), 0);
+	check_bytes(name, f->buf.data, f->buf.len, exp.data + 10, exp.len - 10);
+	ew_buf_free(&exp);
+}
+
 static void test_writer_member_string(void **state)
 {
-	static const char *const specials[] = {"\"",	   "\\",   "\x01",	   "\x1f", "\x7f",
-					       "\xc3\xa9", "\xff", "\xe2\x80\xa8", "\x80"};
 	struct fixture *f = *state;
-	struct ew_buf exp = EW_BUF_INIT;
-	char in[64], name[96];
 
-	for (size_t len = 0; len <= 40; len++) {
-		for (size_t k = 0; k < ARRAY_SIZE(specials); k++) {
-			for (size_t pos = 0; pos <= len; pos++) {
-				size_t sl = strlen(specials[k]);
-
-				for (size_t i = 0; i < len; i++)
-					in[i] = (char)('a' + (i * 5 + len) % 26);
-				if (pos < len) {
-					if (pos + sl > len)
-						continue;
-					memcpy(in + pos, specials[k], sl);
-				}
-				ew_buf_reset(&exp);
-				assert_int_equal(ew_buf_puts(&exp, "{\"first\":1,\"k\":\""), 0);
-				assert_int_equal(ew_json_escape(&exp, in, len), 0);
-				assert_int_equal(ew_buf_puts(&exp, "\"}"), 0);
-				for (int slow = 0; slow <= 1; slow++) {
-					member_line(f, in, len, slow);
-					assert_int_equal(ew_jsonw_finish(&f->w), 0);
-					snprintf(name, sizeof(name), "len %zu, %zu at %zu%s", len,
-						 k, pos, slow ? ", slow" : "");
-					/* The slow path's buffer starts after the first member. */
-					if (slow)
-						check_bytes(name, f->buf.data, f->buf.len,
-							    exp.data + 10, exp.len - 10);
-					else
-						check_bytes(name, f->buf.data, f->buf.len, exp.data,
-							    exp.len);
-				}
-			}
-		}
-	}
-	ew_buf_free(&exp);
+	for_each_block_case(f, 40, member_both_paths);
 
 	/* The first member has no comma; NULL is null, in both paths. */
 	ew_buf_reset(&f->buf);
@@ -890,24 +904,7 @@ static void test_writer_member_string(void **state)
 	assert_string_equal(f->buf.data, ",\"k\":null}");
 
 	/* In an array, after a name, at the top level: misuse, nothing written. */
-	ew_buf_reset(&f->buf);
-	ew_jsonw_init(&f->w, &f->buf);
-	ew_jsonw_start_array(&f->w);
-	ew_jsonw_member_string_n(&f->w, EW_JSONW_KEY("a"), "x", 1);
-	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
-	assert_string_equal(f->buf.data, "[");
-	ew_buf_reset(&f->buf);
-	ew_jsonw_init(&f->w, &f->buf);
-	ew_jsonw_start_object(&f->w);
-	ew_jsonw_name_quoted(&f->w, EW_JSONW_KEY("a"));
-	ew_jsonw_member_string_n(&f->w, EW_JSONW_KEY("b"), "x", 1);
-	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
-	assert_string_equal(f->buf.data, "{\"a\":");
-	ew_buf_reset(&f->buf);
-	ew_jsonw_init(&f->w, &f->buf);
-	ew_jsonw_member_string_n(&f->w, EW_JSONW_KEY("a"), "x", 1);
-	assert_int_equal(ew_jsonw_finish(&f->w), -EINVAL);
-	assert_int_equal(f->buf.len, 0);
+	member_misuse(f, put_member);
 
 	/* A failed buffer stays failed. */
 	ew_buf_reset(&f->buf);
