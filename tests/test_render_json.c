@@ -1211,6 +1211,12 @@ static void test_cache_exit_memo(void **state)
 	assert_cached_same(fx, &r, c);
 	fx->ev.startup_ns = 1234567890;
 	assert_cached_same(fx, &r, c);
+	/* Made for this exit alone, in its place: after "uptime_s", before "children". */
+	a = render_with(fx, &r, c);
+	assert_non_null(strstr(a, ",\"uptime_s\":"));
+	assert_true(strstr(a, ",\"uptime_s\":") <
+		    strstr(a, ",\"startup\":{\"ready\":true,\"duration_s\":1.235},\"children\":{"));
+	free(a);
 	fx->ev.startup_ns = 1234567;
 	assert_cached_same(fx, &r, c);
 	fx->ev.ready = false;

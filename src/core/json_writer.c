@@ -499,13 +499,41 @@ void ew_jsonw_string_n(struct ew_jsonw *w, const char *s, size_t len)
 	jsonw_end_value(w);
 }
 
-/* The slow path and the checks are the two steps'; the fast one is jsonw_quoted()'s. */
+int ew_json_string(struct ew_buf *b, const char *s, size_t len)
+{
+	size_t n;
+	char *o;
+	int err;
+
+	if (!s && len)
+		return -EINVAL;
+	if (!b->data || b->failed || len > SIZE_MAX / 2 || b->cap - b->len <= len + 2) {
+		if (len > SIZE_MAX / 2 || ew_buf_reserve(b, len + 2)) {
+			b->failed = true;
+			return -ENOMEM;
+		}
+	}
+	o = b->data + b->len;
+	*o++ = '"';
+	n = len ? copy_plain(o, (const unsigned char *)s, len) : 0;
+	if (n == len) {
+		o[len] = '"';
+		o[len + 1] = '\0';
+		b->len += len + 2;
+		return 0;
+	}
+	b->len += 1 + n;
+	b->data[b->len] = '\0';
+	err = ew_json_escape(b, s + n, len - n);
+	return err ? err : ew_buf_putc(b, '"');
+}
+
+/* The slow path and the checks are the two steps'; the value is ew_json_string()'s. */
 void ew_jsonw_member_string_n(struct ew_jsonw *w, const char *quoted, size_t kl, const char *s,
 			      size_t len)
 {
 	struct ew_buf *b = w->out;
 	int d = w->depth - 1;
-	size_t n;
 	char *o;
 
 	if (w->error || d < 0 || w->is_array[d] || w->after_name || !s || !b->data || b->failed ||
@@ -521,20 +549,9 @@ void ew_jsonw_member_string_n(struct ew_jsonw *w, const char *quoted, size_t kl,
 	*o = ',';
 	o += !w->first[d];
 	memcpy(o, quoted, kl);
-	o += kl;
-	*o++ = '"';
+	b->len = (size_t)(o + kl - b->data);
 	w->first[d] = false;
-	n = len ? copy_plain(o, (const unsigned char *)s, len) : 0;
-	if (n == len) {
-		o[len] = '"';
-		o[len + 1] = '\0';
-		b->len = (size_t)(o + len + 1 - b->data);
-		return;
-	}
-	b->len = (size_t)(o + n - b->data);
-	b->data[b->len] = '\0';
-	jsonw_check(w, ew_json_escape(b, s + n, len - n));
-	jsonw_check(w, ew_buf_putc(b, '"'));
+	jsonw_check(w, ew_json_string(b, s, len));
 }
 
 static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
@@ -574,21 +591,37 @@ static size_t digits_u64(uint64_t v)
 }
 
 /* A number, '-' first when neg, straight into the buffer: no copy of a variable length. */
-static void jsonw_number(struct ew_jsonw *w, bool neg, uint64_t v)
+static int json_number(struct ew_buf *b, bool neg, uint64_t v)
 {
-	struct ew_buf *b = w->out;
 	size_t n = neg + digits_u64(v);
 
-	if (!jsonw_begin_value(w))
-		return;
 	if ((!b->data || b->failed || b->cap - b->len <= n) && ew_buf_reserve(b, n)) {
-		w->error = true;
-		return;
+		b->failed = true;
+		return -ENOMEM;
 	}
 	b->data[b->len] = '-';
 	b->len += n;
 	format_u64(v, b->data + b->len); /* and the NUL */
+	return 0;
+}
+
+static void jsonw_number(struct ew_jsonw *w, bool neg, uint64_t v)
+{
+	if (!jsonw_begin_value(w))
+		return;
+	jsonw_check(w, json_number(w->out, neg, v));
 	jsonw_end_value(w);
+}
+
+int ew_json_uint(struct ew_buf *b, uint64_t v)
+{
+	return json_number(b, false, v);
+}
+
+int ew_json_int(struct ew_buf *b, int64_t v)
+{
+	/* -(v + 1) + 1 keeps INT64_MIN in range. */
+	return json_number(b, v < 0, v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v);
 }
 
 void ew_jsonw_uint(struct ew_jsonw *w, uint64_t v)
@@ -598,8 +631,10 @@ void ew_jsonw_uint(struct ew_jsonw *w, uint64_t v)
 
 void ew_jsonw_int(struct ew_jsonw *w, int64_t v)
 {
-	/* -(v + 1) + 1 keeps INT64_MIN in range. */
-	jsonw_number(w, v < 0, v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v);
+	if (!jsonw_begin_value(w))
+		return;
+	jsonw_check(w, ew_json_int(w->out, v));
+	jsonw_end_value(w);
 }
 
 /*
@@ -653,15 +688,14 @@ void ew_jsonw_double(struct ew_jsonw *w, double v, int decimals)
 	jsonw_raw_value(w, num, strlen(num));
 }
 
-void ew_jsonw_fixed(struct ew_jsonw *w, int64_t units, int decimals)
+/* units / 10^decimals into num (48 bytes); its length, or 0 for decimals out of range. */
+static size_t format_fixed(char *num, int64_t units, int decimals)
 {
-	char tmp[48], num[48], *p, *q = num;
+	char tmp[48], *p, *q = num;
 	size_t digits;
 
-	if (decimals < 0 || decimals > 18) {
-		w->error = true;
-		return;
-	}
+	if (decimals < 0 || decimals > 18)
+		return 0;
 	p = format_u64(units < 0 ? (uint64_t)(-(units + 1)) + 1 : (uint64_t)units,
 		       tmp + sizeof(tmp) - 1);
 	digits = (size_t)(tmp + sizeof(tmp) - 1 - p);
@@ -674,14 +708,34 @@ void ew_jsonw_fixed(struct ew_jsonw *w, int64_t units, int decimals)
 		for (size_t i = digits; i < (size_t)decimals; i++)
 			*q++ = '0';
 		memcpy(q, p, digits + 1);
-	} else {
-		memcpy(q, p, digits - (size_t)decimals);
-		q += digits - (size_t)decimals;
-		if (decimals)
-			*q++ = '.';
-		memcpy(q, p + digits - (size_t)decimals, (size_t)decimals + 1);
+		return (size_t)(q - num) + digits;
 	}
-	jsonw_raw_value(w, num, strlen(num));
+	memcpy(q, p, digits - (size_t)decimals);
+	q += digits - (size_t)decimals;
+	if (decimals)
+		*q++ = '.';
+	memcpy(q, p + digits - (size_t)decimals, (size_t)decimals + 1);
+	return (size_t)(q - num) + (size_t)decimals;
+}
+
+void ew_jsonw_fixed(struct ew_jsonw *w, int64_t units, int decimals)
+{
+	char num[48];
+	size_t n = format_fixed(num, units, decimals);
+
+	if (!n) {
+		w->error = true;
+		return;
+	}
+	jsonw_raw_value(w, num, n);
+}
+
+int ew_json_fixed(struct ew_buf *b, int64_t units, int decimals)
+{
+	char num[48];
+	size_t n = format_fixed(num, units, decimals);
+
+	return n ? ew_buf_append(b, num, n) : -EINVAL;
 }
 
 void ew_jsonw_plain_n(struct ew_jsonw *w, const char *s, size_t len)

@@ -300,20 +300,6 @@ static void identity_objects(struct ew_jsonw *w, const struct ew_identity *id)
 	ew_jsonw_end_object(w);
 }
 
-static void process_object(struct ew_jsonw *w, const struct ew_event *ev)
-{
-	ew_jsonw_name_quoted(w, KEY("process"));
-	ew_jsonw_start_object(w);
-	field_uint(w, KEY("pid"), ev->pid);
-	if (ev->type == EW_EVENT_START)
-		field_uint(w, KEY("ppid"), ev->ppid);
-	field_string(w, KEY("comm"), ev->comm);
-	field_string(w, KEY("argv0"), ev->argv0);
-	if (ev->filename[0])
-		field_string(w, KEY("filename"), ev->filename);
-	ew_jsonw_end_object(w);
-}
-
 /* Seconds with millisecond precision, rounded half up, from integer nanoseconds. */
 static void seconds_field(struct ew_jsonw *w, const char *k, size_t kl, uint64_t ns)
 {
@@ -449,47 +435,6 @@ static const struct exit_memo *exit_memo_get(struct ew_render_cache *c, const st
 	m->key = k;
 	m->valid = true;
 	return m;
-}
-
-static void exit_fields(struct ew_jsonw *w, const struct ew_record *r,
-			const struct ew_render_ctx *ctx, struct ew_render_cache *c)
-{
-	const struct ew_event *ev = r->ev;
-	const char *meaning = ew_exit_meaning(ev, ctx->classes);
-	const struct exit_memo *m = exit_memo_get(c, r, meaning);
-
-	if (m)
-		ew_jsonw_raw_members(w, m->objs.data + 1, m->split - 1);
-	else
-		exit_object(w, r, meaning);
-	seconds_field(w, KEY("uptime_s"), ev->uptime_ns);
-
-	if (ev->has_killer) {
-		ew_jsonw_name_quoted(w, KEY("killed_by"));
-		ew_jsonw_start_object(w);
-		field_uint(w, KEY("pid"), ev->killer.pid);
-		field_string(w, KEY("comm"), ev->killer.comm);
-		field_int(w, KEY("signal"), ev->killer.signal);
-		field_string(w, KEY("signal_name"), ew_signal_name(ev->killer.signal));
-		field_uint(w, KEY("cgroup_id"), ev->killer.cgroup_id);
-		field_string(w, KEY("container"),
-			     ev->killer.container[0] ? ev->killer.container : "unknown");
-		ew_jsonw_end_object(w);
-	}
-
-	if (m)
-		ew_jsonw_raw_members(w, m->objs.data + m->split + 1, m->objs.len - m->split - 2);
-	else
-		outcome_objects(w, r);
-
-	if (ev->tail_len && r->cls != EW_CLASS_CLEAN) {
-		field_string_n(w, KEY("stderr_tail"), ev->tail, ev->tail_len);
-		if (ew_tail_source_name(ev->tail_source))
-			field_string(w, KEY("stderr_source"), ew_tail_source_name(ev->tail_source));
-		/* Only the kernel counts every byte; a log file is read from its end. */
-		if (ev->tail_source == EW_TAIL_KERNEL)
-			field_uint(w, KEY("stderr_bytes"), ev->stderr_total);
-	}
 }
 
 static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
@@ -756,6 +701,213 @@ static bool heads_get(struct ew_render_cache *c, const struct ew_record *r,
 	return true;
 }
 
+/*
+ * Container records (start, ready, exit) are most of what a node writes, and their shape is
+ * fixed: the renderer below lays them out itself, appending this file's own literals (names
+ * and punctuation joined at compile time) and the values, instead of asking the writer for
+ * each name, value and brace. Every string from a workload still goes through the writer's
+ * escaper (ew_json_string()); the parts that vary seldom (the identity's objects and labels,
+ * the heads, an exit's objects) are the cache's, made with the writer. tests/test_render_json.c
+ * holds each kind of record to the documented line, byte for byte, and parses every record back.
+ */
+#define PUT(b, lit) ew_buf_append(b, lit, sizeof(lit) - 1)
+
+/* ,name: then the string, or null. */
+static void put_string(struct ew_buf *b, const char *name_lit, size_t nl, const char *s)
+{
+	ew_buf_append(b, name_lit, nl);
+	if (s)
+		ew_json_string(b, s, strlen(s));
+	else
+		PUT(b, "null");
+}
+
+#define PUT_STRING(b, lit, s) put_string(b, lit, sizeof(lit) - 1, s)
+
+/* The inside of a part kept as "{...}", after a comma. */
+static void put_members(struct ew_buf *b, const char *part, size_t len)
+{
+	if (len < 2)
+		return;
+	ew_buf_putc(b, ',');
+	ew_buf_append(b, part + 1, len - 2);
+}
+
+static void put_seconds(struct ew_buf *b, uint64_t ns)
+{
+	ew_json_fixed(b, (int64_t)((ns + EW_NSEC_PER_MSEC / 2) / EW_NSEC_PER_MSEC), 3);
+}
+
+static void container_process(struct ew_buf *b, const struct ew_event *ev)
+{
+	PUT(b, ",\"process\":{\"pid\":");
+	ew_json_uint(b, ev->pid);
+	if (ev->type == EW_EVENT_START) {
+		PUT(b, ",\"ppid\":");
+		ew_json_uint(b, ev->ppid);
+	}
+	PUT_STRING(b, ",\"comm\":", ev->comm);
+	PUT_STRING(b, ",\"argv0\":", ev->argv0);
+	if (ev->filename[0])
+		PUT_STRING(b, ",\"filename\":", ev->filename);
+	ew_buf_putc(b, '}');
+}
+
+static void container_killer(struct ew_buf *b, const struct ew_killer_info *k)
+{
+	PUT(b, ",\"killed_by\":{\"pid\":");
+	ew_json_uint(b, k->pid);
+	PUT_STRING(b, ",\"comm\":", k->comm);
+	PUT(b, ",\"signal\":");
+	ew_json_int(b, k->signal);
+	PUT_STRING(b, ",\"signal_name\":", ew_signal_name(k->signal));
+	PUT(b, ",\"cgroup_id\":");
+	ew_json_uint(b, k->cgroup_id);
+	PUT_STRING(b, ",\"container\":", k->container[0] ? k->container : "unknown");
+	ew_buf_putc(b, '}');
+}
+
+/* An exit's own members: "exit", uptime, killer, "startup", "children", the tail. */
+static int container_exit(struct ew_buf *b, const struct ew_record *r,
+			  const struct ew_render_ctx *ctx, struct ew_render_cache *c)
+{
+	const struct ew_event *ev = r->ev;
+	const char *meaning = ew_exit_meaning(ev, ctx->classes);
+	const struct exit_memo *m = exit_memo_get(c, r, meaning);
+	struct ew_buf own = EW_BUF_INIT;
+	const char *objs;
+	size_t len, split;
+
+	if (m) {
+		objs = m->objs.data;
+		len = m->objs.len;
+		split = m->split;
+	} else {
+		/* Not kept (a startup duration of its own): made for this exit alone. */
+		if (memo_render(&own, r, meaning, &split)) {
+			ew_buf_free(&own);
+			return -ENOMEM;
+		}
+		objs = own.data;
+		len = own.len;
+	}
+	put_members(b, objs, split + 1); /* "exit": from after '{' to the comma at split */
+	PUT(b, ",\"uptime_s\":");
+	put_seconds(b, ev->uptime_ns);
+	if (ev->has_killer)
+		container_killer(b, &ev->killer);
+	ew_buf_append(b, objs + split, len - split - 1); /* ,"startup":{...},"children":{...} */
+	ew_buf_free(&own);
+
+	if (ev->tail_len && r->cls != EW_CLASS_CLEAN) {
+		PUT(b, ",\"stderr_tail\":");
+		ew_json_string(b, ev->tail, ev->tail_len);
+		if (ew_tail_source_name(ev->tail_source))
+			PUT_STRING(b, ",\"stderr_source\":", ew_tail_source_name(ev->tail_source));
+		/* Only the kernel counts every byte; a log file is read from its end. */
+		if (ev->tail_source == EW_TAIL_KERNEL) {
+			PUT(b, ",\"stderr_bytes\":");
+			ew_json_uint(b, ev->stderr_total);
+		}
+	}
+	return 0;
+}
+
+static void container_ready(struct ew_buf *b, const struct ew_event *ev)
+{
+	PUT(b, ",\"startup\":{");
+	if (!ev->seeded) {
+		PUT(b, "\"duration_s\":");
+		put_seconds(b, ev->startup_ns);
+		ew_buf_putc(b, ',');
+	}
+	PUT(b, "\"listener_pid\":");
+	ew_json_uint(b, ev->listener_pid);
+	PUT_STRING(b, ",\"listener_comm\":", ev->listener_comm);
+	ew_buf_putc(b, '}');
+}
+
+/* A container record into out, from c's parts (c: not NULL, its heads made for ctx). */
+static int container_json(const struct ew_record *r, const struct ew_render_ctx *ctx,
+			  struct ew_render_cache *c, const struct frag *f, struct ew_buf *out)
+{
+	const struct ew_event *ev = r->ev;
+	char msg[1024], t[EW_TIME_STR_LEN], insert_id[24];
+	const char *sev = ew_severity_name(ew_record_severity(r));
+	int err = 0;
+
+	ew_record_message(r, ctx, msg, sizeof(msg));
+	insert_id_from(c->node_seed, r, insert_id);
+	ew_time_format_memo(&c->time, r->time_ns, t);
+
+	PUT(out, "{\"time\":\"");
+	ew_buf_append(out, t, EW_TIME_LEN);
+	PUT(out, "\",\"severity\":\"");
+	ew_buf_append(out, sev, strlen(sev));
+	PUT(out, "\",\"message\":");
+	ew_json_string(out, msg, strlen(msg));
+	put_members(out, c->head[r->type].data, c->head[r->type].len);
+	put_members(out, f->objs.data, f->objs.len);
+	container_process(out, ev);
+	switch (r->type) {
+	case EW_REC_START:
+		if (ev->seeded)
+			PUT(out, ",\"already_running\":true");
+		else
+			PUT(out, ",\"already_running\":false");
+		if (r->startup) {
+			PUT(out, ",\"restarts\":");
+			ew_json_uint(out, r->startup->restarts);
+		}
+		break;
+	case EW_REC_READY:
+		container_ready(out, ev);
+		break;
+	default:
+		err = container_exit(out, r, ctx, c);
+		break;
+	}
+	PUT(out, ",\"logging.googleapis.com/labels\":{");
+	ew_buf_append(out, c->labhead[r->type].data + 1, c->labhead[r->type].len - 2);
+	put_members(out, f->labs.data, f->labs.len);
+	PUT(out, "},\"logging.googleapis.com/insertId\":\"");
+	ew_buf_append(out, insert_id, strlen(insert_id));
+	PUT(out, "\"}\n");
+	if (err)
+		return err;
+	return ew_buf_failed(out) ? -ENOMEM : 0;
+}
+
+/*
+ * A container record from c's parts, or, without a cache (or an identity without a revision,
+ * which the cache cannot key), from parts made for this record alone: the same bytes.
+ */
+static int container_render(const struct ew_record *r, const struct ew_render_ctx *ctx,
+			    struct ew_render_cache *c, struct ew_buf *out)
+{
+	struct ew_render_cache *own = NULL;
+	struct frag part = {0};
+	const struct frag *f;
+	int err = -ENOMEM;
+
+	if (!ctx->node)
+		return -EINVAL;
+	if (!c && !(c = own = ew_render_cache_new()))
+		return -ENOMEM;
+	if (!heads_get(c, r, ctx))
+		goto out;
+	f = frag_get(c, r->id);
+	if (!f && (frag_render(&part.objs, r->id, identity_objects) ||
+		   frag_render(&part.labs, r->id, identity_labels)))
+		goto out;
+	err = container_json(r, ctx, c, f ? f : &part, out);
+out:
+	ew_buf_free(&part.objs);
+	ew_buf_free(&part.labs);
+	ew_render_cache_free(own);
+	return err;
+}
+
 int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, struct ew_buf *out)
 {
 	return ew_render_json_cached(r, ctx, NULL, out);
@@ -772,6 +924,8 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 
 	if (ew_record_check(r))
 		return -EINVAL;
+	if (r->type <= EW_REC_EXIT)
+		return container_render(r, ctx, c, out);
 	f = frag_get(c, r->id);
 	heads = heads_get(c, r, ctx);
 	ew_record_message(r, ctx, msg, sizeof(msg));
@@ -791,33 +945,16 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 		raw_frag(&w, &f->objs);
 	else if (r->id)
 		identity_objects(&w, r->id);
-	if (r->ev)
-		process_object(&w, r->ev);
 
 	switch (r->type) {
-	case EW_REC_START:
-		field_bool(&w, KEY("already_running"), r->ev->seeded);
-		if (r->startup)
-			field_uint(&w, KEY("restarts"), r->startup->restarts);
-		break;
-	case EW_REC_READY:
-		ew_jsonw_name_quoted(&w, KEY("startup"));
-		ew_jsonw_start_object(&w);
-		if (!r->ev->seeded)
-			seconds_field(&w, KEY("duration_s"), r->ev->startup_ns);
-		field_uint(&w, KEY("listener_pid"), r->ev->listener_pid);
-		field_string(&w, KEY("listener_comm"), r->ev->listener_comm);
-		ew_jsonw_end_object(&w);
-		break;
-	case EW_REC_EXIT:
-		exit_fields(&w, r, ctx, c);
-		break;
 	case EW_REC_FINDING:
 	case EW_REC_RESOLVED:
 		finding_fields(&w, r->finding);
 		break;
 	case EW_REC_AGENT:
 		agent_fields(&w, r->agent);
+		break;
+	default: /* container records: container_render() */
 		break;
 	}
 	labels(&w, r, ctx, f, heads ? &c->labhead[r->type] : NULL);

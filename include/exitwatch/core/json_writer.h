@@ -185,4 +185,14 @@ size_t ew_utf8_char_len(const char *s, size_t len);
 /* Appends s[0..len) to out as the inside of a JSON string (no quotes), escaped as above. */
 int ew_json_escape(struct ew_buf *out, const char *s, size_t len);
 
+/*
+ * Values appended to a buffer outside any writer, for a renderer that lays out a record's
+ * fixed parts itself: a string quoted and escaped as the writer escapes it, a number, units /
+ * 10^decimals as ew_jsonw_fixed() writes it. 0, -ENOMEM (the buffer is failed) or -EINVAL.
+ */
+int ew_json_string(struct ew_buf *b, const char *s, size_t len);
+int ew_json_uint(struct ew_buf *b, uint64_t v);
+int ew_json_int(struct ew_buf *b, int64_t v);
+int ew_json_fixed(struct ew_buf *b, int64_t units, int decimals);
+
 #endif
