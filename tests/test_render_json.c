@@ -695,6 +695,40 @@ static void test_hostile_json(void **state)
 	json_object_put(o);
 }
 
+/*
+ * A pod object holds what is known of the pod, each member optional: from the cgroup alone its
+ * uid and QoS class, then less, down to an empty object, always between "container" and
+ * "workload".
+ */
+#define UID "5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70"
+
+static void test_pod_object(void **state)
+{
+	static const struct {
+		const char *uid, *qos, *want;
+	} cases[] = {
+		{UID, "burstable",
+		 ",\"pod\":{\"uid\":\"" UID "\",\"qos\":\"burstable\"},\"workload\":"},
+		{UID, "", ",\"pod\":{\"uid\":\"" UID "\"},\"workload\":"},
+		{"", "besteffort", ",\"pod\":{\"qos\":\"besteffort\"},\"workload\":"},
+		{"", "", ",\"pod\":{},\"workload\":"},
+	};
+	struct fx *fx = *state;
+	struct ew_record r = doc_exit_record(fx);
+
+	memset(&fx->id.meta, 0, sizeof(fx->id.meta));
+	fx->id.meta.restart_count = -1;
+	fx->id.cg.kubernetes = true;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		strcpy(fx->id.cg.pod_uid, cases[i].uid);
+		strcpy(fx->id.cg.qos, cases[i].qos);
+		render(fx, &r);
+		json_object_put(parse_line(fx->out.data, fx->out.len));
+		if (!strstr(fx->out.data, cases[i].want))
+			fail_msg("case %zu: no %s in %s", i, cases[i].want, fx->out.data);
+	}
+}
+
 /* No control byte but the final '\n' and, with colour, the renderer's own two SGR sequences. */
 /* ---- 5. finding and resolved ---- */
 
@@ -1374,6 +1408,7 @@ int main(void)
 		T(test_severity_other_records),
 		T(test_insert_id_deterministic),
 		T(test_hostile_json),
+		T(test_pod_object),
 		T(test_finding_burst),
 		T(test_resolved),
 		T(test_finding_variants),

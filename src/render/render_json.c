@@ -72,6 +72,43 @@ static inline void field_null(struct ew_jsonw *w, const char *k, size_t kl)
 	ew_jsonw_null(w);
 }
 
+/*
+ * Container records (start, ready, exit) are most of what a node writes, and their shape is
+ * fixed: the renderer below lays them out itself, appending this file's own literals (names
+ * and punctuation joined at compile time) and the values, instead of asking the writer for
+ * each name, value and brace. Every string from a workload still goes through the writer's
+ * escaper (ew_json_string()); the parts that vary seldom (the identity's objects and labels,
+ * the heads, an exit's objects) are the cache's, made with the writer. tests/test_render_json.c
+ * holds each kind of record to the documented line, byte for byte, and parses every record back.
+ */
+#define PUT(b, lit) ew_buf_append(b, lit, sizeof(lit) - 1)
+
+/* ,name: then the string, or null. */
+static void put_string(struct ew_buf *b, const char *name_lit, size_t nl, const char *s)
+{
+	ew_buf_append(b, name_lit, nl);
+	if (s)
+		ew_json_string(b, s, strlen(s));
+	else
+		PUT(b, "null");
+}
+
+#define PUT_STRING(b, lit, s) put_string(b, lit, sizeof(lit) - 1, s)
+
+/* The inside of a part kept as "{...}", after a comma. */
+static void put_members(struct ew_buf *b, const char *part, size_t len)
+{
+	if (len < 2)
+		return;
+	ew_buf_putc(b, ',');
+	ew_buf_append(b, part + 1, len - 2);
+}
+
+static void put_seconds(struct ew_buf *b, uint64_t ns)
+{
+	ew_json_fixed(b, (int64_t)((ns + EW_NSEC_PER_MSEC / 2) / EW_NSEC_PER_MSEC), 3);
+}
+
 enum ew_severity ew_record_severity(const struct ew_record *r)
 {
 	switch (r->type) {
@@ -141,19 +178,20 @@ void ew_record_insert_id(const struct ew_record *r, const struct ew_render_ctx *
 	insert_id_from(insert_id_seed(ctx->node), r, out);
 }
 
-/* The labels that come from the identity. */
-static void identity_labels(struct ew_jsonw *w, const struct ew_identity *id)
+/* The labels that come from the identity, as "{...}". */
+static void identity_labels(struct ew_buf *b, const struct ew_identity *id)
 {
-	field_string(w, KEY("runtime"), ew_runtime_name(id->cg.runtime));
+	PUT_STRING(b, "{\"runtime\":", ew_runtime_name(id->cg.runtime));
 	if (id->meta.pod_namespace[0])
-		field_string(w, KEY("namespace"), id->meta.pod_namespace);
+		PUT_STRING(b, ",\"namespace\":", id->meta.pod_namespace);
 	if (id->meta.pod_name[0])
-		field_string(w, KEY("pod"), id->meta.pod_name);
+		PUT_STRING(b, ",\"pod\":", id->meta.pod_name);
 	if (id->meta.name[0])
-		field_string(w, KEY("container"), id->meta.name);
+		PUT_STRING(b, ",\"container\":", id->meta.name);
 	else if (id->cg.container_id[0])
-		field_string(w, KEY("container"), id->cg.container_id);
-	field_string(w, KEY("workload"), id->workload);
+		PUT_STRING(b, ",\"container\":", id->cg.container_id);
+	PUT_STRING(b, ",\"workload\":", id->workload);
+	ew_buf_putc(b, '}');
 }
 
 /* An identity's members, rendered once (ew_render_cache). */
@@ -242,8 +280,6 @@ static void labels(struct ew_jsonw *w, const struct ew_record *r, const struct e
 		labhead_members(w, r, ctx);
 	if (f)
 		raw_frag(w, &f->labs);
-	else if (r->id)
-		identity_labels(w, r->id);
 	if (r->finding)
 		field_string(w, KEY("rule"), ew_rule_name(r->finding->rule));
 	ew_jsonw_end_object(w);
@@ -255,49 +291,63 @@ static void opt_string(struct ew_jsonw *w, const char *k, size_t kl, const char 
 		field_string(w, k, kl, v);
 }
 
-static void identity_objects(struct ew_jsonw *w, const struct ew_identity *id)
+/* An optional member: sep before it ('{' for the first of an object, then ','). */
+static void put_opt(struct ew_buf *b, char *sep, const char *name_lit, size_t nl, const char *v)
 {
-	ew_jsonw_name_quoted(w, KEY("container"));
-	ew_jsonw_start_object(w);
+	if (!v || !v[0])
+		return;
+	ew_buf_putc(b, *sep);
+	*sep = ',';
+	put_string(b, name_lit, nl, v);
+}
+
+#define PUT_OPT(b, sep, lit, v) put_opt(b, sep, lit, sizeof(lit) - 1, v)
+
+/* The identity's objects, as "{...}": container, pod, compose, workload. */
+static void identity_objects(struct ew_buf *b, const struct ew_identity *id)
+{
+	char sep = ',';
+
 	/* A container whose start was never seen (its record was lost) is named by its key. */
-	field_string(w, KEY("id"),
-		     id->cg.container_id[0] ? id->cg.container_id
-		     : id->cgroup[0]	    ? id->cgroup
-					    : id->key);
-	field_string(w, KEY("runtime"), ew_runtime_name(id->cg.runtime));
-	opt_string(w, KEY("cgroup"), id->cgroup);
-	field_uint(w, KEY("cgroup_id"), id->cgroup_id);
-	opt_string(w, KEY("name"), id->meta.name);
-	opt_string(w, KEY("image"), id->meta.image);
-	opt_string(w, KEY("unit"), id->cg.unit);
+	PUT_STRING(b, "{\"container\":{\"id\":",
+		   id->cg.container_id[0] ? id->cg.container_id
+		   : id->cgroup[0]	  ? id->cgroup
+					  : id->key);
+	PUT_STRING(b, ",\"runtime\":", ew_runtime_name(id->cg.runtime));
+	PUT_OPT(b, &sep, "\"cgroup\":", id->cgroup);
+	PUT(b, ",\"cgroup_id\":");
+	ew_json_uint(b, id->cgroup_id);
+	PUT_OPT(b, &sep, "\"name\":", id->meta.name);
+	PUT_OPT(b, &sep, "\"image\":", id->meta.image);
+	PUT_OPT(b, &sep, "\"unit\":", id->cg.unit);
 	if (id->meta.sandbox)
-		field_bool(w, KEY("sandbox"), true);
-	if (id->meta.restart_policy[0])
-		field_string(w, KEY("restart_policy"), id->meta.restart_policy);
-	if (id->meta.restart_count >= 0)
-		field_uint(w, KEY("restart_count"), (uint64_t)id->meta.restart_count);
-	field_string(w, KEY("identity"), id->key);
-	ew_jsonw_end_object(w);
+		PUT(b, ",\"sandbox\":true");
+	PUT_OPT(b, &sep, "\"restart_policy\":", id->meta.restart_policy);
+	if (id->meta.restart_count >= 0) {
+		PUT(b, ",\"restart_count\":");
+		ew_json_uint(b, (uint64_t)id->meta.restart_count);
+	}
+	PUT_STRING(b, ",\"identity\":", id->key);
+	ew_buf_putc(b, '}');
 	if (id->cg.kubernetes || id->meta.pod_name[0]) {
-		ew_jsonw_name_quoted(w, KEY("pod"));
-		ew_jsonw_start_object(w);
-		opt_string(w, KEY("namespace"), id->meta.pod_namespace);
-		opt_string(w, KEY("name"), id->meta.pod_name);
-		opt_string(w, KEY("uid"), id->cg.pod_uid[0] ? id->cg.pod_uid : id->meta.pod_uid);
-		opt_string(w, KEY("qos"), id->cg.qos);
-		ew_jsonw_end_object(w);
+		sep = '{';
+		PUT(b, ",\"pod\":");
+		PUT_OPT(b, &sep, "\"namespace\":", id->meta.pod_namespace);
+		PUT_OPT(b, &sep, "\"name\":", id->meta.pod_name);
+		PUT_OPT(b, &sep, "\"uid\":", id->cg.pod_uid[0] ? id->cg.pod_uid : id->meta.pod_uid);
+		PUT_OPT(b, &sep, "\"qos\":", id->cg.qos);
+		if (sep == '{')
+			ew_buf_putc(b, '{');
+		ew_buf_putc(b, '}');
 	}
 	if (id->meta.compose_project[0]) {
-		ew_jsonw_name_quoted(w, KEY("compose"));
-		ew_jsonw_start_object(w);
-		field_string(w, KEY("project"), id->meta.compose_project);
-		opt_string(w, KEY("service"), id->meta.compose_service);
-		ew_jsonw_end_object(w);
+		PUT_STRING(b, ",\"compose\":{\"project\":", id->meta.compose_project);
+		sep = ',';
+		PUT_OPT(b, &sep, "\"service\":", id->meta.compose_service);
+		ew_buf_putc(b, '}');
 	}
-	ew_jsonw_name_quoted(w, KEY("workload"));
-	ew_jsonw_start_object(w);
-	field_string(w, KEY("key"), id->workload);
-	ew_jsonw_end_object(w);
+	PUT_STRING(b, ",\"workload\":{\"key\":", id->workload);
+	PUT(b, "}}");
 }
 
 /* Seconds with millisecond precision, rounded half up, from integer nanoseconds. */
@@ -625,16 +675,23 @@ void ew_render_cache_free(struct ew_render_cache *c)
 
 /* One of the identity's parts as "{...}" in b. */
 static int frag_render(struct ew_buf *b, const struct ew_identity *id,
-		       void (*part)(struct ew_jsonw *, const struct ew_identity *))
+		       void (*part)(struct ew_buf *, const struct ew_identity *))
 {
-	struct ew_jsonw w;
-
-	part_open(&w, b);
-	part(&w, id);
-	return part_close(&w);
+	ew_buf_reset(b);
+	part(b, id);
+	return ew_buf_failed(b) ? -ENOMEM : 0;
 }
 
-/* The identity's parts, from the cache or rendered into it; NULL: render them in place. */
+/* The identity's parts, made into part: for an identity the cache does not keep. */
+static const struct frag *frag_make(struct frag *part, const struct ew_identity *id)
+{
+	if (frag_render(&part->objs, id, identity_objects) ||
+	    frag_render(&part->labs, id, identity_labels))
+		return NULL;
+	return part;
+}
+
+/* The identity's parts, from the cache or rendered into it; NULL: not kept (frag_make()). */
 static const struct frag *frag_get(struct ew_render_cache *c, const struct ew_identity *id)
 {
 	struct frag *f;
@@ -645,8 +702,7 @@ static const struct frag *frag_get(struct ew_render_cache *c, const struct ew_id
 	if (f->rev == id->rev)
 		return f;
 	f->rev = 0;
-	if (frag_render(&f->objs, id, identity_objects) ||
-	    frag_render(&f->labs, id, identity_labels))
+	if (!frag_make(f, id))
 		return NULL;
 	f->rev = id->rev;
 	return f;
@@ -699,43 +755,6 @@ static bool heads_get(struct ew_render_cache *c, const struct ew_record *r,
 		return false;
 	}
 	return true;
-}
-
-/*
- * Container records (start, ready, exit) are most of what a node writes, and their shape is
- * fixed: the renderer below lays them out itself, appending this file's own literals (names
- * and punctuation joined at compile time) and the values, instead of asking the writer for
- * each name, value and brace. Every string from a workload still goes through the writer's
- * escaper (ew_json_string()); the parts that vary seldom (the identity's objects and labels,
- * the heads, an exit's objects) are the cache's, made with the writer. tests/test_render_json.c
- * holds each kind of record to the documented line, byte for byte, and parses every record back.
- */
-#define PUT(b, lit) ew_buf_append(b, lit, sizeof(lit) - 1)
-
-/* ,name: then the string, or null. */
-static void put_string(struct ew_buf *b, const char *name_lit, size_t nl, const char *s)
-{
-	ew_buf_append(b, name_lit, nl);
-	if (s)
-		ew_json_string(b, s, strlen(s));
-	else
-		PUT(b, "null");
-}
-
-#define PUT_STRING(b, lit, s) put_string(b, lit, sizeof(lit) - 1, s)
-
-/* The inside of a part kept as "{...}", after a comma. */
-static void put_members(struct ew_buf *b, const char *part, size_t len)
-{
-	if (len < 2)
-		return;
-	ew_buf_putc(b, ',');
-	ew_buf_append(b, part + 1, len - 2);
-}
-
-static void put_seconds(struct ew_buf *b, uint64_t ns)
-{
-	ew_json_fixed(b, (int64_t)((ns + EW_NSEC_PER_MSEC / 2) / EW_NSEC_PER_MSEC), 3);
 }
 
 static void container_process(struct ew_buf *b, const struct ew_event *ev)
@@ -897,10 +916,9 @@ static int container_render(const struct ew_record *r, const struct ew_render_ct
 	if (!heads_get(c, r, ctx))
 		goto out;
 	f = frag_get(c, r->id);
-	if (!f && (frag_render(&part.objs, r->id, identity_objects) ||
-		   frag_render(&part.labs, r->id, identity_labels)))
+	if (!f && !(f = frag_make(&part, r->id)))
 		goto out;
-	err = container_json(r, ctx, c, f ? f : &part, out);
+	err = container_json(r, ctx, c, f, out);
 out:
 	ew_buf_free(&part.objs);
 	ew_buf_free(&part.labs);
@@ -916,6 +934,7 @@ int ew_render_json(const struct ew_record *r, const struct ew_render_ctx *ctx, s
 int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx *ctx,
 			  struct ew_render_cache *c, struct ew_buf *out)
 {
+	struct frag part = {0};
 	const struct frag *f;
 	char msg[1024], insert_id[24];
 	struct ew_jsonw w;
@@ -927,6 +946,10 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 	if (r->type <= EW_REC_EXIT)
 		return container_render(r, ctx, c, out);
 	f = frag_get(c, r->id);
+	if (!f && r->id && !(f = frag_make(&part, r->id))) {
+		err = -ENOMEM;
+		goto out;
+	}
 	heads = heads_get(c, r, ctx);
 	ew_record_message(r, ctx, msg, sizeof(msg));
 	/* heads (only with a cache): c->node is ctx's, and its seed too. */
@@ -943,8 +966,6 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 		head_members(&w, r, ctx);
 	if (f)
 		raw_frag(&w, &f->objs);
-	else if (r->id)
-		identity_objects(&w, r->id);
 
 	switch (r->type) {
 	case EW_REC_FINDING:
@@ -961,7 +982,10 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 	field_plain(&w, KEY("logging.googleapis.com/insertId"), insert_id);
 	ew_jsonw_end_object(&w);
 	err = ew_jsonw_finish(&w);
-	if (err)
-		return err;
-	return ew_buf_putc(out, '\n');
+	if (!err)
+		err = ew_buf_putc(out, '\n');
+out:
+	ew_buf_free(&part.objs);
+	ew_buf_free(&part.labs);
+	return err;
 }
