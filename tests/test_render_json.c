@@ -539,6 +539,24 @@ static void test_severity_other_records(void **state)
 
 /* ---- 3. insertId ---- */
 
+/*
+ * The insertId's words hashed without the byte loop give FNV-1a over their bytes in memory, so
+ * the ids stay what they were: every bit of each word set alone, and words of mixed bytes.
+ */
+static void test_insert_id_fnv_words(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	(void)state;
+	for (int i = 0; i < 64 + 100; i++) {
+		uint64_t v = i < 64 ? 1ULL << i : (x = x * 6364136223846793005ULL + 1);
+		uint32_t w = (uint32_t)(v >> 16);
+
+		assert_true(ew_fnv1a_u64(EW_FNV1A_INIT, v) == ew_fnv1a(EW_FNV1A_INIT, &v, 8));
+		assert_true(ew_fnv1a_u32(x, w) == ew_fnv1a(x, &w, 4));
+	}
+}
+
 static void test_insert_id_deterministic(void **state)
 {
 	struct fx *fx = *state;
@@ -1406,6 +1424,7 @@ int main(void)
 		T(test_exit_children), /* the kernel's child counts */
 		T(test_severity_exit_classes),
 		T(test_severity_other_records),
+		T(test_insert_id_fnv_words),
 		T(test_insert_id_deterministic),
 		T(test_hostile_json),
 		T(test_pod_object),

@@ -158,15 +158,15 @@ static void insert_id_from(uint64_t h, const struct ew_record *r, char out[24])
 {
 	uint32_t t = r->type;
 
-	h = ew_fnv1a(h, &t, sizeof(t));
+	h = ew_fnv1a_u32(h, t);
 	if (r->finding) {
 		h = ew_fnv1a(h, r->finding->finding_id, strlen(r->finding->finding_id));
 	} else if (r->ev) {
-		h = ew_fnv1a(h, &r->ev->cgroup_id, sizeof(r->ev->cgroup_id));
-		h = ew_fnv1a(h, &r->ev->pid, sizeof(r->ev->pid));
-		h = ew_fnv1a(h, &r->ev->start_boot_ns, sizeof(r->ev->start_boot_ns));
+		h = ew_fnv1a_u64(h, r->ev->cgroup_id);
+		h = ew_fnv1a_u32(h, r->ev->pid);
+		h = ew_fnv1a_u64(h, r->ev->start_boot_ns);
 	}
-	h = ew_fnv1a(h, &r->time_ns, sizeof(r->time_ns));
+	h = ew_fnv1a_u64(h, r->time_ns);
 	memcpy(out, "ew-", 3);
 	for (int i = 0; i < 8; i++)
 		memcpy(out + 3 + 2 * i, hex_pairs + 2 * ((h >> (56 - 8 * i)) & 0xff), 2);
