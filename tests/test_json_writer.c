@@ -844,7 +844,7 @@ static void test_writer_literal_key(void **state)
 }
 
 /* One member as ew_jsonw_member_string_n() writes it, after a first one; room: leave the buffer
- * without data before it, so that the member takes the two-step slow path. */
+ * without data before it, so that the member's name takes the writer's slow path. */
 static void member_line(struct fixture *f, const char *s, size_t n, bool slow)
 {
 	ew_buf_free(&f->buf);

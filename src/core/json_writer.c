@@ -403,47 +403,6 @@ void ew_jsonw_end_array(struct ew_jsonw *w)
 	jsonw_end(w, true);
 }
 
-/* Room for what jsonw_quoted() writes around the string: ',' '"' ... '"' ':' and the NUL. */
-#define JSONW_QUOTE_ROOM 8
-
-/*
- * [','] '"', s escaped, '"' [':']. The plain prefix is copied in blocks straight into the
- * buffer (copy_plain()); only from the first byte that needs rewriting on does the escaper take
- * over. Names and most values are plain through, and cost a bounds check and a copy.
- */
-static void jsonw_quoted(struct ew_jsonw *w, bool comma, const char *s, size_t len, bool name)
-{
-	struct ew_buf *b = w->out;
-	size_t n;
-	char *o;
-
-	if (!b->data || b->failed || b->cap - b->len < JSONW_QUOTE_ROOM ||
-	    len > b->cap - b->len - JSONW_QUOTE_ROOM) {
-		if (len > SIZE_MAX / 2 || ew_buf_reserve(b, len + JSONW_QUOTE_ROOM)) {
-			w->error = true;
-			return;
-		}
-	}
-	o = b->data + b->len;
-	if (comma)
-		*o++ = ',';
-	*o++ = '"';
-	n = len ? copy_plain(o, (const unsigned char *)s, len) : 0;
-	if (n == len) {
-		o += len;
-		*o++ = '"';
-		if (name)
-			*o++ = ':';
-		*o = '\0';
-		b->len = (size_t)(o - b->data);
-		return;
-	}
-	b->len = (size_t)(o + n - b->data);
-	b->data[b->len] = '\0';
-	jsonw_check(w, ew_json_escape(b, s + n, len - n));
-	jsonw_check(w, ew_buf_append(b, "\":", name ? 2 : 1));
-}
-
 void ew_jsonw_raw_members(struct ew_jsonw *w, const char *members, size_t len)
 {
 	int d = w->depth - 1;
@@ -483,7 +442,10 @@ void ew_jsonw_name_n(struct ew_jsonw *w, const char *name, size_t len)
 	}
 	comma = !w->first[d];
 	w->first[d] = false;
-	jsonw_quoted(w, comma, name, len, true);
+	if (comma)
+		jsonw_check(w, ew_buf_putc(w->out, ','));
+	jsonw_check(w, ew_json_string(w->out, name, len));
+	jsonw_check(w, ew_buf_putc(w->out, ':'));
 	w->after_name = true;
 }
 
@@ -495,7 +457,7 @@ void ew_jsonw_string_n(struct ew_jsonw *w, const char *s, size_t len)
 	}
 	if (!jsonw_begin_value(w))
 		return;
-	jsonw_quoted(w, false, s, len, false);
+	jsonw_check(w, ew_json_string(w->out, s, len));
 	jsonw_end_value(w);
 }
 
@@ -528,30 +490,19 @@ int ew_json_string(struct ew_buf *b, const char *s, size_t len)
 	return err ? err : ew_buf_putc(b, '"');
 }
 
-/* The slow path and the checks are the two steps'; the value is ew_json_string()'s. */
+/* The name as ew_jsonw_name_quoted() writes it, checks and all; the value straight after it. */
 void ew_jsonw_member_string_n(struct ew_jsonw *w, const char *quoted, size_t kl, const char *s,
 			      size_t len)
 {
-	struct ew_buf *b = w->out;
-	int d = w->depth - 1;
-	char *o;
-
-	if (w->error || d < 0 || w->is_array[d] || w->after_name || !s || !b->data || b->failed ||
-	    len > SIZE_MAX / 2 || b->cap - b->len <= kl + len + JSONW_QUOTE_ROOM) {
-		ew_jsonw_name_quoted(w, quoted, kl);
-		if (s)
-			ew_jsonw_string_n(w, s, len);
-		else
-			ew_jsonw_null(w);
+	ew_jsonw_name_quoted(w, quoted, kl);
+	if (w->error)
+		return;
+	if (!s) {
+		ew_jsonw_null(w);
 		return;
 	}
-	o = b->data + b->len;
-	*o = ',';
-	o += !w->first[d];
-	memcpy(o, quoted, kl);
-	b->len = (size_t)(o + kl - b->data);
-	w->first[d] = false;
-	jsonw_check(w, ew_json_string(b, s, len));
+	w->after_name = false; /* a member's value: never the top level, nothing to close */
+	jsonw_check(w, ew_json_string(w->out, s, len));
 }
 
 static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
@@ -605,14 +556,6 @@ static int json_number(struct ew_buf *b, bool neg, uint64_t v)
 	return 0;
 }
 
-static void jsonw_number(struct ew_jsonw *w, bool neg, uint64_t v)
-{
-	if (!jsonw_begin_value(w))
-		return;
-	jsonw_check(w, json_number(w->out, neg, v));
-	jsonw_end_value(w);
-}
-
 int ew_json_uint(struct ew_buf *b, uint64_t v)
 {
 	return json_number(b, false, v);
@@ -626,7 +569,10 @@ int ew_json_int(struct ew_buf *b, int64_t v)
 
 void ew_jsonw_uint(struct ew_jsonw *w, uint64_t v)
 {
-	jsonw_number(w, false, v);
+	if (!jsonw_begin_value(w))
+		return;
+	jsonw_check(w, ew_json_uint(w->out, v));
+	jsonw_end_value(w);
 }
 
 void ew_jsonw_int(struct ew_jsonw *w, int64_t v)

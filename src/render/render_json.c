@@ -77,9 +77,10 @@ static inline void field_null(struct ew_jsonw *w, const char *k, size_t kl)
  * fixed: the renderer below lays them out itself, appending this file's own literals (names
  * and punctuation joined at compile time) and the values, instead of asking the writer for
  * each name, value and brace. Every string from a workload still goes through the writer's
- * escaper (ew_json_string()); the parts that vary seldom (the identity's objects and labels,
- * the heads, an exit's objects) are the cache's, made with the writer. tests/test_render_json.c
- * holds each kind of record to the documented line, byte for byte, and parses every record back.
+ * escaper (ew_json_string()). The parts that vary seldom are the cache's: the identity's objects
+ * and labels (laid out the same way), the heads and an exit's objects (made with the writer).
+ * tests/test_render_json.c holds each kind of record to the documented line, byte for byte, and
+ * parses every record back.
  */
 #define PUT(b, lit) ew_buf_append(b, lit, sizeof(lit) - 1)
 
@@ -306,7 +307,8 @@ static void put_opt(struct ew_buf *b, char *sep, const char *name_lit, size_t nl
 /* The identity's objects, as "{...}": container, pod, compose, workload. */
 static void identity_objects(struct ew_buf *b, const struct ew_identity *id)
 {
-	char sep = ',';
+	char sep = ','; /* in "container" and "compose" a member always comes first */
+	char pod = '{'; /* in "pod" every member is optional */
 
 	/* A container whose start was never seen (its record was lost) is named by its key. */
 	PUT_STRING(b, "{\"container\":{\"id\":",
@@ -330,19 +332,17 @@ static void identity_objects(struct ew_buf *b, const struct ew_identity *id)
 	PUT_STRING(b, ",\"identity\":", id->key);
 	ew_buf_putc(b, '}');
 	if (id->cg.kubernetes || id->meta.pod_name[0]) {
-		sep = '{';
 		PUT(b, ",\"pod\":");
-		PUT_OPT(b, &sep, "\"namespace\":", id->meta.pod_namespace);
-		PUT_OPT(b, &sep, "\"name\":", id->meta.pod_name);
-		PUT_OPT(b, &sep, "\"uid\":", id->cg.pod_uid[0] ? id->cg.pod_uid : id->meta.pod_uid);
-		PUT_OPT(b, &sep, "\"qos\":", id->cg.qos);
-		if (sep == '{')
+		PUT_OPT(b, &pod, "\"namespace\":", id->meta.pod_namespace);
+		PUT_OPT(b, &pod, "\"name\":", id->meta.pod_name);
+		PUT_OPT(b, &pod, "\"uid\":", id->cg.pod_uid[0] ? id->cg.pod_uid : id->meta.pod_uid);
+		PUT_OPT(b, &pod, "\"qos\":", id->cg.qos);
+		if (pod == '{') /* none: an empty object */
 			ew_buf_putc(b, '{');
 		ew_buf_putc(b, '}');
 	}
 	if (id->meta.compose_project[0]) {
 		PUT_STRING(b, ",\"compose\":{\"project\":", id->meta.compose_project);
-		sep = ',';
 		PUT_OPT(b, &sep, "\"service\":", id->meta.compose_service);
 		ew_buf_putc(b, '}');
 	}

@@ -96,8 +96,8 @@ static inline void ew_jsonw_name_quoted(struct ew_jsonw *w, const char *quoted, 
 
 /*
  * A member whose name is a KEY() literal and whose value is a string: what
- * ew_jsonw_name_quoted() then ew_jsonw_string_n() write, in one step with one check of the room
- * (a record's strings are most of its members). NULL s writes null.
+ * ew_jsonw_name_quoted() then ew_jsonw_string_n() write, the value without a second round of
+ * the writer's checks (a record's strings are most of its members). NULL s writes null.
  */
 void ew_jsonw_member_string_n(struct ew_jsonw *w, const char *quoted, size_t kl, const char *s,
 			      size_t len);

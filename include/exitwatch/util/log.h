@@ -19,8 +19,7 @@ enum ew_log_level {
 void ew_log_init(enum ew_log_level max_level);
 /*
  * Cold: a diagnostic is rare on the record path, so the compiler moves the blocks that call it
- * out of the hot functions (.text.unlikely). The path's code is larger than the instruction
- * cache: this took an eighth of its misses (callgrind --cache-sim, docs/benchmarks.md).
+ * out of the hot functions (.text.unlikely), which keeps their common paths together.
  */
 void ew_log(enum ew_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), cold));
