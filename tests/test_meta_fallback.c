@@ -172,6 +172,68 @@ static void test_resolver_gone(void **state)
 	ew_resolver_free(r);
 }
 
+/*
+ * An agent restarted in the middle of a loop: its resolver has read nothing yet, and the
+ * container's next attempt is gone before its start is read. The identity restored from the
+ * state file (ew_resolver_learn()) gives the image the kubelet's link does not; what is not a
+ * Kubernetes identity read from its files teaches nothing.
+ */
+static void test_resolver_learn(void **state)
+{
+	const struct ew_t_scratch *s = *state;
+	struct ew_resolver_opts o = {.paths = paths_in(s), .read_meta = true};
+	struct ew_resolver *r = ew_resolver_new(&o);
+	struct ew_identity *id = malloc(sizeof(*id)), *old = calloc(1, sizeof(*old));
+	struct ew_event *ev;
+
+	put(s, TASKS "/.keep", "");
+	put(s, "var/log/pods/shop_" POD "_" UID "/backend/3.log", "");
+	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
+	link_at(s, "var/log/containers/" POD "_shop_sidecar-" NEW64 ".log");
+
+	/* What a state file gives back: the subject of an earlier attempt, read from its files. */
+	ew_strlcpy(old->cgroup, "/kubepods/burstable/pod" UID "/" OLD64, sizeof(old->cgroup));
+	assert_int_equal(ew_cgroup_parse(old->cgroup, &old->cg), 0);
+	old->has_meta = true;
+	strcpy(old->meta.name, "backend");
+	strcpy(old->meta.image, "registry.example.com/shop/backend:1.4.2");
+	strcpy(old->meta.pod_name, POD);
+	strcpy(old->meta.pod_namespace, "shop");
+	ew_identity_finish(old);
+
+	/* Not Kubernetes, or not read from its files: ignored. */
+	old->cg.kubernetes = false;
+	assert_int_equal(ew_resolver_learn(r, old), 0);
+	old->cg.kubernetes = true;
+	old->has_meta = false;
+	assert_int_equal(ew_resolver_learn(r, old), 0);
+	assert_int_equal(ew_resolver_learn(r, NULL), 0);
+	ev = start_of(ID64, 1);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	free(ev);
+	assert_string_equal(id->key, "k8s:" UID "/backend");
+	assert_string_equal(id->meta.image, "");
+
+	old->has_meta = true;
+	assert_int_equal(ew_resolver_learn(r, old), 0);
+	ev = start_of(ID64, 2);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	free(ev);
+	assert_string_equal(id->key, "k8s:" UID "/backend");
+	assert_string_equal(id->meta.image, "registry.example.com/shop/backend:1.4.2");
+	assert_int_equal(id->meta.restart_count, 3);
+	/* The image is the container name's: the pod's other container has none. */
+	ev = start_of(NEW64, 3);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	free(ev);
+	assert_string_equal(id->key, "k8s:" UID "/sidecar");
+	assert_string_equal(id->meta.pod_name, POD);
+	assert_string_equal(id->meta.image, "");
+	free(old);
+	free(id);
+	ew_resolver_free(r);
+}
+
 static void test_podman_list(void **state)
 {
 	const struct ew_t_scratch *s = *state;
@@ -275,6 +337,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_podman_list, ew_t_scratch_setup,
 						ew_t_scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_pin, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_resolver_learn, ew_t_scratch_setup,
 						ew_t_scratch_teardown),
 		cmocka_unit_test(test_pod_cache),
 	};

@@ -381,6 +381,138 @@ static void test_restored_findings_active(void **state)
 	ew_metrics_free(m);
 }
 
+/* Writes text to rel under the scratch directory, making its directories. */
+static void put(const struct ew_t_scratch *s, const char *rel, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	ew_t_scratch_path(s, rel, path, sizeof(path));
+	*strrchr(path, '/') = '\0';
+	assert_int_equal(ew_t_mkdirs(path), 0);
+	ew_t_scratch_path(s, rel, path, sizeof(path));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+#define UID   "5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70"
+#define POD   "checkout-6d5f7c9b8-q4w2x"
+#define OLD64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define NEW64 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define IMAGE "registry.example.com/shop/backend:1.4.2"
+
+static void k8s_event(struct ew_pipeline *p, enum ew_event_type type, uint64_t t, uint32_t pid,
+		      const char *container_id)
+{
+	struct ew_event ev = {.type = type, .time_ns = t, .cgroup_id = pid, .pid = pid};
+
+	snprintf(ev.cgroup, sizeof(ev.cgroup), "/kubepods/burstable/pod%s/%s", UID, container_id);
+	strcpy(ev.comm, "python3");
+	if (type == EW_EVENT_EXIT) {
+		ev.exit_word = 3 << 8;
+		ev.status.code = 3;
+		ev.uptime_ns = EW_NSEC_PER_SEC;
+	}
+	assert_int_equal(ew_pipeline_event(p, &ev), 0);
+}
+
+/*
+ * exitwatch restarted with its state file in the middle of a crash loop on containerd, and the
+ * loop's next attempt is gone (bundle deleted) before the new agent reads its start: only the
+ * kubelet's link names it. Its exit still names the image the earlier attempts ran, which the
+ * restored state's identity gives the resolver.
+ */
+static void test_restored_pods_name_images(void **state)
+{
+	struct fx *x = *state;
+	struct ew_config cfg = x->cfg;
+	struct ew_outputs *out;
+	struct ew_pipeline *p;
+	char path[256], err[256] = "", *data, *line, *save = NULL;
+	const char *image = NULL;
+	json_object *last = NULL;
+	size_t len;
+
+	cfg.host_root = x->scratch.dir;
+	cfg.read_meta = true;
+	put(&x->scratch,
+	    "run/containerd/io.containerd.runtime.v2.task/k8s.io/" OLD64 "/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+	    "\"io.kubernetes.cri.container-name\":\"backend\","
+	    "\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
+	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
+	    "\"io.kubernetes.cri.image-name\":\"" IMAGE "\"}}");
+	put(&x->scratch, "var/log/pods/shop_" POD "_" UID "/backend/5.log", "");
+	ew_t_scratch_path(&x->scratch, "var/log/containers", path, sizeof(path));
+	assert_int_equal(ew_t_mkdirs(path), 0);
+	ew_t_scratch_path(&x->scratch, "var/log/containers/" POD "_shop_backend-" NEW64 ".log",
+			  path, sizeof(path));
+	assert_int_equal(symlink("/var/log/pods/x/5.log", path), 0);
+
+	/* The first agent: five attempts read from their bundle, a loop with open findings. */
+	p = ew_pipeline_new(&cfg, &(struct ew_pipeline_deps){.out = x->out});
+	assert_non_null(p);
+	for (uint32_t i = 0; i < 5; i++) {
+		uint64_t t = T0 + i * 10 * EW_NSEC_PER_SEC;
+
+		k8s_event(p, EW_EVENT_START, t, 100 + i, OLD64);
+		k8s_event(p, EW_EVENT_EXIT, t + EW_NSEC_PER_SEC, 100 + i, OLD64);
+	}
+	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
+	assert_int_equal(ew_pipeline_save_state(p, path, T0 + 60 * EW_NSEC_PER_SEC), 0);
+	ew_pipeline_free(p);
+
+	/* The second: its first read of the loop is an attempt named by the link alone. */
+	ew_t_scratch_path(&x->scratch, "c.log", path, sizeof(path));
+	memmove(path + 5, path, strlen(path) + 1);
+	memcpy(path, "file:", 5);
+	out = ew_outputs_new(&cfg.out);
+	assert_non_null(out);
+	assert_int_equal(ew_outputs_add(out, path, err, sizeof(err)), 0);
+	p = ew_pipeline_new(&cfg, &(struct ew_pipeline_deps){.out = out});
+	assert_non_null(p);
+	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
+	assert_int_equal(ew_pipeline_load_state(p, path, err, sizeof(err)), 0);
+	k8s_event(p, EW_EVENT_START, T0 + 70 * EW_NSEC_PER_SEC, 200, NEW64);
+	k8s_event(p, EW_EVENT_EXIT, T0 + 71 * EW_NSEC_PER_SEC, 200, NEW64);
+	ew_pipeline_finish(p, T0 + 72 * EW_NSEC_PER_SEC);
+	ew_outputs_drain(out, 0);
+
+	data = slurp(ew_t_scratch_path(&x->scratch, "c.log", path, sizeof(path)), &len);
+	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(line), *ev;
+
+		assert_non_null(o);
+		assert_true(json_object_object_get_ex(o, "event", &ev));
+		if (strcmp(json_object_get_string(ev), "container_exit")) {
+			json_object_put(o);
+			continue;
+		}
+		json_object_put(last);
+		last = o;
+	}
+	assert_non_null(last);
+	{
+		json_object *c, *v;
+
+		assert_true(json_object_object_get_ex(last, "container", &c));
+		assert_true(json_object_object_get_ex(c, "id", &v));
+		assert_string_equal(json_object_get_string(v), NEW64);
+		assert_true(json_object_object_get_ex(c, "restart_count", &v));
+		assert_int_equal(json_object_get_int(v), 5);
+		if (json_object_object_get_ex(c, "image", &v))
+			image = json_object_get_string(v);
+		assert_non_null(image);
+		assert_string_equal(image, IMAGE);
+	}
+	json_object_put(last);
+	free(data);
+	ew_pipeline_free(p);
+	ew_outputs_free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +521,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wake_follows_the_detector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_subtree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restored_pods_name_images, setup, teardown),
 	};
 
 	ew_log_init(EW_LOG_ERROR);

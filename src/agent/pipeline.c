@@ -679,10 +679,19 @@ int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now
 	return ew_state_save(p->detector, path, now_ns);
 }
 
-/* The open episodes of a restored state, for exitwatch_finding_active: no record says them. */
-static void open_of(struct ew_pipeline *p, const struct ew_detector_scope *s,
-		    const struct ew_identity *id, bool workload)
+/*
+ * What a restored state tells: its open episodes, for exitwatch_finding_active (no record says
+ * them again), and its identities' pods, for the resolver: a crash-looping container gone before
+ * this agent read its files is named by the kubelet's link alone, and its image is the one its
+ * earlier attempts ran (identity/pod_cache_int.h).
+ */
+static void restored(struct ew_pipeline *p, const struct ew_detector_scope *s,
+		     const struct ew_identity *id, bool workload)
 {
+	if (id && ew_resolver_learn(p->resolver, id))
+		ew_debug("pod cache: out of memory");
+	if (!p->deps.metrics)
+		return;
 	for (size_t i = 0; i < s->nep; i++) {
 		const struct ew_rule_config *rc = &p->cfg->detect.rules[s->ep[i].rule];
 
@@ -691,23 +700,24 @@ static void open_of(struct ew_pipeline *p, const struct ew_detector_scope *s,
 	}
 }
 
-static void open_of_workload(void *ctx, const struct ew_detector_workload *wl)
+static void restored_workload(void *ctx, const struct ew_detector_workload *wl)
 {
-	open_of(ctx, &wl->s, wl->last_subject, true);
+	restored(ctx, &wl->s, wl->last_subject, true);
 }
 
-static void open_of_ident(void *ctx, const struct ew_detector_ident *id)
+static void restored_ident(void *ctx, const struct ew_detector_ident *id)
 {
-	open_of(ctx, &id->s, id->subject, false);
+	restored(ctx, &id->s, id->subject, false);
 }
 
 int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, char *err, size_t errlen)
 {
 	int r = ew_state_load(p->detector, path, err, errlen);
 
-	if (!r && p->deps.metrics) {
-		ew_detector_export_workloads(p->detector, open_of_workload, p);
-		ew_detector_export_idents(p->detector, open_of_ident, p);
+	/* Workloads first: an identity's subject is newer than its workload's last. */
+	if (!r) {
+		ew_detector_export_workloads(p->detector, restored_workload, p);
+		ew_detector_export_idents(p->detector, restored_ident, p);
 	}
 	return r;
 }

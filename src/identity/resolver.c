@@ -203,6 +203,15 @@ int ew_resolver_lookup(struct ew_resolver *r, uint64_t cgroup_id, struct ew_iden
 	return -ENOENT;
 }
 
+int ew_resolver_learn(struct ew_resolver *r, const struct ew_identity *id)
+{
+	/* A container named by the kubelet's link alone has its image from this cache (if any):
+	 * putting it back changes nothing, and its pod's names are as good as a read's. */
+	if (!id || !id->cg.kubernetes || !id->has_meta || !id->cg.pod_uid[0])
+		return 0;
+	return ew_pod_cache_put(r->pods, id->cg.pod_uid, &id->meta);
+}
+
 void ew_resolver_forget(struct ew_resolver *r, uint64_t cgroup_id)
 {
 	struct cached *c = ew_map64_del(r->by_cgroup, cgroup_id);

@@ -49,6 +49,14 @@ struct ew_proc_names {
 int ew_resolver_lookup(struct ew_resolver *r, uint64_t cgroup_id, struct ew_identity *ret,
 		       struct ew_proc_names *names);
 
+/*
+ * An identity known from before this resolver started (a restored state file): what it says of
+ * its pod (namespace, pod name, the image its container of that name ran) names the pod's
+ * later containers that are gone before their files are read, as a container read here would.
+ * Anything but a Kubernetes identity read from its runtime's files is ignored. 0 or -ENOMEM.
+ */
+int ew_resolver_learn(struct ew_resolver *r, const struct ew_identity *id);
+
 /* The exit was reported: drop the cache entry. */
 void ew_resolver_forget(struct ew_resolver *r, uint64_t cgroup_id);
 
