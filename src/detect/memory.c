@@ -105,15 +105,24 @@ static bool over_budget(const struct ew_detector *d)
 	return d->cfg.memory_budget && ew_det_bytes(d) > d->cfg.memory_budget;
 }
 
-static uint64_t *why_forget(struct ew_detector *d, uint64_t last_active_ns, uint64_t now)
+/* Over max_identities or memory_budget: which counter the forgotten go to, or NULL. */
+static uint64_t *over_limits(struct ew_detector *d)
 {
-	if (now >= last_active_ns && now - last_active_ns >= d->cfg.idle_forget_ns)
-		return &d->mem.forgotten_idle;
 	if (remembered(d) > d->cfg.max_identities)
 		return &d->mem.forgotten_limit;
 	if (over_budget(d))
 		return &d->mem.forgotten_budget;
 	return NULL;
+}
+
+static bool idle(const struct ew_detector *d, uint64_t last_active_ns, uint64_t now)
+{
+	return now >= last_active_ns && now - last_active_ns >= d->cfg.idle_forget_ns;
+}
+
+static uint64_t *why_forget(struct ew_detector *d, uint64_t last_active_ns, uint64_t now)
+{
+	return idle(d, last_active_ns, now) ? &d->mem.forgotten_idle : over_limits(d);
 }
 
 /*
@@ -158,13 +167,22 @@ static __attribute__((noinline)) void evict(struct ew_detector *d, uint64_t now)
 }
 
 /*
- * Called for every event: the common case, nothing to forget, is told by asking the heads of the
- * two lists what evict() would ask them first, without its loops' set-up.
+ * Called for every event: the common case, nothing to forget, is told by asking what evict()
+ * would ask the heads of its two lists first, without its loops' set-up: whether the older of
+ * the two is idle (idleness only grows with age), and the limits, once.
  */
 void ew_det_evict(struct ew_detector *d, uint64_t now)
 {
-	if ((d->sleep_head && why_forget(d, d->sleep_head->last_active_ns, now)) ||
-	    (d->lru_head && why_forget(d, d->lru_head->last_active_ns, now))) {
+	uint64_t oldest;
+
+	if (!d->sleep_head && !d->lru_head) {
+		d->evict_more = false;
+		return;
+	}
+	oldest = d->sleep_head ? d->sleep_head->last_active_ns : UINT64_MAX;
+	if (d->lru_head && d->lru_head->last_active_ns < oldest)
+		oldest = d->lru_head->last_active_ns;
+	if (idle(d, oldest, now) || over_limits(d)) {
 		evict(d, now);
 		return;
 	}
