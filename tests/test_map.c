@@ -160,6 +160,79 @@ static void test_map_random(void **state)
 }
 
 /*
+ * ew_map_move_h() between two maps, keys going back and forth at random as identities go to
+ * sleep and wake: each key is in exactly one map (or none) with the value of its last move, the
+ * map's copy of a key is the same pointer wherever it moved, and a move that cannot be made
+ * (missing from src, already in dst) changes nothing.
+ */
+static void test_map_move(void **state)
+{
+	struct ew_map *m[2] = {ew_map_new(), ew_map_new()};
+	static const void *refs[NKEYS];
+	static int where[NKEYS], vals[2][NKEYS]; /* where: 0 none, 1 m[0], 2 m[1] */
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	size_t count[2] = {0, 0};
+	char buf[64];
+
+	(void)state;
+	assert_non_null(m[0]);
+	assert_non_null(m[1]);
+	for (int step = 0; step < 100000; step++) {
+		int i, op, a;
+		size_t len;
+		uint32_t h;
+		const void *k = NULL;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		i = (int)(x % NKEYS);
+		op = (int)((x >> 32) % 8);
+		len = key_of(i, buf);
+		h = ew_map_hash(buf, len);
+		if (!where[i] || op == 0) {
+			/* Put into one of them (or, when it is in one, delete it). */
+			if (where[i]) {
+				assert_ptr_equal(ew_map_del_h(m[where[i] - 1], buf, len, h),
+						 &vals[where[i] - 1][i]);
+				count[where[i] - 1]--;
+				where[i] = 0;
+				continue;
+			}
+			a = (int)(x >> 40) & 1;
+			assert_int_equal(ew_map_put_ref(m[a], buf, len, &vals[a][i], &refs[i]), 0);
+			count[a]++;
+			where[i] = a + 1;
+		} else {
+			a = where[i] - 1;
+			/* The wrong way: not in the other map, already in its own. */
+			assert_int_equal(ew_map_move_h(m[a], m[!a], buf, len, h, NULL, &k),
+					 -ENOENT);
+			assert_int_equal(ew_map_move_h(m[a], m[a], buf, len, h, NULL, &k), -EEXIST);
+			assert_null(k);
+			assert_int_equal(ew_map_move_h(m[!a], m[a], buf, len, h, &vals[!a][i], &k),
+					 0);
+			assert_ptr_equal(k, refs[i]);
+			count[a]--;
+			count[!a]++;
+			where[i] = !a + 1;
+		}
+		assert_int_equal(ew_map_count(m[0]), count[0]);
+		assert_int_equal(ew_map_count(m[1]), count[1]);
+		if (step % 5000 == 0) {
+			for (int j = 0; j < NKEYS; j++) {
+				len = key_of(j, buf);
+				for (a = 0; a < 2; a++)
+					assert_ptr_equal(ew_map_get(m[a], buf, len),
+							 where[j] == a + 1 ? &vals[a][j] : NULL);
+			}
+		}
+	}
+	ew_map_free(m[0]);
+	ew_map_free(m[1]);
+}
+
+/*
  * The _h calls with ew_map_hash()'s hash are the plain calls: a key put one way is found,
  * replaced and deleted the other. The map's copy of a key is a C string (the sleepers name
  * themselves by it), whatever bytes follow the key in the caller's buffer.
@@ -230,9 +303,8 @@ static void test_map_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_map),
-		cmocka_unit_test(test_map_random),
-		cmocka_unit_test(test_map_hashed),
+		cmocka_unit_test(test_map),	  cmocka_unit_test(test_map_random),
+		cmocka_unit_test(test_map_move),  cmocka_unit_test(test_map_hashed),
 		cmocka_unit_test(test_map_order),
 	};
 

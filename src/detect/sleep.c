@@ -121,17 +121,22 @@ static uint64_t sleeper_cost(const struct sleeper *s)
 	return s->size + SLEEPER_MAP_BYTES(strlen(s->key)) + (s->wl ? SLEEPER_SERIAL_BYTES : 0);
 }
 
-/* Into the maps and the list; 0 or -ENOMEM (then s is in none of them). */
-static int hook(struct ew_detector *d, struct sleeper *s, const struct ident *id)
+/*
+ * In place of the awake id in the maps, and into the list; 0 or -ENOMEM (then s is in none of
+ * them, and id where it was).
+ */
+static int hook(struct ew_detector *d, struct sleeper *s, struct ident *id)
 {
 	const void *ref;
 
-	/* The sleeper names itself by the map's copy of its key (a C string). */
-	if (ew_map_put_h(d->sleepers, id->key, id->klen, id->khash, s, &ref))
+	/* The awake identity's entry becomes the sleeper's, key and all (no allocation), and the
+	 * sleeper names itself by the map's copy of its key (a C string). */
+	if (ew_map_move_h(d->sleepers, d->idents, id->key, id->klen, id->khash, s, &ref))
 		return -ENOMEM;
 	s->key = ref;
 	if (s->wl && ew_map64_put(d->sleeper_serials, s->serial, s)) {
-		ew_map_del_h(d->sleepers, id->key, id->klen, id->khash);
+		/* Back where it was: the room it left is there. */
+		ew_map_move_h(d->idents, d->sleepers, id->key, id->klen, id->khash, id, NULL);
 		return -ENOMEM;
 	}
 	list_append(d, s);
@@ -215,7 +220,6 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 	}
 	/* The awake identity goes; a shared workload counts the sleeper among its identities. */
 	ew_det_lru_unlink(d, id);
-	ew_map_del_h(d->idents, id->key, id->klen, id->khash);
 	ew_map64_del(d->serials, id->serial);
 	ew_det_ident_destroy(id);
 	if (own) {

@@ -212,17 +212,12 @@ void *ew_map_del(struct ew_map *m, const void *key, size_t klen)
 	return ew_map_del_h(m, key, klen, ew_map_hash(key, klen));
 }
 
-void *ew_map_del_h(struct ew_map *m, const void *key, size_t klen, uint32_t h)
+/* Takes slot s's entry out of m, shifting the rest of its run back; returns the entry. */
+static struct entry *unlink_slot(struct ew_map *m, struct slot *s)
 {
-	size_t mask = m->nslots - 1, hole, j;
-	struct slot *s = find(m, key, klen, h);
-	void *val;
+	size_t mask = m->nslots - 1, hole = (size_t)(s - m->slots), j;
+	struct entry *e = s->e;
 
-	if (!s->e)
-		return NULL;
-	val = s->e->val;
-	free(s->e);
-	hole = (size_t)(s - m->slots);
 	for (j = (hole + 1) & mask; m->slots[j].e; j = (j + 1) & mask) {
 		size_t home = m->slots[j].hash & mask;
 
@@ -234,7 +229,44 @@ void *ew_map_del_h(struct ew_map *m, const void *key, size_t klen, uint32_t h)
 	}
 	m->slots[hole] = (struct slot){0};
 	m->count--;
+	return e;
+}
+
+void *ew_map_del_h(struct ew_map *m, const void *key, size_t klen, uint32_t h)
+{
+	struct slot *s = find(m, key, klen, h);
+	void *val;
+
+	if (!s->e)
+		return NULL;
+	val = s->e->val;
+	free(unlink_slot(m, s));
 	return val;
+}
+
+int ew_map_move_h(struct ew_map *dst, struct ew_map *src, const void *key, size_t klen, uint32_t h,
+		  void *val, const void **ret_key)
+{
+	struct slot *from = find(src, key, klen, h), *to;
+	struct entry *e;
+
+	if (!from->e)
+		return -ENOENT;
+	to = find(dst, key, klen, h);
+	if (to->e)
+		return -EEXIST;
+	if ((dst->count + 1) * 4 > dst->nslots * 3) {
+		if (grow(dst))
+			return -ENOMEM;
+		to = find(dst, key, klen, h);
+	}
+	e = unlink_slot(src, from);
+	e->val = val;
+	*to = (struct slot){.e = e, .hash = h};
+	dst->count++;
+	if (ret_key)
+		*ret_key = e->key;
+	return 0;
 }
 
 size_t ew_map_count(const struct ew_map *m)

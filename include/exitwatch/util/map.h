@@ -36,6 +36,14 @@ void *ew_map_get_h(const struct ew_map *m, const void *key, size_t klen, uint32_
 int ew_map_put_h(struct ew_map *m, const void *key, size_t klen, uint32_t h, void *val,
 		 const void **ret_key);
 void *ew_map_del_h(struct ew_map *m, const void *key, size_t klen, uint32_t h);
+/*
+ * Moves key's entry from src to dst, with val its value there: no allocation, and the map's copy
+ * of the key (ew_map_put_ref()) stays valid, now dst's. An identity that goes to sleep changes
+ * maps this way at every container's exit. 0; -ENOENT (not in src), -EEXIST (already in dst) or
+ * -ENOMEM (dst could not grow), each changing nothing.
+ */
+int ew_map_move_h(struct ew_map *dst, struct ew_map *src, const void *key, size_t klen, uint32_t h,
+		  void *val, const void **ret_key);
 size_t ew_map_count(const struct ew_map *m);
 
 /* Calls fn for each entry; fn must not insert or delete. */
