@@ -1324,6 +1324,41 @@ static void test_message_printable(void **state)
 }
 
 /*
+ * Where a sentence's pieces are cut (message.c makes each in a buffer of its own): who it is
+ * about at EW_NAME_LEN + 95 bytes, the last stderr line at 159; what follows a cut piece is
+ * still written, and a sentence that does not fit the caller's buffer ends where it does.
+ */
+static void test_message_cuts(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_record r = doc_exit_record(fx);
+	const size_t who = EW_NAME_LEN + 95;
+	char msg[2048], tail[300];
+
+	memset(fx->id.meta.pod_namespace, 'n', EW_NAME_LEN - 1);
+	fx->id.meta.pod_namespace[EW_NAME_LEN - 1] = '\0';
+	memset(fx->id.meta.name, 'm', EW_NAME_LEN - 1);
+	fx->id.meta.name[EW_NAME_LEN - 1] = '\0';
+	memset(tail, 'e', sizeof(tail));
+	tail[0] = '\n'; /* the line starts after it: 299 bytes */
+	set_tail(&fx->ev, tail, sizeof(tail));
+	ew_record_message(&r, &fx->ctx, msg, sizeof(msg));
+	assert_int_equal(strspn(msg, "n"), EW_NAME_LEN - 1);
+	assert_int_equal(msg[EW_NAME_LEN - 1], '/');
+	assert_int_equal(strspn(msg + EW_NAME_LEN, "m"), who - EW_NAME_LEN);
+	assert_memory_equal(msg + who, " exited with code 3 (", strlen(" exited with code 3 ("));
+	assert_non_null(strstr(msg, "; last stderr: "));
+	assert_int_equal(strlen(strstr(msg, "; last stderr: ") + strlen("; last stderr: ")), 159);
+	assert_int_equal(strspn(strstr(msg, "; last stderr: ") + strlen("; last stderr: "), "e"),
+			 159);
+
+	/* A buffer that ends inside who: the sentence is that much of it. */
+	ew_record_message(&r, &fx->ctx, msg, 300);
+	assert_int_equal(strlen(msg), 299);
+	assert_int_equal(strspn(msg + EW_NAME_LEN, "m"), 299 - EW_NAME_LEN);
+}
+
+/*
  * The start, ready and exit sentences make printable only what comes from a workload or the
  * configuration (message.c, sb_put_text()): each such string in turn holds a control byte and
  * a DEL, and each sentence that quotes it shows them as '?'. A piece put in without the check
@@ -1419,24 +1454,16 @@ static void test_message_pieces_printable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_exit_config_error),
-		T(test_exit_docker_stop),
+		T(test_exit_config_error),     T(test_exit_docker_stop),
 		T(test_exit_children), /* the kernel's child counts */
-		T(test_severity_exit_classes),
-		T(test_severity_other_records),
-		T(test_insert_id_fnv_words),
-		T(test_insert_id_deterministic),
-		T(test_hostile_json),
-		T(test_pod_object),
-		T(test_finding_burst),
-		T(test_resolved),
-		T(test_finding_variants),
-		T(test_agent),
-		T(test_invalid_records),
-		T(test_cache_same_bytes),
-		T(test_cache_exit_memo),
-		T(test_message_printable),
-		T(test_message_pieces_printable),
+		T(test_severity_exit_classes), T(test_severity_other_records),
+		T(test_insert_id_fnv_words),   T(test_insert_id_deterministic),
+		T(test_hostile_json),	       T(test_pod_object),
+		T(test_finding_burst),	       T(test_resolved),
+		T(test_finding_variants),      T(test_agent),
+		T(test_invalid_records),       T(test_cache_same_bytes),
+		T(test_cache_exit_memo),       T(test_message_printable),
+		T(test_message_cuts),	       T(test_message_pieces_printable),
 	};
 
 	return cmocka_run_group_tests_name("render_json", tests, NULL, NULL);
