@@ -112,6 +112,48 @@ static void test_tail_unroll(void **state)
 
 static struct ew_decode_ctx ctx = {.mono_to_wall_ns = 1000000000000000000LL, .tail_max = 2048};
 
+/*
+ * ew_event_clear() over an event full of an earlier one's bytes: every member zero and every
+ * string empty; only the long strings' bodies past their first byte, and the tail's bytes, may
+ * keep what was there. An exit decoded over a start's event names nothing of the start.
+ */
+static void test_event_clear(void **state)
+{
+	struct ew_event *ev = malloc(sizeof(*ev));
+	struct ew_exit_event x = {0};
+	char *zero = calloc(1, offsetof(struct ew_event, tail));
+
+	(void)state;
+	memset(ev, 0xa5, sizeof(*ev));
+	ew_event_clear(ev);
+	assert_int_equal(ev->tail_len, 0);
+	assert_string_equal(ev->cgroup, "");
+	assert_string_equal(ev->filename, "");
+	assert_string_equal(ev->argv0, "");
+	/* The bodies left alone, the rest (padding included) must be zero. */
+	memset(ev->cgroup + 1, 0, sizeof(ev->cgroup) - 1);
+	memset(ev->filename + 1, 0, sizeof(ev->filename) - 1);
+	memset(ev->argv0 + 1, 0, sizeof(ev->argv0) - 1);
+	assert_memory_equal(ev, zero, offsetof(struct ew_event, tail));
+
+	memset(ev, 0xa5, sizeof(*ev));
+	x.hdr = (struct ew_hdr){.kind = EW_EV_EXIT, .size = sizeof(x), .pid = 9, .cgroup_id = 77};
+	memcpy(x.comm, "sh", 3);
+	assert_int_equal(ew_decode(&x, sizeof(x), &ctx, ev), 0);
+	assert_int_equal(ev->type, EW_EVENT_EXIT);
+	assert_string_equal(ev->comm, "sh");
+	assert_string_equal(ev->cgroup, "");
+	assert_string_equal(ev->filename, "");
+	assert_string_equal(ev->argv0, "");
+	assert_string_equal(ev->listener_comm, "");
+	assert_string_equal(ev->killer.container, "");
+	assert_false(ev->has_killer);
+	assert_int_equal(ev->tail_len, 0);
+	assert_int_equal(ev->listener_pid, 0);
+	free(zero);
+	free(ev);
+}
+
 static void test_decode_exec(void **state)
 {
 	struct ew_exec_event e = {0};
@@ -385,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_signal_names),
 		cmocka_unit_test(test_cgroup_join),
 		cmocka_unit_test(test_tail_unroll),
+		cmocka_unit_test(test_event_clear),
 		cmocka_unit_test(test_decode_exec),
 		cmocka_unit_test(test_decode_exit_with_tail),
 		cmocka_unit_test(test_decode_rejects_bad_records),

@@ -2,10 +2,27 @@
 /* The vocabulary of events (include/exitwatch/core/event.h): wait statuses, signal names,
  * where a stderr tail came from. */
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "exitwatch/core/event.h"
 #include "exitwatch/util/util.h"
+
+/* Zeroes [from, to) of ev. */
+#define CLEAR_SPAN(ev, from, to)                                  \
+	memset((char *)(ev) + offsetof(struct ew_event, from), 0, \
+	       offsetof(struct ew_event, to) - offsetof(struct ew_event, from))
+
+void ew_event_clear(struct ew_event *ev)
+{
+	/* In member order: what comes before each long string, then its first byte. */
+	CLEAR_SPAN(ev, type, cgroup);
+	ev->cgroup[0] = '\0';
+	CLEAR_SPAN(ev, cg_level, filename);
+	ev->filename[0] = '\0';
+	ev->argv0[0] = '\0';
+	CLEAR_SPAN(ev, reexec, tail);
+}
 
 struct ew_exit_status ew_exit_decode(uint32_t word)
 {

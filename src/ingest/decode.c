@@ -121,8 +121,7 @@ int ew_decode(const void *data, size_t size, const struct ew_decode_ctx *ctx, st
 
 	if (size < sizeof(*h) || h->size != size)
 		return -EINVAL;
-	/* Everything but the tail's bytes (tail_len included): they are written, not cleared. */
-	memset(ret, 0, offsetof(struct ew_event, tail));
+	ew_event_clear(ret);
 	switch (h->kind) {
 	case EW_EV_EXEC:
 		if (size != sizeof(struct ew_exec_event))

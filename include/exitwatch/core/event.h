@@ -99,6 +99,14 @@ struct ew_event {
 	char tail[EW_STDERR_CAP]; /* raw bytes, not NUL-terminated */
 };
 
+/*
+ * Empties ev for a decoder to fill: every member zero and every string empty, but only the first
+ * byte of each long string (cgroup, filename, argv0) is cleared, the bytes past it left as they
+ * were, and the tail's bytes not at all (tail_len is 0). Clearing the ~4.5 KiB whole was a fifth
+ * of decoding a record and 2% of its cost; nothing reads a string past its NUL.
+ */
+void ew_event_clear(struct ew_event *ev);
+
 /* Splits a wait status into code, signal and core flag. */
 struct ew_exit_status ew_exit_decode(uint32_t word);
 
