@@ -102,8 +102,8 @@ struct ew_event {
 /*
  * Empties ev for a decoder to fill: every member zero and every string empty, but only the first
  * byte of each long string (cgroup, filename, argv0) is cleared, the bytes past it left as they
- * were, and the tail's bytes not at all (tail_len is 0). Clearing the ~4.5 KiB whole was a fifth
- * of decoding a record and 2% of its cost; nothing reads a string past its NUL.
+ * were, and the tail's bytes not at all (tail_len is 0): about 600 bytes of stores rather than
+ * 1.4 KiB (the three strings are most of an event). Nothing reads a string past its NUL.
  */
 void ew_event_clear(struct ew_event *ev);
 
