@@ -134,17 +134,32 @@ static inline bool word_special(uint64_t w)
 }
 
 #if defined(__GNUC__) || defined(__clang__)
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 /* The same test on 16 bytes at once (GCC/clang vector extensions: SSE2, NEON). */
 typedef unsigned char jsonw_v16 __attribute__((vector_size(16)));
-typedef signed char jsonw_m16 __attribute__((vector_size(16)));
+typedef signed char jsonw_s16 __attribute__((vector_size(16)));
 typedef unsigned long long jsonw_v2 __attribute__((vector_size(16)));
 
+/*
+ * As signed bytes, 0x80-0xff are negative: "below 0x20" takes them with the control bytes, and
+ * "above 0x7e" leaves only 0x7f, so one signed compare and three equalities (each a single
+ * instruction on SSE2 and NEON) tell the five kinds; on x86 the movemask then answers for all
+ * sixteen lanes at once.
+ */
 static inline bool block_special(jsonw_v16 v)
 {
-	jsonw_m16 m = (v < 0x20) | (v > 0x7e) | (v == '"') | (v == '\\');
+	jsonw_s16 s = (jsonw_s16)v;
+	jsonw_s16 m = (s < 0x20) | (s == 0x7f) | (s == '"') | (s == '\\');
+
+#ifdef __SSE2__
+	return _mm_movemask_epi8((__m128i)m) != 0;
+#else
 	jsonw_v2 q = (jsonw_v2)m;
 
 	return (q[0] | q[1]) != 0;
+#endif
 }
 #define JSONW_BLOCK 16
 #endif
