@@ -98,6 +98,60 @@ static void test_subject_round_trip(void **state)
 	free(b);
 }
 
+#define FILL(m, c)                               \
+	do {                                     \
+		memset((m), (c), sizeof(m) - 1); \
+		(m)[sizeof(m) - 1] = '\0';       \
+	} while (0)
+
+/*
+ * Every string at its buffer's full length, then every one but the key empty: each comes back
+ * whole over an identity's leftovers, and an empty one comes back empty.
+ */
+static void test_subject_full_and_empty(void **state)
+{
+	struct ew_identity *a = calloc(1, sizeof(*a)), *b = malloc(sizeof(*b));
+	struct ew_subject *s;
+
+	(void)state;
+	FILL(a->cgroup, 'a');
+	FILL(a->cg.container_id, 'b');
+	FILL(a->cg.pod_uid, 'c');
+	FILL(a->cg.qos, 'd');
+	FILL(a->cg.unit, 'e');
+	FILL(a->meta.name, 'f');
+	FILL(a->meta.image, 'g');
+	FILL(a->meta.pod_name, 'h');
+	FILL(a->meta.pod_namespace, 'i');
+	FILL(a->meta.pod_uid, 'j');
+	FILL(a->meta.compose_project, 'k');
+	FILL(a->meta.compose_service, 'l');
+	FILL(a->meta.restart_policy, 'm');
+	FILL(a->key, 'n');
+	FILL(a->workload, 'o');
+	FILL(a->display, 'p');
+	a->meta.restart_count = -1;
+	s = ew_subject_pack(a);
+	assert_non_null(s);
+	memset(b, 'x', sizeof(*b));
+	ew_subject_unpack(s, b);
+	assert_identity_equal(a, b);
+	ew_subject_free(s);
+
+	memset(a, 0, sizeof(*a));
+	strcpy(a->key, "cgroup:/k");
+	s = ew_subject_pack(a);
+	assert_non_null(s);
+	memset(b, 'x', sizeof(*b));
+	ew_subject_unpack(s, b);
+	assert_identity_equal(a, b);
+	assert_string_equal(b->cgroup, "");
+	assert_string_equal(b->display, "");
+	ew_subject_free(s);
+	free(a);
+	free(b);
+}
+
 /* Cleared over leftovers, an identity reads as a zeroed one in every member. */
 static void test_identity_clear(void **state)
 {
@@ -116,6 +170,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subject_round_trip),
+		cmocka_unit_test(test_subject_full_and_empty),
 		cmocka_unit_test(test_identity_clear),
 	};
 

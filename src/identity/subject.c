@@ -40,6 +40,9 @@ struct ew_subject {
 	bool kubernetes;
 	bool has_meta;
 	bool sandbox;
+	/* The non-empty strings' fields, in enum order: unpacking copies these and no other. */
+	uint8_t nfull;
+	uint8_t full[SF__COUNT];
 	/* Offset of each NUL-terminated string in data, and the end of the last one: a string's
 	 * length is known without a scan. */
 	uint32_t off[SF__COUNT + 1];
@@ -73,49 +76,60 @@ static const struct {
 #undef F
 };
 
+/* Room for every string of an identity at once, NULs included. */
+#define SUBJECT_DATA_MAX                                                             \
+	(sizeof(((struct ew_identity *)0)->cgroup) + sizeof(struct ew_cgroup_info) + \
+	 sizeof(struct ew_meta) + sizeof(((struct ew_identity *)0)->key) +           \
+	 sizeof(((struct ew_identity *)0)->workload) + sizeof(((struct ew_identity *)0)->display))
+
+/*
+ * One pass over the strings into a buffer on the stack, then one allocation and one copy: most
+ * of the 16 are empty for most runtimes (a bare cgroup, a Docker container without Compose),
+ * and those cost a byte test and a store each, not a strlen() and a memcpy() call.
+ */
 struct ew_subject *ew_subject_pack(const struct ew_identity *id)
 {
-	size_t len[SF__COUNT], total = 0, pos = 0;
+	struct ew_subject head = {.cgroup_id = id->cgroup_id,
+				  .rev = id->rev,
+				  .refs = 1,
+				  .restart_count = id->meta.restart_count,
+				  .runtime = (uint8_t)id->cg.runtime,
+				  .kubernetes = id->cg.kubernetes,
+				  .has_meta = id->has_meta,
+				  .sandbox = id->meta.sandbox};
+	char data[SUBJECT_DATA_MAX];
 	struct ew_subject *s;
+	size_t pos = 0;
 
-	/* Most of the 16 are empty for most runtimes (a bare cgroup, a Docker container without
-	 * Compose): those cost a byte test, not a strlen() and a memcpy() call each. */
 	for (int i = 0; i < SF__COUNT; i++) {
 		const char *f = (const char *)id + fields[i].offset;
+		size_t n = f[0] ? strnlen(f, fields[i].size - 1) : 0;
 
-		len[i] = f[0] ? strlen(f) : 0;
-		total += len[i] + 1;
+		head.off[i] = (uint32_t)pos;
+		if (n) {
+			memcpy(data + pos, f, n);
+			head.full[head.nfull++] = (uint8_t)i;
+		}
+		data[pos + n] = '\0';
+		pos += n + 1;
 	}
-	s = malloc(sizeof(*s) + total);
+	head.off[SF__COUNT] = (uint32_t)pos;
+	s = malloc(sizeof(*s) + pos);
 	if (!s)
 		return NULL;
-	s->cgroup_id = id->cgroup_id;
-	s->rev = id->rev;
-	s->refs = 1;
-	s->restart_count = id->meta.restart_count;
-	s->runtime = (uint8_t)id->cg.runtime;
-	s->kubernetes = id->cg.kubernetes;
-	s->has_meta = id->has_meta;
-	s->sandbox = id->meta.sandbox;
-	for (int i = 0; i < SF__COUNT; i++) {
-		s->off[i] = (uint32_t)pos;
-		if (len[i])
-			memcpy(s->data + pos, (const char *)id + fields[i].offset, len[i] + 1);
-		else
-			s->data[pos] = '\0';
-		pos += len[i] + 1;
-	}
-	s->off[SF__COUNT] = (uint32_t)pos;
+	*s = head;
+	memcpy(s->data, data, pos);
 	return s;
 }
 
 /*
  * Every member is set and every string ends at its NUL: the bytes past it are left as they
- * were. Every exit unpacks one, and clearing the ~4.7 KiB first was most of unpack's work.
+ * were. Every exit unpacks one, and clearing the ~4.7 KiB first was most of unpack's work; the
+ * empty strings are a store each, only the others are copied.
  */
 void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *id)
 {
-	id->packed = NULL;
+	ew_identity_clear(id);
 	id->cgroup_id = s->cgroup_id;
 	id->rev = s->rev;
 	id->meta.restart_count = s->restart_count;
@@ -123,15 +137,12 @@ void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *id)
 	id->cg.kubernetes = s->kubernetes;
 	id->has_meta = s->has_meta;
 	id->meta.sandbox = s->sandbox;
-	for (int i = 0; i < SF__COUNT; i++) {
-		size_t n = s->off[i + 1] - s->off[i] - 1;
-		char *dst = (char *)id + fields[i].offset;
+	for (int k = 0; k < s->nfull; k++) {
+		int i = s->full[k];
+		size_t n = s->off[i + 1] - s->off[i];
 
-		if (n >= fields[i].size)
-			n = fields[i].size - 1; /* as ew_strlcpy() would */
-		if (n)
-			memcpy(dst, s->data + s->off[i], n);
-		dst[n] = '\0';
+		/* Packed from an identity's own buffers, so it fits them; the NUL comes along. */
+		memcpy((char *)id + fields[i].offset, s->data + s->off[i], n);
 	}
 }
 
