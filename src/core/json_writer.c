@@ -164,6 +164,19 @@ static inline bool block_special(jsonw_v16 v)
 #define JSONW_BLOCK 16
 #endif
 
+/* Whether words a and b hold a byte that does not stand for itself: one block test where the
+ * machine has them (a short string is two overlapping words), else the word test twice. */
+static inline bool words_special(uint64_t a, uint64_t b)
+{
+#ifdef JSONW_BLOCK
+	jsonw_v2 ab = {a, b};
+
+	return block_special((jsonw_v16)ab);
+#else
+	return word_special(a) || word_special(b);
+#endif
+}
+
 /* The plain prefix of p[0..len) copied to o, a byte at a time: the slow path. */
 static size_t copy_plain_bytes(char *o, const unsigned char *p, size_t len, size_t i)
 {
@@ -217,7 +230,7 @@ static size_t copy_plain(char *o, const unsigned char *p, size_t len)
 	if (len >= 8) {
 		memcpy(&a, p, 8);
 		memcpy(&b, p + len - 8, 8);
-		if (word_special(a) || word_special(b))
+		if (words_special(a, b))
 			return copy_plain_bytes(o, p, len, 0);
 		memcpy(o, &a, 8);
 		memcpy(o + len - 8, &b, 8);
@@ -226,7 +239,8 @@ static size_t copy_plain(char *o, const unsigned char *p, size_t len)
 	if (len >= 4) {
 		memcpy(&x, p, 4);
 		memcpy(&y, p + len - 4, 4);
-		if (word_special((uint64_t)x << 32 | y))
+		a = (uint64_t)x << 32 | y;
+		if (words_special(a, a))
 			return copy_plain_bytes(o, p, len, 0);
 		memcpy(o, &x, 4);
 		memcpy(o + len - 4, &y, 4);
