@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "exitwatch/core/json_writer.h"
+#include "exitwatch/util/bytes16.h"
 
 /* DBL_DECIMAL_DIG: more decimals than this only print the binary expansion's noise. */
 #define EW_JSONW_MAX_DECIMALS 17
@@ -133,45 +134,26 @@ static inline bool word_special(uint64_t w)
 	       ((q - ones) & ~q & high) || ((b - ones) & ~b & high);
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-/* The same test on 16 bytes at once (GCC/clang vector extensions: SSE2, NEON). */
-typedef unsigned char jsonw_v16 __attribute__((vector_size(16)));
-typedef signed char jsonw_s16 __attribute__((vector_size(16)));
-typedef unsigned long long jsonw_v2 __attribute__((vector_size(16)));
-
+#ifdef EW_BYTES16
 /*
- * As signed bytes, 0x80-0xff are negative: "below 0x20" takes them with the control bytes, and
- * "above 0x7e" leaves only 0x7f, so one signed compare and three equalities (each a single
- * instruction on SSE2 and NEON) tell the five kinds; on x86 the movemask then answers for all
- * sixteen lanes at once.
+ * The same test on 16 bytes at once. As signed bytes, 0x80-0xff are negative: "below 0x20"
+ * takes them with the control bytes, and "above 0x7e" leaves only 0x7f, so one signed compare
+ * and three equalities tell the five kinds.
  */
-static inline bool block_special(jsonw_v16 v)
+static inline bool block_special(ew_u8x16 v)
 {
-	jsonw_s16 s = (jsonw_s16)v;
-	jsonw_s16 m = (s < 0x20) | (s == 0x7f) | (s == '"') | (s == '\\');
+	ew_s8x16 s = (ew_s8x16)v;
 
-#ifdef __SSE2__
-	return _mm_movemask_epi8((__m128i)m) != 0;
-#else
-	jsonw_v2 q = (jsonw_v2)m;
-
-	return (q[0] | q[1]) != 0;
-#endif
+	return ew_bytes16_any((s < 0x20) | (s == 0x7f) | (s == '"') | (s == '\\'));
 }
-#define JSONW_BLOCK 16
 #endif
 
 /* Whether words a and b hold a byte that does not stand for itself: one block test where the
  * machine has them (a short string is two overlapping words), else the word test twice. */
 static inline bool words_special(uint64_t a, uint64_t b)
 {
-#ifdef JSONW_BLOCK
-	jsonw_v2 ab = {a, b};
-
-	return block_special((jsonw_v16)ab);
+#ifdef EW_BYTES16
+	return block_special(ew_bytes16_words(a, b));
 #else
 	return word_special(a) || word_special(b);
 #endif
@@ -199,19 +181,19 @@ static size_t copy_plain(char *o, const unsigned char *p, size_t len)
 	size_t i = 0;
 
 	if (len >= 16) {
-#ifdef JSONW_BLOCK
-		jsonw_v16 v;
+#ifdef EW_BYTES16
+		ew_u8x16 v;
 
-		for (; i + JSONW_BLOCK < len; i += JSONW_BLOCK) {
-			memcpy(&v, p + i, sizeof(v));
+		for (; i + EW_BYTES16 < len; i += EW_BYTES16) {
+			v = ew_bytes16_load(p + i);
 			if (block_special(v))
 				return copy_plain_bytes(o, p, len, i);
 			memcpy(o + i, &v, sizeof(v));
 		}
-		memcpy(&v, p + len - JSONW_BLOCK, sizeof(v));
+		v = ew_bytes16_load(p + len - EW_BYTES16);
 		if (block_special(v))
 			return copy_plain_bytes(o, p, len, i);
-		memcpy(o + len - JSONW_BLOCK, &v, sizeof(v));
+		memcpy(o + len - EW_BYTES16, &v, sizeof(v));
 		return len;
 #else
 		for (; i + 8 < len; i += 8) {

@@ -17,6 +17,7 @@
 #include "exitwatch/util/clock.h"
 #include "exitwatch/detect/detector.h"
 #include "exitwatch/render/render_json.h"
+#include "exitwatch/util/bytes16.h"
 #include "exitwatch/util/util.h"
 
 /* Appends to out[0..cap), keeping the NUL: what does not fit is cut, as snprintf() cuts. */
@@ -83,16 +84,47 @@ static inline bool has_control(uint64_t x)
 	return ((x - 0x20 * ones) & ~x & highs) | ((del - ones) & ~del & highs);
 }
 
+#ifdef EW_BYTES16
+/* The same on 16 bytes: a byte below 0x20 (its top three bits clear), or DEL. */
+static inline bool block_control(ew_u8x16 v)
+{
+	return ew_bytes16_any((ew_s8x16)(((v & 0xe0) == 0) | (v == 0x7f)));
+}
+#endif
+
 /*
- * Control bytes and DEL become '?'. A word at a time, the last one overlapping, and a string of
- * 4 to 7 bytes as two overlapping halves: the pieces are mostly short (a comm, a name) and
- * almost never hold one, so one passes in a few instructions. Only a hit goes byte by byte.
+ * Control bytes and DEL become '?'. Sixteen bytes at a time, the last block overlapping, a
+ * string of 4 to 15 bytes as two overlapping words in one block (a word at a time where there
+ * are no vectors): the pieces are mostly short (a comm, a name) and almost never hold one, so
+ * one passes in a few instructions. Only a hit goes byte by byte.
  */
 static void printable(char *s, size_t n)
 {
 	uint64_t x;
 	uint32_t lo, hi;
 
+#ifdef EW_BYTES16
+	if (n >= 16) {
+		for (size_t i = 0; i + 16 < n; i += 16)
+			if (block_control(ew_bytes16_load(s + i)))
+				goto bytes;
+		if (!block_control(ew_bytes16_load(s + n - 16)))
+			return;
+	} else if (n >= 8) {
+		uint64_t y;
+
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		if (!block_control(ew_bytes16_words(x, y)))
+			return;
+	} else if (n >= 4) {
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		x = (uint64_t)hi << 32 | lo;
+		if (!block_control(ew_bytes16_words(x, x)))
+			return;
+	}
+#else
 	if (n >= 8) {
 		for (size_t i = 0; i + 8 < n; i += 8) {
 			memcpy(&x, s + i, 8);
@@ -108,6 +140,7 @@ static void printable(char *s, size_t n)
 		if (!has_control((uint64_t)hi << 32 | lo))
 			return;
 	}
+#endif
 bytes:
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
