@@ -129,6 +129,16 @@ static struct ew_event *start_of(const char *id, uint64_t cgroup_id)
 	return ev;
 }
 
+/* A start of container cid in cgroup cgroup_id, resolved into *id. */
+static void start(struct ew_resolver *r, const char *cid, uint64_t cgroup_id,
+		  struct ew_identity *id)
+{
+	struct ew_event *ev = start_of(cid, cgroup_id);
+
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	free(ev);
+}
+
 /*
  * The resolver: a read container teaches the pod cache its image; a later one gone and linked
  * gets it; one gone and unlinked is keyed by its pod, with the pod's names.
@@ -139,7 +149,6 @@ static void test_resolver_gone(void **state)
 	struct ew_resolver_opts o = {.paths = paths_in(s), .read_meta = true};
 	struct ew_resolver *r = ew_resolver_new(&o);
 	struct ew_identity *id = malloc(sizeof(*id));
-	struct ew_event *ev;
 
 	put(s, TASKS "/" OLD64 "/config.json",
 	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
@@ -148,22 +157,16 @@ static void test_resolver_gone(void **state)
 	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
 	    "\"io.kubernetes.cri.image-name\":\"registry.example.com/shop/backend:1.4.2\"}}");
 	put(s, "var/log/pods/shop_" POD "_" UID "/backend/0.log", "");
-	ev = start_of(OLD64, 1);
-	assert_int_equal(ew_resolver_start(r, ev, id), 0);
-	free(ev);
+	start(r, OLD64, 1, id);
 	assert_string_equal(id->key, "k8s:" UID "/backend");
 
 	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
-	ev = start_of(ID64, 2);
-	assert_int_equal(ew_resolver_start(r, ev, id), 0);
-	free(ev);
+	start(r, ID64, 2, id);
 	assert_string_equal(id->key, "k8s:" UID "/backend");
 	assert_string_equal(id->workload, "k8s:shop/checkout/backend");
 	assert_string_equal(id->meta.image, "registry.example.com/shop/backend:1.4.2");
 
-	ev = start_of(NEW64, 3);
-	assert_int_equal(ew_resolver_start(r, ev, id), 0);
-	free(ev);
+	start(r, NEW64, 3, id);
 	assert_string_equal(id->key, "k8s:" UID);
 	assert_string_equal(id->workload, "k8s:shop/checkout");
 	assert_string_equal(id->meta.pod_name, POD);
@@ -184,7 +187,6 @@ static void test_resolver_learn(void **state)
 	struct ew_resolver_opts o = {.paths = paths_in(s), .read_meta = true};
 	struct ew_resolver *r = ew_resolver_new(&o);
 	struct ew_identity *id = malloc(sizeof(*id)), *old = calloc(1, sizeof(*old));
-	struct ew_event *ev;
 
 	put(s, TASKS "/.keep", "");
 	put(s, "var/log/pods/shop_" POD "_" UID "/backend/3.log", "");
@@ -208,24 +210,18 @@ static void test_resolver_learn(void **state)
 	old->has_meta = false;
 	assert_int_equal(ew_resolver_learn(r, old), 0);
 	assert_int_equal(ew_resolver_learn(r, NULL), 0);
-	ev = start_of(ID64, 1);
-	assert_int_equal(ew_resolver_start(r, ev, id), 0);
-	free(ev);
+	start(r, ID64, 1, id);
 	assert_string_equal(id->key, "k8s:" UID "/backend");
 	assert_string_equal(id->meta.image, "");
 
 	old->has_meta = true;
 	assert_int_equal(ew_resolver_learn(r, old), 0);
-	ev = start_of(ID64, 2);
-	assert_int_equal(ew_resolver_start(r, ev, id), 0);
-	free(ev);
+	start(r, ID64, 2, id);
 	assert_string_equal(id->key, "k8s:" UID "/backend");
 	assert_string_equal(id->meta.image, "registry.example.com/shop/backend:1.4.2");
 	assert_int_equal(id->meta.restart_count, 3);
 	/* The image is the container name's: the pod's other container has none. */
-	ev = start_of(NEW64, 3);
-	assert_int_equal(ew_resolver_start(r, ev, id), 0);
-	free(ev);
+	start(r, NEW64, 3, id);
 	assert_string_equal(id->key, "k8s:" UID "/sidecar");
 	assert_string_equal(id->meta.pod_name, POD);
 	assert_string_equal(id->meta.image, "");
