@@ -74,21 +74,20 @@ static void sb_putd(struct sbuf *b, int v)
 	}
 }
 
-/* Some byte below 0x20, or some byte equal to 0x7f (Hacker's Delight 6-1: exact, no false
- * positive). */
+#ifdef EW_BYTES16
+/* Some byte below 0x20 (its top three bits clear), or DEL, among sixteen. */
+static inline bool block_control(ew_u8x16 v)
+{
+	return ew_bytes16_any((ew_s8x16)(((v & 0xe0) == 0) | (v == 0x7f)));
+}
+#else
+/* The same among eight (Hacker's Delight 6-1: exact, no false positive). */
 static inline bool has_control(uint64_t x)
 {
 	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 	uint64_t del = x ^ (0x7f * ones);
 
 	return ((x - 0x20 * ones) & ~x & highs) | ((del - ones) & ~del & highs);
-}
-
-#ifdef EW_BYTES16
-/* The same on 16 bytes: a byte below 0x20 (its top three bits clear), or DEL. */
-static inline bool block_control(ew_u8x16 v)
-{
-	return ew_bytes16_any((ew_s8x16)(((v & 0xe0) == 0) | (v == 0x7f)));
 }
 #endif
 
