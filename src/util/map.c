@@ -166,6 +166,26 @@ int ew_map_put_ref(struct ew_map *m, const void *key, size_t klen, void *val, co
 	return ew_map_put_h(m, key, klen, ew_map_hash(key, klen), val, ret_key);
 }
 
+/*
+ * The empty slot a key missing from m goes to, m grown first if one more entry would make it
+ * more than 3/4 full (a probe for a missing key stays a few slots long); NULL: no room to grow.
+ * s is find()'s empty slot for the key.
+ */
+static struct slot *slot_for_new(struct ew_map *m, struct slot *s, const void *key, size_t klen,
+				 uint32_t h)
+{
+	if ((m->count + 1) * 4 <= m->nslots * 3)
+		return s;
+	return grow(m) ? NULL : find(m, key, klen, h);
+}
+
+/* e into the empty slot s of m. */
+static void fill_slot(struct ew_map *m, struct slot *s, struct entry *e, uint32_t h)
+{
+	*s = (struct slot){.e = e, .hash = h};
+	m->count++;
+}
+
 int ew_map_put_h(struct ew_map *m, const void *key, size_t klen, uint32_t h, void *val,
 		 const void **ret_key)
 {
@@ -181,12 +201,9 @@ int ew_map_put_h(struct ew_map *m, const void *key, size_t klen, uint32_t h, voi
 			*ret_key = s->e->key;
 		return 0;
 	}
-	/* At most 3/4 full: a probe for a missing key stays a few slots long. */
-	if ((m->count + 1) * 4 > m->nslots * 3) {
-		if (grow(m))
-			return -ENOMEM;
-		s = find(m, key, klen, h);
-	}
+	s = slot_for_new(m, s, key, klen, h);
+	if (!s)
+		return -ENOMEM;
 	/* The key and a NUL: a string key's copy is a C string (ew_map_put_ref()). */
 	e = malloc(sizeof(*e) + klen + 1);
 	if (!e)
@@ -195,8 +212,7 @@ int ew_map_put_h(struct ew_map *m, const void *key, size_t klen, uint32_t h, voi
 	e->klen = (uint32_t)klen;
 	memcpy(e->key, key, klen);
 	e->key[klen] = '\0';
-	*s = (struct slot){.e = e, .hash = h};
-	m->count++;
+	fill_slot(m, s, e, h);
 	if (ret_key)
 		*ret_key = e->key;
 	return 0;
@@ -255,15 +271,12 @@ int ew_map_move_h(struct ew_map *dst, struct ew_map *src, const void *key, size_
 	to = find(dst, key, klen, h);
 	if (to->e)
 		return -EEXIST;
-	if ((dst->count + 1) * 4 > dst->nslots * 3) {
-		if (grow(dst))
-			return -ENOMEM;
-		to = find(dst, key, klen, h);
-	}
+	to = slot_for_new(dst, to, key, klen, h);
+	if (!to)
+		return -ENOMEM;
 	e = unlink_slot(src, from);
 	e->val = val;
-	*to = (struct slot){.e = e, .hash = h};
-	dst->count++;
+	fill_slot(dst, to, e, h);
 	if (ret_key)
 		*ret_key = e->key;
 	return 0;
