@@ -8,7 +8,8 @@
 #   sections: overhead syscalls kernel userspace loss latency startup churn (default: all)
 #   CHURN_TOTAL=200000 CHURN_STEP=20000: the churn soak's unique containers, and its steps
 #   BUILD=build-x: the tree measured (build/ by default), and where results go
-#   USERSPACE_ROUNDS=7: rounds of agent, transport floor (bench/floor.patch), agent again
+#   USERSPACE_ROUNDS=7: rounds of agent, transport floor (bench/floor.patch), the record path
+#   without rendering (bench/norender.patch), agent again
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
@@ -254,15 +255,16 @@ cpu_per_1000() {
 	awk -v t="$((t1 - t0))" -v e="$events" 'BEGIN { printf "%.2f %d\n", t / e / 1000, e }'
 }
 
-# The transport floor (bench/floor.patch): this tree's agent with each record decoded and a fixed
-# line of a storm record's length handed to the same outputs, nothing else. Built in a copy of
-# the tree; prints the binary's path.
-floor_build() {
-	local src=$work/floor-src
+# This tree's agent with bench/$1.patch applied, built in a copy of the tree; prints the binary's
+# path. floor: each record decoded and a fixed line of a storm record's length handed to the same
+# outputs, nothing else (the transport floor). norender: everything but the rendering of
+# container_start and container_exit, which hand the outputs that same fixed line.
+patched_build() {
+	local src=$work/$1-src
 	mkdir -p "$src"
 	tar -C . --exclude='./build*' --exclude=./.git -cf - . | tar -C "$src" -xf -
-	if ! (cd "$src" && git apply bench/floor.patch) >&2; then
-		echo "bench: bench/floor.patch does not apply to this tree: update it" >&2
+	if ! (cd "$src" && git apply "bench/$1.patch") >&2; then
+		echo "bench: bench/$1.patch does not apply to this tree: update it" >&2
 		return 1
 	fi
 	make -s -C "$src" -j"$(nproc)" build/exitwatch >/dev/null 2>&1 || return 1
@@ -270,20 +272,33 @@ floor_build() {
 }
 
 userspace() {
-	local n=2000 pid rss floor="" r a a2 f ra=() rf=() aa=() ab=() ar=() c0 c1 t0 t1
+	local n=2000 pid rss floor="" norender="" r a a2 f g ra=() rf=() aa=() ab=() ar=() c0 c1 t0 t1
+	local rg=() rd=() rr=()
 	local rounds_u=${USERSPACE_ROUNDS:-7}
-	floor=$(floor_build) || floor=""
-	# The agent, the floor, the agent again, round by round: the VM's speed drifts by a third
-	# within an hour, so only runs side by side compare, and the floor between two runs of the
-	# agent has neither's warmed caches nor the next minute's drift to itself. The two runs of
-	# the same binary say what the measurement itself spreads (the A/A row).
+	floor=$(patched_build floor) || floor=""
+	[ -z "$floor" ] || norender=$(patched_build norender) || norender=""
+	# The agent, the floor, the record path without rendering, the agent again, round by round:
+	# the VM's speed drifts by a third within an hour, so only runs side by side compare, and the
+	# builds between two runs of the agent have neither's warmed caches nor the next minute's
+	# drift to themselves. The two runs of the same binary say what the measurement itself
+	# spreads (the A/A row).
 	for ((r = 0; r < rounds_u; r++)); do
 		read -r a _ < <(cpu_per_1000 "$ew" "$n")
 		if [ -n "$floor" ]; then
 			read -r f _ < <(cpu_per_1000 "$floor" "$n")
 			rf+=("$f")
 		fi
+		if [ -n "$norender" ]; then
+			read -r g _ < <(cpu_per_1000 "$norender" "$n")
+			rg+=("$g")
+		fi
 		read -r a2 _ < <(cpu_per_1000 "$ew" "$n")
+		# Where the record work goes: identity and detection (the build without rendering
+		# above the floor), rendering (the agent above that build).
+		if [ -n "$norender" ]; then
+			rd+=("$(awk -v g="$g" -v f="$f" 'BEGIN { printf "%.2f", g - f }')")
+			rr+=("$(awk -v x="$a" -v y="$a2" -v g="$g" 'BEGIN { printf "%.2f", (x + y) / 2 - g }')")
+		fi
 		# The record work itself: the VM's phase moves the agent and the floor together, so
 		# what the agent pays above the floor of its own round moves less than either.
 		if [ -n "$floor" ]; then
@@ -330,6 +345,13 @@ print(ru.ru_maxrss)' $ew replay --config /dev/null "$work/ids.ndjson")
 			echo "| the transport floor alone (bench/floor.patch: decode, a fixed line of the same length, the same outputs; between the two runs of the agent in each round) | $(printf '%s\n' "${rf[@]}" | median) ms (${rf[*]}) | |"
 			echo "| the record work above the floor (each round: the mean of the agent's two runs minus the floor between them) | $(printf '%s\n' "${ab[@]}" | median) ms (${ab[*]}) | |"
 			echo "| the agent over the floor (each round's ratio) | $(printf '%s\n' "${ar[@]}" | median) (${ar[*]}) | |"
+			if [ -n "$norender" ]; then
+				echo "| the record path without rendering (bench/norender.patch: resolver, detector, metrics, the same outputs; container records a fixed line of the same length) | $(printf '%s\n' "${rg[@]}" | median) ms (${rg[*]}) | |"
+				echo "| of the record work: identity and detection (each round: the build without rendering minus the floor) | $(printf '%s\n' "${rd[@]}" | median) ms (${rd[*]}) | |"
+				echo "| of the record work: rendering (each round: the mean of the agent's two runs minus the build without rendering) | $(printf '%s\n' "${rr[@]}" | median) ms (${rr[*]}) | |"
+			else
+				echo "| the record path without rendering (bench/norender.patch) | not built | |"
+			fi
 		else
 			echo "| the transport floor alone (bench/floor.patch) | not built | |"
 		fi
