@@ -301,8 +301,8 @@ check: $(OBJS)
 	$(Q)python3 scripts/check-layers.py $(OUTPUT)
 	$(Q)git apply --check bench/floor.patch || \
 		{ echo "bench/floor.patch no longer applies to src/agent/agent.c: update it" >&2; exit 1; }
-	$(Q)git apply --check bench/norender.patch || \
-		{ echo "bench/norender.patch no longer applies to src/agent/pipeline.c: update it" >&2; exit 1; }
+	$(Q)for p in norender nodetect; do git apply --check bench/$$p.patch || \
+		{ echo "bench/$$p.patch no longer applies to src/agent/pipeline.c: update it" >&2; exit 1; }; done
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		-Iinclude -Isrc -I$(OUTPUT) --suppress=missingIncludeSystem src
 	$(Q)clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' | grep -v '^bpf/vmlinux/')

@@ -9,7 +9,8 @@
 #   CHURN_TOTAL=200000 CHURN_STEP=20000: the churn soak's unique containers, and its steps
 #   BUILD=build-x: the tree measured (build/ by default), and where results go
 #   USERSPACE_ROUNDS=7: rounds of agent, transport floor (bench/floor.patch), the record path
-#   without rendering (bench/norender.patch), agent again
+#   without detection or rendering (bench/nodetect.patch), without rendering
+#   (bench/norender.patch), agent again
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
@@ -258,7 +259,8 @@ cpu_per_1000() {
 # This tree's agent with bench/$1.patch applied, built in a copy of the tree; prints the binary's
 # path. floor: each record decoded and a fixed line of a storm record's length handed to the same
 # outputs, nothing else (the transport floor). norender: everything but the rendering of
-# container_start and container_exit, which hand the outputs that same fixed line.
+# container_start and container_exit, which hand the outputs that same fixed line. nodetect:
+# that, and no detector either.
 patched_build() {
 	local src=$work/$1-src
 	mkdir -p "$src"
@@ -272,12 +274,14 @@ patched_build() {
 }
 
 userspace() {
-	local n=2000 pid rss floor="" norender="" r a a2 f g ra=() rf=() aa=() ab=() ar=() c0 c1 t0 t1
-	local rg=() rd=() rr=()
+	local n=2000 pid rss floor="" norender="" nodetect="" r a a2 f g h c0 c1 t0 t1
+	local ra=() rf=() aa=() ab=() ar=() rg=() rh=() ri=() rd=() rr=()
 	local rounds_u=${USERSPACE_ROUNDS:-7}
 	floor=$(patched_build floor) || floor=""
 	[ -z "$floor" ] || norender=$(patched_build norender) || norender=""
-	# The agent, the floor, the record path without rendering, the agent again, round by round:
+	[ -z "$norender" ] || nodetect=$(patched_build nodetect) || nodetect=""
+	# The agent, the floor, the record path without detection or rendering, without rendering,
+	# the agent again, round by round:
 	# the VM's speed drifts by a third within an hour, so only runs side by side compare, and the
 	# builds between two runs of the agent have neither's warmed caches nor the next minute's
 	# drift to themselves. The two runs of the same binary say what the measurement itself
@@ -288,15 +292,24 @@ userspace() {
 			read -r f _ < <(cpu_per_1000 "$floor" "$n")
 			rf+=("$f")
 		fi
+		if [ -n "$nodetect" ]; then
+			read -r h _ < <(cpu_per_1000 "$nodetect" "$n")
+			rh+=("$h")
+		fi
 		if [ -n "$norender" ]; then
 			read -r g _ < <(cpu_per_1000 "$norender" "$n")
 			rg+=("$g")
 		fi
 		read -r a2 _ < <(cpu_per_1000 "$ew" "$n")
-		# Where the record work goes: identity and detection (the build without rendering
-		# above the floor), rendering (the agent above that build).
+		# Where the record work goes, each build above the one below it: identity (the
+		# resolver, the hold, metrics: the build without detection or rendering above the
+		# floor), detection (the build without rendering above that), rendering (the agent
+		# above the build without rendering).
+		if [ -n "$nodetect" ]; then
+			ri+=("$(awk -v h="$h" -v f="$f" 'BEGIN { printf "%.2f", h - f }')")
+			rd+=("$(awk -v g="$g" -v h="$h" 'BEGIN { printf "%.2f", g - h }')")
+		fi
 		if [ -n "$norender" ]; then
-			rd+=("$(awk -v g="$g" -v f="$f" 'BEGIN { printf "%.2f", g - f }')")
 			rr+=("$(awk -v x="$a" -v y="$a2" -v g="$g" 'BEGIN { printf "%.2f", (x + y) / 2 - g }')")
 		fi
 		# The record work itself: the VM's phase moves the agent and the floor together, so
@@ -347,7 +360,13 @@ print(ru.ru_maxrss)' $ew replay --config /dev/null "$work/ids.ndjson")
 			echo "| the agent over the floor (each round's ratio) | $(printf '%s\n' "${ar[@]}" | median) (${ar[*]}) | |"
 			if [ -n "$norender" ]; then
 				echo "| the record path without rendering (bench/norender.patch: resolver, detector, metrics, the same outputs; container records a fixed line of the same length) | $(printf '%s\n' "${rg[@]}" | median) ms (${rg[*]}) | |"
-				echo "| of the record work: identity and detection (each round: the build without rendering minus the floor) | $(printf '%s\n' "${rd[@]}" | median) ms (${rd[*]}) | |"
+				if [ -n "$nodetect" ]; then
+					echo "| the record path without detection or rendering (bench/nodetect.patch: the same, and no detector) | $(printf '%s\n' "${rh[@]}" | median) ms (${rh[*]}) | |"
+					echo "| of the record work: identity, the hold and metrics (each round: the build without detection or rendering minus the floor) | $(printf '%s\n' "${ri[@]}" | median) ms (${ri[*]}) | |"
+					echo "| of the record work: detection (each round: the build without rendering minus the build without detection or rendering) | $(printf '%s\n' "${rd[@]}" | median) ms (${rd[*]}) | |"
+				else
+					echo "| the record path without detection or rendering (bench/nodetect.patch) | not built | |"
+				fi
 				echo "| of the record work: rendering (each round: the mean of the agent's two runs minus the build without rendering) | $(printf '%s\n' "${rr[@]}" | median) ms (${rr[*]}) | |"
 			else
 				echo "| the record path without rendering (bench/norender.patch) | not built | |"
