@@ -117,6 +117,42 @@ static void test_buf_failed_is_sticky(void **state)
 	ew_buf_free(&b);
 }
 
+/* An append undone: the bytes before it, failed cleared, and the fast path usable again. */
+static void test_buf_truncate(void **state)
+{
+	struct ew_buf b = EW_BUF_INIT;
+
+	(void)state;
+	ew_buf_truncate(&b, 0); /* no allocation yet: still none */
+	assert_null(b.data);
+	assert_false(ew_buf_fits(&b, 0));
+	assert_int_equal(ew_buf_puts(&b, "abc"), 0);
+	assert_true(ew_buf_fits(&b, b.cap - b.len - 1));
+	assert_false(ew_buf_fits(&b, b.cap - b.len));
+	assert_int_equal(ew_buf_reserve(&b, SIZE_MAX), -ENOMEM);
+	/* Failed: no room for a byte, whatever the allocation holds. */
+	assert_false(ew_buf_fits(&b, 0));
+	assert_int_equal(ew_buf_append(&b, "d", 1), -ENOMEM);
+	assert_int_equal(b.len, 3);
+	ew_buf_truncate(&b, 1);
+	assert_false(ew_buf_failed(&b));
+	assert_int_equal(b.len, 1);
+	assert_string_equal(b.data, "a");
+	assert_true(ew_buf_fits(&b, 1));
+	assert_int_equal(ew_buf_putc(&b, 'z'), 0);
+	assert_int_equal(ew_buf_printf(&b, "%d", 42), 0);
+	assert_string_equal(b.data, "az42");
+	/* A failed printf() is sticky too, and a reset clears it. */
+	assert_int_equal(ew_buf_reserve(&b, SIZE_MAX), -ENOMEM);
+	assert_int_equal(ew_buf_printf(&b, "%d", 1), -ENOMEM);
+	ew_buf_reset(&b);
+	assert_true(ew_buf_fits(&b, 1));
+	assert_int_equal(ew_buf_putc(&b, 'y'), 0);
+	assert_string_equal(b.data, "y");
+	ew_buf_free(&b);
+	assert_false(ew_buf_fits(&b, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_buf_growth_doubles),
 		cmocka_unit_test(test_buf_append_puts_printf),
 		cmocka_unit_test(test_buf_failed_is_sticky),
+		cmocka_unit_test(test_buf_truncate),
 	};
 
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);

@@ -976,6 +976,23 @@ static void test_writer_out_of_memory(void **state)
 	ew_jsonw_end_object(&f->w);
 	assert_int_equal(ew_jsonw_finish(&f->w), 0);
 	assert_string_equal(f->buf.data, "{\"a\":\"b\"}");
+
+	/* The direct writers ask the buffer's one fast test: a failed buffer with room in its
+	 * allocation is refused all the same, its bytes untouched, until truncated back. */
+	ew_buf_reset(&f->buf);
+	assert_int_equal(ew_json_uint(&f->buf, 12), 0);
+	assert_int_equal(ew_buf_reserve(&f->buf, SIZE_MAX), -ENOMEM);
+	assert_int_equal(ew_json_string(&f->buf, "abc", 3), -ENOMEM);
+	assert_int_equal(ew_json_string(&f->buf, "a\"c", 3), -ENOMEM);
+	assert_int_equal(ew_json_uint(&f->buf, 7), -ENOMEM);
+	assert_int_equal(ew_json_int(&f->buf, -7), -ENOMEM);
+	assert_int_equal(f->buf.len, 2);
+	assert_string_equal(f->buf.data, "12");
+	ew_buf_truncate(&f->buf, 1);
+	assert_int_equal(ew_json_int(&f->buf, -7), 0);
+	assert_int_equal(ew_json_string(&f->buf, "a\"c", 3), 0);
+	assert_false(ew_buf_failed(&f->buf));
+	assert_string_equal(f->buf.data, "1-7\"a\\\"c\"");
 }
 
 /* ---- property test --------------------------------------------------------------------- */

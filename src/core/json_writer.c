@@ -480,9 +480,9 @@ int ew_json_string(struct ew_buf *b, const char *s, size_t len)
 
 	if (!s && len)
 		return -EINVAL;
-	if (!b->data || b->failed || len > SIZE_MAX / 2 || b->cap - b->len <= len + 2) {
+	if (len > SIZE_MAX / 2 || !ew_buf_fits(b, len + 2)) {
 		if (len > SIZE_MAX / 2 || ew_buf_reserve(b, len + 2)) {
-			b->failed = true;
+			ew_buf_set_failed(b);
 			return -ENOMEM;
 		}
 	}
@@ -557,8 +557,8 @@ static int json_number(struct ew_buf *b, bool neg, uint64_t v)
 {
 	size_t n = neg + digits_u64(v);
 
-	if ((!b->data || b->failed || b->cap - b->len <= n) && ew_buf_reserve(b, n)) {
-		b->failed = true;
+	if (!ew_buf_fits(b, n) && ew_buf_reserve(b, n)) {
+		ew_buf_set_failed(b);
 		return -ENOMEM;
 	}
 	b->data[b->len] = '-';
@@ -702,8 +702,7 @@ void ew_jsonw_plain_n(struct ew_jsonw *w, const char *s, size_t len)
 
 	if (!jsonw_begin_value(w))
 		return;
-	if (len > SIZE_MAX / 2 ||
-	    ((!b->data || b->failed || b->cap - b->len <= len + 2) && ew_buf_reserve(b, len + 2))) {
+	if (len > SIZE_MAX / 2 || (!ew_buf_fits(b, len + 2) && ew_buf_reserve(b, len + 2))) {
 		w->error = true;
 		return;
 	}

@@ -345,8 +345,7 @@ int ew_outputs_defer(struct ew_outputs *o, struct ew_rendered *rr)
 		h.len[f] = len;
 		if (ew_buf_append(&o->held_bytes, line, len)) {
 			/* The lines held before this record stay as they were. */
-			o->held_bytes.failed = false;
-			o->held_bytes.len = mark;
+			ew_buf_truncate(&o->held_bytes, mark);
 			return -ENOMEM;
 		}
 	}

@@ -16,6 +16,7 @@ void ew_buf_init(struct ew_buf *b)
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->lim = 0;
 	b->failed = false;
 }
 
@@ -29,16 +30,22 @@ void ew_buf_free(struct ew_buf *b)
 
 void ew_buf_reset(struct ew_buf *b)
 {
-	b->len = 0;
+	ew_buf_truncate(b, 0);
+}
+
+void ew_buf_truncate(struct ew_buf *b, size_t len)
+{
 	b->failed = false;
+	b->lim = b->data ? b->cap : 0;
+	b->len = len;
 	if (b->data)
-		b->data[0] = '\0';
+		b->data[len] = '\0';
 }
 
 /* Marks the buffer failed so that the caller's single end check sees the lost bytes. */
 static int buf_fail(struct ew_buf *b)
 {
-	b->failed = true;
+	ew_buf_set_failed(b);
 	return -ENOMEM;
 }
 
@@ -70,7 +77,7 @@ int ew_buf_reserve(struct ew_buf *b, size_t extra)
 	if (!b->data)
 		p[0] = '\0';
 	b->data = p;
-	b->cap = cap;
+	b->cap = b->lim = cap;
 	return 0;
 }
 
@@ -109,7 +116,7 @@ int ew_buf_printf(struct ew_buf *b, const char *fmt, ...)
 	if (n < 0) {
 		/* Only on a result longer than INT_MAX or a bad wide string: the bytes are lost. */
 		err = errno ? -errno : -EOVERFLOW;
-		b->failed = true;
+		ew_buf_set_failed(b);
 		if (b->data)
 			b->data[b->len] = '\0';
 		return err;

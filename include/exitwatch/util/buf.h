@@ -11,12 +11,15 @@ struct ew_buf {
 	char *data; /* always NUL-terminated when data != NULL */
 	size_t len;
 	size_t cap;
+	/* cap while the buffer has memory and has not failed, else 0: the inline appends, which
+	 * run a few dozen times a record, then ask one question (ew_buf_fits()), not three. */
+	size_t lim;
 	bool failed; /* an allocation failed: contents are incomplete */
 };
 
-#define EW_BUF_INIT               \
-	{                         \
-		NULL, 0, 0, false \
+#define EW_BUF_INIT                  \
+	{                            \
+		NULL, 0, 0, 0, false \
 	}
 
 void ew_buf_init(struct ew_buf *b);
@@ -25,10 +28,26 @@ void ew_buf_reset(struct ew_buf *b); /* len = 0, keeps the allocation, clears fa
 int ew_buf_reserve(struct ew_buf *b, size_t extra); /* 0 or -ENOMEM */
 int ew_buf_append_slow(struct ew_buf *b, const void *p, size_t n);
 
+/* Whether n more bytes and the NUL fit the allocation of a buffer that has not failed. */
+static inline bool ew_buf_fits(const struct ew_buf *b, size_t n)
+{
+	return b->len + n < b->lim;
+}
+
+/* Marks the bytes lost (sticky until ew_buf_reset() or ew_buf_truncate()). */
+static inline void ew_buf_set_failed(struct ew_buf *b)
+{
+	b->failed = true;
+	b->lim = 0;
+}
+
+/* Back to the first len bytes (len <= b->len), failed cleared: an append undone. */
+void ew_buf_truncate(struct ew_buf *b, size_t len);
+
 /* Inline while the bytes fit: rendering a record appends a few hundred small pieces. */
 static inline int ew_buf_append(struct ew_buf *b, const void *p, size_t n)
 {
-	if (b->data && !b->failed && b->len + n < b->cap) {
+	if (ew_buf_fits(b, n)) {
 		memcpy(b->data + b->len, p, n);
 		b->len += n;
 		b->data[b->len] = '\0';
