@@ -66,6 +66,48 @@ static void test_time_format_matches_libc(void **state)
 }
 
 /*
+ * The nanoseconds' nine digits at their edges: every power of ten and the number below it,
+ * every digit repeated, each digit alone at each place, and every value below 10^5 and the
+ * top of the range (each eight-digit word's lanes through all their values).
+ */
+static void test_time_format_nanos(void **state)
+{
+	uint64_t base = 1764500000ULL * NS;
+	char a[EW_TIME_STR_LEN], b[16];
+	uint32_t vals[64], n = 0, p = 1;
+
+	(void)state;
+	for (int k = 0; k <= 9; k++, p *= 10) {
+		vals[n++] = p - 1;
+		if (p < NS)
+			vals[n++] = p;
+	}
+	for (uint32_t d = 1; d <= 9; d++)
+		vals[n++] = d * 111111111u;
+	for (uint32_t i = 0; i < n; i++) {
+		ew_time_format(base + vals[i], a);
+		snprintf(b, sizeof(b), "%09u", vals[i]);
+		assert_memory_equal(a + 20, b, 9);
+		assert_string_equal(a + 29, "Z");
+	}
+	for (uint32_t place = 1; place < NS; place *= 10)
+		for (uint32_t d = 0; d <= 9; d++) {
+			ew_time_format(base + d * place, a);
+			snprintf(b, sizeof(b), "%09u", d * place);
+			assert_memory_equal(a + 20, b, 9);
+		}
+	for (uint32_t v = 0; v < 100000; v++) {
+		uint32_t w[2] = {v, (uint32_t)NS - 1 - v};
+
+		for (int j = 0; j < 2; j++) {
+			ew_time_format(base + w[j], a);
+			snprintf(b, sizeof(b), "%09u", w[j]);
+			assert_memory_equal(a + 20, b, 9);
+		}
+	}
+}
+
+/*
  * The memo gives what ew_time_format() gives: within a second, across one (forwards and back),
  * at 0, and through random jumps; a memo that kept the nanoseconds or a stale day fails it.
  */
@@ -169,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_format_fixed_points),
 		cmocka_unit_test(test_time_format_matches_libc),
+		cmocka_unit_test(test_time_format_nanos),
 		cmocka_unit_test(test_time_format_memo),
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_duration_format),

@@ -13,6 +13,7 @@
 
 #include "exitwatch/util/clock.h"
 #include "exitwatch/detect/detector.h"
+#include "exitwatch/core/hex.h"
 #include "exitwatch/core/json_writer.h"
 #include "exitwatch/render/render_json.h"
 #include "exitwatch/util/util.h"
@@ -143,16 +144,6 @@ enum ew_severity ew_record_severity(const struct ew_record *r)
 	return EW_SEV_DEFAULT;
 }
 
-/* Two hex digits a byte: the 16 digits of an insertId in 8 copies, not 16 lookups. */
-static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-				"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-				"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-				"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-				"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-				"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-				"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-				"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-
 /* FNV-1a: stable across builds and hosts, which is all an insertId needs. The node's name
  * comes first, so a node's records all start from the same seed (the cache keeps it). */
 static uint64_t insert_id_seed(const char *node)
@@ -174,8 +165,7 @@ static void insert_id_from(uint64_t h, const struct ew_record *r, char out[24])
 	}
 	h = ew_fnv1a_u64(h, r->time_ns);
 	memcpy(out, "ew-", 3);
-	for (int i = 0; i < 8; i++)
-		memcpy(out + 3 + 2 * i, hex_pairs + 2 * ((h >> (56 - 8 * i)) & 0xff), 2);
+	ew_hex_u64(h, out + 3);
 	out[19] = '\0';
 }
 

@@ -57,6 +57,30 @@ static void put_digits(char *p, uint64_t v, int n)
 }
 
 /*
+ * The nine digits of a time's nanoseconds (ns < 10^9), which every record writes: the first by
+ * a division, the other eight as one little-endian word, every lane's division by a multiply
+ * and shift exact in its range (x * 10486 >> 20 is x / 100 below 10^4 in 32-bit lanes, x * 103
+ * >> 10 is x / 10 below 100 in 16-bit lanes, and no lane's product reaches the next lane), where
+ * a division per digit took twice the instructions.
+ */
+static void put_nanos(char *p, uint32_t ns)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t r = ns % 100000000;
+	uint64_t x = r / 10000 | (uint64_t)(r % 10000) << 32, q;
+
+	p[0] = (char)('0' + ns / 100000000);
+	q = (x * 10486 >> 20) & 0x0000007f0000007fULL;
+	x = q | (x - q * 100) << 16;
+	q = (x * 103 >> 10) & 0x000f000f000f000fULL;
+	x = (q | (x - q * 10) << 8) + 0x3030303030303030ULL;
+	memcpy(p + 1, &x, 8);
+#else
+	put_digits(p, ns, 9);
+#endif
+}
+
+/*
  * Every record carries one or more of these: done with integer arithmetic instead of
  * gmtime_r() and snprintf(). Days to civil date after Howard Hinnant's days_from_civil
  * inverse (proleptic Gregorian, valid for every time a uint64 of ns can hold).
@@ -78,7 +102,7 @@ void ew_time_format(uint64_t wall_ns, char buf[EW_TIME_STR_LEN])
 	put_digits(buf + 11, sod / 3600, 2);
 	put_digits(buf + 14, sod / 60 % 60, 2);
 	put_digits(buf + 17, sod % 60, 2);
-	put_digits(buf + 20, wall_ns % EW_NSEC_PER_SEC, 9);
+	put_nanos(buf + 20, (uint32_t)(wall_ns % EW_NSEC_PER_SEC));
 }
 
 void ew_time_format_memo(struct ew_time_memo *m, uint64_t wall_ns, char buf[EW_TIME_STR_LEN])
@@ -93,7 +117,7 @@ void ew_time_format_memo(struct ew_time_memo *m, uint64_t wall_ns, char buf[EW_T
 		return;
 	}
 	memcpy(buf, m->head, sizeof(m->head));
-	put_digits(buf + 20, wall_ns % EW_NSEC_PER_SEC, 9);
+	put_nanos(buf + 20, (uint32_t)(wall_ns % EW_NSEC_PER_SEC));
 	memcpy(buf + 29, "Z", 2);
 }
 
