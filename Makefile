@@ -301,8 +301,10 @@ check: $(OBJS)
 	$(Q)python3 scripts/check-layers.py $(OUTPUT)
 	$(Q)git apply --check bench/floor.patch || \
 		{ echo "bench/floor.patch no longer applies to src/agent/agent.c: update it" >&2; exit 1; }
-	$(Q)for p in norender nodetect; do git apply --check bench/$$p.patch || \
-		{ echo "bench/$$p.patch no longer applies to src/agent/pipeline.c: update it" >&2; exit 1; }; done
+	$(Q)t=$$(mktemp -d) && mkdir -p $$t/src/agent && cp src/agent/pipeline.c $$t/src/agent/ && \
+		(cd $$t && git apply $(CURDIR)/bench/norender.patch && git apply $(CURDIR)/bench/nodetect.patch); \
+		r=$$?; rm -rf $$t; [ $$r = 0 ] || \
+		{ echo "bench/norender.patch, then bench/nodetect.patch, no longer apply to src/agent/pipeline.c: update them" >&2; exit 1; }
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		-Iinclude -Isrc -I$(OUTPUT) --suppress=missingIncludeSystem src
 	$(Q)clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' | grep -v '^bpf/vmlinux/')

@@ -256,19 +256,21 @@ cpu_per_1000() {
 	awk -v t="$((t1 - t0))" -v e="$events" 'BEGIN { printf "%.2f %d\n", t / e / 1000, e }'
 }
 
-# This tree's agent with bench/$1.patch applied, built in a copy of the tree; prints the binary's
-# path. floor: each record decoded and a fixed line of a storm record's length handed to the same
-# outputs, nothing else (the transport floor). norender: everything but the rendering of
-# container_start and container_exit, which hand the outputs that same fixed line. nodetect:
-# that, and no detector either.
+# This tree's agent with bench/<name>.patch applied for each name given, in order, built in a
+# copy of the tree named after the last; prints the binary's path. floor: each record decoded and
+# a fixed line of a storm record's length handed to the same outputs, nothing else (the transport
+# floor). norender: everything but the rendering of container_start and container_exit, which
+# hand the outputs that same fixed line. nodetect, after norender: no detector either.
 patched_build() {
-	local src=$work/$1-src
+	local src=$work/${*: -1}-src p
 	mkdir -p "$src"
 	tar -C . --exclude='./build*' --exclude=./.git -cf - . | tar -C "$src" -xf -
-	if ! (cd "$src" && git apply "bench/$1.patch") >&2; then
-		echo "bench: bench/$1.patch does not apply to this tree: update it" >&2
-		return 1
-	fi
+	for p in "$@"; do
+		if ! (cd "$src" && git apply "bench/$p.patch") >&2; then
+			echo "bench: bench/$p.patch does not apply to this tree: update it" >&2
+			return 1
+		fi
+	done
 	make -s -C "$src" -j"$(nproc)" build/exitwatch >/dev/null 2>&1 || return 1
 	echo "$src/build/exitwatch"
 }
@@ -279,7 +281,7 @@ userspace() {
 	local rounds_u=${USERSPACE_ROUNDS:-7}
 	floor=$(patched_build floor) || floor=""
 	[ -z "$floor" ] || norender=$(patched_build norender) || norender=""
-	[ -z "$norender" ] || nodetect=$(patched_build nodetect) || nodetect=""
+	[ -z "$norender" ] || nodetect=$(patched_build norender nodetect) || nodetect=""
 	# The agent, the floor, the record path without detection or rendering, without rendering,
 	# the agent again, round by round:
 	# the VM's speed drifts by a third within an hour, so only runs side by side compare, and the
@@ -361,7 +363,7 @@ print(ru.ru_maxrss)' $ew replay --config /dev/null "$work/ids.ndjson")
 			if [ -n "$norender" ]; then
 				echo "| the record path without rendering (bench/norender.patch: resolver, detector, metrics, the same outputs; container records a fixed line of the same length) | $(printf '%s\n' "${rg[@]}" | median) ms (${rg[*]}) | |"
 				if [ -n "$nodetect" ]; then
-					echo "| the record path without detection or rendering (bench/nodetect.patch: the same, and no detector) | $(printf '%s\n' "${rh[@]}" | median) ms (${rh[*]}) | |"
+					echo "| the record path without detection or rendering (bench/nodetect.patch after bench/norender.patch: the same, and no detector) | $(printf '%s\n' "${rh[@]}" | median) ms (${rh[*]}) | |"
 					echo "| of the record work: identity, the hold and metrics (each round: the build without detection or rendering minus the floor) | $(printf '%s\n' "${ri[@]}" | median) ms (${ri[*]}) | |"
 					echo "| of the record work: detection (each round: the build without rendering minus the build without detection or rendering) | $(printf '%s\n' "${rd[@]}" | median) ms (${rd[*]}) | |"
 				else

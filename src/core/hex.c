@@ -20,9 +20,9 @@ void ew_hex_encode(const char *in, size_t n, char *out)
 /*
  * Eight hex digits of v, as the bytes of a little-endian word: every record's insertId has
  * sixteen, and a byte-pair table took about a hundred instructions for them where this takes
- * about fifty. The nibbles are spread one to a byte (three shift-or-mask steps), put most significant
- * first, then made ASCII in all eight bytes at once: '0' + n, and 'a' - '0' - 10 more where n
- * is 10 or above (n + 6 carries into the byte's fifth bit exactly then).
+ * about fifty. The nibbles are spread one to a byte (three shift-or-mask steps), put most
+ * significant first, then made ASCII in all eight bytes at once: '0' + n, and 'a' - '0' - 10
+ * more where n is 10 or above (n + 6 carries into the byte's fifth bit exactly then).
  */
 static uint64_t hex8_le(uint32_t v)
 {
@@ -35,21 +35,22 @@ static uint64_t hex8_le(uint32_t v)
 	return x + 0x3030303030303030ULL +
 	       (((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL) * ('a' - '0' - 10);
 }
-#endif
 
 void ew_hex_u64(uint64_t v, char out[16])
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	uint64_t w[2] = {hex8_le((uint32_t)(v >> 32)), hex8_le((uint32_t)v)};
 
 	memcpy(out, w, 16);
+}
 #else
+void ew_hex_u64(uint64_t v, char out[16])
+{
 	static const char hex[] = "0123456789abcdef";
 
 	for (int i = 0; i < 16; i++)
 		out[i] = hex[(v >> (60 - 4 * i)) & 15];
-#endif
 }
+#endif
 
 static int nibble(char c)
 {
