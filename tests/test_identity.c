@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,11 +117,47 @@ static void test_keys(void **state)
 	free(id);
 }
 
+/* The pod uid and container back from a Kubernetes identity key; any other key is not one. */
+static void test_key_pod(void **state)
+{
+	static const char *const not_pods[] = {
+		"docker:2a71048cd69e",
+		"k8s:",
+		"k8s:/backend",
+		"k8s:shop/checkout/backend",
+		"k8s:5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70/",
+		"k8s:5c1f2e0a/a/b",
+		"k8s:5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70-5c1f2e0a/backend", /* uid too long */
+		"K8S:5c1f2e0a/backend",
+	};
+	char uid[EW_UID_LEN], container[EW_NAME_LEN], key[EW_NAME_LEN + 64];
+
+	(void)state;
+	assert_true(ew_identity_key_pod("k8s:5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70/backend", uid,
+					container));
+	assert_string_equal(uid, "5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70");
+	assert_string_equal(container, "backend");
+	assert_true(
+		ew_identity_key_pod("k8s:5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70", uid, container));
+	assert_string_equal(uid, "5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70");
+	assert_string_equal(container, "");
+	for (size_t i = 0; i < sizeof(not_pods) / sizeof(not_pods[0]); i++)
+		if (ew_identity_key_pod(not_pods[i], uid, container))
+			fail_msg("\"%s\" taken for a pod's key", not_pods[i]);
+	/* A container name as long as a name may be, and one byte longer. */
+	snprintf(key, sizeof(key), "k8s:5c1f2e0a/%0*d", EW_NAME_LEN - 1, 0);
+	assert_true(ew_identity_key_pod(key, uid, container));
+	assert_int_equal(strlen(container), EW_NAME_LEN - 1);
+	snprintf(key, sizeof(key), "k8s:5c1f2e0a/%0*d", EW_NAME_LEN, 0);
+	assert_false(ew_identity_key_pod(key, uid, container));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pod_owner),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_key_pod),
 	};
 
 	return cmocka_run_group_tests_name("identity", tests, NULL, NULL);

@@ -289,6 +289,58 @@ static void test_pin(void **state)
 	ew_meta_pins_free(NULL);
 }
 
+/*
+ * What the resolver knows of a pod, by an identity's key (for the state file), and the same
+ * given to a new resolver: its container gone before its start is read, and linked, has the
+ * image the first resolver read.
+ */
+static void test_resolver_recall(void **state)
+{
+	const struct ew_t_scratch *s = *state;
+	struct ew_resolver_opts o = {.paths = paths_in(s), .read_meta = true};
+	struct ew_resolver *r = ew_resolver_new(&o), *r2 = ew_resolver_new(&o);
+	struct ew_identity *id = malloc(sizeof(*id));
+	struct ew_meta m;
+
+	put(s, TASKS "/" OLD64 "/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+	    "\"io.kubernetes.cri.container-name\":\"backend\","
+	    "\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
+	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
+	    "\"io.kubernetes.cri.image-name\":\"registry.example.com/shop/backend:1.4.2\"}}");
+	put(s, "var/log/pods/shop_" POD "_" UID "/backend/2.log", "");
+	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
+
+	assert_false(ew_resolver_recall(r, "k8s:" UID "/backend", &m));
+	start(r, OLD64, 1, id);
+	assert_true(ew_resolver_recall(r, id->key, &m));
+	assert_string_equal(m.pod_uid, UID);
+	assert_string_equal(m.pod_namespace, "shop");
+	assert_string_equal(m.pod_name, POD);
+	assert_string_equal(m.name, "backend");
+	assert_string_equal(m.image, "registry.example.com/shop/backend:1.4.2");
+	/* Keyed by its pod: the pod's names, no container's image. */
+	assert_true(ew_resolver_recall(r, "k8s:" UID, &m));
+	assert_string_equal(m.pod_name, POD);
+	assert_string_equal(m.image, "");
+	assert_false(ew_resolver_recall(r, "k8s:9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a/backend", &m));
+	assert_false(ew_resolver_recall(r, "docker:" OLD64, &m));
+	assert_false(ew_resolver_recall(r, "k8s:shop/checkout/backend", &m));
+
+	/* The next agent: only the link names the next attempt; the image is the recalled one. */
+	assert_true(ew_resolver_recall(r, "k8s:" UID "/backend", &m));
+	start(r2, ID64, 2, id);
+	assert_string_equal(id->meta.image, "");
+	ew_resolver_forget(r2, 2);
+	assert_int_equal(ew_resolver_learn_pod(r2, &m), 0);
+	start(r2, ID64, 3, id);
+	assert_string_equal(id->key, "k8s:" UID "/backend");
+	assert_string_equal(id->meta.image, "registry.example.com/shop/backend:1.4.2");
+	free(id);
+	ew_resolver_free(r);
+	ew_resolver_free(r2);
+}
+
 static void test_pod_cache(void **state)
 {
 	struct ew_pod_cache *c = ew_pod_cache_new();
@@ -335,6 +387,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pin, ew_t_scratch_setup,
 						ew_t_scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_resolver_learn, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_resolver_recall, ew_t_scratch_setup,
 						ew_t_scratch_teardown),
 		cmocka_unit_test(test_pod_cache),
 	};

@@ -23,6 +23,29 @@ static bool all_digits(const char *s, size_t n)
 	return n > 0;
 }
 
+bool ew_identity_key_pod(const char *key, char uid[EW_UID_LEN], char container[EW_NAME_LEN])
+{
+	const char *u, *slash;
+	size_t ul;
+
+	if (strncmp(key, "k8s:", 4))
+		return false;
+	u = key + 4;
+	slash = strchr(u, '/');
+	ul = slash ? (size_t)(slash - u) : strlen(u);
+	/* A pod uid is hex and dashes: a workload key ("k8s:<ns>/<owner>/...") is not one. */
+	if (!ul || ul >= EW_UID_LEN || strspn(u, "0123456789abcdef-") != ul)
+		return false;
+	if (slash && (!slash[1] || strchr(slash + 1, '/') ||
+		      ew_strlcpy(container, slash + 1, EW_NAME_LEN) >= EW_NAME_LEN))
+		return false;
+	if (!slash)
+		container[0] = '\0';
+	memcpy(uid, u, ul);
+	uid[ul] = '\0';
+	return true;
+}
+
 void ew_pod_owner(const char *pod, char *out, size_t outlen)
 {
 	size_t n = strlen(pod);

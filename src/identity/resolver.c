@@ -212,6 +212,20 @@ int ew_resolver_learn(struct ew_resolver *r, const struct ew_identity *id)
 	return ew_pod_cache_put(r->pods, id->cg.pod_uid, &id->meta);
 }
 
+bool ew_resolver_recall(const struct ew_resolver *r, const char *key, struct ew_meta *m)
+{
+	ew_meta_clear(m);
+	if (!ew_identity_key_pod(key, m->pod_uid, m->name))
+		return false;
+	ew_pod_cache_fill(r->pods, m->pod_uid, m);
+	return m->pod_name[0] || m->image[0];
+}
+
+int ew_resolver_learn_pod(struct ew_resolver *r, const struct ew_meta *m)
+{
+	return ew_pod_cache_put(r->pods, m->pod_uid, m);
+}
+
 void ew_resolver_forget(struct ew_resolver *r, uint64_t cgroup_id)
 {
 	struct cached *c = ew_map64_del(r->by_cgroup, cgroup_id);

@@ -92,6 +92,13 @@ struct ew_identity {
 void ew_identity_finish(struct ew_identity *id);
 
 /*
+ * The pod uid and container name in a Kubernetes identity key: "k8s:<pod uid>/<container>", or
+ * "k8s:<pod uid>" for a container keyed by its pod (container then empty). False for any other
+ * key, or a part too long for its field. Pure.
+ */
+bool ew_identity_key_pod(const char *key, char uid[EW_UID_LEN], char container[EW_NAME_LEN]);
+
+/*
  * The owning workload's name guessed from a pod name, as the controllers generate them:
  * "api-7d9f8b6c4d-x2x7k" (Deployment) -> "api", "web-0" (StatefulSet) -> "web",
  * "node-agent-x2x7k" (DaemonSet, Job) -> "node-agent". Pure.

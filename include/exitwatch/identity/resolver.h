@@ -57,6 +57,18 @@ int ew_resolver_lookup(struct ew_resolver *r, uint64_t cgroup_id, struct ew_iden
  */
 int ew_resolver_learn(struct ew_resolver *r, const struct ew_identity *id);
 
+/*
+ * What this resolver knows of the pod of the Kubernetes identity keyed key (ew_identity_key_pod()),
+ * for the state file: an identity asleep keeps no names, and its loop's next attempt may be
+ * gone before a restarted agent reads it. Fills pod_uid, pod_namespace, pod_name, name (the
+ * container's) and image of m, and clears the rest; true when it knows the pod's names or the
+ * container's image.
+ */
+bool ew_resolver_recall(const struct ew_resolver *r, const char *key, struct ew_meta *m);
+
+/* What ew_resolver_recall() gave, back from a state file. 0 or -ENOMEM. */
+int ew_resolver_learn_pod(struct ew_resolver *r, const struct ew_meta *m);
+
 /* The exit was reported: drop the cache entry. */
 void ew_resolver_forget(struct ew_resolver *r, uint64_t cgroup_id);
 
