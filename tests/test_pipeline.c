@@ -402,13 +402,17 @@ static void put(const struct ew_t_scratch *s, const char *rel, const char *text)
 #define OLD64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define NEW64 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 #define IMAGE "registry.example.com/shop/backend:1.4.2"
+/* Another pod of the same Deployment. */
+#define REPLICA_UID "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
+#define REPLICA	    "checkout-6d5f7c9b8-z9y8x"
+#define REPLICA64   "aaaabbbbccccddddeeeeffff00001111aaaabbbbccccddddeeeeffff00001111"
 
 static void k8s_event(struct ew_pipeline *p, enum ew_event_type type, uint64_t t, uint32_t pid,
-		      const char *container_id)
+		      const char *uid, const char *container_id)
 {
 	struct ew_event ev = {.type = type, .time_ns = t, .cgroup_id = pid, .pid = pid};
 
-	snprintf(ev.cgroup, sizeof(ev.cgroup), "/kubepods/burstable/pod%s/%s", UID, container_id);
+	snprintf(ev.cgroup, sizeof(ev.cgroup), "/kubepods/burstable/pod%s/%s", uid, container_id);
 	strcpy(ev.comm, "python3");
 	if (type == EW_EVENT_EXIT) {
 		ev.exit_word = 3 << 8;
@@ -418,15 +422,60 @@ static void k8s_event(struct ew_pipeline *p, enum ew_event_type type, uint64_t t
 	assert_int_equal(ew_pipeline_event(p, &ev), 0);
 }
 
+/* A containerd bundle of the pod's "backend" container, as CRI writes it. */
+static void k8s_bundle(const struct ew_t_scratch *s, const char *container_id, const char *pod)
+{
+	char rel[256], text[1024];
+
+	snprintf(rel, sizeof(rel),
+		 "run/containerd/io.containerd.runtime.v2.task/k8s.io/%s/config.json",
+		 container_id);
+	snprintf(text, sizeof(text),
+		 "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		 "\"io.kubernetes.cri.container-name\":\"backend\","
+		 "\"io.kubernetes.cri.sandbox-name\":\"%s\","
+		 "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
+		 "\"io.kubernetes.cri.image-name\":\"" IMAGE "\"}}",
+		 pod);
+	put(s, rel, text);
+}
+
+/* How the state file at path names the loop's pod: 's' by its subject, 'p' by its pod, 0 not. */
+static char loop_in_state(const char *path)
+{
+	json_object *root = json_object_from_file(path), *ids, *v;
+	char how = 0;
+
+	assert_non_null(root);
+	assert_true(json_object_object_get_ex(root, "identities", &ids));
+	for (size_t i = 0; i < json_object_array_length(ids); i++) {
+		json_object *id = json_object_array_get_idx(ids, i);
+
+		assert_true(json_object_object_get_ex(id, "key", &v));
+		if (strcmp(json_object_get_string(v), "k8s:" UID "/backend"))
+			continue;
+		if (json_object_object_get_ex(id, "subject", &v))
+			how = 's';
+		else if (json_object_object_get_ex(id, "pod", &v) &&
+			 json_object_array_length(v) == 3 &&
+			 !strcmp(json_object_get_string(json_object_array_get_idx(v, 2)), IMAGE))
+			how = 'p';
+	}
+	json_object_put(root);
+	return how;
+}
+
 /*
  * exitwatch restarted with its state file in the middle of a crash loop on containerd, and the
  * loop's next attempt is gone (bundle deleted) before the new agent reads its start: only the
  * kubelet's link names it. Its exit still names the image the earlier attempts ran, which the
- * restored state's identity gives the resolver.
+ * first agent knew and its state file carries. attempts: the loop's attempts before the
+ * restart (5: findings open, the identity awake, its subject in the file; 1: nothing open, the
+ * identity asleep, its pod in the file). replica: another pod of the same Deployment ran after
+ * them, so the workload's last subject is not the loop's pod.
  */
-static void test_restored_pods_name_images(void **state)
+static void restored_pod_names_image(struct fx *x, uint32_t attempts, bool replica)
 {
-	struct fx *x = *state;
 	struct ew_config cfg = x->cfg;
 	struct ew_outputs *out;
 	struct ew_pipeline *p;
@@ -434,16 +483,12 @@ static void test_restored_pods_name_images(void **state)
 	const char *image = NULL;
 	json_object *last = NULL;
 	size_t len;
+	uint64_t t = T0;
 
 	cfg.host_root = x->scratch.dir;
 	cfg.read_meta = true;
-	put(&x->scratch,
-	    "run/containerd/io.containerd.runtime.v2.task/k8s.io/" OLD64 "/config.json",
-	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
-	    "\"io.kubernetes.cri.container-name\":\"backend\","
-	    "\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
-	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
-	    "\"io.kubernetes.cri.image-name\":\"" IMAGE "\"}}");
+	k8s_bundle(&x->scratch, OLD64, POD);
+	k8s_bundle(&x->scratch, REPLICA64, REPLICA);
 	put(&x->scratch, "var/log/pods/shop_" POD "_" UID "/backend/5.log", "");
 	ew_t_scratch_path(&x->scratch, "var/log/containers", path, sizeof(path));
 	assert_int_equal(ew_t_mkdirs(path), 0);
@@ -451,18 +496,21 @@ static void test_restored_pods_name_images(void **state)
 			  path, sizeof(path));
 	assert_int_equal(symlink("/var/log/pods/x/5.log", path), 0);
 
-	/* The first agent: five attempts read from their bundle, a loop with open findings. */
+	/* The first agent: the loop's attempts read from their bundle. */
 	p = ew_pipeline_new(&cfg, &(struct ew_pipeline_deps){.out = x->out});
 	assert_non_null(p);
-	for (uint32_t i = 0; i < 5; i++) {
-		uint64_t t = T0 + i * 10 * EW_NSEC_PER_SEC;
-
-		k8s_event(p, EW_EVENT_START, t, 100 + i, OLD64);
-		k8s_event(p, EW_EVENT_EXIT, t + EW_NSEC_PER_SEC, 100 + i, OLD64);
+	for (uint32_t i = 0; i < attempts; i++, t += 10 * EW_NSEC_PER_SEC) {
+		k8s_event(p, EW_EVENT_START, t, 100 + i, UID, OLD64);
+		k8s_event(p, EW_EVENT_EXIT, t + EW_NSEC_PER_SEC, 100 + i, UID, OLD64);
+	}
+	if (replica) {
+		k8s_event(p, EW_EVENT_START, t, 300, REPLICA_UID, REPLICA64);
+		k8s_event(p, EW_EVENT_EXIT, t + EW_NSEC_PER_SEC, 300, REPLICA_UID, REPLICA64);
 	}
 	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
 	assert_int_equal(ew_pipeline_save_state(p, path, T0 + 60 * EW_NSEC_PER_SEC), 0);
 	ew_pipeline_free(p);
+	assert_true(loop_in_state(path) == (attempts > 1 ? 's' : 'p'));
 
 	/* The second: its first read of the loop is an attempt named by the link alone. */
 	ew_t_scratch_path(&x->scratch, "c.log", path, sizeof(path));
@@ -475,8 +523,8 @@ static void test_restored_pods_name_images(void **state)
 	assert_non_null(p);
 	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
 	assert_int_equal(ew_pipeline_load_state(p, path, err, sizeof(err)), 0);
-	k8s_event(p, EW_EVENT_START, T0 + 70 * EW_NSEC_PER_SEC, 200, NEW64);
-	k8s_event(p, EW_EVENT_EXIT, T0 + 71 * EW_NSEC_PER_SEC, 200, NEW64);
+	k8s_event(p, EW_EVENT_START, T0 + 70 * EW_NSEC_PER_SEC, 200, UID, NEW64);
+	k8s_event(p, EW_EVENT_EXIT, T0 + 71 * EW_NSEC_PER_SEC, 200, UID, NEW64);
 	ew_pipeline_finish(p, T0 + 72 * EW_NSEC_PER_SEC);
 	ew_outputs_drain(out, 0);
 
@@ -513,6 +561,20 @@ static void test_restored_pods_name_images(void **state)
 	ew_outputs_free(out);
 }
 
+static void test_restored_pods_name_images(void **state)
+{
+	restored_pod_names_image(*state, 5, false);
+}
+
+/*
+ * The same with the loop asleep at the restart (two attempts, nothing open): the identity in
+ * the state file has no subject, and the workload's last subject is another replica's.
+ */
+static void test_restored_pods_name_images_asleep(void **state)
+{
+	restored_pod_names_image(*state, 1, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -522,6 +584,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cgroup_subtree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_pods_name_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restored_pods_name_images_asleep, setup,
+						teardown),
 	};
 
 	ew_log_init(EW_LOG_ERROR);

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "exitwatch/detect/detector.h"
+#include "exitwatch/identity/resolver.h"
 #include "exitwatch/persist/state.h"
 #include "exitwatch/util/buf.h"
 #include "exitwatch/util/util.h"
@@ -38,7 +39,7 @@
 static void checkpoint_str(struct ew_detector *d, uint64_t now, struct ew_buf *b)
 {
 	ew_buf_init(b);
-	assert_int_equal(ew_state_write(d, now, b), 0);
+	assert_int_equal(ew_state_write(d, NULL, now, b), 0);
 	assert_non_null(b->data);
 }
 
@@ -62,7 +63,7 @@ static void test_checkpoint_round_trip(void **state)
 	assert_int_equal(ew_detector_active(a), 3);
 
 	checkpoint_str(a, AT(1000), &buf);
-	assert_int_equal(ew_state_read(b, buf.data, buf.len, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, err, sizeof(err)), 0);
 	assert_int_equal(ew_detector_identities(b), ew_detector_identities(a));
 	assert_int_equal(ew_detector_active(b), 3);
 	/* The restored detector writes the same checkpoint. */
@@ -108,7 +109,7 @@ static void test_checkpoint_running_rescan(void **state)
 	feed(fx, OP_START, 0, 10, 0, 0); /* restart 1, running */
 	feed(fx, OP_START, 1, 20, 0, 0); /* running, grace pending */
 	checkpoint_str(a, AT(30), &buf);
-	assert_int_equal(ew_state_read(b, buf.data, buf.len, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, err, sizeof(err)), 0);
 
 	su = feed_to(fx, b, &fx->sk, OP_RESCAN, 0, AT(40), 0, 0);
 	assert_true(su.known);
@@ -146,6 +147,10 @@ static void test_checkpoint_running_rescan(void **state)
 	"\"last_active_ns\":50" extra ",\"s\":" SCOPE(exits, eps) "}"
 #define IDENT(key, serial, extra) IDENT_FULL(key, serial, extra, "[]", "[]")
 #define IDENT_S(key, exits, eps)  IDENT_FULL(key, "1", "", exits, eps)
+/* An identity of a Kubernetes container asleep, and what the resolver knew of its pod. */
+#define K8S_UID	   "5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70"
+#define K8S_KEY	   "k8s:" K8S_UID "/backend"
+#define POD(image) ",\"pod\":[\"shop\",\"checkout-1\",\"" image "\"]"
 #define EP(rule, fired, last)                                                      \
 	"{\"rule\":\"" rule "\",\"id\":\"f-0123456789abcdef\",\"fired_ns\":" fired \
 	",\"last_ns\":" last ",\"total\":4,\"last_ident\":1}"
@@ -160,6 +165,8 @@ static const char *const valid_cases[] = {
 		    "\"last_exit\":[50,3,0,16]")),
 	STATE(IDENT_S("a", "[[50,1,3,0,16]]", "[" EP("restart_rate", "10", "20") "]")),
 	WLS(WL("w", SCOPE("[[50,1,3,0,16]]", "[]")) "," WL("v", SCOPE("[]", "[]"))),
+	STATE(IDENT(K8S_KEY, "1", POD("shop/backend:1.4.2"))),
+	STATE(IDENT("k8s:" K8S_UID, "1", POD(""))), /* keyed by its pod */
 };
 
 static const char *const corrupt_cases[] = {
@@ -210,6 +217,11 @@ static const char *const corrupt_cases[] = {
 		      "[{\"rule\":\"restart_rate\",\"id\":\"\",\"fired_ns\":1,"
 		      "\"last_ns\":1,\"total\":4,\"last_ident\":1}]")),	    /* no id */
 	STATE(IDENT_S("a", "[]", "[" EP("restart_rate", "10", "-20") "]")), /* negative time */
+	STATE(IDENT("a", "1", POD("x"))),				    /* no Kubernetes key */
+	STATE(IDENT("k8s:shop/checkout/backend", "1", POD("x"))),	    /* a workload's key */
+	STATE(IDENT(K8S_KEY, "1", ",\"pod\":[\"shop\",\"checkout-1\"]")),   /* two of three */
+	STATE(IDENT(K8S_KEY, "1", ",\"pod\":[\"shop\",\"checkout-1\",7]")), /* not a string */
+	STATE(IDENT(K8S_KEY, "1", ",\"pod\":{\"name\":\"checkout-1\"}")),   /* not an array */
 };
 
 static void test_restore_corrupt_table(void **state)
@@ -219,7 +231,8 @@ static void test_restore_corrupt_table(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(valid_cases); i++) {
 		struct ew_detector *d = ew_detector_new(&fx->cfg);
 		char err[256] = "";
-		int r = ew_state_read(d, valid_cases[i], strlen(valid_cases[i]), err, sizeof(err));
+		int r = ew_state_read(d, NULL, valid_cases[i], strlen(valid_cases[i]), err,
+				      sizeof(err));
 
 		if (r)
 			fail_msg("valid case %zu: %d (%s)", i, r, err);
@@ -234,7 +247,8 @@ static void test_restore_corrupt_table(void **state)
 
 		assert_non_null(d);
 		snprintf(ctx, sizeof(ctx), "corrupt case %zu", i);
-		r = ew_state_read(d, corrupt_cases[i], strlen(corrupt_cases[i]), err, sizeof(err));
+		r = ew_state_read(d, NULL, corrupt_cases[i], strlen(corrupt_cases[i]), err,
+				  sizeof(err));
 		if (r != -EINVAL)
 			fail_msg("%s: want -EINVAL, got %d (%s)", ctx, r, corrupt_cases[i]);
 		if (!err[0])
@@ -242,6 +256,85 @@ static void test_restore_corrupt_table(void **state)
 		assert_empty_and_usable(fx, d, ctx);
 		ew_detector_free(d);
 	}
+}
+
+static struct ew_resolver *resolver(void)
+{
+	struct ew_resolver_opts o = {.read_meta = false};
+	struct ew_resolver *r = ew_resolver_new(&o);
+
+	assert_non_null(r);
+	return r;
+}
+
+/*
+ * An identity asleep keeps no names: the resolver's knowledge of its pod goes into the file
+ * ("pod") and back into the next agent's resolver, but only from a file read whole; one that
+ * is refused teaches nothing.
+ */
+static void test_state_pods(void **state)
+{
+	struct fx *fx = *state;
+	static const char asleep[] = STATE(IDENT(K8S_KEY, "1", ""));
+	static const char refused[] =
+		STATE(IDENT(K8S_KEY, "1", POD("shop/backend:1.4.2")) "," IDENT(K8S_KEY, "2", ""));
+	struct ew_resolver *r1 = resolver(), *r2 = resolver(), *r3 = resolver();
+	struct ew_detector *d1 = ew_detector_new(&fx->cfg), *d2 = ew_detector_new(&fx->cfg);
+	struct ew_buf with = EW_BUF_INIT, without = EW_BUF_INIT;
+	struct ew_meta m = {.restart_count = -1};
+	char err[256] = "", *big;
+	size_t n;
+
+	strcpy(m.pod_uid, K8S_UID);
+	strcpy(m.pod_namespace, "shop");
+	strcpy(m.pod_name, "checkout-1");
+	strcpy(m.name, "backend");
+	strcpy(m.image, "shop/backend:1.4.2");
+	assert_int_equal(ew_resolver_learn_pod(r1, &m), 0);
+	assert_int_equal(ew_state_read(d1, NULL, asleep, strlen(asleep), err, sizeof(err)), 0);
+
+	assert_int_equal(ew_state_write(d1, r1, 100, &with), 0);
+	assert_non_null(strstr(with.data, POD("shop/backend:1.4.2")));
+	assert_int_equal(ew_state_write(d1, NULL, 100, &without), 0);
+	assert_null(strstr(without.data, "\"pod\""));
+	/* What the resolver does not know is not written. */
+	ew_buf_reset(&without);
+	assert_int_equal(ew_state_write(d1, r2, 100, &without), 0);
+	assert_null(strstr(without.data, "\"pod\""));
+
+	assert_false(ew_resolver_recall(r2, K8S_KEY, &m));
+	assert_int_equal(ew_state_read(d2, r2, with.data, with.len, err, sizeof(err)), 0);
+	assert_true(ew_resolver_recall(r2, K8S_KEY, &m));
+	assert_string_equal(m.pod_namespace, "shop");
+	assert_string_equal(m.pod_name, "checkout-1");
+	assert_string_equal(m.image, "shop/backend:1.4.2");
+	/* The pod's other containers have no image of this one's. */
+	assert_true(ew_resolver_recall(r2, "k8s:" K8S_UID "/sidecar", &m));
+	assert_string_equal(m.image, "");
+
+	assert_int_equal(ew_state_read(d2, r3, refused, strlen(refused), err, sizeof(err)),
+			 -EINVAL);
+	assert_false(ew_resolver_recall(r3, K8S_KEY, &m));
+
+	/* A name longer than the resolver keeps: refused, and said. */
+	n = strlen(asleep) + EW_NAME_LEN + 256;
+	big = malloc(n);
+	assert_non_null(big);
+	snprintf(big, n, "%.*s,\"pod\":[\"%0*d\",\"p\",\"\"]%s",
+		 (int)(strstr(asleep, ",\"s\":") - asleep), asleep, EW_NAME_LEN, 0,
+		 strstr(asleep, ",\"s\":"));
+	assert_int_equal(ew_state_read(d2, r3, big, strlen(big), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "has a name of 256 bytes or more"));
+	assert_false(ew_resolver_recall(r3, K8S_KEY, &m));
+
+	free(big);
+	ew_buf_free(&with);
+	ew_buf_free(&without);
+	ew_detector_free(d1);
+	ew_detector_free(d2);
+	ew_resolver_free(r1);
+	ew_resolver_free(r2);
+	ew_resolver_free(r3);
 }
 
 /* Index just past the JSON value starting at s[at]. */
@@ -349,7 +442,7 @@ static void test_restore_wrong_types(void **state)
 		ew_buf_append(&bad, buf.data, at);
 		ew_buf_puts(&bad, buf.data[at] == '{' || buf.data[at] == '[' ? "-1" : "{\"a\":[]}");
 		ew_buf_puts(&bad, buf.data + json_value_end(buf.data, at));
-		if (ew_state_read(d, bad.data, bad.len, err, sizeof(err)) != -EINVAL)
+		if (ew_state_read(d, NULL, bad.data, bad.len, err, sizeof(err)) != -EINVAL)
 			fail_msg("%s: the wrong type was accepted", ctx);
 		if (!err[0])
 			fail_msg("%s: no message", ctx);
@@ -416,7 +509,7 @@ static void test_restore_fuzz(void **state)
 				break;
 			}
 		}
-		r = ew_state_read(d, m, len, err, sizeof(err));
+		r = ew_state_read(d, NULL, m, len, err, sizeof(err));
 		if (r != 0 && r != -EINVAL)
 			fail_msg("mutation %d: restore returned %d", iter, r);
 		if (r) {
@@ -451,10 +544,11 @@ static void test_restore_failure_empties(void **state)
 
 	loop_then(fx, 0, 0);
 	checkpoint_str(fx->d, AT(100), &buf);
-	assert_int_equal(ew_state_read(fx->d, buf.data, buf.len, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_read(fx->d, NULL, buf.data, buf.len, err, sizeof(err)), 0);
 	assert_int_equal(ew_detector_identities(fx->d), 1);
 	assert_int_equal(ew_detector_active(fx->d), 2);
-	assert_int_equal(ew_state_read(fx->d, buf.data, buf.len / 2, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_read(fx->d, NULL, buf.data, buf.len / 2, err, sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "JSON"));
 	assert_empty_and_usable(fx, fx->d, "after a failed restore");
 	ew_buf_free(&buf);
@@ -512,7 +606,7 @@ static void test_state_golden_file(void **state)
 	checkpoint_str(fx->d, AT(1000), &buf);
 	CHECK_EQ("golden", "length", len, buf.len);
 	assert_string_equal(buf.data, golden);
-	assert_int_equal(ew_state_read(b, golden, len, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_read(b, NULL, golden, len, err, sizeof(err)), 0);
 	assert_int_equal(ew_detector_identities(b), 3);
 	assert_int_equal(ew_detector_active(b), 3);
 	ew_buf_free(&buf);
@@ -524,7 +618,7 @@ static void test_state_golden_file(void **state)
 
 	golden = slurp(GOLDEN_V1, &len);
 	b = ew_detector_new(&fx->cfg);
-	assert_int_equal(ew_state_read(b, golden, len, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_read(b, NULL, golden, len, err, sizeof(err)), 0);
 	assert_int_equal(ew_detector_identities(b), 3);
 	assert_int_equal(ew_detector_active(b), 3);
 	free(golden);
@@ -578,14 +672,14 @@ static void test_state_file_save_load(void **state)
 
 	tmpdir_make(&t);
 	first_half(fx, st, &n);
-	assert_int_equal(ew_state_save(fx->d, t.path, AT(1000)), 0);
+	assert_int_equal(ew_state_save(fx->d, NULL, t.path, AT(1000)), 0);
 	assert_int_equal(stat(t.path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", t.path);
 	assert_int_equal(access(tmp, F_OK), -1);
 	/* Saved again over it: the rename replaces the old file. */
-	assert_int_equal(ew_state_save(fx->d, t.path, AT(1000)), 0);
-	assert_int_equal(ew_state_load(b, t.path, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_save(fx->d, NULL, t.path, AT(1000)), 0);
+	assert_int_equal(ew_state_load(b, NULL, t.path, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(ew_detector_active(b), 3);
 	checkpoint_str(fx->d, AT(1000), &want);
@@ -608,28 +702,28 @@ static void test_state_file_errors(void **state)
 	loop_then(fx, 0, 0);
 
 	err[0] = '\0';
-	assert_int_equal(ew_state_load(fx->d, t.path, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(ew_detector_identities(fx->d), 1); /* left as it was */
 
-	assert_int_equal(ew_state_load(fx->d, t.dir, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.dir, err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want), "%s: not a regular file of a sane size", t.dir);
 	assert_string_equal(err, want);
 
 	write_file(t.path, "{\"exitwatch_state\":1,");
-	assert_int_equal(ew_state_load(fx->d, t.path, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want), "%s: not valid JSON (it ends too early)", t.path);
 	assert_string_equal(err, want);
 	assert_empty_and_usable(fx, fx->d, "after a corrupt file");
 
 	write_file(t.path, "{\"exitwatch_state\":2}");
-	assert_int_equal(ew_state_load(fx->d, t.path, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want), "%s: not an exitwatch state file of version 1", t.path);
 	assert_string_equal(err, want);
 
 	/* A directory that is not there: the save fails and says so, and leaves nothing. */
 	snprintf(want, sizeof(want), "%s/none/state.json", t.dir);
-	assert_int_equal(ew_state_save(fx->d, want, AT(1)), -ENOENT);
+	assert_int_equal(ew_state_save(fx->d, NULL, want, AT(1)), -ENOENT);
 	tmpdir_remove(&t);
 }
 
@@ -642,7 +736,7 @@ int main(void)
 		T(test_restore_corrupt_table), T(test_restore_wrong_types),
 		T(test_restore_fuzz),	       T(test_restore_failure_empties),
 		T(test_state_golden_file),     T(test_state_file_save_load),
-		T(test_state_file_errors),
+		T(test_state_file_errors),     T(test_state_pods),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);

@@ -676,7 +676,7 @@ void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_a
 
 int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns)
 {
-	return ew_state_save(p->detector, path, now_ns);
+	return ew_state_save(p->detector, p->resolver, path, now_ns);
 }
 
 /*
@@ -712,7 +712,7 @@ static void restored_ident(void *ctx, const struct ew_detector_ident *id)
 
 int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, char *err, size_t errlen)
 {
-	int r = ew_state_load(p->detector, path, err, errlen);
+	int r = ew_state_load(p->detector, p->resolver, path, err, errlen);
 
 	/* Workloads first: an identity's subject is newer than its workload's last. */
 	if (!r) {

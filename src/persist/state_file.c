@@ -16,13 +16,14 @@
 #include "exitwatch/persist/state.h"
 #include "exitwatch/util/cleanup.h"
 
-int ew_state_save(const struct ew_detector *d, const char *path, uint64_t saved_ns)
+int ew_state_save(const struct ew_detector *d, const struct ew_resolver *r, const char *path,
+		  uint64_t saved_ns)
 {
 	struct ew_buf b = EW_BUF_INIT;
 	char tmp[PATH_MAX];
 	int fd, err = 0;
 
-	if (ew_state_write(d, saved_ns, &b)) {
+	if (ew_state_write(d, r, saved_ns, &b)) {
 		ew_buf_free(&b);
 		return -ENOMEM;
 	}
@@ -57,7 +58,8 @@ out:
 	return err;
 }
 
-int ew_state_load(struct ew_detector *d, const char *path, char *err, size_t errlen)
+int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path, char *err,
+		  size_t errlen)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *data = NULL;
@@ -87,7 +89,7 @@ int ew_state_load(struct ew_detector *d, const char *path, char *err, size_t err
 		}
 		off += (size_t)n;
 	}
-	if (ew_state_read(d, data, off, err, errlen)) {
+	if (ew_state_read(d, r, data, off, err, errlen)) {
 		char msg[256];
 
 		snprintf(msg, sizeof(msg), "%s", err);

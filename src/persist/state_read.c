@@ -5,12 +5,14 @@
  * each number must fit what it is read into; the import checks what the detector relies on
  * (times, serials, episodes). The first problem is the error, in one line, and the detector is
  * left empty. json-c asserts on arrays of the wrong type, so every type is checked before use.
+ * The identities' pods go to the resolver only once the whole file is accepted.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -18,6 +20,7 @@
 #include "exitwatch/core/json_read.h"
 #include "exitwatch/persist/state.h"
 #include "exitwatch/replay/codec.h"
+#include "exitwatch/util/util.h"
 
 /* The windows of a scope, in the order they are read. */
 enum {
@@ -25,6 +28,11 @@ enum {
 	W_RESTARTS,
 	W_OUTCOMES,
 	W__COUNT
+};
+
+/* An identity's pod (state_write.c's write_pod()): strings of the parsed tree. */
+struct pod_ref {
+	const char *key, *ns, *name, *image;
 };
 
 /* Sticky: the first problem is the error, and every read after it is a no-op. */
@@ -41,6 +49,10 @@ struct reader {
 	size_t epcap;
 	struct ew_identity *subject;
 	char tail[EW_STDERR_CAP];
+
+	struct ew_resolver *resolver; /* may be NULL: pods are checked, not kept */
+	struct pod_ref *pods;
+	size_t npods, podcap;
 };
 
 static void bad(struct reader *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -313,6 +325,77 @@ static void read_streak(struct reader *rd, struct json_object *o, struct ew_dete
 	id->line_hash = rd_u64(rd, c, "line_hash");
 }
 
+/* The pod of the identity keyed key (state_write.c's write_pod()): optional. */
+static void read_pod(struct reader *rd, struct json_object *o, const char *key)
+{
+	struct json_object *po = member(rd, o, "pod", EW_JSON_ARRAY, false);
+	char uid[EW_UID_LEN], container[EW_NAME_LEN];
+	const char *v[3];
+
+	if (!po)
+		return;
+	if (json_object_array_length(po) != 3) {
+		bad(rd, "member \"pod\" is not [namespace, name, image]");
+		return;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		struct json_object *e = json_object_array_get_idx(po, i);
+
+		if (!ew_json_is(e, EW_JSON_STRING)) {
+			bad(rd, "member \"pod\" is not [namespace, name, image]");
+			return;
+		}
+		v[i] = json_object_get_string(e);
+		if (strlen(v[i]) >= EW_NAME_LEN) {
+			bad(rd,
+			    "member \"pod\" of identity \"%.128s\" has a name of %d bytes or more",
+			    key, EW_NAME_LEN);
+			return;
+		}
+	}
+	if (!ew_identity_key_pod(key, uid, container)) {
+		bad(rd, "member \"pod\" on identity \"%.128s\", not a Kubernetes container's", key);
+		return;
+	}
+	if (!rd->resolver)
+		return;
+	if (rd->npods == rd->podcap) {
+		size_t cap = rd->podcap ? 2 * rd->podcap : 16;
+		struct pod_ref *nv = realloc(rd->pods, cap * sizeof(*nv));
+
+		if (!nv) {
+			nomem(rd);
+			return;
+		}
+		rd->pods = nv;
+		rd->podcap = cap;
+	}
+	rd->pods[rd->npods++] =
+		(struct pod_ref){.key = key, .ns = v[0], .name = v[1], .image = v[2]};
+}
+
+/*
+ * The pods, to the resolver. Its pod cache is a hint (it names a container gone before it was
+ * read): one it has no room for costs an image name in a record, never the file.
+ */
+static void learn_pods(struct reader *rd)
+{
+	struct ew_meta m;
+
+	for (size_t i = 0; i < rd->npods; i++) {
+		const struct pod_ref *p = &rd->pods[i];
+
+		memset(&m, 0, sizeof(m));
+		m.restart_count = -1;
+		ew_identity_key_pod(p->key, m.pod_uid, m.name); /* read_pod() checked it */
+		ew_strlcpy(m.pod_namespace, p->ns, sizeof(m.pod_namespace));
+		ew_strlcpy(m.pod_name, p->name, sizeof(m.pod_name));
+		ew_strlcpy(m.image, p->image, sizeof(m.image));
+		if (ew_resolver_learn_pod(rd->resolver, &m))
+			return;
+	}
+}
+
 /* Members in the order the writer writes them: the first problem is the one reported. */
 static void read_ident(struct reader *rd, struct json_object *o)
 {
@@ -336,6 +419,8 @@ static void read_ident(struct reader *rd, struct json_object *o)
 	read_last_exit(rd, o, &id);
 	read_tail(rd, o, &id);
 	id.subject = read_subject(rd, o, "subject");
+	if (!id.subject)
+		read_pod(rd, o, id.key);
 	read_scope(rd, o, &id.s);
 	if (!rd->r)
 		imported(rd, ew_detector_import_ident(rd->im, &id));
@@ -418,12 +503,13 @@ static void read_top(struct reader *rd, struct json_object *root, struct ew_dete
 	*ids = member(rd, root, "identities", EW_JSON_ARRAY, true);
 }
 
-int ew_state_read(struct ew_detector *d, const char *json, size_t len, char *err, size_t errlen)
+int ew_state_read(struct ew_detector *d, struct ew_resolver *r, const char *json, size_t len,
+		  char *err, size_t errlen)
 {
-	struct reader rd = {.err = err, .errlen = errlen};
+	struct reader rd = {.err = err, .errlen = errlen, .resolver = r};
 	struct ew_detector_state st = {0};
 	struct json_object *root, *wls = NULL, *ids = NULL;
-	int r;
+	int ret;
 
 	rd.subject = malloc(sizeof(*rd.subject));
 	if (!rd.subject) {
@@ -438,9 +524,11 @@ int ew_state_read(struct ew_detector *d, const char *json, size_t len, char *err
 		/* Workloads first: importing an identity attaches it to its workload. */
 		read_list(&rd, wls, "workloads", read_workload);
 		read_list(&rd, ids, "identities", read_ident);
-		r = ew_detector_import_end(rd.im, d, !rd.r);
+		ret = ew_detector_import_end(rd.im, d, !rd.r);
+		if (!rd.r && !ret)
+			learn_pods(&rd);
 	} else {
-		r = -ENOMEM;
+		ret = -ENOMEM;
 		nomem(&rd);
 	}
 	json_object_put(root);
@@ -448,5 +536,6 @@ int ew_state_read(struct ew_detector *d, const char *json, size_t len, char *err
 		free(rd.v[k]);
 	free(rd.ep);
 	free(rd.subject);
-	return rd.r ? rd.r : r;
+	free(rd.pods);
+	return rd.r ? rd.r : ret;
 }

@@ -2,7 +2,8 @@
 /*
  * The detector's export (detector.h) as the state file's JSON. Samples are arrays, [t, ident,
  * code, signal, flags], and the stderr tail is hex, so that its bytes survive exactly. Only
- * open episodes and only what the detector cannot derive are written: deadlines are not.
+ * open episodes and only what the detector cannot derive are written: deadlines are not. An
+ * identity without a subject gets what the resolver knows of its pod instead.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 
 struct writer {
 	struct ew_jsonw w;
-	int r; /* -ENOMEM: a tail could not be encoded */
+	const struct ew_resolver *resolver; /* may be NULL */
+	int r;				    /* -ENOMEM: a tail could not be encoded */
 };
 
 static void write_window(struct ew_jsonw *w, const char *name, const struct ew_detector_samples *s)
@@ -81,6 +83,26 @@ static void write_tail(struct writer *wr, const char *tail, uint32_t len)
 	free(hex);
 }
 
+/*
+ * What the resolver knows of an identity's pod, when it has no subject that says it: [namespace,
+ * pod name, image]; the pod uid and container name are the key's. An array, as samples are:
+ * json-c reads each object of the file as a hash table, four times an array's memory.
+ */
+static void write_pod(struct writer *wr, const struct ew_detector_ident *id)
+{
+	struct ew_jsonw *w = &wr->w;
+	struct ew_meta m;
+
+	if (id->subject || !wr->resolver || !ew_resolver_recall(wr->resolver, id->key, &m))
+		return;
+	ew_jsonw_name(w, "pod");
+	ew_jsonw_start_array(w);
+	ew_jsonw_string(w, m.pod_namespace);
+	ew_jsonw_string(w, m.pod_name);
+	ew_jsonw_string(w, m.image);
+	ew_jsonw_end_array(w);
+}
+
 static void write_ident(void *ctx, const struct ew_detector_ident *id)
 {
 	struct writer *wr = ctx;
@@ -123,6 +145,7 @@ static void write_ident(void *ctx, const struct ew_detector_ident *id)
 	}
 	write_tail(wr, id->tail, id->tail_len);
 	write_subject(w, "subject", id->subject);
+	write_pod(wr, id);
 	write_scope(w, &id->s);
 	ew_jsonw_end_object(w);
 }
@@ -139,9 +162,10 @@ static void write_workload(void *ctx, const struct ew_detector_workload *wl)
 	ew_jsonw_end_object(w);
 }
 
-int ew_state_write(const struct ew_detector *d, uint64_t saved_ns, struct ew_buf *out)
+int ew_state_write(const struct ew_detector *d, const struct ew_resolver *res, uint64_t saved_ns,
+		   struct ew_buf *out)
 {
-	struct writer wr = {0};
+	struct writer wr = {.resolver = res};
 	struct ew_detector_state st;
 	int r, r2, r3;
 

@@ -4,11 +4,13 @@
  * middle of a write, and a corrupt file must cost the detector's memory, never the agent. What
  * a read accepts is then run the way the agent runs it: every deadline it brought is
  * processed, and the state it writes reads back to the same state, both through the file and
- * through the detector's plain export and import.
+ * through the detector's plain export and import. A resolver takes the identities' pods, and
+ * gives them back to the next write.
  */
 #include <errno.h>
 
 #include "exitwatch/detect/detector.h"
+#include "exitwatch/identity/resolver.h"
 #include "exitwatch/persist/state.h"
 #include "exitwatch/util/buf.h"
 #include "fuzz/fuzz.h"
@@ -65,7 +67,7 @@ static void copy_ident(void *ctx, const struct ew_detector_ident *id)
  * holds (no JSON in between), and that copy writes the same file.
  */
 static void check_copy(const struct ew_detector *d, const struct ew_detector_config *cfg,
-		       const struct ew_buf *a)
+		       const struct ew_resolver *res, const struct ew_buf *a)
 {
 	struct ew_detector_state st;
 	struct ew_detector *d2 = ew_detector_new(cfg);
@@ -87,7 +89,7 @@ static void check_copy(const struct ew_detector *d, const struct ew_detector_con
 		return;
 	}
 	EW_FUZZ_CHECK(r == 0, "own export did not import (%d: %s)", r, err);
-	EW_FUZZ_CHECK(ew_state_write(d2, 1, &b) == 0, "write of the copy failed");
+	EW_FUZZ_CHECK(ew_state_write(d2, res, 1, &b) == 0, "write of the copy failed");
 	EW_FUZZ_CHECK(a->len == b.len && !memcmp(a->data, b.data, a->len),
 		      "the copy writes another state:\n%s\n%s", a->data, b.data);
 	ew_detector_free(d2);
@@ -100,44 +102,52 @@ static void check_copy(const struct ew_detector *d, const struct ew_detector_con
  * bytes), which may no longer fit the field it came from (an episode id then fails the next
  * read), so such a state is not a fixed point.
  */
-static void check_round_trip(const struct ew_detector *d, const struct ew_detector_config *cfg)
+static void check_round_trip(const struct ew_detector *d, const struct ew_detector_config *cfg,
+			     const struct ew_resolver *res)
 {
+	struct ew_resolver_opts o = {.read_meta = false};
 	struct ew_buf a = EW_BUF_INIT, b = EW_BUF_INIT;
+	struct ew_resolver *res2;
 	struct ew_detector *d2;
 	char err[256] = "";
 	int r;
 
-	r = ew_state_write(d, 1, &a);
+	r = ew_state_write(d, res, 1, &a);
 	if (r == -ENOMEM) {
 		ew_buf_free(&a);
 		return;
 	}
 	EW_FUZZ_CHECK(r == 0, "write returned %d", r);
-	check_copy(d, cfg, &a);
+	check_copy(d, cfg, res, &a);
 	if (!is_ascii(a.data, a.len)) {
 		ew_buf_free(&a);
 		return;
 	}
 	d2 = ew_detector_new(cfg);
 	EW_FUZZ_CHECK(d2, "ew_detector_new failed");
-	r = ew_state_read(d2, a.data, a.len, err, sizeof(err));
+	res2 = ew_resolver_new(&o);
+	EW_FUZZ_CHECK(res2, "ew_resolver_new failed");
+	r = ew_state_read(d2, res2, a.data, a.len, err, sizeof(err));
 	EW_FUZZ_CHECK(r == 0, "own state did not read back (%d: %s): %s", r, err, a.data);
 	EW_FUZZ_CHECK(ew_detector_identities(d2) == ew_detector_identities(d),
 		      "identities %u then %u", ew_detector_identities(d),
 		      ew_detector_identities(d2));
 	EW_FUZZ_CHECK(ew_detector_active(d2) == ew_detector_active(d), "active %u then %u",
 		      ew_detector_active(d), ew_detector_active(d2));
-	EW_FUZZ_CHECK(ew_state_write(d2, 1, &b) == 0, "second write failed");
+	EW_FUZZ_CHECK(ew_state_write(d2, res2, 1, &b) == 0, "second write failed");
 	EW_FUZZ_CHECK(a.len == b.len && !memcmp(a.data, b.data, a.len),
 		      "state changed across a read:\n%s\n%s", a.data, b.data);
 	ew_detector_free(d2);
+	ew_resolver_free(res2);
 	ew_buf_free(&a);
 	ew_buf_free(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct ew_resolver_opts o = {.read_meta = false};
 	struct ew_detector_config cfg;
+	struct ew_resolver *res;
 	struct ew_detector *d;
 	char err[256], *json;
 	uint64_t findings = 0;
@@ -149,8 +159,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ew_detector_config_default(&cfg);
 	d = ew_detector_new(&cfg);
 	EW_FUZZ_CHECK(d, "ew_detector_new failed");
+	res = ew_resolver_new(&o);
+	EW_FUZZ_CHECK(res, "ew_resolver_new failed");
 	err[0] = '\0';
-	r = ew_state_read(d, json, size, err, sizeof(err));
+	r = ew_state_read(d, res, json, size, err, sizeof(err));
 	EW_FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM, "returned %d", r);
 	EW_FUZZ_TERMINATED(err);
 	if (r < 0) {
@@ -159,7 +171,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      ew_detector_next_deadline(d) == UINT64_MAX,
 			      "a failed read left state behind");
 	} else {
-		check_round_trip(d, &cfg);
+		EW_FUZZ_CHECK(ew_resolver_count(res) == 0, "a state file cached a container");
+		check_round_trip(d, &cfg, res);
 		/* The agent's loop: every deadline in time order, each one done when passed. */
 		for (int i = 0; i < EW_FUZZ_MAX_DEADLINES; i++) {
 			uint64_t at = ew_detector_next_deadline(d);
@@ -173,6 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	ew_detector_free(d);
+	ew_resolver_free(res);
 	free(json);
 	return 0;
 }

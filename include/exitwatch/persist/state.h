@@ -4,6 +4,9 @@
  * an agent crash in the middle of a crash loop neither forgets the loop nor fires its finding
  * twice. Written from the detector's export and read back through its import (detector.h);
  * the format is the detector's state, member for member, under {"exitwatch_state":1, ...}.
+ * With a resolver, an identity without a subject (asleep) also carries what the resolver
+ * knows of its pod ("pod": [namespace, pod name, image], resolver.h's ew_resolver_recall()),
+ * so that its loop's next attempt, gone before the new agent reads it, still has its image.
  *
  * Reading is strict: every member the writer always writes must be there with its type and
  * range, or the whole file is refused. A refused file costs the detector's memory (it is left
@@ -16,6 +19,7 @@
 #include <stdint.h>
 
 #include "exitwatch/detect/detector.h"
+#include "exitwatch/identity/resolver.h"
 #include "exitwatch/util/buf.h"
 
 #define EW_STATE_VERSION 1 /* "exitwatch_state": another version is refused */
@@ -23,20 +27,26 @@
 /* A state file is read whole: one larger than this is refused. */
 #define EW_STATE_MAX_BYTES (256 * 1024 * 1024)
 
-/* Appends the detector's state as one JSON object to out; saved_ns says when. 0 or -ENOMEM. */
-int ew_state_write(const struct ew_detector *d, uint64_t saved_ns, struct ew_buf *out);
+/*
+ * Appends the detector's state as one JSON object to out; saved_ns says when. r (may be NULL)
+ * gives the pods of the identities asleep. 0 or -ENOMEM.
+ */
+int ew_state_write(const struct ew_detector *d, const struct ew_resolver *res, uint64_t saved_ns,
+		   struct ew_buf *out);
 
 /*
  * Replaces the detector's state with the one in json[0..len). On any error d is left empty (but
  * when memory runs out before the read begins) and err says why in one line, the bytes of the
  * file it quotes made printable: -EINVAL for a file that is not a state of this version, or
- * -ENOMEM.
+ * -ENOMEM. What the file says of pods goes to r (may be NULL) once the whole file is accepted.
  */
-int ew_state_read(struct ew_detector *d, const char *json, size_t len, char *err, size_t errlen);
+int ew_state_read(struct ew_detector *d, struct ew_resolver *r, const char *json, size_t len,
+		  char *err, size_t errlen);
 
 /* Writes the state file at path: a temporary file, fsync, rename, so that a crash leaves the
  * old state or the new, never half. 0 or -errno. */
-int ew_state_save(const struct ew_detector *d, const char *path, uint64_t saved_ns);
+int ew_state_save(const struct ew_detector *d, const struct ew_resolver *r, const char *path,
+		  uint64_t saved_ns);
 
 /*
  * Loads the state file at path into d. A missing file is 0 and leaves d as it is. Otherwise
@@ -44,6 +54,7 @@ int ew_state_save(const struct ew_detector *d, const char *path, uint64_t saved_
  * file of at most EW_STATE_MAX_BYTES, or its content refused by ew_state_read(), d then empty)
  * or -ENOMEM (no room to read it; no message).
  */
-int ew_state_load(struct ew_detector *d, const char *path, char *err, size_t errlen);
+int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path, char *err,
+		  size_t errlen);
 
 #endif
