@@ -362,6 +362,30 @@ static void test_pod_cache(void **state)
 	got.image[0] = '\0';
 	ew_pod_cache_fill(c, UID, &got);
 	assert_string_equal(got.image, "");
+	/* A newer read replaces what an older one told, names and image. */
+	strcpy(m.image, "img:2");
+	strcpy(m.pod_name, "checkout-2");
+	assert_int_equal(ew_pod_cache_put(c, UID, &m), 0);
+	assert_int_equal(ew_pod_cache_count(c), 2);
+	memset(&got, 0, sizeof(got));
+	strcpy(got.name, "backend");
+	ew_pod_cache_fill(c, UID, &got);
+	assert_string_equal(got.pod_namespace, "shop");
+	assert_string_equal(got.pod_name, "checkout-2");
+	assert_string_equal(got.image, "img:2");
+	/* Names as long as a name may be come back whole. */
+	memset(m.pod_namespace, 'n', EW_NAME_LEN - 1);
+	memset(m.pod_name, 'p', EW_NAME_LEN - 1);
+	memset(m.image, 'i', EW_NAME_LEN - 1);
+	m.pod_namespace[EW_NAME_LEN - 1] = m.pod_name[EW_NAME_LEN - 1] = m.image[EW_NAME_LEN - 1] =
+		'\0';
+	assert_int_equal(ew_pod_cache_put(c, UID, &m), 0);
+	memset(&got, 0, sizeof(got));
+	strcpy(got.name, "backend");
+	ew_pod_cache_fill(c, UID, &got);
+	assert_memory_equal(got.pod_namespace, m.pod_namespace, EW_NAME_LEN);
+	assert_memory_equal(got.pod_name, m.pod_name, EW_NAME_LEN);
+	assert_memory_equal(got.image, m.image, EW_NAME_LEN);
 	/* Bounded: past the limit it starts again, with the newest entry. */
 	for (int i = 0; i < EW_POD_CACHE_MAX + 10; i++) {
 		char uid[EW_UID_LEN];

@@ -9,10 +9,14 @@
 #include "exitwatch/util/util.h"
 #include "identity/pod_cache_int.h"
 
-/* Key "<uid>": the pod's names. Key "<uid>/<container>": the container's image. */
+/*
+ * Key "<uid>": the pod's names, a the namespace and b the pod name. Key "<uid>/<container>": the
+ * container's image, a, and b empty. Both strings in one allocation of their own length: a
+ * churning node fills the cache, and two fixed 256-byte names made an entry 512 bytes.
+ */
 struct pod_entry {
-	char a[EW_NAME_LEN]; /* namespace, or the image */
-	char b[EW_NAME_LEN]; /* pod name, or empty */
+	uint16_t blen; /* b is at s + blen */
+	char s[];      /* a, NUL, b, NUL */
 };
 
 struct ew_pod_cache {
@@ -61,23 +65,30 @@ void ew_pod_cache_free(struct ew_pod_cache *c)
 
 static int cache_set(struct ew_pod_cache *c, const char *key, const char *a, const char *b)
 {
-	struct pod_entry *e = ew_map_get(c->map, key, strlen(key));
+	size_t klen = strlen(key), al = strnlen(a, EW_NAME_LEN - 1),
+	       bl = strnlen(b, EW_NAME_LEN - 1);
+	struct pod_entry *old = ew_map_get(c->map, key, klen), *e;
 
-	if (!e) {
-		if (ew_map_count(c->map) >= EW_POD_CACHE_MAX)
-			cache_clear(c);
-		if (!c->map)
-			return -ENOMEM;
-		e = calloc(1, sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		if (ew_map_put(c->map, key, strlen(key), e)) {
-			free(e);
-			return -ENOMEM;
-		}
+	if (old && !strcmp(old->s, a) && !strcmp(old->s + old->blen, b))
+		return 0;
+	if (!old && ew_map_count(c->map) >= EW_POD_CACHE_MAX)
+		cache_clear(c);
+	if (!c->map)
+		return -ENOMEM;
+	e = malloc(sizeof(*e) + al + bl + 2);
+	if (!e)
+		return -ENOMEM;
+	e->blen = (uint16_t)(al + 1);
+	memcpy(e->s, a, al);
+	e->s[al] = '\0';
+	memcpy(e->s + al + 1, b, bl);
+	e->s[al + 1 + bl] = '\0';
+	/* A key present has its value replaced: the map keeps its entry, and old goes. */
+	if (ew_map_put(c->map, key, klen, e)) {
+		free(e);
+		return -ENOMEM;
 	}
-	ew_strlcpy(e->a, a, sizeof(e->a));
-	ew_strlcpy(e->b, b, sizeof(e->b));
+	free(old);
 	return 0;
 }
 
@@ -106,15 +117,15 @@ void ew_pod_cache_fill(const struct ew_pod_cache *c, const char *uid, struct ew_
 		return;
 	e = ew_map_get(c->map, uid, strlen(uid));
 	if (e && !m->pod_namespace[0] && !m->pod_name[0]) {
-		ew_strlcpy(m->pod_namespace, e->a, sizeof(m->pod_namespace));
-		ew_strlcpy(m->pod_name, e->b, sizeof(m->pod_name));
+		ew_strlcpy(m->pod_namespace, e->s, sizeof(m->pod_namespace));
+		ew_strlcpy(m->pod_name, e->s + e->blen, sizeof(m->pod_name));
 	}
 	if (!m->name[0] || m->image[0])
 		return;
 	snprintf(key, sizeof(key), "%s/%s", uid, m->name);
 	e = ew_map_get(c->map, key, strlen(key));
 	if (e)
-		ew_strlcpy(m->image, e->a, sizeof(m->image));
+		ew_strlcpy(m->image, e->s, sizeof(m->image));
 }
 
 size_t ew_pod_cache_count(const struct ew_pod_cache *c)
