@@ -28,7 +28,7 @@
 #define EW_STATE_MAX_BYTES (256 * 1024 * 1024)
 
 /*
- * Appends the detector's state as one JSON object to out; saved_ns says when. r (may be NULL)
+ * Appends the detector's state as one JSON object to out; saved_ns says when. res (may be NULL)
  * gives the pods of the identities asleep. 0 or -ENOMEM.
  */
 int ew_state_write(const struct ew_detector *d, const struct ew_resolver *res, uint64_t saved_ns,
