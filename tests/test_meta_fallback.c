@@ -139,6 +139,17 @@ static void start(struct ew_resolver *r, const char *cid, uint64_t cgroup_id,
 	free(ev);
 }
 
+/* containerd's bundle of the pod's "backend" container (OLD64), as CRI writes it. */
+static void backend_bundle(const struct ew_t_scratch *s)
+{
+	put(s, TASKS "/" OLD64 "/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+	    "\"io.kubernetes.cri.container-name\":\"backend\","
+	    "\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
+	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
+	    "\"io.kubernetes.cri.image-name\":\"registry.example.com/shop/backend:1.4.2\"}}");
+}
+
 /*
  * The resolver: a read container teaches the pod cache its image; a later one gone and linked
  * gets it; one gone and unlinked is keyed by its pod, with the pod's names.
@@ -150,12 +161,7 @@ static void test_resolver_gone(void **state)
 	struct ew_resolver *r = ew_resolver_new(&o);
 	struct ew_identity *id = malloc(sizeof(*id));
 
-	put(s, TASKS "/" OLD64 "/config.json",
-	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
-	    "\"io.kubernetes.cri.container-name\":\"backend\","
-	    "\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
-	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
-	    "\"io.kubernetes.cri.image-name\":\"registry.example.com/shop/backend:1.4.2\"}}");
+	backend_bundle(s);
 	put(s, "var/log/pods/shop_" POD "_" UID "/backend/0.log", "");
 	start(r, OLD64, 1, id);
 	assert_string_equal(id->key, "k8s:" UID "/backend");
@@ -302,12 +308,7 @@ static void test_resolver_recall(void **state)
 	struct ew_identity *id = malloc(sizeof(*id));
 	struct ew_meta m;
 
-	put(s, TASKS "/" OLD64 "/config.json",
-	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
-	    "\"io.kubernetes.cri.container-name\":\"backend\","
-	    "\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
-	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
-	    "\"io.kubernetes.cri.image-name\":\"registry.example.com/shop/backend:1.4.2\"}}");
+	backend_bundle(s);
 	put(s, "var/log/pods/shop_" POD "_" UID "/backend/2.log", "");
 	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
 
