@@ -333,7 +333,12 @@ static void test_resolver_recall(void **state)
 	start(r2, ID64, 2, id);
 	assert_string_equal(id->meta.image, "");
 	ew_resolver_forget(r2, 2);
-	assert_int_equal(ew_resolver_learn_pod(r2, &m), 0);
+	assert_int_equal(ew_resolver_learn_pod(r2, "k8s:shop/checkout/backend", m.pod_namespace,
+					       m.pod_name, m.image),
+			 -EINVAL);
+	assert_int_equal(ew_resolver_learn_pod(r2, "k8s:" UID "/backend", m.pod_namespace,
+					       m.pod_name, m.image),
+			 0);
 	start(r2, ID64, 3, id);
 	assert_string_equal(id->key, "k8s:" UID "/backend");
 	assert_string_equal(id->meta.image, "registry.example.com/shop/backend:1.4.2");

@@ -281,16 +281,12 @@ static void test_state_pods(void **state)
 	struct ew_resolver *r1 = resolver(), *r2 = resolver(), *r3 = resolver();
 	struct ew_detector *d1 = ew_detector_new(&fx->cfg), *d2 = ew_detector_new(&fx->cfg);
 	struct ew_buf with = EW_BUF_INIT, without = EW_BUF_INIT;
-	struct ew_meta m = {.restart_count = -1};
+	struct ew_meta m;
 	char err[256] = "", *big;
 	size_t n;
 
-	strcpy(m.pod_uid, K8S_UID);
-	strcpy(m.pod_namespace, "shop");
-	strcpy(m.pod_name, "checkout-1");
-	strcpy(m.name, "backend");
-	strcpy(m.image, "shop/backend:1.4.2");
-	assert_int_equal(ew_resolver_learn_pod(r1, &m), 0);
+	assert_int_equal(
+		ew_resolver_learn_pod(r1, K8S_KEY, "shop", "checkout-1", "shop/backend:1.4.2"), 0);
 	assert_int_equal(ew_state_read(d1, NULL, asleep, strlen(asleep), err, sizeof(err)), 0);
 
 	assert_int_equal(ew_state_write(d1, r1, 100, &with), 0);

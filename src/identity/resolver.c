@@ -221,9 +221,18 @@ bool ew_resolver_recall(const struct ew_resolver *r, const char *key, struct ew_
 	return m->pod_name[0] || m->image[0];
 }
 
-int ew_resolver_learn_pod(struct ew_resolver *r, const struct ew_meta *m)
+int ew_resolver_learn_pod(struct ew_resolver *r, const char *key, const char *pod_namespace,
+			  const char *pod_name, const char *image)
 {
-	return ew_pod_cache_put(r->pods, m->pod_uid, m);
+	struct ew_meta m;
+
+	ew_meta_clear(&m);
+	if (!ew_identity_key_pod(key, m.pod_uid, m.name))
+		return -EINVAL;
+	ew_strlcpy(m.pod_namespace, pod_namespace, sizeof(m.pod_namespace));
+	ew_strlcpy(m.pod_name, pod_name, sizeof(m.pod_name));
+	ew_strlcpy(m.image, image, sizeof(m.image));
+	return ew_pod_cache_put(r->pods, m.pod_uid, &m);
 }
 
 void ew_resolver_forget(struct ew_resolver *r, uint64_t cgroup_id)

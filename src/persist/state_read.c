@@ -20,7 +20,6 @@
 #include "exitwatch/core/json_read.h"
 #include "exitwatch/persist/state.h"
 #include "exitwatch/replay/codec.h"
-#include "exitwatch/util/util.h"
 
 /* The windows of a scope, in the order they are read. */
 enum {
@@ -380,18 +379,10 @@ static void read_pod(struct reader *rd, struct json_object *o, const char *key)
  */
 static void learn_pods(struct reader *rd)
 {
-	struct ew_meta m;
-
 	for (size_t i = 0; i < rd->npods; i++) {
 		const struct pod_ref *p = &rd->pods[i];
 
-		memset(&m, 0, sizeof(m));
-		m.restart_count = -1;
-		ew_identity_key_pod(p->key, m.pod_uid, m.name); /* read_pod() checked it */
-		ew_strlcpy(m.pod_namespace, p->ns, sizeof(m.pod_namespace));
-		ew_strlcpy(m.pod_name, p->name, sizeof(m.pod_name));
-		ew_strlcpy(m.image, p->image, sizeof(m.image));
-		if (ew_resolver_learn_pod(rd->resolver, &m))
+		if (ew_resolver_learn_pod(rd->resolver, p->key, p->ns, p->name, p->image))
 			return;
 	}
 }

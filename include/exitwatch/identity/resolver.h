@@ -66,8 +66,13 @@ int ew_resolver_learn(struct ew_resolver *r, const struct ew_identity *id);
  */
 bool ew_resolver_recall(const struct ew_resolver *r, const char *key, struct ew_meta *m);
 
-/* What ew_resolver_recall() gave, back from a state file. 0 or -ENOMEM. */
-int ew_resolver_learn_pod(struct ew_resolver *r, const struct ew_meta *m);
+/*
+ * What ew_resolver_recall() gave for key, back from a state file: the pod's namespace and name,
+ * and the image of the key's container. 0, -EINVAL (key is not a Kubernetes container's) or
+ * -ENOMEM.
+ */
+int ew_resolver_learn_pod(struct ew_resolver *r, const char *key, const char *pod_namespace,
+			  const char *pod_name, const char *image);
 
 /* The exit was reported: drop the cache entry. */
 void ew_resolver_forget(struct ew_resolver *r, uint64_t cgroup_id);
