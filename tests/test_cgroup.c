@@ -21,6 +21,12 @@
 #define UID_SD	"1b4e28ba_2fa1_11d2_883f_0016d3cca427" /* systemd's escaping of '-' */
 #define UID_UC	"1B4E28BA_2FA1_11D2_883F_0016D3CCA427"
 #define UID_BAD "1b4e28ba_2fa1_11d2_883f_0016d3cca42" /* 35 chars */
+/* A static (manifest) pod's uid: the md5 of its manifest, 32 hex digits, nothing to escape. */
+#define SUID	"d41d8cd98f00b204e9800998ecf8427e"
+#define SUID_UC "D41D8CD98F00B204E9800998ECF8427E"
+#define SUID31	"d41d8cd98f00b204e9800998ecf8427"
+#define SUID33	SUID "0"
+#define SUID_NX "d41d8cd98f00b204e9800998ecf8427g"
 
 #define KP_BU  "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod"
 #define KP_BE  "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
@@ -95,6 +101,19 @@ static const struct cg_case {
 	{KP_BU UID_SD ".slice/cri-containerd-" ID63 ".scope", 0, EW_RT_CGROUP, NULL, NO, NULL, NULL,
 	 NULL},
 	{KP_BU UID_SD ".slice", 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
+	/* static pods (kubeadm's etcd, kube-apiserver): 32 hex digits, lower-cased like a uid */
+	{KP_BU SUID ".slice/cri-containerd-" ID ".scope", 0, EW_RT_CONTAINERD, ID, K8S, SUID,
+	 "burstable", NULL},
+	{"/kubepods.slice/kubepods-pod" SUID ".slice/cri-containerd-" ID ".scope", 0,
+	 EW_RT_CONTAINERD, ID, K8S, SUID, "guaranteed", NULL},
+	{KP_BU SUID_UC ".slice/cri-containerd-" ID ".scope", 0, EW_RT_CONTAINERD, ID, K8S, SUID,
+	 "burstable", NULL},
+	{KP_BU SUID31 ".slice/cri-containerd-" ID ".scope", 0, EW_RT_CONTAINERD, ID, NO, NULL, NULL,
+	 NULL},
+	{KP_BU SUID33 ".slice/cri-containerd-" ID ".scope", 0, EW_RT_CONTAINERD, ID, NO, NULL, NULL,
+	 NULL},
+	{KP_BU SUID_NX ".slice/cri-containerd-" ID ".scope", 0, EW_RT_CONTAINERD, ID, NO, NULL,
+	 NULL, NULL},
 
 	/* Kubernetes + containerd, cgroupfs driver */
 	{"/kubepods/burstable/pod" UID "/" ID, 0, EW_RT_CONTAINERD, ID, K8S, UID, "burstable",
@@ -108,6 +127,15 @@ static const struct cg_case {
 	{"/burstable/pod" UID "/" ID, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
 	{".../pod" UID "/" ID, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
 	{"/kubepods/burstable/pod" UID "/" ID63, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
+	/* static pods */
+	{"/kubepods/burstable/pod" SUID "/" ID, 0, EW_RT_CONTAINERD, ID, K8S, SUID, "burstable",
+	 NULL},
+	{"/kubepods/pod" SUID "/" ID, 0, EW_RT_CONTAINERD, ID, K8S, SUID, "guaranteed", NULL},
+	{"/kubepods/besteffort/pod" SUID_UC "/" ID, 0, EW_RT_CONTAINERD, ID, K8S, SUID,
+	 "besteffort", NULL},
+	{"/kubepods/burstable/pod" SUID31 "/" ID, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
+	{"/kubepods/burstable/pod" SUID33 "/" ID, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
+	{"/kubepods/burstable/pod" SUID_NX "/" ID, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
 
 	/* Kubernetes + CRI-O; its conmon scope is not a container */
 	{KP_BU UID_SD ".slice/crio-" ID ".scope", 0, EW_RT_CRIO, ID, K8S, UID, "burstable", NULL},
@@ -182,10 +210,12 @@ static void test_cgroup_parse_table(void **state)
 		memset(&info, 0xa5, sizeof(info)); /* the parser must zero it itself */
 		r = ew_cgroup_parse(c->path, &info);
 		if (r != c->ret || info.runtime != c->rt ||
-		    strcmp(info.container_id, or_empty(c->id)))
-			print_error("case %zu: \"%s\": ret %d runtime %s id \"%s\"\n", i,
-				    or_empty(c->path), r, ew_runtime_name(info.runtime),
-				    info.container_id);
+		    strcmp(info.container_id, or_empty(c->id)) || info.kubernetes != c->kube ||
+		    strcmp(info.pod_uid, or_empty(c->uid)))
+			print_error("case %zu: \"%s\": ret %d runtime %s id \"%s\" k8s %d uid "
+				    "\"%s\"\n",
+				    i, or_empty(c->path), r, ew_runtime_name(info.runtime),
+				    info.container_id, info.kubernetes, info.pod_uid);
 		assert_int_equal(r, c->ret);
 		assert_int_equal(info.runtime, c->rt);
 		assert_int_equal(info.kubernetes, c->kube);

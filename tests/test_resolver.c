@@ -5,10 +5,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "harness/unit.h"
 
 #include "exitwatch/identity/identity.h"
 #include "exitwatch/identity/resolver.h"
@@ -116,10 +119,84 @@ static void test_resolver(void **state)
 	free(id);
 }
 
+/* Writes text to rel under the scratch directory, making its directories. */
+static void put(const struct ew_t_scratch *s, const char *rel, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	ew_t_scratch_path(s, rel, path, sizeof(path));
+	*strrchr(path, '/') = '\0';
+	assert_int_equal(ew_t_mkdirs(path), 0);
+	ew_t_scratch_path(s, rel, path, sizeof(path));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* kubeadm's etcd: a static pod, whose uid is the md5 of its manifest (32 hex, no dashes). */
+#define SUID	  "d41d8cd98f00b204e9800998ecf8427e"
+#define ETCD_POD  "etcd-node1"
+#define ETCD_LOGS "var/log/pods/kube-system_" ETCD_POD "_" SUID "/etcd/"
+
+/*
+ * A static pod's containers are Kubernetes containers like any other: keyed by the pod's uid
+ * and the container's name, so that the restarts of one are one identity, in both drivers'
+ * layouts; its pod's names and restart count come from the kubelet's log directory, which the
+ * uid names.
+ */
+static void test_static_pod(void **state)
+{
+	struct ew_t_scratch *t = *state;
+	struct ew_resolver_opts o = {.paths = {.host_root = t->dir}, .read_meta = true};
+	struct ew_identity *id = malloc(sizeof(*id));
+	struct ew_resolver *r;
+	struct ew_event *ev;
+
+	put(t, "run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID64 "/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+	    "\"io.kubernetes.cri.container-name\":\"etcd\","
+	    "\"io.kubernetes.cri.sandbox-name\":\"" ETCD_POD "\","
+	    "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\","
+	    "\"io.kubernetes.cri.image-name\":\"registry.k8s.io/etcd:3.5.9-0\"}}");
+	put(t, ETCD_LOGS "3.log", "");
+	r = ew_resolver_new(&o);
+	assert_non_null(r);
+
+	/* The systemd driver, its bundle read. */
+	ev = start_in("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" SUID
+		      ".slice/cri-containerd-" ID64 ".scope",
+		      20, 500);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	assert_true(id->cg.kubernetes);
+	assert_string_equal(id->cg.pod_uid, SUID);
+	assert_string_equal(id->key, "k8s:" SUID "/etcd");
+	assert_string_equal(id->meta.pod_namespace, "kube-system");
+	assert_string_equal(id->meta.pod_name, ETCD_POD);
+	assert_string_equal(id->meta.pod_uid, SUID);
+	assert_int_equal(id->meta.restart_count, 3);
+	free(ev);
+
+	/* The cgroupfs driver, the next attempt gone before its bundle was read: its pod's. */
+	ev = start_in("/kubepods/burstable/pod" SUID "/" OTHER64, 21, 501);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	assert_true(id->cg.kubernetes);
+	assert_string_equal(id->cg.pod_uid, SUID);
+	assert_string_equal(id->key, "k8s:" SUID);
+	assert_string_equal(id->meta.pod_namespace, "kube-system");
+	assert_string_equal(id->meta.pod_name, ETCD_POD);
+	free(ev);
+	ew_resolver_free(r);
+	free(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolver),
+		cmocka_unit_test_setup_teardown(test_static_pod, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
 	};
 
 	return cmocka_run_group_tests_name("resolver", tests, NULL, NULL);

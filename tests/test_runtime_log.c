@@ -851,6 +851,19 @@ static void test_locate(void **state)
 	/* A name that cannot be a path component is no path, not an escape. */
 	strcpy(ident.meta.name, "../../etc");
 	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
+	/* A static pod's uid (32 hex digits, kubeadm's etcd) names its directory as well. */
+	strcpy(ident.cg.pod_uid, "d41d8cd98f00b204e9800998ecf8427e");
+	strcpy(ident.meta.pod_namespace, "kube-system");
+	strcpy(ident.meta.pod_name, "etcd-node1");
+	strcpy(ident.meta.name, "etcd");
+	snprintf(dir, sizeof(dir), "%s/var/log/pods/kube-system_etcd-node1_%s/etcd", t->dir,
+		 ident.cg.pod_uid);
+	assert_int_equal(ew_t_mkdirs(dir), 0);
+	snprintf(want, sizeof(want), "%s/0.log", dir);
+	spit(want, "", 0, "w");
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), 0);
+	assert_int_equal(fmt, EW_LOG_CRI);
+	assert_string_equal(out, want);
 
 	assert_string_equal(ew_log_format_name(EW_LOG_CRI), "cri");
 	assert_string_equal(ew_log_format_name(EW_LOG_DOCKER_JSON), "docker-json-file");

@@ -16,6 +16,7 @@
 
 #define EW_CG_ID_HEX	64 /* Docker, containerd, CRI-O and Podman all use 256-bit ids */
 #define EW_CG_UID_CHARS 36 /* 8-4-4-4-12 */
+#define EW_CG_UID_HEX	32 /* a static pod's: the md5 of its manifest, no dashes */
 /* A path shorter than EW_CGROUP_PATH_MAX has fewer names than this, each being >= 1 char + '/'. */
 #define EW_CG_MAX_NAMES (EW_CGROUP_PATH_MAX / 2)
 
@@ -95,14 +96,16 @@ static bool ew_cg_is_id(const char *s, size_t len)
 
 /*
  * The systemd driver escapes '-' (its slice hierarchy separator) as '_', the cgroupfs driver
- * keeps dashes: sep says which one to expect, so a mixed form is rejected.
+ * keeps dashes: sep says which one to expect, so a mixed form is rejected. The kubelet gives a
+ * static (manifest) pod a uid of 32 hex digits, the hash of its manifest: kubeadm's control
+ * plane and some GKE node images run their system pods so, and a uid of either shape is a pod.
  */
 static bool ew_cg_uid_parse(const char *s, size_t len, char sep, char out[EW_UID_LEN])
 {
-	if (len != EW_CG_UID_CHARS)
+	if (len != EW_CG_UID_CHARS && len != EW_CG_UID_HEX)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		bool dash = len == EW_CG_UID_CHARS && (i == 8 || i == 13 || i == 18 || i == 23);
 
 		/* ASCII sets, not <ctype.h>: a caller's locale must not change the answer. */
 		if (dash ? s[i] != sep : !s[i] || !strchr("0123456789abcdefABCDEF", s[i]))

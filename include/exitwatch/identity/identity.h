@@ -32,7 +32,7 @@ struct ew_cgroup_info {
 	enum ew_runtime runtime;
 	bool kubernetes;	      /* under kubepods: pod_uid is set */
 	char container_id[EW_ID_LEN]; /* lower-case hex; empty for systemd/cgroup */
-	char pod_uid[EW_UID_LEN];     /* with dashes, as the API server shows it */
+	char pod_uid[EW_UID_LEN];     /* as the API server shows it (static pods: 32 hex) */
 	char qos[16];		      /* "guaranteed", "burstable", "besteffort" */
 	char unit[EW_NAME_LEN];	      /* systemd unit ("nginx.service"), else empty */
 };
