@@ -575,6 +575,75 @@ static void test_restored_pods_name_images_asleep(void **state)
 	restored_pod_names_image(*state, 1, true);
 }
 
+#define LABELLED64 "1abe11ed1abe11ed1abe11ed1abe11ed1abe11ed1abe11ed1abe11ed1abe11ed"
+#define PAUSE64	   "9a0590a0590a0590a0590a0590a0590a0590a0590a0590a0590a0590a0590a05"
+
+/*
+ * A pod's pause container gives no record, and a plain Docker container whose image or `docker
+ * run -l` carries the sandbox label and pod labels is not one: its start and exit are reported,
+ * with no pod. Only the cgroup says what is a pod.
+ */
+static void test_sandbox_only_under_kubepods(void **state)
+{
+	struct fx *x = *state;
+	char path[128], *a, *line, *save = NULL;
+	size_t alen, labelled = 0, pause = 0;
+
+	put(&x->scratch, "var/lib/docker/containers/" LABELLED64 "/config.v2.json",
+	    "{\"Name\":\"/labelled\",\"Config\":{\"Image\":\"app:1\",\"Labels\":{"
+	    "\"io.kubernetes.docker.type\":\"podsandbox\","
+	    "\"io.kubernetes.pod.namespace\":\"kube-system\","
+	    "\"io.kubernetes.pod.name\":\"kube-apiserver-node1\"}}}");
+	put(&x->scratch,
+	    "run/containerd/io.containerd.runtime.v2.task/k8s.io/" PAUSE64 "/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"sandbox\","
+	    "\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
+	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\"}}");
+	ew_pipeline_free(x->p);
+	x->cfg.host_root = x->scratch.dir;
+	x->cfg.read_meta = true;
+	x->p = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out});
+	assert_non_null(x->p);
+	for (uint32_t i = 0; i < 3; i++) {
+		uint64_t t = T0 + i * 10 * EW_NSEC_PER_SEC;
+
+		live(x, EW_EVENT_START, 8000 + i, "/docker/" LABELLED64, t, 300 + i);
+		live(x, EW_EVENT_EXIT, 8000 + i, "/docker/" LABELLED64, t + EW_NSEC_PER_SEC,
+		     300 + i);
+		live(x, EW_EVENT_START, 9000 + i, "/kubepods/burstable/pod" UID "/" PAUSE64, t,
+		     400 + i);
+		live(x, EW_EVENT_EXIT, 9000 + i, "/kubepods/burstable/pod" UID "/" PAUSE64,
+		     t + EW_NSEC_PER_SEC, 400 + i);
+	}
+	ew_pipeline_finish(x->p, T0 + 60 * EW_NSEC_PER_SEC);
+	ew_outputs_drain(x->out, 0);
+	a = slurp(ew_t_scratch_path(&x->scratch, "a.log", path, sizeof(path)), &alen);
+	for (line = strtok_r(a, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(line), *ctr, *v;
+		const char *id;
+
+		assert_non_null(o);
+		if (!json_object_object_get_ex(o, "container", &ctr)) {
+			json_object_put(o);
+			continue;
+		}
+		assert_true(json_object_object_get_ex(ctr, "id", &v));
+		id = json_object_get_string(v);
+		pause += !strcmp(id, PAUSE64);
+		if (!strcmp(id, LABELLED64)) {
+			labelled++;
+			assert_false(json_object_object_get_ex(ctr, "sandbox", &v));
+			if (json_object_object_get_ex(o, "pod", &v))
+				fail_msg("a pod for a Docker container: %s", line);
+		}
+		json_object_put(o);
+	}
+	assert_int_equal(pause, 0);
+	/* Each attempt's start and exit, and the findings its exits raised. */
+	assert_true(labelled >= 6);
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -586,6 +655,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restored_pods_name_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_pods_name_images_asleep, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_sandbox_only_under_kubepods, setup, teardown),
 	};
 
 	ew_log_init(EW_LOG_ERROR);

@@ -20,6 +20,8 @@
 #define ID64	 "2a71048cd69e70536efc682e85e6aa728e80acfade54b46648cd30124a2b46e9"
 #define OTHER64	 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define FIXTURES "tests/fixtures/hostroot"
+/* The pause container of the fixture tree's pod 1d5b9e3f-... (containerd, k8s.io). */
+#define SANDBOX64 "5c7efaba64c0c74473dbb90d669890f738897cf5e709623a93d2f63f01fe73bb"
 
 static struct ew_event *start_in(const char *cgroup, uint64_t cgroup_id, uint32_t pid)
 {
@@ -191,10 +193,89 @@ static void test_static_pod(void **state)
 	free(id);
 }
 
+/* A pod's pause container, under kubepods: the sandbox it says it is (no record of it). */
+static void test_kubernetes_sandbox(void **state)
+{
+	struct ew_resolver_opts o = {.paths = {.host_root = FIXTURES}, .read_meta = true};
+	struct ew_resolver *r = ew_resolver_new(&o);
+	struct ew_identity *id = malloc(sizeof(*id));
+	struct ew_event *ev;
+
+	assert_non_null(r);
+	ev = start_in("/kubepods/burstable/pod1d5b9e3f-7a2c-4f6e-8b0d-2c4e6a8f0b1d/" SANDBOX64, 30,
+		      600);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	assert_true(id->cg.kubernetes);
+	assert_true(id->meta.sandbox);
+	assert_string_equal(id->meta.pod_namespace, "shop");
+	assert_string_equal(id->meta.pod_name, "checkout-6d5f7c9b8-q4w2x");
+	assert_string_equal(id->key, "k8s:1d5b9e3f-7a2c-4f6e-8b0d-2c4e6a8f0b1d/POD");
+	free(ev);
+	ew_resolver_free(r);
+	free(id);
+}
+
+/*
+ * Outside kubepods the io.kubernetes.* labels and annotations are the workload's own (an image
+ * LABEL, `docker run -l`, `podman --annotation`): they make no sandbox, whose records the agent
+ * drops, and no pod. The container is what its cgroup says, with its own names.
+ */
+static void test_labels_outside_kubernetes(void **state)
+{
+	struct ew_t_scratch *t = *state;
+	struct ew_resolver_opts o = {.paths = {.host_root = t->dir}, .read_meta = true};
+	struct ew_identity *id = malloc(sizeof(*id));
+	struct ew_resolver *r;
+	struct ew_event *ev;
+
+	put(t, "var/lib/docker/containers/" ID64 "/config.v2.json",
+	    "{\"Name\":\"/web\",\"Config\":{\"Image\":\"web:1\",\"Labels\":{"
+	    "\"io.kubernetes.docker.type\":\"podsandbox\","
+	    "\"io.kubernetes.pod.namespace\":\"kube-system\","
+	    "\"io.kubernetes.pod.name\":\"kube-apiserver-node1\","
+	    "\"io.kubernetes.pod.uid\":\"1d5b9e3f-7a2c-4f6e-8b0d-2c4e6a8f0b1d\"}}}");
+	put(t, "var/lib/containers/storage/overlay-containers/" OTHER64 "/userdata/config.json",
+	    "{\"ociVersion\":\"1.0.2\",\"annotations\":{"
+	    "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\","
+	    "\"io.kubernetes.cri.sandbox-name\":\"etcd-node1\","
+	    "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\"}}");
+	r = ew_resolver_new(&o);
+	assert_non_null(r);
+
+	ev = start_in("/system.slice/docker-" ID64 ".scope", 40, 700);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	assert_true(id->has_meta);
+	assert_false(id->cg.kubernetes);
+	assert_false(id->meta.sandbox);
+	assert_string_equal(id->meta.name, "web");
+	assert_string_equal(id->meta.image, "web:1");
+	assert_string_equal(id->meta.pod_namespace, "");
+	assert_string_equal(id->meta.pod_name, "");
+	assert_string_equal(id->meta.pod_uid, "");
+	assert_string_equal(id->key, "docker:" ID64);
+	assert_string_equal(id->workload, "docker:" ID64);
+	free(ev);
+
+	ev = start_in("/machine.slice/libpod-" OTHER64 ".scope", 41, 701);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	assert_true(id->has_meta);
+	assert_false(id->cg.kubernetes);
+	assert_false(id->meta.sandbox);
+	assert_string_equal(id->meta.pod_namespace, "");
+	assert_string_equal(id->meta.pod_name, "");
+	assert_string_equal(id->key, "podman:" OTHER64);
+	free(ev);
+	ew_resolver_free(r);
+	free(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolver),
+		cmocka_unit_test(test_kubernetes_sandbox),
+		cmocka_unit_test_setup_teardown(test_labels_outside_kubernetes, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_static_pod, ew_t_scratch_setup,
 						ew_t_scratch_teardown),
 	};

@@ -553,6 +553,17 @@ static const struct read_case {
 	  .uid = UID_CRIO,
 	  .restart = -1,
 	  .sandbox = true}},
+	/*
+	 * The same file where the cgroup is not a pod's: its annotations are then only what the
+	 * workload says of itself, no sandbox and no pod.
+	 */
+	{"cri-o sandbox outside kubepods",
+	 EW_RT_CRIO,
+	 false,
+	 HR_CRIO_SB,
+	 "",
+	 0,
+	 {.name = "POD", .restart = -1}},
 	{"podman", EW_RT_PODMAN, false, HR_PODMAN, "", 0, {.restart = -1}},
 	{"docker absent", EW_RT_DOCKER, false, HR_ABSENT, "", -ENOENT, {.restart = -1}},
 	{"containerd absent",

@@ -336,6 +336,20 @@ static void meta_complete_k8s(const struct ew_meta_paths *p, const struct ew_cgr
 }
 
 /*
+ * A container outside kubepods is not a pod's, whatever its file says: the io.kubernetes.*
+ * labels and annotations there are the workload's own (an image's LABEL, `docker run -l`,
+ * `podman --annotation`), and the cgroup is the kernel's word. Believed, they would make a
+ * plain container a sandbox, whose starts and exits the agent drops, and give it a pod.
+ */
+static void meta_drop_k8s(struct ew_meta *ret)
+{
+	ret->sandbox = false;
+	ret->pod_name[0] = '\0';
+	ret->pod_namespace[0] = '\0';
+	ret->pod_uid[0] = '\0';
+}
+
+/*
  * The kubelet's link for container id: <containers_log_root>/<pod>_<ns>_<container>-<id>.log
  * (pod names, namespaces and container names are DNS labels: no '_' in any of them). The link
  * is made after StartContainer returns and removed with the container, so it outlives a task
@@ -433,6 +447,8 @@ int ew_meta_read(const struct ew_meta_paths *paths, const struct ew_cgroup_info 
 	}
 	if (cg->kubernetes)
 		meta_complete_k8s(&p, cg, ret);
+	else
+		meta_drop_k8s(ret);
 	/* Namespaces tried before the one that had the file left their ENOENT behind. */
 	if (err && errlen)
 		err[0] = '\0';

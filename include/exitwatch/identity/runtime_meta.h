@@ -72,7 +72,9 @@ int ew_meta_parse_oci(const char *json, size_t len, struct ew_meta *ret, char *e
 
 /*
  * Reads the metadata of the container cg names, from the files of cg->runtime, then completes
- * Kubernetes names from the pod log directory when the runtime file lacks them. Returns 0;
+ * Kubernetes names from the pod log directory when the runtime file lacks them. Only a
+ * container whose cgroup is a pod's (cg->kubernetes) has pod names or is a sandbox: elsewhere
+ * the files' io.kubernetes.* labels are the workload's own, and are dropped. Returns 0;
  * 1 when a Kubernetes container's file was gone (CRI deletes the bundle of a task at its exit)
  * and the kubelet's /var/log/containers link named it instead (no image then);
  * -ENOENT when no file exists for it (not a runtime container, or already gone), -EFBIG for an
