@@ -23,14 +23,23 @@ static void test_pod_owner(void **state)
 	static const struct {
 		const char *pod, *owner;
 	} cases[] = {
-		{"api-7d9f8b6c4d-x2x7k", "api"},	  /* Deployment */
-		{"checkout-6d5f7c9b8-q4w2x", "checkout"}, /* Deployment, 9-char hash */
-		{"web-0", "web"},			  /* StatefulSet */
-		{"kafka-12", "kafka"},			  /* StatefulSet */
-		{"node-agent-x2x7k", "node-agent"},	  /* DaemonSet */
-		{"migrate-abcde", "migrate"},		  /* Job */
+		{"api-7d9f8b6c4d-x2x7k", "api"},		    /* Deployment */
+		{"checkout-6d5f7c9b8-q4w2x", "checkout"},	    /* Deployment, 9-char hash */
+		{"node-exporter-5f7d8c9b6-m2n4p", "node-exporter"}, /* Deployment */
+		{"web-0", "web"},				    /* StatefulSet */
+		{"kafka-12", "kafka"},				    /* StatefulSet */
+		{"node-agent-x2x7k", "node-agent"},		    /* DaemonSet */
+		/* DaemonSets whose name ends in a 6-10 letter word: not a template hash */
+		{"node-exporter-7xk2p", "node-exporter"},
+		{"log-collector-9zq4w", "log-collector"},
+		{"log-shipper-5kz8t", "log-shipper"},
+		{"migrate-x7k2p", "migrate"},		  /* Job */
+		{"backup-28234560-x7k2p", "backup"},	  /* CronJob: its Job's scheduled minute */
 		{"standalone", "standalone"},		  /* a bare pod */
 		{"my-app", "my-app"},			  /* nothing to strip */
+		{"etcd-node1", "etcd-node1"},		  /* static pod: named after its node */
+		{"migrate-abcde", "migrate-abcde"},	  /* a, e: no generated name has them */
+		{"my-app-abcdef-x7k2p", "my-app-abcdef"}, /* nor a template hash */
 		{"a-B2x7k", "a-B2x7k"},			  /* upper case: not generated */
 		{"-x2x7k", "-x2x7k"},
 	};

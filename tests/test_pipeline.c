@@ -404,7 +404,7 @@ static void put(const struct ew_t_scratch *s, const char *rel, const char *text)
 #define IMAGE "registry.example.com/shop/backend:1.4.2"
 /* Another pod of the same Deployment. */
 #define REPLICA_UID "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
-#define REPLICA	    "checkout-6d5f7c9b8-z9y8x"
+#define REPLICA	    "checkout-6d5f7c9b8-z9x8w"
 #define REPLICA64   "aaaabbbbccccddddeeeeffff00001111aaaabbbbccccddddeeeeffff00001111"
 
 static void k8s_event(struct ew_pipeline *p, enum ew_event_type type, uint64_t t, uint32_t pid,

@@ -7,12 +7,21 @@
 #include "exitwatch/identity/identity.h"
 #include "exitwatch/util/util.h"
 
-static bool all_alnum_lower(const char *s, size_t n)
+/*
+ * The alphabet of what the controllers generate in a pod's name (k8s.io/apimachinery's
+ * util/rand): generateName's 5-character suffix, and the pod-template-hash (SafeEncodeString()
+ * of the template's hash). It has no vowels and no 0, 1 or 3, so that nothing generated spells
+ * a word: a part with any other character is a name someone chose ("node-exporter"), not one
+ * to strip.
+ */
+static const char k8s_alphanums[] = "bcdfghjklmnpqrstvwxz2456789";
+
+static bool all_generated(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i])))
+		if (!s[i] || !strchr(k8s_alphanums, s[i]))
 			return false;
-	return true;
+	return n > 0;
 }
 
 static bool all_digits(const char *s, size_t n)
@@ -61,12 +70,17 @@ void ew_pod_owner(const char *pod, char *out, size_t outlen)
 				d2 = p;
 				break;
 			}
-		if (tail == 5 && all_alnum_lower(d1 + 1, 5)) {
-			/* <deployment>-<pod-template-hash>-<5>: the hash is 6-10 alnum chars. */
+		if (tail == 5 && all_generated(d1 + 1, 5)) {
+			/*
+			 * <owner>-<5>. A Deployment's pod is <deployment>-<pod-template-hash>-<5>
+			 * (the hash 6-10 of the same alphabet), a CronJob's <cronjob>-<its Job's
+			 * scheduled minute since the epoch, decimal>-<5>: the middle part goes too.
+			 */
 			size_t hl = d2 ? (size_t)(d1 - d2) - 1 : 0;
 
 			keep = (size_t)(d1 - pod);
-			if (d2 && hl >= 6 && hl <= 10 && all_alnum_lower(d2 + 1, hl))
+			if (d2 && hl >= 6 && hl <= 10 &&
+			    (all_generated(d2 + 1, hl) || all_digits(d2 + 1, hl)))
 				keep = (size_t)(d2 - pod);
 		} else if (all_digits(d1 + 1, tail)) { /* <statefulset>-<ordinal> */
 			keep = (size_t)(d1 - pod);

@@ -15,7 +15,7 @@ Pods, all at once, under one exitwatch that is restarted half-way (same state fi
   migrate-7c9d8b6f5-zt4kq (batch): `migrate` exits 3 within a millisecond of its exec; once,
     exitwatch is stopped (SIGSTOP) while one attempt starts, fails and has its bundle deleted
     by containerd, so its start is read after config.json is gone.
-  orders-5f6d7c8b9-m2n3p (shop): `worker` crash-loops; the pod is deleted while it loops.
+  orders-5f6d7c8b9-m2n4p (shop): `worker` crash-loops; the pod is deleted while it loops.
 Each assertion filters on the pods' uids: other tests' containers on the node are ignored.
 """
 import json
@@ -186,7 +186,7 @@ def main():
                                         ["/usr/local/bin/workload", "stderr", "3",
                                          "migrate: relation \"orders\" does not exist"])],
                           backoff_scale=SCALE)
-    orders = kubelet.Pod(cri, "orders-5f6d7c8b9-m2n3p", "shop", str(uuid.uuid4()),
+    orders = kubelet.Pod(cri, "orders-5f6d7c8b9-m2n4p", "shop", str(uuid.uuid4()),
                          [kubelet.Spec("worker", IMG_BUSYBOX,
                                        ["/usr/local/bin/workload", "exit", "3"])],
                          backoff_scale=SCALE)

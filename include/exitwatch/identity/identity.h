@@ -99,9 +99,11 @@ void ew_identity_finish(struct ew_identity *id);
 bool ew_identity_key_pod(const char *key, char uid[EW_UID_LEN], char container[EW_NAME_LEN]);
 
 /*
- * The owning workload's name guessed from a pod name, as the controllers generate them:
+ * The owning workload's name guessed from a pod name, as the controllers generate them, from
+ * Kubernetes' alphabet of generated names ("bcdfghjklmnpqrstvwxz2456789"):
  * "api-7d9f8b6c4d-x2x7k" (Deployment) -> "api", "web-0" (StatefulSet) -> "web",
- * "node-agent-x2x7k" (DaemonSet, Job) -> "node-agent". Pure.
+ * "node-agent-x2x7k", "node-exporter-7xk2p" (DaemonSet, Job) -> "node-agent", "node-exporter",
+ * "backup-28234560-x7k2p" (CronJob) -> "backup"; any other name is its own. Pure.
  */
 void ew_pod_owner(const char *pod_name, char *out, size_t outlen);
 
