@@ -144,6 +144,18 @@ static const struct cg_case {
 	{KP_BU UID_SD ".slice/crio-conmon-" ID ".scope", 0, EW_RT_CGROUP, NULL, NO, NULL, NULL,
 	 NULL},
 	{KP_BU UID_SD ".slice/crio-" ID_UC ".scope", 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
+	/* CRI-O's cgroupfs manager: crio-<id>, no .scope, in the pod's cgroup */
+	{"/kubepods/burstable/pod" UID "/crio-" ID, 0, EW_RT_CRIO, ID, K8S, UID, "burstable", NULL},
+	{"/kubepods/pod" UID "/crio-" ID, 0, EW_RT_CRIO, ID, K8S, UID, "guaranteed", NULL},
+	{"/kubepods/besteffort/pod" SUID "/crio-" ID, 0, EW_RT_CRIO, ID, K8S, SUID, "besteffort",
+	 NULL},
+	{"/kubepods/burstable/pod" UID "/crio-conmon-" ID, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL,
+	 NULL},
+	{"/kubepods/burstable/pod" UID "/crio-" ID63, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
+	{"/kubepods/burstable/pod" UID "/crio-" ID_UC, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
+	{"/kubepods/burstable/crio-" ID, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
+	{"/system.slice/crio-" ID, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
+	{"/crio-" ID, 0, EW_RT_CGROUP, NULL, NO, NULL, NULL, NULL},
 
 	/* Podman: systemd, rootless, cgroupfs; its conmon scope is not a container */
 	{"/machine.slice/libpod-" ID ".scope", 0, EW_RT_PODMAN, ID, NO, NULL, NULL, NULL},

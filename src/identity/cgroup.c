@@ -28,7 +28,7 @@ struct ew_cg_name {
 enum ew_cg_parent {
 	EW_CG_PARENT_ANY,   /* prefix and suffix alone are specific enough */
 	EW_CG_PARENT_NAMED, /* a bare id, or a generic prefix, is an id only under this parent */
-	EW_CG_PARENT_POD,   /* kubelet cgroupfs driver: kubepods[/<qos>]/pod<uid>/<id> */
+	EW_CG_PARENT_POD,   /* kubelet cgroupfs driver: kubepods[/<qos>]/pod<uid>/<prefix><id> */
 };
 
 struct ew_cg_layout {
@@ -42,6 +42,8 @@ struct ew_cg_layout {
 /*
  * Ids are exactly EW_CG_ID_HEX long, so no two layouts can match the same name: order does not
  * matter. Conmon scopes ("crio-conmon-<id>.scope") fail the id check and so are not containers.
+ * CRI-O's cgroupfs manager names a container "crio-<id>" in its pod's cgroup: without the
+ * scope's suffix the prefix alone is not specific enough, so the pod parent is required.
  */
 static const struct ew_cg_layout ew_cg_layouts[] = {
 	{"docker-", ".scope", EW_CG_PARENT_ANY, NULL, EW_RT_DOCKER},
@@ -49,6 +51,7 @@ static const struct ew_cg_layout ew_cg_layouts[] = {
 	{"cri-containerd-", ".scope", EW_CG_PARENT_ANY, NULL, EW_RT_CONTAINERD},
 	{"", "", EW_CG_PARENT_POD, NULL, EW_RT_CONTAINERD},
 	{"crio-", ".scope", EW_CG_PARENT_ANY, NULL, EW_RT_CRIO},
+	{"crio-", "", EW_CG_PARENT_POD, NULL, EW_RT_CRIO},
 	{"libpod-", ".scope", EW_CG_PARENT_ANY, NULL, EW_RT_PODMAN},
 	{"libpod-", "", EW_CG_PARENT_NAMED, "libpod_parent", EW_RT_PODMAN},
 };

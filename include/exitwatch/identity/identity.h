@@ -18,7 +18,7 @@ enum ew_runtime {
 	EW_RT_NONE = 0,	  /* not a container: the root cgroup, bad input */
 	EW_RT_DOCKER,	  /* docker/<id>, docker-<id>.scope */
 	EW_RT_CONTAINERD, /* cri-containerd-<id>.scope, kubepods/<qos>/pod<uid>/<id> */
-	EW_RT_CRIO,	  /* crio-<id>.scope */
+	EW_RT_CRIO,	  /* crio-<id>.scope, kubepods/<qos>/pod<uid>/crio-<id> */
 	EW_RT_PODMAN,	  /* libpod-<id>.scope, libpod_parent/libpod-<id> */
 	EW_RT_SYSTEMD,	  /* <unit>.service */
 	EW_RT_CGROUP,	  /* anything else: the cgroup path is the identity */
