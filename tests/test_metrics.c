@@ -334,10 +334,11 @@ static void test_container_labels(void **state)
 		/* No runtime name: the display name. */
 		"exitwatch_container_exits_by_name_total{namespace=\"\",pod=\"\","
 		"container=\"3f2a9c\",class=\"clean\"} 1",
-		/* Quote, backslash and newline escaped; a stray byte becomes U+FFFD. */
-		"exitwatch_container_exits_by_name_total{namespace=\"n\\\\s\",pod=\"p\\\"q\","
-		"container=\"we\\\"ird\\\\name\\nx\xef\xbf\xbd\",class=\"killed\"} 1",
-		"exitwatch_build_info{version=\"1.0 \\\"beta\\\"\\\\\\n\"} 1",
+		/* Quote and newline escaped; a backslash is \\ and a stray byte \xHH (test_label_bytes),
+		 * each backslash escaped once more. */
+		"exitwatch_container_exits_by_name_total{namespace=\"n\\\\\\\\s\",pod=\"p\\\"q\","
+		"container=\"we\\\"ird\\\\\\\\name\\nx\\\\xff\",class=\"killed\"} 1",
+		"exitwatch_build_info{version=\"1.0 \\\"beta\\\"\\\\\\\\\\n\"} 1",
 	};
 	struct ew_metrics *m = ew_metrics_new("1.0 \"beta\"\\\n", true);
 	struct ew_identity api, anon, weird;
@@ -413,6 +414,51 @@ static void test_label_cap(void **state)
 	ew_metrics_free(m);
 }
 
+/*
+ * Label values are reversible: names that differ only in a byte that is not UTF-8, or in such a
+ * byte against its own spelling as text, stay different series (Prometheus drops all but one of
+ * identical label sets). A byte that is not UTF-8 is the text \xHH, a backslash is \\: in the
+ * exposition both backslashes are escaped once more.
+ */
+static void test_label_bytes(void **state)
+{
+	static const struct {
+		const char *name, *label;
+	} cases[] = {
+		{"app\xff", "app\\\\xff"},
+		{"app\xfe", "app\\\\xfe"},
+		{"app\\xff", "app\\\\\\\\xff"}, /* the text \xff, not the byte */
+		{"a\\b", "a\\\\\\\\b"},
+		{"caf\xc3\xa9", "caf\xc3\xa9"},	     /* valid UTF-8 as it is */
+		{"x\xc3", "x\\\\xc3"},		     /* a truncated sequence */
+		{"\xe2\x82\x28", "\\\\xe2\\\\x82("}, /* an invalid continuation: byte by byte */
+	};
+	struct ew_metrics *m = ew_metrics_new("v", false);
+	struct ew_buf b;
+	const char *t;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ew_identity id;
+
+		make_id(&id, EW_RT_DOCKER, "", "", "c", "c");
+		ew_strlcpy(id.workload, cases[i].name, sizeof(id.workload));
+		feed_start(m, &id, false, 0);
+	}
+	t = render(m, &b);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char line[160];
+
+		snprintf(line, sizeof(line),
+			 "exitwatch_container_starts_total{runtime=\"docker\",namespace=\"\","
+			 "workload=\"%s\"} 1",
+			 cases[i].label);
+		check_lines(t, (const char *const[]){line}, 1);
+	}
+	assert_int_equal(count_prefix(t, "exitwatch_container_starts_total{"), ARRAY_SIZE(cases));
+	ew_buf_free(&b);
+	ew_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_agent),
 		cmocka_unit_test(test_container_labels),
 		cmocka_unit_test(test_label_cap),
+		cmocka_unit_test(test_label_bytes),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

@@ -192,7 +192,8 @@ static void test_workload_cap(void **state)
 	ew_metrics_free(m);
 }
 
-/* A workload's strings are escaped: a quote or a newline cannot forge a series. */
+/* A workload's strings are escaped: a quote or a newline cannot forge a series; a backslash
+ * is \\ (tests/test_metrics.c, test_label_bytes), escaped once more. */
 static void test_hostile_names(void **state)
 {
 	struct ew_metrics *m = ew_metrics_new("v", false);
@@ -203,11 +204,11 @@ static void test_hostile_names(void **state)
 	k8s_id(&id, "n\"s", "p", "k8s:a\"b\nc\\d");
 	start(m, &id, false);
 	t = render(m, &buf);
-	check_lines(
-		t,
-		(const char *const[]){"exitwatch_container_starts_total{runtime=\"containerd\","
-				      "namespace=\"n\\\"s\",workload=\"k8s:a\\\"b\\nc\\\\d\"} 1"},
-		1);
+	check_lines(t,
+		    (const char *const[]){
+			    "exitwatch_container_starts_total{runtime=\"containerd\","
+			    "namespace=\"n\\\"s\",workload=\"k8s:a\\\"b\\nc\\\\\\\\d\"} 1"},
+		    1);
 	ew_buf_free(&buf);
 	ew_metrics_free(m);
 }

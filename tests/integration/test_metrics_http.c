@@ -39,6 +39,36 @@
  */
 #define PROMPT_MS 2000
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every sample's series (name and labels) once: Prometheus keeps one of identical ones. */
+static void check_unique_series(const char *text)
+{
+	char *copy = strdup(text), **v = NULL, *save = NULL;
+	size_t n = 0;
+
+	assert_non_null(copy);
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *sp = strrchr(l, ' ');
+
+		if (l[0] == '#' || !sp)
+			continue;
+		*sp = '\0';
+		v = realloc(v, (n + 1) * sizeof(*v));
+		assert_non_null(v);
+		v[n++] = l;
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(v[i - 1], v[i]))
+			fail_msg("series twice in the exposition: %s", v[i]);
+	free(v);
+	free(copy);
+}
+
 static void test_promtool(void **state)
 {
 	char in[] = "/tmp/ew_metrics_XXXXXX", out[] = "/tmp/ew_promtool_XXXXXX";
@@ -53,6 +83,7 @@ static void test_promtool(void **state)
 			 "%s is missing (Debian package prometheus)", PROMTOOL);
 	m = rich_metrics();
 	t = render(m, &b);
+	check_unique_series(t);
 	fd = mkstemp(in);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, t, b.len), (ssize_t)b.len);
