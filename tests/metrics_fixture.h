@@ -139,16 +139,21 @@ static inline void fill_agent(struct ew_agent_status *a)
 static inline struct ew_metrics *rich_metrics(void)
 {
 	struct ew_metrics *m = ew_metrics_new("0.1.0-test \"q\"", true);
-	struct ew_identity a, c;
+	struct ew_identity a, a2, c;
 	struct ew_agent_status st;
 
 	assert_non_null(m);
 	make_id(&a, EW_RT_DOCKER, "", "", "we\"b\\\n\xff", "web");
+	/* The same name but for a byte that is not UTF-8: a series of its own. */
+	make_id(&a2, EW_RT_DOCKER, "", "", "we\"b\\\n\xfe", "web");
+	ew_strlcpy(a.workload, "web\xff", sizeof(a.workload));
+	ew_strlcpy(a2.workload, "web\xfe", sizeof(a2.workload));
 	make_id(&c, EW_RT_CRIO, "kube-system", "dns-abc", "coredns", "coredns");
 	feed_start(m, &a, false, 0);
 	feed_start(m, &a, false, 1);
 	feed_ready(m, &a, MSEC(1234), false);
 	feed_exit(m, &a, EW_CLASS_CONFIG_ERROR, SEC(2), (struct ew_children){1, 1, 1, 1});
+	feed_exit(m, &a2, EW_CLASS_CONFIG_ERROR, SEC(3), (struct ew_children){0});
 	feed_exit(m, &c, EW_CLASS_OOM_KILLED, SEC(86401), (struct ew_children){0});
 	feed_finding(m, EW_RULE_EXIT_CODE_BURST, EW_SEV_CRITICAL, false);
 	feed_finding(m, EW_RULE_EXIT_CODE_BURST, EW_SEV_CRITICAL, true);

@@ -334,10 +334,11 @@ static void test_container_labels(void **state)
 		/* No runtime name: the display name. */
 		"exitwatch_container_exits_by_name_total{namespace=\"\",pod=\"\","
 		"container=\"3f2a9c\",class=\"clean\"} 1",
-		/* Quote, backslash and newline escaped; a stray byte becomes U+FFFD. */
-		"exitwatch_container_exits_by_name_total{namespace=\"n\\\\s\",pod=\"p\\\"q\","
-		"container=\"we\\\"ird\\\\name\\nx\xef\xbf\xbd\",class=\"killed\"} 1",
-		"exitwatch_build_info{version=\"1.0 \\\"beta\\\"\\\\\\n\"} 1",
+		/* Quote and newline escaped; a backslash is \\ and a stray byte \xHH (test_label_bytes),
+		 * each backslash escaped once more. */
+		"exitwatch_container_exits_by_name_total{namespace=\"n\\\\\\\\s\",pod=\"p\\\"q\","
+		"container=\"we\\\"ird\\\\\\\\name\\nx\\\\xff\",class=\"killed\"} 1",
+		"exitwatch_build_info{version=\"1.0 \\\"beta\\\"\\\\\\\\\\n\"} 1",
 	};
 	struct ew_metrics *m = ew_metrics_new("1.0 \"beta\"\\\n", true);
 	struct ew_identity api, anon, weird;
@@ -413,6 +414,160 @@ static void test_label_cap(void **state)
 	ew_metrics_free(m);
 }
 
+/*
+ * Label values are reversible: names that differ only in a byte that is not UTF-8, or in such a
+ * byte against its own spelling as text, stay different series (Prometheus drops all but one of
+ * identical label sets). A byte that is not UTF-8 is the text \xHH, a backslash is \\: in the
+ * exposition both backslashes are escaped once more.
+ */
+static void test_label_bytes(void **state)
+{
+	static const struct {
+		const char *name, *label;
+	} cases[] = {
+		{"app\xff", "app\\\\xff"},
+		{"app\xfe", "app\\\\xfe"},
+		{"app\\xff", "app\\\\\\\\xff"}, /* the text \xff, not the byte */
+		{"a\\b", "a\\\\\\\\b"},
+		{"caf\xc3\xa9", "caf\xc3\xa9"},	     /* valid UTF-8 as it is */
+		{"x\xc3", "x\\\\xc3"},		     /* a truncated sequence */
+		{"\xe2\x82\x28", "\\\\xe2\\\\x82("}, /* an invalid continuation: byte by byte */
+	};
+	struct ew_metrics *m = ew_metrics_new("v", false);
+	struct ew_buf b;
+	const char *t;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ew_identity id;
+
+		make_id(&id, EW_RT_DOCKER, "", "", "c", "c");
+		ew_strlcpy(id.workload, cases[i].name, sizeof(id.workload));
+		feed_start(m, &id, false, 0);
+	}
+	t = render(m, &b);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char line[160];
+
+		snprintf(line, sizeof(line),
+			 "exitwatch_container_starts_total{runtime=\"docker\",namespace=\"\","
+			 "workload=\"%s\"} 1",
+			 cases[i].label);
+		check_lines(t, (const char *const[]){line}, 1);
+	}
+	assert_int_equal(count_prefix(t, "exitwatch_container_starts_total{"), ARRAY_SIZE(cases));
+	ew_buf_free(&b);
+	ew_metrics_free(m);
+}
+
+/* ---- docs/schema.md, "Prometheus metrics" ---- */
+
+#define DOCS	     "docs/schema.md"
+#define MAX_NAMES    128
+#define DOCS_SECTION "\n## Prometheus metrics\n"
+
+struct names {
+	char *v[MAX_NAMES];
+	size_t n;
+};
+
+static void names_add(struct names *ns, const char *s, size_t len)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (strlen(ns->v[i]) == len && !strncmp(ns->v[i], s, len))
+			return;
+	assert_true(ns->n < MAX_NAMES);
+	ns->v[ns->n] = strndup(s, len);
+	assert_non_null(ns->v[ns->n]);
+	ns->n++;
+}
+
+static bool names_has(const struct names *ns, const char *s)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (!strcmp(ns->v[i], s))
+			return true;
+	return false;
+}
+
+static void names_free(struct names *ns)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	ns->n = 0;
+}
+
+/* The names in the first column of the section's table: `exitwatch_...`, one or more a row. */
+static void doc_names(struct names *ret)
+{
+	char *text = NULL, *p, *end;
+	size_t size = 0;
+	FILE *fp = fopen(DOCS, "r");
+
+	if (!fp)
+		fail_msg("%s: run the test from the repository root", DOCS);
+	assert_int_equal(getdelim(&text, &size, '\0', fp) > 0, 1);
+	fclose(fp);
+	p = strstr(text, DOCS_SECTION);
+	if (!p)
+		fail_msg("%s has no section \"Prometheus metrics\"", DOCS);
+	p += strlen(DOCS_SECTION);
+	end = strstr(p, "\n## ");
+	if (end)
+		*end = '\0';
+	for (char *line = p; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		char *cell_end;
+
+		if (strncmp(line, "| `exitwatch_", 13))
+			continue;
+		cell_end = strchr(line + 1, '|');
+		assert_non_null(cell_end);
+		for (char *q = line; (q = strstr(q, "`exitwatch_")) && q < cell_end;) {
+			char *close = strchr(q + 1, '`');
+
+			assert_non_null(close);
+			names_add(ret, q + 1, (size_t)(close - q - 1));
+			q = close + 1;
+		}
+	}
+	free(text);
+}
+
+/*
+ * Every metric the agent can export is in docs/schema.md's table, and every metric there is one
+ * it exports: an exposition with every optional part (per-container labels, sinks, a workload)
+ * against the table's first column.
+ */
+static void test_schema_names(void **state)
+{
+	struct ew_metrics *m = rich_metrics();
+	struct names code = {0}, docs = {0};
+	struct ew_buf b;
+	const char *t;
+
+	t = render(m, &b);
+	for (const char *p = t; (p = strstr(p, "# TYPE ")); p++) {
+		const char *name = p + 7, *sp = strchr(name, ' ');
+
+		assert_non_null(sp);
+		names_add(&code, name, (size_t)(sp - name));
+	}
+	doc_names(&docs);
+	assert_true(code.n > 30);
+	for (size_t i = 0; i < code.n; i++)
+		if (!names_has(&docs, code.v[i]))
+			fail_msg("%s is exported but not in %s, \"Prometheus metrics\"", code.v[i],
+				 DOCS);
+	for (size_t i = 0; i < docs.n; i++)
+		if (!names_has(&code, docs.v[i]))
+			fail_msg("%s is in %s, \"Prometheus metrics\", but never exported",
+				 docs.v[i], DOCS);
+	names_free(&code);
+	names_free(&docs);
+	ew_buf_free(&b);
+	ew_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +579,8 @@ int main(void)
 		cmocka_unit_test(test_agent),
 		cmocka_unit_test(test_container_labels),
 		cmocka_unit_test(test_label_cap),
+		cmocka_unit_test(test_label_bytes),
+		cmocka_unit_test(test_schema_names),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

@@ -2,7 +2,8 @@
 /*
  * Tests for src/metrics/workloads.c through the metrics API: the per-workload starts, failed
  * starts and exits a cluster's Prometheus sums across nodes. Exact exposition lines: labels,
- * series made at 0 when a workload is first seen, codes folded into "other", the workload cap.
+ * series made at 0 when a workload is first seen, codes folded into "other", the workload cap,
+ * idle workloads forgotten (the metrics' clock is the agent status's uptime).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -21,7 +22,8 @@
 #include "exitwatch/util/util.h"
 #include "metrics_fixture.h"
 
-#define MAX_WORKLOADS 200 /* EW_METRICS_MAX_WORKLOADS in metrics.c */
+#define MAX_WORKLOADS 200	/* EW_METRICS_MAX_WORKLOADS in metrics.c */
+#define IDLE_FORGET   SEC(3600) /* EW_METRICS_WORKLOAD_IDLE_NS in metrics.c */
 #define BACKEND	      "k8s:prod/backend/app"
 #define LBL_BACKEND   "runtime=\"containerd\",namespace=\"prod\",workload=\"" BACKEND "\""
 
@@ -185,6 +187,13 @@ static void test_workload_cap(void **state)
 	t = render(m, &buf);
 	check_lines(t, lines, ARRAY_SIZE(lines));
 	assert_int_equal(count_prefix(t, "exitwatch_container_starts_total{"), MAX_WORKLOADS + 1);
+	/* The cap says so: 5 starts past it (the one that calls itself _other_ is not). */
+	check_lines(t,
+		    (const char *const[]){"# TYPE exitwatch_workloads gauge",
+					  "exitwatch_workloads 200",
+					  "# TYPE exitwatch_workloads_overflow_total counter",
+					  "exitwatch_workloads_overflow_total 5"},
+		    4);
 	check_no_prefix(t,
 			"exitwatch_container_starts_total{runtime=\"containerd\",namespace=\"ns\","
 			"workload=\"wl-200\"}");
@@ -192,7 +201,8 @@ static void test_workload_cap(void **state)
 	ew_metrics_free(m);
 }
 
-/* A workload's strings are escaped: a quote or a newline cannot forge a series. */
+/* A workload's strings are escaped: a quote or a newline cannot forge a series; a backslash
+ * is \\ (tests/test_metrics.c, test_label_bytes), escaped once more. */
 static void test_hostile_names(void **state)
 {
 	struct ew_metrics *m = ew_metrics_new("v", false);
@@ -203,11 +213,132 @@ static void test_hostile_names(void **state)
 	k8s_id(&id, "n\"s", "p", "k8s:a\"b\nc\\d");
 	start(m, &id, false);
 	t = render(m, &buf);
-	check_lines(
-		t,
-		(const char *const[]){"exitwatch_container_starts_total{runtime=\"containerd\","
-				      "namespace=\"n\\\"s\",workload=\"k8s:a\\\"b\\nc\\\\d\"} 1"},
-		1);
+	check_lines(t,
+		    (const char *const[]){
+			    "exitwatch_container_starts_total{runtime=\"containerd\","
+			    "namespace=\"n\\\"s\",workload=\"k8s:a\\\"b\\nc\\\\\\\\d\"} 1"},
+		    1);
+	ew_buf_free(&buf);
+	ew_metrics_free(m);
+}
+
+/* The metrics' clock: the agent's uptime, from its status once a second. */
+static void tick(struct ew_metrics *m, uint64_t now_ns)
+{
+	struct ew_agent_status a = {.phase = "periodic", .uptime_ns = now_ns};
+
+	ew_metrics_agent(m, &a);
+}
+
+static void finding(struct ew_metrics *m, const struct ew_identity *id, bool resolved)
+{
+	struct ew_finding f = {.rule = EW_RULE_CRASH_LOOP,
+			       .scope = EW_SCOPE_IDENTITY,
+			       .severity = resolved ? EW_SEV_NOTICE : EW_SEV_ERROR,
+			       .resolved = resolved};
+	struct ew_record r = {
+		.type = resolved ? EW_REC_RESOLVED : EW_REC_FINDING, .id = id, .finding = &f};
+
+	ew_metrics_record(m, &r);
+}
+
+static bool has_workload(const struct ew_metrics *m, const char *wl)
+{
+	char prefix[128];
+	struct ew_buf buf;
+	bool ret;
+
+	snprintf(prefix, sizeof(prefix),
+		 "exitwatch_container_starts_total{runtime=\"containerd\",namespace=\"ns\","
+		 "workload=\"%s\"}",
+		 wl);
+	ret = count_prefix(render(m, &buf), prefix) == 1;
+	ew_buf_free(&buf);
+	return ret;
+}
+
+/*
+ * A workload with no start or exit for IDLE_FORGET and no open finding is forgotten: its series
+ * go (Prometheus ends them; a later start begins them again), so that churn does not fill the
+ * cap with containers long gone.
+ */
+static void test_workload_forget(void **state)
+{
+	struct ew_metrics *m = ew_metrics_new("v", false);
+	struct ew_identity a, b, c;
+	struct ew_buf buf;
+	const char *t;
+
+	k8s_id(&a, "ns", "a", "wl-a");
+	k8s_id(&b, "ns", "b", "wl-b");
+	k8s_id(&c, "ns", "c", "wl-c");
+	tick(m, SEC(10));
+	start(m, &a, false);
+	start(m, &b, false);
+	start(m, &c, false);
+	finding(m, &c, false); /* c's crash_loop is open */
+	tick(m, SEC(1800));
+	exit_(m, &b, EW_CLASS_APP_ERROR, 1, 0, true, true); /* b was busy later */
+	tick(m, SEC(10) + IDLE_FORGET - 1);
+	assert_true(has_workload(m, "wl-a"));
+	tick(m, SEC(10) + IDLE_FORGET);
+	assert_false(has_workload(m, "wl-a")); /* idle an hour: gone */
+	assert_true(has_workload(m, "wl-b"));
+	assert_true(has_workload(m, "wl-c"));
+	t = render(m, &buf);
+	check_lines(t, (const char *const[]){"exitwatch_workloads 2"}, 1);
+	check_no_prefix(t, "exitwatch_container_exits_total{runtime=\"containerd\","
+			   "namespace=\"ns\",workload=\"wl-a\"");
+	ew_buf_free(&buf);
+	tick(m, SEC(1800) + IDLE_FORGET);
+	assert_false(has_workload(m, "wl-b"));
+	assert_true(has_workload(m, "wl-c")); /* its finding is still open */
+	tick(m, SEC(4 * 3600));
+	assert_true(has_workload(m, "wl-c"));
+	finding(m, &c, true);
+	tick(m, SEC(4 * 3600) + SEC(61));
+	assert_false(has_workload(m, "wl-c")); /* resolved, idle for hours: gone */
+
+	/* Seen again: a new series, from its first start. */
+	start(m, &a, false);
+	t = render(m, &buf);
+	check_lines(t,
+		    (const char *const[]){"exitwatch_container_starts_total{runtime=\"containerd\","
+					  "namespace=\"ns\",workload=\"wl-a\"} 1",
+					  "exitwatch_workloads 1"},
+		    2);
+	ew_buf_free(&buf);
+	ew_metrics_free(m);
+}
+
+/* Churn past the cap: the gone ones make room, so new workloads get series of their own. */
+static void test_workload_churn(void **state)
+{
+	struct ew_metrics *m = ew_metrics_new("v", false);
+	struct ew_identity id;
+	struct ew_buf buf;
+	const char *t;
+
+	for (int round = 0; round < 3; round++) {
+		tick(m, (uint64_t)round * (IDLE_FORGET + SEC(1)));
+		for (int i = 0; i < MAX_WORKLOADS; i++) {
+			char wl[32];
+
+			snprintf(wl, sizeof(wl), "r%d-%d", round, i);
+			k8s_id(&id, "ns", wl, wl);
+			start(m, &id, false);
+			exit_(m, &id, EW_CLASS_APP_ERROR, 1, 0, true, false);
+		}
+	}
+	t = render(m, &buf);
+	check_no_prefix(t, "exitwatch_container_starts_total{runtime=\"_other_\"");
+	assert_int_equal(count_prefix(t, "exitwatch_container_starts_total{"), MAX_WORKLOADS);
+	assert_true(has_line(t, "exitwatch_container_starts_total{runtime=\"containerd\","
+				"namespace=\"ns\",workload=\"r2-199\"} 1"));
+	check_lines(t,
+		    (const char *const[]){"exitwatch_workloads 200",
+					  "exitwatch_workloads_overflow_total 0"},
+		    2);
 	ew_buf_free(&buf);
 	ew_metrics_free(m);
 }
@@ -215,10 +346,9 @@ static void test_hostile_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_workload_series),
-		cmocka_unit_test(test_code_folding),
-		cmocka_unit_test(test_workload_cap),
-		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_workload_series), cmocka_unit_test(test_code_folding),
+		cmocka_unit_test(test_workload_cap),	cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_workload_forget), cmocka_unit_test(test_workload_churn),
 	};
 
 	return cmocka_run_group_tests_name("workloads", tests, NULL, NULL);

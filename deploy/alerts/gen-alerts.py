@@ -20,6 +20,12 @@ The rules are the incident's thresholds, summed across nodes (one node sees only
                                (at least 5 starts)                                  INFO
                                resolves when 99% of the hour's starts succeed (or none is left)
   ExitwatchCrashLoop           exitwatch's crash_loop finding is open              ERROR
+and, per agent:
+  ExitwatchWorkloadCap         a node put records under workload="_other_"         WARNING
+
+The agent keeps per-workload series for at most 200 workloads active within the hour; past that
+it counts the rest under workload="_other_", a merge of unrelated workloads that the
+per-workload rules leave out (summed over nodes it would look like one workload's burst).
 
 Each alert resolves as its rule says, not when a window has passed: an alert is open from the
 last time its firing condition held until the first time after it that its resolution
@@ -91,11 +97,18 @@ class Names:
                            "exitwatch_container_failed_starts_total")
         self.restarts = p + "exitwatch_container_restarts"  # Cloud Monitoring only
         self.findings = p + "exitwatch_findings"  # Cloud Monitoring only
+        # The agents' overflow series (README, "Prometheus"): unrelated workloads merged. The
+        # log-based metrics take workload from each record, which always names its own.
+        self.own = "" if cloud else 'workload!="_other_"'
+
+    def sel(self, name, *matchers):
+        m = [x for x in matchers + (self.own,) if x]
+        return "%s{%s}" % (name, ",".join(m)) if m else name
 
 
 def burst_expr(n, s):
     codes = "|".join(str(c) for c in BURST["codes"])
-    sel = '%s{code=~"%s"}' % (n.exits, codes)
+    sel = n.sel(n.exits, 'code=~"%s"' % codes)
     # More than count: the count is whole, and increase() extrapolates a window's raw count
     # by up to a third at a 15 s scrape of a 5 m window (less when the window holds the
     # series' start), so "more than 3" is ">= 4", which 3 exits never reach.
@@ -107,8 +120,8 @@ def burst_expr(n, s):
 
 def startup_expr(n, s):
     w = dur(STARTUP["window"] * s)
-    starts = "sum by (workload) (increase(%s[%s]))" % (n.starts, w)
-    failed = "sum by (workload) (increase(%s[%s]))" % (n.failed, w)
+    starts = "sum by (workload) (increase(%s[%s]))" % (n.sel(n.starts), w)
+    failed = "sum by (workload) (increase(%s[%s]))" % (n.sel(n.failed), w)
     fire = "(%s / %s > %g) and on(workload) (%s >= %d)" % (
         failed, starts, STARTUP["fail_percent"] / 100.0, starts, STARTUP["min_starts"])
     quiet = "(%s / %s <= %g) or on(workload) (%s == 0)" % (
@@ -182,6 +195,21 @@ def prom_rules(s):
              "description": "The BPF ring buffer was full: some container starts or exits were "
                             "not seen, and findings in that window say \"degraded\": true. Raise "
                             "agent.ringbuf_size or look for a spawn storm."}},
+        # The overflow counter is at 0 from the agent's start, so increase() sees the first.
+        {"alert": "ExitwatchWorkloadCap",
+         "expr": "sum by (pod, instance) (increase(exitwatch_workloads_overflow_total[%s])) > 0"
+                 % dur(600 * s),
+         "labels": {"severity": "warning"},
+         "annotations": {
+             "summary": "exitwatch on {{ $labels.pod }} ({{ $labels.instance }}) is past its "
+                        "per-workload series cap",
+             "description": "The node has 200 workloads with a start or exit in the last hour "
+                            "(or a finding open), and counts the starts and exits of further "
+                            "ones under workload=\"_other_\", which ExitwatchExitCodeBurst and "
+                            "ExitwatchStartupFailureRate leave out: those workloads are not "
+                            "alerted on from this node. See exitwatch_workloads and "
+                            "exitwatch_workloads_overflow_total; the node's records still name "
+                            "every workload."}},
         {"alert": "ExitwatchDown", "expr": 'up{job=~".*exitwatch.*"} == 0', "for": dur(300 * s),
          "labels": {"severity": "warning"},
          "annotations": {

@@ -65,6 +65,8 @@ struct agent {
 	uint64_t stale_swept;	      /* entries the sweep deleted */
 	bool ckpt_failing;	      /* the last checkpoint failed: warned once for the streak */
 	struct ew_buf mbuf;
+	/* The kernel's counters as last read: what status() shows when a read fails. */
+	uint64_t kstats[EW_STAT__MAX];
 };
 
 static uint64_t wall_now(const struct agent *a)
@@ -130,7 +132,7 @@ static int on_scanned(void *ctx, const struct ew_event *start, uint64_t start_ti
 }
 
 /* Fills *st for an agent record or /metrics; returns 0, or -errno when the kernel's counters
- * could not be read (they are 0 then). */
+ * could not be read (their last values read are kept then). */
 static int status(struct agent *a, const char *phase, struct ew_agent_status *st)
 {
 	const struct ew_loader_features *f = ew_loader_features(a->loader);
@@ -150,6 +152,11 @@ static int status(struct agent *a, const char *phase, struct ew_agent_status *st
 	st->feat_cgroup_move = f->cgroup_move;
 	st->uptime_ns = ew_clock_mono_ns() - a->started_mono;
 	r = ew_loader_stats(a->loader, st->kstats);
+	/* Zeros would take every kernel counter to 0 and back, a reset (ringbuf drops alert). */
+	if (r)
+		memcpy(st->kstats, a->kstats, sizeof(st->kstats));
+	else
+		memcpy(a->kstats, st->kstats, sizeof(a->kstats));
 	st->drops = st->kstats[EW_STAT_DROP_EXEC] + st->kstats[EW_STAT_DROP_EXIT] +
 		    st->kstats[EW_STAT_DROP_READY];
 	st->tracked = (uint32_t)ew_loader_tracked(a->loader);

@@ -528,11 +528,14 @@ int ew_loader_consume(struct ew_loader *l)
 	return ring_buffer__consume(l->rb);
 }
 
+/* All or nothing: a counter that failed to read is not 0, which would read as a reset. */
 int ew_loader_stats(struct ew_loader *l, uint64_t out[EW_STAT__MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();
 	int fd = bpf_map__fd(l->skel->maps.stats);
+	uint64_t sum[EW_STAT__MAX] = {0};
 	uint64_t *vals;
+	int err = 0;
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
@@ -540,14 +543,17 @@ int ew_loader_stats(struct ew_loader *l, uint64_t out[EW_STAT__MAX])
 	if (!vals)
 		return -ENOMEM;
 	for (uint32_t k = 0; k < EW_STAT__MAX; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
+		if (bpf_map_lookup_elem(fd, &k, vals)) {
+			err = -errno;
+			goto out;
+		}
 		for (int c = 0; c < ncpu; c++)
-			out[k] += vals[c];
+			sum[k] += vals[c];
 	}
+	memcpy(out, sum, sizeof(sum));
+out:
 	free(vals);
-	return 0;
+	return err;
 }
 
 int ew_loader_seed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint64_t cgroup_id)

@@ -114,6 +114,14 @@ void ew_active_note(struct ew_active_set *s, const struct ew_finding *f,
 	a->open = !f->resolved;
 }
 
+bool ew_active_open(const struct ew_active_set *s, const char *workload)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->v[i].open && !strcmp(s->v[i].wl, workload))
+			return true;
+	return false;
+}
+
 void ew_active_render(const struct ew_active_set *s, struct ew_buf *b)
 {
 	const char *name = "exitwatch_finding_active";

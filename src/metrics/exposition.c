@@ -13,26 +13,37 @@
 
 /*
  * A label value as the exposition format wants it: '\', '"' and newline escaped, and valid
- * UTF-8 (Prometheus rejects the whole scrape otherwise), so each byte that does not start a
- * well-formed sequence becomes U+FFFD. Container names come from workloads: never trust them.
+ * UTF-8 (Prometheus rejects the whole scrape otherwise). Container names come from workloads:
+ * never trust them.
+ *
+ * The value is also reversible, so that names differing only in bytes that are not UTF-8 stay
+ * different series (identical label sets would make Prometheus keep one and drop the others):
+ * each byte that does not start a well-formed sequence is the text \xHH (two lower-case hex
+ * digits), and a backslash is \\, so the text "\xff" (\\xff) and the byte 0xff (\xff) differ.
+ * Both backslashes are escaped once more for the format: the byte is "\\xff" on the wire, a
+ * backslash "\\\\". The records' JSON replaces such a byte with U+FFFD instead (json_writer.c):
+ * docs/schema.md, "Prometheus metrics", says where the two differ.
  */
 static void put_label_value(struct ew_buf *b, const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
 	const char *end = s + strlen(s);
 
 	while (s < end) {
 		size_t n = ew_utf8_char_len(s, (size_t)(end - s));
+		unsigned char c = (unsigned char)*s;
 
-		if (*s == '\\')
-			ew_buf_puts(b, "\\\\");
-		else if (*s == '"')
+		if (c == '\\')
+			ew_buf_puts(b, "\\\\\\\\");
+		else if (c == '"')
 			ew_buf_puts(b, "\\\"");
-		else if (*s == '\n')
+		else if (c == '\n')
 			ew_buf_puts(b, "\\n");
 		else if (n)
 			ew_buf_append(b, s, n);
 		else
-			ew_buf_puts(b, "\xef\xbf\xbd");
+			ew_buf_append(b, (const char[]){'\\', '\\', 'x', hex[c >> 4], hex[c & 15]},
+				      5);
 		s += n ? n : 1;
 	}
 }

@@ -29,8 +29,19 @@
 #include "exitwatch/metrics/metrics.h"
 #include "exitwatch/util/util.h"
 
-#define EW_HTTP_CONNECTION_LIMIT 16u
-#define EW_HTTP_TIMEOUT_S	 10u
+/*
+ * Connections held by clients that send nothing, or a request a byte at a time, must not starve
+ * the scrape and kubelet's probes (timeoutSeconds 3, deploy/k8s/base/daemonset.yaml): a probe
+ * that cannot connect restarts the agent. So one address holds at most EW_HTTP_PER_IP_LIMIT
+ * (a scraper and a prober need one or two each; libmicrohttpd closes the one past it at once),
+ * there is room for many addresses, and a connection idle for EW_HTTP_TIMEOUT_S is closed: a
+ * scrape or a probe sends its request at once, and libmicrohttpd restarts the timer at every
+ * byte, so a slow client is held at most that long per byte it sends. Each connection costs a
+ * few kilobytes of buffer and a slot in the polling thread's set.
+ */
+#define EW_HTTP_CONNECTION_LIMIT 64u
+#define EW_HTTP_PER_IP_LIMIT	 4u
+#define EW_HTTP_TIMEOUT_S	 3u
 #define EW_HTTP_BACKLOG		 16
 #define EW_HTTP_REASON_LEN	 256
 
@@ -314,7 +325,8 @@ int ew_metrics_server_start(const char *addr, struct ew_metrics_server **ret, ch
 				     /* first, so that nothing reaches stderr unasked */
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-				     EW_HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+				     EW_HTTP_CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				     EW_HTTP_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
 				     EW_HTTP_TIMEOUT_S, MHD_OPTION_END);
 	r = errno ? errno : EIO;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

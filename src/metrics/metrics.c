@@ -33,9 +33,18 @@
 #define EW_METRICS_MAX_NAMED 1000
 /* Workloads on one node are few; past this, per-workload series go under "_other_". */
 #define EW_METRICS_MAX_WORKLOADS 200
-#define EW_METRICS_OTHER	 "_other_"
-#define EW_SINK_NAME_LEN	 256
-#define EW_RT_NR		 (EW_RT_CGROUP + 1) /* enum ew_runtime ends with EW_RT_CGROUP */
+/*
+ * A workload with no start or exit for this long, and no finding open, is forgotten
+ * (workloads.c), so that only workloads active within it count against the cap. An hour: as
+ * long as the longest window the shipped alerts take increase() over (the start-up failure
+ * rate's), so a workload's series outlive every window its last record is in. A node with more
+ * than EW_METRICS_MAX_WORKLOADS workloads active within the hour still overflows, and
+ * exitwatch_workloads_overflow_total says so (the ExitwatchWorkloadCap alert).
+ */
+#define EW_METRICS_WORKLOAD_IDLE_NS (3600 * EW_NSEC_PER_SEC)
+#define EW_METRICS_OTHER	    "_other_"
+#define EW_SINK_NAME_LEN	    256
+#define EW_RT_NR		    (EW_RT_CGROUP + 1) /* enum ew_runtime ends with EW_RT_CGROUP */
 
 static const struct bucket startup_buckets[] = {
 	{100000000ULL, "0.1"},	  {250000000ULL, "0.25"},   {500000000ULL, "0.5"},
@@ -125,7 +134,7 @@ struct ew_metrics *ew_metrics_new(const char *version, bool container_labels)
 		return NULL;
 	m->version = strdup(version ? version : "unknown");
 	m->container_labels = container_labels;
-	m->wl = ew_wlm_new(EW_METRICS_MAX_WORKLOADS);
+	m->wl = ew_wlm_new(EW_METRICS_MAX_WORKLOADS, EW_METRICS_WORKLOAD_IDLE_NS);
 	m->active = ew_active_new();
 	if (!m->wl || !m->active) {
 		ew_metrics_free(m);
@@ -305,8 +314,15 @@ int ew_metrics_watch_exit(struct ew_metrics *m, enum ew_exit_class cls, int code
 	return ew_wlm_watch(m->wl, cls, code);
 }
 
+static bool finding_open(const char *workload, void *ctx)
+{
+	return ew_active_open(ctx, workload);
+}
+
 void ew_metrics_agent(struct ew_metrics *m, const struct ew_agent_status *a)
 {
+	/* The agent's uptime is the clock workloads are forgotten by: monotonic, once a second. */
+	ew_wlm_tick(m->wl, a->uptime_ns, finding_open, m->active);
 	memcpy(m->kstats, a->kstats, sizeof(m->kstats));
 	m->decode_errors = a->decode_errors;
 	m->stale_swept = a->stale_swept;

@@ -49,7 +49,8 @@ void ew_prom_hist(struct ew_buf *b, const char *name, const char *help, const st
 struct ew_identity;
 struct ew_finding;
 struct ew_wl_metrics;
-struct ew_wl_metrics *ew_wlm_new(uint32_t max_workloads);
+/* forget_ns: a workload with no start or exit for this long, and not busy, is forgotten. */
+struct ew_wl_metrics *ew_wlm_new(uint32_t max_workloads, uint64_t forget_ns);
 void ew_wlm_free(struct ew_wl_metrics *m);
 /* Every workload gets this (exit_class, code) series at 0 when first seen. 0, -EINVAL, -ENOSPC. */
 int ew_wlm_watch(struct ew_wl_metrics *m, enum ew_exit_class cls, int code);
@@ -58,6 +59,13 @@ void ew_wlm_start(struct ew_wl_metrics *m, const struct ew_identity *id, bool co
 void ew_wlm_exit(struct ew_wl_metrics *m, const struct ew_identity *id, enum ew_exit_class cls,
 		 int code, int sig, bool failed_start);
 void ew_wlm_render(const struct ew_wl_metrics *m, struct ew_buf *b);
+/* Whether the workload (its key) must be kept however idle: it has a finding open. */
+typedef bool (*ew_wlm_busy_fn)(const char *workload, void *ctx);
+/*
+ * The metrics' clock moves to now_ns (monotonic: the agent's uptime), which stamps the starts
+ * and exits that follow; workloads idle for forget_ns that busy() does not keep are forgotten.
+ */
+void ew_wlm_tick(struct ew_wl_metrics *m, uint64_t now_ns, ew_wlm_busy_fn busy, void *ctx);
 
 /* active.c: exitwatch_finding_active, one series per (rule, workload, identity). */
 struct ew_active_set;
@@ -66,5 +74,7 @@ void ew_active_free(struct ew_active_set *s);
 void ew_active_note(struct ew_active_set *s, const struct ew_finding *f,
 		    const struct ew_identity *id);
 void ew_active_render(const struct ew_active_set *s, struct ew_buf *b);
+/* Whether a finding of this workload is open. O(series). */
+bool ew_active_open(const struct ew_active_set *s, const char *workload);
 
 #endif

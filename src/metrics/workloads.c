@@ -10,8 +10,17 @@
  * (common exit codes, the watched ones, common signal names), else "other". A workload is
  * created with its starts, its failed starts and every watched (exit_class, code) at 0, so that
  * increase() sees the first exit a node has of it: a series that appears at 1 shows no increase.
- * Workloads are never forgotten while the agent runs (a counter must not go back); the cap is
- * what bounds them. O(workloads) memory, O(1) map lookup per record.
+ *
+ * A workload with no start or exit for forget_ns and no open finding is forgotten, and its
+ * series with it, so that churn (docker run, CI jobs, transient units) does not fill the cap
+ * with containers long gone and push every new workload under "_other_": only workloads active
+ * within forget_ns count against it. A series that disappears is not a counter reset to
+ * Prometheus: it ends (a staleness marker), and increase() over a window still counts the
+ * samples it had. If the workload comes back, its series start again from 0 (a new series),
+ * like a workload the node sees for the first time. The price: the first record of a workload
+ * back after forget_ns, if an exit, shows at 1, which increase() cannot count. "_other_" is
+ * forgotten the same way. O(workloads) memory, O(1) map lookup per record, O(workloads) per
+ * tick (once a second).
  */
 #include <errno.h>
 #include <signal.h>
@@ -45,6 +54,7 @@ struct code_count {
 
 struct wl {
 	char *runtime, *ns, *key;
+	uint64_t last_ns; /* the last start or exit, on the metrics' clock */
 	uint64_t starts, failed;
 	struct code_count *v;
 	uint32_t n, cap;
@@ -52,6 +62,9 @@ struct wl {
 
 struct ew_wl_metrics {
 	uint32_t max;
+	uint64_t forget_ns;   /* idle this long, and no open finding: forgotten */
+	uint64_t now_ns;      /* the latest ew_wlm_tick() */
+	uint64_t overflow;    /* starts and exits counted under "_other_" for want of room */
 	struct ew_map *index; /* key -> struct wl */
 	struct wl **order;    /* first seen first: a stable exposition */
 	uint32_t n;
@@ -107,13 +120,14 @@ static struct wl *wl_make(struct ew_wl_metrics *m, const char *rt, const char *n
 	return w;
 }
 
-struct ew_wl_metrics *ew_wlm_new(uint32_t max_workloads)
+struct ew_wl_metrics *ew_wlm_new(uint32_t max_workloads, uint64_t forget_ns)
 {
 	struct ew_wl_metrics *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
 	m->max = max_workloads;
+	m->forget_ns = forget_ns;
 	m->index = ew_map_new();
 	m->order = calloc(max_workloads ? max_workloads : 1, sizeof(*m->order));
 	if (!m->index || !m->order) {
@@ -170,19 +184,60 @@ static struct wl *wl_get(struct ew_wl_metrics *m, const struct ew_identity *id)
 	const char *rt = ew_runtime_name(id ? id->cg.runtime : EW_RT_NONE);
 	struct wl *w = ew_map_get(m->index, key, strlen(key));
 
-	if (w)
-		return w;
-	if (m->n < m->max && strcmp(key, OTHER)) {
-		w = wl_make(m, rt, ns, key);
-		if (w && !ew_map_put(m->index, key, strlen(key), w)) {
-			m->order[m->n++] = w;
-			return w;
+	if (!w && strcmp(key, OTHER)) {
+		if (m->n < m->max) {
+			w = wl_make(m, rt, ns, key);
+			if (w && !ew_map_put(m->index, key, strlen(key), w)) {
+				m->order[m->n++] = w;
+			} else {
+				wl_free(w);
+				w = NULL;
+			}
 		}
+		if (!w)
+			m->overflow++;
+	}
+	if (!w) {
+		if (!m->other)
+			m->other = wl_make(m, OTHER, OTHER, OTHER);
+		w = m->other;
+	}
+	if (w)
+		w->last_ns = m->now_ns;
+	return w;
+}
+
+/* Retried this long after a workload was kept for an open finding: not every tick. */
+#define RECHECK_NS (60 * EW_NSEC_PER_SEC)
+
+static bool idle(const struct ew_wl_metrics *m, const struct wl *w)
+{
+	return m->now_ns >= w->last_ns && m->now_ns - w->last_ns >= m->forget_ns;
+}
+
+void ew_wlm_tick(struct ew_wl_metrics *m, uint64_t now_ns, ew_wlm_busy_fn busy, void *ctx)
+{
+	uint32_t kept = 0;
+
+	m->now_ns = now_ns;
+	for (uint32_t i = 0; i < m->n; i++) {
+		struct wl *w = m->order[i];
+
+		if (idle(m, w) && busy && busy(w->key, ctx))
+			/* Looked at again in a minute, not every second: busy() costs O(findings). */
+			w->last_ns = now_ns - m->forget_ns + RECHECK_NS;
+		if (!idle(m, w)) {
+			m->order[kept++] = w; /* in place: the order stays first seen first */
+			continue;
+		}
+		ew_map_del(m->index, w->key, strlen(w->key));
 		wl_free(w);
 	}
-	if (!m->other)
-		m->other = wl_make(m, OTHER, OTHER, OTHER);
-	return m->other;
+	m->n = kept;
+	if (m->other && idle(m, m->other)) {
+		wl_free(m->other);
+		m->other = NULL;
+	}
 }
 
 void ew_wlm_start(struct ew_wl_metrics *m, const struct ew_identity *id, bool counted)
@@ -265,4 +320,12 @@ void ew_wlm_render(const struct ew_wl_metrics *m, struct ew_buf *b)
 				       w->v[k].n);
 		}
 	}
+	ew_prom_metric(b, "exitwatch_workloads", "gauge",
+		       "Workloads with series of their own: seen within the last hour, or with a "
+		       "finding open.",
+		       m->n);
+	ew_prom_metric(b, "exitwatch_workloads_overflow_total", "counter",
+		       "Starts and exits counted under workload=\"_other_\" because the node had "
+		       "as many workloads as it keeps series for.",
+		       m->overflow);
 }

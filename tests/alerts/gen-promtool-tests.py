@@ -14,6 +14,9 @@ file, with the shipped durations) into tests/alerts/:
                       summed over 2 nodes; open until 99% of the hour's starts succeed.
   findings.test.yaml  ExitwatchRestartRate and ExitwatchCrashLoop follow exitwatch_finding_active,
                       and the agent rules (ring buffer drops, an agent down).
+  overflow.test.yaml  workload="_other_" (a node past its 200 workloads: unrelated workloads
+                      merged) never fires a per-workload alert; ExitwatchWorkloadCap names the
+                      node instead.
 
 Series are counters sampled every 15 s (the PodMonitor's interval) or every minute; each test
 states the exact times. tests/e2e/alerts-promtool.sh runs promtool on them (and checks that
@@ -217,6 +220,44 @@ def findings_cases():
                        "input_series": series, "alert_rule_test": tests}]}
 
 
+def overflow_cases():
+    # The review's case: four nodes past their workload cap, each with one exit 3 of a
+    # different workload, all under workload="_other_": summed, 4 exits in 5 minutes, which
+    # would be a CRITICAL burst of a workload that does not exist. And _other_'s starts failing
+    # on two nodes: no start-up failure rate either. Each node's overflow counter (at 0 from
+    # the agent's start) says the cap was reached: ExitwatchWorkloadCap, per node.
+    oth = 'runtime="_other_",namespace="_other_",workload="_other_"'
+    ex = 'exitwatch_container_exits_total{' + oth + ',exit_class="config_error",code="3",instance="%s",pod="%s"}'
+    st = 'exitwatch_container_starts_total{' + oth + ',instance="%s",pod="%s"}'
+    fl = 'exitwatch_container_failed_starts_total{' + oth + ',instance="%s",pod="%s"}'
+    ov = 'exitwatch_workloads_overflow_total{instance="%s",pod="%s"}'
+    end = 90 * 60
+    series = []
+    nodes = [("10.0.0.%d:9090" % (i + 1), "exitwatch-%s" % n) for i, n in enumerate("abcd")]
+    for i, (inst, pod) in enumerate(nodes):
+        series.append({"series": ex % (inst, pod), "values": counter([300 + 10 * i], 60, end)})
+        series.append({"series": ov % (inst, pod),
+                       "values": counter([300 + 10 * i, 360, 420], 60, end)})
+        if i < 2:
+            fails = [60 * m for m in range(1, 31)]
+            series.append({"series": st % (inst, pod), "values": counter(fails, 60, end)})
+            series.append({"series": fl % (inst, pod), "values": counter(fails, 60, end)})
+    cap = [{"exp_labels": {"severity": "warning", "instance": inst, "pod": pod}}
+           for inst, pod in nodes]
+    tests = [{"eval_time": at(m), "alertname": "ExitwatchExitCodeBurst", "exp_alerts": []}
+             for m in (6, 7, 10)]
+    tests += [{"eval_time": at(m), "alertname": "ExitwatchStartupFailureRate", "exp_alerts": []}
+              for m in (10, 30, 60)]
+    # Overflows from 5m to 7m on every node, seen by 6m; a 10-minute window holds none of
+    # them from 17m (its samples from 7m on are equal): 20m is well clear.
+    tests += [{"eval_time": at(m), "alertname": "ExitwatchWorkloadCap", "exp_alerts": e}
+              for m, e in [(4, []), (6, cap), (15, cap), (20, []), (60, [])]]
+    return {"rule_files": [RULES], "evaluation_interval": "1m",
+            "tests": [{"name": "workload=\"_other_\" fires no per-workload alert; "
+                               "ExitwatchWorkloadCap names each node past its cap",
+                       "interval": "1m", "input_series": series, "alert_rule_test": tests}]}
+
+
 def cloud_cases():
     # The Cloud Monitoring policies' PromQL, as Prometheus alerting rules that
     # tests/e2e/alerts-promtool.sh writes (alert: the policy file's name, labels: the
@@ -271,7 +312,8 @@ def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for name, f in [("burst", burst_cases), ("seed", seed_cases), ("startup", startup_cases),
-                    ("findings", findings_cases), ("cloud", cloud_cases)]:
+                    ("findings", findings_cases), ("overflow", overflow_cases),
+                    ("cloud", cloud_cases)]:
         with open(os.path.join(out, name + ".test.yaml"), "w", encoding="utf-8") as fh:
             fh.write("# Written by tests/alerts/gen-promtool-tests.py: edit that, then run it.\n")
             yaml.safe_dump(annotate(f()), fh, sort_keys=False, width=200)

@@ -7,7 +7,8 @@
 #   3. `promtool test rules` runs tests/alerts/*.test.yaml against the shipped rule file: a loop
 #      across 3 nodes fires CRITICAL, stays firing while the loop goes on, resolves after the
 #      quiet period; the seed timeline on 6 nodes (and on 1: never); the start-up failure rate;
-#      the per-node findings; the agent's health;
+#      the per-node findings; the agent's health; workload="_other_" (a node past its workload
+#      cap) firing no per-workload alert, and the cap's own alert;
 #   4. the Cloud Monitoring policies' PromQL, as Prometheus rules, passes `promtool check rules`
 #      and tests/alerts/cloud.test.yaml; every metric a policy queries is a shipped log-based
 #      metric, and every label it groups by is one the metric extracts;
@@ -62,7 +63,7 @@ done
 echo "ok   promtool check rules: rules.yaml, the PrometheusRule and the GMP Rules ($(grep -o '[0-9]* rules found' "$tmp/check"))"
 
 # 3: the rules' behaviour.
-for t in burst seed startup findings; do
+for t in burst seed startup findings overflow; do
 	promtool test rules "tests/alerts/$t.test.yaml" >"$tmp/test" 2>&1 ||
 		fail "promtool test rules tests/alerts/$t.test.yaml: $(cat "$tmp/test")"
 	echo "ok   promtool test rules tests/alerts/$t.test.yaml: $(sed -n 's/^- name: //p' "tests/alerts/$t.test.yaml" | tr '\n' ';')"

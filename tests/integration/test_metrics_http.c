@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness/unit.h"
@@ -27,6 +29,45 @@
 
 #define PROMTOOL       "/usr/bin/promtool"
 #define HTTP_TIMEOUT_S 5
+/* The server's per-address connection limit (EW_HTTP_PER_IP_LIMIT in http.c). */
+#define PER_IP_LIMIT 4
+/* Idle clients a test holds: the server's whole connection limit before the per-address one. */
+#define IDLE_CLIENTS 16
+/*
+ * A scrape past idle clients answers within this: generous, since a loaded CI machine is slow,
+ * and still far from the 10 s (or the client's timeout) a starved server takes.
+ */
+#define PROMPT_MS 2000
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every sample's series (name and labels) once: Prometheus keeps one of identical ones. */
+static void check_unique_series(const char *text)
+{
+	char *copy = strdup(text), **v = NULL, *save = NULL;
+	size_t n = 0;
+
+	assert_non_null(copy);
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *sp = strrchr(l, ' ');
+
+		if (l[0] == '#' || !sp)
+			continue;
+		*sp = '\0';
+		v = realloc(v, (n + 1) * sizeof(*v));
+		assert_non_null(v);
+		v[n++] = l;
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(v[i - 1], v[i]))
+			fail_msg("series twice in the exposition: %s", v[i]);
+	free(v);
+	free(copy);
+}
 
 static void test_promtool(void **state)
 {
@@ -42,6 +83,7 @@ static void test_promtool(void **state)
 			 "%s is missing (Debian package prometheus)", PROMTOOL);
 	m = rich_metrics();
 	t = render(m, &b);
+	check_unique_series(t);
 	fd = mkstemp(in);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, t, b.len), (ssize_t)b.len);
@@ -92,29 +134,53 @@ static void header_value(const char *head, const char *name, char *out, size_t l
 	}
 }
 
-/* One HTTP/1.0 request over a plain socket; the server closes after the reply. */
-static int http_request(int family, uint16_t port, const char *method, const char *path,
-			struct http_reply *ret)
+/*
+ * A connected socket to the server's loopback port; src: the IPv4 loopback address to connect
+ * from (127.0.0.2, ...: every 127/8 address is local), NULL for the kernel's choice. -errno.
+ */
+static int connect_from(int family, const char *src, uint16_t port)
 {
 	struct timeval tv = {.tv_sec = HTTP_TIMEOUT_S};
 	struct sockaddr_storage ss = {0};
-	socklen_t slen;
+	socklen_t slen = ew_t_loopback(family, port, &ss);
+	int fd, err;
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (src) {
+		struct sockaddr_in sin = {.sin_family = AF_INET};
+
+		assert_int_equal(family, AF_INET);
+		assert_int_equal(inet_pton(AF_INET, src, &sin.sin_addr), 1);
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+			goto fail;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, slen) < 0)
+		goto fail;
+	return fd;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+/* One HTTP/1.0 request over a plain socket from src (NULL: any); the server closes after the
+ * reply. */
+static int http_request_from(int family, const char *src, uint16_t port, const char *method,
+			     const char *path, struct http_reply *ret)
+{
 	struct ew_buf resp = EW_BUF_INIT;
 	char req[256], chunk[4096], *sep;
 	int fd, err = 0;
 	ssize_t n;
 
 	memset(ret, 0, sizeof(*ret));
-	slen = ew_t_loopback(family, port, &ss);
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = connect_from(family, src, port);
 	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&ss, slen) < 0) {
-		err = -errno;
-		goto out;
-	}
+		return fd;
 	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: test\r\n%s\r\n", method, path,
 		     strcmp(method, "POST") ? "" : "Content-Length: 3\r\n");
 	if (!strcmp(method, "POST"))
@@ -146,6 +212,12 @@ out:
 	ew_buf_free(&resp);
 	close(fd);
 	return err;
+}
+
+static int http_request(int family, uint16_t port, const char *method, const char *path,
+			struct http_reply *ret)
+{
+	return http_request_from(family, NULL, port, method, path, ret);
 }
 
 /* A port the kernel just handed out; another process may take it first, hence the retries. */
@@ -348,12 +420,112 @@ static void test_http_port_in_use(void **state)
 	assert_non_null(strstr(err, "192.0.2.1:9"));
 }
 
+static uint64_t elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000 +
+	       (uint64_t)((t1.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/* A GET from src that must answer 200 with body within PROMPT_MS. */
+static void check_prompt(const char *src, uint16_t port, const char *path, const char *body)
+{
+	struct http_reply rep;
+	struct timespec t0;
+	uint64_t ms;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = http_request_from(AF_INET, src, port, "GET", path, &rep);
+	ms = elapsed_ms(&t0);
+	if (r)
+		fail_msg("GET %s from %s: %s after %" PRIu64 " ms", path, src, strerror(-r), ms);
+	if (ms > PROMPT_MS)
+		fail_msg("GET %s from %s took %" PRIu64 " ms (at most %d)", path, src, ms,
+			 PROMPT_MS);
+	assert_int_equal(rep.status, 200);
+	assert_string_equal(rep.body, body);
+	free(rep.body);
+}
+
+/* Whether the server closed fd within PROMPT_MS without answering: EOF or a reset. */
+static bool refused(int fd)
+{
+	struct timeval tv = {.tv_sec = PROMPT_MS / 1000, .tv_usec = PROMPT_MS % 1000 * 1000};
+	char c;
+	ssize_t n;
+
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	n = read(fd, &c, 1);
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/* Still open: nothing to read and no EOF. */
+static bool still_open(int fd)
+{
+	char c;
+
+	return recv(fd, &c, 1, MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/*
+ * Clients that connect and send nothing, or half a request, must not starve /metrics and
+ * /healthz of connections: kubelet's probes (timeoutSeconds 3) would restart the agent. One
+ * address holds at most PER_IP_LIMIT connections; a scrape from another still answers at once.
+ */
+static void test_http_idle_clients(void **state)
+{
+	static const char half[] = "GET /metrics HTTP/1.0\r\nHost: te";
+	int idle[IDLE_CLIENTS], extra;
+	struct ew_metrics_server *s;
+	uint16_t port;
+
+	s = start_server(AF_INET, "127.0.0.1:%u", &port);
+	ew_metrics_server_publish(s, "a 1\n", 4, true, NULL);
+	/* Idle clients from 127.0.0.1, half of them slow ones mid-header. */
+	for (int i = 0; i < IDLE_CLIENTS; i++) {
+		idle[i] = connect_from(AF_INET, "127.0.0.1", port);
+		if (idle[i] < 0)
+			fail_msg("idle client %d: %s", i, strerror(-idle[i]));
+		if (i % 2)
+			assert_int_equal(write(idle[i], half, sizeof(half) - 1),
+					 (ssize_t)sizeof(half) - 1);
+	}
+	/* Another address is answered at once, repeatedly: the probe and the scrape. */
+	check_prompt("127.0.0.2", port, "/healthz", "ok\n");
+	check_prompt("127.0.0.2", port, "/metrics", "a 1\n");
+	check_prompt("127.0.0.3", port, "/metrics", "a 1\n");
+	for (int i = 0; i < IDLE_CLIENTS; i++)
+		close(idle[i]);
+
+	/* The per-address limit: 4 held from 127.0.0.4, the 5th is closed unanswered. */
+	for (int i = 0; i < PER_IP_LIMIT; i++) {
+		idle[i] = connect_from(AF_INET, "127.0.0.4", port);
+		assert_true(idle[i] >= 0);
+	}
+	extra = connect_from(AF_INET, "127.0.0.4", port);
+	assert_true(extra >= 0); /* the kernel accepts; the server closes it */
+	if (!refused(extra))
+		fail_msg("a connection past %d from one address was not closed", PER_IP_LIMIT);
+	close(extra);
+	for (int i = 0; i < PER_IP_LIMIT; i++)
+		if (!still_open(idle[i]))
+			fail_msg("connection %d of %d from one address was closed", i,
+				 PER_IP_LIMIT);
+	check_prompt("127.0.0.5", port, "/metrics", "a 1\n");
+	for (int i = 0; i < PER_IP_LIMIT; i++)
+		close(idle[i]);
+	ew_metrics_server_stop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_promtool),	 cmocka_unit_test(test_http),
 		cmocka_unit_test(test_http_families),	 cmocka_unit_test(test_http_bad_address),
-		cmocka_unit_test(test_http_port_in_use),
+		cmocka_unit_test(test_http_port_in_use), cmocka_unit_test(test_http_idle_clients),
 	};
 
 	return cmocka_run_group_tests_name("metrics_http", tests, NULL, NULL);

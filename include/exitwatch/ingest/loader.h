@@ -54,7 +54,8 @@ int ew_loader_fd(const struct ew_loader *l);
 /* Drains the ring buffer through fn. Returns records consumed or -errno. */
 int ew_loader_consume(struct ew_loader *l);
 
-/* Sums the per-CPU counters of "stats" into out[EW_STAT__MAX]. */
+/* Sums the per-CPU counters of "stats" into out[EW_STAT__MAX]. 0, or -errno with out left as
+ * it was (a counter that cannot be read is not 0). */
 int ew_loader_stats(struct ew_loader *l, uint64_t out[EW_STAT__MAX]);
 
 /*
