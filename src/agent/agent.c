@@ -323,8 +323,11 @@ static void watch_burst_codes(struct ew_metrics *m, const struct ew_config *c)
 	}
 }
 
-/* Outputs, metrics, recording, pipeline: everything but the kernel side. 0, 1 or 2. */
-static int build(struct agent *a, const struct ew_config *c)
+/*
+ * Outputs, metrics, recording, pipeline: everything but the kernel side. 0, 1 or 2. live: the
+ * agent's own files too (the recording it writes), which a replay never touches.
+ */
+static int build(struct agent *a, const struct ew_config *c, bool live)
 {
 	char err[512] = "";
 
@@ -357,7 +360,7 @@ static int build(struct agent *a, const struct ew_config *c)
 		ew_err("%s", err);
 		return 1;
 	}
-	if (c->record_path &&
+	if (live && c->record_path &&
 	    ew_recorder_open(c->record_path, c->node, &a->rec, err, sizeof(err))) {
 		ew_err("%s", err);
 		return 1;
@@ -432,7 +435,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	int r;
 
 	/* Step 1: everything that can fail on configuration, before touching the kernel. */
-	r = build(&a, c);
+	r = build(&a, c, true);
 	if (r)
 		goto out;
 	if (find_cgroup_root(c, cgroup_root, sizeof(cgroup_root), &root_id)) {
@@ -545,7 +548,14 @@ int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *si
 	char err[512] = "";
 	int r;
 
-	r = build(&a, c);
+	/*
+	 * A replay reads its recording and its configuration, nothing else, and writes only its
+	 * outputs. Recording what it replays would at best copy its input, and --record naming the
+	 * input itself would truncate it before it is read.
+	 */
+	if (c->record_path)
+		ew_warn("replay does not record: ignoring [agent] record = %s", c->record_path);
+	r = build(&a, c, false);
 	if (r)
 		goto out;
 	r = ew_replay_run(c->replay_path, a.pipe, a.out, &ro, err, sizeof(err));

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `exitwatch replay` as the binary runs it (src/agent/agent.c is linked only into the binary,
+# so its unit tests cannot reach this): a replay is a pure function of its recording and its
+# configuration, and says so when it fails.
+#   - it never records: --record or [agent] record, even naming the recording being read,
+#     neither truncates nor creates a file; a warning names the ignored path;
+# Needs the built binary; no root and no BPF.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+EW=${EXITWATCH:-build/exitwatch}
+. tests/e2e/lib.sh
+[ -x "$EW" ] || skip "$EW is not built (make)"
+
+tmp=$(mktemp -d /tmp/ew-e2e-replay-cli.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+rec=tests/fixtures/replay/seed-1.ndjson
+export EW_ERR_LOG=$tmp/err
+
+"$EW" replay --config /dev/null "$rec" >"$tmp/want.ndjson" 2>"$EW_ERR_LOG" ||
+	fail "exitwatch replay $rec"
+[ -s "$tmp/want.ndjson" ] || fail "exitwatch replay $rec printed nothing"
+
+# 1: replay never records. --record naming its own input must leave the input as it was.
+cp "$rec" "$tmp/in.ndjson"
+"$EW" replay --config /dev/null --record "$tmp/in.ndjson" "$tmp/in.ndjson" \
+	>"$tmp/got.ndjson" 2>"$EW_ERR_LOG" || fail "replay --record INPUT INPUT exited $?"
+cmp -s "$rec" "$tmp/in.ndjson" || fail "replay --record INPUT INPUT changed INPUT"
+cmp -s "$tmp/want.ndjson" "$tmp/got.ndjson" || fail "replay --record changed the records"
+grep -qF "replay does not record: ignoring [agent] record = $tmp/in.ndjson" "$EW_ERR_LOG" ||
+	fail "replay --record: no warning naming the ignored path"
+# The config file's key, the same.
+printf '[agent]\nrecord = %s\n' "$tmp/in.ndjson" >"$tmp/record.conf"
+"$EW" replay --config "$tmp/record.conf" "$tmp/in.ndjson" >"$tmp/got.ndjson" 2>"$EW_ERR_LOG" ||
+	fail "replay with [agent] record = INPUT exited $?"
+cmp -s "$rec" "$tmp/in.ndjson" || fail "[agent] record = INPUT: replay changed INPUT"
+cmp -s "$tmp/want.ndjson" "$tmp/got.ndjson" || fail "[agent] record: the records changed"
+grep -qF "replay does not record: ignoring [agent] record = $tmp/in.ndjson" "$EW_ERR_LOG" ||
+	fail "[agent] record: no warning naming the ignored path"
+# Elsewhere, no file appears.
+"$EW" replay --config /dev/null --set "agent.record=$tmp/new.ndjson" "$rec" >/dev/null \
+	2>"$EW_ERR_LOG" || fail "replay --set agent.record=NEW exited $?"
+[ ! -e "$tmp/new.ndjson" ] || fail "replay --set agent.record=NEW created NEW"
+echo "ok   replay records nothing (--record, [agent] record), and says so"
+
+echo "PASS: exitwatch replay reads its recording and its configuration, nothing else"
