@@ -325,7 +325,8 @@ static void watch_burst_codes(struct ew_metrics *m, const struct ew_config *c)
 
 /*
  * Outputs, metrics, recording, pipeline: everything but the kernel side. 0, 1 or 2. live: the
- * agent's own files too (the recording it writes), which a replay never touches.
+ * agent's own files too (the recording it writes, the state file it restores), which a replay
+ * never touches.
  */
 static int build(struct agent *a, const struct ew_config *c, bool live)
 {
@@ -369,7 +370,8 @@ static int build(struct agent *a, const struct ew_config *c, bool live)
 		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});
 	if (!a->pipe)
 		return 1;
-	if (c->state_file && ew_pipeline_load_state(a->pipe, c->state_file, err, sizeof(err)))
+	if (live && c->state_file &&
+	    ew_pipeline_load_state(a->pipe, c->state_file, err, sizeof(err)))
 		ew_warn("ignoring the state file: %s", err);
 	return 0;
 }
@@ -550,11 +552,17 @@ int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *si
 
 	/*
 	 * A replay reads its recording and its configuration, nothing else, and writes only its
-	 * outputs. Recording what it replays would at best copy its input, and --record naming the
-	 * input itself would truncate it before it is read.
+	 * outputs: so it is the same run after run. Recording what it replays would at best copy
+	 * its input, and --record naming the input itself would truncate it before it is read. The
+	 * state file is the live agent's memory: restored, it would change the records (open
+	 * episodes, drop counts, windows from another time); and a replay never checkpoints
+	 * (nothing here calls checkpoint()), so the live agent's file is never overwritten either.
 	 */
 	if (c->record_path)
 		ew_warn("replay does not record: ignoring [agent] record = %s", c->record_path);
+	if (c->state_file)
+		ew_warn("replay does not use the state file: ignoring [agent] state_file = %s",
+			c->state_file);
 	r = build(&a, c, false);
 	if (r)
 		goto out;

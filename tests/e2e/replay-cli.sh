@@ -4,6 +4,8 @@
 # configuration, and says so when it fails.
 #   - it never records: --record or [agent] record, even naming the recording being read,
 #     neither truncates nor creates a file; a warning names the ignored path;
+#   - it never reads or writes the live agent's state file (--state-file, [agent] state_file),
+#     whose restored memory would change the records; a warning names the ignored path;
 # Needs the built binary; no root and no BPF.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -42,5 +44,26 @@ grep -qF "replay does not record: ignoring [agent] record = $tmp/in.ndjson" "$EW
 	2>"$EW_ERR_LOG" || fail "replay --set agent.record=NEW exited $?"
 [ ! -e "$tmp/new.ndjson" ] || fail "replay --set agent.record=NEW created NEW"
 echo "ok   replay records nothing (--record, [agent] record), and says so"
+
+# 2: replay never uses the state file. This one, valid, would change the records (a restored
+# drop count marks findings degraded); the replay must be the one without it, and leave it be.
+printf '{"exitwatch_state":1,"now_ns":1,"saved_ns":1,"next_serial":1,"drops_total":5,%s}\n' \
+	'"last_drop_ns":1757983380000000000,"workloads":[],"identities":[]' >"$tmp/state.json"
+cp "$tmp/state.json" "$tmp/state.orig"
+for how in "--state-file $tmp/state.json" "--set agent.state_file=$tmp/state.json"; do
+	# shellcheck disable=SC2086 # $how is two words
+	"$EW" replay --config /dev/null $how "$rec" >"$tmp/got.ndjson" 2>"$EW_ERR_LOG" ||
+		fail "replay $how exited $?"
+	cmp -s "$tmp/want.ndjson" "$tmp/got.ndjson" ||
+		fail "replay $how: the records are not those of the replay without it"
+	grep -qF "replay does not use the state file: ignoring [agent] state_file = $tmp/state.json" \
+		"$EW_ERR_LOG" || fail "replay $how: no warning naming the ignored path"
+	cmp -s "$tmp/state.json" "$tmp/state.orig" || fail "replay $how changed the state file"
+done
+# A state file that is not there is not created either.
+"$EW" replay --config /dev/null --state-file "$tmp/none.json" "$rec" >/dev/null 2>"$EW_ERR_LOG" ||
+	fail "replay --state-file NEW exited $?"
+[ ! -e "$tmp/none.json" ] || fail "replay --state-file NEW created NEW"
+echo "ok   replay neither reads nor writes the state file, and says so"
 
 echo "PASS: exitwatch replay reads its recording and its configuration, nothing else"
