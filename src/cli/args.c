@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"  -c, --config PATH        config file (default " EW_DEFAULT_CONFIG
 		"; absent is fine)\n"
 		"  -o, --output SPEC        stdout, file:PATH, tcp://HOST:PORT or unix:PATH;\n"
-		"                           repeatable (default stdout). Filters after ';':\n"
+		"                           repeatable (default stdout); replaces the config\n"
+		"                           file's outputs, not --set's. Filters after ';':\n"
 		"                           events=TYPE,... (container_start, container_ready,\n"
 		"                           container_exit, finding, resolved, agent) and\n"
 		"                           min_severity=SEV, e.g. "
@@ -189,7 +190,14 @@ static bool has_arg(int val)
 	return false;
 }
 
-static int first_pass(int argc, char **argv, const char **config_path, bool *explicit_cfg)
+/* What the first pass over argv finds, for reading the config file before the flags. */
+struct first {
+	const char *config_path;
+	bool explicit_cfg; /* --config given: a missing file is an error */
+	bool outputs;	   /* --output given: the file's outputs are dropped */
+};
+
+static int first_pass(int argc, char **argv, struct first *ret)
 {
 	int o;
 
@@ -198,8 +206,11 @@ static int first_pass(int argc, char **argv, const char **config_path, bool *exp
 	while ((o = getopt_long(argc, argv, "+c:o:f:vhV", long_opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
-			*config_path = optarg;
-			*explicit_cfg = true;
+			ret->config_path = optarg;
+			ret->explicit_cfg = true;
+			break;
+		case 'o':
+			ret->outputs = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -231,18 +242,12 @@ static int first_pass(int argc, char **argv, const char **config_path, bool *exp
 
 static int second_pass(struct ew_config *c, int argc, char **argv)
 {
-	bool file_outputs = true;
 	int o, r = 0;
 
 	optind = 1;
 	while (!r && (o = getopt_long(argc, argv, "+c:o:f:vhV", long_opts, NULL)) != -1) {
 		switch (o) {
 		case 'o':
-			/* Flags override the file: the first --output replaces its outputs. */
-			if (file_outputs) {
-				c->noutputs = 0;
-				file_outputs = false;
-			}
 			if (c->noutputs == EW_MAX_SINKS) {
 				fprintf(stderr, "exitwatch: at most %d outputs\n", EW_MAX_SINKS);
 				return -EINVAL;
@@ -358,8 +363,7 @@ static void default_node(struct ew_config *c)
 
 int ew_config_parse(struct ew_config *c, int argc, char **argv)
 {
-	const char *path = EW_DEFAULT_CONFIG;
-	bool explicit_cfg = false;
+	struct first first = {.config_path = EW_DEFAULT_CONFIG};
 	char err[512] = "";
 	int r;
 
@@ -368,19 +372,27 @@ int ew_config_parse(struct ew_config *c, int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	r = first_pass(argc, argv, &path, &explicit_cfg);
+	r = first_pass(argc, argv, &first);
 	if (r <= 0)
 		return r;
 	/* The file first, then every flag over it. --config /dev/null: defaults and flags only. */
-	r = strcmp(path, "/dev/null") ? ew_config_load_file(c, path, err, sizeof(err)) : 0;
-	if (r == -ENOENT && !explicit_cfg) {
+	r = strcmp(first.config_path, "/dev/null")
+		    ? ew_config_load_file(c, first.config_path, err, sizeof(err))
+		    : 0;
+	if (r == -ENOENT && !first.explicit_cfg) {
 		r = 0;
 	} else if (r) {
 		fprintf(stderr, "exitwatch: %s\n", err[0] ? err : strerror(-r));
 		return r;
 	} else {
-		c->config_path = path;
+		c->config_path = first.config_path;
 	}
+	/*
+	 * --output replaces the file's outputs, and only those: the outputs of --output and of
+	 * --set agent.output= all stay, in the order given, wherever they stand on the line.
+	 */
+	if (first.outputs)
+		c->noutputs = 0;
 	r = second_pass(c, argc, argv);
 	if (r)
 		return r;

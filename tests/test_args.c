@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * cli/args.c: ew_config_parse() over argv as the binary gets it, the config file it names
+ * included: what the flags make of the configuration, in which order they override the file,
+ * and, for every mistake, the return value and the one sentence on stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exitwatch/cli/args.h"
+#include "exitwatch/cli/config.h"
+#include "exitwatch/util/util.h"
+#include "harness/unit.h"
+
+#define MAX_ARGS 32
+
+struct fx {
+	struct ew_config cfg;
+	struct ew_t_scratch tmp; /* config files a case writes */
+	char err[4096];		 /* what the last parse printed on stderr */
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	ew_config_init(&f->cfg);
+	if (ew_t_scratch_make(&f->tmp, "args-test") < 0) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	int r = ew_t_scratch_remove(&f->tmp);
+
+	ew_config_free(&f->cfg);
+	free(f);
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * ew_config_parse() over a fresh config and { "exitwatch", args..., NULL }, with what it prints
+ * on stderr in f->err (stdout is left alone). Returns what it returns.
+ */
+static int parse(struct fx *f, const char *const *args)
+{
+	char *argv[MAX_ARGS + 2] = {"exitwatch"};
+	char path[128];
+	int argc = 1, fd, saved, r;
+	ssize_t n;
+
+	for (; args[argc - 1]; argc++) {
+		assert_true(argc <= MAX_ARGS);
+		argv[argc] = (char *)args[argc - 1]; /* getopt moves pointers, never the strings */
+	}
+	ew_config_free(&f->cfg);
+	ew_config_init(&f->cfg);
+	snprintf(path, sizeof(path), "%s/stderr", f->tmp.dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	r = ew_config_parse(&f->cfg, argc, argv);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	n = pread(fd, f->err, sizeof(f->err) - 1, 0);
+	assert_true(n >= 0);
+	f->err[n] = '\0';
+	close(fd);
+	return r;
+}
+
+#define PARSE(f, ...) parse(f, (const char *const[]){__VA_ARGS__, NULL})
+
+/* <scratch>/<name> holding text; returns the path (in buf). */
+static const char *conf(struct fx *f, const char *name, const char *text, char *buf, size_t len)
+{
+	FILE *fp;
+
+	ew_t_scratch_path(&f->tmp, name, buf, len);
+	fp = fopen(buf, "w");
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	return buf;
+}
+
+static void expect_outputs(const char *ctx, const struct ew_config *c, const char *const *want)
+{
+	uint32_t n = 0;
+
+	while (want[n])
+		n++;
+	if (c->noutputs != n)
+		fail_msg("%s: expected %u outputs, got %u", ctx, n, c->noutputs);
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(c->outputs[i], want[i]))
+			fail_msg("%s: output %u: expected '%s', got '%s'", ctx, i, want[i],
+				 c->outputs[i]);
+}
+
+#define OUTPUTS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/*
+ * -o replaces the config file's outputs, and only those: outputs given on the command line,
+ * by --set agent.output or by -o, all stay, in the order given.
+ */
+static void test_outputs_order(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+
+	conf(f, "outputs.conf", "[agent]\noutput = file:/f1\noutput = stdout\n", path,
+	     sizeof(path));
+	assert_int_equal(PARSE(f, "-c", path), 1);
+	expect_outputs("the file's", &f->cfg, OUTPUTS("file:/f1", "stdout"));
+	assert_int_equal(PARSE(f, "-c", path, "--set", "agent.output=file:/a"), 1);
+	expect_outputs("--set adds to the file's", &f->cfg,
+		       OUTPUTS("file:/f1", "stdout", "file:/a"));
+	assert_int_equal(PARSE(f, "-c", path, "--set", "agent.output=file:/a", "-o", "file:/b"), 1);
+	expect_outputs("--set, then -o", &f->cfg, OUTPUTS("file:/a", "file:/b"));
+	assert_int_equal(PARSE(f, "-c", path, "-o", "file:/b", "--set", "agent.output=file:/a"), 1);
+	expect_outputs("-o, then --set", &f->cfg, OUTPUTS("file:/b", "file:/a"));
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--set", "agent.output=file:/a", "-o",
+			       "file:/b", "--output", "stdout", "--set", "agent.output=unix:/d"),
+			 1);
+	expect_outputs("mixed, no file", &f->cfg,
+		       OUTPUTS("file:/a", "file:/b", "stdout", "unix:/d"));
+	assert_string_equal(f->err, "");
+}
+
+/* The file's outputs do not count against the limit once -o replaces them; the flags' do. */
+static void test_outputs_limit(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+
+	conf(f, "eight.conf",
+	     "[agent]\noutput = file:/1\noutput = file:/2\noutput = file:/3\noutput = file:/4\n"
+	     "output = file:/5\noutput = file:/6\noutput = file:/7\noutput = file:/8\n",
+	     path, sizeof(path));
+	assert_int_equal(PARSE(f, "-c", path, "-o", "stdout"), 1);
+	expect_outputs("-o over eight", &f->cfg, OUTPUTS("stdout"));
+	assert_int_equal(PARSE(f, "-c", path, "--set", "agent.output=file:/a", "-o", "stdout"), 1);
+	expect_outputs("--set and -o over eight", &f->cfg, OUTPUTS("file:/a", "stdout"));
+	assert_int_equal(PARSE(f, "-c", path, "--set", "agent.output=stdout"), -EINVAL);
+	assert_non_null(strstr(f->err, "more than 8 outputs"));
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "-o", "file:/1", "-o", "file:/2", "-o",
+			       "file:/3", "-o", "file:/4", "-o", "file:/5", "-o", "file:/6", "-o",
+			       "file:/7", "--set", "agent.output=file:/8", "-o", "stdout"),
+			 -EINVAL);
+	assert_string_equal(f->err, "exitwatch: at most 8 outputs\n");
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_outputs_order),
+		T(test_outputs_limit),
+	};
+
+	return cmocka_run_group_tests_name("args", tests, NULL, NULL);
+}
