@@ -19,6 +19,7 @@
 
 #include "exitwatch/cli/args.h"
 #include "exitwatch/cli/config.h"
+#include "exitwatch/util/clock.h"
 #include "exitwatch/util/util.h"
 #include "harness/unit.h"
 
@@ -172,6 +173,45 @@ static void test_outputs_limit(void **state)
 	assert_string_equal(f->err, "exitwatch: at most 8 outputs\n");
 }
 
+/*
+ * idle_forget forgets an identity (and with the last one its workload's windows) idle that
+ * long: shorter than a rule's window, the rule could never count what the window spans. The
+ * longest window of an enabled rule is its floor.
+ */
+static void test_idle_forget(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--set", "agent.idle_forget=0"), -EINVAL);
+	assert_non_null(strstr(f->err, "[agent] idle_forget: must be greater than 0"));
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--set", "agent.idle_forget=59m"), -EINVAL);
+	assert_string_equal(f->err,
+			    "exitwatch: [agent] idle_forget 59m is shorter than "
+			    "[rule.restart_rate] window 1h: an identity idle that long is "
+			    "forgotten, and the rule could not count its events (make "
+			    "idle_forget at least the longest window of an enabled rule)\n");
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--set", "agent.idle_forget=1h"), 1);
+	assert_int_equal(f->cfg.detect.idle_forget_ns, 3600 * EW_NSEC_PER_SEC);
+	/* A rule's window beyond the default 24h needs idle_forget raised with it. */
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--rule", "startup_failure_rate.window=25h"),
+			 -EINVAL);
+	assert_non_null(strstr(f->err, "idle_forget 1d0h is shorter than "
+				       "[rule.startup_failure_rate] window 1d1h"));
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--rule", "startup_failure_rate.window=25h",
+			       "--set", "agent.idle_forget=25h"),
+			 1);
+	/* Only enabled rules count: without the hour-long ones, exit_code_burst's 5m is it. */
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--rule", "restart_rate.enabled=false",
+			       "--rule", "startup_failure_rate.enabled=false", "--set",
+			       "agent.idle_forget=5m"),
+			 1);
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--rule", "restart_rate.enabled=false",
+			       "--rule", "startup_failure_rate.enabled=false", "--set",
+			       "agent.idle_forget=4m"),
+			 -EINVAL);
+	assert_non_null(strstr(f->err, "[rule.exit_code_burst] window 5m"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -179,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_outputs_order),
 		T(test_outputs_limit),
+		T(test_idle_forget),
 	};
 
 	return cmocka_run_group_tests_name("args", tests, NULL, NULL);

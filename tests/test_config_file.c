@@ -581,6 +581,7 @@ static const struct bad_case {
 	{"[agent]\nagent_interval =\n", 2, "agent_interval: not a duration"},
 	{"[agent]\nagent_interval = 0\n", 2, "agent_interval: must be greater than 0"},
 	{"[agent]\ncheckpoint_interval = 0s\n", 2, "checkpoint_interval: must be greater"},
+	{"[agent]\nidle_forget = 0\n", 2, "[agent] idle_forget: must be greater than 0"},
 	{"[agent]\nstartup_grace = 5x\n", 2, "startup_grace: not a duration"},
 	{"[exit]\nkiller_grace = soon\n", 2, "killer_grace: not a duration"},
 	{"[agent]\nkiller_grace = 30s\n", 2, "killer_grace: unknown key"},

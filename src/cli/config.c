@@ -66,6 +66,36 @@ const char *ew_config_strdup(struct ew_config *c, const char *s)
 	return d;
 }
 
+/*
+ * idle_forget forgets an identity that has not run for that long, its windows and crash_loop's
+ * streak with it (and, with a workload's last identity, the workload's windows): shorter than
+ * an enabled rule's window, that rule could never count what its window spans, e.g. 4 restarts
+ * 20 minutes apart in restart_rate's hour, and it would quietly stop detecting. So the longest
+ * window of an enabled rule is its floor. Every window is > 0, so 0 is refused here too (and
+ * by the key itself, for when no windowed rule is on and crash_loop alone remembers).
+ */
+static int check_idle_forget(const struct ew_detector_config *d, char *err, size_t errlen)
+{
+	int longest = -1;
+	char have[32], need[32];
+
+	for (int r = 0; r < EW_RULE__COUNT; r++)
+		if (d->rules[r].enabled && d->rules[r].window_ns &&
+		    (longest < 0 || d->rules[r].window_ns > d->rules[longest].window_ns))
+			longest = r;
+	if (longest < 0 || d->idle_forget_ns >= d->rules[longest].window_ns)
+		return 0;
+	ew_duration_format(d->idle_forget_ns, have, sizeof(have));
+	ew_duration_format(d->rules[longest].window_ns, need, sizeof(need));
+	snprintf(
+		err, errlen,
+		"[agent] idle_forget %s is shorter than [rule.%s] window %s: an identity idle that "
+		"long is forgotten, and the rule could not count its events (make idle_forget at "
+		"least the longest window of an enabled rule)",
+		have, ew_rule_name(longest), need);
+	return -EINVAL;
+}
+
 int ew_config_validate(const struct ew_config *c, char *err, size_t errlen)
 {
 	const struct ew_detector_config *d = &c->detect;
@@ -128,6 +158,8 @@ int ew_config_validate(const struct ew_config *c, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
+	if (check_idle_forget(d, err, errlen))
+		return -EINVAL;
 	if (!c->agent_interval_ns || !c->checkpoint_interval_ns) {
 		snprintf(err, errlen,
 			 "agent_interval and checkpoint_interval must be longer than 0");

@@ -369,7 +369,9 @@ static const struct key_def agent_keys[] = {
 	{"verbosity", set_int, CFG(verbosity), 0, 2, 0},
 	{"startup_grace", set_duration, CFG(detect.startup_grace_ns), 0, 0, 0},
 	{"max_identities", set_u32, CFG(detect.max_identities), 1, UINT32_MAX, 0},
-	{"idle_forget", set_duration, CFG(detect.idle_forget_ns), 0, 0, 0},
+	/* 0 would forget every identity at its exit: no rule could count a second event of it. The
+	 * floor that matters, the longest rule window, is ew_config_validate()'s. */
+	{"idle_forget", set_duration, CFG(detect.idle_forget_ns), 1, 0, 0},
 	{"memory_budget", set_bytes, CFG(detect.memory_budget), 0, UINT64_MAX, 0},
 	{"tail_bytes", set_u32, CFG(detect.tail_max), 0, 4096, 0},
 };
