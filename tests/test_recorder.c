@@ -264,12 +264,52 @@ static void test_bad_recordings(void **state)
 	}
 }
 
+/*
+ * What is not a recording file: a directory is said to be one (it was "PATH:1: Input/output
+ * error"); a stream (a pipe, `exitwatch replay <(zcat rec.gz)`, /dev/stdin) is read like a file.
+ */
+static void test_not_a_file(void **state)
+{
+	static const char rec[] = "{\"exitwatch_record\":1,\"node\":\"n\"}\n"
+				  "{\"end\":{\"time\":5}}\n";
+	char dir[] = "/tmp/ew-test-record-dir-XXXXXX", node[64], err[256] = "", want[300], path[64];
+	struct got g = {0};
+	int p[2];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ew_replay_read(dir, &cbs, &g, node, sizeof(node), err, sizeof(err)),
+			 -EISDIR);
+	snprintf(want, sizeof(want), "%s: is a directory, not a recording", dir);
+	assert_string_equal(err, want);
+	assert_int_equal(rmdir(dir), 0);
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], rec, sizeof(rec) - 1), (ssize_t)sizeof(rec) - 1);
+	close(p[1]);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	err[0] = '\0';
+	assert_int_equal(ew_replay_read(path, &cbs, &g, node, sizeof(node), err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(node, "n");
+	assert_int_equal(g.ends, 1);
+	assert_int_equal(g.end_time, 5);
+	close(p[0]);
+
+	/* A character device is a stream too: /dev/null is an empty one. */
+	assert_int_equal(
+		ew_replay_read("/dev/null", &cbs, &g, node, sizeof(node), err, sizeof(err)),
+		-EINVAL);
+	assert_string_equal(err, "/dev/null: empty file, not an exitwatch recording");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_recording_without_oom_killed),
 		cmocka_unit_test(test_bad_recordings),
+		cmocka_unit_test(test_not_a_file),
 	};
 
 	return cmocka_run_group_tests_name("recorder", tests, NULL, NULL);

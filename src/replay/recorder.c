@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -158,14 +159,42 @@ static ssize_t read_line(FILE *f, char *buf, size_t cap)
 {
 	size_t n;
 
+	errno = 0;
 	if (!fgets(buf, (int)cap, f))
-		return ferror(f) ? -EIO : 0;
+		return ferror(f) ? -(errno ? errno : EIO) : 0;
 	n = strlen(buf);
 	if (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';
 	else if (!feof(f))
 		return -E2BIG;
 	return (ssize_t)(n ? n : 1); /* an empty line is still a line (and not valid JSON) */
+}
+
+/*
+ * A recording is read front to back once, so a stream does as well as a file: a pipe
+ * (`exitwatch replay <(zcat rec.gz)`, /dev/stdin) or a character device (/dev/null, an empty
+ * one). A directory opens (fopen() does not refuse one) but cannot be read; anything else (a
+ * block device) is not a recording. 0, or -errno with "PATH: why" in err.
+ */
+static int not_a_recording_file(FILE *f, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fileno(f), &st)) {
+		int r = -errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a recording", path);
+		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file, pipe or character device", path);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx, char *node,
@@ -186,6 +215,10 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 	if (!line)
 		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
 		return -ENOMEM;
+	r = not_a_recording_file(f, path, err, errlen);
+	if (r)
+		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
+		return r;
 	while ((n = read_line(f, line, EW_RECORD_LINE_MAX + 2)) > 0) {
 		char msg[160] = "";
 		struct json_object *o;
