@@ -253,6 +253,61 @@ static void test_bad_recordings(void **state)
 			-EINVAL);
 		assert_non_null(strstr(err, ":2: line longer than"));
 	}
+	/* Exactly the limit is a line; one byte more is not. */
+	for (int extra = 0; extra < 2; extra++) {
+		static const char head[] = "{\"end\":{\"time\":7},\"pad\":\"";
+		struct got g = {0};
+		char err[256] = "";
+		FILE *f = fopen(path, "w");
+		size_t pad = 65536 - (sizeof(head) - 1) - 2 + (size_t)extra;
+
+		fputs("{\"exitwatch_record\":1}\n", f);
+		fputs(head, f);
+		for (size_t i = 0; i < pad; i++)
+			fputc('a', f);
+		fputs("\"}\n", f);
+		fclose(f);
+		assert_int_equal(
+			ew_replay_read(path, &cbs, &g, node, sizeof(node), err, sizeof(err)),
+			extra ? -EINVAL : 0);
+		if (extra)
+			assert_non_null(strstr(err, ":2: line longer than 65536 bytes"));
+		else
+			assert_int_equal(g.end_time, 7);
+	}
+	/* A NUL byte is one, wherever it is, with or without a newline after it. */
+	{
+		static const struct {
+			const char *text;
+			size_t len;
+			const char *err;
+		} nul[] = {
+#define NUL_CASE(text, err) {text, sizeof(text) - 1, err}
+			NUL_CASE("{\"exitwatch_record\":1}\n{\"end\":{\"time\":7}}\0x\n",
+				 ":2: NUL byte in line"),
+			NUL_CASE("{\"exitwatch_record\":1}\n{\"end\":{\"time\":7}}\0",
+				 ":2: NUL byte in line"),
+			NUL_CASE("{\"exitwatch_record\":1}\0\n", ":1: NUL byte in line"),
+			NUL_CASE("\0\n", ":1: NUL byte in line"),
+#undef NUL_CASE
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(nul); i++) {
+			struct got g = {0};
+			char err[256] = "";
+			FILE *f = fopen(path, "w");
+
+			assert_int_equal(fwrite(nul[i].text, 1, nul[i].len, f), nul[i].len);
+			fclose(f);
+			assert_int_equal(ew_replay_read(path, &cbs, &g, node, sizeof(node), err,
+							sizeof(err)),
+					 -EINVAL);
+			if (!strstr(err, nul[i].err))
+				fail_msg("NUL case %zu: '%s' does not say '%s'", i, err,
+					 nul[i].err);
+			assert_int_equal(g.ends, 0);
+		}
+	}
 	unlink(path);
 	{
 		char err[256] = "";

@@ -151,23 +151,31 @@ static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, v
 }
 
 /*
- * Reads one line of at most EW_RECORD_LINE_MAX bytes into buf (NUL-terminated, newline
- * dropped). Returns its length, 0 at the end, -E2BIG for a longer line (its rest is not read
- * into memory), or -errno.
+ * Reads one line of at most EW_RECORD_LINE_MAX bytes into buf (EW_RECORD_LINE_MAX + 1 bytes;
+ * NUL-terminated, newline dropped) and its length, NUL bytes in it included, into *len.
+ * Returns 1 for a line, 0 at the end, -E2BIG for a longer line (its rest is not read into
+ * memory), or -errno. A byte at a time from stdio's buffer: fgets() cannot say where a line
+ * with a NUL in it ends (strlen() stops at the NUL), and getline() has no cap, so a file with no
+ * newline would be read whole into memory.
  */
-static ssize_t read_line(FILE *f, char *buf, size_t cap)
+static int read_line(FILE *f, char *buf, size_t *len)
 {
-	size_t n;
+	size_t n = 0;
+	int c;
 
 	errno = 0;
-	if (!fgets(buf, (int)cap, f))
-		return ferror(f) ? -(errno ? errno : EIO) : 0;
-	n = strlen(buf);
-	if (n && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	else if (!feof(f))
-		return -E2BIG;
-	return (ssize_t)(n ? n : 1); /* an empty line is still a line (and not valid JSON) */
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (n == EW_RECORD_LINE_MAX)
+			return -E2BIG;
+		buf[n++] = (char)c;
+	}
+	if (c == EOF && ferror(f))
+		return -(errno ? errno : EIO);
+	if (c == EOF && !n)
+		return 0;
+	buf[n] = '\0';
+	*len = n; /* an empty line is still a line (and not valid JSON) */
+	return 1;
 }
 
 /*
@@ -201,10 +209,9 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 		   size_t nodelen, char *err, size_t errlen)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = malloc(EW_RECORD_LINE_MAX + 2);
-	size_t lineno = 0;
-	ssize_t n;
-	int r = 0;
+	_cleanup_free_ char *line = malloc(EW_RECORD_LINE_MAX + 1);
+	size_t lineno = 0, len = 0;
+	int n, r = 0;
 
 	if (!f) {
 		r = -errno;
@@ -219,12 +226,16 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 	if (r)
 		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
 		return r;
-	while ((n = read_line(f, line, EW_RECORD_LINE_MAX + 2)) > 0) {
+	while ((n = read_line(f, line, &len)) > 0) {
 		char msg[160] = "";
 		struct json_object *o;
 		enum json_tokener_error jerr;
 
 		lineno++;
+		if (memchr(line, '\0', len)) {
+			snprintf(err, errlen, "%s:%zu: NUL byte in line", path, lineno);
+			return -EINVAL;
+		}
 		o = json_tokener_parse_verbose(line, &jerr);
 		if (!o || !json_object_is_type(o, json_type_object)) {
 			snprintf(err, errlen, "%s:%zu: not a JSON object (%s)", path, lineno,
@@ -258,8 +269,8 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 		return -EINVAL;
 	}
 	if (n < 0) {
-		snprintf(err, errlen, "%s:%zu: %s", path, lineno + 1, strerror((int)-n));
-		return (int)n;
+		snprintf(err, errlen, "%s:%zu: %s", path, lineno + 1, strerror(-n));
+		return n;
 	}
 	if (lineno == 0) {
 		snprintf(err, errlen, "%s: empty file, not an exitwatch recording", path);
