@@ -161,6 +161,25 @@ static void test_round_trip(void **state)
 	free(g);
 }
 
+/* JSON's whitespace around a line's object is no text after it (a CRLF file, padding). */
+static void test_whitespace_around(void **state)
+{
+	static const char text[] = "  {\"exitwatch_record\":1}\t\r\n"
+				   "{\"end\":{\"time\":9}} \t \r\n";
+	char path[] = "/tmp/ew-test-record-XXXXXX", node[64], err[256] = "";
+	struct got g = {0};
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	assert_int_equal(ew_replay_read(path, &cbs, &g, node, sizeof(node), err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(g.ends, 1);
+	assert_int_equal(g.end_time, 9);
+	unlink(path);
+}
+
 /* A recording made before children_oom_killed existed still replays, with 0 there. */
 static void test_recording_without_oom_killed(void **state)
 {
@@ -208,6 +227,13 @@ static void test_bad_recordings(void **state)
 		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"start\"}}\n",
 		 ":2: a line without"},
 		{"{\"exitwatch_record\":1}\n{oops\n", ":2: not a JSON object"},
+		{"{\"exitwatch_record\":1}\n\n", ":2: not a JSON object"},
+		/* One object a line: a second one, or anything but whitespace, after it is refused. */
+		{"{\"exitwatch_record\":1}\n{\"end\":{\"time\":1}} {\"end\":{\"time\":2}}\n",
+		 ":2: text after the JSON object (at column 20)"},
+		{"{\"exitwatch_record\":1}\n{\"end\":{\"time\":1}}}\n",
+		 ":2: text after the JSON object (at column 19)"},
+		{"{\"exitwatch_record\":1} x\n", ":1: text after the JSON object (at column 24)"},
 		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"boom\x1b\"},\"identity\":{"
 		 "\"key\":\"k\"}}\n",
 		 ":2: unknown event type 'boom?'"},
@@ -363,6 +389,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_recording_without_oom_killed),
+		cmocka_unit_test(test_whitespace_around),
 		cmocka_unit_test(test_bad_recordings),
 		cmocka_unit_test(test_not_a_file),
 	};

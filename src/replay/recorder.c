@@ -179,6 +179,37 @@ static int read_line(FILE *f, char *buf, size_t *len)
 }
 
 /*
+ * One line, one JSON object: a line with a second event after the first, or anything but
+ * whitespace, is refused rather than read in part. 0 and *ret, or -errno with msg.
+ */
+static int parse_line(const char *line, size_t len, struct json_object **ret, char *msg,
+		      size_t msglen)
+{
+	struct ew_json_parse_status st;
+	int r = ew_json_parse(line, len, ret, &st);
+
+	if (r == -ENOMEM)
+		return r;
+	if (r) {
+		if (st.error == EW_JSON_PARSE_TRAILING)
+			snprintf(msg, msglen, "text after the JSON object (at column %zu)",
+				 st.at + 1);
+		else
+			snprintf(msg, msglen, "not a JSON object (%s)",
+				 st.error == EW_JSON_PARSE_INVALID ? st.desc
+								   : "unexpected end of data");
+		return -EINVAL;
+	}
+	if (!json_object_is_type(*ret, json_type_object)) {
+		snprintf(msg, msglen, "not a JSON object (wrong type)");
+		json_object_put(*ret);
+		*ret = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * A recording is read front to back once, so a stream does as well as a file: a pipe
  * (`exitwatch replay <(zcat rec.gz)`, /dev/stdin) or a character device (/dev/null, an empty
  * one). A directory opens (fopen() does not refuse one) but cannot be read; anything else (a
@@ -229,19 +260,17 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 	while ((n = read_line(f, line, &len)) > 0) {
 		char msg[160] = "";
 		struct json_object *o;
-		enum json_tokener_error jerr;
 
 		lineno++;
 		if (memchr(line, '\0', len)) {
 			snprintf(err, errlen, "%s:%zu: NUL byte in line", path, lineno);
 			return -EINVAL;
 		}
-		o = json_tokener_parse_verbose(line, &jerr);
-		if (!o || !json_object_is_type(o, json_type_object)) {
-			snprintf(err, errlen, "%s:%zu: not a JSON object (%s)", path, lineno,
-				 o ? "wrong type" : json_tokener_error_desc(jerr));
-			json_object_put(o);
-			return -EINVAL;
+		r = parse_line(line, len, &o, msg, sizeof(msg));
+		if (r) {
+			if (msg[0])
+				snprintf(err, errlen, "%s:%zu: %s", path, lineno, msg);
+			return r;
 		}
 		if (lineno == 1) {
 			if (ew_json_u64(o, "exitwatch_record", 0) != EW_RECORD_VERSION) {
