@@ -542,6 +542,37 @@ out:
 	return r;
 }
 
+/*
+ * A replay's records are its whole result: when an output lost some (stdout on a full disk, a
+ * file that could not be written, a stream peer that never took them), the run failed, and
+ * says how many and where; the sink's own warning names only the first failed write. 0 or 1.
+ */
+static int replay_losses(struct agent *a, uint64_t undelivered)
+{
+	struct ew_sink_status st[EW_MAX_SINKS];
+	uint32_t n = ew_outputs_status(a->out, st, EW_MAX_SINKS);
+	uint64_t lost = undelivered, total = undelivered;
+	char where[512] = "";
+	size_t off = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		lost += st[i].dropped;
+		total += st[i].delivered + st[i].dropped;
+		if (st[i].dropped && off < sizeof(where))
+			off += (size_t)snprintf(where + off, sizeof(where) - off, "%s%s: %llu",
+						off ? ", " : "", st[i].name,
+						(unsigned long long)st[i].dropped);
+	}
+	if (undelivered && off < sizeof(where))
+		snprintf(where + off, sizeof(where) - off, "%sundelivered: %llu", off ? ", " : "",
+			 (unsigned long long)undelivered);
+	if (!lost)
+		return 0;
+	ew_err("replay: %llu of %llu output lines were lost (%s)", (unsigned long long)lost,
+	       (unsigned long long)total, where);
+	return 1;
+}
+
 int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
 	struct agent a = {0};
@@ -574,8 +605,7 @@ int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *si
 		r = 2;
 		goto out;
 	}
-	if (drain(&a))
-		r = 1;
+	r = replay_losses(&a, drain(&a));
 out:
 	agent_free(&a);
 	return r;

@@ -6,6 +6,7 @@
 #     neither truncates nor creates a file; a warning names the ignored path;
 #   - it never reads or writes the live agent's state file (--state-file, [agent] state_file),
 #     whose restored memory would change the records; a warning names the ignored path;
+#   - a replay whose outputs lost lines (stdout on a full disk) exits 1 and says how many;
 # Needs the built binary; no root and no BPF.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -65,5 +66,22 @@ done
 	fail "replay --state-file NEW exited $?"
 [ ! -e "$tmp/none.json" ] || fail "replay --state-file NEW created NEW"
 echo "ok   replay neither reads nor writes the state file, and says so"
+
+# 3: lost lines fail the replay. /dev/full takes no byte: every record is lost.
+n=$(wc -l <"$tmp/want.ndjson")
+rc=0
+"$EW" replay --config /dev/null "$rec" >/dev/full 2>"$EW_ERR_LOG" || rc=$?
+[ "$rc" = 1 ] || fail "replay >/dev/full exited $rc, not 1"
+grep -qF "replay: $n of $n output lines were lost (stdout: $n)" "$EW_ERR_LOG" ||
+	fail "replay >/dev/full: no error saying $n of $n lines were lost"
+# One output of two losing them is enough; the other still gets every line.
+rc=0
+"$EW" replay --config /dev/null -o "file:$tmp/copy.ndjson" -o stdout "$rec" >/dev/full \
+	2>"$EW_ERR_LOG" || rc=$?
+[ "$rc" = 1 ] || fail "replay -o file:COPY -o stdout >/dev/full exited $rc, not 1"
+grep -qF "replay: $n of $((2 * n)) output lines were lost (stdout: $n)" "$EW_ERR_LOG" ||
+	fail "replay -o file:COPY -o stdout >/dev/full: no error saying $n lines were lost"
+cmp -s "$tmp/want.ndjson" "$tmp/copy.ndjson" || fail "the file output lost lines too"
+echo "ok   a replay whose outputs lost lines exits 1, saying how many"
 
 echo "PASS: exitwatch replay reads its recording and its configuration, nothing else"
