@@ -212,6 +212,51 @@ static void test_idle_forget(void **state)
 	assert_non_null(strstr(f->err, "[rule.exit_code_burst] window 5m"));
 }
 
+/*
+ * A flag's mistake is the key's, named after the flag as given, with no line number: the
+ * flags are no file (they were "--stderr-bytes:2:", a line of a buffer made up to parse them).
+ */
+static void test_flag_messages(void **state)
+{
+	static const struct {
+		const char *args[4];
+		const char *err;
+	} cases[] = {
+		{{"--stderr-bytes", "9999"},
+		 "exitwatch: --stderr-bytes: [agent] stderr_bytes: must be between 0 and 4096 (got "
+		 "'9999')\n"},
+		{{"--startup-grace", "soon"},
+		 "exitwatch: --startup-grace: [agent] startup_grace: not a duration (e.g. 250ms, "
+		 "30s, "
+		 "5m, 2h30m) (got 'soon')\n"},
+		{{"--killer-grace", "-1s"},
+		 "exitwatch: --killer-grace: [exit] killer_grace: not a duration (e.g. 250ms, 30s, "
+		 "5m, 2h30m) (got '-1s')\n"},
+		{{"--set", "agent.nod=x"},
+		 "exitwatch: --set: [agent] nod: unknown key (got 'x')\n"},
+		{{"--set", "agents.node=x"}, "exitwatch: --set: unknown section [agents]\n"},
+		{{"--rule", "nope.count=1"}, "exitwatch: --rule: unknown section [rule.nope]\n"},
+		{{"--rule", "restart_rate.count=-1"},
+		 "exitwatch: --rule: [rule.restart_rate] count: not a non-negative integer (got "
+		 "'-1')\n"},
+		{{"--set", "agent.node=a\x1b[31m"},
+		 "exitwatch: --set: [agent] node: control character in value (got 'a?[31m')\n"},
+		{{"--set", "agent.node"},
+		 "exitwatch: --set 'agent.node': expected SECTION.KEY=VALUE\n"},
+		{{"--rule", "count=3"}, "exitwatch: --rule 'count=3': expected RULE.KEY=VALUE\n"},
+	};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(PARSE(f, "-c", "/dev/null", cases[i].args[0], cases[i].args[1]),
+				 -EINVAL);
+		assert_string_equal(f->err, cases[i].err);
+	}
+	/* The value is taken as it is, as the config file takes a quoted one. */
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--set", "agent.node= say \"hi\" # x"), 1);
+	assert_string_equal(f->cfg.node, " say \"hi\" # x");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -220,6 +265,7 @@ int main(void)
 		T(test_outputs_order),
 		T(test_outputs_limit),
 		T(test_idle_forget),
+		T(test_flag_messages),
 	};
 
 	return cmocka_run_group_tests_name("args", tests, NULL, NULL);

@@ -145,41 +145,37 @@ static const struct option long_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/*
- * "--set agent.key=value" or "--rule name.key=value" -> "[section]\nkey = value\n" through the
- * config file reader, so flags and file share one parser and one set of messages.
- */
-static int apply_setting(struct ew_config *c, const char *prefix, const char *arg, const char *opt)
+/* One config key from a flag: the key's own checks and messages (config_file.c). */
+static int set_option(struct ew_config *c, const char *section, const char *key, const char *value,
+		      const char *opt)
 {
-	const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
-	char text[1200], err[512] = "";
-	int n;
+	char err[512];
 
-	if (!dot || !eq || dot > eq || dot == arg) {
-		fprintf(stderr, "exitwatch: %s '%s': expected %s.KEY=VALUE\n", opt, arg,
-			prefix[0] ? "RULE" : "SECTION");
-		return -EINVAL;
-	}
-	n = snprintf(text, sizeof(text), "[%s%.*s]\n%.*s = \"%s\"\n", prefix, (int)(dot - arg), arg,
-		     (int)(eq - dot - 1), dot + 1, eq + 1);
-	if (n < 0 || (size_t)n >= sizeof(text) || strchr(eq + 1, '"') || strchr(eq + 1, '\n')) {
-		fprintf(stderr, "exitwatch: %s '%s': value too long or holds a quote\n", opt, arg);
-		return -EINVAL;
-	}
-	if (ew_config_load_buffer(c, opt, text, (size_t)n, err, sizeof(err))) {
+	if (ew_config_set_key(c, opt, section, key, value, err, sizeof(err))) {
 		fprintf(stderr, "exitwatch: %s\n", err);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int set_option(struct ew_config *c, const char *section, const char *key, const char *value,
-		      const char *opt)
+/*
+ * "--set agent.key=value" or "--rule name.key=value": the key in [agent] or [rule.name], so a
+ * key means the same thing whichever way it is given.
+ */
+static int apply_setting(struct ew_config *c, const char *prefix, const char *arg, const char *opt)
 {
-	char arg[1024];
+	const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
+	char section[128], key[128];
 
-	snprintf(arg, sizeof(arg), "%s.%s=%s", section, key, value);
-	return apply_setting(c, "", arg, opt);
+	if (!dot || !eq || dot > eq || dot == arg || eq == dot + 1) {
+		fprintf(stderr, "exitwatch: %s '%s': expected %s.KEY=VALUE\n", opt, arg,
+			prefix[0] ? "RULE" : "SECTION");
+		return -EINVAL;
+	}
+	/* Cut names read as unknown ones: no section or key is this long. */
+	snprintf(section, sizeof(section), "%s%.*s", prefix, (int)(dot - arg), arg);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
+	return set_option(c, section, key, eq + 1, opt);
 }
 
 static bool has_arg(int val)

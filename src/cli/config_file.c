@@ -494,6 +494,37 @@ int ew_config_load_buffer(struct ew_config *cfg, const char *name, const char *t
 	return r;
 }
 
+int ew_config_set_key(struct ew_config *cfg, const char *name, const char *section, const char *key,
+		      const char *value, char *err, size_t errlen)
+{
+	struct load l = {.cfg = cfg, .sec = SEC_NONE};
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (enter_section(&l, section) < 0) {
+		char *p = l.why;
+		size_t left = sizeof(l.why);
+
+		ew_ini_put(&p, &left, "unknown section [", SIZE_MAX);
+		ew_ini_put(&p, &left, section, EW_INI_ECHO_MAX);
+		ew_ini_put(&p, &left, "]", 1);
+		ew_ini_message(err, errlen, name, 0, NULL, NULL, l.why, NULL);
+		return -EINVAL;
+	}
+	/* What a file's line could not hold, a flag's value may not either. */
+	r = strlen(value) > EW_INI_LINE_MAX ? bad(&l, "longer than %d bytes", EW_INI_LINE_MAX) : 0;
+	for (const char *c = value; !r && *c; c++)
+		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+			r = bad(&l, "control character in value");
+	if (!r)
+		r = apply_key(&l, key, value);
+	if (r < 0)
+		ew_ini_message(err, errlen, name, 0, section, key, l.why,
+			       r == -ENOMEM ? NULL : value);
+	return r;
+}
+
 static int file_fail(int r, const char *path, const char *what, char *err, size_t errlen)
 {
 	ew_ini_message(err, errlen, path, 0, NULL, NULL, what, NULL);
