@@ -24,6 +24,9 @@
 #include "harness/unit.h"
 
 #define MAX_ARGS 32
+#define X10	 "xxxxxxxxxx"
+#define X50	 X10 X10 X10 X10 X10
+#define NODE256	 X50 X50 X50 X50 X50 "xxxxxx" /* one byte over a node name */
 
 struct fx {
 	struct ew_config cfg;
@@ -170,7 +173,12 @@ static void test_outputs_limit(void **state)
 			       "file:/3", "-o", "file:/4", "-o", "file:/5", "-o", "file:/6", "-o",
 			       "file:/7", "--set", "agent.output=file:/8", "-o", "stdout"),
 			 -EINVAL);
-	assert_string_equal(f->err, "exitwatch: at most 8 outputs\n");
+	assert_string_equal(
+		f->err,
+		"exitwatch: --output: [agent] output: more than 8 outputs (got 'stdout')\n");
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "-o", ""), -EINVAL);
+	assert_string_equal(f->err, "exitwatch: --output: [agent] output: must not be empty "
+				    "(stdout, file:PATH, tcp://HOST:PORT, unix:PATH) (got '')\n");
 }
 
 /*
@@ -257,15 +265,83 @@ static void test_flag_messages(void **state)
 	assert_string_equal(f->cfg.node, " say \"hi\" # x");
 }
 
+/* The flags that stand for a key get the key's checks (they were assigned unchecked). */
+static void test_flags_are_keys(void **state)
+{
+	static const struct {
+		const char *flag, *value, *err;
+	} bad[] = {
+		{"--node", NODE256,
+		 "exitwatch: --node: [agent] node: longer than 255 bytes (got '"},
+		{"--host-root", "rel",
+		 "exitwatch: --host-root: [agent] host_root: must be an absolute path (got "
+		 "'rel')\n"},
+		{"--cgroup-root", "sys/fs/cgroup",
+		 "exitwatch: --cgroup-root: [agent] cgroup_root: must be an absolute path (got "
+		 "'sys/fs/cgroup')\n"},
+		{"--proc-root", "proc",
+		 "exitwatch: --proc-root: [agent] proc_root: must be an absolute path (got "
+		 "'proc')\n"},
+		{"--state-file", "rel",
+		 "exitwatch: --state-file: [agent] state_file: must be an absolute path (got "
+		 "'rel')\n"},
+		{"--record", "events.ndjson",
+		 "exitwatch: --record: [agent] record: must be an absolute path (got "
+		 "'events.ndjson')\n"},
+		{"--metrics-addr", "foo",
+		 "exitwatch: --metrics-addr: [agent] metrics_addr: expected [ADDR]:PORT with a "
+		 "numeric address, e.g. :9100, 127.0.0.1:9100 or [::1]:9100 (got 'foo')\n"},
+		{"--metrics-addr", "localhost:9100",
+		 "exitwatch: --metrics-addr: [agent] metrics_addr: expected [ADDR]:PORT"},
+	};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		int r = PARSE(f, "-c", "/dev/null", bad[i].flag, bad[i].value);
+
+		if (r != -EINVAL)
+			fail_msg("%s '%.20s': expected -EINVAL, got %d", bad[i].flag, bad[i].value,
+				 r);
+		if (strncmp(f->err, bad[i].err, strlen(bad[i].err)))
+			fail_msg("%s: expected '%s', got '%s'", bad[i].flag, bad[i].err, f->err);
+	}
+	/* What each sets, and their empty values: as the keys' ("" host root; unset others). */
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--node", NODE256 + 1, "--host-root", "/host",
+			       "--cgroup-root", "/cg", "--proc-root", "/p", "--state-file",
+			       "/s.json", "--record", "/r.ndjson", "--metrics-addr", "[::1]:9100"),
+			 1);
+	assert_string_equal(f->cfg.node, NODE256 + 1);
+	assert_string_equal(f->cfg.host_root, "/host");
+	assert_string_equal(f->cfg.cgroup_root, "/cg");
+	assert_string_equal(f->cfg.proc_root, "/p");
+	assert_string_equal(f->cfg.state_file, "/s.json");
+	assert_string_equal(f->cfg.record_path, "/r.ndjson");
+	assert_string_equal(f->cfg.metrics_addr, "[::1]:9100");
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--host-root", "", "--state-file", "",
+			       "--metrics-addr", ""),
+			 1);
+	assert_string_equal(f->cfg.host_root, "");
+	assert_string_equal(f->cfg.proc_root, "/proc");
+	assert_null(f->cfg.state_file);
+	assert_null(f->cfg.metrics_addr);
+	/* The switches: what their keys give. */
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--no-stderr", "--no-metadata", "--no-scan"),
+			 1);
+	assert_false(f->cfg.capture_stderr);
+	assert_int_equal(f->cfg.stderr_bytes, 0);
+	assert_false(f->cfg.read_meta);
+	assert_false(f->cfg.scan_existing);
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--stderr-kernel"), 1);
+	assert_true(f->cfg.stderr_kernel);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_outputs_order),
-		T(test_outputs_limit),
-		T(test_idle_forget),
-		T(test_flag_messages),
+		T(test_outputs_order), T(test_outputs_limit),  T(test_idle_forget),
+		T(test_flag_messages), T(test_flags_are_keys),
 	};
 
 	return cmocka_run_group_tests_name("args", tests, NULL, NULL);

@@ -644,6 +644,10 @@ static const struct bad_case {
 	{"[agent]\nmetrics_addr = localhost\n", 2, "metrics_addr: expected [ADDR]:PORT"},
 	{"[agent]\nmetrics_addr = :0\n", 2, "metrics_addr: expected"},
 	{"[agent]\nmetrics_addr = :70000\n", 2, "metrics_addr: expected"},
+	/* What the server would refuse at start-up (exit 1) is refused here (exit 2). */
+	{"[agent]\nmetrics_addr = localhost:9100\n", 2, "metrics_addr: expected [ADDR]:PORT"},
+	{"[agent]\nmetrics_addr = ::1:9100\n", 2, "metrics_addr: expected [ADDR]:PORT"},
+	{"[agent]\nmetrics_addr = [::1]\n", 2, "metrics_addr: expected [ADDR]:PORT"},
 	{"[agent]\nstate_file = var/lib/state\n", 2, "state_file: must be an absolute path"},
 	{"[agent]\nhost_root = host\n", 2, "host_root: must be an absolute path"},
 	{"[agent]\nspool_dir =\n", 2, "spool_dir: must be an absolute path"},

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The command line. The config file it names is read first (config_file.c), then the flags;
- * --rule and --set go through the config file's key table too, so a key means the same thing
- * whichever way it is given.
+ * every flag that stands for a key, --rule and --set set it through the config file's key
+ * table, so a key means the same thing, with the same checks, whichever way it is given.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -244,11 +244,7 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 	while (!r && (o = getopt_long(argc, argv, "+c:o:f:vhV", long_opts, NULL)) != -1) {
 		switch (o) {
 		case 'o':
-			if (c->noutputs == EW_MAX_SINKS) {
-				fprintf(stderr, "exitwatch: at most %d outputs\n", EW_MAX_SINKS);
-				return -EINVAL;
-			}
-			c->outputs[c->noutputs++] = optarg;
+			r = set_option(c, "agent", "output", optarg, "--output");
 			break;
 		case 'f':
 			r = set_option(c, "agent", "format", optarg, "--format");
@@ -257,28 +253,28 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 			c->verbosity++;
 			break;
 		case OPT_NODE:
-			ew_strlcpy(c->node, optarg, sizeof(c->node));
+			r = set_option(c, "agent", "node", optarg, "--node");
 			break;
 		case OPT_HOST_ROOT:
-			c->host_root = optarg;
+			r = set_option(c, "agent", "host_root", optarg, "--host-root");
 			break;
 		case OPT_CGROUP_ROOT:
-			c->cgroup_root = optarg;
+			r = set_option(c, "agent", "cgroup_root", optarg, "--cgroup-root");
 			break;
 		case OPT_PROC_ROOT:
-			c->proc_root = optarg;
+			r = set_option(c, "agent", "proc_root", optarg, "--proc-root");
 			break;
 		case OPT_CGROUP_SUBTREE:
 			r = set_option(c, "agent", "cgroup_subtree", optarg, "--cgroup-subtree");
 			break;
 		case OPT_STATE_FILE:
-			c->state_file = optarg;
+			r = set_option(c, "agent", "state_file", optarg, "--state-file");
 			break;
 		case OPT_RECORD:
-			c->record_path = optarg;
+			r = set_option(c, "agent", "record", optarg, "--record");
 			break;
 		case OPT_METRICS_ADDR:
-			c->metrics_addr = optarg;
+			r = set_option(c, "agent", "metrics_addr", optarg, "--metrics-addr");
 			break;
 		case OPT_GRACE:
 			r = set_option(c, "agent", "startup_grace", optarg, "--startup-grace");
@@ -294,17 +290,16 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 			r = set_option(c, "agent", "stderr_bytes", optarg, "--stderr-bytes");
 			break;
 		case OPT_NO_STDERR:
-			c->capture_stderr = false;
-			c->stderr_bytes = 0;
+			r = set_option(c, "agent", "stderr_bytes", "0", "--no-stderr");
 			break;
 		case OPT_STDERR_KERNEL:
-			c->stderr_kernel = true;
+			r = set_option(c, "agent", "stderr_kernel", "true", "--stderr-kernel");
 			break;
 		case OPT_NO_META:
-			c->read_meta = false;
+			r = set_option(c, "agent", "read_metadata", "false", "--no-metadata");
 			break;
 		case OPT_NO_SCAN:
-			c->scan_existing = false;
+			r = set_option(c, "agent", "scan_existing", "false", "--no-scan");
 			break;
 		case OPT_RINGBUF:
 			r = set_option(c, "agent", "ringbuf_size", optarg, "--ringbuf-size");

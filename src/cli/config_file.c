@@ -22,6 +22,7 @@
 #include "exitwatch/util/clock.h"
 #include "exitwatch/cli/config.h"
 #include "exitwatch/cli/config_file.h"
+#include "exitwatch/metrics/metrics.h"
 #include "cli/ini_int.h"
 #include "exitwatch/util/util.h"
 #include "exitwatch/util/cleanup.h"
@@ -231,17 +232,16 @@ static int set_format(struct load *l, const struct key_def *k, const char *v, vo
 	return 0;
 }
 
+/* The server's own parser: an address it would refuse at start-up (exit 1) is bad input here. */
 static int set_addr(struct load *l, const struct key_def *k, const char *v, void *field)
 {
-	const char *colon = strrchr(v, ':');
-	uint64_t port = 0;
-
 	if (!*v) {
 		*(const char **)field = NULL;
 		return 0;
 	}
-	if (!colon || parse_uint(colon + 1, 65535, &port) < 0 || port == 0)
-		return bad(l, "expected [ADDR]:PORT, e.g. :9100 or 127.0.0.1:9100");
+	if (!ew_metrics_addr_valid(v))
+		return bad(l, "expected [ADDR]:PORT with a numeric address, e.g. :9100, "
+			      "127.0.0.1:9100 or [::1]:9100");
 	return store_str(l, v, field);
 }
 
