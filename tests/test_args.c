@@ -335,13 +335,41 @@ static void test_flags_are_keys(void **state)
 	assert_true(f->cfg.stderr_kernel);
 }
 
+/* An option that cannot apply is a mistake, not something to ignore. */
+static void test_options_that_do_not_apply(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--speed", "2"), -EINVAL);
+	assert_string_equal(f->err, "exitwatch: --speed applies to `exitwatch replay` only\n");
+	assert_int_equal(PARSE(f, "replay", "-c", "/dev/null", "--speed", "2", "rec.ndjson"), 1);
+	assert_true(f->cfg.replay_speed == 2.0);
+	assert_string_equal(f->cfg.replay_path, "rec.ndjson");
+
+	/* The kernel capture of nothing: with --no-stderr, or a stderr_bytes of 0, in any order. */
+	static const char *const want =
+		"exitwatch: [agent] stderr_kernel = true needs stderr_bytes above 0 "
+		"(--stderr-kernel "
+		"with --no-stderr or stderr_bytes = 0): the kernel capture would keep nothing\n";
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--stderr-kernel", "--no-stderr"), -EINVAL);
+	assert_string_equal(f->err, want);
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--no-stderr", "--stderr-kernel"), -EINVAL);
+	assert_string_equal(f->err, want);
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--stderr-bytes", "0", "--set",
+			       "agent.stderr_kernel=yes"),
+			 -EINVAL);
+	assert_string_equal(f->err, want);
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--no-stderr"), 1);
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--stderr-kernel", "--stderr-bytes", "16"), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_outputs_order), T(test_outputs_limit),  T(test_idle_forget),
-		T(test_flag_messages), T(test_flags_are_keys),
+		T(test_flag_messages), T(test_flags_are_keys), T(test_options_that_do_not_apply),
 	};
 
 	return cmocka_run_group_tests_name("args", tests, NULL, NULL);

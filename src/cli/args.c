@@ -57,7 +57,8 @@ static void usage(FILE *f)
 		"      --no-stderr          no stderr tail (same as --stderr-bytes 0)\n"
 		"      --stderr-kernel      also capture stderr in the kernel, for containers\n"
 		"                           without a runtime log file; costs every write() on\n"
-		"                           the node (README, \"The stderr tail\")\n"
+		"                           the node (README, \"The stderr tail\"); not with\n"
+		"                           --no-stderr\n"
 		"      --no-metadata        names from the cgroup only, read no runtime files\n"
 		"      --no-scan            do not look for containers already running\n"
 		"      --ringbuf-size BYTES kernel ring buffer (4M)\n"
@@ -66,7 +67,7 @@ static void usage(FILE *f)
 		"      --sweep-interval DUR forget mains gone without a seen exit (60s; 0: off)\n"
 		"      --rule RULE.KEY=VAL  set a rule key, as in the config file's [rule.RULE]\n"
 		"      --set SECTION.KEY=VAL  set any config file key\n"
-		"      --speed X            replay: X times real time (default 0: at once)\n"
+		"      --speed X            replay only: X times real time (default 0: at once)\n"
 		"  -v, --verbose            more diagnostics on stderr (twice: debug)\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            the version\n"
@@ -322,6 +323,11 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 		case OPT_SPEED: {
 			char *end;
 
+			if (c->command != EW_CMD_REPLAY) {
+				fprintf(stderr,
+					"exitwatch: --speed applies to `exitwatch replay` only\n");
+				return -EINVAL;
+			}
 			errno = 0;
 			c->replay_speed = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !(c->replay_speed >= 0)) {

@@ -115,6 +115,14 @@ int ew_config_validate(const struct ew_config *c, char *err, size_t errlen)
 			 (unsigned long long)c->ringbuf_bytes);
 		return -EINVAL;
 	}
+	/* Either alone is a setting; together they say two things, and neither would hold. */
+	if (c->stderr_kernel && !c->stderr_bytes) {
+		snprintf(err, errlen,
+			 "[agent] stderr_kernel = true needs stderr_bytes above 0 (--stderr-kernel "
+			 "with --no-stderr or stderr_bytes = 0): the kernel capture would keep "
+			 "nothing");
+		return -EINVAL;
+	}
 	if (c->stderr_bytes > EW_STDERR_CAP) {
 		snprintf(err, errlen, "stderr_bytes %u: at most %d", c->stderr_bytes,
 			 EW_STDERR_CAP);

@@ -50,7 +50,10 @@ typedef int (*set_fn)(struct load *l, const struct key_def *k, const char *v, vo
 #define F_EMPTY_NULL 0x1u /* an empty value unsets the key (NULL: built-in behaviour) */
 #define F_EMPTY_KEEP 0x2u /* an empty value is a value ("") */
 #define F_POW2	     0x4u
-#define F_ONLY(rule) (1u << (8 + (rule))) /* rule keys: valid in this rule only */
+/* Rule keys: valid in the rules whose bits are set (none set: in every rule). */
+#define F_IN(rule) (1u << (8 + (rule)))
+#define F_IN_ANY   (((1u << EW_RULE__COUNT) - 1) << 8)
+#define F_COUNTING (F_IN(EW_RULE_EXIT_CODE_BURST) | F_IN(EW_RULE_RESTART_RATE))
 
 struct key_def {
 	const char *name;
@@ -379,22 +382,57 @@ static const struct key_def agent_keys[] = {
 /* [exit] killer_grace: 0 names a sender only when its very signal ended the process. */
 static const struct key_def exit_grace_key = {"killer_grace", set_duration, 0, 0, 0, 0};
 
+/*
+ * Each rule takes the keys it reads (src/detect/), and only those: a key it would ignore is a
+ * mistake to say, not a setting to drop. stable and crash_loop always watch one identity and
+ * count in no window; crash_loop resolves at a successful start, stable never. Their order here
+ * is the order a message lists a rule's keys in.
+ */
 static const struct key_def rule_keys[] = {
 	{"enabled", set_bool, RULE(enabled), 0, 0, 0},
-	{"scope", set_scope, RULE(scope), 0, 0, 0},
+	{"scope", set_scope, RULE(scope), 0, 0, F_COUNTING | F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
 	{"severity", set_severity, RULE(severity), 0, 0, 0},
-	{"count", set_u32, RULE(count), 0, UINT32_MAX, 0},
-	{"window", set_duration, RULE(window_ns), 1, 0, 0},
-	{"resolve", set_duration, RULE(resolve_ns), 0, 0, 0},
-	{"codes", set_codes, RULE(codes), 0, 0, F_ONLY(EW_RULE_EXIT_CODE_BURST)},
-	{"fail_percent", set_percent, RULE(fail_percent), 0, 0,
-	 F_ONLY(EW_RULE_STARTUP_FAILURE_RATE)},
+	{"count", set_u32, RULE(count), 0, UINT32_MAX, F_COUNTING | F_IN(EW_RULE_CRASH_LOOP)},
+	{"window", set_duration, RULE(window_ns), 1, 0,
+	 F_COUNTING | F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
+	/* startup_failure_rate resolves on resolve_success_percent: resolve is accepted there
+	 * without effect, because shipped configs set it (deploy/docker/demo.conf). */
+	{"resolve", set_duration, RULE(resolve_ns), 0, 0,
+	 F_COUNTING | F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
+	{"codes", set_codes, RULE(codes), 0, 0, F_IN(EW_RULE_EXIT_CODE_BURST)},
+	{"fail_percent", set_percent, RULE(fail_percent), 0, 0, F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
 	{"resolve_success_percent", set_percent, RULE(resolve_success_percent), 0, 0,
-	 F_ONLY(EW_RULE_STARTUP_FAILURE_RATE)},
+	 F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
 	{"min_starts", set_u32, RULE(min_starts), 0, UINT32_MAX,
-	 F_ONLY(EW_RULE_STARTUP_FAILURE_RATE)},
-	{"uptime", set_duration, RULE(uptime_ns), 0, 0, F_ONLY(EW_RULE_STABLE)},
+	 F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
+	{"uptime", set_duration, RULE(uptime_ns), 0, 0, F_IN(EW_RULE_STABLE)},
 };
+
+/* A rule key in a rule that does not take it: the one rule that does, or what this one takes. */
+static int wrong_rule(struct load *l, const struct key_def *k)
+{
+	char *p = l->why;
+	size_t left = sizeof(l->why);
+	int only = -1, n = 0;
+
+	for (int r = 0; r < EW_RULE__COUNT; r++)
+		if (k->flags & F_IN(r)) {
+			only = r;
+			n++;
+		}
+	if (n == 1)
+		return bad(l, "only valid in [rule.%s]", ew_rule_name(only));
+	ew_ini_put(&p, &left, "not a key of this rule (it takes ", SIZE_MAX);
+	for (size_t i = 0, first = 1; i < ARRAY_SIZE(rule_keys); i++) {
+		if ((rule_keys[i].flags & F_IN_ANY) && !(rule_keys[i].flags & F_IN(l->rule)))
+			continue;
+		ew_ini_put(&p, &left, first ? "" : ", ", SIZE_MAX);
+		ew_ini_put(&p, &left, rule_keys[i].name, SIZE_MAX);
+		first = 0;
+	}
+	ew_ini_put(&p, &left, ")", SIZE_MAX);
+	return -EINVAL;
+}
 
 static const struct key_def *find_key(const struct key_def *keys, size_t n, const char *name)
 {
@@ -447,9 +485,8 @@ static int apply_key(struct load *l, const char *key, const char *v)
 		k = find_key(rule_keys, ARRAY_SIZE(rule_keys), key);
 		if (!k)
 			break;
-		for (int r = 0; r < EW_RULE__COUNT; r++)
-			if ((k->flags & F_ONLY(r)) && r != l->rule)
-				return bad(l, "only valid in [rule.%s]", ew_rule_name(r));
+		if ((k->flags & F_IN_ANY) && !(k->flags & F_IN(l->rule)))
+			return wrong_rule(l, k);
 		return k->set(l, k, v, (char *)&l->cfg->detect.rules[l->rule] + k->off);
 	case SEC_NONE:
 		return bad(l, "key outside a section (add a [section] header above it)");
