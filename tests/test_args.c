@@ -363,13 +363,58 @@ static void test_options_that_do_not_apply(void **state)
 	assert_int_equal(PARSE(f, "-c", "/dev/null", "--stderr-kernel", "--stderr-bytes", "16"), 1);
 }
 
+/* The synopsis: exitwatch replay [OPTION]... RECORDING. What stands where, and what is said. */
+static void test_replay_operands(void **state)
+{
+	static const struct {
+		const char *args[8];
+		const char *err; /* NULL: parses, the recording is path */
+		const char *path;
+	} cases[] = {
+		{{"replay", "-c", "/dev/null", "rec", "--speed", "10"},
+		 "exitwatch: options go before RECORDING (got '--speed')\n",
+		 NULL},
+		{{"replay", "-c", "/dev/null", "rec", "-v"},
+		 "exitwatch: options go before RECORDING (got '-v')\n",
+		 NULL},
+		{{"replay", "-c", "/dev/null"},
+		 "exitwatch: replay needs a RECORDING (exitwatch replay [OPTION]... RECORDING)\n",
+		 NULL},
+		{{"replay", "-c", "/dev/null", "a", "b"},
+		 "exitwatch: unexpected argument 'b' after RECORDING 'a'\n",
+		 NULL},
+		{{"replay", "-c", "/dev/null", "--", "a", "--speed"},
+		 "exitwatch: unexpected argument '--speed' after RECORDING 'a'\n",
+		 NULL},
+		{{"replay", "-c", "/dev/null", "--", "-rec"}, NULL, "-rec"},
+		{{"replay", "--speed", "10", "-c", "/dev/null", "rec"}, NULL, "rec"},
+		{{"-c", "/dev/null", "foo"},
+		 "exitwatch: unexpected argument 'foo' (try --help)\n",
+		 NULL},
+	};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int r = parse(f, cases[i].args);
+
+		if (cases[i].err) {
+			assert_int_equal(r, -EINVAL);
+			assert_string_equal(f->err, cases[i].err);
+		} else {
+			assert_int_equal(r, 1);
+			assert_string_equal(f->cfg.replay_path, cases[i].path);
+		}
+	}
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_outputs_order), T(test_outputs_limit),  T(test_idle_forget),
-		T(test_flag_messages), T(test_flags_are_keys), T(test_options_that_do_not_apply),
+		T(test_outputs_order),	 T(test_outputs_limit),	 T(test_idle_forget),
+		T(test_flag_messages),	 T(test_flags_are_keys), T(test_options_that_do_not_apply),
+		T(test_replay_operands),
 	};
 
 	return cmocka_run_group_tests_name("args", tests, NULL, NULL);

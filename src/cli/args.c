@@ -346,6 +346,37 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 	return r;
 }
 
+/*
+ * What getopt left after the options: "exitwatch replay [OPTION]... RECORDING". Options stop at
+ * the first operand (the '+' of the option string, as the synopsis has it), so one after the
+ * RECORDING is said to be misplaced rather than counted as a second recording. After "--" every
+ * argument is an operand, options too.
+ */
+static int replay_operands(struct ew_config *c, int argc, char **argv)
+{
+	bool dashdash = optind > 1 && !strcmp(argv[optind - 1], "--");
+	const char *next;
+
+	if (optind >= argc) {
+		fprintf(stderr, "exitwatch: replay needs a RECORDING (exitwatch replay [OPTION]... "
+				"RECORDING)\n");
+		return -EINVAL;
+	}
+	if (optind + 1 < argc) {
+		next = argv[optind + 1];
+		if (!dashdash && next[0] == '-' && next[1])
+			fprintf(stderr, "exitwatch: options go before RECORDING (got '%s')\n",
+				next);
+		else
+			fprintf(stderr,
+				"exitwatch: unexpected argument '%s' after RECORDING '%s'\n", next,
+				argv[optind]);
+		return -EINVAL;
+	}
+	c->replay_path = argv[optind];
+	return 0;
+}
+
 static void default_node(struct ew_config *c)
 {
 	const char *env = getenv("NODE_NAME");
@@ -394,11 +425,9 @@ int ew_config_parse(struct ew_config *c, int argc, char **argv)
 	if (r)
 		return r;
 	if (c->command == EW_CMD_REPLAY) {
-		if (optind != argc - 1) {
-			fprintf(stderr, "exitwatch: replay needs exactly one RECORDING\n");
-			return -EINVAL;
-		}
-		c->replay_path = argv[optind];
+		r = replay_operands(c, argc, argv);
+		if (r)
+			return r;
 	} else if (optind < argc) {
 		fprintf(stderr, "exitwatch: unexpected argument '%s' (try --help)\n", argv[optind]);
 		return -EINVAL;
