@@ -407,14 +407,61 @@ static void test_replay_operands(void **state)
 	}
 }
 
+/* Every option mistake names the option as written, and what is wrong with it. */
+static void test_option_messages(void **state)
+{
+	static const struct {
+		const char *args[4];
+		const char *err; /* the line before "Try 'exitwatch --help'." */
+	} cases[] = {
+		{{"--help=x"}, "exitwatch: option '--help' takes no value (got '--help=x')"},
+		{{"--verbose=3"},
+		 "exitwatch: option '--verbose' takes no value (got '--verbose=3')"},
+		{{"--version=1"},
+		 "exitwatch: option '--version' takes no value (got '--version=1')"},
+		{{"--verb=2"}, "exitwatch: option '--verb' takes no value (got '--verb=2')"},
+		{{"--no-scan=yes"},
+		 "exitwatch: option '--no-scan' takes no value (got '--no-scan=yes')"},
+		{{"--no"},
+		 "exitwatch: option '--no' is ambiguous (--node, --no-stderr, --no-metadata, "
+		 "--no-scan)"},
+		{{"--stderr=1"},
+		 "exitwatch: option '--stderr' is ambiguous (--stderr-bytes, --stderr-kernel)"},
+		{{"--config"}, "exitwatch: option '--config' needs a value"},
+		{{"--output"}, "exitwatch: option '--output' needs a value"},
+		{{"--conf"},
+		 "exitwatch: option '--conf' is ambiguous (--config, --config-error-codes)"},
+		{{"--cgroup-sub"}, "exitwatch: option '--cgroup-sub' needs a value"},
+		{{"--node"}, "exitwatch: option '--node' needs a value"},
+		{{"-c"}, "exitwatch: option '-c' needs a value"},
+		{{"-vo"}, "exitwatch: option '-o' needs a value"},
+		{{"--foo"}, "exitwatch: unknown option '--foo'"},
+		{{"--foo=1"}, "exitwatch: unknown option '--foo=1'"},
+		{{"-x"}, "exitwatch: unknown option '-x'"},
+		{{"-vx", "-c", "/dev/null"}, "exitwatch: unknown option '-x'"},
+	};
+	struct fx *f = *state;
+	char want[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(parse(f, cases[i].args), -EINVAL);
+		snprintf(want, sizeof(want), "%s\nTry 'exitwatch --help'.\n", cases[i].err);
+		assert_string_equal(f->err, want);
+	}
+	/* An unambiguous prefix is the option. */
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--nod", "n1", "--no-sc"), 1);
+	assert_string_equal(f->cfg.node, "n1");
+	assert_false(f->cfg.scan_existing);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_outputs_order),	 T(test_outputs_limit),	 T(test_idle_forget),
-		T(test_flag_messages),	 T(test_flags_are_keys), T(test_options_that_do_not_apply),
-		T(test_replay_operands),
+		T(test_outputs_order),	 T(test_outputs_limit),	  T(test_idle_forget),
+		T(test_flag_messages),	 T(test_flags_are_keys),  T(test_options_that_do_not_apply),
+		T(test_replay_operands), T(test_option_messages),
 	};
 
 	return cmocka_run_group_tests_name("args", tests, NULL, NULL);

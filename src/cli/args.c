@@ -179,12 +179,59 @@ static int apply_setting(struct ew_config *c, const char *prefix, const char *ar
 	return set_option(c, section, key, eq + 1, opt);
 }
 
-static bool has_arg(int val)
+/*
+ * The option string: '+' stops at the first operand (replay's RECORDING: options go before it),
+ * ':' makes a missing value ':' rather than '?', so that the two are told apart.
+ */
+#define SHORT_OPTS "+:c:o:f:vhV"
+
+/* The long option val stands for, or NULL (a short option's letter that is no long one's). */
+static const struct option *long_opt(int val)
 {
 	for (const struct option *o = long_opts; o->name; o++)
 		if (o->val == val)
-			return o->has_arg == required_argument;
-	return false;
+			return o;
+	return NULL;
+}
+
+/*
+ * getopt_long() said '?' or ':' (opterr is 0: it printed nothing). It names neither the option
+ * as written nor why: a long option's own text is the argument it was in (argv[optind - 1],
+ * which it has stepped past), a short one is optopt, and ambiguity looks like an unknown name.
+ */
+static void option_error(int o, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	bool is_long = !strncmp(arg, "--", 2) && (!optopt || long_opt(optopt));
+	size_t len = is_long ? strcspn(arg, "=") : 0;
+	char names[256] = "";
+	int n = 0;
+
+	if (o == ':' && is_long) {
+		fprintf(stderr, "exitwatch: option '%.*s' needs a value\n", (int)len, arg);
+	} else if (o == ':') {
+		fprintf(stderr, "exitwatch: option '-%c' needs a value\n", optopt);
+	} else if (is_long && optopt) {
+		fprintf(stderr, "exitwatch: option '%.*s' takes no value (got '%s')\n", (int)len,
+			arg, arg);
+	} else if (is_long) {
+		for (const struct option *p = long_opts; p->name; p++) {
+			size_t used = strlen(names);
+
+			if (strncmp(p->name, arg + 2, len - 2) || used >= sizeof(names))
+				continue;
+			snprintf(names + used, sizeof(names) - used, "%s--%s", n++ ? ", " : "",
+				 p->name);
+		}
+		if (n > 1)
+			fprintf(stderr, "exitwatch: option '%.*s' is ambiguous (%s)\n", (int)len,
+				arg, names);
+		else
+			fprintf(stderr, "exitwatch: unknown option '%s'\n", arg);
+	} else {
+		fprintf(stderr, "exitwatch: unknown option '-%c'\n", optopt);
+	}
+	fprintf(stderr, "Try 'exitwatch --help'.\n");
 }
 
 /* What the first pass over argv finds, for reading the config file before the flags. */
@@ -199,8 +246,8 @@ static int first_pass(int argc, char **argv, struct first *ret)
 	int o;
 
 	opterr = 0;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "+c:o:f:vhV", long_opts, NULL)) != -1) {
+	optind = 0; /* 0, not 1: also forgets where a previous parse stopped inside "-vc" */
+	while ((o = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
 			ret->config_path = optarg;
@@ -216,19 +263,8 @@ static int first_pass(int argc, char **argv, struct first *ret)
 			printf("exitwatch %s\n", EW_VERSION);
 			return 0;
 		case '?':
-			/* optopt is a long-only option's value: it has no letter to print. */
-			if (optopt >= OPT_NODE)
-				fprintf(stderr, "exitwatch: option '%s': %s\n", argv[optind - 1],
-					has_arg(optopt) ? "needs an argument"
-							: "takes no argument");
-			else if (optopt)
-				fprintf(stderr, "exitwatch: option -%c: %s\n", optopt,
-					strchr("cof", optopt) ? "needs an argument"
-							      : "unknown option");
-			else
-				fprintf(stderr, "exitwatch: unknown option '%s'\n",
-					argv[optind - 1]);
-			fprintf(stderr, "Try 'exitwatch --help'.\n");
+		case ':':
+			option_error(o, argv);
 			return -EINVAL;
 		default:
 			break;
@@ -241,8 +277,8 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 {
 	int o, r = 0;
 
-	optind = 1;
-	while (!r && (o = getopt_long(argc, argv, "+c:o:f:vhV", long_opts, NULL)) != -1) {
+	optind = 0;
+	while (!r && (o = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		switch (o) {
 		case 'o':
 			r = set_option(c, "agent", "output", optarg, "--output");
