@@ -454,6 +454,54 @@ static void test_option_messages(void **state)
 	assert_false(f->cfg.scan_existing);
 }
 
+/*
+ * Values wrong only together with another (ew_config_validate()) are named by section and key
+ * like any other, without a file or a line: either value may have come from a flag.
+ */
+static void test_cross_field_messages(void **state)
+{
+	static const struct {
+		const char *args[6];
+		const char *err;
+	} cases[] = {
+		{{"--rule", "crash_loop.count=0"},
+		 "exitwatch: [rule.crash_loop] count: must be at least 1 (failed starts in a row) "
+		 "(got '0')\n"},
+		{{"--rule", "exit_code_burst.resolve=0"},
+		 "exitwatch: [rule.exit_code_burst] resolve: must be longer than 0 (got '0')\n"},
+		{{"--rule", "restart_rate.resolve=0s"},
+		 "exitwatch: [rule.restart_rate] resolve: must be longer than 0 (got '0')\n"},
+		{{"--rule", "stable.uptime=0"},
+		 "exitwatch: [rule.stable] uptime: must be longer than 0 (got '0')\n"},
+		{{"--rule", "startup_failure_rate.fail_percent=15", "--rule",
+		  "startup_failure_rate.resolve_success_percent=80"},
+		 "exitwatch: [rule.startup_failure_rate] resolve_success_percent: 80.0 would "
+		 "resolve "
+		 "while the failure rate still exceeds fail_percent 15.0 (it would flap)\n"},
+	};
+	struct fx *f = *state;
+	char path[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *args[10] = {"-c", "/dev/null"};
+
+		for (size_t j = 0; cases[i].args[j]; j++)
+			args[2 + j] = cases[i].args[j];
+		assert_int_equal(parse(f, args), -EINVAL);
+		assert_string_equal(f->err, cases[i].err);
+	}
+	/* From a file, the same words. */
+	conf(f, "flap.conf",
+	     "[rule.startup_failure_rate]\nfail_percent = 15\nresolve_success_percent = 80\n", path,
+	     sizeof(path));
+	assert_int_equal(PARSE(f, "-c", path), -EINVAL);
+	assert_string_equal(f->err, cases[ARRAY_SIZE(cases) - 1].err);
+	/* A rule that is off is not checked: its values do nothing. */
+	assert_int_equal(PARSE(f, "-c", "/dev/null", "--rule", "crash_loop.count=0", "--rule",
+			       "crash_loop.enabled=false"),
+			 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -461,7 +509,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_outputs_order),	 T(test_outputs_limit),	  T(test_idle_forget),
 		T(test_flag_messages),	 T(test_flags_are_keys),  T(test_options_that_do_not_apply),
-		T(test_replay_operands), T(test_option_messages),
+		T(test_replay_operands), T(test_option_messages), T(test_cross_field_messages),
 	};
 
 	return cmocka_run_group_tests_name("args", tests, NULL, NULL);
