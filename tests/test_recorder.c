@@ -216,6 +216,11 @@ static void test_recording_without_oom_killed(void **state)
 	free(g);
 }
 
+/* A recording's header, an exit event with extra members M, an identity: for bad cases. */
+#define H     "{\"exitwatch_record\":1}\n"
+#define EV(m) "{\"event\":{\"type\":\"exit\",\"time\":1" m "},"
+#define ID    "\"identity\":{\"key\":\"k\"}"
+
 static void test_bad_recordings(void **state)
 {
 	static const struct {
@@ -240,10 +245,49 @@ static void test_bad_recordings(void **state)
 		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"exit\",\"time\":1,\"tail_hex\":"
 		 "\"zz\"},"
 		 "\"identity\":{\"key\":\"k\"}}\n",
-		 ":2: member tail_hex"},
+		 ":2: member \"tail_hex\" is not hex"},
 		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"exit\",\"time\":1,\"tail_hex\":"
 		 "\"6f\",\"tail_source\":\"syslog\"},\"identity\":{\"key\":\"k\"}}\n",
-		 ":2: member tail_source"},
+		 ":2: member \"tail_source\" is not a known source"},
+		/* A member of the wrong type is refused, named, not read as its default. */
+		{H "{\"event\":{\"type\":\"exit\",\"time\":\"123\"}," ID "}\n",
+		 ":2: member \"time\" is not of JSON type int"},
+		{H "{\"event\":{\"type\":\"exit\",\"time\":0}," ID "}\n",
+		 ":2: event without a time"},
+		{H "{\"end\":{\"time\":\"x\"}}\n",
+		 ":2: member \"end.time\" is not of JSON type int"},
+		{H "{\"end\":{}}\n", ":2: member \"end.time\" is missing"},
+		{H "{\"end\":[1]}\n", ":2: member \"end\" is not of JSON type object"},
+		{H "{\"drops\":5}\n", ":2: member \"drops\" is not of JSON type object"},
+		{H "{\"drops\":{\"time\":1}}\n", ":2: member \"drops.total\" is missing"},
+		{H "{\"drops\":{\"time\":1,\"total\":-1}}\n",
+		 ":2: member \"drops.total\" is out of range (-1 not in 0..18446744073709551615)"},
+		{H "{\"event\":5," ID "}\n", ":2: member \"event\" is not of JSON type object"},
+		{H "{\"event\":{\"type\":5}," ID "}\n",
+		 ":2: member \"type\" is not of JSON type string"},
+		{H EV(",\"pid\":\"42\"") ID "}\n", ":2: member \"pid\" is not of JSON type int"},
+		{H EV(",\"pid\":4294967296") ID "}\n",
+		 ":2: member \"pid\" is out of range (4294967296 not in 0..4294967295)"},
+		{H EV(",\"uptime_ns\":-5") ID "}\n", ":2: member \"uptime_ns\" is out of range"},
+		{H EV(",\"oom\":1") ID "}\n", ":2: member \"oom\" is not of JSON type boolean"},
+		{H EV(",\"comm\":5") ID "}\n", ":2: member \"comm\" is not of JSON type string"},
+		{H EV(",\"tail_hex\":null") ID "}\n",
+		 ":2: member \"tail_hex\" is not of JSON type string"},
+		{H EV(",\"tail_hex\":\"6f\",\"tail_source\":1") ID "}\n",
+		 ":2: member \"tail_source\" is not of JSON type string"},
+		{H EV(",\"killer\":5") ID "}\n",
+		 ":2: member \"killer\" is not of JSON type object"},
+		{H EV(",\"killer\":{\"signal\":\"TERM\"}") ID "}\n",
+		 ":2: member \"killer.signal\" is not of JSON type int"},
+		{H EV("") "\"identity\":{\"key\":\"k\",\"runtime\":\"docker\"}}\n",
+		 ":2: member \"identity.runtime\" is not of JSON type int"},
+		{H EV("") "\"identity\":{\"key\":5}}\n",
+		 ":2: member \"identity.key\" is not of JSON type string"},
+		{H EV("") "\"identity\":{\"name\":\"x\"}}\n", ":2: member \"identity\" has no key"},
+		{H EV("") "\"identity\":[]}\n",
+		 ":2: member \"identity\" is not of JSON type object"},
+		{"{\"exitwatch_record\":1,\"node\":5}\n",
+		 ":1: member \"node\" is not of JSON type string"},
 	};
 	char path[] = "/tmp/ew-test-record-XXXXXX", node[64];
 	int fd = mkstemp(path);

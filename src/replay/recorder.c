@@ -120,26 +120,31 @@ void ew_recorder_close(struct ew_recorder *r)
 static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, void *ctx, char *msg,
 		       size_t msglen)
 {
-	struct json_object *ev_o, *id_o, *dr;
+	struct json_object *ev_o, *id_o, *mark;
+	uint64_t t, total;
 	struct ew_identity id;
 	struct ew_event *ev;
 	int r;
 
-	if (json_object_object_get_ex(o, "end", &dr))
-		return cbs->end ? cbs->end(ctx, ew_json_u64(dr, "time", 0)) : 0;
-	if (json_object_object_get_ex(o, "drops", &dr))
-		return cbs->drops ? cbs->drops(ctx, ew_json_u64(dr, "time", 0),
-					       ew_json_u64(dr, "total", 0))
-				  : 0;
-	if (!json_object_object_get_ex(o, "event", &ev_o) ||
-	    !json_object_object_get_ex(o, "identity", &id_o)) {
+	if ((r = ew_codec_member(o, "end", EW_JSON_OBJECT, &mark, msg, msglen)) || mark) {
+		r = r ?: ew_codec_read_end(mark, &t, msg, msglen);
+		return r || !cbs->end ? r : cbs->end(ctx, t);
+	}
+	if ((r = ew_codec_member(o, "drops", EW_JSON_OBJECT, &mark, msg, msglen)) || mark) {
+		r = r ?: ew_codec_read_drops(mark, &t, &total, msg, msglen);
+		return r || !cbs->drops ? r : cbs->drops(ctx, t, total);
+	}
+	if (!ew_json_has(o, "event") || !ew_json_has(o, "identity")) {
 		snprintf(msg, msglen, "a line without \"event\" and \"identity\"");
 		return -EINVAL;
 	}
-	if (ew_codec_read_identity(id_o, &id)) {
-		snprintf(msg, msglen, "member identity has no key");
-		return -EINVAL;
+	r = ew_codec_member(o, "event", EW_JSON_OBJECT, &ev_o, msg, msglen);
+	if (!r) {
+		json_object_object_get_ex(o, "identity", &id_o);
+		r = ew_codec_read_identity(id_o, "identity", &id, msg, msglen);
 	}
+	if (r)
+		return r;
 	ev = malloc(sizeof(*ev));
 	if (!ev)
 		return -ENOMEM;
@@ -259,7 +264,7 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 		return r;
 	while ((n = read_line(f, line, &len)) > 0) {
 		char msg[160] = "";
-		struct json_object *o;
+		struct json_object *o, *v;
 
 		lineno++;
 		if (memchr(line, '\0', len)) {
@@ -280,8 +285,13 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 				json_object_put(o);
 				return -EINVAL;
 			}
-			ew_strlcpy(node, ew_json_str(o, "node", ""), nodelen);
+			r = ew_codec_member(o, "node", EW_JSON_STRING, &v, msg, sizeof(msg));
+			ew_strlcpy(node, v ? json_object_get_string(v) : "", nodelen);
 			json_object_put(o);
+			if (r) {
+				snprintf(err, errlen, "%s:1: %s", path, msg);
+				return r;
+			}
 			continue;
 		}
 		r = replay_line(o, cbs, ctx, msg, sizeof(msg));
