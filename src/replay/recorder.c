@@ -245,23 +245,23 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 		   size_t nodelen, char *err, size_t errlen)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = malloc(EW_RECORD_LINE_MAX + 1);
+	_cleanup_free_ char *line = NULL;
 	size_t lineno = 0, len = 0;
 	int n, r = 0;
 
 	if (!f) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		/* cppcheck-suppress memleak ; _cleanup_free_ frees line */
 		return r;
 	}
-	if (!line)
-		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
-		return -ENOMEM;
 	r = not_a_recording_file(f, path, err, errlen);
 	if (r)
 		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
 		return r;
+	line = malloc(EW_RECORD_LINE_MAX + 1);
+	if (!line)
+		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
+		return -ENOMEM;
 	while ((n = read_line(f, line, &len)) > 0) {
 		char msg[160] = "";
 		struct json_object *o, *v;
