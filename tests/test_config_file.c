@@ -419,8 +419,19 @@ static void x_startup_frac(struct ew_config *c)
 static void x_stable(struct ew_config *c)
 {
 	c->detect.rules[EW_RULE_STABLE].uptime_ns = SEC(30 * 60);
-	c->detect.rules[EW_RULE_STABLE].scope = EW_SCOPE_WORKLOAD;
 	c->detect.rules[EW_RULE_STABLE].severity = EW_SEV_ALERT;
+}
+
+static void x_crash_loop(struct ew_config *c)
+{
+	c->detect.rules[EW_RULE_CRASH_LOOP].count = 5;
+	c->detect.rules[EW_RULE_CRASH_LOOP].enabled = false;
+	c->detect.rules[EW_RULE_CRASH_LOOP].severity = EW_SEV_WARNING;
+}
+
+static void x_startup_resolve(struct ew_config *c)
+{
+	c->detect.rules[EW_RULE_STARTUP_FAILURE_RATE].resolve_ns = SEC(120);
 }
 
 static void x_last_wins(struct ew_config *c)
@@ -511,8 +522,12 @@ static const struct good_case {
 	{"percent forms",
 	 "[rule.startup_failure_rate]\nfail_percent = .5\nresolve_success_percent = 0.\n",
 	 x_startup_frac},
-	{"rule.stable", "[rule.stable]\nuptime = 30m\nscope = workload\nseverity = ALERT\n",
-	 x_stable},
+	{"rule.stable", "[rule.stable]\nuptime = 30m\nenabled = yes\nseverity = ALERT\n", x_stable},
+	{"rule.crash_loop", "[rule.crash_loop]\ncount = 5\nenabled = no\nseverity = WARNING\n",
+	 x_crash_loop},
+	/* Accepted without effect, for the configs that set it (deploy/docker/demo.conf). */
+	{"rule.startup_failure_rate resolve", "[rule.startup_failure_rate]\nresolve = 2m\n",
+	 x_startup_resolve},
 	{"last wins, reopened sections",
 	 "[rule.restart_rate]\ncount = 4\n[agent]\nmax_containers = 32\n[rule.restart_rate]\n"
 	 "count = 9\n",
@@ -581,6 +596,7 @@ static const struct bad_case {
 	{"[agent]\nagent_interval =\n", 2, "agent_interval: not a duration"},
 	{"[agent]\nagent_interval = 0\n", 2, "agent_interval: must be greater than 0"},
 	{"[agent]\ncheckpoint_interval = 0s\n", 2, "checkpoint_interval: must be greater"},
+	{"[agent]\nidle_forget = 0\n", 2, "[agent] idle_forget: must be greater than 0"},
 	{"[agent]\nstartup_grace = 5x\n", 2, "startup_grace: not a duration"},
 	{"[exit]\nkiller_grace = soon\n", 2, "killer_grace: not a duration"},
 	{"[agent]\nkiller_grace = 30s\n", 2, "killer_grace: unknown key"},
@@ -611,6 +627,20 @@ static const struct bad_case {
 	{"[rule.stable]\nmin_starts = 3\n", 2,
 	 "min_starts: only valid in [rule.startup_failure_rate]"},
 	{"[rule.restart_rate]\nfail_percent = 3\n", 2, "fail_percent: only valid in"},
+	/* A key a rule does not use is not one of its keys (README, "Configuration"). */
+	{"[rule.crash_loop]\nwindow = 5m\n", 2,
+	 "[rule.crash_loop] window: not a key of this rule (it takes enabled, severity, count)"},
+	{"[rule.crash_loop]\nscope = workload\n", 2, "[rule.crash_loop] scope: not a key of"},
+	{"[rule.crash_loop]\nresolve = 1h\n", 2, "[rule.crash_loop] resolve: not a key of"},
+	{"[rule.stable]\nscope = workload\n", 2,
+	 "[rule.stable] scope: not a key of this rule (it takes enabled, severity, uptime)"},
+	{"[rule.stable]\nscope = identity\n", 2, "[rule.stable] scope: not a key of"},
+	{"[rule.stable]\nwindow = 1h\n", 2, "[rule.stable] window: not a key of"},
+	{"[rule.stable]\ncount = 1\n", 2, "[rule.stable] count: not a key of"},
+	{"[rule.stable]\nresolve = 1h\n", 2, "[rule.stable] resolve: not a key of"},
+	{"[rule.startup_failure_rate]\ncount = 3\n", 2,
+	 "[rule.startup_failure_rate] count: not a key of this rule (it takes enabled, scope, "
+	 "severity, window, resolve, fail_percent, resolve_success_percent, min_starts)"},
 	{"[rule.exit_code_burst]\ncodes = 3,,4\n", 2, "codes: not a list of exit codes"},
 	{"[rule.exit_code_burst]\ncodes = 3,\n", 2, "codes: not a list of exit codes"},
 	{"[rule.exit_code_burst]\ncodes = ,3\n", 2, "codes: not a list of exit codes"},
@@ -643,6 +673,10 @@ static const struct bad_case {
 	{"[agent]\nmetrics_addr = localhost\n", 2, "metrics_addr: expected [ADDR]:PORT"},
 	{"[agent]\nmetrics_addr = :0\n", 2, "metrics_addr: expected"},
 	{"[agent]\nmetrics_addr = :70000\n", 2, "metrics_addr: expected"},
+	/* What the server would refuse at start-up (exit 1) is refused here (exit 2). */
+	{"[agent]\nmetrics_addr = localhost:9100\n", 2, "metrics_addr: expected [ADDR]:PORT"},
+	{"[agent]\nmetrics_addr = ::1:9100\n", 2, "metrics_addr: expected [ADDR]:PORT"},
+	{"[agent]\nmetrics_addr = [::1]\n", 2, "metrics_addr: expected [ADDR]:PORT"},
 	{"[agent]\nstate_file = var/lib/state\n", 2, "state_file: must be an absolute path"},
 	{"[agent]\nhost_root = host\n", 2, "host_root: must be an absolute path"},
 	{"[agent]\nspool_dir =\n", 2, "spool_dir: must be an absolute path"},
@@ -969,9 +1003,9 @@ static void test_deploy_lists_every_key(void **state)
 		{"[rule.exit_code_burst]", "enabled scope severity count window resolve codes"},
 		{"[rule.restart_rate]", "enabled scope severity count window resolve"},
 		{"[rule.startup_failure_rate]",
-		 "enabled scope severity window resolve fail_percent resolve_success_percent "
-		 "min_starts"},
-		{"[rule.stable]", "enabled scope severity uptime"},
+		 "enabled scope severity window fail_percent resolve_success_percent min_starts"},
+		{"[rule.stable]", "enabled severity uptime"},
+		{"[rule.crash_loop]", "enabled severity count"},
 		{"[exit]", "config_error_codes killer_grace"},
 	};
 	char *text = read_text(EW_DEPLOY_CONF);

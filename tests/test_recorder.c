@@ -161,6 +161,25 @@ static void test_round_trip(void **state)
 	free(g);
 }
 
+/* JSON's whitespace around a line's object is no text after it (a CRLF file, padding). */
+static void test_whitespace_around(void **state)
+{
+	static const char text[] = "  {\"exitwatch_record\":1}\t\r\n"
+				   "{\"end\":{\"time\":9}} \t \r\n";
+	char path[] = "/tmp/ew-test-record-XXXXXX", node[64], err[256] = "";
+	struct got g = {0};
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	assert_int_equal(ew_replay_read(path, &cbs, &g, node, sizeof(node), err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(g.ends, 1);
+	assert_int_equal(g.end_time, 9);
+	unlink(path);
+}
+
 /* A recording made before children_oom_killed existed still replays, with 0 there. */
 static void test_recording_without_oom_killed(void **state)
 {
@@ -197,6 +216,11 @@ static void test_recording_without_oom_killed(void **state)
 	free(g);
 }
 
+/* A recording's header, an exit event with extra members M, an identity: for bad cases. */
+#define H     "{\"exitwatch_record\":1}\n"
+#define EV(m) "{\"event\":{\"type\":\"exit\",\"time\":1" m "},"
+#define ID    "\"identity\":{\"key\":\"k\"}"
+
 static void test_bad_recordings(void **state)
 {
 	static const struct {
@@ -208,16 +232,62 @@ static void test_bad_recordings(void **state)
 		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"start\"}}\n",
 		 ":2: a line without"},
 		{"{\"exitwatch_record\":1}\n{oops\n", ":2: not a JSON object"},
+		{"{\"exitwatch_record\":1}\n\n", ":2: not a JSON object"},
+		/* One object a line: a second one, or anything but whitespace, after it is refused. */
+		{"{\"exitwatch_record\":1}\n{\"end\":{\"time\":1}} {\"end\":{\"time\":2}}\n",
+		 ":2: text after the JSON object (at column 20)"},
+		{"{\"exitwatch_record\":1}\n{\"end\":{\"time\":1}}}\n",
+		 ":2: text after the JSON object (at column 19)"},
+		{"{\"exitwatch_record\":1} x\n", ":1: text after the JSON object (at column 24)"},
 		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"boom\x1b\"},\"identity\":{"
 		 "\"key\":\"k\"}}\n",
 		 ":2: unknown event type 'boom?'"},
 		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"exit\",\"time\":1,\"tail_hex\":"
 		 "\"zz\"},"
 		 "\"identity\":{\"key\":\"k\"}}\n",
-		 ":2: member tail_hex"},
+		 ":2: member \"tail_hex\" is not hex"},
 		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"exit\",\"time\":1,\"tail_hex\":"
 		 "\"6f\",\"tail_source\":\"syslog\"},\"identity\":{\"key\":\"k\"}}\n",
-		 ":2: member tail_source"},
+		 ":2: member \"tail_source\" is not a known source"},
+		/* A member of the wrong type is refused, named, not read as its default. */
+		{H "{\"event\":{\"type\":\"exit\",\"time\":\"123\"}," ID "}\n",
+		 ":2: member \"time\" is not of JSON type int"},
+		{H "{\"event\":{\"type\":\"exit\",\"time\":0}," ID "}\n",
+		 ":2: event without a time"},
+		{H "{\"end\":{\"time\":\"x\"}}\n",
+		 ":2: member \"end.time\" is not of JSON type int"},
+		{H "{\"end\":{}}\n", ":2: member \"end.time\" is missing"},
+		{H "{\"end\":[1]}\n", ":2: member \"end\" is not of JSON type object"},
+		{H "{\"drops\":5}\n", ":2: member \"drops\" is not of JSON type object"},
+		{H "{\"drops\":{\"time\":1}}\n", ":2: member \"drops.total\" is missing"},
+		{H "{\"drops\":{\"time\":1,\"total\":-1}}\n",
+		 ":2: member \"drops.total\" is out of range (-1 not in 0..18446744073709551615)"},
+		{H "{\"event\":5," ID "}\n", ":2: member \"event\" is not of JSON type object"},
+		{H "{\"event\":{\"type\":5}," ID "}\n",
+		 ":2: member \"type\" is not of JSON type string"},
+		{H EV(",\"pid\":\"42\"") ID "}\n", ":2: member \"pid\" is not of JSON type int"},
+		{H EV(",\"pid\":4294967296") ID "}\n",
+		 ":2: member \"pid\" is out of range (4294967296 not in 0..4294967295)"},
+		{H EV(",\"uptime_ns\":-5") ID "}\n", ":2: member \"uptime_ns\" is out of range"},
+		{H EV(",\"oom\":1") ID "}\n", ":2: member \"oom\" is not of JSON type boolean"},
+		{H EV(",\"comm\":5") ID "}\n", ":2: member \"comm\" is not of JSON type string"},
+		{H EV(",\"tail_hex\":null") ID "}\n",
+		 ":2: member \"tail_hex\" is not of JSON type string"},
+		{H EV(",\"tail_hex\":\"6f\",\"tail_source\":1") ID "}\n",
+		 ":2: member \"tail_source\" is not of JSON type string"},
+		{H EV(",\"killer\":5") ID "}\n",
+		 ":2: member \"killer\" is not of JSON type object"},
+		{H EV(",\"killer\":{\"signal\":\"TERM\"}") ID "}\n",
+		 ":2: member \"killer.signal\" is not of JSON type int"},
+		{H EV("") "\"identity\":{\"key\":\"k\",\"runtime\":\"docker\"}}\n",
+		 ":2: member \"identity.runtime\" is not of JSON type int"},
+		{H EV("") "\"identity\":{\"key\":5}}\n",
+		 ":2: member \"identity.key\" is not of JSON type string"},
+		{H EV("") "\"identity\":{\"name\":\"x\"}}\n", ":2: member \"identity\" has no key"},
+		{H EV("") "\"identity\":[]}\n",
+		 ":2: member \"identity\" is not of JSON type object"},
+		{"{\"exitwatch_record\":1,\"node\":5}\n",
+		 ":1: member \"node\" is not of JSON type string"},
 	};
 	char path[] = "/tmp/ew-test-record-XXXXXX", node[64];
 	int fd = mkstemp(path);
@@ -253,6 +323,61 @@ static void test_bad_recordings(void **state)
 			-EINVAL);
 		assert_non_null(strstr(err, ":2: line longer than"));
 	}
+	/* Exactly the limit is a line; one byte more is not. */
+	for (int extra = 0; extra < 2; extra++) {
+		static const char head[] = "{\"end\":{\"time\":7},\"pad\":\"";
+		struct got g = {0};
+		char err[256] = "";
+		FILE *f = fopen(path, "w");
+		size_t pad = 65536 - (sizeof(head) - 1) - 2 + (size_t)extra;
+
+		fputs("{\"exitwatch_record\":1}\n", f);
+		fputs(head, f);
+		for (size_t i = 0; i < pad; i++)
+			fputc('a', f);
+		fputs("\"}\n", f);
+		fclose(f);
+		assert_int_equal(
+			ew_replay_read(path, &cbs, &g, node, sizeof(node), err, sizeof(err)),
+			extra ? -EINVAL : 0);
+		if (extra)
+			assert_non_null(strstr(err, ":2: line longer than 65536 bytes"));
+		else
+			assert_int_equal(g.end_time, 7);
+	}
+	/* A NUL byte is one, wherever it is, with or without a newline after it. */
+	{
+		static const struct {
+			const char *text;
+			size_t len;
+			const char *err;
+		} nul[] = {
+#define NUL_CASE(text, err) {text, sizeof(text) - 1, err}
+			NUL_CASE("{\"exitwatch_record\":1}\n{\"end\":{\"time\":7}}\0x\n",
+				 ":2: NUL byte in line"),
+			NUL_CASE("{\"exitwatch_record\":1}\n{\"end\":{\"time\":7}}\0",
+				 ":2: NUL byte in line"),
+			NUL_CASE("{\"exitwatch_record\":1}\0\n", ":1: NUL byte in line"),
+			NUL_CASE("\0\n", ":1: NUL byte in line"),
+#undef NUL_CASE
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(nul); i++) {
+			struct got g = {0};
+			char err[256] = "";
+			FILE *f = fopen(path, "w");
+
+			assert_int_equal(fwrite(nul[i].text, 1, nul[i].len, f), nul[i].len);
+			fclose(f);
+			assert_int_equal(ew_replay_read(path, &cbs, &g, node, sizeof(node), err,
+							sizeof(err)),
+					 -EINVAL);
+			if (!strstr(err, nul[i].err))
+				fail_msg("NUL case %zu: '%s' does not say '%s'", i, err,
+					 nul[i].err);
+			assert_int_equal(g.ends, 0);
+		}
+	}
 	unlink(path);
 	{
 		char err[256] = "";
@@ -264,12 +389,53 @@ static void test_bad_recordings(void **state)
 	}
 }
 
+/*
+ * What is not a recording file: a directory is said to be one (it was "PATH:1: Input/output
+ * error"); a stream (a pipe, `exitwatch replay <(zcat rec.gz)`, /dev/stdin) is read like a file.
+ */
+static void test_not_a_file(void **state)
+{
+	static const char rec[] = "{\"exitwatch_record\":1,\"node\":\"n\"}\n"
+				  "{\"end\":{\"time\":5}}\n";
+	char dir[] = "/tmp/ew-test-record-dir-XXXXXX", node[64], err[256] = "", want[300], path[64];
+	struct got g = {0};
+	int p[2];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ew_replay_read(dir, &cbs, &g, node, sizeof(node), err, sizeof(err)),
+			 -EISDIR);
+	snprintf(want, sizeof(want), "%s: is a directory, not a recording", dir);
+	assert_string_equal(err, want);
+	assert_int_equal(rmdir(dir), 0);
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], rec, sizeof(rec) - 1), (ssize_t)sizeof(rec) - 1);
+	close(p[1]);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	err[0] = '\0';
+	assert_int_equal(ew_replay_read(path, &cbs, &g, node, sizeof(node), err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(node, "n");
+	assert_int_equal(g.ends, 1);
+	assert_int_equal(g.end_time, 5);
+	close(p[0]);
+
+	/* A character device is a stream too: /dev/null is an empty one. */
+	assert_int_equal(
+		ew_replay_read("/dev/null", &cbs, &g, node, sizeof(node), err, sizeof(err)),
+		-EINVAL);
+	assert_string_equal(err, "/dev/null: empty file, not an exitwatch recording");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_recording_without_oom_killed),
+		cmocka_unit_test(test_whitespace_around),
 		cmocka_unit_test(test_bad_recordings),
+		cmocka_unit_test(test_not_a_file),
 	};
 
 	return cmocka_run_group_tests_name("recorder", tests, NULL, NULL);

@@ -330,8 +330,12 @@ static void watch_burst_codes(struct ew_metrics *m, const struct ew_config *c)
 	}
 }
 
-/* Outputs, metrics, recording, pipeline: everything but the kernel side. 0, 1 or 2. */
-static int build(struct agent *a, const struct ew_config *c)
+/*
+ * Outputs, metrics, recording, pipeline: everything but the kernel side. 0, 1 or 2. live: the
+ * agent's own files too (the recording it writes, the state file it restores), which a replay
+ * never touches.
+ */
+static int build(struct agent *a, const struct ew_config *c, bool live)
 {
 	char err[512] = "";
 
@@ -364,7 +368,7 @@ static int build(struct agent *a, const struct ew_config *c)
 		ew_err("%s", err);
 		return 1;
 	}
-	if (c->record_path &&
+	if (live && c->record_path &&
 	    ew_recorder_open(c->record_path, c->node, &a->rec, err, sizeof(err))) {
 		ew_err("%s", err);
 		return 1;
@@ -373,7 +377,8 @@ static int build(struct agent *a, const struct ew_config *c)
 		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});
 	if (!a->pipe)
 		return 1;
-	if (c->state_file && ew_pipeline_load_state(a->pipe, c->state_file, err, sizeof(err)))
+	if (live && c->state_file &&
+	    ew_pipeline_load_state(a->pipe, c->state_file, err, sizeof(err)))
 		ew_warn("ignoring the state file: %s", err);
 	return 0;
 }
@@ -439,7 +444,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	int r;
 
 	/* Step 1: everything that can fail on configuration, before touching the kernel. */
-	r = build(&a, c);
+	r = build(&a, c, true);
 	if (r)
 		goto out;
 	if (find_cgroup_root(c, cgroup_root, sizeof(cgroup_root), &root_id)) {
@@ -544,6 +549,37 @@ out:
 	return r;
 }
 
+/*
+ * A replay's records are its whole result: when an output lost some (stdout on a full disk, a
+ * file that could not be written, a stream peer that never took them), the run failed, and
+ * says how many and where; the sink's own warning names only the first failed write. 0 or 1.
+ */
+static int replay_losses(struct agent *a, uint64_t undelivered)
+{
+	struct ew_sink_status st[EW_MAX_SINKS];
+	uint32_t n = ew_outputs_status(a->out, st, EW_MAX_SINKS);
+	uint64_t lost = undelivered, total = undelivered;
+	char where[512] = "";
+	size_t off = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		lost += st[i].dropped;
+		total += st[i].delivered + st[i].dropped;
+		if (st[i].dropped && off < sizeof(where))
+			off += (size_t)snprintf(where + off, sizeof(where) - off, "%s%s: %llu",
+						off ? ", " : "", st[i].name,
+						(unsigned long long)st[i].dropped);
+	}
+	if (undelivered && off < sizeof(where))
+		snprintf(where + off, sizeof(where) - off, "%sundelivered: %llu", off ? ", " : "",
+			 (unsigned long long)undelivered);
+	if (!lost)
+		return 0;
+	ew_err("replay: %llu of %llu output lines were lost (%s)", (unsigned long long)lost,
+	       (unsigned long long)total, where);
+	return 1;
+}
+
 int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
 	struct agent a = {0};
@@ -552,7 +588,20 @@ int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *si
 	char err[512] = "";
 	int r;
 
-	r = build(&a, c);
+	/*
+	 * A replay reads its recording and its configuration, nothing else, and writes only its
+	 * outputs: so it is the same run after run. Recording what it replays would at best copy
+	 * its input, and --record naming the input itself would truncate it before it is read. The
+	 * state file is the live agent's memory: restored, it would change the records (open
+	 * episodes, drop counts, windows from another time); and a replay never checkpoints
+	 * (nothing here calls checkpoint()), so the live agent's file is never overwritten either.
+	 */
+	if (c->record_path)
+		ew_warn("replay does not record: ignoring [agent] record = %s", c->record_path);
+	if (c->state_file)
+		ew_warn("replay does not use the state file: ignoring [agent] state_file = %s",
+			c->state_file);
+	r = build(&a, c, false);
 	if (r)
 		goto out;
 	r = ew_replay_run(c->replay_path, a.pipe, a.out, &ro, err, sizeof(err));
@@ -563,8 +612,7 @@ int ew_agent_replay(const struct ew_config *c, const struct ew_agent_signals *si
 		r = 2;
 		goto out;
 	}
-	if (drain(&a))
-		r = 1;
+	r = replay_losses(&a, drain(&a));
 out:
 	agent_free(&a);
 	return r;

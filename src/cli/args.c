@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The command line. The config file it names is read first (config_file.c), then the flags;
- * --rule and --set go through the config file's key table too, so a key means the same thing
- * whichever way it is given.
+ * every flag that stands for a key, --rule and --set set it through the config file's key
+ * table, so a key means the same thing, with the same checks, whichever way it is given.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"  -c, --config PATH        config file (default " EW_DEFAULT_CONFIG
 		"; absent is fine)\n"
 		"  -o, --output SPEC        stdout, file:PATH, tcp://HOST:PORT or unix:PATH;\n"
-		"                           repeatable (default stdout). Filters after ';':\n"
+		"                           repeatable (default stdout); replaces the config\n"
+		"                           file's outputs, not --set's. Filters after ';':\n"
 		"                           events=TYPE,... (container_start, container_ready,\n"
 		"                           container_exit, finding, resolved, agent) and\n"
 		"                           min_severity=SEV, e.g. "
@@ -56,7 +57,8 @@ static void usage(FILE *f)
 		"      --no-stderr          no stderr tail (same as --stderr-bytes 0)\n"
 		"      --stderr-kernel      also capture stderr in the kernel, for containers\n"
 		"                           without a runtime log file; costs every write() on\n"
-		"                           the node (README, \"The stderr tail\")\n"
+		"                           the node (README, \"The stderr tail\"); not with\n"
+		"                           --no-stderr\n"
 		"      --no-metadata        names from the cgroup only, read no runtime files\n"
 		"      --no-scan            do not look for containers already running\n"
 		"      --ringbuf-size BYTES kernel ring buffer (4M)\n"
@@ -65,7 +67,7 @@ static void usage(FILE *f)
 		"      --sweep-interval DUR forget mains gone without a seen exit (60s; 0: off)\n"
 		"      --rule RULE.KEY=VAL  set a rule key, as in the config file's [rule.RULE]\n"
 		"      --set SECTION.KEY=VAL  set any config file key\n"
-		"      --speed X            replay: X times real time (default 0: at once)\n"
+		"      --speed X            replay only: X times real time (default 0: at once)\n"
 		"  -v, --verbose            more diagnostics on stderr (twice: debug)\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            the version\n"
@@ -144,62 +146,115 @@ static const struct option long_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/*
- * "--set agent.key=value" or "--rule name.key=value" -> "[section]\nkey = value\n" through the
- * config file reader, so flags and file share one parser and one set of messages.
- */
-static int apply_setting(struct ew_config *c, const char *prefix, const char *arg, const char *opt)
+/* One config key from a flag: the key's own checks and messages (config_file.c). */
+static int set_option(struct ew_config *c, const char *section, const char *key, const char *value,
+		      const char *opt)
 {
-	const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
-	char text[1200], err[512] = "";
-	int n;
+	char err[512];
 
-	if (!dot || !eq || dot > eq || dot == arg) {
-		fprintf(stderr, "exitwatch: %s '%s': expected %s.KEY=VALUE\n", opt, arg,
-			prefix[0] ? "RULE" : "SECTION");
-		return -EINVAL;
-	}
-	n = snprintf(text, sizeof(text), "[%s%.*s]\n%.*s = \"%s\"\n", prefix, (int)(dot - arg), arg,
-		     (int)(eq - dot - 1), dot + 1, eq + 1);
-	if (n < 0 || (size_t)n >= sizeof(text) || strchr(eq + 1, '"') || strchr(eq + 1, '\n')) {
-		fprintf(stderr, "exitwatch: %s '%s': value too long or holds a quote\n", opt, arg);
-		return -EINVAL;
-	}
-	if (ew_config_load_buffer(c, opt, text, (size_t)n, err, sizeof(err))) {
+	if (ew_config_set_key(c, opt, section, key, value, err, sizeof(err))) {
 		fprintf(stderr, "exitwatch: %s\n", err);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int set_option(struct ew_config *c, const char *section, const char *key, const char *value,
-		      const char *opt)
+/*
+ * "--set agent.key=value" or "--rule name.key=value": the key in [agent] or [rule.name], so a
+ * key means the same thing whichever way it is given.
+ */
+static int apply_setting(struct ew_config *c, const char *prefix, const char *arg, const char *opt)
 {
-	char arg[1024];
+	const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
+	char section[128], key[128];
 
-	snprintf(arg, sizeof(arg), "%s.%s=%s", section, key, value);
-	return apply_setting(c, "", arg, opt);
+	if (!dot || !eq || dot > eq || dot == arg || eq == dot + 1) {
+		fprintf(stderr, "exitwatch: %s '%s': expected %s.KEY=VALUE\n", opt, arg,
+			prefix[0] ? "RULE" : "SECTION");
+		return -EINVAL;
+	}
+	/* Cut names read as unknown ones: no section or key is this long. */
+	snprintf(section, sizeof(section), "%s%.*s", prefix, (int)(dot - arg), arg);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
+	return set_option(c, section, key, eq + 1, opt);
 }
 
-static bool has_arg(int val)
+/*
+ * The option string: '+' stops at the first operand (replay's RECORDING: options go before it),
+ * ':' makes a missing value ':' rather than '?', so that the two are told apart.
+ */
+#define SHORT_OPTS "+:c:o:f:vhV"
+
+/* The long option val stands for, or NULL (a short option's letter that is no long one's). */
+static const struct option *long_opt(int val)
 {
 	for (const struct option *o = long_opts; o->name; o++)
 		if (o->val == val)
-			return o->has_arg == required_argument;
-	return false;
+			return o;
+	return NULL;
 }
 
-static int first_pass(int argc, char **argv, const char **config_path, bool *explicit_cfg)
+/*
+ * getopt_long() said '?' or ':' (opterr is 0: it printed nothing). It names neither the option
+ * as written nor why: a long option's own text is the argument it was in (argv[optind - 1],
+ * which it has stepped past), a short one is optopt, and ambiguity looks like an unknown name.
+ */
+static void option_error(int o, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	bool is_long = !strncmp(arg, "--", 2) && (!optopt || long_opt(optopt));
+	size_t len = is_long ? strcspn(arg, "=") : 0;
+	char names[256] = "";
+	int n = 0;
+
+	if (o == ':' && is_long) {
+		fprintf(stderr, "exitwatch: option '%.*s' needs a value\n", (int)len, arg);
+	} else if (o == ':') {
+		fprintf(stderr, "exitwatch: option '-%c' needs a value\n", optopt);
+	} else if (is_long && optopt) {
+		fprintf(stderr, "exitwatch: option '%.*s' takes no value (got '%s')\n", (int)len,
+			arg, arg);
+	} else if (is_long) {
+		for (const struct option *p = long_opts; p->name; p++) {
+			size_t used = strlen(names);
+
+			if (strncmp(p->name, arg + 2, len - 2) || used >= sizeof(names))
+				continue;
+			snprintf(names + used, sizeof(names) - used, "%s--%s", n++ ? ", " : "",
+				 p->name);
+		}
+		if (n > 1)
+			fprintf(stderr, "exitwatch: option '%.*s' is ambiguous (%s)\n", (int)len,
+				arg, names);
+		else
+			fprintf(stderr, "exitwatch: unknown option '%s'\n", arg);
+	} else {
+		fprintf(stderr, "exitwatch: unknown option '-%c'\n", optopt);
+	}
+	fprintf(stderr, "Try 'exitwatch --help'.\n");
+}
+
+/* What the first pass over argv finds, for reading the config file before the flags. */
+struct first {
+	const char *config_path;
+	bool explicit_cfg; /* --config given: a missing file is an error */
+	bool outputs;	   /* --output given: the file's outputs are dropped */
+};
+
+static int first_pass(int argc, char **argv, struct first *ret)
 {
 	int o;
 
 	opterr = 0;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "+c:o:f:vhV", long_opts, NULL)) != -1) {
+	optind = 0; /* 0, not 1: also forgets where a previous parse stopped inside "-vc" */
+	while ((o = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
-			*config_path = optarg;
-			*explicit_cfg = true;
+			ret->config_path = optarg;
+			ret->explicit_cfg = true;
+			break;
+		case 'o':
+			ret->outputs = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -208,19 +263,8 @@ static int first_pass(int argc, char **argv, const char **config_path, bool *exp
 			printf("exitwatch %s\n", EW_VERSION);
 			return 0;
 		case '?':
-			/* optopt is a long-only option's value: it has no letter to print. */
-			if (optopt >= OPT_NODE)
-				fprintf(stderr, "exitwatch: option '%s': %s\n", argv[optind - 1],
-					has_arg(optopt) ? "needs an argument"
-							: "takes no argument");
-			else if (optopt)
-				fprintf(stderr, "exitwatch: option -%c: %s\n", optopt,
-					strchr("cof", optopt) ? "needs an argument"
-							      : "unknown option");
-			else
-				fprintf(stderr, "exitwatch: unknown option '%s'\n",
-					argv[optind - 1]);
-			fprintf(stderr, "Try 'exitwatch --help'.\n");
+		case ':':
+			option_error(o, argv);
 			return -EINVAL;
 		default:
 			break;
@@ -231,23 +275,13 @@ static int first_pass(int argc, char **argv, const char **config_path, bool *exp
 
 static int second_pass(struct ew_config *c, int argc, char **argv)
 {
-	bool file_outputs = true;
 	int o, r = 0;
 
-	optind = 1;
-	while (!r && (o = getopt_long(argc, argv, "+c:o:f:vhV", long_opts, NULL)) != -1) {
+	optind = 0;
+	while (!r && (o = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		switch (o) {
 		case 'o':
-			/* Flags override the file: the first --output replaces its outputs. */
-			if (file_outputs) {
-				c->noutputs = 0;
-				file_outputs = false;
-			}
-			if (c->noutputs == EW_MAX_SINKS) {
-				fprintf(stderr, "exitwatch: at most %d outputs\n", EW_MAX_SINKS);
-				return -EINVAL;
-			}
-			c->outputs[c->noutputs++] = optarg;
+			r = set_option(c, "agent", "output", optarg, "--output");
 			break;
 		case 'f':
 			r = set_option(c, "agent", "format", optarg, "--format");
@@ -256,28 +290,28 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 			c->verbosity++;
 			break;
 		case OPT_NODE:
-			ew_strlcpy(c->node, optarg, sizeof(c->node));
+			r = set_option(c, "agent", "node", optarg, "--node");
 			break;
 		case OPT_HOST_ROOT:
-			c->host_root = optarg;
+			r = set_option(c, "agent", "host_root", optarg, "--host-root");
 			break;
 		case OPT_CGROUP_ROOT:
-			c->cgroup_root = optarg;
+			r = set_option(c, "agent", "cgroup_root", optarg, "--cgroup-root");
 			break;
 		case OPT_PROC_ROOT:
-			c->proc_root = optarg;
+			r = set_option(c, "agent", "proc_root", optarg, "--proc-root");
 			break;
 		case OPT_CGROUP_SUBTREE:
 			r = set_option(c, "agent", "cgroup_subtree", optarg, "--cgroup-subtree");
 			break;
 		case OPT_STATE_FILE:
-			c->state_file = optarg;
+			r = set_option(c, "agent", "state_file", optarg, "--state-file");
 			break;
 		case OPT_RECORD:
-			c->record_path = optarg;
+			r = set_option(c, "agent", "record", optarg, "--record");
 			break;
 		case OPT_METRICS_ADDR:
-			c->metrics_addr = optarg;
+			r = set_option(c, "agent", "metrics_addr", optarg, "--metrics-addr");
 			break;
 		case OPT_GRACE:
 			r = set_option(c, "agent", "startup_grace", optarg, "--startup-grace");
@@ -293,17 +327,16 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 			r = set_option(c, "agent", "stderr_bytes", optarg, "--stderr-bytes");
 			break;
 		case OPT_NO_STDERR:
-			c->capture_stderr = false;
-			c->stderr_bytes = 0;
+			r = set_option(c, "agent", "stderr_bytes", "0", "--no-stderr");
 			break;
 		case OPT_STDERR_KERNEL:
-			c->stderr_kernel = true;
+			r = set_option(c, "agent", "stderr_kernel", "true", "--stderr-kernel");
 			break;
 		case OPT_NO_META:
-			c->read_meta = false;
+			r = set_option(c, "agent", "read_metadata", "false", "--no-metadata");
 			break;
 		case OPT_NO_SCAN:
-			c->scan_existing = false;
+			r = set_option(c, "agent", "scan_existing", "false", "--no-scan");
 			break;
 		case OPT_RINGBUF:
 			r = set_option(c, "agent", "ringbuf_size", optarg, "--ringbuf-size");
@@ -326,6 +359,11 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 		case OPT_SPEED: {
 			char *end;
 
+			if (c->command != EW_CMD_REPLAY) {
+				fprintf(stderr,
+					"exitwatch: --speed applies to `exitwatch replay` only\n");
+				return -EINVAL;
+			}
 			errno = 0;
 			c->replay_speed = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !(c->replay_speed >= 0)) {
@@ -344,6 +382,37 @@ static int second_pass(struct ew_config *c, int argc, char **argv)
 	return r;
 }
 
+/*
+ * What getopt left after the options: "exitwatch replay [OPTION]... RECORDING". Options stop at
+ * the first operand (the '+' of the option string, as the synopsis has it), so one after the
+ * RECORDING is said to be misplaced rather than counted as a second recording. After "--" every
+ * argument is an operand, options too.
+ */
+static int replay_operands(struct ew_config *c, int argc, char **argv)
+{
+	bool dashdash = optind > 1 && !strcmp(argv[optind - 1], "--");
+	const char *next;
+
+	if (optind >= argc) {
+		fprintf(stderr, "exitwatch: replay needs a RECORDING (exitwatch replay [OPTION]... "
+				"RECORDING)\n");
+		return -EINVAL;
+	}
+	if (optind + 1 < argc) {
+		next = argv[optind + 1];
+		if (!dashdash && next[0] == '-' && next[1])
+			fprintf(stderr, "exitwatch: options go before RECORDING (got '%s')\n",
+				next);
+		else
+			fprintf(stderr,
+				"exitwatch: unexpected argument '%s' after RECORDING '%s'\n", next,
+				argv[optind]);
+		return -EINVAL;
+	}
+	c->replay_path = argv[optind];
+	return 0;
+}
+
 static void default_node(struct ew_config *c)
 {
 	const char *env = getenv("NODE_NAME");
@@ -358,8 +427,7 @@ static void default_node(struct ew_config *c)
 
 int ew_config_parse(struct ew_config *c, int argc, char **argv)
 {
-	const char *path = EW_DEFAULT_CONFIG;
-	bool explicit_cfg = false;
+	struct first first = {.config_path = EW_DEFAULT_CONFIG};
 	char err[512] = "";
 	int r;
 
@@ -368,28 +436,34 @@ int ew_config_parse(struct ew_config *c, int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	r = first_pass(argc, argv, &path, &explicit_cfg);
+	r = first_pass(argc, argv, &first);
 	if (r <= 0)
 		return r;
 	/* The file first, then every flag over it. --config /dev/null: defaults and flags only. */
-	r = strcmp(path, "/dev/null") ? ew_config_load_file(c, path, err, sizeof(err)) : 0;
-	if (r == -ENOENT && !explicit_cfg) {
+	r = strcmp(first.config_path, "/dev/null")
+		    ? ew_config_load_file(c, first.config_path, err, sizeof(err))
+		    : 0;
+	if (r == -ENOENT && !first.explicit_cfg) {
 		r = 0;
 	} else if (r) {
 		fprintf(stderr, "exitwatch: %s\n", err[0] ? err : strerror(-r));
 		return r;
 	} else {
-		c->config_path = path;
+		c->config_path = first.config_path;
 	}
+	/*
+	 * --output replaces the file's outputs, and only those: the outputs of --output and of
+	 * --set agent.output= all stay, in the order given, wherever they stand on the line.
+	 */
+	if (first.outputs)
+		c->noutputs = 0;
 	r = second_pass(c, argc, argv);
 	if (r)
 		return r;
 	if (c->command == EW_CMD_REPLAY) {
-		if (optind != argc - 1) {
-			fprintf(stderr, "exitwatch: replay needs exactly one RECORDING\n");
-			return -EINVAL;
-		}
-		c->replay_path = argv[optind];
+		r = replay_operands(c, argc, argv);
+		if (r)
+			return r;
 	} else if (optind < argc) {
 		fprintf(stderr, "exitwatch: unexpected argument '%s' (try --help)\n", argv[optind]);
 		return -EINVAL;

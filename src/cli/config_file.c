@@ -22,6 +22,7 @@
 #include "exitwatch/util/clock.h"
 #include "exitwatch/cli/config.h"
 #include "exitwatch/cli/config_file.h"
+#include "exitwatch/metrics/metrics.h"
 #include "cli/ini_int.h"
 #include "exitwatch/util/util.h"
 #include "exitwatch/util/cleanup.h"
@@ -49,7 +50,10 @@ typedef int (*set_fn)(struct load *l, const struct key_def *k, const char *v, vo
 #define F_EMPTY_NULL 0x1u /* an empty value unsets the key (NULL: built-in behaviour) */
 #define F_EMPTY_KEEP 0x2u /* an empty value is a value ("") */
 #define F_POW2	     0x4u
-#define F_ONLY(rule) (1u << (8 + (rule))) /* rule keys: valid in this rule only */
+/* Rule keys: valid in the rules whose bits are set (none set: in every rule). */
+#define F_IN(rule) (1u << (8 + (rule)))
+#define F_IN_ANY   (((1u << EW_RULE__COUNT) - 1) << 8)
+#define F_COUNTING (F_IN(EW_RULE_EXIT_CODE_BURST) | F_IN(EW_RULE_RESTART_RATE))
 
 struct key_def {
 	const char *name;
@@ -231,17 +235,16 @@ static int set_format(struct load *l, const struct key_def *k, const char *v, vo
 	return 0;
 }
 
+/* The server's own parser: an address it would refuse at start-up (exit 1) is bad input here. */
 static int set_addr(struct load *l, const struct key_def *k, const char *v, void *field)
 {
-	const char *colon = strrchr(v, ':');
-	uint64_t port = 0;
-
 	if (!*v) {
 		*(const char **)field = NULL;
 		return 0;
 	}
-	if (!colon || parse_uint(colon + 1, 65535, &port) < 0 || port == 0)
-		return bad(l, "expected [ADDR]:PORT, e.g. :9100 or 127.0.0.1:9100");
+	if (!ew_metrics_addr_valid(v))
+		return bad(l, "expected [ADDR]:PORT with a numeric address, e.g. :9100, "
+			      "127.0.0.1:9100 or [::1]:9100");
 	return store_str(l, v, field);
 }
 
@@ -369,7 +372,9 @@ static const struct key_def agent_keys[] = {
 	{"verbosity", set_int, CFG(verbosity), 0, 2, 0},
 	{"startup_grace", set_duration, CFG(detect.startup_grace_ns), 0, 0, 0},
 	{"max_identities", set_u32, CFG(detect.max_identities), 1, UINT32_MAX, 0},
-	{"idle_forget", set_duration, CFG(detect.idle_forget_ns), 0, 0, 0},
+	/* 0 would forget every identity at its exit: no rule could count a second event of it. The
+	 * floor that matters, the longest rule window, is ew_config_validate()'s. */
+	{"idle_forget", set_duration, CFG(detect.idle_forget_ns), 1, 0, 0},
 	{"memory_budget", set_bytes, CFG(detect.memory_budget), 0, UINT64_MAX, 0},
 	{"tail_bytes", set_u32, CFG(detect.tail_max), 0, 4096, 0},
 };
@@ -377,22 +382,57 @@ static const struct key_def agent_keys[] = {
 /* [exit] killer_grace: 0 names a sender only when its very signal ended the process. */
 static const struct key_def exit_grace_key = {"killer_grace", set_duration, 0, 0, 0, 0};
 
+/*
+ * Each rule takes the keys it reads (src/detect/), and only those: a key it would ignore is a
+ * mistake to say, not a setting to drop. stable and crash_loop always watch one identity and
+ * count in no window; crash_loop resolves at a successful start, stable never. Their order here
+ * is the order a message lists a rule's keys in.
+ */
 static const struct key_def rule_keys[] = {
 	{"enabled", set_bool, RULE(enabled), 0, 0, 0},
-	{"scope", set_scope, RULE(scope), 0, 0, 0},
+	{"scope", set_scope, RULE(scope), 0, 0, F_COUNTING | F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
 	{"severity", set_severity, RULE(severity), 0, 0, 0},
-	{"count", set_u32, RULE(count), 0, UINT32_MAX, 0},
-	{"window", set_duration, RULE(window_ns), 1, 0, 0},
-	{"resolve", set_duration, RULE(resolve_ns), 0, 0, 0},
-	{"codes", set_codes, RULE(codes), 0, 0, F_ONLY(EW_RULE_EXIT_CODE_BURST)},
-	{"fail_percent", set_percent, RULE(fail_percent), 0, 0,
-	 F_ONLY(EW_RULE_STARTUP_FAILURE_RATE)},
+	{"count", set_u32, RULE(count), 0, UINT32_MAX, F_COUNTING | F_IN(EW_RULE_CRASH_LOOP)},
+	{"window", set_duration, RULE(window_ns), 1, 0,
+	 F_COUNTING | F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
+	/* startup_failure_rate resolves on resolve_success_percent: resolve is accepted there
+	 * without effect, because shipped configs set it (deploy/docker/demo.conf). */
+	{"resolve", set_duration, RULE(resolve_ns), 0, 0,
+	 F_COUNTING | F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
+	{"codes", set_codes, RULE(codes), 0, 0, F_IN(EW_RULE_EXIT_CODE_BURST)},
+	{"fail_percent", set_percent, RULE(fail_percent), 0, 0, F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
 	{"resolve_success_percent", set_percent, RULE(resolve_success_percent), 0, 0,
-	 F_ONLY(EW_RULE_STARTUP_FAILURE_RATE)},
+	 F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
 	{"min_starts", set_u32, RULE(min_starts), 0, UINT32_MAX,
-	 F_ONLY(EW_RULE_STARTUP_FAILURE_RATE)},
-	{"uptime", set_duration, RULE(uptime_ns), 0, 0, F_ONLY(EW_RULE_STABLE)},
+	 F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
+	{"uptime", set_duration, RULE(uptime_ns), 0, 0, F_IN(EW_RULE_STABLE)},
 };
+
+/* A rule key in a rule that does not take it: the one rule that does, or what this one takes. */
+static int wrong_rule(struct load *l, const struct key_def *k)
+{
+	char *p = l->why;
+	size_t left = sizeof(l->why);
+	int only = -1, n = 0;
+
+	for (int r = 0; r < EW_RULE__COUNT; r++)
+		if (k->flags & F_IN(r)) {
+			only = r;
+			n++;
+		}
+	if (n == 1)
+		return bad(l, "only valid in [rule.%s]", ew_rule_name(only));
+	ew_ini_put(&p, &left, "not a key of this rule (it takes ", SIZE_MAX);
+	for (size_t i = 0, first = 1; i < ARRAY_SIZE(rule_keys); i++) {
+		if ((rule_keys[i].flags & F_IN_ANY) && !(rule_keys[i].flags & F_IN(l->rule)))
+			continue;
+		ew_ini_put(&p, &left, first ? "" : ", ", SIZE_MAX);
+		ew_ini_put(&p, &left, rule_keys[i].name, SIZE_MAX);
+		first = 0;
+	}
+	ew_ini_put(&p, &left, ")", SIZE_MAX);
+	return -EINVAL;
+}
 
 static const struct key_def *find_key(const struct key_def *keys, size_t n, const char *name)
 {
@@ -445,9 +485,8 @@ static int apply_key(struct load *l, const char *key, const char *v)
 		k = find_key(rule_keys, ARRAY_SIZE(rule_keys), key);
 		if (!k)
 			break;
-		for (int r = 0; r < EW_RULE__COUNT; r++)
-			if ((k->flags & F_ONLY(r)) && r != l->rule)
-				return bad(l, "only valid in [rule.%s]", ew_rule_name(r));
+		if ((k->flags & F_IN_ANY) && !(k->flags & F_IN(l->rule)))
+			return wrong_rule(l, k);
 		return k->set(l, k, v, (char *)&l->cfg->detect.rules[l->rule] + k->off);
 	case SEC_NONE:
 		return bad(l, "key outside a section (add a [section] header above it)");
@@ -489,6 +528,37 @@ int ew_config_load_buffer(struct ew_config *cfg, const char *name, const char *t
 	if (r < 0)
 		ew_ini_message(err, errlen, name, ini->line, ini->section, ini->key, ini->why,
 			       ini->value);
+	return r;
+}
+
+int ew_config_set_key(struct ew_config *cfg, const char *name, const char *section, const char *key,
+		      const char *value, char *err, size_t errlen)
+{
+	struct load l = {.cfg = cfg, .sec = SEC_NONE};
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (enter_section(&l, section) < 0) {
+		char *p = l.why;
+		size_t left = sizeof(l.why);
+
+		ew_ini_put(&p, &left, "unknown section [", SIZE_MAX);
+		ew_ini_put(&p, &left, section, EW_INI_ECHO_MAX);
+		ew_ini_put(&p, &left, "]", 1);
+		ew_ini_message(err, errlen, name, 0, NULL, NULL, l.why, NULL);
+		return -EINVAL;
+	}
+	/* What a file's line could not hold, a flag's value may not either. */
+	r = strlen(value) > EW_INI_LINE_MAX ? bad(&l, "longer than %d bytes", EW_INI_LINE_MAX) : 0;
+	for (const char *c = value; !r && *c; c++)
+		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+			r = bad(&l, "control character in value");
+	if (!r)
+		r = apply_key(&l, key, value);
+	if (r < 0)
+		ew_ini_message(err, errlen, name, 0, section, key, l.why,
+			       r == -ENOMEM ? NULL : value);
 	return r;
 }
 

@@ -273,6 +273,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	return reply_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
+bool ew_metrics_addr_valid(const char *addr)
+{
+	struct listen_addr la;
+
+	return addr && parse_addr(addr, &la) == 0;
+}
+
 int ew_metrics_server_start(const char *addr, struct ew_metrics_server **ret, char *err,
 			    size_t errlen)
 {

@@ -269,11 +269,12 @@ static const struct ew_identity *read_subject(struct reader *rd, struct json_obj
 					      const char *name)
 {
 	struct json_object *so = member(rd, o, name, EW_JSON_OBJECT, false);
+	char why[160];
 
 	if (!so)
 		return NULL;
-	if (ew_codec_read_identity(so, rd->subject)) {
-		bad(rd, "member \"%s\" is not an identity", name);
+	if (ew_codec_read_identity(so, name, rd->subject, why, sizeof(why))) {
+		bad(rd, "member \"%s\" is not an identity: %s", name, why);
 		return NULL;
 	}
 	return rd->subject;

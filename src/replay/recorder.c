@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -119,26 +120,31 @@ void ew_recorder_close(struct ew_recorder *r)
 static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, void *ctx, char *msg,
 		       size_t msglen)
 {
-	struct json_object *ev_o, *id_o, *dr;
+	struct json_object *ev_o, *id_o, *mark;
+	uint64_t t, total;
 	struct ew_identity id;
 	struct ew_event *ev;
 	int r;
 
-	if (json_object_object_get_ex(o, "end", &dr))
-		return cbs->end ? cbs->end(ctx, ew_json_u64(dr, "time", 0)) : 0;
-	if (json_object_object_get_ex(o, "drops", &dr))
-		return cbs->drops ? cbs->drops(ctx, ew_json_u64(dr, "time", 0),
-					       ew_json_u64(dr, "total", 0))
-				  : 0;
-	if (!json_object_object_get_ex(o, "event", &ev_o) ||
-	    !json_object_object_get_ex(o, "identity", &id_o)) {
+	if ((r = ew_codec_member(o, "end", EW_JSON_OBJECT, &mark, msg, msglen)) || mark) {
+		r = r ?: ew_codec_read_end(mark, &t, msg, msglen);
+		return r || !cbs->end ? r : cbs->end(ctx, t);
+	}
+	if ((r = ew_codec_member(o, "drops", EW_JSON_OBJECT, &mark, msg, msglen)) || mark) {
+		r = r ?: ew_codec_read_drops(mark, &t, &total, msg, msglen);
+		return r || !cbs->drops ? r : cbs->drops(ctx, t, total);
+	}
+	if (!ew_json_has(o, "event") || !ew_json_has(o, "identity")) {
 		snprintf(msg, msglen, "a line without \"event\" and \"identity\"");
 		return -EINVAL;
 	}
-	if (ew_codec_read_identity(id_o, &id)) {
-		snprintf(msg, msglen, "member identity has no key");
-		return -EINVAL;
+	r = ew_codec_member(o, "event", EW_JSON_OBJECT, &ev_o, msg, msglen);
+	if (!r) {
+		json_object_object_get_ex(o, "identity", &id_o);
+		r = ew_codec_read_identity(id_o, "identity", &id, msg, msglen);
 	}
+	if (r)
+		return r;
 	ev = malloc(sizeof(*ev));
 	if (!ev)
 		return -ENOMEM;
@@ -150,54 +156,126 @@ static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, v
 }
 
 /*
- * Reads one line of at most EW_RECORD_LINE_MAX bytes into buf (NUL-terminated, newline
- * dropped). Returns its length, 0 at the end, -E2BIG for a longer line (its rest is not read
- * into memory), or -errno.
+ * Reads one line of at most EW_RECORD_LINE_MAX bytes into buf (EW_RECORD_LINE_MAX + 1 bytes;
+ * NUL-terminated, newline dropped) and its length, NUL bytes in it included, into *len.
+ * Returns 1 for a line, 0 at the end, -E2BIG for a longer line (its rest is not read into
+ * memory), or -errno. A byte at a time from stdio's buffer: fgets() cannot say where a line
+ * with a NUL in it ends (strlen() stops at the NUL), and getline() has no cap, so a file with no
+ * newline would be read whole into memory.
  */
-static ssize_t read_line(FILE *f, char *buf, size_t cap)
+static int read_line(FILE *f, char *buf, size_t *len)
 {
-	size_t n;
+	size_t n = 0;
+	int c;
 
-	if (!fgets(buf, (int)cap, f))
-		return ferror(f) ? -EIO : 0;
-	n = strlen(buf);
-	if (n && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	else if (!feof(f))
-		return -E2BIG;
-	return (ssize_t)(n ? n : 1); /* an empty line is still a line (and not valid JSON) */
+	errno = 0;
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (n == EW_RECORD_LINE_MAX)
+			return -E2BIG;
+		buf[n++] = (char)c;
+	}
+	if (c == EOF && ferror(f))
+		return -(errno ? errno : EIO);
+	if (c == EOF && !n)
+		return 0;
+	buf[n] = '\0';
+	*len = n; /* an empty line is still a line (and not valid JSON) */
+	return 1;
+}
+
+/*
+ * One line, one JSON object: a line with a second event after the first, or anything but
+ * whitespace, is refused rather than read in part. 0 and *ret, or -errno with msg.
+ */
+static int parse_line(const char *line, size_t len, struct json_object **ret, char *msg,
+		      size_t msglen)
+{
+	struct ew_json_parse_status st;
+	int r = ew_json_parse(line, len, ret, &st);
+
+	if (r == -ENOMEM)
+		return r;
+	if (r) {
+		if (st.error == EW_JSON_PARSE_TRAILING)
+			snprintf(msg, msglen, "text after the JSON object (at column %zu)",
+				 st.at + 1);
+		else
+			snprintf(msg, msglen, "not a JSON object (%s)",
+				 st.error == EW_JSON_PARSE_INVALID ? st.desc
+								   : "unexpected end of data");
+		return -EINVAL;
+	}
+	if (!json_object_is_type(*ret, json_type_object)) {
+		snprintf(msg, msglen, "not a JSON object (wrong type)");
+		json_object_put(*ret);
+		*ret = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * A recording is read front to back once, so a stream does as well as a file: a pipe
+ * (`exitwatch replay <(zcat rec.gz)`, /dev/stdin) or a character device (/dev/null, an empty
+ * one). A directory opens (fopen() does not refuse one) but cannot be read; anything else (a
+ * block device) is not a recording. 0, or -errno with "PATH: why" in err.
+ */
+static int not_a_recording_file(FILE *f, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fileno(f), &st)) {
+		int r = -errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a recording", path);
+		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file, pipe or character device", path);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx, char *node,
 		   size_t nodelen, char *err, size_t errlen)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = malloc(EW_RECORD_LINE_MAX + 2);
-	size_t lineno = 0;
-	ssize_t n;
-	int r = 0;
+	_cleanup_free_ char *line = NULL;
+	size_t lineno = 0, len = 0;
+	int n, r = 0;
 
 	if (!f) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		/* cppcheck-suppress memleak ; _cleanup_free_ frees line */
 		return r;
 	}
+	r = not_a_recording_file(f, path, err, errlen);
+	if (r)
+		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
+		return r;
+	line = malloc(EW_RECORD_LINE_MAX + 1);
 	if (!line)
 		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
 		return -ENOMEM;
-	while ((n = read_line(f, line, EW_RECORD_LINE_MAX + 2)) > 0) {
+	while ((n = read_line(f, line, &len)) > 0) {
 		char msg[160] = "";
-		struct json_object *o;
-		enum json_tokener_error jerr;
+		struct json_object *o, *v;
 
 		lineno++;
-		o = json_tokener_parse_verbose(line, &jerr);
-		if (!o || !json_object_is_type(o, json_type_object)) {
-			snprintf(err, errlen, "%s:%zu: not a JSON object (%s)", path, lineno,
-				 o ? "wrong type" : json_tokener_error_desc(jerr));
-			json_object_put(o);
+		if (memchr(line, '\0', len)) {
+			snprintf(err, errlen, "%s:%zu: NUL byte in line", path, lineno);
 			return -EINVAL;
+		}
+		r = parse_line(line, len, &o, msg, sizeof(msg));
+		if (r) {
+			if (msg[0])
+				snprintf(err, errlen, "%s:%zu: %s", path, lineno, msg);
+			return r;
 		}
 		if (lineno == 1) {
 			if (ew_json_u64(o, "exitwatch_record", 0) != EW_RECORD_VERSION) {
@@ -207,8 +285,13 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 				json_object_put(o);
 				return -EINVAL;
 			}
-			ew_strlcpy(node, ew_json_str(o, "node", ""), nodelen);
+			r = ew_codec_member(o, "node", EW_JSON_STRING, &v, msg, sizeof(msg));
+			ew_strlcpy(node, v ? json_object_get_string(v) : "", nodelen);
 			json_object_put(o);
+			if (r) {
+				snprintf(err, errlen, "%s:1: %s", path, msg);
+				return r;
+			}
 			continue;
 		}
 		r = replay_line(o, cbs, ctx, msg, sizeof(msg));
@@ -225,8 +308,8 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 		return -EINVAL;
 	}
 	if (n < 0) {
-		snprintf(err, errlen, "%s:%zu: %s", path, lineno + 1, strerror((int)-n));
-		return (int)n;
+		snprintf(err, errlen, "%s:%zu: %s", path, lineno + 1, strerror(-n));
+		return n;
 	}
 	if (lineno == 0) {
 		snprintf(err, errlen, "%s: empty file, not an exitwatch recording", path);

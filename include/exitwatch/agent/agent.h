@@ -21,7 +21,8 @@ struct ew_agent_signals {
 int ew_agent_run(const struct ew_config *cfg, const struct ew_agent_signals *sig);
 
 /* exitwatch replay PATH: the recorded events through the configured detector, to the
- * configured outputs, at once or paced (--speed). A stop request ends it early. */
+ * configured outputs, at once or paced (--speed). A stop request ends it early. Returns 0, 1
+ * when an output lost lines or could not be set up (said on stderr), 2 for a bad recording. */
 int ew_agent_replay(const struct ew_config *cfg, const struct ew_agent_signals *sig);
 
 #endif

@@ -84,7 +84,10 @@ struct ew_config {
 void ew_config_init(struct ew_config *cfg);
 void ew_config_free(struct ew_config *cfg);
 
-/* Cross-field checks (windows > 0, percentages in range, sizes). 0 or -EINVAL with err. */
+/*
+ * Cross-field checks (windows > 0, percentages in range, sizes). 0, or -EINVAL with err naming
+ * the key as "[section] key: what is wrong" (no file or line: a value may come from a flag).
+ */
 int ew_config_validate(const struct ew_config *cfg, char *err, size_t errlen);
 
 /* Keeps a copy of s for the life of cfg; returns it, or NULL on ENOMEM. */

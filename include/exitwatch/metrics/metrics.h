@@ -52,6 +52,9 @@ int ew_metrics_render(const struct ew_metrics *m, struct ew_buf *out);
 
 struct ew_metrics_server;
 
+/* Whether ew_metrics_server_start() takes addr as an address (it may still fail to listen). */
+bool ew_metrics_addr_valid(const char *addr);
+
 /*
  * Serves GET /metrics and GET /healthz on addr ("127.0.0.1:9090", "[::1]:9090", ":9090" for
  * every address). Returns 0 or -errno with a sentence in err (bad address, port in use).

@@ -37,8 +37,10 @@ struct ew_replay_cbs {
 };
 
 /*
- * Reads a recording, calling cbs for each line in order. node receives the recorded node name.
- * Returns 0, a callback's negative return, or -EINVAL/-errno with "PATH:LINE: ..." in err.
+ * Reads a recording (a file, or a stream: a pipe, a character device), calling cbs for each
+ * line in order. node receives the recorded node name. Returns 0, a callback's negative
+ * return, or -EINVAL/-errno (-EISDIR for a directory) with "PATH:LINE: ..." or "PATH: ..." in
+ * err.
  */
 int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx, char *node,
 		   size_t nodelen, char *err, size_t errlen);
