@@ -972,6 +972,7 @@ static void test_deploy_lists_every_key(void **state)
 		 "enabled scope severity window resolve fail_percent resolve_success_percent "
 		 "min_starts"},
 		{"[rule.stable]", "enabled scope severity uptime"},
+		{"[rule.crash_loop]", "enabled severity count resolve"},
 		{"[exit]", "config_error_codes killer_grace"},
 	};
 	char *text = read_text(EW_DEPLOY_CONF);

@@ -348,6 +348,50 @@ static void test_import_derives(void **state)
 	free(x);
 }
 
+/*
+ * A crash_loop episode's deadline is derived too: an hour (resolve) after the identity's last
+ * exit while it is not running; none while it runs (its start's outcome will say).
+ */
+static void test_import_crash_loop_deadline(void **state)
+{
+	struct fx *fx = *state;
+	struct import_fx *x = malloc(sizeof(*x));
+	struct ew_detector *d;
+	char err[256] = "";
+
+	assert_non_null(x);
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	import_fx_init(x);
+	x->ep[0].rule = EW_RULE_CRASH_LOOP;
+	d = ew_detector_new(&fx->cfg);
+	assert_non_null(d);
+	assert_int_equal(import_fx_run(x, d, err, sizeof(err)), 0);
+	assert_int_equal(ew_detector_next_deadline(d), 50 + SEC(3600));
+	ew_detector_advance(d, 50 + SEC(3600), collect, &fx->sk);
+	assert_int_equal(fx->sk.n, 1);
+	assert_true(fx->sk.v[0].f.resolved);
+	assert_int_equal(fx->sk.v[0].f.time_ns, 50 + SEC(3600));
+	assert_int_equal(ew_detector_active(d), 0);
+	ew_detector_free(d);
+	sink_clear(&fx->sk);
+
+	import_fx_init(x);
+	x->ep[0].rule = EW_RULE_CRASH_LOOP;
+	x->id[0].running = true;
+	x->id[0].outcome_done = false;
+	x->id[0].start_ns = 60;
+	d = ew_detector_new(&fx->cfg);
+	assert_non_null(d);
+	assert_int_equal(import_fx_run(x, d, err, sizeof(err)), 0);
+	ew_detector_advance(d, 60 + fx->cfg.startup_grace_ns, collect, &fx->sk);
+	assert_int_equal(fx->sk.n, 1);
+	assert_int_equal(fx->sk.v[0].f.time_ns, 60 + fx->cfg.startup_grace_ns);
+	assert_int_equal(ew_detector_next_deadline(d), UINT64_MAX);
+	assert_int_equal(ew_detector_active(d), 0);
+	ew_detector_free(d);
+	free(x);
+}
+
 /* An import its caller gives up on: the detector is left empty, the caller's message stands. */
 static void test_import_cancelled(void **state)
 {
@@ -375,9 +419,8 @@ static void test_import_cancelled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_export_import_round_trip),
-		T(test_import_invariants),
-		T(test_import_derives),
+		T(test_export_import_round_trip), T(test_import_invariants),
+		T(test_import_derives),		  T(test_import_crash_loop_deadline),
 		T(test_import_cancelled),
 	};
 

@@ -626,6 +626,69 @@ static void test_state_golden_file(void **state)
 	free(golden);
 }
 
+/*
+ * crash_loop's quiet period through the file: it is no member of its own, but derived again
+ * from the identity's last exit, so a checkpoint in the middle of it resolves the loop at the
+ * same nanosecond; and a file of an agent that kept such a loop open for days (before the
+ * quiet period) resolves it at the first advance, at its deadline's time.
+ */
+static void test_checkpoint_crash_loop_quiet(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector_config old = fx->cfg;
+	struct ew_detector *a, *b, *c;
+	struct sink ska = {0}, skb = {0}, skc = {0};
+	struct ew_buf buf;
+	char err[256] = "";
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	a = det(fx);
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 10, 3, 0);
+	feed(fx, OP_START, 0, 20, 0, 0);
+	feed(fx, OP_EXIT, 0, 30, 3, 0);
+	advance(fx, AT(1000));
+	checkpoint_str(a, AT(1000), &buf);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, err, sizeof(err)), 0);
+	ew_buf_free(&buf);
+	assert_int_equal(ew_detector_next_deadline(b), AT(30 + 3600));
+	ew_detector_advance(a, AT(86400), collect, &ska);
+	ew_detector_advance(b, AT(86400), collect, &skb);
+	check_same_findings("through the file", &ska, &skb);
+	CHECK_EQ("through the file", "resolutions", 1, skb.n);
+	CHECK_EQ("through the file", "time", AT(30 + 3600), skb.v[0].f.time_ns);
+	assert_int_equal(ew_detector_active(b), 0);
+
+	/* An agent that never resolved it (an hour is forever here), saved 3 days later. */
+	old.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	old.rules[EW_RULE_CRASH_LOOP].resolve_ns = UINT64_MAX;
+	ew_detector_free(fx->d);
+	fx->d = ew_detector_new(&old);
+	c = ew_detector_new(&fx->cfg);
+	assert_non_null(c);
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 10, 3, 0);
+	feed(fx, OP_START, 0, 20, 0, 0);
+	feed(fx, OP_EXIT, 0, 30, 3, 0);
+	advance(fx, AT(3 * 86400));
+	assert_int_equal(ew_detector_active(fx->d), 1);
+	checkpoint_str(fx->d, AT(3 * 86400), &buf);
+	assert_int_equal(ew_state_read(c, NULL, buf.data, buf.len, err, sizeof(err)), 0);
+	ew_buf_free(&buf);
+	ew_detector_advance(c, AT(3 * 86400 + 1), collect, &skc);
+	CHECK_EQ("kept open for days", "resolutions", 1, skc.n);
+	assert_true(skc.v[0].f.resolved);
+	CHECK_EQ("kept open for days", "time", AT(30 + 3600), skc.v[0].f.time_ns);
+	assert_int_equal(ew_detector_active(c), 0);
+	ew_detector_free(b);
+	ew_detector_free(c);
+	sink_clear(&ska);
+	sink_clear(&skb);
+	sink_clear(&skc);
+}
+
 /* ---- the file ---- */
 
 struct tmpdir {
@@ -728,11 +791,17 @@ static void test_state_file_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_checkpoint_round_trip), T(test_checkpoint_running_rescan),
-		T(test_restore_corrupt_table), T(test_restore_wrong_types),
-		T(test_restore_fuzz),	       T(test_restore_failure_empties),
-		T(test_state_golden_file),     T(test_state_file_save_load),
-		T(test_state_file_errors),     T(test_state_pods),
+		T(test_checkpoint_round_trip),
+		T(test_checkpoint_running_rescan),
+		T(test_restore_corrupt_table),
+		T(test_restore_wrong_types),
+		T(test_restore_fuzz),
+		T(test_restore_failure_empties),
+		T(test_state_golden_file),
+		T(test_state_file_save_load),
+		T(test_state_file_errors),
+		T(test_state_pods),
+		T(test_checkpoint_crash_loop_quiet),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);

@@ -102,7 +102,13 @@ int ew_config_validate(const struct ew_config *c, char *err, size_t errlen)
 					 "at least 1");
 				return -EINVAL;
 			}
-			continue; /* no window, no quiet period: a success resolves it */
+			/* No window; its quiet period (resolve) ends a loop not seen again. */
+			if (!rc->resolve_ns) {
+				snprintf(err, errlen,
+					 "rule crash_loop: resolve must be longer than 0");
+				return -EINVAL;
+			}
+			continue;
 		}
 		if (r != EW_RULE_STABLE && !rc->window_ns) {
 			snprintf(err, errlen, "rule %s: window must be longer than 0",

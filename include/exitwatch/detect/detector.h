@@ -41,7 +41,8 @@ struct ew_rule_config {
 	uint32_t count;			/* bursts and rates: fires when MORE than count in window;
 					 * crash_loop: fires at count failed starts in a row */
 	uint64_t window_ns;		/* counting window */
-	uint64_t resolve_ns;		/* burst: quiet period; rate: window with no restart */
+	uint64_t resolve_ns;		/* burst: quiet period; rate: window with no restart;
+					 * crash_loop: no start for this long after the last exit */
 	uint8_t codes[256 / 8];		/* exit_code_burst: exit codes that count (bitmap) */
 	double fail_percent;		/* startup_failure_rate: fires when failed% > this */
 	double resolve_success_percent; /* startup_failure_rate: resolves when success% >= this */
@@ -77,6 +78,15 @@ static inline void ew_rule_set_code(struct ew_rule_config *rc, int code)
 }
 
 #define EW_HIST_MAX 8
+
+/* What ended an episode: a resolved record's message says which. */
+enum ew_resolution {
+	/* The rule's own condition held (crash_loop: a start succeeded). */
+	EW_RESOLVED_CONDITION = 0,
+	/* crash_loop: no start for resolve after the last exit: the container was removed,
+	 * replaced or stopped, and no fix was seen. */
+	EW_RESOLVED_QUIET,
+};
 
 struct ew_exit_hist {
 	int code;   /* exit code, when signal == 0 */
@@ -124,9 +134,10 @@ struct ew_finding {
 	uint32_t line_repeats;
 
 	/* resolved */
-	uint64_t fired_ns;    /* when the episode's finding fired */
-	uint64_t duration_ns; /* episode length */
-	uint32_t total;	      /* events counted over the whole episode */
+	enum ew_resolution why; /* what ended the episode */
+	uint64_t fired_ns;	/* when the episode's finding fired */
+	uint64_t duration_ns;	/* episode length */
+	uint32_t total;		/* events counted over the whole episode */
 };
 
 /* Called for each finding or resolution, in time order; f is valid during the call only. */
