@@ -260,6 +260,42 @@ static void test_crash_loop_streak_survives_restart(void **state)
 }
 
 /*
+ * A loop open in a state file, crash_loop turned off in the new agent's configuration, and the
+ * container fixed: no start would resolve it any more, so the episode is resolved at the first
+ * advance after the import, once.
+ */
+static void test_crash_loop_restored_rule_off(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector_config off = fx->cfg;
+	struct ew_detector *b;
+	struct sink sk = {0};
+	char err[256] = "";
+
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 1, 3, 0);
+	feed(fx, OP_START, 0, 11, 0, 0);
+	feed(fx, OP_EXIT, 0, 12, 3, 0);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+	off.rules[EW_RULE_CRASH_LOOP].enabled = false;
+	b = ew_detector_new(&off);
+	assert_non_null(b);
+	assert_int_equal(state_copy(det(fx), b, err, sizeof(err)), 0);
+	assert_int_equal(ew_detector_active(b), 1);
+	feed_to(fx, b, &sk, OP_START, 0, AT(100), 0, 0);
+	feed_to(fx, b, &sk, OP_READY, 0, AT(102), 0, 0);
+	ew_detector_advance(b, AT(3 * 86400), collect, &sk);
+	assert_int_equal(count_rule(&sk, EW_RULE_CRASH_LOOP, true), 1);
+	assert_int_equal(sk.n, 1);
+	assert_string_equal(sk.v[0].f.finding_id, fx->sk.v[0].f.finding_id);
+	assert_int_equal(sk.v[0].f.time_ns, AT(12)); /* the state's time */
+	assert_int_equal(sk.v[0].f.why, EW_RESOLVED_RULE_OFF);
+	assert_int_equal(ew_detector_active(b), 0);
+	ew_detector_free(b);
+	sink_clear(&sk);
+}
+
+/*
  * The seed's timeline: a start every 7 minutes that exits 3 forty seconds in, 9 times, then the
  * fix at minute 63 that stays up. crash_loop fires at the second exit (minute 7.67, 7 minutes
  * after the first), resolves when the fix survives its grace period (minute 64), and the four
@@ -296,7 +332,7 @@ int main(void)
 		T(test_crash_loop_table),	   T(test_crash_loop_count_and_disabled),
 		T(test_crash_loop_quiet_period),   T(test_crash_loop_finding_fields),
 		T(test_crash_loop_stderr_repeats), T(test_crash_loop_streak_survives_restart),
-		T(test_crash_loop_seed_timeline),
+		T(test_crash_loop_seed_timeline),  T(test_crash_loop_restored_rule_off),
 	};
 
 	return cmocka_run_group_tests_name("crash_loop", tests, NULL, NULL);

@@ -392,6 +392,58 @@ static void test_import_crash_loop_deadline(void **state)
 	free(x);
 }
 
+/*
+ * An episode restored for a rule this configuration turns off: nothing would ever resolve it
+ * (its rule no longer looks at events), so every rule's resolves at the first advance, at the
+ * state's time, and says why. Each rule in its default scope.
+ */
+static void test_import_rule_off(void **state)
+{
+	static const enum ew_rule rules[] = {EW_RULE_EXIT_CODE_BURST, EW_RULE_RESTART_RATE,
+					     EW_RULE_STARTUP_FAILURE_RATE, EW_RULE_CRASH_LOOP};
+	struct fx *fx = *state;
+	struct import_fx *x = malloc(sizeof(*x));
+	char err[256] = "";
+
+	assert_non_null(x);
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
+		struct ew_detector_config cfg = fx->cfg;
+		const char *ctx = ew_rule_name(rules[i]);
+		struct ew_detector *d;
+		struct sink sk = {0};
+
+		cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+		cfg.rules[rules[i]].enabled = false;
+		import_fx_init(x);
+		x->ep[0].rule = rules[i];
+		if (cfg.rules[rules[i]].scope == EW_SCOPE_WORKLOAD &&
+		    rules[i] != EW_RULE_CRASH_LOOP) {
+			x->wl[0].s.ep = x->ep;
+			x->wl[0].s.nep = 1;
+			x->id[0].s.nep = 0;
+		}
+		d = ew_detector_new(&cfg);
+		assert_non_null(d);
+		CHECK_EQ(ctx, "import", 0, import_fx_run(x, d, err, sizeof(err)));
+		CHECK_EQ(ctx, "open", 1, ew_detector_active(d));
+		ew_detector_advance(d, 200, collect, &sk);
+		CHECK_EQ(ctx, "records", 1, sk.n);
+		CHECK_EQ(ctx, "resolved", true, sk.v[0].f.resolved);
+		CHECK_EQ(ctx, "rule", rules[i], sk.v[0].f.rule);
+		CHECK_EQ(ctx, "time: the state's", 100, sk.v[0].f.time_ns);
+		CHECK_EQ(ctx, "why", EW_RESOLVED_RULE_OFF, sk.v[0].f.why);
+		CHECK_STR(ctx, "finding_id", "f-0123456789abcdef", sk.v[0].f.finding_id);
+		CHECK_EQ(ctx, "total", 4, sk.v[0].f.total);
+		CHECK_EQ(ctx, "open after", 0, ew_detector_active(d));
+		/* Resolved once: a day later, nothing more. */
+		ew_detector_advance(d, 100 + SEC(86400), collect, &sk);
+		CHECK_EQ(ctx, "records a day later", 1, sk.n);
+		ew_detector_free(d);
+		sink_clear(&sk);
+	}
+	free(x);
+}
+
 /* An import its caller gives up on: the detector is left empty, the caller's message stands. */
 static void test_import_cancelled(void **state)
 {
@@ -421,7 +473,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_export_import_round_trip), T(test_import_invariants),
 		T(test_import_derives),		  T(test_import_crash_loop_deadline),
-		T(test_import_cancelled),
+		T(test_import_cancelled),	  T(test_import_rule_off),
 	};
 
 	return cmocka_run_group_tests_name("export_import", tests, NULL, NULL);

@@ -1008,6 +1008,22 @@ static void test_finding_variants(void **state)
 					       "started successfully after 1h1m (2 events in the "
 					       "episode)");
 	json_object_put(o);
+	/* Restored into an agent that runs the rule no more: any rule says it the same way. */
+	fx->f.why = EW_RESOLVED_RULE_OFF;
+	r = finding_record(fx);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(STR(o, "message"),
+			    "Resolved: shop-backend-1 (docker 3f9a1c0e7b2d) "
+			    "is no longer watched: rule crash_loop is turned off "
+			    "after 1h1m (2 events in the episode)");
+	json_object_put(o);
+	fx->f.rule = EW_RULE_EXIT_CODE_BURST;
+	r = finding_record(fx);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_non_null(strstr(STR(o, "message"), " rule exit_code_burst is turned off after "));
+	json_object_put(o);
 	ew_subject_free(subject);
 }
 

@@ -46,7 +46,11 @@ void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct wor
 	struct episode *ep = &s->ep[rule];
 
 	t.gen = ep->gen = ++d->gen_seq;
-	if (rule == EW_RULE_CRASH_LOOP) {
+	if (!rc->enabled) {
+		/* Restored for a rule this configuration turns off: nothing else would end it.
+		 * Now, the state's time: before every deadline derived from the state. */
+		t.at = d->now_ns;
+	} else if (rule == EW_RULE_CRASH_LOOP) {
 		/* None while it runs: that start's success resolves it, its exit schedules again. */
 		t.at = ew_det_crash_loop_quiet_end(d, id, ep);
 		if (t.at == UINT64_MAX)

@@ -5,7 +5,9 @@
  * message, never half a state. What is checked here is what the detector relies on: nothing
  * later than the state's own time, serials and keys given once, episodes of a rule that has
  * them with an id of the detector's shape, known exit classes. Deadlines are derived again, in
- * the order the state gives its entities, so an import is deterministic.
+ * the order the state gives its entities, so an import is deterministic. An episode of a rule
+ * this configuration turns off is kept all the same, and resolved at the first advance (its
+ * finding still gets its one resolved, saying why), whatever the rule.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -366,6 +366,10 @@ static void message_resolved(const struct ew_record *r, const char *who, char *o
 			 "has not started again for %s since its last exit (removed, replaced or "
 			 "stopped)",
 			 quiet);
+	} else if (f->why == EW_RESOLVED_RULE_OFF) {
+		/* Restored from a state file into an agent that no longer runs the rule. */
+		snprintf(what, sizeof(what), "is no longer watched: rule %s is turned off",
+			 ew_rule_name(f->rule));
 	} else {
 		snprintf(what, sizeof(what), "%s",
 			 f->rule == EW_RULE_EXIT_CODE_BURST

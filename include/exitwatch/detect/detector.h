@@ -86,6 +86,9 @@ enum ew_resolution {
 	/* crash_loop: no start for resolve after the last exit: the container was removed,
 	 * replaced or stopped, and no fix was seen. */
 	EW_RESOLVED_QUIET,
+	/* The rule is off in this configuration: an episode restored from a state file that no
+	 * rule will resolve any more ends at the first advance after the import. */
+	EW_RESOLVED_RULE_OFF,
 };
 
 struct ew_exit_hist {
