@@ -121,7 +121,8 @@ static void import_fx_init(struct import_fx *x)
 
 static int import_fx_run(struct import_fx *x, struct ew_detector *d, char *err, size_t errlen)
 {
-	struct ew_detector_import *im = ew_detector_import_begin(d, &x->st, err, errlen);
+	struct ew_detector_import *im =
+		ew_detector_import_begin(d, &x->st, UINT64_MAX, err, errlen);
 
 	assert_non_null(im);
 	for (size_t i = 0; i < x->nwl; i++)
@@ -444,6 +445,62 @@ static void test_import_rule_off(void **state)
 	free(x);
 }
 
+/*
+ * A state saved while the node's clock was an hour ahead (set right by NTP before the agent's
+ * restart): its time, taken as it is, would be the detector's, and every later event clamped
+ * up to it. Its times move back by the difference: the real clock's 7-minute loop (3 exits in
+ * any 5 minutes) is no burst. Within EW_DETECTOR_CLOCK_SLACK_NS nothing moves.
+ */
+static void test_import_clock_ahead(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *b = ew_detector_new(&fx->cfg), *c = ew_detector_new(&fx->cfg);
+	struct ew_detector_state st;
+	struct sink sk = {0};
+	struct ew_buf da, db;
+	uint64_t shift = 1;
+	char err[256] = "";
+
+	assert_non_null(b);
+	assert_non_null(c);
+	/* Neighbours, at the fast clock: one exited, one running. */
+	feed(fx, OP_START, 6, 3500, 0, 0);
+	feed(fx, OP_EXIT, 6, 3540, 3, 0);
+	feed(fx, OP_START, 5, 3600, 0, 0);
+	assert_int_equal(state_copy_at(det(fx), b, AT(0), &shift, err, sizeof(err)), 0);
+	ew_detector_export_state(b, &st);
+	state_dump(b, &db);
+	for (int i = 0; i < 6; i++) {
+		feed_to(fx, b, &sk, OP_START, 0, AT(420 * i), 0, 0);
+		feed_to(fx, b, &sk, OP_EXIT, 0, AT(420 * i + 40), 3, 0);
+	}
+	CHECK_EQ("an hour ahead", "exit_code_burst findings", 0,
+		 count_rule(&sk, EW_RULE_EXIT_CODE_BURST, false));
+	CHECK_EQ("an hour ahead", "restart_rate findings", 1,
+		 count_rule(&sk, EW_RULE_RESTART_RATE, false));
+	CHECK_EQ("an hour ahead", "the restart_rate finding's time", AT(420 * 4),
+		 sk.v[0].f.time_ns);
+
+	assert_int_equal(shift, SEC(3600));
+	assert_int_equal(st.now_ns, AT(0));
+	assert_non_null(strstr(db.data, " start 1758000000000000000 ")); /* 3600 - 3600 */
+	assert_non_null(strstr(db.data, " last_exit [1757999940000000000 3 0 "));
+	ew_buf_free(&db);
+	/* A minute ahead at most: the clocks' own difference, nothing moved. */
+	assert_int_equal(state_copy_at(det(fx), c, AT(3600) - EW_DETECTOR_CLOCK_SLACK_NS, &shift,
+				       err, sizeof(err)),
+			 0);
+	assert_int_equal(shift, 0);
+	state_dump(det(fx), &da);
+	state_dump(c, &db);
+	assert_string_equal(da.data, db.data);
+	ew_buf_free(&da);
+	ew_buf_free(&db);
+	ew_detector_free(b);
+	ew_detector_free(c);
+	sink_clear(&sk);
+}
+
 /* An import its caller gives up on: the detector is left empty, the caller's message stands. */
 static void test_import_cancelled(void **state)
 {
@@ -456,7 +513,7 @@ static void test_import_cancelled(void **state)
 	import_fx_init(x);
 	loop_then(fx, 0, 0);
 	assert_int_equal(ew_detector_identities(fx->d), 1);
-	im = ew_detector_import_begin(fx->d, &x->st, err, sizeof(err));
+	im = ew_detector_import_begin(fx->d, &x->st, UINT64_MAX, err, sizeof(err));
 	assert_non_null(im);
 	assert_int_equal(ew_detector_import_workload(im, &x->wl[0]), 0);
 	assert_int_equal(ew_detector_import_ident(im, &x->id[0]), 0);
@@ -474,6 +531,7 @@ int main(void)
 		T(test_export_import_round_trip), T(test_import_invariants),
 		T(test_import_derives),		  T(test_import_crash_loop_deadline),
 		T(test_import_cancelled),	  T(test_import_rule_off),
+		T(test_import_clock_ahead),
 	};
 
 	return cmocka_run_group_tests_name("export_import", tests, NULL, NULL);

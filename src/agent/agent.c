@@ -366,7 +366,8 @@ static int build(struct agent *a, const struct ew_config *c)
 		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});
 	if (!a->pipe)
 		return 1;
-	if (c->state_file && ew_pipeline_load_state(a->pipe, c->state_file, err, sizeof(err)))
+	if (c->state_file &&
+	    ew_pipeline_load_state(a->pipe, c->state_file, ew_clock_wall_ns(), err, sizeof(err)))
 		ew_warn("ignoring the state file: %s", err);
 	return 0;
 }

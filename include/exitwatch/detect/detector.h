@@ -318,10 +318,26 @@ int ew_detector_export_idents(const struct ew_detector *d, ew_detector_ident_fn 
  */
 struct ew_detector_import;
 
-/* NULL only when out of memory. err (errlen bytes) receives the import's message. */
+/*
+ * A state's times are on the clock the detector was given (the wall clock) as it read when the
+ * state was saved. A state later than that clock now by more than this was saved while the
+ * clock was ahead, set right since (NTP): kept as it is, it would be the detector's time, and
+ * every later event would be taken for one at that time (a 7-minute loop, squashed into an
+ * instant, a burst). Within it, a difference is the clocks' own drift and read order.
+ */
+#define EW_DETECTOR_CLOCK_SLACK_NS (60ULL * 1000000000ULL)
+
+/*
+ * NULL only when out of memory. err (errlen bytes) receives the import's message. now_ns is the
+ * clock now (UINT64_MAX: no clock to compare with): a state later than it by more than
+ * EW_DETECTOR_CLOCK_SLACK_NS has every time moved back by the difference, so that it ends now
+ * (ew_detector_import_shift() says by how much); the checks are the state's own, before it.
+ */
 struct ew_detector_import *ew_detector_import_begin(const struct ew_detector *d,
-						    const struct ew_detector_state *st, char *err,
-						    size_t errlen);
+						    const struct ew_detector_state *st,
+						    uint64_t now_ns, char *err, size_t errlen);
+/* How far back the state's times are moved (0: not at all). */
+uint64_t ew_detector_import_shift(const struct ew_detector_import *im);
 /* 0, -EINVAL (the message is in err) or -ENOMEM. */
 int ew_detector_import_workload(struct ew_detector_import *im,
 				const struct ew_detector_workload *wl);
