@@ -339,6 +339,27 @@ static void test_cgroup_subtree(void **state)
 	free(a);
 }
 
+/* What the agent checkpoints on: each finding and resolved record, and nothing else. */
+static void test_episode_records(void **state)
+{
+	struct fx *x = *state;
+
+	for (uint32_t i = 0; i < 3; i++) {
+		uint64_t t = T0 + i * 10 * EW_NSEC_PER_SEC;
+
+		event(x, EW_EVENT_START, t, 100 + i);
+		event(x, EW_EVENT_EXIT, t + EW_NSEC_PER_SEC, 100 + i);
+	}
+	/* Three failed starts with code 3: crash_loop at the second, nothing else yet. */
+	assert_int_equal(ew_pipeline_episode_records(x->p), 1);
+	event(x, EW_EVENT_START, T0 + 30 * EW_NSEC_PER_SEC, 103);
+	event(x, EW_EVENT_EXIT, T0 + 31 * EW_NSEC_PER_SEC, 103);
+	/* The fourth: exit_code_burst (3 restarts are no restart_rate yet). */
+	assert_int_equal(ew_pipeline_episode_records(x->p), 2);
+	ew_pipeline_tick(x->p, T0 + 31 * EW_NSEC_PER_SEC + 600 * EW_NSEC_PER_SEC);
+	assert_int_equal(ew_pipeline_episode_records(x->p), 3); /* exit_code_burst resolved */
+}
+
 /*
  * A state file saved while the clock was ahead: loaded at the real time, it is moved back, and
  * one warning on stderr names the file and by how much (stderr taken into a file meanwhile).
@@ -633,6 +654,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cgroup_subtree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_clock_ahead_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_episode_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_pods_name_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_pods_name_images_asleep, setup,
 						teardown),

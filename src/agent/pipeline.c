@@ -642,6 +642,11 @@ void ew_pipeline_decode_error(struct ew_pipeline *p)
 	p->decode_errors++;
 }
 
+uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p)
+{
+	return p->findings + p->resolutions;
+}
+
 void ew_pipeline_status(const struct ew_pipeline *p, struct ew_agent_status *a)
 {
 	a->starts = p->starts;
