@@ -660,18 +660,30 @@ static inline void copy_ident(void *ctx, const struct ew_detector_ident *id)
 		c->r = ew_detector_import_ident(c->im, id);
 }
 
-static inline int state_copy(const struct ew_detector *from, struct ew_detector *to, char *err,
-			     size_t errlen)
+/*
+ * The copy at the wall clock's now_ns (UINT64_MAX: none to compare with); *shift (may be NULL)
+ * says how far back its times were moved.
+ */
+static inline int state_copy_at(const struct ew_detector *from, struct ew_detector *to,
+				uint64_t now_ns, uint64_t *shift, char *err, size_t errlen)
 {
 	struct ew_detector_state st;
 	struct copier c = {0};
 
 	ew_detector_export_state(from, &st);
-	c.im = ew_detector_import_begin(to, &st, err, errlen);
+	c.im = ew_detector_import_begin(to, &st, now_ns, err, errlen);
 	assert_non_null(c.im);
+	if (shift)
+		*shift = ew_detector_import_shift(c.im);
 	assert_int_equal(ew_detector_export_workloads(from, copy_workload, &c), 0);
 	assert_int_equal(ew_detector_export_idents(from, copy_ident, &c), 0);
 	return ew_detector_import_end(c.im, to, true);
+}
+
+static inline int state_copy(const struct ew_detector *from, struct ew_detector *to, char *err,
+			     size_t errlen)
+{
+	return state_copy_at(from, to, UINT64_MAX, NULL, err, errlen);
 }
 
 #endif

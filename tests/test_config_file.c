@@ -427,6 +427,7 @@ static void x_crash_loop(struct ew_config *c)
 	c->detect.rules[EW_RULE_CRASH_LOOP].count = 5;
 	c->detect.rules[EW_RULE_CRASH_LOOP].enabled = false;
 	c->detect.rules[EW_RULE_CRASH_LOOP].severity = EW_SEV_WARNING;
+	c->detect.rules[EW_RULE_CRASH_LOOP].resolve_ns = SEC(2 * 3600);
 }
 
 static void x_startup_resolve(struct ew_config *c)
@@ -523,7 +524,8 @@ static const struct good_case {
 	 "[rule.startup_failure_rate]\nfail_percent = .5\nresolve_success_percent = 0.\n",
 	 x_startup_frac},
 	{"rule.stable", "[rule.stable]\nuptime = 30m\nenabled = yes\nseverity = ALERT\n", x_stable},
-	{"rule.crash_loop", "[rule.crash_loop]\ncount = 5\nenabled = no\nseverity = WARNING\n",
+	{"rule.crash_loop",
+	 "[rule.crash_loop]\ncount = 5\nenabled = no\nseverity = WARNING\nresolve = 2h\n",
 	 x_crash_loop},
 	/* Accepted without effect, for the configs that set it (deploy/docker/demo.conf). */
 	{"rule.startup_failure_rate resolve", "[rule.startup_failure_rate]\nresolve = 2m\n",
@@ -629,9 +631,9 @@ static const struct bad_case {
 	{"[rule.restart_rate]\nfail_percent = 3\n", 2, "fail_percent: only valid in"},
 	/* A key a rule does not use is not one of its keys (README, "Configuration"). */
 	{"[rule.crash_loop]\nwindow = 5m\n", 2,
-	 "[rule.crash_loop] window: not a key of this rule (it takes enabled, severity, count)"},
+	 "[rule.crash_loop] window: not a key of this rule (it takes enabled, severity, count, "
+	 "resolve)"},
 	{"[rule.crash_loop]\nscope = workload\n", 2, "[rule.crash_loop] scope: not a key of"},
-	{"[rule.crash_loop]\nresolve = 1h\n", 2, "[rule.crash_loop] resolve: not a key of"},
 	{"[rule.stable]\nscope = workload\n", 2,
 	 "[rule.stable] scope: not a key of this rule (it takes enabled, severity, uptime)"},
 	{"[rule.stable]\nscope = identity\n", 2, "[rule.stable] scope: not a key of"},
@@ -1005,7 +1007,7 @@ static void test_deploy_lists_every_key(void **state)
 		{"[rule.startup_failure_rate]",
 		 "enabled scope severity window fail_percent resolve_success_percent min_starts"},
 		{"[rule.stable]", "enabled severity uptime"},
-		{"[rule.crash_loop]", "enabled severity count"},
+		{"[rule.crash_loop]", "enabled severity count resolve"},
 		{"[exit]", "config_error_codes killer_grace"},
 	};
 	char *text = read_text(EW_DEPLOY_CONF);

@@ -69,6 +69,25 @@ static const struct scenario loop_cases[] = {
 	 STEPS(FAIL(10, 0, 3), FAIL(11, 50, 3), FAIL(10, 100, 3)), WANTS(W_LOOP(120, 2, 10))},
 	{"a process found running at start-up: its exit decides nothing", LOOP,
 	 STEPS(SEEDED(0, 0), X(0, 10, 3), FAIL(0, 100, 3)), NONE},
+	/* A loop fixed by new pods (a rollout, kubectl delete pod): its identity never starts
+	 * again, and an hour (resolve) after its last exit the episode is over. */
+	{"never started again: resolved 1h after its last exit", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 100, 3), ADV(100000)),
+	 WANTS(W_LOOP(120, 2, 0), W_LOOP_R(120 + 3600, 2, 0))},
+	{"a failed start within the hour starts the quiet period again", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 100, 3), FAIL(0, 3000, 3), ADV(100000)),
+	 WANTS(W_LOOP(120, 2, 0), W_LOOP_R(3020 + 3600, 3, 0))},
+	{"running is not quiet: a run found at start-up, then its exit, then the hour", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 100, 3), SEEDED(0, 1000), X(0, 5000, 3), ADV(100000)),
+	 WANTS(W_LOOP(120, 2, 0), W_LOOP_R(5000 + 3600, 2, 0))},
+	{"a start within the hour that succeeds resolves at its success, once", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 100, 3), ST(0, 3700), ADV(100000)),
+	 WANTS(W_LOOP(120, 2, 0), W_LOOP_R(3760, 2, 0))},
+	/* The streak was never broken by a success: the loop is back, at once. */
+	{"started again after the quiet resolution and failed: fires again", LOOP,
+	 STEPS(FAIL(0, 0, 3), FAIL(0, 100, 3), ADV(5000), FAIL(0, 9000, 3), ADV(100000)),
+	 WANTS(W_LOOP(120, 2, 0), W_LOOP_R(3720, 2, 0), W_LOOP(9020, 3, 0),
+	       W_LOOP_R(9020 + 3600, 3, 0))},
 };
 
 static void test_crash_loop_table(void **state)
@@ -97,6 +116,51 @@ static void test_crash_loop_count_and_disabled(void **state)
 		feed(fx, OP_EXIT, 0, 100.0 * k + 40, 3, 0);
 	}
 	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 0);
+}
+
+/*
+ * [rule.crash_loop] resolve is the quiet period: the resolution carries its deadline's time,
+ * exactly that long after the last exit, and describes the streak it ends.
+ */
+static void test_crash_loop_quiet_period(void **state)
+{
+	struct fx *fx = *state;
+	const struct got *g;
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].resolve_ns = SEC(600);
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 40, 3, 0);
+	feed(fx, OP_START, 0, 100, 0, 0);
+	feed(fx, OP_EXIT, 0, 140, 3, 0);
+	advance(fx, AT(739));
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, true), 0);
+	assert_int_equal(ew_detector_active(fx->d), 1);
+	advance(fx, AT(740));
+	assert_int_equal(fx->sk.n, 2);
+	g = &fx->sk.v[1];
+	assert_true(g->f.resolved);
+	assert_int_equal(g->f.why, EW_RESOLVED_QUIET);
+	assert_int_equal(g->f.rule, EW_RULE_CRASH_LOOP);
+	assert_int_equal(g->f.time_ns, AT(740));
+	assert_string_equal(g->f.finding_id, fx->sk.v[0].f.finding_id);
+	assert_int_equal(g->f.fired_ns, AT(140));
+	assert_int_equal(g->f.duration_ns, SEC(600));
+	assert_int_equal(g->f.total, 2);
+	assert_int_equal(g->f.count, 2);
+	assert_true(g->f.has_last_exit);
+	assert_int_equal(g->f.last_exit_ns + SEC(600), g->f.time_ns);
+	assert_int_equal(ew_detector_active(fx->d), 0);
+
+	/* A start that succeeds says so: the other way an episode ends. */
+	feed(fx, OP_START, 0, 1000, 0, 0);
+	feed(fx, OP_EXIT, 0, 1010, 3, 0);
+	feed(fx, OP_START, 0, 1100, 0, 0);
+	feed(fx, OP_READY, 0, 1101, 0, 0);
+	assert_int_equal(fx->sk.n, 4);
+	g = &fx->sk.v[3];
+	assert_true(g->f.resolved);
+	assert_int_equal(g->f.why, EW_RESOLVED_CONDITION);
+	assert_int_equal(g->f.time_ns, AT(1101));
 }
 
 /* What the finding says: severity, scope, count, the streak's span and whether stderr repeated. */
@@ -196,6 +260,42 @@ static void test_crash_loop_streak_survives_restart(void **state)
 }
 
 /*
+ * A loop open in a state file, crash_loop turned off in the new agent's configuration, and the
+ * container fixed: no start would resolve it any more, so the episode is resolved at the first
+ * advance after the import, once.
+ */
+static void test_crash_loop_restored_rule_off(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector_config off = fx->cfg;
+	struct ew_detector *b;
+	struct sink sk = {0};
+	char err[256] = "";
+
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 1, 3, 0);
+	feed(fx, OP_START, 0, 11, 0, 0);
+	feed(fx, OP_EXIT, 0, 12, 3, 0);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+	off.rules[EW_RULE_CRASH_LOOP].enabled = false;
+	b = ew_detector_new(&off);
+	assert_non_null(b);
+	assert_int_equal(state_copy(det(fx), b, err, sizeof(err)), 0);
+	assert_int_equal(ew_detector_active(b), 1);
+	feed_to(fx, b, &sk, OP_START, 0, AT(100), 0, 0);
+	feed_to(fx, b, &sk, OP_READY, 0, AT(102), 0, 0);
+	ew_detector_advance(b, AT(3 * 86400), collect, &sk);
+	assert_int_equal(count_rule(&sk, EW_RULE_CRASH_LOOP, true), 1);
+	assert_int_equal(sk.n, 1);
+	assert_string_equal(sk.v[0].f.finding_id, fx->sk.v[0].f.finding_id);
+	assert_int_equal(sk.v[0].f.time_ns, AT(12)); /* the state's time */
+	assert_int_equal(sk.v[0].f.why, EW_RESOLVED_RULE_OFF);
+	assert_int_equal(ew_detector_active(b), 0);
+	ew_detector_free(b);
+	sink_clear(&sk);
+}
+
+/*
  * The seed's timeline: a start every 7 minutes that exits 3 forty seconds in, 9 times, then the
  * fix at minute 63 that stays up. crash_loop fires at the second exit (minute 7.67, 7 minutes
  * after the first), resolves when the fix survives its grace period (minute 64), and the four
@@ -229,12 +329,10 @@ static void test_crash_loop_seed_timeline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_crash_loop_table),
-		T(test_crash_loop_count_and_disabled),
-		T(test_crash_loop_finding_fields),
-		T(test_crash_loop_stderr_repeats),
-		T(test_crash_loop_streak_survives_restart),
-		T(test_crash_loop_seed_timeline),
+		T(test_crash_loop_table),	   T(test_crash_loop_count_and_disabled),
+		T(test_crash_loop_quiet_period),   T(test_crash_loop_finding_fields),
+		T(test_crash_loop_stderr_repeats), T(test_crash_loop_streak_survives_restart),
+		T(test_crash_loop_seed_timeline),  T(test_crash_loop_restored_rule_off),
 	};
 
 	return cmocka_run_group_tests_name("crash_loop", tests, NULL, NULL);

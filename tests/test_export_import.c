@@ -121,7 +121,8 @@ static void import_fx_init(struct import_fx *x)
 
 static int import_fx_run(struct import_fx *x, struct ew_detector *d, char *err, size_t errlen)
 {
-	struct ew_detector_import *im = ew_detector_import_begin(d, &x->st, err, errlen);
+	struct ew_detector_import *im =
+		ew_detector_import_begin(d, &x->st, UINT64_MAX, err, errlen);
 
 	assert_non_null(im);
 	for (size_t i = 0; i < x->nwl; i++)
@@ -348,6 +349,158 @@ static void test_import_derives(void **state)
 	free(x);
 }
 
+/*
+ * A crash_loop episode's deadline is derived too: an hour (resolve) after the identity's last
+ * exit while it is not running; none while it runs (its start's outcome will say).
+ */
+static void test_import_crash_loop_deadline(void **state)
+{
+	struct fx *fx = *state;
+	struct import_fx *x = malloc(sizeof(*x));
+	struct ew_detector *d;
+	char err[256] = "";
+
+	assert_non_null(x);
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	import_fx_init(x);
+	x->ep[0].rule = EW_RULE_CRASH_LOOP;
+	d = ew_detector_new(&fx->cfg);
+	assert_non_null(d);
+	assert_int_equal(import_fx_run(x, d, err, sizeof(err)), 0);
+	assert_int_equal(ew_detector_next_deadline(d), 50 + SEC(3600));
+	ew_detector_advance(d, 50 + SEC(3600), collect, &fx->sk);
+	assert_int_equal(fx->sk.n, 1);
+	assert_true(fx->sk.v[0].f.resolved);
+	assert_int_equal(fx->sk.v[0].f.time_ns, 50 + SEC(3600));
+	assert_int_equal(ew_detector_active(d), 0);
+	ew_detector_free(d);
+	sink_clear(&fx->sk);
+
+	import_fx_init(x);
+	x->ep[0].rule = EW_RULE_CRASH_LOOP;
+	x->id[0].running = true;
+	x->id[0].outcome_done = false;
+	x->id[0].start_ns = 60;
+	d = ew_detector_new(&fx->cfg);
+	assert_non_null(d);
+	assert_int_equal(import_fx_run(x, d, err, sizeof(err)), 0);
+	ew_detector_advance(d, 60 + fx->cfg.startup_grace_ns, collect, &fx->sk);
+	assert_int_equal(fx->sk.n, 1);
+	assert_int_equal(fx->sk.v[0].f.time_ns, 60 + fx->cfg.startup_grace_ns);
+	assert_int_equal(ew_detector_next_deadline(d), UINT64_MAX);
+	assert_int_equal(ew_detector_active(d), 0);
+	ew_detector_free(d);
+	free(x);
+}
+
+/*
+ * An episode restored for a rule this configuration turns off: nothing would ever resolve it
+ * (its rule no longer looks at events), so every rule's resolves at the first advance, at the
+ * state's time, and says why. Each rule in its default scope.
+ */
+static void test_import_rule_off(void **state)
+{
+	static const enum ew_rule rules[] = {EW_RULE_EXIT_CODE_BURST, EW_RULE_RESTART_RATE,
+					     EW_RULE_STARTUP_FAILURE_RATE, EW_RULE_CRASH_LOOP};
+	struct fx *fx = *state;
+	struct import_fx *x = malloc(sizeof(*x));
+	char err[256] = "";
+
+	assert_non_null(x);
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
+		struct ew_detector_config cfg = fx->cfg;
+		const char *ctx = ew_rule_name(rules[i]);
+		struct ew_detector *d;
+		struct sink sk = {0};
+
+		cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+		cfg.rules[rules[i]].enabled = false;
+		import_fx_init(x);
+		x->ep[0].rule = rules[i];
+		if (cfg.rules[rules[i]].scope == EW_SCOPE_WORKLOAD &&
+		    rules[i] != EW_RULE_CRASH_LOOP) {
+			x->wl[0].s.ep = x->ep;
+			x->wl[0].s.nep = 1;
+			x->id[0].s.nep = 0;
+		}
+		d = ew_detector_new(&cfg);
+		assert_non_null(d);
+		CHECK_EQ(ctx, "import", 0, import_fx_run(x, d, err, sizeof(err)));
+		CHECK_EQ(ctx, "open", 1, ew_detector_active(d));
+		ew_detector_advance(d, 200, collect, &sk);
+		CHECK_EQ(ctx, "records", 1, sk.n);
+		CHECK_EQ(ctx, "resolved", true, sk.v[0].f.resolved);
+		CHECK_EQ(ctx, "rule", rules[i], sk.v[0].f.rule);
+		CHECK_EQ(ctx, "time: the state's", 100, sk.v[0].f.time_ns);
+		CHECK_EQ(ctx, "why", EW_RESOLVED_RULE_OFF, sk.v[0].f.why);
+		CHECK_STR(ctx, "finding_id", "f-0123456789abcdef", sk.v[0].f.finding_id);
+		CHECK_EQ(ctx, "total", 4, sk.v[0].f.total);
+		CHECK_EQ(ctx, "open after", 0, ew_detector_active(d));
+		/* Resolved once: a day later, nothing more. */
+		ew_detector_advance(d, 100 + SEC(86400), collect, &sk);
+		CHECK_EQ(ctx, "records a day later", 1, sk.n);
+		ew_detector_free(d);
+		sink_clear(&sk);
+	}
+	free(x);
+}
+
+/*
+ * A state saved while the node's clock was an hour ahead (set right by NTP before the agent's
+ * restart): its time, taken as it is, would be the detector's, and every later event clamped
+ * up to it. Its times move back by the difference: the real clock's 7-minute loop (3 exits in
+ * any 5 minutes) is no burst. Within EW_DETECTOR_CLOCK_SLACK_NS nothing moves.
+ */
+static void test_import_clock_ahead(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *b = ew_detector_new(&fx->cfg), *c = ew_detector_new(&fx->cfg);
+	struct ew_detector_state st;
+	struct sink sk = {0};
+	struct ew_buf da, db;
+	uint64_t shift = 1;
+	char err[256] = "";
+
+	assert_non_null(b);
+	assert_non_null(c);
+	/* Neighbours, at the fast clock: one exited, one running. */
+	feed(fx, OP_START, 6, 3500, 0, 0);
+	feed(fx, OP_EXIT, 6, 3540, 3, 0);
+	feed(fx, OP_START, 5, 3600, 0, 0);
+	assert_int_equal(state_copy_at(det(fx), b, AT(0), &shift, err, sizeof(err)), 0);
+	ew_detector_export_state(b, &st);
+	state_dump(b, &db);
+	for (int i = 0; i < 6; i++) {
+		feed_to(fx, b, &sk, OP_START, 0, AT(420 * i), 0, 0);
+		feed_to(fx, b, &sk, OP_EXIT, 0, AT(420 * i + 40), 3, 0);
+	}
+	CHECK_EQ("an hour ahead", "exit_code_burst findings", 0,
+		 count_rule(&sk, EW_RULE_EXIT_CODE_BURST, false));
+	CHECK_EQ("an hour ahead", "restart_rate findings", 1,
+		 count_rule(&sk, EW_RULE_RESTART_RATE, false));
+	CHECK_EQ("an hour ahead", "the restart_rate finding's time", AT(420 * 4),
+		 sk.v[0].f.time_ns);
+
+	assert_int_equal(shift, SEC(3600));
+	assert_int_equal(st.now_ns, AT(0));
+	assert_non_null(strstr(db.data, " start 1758000000000000000 ")); /* 3600 - 3600 */
+	assert_non_null(strstr(db.data, " last_exit [1757999940000000000 3 0 "));
+	ew_buf_free(&db);
+	/* A minute ahead at most: the clocks' own difference, nothing moved. */
+	assert_int_equal(state_copy_at(det(fx), c, AT(3600) - EW_DETECTOR_CLOCK_SLACK_NS, &shift,
+				       err, sizeof(err)),
+			 0);
+	assert_int_equal(shift, 0);
+	state_dump(det(fx), &da);
+	state_dump(c, &db);
+	assert_string_equal(da.data, db.data);
+	ew_buf_free(&da);
+	ew_buf_free(&db);
+	ew_detector_free(b);
+	ew_detector_free(c);
+	sink_clear(&sk);
+}
+
 /* An import its caller gives up on: the detector is left empty, the caller's message stands. */
 static void test_import_cancelled(void **state)
 {
@@ -360,7 +513,7 @@ static void test_import_cancelled(void **state)
 	import_fx_init(x);
 	loop_then(fx, 0, 0);
 	assert_int_equal(ew_detector_identities(fx->d), 1);
-	im = ew_detector_import_begin(fx->d, &x->st, err, sizeof(err));
+	im = ew_detector_import_begin(fx->d, &x->st, UINT64_MAX, err, sizeof(err));
 	assert_non_null(im);
 	assert_int_equal(ew_detector_import_workload(im, &x->wl[0]), 0);
 	assert_int_equal(ew_detector_import_ident(im, &x->id[0]), 0);
@@ -375,10 +528,10 @@ static void test_import_cancelled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_export_import_round_trip),
-		T(test_import_invariants),
-		T(test_import_derives),
-		T(test_import_cancelled),
+		T(test_export_import_round_trip), T(test_import_invariants),
+		T(test_import_derives),		  T(test_import_crash_loop_deadline),
+		T(test_import_cancelled),	  T(test_import_rule_off),
+		T(test_import_clock_ahead),
 	};
 
 	return cmocka_run_group_tests_name("export_import", tests, NULL, NULL);

@@ -136,6 +136,20 @@ static void test_sleep_same_findings(void **state)
 		same_as_awake(fx, seed);
 }
 
+/*
+ * With crash_loop too: its streaks sleep with their identities, and its quiet deadlines (an
+ * hour after a looping identity's last exit) come at the same times asleep, awake and across
+ * the restore.
+ */
+static void test_sleep_same_findings_crash_loop(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	for (uint64_t seed = 1; seed <= 4; seed++)
+		same_as_awake(fx, seed);
+}
+
 /* A clean identity asleep, started again within the hour: a restart, counted, with a finding. */
 static void test_sleep_wakes_for_restart(void **state)
 {
@@ -351,6 +365,47 @@ static void test_forgetting_goes_on(void **state)
 	assert_false(ew_detector_has_work(fx->d));
 }
 
+/*
+ * Crash-looping pods replaced by new ones (a rollout, kubectl delete pod): their identities are
+ * never seen again. Their crash_loop episodes end after the quiet period, and then they are
+ * forgotten like any idle identity: none is kept for good, and max_identities never fills
+ * with them against a later loop.
+ */
+static void test_deleted_loops_forgotten(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector_memory m;
+	struct ew_startup su;
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	fx->cfg.max_identities = 10;
+	for (int i = 20; i < 30; i++) { /* 10 pods, each failing twice, then deleted */
+		double t = 100.0 * (i - 20);
+
+		feed(fx, OP_START, i, t, 0, 0);
+		feed(fx, OP_EXIT, i, t + 1, 1, 0);
+		feed(fx, OP_START, i, t + 11, 0, 0);
+		feed(fx, OP_EXIT, i, t + 12, 1, 0);
+	}
+	CHECK_EQ("fired", "crash_loop findings", 10u,
+		 count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false));
+	advance(fx, AT(2 * 86400));
+	ew_detector_memory(fx->d, &m);
+	CHECK_EQ("two days later", "crash_loop resolved", 10u,
+		 count_rule(&fx->sk, EW_RULE_CRASH_LOOP, true));
+	CHECK_EQ("two days later", "open episodes", 0u, ew_detector_active(fx->d));
+	CHECK_EQ("two days later", "identities", 0u, ew_detector_identities(fx->d));
+	CHECK_EQ("two days later", "forgotten idle", 10u, (uint32_t)m.forgotten_idle);
+	/* Another container loops: it has its history and its finding. */
+	feed(fx, OP_START, 40, 2 * 86400 + 10, 0, 0);
+	feed(fx, OP_EXIT, 40, 2 * 86400 + 11, 3, 0);
+	su = feed(fx, OP_START, 40, 2 * 86400 + 21, 0, 0);
+	feed(fx, OP_EXIT, 40, 2 * 86400 + 22, 3, 0);
+	CHECK_EQ("new loop", "restarts", 1u, su.restarts);
+	CHECK_EQ("new loop", "crash_loop findings", 11u,
+		 count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false));
+}
+
 /* A state file keeps the latest state_max_asleep asleep, and every identity awake. */
 static void test_export_keeps_latest_asleep(void **state)
 {
@@ -388,6 +443,7 @@ int main(void)
 		T(test_asleep_workload_new_member),  T(test_identity_cost),
 		T(test_budget_forgets_asleep_first), T(test_limit_counts_asleep),
 		T(test_forgetting_goes_on),	     T(test_export_keeps_latest_asleep),
+		T(test_deleted_loops_forgotten),     T(test_sleep_same_findings_crash_loop),
 	};
 
 	return cmocka_run_group_tests_name("memory", tests, NULL, NULL);

@@ -5,6 +5,7 @@
  * the record of the exit that raised it, and each record is rendered once per format.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -338,6 +339,73 @@ static void test_cgroup_subtree(void **state)
 	free(a);
 }
 
+/* What the agent checkpoints on: each finding and resolved record, and nothing else. */
+static void test_episode_records(void **state)
+{
+	struct fx *x = *state;
+
+	for (uint32_t i = 0; i < 3; i++) {
+		uint64_t t = T0 + i * 10 * EW_NSEC_PER_SEC;
+
+		event(x, EW_EVENT_START, t, 100 + i);
+		event(x, EW_EVENT_EXIT, t + EW_NSEC_PER_SEC, 100 + i);
+	}
+	/* Three failed starts with code 3: crash_loop at the second, nothing else yet. */
+	assert_int_equal(ew_pipeline_episode_records(x->p), 1);
+	event(x, EW_EVENT_START, T0 + 30 * EW_NSEC_PER_SEC, 103);
+	event(x, EW_EVENT_EXIT, T0 + 31 * EW_NSEC_PER_SEC, 103);
+	/* The fourth: exit_code_burst (3 restarts are no restart_rate yet). */
+	assert_int_equal(ew_pipeline_episode_records(x->p), 2);
+	ew_pipeline_tick(x->p, T0 + 31 * EW_NSEC_PER_SEC + 600 * EW_NSEC_PER_SEC);
+	assert_int_equal(ew_pipeline_episode_records(x->p), 3); /* exit_code_burst resolved */
+}
+
+/*
+ * A state file saved while the clock was ahead: loaded at the real time, it is moved back, and
+ * one warning on stderr names the file and by how much (stderr taken into a file meanwhile).
+ */
+static void test_state_clock_ahead_warns(void **state)
+{
+	struct fx *x = *state;
+	struct ew_pipeline *q;
+	char path[128], logp[128], err[256] = "";
+	size_t len, lines;
+	char *log;
+	int saved, fd;
+
+	event(x, EW_EVENT_START, T0, 100);
+	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
+	assert_int_equal(ew_pipeline_save_state(x->p, path, T0 + EW_NSEC_PER_SEC), 0);
+	q = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out});
+	assert_non_null(q);
+	ew_t_scratch_path(&x->scratch, "stderr.log", logp, sizeof(logp));
+	fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	ew_log_init(EW_LOG_WARN); /* main() keeps the others' quiet */
+	/* Within a minute: nothing said. Then the clock 2 hours behind the file's. */
+	assert_int_equal(
+		ew_pipeline_load_state(q, path, T0 - 59 * EW_NSEC_PER_SEC, err, sizeof(err)), 0);
+	assert_int_equal(
+		ew_pipeline_load_state(q, path, T0 - 7200 * EW_NSEC_PER_SEC, err, sizeof(err)), 0);
+	ew_log_init(EW_LOG_ERROR);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	close(fd);
+	log = slurp(logp, &len);
+	lines = 0;
+	for (size_t i = 0; i < len; i++)
+		lines += log[i] == '\n';
+	if (lines != 1 || !strstr(log, path) || !strstr(log, " 2h "))
+		fail_msg("want one warning naming %s and the 2h shift, got:\n%s", path, log);
+	free(log);
+	ew_pipeline_free(q);
+}
+
 /*
  * A finding open in a state file shows in exitwatch_finding_active as soon as the state is
  * loaded: no record will say it again before its resolution, and an alert follows the gauge.
@@ -361,7 +429,8 @@ static void test_restored_findings_active(void **state)
 	assert_int_equal(ew_pipeline_save_state(x->p, path, T0 + 60 * EW_NSEC_PER_SEC), 0);
 	q = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out, .metrics = m});
 	assert_non_null(q);
-	assert_int_equal(ew_pipeline_load_state(q, path, err, sizeof(err)), 0);
+	assert_int_equal(
+		ew_pipeline_load_state(q, path, T0 + 60 * EW_NSEC_PER_SEC, err, sizeof(err)), 0);
 	ew_buf_init(&b);
 	assert_int_equal(ew_metrics_render(m, &b), 0);
 	/* exit_code_burst (workload: identity empty) and restart_rate (identity), both open. */
@@ -522,7 +591,8 @@ static void restored_pod_names_image(struct fx *x, uint32_t attempts, bool repli
 	p = ew_pipeline_new(&cfg, &(struct ew_pipeline_deps){.out = out});
 	assert_non_null(p);
 	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
-	assert_int_equal(ew_pipeline_load_state(p, path, err, sizeof(err)), 0);
+	assert_int_equal(
+		ew_pipeline_load_state(p, path, T0 + 70 * EW_NSEC_PER_SEC, err, sizeof(err)), 0);
 	k8s_event(p, EW_EVENT_START, T0 + 70 * EW_NSEC_PER_SEC, 200, UID, NEW64);
 	k8s_event(p, EW_EVENT_EXIT, T0 + 71 * EW_NSEC_PER_SEC, 200, UID, NEW64);
 	ew_pipeline_finish(p, T0 + 72 * EW_NSEC_PER_SEC);
@@ -652,6 +722,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wake_follows_the_detector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_subtree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_clock_ahead_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_episode_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_pods_name_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_pods_name_images_asleep, setup,
 						teardown),

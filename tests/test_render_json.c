@@ -979,6 +979,51 @@ static void test_finding_variants(void **state)
 	o = parse_line(fx->out.data, fx->out.len);
 	assert_non_null(strstr(STR(o, "message"), " stopped restarting after 1h "));
 	json_object_put(o);
+
+	/*
+	 * crash_loop says how it ended: a successful start, or no start for its quiet period (the
+	 * time from last_exit to the record's), which is not a fix seen.
+	 */
+	fx->f.rule = EW_RULE_CRASH_LOOP;
+	fx->f.severity = EW_SEV_NOTICE;
+	fx->f.has_last_exit = true;
+	fx->f.last_exit_ns = LAST_EXIT_T;
+	fx->f.time_ns = LAST_EXIT_T + SEC(3600);
+	fx->f.duration_ns = SEC(3690);
+	fx->f.total = 2;
+	fx->f.why = EW_RESOLVED_QUIET;
+	r = finding_record(fx);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(STR(o, "message"), "Resolved: shop-backend-1 (docker 3f9a1c0e7b2d) "
+					       "has not started again for 1h since its last exit "
+					       "(removed, replaced or stopped) after 1h1m (2 "
+					       "events in the episode)");
+	json_object_put(o);
+	fx->f.why = EW_RESOLVED_CONDITION;
+	r = finding_record(fx);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(STR(o, "message"), "Resolved: shop-backend-1 (docker 3f9a1c0e7b2d) "
+					       "started successfully after 1h1m (2 events in the "
+					       "episode)");
+	json_object_put(o);
+	/* Restored into an agent that runs the rule no more: any rule says it the same way. */
+	fx->f.why = EW_RESOLVED_RULE_OFF;
+	r = finding_record(fx);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(STR(o, "message"),
+			    "Resolved: shop-backend-1 (docker 3f9a1c0e7b2d) "
+			    "is no longer watched: rule crash_loop is turned off "
+			    "after 1h1m (2 events in the episode)");
+	json_object_put(o);
+	fx->f.rule = EW_RULE_EXIT_CODE_BURST;
+	r = finding_record(fx);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_non_null(strstr(STR(o, "message"), " rule exit_code_burst is turned off after "));
+	json_object_put(o);
 	ew_subject_free(subject);
 }
 

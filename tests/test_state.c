@@ -36,6 +36,9 @@
 /* The same run saved before identities slept (issue 15): subjects of the exited ones kept. */
 #define GOLDEN_V1 EW_FIXTURES_DIR "/state/crash-loop-v1.json"
 
+/* No wall clock to compare a state with: its times are taken as they are. */
+#define NOW UINT64_MAX
+
 static void checkpoint_str(struct ew_detector *d, uint64_t now, struct ew_buf *b)
 {
 	ew_buf_init(b);
@@ -63,7 +66,7 @@ static void test_checkpoint_round_trip(void **state)
 	assert_int_equal(ew_detector_active(a), 3);
 
 	checkpoint_str(a, AT(1000), &buf);
-	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
 	assert_int_equal(ew_detector_identities(b), ew_detector_identities(a));
 	assert_int_equal(ew_detector_active(b), 3);
 	/* The restored detector writes the same checkpoint. */
@@ -109,7 +112,7 @@ static void test_checkpoint_running_rescan(void **state)
 	feed(fx, OP_START, 0, 10, 0, 0); /* restart 1, running */
 	feed(fx, OP_START, 1, 20, 0, 0); /* running, grace pending */
 	checkpoint_str(a, AT(30), &buf);
-	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
 
 	su = feed_to(fx, b, &fx->sk, OP_RESCAN, 0, AT(40), 0, 0);
 	assert_true(su.known);
@@ -231,8 +234,8 @@ static void test_restore_corrupt_table(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(valid_cases); i++) {
 		struct ew_detector *d = ew_detector_new(&fx->cfg);
 		char err[256] = "";
-		int r = ew_state_read(d, NULL, valid_cases[i], strlen(valid_cases[i]), err,
-				      sizeof(err));
+		int r = ew_state_read(d, NULL, valid_cases[i], strlen(valid_cases[i]), NOW, NULL,
+				      err, sizeof(err));
 
 		if (r)
 			fail_msg("valid case %zu: %d (%s)", i, r, err);
@@ -247,8 +250,8 @@ static void test_restore_corrupt_table(void **state)
 
 		assert_non_null(d);
 		snprintf(ctx, sizeof(ctx), "corrupt case %zu", i);
-		r = ew_state_read(d, NULL, corrupt_cases[i], strlen(corrupt_cases[i]), err,
-				  sizeof(err));
+		r = ew_state_read(d, NULL, corrupt_cases[i], strlen(corrupt_cases[i]), NOW, NULL,
+				  err, sizeof(err));
 		if (r != -EINVAL)
 			fail_msg("%s: want -EINVAL, got %d (%s)", ctx, r, corrupt_cases[i]);
 		if (!err[0])
@@ -287,7 +290,8 @@ static void test_state_pods(void **state)
 
 	assert_int_equal(
 		ew_resolver_learn_pod(r1, K8S_KEY, "shop", "checkout-1", "shop/backend:1.4.2"), 0);
-	assert_int_equal(ew_state_read(d1, NULL, asleep, strlen(asleep), err, sizeof(err)), 0);
+	assert_int_equal(
+		ew_state_read(d1, NULL, asleep, strlen(asleep), NOW, NULL, err, sizeof(err)), 0);
 
 	assert_int_equal(ew_state_write(d1, r1, 100, &with), 0);
 	assert_non_null(strstr(with.data, POD("shop/backend:1.4.2")));
@@ -299,7 +303,8 @@ static void test_state_pods(void **state)
 	assert_null(strstr(without.data, "\"pod\""));
 
 	assert_false(ew_resolver_recall(r2, K8S_KEY, &m));
-	assert_int_equal(ew_state_read(d2, r2, with.data, with.len, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_read(d2, r2, with.data, with.len, NOW, NULL, err, sizeof(err)),
+			 0);
 	assert_true(ew_resolver_recall(r2, K8S_KEY, &m));
 	assert_string_equal(m.pod_namespace, "shop");
 	assert_string_equal(m.pod_name, "checkout-1");
@@ -308,8 +313,9 @@ static void test_state_pods(void **state)
 	assert_true(ew_resolver_recall(r2, "k8s:" K8S_UID "/sidecar", &m));
 	assert_string_equal(m.image, "");
 
-	assert_int_equal(ew_state_read(d2, r3, refused, strlen(refused), err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+		ew_state_read(d2, r3, refused, strlen(refused), NOW, NULL, err, sizeof(err)),
+		-EINVAL);
 	assert_false(ew_resolver_recall(r3, K8S_KEY, &m));
 
 	/* A name longer than the resolver keeps: refused, and said. */
@@ -319,7 +325,8 @@ static void test_state_pods(void **state)
 	snprintf(big, n, "%.*s,\"pod\":[\"%0*d\",\"p\",\"\"]%s",
 		 (int)(strstr(asleep, ",\"s\":") - asleep), asleep, EW_NAME_LEN, 0,
 		 strstr(asleep, ",\"s\":"));
-	assert_int_equal(ew_state_read(d2, r3, big, strlen(big), err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_read(d2, r3, big, strlen(big), NOW, NULL, err, sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "has a name of 256 bytes or more"));
 	assert_false(ew_resolver_recall(r3, K8S_KEY, &m));
 
@@ -438,7 +445,8 @@ static void test_restore_wrong_types(void **state)
 		ew_buf_append(&bad, buf.data, at);
 		ew_buf_puts(&bad, buf.data[at] == '{' || buf.data[at] == '[' ? "-1" : "{\"a\":[]}");
 		ew_buf_puts(&bad, buf.data + json_value_end(buf.data, at));
-		if (ew_state_read(d, NULL, bad.data, bad.len, err, sizeof(err)) != -EINVAL)
+		if (ew_state_read(d, NULL, bad.data, bad.len, NOW, NULL, err, sizeof(err)) !=
+		    -EINVAL)
 			fail_msg("%s: the wrong type was accepted", ctx);
 		if (!err[0])
 			fail_msg("%s: no message", ctx);
@@ -505,7 +513,7 @@ static void test_restore_fuzz(void **state)
 				break;
 			}
 		}
-		r = ew_state_read(d, NULL, m, len, err, sizeof(err));
+		r = ew_state_read(d, NULL, m, len, NOW, NULL, err, sizeof(err));
 		if (r != 0 && r != -EINVAL)
 			fail_msg("mutation %d: restore returned %d", iter, r);
 		if (r) {
@@ -540,11 +548,13 @@ static void test_restore_failure_empties(void **state)
 
 	loop_then(fx, 0, 0);
 	checkpoint_str(fx->d, AT(100), &buf);
-	assert_int_equal(ew_state_read(fx->d, NULL, buf.data, buf.len, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_read(fx->d, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)),
+			 0);
 	assert_int_equal(ew_detector_identities(fx->d), 1);
 	assert_int_equal(ew_detector_active(fx->d), 2);
-	assert_int_equal(ew_state_read(fx->d, NULL, buf.data, buf.len / 2, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+		ew_state_read(fx->d, NULL, buf.data, buf.len / 2, NOW, NULL, err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "JSON"));
 	assert_empty_and_usable(fx, fx->d, "after a failed restore");
 	ew_buf_free(&buf);
@@ -602,7 +612,7 @@ static void test_state_golden_file(void **state)
 	checkpoint_str(fx->d, AT(1000), &buf);
 	CHECK_EQ("golden", "length", len, buf.len);
 	assert_string_equal(buf.data, golden);
-	assert_int_equal(ew_state_read(b, NULL, golden, len, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_read(b, NULL, golden, len, NOW, NULL, err, sizeof(err)), 0);
 	assert_int_equal(ew_detector_identities(b), 3);
 	assert_int_equal(ew_detector_active(b), 3);
 	ew_buf_free(&buf);
@@ -614,7 +624,7 @@ static void test_state_golden_file(void **state)
 
 	golden = slurp(GOLDEN_V1, &len);
 	b = ew_detector_new(&fx->cfg);
-	assert_int_equal(ew_state_read(b, NULL, golden, len, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_read(b, NULL, golden, len, NOW, NULL, err, sizeof(err)), 0);
 	assert_int_equal(ew_detector_identities(b), 3);
 	assert_int_equal(ew_detector_active(b), 3);
 	free(golden);
@@ -624,6 +634,113 @@ static void test_state_golden_file(void **state)
 	ew_buf_free(&buf);
 	ew_detector_free(b);
 	free(golden);
+}
+
+/*
+ * crash_loop's quiet period through the file: it is no member of its own, but derived again
+ * from the identity's last exit, so a checkpoint in the middle of it resolves the loop at the
+ * same nanosecond; and a file of an agent that kept such a loop open for days (before the
+ * quiet period) resolves it at the first advance, at its deadline's time.
+ */
+static void test_checkpoint_crash_loop_quiet(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector_config old = fx->cfg;
+	struct ew_detector *a, *b, *c;
+	struct sink ska = {0}, skb = {0}, skc = {0};
+	struct ew_buf buf;
+	char err[256] = "";
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	a = det(fx);
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 10, 3, 0);
+	feed(fx, OP_START, 0, 20, 0, 0);
+	feed(fx, OP_EXIT, 0, 30, 3, 0);
+	advance(fx, AT(1000));
+	checkpoint_str(a, AT(1000), &buf);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	ew_buf_free(&buf);
+	assert_int_equal(ew_detector_next_deadline(b), AT(30 + 3600));
+	ew_detector_advance(a, AT(86400), collect, &ska);
+	ew_detector_advance(b, AT(86400), collect, &skb);
+	check_same_findings("through the file", &ska, &skb);
+	CHECK_EQ("through the file", "resolutions", 1, skb.n);
+	CHECK_EQ("through the file", "time", AT(30 + 3600), skb.v[0].f.time_ns);
+	assert_int_equal(ew_detector_active(b), 0);
+
+	/* An agent that never resolved it (an hour is forever here), saved 3 days later. */
+	old.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	old.rules[EW_RULE_CRASH_LOOP].resolve_ns = UINT64_MAX;
+	ew_detector_free(fx->d);
+	fx->d = ew_detector_new(&old);
+	c = ew_detector_new(&fx->cfg);
+	assert_non_null(c);
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 10, 3, 0);
+	feed(fx, OP_START, 0, 20, 0, 0);
+	feed(fx, OP_EXIT, 0, 30, 3, 0);
+	advance(fx, AT(3 * 86400));
+	assert_int_equal(ew_detector_active(fx->d), 1);
+	checkpoint_str(fx->d, AT(3 * 86400), &buf);
+	assert_int_equal(ew_state_read(c, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	ew_buf_free(&buf);
+	ew_detector_advance(c, AT(3 * 86400 + 1), collect, &skc);
+	CHECK_EQ("kept open for days", "resolutions", 1, skc.n);
+	assert_true(skc.v[0].f.resolved);
+	CHECK_EQ("kept open for days", "time", AT(30 + 3600), skc.v[0].f.time_ns);
+	assert_int_equal(ew_detector_active(c), 0);
+	ew_detector_free(b);
+	ew_detector_free(c);
+	sink_clear(&ska);
+	sink_clear(&skb);
+	sink_clear(&skc);
+}
+
+/*
+ * A file saved while the node's clock was ahead, read at the real time: its times move back by
+ * the difference, and the caller is told how much (it warns); read at a time within a minute
+ * of it, or with no clock, it is taken as it is.
+ */
+static void test_state_clock_ahead(void **state)
+{
+	struct fx *fx = *state;
+	struct step st[128];
+	struct ew_detector *b = ew_detector_new(&fx->cfg);
+	struct ew_detector_state ds;
+	uint64_t shifted = 1, saved_now;
+	struct ew_buf buf, again;
+	char err[256] = "";
+	size_t n;
+
+	assert_non_null(b);
+	first_half(fx, st, &n);
+	ew_detector_export_state(fx->d, &ds);
+	saved_now = ds.now_ns;
+	checkpoint_str(fx->d, AT(1000), &buf);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, saved_now - SEC(600), &shifted,
+				       err, sizeof(err)),
+			 0);
+	assert_int_equal(shifted, SEC(600));
+	ew_detector_export_state(b, &ds);
+	assert_int_equal(ds.now_ns, saved_now - SEC(600));
+	assert_int_equal(ew_detector_active(b), 3);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, saved_now - SEC(60), &shifted,
+				       err, sizeof(err)),
+			 0);
+	assert_int_equal(shifted, 0);
+	checkpoint_str(b, AT(1000), &again);
+	assert_string_equal(buf.data, again.data);
+	ew_buf_free(&again);
+	shifted = 1;
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len / 2, saved_now - SEC(600),
+				       &shifted, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(shifted, 0);
+	ew_buf_free(&buf);
+	ew_detector_free(b);
 }
 
 /* ---- the file ---- */
@@ -663,6 +780,7 @@ static void test_state_file_save_load(void **state)
 	struct ew_detector *b = ew_detector_new(&fx->cfg);
 	struct ew_buf want, got;
 	char err[512] = "", tmp[160];
+	uint64_t shifted = 1;
 	struct stat sb;
 	size_t n;
 
@@ -675,7 +793,7 @@ static void test_state_file_save_load(void **state)
 	assert_int_equal(access(tmp, F_OK), -1);
 	/* Saved again over it: the rename replaces the old file. */
 	assert_int_equal(ew_state_save(fx->d, NULL, t.path, AT(1000)), 0);
-	assert_int_equal(ew_state_load(b, NULL, t.path, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_load(b, NULL, t.path, NOW, NULL, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(ew_detector_active(b), 3);
 	checkpoint_str(fx->d, AT(1000), &want);
@@ -683,6 +801,9 @@ static void test_state_file_save_load(void **state)
 	assert_string_equal(want.data, got.data);
 	ew_buf_free(&want);
 	ew_buf_free(&got);
+	/* Loaded at a clock behind the file's time (AT(918)): moved back, and said. */
+	assert_int_equal(ew_state_load(b, NULL, t.path, AT(0), &shifted, err, sizeof(err)), 0);
+	assert_int_equal(shifted, SEC(918));
 	ew_detector_free(b);
 	tmpdir_remove(&t);
 }
@@ -698,22 +819,22 @@ static void test_state_file_errors(void **state)
 	loop_then(fx, 0, 0);
 
 	err[0] = '\0';
-	assert_int_equal(ew_state_load(fx->d, NULL, t.path, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(ew_detector_identities(fx->d), 1); /* left as it was */
 
-	assert_int_equal(ew_state_load(fx->d, NULL, t.dir, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.dir, NOW, NULL, err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want), "%s: not a regular file of a sane size", t.dir);
 	assert_string_equal(err, want);
 
 	write_file(t.path, "{\"exitwatch_state\":1,");
-	assert_int_equal(ew_state_load(fx->d, NULL, t.path, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want), "%s: not valid JSON (it ends too early)", t.path);
 	assert_string_equal(err, want);
 	assert_empty_and_usable(fx, fx->d, "after a corrupt file");
 
 	write_file(t.path, "{\"exitwatch_state\":2}");
-	assert_int_equal(ew_state_load(fx->d, NULL, t.path, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want), "%s: not an exitwatch state file of version 1", t.path);
 	assert_string_equal(err, want);
 
@@ -728,11 +849,18 @@ static void test_state_file_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_checkpoint_round_trip), T(test_checkpoint_running_rescan),
-		T(test_restore_corrupt_table), T(test_restore_wrong_types),
-		T(test_restore_fuzz),	       T(test_restore_failure_empties),
-		T(test_state_golden_file),     T(test_state_file_save_load),
-		T(test_state_file_errors),     T(test_state_pods),
+		T(test_checkpoint_round_trip),
+		T(test_checkpoint_running_rescan),
+		T(test_restore_corrupt_table),
+		T(test_restore_wrong_types),
+		T(test_restore_fuzz),
+		T(test_restore_failure_empties),
+		T(test_state_golden_file),
+		T(test_state_file_save_load),
+		T(test_state_file_errors),
+		T(test_state_pods),
+		T(test_checkpoint_crash_loop_quiet),
+		T(test_state_clock_ahead),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);

@@ -20,6 +20,8 @@ The rules are the incident's thresholds, summed across nodes (one node sees only
                                (at least 5 starts)                                  INFO
                                resolves when 99% of the hour's starts succeed (or none is left)
   ExitwatchCrashLoop           exitwatch's crash_loop finding is open              ERROR
+                               resolves at its resolved record: a successful start, or
+                               an hour without a start after the last exit
 and, per agent:
   ExitwatchWorkloadCap         a node put records under workload="_other_"         WARNING
 
@@ -160,7 +162,9 @@ DESCRIPTIONS = {
                 "hour's starts succeed."),
     "loop": ("{{ $labels.identity }} failed to start twice in a row with the same exit code",
              "exitwatch's crash_loop finding is open (the finding record says whether the last "
-             "stderr line repeated); it resolves at the container's first successful start."),
+             "stderr line repeated); it resolves at the container's first successful start, or "
+             "when the container has not started again for an hour after its last exit (its pod "
+             "was replaced or deleted)."),
 }
 
 

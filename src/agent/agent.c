@@ -45,6 +45,14 @@
 #define EW_TURN_BUSY_NS	     (40 * EW_NSEC_PER_MSEC)
 #define EW_TURN_BUSY_RECORDS 32
 #define EW_STATS_INTERVAL_NS EW_NSEC_PER_SEC /* drop counters and metrics snapshot */
+/*
+ * A finding that fires or resolves goes to the state file at the end of the loop's turn that
+ * emitted it, not up to checkpoint_interval later: an agent killed in between would fire it
+ * again under a new finding_id after its restart, or never resolve it. At most once a second
+ * all the same (a later one waits for that): a write is about 1 MB and an fsync for 2,000
+ * identities (docs/benchmarks.md, "The state file"), and a storm's findings come by the hundred.
+ */
+#define EW_CKPT_MIN_NS EW_NSEC_PER_SEC
 
 struct agent {
 	const struct ew_config *cfg;
@@ -378,7 +386,7 @@ static int build(struct agent *a, const struct ew_config *c, bool live)
 	if (!a->pipe)
 		return 1;
 	if (live && c->state_file &&
-	    ew_pipeline_load_state(a->pipe, c->state_file, err, sizeof(err)))
+	    ew_pipeline_load_state(a->pipe, c->state_file, ew_clock_wall_ns(), err, sizeof(err)))
 		ew_warn("ignoring the state file: %s", err);
 	return 0;
 }
@@ -436,6 +444,7 @@ static void scan(struct agent *a, const char *cgroup_root)
 int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
 	uint64_t next_agent, next_ckpt, next_stats, next_sweep, root_id = 0, last_turn = 0;
+	uint64_t last_ckpt = 0, ckpt_records = 0, records;
 	uint64_t turn_ns = EW_TURN_MIN_NS; /* the least time between two turns of the loop */
 	int taken;
 	struct agent a = {.started_mono = ew_clock_mono_ns()};
@@ -530,8 +539,14 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 			emit_agent(&a, "periodic");
 			next_agent = mono + c->agent_interval_ns;
 		}
+		records = ew_pipeline_episode_records(a.pipe);
+		if (records != ckpt_records) { /* a finding fired or resolved this turn */
+			ckpt_records = records;
+			next_ckpt = earliest(next_ckpt, last_ckpt + EW_CKPT_MIN_NS);
+		}
 		if (mono >= next_ckpt) {
 			checkpoint(&a);
+			last_ckpt = mono;
 			next_ckpt = mono + c->checkpoint_interval_ns;
 		}
 	}

@@ -642,6 +642,11 @@ void ew_pipeline_decode_error(struct ew_pipeline *p)
 	p->decode_errors++;
 }
 
+uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p)
+{
+	return p->findings + p->resolutions;
+}
+
 void ew_pipeline_status(const struct ew_pipeline *p, struct ew_agent_status *a)
 {
 	a->starts = p->starts;
@@ -710,10 +715,19 @@ static void restored_ident(void *ctx, const struct ew_detector_ident *id)
 	restored(ctx, &id->s, id->subject, false);
 }
 
-int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, char *err, size_t errlen)
+int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now_ns, char *err,
+			   size_t errlen)
 {
-	int r = ew_state_load(p->detector, p->resolver, path, err, errlen);
+	uint64_t shifted = 0;
+	int r = ew_state_load(p->detector, p->resolver, path, now_ns, &shifted, err, errlen);
+	char ahead[32];
 
+	if (!r && shifted) {
+		ew_duration_format(shifted, ahead, sizeof(ahead));
+		ew_warn("state file %s: saved while the clock was %s ahead of now; its times are "
+			"moved back by that much",
+			path, ahead);
+	}
 	/* Workloads first: an identity's subject is newer than its workload's last. */
 	if (!r) {
 		ew_detector_export_workloads(p->detector, restored_workload, p);

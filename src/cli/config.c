@@ -159,7 +159,11 @@ int ew_config_validate(const struct ew_config *c, char *err, size_t errlen)
 				return invalid(err, errlen, sec, "count",
 					       "must be at least 1 (failed starts in a row) (got "
 					       "'0')");
-			continue; /* no window, no quiet period: a success resolves it */
+			/* No window; its quiet period (resolve) ends a loop not seen again. */
+			if (!rc->resolve_ns)
+				return invalid(err, errlen, sec, "resolve",
+					       "must be longer than 0 (got '0')");
+			continue;
 		}
 		if (r != EW_RULE_STABLE && !rc->window_ns)
 			return invalid(err, errlen, sec, "window",

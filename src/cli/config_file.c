@@ -385,7 +385,8 @@ static const struct key_def exit_grace_key = {"killer_grace", set_duration, 0, 0
 /*
  * Each rule takes the keys it reads (src/detect/), and only those: a key it would ignore is a
  * mistake to say, not a setting to drop. stable and crash_loop always watch one identity and
- * count in no window; crash_loop resolves at a successful start, stable never. Their order here
+ * count in no window; crash_loop resolves at a successful start or after its quiet period
+ * (resolve) without one, stable never. Their order here
  * is the order a message lists a rule's keys in.
  */
 static const struct key_def rule_keys[] = {
@@ -398,7 +399,7 @@ static const struct key_def rule_keys[] = {
 	/* startup_failure_rate resolves on resolve_success_percent: resolve is accepted there
 	 * without effect, because shipped configs set it (deploy/docker/demo.conf). */
 	{"resolve", set_duration, RULE(resolve_ns), 0, 0,
-	 F_COUNTING | F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
+	 F_COUNTING | F_IN(EW_RULE_STARTUP_FAILURE_RATE) | F_IN(EW_RULE_CRASH_LOOP)},
 	{"codes", set_codes, RULE(codes), 0, 0, F_IN(EW_RULE_EXIT_CODE_BURST)},
 	{"fail_percent", set_percent, RULE(fail_percent), 0, 0, F_IN(EW_RULE_STARTUP_FAILURE_RATE)},
 	{"resolve_success_percent", set_percent, RULE(resolve_success_percent), 0, 0,

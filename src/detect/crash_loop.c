@@ -4,8 +4,13 @@
  * signal), fire at once, whatever the time between them. The seed rules count in windows, so a
  * loop slower than their windows (the incident's 7-minute cycle against a 5-minute burst window)
  * shows late or never; this rule needs no window and speaks at the second failure. It resolves
- * at the first successful start (ready, the grace period survived, or a clean exit), an event,
- * never a deadline. Always per identity: one container's starts are what follow each other.
+ * at the first successful start (ready, the grace period survived, or a clean exit), or when the
+ * identity has not started again for the rule's quiet period (resolve) after its last exit: a
+ * loop is most often fixed by new pods (a rollout, kubectl delete pod, a recreated service), and
+ * then the looping identity never starts again. While it runs it is not quiet: that start's
+ * outcome decides. The quiet end does not break the streak, which only a success does: if the
+ * identity comes back and fails the same way, the loop is back and fires again at once. Always
+ * per identity: one container's starts are what follow each other.
  */
 #include <stdint.h>
 #include <string.h>
@@ -48,7 +53,8 @@ void ew_det_crash_loop(struct ew_detector *d, struct ident *id, bool ok, uint64_
 	if (ok) {
 		/* Resolved first, so that the record still describes the streak it ends. */
 		if (ep->open)
-			ew_det_resolve(d, &id->s, NULL, id, EW_RULE_CRASH_LOOP, at, fn, ctx);
+			ew_det_resolve(d, &id->s, NULL, id, EW_RULE_CRASH_LOOP, at,
+				       EW_RESOLVED_CONDITION, fn, ctx);
 		id->fail_streak = 0;
 		id->line_repeats = 0;
 		id->line_hash = 0;
@@ -71,10 +77,11 @@ void ew_det_crash_loop(struct ew_detector *d, struct ident *id, bool ok, uint64_
 		id->line_repeats = h ? 1 : 0;
 	}
 	id->line_hash = h;
-	if (ep->open) { /* the loop goes on: one episode, counted */
+	if (ep->open) { /* the loop goes on: one episode, counted, quiet from this exit on */
 		ep->total++;
 		ep->last_ns = at;
 		ep->last_ident = id->serial;
+		ew_det_schedule_episode(d, id, NULL, EW_RULE_CRASH_LOOP);
 		return;
 	}
 	if (id->fail_streak >= rc->count)

@@ -72,9 +72,17 @@ void ew_detector_config_default(struct ew_detector_config *c)
 							   .scope = EW_SCOPE_IDENTITY,
 							   .severity = EW_SEV_NOTICE,
 							   .uptime_ns = SEC(4 * 3600)};
-	/* Not from the incident report: an early signal on top of its rules (README, "Rules"). */
-	c->rules[EW_RULE_CRASH_LOOP] = (struct ew_rule_config){
-		.enabled = true, .scope = EW_SCOPE_IDENTITY, .severity = EW_SEV_ERROR, .count = 2};
+	/*
+	 * Not from the incident report: an early signal on top of its rules (README, "Rules"). Its
+	 * quiet period is well above the longest wait between two attempts of a loop (the kubelet's
+	 * back-off stops at 5 minutes, Docker's at 1 minute): an identity that has not started
+	 * for an hour is gone (a rollout, a deleted pod, a recreated service), not backing off.
+	 */
+	c->rules[EW_RULE_CRASH_LOOP] = (struct ew_rule_config){.enabled = true,
+							       .scope = EW_SCOPE_IDENTITY,
+							       .severity = EW_SEV_ERROR,
+							       .count = 2,
+							       .resolve_ns = SEC(3600)};
 	c->startup_grace_ns = SEC(60);
 	c->max_identities = 100000;
 	c->idle_forget_ns = SEC(24 * 3600);

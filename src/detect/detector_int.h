@@ -257,6 +257,9 @@ static inline uint64_t ew_det_add_sat(uint64_t a, uint64_t b)
 }
 
 /* episode.c */
+/* When an open crash_loop episode ends for quiet: UINT64_MAX while its identity runs. */
+uint64_t ew_det_crash_loop_quiet_end(const struct ew_detector *d, const struct ident *id,
+				     const struct episode *ep);
 void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct workload *wl,
 			     enum ew_rule rule);
 void ew_det_arm_stable(struct ew_detector *d, struct ident *id);
@@ -264,8 +267,8 @@ void ew_det_fire(struct ew_detector *d, struct scope_state *s, struct workload *
 		 struct ident *id, enum ew_rule rule, uint32_t count, uint64_t now,
 		 ew_finding_fn fn, void *ctx);
 void ew_det_resolve(struct ew_detector *d, struct scope_state *s, struct workload *wl,
-		    struct ident *owner, enum ew_rule rule, uint64_t at, ew_finding_fn fn,
-		    void *ctx);
+		    struct ident *owner, enum ew_rule rule, uint64_t at, enum ew_resolution why,
+		    ew_finding_fn fn, void *ctx);
 
 /* rules.c */
 void ew_det_timers_tidy(struct ew_detector *d);

@@ -16,6 +16,24 @@ static struct ident *ident_by_serial(struct ew_detector *d, uint32_t serial)
 }
 
 /*
+ * crash_loop's quiet end: resolve after the identity's last exit, whether or not that exit
+ * decided a start (one found running at start-up decides none); none while it runs, since that
+ * start's outcome will decide. A workload never has such an episode but in a foreign state
+ * file: its last counted event stands in.
+ */
+uint64_t ew_det_crash_loop_quiet_end(const struct ew_detector *d, const struct ident *id,
+				     const struct episode *ep)
+{
+	uint64_t from = ep->last_ns;
+
+	if (id && id->running)
+		return UINT64_MAX;
+	if (id && id->has_last_exit && id->last_exit.t > from)
+		from = id->last_exit.t;
+	return ew_det_add_sat(from, d->cfg.rules[EW_RULE_CRASH_LOOP].resolve_ns);
+}
+
+/*
  * The next time an open episode's resolution can change. The timer names its owner (the workload
  * when wl is set, else the identity), so a workload can be freed once its last one has run.
  */
@@ -28,9 +46,16 @@ void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct wor
 	struct episode *ep = &s->ep[rule];
 
 	t.gen = ep->gen = ++d->gen_seq;
-	if (rule == EW_RULE_CRASH_LOOP)
-		return; /* resolved by an event (a successful start), never by time */
-	if (rule == EW_RULE_STARTUP_FAILURE_RATE) {
+	if (!rc->enabled) {
+		/* Restored for a rule this configuration turns off: nothing else would end it.
+		 * Now, the state's time: before every deadline derived from the state. */
+		t.at = d->now_ns;
+	} else if (rule == EW_RULE_CRASH_LOOP) {
+		/* None while it runs: that start's success resolves it, its exit schedules again. */
+		t.at = ew_det_crash_loop_quiet_end(d, id, ep);
+		if (t.at == UINT64_MAX)
+			return;
+	} else if (rule == EW_RULE_STARTUP_FAILURE_RATE) {
 		/* The rate changes when the oldest start in the window ages out. */
 		uint32_t i = ew_det_first_in(&s->outcomes, d->now_ns, rc->window_ns);
 
@@ -89,7 +114,7 @@ static struct ident *subject_of(struct ew_detector *d, struct episode *ep, struc
 
 static void emit(struct ew_detector *d, enum ew_rule rule, struct scope_state *s,
 		 struct workload *wl, struct ident *subject, uint64_t at, bool resolved,
-		 ew_finding_fn fn, void *ctx)
+		 enum ew_resolution why, ew_finding_fn fn, void *ctx)
 {
 	struct episode *ep = &s->ep[rule];
 
@@ -97,6 +122,7 @@ static void emit(struct ew_detector *d, enum ew_rule rule, struct scope_state *s
 	d->f.resolved = resolved;
 	ew_strlcpy(d->f.finding_id, ep->id, sizeof(d->f.finding_id));
 	if (resolved) {
+		d->f.why = why;
 		d->f.severity = EW_SEV_NOTICE;
 		d->f.fired_ns = ep->fired_ns;
 		d->f.duration_ns = at - ep->fired_ns;
@@ -107,12 +133,12 @@ static void emit(struct ew_detector *d, enum ew_rule rule, struct scope_state *s
 }
 
 void ew_det_resolve(struct ew_detector *d, struct scope_state *s, struct workload *wl,
-		    struct ident *owner, enum ew_rule rule, uint64_t at, ew_finding_fn fn,
-		    void *ctx)
+		    struct ident *owner, enum ew_rule rule, uint64_t at, enum ew_resolution why,
+		    ew_finding_fn fn, void *ctx)
 {
 	struct episode *ep = &s->ep[rule];
 
-	emit(d, rule, s, wl, subject_of(d, ep, owner), at, true, fn, ctx);
+	emit(d, rule, s, wl, subject_of(d, ep, owner), at, true, why, fn, ctx);
 	ep->open = false;
 	ep->gen = ++d->gen_seq;
 	d->active--;
@@ -139,6 +165,6 @@ void ew_det_fire(struct ew_detector *d, struct scope_state *s, struct workload *
 		mark_looping(d, rule, ew_det_rule_window(s, rule), now);
 		ew_det_arm_stable(d, id);
 	}
-	emit(d, rule, s, wl, id, now, false, fn, ctx);
+	emit(d, rule, s, wl, id, now, false, EW_RESOLVED_CONDITION, fn, ctx);
 	ew_det_schedule_episode(d, id, wl, rule);
 }

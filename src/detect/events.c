@@ -156,6 +156,10 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 	if (decide)
 		/* cppcheck-suppress selfAssignment ; GNU "a ?: b", not r = r */
 		r = ew_det_outcome(d, id, cls == EW_CLASS_CLEAN, now, fn, ctx) ?: r;
+	else if (id->s.ep[EW_RULE_CRASH_LOOP].open)
+		/* An exit that decides no start (of one found running at start-up): crash_loop's
+		 * quiet period starts from it all the same. */
+		ew_det_schedule_episode(d, id, NULL, EW_RULE_CRASH_LOOP);
 	return r;
 }
 

@@ -5,7 +5,9 @@
  * message, never half a state. What is checked here is what the detector relies on: nothing
  * later than the state's own time, serials and keys given once, episodes of a rule that has
  * them with an id of the detector's shape, known exit classes. Deadlines are derived again, in
- * the order the state gives its entities, so an import is deterministic.
+ * the order the state gives its entities, so an import is deterministic. An episode of a rule
+ * this configuration turns off is kept all the same, and resolved at the first advance (its
+ * finding still gets its one resolved, saying why), whatever the rule.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,7 +23,8 @@ struct ew_detector_import {
 	char *err;
 	size_t errlen;
 	int r;		     /* first error: every call after it is a no-op */
-	uint64_t now;	     /* the state's time */
+	uint64_t now;	     /* the state's time, as saved: what its checks compare with */
+	uint64_t shift;	     /* every time moves back by this: its clock was ahead */
 	uint32_t next;	     /* the state's next_serial */
 	uint64_t max_serial; /* highest identity serial imported */
 };
@@ -55,6 +58,12 @@ static void nomem(struct ew_detector_import *im)
 		snprintf(im->err, im->errlen, "out of memory");
 }
 
+/* A time of the state as the detector takes it: moved back if its clock was ahead. */
+static uint64_t back(const struct ew_detector_import *im, uint64_t t)
+{
+	return t > im->shift ? t - im->shift : 0;
+}
+
 /* A time of the state: in min..now. */
 static void time_in(struct ew_detector_import *im, const char *what, uint64_t t, uint64_t min)
 {
@@ -80,7 +89,7 @@ static bool sample_in(struct ew_detector_import *im, const struct ew_detector_sa
 	time_in(im, "a sample's time", x->t, 0);
 	if (!im->r && x->flags >> 4 >= EW_CLASS__COUNT)
 		bad(im, "a sample of unknown exit class %d", x->flags >> 4);
-	*ret = (struct ew_sample){.t = x->t,
+	*ret = (struct ew_sample){.t = back(im, x->t),
 				  .ident = x->ident,
 				  .code = x->code,
 				  .signal = x->signal,
@@ -121,8 +130,8 @@ static void episode_in(struct ew_detector_import *im, const struct ew_detector_e
 	}
 	ep->open = true;
 	ew_strlcpy(ep->id, src->id, sizeof(ep->id));
-	ep->fired_ns = src->fired_ns;
-	ep->last_ns = src->last_ns;
+	ep->fired_ns = back(im, src->fired_ns);
+	ep->last_ns = back(im, src->last_ns);
 	ep->total = src->total;
 	ep->last_ident = src->last_ident;
 	d->active++;
@@ -153,8 +162,8 @@ static struct ew_subject *subject_in(struct ew_detector_import *im, const struct
 }
 
 struct ew_detector_import *ew_detector_import_begin(const struct ew_detector *d,
-						    const struct ew_detector_state *st, char *err,
-						    size_t errlen)
+						    const struct ew_detector_state *st,
+						    uint64_t now_ns, char *err, size_t errlen)
 {
 	struct ew_detector_import *im = calloc(1, sizeof(*im));
 
@@ -169,10 +178,24 @@ struct ew_detector_import *ew_detector_import_begin(const struct ew_detector *d,
 	im->errlen = errlen;
 	im->now = st->now_ns;
 	im->next = st->next_serial;
-	im->fresh->now_ns = st->now_ns;
+	/*
+	 * Saved later than now: its clock was ahead then. Moved back to end now, it keeps every
+	 * interval it holds, and the events to come follow it, instead of being clamped up to its
+	 * time (the detector's time never goes back).
+	 */
+	if (st->now_ns > now_ns && st->now_ns - now_ns > EW_DETECTOR_CLOCK_SLACK_NS)
+		im->shift = st->now_ns - now_ns;
+	im->fresh->now_ns = back(im, st->now_ns);
 	im->fresh->drops_total = st->drops_total;
-	im->fresh->last_drop_ns = st->last_drop_ns;
+	/* 0 is "no loss": a loss moved back stays one. */
+	im->fresh->last_drop_ns =
+		st->last_drop_ns && !back(im, st->last_drop_ns) ? 1 : back(im, st->last_drop_ns);
 	return im;
+}
+
+uint64_t ew_detector_import_shift(const struct ew_detector_import *im)
+{
+	return im->shift;
 }
 
 int ew_detector_import_workload(struct ew_detector_import *im,
@@ -251,7 +274,7 @@ int ew_detector_import_ident(struct ew_detector_import *im, const struct ew_dete
 	if (src->fail_streak) {
 		time_in(im, "streak_first_ns", src->streak_first_ns, 0);
 		id->fail_streak = src->fail_streak;
-		id->streak_first_ns = src->streak_first_ns;
+		id->streak_first_ns = back(im, src->streak_first_ns);
 		id->streak_code = src->streak_code;
 		id->streak_signal = src->streak_signal;
 		id->line_repeats = src->line_repeats;
@@ -262,9 +285,9 @@ int ew_detector_import_ident(struct ew_detector_import *im, const struct ew_dete
 	id->ready = src->ready;
 	id->outcome_done = src->outcome_done;
 	id->pid = src->pid;
-	id->start_boot_ns = src->start_boot_ns;
-	id->start_ns = src->start_ns;
-	id->last_active_ns = src->last_active_ns;
+	id->start_boot_ns = src->start_boot_ns; /* the boot clock's: it names the process */
+	id->start_ns = back(im, src->start_ns);
+	id->last_active_ns = back(im, src->last_active_ns);
 	if (src->has_last_exit && sample_in(im, &src->last_exit, &id->last_exit)) {
 		id->last_exit.ident = id->serial;
 		id->has_last_exit = true;

@@ -108,7 +108,8 @@ void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint6
 			ep->last_ident = id->serial;
 		}
 		if (startup_resolved(d, s, now))
-			ew_det_resolve(d, s, wl, id, EW_RULE_STARTUP_FAILURE_RATE, now, fn, ctx);
+			ew_det_resolve(d, s, wl, id, EW_RULE_STARTUP_FAILURE_RATE, now,
+				       EW_RESOLVED_CONDITION, fn, ctx);
 		return;
 	}
 	startup_rate(d, s, now, &n, &failed);
@@ -128,16 +129,28 @@ static void run_resolve(struct ew_detector *d, const struct timer *t, struct ide
 
 	if (!ep->open || ep->gen != t->gen)
 		return;
+	if (!rc->enabled) {
+		ew_det_resolve(d, s, t->wl, id, t->rule, t->at, EW_RESOLVED_RULE_OFF, fn, ctx);
+		return;
+	}
 	if (t->rule == EW_RULE_STARTUP_FAILURE_RATE) {
 		if (startup_resolved(d, s, t->at))
-			ew_det_resolve(d, s, t->wl, id, t->rule, t->at, fn, ctx);
+			ew_det_resolve(d, s, t->wl, id, t->rule, t->at, EW_RESOLVED_CONDITION, fn,
+				       ctx);
 		else
 			ew_det_schedule_episode(d, id, t->wl, t->rule);
 		return;
 	}
+	if (t->rule == EW_RULE_CRASH_LOOP) {
+		/* A start since the deadline was set stopped the quiet clock (UINT64_MAX). */
+		at = ew_det_crash_loop_quiet_end(d, id, ep);
+		if (at <= t->at)
+			ew_det_resolve(d, s, t->wl, id, t->rule, at, EW_RESOLVED_QUIET, fn, ctx);
+		return;
+	}
 	at = ew_det_add_sat(ep->last_ns, rc->resolve_ns);
 	if (at <= t->at)
-		ew_det_resolve(d, s, t->wl, id, t->rule, at, fn, ctx);
+		ew_det_resolve(d, s, t->wl, id, t->rule, at, EW_RESOLVED_CONDITION, fn, ctx);
 }
 
 static void run_stable(struct ew_detector *d, const struct timer *t, struct ident *id,

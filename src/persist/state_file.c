@@ -58,14 +58,16 @@ out:
 	return err;
 }
 
-int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path, char *err,
-		  size_t errlen)
+int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path, uint64_t now_ns,
+		  uint64_t *shifted_ns, char *err, size_t errlen)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *data = NULL;
 	struct stat st;
 	size_t off = 0;
 
+	if (shifted_ns)
+		*shifted_ns = 0;
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -89,7 +91,7 @@ int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path
 		}
 		off += (size_t)n;
 	}
-	if (ew_state_read(d, r, data, off, err, errlen)) {
+	if (ew_state_read(d, r, data, off, now_ns, shifted_ns, err, errlen)) {
 		char msg[256];
 
 		snprintf(msg, sizeof(msg), "%s", err);

@@ -496,7 +496,7 @@ static void read_top(struct reader *rd, struct json_object *root, struct ew_dete
 }
 
 int ew_state_read(struct ew_detector *d, struct ew_resolver *r, const char *json, size_t len,
-		  char *err, size_t errlen)
+		  uint64_t now_ns, uint64_t *shifted_ns, char *err, size_t errlen)
 {
 	struct reader rd = {.err = err, .errlen = errlen, .resolver = r};
 	struct ew_detector_state st = {0};
@@ -511,14 +511,21 @@ int ew_state_read(struct ew_detector *d, struct ew_resolver *r, const char *json
 	root = parse(&rd, json, len);
 	read_top(&rd, root, &st, &wls, &ids);
 	/* Begun even after an error: ending it unused is what empties d. */
-	rd.im = ew_detector_import_begin(d, &st, err, errlen);
+	if (shifted_ns)
+		*shifted_ns = 0;
+	rd.im = ew_detector_import_begin(d, &st, now_ns, err, errlen);
 	if (rd.im) {
+		uint64_t shift = ew_detector_import_shift(rd.im);
+
 		/* Workloads first: importing an identity attaches it to its workload. */
 		read_list(&rd, wls, "workloads", read_workload);
 		read_list(&rd, ids, "identities", read_ident);
 		ret = ew_detector_import_end(rd.im, d, !rd.r);
-		if (!rd.r && !ret)
+		if (!rd.r && !ret) {
 			learn_pods(&rd);
+			if (shifted_ns)
+				*shifted_ns = shift;
+		}
 	} else {
 		ret = -ENOMEM;
 		nomem(&rd);

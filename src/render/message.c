@@ -352,15 +352,34 @@ static void message_finding(const struct ew_record *r, const char *who, char *ou
 static void message_resolved(const struct ew_record *r, const char *who, char *out, size_t len)
 {
 	const struct ew_finding *f = r->finding;
-	char dur[32];
+	char dur[32], quiet[32], what[128];
 
 	ew_duration_format(f->duration_ns, dur, sizeof(dur));
-	snprintf(out, len, "Resolved: %s %s after %s (%u events in the episode)", who,
-		 f->rule == EW_RULE_EXIT_CODE_BURST ? "stopped exiting with the burst's codes"
-		 : f->rule == EW_RULE_RESTART_RATE  ? "stopped restarting"
-		 : f->rule == EW_RULE_CRASH_LOOP    ? "started successfully"
-						    : "starts successfully again",
-		 dur, f->total);
+	if (f->why == EW_RESOLVED_QUIET) {
+		/* Not a fix seen: the container is gone or stopped. The quiet period is the time
+		 * since the last exit, which the record carries. */
+		ew_duration_format(f->has_last_exit && f->time_ns > f->last_exit_ns
+					   ? f->time_ns - f->last_exit_ns
+					   : 0,
+				   quiet, sizeof(quiet));
+		snprintf(what, sizeof(what),
+			 "has not started again for %s since its last exit (removed, replaced or "
+			 "stopped)",
+			 quiet);
+	} else if (f->why == EW_RESOLVED_RULE_OFF) {
+		/* Restored from a state file into an agent that no longer runs the rule. */
+		snprintf(what, sizeof(what), "is no longer watched: rule %s is turned off",
+			 ew_rule_name(f->rule));
+	} else {
+		snprintf(what, sizeof(what), "%s",
+			 f->rule == EW_RULE_EXIT_CODE_BURST
+				 ? "stopped exiting with the burst's codes"
+			 : f->rule == EW_RULE_RESTART_RATE ? "stopped restarting"
+			 : f->rule == EW_RULE_CRASH_LOOP   ? "started successfully"
+							   : "starts successfully again");
+	}
+	snprintf(out, len, "Resolved: %s %s after %s (%u events in the episode)", who, what, dur,
+		 f->total);
 }
 
 void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ctx, char *out,

@@ -372,6 +372,57 @@ static void test_state_file_survives_kill(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 
+/*
+ * A finding's state is written when it fires and when it resolves, not up to checkpoint_interval
+ * later (an hour here, so only that can write it): an agent killed a moment after the finding
+ * neither fires it again nor loses its resolution.
+ */
+static void test_state_file_at_finding(void **state)
+{
+	struct fixture *f = *state;
+	json_object *fi, *re;
+	char st[256], id[64];
+	int i;
+
+	ew_h_require_bpf();
+	ew_h_scratch_file(&f->s, "state.conf",
+			  "[rule.exit_code_burst]\nwindow = 60s\nresolve = 10s\n"
+			  "[rule.startup_failure_rate]\nenabled = false\n"
+			  "[agent]\ncheckpoint_interval = 1h\n",
+			  f->conf, sizeof(f->conf));
+	snprintf(st, sizeof(st), "%s/state.json", f->s.dir);
+	start_agent(f, "--state-file", st);
+	for (i = 0; i < 4; i++)
+		run_once(f, U("ckpt"), WL("exit", "3"));
+	fi = wait_rule_of(f, "finding", "exit_code_burst", U("ckpt"), 5000);
+	snprintf(id, sizeof(id), "%s", ew_h_str(fi, "finding_id"));
+	/* Within a second of it (and a loaded machine's slack), never an hour. */
+	for (i = 0; i < 50 && !file_has(st, id); i++)
+		ew_h_agent_pump(&f->agent, 100);
+	if (!file_has(st, id))
+		fail_msg("the state file %s does not hold the finding %s 5 s after it fired", st,
+			 id);
+	kill(f->agent.pid, SIGKILL);
+	waitpid(f->agent.pid, NULL, 0);
+	f->agent.pid = 0;
+	ew_h_agent_free(&f->agent);
+
+	start_agent(f, "--state-file", st);
+	run_once(f, U("ckpt"), WL("exit", "3"));
+	re = wait_rule_of(f, "resolved", "exit_code_burst", U("ckpt"), 20000);
+	assert_string_equal(ew_h_str(re, "finding_id"), id);
+	assert_int_equal(ew_h_int(re, "total", 0), 5);
+	assert_int_equal(count_rule_of(f, "finding", "exit_code_burst", U("ckpt")), 0);
+	assert_int_equal(count_rule_of(f, "finding", "crash_loop", U("ckpt")), 0);
+	/* Resolved: the file forgets the episode as soon. */
+	for (i = 0; i < 50 && file_has(st, id); i++)
+		ew_h_agent_pump(&f->agent, 100);
+	if (file_has(st, id))
+		fail_msg("the state file %s still holds the finding %s 5 s after its resolution",
+			 st, id);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +432,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_listen_is_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file_survives_kill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_file_at_finding, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("bpf_detect", tests, NULL, NULL);

@@ -15,7 +15,8 @@ Pods, all at once, under one exitwatch that is restarted half-way (same state fi
   migrate-7c9d8b6f5-zt4kq (batch): `migrate` exits 3 within a millisecond of its exec; once,
     exitwatch is stopped (SIGSTOP) while one attempt starts, fails and has its bundle deleted
     by containerd, so its start is read after config.json is gone.
-  orders-5f6d7c8b9-m2n4p (shop): `worker` crash-loops; the pod is deleted while it loops.
+  orders-5f6d7c8b9-m2n4p (shop): `worker` crash-loops; the pod is deleted while it loops, and
+    its findings, crash_loop's too, resolve after their quiet periods.
 Each assertion filters on the pods' uids: other tests' containers on the node are ignored.
 """
 import json
@@ -82,6 +83,7 @@ class Agent:
                 "--rule", "restart_rate.resolve=" + seconds(3600 / SCALE),
                 "--rule", "startup_failure_rate.window=" + seconds(3600 / SCALE),
                 "--rule", "startup_failure_rate.resolve=" + seconds(3600 / SCALE),
+                "--rule", "crash_loop.resolve=" + seconds(3600 / SCALE),
                 "--rule", "stable.uptime=" + seconds(4 * 3600 / SCALE)]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
                                      stderr=open(self.err_path, "w"), text=True)
@@ -217,7 +219,7 @@ def main():
                   "checkout/backend: a %s finding" % rule)
 
         # The pod deleted while it loops, once it has its finding.
-        for rule in ("exit_code_burst", "restart_rate"):
+        for rule in ("exit_code_burst", "restart_rate", "crash_loop"):
             check(agent.wait(lambda r, rule=rule: of_pod(orders, "finding")(r)
                              and r["rule"] == rule, 60) is not None,
                   "orders/worker: a %s finding before the pod is deleted" % rule)
@@ -233,7 +235,8 @@ def main():
         check(agent.stop() == 0, "exitwatch 1 exits 0 on SIGTERM")
         agent = Agent(tmp, "2", uids)
         agents.append(agent)
-        # Long enough for the deleted pod's findings to resolve (restart_rate: 1h / SCALE).
+        # Long enough for the deleted pod's findings to resolve (restart_rate and crash_loop:
+        # 1h / SCALE).
         left = orders_deleted + 3600 / SCALE + 15 - time.time()
         time.sleep(max(left, 20))
     finally:
@@ -424,7 +427,8 @@ def assert_deleted(pod, recs):
     check(not pod.pod_cgroups(), "orders: the pod's cgroups are gone")
     fired = {r["rule"]: r for r in recs if of_pod(pod, "finding")(r)}
     res = {r["rule"]: r for r in recs if of_pod(pod, "resolved")(r)}
-    for rule, quiet in (("exit_code_burst", 600 / SCALE), ("restart_rate", 3600 / SCALE)):
+    for rule, quiet in (("exit_code_burst", 600 / SCALE), ("restart_rate", 3600 / SCALE),
+                        ("crash_loop", 3600 / SCALE)):
         if not check(rule in fired and rule in res, "orders/worker: %s fired and resolved"
                      % rule):
             continue
@@ -434,6 +438,11 @@ def assert_deleted(pod, recs):
               and abs(t_res - last - quiet) < 1.0,
               "orders/worker: %s resolved %.1fs after the last exit (quiet period %gs)"
               % (rule, t_res - last, quiet))
+    # Never started again, not fixed: its resolved record says so.
+    if "crash_loop" in res:
+        check("has not started again" in res["crash_loop"]["message"],
+              "orders/worker: crash_loop's resolved says it did not start again: %s"
+              % res["crash_loop"]["message"])
 
 
 def assert_no_sandbox(pods, recs):

@@ -4,8 +4,8 @@
  * middle of a write, and a corrupt file must cost the detector's memory, never the agent. What
  * a read accepts is then run the way the agent runs it: every deadline it brought is
  * processed, and the state it writes reads back to the same state, both through the file and
- * through the detector's plain export and import. A resolver takes the identities' pods, and
- * gives them back to the next write.
+ * through the detector's plain export and import, and it reads against a clock far behind it
+ * (moved back). A resolver takes the identities' pods, and gives them back to the next write.
  */
 #include <errno.h>
 
@@ -78,7 +78,7 @@ static void check_copy(const struct ew_detector *d, const struct ew_detector_con
 
 	EW_FUZZ_CHECK(d2, "ew_detector_new failed");
 	ew_detector_export_state(d, &st);
-	c.im = ew_detector_import_begin(d2, &st, err, sizeof(err));
+	c.im = ew_detector_import_begin(d2, &st, UINT64_MAX, err, sizeof(err));
 	EW_FUZZ_CHECK(c.im, "ew_detector_import_begin failed");
 	r = ew_detector_export_workloads(d, copy_workload, &c);
 	if (!r)
@@ -127,7 +127,7 @@ static void check_round_trip(const struct ew_detector *d, const struct ew_detect
 	EW_FUZZ_CHECK(d2, "ew_detector_new failed");
 	res2 = ew_resolver_new(&o);
 	EW_FUZZ_CHECK(res2, "ew_resolver_new failed");
-	r = ew_state_read(d2, res2, a.data, a.len, err, sizeof(err));
+	r = ew_state_read(d2, res2, a.data, a.len, UINT64_MAX, NULL, err, sizeof(err));
 	EW_FUZZ_CHECK(r == 0, "own state did not read back (%d: %s): %s", r, err, a.data);
 	EW_FUZZ_CHECK(ew_detector_identities(d2) == ew_detector_identities(d),
 		      "identities %u then %u", ew_detector_identities(d),
@@ -141,6 +141,47 @@ static void check_round_trip(const struct ew_detector *d, const struct ew_detect
 	ew_resolver_free(res2);
 	ew_buf_free(&a);
 	ew_buf_free(&b);
+}
+
+/*
+ * What a read accepts at no clock it accepts against a clock far behind it (0: the state was
+ * saved with the clock ahead by its whole time): every time moves back, down to 0 at most, the
+ * same identities and episodes, and the deadlines that gives run in order too.
+ */
+static void check_clock_behind(const struct ew_detector *d, const struct ew_detector_config *cfg,
+			       const char *json, size_t size)
+{
+	struct ew_detector *d2 = ew_detector_new(cfg);
+	struct ew_detector_state st, st2;
+	uint64_t shifted = 0, findings = 0;
+	char err[256] = "";
+	int r;
+
+	EW_FUZZ_CHECK(d2, "ew_detector_new failed");
+	r = ew_state_read(d2, NULL, json, size, 0, &shifted, err, sizeof(err));
+	if (r == -ENOMEM) {
+		ew_detector_free(d2);
+		return;
+	}
+	EW_FUZZ_CHECK(r == 0, "read at clock 0 failed (%d: %s)", r, err);
+	ew_detector_export_state(d, &st);
+	ew_detector_export_state(d2, &st2);
+	EW_FUZZ_CHECK(shifted == (st.now_ns > EW_DETECTOR_CLOCK_SLACK_NS ? st.now_ns : 0),
+		      "shifted %llu for a state at %llu", (unsigned long long)shifted,
+		      (unsigned long long)st.now_ns);
+	EW_FUZZ_CHECK(st2.now_ns == st.now_ns - shifted, "now %llu after a shift of %llu",
+		      (unsigned long long)st2.now_ns, (unsigned long long)shifted);
+	EW_FUZZ_CHECK(ew_detector_identities(d2) == ew_detector_identities(d) &&
+			      ew_detector_active(d2) == ew_detector_active(d),
+		      "moved back, another state");
+	for (int i = 0; i < EW_FUZZ_MAX_DEADLINES; i++) {
+		uint64_t at = ew_detector_next_deadline(d2);
+
+		if (at == UINT64_MAX)
+			break;
+		ew_detector_advance(d2, at, on_finding, &findings);
+	}
+	ew_detector_free(d2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -162,7 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	res = ew_resolver_new(&o);
 	EW_FUZZ_CHECK(res, "ew_resolver_new failed");
 	err[0] = '\0';
-	r = ew_state_read(d, res, json, size, err, sizeof(err));
+	r = ew_state_read(d, res, json, size, UINT64_MAX, NULL, err, sizeof(err));
 	EW_FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM, "returned %d", r);
 	EW_FUZZ_TERMINATED(err);
 	if (r < 0) {
@@ -173,6 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		EW_FUZZ_CHECK(ew_resolver_count(res) == 0, "a state file cached a container");
 		check_round_trip(d, &cfg, res);
+		check_clock_behind(d, &cfg, json, size);
 		/* The agent's loop: every deadline in time order, each one done when passed. */
 		for (int i = 0; i < EW_FUZZ_MAX_DEADLINES; i++) {
 			uint64_t at = ew_detector_next_deadline(d);

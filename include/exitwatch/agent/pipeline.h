@@ -58,11 +58,17 @@ void ew_pipeline_status(const struct ew_pipeline *p, struct ew_agent_status *a);
 void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_agent_status *a);
 /* Counts a record the decoder rejected. */
 void ew_pipeline_decode_error(struct ew_pipeline *p);
+/* Finding and resolved records emitted so far: a change is one for the state file. */
+uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p);
 
 /* Checkpoint of the detector into path (temp file, fsync, rename). 0 or -errno. */
 int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns);
-/* Loads a checkpoint; a missing file is 0, a bad one -EINVAL with err (the caller warns). */
-int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, char *err, size_t errlen);
+/*
+ * Loads a checkpoint at now_ns, the wall clock; a missing file is 0, a bad one -EINVAL with err
+ * (the caller warns). A file saved while the clock was ahead is moved back, with a warning.
+ */
+int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now_ns, char *err,
+			   size_t errlen);
 
 /* Node name records carry (replay takes the recording's). */
 void ew_pipeline_set_node(struct ew_pipeline *p, const char *node);

@@ -41,7 +41,8 @@ struct ew_rule_config {
 	uint32_t count;			/* bursts and rates: fires when MORE than count in window;
 					 * crash_loop: fires at count failed starts in a row */
 	uint64_t window_ns;		/* counting window */
-	uint64_t resolve_ns;		/* burst: quiet period; rate: window with no restart */
+	uint64_t resolve_ns;		/* burst: quiet period; rate: window with no restart;
+					 * crash_loop: no start for this long after the last exit */
 	uint8_t codes[256 / 8];		/* exit_code_burst: exit codes that count (bitmap) */
 	double fail_percent;		/* startup_failure_rate: fires when failed% > this */
 	double resolve_success_percent; /* startup_failure_rate: resolves when success% >= this */
@@ -77,6 +78,18 @@ static inline void ew_rule_set_code(struct ew_rule_config *rc, int code)
 }
 
 #define EW_HIST_MAX 8
+
+/* What ended an episode: a resolved record's message says which. */
+enum ew_resolution {
+	/* The rule's own condition held (crash_loop: a start succeeded). */
+	EW_RESOLVED_CONDITION = 0,
+	/* crash_loop: no start for resolve after the last exit: the container was removed,
+	 * replaced or stopped, and no fix was seen. */
+	EW_RESOLVED_QUIET,
+	/* The rule is off in this configuration: an episode restored from a state file that no
+	 * rule will resolve any more ends at the first advance after the import. */
+	EW_RESOLVED_RULE_OFF,
+};
 
 struct ew_exit_hist {
 	int code;   /* exit code, when signal == 0 */
@@ -124,9 +137,10 @@ struct ew_finding {
 	uint32_t line_repeats;
 
 	/* resolved */
-	uint64_t fired_ns;    /* when the episode's finding fired */
-	uint64_t duration_ns; /* episode length */
-	uint32_t total;	      /* events counted over the whole episode */
+	enum ew_resolution why; /* what ended the episode */
+	uint64_t fired_ns;	/* when the episode's finding fired */
+	uint64_t duration_ns;	/* episode length */
+	uint32_t total;		/* events counted over the whole episode */
 };
 
 /* Called for each finding or resolution, in time order; f is valid during the call only. */
@@ -304,10 +318,26 @@ int ew_detector_export_idents(const struct ew_detector *d, ew_detector_ident_fn 
  */
 struct ew_detector_import;
 
-/* NULL only when out of memory. err (errlen bytes) receives the import's message. */
+/*
+ * A state's times are on the clock the detector was given (the wall clock) as it read when the
+ * state was saved. A state later than that clock now by more than this was saved while the
+ * clock was ahead, set right since (NTP): kept as it is, it would be the detector's time, and
+ * every later event would be taken for one at that time (a 7-minute loop, squashed into an
+ * instant, a burst). Within it, a difference is the clocks' own drift and read order.
+ */
+#define EW_DETECTOR_CLOCK_SLACK_NS (60ULL * 1000000000ULL)
+
+/*
+ * NULL only when out of memory. err (errlen bytes) receives the import's message. now_ns is the
+ * clock now (UINT64_MAX: no clock to compare with): a state later than it by more than
+ * EW_DETECTOR_CLOCK_SLACK_NS has every time moved back by the difference, so that it ends now
+ * (ew_detector_import_shift() says by how much); the checks are the state's own, before it.
+ */
 struct ew_detector_import *ew_detector_import_begin(const struct ew_detector *d,
-						    const struct ew_detector_state *st, char *err,
-						    size_t errlen);
+						    const struct ew_detector_state *st,
+						    uint64_t now_ns, char *err, size_t errlen);
+/* How far back the state's times are moved (0: not at all). */
+uint64_t ew_detector_import_shift(const struct ew_detector_import *im);
 /* 0, -EINVAL (the message is in err) or -ENOMEM. */
 int ew_detector_import_workload(struct ew_detector_import *im,
 				const struct ew_detector_workload *wl);

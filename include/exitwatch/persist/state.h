@@ -39,9 +39,12 @@ int ew_state_write(const struct ew_detector *d, const struct ew_resolver *res, u
  * when memory runs out before the read begins) and err says why in one line, the bytes of the
  * file it quotes made printable: -EINVAL for a file that is not a state of this version, or
  * -ENOMEM. What the file says of pods goes to r (may be NULL) once the whole file is accepted.
+ * now_ns is the wall clock now (UINT64_MAX: none to compare with): a state saved while the clock
+ * was ahead has its times moved back (detector.h, ew_detector_import_begin()), by *shifted_ns
+ * (may be NULL; 0 when they are not).
  */
 int ew_state_read(struct ew_detector *d, struct ew_resolver *r, const char *json, size_t len,
-		  char *err, size_t errlen);
+		  uint64_t now_ns, uint64_t *shifted_ns, char *err, size_t errlen);
 
 /* Writes the state file at path: a temporary file, fsync, rename, so that a crash leaves the
  * old state or the new, never half. 0 or -errno. */
@@ -49,12 +52,13 @@ int ew_state_save(const struct ew_detector *d, const struct ew_resolver *r, cons
 		  uint64_t saved_ns);
 
 /*
- * Loads the state file at path into d. A missing file is 0 and leaves d as it is. Otherwise
- * "path: why" is in err and the return is -errno (it cannot be opened), -EINVAL (not a regular
- * file of at most EW_STATE_MAX_BYTES, or its content refused by ew_state_read(), d then empty)
- * or -ENOMEM (no room to read it; no message).
+ * Loads the state file at path into d, as ew_state_read() at now_ns (*shifted_ns, may be NULL,
+ * as there). A missing file is 0 and leaves d as it is. Otherwise "path: why" is in err and the
+ * return is -errno (it cannot be opened), -EINVAL (not a regular file of at most
+ * EW_STATE_MAX_BYTES, or its content refused by ew_state_read(), d then empty) or -ENOMEM (no
+ * room to read it; no message).
  */
-int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path, char *err,
-		  size_t errlen);
+int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path, uint64_t now_ns,
+		  uint64_t *shifted_ns, char *err, size_t errlen);
 
 #endif
