@@ -65,6 +65,7 @@ struct ew_stream {
 	size_t off;		/* bytes of the line being sent (replay, else head) sent already */
 	struct ew_spool *spool; /* NULL: none */
 	uint64_t delivered, dropped;
+	uint64_t progress; /* lines handed whole to the kernel, resent ones included */
 };
 
 /* ---- queue ----------------------------------------------------------------------------- */
@@ -359,6 +360,7 @@ static struct line *stream_next(struct ew_stream *s)
 static void stream_sent(struct ew_stream *s)
 {
 	s->off = 0;
+	s->progress++;
 	if (s->replay) {
 		s->replay = s->replay->next;
 		s->nreplay--;
@@ -549,6 +551,16 @@ void ew_stream_tick(struct ew_stream *s, uint64_t now_ns)
 uint64_t ew_stream_pending(const struct ew_stream *s)
 {
 	return s->nreplay + s->nqueued + (s->spool ? ew_spool_lines(s->spool) : 0);
+}
+
+bool ew_stream_has_room(const struct ew_stream *s)
+{
+	return s->nqueued < s->queue_max && !(s->spool && ew_spool_lines(s->spool));
+}
+
+uint64_t ew_stream_progress(const struct ew_stream *s)
+{
+	return s->progress;
 }
 
 int ew_stream_poll_fd(const struct ew_stream *s, uint64_t now_ns, uint64_t *wait_ns)

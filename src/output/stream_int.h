@@ -9,6 +9,7 @@
 #ifndef EXITWATCH_STREAM_H
 #define EXITWATCH_STREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,18 @@ void ew_stream_tick(struct ew_stream *s, uint64_t now_ns);
  * again after a reconnect (a drain waits for those too).
  */
 uint64_t ew_stream_pending(const struct ew_stream *s);
+
+/*
+ * true when a line written now goes straight into the memory queue: the queue below its bound
+ * and no spooled line ahead of it. What a caller that may block waits for.
+ */
+bool ew_stream_has_room(const struct ew_stream *s);
+
+/*
+ * Lines handed whole to the kernel so far, resent ones included: it grows while the peer reads,
+ * also during a resend, when delivered does not. A waiting caller's sign of progress.
+ */
+uint64_t ew_stream_progress(const struct ew_stream *s);
 
 /*
  * For a drain loop: the fd to poll for POLLOUT (connecting, or lines waiting on a full socket),
