@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -519,7 +520,7 @@ static void stream_drop(struct ew_stream *s, const char *why)
 void ew_stream_write(struct ew_stream *s, const char *line, size_t len, uint64_t now_ns)
 {
 	bool spooling = s->spool && ew_spool_lines(s->spool);
-	char why[128];
+	char why[PATH_MAX + 128];
 	int r;
 
 	if (spooling || s->nqueued >= s->queue_max || queue_push(s, line, len) < 0) {
@@ -528,9 +529,16 @@ void ew_stream_write(struct ew_stream *s, const char *line, size_t len, uint64_t
 			return;
 		}
 		r = ew_spool_append(s->spool, line, len);
+		if (r == -ENOBUFS) {
+			snprintf(why, sizeof(why),
+				 "the spool reached agent.spool_max_bytes (%" PRIu64 " bytes)",
+				 ew_spool_max_bytes(s->spool));
+			stream_drop(s, why);
+			return;
+		}
 		if (r < 0) {
-			snprintf(why, sizeof(why), "the spool %s",
-				 r == -ENOSPC ? "is full" : strerror(-r));
+			snprintf(why, sizeof(why), "cannot write the spool %s: %s",
+				 ew_spool_path(s->spool), strerror(-r));
 			stream_drop(s, why);
 			return;
 		}
