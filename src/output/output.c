@@ -205,6 +205,8 @@ int ew_outputs_add(struct ew_outputs *o, const char *spec, char *err, size_t err
 	struct sink *s;
 	int r;
 
+	if (err && errlen)
+		err[0] = '\0'; /* filled at the end if nothing more precise is said */
 	if (o->n >= EW_MAX_SINKS) {
 		set_err(err, errlen, "output '%s': too many outputs (at most %d)", spec,
 			EW_MAX_SINKS);
@@ -245,6 +247,9 @@ int ew_outputs_add(struct ew_outputs *o, const char *spec, char *err, size_t err
 	o->n++;
 	return 0;
 err:
+	/* Out of memory says nothing of its own: the caller prints err as it is. */
+	if (err && errlen && !err[0])
+		set_err(err, errlen, "output '%s': %s", spec, strerror(-r));
 	sink_release(s);
 	return r;
 }

@@ -54,7 +54,8 @@ struct ew_stream;
  * name is resolved now (and again on every reconnect): a name that does not exist is -EINVAL
  * with a sentence in err. The spool (opts->spool_dir, named after spec) is opened now and a
  * previous run's spooled lines are delivered first; when it cannot be opened, a warning says
- * so and the sink runs without one. The spec is the sink's name in logs and status.
+ * so and the sink runs without one. The spec is the sink's name in logs and status. Returns 0,
+ * that -EINVAL, or -ENOMEM with err left as it was (ew_outputs_add() words it).
  */
 int ew_stream_new(const char *spec, const char *host, const char *port, const char *path,
 		  const struct ew_output_opts *opts, struct ew_stream **ret, char *err,

@@ -66,8 +66,10 @@ struct ew_outputs *ew_outputs_new(const struct ew_output_opts *opts);
 void ew_outputs_free(struct ew_outputs *o);
 
 /*
- * Adds a sink from its spec. Returns 0, or -EINVAL with a sentence in err naming the spec
- * and what is wrong with it (unknown scheme, missing port, unopenable file, ...).
+ * Adds a sink from its spec. Returns 0, or a negative errno with a sentence in err (never
+ * empty) naming the spec and what is wrong: -EINVAL for the spec itself (unknown scheme,
+ * missing port, a host name that does not resolve, given twice, too many outputs), the open's
+ * -errno for a file: that cannot be opened (-EACCES, -ENOENT, ...), -ENOMEM.
  */
 int ew_outputs_add(struct ew_outputs *o, const char *spec, char *err, size_t errlen);
 
