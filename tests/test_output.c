@@ -154,6 +154,101 @@ static void test_add_limits(void **state)
 	ew_outputs_free(NULL);
 }
 
+/*
+ * Out of memory while adding an output: glibc lets a program replace malloc, calloc, realloc and
+ * free, calls from inside libc included (strdup, getaddrinfo), so these fail the allocation
+ * fail_in counts down to, and pass the rest to glibc's. Not with ASan, whose allocator these
+ * would bypass, nor on another libc: the test is then not built.
+ */
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#define HAVE_ALLOC_FAILURES 1
+
+void *__libc_malloc(size_t n);
+void *__libc_calloc(size_t n, size_t size);
+void *__libc_realloc(void *p, size_t n);
+void __libc_free(void *p);
+
+static long fail_in = -1; /* 0: the next allocation fails; -1: none does */
+
+static bool alloc_fails(void)
+{
+	if (fail_in < 0 || fail_in-- > 0)
+		return false;
+	errno = ENOMEM;
+	return true;
+}
+
+void *malloc(size_t n)
+{
+	return alloc_fails() ? NULL : __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	return alloc_fails() ? NULL : __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+	return alloc_fails() ? NULL : __libc_realloc(p, n);
+}
+
+void free(void *p)
+{
+	__libc_free(p);
+}
+
+/*
+ * Each allocation of ew_outputs_add() fails in turn, for each kind of output: an error is a
+ * negative errno (-ENOMEM, or -EINVAL when the resolver reports its own out of memory) with a
+ * sentence in err naming the output, never an empty one (the agent printed "exitwatch: error: "
+ * and nothing); a spool that cannot be allocated is a warning, and the output is added.
+ */
+static void test_add_out_of_memory(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	const char *specs[] = {"tcp://127.0.0.1:5170", "unix:@/fluent.sock", "file:@/out.log",
+			       "stdout"};
+	void *(*volatile alloc)(size_t) = malloc; /* a call the compiler cannot elide */
+	void *probe;
+
+	fail_in = 0;
+	probe = alloc(1);
+	fail_in = -1;
+	free(probe);
+	ew_t_need(!probe, "malloc cannot be replaced in this process (under valgrind?)");
+	for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+		char spec[512];
+		long n;
+
+		subst(spec, sizeof(spec), specs[i], f->dir);
+		for (n = 0;; n++) {
+			struct ew_outputs *o = ew_outputs_new(&opts);
+			char err[512] = "";
+			int r;
+
+			assert_non_null(o);
+			fail_in = n;
+			r = ew_outputs_add(o, spec, err, sizeof(err));
+			if (fail_in >= 0) { /* fewer allocations than n: all were tried */
+				fail_in = -1;
+				assert_int_equal(r, 0);
+				ew_outputs_free(o);
+				break;
+			}
+			if (r < 0 && (err[0] == '\0' || (r != -ENOMEM && r != -EINVAL)))
+				fail_msg("%s, allocation %ld failing: %d [%s]", spec, n, r, err);
+			if (r < 0 && strncmp(err, "output '", 8) != 0)
+				fail_msg("%s, allocation %ld failing: [%s] names no output", spec,
+					 n, err);
+			ew_outputs_free(o);
+		}
+		assert_true(n > 0);
+	}
+}
+#endif
+
 static void test_opts_default(void **state)
 {
 	struct ew_output_opts o;
@@ -545,6 +640,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_spec_table, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_add_limits, fixture_setup, fixture_teardown),
+#ifdef HAVE_ALLOC_FAILURES
+		cmocka_unit_test_setup_teardown(test_add_out_of_memory, fixture_setup,
+						fixture_teardown),
+#endif
 		cmocka_unit_test(test_opts_default),
 		cmocka_unit_test_setup_teardown(test_render_once_per_format, fixture_setup,
 						fixture_teardown),

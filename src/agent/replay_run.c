@@ -20,7 +20,38 @@ struct replay_ctx {
 	bool node_set;
 	char node[256];
 	uint64_t first_ns, start_mono; /* pacing: recorded time 0 and when we began */
+	uint64_t ticked;	       /* --speed 0: the last tick (0: none yet, tick at once) */
 };
+
+static void reopen_if_asked(struct replay_ctx *rc)
+{
+	const struct ew_replay_run_opts *o = rc->opts;
+
+	if (o->hup && *o->hup) { /* logrotate moved a file sink */
+		*o->hup = 0;
+		ew_outputs_reopen(rc->out);
+	}
+}
+
+/*
+ * --speed 0: the records come as fast as the pipeline makes them; the outputs are ticked every
+ * EW_REPLAY_TICK_NS, as the agent's loop would, so that a stream output connects at the start
+ * and sends as it goes (a full queue then waits: ew_outputs_set_blocking()).
+ */
+static int pace_none(struct replay_ctx *rc)
+{
+	const struct ew_replay_run_opts *o = rc->opts;
+	uint64_t now = ew_clock_mono_ns();
+
+	if (o->stop && *o->stop)
+		return -EINTR;
+	if (now - rc->ticked < EW_REPLAY_TICK_NS)
+		return 0;
+	reopen_if_asked(rc);
+	ew_outputs_tick(rc->out, now);
+	rc->ticked = now;
+	return 0;
+}
 
 /* --speed: wait until the event's recorded time, scaled, has come; sinks keep flushing. */
 static int pace(struct replay_ctx *rc, uint64_t t)
@@ -30,7 +61,7 @@ static int pace(struct replay_ctx *rc, uint64_t t)
 	uint64_t due, now;
 
 	if (speed <= 0)
-		return 0;
+		return pace_none(rc);
 	if (!rc->first_ns) {
 		rc->first_ns = t;
 		rc->start_mono = ew_clock_mono_ns();
@@ -43,10 +74,7 @@ static int pace(struct replay_ctx *rc, uint64_t t)
 
 		if (o->stop && *o->stop)
 			return -EINTR;
-		if (o->hup && *o->hup) { /* logrotate moved a file sink */
-			*o->hup = 0;
-			ew_outputs_reopen(rc->out);
-		}
+		reopen_if_asked(rc);
 		nanosleep(&ts, NULL);
 		ew_outputs_tick(rc->out, ew_clock_mono_ns());
 	}
@@ -90,6 +118,12 @@ int ew_replay_run(const char *path, struct ew_pipeline *pipe, struct ew_outputs 
 	struct replay_ctx rc = {.pipe = pipe, .out = out, .opts = opts};
 	struct ew_replay_cbs cbs = {
 		.event = replay_event, .drops = replay_drops, .end = replay_end};
+	int r;
 
-	return ew_replay_read(path, &cbs, &rc, rc.node, sizeof(rc.node), err, errlen);
+	ew_outputs_set_blocking(out, opts->stall_ns ? opts->stall_ns : EW_REPLAY_STALL_NS,
+				opts->stop);
+	r = ew_replay_read(path, &cbs, &rc, rc.node, sizeof(rc.node), err, errlen);
+	/* The outputs are the caller's: what it emits after the replay is not waited for. */
+	ew_outputs_set_blocking(out, 0, NULL);
+	return r;
 }

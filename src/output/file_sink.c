@@ -248,13 +248,29 @@ static int file_limit(const struct ew_output_opts *opts, struct sink *s, size_t 
 		if (!s->file_size || s->file_size + len <= opts->file_max_bytes)
 			return 0;
 		r = file_rotate(opts, s);
+		if (r < 0 && s->fd < 0) {
+			/*
+			 * Rotated, and only the new PATH could not be made (out of inodes, say):
+			 * ew_file_sink_write() tries to open it again at every line.
+			 */
+			if (!s->failing)
+				ew_warn("output '%s': rotated %s%s%s but cannot create %s: %s; "
+					"dropping lines until it can be created (tried again at "
+					"every line)",
+					s->spec, opts->file_keep ? "to " : "away (file_keep 0)",
+					opts->file_keep ? s->path : "", opts->file_keep ? ".1" : "",
+					s->path, strerror(-r));
+			s->failing = true;
+			s->rotate_failing = false;
+			return r;
+		}
 		if (r <= 0) {
 			if (r < 0 && !s->rotate_failing)
 				ew_warn("output '%s': cannot rotate: %s; "
 					"appending beyond the limit",
 					s->spec, strerror(-r));
 			s->rotate_failing = r < 0;
-			return s->fd < 0 ? r : 0;
+			return 0;
 		}
 	}
 	/* The batch went to the moved file, as it would have before the move. */
@@ -285,7 +301,7 @@ void ew_file_sink_write(const struct ew_output_opts *opts, struct sink *s, const
 	    s->file_size + len > opts->file_max_bytes) {
 		r = file_limit(opts, s, len);
 		if (r < 0) {
-			sink_failed(s, 1, r, "cannot reopen after rotation");
+			sink_failed(s, 1, r, "cannot open"); /* file_limit() said why */
 			return;
 		}
 	}

@@ -5,6 +5,7 @@
  * block. Times (now_ns) are CLOCK_MONOTONIC, the clock ew_outputs_drain() reads itself.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/un.h>
 
 #include "exitwatch/util/clock.h"
+#include "exitwatch/util/log.h"
 #include "exitwatch/output/output.h"
 #include "output/stream_int.h"
 #include "exitwatch/util/util.h"
@@ -29,7 +31,9 @@ struct held {
 
 struct ew_outputs {
 	struct ew_output_opts opts;
-	char *spool_dir; /* opts.spool_dir, owned */
+	uint64_t block_stall_ns;	   /* ew_outputs_set_blocking(); 0: never wait */
+	const volatile sig_atomic_t *stop; /* blocking: stop waiting when set */
+	char *spool_dir;		   /* opts.spool_dir, owned */
 	uint32_t n;
 	struct sink sinks[EW_MAX_SINKS];
 	struct held *held; /* ew_outputs_defer() .. ew_outputs_release() */
@@ -201,6 +205,8 @@ int ew_outputs_add(struct ew_outputs *o, const char *spec, char *err, size_t err
 	struct sink *s;
 	int r;
 
+	if (err && errlen)
+		err[0] = '\0'; /* filled at the end if nothing more precise is said */
 	if (o->n >= EW_MAX_SINKS) {
 		set_err(err, errlen, "output '%s': too many outputs (at most %d)", spec,
 			EW_MAX_SINKS);
@@ -241,8 +247,54 @@ int ew_outputs_add(struct ew_outputs *o, const char *spec, char *err, size_t err
 	o->n++;
 	return 0;
 err:
+	/* Out of memory says nothing of its own: the caller prints err as it is. */
+	if (err && errlen && !err[0])
+		set_err(err, errlen, "output '%s': %s", spec, strerror(-r));
 	sink_release(s);
 	return r;
+}
+
+/*
+ * Blocking mode: ticks the stream sink s, polling its socket, until its memory queue takes a line.
+ * Gives up when it hands nothing to its kernel for block_stall_ns, or on *stop; it is then not
+ * waited for until it makes progress again (it may be down for good: a wait per line would
+ * stall the caller for block_stall_ns on every line). Returns the time it is now.
+ */
+static uint64_t stream_wait_room(struct ew_outputs *o, struct sink *s, uint64_t now_ns)
+{
+	uint64_t mark = ew_stream_progress(s->stream), since = now_ns;
+
+	if (s->stalled && mark == s->stalled_at)
+		return now_ns;
+	s->stalled = false;
+	for (;;) {
+		struct pollfd pfd = {.fd = -1, .events = POLLOUT};
+		uint64_t wait_ns;
+
+		ew_stream_tick(s->stream, now_ns);
+		if (ew_stream_has_room(s->stream))
+			return now_ns;
+		if (ew_stream_progress(s->stream) != mark) {
+			mark = ew_stream_progress(s->stream);
+			since = now_ns;
+		}
+		if (now_ns - since >= o->block_stall_ns || (o->stop && *o->stop))
+			break;
+		wait_ns = o->block_stall_ns - (now_ns - since);
+		pfd.fd = ew_stream_poll_fd(s->stream, now_ns, &wait_ns);
+		/* Not the whole wait: *stop is only seen between polls. */
+		if (wait_ns > OUT_DRAIN_STEP_MS * EW_NSEC_PER_MSEC)
+			wait_ns = OUT_DRAIN_STEP_MS * EW_NSEC_PER_MSEC;
+		poll(&pfd, pfd.fd >= 0, (int)((wait_ns + EW_NSEC_PER_MSEC - 1) / EW_NSEC_PER_MSEC));
+		now_ns = ew_clock_mono_ns();
+	}
+	if (!(o->stop && *o->stop))
+		ew_warn("output '%s': took no line for %" PRIu64 " ms; not waiting for it until it "
+			"takes lines again",
+			s->spec, (uint64_t)(o->block_stall_ns / EW_NSEC_PER_MSEC));
+	s->stalled = true;
+	s->stalled_at = mark;
+	return now_ns;
 }
 
 /* One line to one sink, in the sink's format. */
@@ -258,6 +310,8 @@ static void sink_put(struct ew_outputs *o, struct sink *s, const char *line, siz
 		break;
 	case SINK_TCP:
 	case SINK_UNIX:
+		if (o->block_stall_ns && !ew_stream_has_room(s->stream))
+			now_ns = stream_wait_room(o, s, now_ns);
 		ew_stream_write(s->stream, line, len, now_ns);
 		break;
 	}
@@ -378,6 +432,13 @@ int ew_outputs_set_filter(struct ew_outputs *o, uint32_t i, ew_output_filter_fn 
 	o->sinks[i].filter = fn;
 	o->sinks[i].filter_arg = arg;
 	return 0;
+}
+
+void ew_outputs_set_blocking(struct ew_outputs *o, uint64_t stall_ns,
+			     const volatile sig_atomic_t *stop)
+{
+	o->block_stall_ns = stall_ns;
+	o->stop = stop;
 }
 
 void ew_outputs_tick(struct ew_outputs *o, uint64_t now_ns)

@@ -40,6 +40,8 @@ struct sink {
 	dev_t dev;		  /* file: with ino, the file PATH named at open */
 	ino_t ino;		  /* file */
 	struct ew_stream *stream; /* tcp, unix */
+	bool stalled;		  /* tcp, unix, blocking: gave up waiting; not waited for ... */
+	uint64_t stalled_at;	  /* ... until its progress passes this (ew_stream_progress()) */
 	uint64_t delivered, dropped; /* stdout, file */
 	struct ew_buf pend;	     /* stdout, file: the batch, written out at the next flush */
 	uint32_t pend_lines;	     /* lines in pend */

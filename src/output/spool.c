@@ -218,8 +218,9 @@ int ew_spool_append(struct ew_spool *s, const char *line, size_t len)
 	/* The file's framing is the '\n': anything else would desynchronise the line count. */
 	if (!len || line[len - 1] != '\n' || memchr(line, '\n', len - 1))
 		return -EINVAL;
+	/* Not -ENOSPC: that is the disk's, and an operator fixes the two differently. */
 	if (ew_spool_bytes(s) + len > s->max_bytes)
-		return -ENOSPC;
+		return -ENOBUFS;
 	r = pwrite_all(s->fd, line, len, s->size);
 	if (r < 0) {
 		/* A torn line would glue itself to the next one. */
@@ -356,6 +357,16 @@ uint64_t ew_spool_bytes(const struct ew_spool *s)
 uint64_t ew_spool_lines(const struct ew_spool *s)
 {
 	return s->lines;
+}
+
+uint64_t ew_spool_max_bytes(const struct ew_spool *s)
+{
+	return s->max_bytes;
+}
+
+const char *ew_spool_path(const struct ew_spool *s)
+{
+	return s->path;
 }
 
 int ew_spool_close(struct ew_spool *s, const struct iovec *front, size_t nfront)

@@ -25,8 +25,9 @@ struct ew_spool;
 int ew_spool_open(const char *dir, const char *name, uint64_t max_bytes, struct ew_spool **ret);
 
 /*
- * Appends one line: one '\n', at its end (else -EINVAL). Returns 0, -ENOSPC when the unread
- * bytes would pass max_bytes, or -errno on a write error (nothing partial is left in the file).
+ * Appends one line: one '\n', at its end (else -EINVAL). Returns 0, -ENOBUFS when the unread
+ * bytes would pass max_bytes, or the write's -errno (-ENOSPC: the disk is full; nothing partial
+ * is left in the file).
  */
 int ew_spool_append(struct ew_spool *s, const char *line, size_t len);
 
@@ -39,8 +40,10 @@ int ew_spool_peek(struct ew_spool *s, const char **line, size_t *len);
 /* Consumes the line the last ew_spool_peek() returned. */
 void ew_spool_pop(struct ew_spool *s);
 
-uint64_t ew_spool_bytes(const struct ew_spool *s); /* unread bytes */
-uint64_t ew_spool_lines(const struct ew_spool *s); /* unread lines */
+uint64_t ew_spool_bytes(const struct ew_spool *s);     /* unread bytes */
+uint64_t ew_spool_lines(const struct ew_spool *s);     /* unread lines */
+uint64_t ew_spool_max_bytes(const struct ew_spool *s); /* the bound on unread bytes */
+const char *ew_spool_path(const struct ew_spool *s);   /* DIR/NAME, for messages */
 
 /*
  * Closes s. The front lines (older than the spooled ones: a memory queue at shutdown) are

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -65,6 +66,7 @@ struct ew_stream {
 	size_t off;		/* bytes of the line being sent (replay, else head) sent already */
 	struct ew_spool *spool; /* NULL: none */
 	uint64_t delivered, dropped;
+	uint64_t progress; /* lines handed whole to the kernel, resent ones included */
 };
 
 /* ---- queue ----------------------------------------------------------------------------- */
@@ -359,6 +361,7 @@ static struct line *stream_next(struct ew_stream *s)
 static void stream_sent(struct ew_stream *s)
 {
 	s->off = 0;
+	s->progress++;
 	if (s->replay) {
 		s->replay = s->replay->next;
 		s->nreplay--;
@@ -517,7 +520,7 @@ static void stream_drop(struct ew_stream *s, const char *why)
 void ew_stream_write(struct ew_stream *s, const char *line, size_t len, uint64_t now_ns)
 {
 	bool spooling = s->spool && ew_spool_lines(s->spool);
-	char why[128];
+	char why[PATH_MAX + 128];
 	int r;
 
 	if (spooling || s->nqueued >= s->queue_max || queue_push(s, line, len) < 0) {
@@ -526,9 +529,16 @@ void ew_stream_write(struct ew_stream *s, const char *line, size_t len, uint64_t
 			return;
 		}
 		r = ew_spool_append(s->spool, line, len);
+		if (r == -ENOBUFS) {
+			snprintf(why, sizeof(why),
+				 "the spool reached agent.spool_max_bytes (%" PRIu64 " bytes)",
+				 ew_spool_max_bytes(s->spool));
+			stream_drop(s, why);
+			return;
+		}
 		if (r < 0) {
-			snprintf(why, sizeof(why), "the spool %s",
-				 r == -ENOSPC ? "is full" : strerror(-r));
+			snprintf(why, sizeof(why), "cannot write the spool %s: %s",
+				 ew_spool_path(s->spool), strerror(-r));
 			stream_drop(s, why);
 			return;
 		}
@@ -549,6 +559,16 @@ void ew_stream_tick(struct ew_stream *s, uint64_t now_ns)
 uint64_t ew_stream_pending(const struct ew_stream *s)
 {
 	return s->nreplay + s->nqueued + (s->spool ? ew_spool_lines(s->spool) : 0);
+}
+
+bool ew_stream_has_room(const struct ew_stream *s)
+{
+	return s->nqueued < s->queue_max && !(s->spool && ew_spool_lines(s->spool));
+}
+
+uint64_t ew_stream_progress(const struct ew_stream *s)
+{
+	return s->progress;
 }
 
 int ew_stream_poll_fd(const struct ew_stream *s, uint64_t now_ns, uint64_t *wait_ns)

@@ -9,6 +9,7 @@
 #ifndef EXITWATCH_STREAM_H
 #define EXITWATCH_STREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,7 +54,8 @@ struct ew_stream;
  * name is resolved now (and again on every reconnect): a name that does not exist is -EINVAL
  * with a sentence in err. The spool (opts->spool_dir, named after spec) is opened now and a
  * previous run's spooled lines are delivered first; when it cannot be opened, a warning says
- * so and the sink runs without one. The spec is the sink's name in logs and status.
+ * so and the sink runs without one. The spec is the sink's name in logs and status. Returns 0,
+ * that -EINVAL, or -ENOMEM with err left as it was (ew_outputs_add() words it).
  */
 int ew_stream_new(const char *spec, const char *host, const char *port, const char *path,
 		  const struct ew_output_opts *opts, struct ew_stream **ret, char *err,
@@ -76,6 +78,18 @@ void ew_stream_tick(struct ew_stream *s, uint64_t now_ns);
  * again after a reconnect (a drain waits for those too).
  */
 uint64_t ew_stream_pending(const struct ew_stream *s);
+
+/*
+ * true when a line written now goes straight into the memory queue: the queue below its bound
+ * and no spooled line ahead of it. What a caller that may block waits for.
+ */
+bool ew_stream_has_room(const struct ew_stream *s);
+
+/*
+ * Lines handed whole to the kernel so far, resent ones included: it grows while the peer reads,
+ * also during a resend, when delivered does not. A waiting caller's sign of progress.
+ */
+uint64_t ew_stream_progress(const struct ew_stream *s);
 
 /*
  * For a drain loop: the fd to poll for POLLOUT (connecting, or lines waiting on a full socket),

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Tests for src/output/file_sink.c that need root or a socket: a write error in the middle of a
- * batch, on a full tmpfs mounted by the test (under CI=true, not being root is a failure), and
- * the batching of the stdout and file sinks, seen through a SOCK_SEQPACKET socket as stdout.
+ * batch, on a full tmpfs mounted by the test, and a rotation that cannot create the new file, on
+ * a tmpfs out of inodes (under CI=true, not being root is a failure); and the batching of the
+ * stdout and file sinks, seen through a SOCK_SEQPACKET socket as stdout.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,6 +116,102 @@ static void test_file_write_error_mid_batch(void **state)
 	st = status_of(o, 0);
 	assert_int_equal(st.delivered, k + 5 + (rot + 5 - 60));
 	assert_int_equal(st.dropped, 50 - k + 5);
+	ew_outputs_free(o);
+	assert_int_equal(umount2(f->mnt, 0), 0);
+	f->mnt[0] = '\0';
+}
+
+/*
+ * A rotation that renames PATH to PATH.1 but cannot create PATH anew: a tmpfs out of inodes
+ * (renames need none, a new file does). One warning says what happened, that PATH.1 holds the
+ * file and PATH could not be created, and nothing about "appending beyond the limit", which is
+ * not what happens: lines are dropped and counted until PATH can be created, which is tried
+ * again at every line. Once an inode is free, the next line creates PATH, and the next rotation
+ * is an ordinary one. Needs root to mount; skipped otherwise, except under CI=true.
+ */
+static void test_file_rotated_but_not_created(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	char path[256], name[300], spec[300], filler[300], msg[1024];
+	struct ew_sink_status st;
+	struct ew_outputs *o;
+	struct capture cap;
+	uint32_t nfill = 0;
+	int fd, r;
+
+	snprintf(f->path, sizeof(f->path), "%s/few-inodes", f->dir);
+	assert_int_equal(mkdir(f->path, 0700), 0);
+	r = mount("tmpfs", f->path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=8,mode=0700");
+	ew_t_need_logged("integration", r == 0, "cannot mount a tmpfs (this test needs root): %s",
+			 r == 0 ? "" : strerror(errno));
+	ew_strlcpy(f->mnt, f->path, sizeof(f->mnt));
+	snprintf(path, sizeof(path), "%s/out.log", f->mnt);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	opts.file_max_bytes = 1000;
+	opts.file_keep = 2;
+	o = outputs_with(&opts, spec);
+	/* Every inode left taken. */
+	for (;;) {
+		assert_true(nfill < 64);
+		snprintf(filler, sizeof(filler), "%s/filler%u", f->mnt, nfill);
+		fd = open(filler, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0)
+			break;
+		close(fd);
+		nfill++;
+	}
+	assert_int_equal(errno, ENOSPC);
+	assert_true(nfill >= 2);
+
+	capture_begin(&cap, f);
+	write_turn(o, 0, 15, len_fixed100);
+	snprintf(msg, sizeof(msg),
+		 "output '%s': rotated to %s.1 but cannot create %s: %s; dropping lines until it "
+		 "can be created (tried again at every line)",
+		 spec, path, path, strerror(ENOSPC));
+	{
+		/* capture_end() counts one needle: the other two are checked on a copy. */
+		size_t len;
+		char *data = slurp(cap.path, &len);
+
+		assert_non_null(data);
+		data = realloc(data, len + 1);
+		data[len] = '\0';
+		if (strstr(data, "appending beyond the limit") || strstr(data, "cannot rotate"))
+			fail_msg("a warning that the file was not rotated: %s", data);
+		free(data);
+	}
+	assert_int_equal(capture_end(&cap, msg), 1);
+	snprintf(name, sizeof(name), "%s.1", path);
+	expect_lines(name, 0, 10, len_fixed100);
+	assert_int_equal(size_of(path), -1);
+	st = status_of(o, 0);
+	assert_int_equal(st.delivered, 10);
+	assert_int_equal(st.dropped, 5);
+	assert_false(st.connected);
+
+	/* An inode free again: the next line creates PATH. */
+	snprintf(filler, sizeof(filler), "%s/filler0", f->mnt);
+	assert_int_equal(unlink(filler), 0);
+	write_turn(o, 15, 20, len_fixed100);
+	expect_lines(path, 15, 20, len_fixed100);
+	st = status_of(o, 0);
+	assert_true(st.connected);
+	assert_int_equal(st.delivered, 15);
+	assert_int_equal(st.dropped, 5);
+
+	/* With an inode for its new PATH, the next rotation is an ordinary one, without a word. */
+	snprintf(filler, sizeof(filler), "%s/filler1", f->mnt);
+	assert_int_equal(unlink(filler), 0);
+	capture_begin(&cap, f);
+	write_turn(o, 20, 27, len_fixed100);
+	assert_int_equal(capture_end(&cap, "warning"), 0);
+	snprintf(name, sizeof(name), "%s.2", path);
+	expect_lines(name, 0, 10, len_fixed100);
+	snprintf(name, sizeof(name), "%s.1", path);
+	expect_lines(name, 15, 25, len_fixed100);
+	expect_lines(path, 25, 27, len_fixed100);
 	ew_outputs_free(o);
 	assert_int_equal(umount2(f->mnt, 0), 0);
 	f->mnt[0] = '\0';
@@ -255,6 +352,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_file_write_error_mid_batch, fixture_setup,
+						mount_teardown),
+		cmocka_unit_test_setup_teardown(test_file_rotated_but_not_created, fixture_setup,
 						mount_teardown),
 		cmocka_unit_test_setup_teardown(test_batching, fixture_setup, fixture_teardown),
 	};

@@ -6,7 +6,8 @@
  * Stream delivery is at least once: after a reconnect the sink sends its resend window again, so
  * a connection may start with lines received before; the check removes those duplicates (as
  * receivers do on insertId) and counts them, and what remains must be every expected line,
- * once, in order. Under CI=true a missing IPv6 loopback is a failure.
+ * once, in order. Under CI=true a missing IPv6 loopback is a failure, and so is not being root
+ * (the disk-full test mounts a tmpfs).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +18,9 @@
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "output/stream_int.h"
 #include "output_fixture.h"
@@ -239,7 +242,10 @@ static void test_tcp_spool_full_drops(void **state)
 		ew_outputs_tick(o, ew_clock_mono_ns());
 		poll(NULL, 0, 2);
 	}
-	assert_int_equal(capture_end(&cap, "dropping lines"), 1);
+	/* The configured bound, named as such: the disk is not full (test_tcp_spool_disk_full). */
+	assert_int_equal(capture_end(&cap, "queue full and the spool reached agent.spool_max_bytes "
+					   "(1000 bytes); dropping lines"),
+			 1);
 	capture_begin(&cap, f);
 	for (int i = 0; i < 10; i++) {
 		ew_outputs_tick(o, ew_clock_mono_ns());
@@ -667,6 +673,227 @@ static void test_poll(void **state)
 	ew_t_rx_free(&rx);
 }
 
+/* The fixture's teardown, after unmounting the test's tmpfs if it is still there. */
+static int mount_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->mnt[0])
+		umount2(f->mnt, MNT_DETACH);
+	return fixture_teardown(state);
+}
+
+/*
+ * The disk under the spool fills up long before agent.spool_max_bytes: a 64 KiB tmpfs, lines of
+ * 1000 bytes. The warning says the spool cannot be written and why, naming the file, not that
+ * the spool is full; the spool holds whole lines only, and what it holds is delivered once the
+ * receiver listens. Needs root to mount; skipped otherwise, except under CI=true.
+ */
+static void test_tcp_spool_disk_full(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct ew_t_rx rx = {.lfd = -1};
+	char spec[64], spool_dir[256], spool[512], msg[700];
+	uint16_t port = ew_t_rx_bind_tcp(&rx, AF_INET, 0);
+	const uint32_t total = 200;
+	struct ew_sink_status st;
+	struct ew_outputs *o;
+	struct capture cap;
+	uint32_t spooled;
+	off_t size;
+	int r;
+
+	snprintf(f->path, sizeof(f->path), "%s/small", f->dir);
+	assert_int_equal(mkdir(f->path, 0700), 0);
+	r = mount("tmpfs", f->path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0700");
+	ew_t_need_logged("integration", r == 0, "cannot mount a tmpfs (this test needs root): %s",
+			 r == 0 ? "" : strerror(errno));
+	ew_strlcpy(f->mnt, f->path, sizeof(f->mnt));
+	snprintf(spool_dir, sizeof(spool_dir), "%s/spool", f->mnt);
+	opts.spool_dir = spool_dir;
+	opts.spool_max_bytes = 64 << 20;
+	opts.queue_max_lines = 10;
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%u", port);
+	o = outputs_with(&opts, spec);
+	capture_begin(&cap, f);
+	write_range(o, 0, total, len_fixed1000);
+	find_spool(spool_dir, "tcp", spool, sizeof(spool), &size);
+	snprintf(msg, sizeof(msg), "queue full and cannot write the spool %s: %s; dropping lines",
+		 spool, strerror(ENOSPC));
+	assert_int_equal(capture_end(&cap, msg), 1);
+	st = status_of(o, 0);
+	assert_true(size > 0 && size % 1000 == 0);
+	assert_int_equal(st.spooled_bytes, size);
+	spooled = (uint32_t)(size / 1000);
+	assert_int_equal(st.queued, 10);
+	assert_int_equal(st.dropped, total - 10 - spooled);
+
+	ew_t_rx_listen(&rx);
+	pump_until(o, &rx, 10 + spooled);
+	assert_int_equal(ew_t_rx_check_range(&rx, 0, 10 + spooled, len_fixed1000, NULL), 0);
+	assert_int_equal(status_of(o, 0).delivered, 10 + spooled);
+	ew_outputs_free(o);
+	ew_t_rx_free(&rx);
+	assert_int_equal(umount2(f->mnt, 0), 0);
+	f->mnt[0] = '\0';
+}
+
+/* ---- blocking (a replay) --------------------------------------------------------------- */
+
+/*
+ * A receiver in a child process, so that it reads while the sender blocks: accepts one
+ * connection on lfd, reads nothing for pause_ms (the socket buffers fill, then the sink's
+ * queue), then copies everything up to the sender's close into the file out. Exit status 0, or
+ * 1 on any error.
+ */
+static void slow_reader(int lfd, const char *out, int pause_ms)
+{
+	struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+	char buf[65536];
+	int c, fd;
+
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || poll(&pfd, 1, (int)(EW_T_WAIT_NS / EW_NSEC_PER_MSEC)) != 1)
+		_exit(1);
+	c = accept4(lfd, NULL, NULL, 0);
+	if (c < 0)
+		_exit(1);
+	poll(NULL, 0, pause_ms);
+	for (;;) {
+		ssize_t n = read(c, buf, sizeof(buf));
+
+		if (n == 0)
+			_exit(0);
+		if ((n < 0 && errno != EINTR) || (n > 0 && write(fd, buf, (size_t)n) != n))
+			_exit(1);
+	}
+}
+
+/*
+ * Blocking: a queue of 10 lines, no spool, 3 MB of lines to a Unix socket whose reader starts
+ * late: every line waits for room instead of being dropped, and arrives once, in order.
+ */
+static void test_blocking_slow_receiver(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	struct ew_t_rx rx = {.lfd = -1};
+	const uint32_t total = 300;
+	char spec[256], sock[200], out[200];
+	struct ew_sink_status st;
+	struct ew_outputs *o;
+	int status;
+	size_t len;
+	char *data;
+	pid_t pid;
+
+	snprintf(sock, sizeof(sock), "%s/rx.sock", f->dir);
+	snprintf(out, sizeof(out), "%s/received", f->dir);
+	snprintf(spec, sizeof(spec), "unix:%s", sock);
+	ew_t_rx_listen_unix(&rx, sock);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		slow_reader(rx.lfd, out, 300);
+	opts.queue_max_lines = 10;
+	opts.spool_max_bytes = 0;
+	o = outputs_with(&opts, spec);
+	ew_outputs_set_blocking(o, EW_T_WAIT_NS, NULL);
+	for (uint32_t seq = 0; seq < total; seq++) {
+		write_seq(o, seq, len_big);
+		assert_true(status_of(o, 0).queued <= opts.queue_max_lines);
+	}
+	assert_int_equal(ew_outputs_drain(o, EW_T_WAIT_NS), 0);
+	st = status_of(o, 0);
+	assert_int_equal(st.delivered, total);
+	assert_int_equal(st.dropped, 0);
+	ew_outputs_free(o);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	data = slurp(out, &len);
+	assert_non_null(data);
+	check_lines(out, data, len, 0, total, len_big);
+	free(data);
+	ew_t_rx_free(&rx);
+}
+
+/*
+ * Blocking with a receiver that reads nothing: the line that finds the queue full waits the
+ * stall time once, then it and the lines after it are dropped at once, with one warning; once
+ * the receiver has read, the sink is waited for again. *stop ends a wait at once.
+ */
+static void test_blocking_stall(void **state)
+{
+	struct fixture *f = *state;
+	struct ew_output_opts opts = test_opts(f);
+	const uint64_t stall = 200 * EW_NSEC_PER_MSEC;
+	struct ew_t_rx rx = {.lfd = -1};
+	volatile sig_atomic_t stop = 0;
+	struct ew_outputs *o;
+	struct capture cap;
+	uint32_t seq = 0, first_drop;
+	uint64_t t0, spent;
+	char spec[64];
+
+	opts.queue_max_lines = 10;
+	opts.spool_max_bytes = 0;
+	ew_t_rx_listen_tcp(&rx, AF_INET, 0);
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%u", rx.port);
+	o = outputs_with(&opts, spec);
+	ew_outputs_set_blocking(o, stall, &stop);
+	capture_begin(&cap, f);
+
+	/* Until the socket buffers and the queue are full, no line waits long. */
+	for (;;) {
+		assert_true(seq < 5000);
+		t0 = ew_clock_mono_ns();
+		write_seq(o, seq++, len_big);
+		spent = ew_clock_mono_ns() - t0;
+		if (status_of(o, 0).dropped)
+			break;
+		assert_true(spent < stall);
+	}
+	first_drop = seq - 1;
+	assert_true(spent >= stall && spent < stall + EW_T_WAIT_NS / 2);
+	assert_true(status_of(o, 0).connected);
+	assert_int_equal(status_of(o, 0).queued, opts.queue_max_lines);
+	/* Stalled: the next lines are not waited for. */
+	t0 = ew_clock_mono_ns();
+	write_range(o, seq, seq + 20, len_big);
+	seq += 20;
+	assert_true(ew_clock_mono_ns() - t0 < stall);
+	assert_int_equal(status_of(o, 0).dropped, 21);
+	assert_int_equal(capture_end(&cap, "took no line for 200 ms"), 1);
+
+	/* The receiver reads: lines flow, and the next full queue is waited for again. */
+	pump_until(o, &rx, first_drop);
+	assert_int_equal(ew_t_rx_check_range(&rx, 0, first_drop, len_big, NULL), 0);
+	assert_int_equal(status_of(o, 0).queued, 0);
+	t0 = ew_clock_mono_ns();
+	while (status_of(o, 0).dropped == 21) {
+		assert_true(seq < first_drop + 5000);
+		write_seq(o, seq++, len_big);
+	}
+	assert_true(ew_clock_mono_ns() - t0 >= stall);
+	assert_int_equal(status_of(o, 0).dropped, 22);
+
+	/* Asked to stop: the receiver read again, but the full queue is not waited for. */
+	spent = status_of(o, 0).delivered;
+	ew_t_rx_pump(&rx);
+	tick(o);
+	assert_true(status_of(o, 0).delivered > spent);
+	stop = 1;
+	t0 = ew_clock_mono_ns();
+	while (status_of(o, 0).dropped == 22) {
+		assert_true(seq < first_drop + 10000);
+		write_seq(o, seq++, len_big);
+	}
+	assert_true(ew_clock_mono_ns() - t0 < stall);
+	ew_outputs_free(o);
+	ew_t_rx_free(&rx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +905,8 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_no_spool_drops, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_spool_disk_full, fixture_setup,
+						mount_teardown),
 		cmocka_unit_test_setup_teardown(test_unix_delivery, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_ipv6, fixture_setup, fixture_teardown),
@@ -690,6 +919,10 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_drain, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_poll, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_blocking_slow_receiver, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_blocking_stall, fixture_setup,
+						fixture_teardown),
 	};
 
 	/* As the agent does: a closed reader is an EPIPE to count, not a death. */

@@ -8,7 +8,8 @@
  * Only this module does output I/O. No peer can block the event loop: stream sinks are
  * non-blocking, lines wait in a bounded memory queue, spill to a bounded on-disk spool while
  * the peer is down, and are delivered in order once it is back. A line is dropped only when the
- * spool is full, and then it is counted.
+ * spool is full, and then it is counted. A caller that may block (a replay) has a full queue
+ * waited for instead: ew_outputs_set_blocking().
  *
  * The seam with the renderers: the caller hands over a record (struct ew_rendered), not lines.
  * Each sink has one format (text for stdout with --format text, JSON everywhere else) and a
@@ -35,6 +36,7 @@
 #define EXITWATCH_OUTPUT_H
 
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,8 +66,10 @@ struct ew_outputs *ew_outputs_new(const struct ew_output_opts *opts);
 void ew_outputs_free(struct ew_outputs *o);
 
 /*
- * Adds a sink from its spec. Returns 0, or -EINVAL with a sentence in err naming the spec
- * and what is wrong with it (unknown scheme, missing port, unopenable file, ...).
+ * Adds a sink from its spec. Returns 0, or a negative errno with a sentence in err (never
+ * empty) naming the spec and what is wrong: -EINVAL for the spec itself (unknown scheme,
+ * missing port, a host name that does not resolve, given twice, too many outputs), the open's
+ * -errno for a file: that cannot be opened (-EACCES, -ENOENT, ...), -ENOMEM.
  */
 int ew_outputs_add(struct ew_outputs *o, const char *spec, char *err, size_t errlen);
 
@@ -121,6 +125,20 @@ void ew_outputs_tick(struct ew_outputs *o, uint64_t now_ns);
  */
 uint32_t ew_outputs_poll(const struct ew_outputs *o, struct pollfd *pfds, uint32_t max,
 			 uint64_t now_ns, uint64_t *wait_ns);
+
+/*
+ * For a caller that can afford to wait (`exitwatch replay`), never the live agent, whose event
+ * loop no peer may block: from now on a stream sink that cannot take a line into its memory
+ * queue (the queue full, or spooled lines ahead of it) is ticked and waited for inside
+ * ew_outputs_emit() and ew_outputs_release() until it can, so that a receiver that keeps reading
+ * gets every line, however fast they come, without spool or drops. The wait gives up when the
+ * sink hands nothing to its kernel for stall_ns (the peer down, or not reading), or when *stop
+ * (may be NULL) is set: that line, and the ones after it, go to the spool or are dropped as they
+ * would without blocking, until the sink delivers a line again; then it is waited for again.
+ * stall_ns 0 turns blocking off (the default).
+ */
+void ew_outputs_set_blocking(struct ew_outputs *o, uint64_t stall_ns,
+			     const volatile sig_atomic_t *stop);
 
 /*
  * SIGHUP: reopen file sinks (after logrotate moved them); each one's batch is written to the
