@@ -17,6 +17,8 @@
  *                                      killer's first choice)
  *   workload oom-child PROCS           a forked child does `oom PROCS` ("-": no move); exit 0
  *                                      once it is SIGKILLed, 1 otherwise
+ *   workload oom-init PROCS            as an init wrapper (tini, dumb-init): a forked child
+ *                                      does `oom PROCS`; exit 128+signal, or its code
  *   workload thread-children N T CODE  N children of T threads each, all leaving at once:
  *                                      even ones by exit_group(CODE) from every thread, odd
  *                                      ones by every thread calling exit (code 0); exit 0 when
@@ -155,6 +157,21 @@ static int oom_child(const char *procs)
 	return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? 0 : 1;
 }
 
+/* tini and dumb-init report a child killed by signal n as exit(128 + n). */
+static int oom_init(const char *procs)
+{
+	pid_t p = fork();
+	int st;
+
+	if (p < 0)
+		return 1;
+	if (p == 0)
+		oom(procs);
+	while (waitpid(p, &st, 0) < 0)
+		;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
 static int leave_threads, leave_arrived;
 static int leave_code; /* < 0: every thread calls exit; else exit_group(leave_code) */
 
@@ -289,6 +306,8 @@ int main(int argc, char **argv)
 		oom(argc > 2 ? argv[2] : NULL);
 	if (!strcmp(m, "oom-child") && argc > 2)
 		return oom_child(argv[2]);
+	if (!strcmp(m, "oom-init") && argc > 2)
+		return oom_init(argv[2]);
 	if (!strcmp(m, "thread-children") && argc > 4)
 		return thread_children(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(m, "term") && argc > 2) {
@@ -321,9 +340,9 @@ int main(int argc, char **argv)
 		}
 		return atoi(argv[3]);
 	}
-	fprintf(stderr,
-		"usage: workload exit|sleep|segv|abort|group-exit|leader-exit|children|"
-		"listen|stderr|hostile|oom|oom-child|thread-children|term|trap|reexec|pause|rename "
-		"...\n");
+	fprintf(stderr, "usage: workload exit|sleep|segv|abort|group-exit|leader-exit|children|"
+			"listen|stderr|hostile|oom|oom-child|oom-init|thread-children|term|trap|"
+			"reexec|pause|rename "
+			"...\n");
 	return 2;
 }
