@@ -562,6 +562,7 @@ int BPF_PROG(ew_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	struct ew_cgroup_val *cg;
 	struct sighand_struct *sh;
 	void *handler = NULL;
+	unsigned long blocked;
 	__u32 sender;
 	__u64 cgid;
 
@@ -581,9 +582,21 @@ int BPF_PROG(ew_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	 * was (a SIGHUP trapped to reload is not; a SIGTERM caught, then exit 143, is). */
 	sh = BPF_CORE_READ(t, sighand); /* a scalar: the index below needs no verifier bounds */
 	bpf_core_read(&handler, sizeof(handler), &sh->action[(sig - 1) & 31].sa.sa_handler);
+	/*
+	 * Or whether it has the signal blocked: tini, dumb-init and systemd keep SIG_DFL and block
+	 * SIGTERM to take it with sigwait()/signalfd(); prepare_signal() does not drop a blocked
+	 * signal, complete_signal() does not act on it, it waits in the queue for the program.
+	 * While sigtimedwait() sleeps, do_sigtimedwait() has unblocked the awaited signals in
+	 * ->blocked and keeps the mask it restores after in ->real_blocked (empty otherwise).
+	 * Bits are sig - 1 of the first word (signals 1-31 here; sigset_t is 64 bits or more).
+	 * The target's own mask only: a sibling thread with it unblocked would let it kill the
+	 * group, which the exit status then says (died of the signal).
+	 */
+	blocked = BPF_CORE_READ(t, blocked.sig[0]) | BPF_CORE_READ(t, real_blocked.sig[0]);
 	cg->killer.pid = sender;
 	cg->killer.sig = sig;
-	cg->killer.flags = (__u64)handler > 1 ? EW_KILLER_CAUGHT : 0;
+	cg->killer.flags =
+		(__u64)handler > 1 || ((blocked >> (sig - 1)) & 1) ? EW_KILLER_CAUGHT : 0;
 	cg->killer.cgroup_id = bpf_get_current_cgroup_id();
 	cg->killer.ts_ns = bpf_ktime_get_ns();
 	bpf_get_current_comm(cg->killer.comm, sizeof(cg->killer.comm));

@@ -25,6 +25,8 @@
  *                                      every child ended so, 1 otherwise
  *   workload term CODE                 wait for SIGTERM, then exit(CODE)
  *   workload trap SIG MS CODE          catch signal SIG (a number), MS ms after it exit(CODE)
+ *   workload sigwait CODE [fd]         as tini, dumb-init: block SIGTERM, say "ready" on fd 2,
+ *                                      take it with sigwait() (signalfd(): systemd), exit(CODE)
  *   workload reexec ARGS...            execv() itself with ARGS (an entrypoint's exec "$@")
  *   workload pause                     wait for a signal
  *   workload rename NAME CODE          set comm to NAME (its bytes, as given), exit(CODE)
@@ -34,6 +36,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +173,30 @@ static int oom_init(const char *procs)
 	while (waitpid(p, &st, 0) < 0)
 		;
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* SIGTERM blocked, never handled: a queued signal the program takes when it wants to. */
+static int sigwait_mode(int code, int use_fd)
+{
+	struct signalfd_siginfo si;
+	sigset_t set;
+	int sig, fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return 125;
+	fd = use_fd ? signalfd(-1, &set, SFD_CLOEXEC) : -1;
+	if (use_fd && fd < 0)
+		return 125;
+	write_all(2, "ready\n", 6);
+	if (use_fd) {
+		if (read(fd, &si, sizeof(si)) != sizeof(si) || si.ssi_signo != SIGTERM)
+			return 125;
+	} else if (sigwait(&set, &sig) || sig != SIGTERM) {
+		return 125;
+	}
+	return code;
 }
 
 static int leave_threads, leave_arrived;
@@ -323,6 +350,8 @@ int main(int argc, char **argv)
 		sleep_ms(atol(argv[3]));
 		return atoi(argv[4]);
 	}
+	if (!strcmp(m, "sigwait") && argc > 2)
+		return sigwait_mode(atoi(argv[2]), argc > 3 && !strcmp(argv[3], "fd"));
 	if (!strcmp(m, "reexec") && argc > 2) {
 		argv[1] = argv[0];
 		execv("/proc/self/exe", argv + 1);
