@@ -356,6 +356,28 @@ static void test_sigkill_from_another_process(void **state)
 }
 
 /*
+ * Waits until pid has a handler for sig (SigCgt in its status): the start record comes at the
+ * exec, before the workload's signal() call, and a signal sent in between kills it by default
+ * (seen under QEMU's TCG in make vmtest).
+ */
+static void wait_caught(pid_t pid, int sig)
+{
+	char path[64], buf[4096];
+	unsigned long long cgt = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		const char *l;
+
+		if (ew_h_read_file(path, buf, sizeof(buf)) > 0 && (l = strstr(buf, "SigCgt:")) &&
+		    sscanf(l + strlen("SigCgt:"), "%llx", &cgt) == 1 && (cgt >> (sig - 1)) & 1)
+			return;
+		usleep(10000);
+	}
+	fail_msg("pid %d has no handler for signal %d after 5 s", (int)pid, sig);
+}
+
+/*
  * A sender is named only when its signal ended the process: a SIGHUP the app trapped (to
  * reload) two seconds before it exited 1 is not its cause; a SIGTERM caught and answered with
  * exit 143 within killer_grace (30 s by default) is.
@@ -372,6 +394,8 @@ static void test_killer_only_when_it_ended_it(void **state)
 	term = run_in(f, "/trap-term", WL("trap", "15", "100", "143"), -1, false, NULL);
 	wait_rec(f, "container_start", "/trap-hup", 5000);
 	wait_rec(f, "container_start", "/trap-term", 5000);
+	wait_caught(hup, SIGHUP);
+	wait_caught(term, SIGTERM);
 	assert_int_equal(kill(hup, SIGHUP), 0);
 	assert_int_equal(kill(term, SIGTERM), 0);
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(hup, 5000)), 1);
@@ -454,6 +478,8 @@ static void test_killer_grace(void **state)
 	late = run_in(f, "/grace-late", WL("trap", "15", "1800", "1"), -1, false, NULL);
 	wait_rec(f, "container_start", "/grace-soon", 5000);
 	wait_rec(f, "container_start", "/grace-late", 5000);
+	wait_caught(soon, SIGTERM);
+	wait_caught(late, SIGTERM);
 	assert_int_equal(kill(soon, SIGTERM), 0);
 	assert_int_equal(kill(late, SIGTERM), 0);
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(soon, 5000)), 1);
