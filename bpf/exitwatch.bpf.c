@@ -293,6 +293,29 @@ static __always_inline bool runtime_bootstrap(struct task_struct *p, struct linu
 }
 
 #define EW_MAX_PID_NS_LEVEL 32 /* MAX_PID_NS_LEVEL, include/linux/pid_namespace.h */
+#define EW_REAPER_CG_DEPTH  8  /* cgroups walked up from the init's: dind moves it one down */
+
+/* kn_parent() for a pointer read with BPF_CORE_READ (not a typed one a program may walk). */
+static __always_inline struct kernfs_node *kn_parent_read(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+/* Whether cgroup id cgid is the cgroup of kernfs node kn or one of its ancestors, up to
+ * EW_REAPER_CG_DEPTH levels up. */
+static __always_inline bool kn_within(struct kernfs_node *kn, __u64 cgid)
+{
+	for (int i = 0; i < EW_REAPER_CG_DEPTH; i++) {
+		if (!kn)
+			return false;
+		if (BPF_CORE_READ(kn, id) == cgid)
+			return true;
+		kn = kn_parent_read(kn);
+	}
+	return false;
+}
 
 /*
  * Whether p, exec'ing in cgroup cgid, may become its main process. Decided from what the
@@ -303,7 +326,10 @@ static __always_inline bool runtime_bootstrap(struct task_struct *p, struct linu
  *   init, pid 1 there, may: entrants setns() into the namespace and are forked as another pid.
  * - When that init lives in another cgroup (a pod with shareProcessNamespace, its init being
  *   the pause container; `docker run --pid=container:X`), no one in this cgroup is pid 1:
- *   the first entrant rule applies.
+ *   the first entrant rule applies. Unless the init lives below this cgroup: a main that moved
+ *   itself into a child cgroup (dind, kind, systemd in a container; its entry went with it),
+ *   and an exec here through its pid namespace (`runc exec` into the container's cgroup) is
+ *   an entrant of that container, not a new one.
  * - In the host's pid namespace (services, hostPID pods) the first entrant rule applies.
  * struct upid is { int nr; struct pid_namespace *ns; } on every kernel since 2.6.24.
  */
@@ -324,7 +350,7 @@ static __always_inline bool may_be_main(struct task_struct *p, __u64 cgid)
 	if (up.nr == 1)
 		return true;
 	reaper = BPF_CORE_READ(up.ns, child_reaper);
-	return reaper && BPF_CORE_READ(reaper, cgroups, dfl_cgrp, kn, id) != cgid;
+	return reaper && !kn_within(BPF_CORE_READ(reaper, cgroups, dfl_cgrp, kn), cgid);
 }
 
 /*
