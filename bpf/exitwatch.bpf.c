@@ -293,6 +293,29 @@ static __always_inline bool runtime_bootstrap(struct task_struct *p, struct linu
 }
 
 #define EW_MAX_PID_NS_LEVEL 32 /* MAX_PID_NS_LEVEL, include/linux/pid_namespace.h */
+#define EW_REAPER_CG_DEPTH  8  /* cgroups walked up from the init's: dind moves it one down */
+
+/* kn_parent() for a pointer read with BPF_CORE_READ (not a typed one a program may walk). */
+static __always_inline struct kernfs_node *kn_parent_read(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+/* Whether cgroup id cgid is the cgroup of kernfs node kn or one of its ancestors, up to
+ * EW_REAPER_CG_DEPTH levels up. */
+static __always_inline bool kn_within(struct kernfs_node *kn, __u64 cgid)
+{
+	for (int i = 0; i < EW_REAPER_CG_DEPTH; i++) {
+		if (!kn)
+			return false;
+		if (BPF_CORE_READ(kn, id) == cgid)
+			return true;
+		kn = kn_parent_read(kn);
+	}
+	return false;
+}
 
 /*
  * Whether p, exec'ing in cgroup cgid, may become its main process. Decided from what the
@@ -303,7 +326,10 @@ static __always_inline bool runtime_bootstrap(struct task_struct *p, struct linu
  *   init, pid 1 there, may: entrants setns() into the namespace and are forked as another pid.
  * - When that init lives in another cgroup (a pod with shareProcessNamespace, its init being
  *   the pause container; `docker run --pid=container:X`), no one in this cgroup is pid 1:
- *   the first entrant rule applies.
+ *   the first entrant rule applies. Unless the init lives below this cgroup: a main that moved
+ *   itself into a child cgroup (dind, kind, systemd in a container; its entry went with it),
+ *   and an exec here through its pid namespace (`runc exec` into the container's cgroup) is
+ *   an entrant of that container, not a new one.
  * - In the host's pid namespace (services, hostPID pods) the first entrant rule applies.
  * struct upid is { int nr; struct pid_namespace *ns; } on every kernel since 2.6.24.
  */
@@ -324,7 +350,7 @@ static __always_inline bool may_be_main(struct task_struct *p, __u64 cgid)
 	if (up.nr == 1)
 		return true;
 	reaper = BPF_CORE_READ(up.ns, child_reaper);
-	return reaper && BPF_CORE_READ(reaper, cgroups, dfl_cgrp, kn, id) != cgid;
+	return reaper && !kn_within(BPF_CORE_READ(reaper, cgroups, dfl_cgrp, kn), cgid);
 }
 
 /*
@@ -562,6 +588,7 @@ int BPF_PROG(ew_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	struct ew_cgroup_val *cg;
 	struct sighand_struct *sh;
 	void *handler = NULL;
+	unsigned long blocked;
 	__u32 sender;
 	__u64 cgid;
 
@@ -581,9 +608,21 @@ int BPF_PROG(ew_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	 * was (a SIGHUP trapped to reload is not; a SIGTERM caught, then exit 143, is). */
 	sh = BPF_CORE_READ(t, sighand); /* a scalar: the index below needs no verifier bounds */
 	bpf_core_read(&handler, sizeof(handler), &sh->action[(sig - 1) & 31].sa.sa_handler);
+	/*
+	 * Or whether it has the signal blocked: tini, dumb-init and systemd keep SIG_DFL and block
+	 * SIGTERM to take it with sigwait()/signalfd(); prepare_signal() does not drop a blocked
+	 * signal, complete_signal() does not act on it, it waits in the queue for the program.
+	 * While sigtimedwait() sleeps, do_sigtimedwait() has unblocked the awaited signals in
+	 * ->blocked and keeps the mask it restores after in ->real_blocked (empty otherwise).
+	 * Bits are sig - 1 of the first word (signals 1-31 here; sigset_t is 64 bits or more).
+	 * The target's own mask only: a sibling thread with it unblocked would let it kill the
+	 * group, which the exit status then says (died of the signal).
+	 */
+	blocked = BPF_CORE_READ(t, blocked.sig[0]) | BPF_CORE_READ(t, real_blocked.sig[0]);
 	cg->killer.pid = sender;
 	cg->killer.sig = sig;
-	cg->killer.flags = (__u64)handler > 1 ? EW_KILLER_CAUGHT : 0;
+	cg->killer.flags =
+		(__u64)handler > 1 || ((blocked >> (sig - 1)) & 1) ? EW_KILLER_CAUGHT : 0;
 	cg->killer.cgroup_id = bpf_get_current_cgroup_id();
 	cg->killer.ts_ns = bpf_ktime_get_ns();
 	bpf_get_current_comm(cg->killer.comm, sizeof(cg->killer.comm));

@@ -282,27 +282,39 @@ static void test_classes(void **state)
 		bool oom;
 		int killer_sig;
 		enum ew_exit_class cls;
+		uint64_t child_oom; /* children.oom_killed in the run */
 	} cases[] = {
-		{EXITED(0), false, 0, EW_CLASS_CLEAN},
-		{EXITED(3), false, 0, EW_CLASS_CONFIG_ERROR},
-		{EXITED(1), false, 0, EW_CLASS_APP_ERROR},
-		{EXITED(126), false, 0, EW_CLASS_NOT_EXECUTABLE},
-		{EXITED(127), false, 0, EW_CLASS_NOT_FOUND},
-		{EXITED(137), false, 0, EW_CLASS_KILLED},
-		{EXITED(143), false, 0, EW_CLASS_TERMINATED},
-		{EXITED(130), false, 0, EW_CLASS_TERMINATED},
-		{EXITED(139), false, 0, EW_CLASS_CRASH},
-		{SIGNALED(SIGSEGV), false, 0, EW_CLASS_CRASH},
-		{DUMPED(SIGABRT), false, 0, EW_CLASS_CRASH},
-		{DUMPED(SIGQUIT), false, 0, EW_CLASS_CRASH},
-		{SIGNALED(SIGQUIT), false, 0, EW_CLASS_TERMINATED},
-		{SIGNALED(SIGTERM), false, 0, EW_CLASS_TERMINATED},
-		{SIGNALED(SIGKILL), false, 0, EW_CLASS_KILLED},
-		{SIGNALED(SIGPIPE), false, 0, EW_CLASS_KILLED},
-		{SIGNALED(SIGKILL), true, 0, EW_CLASS_OOM_KILLED},
-		{EXITED(1), false, SIGTERM, EW_CLASS_TERMINATED},   /* exits 1 after a stop */
-		{EXITED(3), false, SIGTERM, EW_CLASS_CONFIG_ERROR}, /* still a config error */
-		{EXITED(1), false, SIGUSR1, EW_CLASS_APP_ERROR},
+		{EXITED(0), false, 0, EW_CLASS_CLEAN, 0},
+		{EXITED(3), false, 0, EW_CLASS_CONFIG_ERROR, 0},
+		{EXITED(1), false, 0, EW_CLASS_APP_ERROR, 0},
+		{EXITED(126), false, 0, EW_CLASS_NOT_EXECUTABLE, 0},
+		{EXITED(127), false, 0, EW_CLASS_NOT_FOUND, 0},
+		{EXITED(137), false, 0, EW_CLASS_KILLED, 0},
+		{EXITED(143), false, 0, EW_CLASS_TERMINATED, 0},
+		{EXITED(130), false, 0, EW_CLASS_TERMINATED, 0},
+		{EXITED(139), false, 0, EW_CLASS_CRASH, 0},
+		{SIGNALED(SIGSEGV), false, 0, EW_CLASS_CRASH, 0},
+		{DUMPED(SIGABRT), false, 0, EW_CLASS_CRASH, 0},
+		{DUMPED(SIGQUIT), false, 0, EW_CLASS_CRASH, 0},
+		{SIGNALED(SIGQUIT), false, 0, EW_CLASS_TERMINATED, 0},
+		{SIGNALED(SIGTERM), false, 0, EW_CLASS_TERMINATED, 0},
+		{SIGNALED(SIGKILL), false, 0, EW_CLASS_KILLED, 0},
+		{SIGNALED(SIGPIPE), false, 0, EW_CLASS_KILLED, 0},
+		{SIGNALED(SIGKILL), true, 0, EW_CLASS_OOM_KILLED, 0},
+		{EXITED(1), false, SIGTERM, EW_CLASS_TERMINATED, 0},   /* exits 1 after a stop */
+		{EXITED(3), false, SIGTERM, EW_CLASS_CONFIG_ERROR, 0}, /* still a config error */
+		{EXITED(1), false, SIGUSR1, EW_CLASS_APP_ERROR, 0},
+		/* An init wrapper (tini, dumb-init) reports its OOM-killed child as 128+9. */
+		{EXITED(137), false, 0, EW_CLASS_OOM_KILLED, 1},
+		{EXITED(137), false, SIGTERM, EW_CLASS_OOM_KILLED, 1},
+		{SIGNALED(SIGKILL), false, 0, EW_CLASS_OOM_KILLED, 2},
+		/* ... but not when another process SIGKILLed the main itself, or the code is not
+		 * 137: its children's OOM kills did not end it. */
+		{SIGNALED(SIGKILL), false, SIGKILL, EW_CLASS_KILLED, 1},
+		{EXITED(0), false, 0, EW_CLASS_CLEAN, 1},
+		{EXITED(1), false, 0, EW_CLASS_APP_ERROR, 1},
+		{EXITED(143), false, 0, EW_CLASS_TERMINATED, 1},
+		{SIGNALED(SIGTERM), false, 0, EW_CLASS_TERMINATED, 1},
 	};
 	struct ew_class_config c;
 
@@ -314,7 +326,13 @@ static void test_classes(void **state)
 		ev->oom = cases[i].oom;
 		ev->has_killer = cases[i].killer_sig != 0;
 		ev->killer.signal = cases[i].killer_sig;
-		assert_int_equal(ew_exit_classify(ev, &c), cases[i].cls);
+		ev->children.oom_killed = cases[i].child_oom;
+		ev->children.signaled = cases[i].child_oom;
+		if (ew_exit_classify(ev, &c) != cases[i].cls)
+			fail_msg("case %zu (status %#x, child OOM kills %llu): class %s, want %s",
+				 i, cases[i].word, (unsigned long long)cases[i].child_oom,
+				 ew_exit_class_name(ew_exit_classify(ev, &c)),
+				 ew_exit_class_name(cases[i].cls));
 		free(ev);
 	}
 	/* Configured codes: 4 becomes a config error, 3 stops being one. */
@@ -413,6 +431,13 @@ static void test_meanings(void **state)
 	ev->oom = true;
 	assert_non_null(strstr(ew_exit_meaning(ev, &c), "OOM"));
 	ev->oom = false;
+	/* 137 from an init wrapper whose child the OOM killer chose: the OOM kill, and by whom. */
+	ev->status = ew_exit_decode(EXITED(137));
+	assert_non_null(strstr(ew_exit_meaning(ev, &c), "SIGKILL as a shell"));
+	ev->children.oom_killed = 1;
+	assert_non_null(strstr(ew_exit_meaning(ev, &c), "OOM killer"));
+	assert_non_null(strstr(ew_exit_meaning(ev, &c), "tini"));
+	ev->children.oom_killed = 0;
 	ev->status = ew_exit_decode(EXITED(42));
 	assert_null(ew_exit_meaning(ev, &c));
 	strcpy(c.meanings[42], "the answer");

@@ -25,10 +25,13 @@ struct tree {
 	char root[64];
 };
 
-/* A stat line whose comm holds spaces and parentheses, start time in field 22. */
-#define STAT(pid, comm, start)                                                               \
-	pid " (" comm ") S 1 " pid " " pid " 0 -1 4194560 102 0 0 0 0 0 0 0 20 0 1 0 " start \
+/* A stat line whose comm holds spaces and parentheses: state in field 3, num_threads in 20,
+ * start time in 22. */
+#define STATX(pid, comm, state, threads, start)                                                    \
+	pid " (" comm ") " state " 1 " pid " " pid " 0 -1 4194560 102 0 0 0 0 0 0 0 20 0 " threads \
+	    " 0 " start                                                                            \
 	    " 6184960 420 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
+#define STAT(pid, comm, start) STATX(pid, comm, "S", "1", start)
 
 static void put(const struct tree *t, const char *rel, const char *text)
 {
@@ -63,6 +66,11 @@ static int setup(void **state)
 	put(t, "host/100/stat", STAT("100", "my (odd) comm) x", "12345"));
 	put(t, "host/200/stat", "garbage, not a stat line\n");
 	put(t, "host/300/stat", "300 (trunc) S 1 2 3\n");
+	/* A zombie whose threads are all gone; a leader that exited while 2 threads live on. */
+	put(t, "host/400/stat", STATX("400", "z) Z (", "Z", "1", "500"));
+	put(t, "host/401/stat", STATX("401", "leader", "Z", "3", "501"));
+	put(t, "host/402/stat", STATX("402", "dead", "X", "1", "502"));
+	put(t, "host/403/stat", STATX("403", "threads", "R", "8", "503"));
 	put(t, "container/1/status", "Name:\tinit\nNSpid:\t4242\t1\n");
 	put(t, "old/1/status", "Name:\tinit\nPid:\t1\n");
 	*state = t;
@@ -120,6 +128,37 @@ static void test_alive(void **state)
 	assert_true(ew_procstat_alive(root, 300, 1));
 }
 
+/* The start-up scan's re-check: a zombie with no thread left has passed every exit hook. */
+static void test_running(void **state)
+{
+	struct tree *t = *state;
+	static const struct {
+		uint32_t pid;
+		uint64_t ticks;
+		bool running;
+	} cases[] = {
+		{100, 12345, true},  /* sleeping */
+		{100, 12346, false}, /* another process has the pid */
+		{101, 12345, false}, /* gone */
+		{400, 500, false},   /* a zombie: every thread has exited */
+		{401, 501, true},    /* the leader exited, its other threads have not */
+		{402, 502, false},   /* being reaped */
+		{403, 503, true},    /* running, 8 threads */
+		{200, 1, true},	     /* unparsable: no evidence, running */
+		{300, 1, true},	     /* cut short: no evidence, running */
+	};
+	char root[128];
+
+	snprintf(root, sizeof(root), "%s/host", t->root);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		if (ew_procstat_running(root, cases[i].pid, cases[i].ticks) != cases[i].running)
+			fail_msg("pid %u start %llu: running %d, want %d", cases[i].pid,
+				 (unsigned long long)cases[i].ticks, !cases[i].running,
+				 cases[i].running);
+	/* The sweep's verdict on a zombie stays "alive": it may not have been reaped yet. */
+	assert_true(ew_procstat_alive(root, 400, 500));
+}
+
 static void test_host_pidns(void **state)
 {
 	struct tree *t = *state;
@@ -145,6 +184,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_start_ticks),
 		cmocka_unit_test(test_alive),
+		cmocka_unit_test(test_running),
 		cmocka_unit_test(test_host_pidns),
 	};
 

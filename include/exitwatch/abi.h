@@ -46,7 +46,7 @@ enum ew_event_kind {
 #define EW_EXIT_TAIL   0x10 /* record is struct ew_exit_tail_event: stderr ring follows */
 
 /* ew_killer.flags */
-#define EW_KILLER_CAUGHT 0x01 /* the target had a handler for sig when it was sent */
+#define EW_KILLER_CAUGHT 0x01 /* the target had a handler for sig, or had it blocked */
 
 /* Common header of every ring buffer record. */
 struct ew_hdr {

@@ -109,18 +109,16 @@ static int on_record(void *ctx, const void *data, size_t size)
 static int on_scanned(void *ctx, const struct ew_event *start, uint64_t start_ticks)
 {
 	struct agent *a = ctx;
-	int r = ew_loader_seed(a->loader, start->pid, start_ticks, start->cgroup_id);
 	uint32_t replaced = 0;
+	/* The kernel may have a main for it already: its own exec after we attached (its record
+	 * is in the ring buffer), or an exec entrant that execed there before we could seed the
+	 * real one (runc exec, an exec probe): then the scan's choice replaces it. */
+	int r = ew_loader_seed_scanned(a->loader, start->pid, start_ticks, start->cgroup_id,
+				       ew_procstat_running, (void *)a->cfg->proc_root, &replaced);
 
-	/* The kernel has a main for it already: its own exec after we attached (its record is in
-	 * the ring buffer), or an exec entrant that execed there before we could seed the real
-	 * one (runc exec, an exec probe): then the scan's choice replaces it. */
-	if (r == -EEXIST)
-		r = ew_loader_reseed(a->loader, start->pid, start_ticks, start->cgroup_id,
-				     &replaced);
 	if (r == -EEXIST)
 		return 0;
-	if (r) {
+	if (r && r != -ESRCH) {
 		ew_warn("container in %s (pid %u) cannot be tracked: %s", start->cgroup, start->pid,
 			strerror(-r));
 		return 0;
@@ -135,6 +133,15 @@ static int on_scanned(void *ctx, const struct ew_event *start, uint64_t start_ti
 	 * main one (an entrant that has exited already, or the one just replaced). */
 	if (ew_scan_fences_add(&a->fences, start->cgroup_id, wall_now(a)))
 		return -ENOMEM;
+	/* Exited between the scan's read and the seed: no start to report, and its exit was
+	 * lost, counted as the sweep counts such entries. */
+	if (r == -ESRCH) {
+		a->stale_swept++;
+		ew_info("container in %s: its main process (pid %u) exited during the start-up "
+			"scan, exit not seen",
+			start->cgroup, start->pid);
+		return 0;
+	}
 	a->scan_mains++;
 	return ew_pipeline_event(a->pipe, start);
 }

@@ -85,11 +85,30 @@ bool ew_killer_attributable(const struct ew_event *ev, const struct ew_class_con
 	return ev->time_ns >= k->time_ns && ev->time_ns - k->time_ns <= c->killer_grace_ns;
 }
 
+/*
+ * An init wrapper as the main process (`docker run --init`'s tini, dumb-init) is never the OOM
+ * killer's choice itself: its child, the app, is, and the wrapper reports that as exit 128+9,
+ * or dies of SIGKILL with it when the whole cgroup goes (memory.oom.group). So an OOM kill among
+ * the children of this run, then 137 or a SIGKILL that no other process sent the main, is the
+ * container OOM-killed. A 137 after a child's OOM kill that the wrapper did not cause is
+ * indistinguishable from it: accepted, an OOM kill in the run is the likelier cause.
+ */
+static bool oom_through_child(const struct ew_event *ev)
+{
+	const struct ew_exit_status *st = &ev->status;
+
+	if (!ev->children.oom_killed)
+		return false;
+	if (!st->signal)
+		return st->code == 128 + SIGKILL;
+	return st->signal == SIGKILL && !(ev->has_killer && ev->killer.signal == SIGKILL);
+}
+
 enum ew_exit_class ew_exit_classify(const struct ew_event *ev, const struct ew_class_config *c)
 {
 	const struct ew_exit_status *st = &ev->status;
 
-	if (ev->oom)
+	if (ev->oom || oom_through_child(ev))
 		return EW_CLASS_OOM_KILLED;
 	if (st->signal) {
 		if (is_crash_signal(st->signal) || (st->signal == SIGQUIT && st->core_dumped))
@@ -159,6 +178,10 @@ const char *ew_exit_meaning(const struct ew_event *ev, const struct ew_class_con
 
 	if (ev->oom)
 		return "killed by the kernel's OOM killer (out of memory)";
+	if (oom_through_child(ev))
+		return "killed by the kernel's OOM killer (out of memory): a child it ran, "
+		       "reported "
+		       "as SIGKILL by an init wrapper such as tini or dumb-init";
 	if (sig > 0 && (size_t)sig < ARRAY_SIZE(by_signal))
 		return by_signal[sig];
 	if (sig)

@@ -601,12 +601,59 @@ int ew_loader_reseed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, ui
 	return 0;
 }
 
-int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx)
+/*
+ * Deletes the entry of cgroup key if it still names main v (no compare-and-delete for maps: read
+ * again, so that a new main of the cgroup, made since v was read, is left alone; a window of
+ * µs), with its "mains" entry and its stderr ring (8 KiB, under the home id), which nothing else
+ * would free. Returns 1 if deleted, else 0.
+ */
+static int forget(struct ew_loader *l, uint64_t key, const struct ew_cgroup_val *v)
 {
 	int fd = bpf_map__fd(l->skel->maps.cgroups), mfd = bpf_map__fd(l->skel->maps.mains);
-	int tfd = bpf_map__fd(l->skel->maps.stderr_tails);
+	struct ew_cgroup_val again;
+	uint64_t mkey;
+
+	if (bpf_map_lookup_elem(fd, &key, &again) || again.main_pid != v->main_pid ||
+	    again.main_start_ticks != v->main_start_ticks)
+		return 0;
+	if (bpf_map_delete_elem(fd, &key))
+		return 0;
+	if (!bpf_map_lookup_elem(mfd, &v->main_pid, &mkey) && mkey == key)
+		bpf_map_delete_elem(mfd, &v->main_pid);
+	mkey = v->home_cgroup_id ? v->home_cgroup_id : key;
+	bpf_map_delete_elem(bpf_map__fd(l->skel->maps.stderr_tails), &mkey);
+	return 1;
+}
+
+int ew_loader_seed_scanned(struct ew_loader *l, uint32_t pid, uint64_t start_ticks,
+			   uint64_t cgroup_id, ew_loader_alive_fn running, void *ctx,
+			   uint32_t *ret_replaced)
+{
+	struct ew_cgroup_val seeded = {.main_pid = pid, .main_start_ticks = start_ticks};
+	int r = ew_loader_seed(l, pid, start_ticks, cgroup_id);
+
+	*ret_replaced = 0;
+	if (r == -EEXIST)
+		r = ew_loader_reseed(l, pid, start_ticks, cgroup_id, ret_replaced);
+	if (r)
+		return r;
+	/*
+	 * The scan read the main's /proc entry a while ago (all of them, then it seeds): if the
+	 * main exited since, before the seed, the exit hook found no entry and the seeded one is
+	 * for a dead process. Left there, it would take the cgroup's next main for a second
+	 * entrant, unreported, until the sweep. Checked after the seed, so that no exit falls
+	 * between: one after the seed deleted the entry itself and went out as a record.
+	 */
+	if (running(ctx, pid, start_ticks))
+		return 0;
+	return forget(l, cgroup_id, &seeded) ? -ESRCH : 0;
+}
+
+int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx)
+{
+	int fd = bpf_map__fd(l->skel->maps.cgroups);
 	size_t n = 0, cap = bpf_map__max_entries(l->skel->maps.cgroups);
-	uint64_t *keys, next, mkey;
+	uint64_t *keys, next;
 	void *prev = NULL;
 	int swept = 0;
 
@@ -619,25 +666,13 @@ int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx)
 		prev = &keys[n++];
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct ew_cgroup_val v, again;
+		struct ew_cgroup_val v;
 
 		if (bpf_map_lookup_elem(fd, &keys[i], &v))
 			continue; /* its exit came meanwhile */
 		if (alive(ctx, v.main_pid, v.main_start_ticks))
 			continue;
-		/* No compare-and-delete for maps: check that it is still the same main, so that a
-		 * new main of the cgroup, made since the read, is left alone (a window of µs). */
-		if (bpf_map_lookup_elem(fd, &keys[i], &again) || again.main_pid != v.main_pid ||
-		    again.main_start_ticks != v.main_start_ticks)
-			continue;
-		if (bpf_map_delete_elem(fd, &keys[i]))
-			continue;
-		swept++;
-		if (!bpf_map_lookup_elem(mfd, &v.main_pid, &mkey) && mkey == keys[i])
-			bpf_map_delete_elem(mfd, &v.main_pid);
-		/* Its stderr ring (8 KiB, under the home id) would never be freed either. */
-		mkey = v.home_cgroup_id ? v.home_cgroup_id : keys[i];
-		bpf_map_delete_elem(tfd, &mkey);
+		swept += forget(l, keys[i], &v);
 	}
 	free(keys);
 	return swept;

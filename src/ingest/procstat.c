@@ -26,26 +26,42 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 	return n;
 }
 
-int ew_procstat_start_ticks(const char *proc_root, uint32_t pid, uint64_t *ret)
+/* The fields of <proc_root>/<pid>/stat the sweep and the scan's re-check need. */
+struct stat_fields {
+	char state;		  /* field 3: R, S, ..., Z (zombie), X (dead) */
+	long threads;		  /* field 20: num_threads, those not yet released */
+	unsigned long long start; /* field 22: starttime, in clock ticks */
+};
+
+static int read_stat(const char *proc_root, uint32_t pid, struct stat_fields *ret)
 {
 	char path[PATH_MAX], buf[1024], *close_p;
-	unsigned long long start;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/%u/stat", proc_root, pid);
 	n = read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
-	/* "pid (comm) state ppid ...": comm may hold spaces and ')', so from the last ')'. The
-	 * 20th field after it is starttime, the 22nd of the line. */
+	/* "pid (comm) state ppid ...": comm may hold spaces and ')', so from the last ')'. After
+	 * it, field 3 of the line (state), then 20 (num_threads) and 22 (starttime). */
 	close_p = strrchr(buf, ')');
 	if (!close_p || close_p[1] != ' ' ||
 	    sscanf(close_p + 2,
-		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d "
+		   "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld %*d "
 		   "%llu",
-		   &start) != 1)
+		   &ret->state, &ret->threads, &ret->start) != 3)
 		return -EINVAL;
-	*ret = start;
+	return 0;
+}
+
+int ew_procstat_start_ticks(const char *proc_root, uint32_t pid, uint64_t *ret)
+{
+	struct stat_fields f;
+	int r = read_stat(proc_root, pid, &f);
+
+	if (r)
+		return r;
+	*ret = f.start;
 	return 0;
 }
 
@@ -81,4 +97,24 @@ bool ew_procstat_alive(void *proc_root, uint32_t pid, uint64_t start_ticks)
 	if (r)
 		return true;
 	return now == start_ticks;
+}
+
+bool ew_procstat_running(void *proc_root, uint32_t pid, uint64_t start_ticks)
+{
+	struct stat_fields f;
+	int r = read_stat(proc_root, pid, &f);
+
+	if (r == -ESRCH)
+		return false;
+	if (r)
+		return true;
+	if (f.start != start_ticks)
+		return false;
+	/*
+	 * A zombie leader (Z) still counts its group's threads that have not been released, and
+	 * do_exit() releases a thread only after trace_sched_process_exit: with itself the only one
+	 * left, every thread of the group is past the exit hook. The leader of a group whose other
+	 * threads live on is a zombie too, with more.
+	 */
+	return !((f.state == 'Z' || f.state == 'X') && f.threads <= 1);
 }

@@ -75,38 +75,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Starts argv as pid 1 of a new pid namespace in the cgroup of procs, its parent (us) outside,
- * as runc starts a container's init. Returns the pid (in our namespace) or -errno. */
-static pid_t spawn_pidns(const char *procs, char *const argv[])
-{
-	int gate[2];
-	pid_t pid;
-	char c;
-
-	if (pipe2(gate, O_CLOEXEC))
-		return -errno;
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open(procs, O_WRONLY), nul = open("/dev/null", O_RDWR);
-
-		close(gate[0]);
-		if (getpid() != 1 || fd < 0 || write(fd, "0", 1) != 1)
-			_exit(120);
-		close(fd);
-		dup2(nul, 0);
-		dup2(nul, 1);
-		dup2(nul, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(gate[1]);
-	(void)!read(gate[0], &c, 1); /* EOF once the child has exec'd (or died) */
-	close(gate[0]);
-	return pid;
-}
-
 /*
  * Entrants through the container's pid namespace (as runc exec makes them) are refused by the
  * kernel itself, scan or not; entrants that only join its cgroup (host pid namespace) are
@@ -122,7 +90,7 @@ static void test_entrants_pidns_container(void **state)
 	snprintf(rel, sizeof(rel), "%s/entrant-pidns", f->s.base);
 	assert_int_equal(ew_h_cgroup_make(rel), 0);
 	snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", ew_h_cgroup_root(), rel);
-	f->main_pid = spawn_pidns(procs, EW_H_WL("pause"));
+	f->main_pid = ew_h_spawn_pidns(procs, EW_H_WL("pause"));
 	assert_true(f->main_pid > 0);
 	usleep(20000);
 	assert_int_equal(kill(f->main_pid, 0), 0);

@@ -10,8 +10,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 
 #include "exitwatch/abi.h"
 #include "exitwatch/ingest/loader.h"
+#include "exitwatch/ingest/procstat.h"
 #include "exitwatch/util/clock.h"
 #include "exitwatch/util/util.h"
 #include "harness/harness.h"
@@ -121,10 +124,107 @@ static void test_records_wake_the_reader(void **state)
 	ew_h_scratch_clean(&s);
 }
 
+enum scan_race {
+	RACE_NONE,   /* the main still runs when it is seeded */
+	RACE_ZOMBIE, /* it exited between the scan's read and the seed, not reaped yet */
+	RACE_REAPED, /* it exited and was reaped in that window */
+};
+
+/*
+ * A container's main running from before attach, found by the start-up scan (pid and start as
+ * read from /proc), which exits before ew_loader_seed_scanned() puts it in the kernel's map:
+ * the race made deterministic by exiting, then seeding. The seed must not keep an entry for the
+ * dead pid, or the cgroup's next main would be taken for a second entrant and never reported.
+ */
+static void check_scan_race(enum scan_race race)
+{
+	struct ew_loader_opts o = {.ringbuf_bytes = 1 << 22,
+				   .max_containers = 1024,
+				   .root_cgroup_id = ew_h_cgroup_id("")};
+	struct ew_h_scratch s;
+	struct ew_loader *l = NULL;
+	struct seen seen = {0};
+	char err[512] = "", rel[192];
+	uint64_t ticks = 0;
+	uint32_t replaced = 99;
+	siginfo_t si;
+	pid_t pid, next;
+	int r;
+
+	ew_h_require_bpf();
+	ew_h_scratch_make(&s, "scanrace");
+	snprintf(rel, sizeof(rel), "%s/race", s.base);
+	pid = ew_h_run_in(s.base, "/race", EW_H_WL("pause"), -1, false, NULL);
+	seen.cgroup_id = ew_h_cgroup_id(rel);
+	assert_true(seen.cgroup_id != 0);
+	assert_int_equal(ew_procstat_start_ticks("/proc", (uint32_t)pid, &ticks), 0);
+	if (ew_loader_open(&o, on_record, &seen, &l, err, sizeof(err)))
+		fail_msg("the loader did not load: %s", err);
+	assert_true(ew_loader_consume(l) >= 0);
+
+	if (race != RACE_NONE) {
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	}
+	if (race == RACE_REAPED)
+		assert_true(WIFSIGNALED(ew_h_wait_pid(pid, 5000)));
+	r = ew_loader_seed_scanned(l, (uint32_t)pid, ticks, seen.cgroup_id, ew_procstat_running,
+				   (void *)"/proc", &replaced);
+	assert_int_equal(replaced, 0);
+	if (race == RACE_NONE) {
+		/* Tracked: its exit is reported. */
+		assert_int_equal(r, 0);
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		assert_true(WIFSIGNALED(ew_h_wait_pid(pid, 5000)));
+		assert_true(wait_records(l, &seen.exits, 1, 5000) >= 0);
+		assert_int_equal(seen.execs, 0);
+	} else if (race == RACE_ZOMBIE) {
+		assert_true(WIFSIGNALED(ew_h_wait_pid(pid, 5000)));
+	}
+
+	/* The cgroup's next main is a main: its start and exit are reported. */
+	next = ew_h_spawn_in(rel, EW_H_WL("exit", "4"), -1, false, NULL);
+	assert_true(next > 0);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(next, 5000)), 4);
+	if (wait_records(l, &seen.exits, race == RACE_NONE ? 2 : 1, 5000) < 0)
+		fail_msg(
+			"the next main of the cgroup (pid %d) was not reported: %u execs, %u exits",
+			(int)next, seen.execs, seen.exits);
+	assert_int_equal(seen.execs, 1);
+	if (race != RACE_NONE) {
+		if (r != -ESRCH)
+			fail_msg("seeding the dead main %d returned %d, want -ESRCH", (int)pid, r);
+		assert_int_equal(seen.exits, 1); /* the next main's: none of the dead one */
+	}
+	ew_loader_free(l);
+	ew_h_scratch_clean(&s);
+}
+
+static void test_scan_seed_live_main(void **state)
+{
+	(void)state;
+	check_scan_race(RACE_NONE);
+}
+
+static void test_scan_seed_zombie_main(void **state)
+{
+	(void)state;
+	check_scan_race(RACE_ZOMBIE);
+}
+
+static void test_scan_seed_reaped_main(void **state)
+{
+	(void)state;
+	check_scan_race(RACE_REAPED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records_wake_the_reader),
+		cmocka_unit_test(test_scan_seed_live_main),
+		cmocka_unit_test(test_scan_seed_zombie_main),
+		cmocka_unit_test(test_scan_seed_reaped_main),
 	};
 
 	return cmocka_run_group_tests_name("bpf_loader", tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "exitwatch/abi.h"
+#include "harness/entrant.h"
 #include "harness/harness.h"
 
 static int setup(void **state)
@@ -198,6 +199,80 @@ static void test_move_then_reexec(void **state)
 	check_move(state, true);
 }
 
+/* Whether pid's v2 cgroup path (from /proc/<pid>/cgroup) ends in sfx and its comm is comm. */
+static bool in_cgroup_as(pid_t pid, const char *sfx, const char *comm)
+{
+	char path[64], buf[4096], name[32] = "";
+	char *v2;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (ew_h_read_file(path, name, sizeof(name)) <= 0 || strncmp(name, comm, strlen(comm)))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	if (ew_h_read_file(path, buf, sizeof(buf)) <= 0 || !(v2 = strstr(buf, "0::")))
+		return false;
+	v2[strcspn(v2, "\n")] = '\0';
+	return strlen(v2) >= strlen(sfx) && !strcmp(v2 + strlen(v2) - strlen(sfx), sfx);
+}
+
+/*
+ * The main is pid 1 of a pid namespace of its own and moves itself into a child cgroup (dind,
+ * kind, systemd in a container); then `docker exec`/`runc exec` enters the pid namespace and
+ * execs in the container's own cgroup, which no longer has a kernel entry (it went with the
+ * main). Those execs are entrants, not a new main: no restart, no exit of theirs, and the main's
+ * exit is reported once, under the container.
+ */
+static void test_move_then_exec_entrant(void **state)
+{
+	struct ew_h_fixture *f = *state;
+	const char *layout = "/system.slice/ewtest-dind-ns.service";
+	struct under starts = {"container_start", f->s.base};
+	struct under exits = {"container_exit", f->s.base};
+	char rel[256], cg[512], procs[600], script[1400];
+	pid_t main_pid, loop;
+	json_object *e;
+	int i;
+
+	ew_h_require_bpf();
+	ew_h_agent_start(&f->agent, (const char *const[]){"--agent-interval", "1h", NULL});
+	snprintf(rel, sizeof(rel), "%s%s", f->s.base, layout);
+	assert_int_equal(ew_h_cgroup_make(rel), 0);
+	snprintf(cg, sizeof(cg), "%s%s", ew_h_cgroup_root(), rel);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	snprintf(script, sizeof(script),
+		 "mkdir %s/child && echo 0 > %s/child/cgroup.procs || exit 99; exec %s term 3", cg,
+		 cg, ew_h_workload());
+	main_pid = ew_h_spawn_pidns(procs, (char *const[]){"/bin/sh", "-c", script, NULL});
+	assert_true(main_pid > 0);
+	ew_h_expect(&f->agent, "container_start", layout, 5000);
+	for (i = 0; i < 100 && !in_cgroup_as(main_pid, "/child", "workload"); i++)
+		usleep(20000);
+	assert_true(in_cgroup_as(main_pid, "/child", "workload"));
+
+	/* Entrants through its pid namespace into the container's cgroup, as runc exec makes. */
+	loop = ew_h_entrant_loop(main_pid, procs, true);
+	ew_h_agent_pump(&f->agent, 1000);
+	ew_h_entrant_loop_stop(&loop);
+	assert_int_equal(kill(main_pid, SIGTERM), 0);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(main_pid, 5000)), 3);
+	e = ew_h_expect(&f->agent, "container_exit", layout, 5000);
+	ew_h_agent_pump(&f->agent, 300);
+	if (ew_h_count(&f->agent, match_under, &starts) != 1 ||
+	    ew_h_count(&f->agent, match_under, &exits) != 1) {
+		for (size_t k = 0; k < f->agent.nlines; k++)
+			if (strstr(f->agent.raw[k], f->s.base))
+				print_message("%s\n", f->agent.raw[k]);
+		fail_msg("%zu starts and %zu exits (want 1 and 1): the entrants were taken for a "
+			 "new main",
+			 ew_h_count(&f->agent, match_under, &starts),
+			 ew_h_count(&f->agent, match_under, &exits));
+	}
+	assert_int_equal(ew_h_int(e, "process.pid", 0), main_pid);
+	assert_int_equal(ew_h_int(e, "exit.code", -1), 3);
+	assert_int_equal(ew_h_int(e, "container.cgroup_id", 0), (int64_t)ew_h_cgroup_id(rel));
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
 /* The metric's value in a /metrics body, or -1. */
 static int64_t metric(const char *body, const char *name)
 {
@@ -303,6 +378,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_move_then_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_then_reexec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_then_exec_entrant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_stale_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_off, setup, teardown),
 	};

@@ -294,12 +294,40 @@ static void test_main_oom_killed(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->h.agent), 0);
 }
 
+/*
+ * The main is an init wrapper (`docker run --init`, tini, dumb-init): its child is the OOM
+ * victim, and it exits 137 as those wrappers do. The container was OOM-killed all the same.
+ */
+static void test_init_wrapper_child_oom_killed(void **state)
+{
+	struct fx *f = *state;
+	char layout[256];
+	json_object *e;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	snprintf(layout, sizeof(layout), "%s/oom-init", f->h.s.base);
+	memcg_make(f, layout);
+	start_agent(f);
+	pid = ew_h_run_in(f->h.s.base, "/oom-init", WL("oom-init", f->mc.procs), -1, false, NULL);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, OOM_WAIT_MS)), 128 + SIGKILL);
+	e = ew_h_expect(&f->h.agent, "container_exit", layout, 5000);
+	assert_int_equal(ew_h_int(e, "exit.code", -1), 137);
+	assert_int_equal(ew_h_int(e, "children.oom_killed", -1), 1);
+	assert_string_equal(ew_h_str(e, "exit.class"), "oom_killed");
+	assert_non_null(strstr(ew_h_str(e, "exit.meaning"), "OOM killer"));
+	assert_string_equal(ew_h_str(e, "severity"), "ERROR");
+	assert_int_equal(ew_h_agent_stop(&f->h.agent), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reused_victim_pid_is_not_oom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_oom_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_main_oom_killed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_wrapper_child_oom_killed, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("bpf_oom", tests, NULL, NULL);

@@ -356,6 +356,28 @@ static void test_sigkill_from_another_process(void **state)
 }
 
 /*
+ * Waits until pid has a handler for sig (SigCgt in its status): the start record comes at the
+ * exec, before the workload's signal() call, and a signal sent in between kills it by default
+ * (seen under QEMU's TCG in make vmtest).
+ */
+static void wait_caught(pid_t pid, int sig)
+{
+	char path[64], buf[4096];
+	unsigned long long cgt = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		const char *l;
+
+		if (ew_h_read_file(path, buf, sizeof(buf)) > 0 && (l = strstr(buf, "SigCgt:")) &&
+		    sscanf(l + strlen("SigCgt:"), "%llx", &cgt) == 1 && (cgt >> (sig - 1)) & 1)
+			return;
+		usleep(10000);
+	}
+	fail_msg("pid %d has no handler for signal %d after 5 s", (int)pid, sig);
+}
+
+/*
  * A sender is named only when its signal ended the process: a SIGHUP the app trapped (to
  * reload) two seconds before it exited 1 is not its cause; a SIGTERM caught and answered with
  * exit 143 within killer_grace (30 s by default) is.
@@ -372,6 +394,8 @@ static void test_killer_only_when_it_ended_it(void **state)
 	term = run_in(f, "/trap-term", WL("trap", "15", "100", "143"), -1, false, NULL);
 	wait_rec(f, "container_start", "/trap-hup", 5000);
 	wait_rec(f, "container_start", "/trap-term", 5000);
+	wait_caught(hup, SIGHUP);
+	wait_caught(term, SIGTERM);
 	assert_int_equal(kill(hup, SIGHUP), 0);
 	assert_int_equal(kill(term, SIGTERM), 0);
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(hup, 5000)), 1);
@@ -391,6 +415,55 @@ static void test_killer_only_when_it_ended_it(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 
+/* Starts `workload sigwait CODE [fd]` and returns once it has SIGTERM blocked ("ready"). */
+static pid_t run_sigwaiter(struct ew_h_fixture *f, const char *layout, const char *code,
+			   bool use_fd)
+{
+	char buf[16] = "";
+	int p[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = run_in(f, layout,
+		     use_fd ? WL("sigwait", (char *)code, "fd") : WL("sigwait", (char *)code), p[1],
+		     false, NULL);
+	close(p[1]);
+	assert_true(read(p[0], buf, sizeof(buf) - 1) > 0);
+	close(p[0]);
+	assert_string_equal(buf, "ready\n");
+	return pid;
+}
+
+/*
+ * tini, dumb-init and systemd take SIGTERM with sigwait() or signalfd(): blocked, queued, its
+ * handler left at SIG_DFL. `docker stop` then exit 1 is still a stop, and who sent it is named.
+ */
+static void test_killer_sigwait_signalfd(void **state)
+{
+	struct ew_h_fixture *f = *state;
+	pid_t waiter, fdreader;
+	json_object *e;
+
+	ew_h_require_bpf();
+	start_agent(f, NULL);
+	waiter = run_sigwaiter(f, "/sigwait", "1", false);
+	fdreader = run_sigwaiter(f, "/signalfd", "1", true);
+	wait_rec(f, "container_start", "/sigwait", 5000);
+	wait_rec(f, "container_start", "/signalfd", 5000);
+	assert_int_equal(kill(waiter, SIGTERM), 0);
+	assert_int_equal(kill(fdreader, SIGTERM), 0);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(waiter, 5000)), 1);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(fdreader, 5000)), 1);
+	for (int i = 0; i < 2; i++) {
+		e = wait_rec(f, "container_exit", i ? "/signalfd" : "/sigwait", 5000);
+		assert_int_equal(ew_h_int(e, "exit.code", -1), 1);
+		assert_string_equal(ew_h_str(e, "exit.class"), "terminated");
+		assert_int_equal(ew_h_int(e, "killed_by.pid", 0), getpid());
+		assert_int_equal(ew_h_int(e, "killed_by.signal", 0), SIGTERM);
+	}
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
 /* --killer-grace: a caught SIGTERM answered within it names its sender, after it not. */
 static void test_killer_grace(void **state)
 {
@@ -405,6 +478,8 @@ static void test_killer_grace(void **state)
 	late = run_in(f, "/grace-late", WL("trap", "15", "1800", "1"), -1, false, NULL);
 	wait_rec(f, "container_start", "/grace-soon", 5000);
 	wait_rec(f, "container_start", "/grace-late", 5000);
+	wait_caught(soon, SIGTERM);
+	wait_caught(late, SIGTERM);
 	assert_int_equal(kill(soon, SIGTERM), 0);
 	assert_int_equal(kill(late, SIGTERM), 0);
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(soon, 5000)), 1);
@@ -711,6 +786,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sigkill_from_another_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killer_only_when_it_ended_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killer_grace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killer_sigwait_signalfd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigxcpu_from_another_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_group_from_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leader_pthread_exit, setup, teardown),

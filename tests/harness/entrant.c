@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,36 @@ static void one_entrant(const char *procs, int pidns_fd)
 	}
 	if (e > 0)
 		waitpid(e, NULL, 0);
+}
+
+pid_t ew_h_spawn_pidns(const char *procs, char *const argv[])
+{
+	int gate[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(gate, O_CLOEXEC))
+		return -errno;
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open(procs, O_WRONLY), nul = open("/dev/null", O_RDWR);
+
+		close(gate[0]);
+		if (getpid() != 1 || fd < 0 || write(fd, "0", 1) != 1)
+			_exit(120);
+		close(fd);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(gate[1]);
+	(void)!read(gate[0], &c, 1); /* EOF once the child has exec'd (or died) */
+	close(gate[0]);
+	return pid;
 }
 
 pid_t ew_h_entrant_loop(pid_t main_pid, const char *procs, bool via_pidns)

@@ -13,6 +13,13 @@
 #include "harness/harness.h"
 
 /*
+ * Starts argv as pid 1 of a new pid namespace in the cgroup of procs, its parent (the caller)
+ * outside, as runc starts a container's init. Returns the pid (in the caller's namespace) once
+ * it has exec'd, or -errno.
+ */
+pid_t ew_h_spawn_pidns(const char *procs, char *const argv[]);
+
+/*
  * Forks a process that makes entrants into the container of main_pid until it is killed: each
  * joins the cgroup whose cgroup.procs is procs and execs /bin/true. via_pidns: as runc exec,
  * it first enters main_pid's pid namespace (setns, then a fork: another pid than 1 there);

@@ -17,12 +17,16 @@
  *                                      killer's first choice)
  *   workload oom-child PROCS           a forked child does `oom PROCS` ("-": no move); exit 0
  *                                      once it is SIGKILLed, 1 otherwise
+ *   workload oom-init PROCS            as an init wrapper (tini, dumb-init): a forked child
+ *                                      does `oom PROCS`; exit 128+signal, or its code
  *   workload thread-children N T CODE  N children of T threads each, all leaving at once:
  *                                      even ones by exit_group(CODE) from every thread, odd
  *                                      ones by every thread calling exit (code 0); exit 0 when
  *                                      every child ended so, 1 otherwise
  *   workload term CODE                 wait for SIGTERM, then exit(CODE)
  *   workload trap SIG MS CODE          catch signal SIG (a number), MS ms after it exit(CODE)
+ *   workload sigwait CODE [fd]         as tini, dumb-init: block SIGTERM, say "ready" on fd 2,
+ *                                      take it with sigwait() (signalfd(): systemd), exit(CODE)
  *   workload reexec ARGS...            execv() itself with ARGS (an entrypoint's exec "$@")
  *   workload pause                     wait for a signal
  *   workload rename NAME CODE          set comm to NAME (its bytes, as given), exit(CODE)
@@ -32,6 +36,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +158,45 @@ static int oom_child(const char *procs)
 	while (waitpid(p, &st, 0) < 0)
 		;
 	return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? 0 : 1;
+}
+
+/* tini and dumb-init report a child killed by signal n as exit(128 + n). */
+static int oom_init(const char *procs)
+{
+	pid_t p = fork();
+	int st;
+
+	if (p < 0)
+		return 1;
+	if (p == 0)
+		oom(procs);
+	while (waitpid(p, &st, 0) < 0)
+		;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* SIGTERM blocked, never handled: a queued signal the program takes when it wants to. */
+static int sigwait_mode(int code, int use_fd)
+{
+	struct signalfd_siginfo si;
+	sigset_t set;
+	int sig, fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return 125;
+	fd = use_fd ? signalfd(-1, &set, SFD_CLOEXEC) : -1;
+	if (use_fd && fd < 0)
+		return 125;
+	write_all(2, "ready\n", 6);
+	if (use_fd) {
+		if (read(fd, &si, sizeof(si)) != sizeof(si) || si.ssi_signo != SIGTERM)
+			return 125;
+	} else if (sigwait(&set, &sig) || sig != SIGTERM) {
+		return 125;
+	}
+	return code;
 }
 
 static int leave_threads, leave_arrived;
@@ -289,6 +333,8 @@ int main(int argc, char **argv)
 		oom(argc > 2 ? argv[2] : NULL);
 	if (!strcmp(m, "oom-child") && argc > 2)
 		return oom_child(argv[2]);
+	if (!strcmp(m, "oom-init") && argc > 2)
+		return oom_init(argv[2]);
 	if (!strcmp(m, "thread-children") && argc > 4)
 		return thread_children(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(m, "term") && argc > 2) {
@@ -304,6 +350,8 @@ int main(int argc, char **argv)
 		sleep_ms(atol(argv[3]));
 		return atoi(argv[4]);
 	}
+	if (!strcmp(m, "sigwait") && argc > 2)
+		return sigwait_mode(atoi(argv[2]), argc > 3 && !strcmp(argv[3], "fd"));
 	if (!strcmp(m, "reexec") && argc > 2) {
 		argv[1] = argv[0];
 		execv("/proc/self/exe", argv + 1);
@@ -321,9 +369,9 @@ int main(int argc, char **argv)
 		}
 		return atoi(argv[3]);
 	}
-	fprintf(stderr,
-		"usage: workload exit|sleep|segv|abort|group-exit|leader-exit|children|"
-		"listen|stderr|hostile|oom|oom-child|thread-children|term|trap|reexec|pause|rename "
-		"...\n");
+	fprintf(stderr, "usage: workload exit|sleep|segv|abort|group-exit|leader-exit|children|"
+			"listen|stderr|hostile|oom|oom-child|oom-init|thread-children|term|trap|"
+			"reexec|pause|rename "
+			"...\n");
 	return 2;
 }

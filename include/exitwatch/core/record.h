@@ -89,7 +89,8 @@ struct ew_agent_status {
 	uint64_t forgotten[3];	    /* identities forgotten: idle_forget, max_identities, budget */
 	uint32_t active_findings;
 	uint32_t scan_mains;  /* start: containers found already running */
-	uint64_t stale_swept; /* kernel entries of mains gone unseen, deleted by the sweep */
+	uint64_t stale_swept; /* kernel entries of mains gone unseen, deleted by the sweep or
+			       * right after the start-up scan seeded them */
 	uint32_t nsinks;
 	struct ew_sink_status sinks[EW_MAX_SINKS];
 };

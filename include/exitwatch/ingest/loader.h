@@ -87,6 +87,20 @@ int ew_loader_reseed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, ui
 typedef bool (*ew_loader_alive_fn)(void *ctx, uint32_t pid, uint64_t start_ticks);
 int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx);
 
+/*
+ * For the start-up scan: seeds the main process it found (ew_loader_seed(), then
+ * ew_loader_reseed() when the kernel has an entry already), and sets *ret_replaced as the
+ * latter does. Then checks that the main still runs (running(), e.g. ew_procstat_running): one
+ * that exited after the scan read it but before the seed left no record and must leave no
+ * entry, or the cgroup's next main would pass for a second entrant; that entry is deleted as
+ * the sweep does. Returns 0 when the main is tracked (or exited after the seed: its exit record
+ * is on its way), -EEXIST when it was already, -ESRCH when it exited unseen and is not tracked,
+ * or -errno.
+ */
+int ew_loader_seed_scanned(struct ew_loader *l, uint32_t pid, uint64_t start_ticks,
+			   uint64_t cgroup_id, ew_loader_alive_fn running, void *ctx,
+			   uint32_t *ret_replaced);
+
 /* Number of cgroups with a live main process, walking the map: O(n), for the agent record. */
 int ew_loader_tracked(struct ew_loader *l);
 

@@ -31,4 +31,11 @@ int ew_procstat_host_pidns(const char *proc_root);
  */
 bool ew_procstat_alive(void *proc_root, uint32_t pid, uint64_t start_ticks);
 
+/*
+ * Stricter, for the start-up scan's check right after a seed: also false for a zombie with no
+ * thread left, which has run the kernel's exit hook already (whether or not it was reaped: a
+ * container's shim may take a moment). Unreadable or unparsable says running, as above.
+ */
+bool ew_procstat_running(void *proc_root, uint32_t pid, uint64_t start_ticks);
+
 #endif
