@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,6 +126,33 @@ static inline int fixture_teardown(void **state)
 	ew_t_remove_tree(f->dir);
 	free(f);
 	return 0;
+}
+
+/*
+ * A tmpfs of those mount options at <dir>/<name>, kept in f->mnt for mount_teardown(): the
+ * integration tests' full disks and inode shortages. Needs root: skipped otherwise, except under
+ * CI=true, where that fails the test.
+ */
+static inline void mount_tmpfs(struct fixture *f, const char *name, const char *options)
+{
+	int r;
+
+	snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name);
+	assert_int_equal(mkdir(f->path, 0700), 0);
+	r = mount("tmpfs", f->path, "tmpfs", MS_NOSUID | MS_NODEV, options);
+	ew_t_need_logged("integration", r == 0, "cannot mount a tmpfs (this test needs root): %s",
+			 r == 0 ? "" : strerror(errno));
+	ew_strlcpy(f->mnt, f->path, sizeof(f->mnt));
+}
+
+/* The fixture's teardown, after unmounting the test's tmpfs if it is still there. */
+static inline int mount_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->mnt[0])
+		umount2(f->mnt, MNT_DETACH);
+	return fixture_teardown(state);
 }
 
 static inline struct ew_output_opts test_opts(const struct fixture *f)

@@ -41,25 +41,11 @@
 #define TASKS  "/run/containerd/io.containerd.runtime.v2.task/k8s.io"
 #define LIBPOD "/var/lib/containers/storage/overlay-containers"
 
-static void put(const struct ew_t_scratch *s, const char *rel, const char *text)
-{
-	char path[512], dir[512];
-	FILE *f;
-
-	ew_t_scratch_path(s, rel, path, sizeof(path));
-	snprintf(dir, sizeof(dir), "mkdir -p \"$(dirname '%s')\"", path);
-	assert_int_equal(system(dir), 0);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void link_at(const struct ew_t_scratch *s, const char *rel)
 {
 	char path[512];
 
-	put(s, "var/log/containers/.keep", "");
+	ew_t_scratch_put(s, "var/log/containers/.keep", "");
 	ew_t_scratch_path(s, rel, path, sizeof(path));
 	assert_int_equal(symlink("/var/log/pods/x/0.log", path), 0);
 }
@@ -105,9 +91,9 @@ static void test_read_gone(void **state)
 
 	strcpy(cg.container_id, ID64);
 	strcpy(cg.pod_uid, UID);
-	put(s, TASKS "/.keep", "");
+	ew_t_scratch_put(s, TASKS "/.keep", "");
 	assert_int_equal(ew_meta_read(&p, &cg, &m, err, sizeof(err)), -ENOENT);
-	put(s, "var/log/pods/shop_" POD "_" UID "/backend/7.log", "");
+	ew_t_scratch_put(s, "var/log/pods/shop_" POD "_" UID "/backend/7.log", "");
 	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
 	assert_int_equal(ew_meta_read(&p, &cg, &m, err, sizeof(err)), 1);
 	assert_string_equal(m.name, "backend");
@@ -142,12 +128,13 @@ static void start(struct ew_resolver *r, const char *cid, uint64_t cgroup_id,
 /* containerd's bundle of the pod's "backend" container (OLD64), as CRI writes it. */
 static void backend_bundle(const struct ew_t_scratch *s)
 {
-	put(s, TASKS "/" OLD64 "/config.json",
-	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
-	    "\"io.kubernetes.cri.container-name\":\"backend\","
-	    "\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
-	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
-	    "\"io.kubernetes.cri.image-name\":\"registry.example.com/shop/backend:1.4.2\"}}");
+	ew_t_scratch_put(
+		s, TASKS "/" OLD64 "/config.json",
+		"{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		"\"io.kubernetes.cri.container-name\":\"backend\","
+		"\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
+		"\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
+		"\"io.kubernetes.cri.image-name\":\"registry.example.com/shop/backend:1.4.2\"}}");
 }
 
 /*
@@ -162,7 +149,7 @@ static void test_resolver_gone(void **state)
 	struct ew_identity *id = malloc(sizeof(*id));
 
 	backend_bundle(s);
-	put(s, "var/log/pods/shop_" POD "_" UID "/backend/0.log", "");
+	ew_t_scratch_put(s, "var/log/pods/shop_" POD "_" UID "/backend/0.log", "");
 	start(r, OLD64, 1, id);
 	assert_string_equal(id->key, "k8s:" UID "/backend");
 
@@ -194,8 +181,8 @@ static void test_resolver_learn(void **state)
 	struct ew_resolver *r = ew_resolver_new(&o);
 	struct ew_identity *id = malloc(sizeof(*id)), *old = calloc(1, sizeof(*old));
 
-	put(s, TASKS "/.keep", "");
-	put(s, "var/log/pods/shop_" POD "_" UID "/backend/3.log", "");
+	ew_t_scratch_put(s, TASKS "/.keep", "");
+	ew_t_scratch_put(s, "var/log/pods/shop_" POD "_" UID "/backend/3.log", "");
 	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
 	link_at(s, "var/log/containers/" POD "_shop_sidecar-" NEW64 ".log");
 
@@ -244,22 +231,23 @@ static void test_podman_list(void **state)
 	struct ew_meta m;
 
 	strcpy(cg.container_id, ID64);
-	put(s, LIBPOD "/" ID64 "/userdata/config.json",
-	    "{\"annotations\":{\"io.container.manager\":\"libpod\"}}");
-	put(s, LIBPOD "/containers.json", "[{\"id\":\"" OLD64 "\",\"names\":[\"other\"]},");
+	ew_t_scratch_put(s, LIBPOD "/" ID64 "/userdata/config.json",
+			 "{\"annotations\":{\"io.container.manager\":\"libpod\"}}");
+	ew_t_scratch_put(s, LIBPOD "/containers.json",
+			 "[{\"id\":\"" OLD64 "\",\"names\":[\"other\"]},");
 	/* A broken list: the names only are lost. */
 	assert_int_equal(ew_meta_read(&p, &cg, &m, NULL, 0), 0);
 	assert_string_equal(m.name, "");
-	put(s, LIBPOD "/containers.json",
-	    "[{\"id\":\"" OLD64 "\",\"names\":[\"other\"]},{\"id\":\"" ID64
-	    "\",\"names\":[\"web\",\"alias\"],\"metadata\":\"{\\\"image-name\\\":"
-	    "\\\"localhost/exitwatch-test:latest\\\",\\\"name\\\":\\\"web\\\"}\"}]");
+	ew_t_scratch_put(s, LIBPOD "/containers.json",
+			 "[{\"id\":\"" OLD64 "\",\"names\":[\"other\"]},{\"id\":\"" ID64
+			 "\",\"names\":[\"web\",\"alias\"],\"metadata\":\"{\\\"image-name\\\":"
+			 "\\\"localhost/exitwatch-test:latest\\\",\\\"name\\\":\\\"web\\\"}\"}]");
 	assert_int_equal(ew_meta_read(&p, &cg, &m, NULL, 0), 0);
 	assert_string_equal(m.name, "web");
 	assert_string_equal(m.image, "localhost/exitwatch-test:latest");
 	/* A metadata string that is not JSON, names of the wrong type: skipped. */
-	put(s, LIBPOD "/containers.json",
-	    "[{\"id\":\"" ID64 "\",\"names\":[7],\"metadata\":\"{not json\"}]");
+	ew_t_scratch_put(s, LIBPOD "/containers.json",
+			 "[{\"id\":\"" ID64 "\",\"names\":[7],\"metadata\":\"{not json\"}]");
 	assert_int_equal(ew_meta_read(&p, &cg, &m, NULL, 0), 0);
 	assert_string_equal(m.name, "");
 	assert_string_equal(m.image, "");
@@ -275,8 +263,9 @@ static void test_pin(void **state)
 	struct ew_meta m;
 
 	strcpy(cg.container_id, ID64);
-	put(s, LIBPOD "/" ID64 "/userdata/config.json", "{}");
-	put(s, LIBPOD "/containers.json", "[{\"id\":\"" ID64 "\",\"names\":[\"web\"]}]");
+	ew_t_scratch_put(s, LIBPOD "/" ID64 "/userdata/config.json", "{}");
+	ew_t_scratch_put(s, LIBPOD "/containers.json",
+			 "[{\"id\":\"" ID64 "\",\"names\":[\"web\"]}]");
 	assert_int_equal(ew_meta_paths_pin(&p, &pins, &pinned), 0);
 	assert_int_equal(ew_meta_pins_count(pins), 1); /* only the libpod root exists */
 	assert_string_equal(pinned.host_root, "");
@@ -309,7 +298,7 @@ static void test_resolver_recall(void **state)
 	struct ew_meta m;
 
 	backend_bundle(s);
-	put(s, "var/log/pods/shop_" POD "_" UID "/backend/2.log", "");
+	ew_t_scratch_put(s, "var/log/pods/shop_" POD "_" UID "/backend/2.log", "");
 	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
 
 	assert_false(ew_resolver_recall(r, "k8s:" UID "/backend", &m));

@@ -450,22 +450,6 @@ static void test_restored_findings_active(void **state)
 	ew_metrics_free(m);
 }
 
-/* Writes text to rel under the scratch directory, making its directories. */
-static void put(const struct ew_t_scratch *s, const char *rel, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	ew_t_scratch_path(s, rel, path, sizeof(path));
-	*strrchr(path, '/') = '\0';
-	assert_int_equal(ew_t_mkdirs(path), 0);
-	ew_t_scratch_path(s, rel, path, sizeof(path));
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 #define UID   "5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70"
 #define POD   "checkout-6d5f7c9b8-q4w2x"
 #define OLD64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -506,7 +490,7 @@ static void k8s_bundle(const struct ew_t_scratch *s, const char *container_id, c
 		 "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
 		 "\"io.kubernetes.cri.image-name\":\"" IMAGE "\"}}",
 		 pod);
-	put(s, rel, text);
+	ew_t_scratch_put(s, rel, text);
 }
 
 /* How the state file at path names the loop's pod: 's' by its subject, 'p' by its pod, 0 not. */
@@ -558,7 +542,7 @@ static void restored_pod_names_image(struct fx *x, uint32_t attempts, bool repli
 	cfg.read_meta = true;
 	k8s_bundle(&x->scratch, OLD64, POD);
 	k8s_bundle(&x->scratch, REPLICA64, REPLICA);
-	put(&x->scratch, "var/log/pods/shop_" POD "_" UID "/backend/5.log", "");
+	ew_t_scratch_put(&x->scratch, "var/log/pods/shop_" POD "_" UID "/backend/5.log", "");
 	ew_t_scratch_path(&x->scratch, "var/log/containers", path, sizeof(path));
 	assert_int_equal(ew_t_mkdirs(path), 0);
 	ew_t_scratch_path(&x->scratch, "var/log/containers/" POD "_shop_backend-" NEW64 ".log",
@@ -659,16 +643,17 @@ static void test_sandbox_only_under_kubepods(void **state)
 	char path[128], *a, *line, *save = NULL;
 	size_t alen, labelled = 0, pause = 0;
 
-	put(&x->scratch, "var/lib/docker/containers/" LABELLED64 "/config.v2.json",
-	    "{\"Name\":\"/labelled\",\"Config\":{\"Image\":\"app:1\",\"Labels\":{"
-	    "\"io.kubernetes.docker.type\":\"podsandbox\","
-	    "\"io.kubernetes.pod.namespace\":\"kube-system\","
-	    "\"io.kubernetes.pod.name\":\"kube-apiserver-node1\"}}}");
-	put(&x->scratch,
-	    "run/containerd/io.containerd.runtime.v2.task/k8s.io/" PAUSE64 "/config.json",
-	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"sandbox\","
-	    "\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
-	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\"}}");
+	ew_t_scratch_put(&x->scratch, "var/lib/docker/containers/" LABELLED64 "/config.v2.json",
+			 "{\"Name\":\"/labelled\",\"Config\":{\"Image\":\"app:1\",\"Labels\":{"
+			 "\"io.kubernetes.docker.type\":\"podsandbox\","
+			 "\"io.kubernetes.pod.namespace\":\"kube-system\","
+			 "\"io.kubernetes.pod.name\":\"kube-apiserver-node1\"}}}");
+	ew_t_scratch_put(&x->scratch,
+			 "run/containerd/io.containerd.runtime.v2.task/k8s.io/" PAUSE64
+			 "/config.json",
+			 "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"sandbox\","
+			 "\"io.kubernetes.cri.sandbox-name\":\"" POD "\","
+			 "\"io.kubernetes.cri.sandbox-namespace\":\"shop\"}}");
 	ew_pipeline_free(x->p);
 	x->cfg.host_root = x->scratch.dir;
 	x->cfg.read_meta = true;

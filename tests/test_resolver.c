@@ -121,22 +121,6 @@ static void test_resolver(void **state)
 	free(id);
 }
 
-/* Writes text to rel under the scratch directory, making its directories. */
-static void put(const struct ew_t_scratch *s, const char *rel, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	ew_t_scratch_path(s, rel, path, sizeof(path));
-	*strrchr(path, '/') = '\0';
-	assert_int_equal(ew_t_mkdirs(path), 0);
-	ew_t_scratch_path(s, rel, path, sizeof(path));
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* kubeadm's etcd: a static pod, whose uid is the md5 of its manifest (32 hex, no dashes). */
 #define SUID	  "d41d8cd98f00b204e9800998ecf8427e"
 #define ETCD_POD  "etcd-node1"
@@ -156,13 +140,14 @@ static void test_static_pod(void **state)
 	struct ew_resolver *r;
 	struct ew_event *ev;
 
-	put(t, "run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID64 "/config.json",
-	    "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
-	    "\"io.kubernetes.cri.container-name\":\"etcd\","
-	    "\"io.kubernetes.cri.sandbox-name\":\"" ETCD_POD "\","
-	    "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\","
-	    "\"io.kubernetes.cri.image-name\":\"registry.k8s.io/etcd:3.5.9-0\"}}");
-	put(t, ETCD_LOGS "3.log", "");
+	ew_t_scratch_put(t,
+			 "run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID64 "/config.json",
+			 "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+			 "\"io.kubernetes.cri.container-name\":\"etcd\","
+			 "\"io.kubernetes.cri.sandbox-name\":\"" ETCD_POD "\","
+			 "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\","
+			 "\"io.kubernetes.cri.image-name\":\"registry.k8s.io/etcd:3.5.9-0\"}}");
+	ew_t_scratch_put(t, ETCD_LOGS "3.log", "");
 	r = ew_resolver_new(&o);
 	assert_non_null(r);
 
@@ -228,17 +213,18 @@ static void test_labels_outside_kubernetes(void **state)
 	struct ew_resolver *r;
 	struct ew_event *ev;
 
-	put(t, "var/lib/docker/containers/" ID64 "/config.v2.json",
-	    "{\"Name\":\"/web\",\"Config\":{\"Image\":\"web:1\",\"Labels\":{"
-	    "\"io.kubernetes.docker.type\":\"podsandbox\","
-	    "\"io.kubernetes.pod.namespace\":\"kube-system\","
-	    "\"io.kubernetes.pod.name\":\"kube-apiserver-node1\","
-	    "\"io.kubernetes.pod.uid\":\"1d5b9e3f-7a2c-4f6e-8b0d-2c4e6a8f0b1d\"}}}");
-	put(t, "var/lib/containers/storage/overlay-containers/" OTHER64 "/userdata/config.json",
-	    "{\"ociVersion\":\"1.0.2\",\"annotations\":{"
-	    "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\","
-	    "\"io.kubernetes.cri.sandbox-name\":\"etcd-node1\","
-	    "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\"}}");
+	ew_t_scratch_put(t, "var/lib/docker/containers/" ID64 "/config.v2.json",
+			 "{\"Name\":\"/web\",\"Config\":{\"Image\":\"web:1\",\"Labels\":{"
+			 "\"io.kubernetes.docker.type\":\"podsandbox\","
+			 "\"io.kubernetes.pod.namespace\":\"kube-system\","
+			 "\"io.kubernetes.pod.name\":\"kube-apiserver-node1\","
+			 "\"io.kubernetes.pod.uid\":\"1d5b9e3f-7a2c-4f6e-8b0d-2c4e6a8f0b1d\"}}}");
+	ew_t_scratch_put(
+		t, "var/lib/containers/storage/overlay-containers/" OTHER64 "/userdata/config.json",
+		"{\"ociVersion\":\"1.0.2\",\"annotations\":{"
+		"\"io.kubernetes.cri-o.ContainerType\":\"sandbox\","
+		"\"io.kubernetes.cri.sandbox-name\":\"etcd-node1\","
+		"\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\"}}");
 	r = ew_resolver_new(&o);
 	assert_non_null(r);
 

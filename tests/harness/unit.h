@@ -56,6 +56,8 @@ int ew_t_scratch_setup(void **state);
 int ew_t_scratch_teardown(void **state);
 /* <dir>/<rel> in buf, which is returned; fails the test if it does not fit. */
 const char *ew_t_scratch_path(const struct ew_t_scratch *s, const char *rel, char *buf, size_t len);
+/* Writes text to <dir>/<rel>, making the directories on the way; fails the test if it cannot. */
+void ew_t_scratch_put(const struct ew_t_scratch *s, const char *rel, const char *text);
 
 /* rm -rf path, without a shell: symbolic links are removed, never followed. 0 (also when path is
  * not there) or -errno. */

@@ -67,6 +67,27 @@ const char *ew_t_scratch_path(const struct ew_t_scratch *s, const char *rel, cha
 	return buf;
 }
 
+void ew_t_scratch_put(const struct ew_t_scratch *s, const char *rel, const char *text)
+{
+	char path[PATH_MAX], *slash;
+	FILE *f;
+	int r;
+
+	ew_t_scratch_path(s, rel, path, sizeof(path));
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	r = ew_t_mkdirs(path);
+	if (r)
+		fail_msg("cannot make %s: %s", path, strerror(-r));
+	*slash = '/';
+	f = fopen(path, "w");
+	if (!f)
+		fail_msg("cannot write %s: %s", path, strerror(errno));
+	fputs(text, f);
+	if (fclose(f))
+		fail_msg("cannot write %s: %s", path, strerror(errno));
+}
+
 /* Depth first, so a directory comes after what it holds; a symbolic link is itself removed. */
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {

@@ -18,16 +18,6 @@
 
 #include "output_fixture.h"
 
-/* The fixture's teardown, after unmounting the test's tmpfs if it is still there. */
-static int mount_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	if (f->mnt[0])
-		umount2(f->mnt, MNT_DETACH);
-	return fixture_teardown(state);
-}
-
 /*
  * A write error in the middle of a batch: a file on a 64 KiB tmpfs, half of it taken by another
  * file. Lines written whole are delivered, the rest dropped; the part of a line that fitted is
@@ -45,14 +35,9 @@ static void test_file_write_error_mid_batch(void **state)
 	struct statvfs vfs;
 	uint32_t k, rot;
 	size_t space;
-	int fd, r;
+	int fd;
 
-	snprintf(f->path, sizeof(f->path), "%s/small", f->dir);
-	assert_int_equal(mkdir(f->path, 0700), 0);
-	r = mount("tmpfs", f->path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0700");
-	ew_t_need_logged("integration", r == 0, "cannot mount a tmpfs (this test needs root): %s",
-			 r == 0 ? "" : strerror(errno));
-	ew_strlcpy(f->mnt, f->path, sizeof(f->mnt));
+	mount_tmpfs(f, "small", "size=64k,mode=0700");
 	snprintf(filler, sizeof(filler), "%s/filler", f->mnt);
 	snprintf(path, sizeof(path), "%s/out.log", f->mnt);
 	snprintf(spec, sizeof(spec), "file:%s", path);
@@ -138,14 +123,9 @@ static void test_file_rotated_but_not_created(void **state)
 	struct ew_outputs *o;
 	struct capture cap;
 	uint32_t nfill = 0;
-	int fd, r;
+	int fd;
 
-	snprintf(f->path, sizeof(f->path), "%s/few-inodes", f->dir);
-	assert_int_equal(mkdir(f->path, 0700), 0);
-	r = mount("tmpfs", f->path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=8,mode=0700");
-	ew_t_need_logged("integration", r == 0, "cannot mount a tmpfs (this test needs root): %s",
-			 r == 0 ? "" : strerror(errno));
-	ew_strlcpy(f->mnt, f->path, sizeof(f->mnt));
+	mount_tmpfs(f, "few-inodes", "size=1m,nr_inodes=8,mode=0700");
 	snprintf(path, sizeof(path), "%s/out.log", f->mnt);
 	snprintf(spec, sizeof(spec), "file:%s", path);
 	opts.file_max_bytes = 1000;

@@ -673,16 +673,6 @@ static void test_poll(void **state)
 	ew_t_rx_free(&rx);
 }
 
-/* The fixture's teardown, after unmounting the test's tmpfs if it is still there. */
-static int mount_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	if (f->mnt[0])
-		umount2(f->mnt, MNT_DETACH);
-	return fixture_teardown(state);
-}
-
 /*
  * The disk under the spool fills up long before agent.spool_max_bytes: a 64 KiB tmpfs, lines of
  * 1000 bytes. The warning says the spool cannot be written and why, naming the file, not that
@@ -702,14 +692,8 @@ static void test_tcp_spool_disk_full(void **state)
 	struct capture cap;
 	uint32_t spooled;
 	off_t size;
-	int r;
 
-	snprintf(f->path, sizeof(f->path), "%s/small", f->dir);
-	assert_int_equal(mkdir(f->path, 0700), 0);
-	r = mount("tmpfs", f->path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0700");
-	ew_t_need_logged("integration", r == 0, "cannot mount a tmpfs (this test needs root): %s",
-			 r == 0 ? "" : strerror(errno));
-	ew_strlcpy(f->mnt, f->path, sizeof(f->mnt));
+	mount_tmpfs(f, "small", "size=64k,mode=0700");
 	snprintf(spool_dir, sizeof(spool_dir), "%s/spool", f->mnt);
 	opts.spool_dir = spool_dir;
 	opts.spool_max_bytes = 64 << 20;
