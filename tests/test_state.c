@@ -261,6 +261,46 @@ static void test_restore_corrupt_table(void **state)
 	}
 }
 
+/*
+ * What a refusal says, through core/json_read's reader: the member named, how it is wrong, and
+ * nothing of the file's control bytes.
+ */
+static void test_restore_messages(void **state)
+{
+	static const struct {
+		const char *json, *err;
+	} cases[] = {
+		{ROOT("1", "-5", "[]", "[]"),
+		 "member \"now_ns\" is out of range (-5 not in 0..9223372036854775807)"},
+		{ROOT("1", "\"soon\"", "[]", "[]"), "member \"now_ns\" is not of JSON type int"},
+		{STATE(IDENT("a", "4294967296", "")),
+		 "member \"serial\" is out of range (4294967296 not in 0..4294967295)"},
+		{STATE("{\"workload\":\"w\"}"), "member \"key\" is missing"},
+		{ROOT("1", "100", "[]", "{\"a\":1}"),
+		 "member \"identities\" is not of JSON type array"},
+		{WLS(WL("w", SCOPE("[[1,1,3,0,\"x\"]]", "[]"))), "sample flags is not an integer"},
+		{STATE(IDENT_S("a", "[[50,1,3,256,16]]", "[]")),
+		 "a signal is out of range (256 not in 0..255)"},
+		{WLS(WL("w", SCOPE("[]", "[" EP("no\\u001b[2Jpe", "10", "20") "]"))),
+		 "an episode of unknown rule 'no?[2Jpe'"},
+	};
+	struct fx *fx = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ew_detector *d = ew_detector_new(&fx->cfg);
+		char err[256] = "";
+		int r;
+
+		assert_non_null(d);
+		r = ew_state_read(d, NULL, cases[i].json, strlen(cases[i].json), NOW, NULL, err,
+				  sizeof(err));
+		if (r != -EINVAL || strcmp(err, cases[i].err))
+			fail_msg("case %zu: want -EINVAL '%s', got %d '%s'", i, cases[i].err, r,
+				 err);
+		ew_detector_free(d);
+	}
+}
+
 static struct ew_resolver *resolver(void)
 {
 	struct ew_resolver_opts o = {.read_meta = false};
@@ -852,6 +892,7 @@ int main(void)
 		T(test_checkpoint_round_trip),
 		T(test_checkpoint_running_rescan),
 		T(test_restore_corrupt_table),
+		T(test_restore_messages),
 		T(test_restore_wrong_types),
 		T(test_restore_fuzz),
 		T(test_restore_failure_empties),

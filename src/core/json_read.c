@@ -2,6 +2,8 @@
 /* Reading JSON through json-c (include/exitwatch/core/json_read.h). */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -100,6 +102,142 @@ int ew_json_int_in(const struct json_object *v, int64_t min, int64_t max, int64_
 	x = json_object_get_int64(v);
 	*ret = x;
 	return x < min || x > max ? -ERANGE : 0;
+}
+
+/* ---- the strict reader ---- */
+
+/* The first error: `member "in.key" ` (when key is given) and the formatted rest, cleaned. */
+static int rd_vfail(struct ew_json_rd *rd, int r, const char *key, const char *fmt, va_list ap)
+{
+	const char *in = rd->in ? rd->in : "";
+	int n = 0;
+
+	if (rd->r)
+		return rd->r;
+	rd->r = r;
+	if (!rd->errlen)
+		return r;
+	if (key)
+		n = snprintf(rd->err, rd->errlen, "member \"%s%s%s\" ", in, in[0] ? "." : "", key);
+	if (n >= 0 && (size_t)n < rd->errlen)
+		vsnprintf(rd->err + n, rd->errlen - (size_t)n, fmt, ap);
+	rd->err[rd->errlen - 1] = '\0'; /* terminated whatever snprintf made of it */
+	/* Messages quote the file: its bytes must not start a line or a terminal escape. */
+	for (char *c = rd->err; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return r;
+}
+
+int ew_json_rd_fail(struct ew_json_rd *rd, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = rd_vfail(rd, r, NULL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static void rd_bad(struct ew_json_rd *rd, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void rd_bad(struct ew_json_rd *rd, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rd_vfail(rd, -EINVAL, key, fmt, ap);
+	va_end(ap);
+}
+
+struct json_object *ew_json_rd_member(struct ew_json_rd *rd, struct json_object *o, const char *key,
+				      enum ew_json_type type, bool required)
+{
+	struct json_object *v;
+	int r;
+
+	if (rd->r)
+		return NULL;
+	r = ew_json_member(o, key, type, &v);
+	if (r == -EINVAL)
+		rd_bad(rd, key, "is not of JSON type %s", ew_json_type_name(type));
+	else if (r == -ENOENT && required)
+		rd_bad(rd, key, "is missing");
+	return v;
+}
+
+int64_t ew_json_rd_int(struct ew_json_rd *rd, struct json_object *o, const char *key, int64_t min,
+		       int64_t max, int64_t dflt, bool required)
+{
+	struct json_object *v = ew_json_rd_member(rd, o, key, EW_JSON_INT, required);
+	int64_t x;
+
+	if (!v)
+		return dflt;
+	if (ew_json_int_in(v, min, max, &x)) {
+		rd_bad(rd, key, "is out of range (%lld not in %lld..%lld)", (long long)x,
+		       (long long)min, (long long)max);
+		return dflt;
+	}
+	return x;
+}
+
+uint64_t ew_json_rd_uint(struct ew_json_rd *rd, struct json_object *o, const char *key,
+			 uint64_t max, uint64_t dflt, bool required)
+{
+	struct json_object *v = ew_json_rd_member(rd, o, key, EW_JSON_INT, required);
+	int64_t s;
+	uint64_t x;
+
+	if (!v)
+		return dflt;
+	/* json-c keeps integers above INT64_MAX as unsigned: get_uint64 has them exactly. */
+	s = json_object_get_int64(v);
+	x = json_object_get_uint64(v);
+	if (s < 0) {
+		rd_bad(rd, key, "is out of range (%lld not in 0..%llu)", (long long)s,
+		       (unsigned long long)max);
+		return dflt;
+	}
+	if (x > max) {
+		rd_bad(rd, key, "is out of range (%llu not in 0..%llu)", (unsigned long long)x,
+		       (unsigned long long)max);
+		return dflt;
+	}
+	return x;
+}
+
+bool ew_json_rd_bool(struct ew_json_rd *rd, struct json_object *o, const char *key, bool dflt,
+		     bool required)
+{
+	struct json_object *v = ew_json_rd_member(rd, o, key, EW_JSON_BOOL, required);
+
+	return v ? json_object_get_boolean(v) : dflt;
+}
+
+const char *ew_json_rd_str(struct ew_json_rd *rd, struct json_object *o, const char *key,
+			   const char *dflt, bool required)
+{
+	struct json_object *v = ew_json_rd_member(rd, o, key, EW_JSON_STRING, required);
+
+	return v ? json_object_get_string(v) : dflt;
+}
+
+int64_t ew_json_rd_int_value(struct ew_json_rd *rd, const struct json_object *v, const char *what,
+			     int64_t min, int64_t max)
+{
+	int64_t x;
+	int r;
+
+	if (rd->r)
+		return 0;
+	r = ew_json_int_in(v, min, max, &x);
+	if (r == -EINVAL)
+		ew_json_rd_fail(rd, -EINVAL, "%s is not an integer", what);
+	else if (r)
+		ew_json_rd_fail(rd, -EINVAL, "%s is out of range (%lld not in %lld..%lld)", what,
+				(long long)x, (long long)min, (long long)max);
+	return r ? 0 : x;
 }
 
 /* ---- parsing ---- */

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -11,116 +9,19 @@
 #include "exitwatch/util/util.h"
 
 /*
- * Reading is strict about types: a member that is absent takes its default (recordings made
- * before it existed lack it), but one of another JSON type, or out of its field's range, is an
- * error naming it, never read as 0 or "". Members are named as "in.key" (in: the object they
- * are in, "" at an event's top). The first error is the one reported.
+ * Reading is strict about types (core/json_read's reader): a member that is absent takes its
+ * default (recordings made before it existed lack it), but one of another JSON type, or out of
+ * its field's range, is an error naming it, never read as 0 or "". Members are named as
+ * "in.key" (in: the object they are in, "" at an event's top). The first error is the one
+ * reported.
  */
-struct rd {
-	const char *in;
-	char *err;
-	size_t errlen;
-	int r;
-};
-
-static void rd_fail(struct rd *rd, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void rd_fail(struct rd *rd, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (rd->r)
-		return;
-	rd->r = -EINVAL;
-	n = snprintf(rd->err, rd->errlen, "member \"%s%s%s\" ", rd->in, rd->in[0] ? "." : "", key);
-	if (n < 0 || (size_t)n >= rd->errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(rd->err + n, rd->errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
-/* The member of that type; NULL when absent (or after an error). */
-static struct json_object *rd_member(struct rd *rd, struct json_object *o, const char *key,
-				     enum ew_json_type type, bool required)
-{
-	struct json_object *v;
-	int r;
-
-	if (rd->r)
-		return NULL;
-	r = ew_json_member(o, key, type, &v);
-	if (r == -EINVAL)
-		rd_fail(rd, key, "is not of JSON type %s", ew_json_type_name(type));
-	else if (r == -ENOENT && required)
-		rd_fail(rd, key, "is missing");
-	return v;
-}
-
-/* An unsigned integer up to max; JSON integers above INT64_MAX are read exactly. */
-static uint64_t rd_uint(struct rd *rd, struct json_object *o, const char *key, uint64_t max,
-			uint64_t dflt, bool required)
-{
-	struct json_object *v = rd_member(rd, o, key, EW_JSON_INT, required);
-	uint64_t x;
-
-	if (!v)
-		return dflt;
-	x = json_object_get_uint64(v);
-	if (json_object_get_int64(v) < 0 || x > max) {
-		rd_fail(rd, key, "is out of range (%s not in 0..%llu)",
-			json_object_to_json_string(v), (unsigned long long)max);
-		return dflt;
-	}
-	return x;
-}
-
-static uint64_t rd_u64(struct rd *rd, struct json_object *o, const char *key)
-{
-	return rd_uint(rd, o, key, UINT64_MAX, 0, false);
-}
-
-static uint32_t rd_u32(struct rd *rd, struct json_object *o, const char *key)
-{
-	return (uint32_t)rd_uint(rd, o, key, UINT32_MAX, 0, false);
-}
-
-static int rd_int(struct rd *rd, struct json_object *o, const char *key, int dflt)
-{
-	struct json_object *v = rd_member(rd, o, key, EW_JSON_INT, false);
-	int64_t x;
-
-	if (!v)
-		return dflt;
-	if (ew_json_int_in(v, INT_MIN, INT_MAX, &x)) {
-		rd_fail(rd, key, "is out of range (%lld not in %d..%d)", (long long)x, INT_MIN,
-			INT_MAX);
-		return dflt;
-	}
-	return (int)x;
-}
-
-static bool rd_bool(struct rd *rd, struct json_object *o, const char *key, bool dflt)
-{
-	struct json_object *v = rd_member(rd, o, key, EW_JSON_BOOL, false);
-
-	return v ? json_object_get_boolean(v) : dflt;
-}
-
-static const char *rd_str(struct rd *rd, struct json_object *o, const char *key)
-{
-	struct json_object *v = rd_member(rd, o, key, EW_JSON_STRING, false);
-
-	return v ? json_object_get_string(v) : "";
-}
 
 int ew_codec_member(struct json_object *o, const char *key, enum ew_json_type type,
 		    struct json_object **ret, char *err, size_t errlen)
 {
-	struct rd rd = {.in = "", .err = err, .errlen = errlen};
+	struct ew_json_rd rd = {.err = err, .errlen = errlen};
 
-	*ret = rd_member(&rd, o, key, type, false);
+	*ret = ew_json_rd_member(&rd, o, key, type, false);
 	return rd.r;
 }
 
@@ -169,30 +70,28 @@ void ew_codec_write_identity(struct ew_jsonw *w, const struct ew_identity *id)
 int ew_codec_read_identity(struct json_object *o, const char *name, struct ew_identity *id,
 			   char *err, size_t errlen)
 {
-	struct rd rd = {.in = name, .err = err, .errlen = errlen};
+	struct ew_json_rd rd = {.err = err, .errlen = errlen, .in = name};
 	uint64_t rt;
 
 	memset(id, 0, sizeof(*id));
-	if (!ew_json_is(o, EW_JSON_OBJECT)) {
-		snprintf(err, errlen, "member \"%s\" is not of JSON type %s", name,
-			 ew_json_type_name(EW_JSON_OBJECT));
-		return -EINVAL;
-	}
+	if (!ew_json_is(o, EW_JSON_OBJECT))
+		return ew_json_rd_fail(&rd, -EINVAL, "member \"%s\" is not of JSON type %s", name,
+				       ew_json_type_name(EW_JSON_OBJECT));
 	/* A runtime this build does not know is still a cgroup. */
-	rt = rd_uint(&rd, o, "runtime", UINT64_MAX, EW_RT_CGROUP, false);
+	rt = ew_json_rd_uint(&rd, o, "runtime", UINT64_MAX, EW_RT_CGROUP, false);
 	id->cg.runtime = rt <= EW_RT_CGROUP ? (enum ew_runtime)rt : EW_RT_CGROUP;
-	id->cgroup_id = rd_u64(&rd, o, "cgroup_id");
-	id->cg.kubernetes = rd_bool(&rd, o, "kubernetes", false);
-	id->has_meta = rd_bool(&rd, o, "has_meta", false);
-	id->meta.sandbox = rd_bool(&rd, o, "sandbox", false);
-	id->meta.restart_count = rd_int(&rd, o, "restart_count", -1);
+	id->cgroup_id = ew_json_rd_uint(&rd, o, "cgroup_id", UINT64_MAX, 0, false);
+	id->cg.kubernetes = ew_json_rd_bool(&rd, o, "kubernetes", false, false);
+	id->has_meta = ew_json_rd_bool(&rd, o, "has_meta", false, false);
+	id->meta.sandbox = ew_json_rd_bool(&rd, o, "sandbox", false, false);
+	id->meta.restart_count =
+		(int)ew_json_rd_int(&rd, o, "restart_count", INT_MIN, INT_MAX, -1, false);
 	for (size_t i = 0; i < ARRAY_SIZE(id_strings); i++)
-		ew_strlcpy((char *)id + id_strings[i].off, rd_str(&rd, o, id_strings[i].name),
+		ew_strlcpy((char *)id + id_strings[i].off,
+			   ew_json_rd_str(&rd, o, id_strings[i].name, "", false),
 			   id_strings[i].size);
-	if (!rd.r && !id->key[0]) {
-		snprintf(err, errlen, "member \"%s\" has no key", name);
-		return -EINVAL;
-	}
+	if (!rd.r && !id->key[0])
+		return ew_json_rd_fail(&rd, -EINVAL, "member \"%s\" has no key", name);
 	return rd.r;
 }
 
@@ -256,25 +155,11 @@ void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 	}
 }
 
-/*
- * A member quoted back in a message, at most size - 1 bytes: control bytes become '?', so that a
- * hostile recording cannot start a new line or a terminal escape on whoever reads the message.
- */
-static void echo_clean(char *out, size_t size, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < size; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	out[i] = '\0';
-}
-
 int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, size_t errlen)
 {
-	struct rd rd = {.in = "", .err = err, .errlen = errlen};
-	const char *type = rd_str(&rd, o, "type");
+	struct ew_json_rd rd = {.err = err, .errlen = errlen};
+	const char *type = ew_json_rd_str(&rd, o, "type", "", false);
 	struct json_object *k;
-	char echo[33];
 	int n;
 
 	/* tail_len is cleared with the rest: it sits just before tail. */
@@ -284,73 +169,74 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, s
 	for (size_t t = EW_EVENT_START; t < ARRAY_SIZE(type_names); t++)
 		if (!strcmp(type, type_names[t]))
 			ev->type = (enum ew_event_type)t;
-	if (!ev->type) {
-		echo_clean(echo, sizeof(echo), type);
-		snprintf(err, errlen, "unknown event type '%s'", echo);
-		return -EINVAL;
-	}
-	ev->time_ns = rd_u64(&rd, o, "time");
-	if (!rd.r && !ev->time_ns) {
-		snprintf(err, errlen, "event without a time");
-		return -EINVAL;
-	}
-	ev->cgroup_id = rd_u64(&rd, o, "cgroup_id");
-	ev->pid = rd_u32(&rd, o, "pid");
-	ev->start_boot_ns = rd_u64(&rd, o, "start_boot_ns");
-	ew_strlcpy(ev->comm, rd_str(&rd, o, "comm"), sizeof(ev->comm));
-	ev->seeded = rd_bool(&rd, o, "seeded", false);
-	ew_strlcpy(ev->cgroup, rd_str(&rd, o, "cgroup"), sizeof(ev->cgroup));
-	ev->cg_level = rd_u32(&rd, o, "cg_level");
-	ev->ppid = rd_u32(&rd, o, "ppid");
-	ew_strlcpy(ev->filename, rd_str(&rd, o, "filename"), sizeof(ev->filename));
-	ew_strlcpy(ev->argv0, rd_str(&rd, o, "argv0"), sizeof(ev->argv0));
-	ev->reexec = rd_bool(&rd, o, "reexec", false);
-	ev->startup_ns = rd_u64(&rd, o, "startup_ns");
-	ev->listener_pid = rd_u32(&rd, o, "listener_pid");
-	ew_strlcpy(ev->listener_comm, rd_str(&rd, o, "listener_comm"), sizeof(ev->listener_comm));
-	ev->exit_word = rd_u32(&rd, o, "exit_word");
+	/* The message cleans what it quotes of a hostile recording (no line, no escape). */
+	if (!ev->type)
+		return ew_json_rd_fail(&rd, -EINVAL, "unknown event type '%.32s'", type);
+	ev->time_ns = ew_json_rd_uint(&rd, o, "time", UINT64_MAX, 0, false);
+	if (!rd.r && !ev->time_ns)
+		return ew_json_rd_fail(&rd, -EINVAL, "event without a time");
+	ev->cgroup_id = ew_json_rd_uint(&rd, o, "cgroup_id", UINT64_MAX, 0, false);
+	ev->pid = (uint32_t)ew_json_rd_uint(&rd, o, "pid", UINT32_MAX, 0, false);
+	ev->start_boot_ns = ew_json_rd_uint(&rd, o, "start_boot_ns", UINT64_MAX, 0, false);
+	ew_strlcpy(ev->comm, ew_json_rd_str(&rd, o, "comm", "", false), sizeof(ev->comm));
+	ev->seeded = ew_json_rd_bool(&rd, o, "seeded", false, false);
+	ew_strlcpy(ev->cgroup, ew_json_rd_str(&rd, o, "cgroup", "", false), sizeof(ev->cgroup));
+	ev->cg_level = (uint32_t)ew_json_rd_uint(&rd, o, "cg_level", UINT32_MAX, 0, false);
+	ev->ppid = (uint32_t)ew_json_rd_uint(&rd, o, "ppid", UINT32_MAX, 0, false);
+	ew_strlcpy(ev->filename, ew_json_rd_str(&rd, o, "filename", "", false),
+		   sizeof(ev->filename));
+	ew_strlcpy(ev->argv0, ew_json_rd_str(&rd, o, "argv0", "", false), sizeof(ev->argv0));
+	ev->reexec = ew_json_rd_bool(&rd, o, "reexec", false, false);
+	ev->startup_ns = ew_json_rd_uint(&rd, o, "startup_ns", UINT64_MAX, 0, false);
+	ev->listener_pid = (uint32_t)ew_json_rd_uint(&rd, o, "listener_pid", UINT32_MAX, 0, false);
+	ew_strlcpy(ev->listener_comm, ew_json_rd_str(&rd, o, "listener_comm", "", false),
+		   sizeof(ev->listener_comm));
+	ev->exit_word = (uint32_t)ew_json_rd_uint(&rd, o, "exit_word", UINT32_MAX, 0, false);
 	ev->status = ew_exit_decode(ev->exit_word);
-	ev->uptime_ns = rd_u64(&rd, o, "uptime_ns");
-	ev->oom = rd_bool(&rd, o, "oom", false);
-	ev->ready = rd_bool(&rd, o, "ready", ev->type == EW_EVENT_READY);
-	k = rd_member(&rd, o, "killer", EW_JSON_OBJECT, false);
+	ev->uptime_ns = ew_json_rd_uint(&rd, o, "uptime_ns", UINT64_MAX, 0, false);
+	ev->oom = ew_json_rd_bool(&rd, o, "oom", false, false);
+	ev->ready = ew_json_rd_bool(&rd, o, "ready", ev->type == EW_EVENT_READY, false);
+	k = ew_json_rd_member(&rd, o, "killer", EW_JSON_OBJECT, false);
 	if (k) {
-		struct rd kr = {.in = "killer", .err = err, .errlen = errlen};
-
+		rd.in = "killer";
 		ev->has_killer = true;
-		ev->killer.pid = rd_u32(&kr, k, "pid");
-		ev->killer.signal = rd_int(&kr, k, "signal", 0);
-		ev->killer.cgroup_id = rd_u64(&kr, k, "cgroup_id");
-		ev->killer.time_ns = rd_u64(&kr, k, "time");
-		ew_strlcpy(ev->killer.comm, rd_str(&kr, k, "comm"), sizeof(ev->killer.comm));
-		ew_strlcpy(ev->killer.container, rd_str(&kr, k, "container"),
+		ev->killer.pid = (uint32_t)ew_json_rd_uint(&rd, k, "pid", UINT32_MAX, 0, false);
+		ev->killer.signal =
+			(int)ew_json_rd_int(&rd, k, "signal", INT_MIN, INT_MAX, 0, false);
+		ev->killer.cgroup_id = ew_json_rd_uint(&rd, k, "cgroup_id", UINT64_MAX, 0, false);
+		ev->killer.time_ns = ew_json_rd_uint(&rd, k, "time", UINT64_MAX, 0, false);
+		ew_strlcpy(ev->killer.comm, ew_json_rd_str(&rd, k, "comm", "", false),
+			   sizeof(ev->killer.comm));
+		ew_strlcpy(ev->killer.container, ew_json_rd_str(&rd, k, "container", "", false),
 			   sizeof(ev->killer.container));
-		rd.r = kr.r;
+		rd.in = NULL;
 	}
-	ev->children.clean = rd_u64(&rd, o, "children_clean");
-	ev->children.failed = rd_u64(&rd, o, "children_failed");
-	ev->children.signaled = rd_u64(&rd, o, "children_signaled");
+	ev->children.clean = ew_json_rd_uint(&rd, o, "children_clean", UINT64_MAX, 0, false);
+	ev->children.failed = ew_json_rd_uint(&rd, o, "children_failed", UINT64_MAX, 0, false);
+	ev->children.signaled = ew_json_rd_uint(&rd, o, "children_signaled", UINT64_MAX, 0, false);
 	/* Optional: recordings made before ABI 2 have no such member. */
-	ev->children.oom_killed = rd_u64(&rd, o, "children_oom_killed");
-	ev->stderr_total = rd_u64(&rd, o, "stderr_total");
-	n = rd.r ? 0 : ew_hex_decode(rd_str(&rd, o, "tail_hex"), ev->tail, sizeof(ev->tail));
+	ev->children.oom_killed =
+		ew_json_rd_uint(&rd, o, "children_oom_killed", UINT64_MAX, 0, false);
+	ev->stderr_total = ew_json_rd_uint(&rd, o, "stderr_total", UINT64_MAX, 0, false);
+	n = rd.r ? 0
+		 : ew_hex_decode(ew_json_rd_str(&rd, o, "tail_hex", "", false), ev->tail,
+				 sizeof(ev->tail));
 	if (rd.r)
 		return rd.r;
-	if (n < 0) {
-		snprintf(err, errlen, "member \"tail_hex\" is not hex of at most %d bytes",
-			 EW_STDERR_CAP);
-		return -EINVAL;
-	}
+	if (n < 0)
+		return ew_json_rd_fail(&rd, -EINVAL,
+				       "member \"tail_hex\" is not hex of at most %d bytes",
+				       EW_STDERR_CAP);
 	ev->tail_len = (uint32_t)n;
 	/* Recordings made before tails came from runtime logs have only kernel tails. */
 	if (ew_json_has(o, "tail_source")) {
-		ev->tail_source = ew_tail_source_parse(rd_str(&rd, o, "tail_source"));
+		ev->tail_source =
+			ew_tail_source_parse(ew_json_rd_str(&rd, o, "tail_source", "", false));
 		if (rd.r)
 			return rd.r;
-		if (!ev->tail_source) {
-			snprintf(err, errlen, "member \"tail_source\" is not a known source");
-			return -EINVAL;
-		}
+		if (!ev->tail_source)
+			return ew_json_rd_fail(&rd, -EINVAL,
+					       "member \"tail_source\" is not a known source");
 	} else if (n > 0) {
 		ev->tail_source = EW_TAIL_KERNEL;
 	}
@@ -359,18 +245,18 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, s
 
 int ew_codec_read_end(struct json_object *o, uint64_t *time_ns, char *err, size_t errlen)
 {
-	struct rd rd = {.in = "end", .err = err, .errlen = errlen};
+	struct ew_json_rd rd = {.err = err, .errlen = errlen, .in = "end"};
 
-	*time_ns = rd_uint(&rd, o, "time", UINT64_MAX, 0, true);
+	*time_ns = ew_json_rd_uint(&rd, o, "time", UINT64_MAX, 0, true);
 	return rd.r;
 }
 
 int ew_codec_read_drops(struct json_object *o, uint64_t *time_ns, uint64_t *total, char *err,
 			size_t errlen)
 {
-	struct rd rd = {.in = "drops", .err = err, .errlen = errlen};
+	struct ew_json_rd rd = {.err = err, .errlen = errlen, .in = "drops"};
 
-	*time_ns = rd_uint(&rd, o, "time", UINT64_MAX, 0, true);
-	*total = rd_uint(&rd, o, "total", UINT64_MAX, 0, true);
+	*time_ns = ew_json_rd_uint(&rd, o, "time", UINT64_MAX, 0, true);
+	*total = ew_json_rd_uint(&rd, o, "total", UINT64_MAX, 0, true);
 	return rd.r;
 }

@@ -7,7 +7,8 @@
  *
  * Two ways to read: lenient (a member that is absent or of the wrong type gives the default,
  * for files of any shape, e.g. a runtime's metadata) and strict (absent, wrong type and out of
- * range are told apart, so that a reader that must refuse a bad file can say why).
+ * range are told apart, so that a reader that must refuse a bad file can say why). The strict
+ * reader (struct ew_json_rd) puts that why into a message, for recordings and the state file.
  */
 #ifndef EXITWATCH_JSON_READ_H
 #define EXITWATCH_JSON_READ_H
@@ -61,6 +62,60 @@ int ew_json_member(struct json_object *o, const char *key, enum ew_json_type typ
  * INT64_MIN or INT64_MAX (json-c clamps them).
  */
 int ew_json_int_in(const struct json_object *v, int64_t min, int64_t max, int64_t *ret);
+
+/* ---- the strict reader: typed members, the first error told in one line ---- */
+
+/*
+ * Sticky: the first error is the one kept (r and err), and every read after it is a no-op that
+ * gives its default. Messages name a member as `member "in.key" ...` (in: the object it is in,
+ * NULL or "" for none); control bytes in a message become '?', so that a file's bytes quoted
+ * back cannot start a line or a terminal escape on whoever reads it. err may be NULL when
+ * errlen is 0 (r still says what happened); a message longer than errlen - 1 is cut.
+ */
+struct ew_json_rd {
+	char *err;	/* the first error's message */
+	size_t errlen;	/* size of err */
+	int r;		/* 0, or the first error (-errno) */
+	const char *in; /* the object read, for messages; NULL or "" at the top */
+};
+
+/*
+ * The error r (< 0) with a message, unless the reader has one already; the message is fmt as
+ * it is, with no member named. Returns the reader's error: the first one.
+ */
+int ew_json_rd_fail(struct ew_json_rd *rd, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * The member key of o with that type, or NULL: when it is absent (an error if required: `is
+ * missing`), of another type (an error: `is not of JSON type T`, JSON null included), or after
+ * an error.
+ */
+struct json_object *ew_json_rd_member(struct ew_json_rd *rd, struct json_object *o, const char *key,
+				      enum ew_json_type type, bool required);
+
+/*
+ * Typed members, as ew_json_rd_member(): dflt when absent, of another type, out of range (`is
+ * out of range (V not in MIN..MAX)`) or after an error. Integers beyond 64 bits are clamped by
+ * json-c: ew_json_rd_int() reads them as INT64_MIN or INT64_MAX, ew_json_rd_uint() (which reads
+ * JSON integers above INT64_MAX exactly) as UINT64_MAX.
+ */
+int64_t ew_json_rd_int(struct ew_json_rd *rd, struct json_object *o, const char *key, int64_t min,
+		       int64_t max, int64_t dflt, bool required);
+uint64_t ew_json_rd_uint(struct ew_json_rd *rd, struct json_object *o, const char *key,
+			 uint64_t max, uint64_t dflt, bool required);
+bool ew_json_rd_bool(struct ew_json_rd *rd, struct json_object *o, const char *key, bool dflt,
+		     bool required);
+/* The string lives as long as o. */
+const char *ew_json_rd_str(struct ew_json_rd *rd, struct json_object *o, const char *key,
+			   const char *dflt, bool required);
+/*
+ * A value that is no member (an array's element, NULL for JSON null) as an integer in
+ * min..max, named `what` in messages: `WHAT is not an integer`, `WHAT is out of range (V not in
+ * MIN..MAX)`. 0 on error.
+ */
+int64_t ew_json_rd_int_value(struct ew_json_rd *rd, const struct json_object *v, const char *what,
+			     int64_t min, int64_t max);
 
 /* ---- parsing a whole document ---- */
 
