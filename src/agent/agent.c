@@ -114,7 +114,7 @@ static int on_scanned(void *ctx, const struct ew_event *start, uint64_t start_ti
 	 * is in the ring buffer), or an exec entrant that execed there before we could seed the
 	 * real one (runc exec, an exec probe): then the scan's choice replaces it. */
 	int r = ew_loader_seed_scanned(a->loader, start->pid, start_ticks, start->cgroup_id,
-				       ew_procstat_running, (void *)a->cfg->proc_root, &replaced);
+				       ew_procstat_phase, (void *)a->cfg->proc_root, &replaced);
 
 	if (r == -EEXIST)
 		return 0;

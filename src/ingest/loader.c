@@ -14,6 +14,7 @@
 #include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -556,49 +557,75 @@ out:
 	return err;
 }
 
-int ew_loader_seed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint64_t cgroup_id)
+/*
+ * Makes *ours the main process of cgroup cgid in the kernel's map. Returns 0 with *was zeroed
+ * when the cgroup had no entry, 0 with *was the entry it replaced (an exec entrant that won the
+ * race between attach and the scan: `docker exec`, an exec probe), -EEXIST when the entry names
+ * ours already (its own exec after attach, whose record is in the ring buffer), or -errno.
+ */
+static int put_main(struct ew_loader *l, const struct ew_cgroup_val *ours, uint64_t cgid,
+		    struct ew_cgroup_val *was)
 {
-	struct ew_cgroup_val cg = {.main_pid = pid, .main_start_ticks = start_ticks};
+	int fd = bpf_map__fd(l->skel->maps.cgroups), mfd = bpf_map__fd(l->skel->maps.mains);
+	uint64_t key;
+	int tries;
 
-	/* NOEXIST: a cgroup whose main exec'd after attach is already tracked, and better. exec_ns
-	 * 0 marks it seeded; its stderr file is unknown (0): its writes to fd 2 count from now. */
-	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.cgroups), &cgroup_id, &cg, BPF_NOEXIST))
-		return -errno;
+	memset(was, 0, sizeof(*was));
+	/* NOEXIST first: a main that exec'd after attach is tracked already, and better. Gone
+	 * between the two calls (the entrant exited): seed again. */
+	for (tries = 0; tries < 4; tries++) {
+		if (!bpf_map_update_elem(fd, &cgid, ours, BPF_NOEXIST))
+			break;
+		if (errno != EEXIST)
+			return -errno;
+		if (!bpf_map_lookup_elem(fd, &cgid, was))
+			break;
+		if (errno != ENOENT)
+			return -errno;
+	}
+	if (tries == 4)
+		return -EAGAIN;
+	if (was->main_pid) {
+		if (was->main_pid == ours->main_pid &&
+		    was->main_start_ticks == ours->main_start_ticks)
+			return -EEXIST;
+		/* Everything the entry holds (exec time, children, killer, stderr file) was the
+		 * entrant's: start over as a seeded entry. If the entrant exited meanwhile its exit
+		 * record went out, and the agent's fence drops it. */
+		if (bpf_map_update_elem(fd, &cgid, ours, BPF_ANY))
+			return -errno;
+		if (!bpf_map_lookup_elem(mfd, &was->main_pid, &key) && key == cgid)
+			bpf_map_delete_elem(mfd, &was->main_pid);
+	}
 	/* So that ew_cgroup_move follows it too; without it (map full) the sweep collects it. */
-	bpf_map_update_elem(bpf_map__fd(l->skel->maps.mains), &pid, &cgroup_id, BPF_ANY);
+	bpf_map_update_elem(mfd, &ours->main_pid, &cgid, BPF_ANY);
 	return 0;
 }
 
-int ew_loader_reseed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint64_t cgroup_id,
-		     uint32_t *ret_replaced)
+/* Whether the entry of cgid names main *v. */
+static bool names(struct ew_loader *l, uint64_t cgid, const struct ew_cgroup_val *v)
 {
-	int fd = bpf_map__fd(l->skel->maps.cgroups), mfd = bpf_map__fd(l->skel->maps.mains);
-	struct ew_cgroup_val cur, cg = {.main_pid = pid, .main_start_ticks = start_ticks};
-	uint64_t key;
+	struct ew_cgroup_val cur;
 
-	*ret_replaced = 0;
-	/* Gone meanwhile: seed it; taken again meanwhile (another entrant): look again. */
-	for (int tries = 0; bpf_map_lookup_elem(fd, &cgroup_id, &cur); tries++) {
-		int r;
+	return !bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.cgroups), &cgid, &cur) &&
+	       cur.main_pid == v->main_pid && cur.main_start_ticks == v->main_start_ticks;
+}
 
-		if (errno != ENOENT)
-			return -errno;
-		r = ew_loader_seed(l, pid, start_ticks, cgroup_id);
-		if (r != -EEXIST || tries == 3)
-			return r;
+#define EW_SETTLE_MS 200 /* do_exit() of a large process, unmapping its memory, takes this long */
+
+/* Waits (EW_SETTLE_MS at most) until pid is out of do_exit(): its exit hook has run already,
+ * or will only read the maps as they are from now on. Returns its last phase. */
+static enum ew_proc_phase settle(ew_loader_phase_fn phase, void *ctx, uint32_t pid,
+				 uint64_t start_ticks)
+{
+	const struct timespec ms = {.tv_nsec = 1000000};
+	enum ew_proc_phase ph = phase(ctx, pid, start_ticks);
+
+	for (int waited = 0; ph == EW_PROC_EXITING && waited < EW_SETTLE_MS; waited++) {
+		nanosleep(&ms, NULL);
+		ph = phase(ctx, pid, start_ticks);
 	}
-	if (cur.main_pid == pid && cur.main_start_ticks == start_ticks)
-		return -EEXIST;
-	/* Everything the entry holds (exec time, children, killer, stderr file) was the
-	 * entrant's: start over as a seeded entry. If the entrant exited meanwhile its exit
-	 * record went out, and the agent's fence drops it. */
-	if (bpf_map_update_elem(fd, &cgroup_id, &cg, BPF_ANY))
-		return -errno;
-	bpf_map_update_elem(mfd, &pid, &cgroup_id, BPF_ANY);
-	if (!bpf_map_lookup_elem(mfd, &cur.main_pid, &key) && key == cgroup_id)
-		bpf_map_delete_elem(mfd, &cur.main_pid);
-	*ret_replaced = cur.main_pid;
-	return 0;
+	return ph;
 }
 
 /*
@@ -626,27 +653,48 @@ static int forget(struct ew_loader *l, uint64_t key, const struct ew_cgroup_val 
 }
 
 int ew_loader_seed_scanned(struct ew_loader *l, uint32_t pid, uint64_t start_ticks,
-			   uint64_t cgroup_id, ew_loader_alive_fn running, void *ctx,
+			   uint64_t cgroup_id, ew_loader_phase_fn phase, void *ctx,
 			   uint32_t *ret_replaced)
 {
-	struct ew_cgroup_val seeded = {.main_pid = pid, .main_start_ticks = start_ticks};
-	int r = ew_loader_seed(l, pid, start_ticks, cgroup_id);
+	/* exec_ns 0 marks it seeded; its stderr file is unknown (0): its writes to fd 2 count
+	 * from now. */
+	const struct ew_cgroup_val ours = {.main_pid = pid, .main_start_ticks = start_ticks};
+	struct ew_cgroup_val was;
+	int r;
 
 	*ret_replaced = 0;
-	if (r == -EEXIST)
-		r = ew_loader_reseed(l, pid, start_ticks, cgroup_id, ret_replaced);
-	if (r)
-		return r;
+	for (int tries = 0;; tries++) {
+		r = put_main(l, &ours, cgroup_id, &was);
+		if (r == -EEXIST && tries)
+			break; /* ours since an earlier turn */
+		if (r)
+			return r;
+		if (!was.main_pid)
+			break;
+		if (!*ret_replaced)
+			*ret_replaced = was.main_pid;
+		/*
+		 * The map has no compare-and-delete: an entrant in do_exit() now may have read its
+		 * entry before our update and delete ours after it (emit_main_exit()), leaving the
+		 * container untracked, and the next entrant taken for its main. Once it is past its
+		 * exit hook, check; put ours back if it went (or another entrant took it since).
+		 */
+		settle(phase, ctx, was.main_pid, was.main_start_ticks);
+		if (names(l, cgroup_id, &ours))
+			break;
+		if (tries == 3)
+			return -EAGAIN;
+	}
 	/*
 	 * The scan read the main's /proc entry a while ago (all of them, then it seeds): if the
-	 * main exited since, before the seed, the exit hook found no entry and the seeded one is
-	 * for a dead process. Left there, it would take the cgroup's next main for a second
-	 * entrant, unreported, until the sweep. Checked after the seed, so that no exit falls
-	 * between: one after the seed deleted the entry itself and went out as a record.
+	 * main exited since, its exit hook may have found no entry, and the seeded one is for a
+	 * dead process. Left there, it would take the cgroup's next main for a second entrant,
+	 * unreported, until the sweep. Once it is out of do_exit(): an exit hook that ran after the
+	 * seed deleted the entry itself and went out as a record; one before it left ours.
 	 */
-	if (running(ctx, pid, start_ticks))
+	if (settle(phase, ctx, pid, start_ticks) != EW_PROC_EXITED)
 		return 0;
-	return forget(l, cgroup_id, &seeded) ? -ESRCH : 0;
+	return forget(l, cgroup_id, &ours) ? -ESRCH : 0;
 }
 
 int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx)

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <cmocka.h>
 
 #include "exitwatch/abi.h"
@@ -24,11 +25,13 @@
 #include "exitwatch/ingest/procstat.h"
 #include "exitwatch/util/clock.h"
 #include "exitwatch/util/util.h"
+#include "harness/bpf_map.h"
 #include "harness/harness.h"
 
 struct seen {
 	uint64_t cgroup_id; /* the test's container */
 	uint32_t execs, exits;
+	uint32_t exit_pid; /* of the last exit record */
 };
 
 static int on_record(void *ctx, const void *data, size_t size)
@@ -43,8 +46,10 @@ static int on_record(void *ctx, const void *data, size_t size)
 		return 0; /* another container on this host */
 	if (h.kind == EW_EV_EXEC)
 		s->execs++;
-	else if (h.kind == EW_EV_EXIT)
+	else if (h.kind == EW_EV_EXIT) {
 		s->exits++;
+		s->exit_pid = h.pid;
+	}
 	return 0;
 }
 
@@ -168,7 +173,7 @@ static void check_scan_race(enum scan_race race)
 	}
 	if (race == RACE_REAPED)
 		assert_true(WIFSIGNALED(ew_h_wait_pid(pid, 5000)));
-	r = ew_loader_seed_scanned(l, (uint32_t)pid, ticks, seen.cgroup_id, ew_procstat_running,
+	r = ew_loader_seed_scanned(l, (uint32_t)pid, ticks, seen.cgroup_id, ew_procstat_phase,
 				   (void *)"/proc", &replaced);
 	assert_int_equal(replaced, 0);
 	if (race == RACE_NONE) {
@@ -218,6 +223,125 @@ static void test_scan_seed_reaped_main(void **state)
 	check_scan_race(RACE_REAPED);
 }
 
+/*
+ * The entry of a seeded main and an exec entrant's exit hook: the map has no compare-and-delete,
+ * so an entrant in do_exit() whose hook read its own entry (it was the cgroup's main) before the
+ * seed replaced it deletes the seeded main's after. The kernel gives no way to hold a BPF
+ * program between its lookup and its delete, so the phase callback, which the loader asks once
+ * it has replaced the entrant, plays that interleaving with the real map: the entrant exits for
+ * real (its hook sees the seeded entry by then: a child's exit), and the delete a racing hook
+ * would have done follows. Then, with next_entrant, another entrant execs into the cgroup and
+ * the kernel takes it for the main, as it would before the loader looks again.
+ */
+struct race {
+	int cgroups_fd; /* the loader's "cgroups" map */
+	uint64_t cgroup_id;
+	const char *rel;
+	pid_t entrant, next;
+	bool next_entrant;
+	int deleted;
+};
+
+static enum ew_proc_phase racing_phase(void *ctx, uint32_t pid, uint64_t start_ticks)
+{
+	struct race *rc = ctx;
+	siginfo_t si;
+
+	if (pid == (uint32_t)rc->entrant && !rc->deleted) {
+		assert_int_equal(kill(rc->entrant, SIGKILL), 0);
+		assert_int_equal(waitid(P_PID, (id_t)rc->entrant, &si, WEXITED | WNOWAIT), 0);
+		assert_int_equal(bpf_map_delete_elem(rc->cgroups_fd, &rc->cgroup_id), 0);
+		rc->deleted++;
+		if (rc->next_entrant) {
+			struct ew_cgroup_val v;
+
+			rc->next = ew_h_spawn_in(rc->rel, EW_H_WL("pause"), -1, false, NULL);
+			assert_true(rc->next > 0);
+			assert_int_equal(bpf_map_lookup_elem(rc->cgroups_fd, &rc->cgroup_id, &v),
+					 0);
+			assert_int_equal(v.main_pid, rc->next);
+		}
+	}
+	return ew_procstat_phase((void *)"/proc", pid, start_ticks);
+}
+
+static void check_entrant_exit_race(bool next_entrant)
+{
+	struct ew_loader_opts o = {.ringbuf_bytes = 1 << 22,
+				   .max_containers = 1024,
+				   .root_cgroup_id = ew_h_cgroup_id("")};
+	struct race rc = {.next_entrant = next_entrant};
+	struct ew_h_scratch s;
+	struct ew_loader *l = NULL;
+	struct ew_cgroup_val v;
+	struct seen seen = {0};
+	char err[512] = "", rel[192];
+	uint32_t replaced = 0;
+	uint64_t ticks = 0;
+	pid_t main_pid;
+	int r;
+
+	ew_h_require_bpf();
+	ew_h_scratch_make(&s, "entrantrace");
+	snprintf(rel, sizeof(rel), "%s/race", s.base);
+	/* The container's main, running before attach: the scan's find. */
+	main_pid = ew_h_run_in(s.base, "/race", EW_H_WL("pause"), -1, false, NULL);
+	seen.cgroup_id = ew_h_cgroup_id(rel);
+	assert_true(seen.cgroup_id != 0);
+	assert_int_equal(ew_procstat_start_ticks("/proc", (uint32_t)main_pid, &ticks), 0);
+	if (ew_loader_open(&o, on_record, &seen, &l, err, sizeof(err)))
+		fail_msg("the loader did not load: %s", err);
+	assert_true(ew_loader_consume(l) >= 0);
+
+	/* An entrant execs there after attach, before the scan: the kernel takes it for the main. */
+	rc.entrant = ew_h_spawn_in(rel, EW_H_WL("pause"), -1, false, NULL);
+	assert_true(rc.entrant > 0);
+	assert_true(wait_records(l, &seen.execs, 1, 5000) >= 0);
+	rc.cgroups_fd = ew_h_bpf_map(getpid(), "cgroups");
+	rc.cgroup_id = seen.cgroup_id;
+	rc.rel = rel;
+
+	r = ew_loader_seed_scanned(l, (uint32_t)main_pid, ticks, seen.cgroup_id, racing_phase, &rc,
+				   &replaced);
+	assert_int_equal(r, 0);
+	assert_int_equal(replaced, rc.entrant);
+	assert_int_equal(rc.deleted, 1);
+	if (bpf_map_lookup_elem(rc.cgroups_fd, &seen.cgroup_id, &v))
+		fail_msg("after the entrant's exit hook deleted the entry, the seeded main %d is "
+			 "not tracked: the cgroup has no entry",
+			 (int)main_pid);
+	if (v.main_pid != (uint32_t)main_pid)
+		fail_msg("the cgroup's entry names pid %u, want the seeded main %d", v.main_pid,
+			 (int)main_pid);
+	assert_true(WIFSIGNALED(ew_h_wait_pid(rc.entrant, 5000)));
+	if (next_entrant) {
+		/* The second entrant is an entrant: its exit is a child's, not the container's. */
+		assert_int_equal(kill(rc.next, SIGKILL), 0);
+		assert_true(WIFSIGNALED(ew_h_wait_pid(rc.next, 5000)));
+	}
+	assert_int_equal(kill(main_pid, SIGKILL), 0);
+	assert_true(WIFSIGNALED(ew_h_wait_pid(main_pid, 5000)));
+	if (wait_records(l, &seen.exits, 1, 5000) < 0)
+		fail_msg("the seeded main's exit was not reported");
+	assert_int_equal(seen.exit_pid, main_pid);
+	assert_true(wait_records(l, &seen.exits, 2, 300) < 0); /* and nothing else's */
+	close(rc.cgroups_fd);
+	ew_loader_free(l);
+	ew_h_scratch_clean(&s);
+}
+
+static void test_scan_seed_entrant_exit_race(void **state)
+{
+	(void)state;
+	check_entrant_exit_race(false);
+}
+
+static void test_scan_seed_entrant_exit_race_next_entrant(void **state)
+{
+	(void)state;
+	check_entrant_exit_race(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +349,8 @@ int main(void)
 		cmocka_unit_test(test_scan_seed_live_main),
 		cmocka_unit_test(test_scan_seed_zombie_main),
 		cmocka_unit_test(test_scan_seed_reaped_main),
+		cmocka_unit_test(test_scan_seed_entrant_exit_race),
+		cmocka_unit_test(test_scan_seed_entrant_exit_race_next_entrant),
 	};
 
 	return cmocka_run_group_tests_name("bpf_loader", tests, NULL, NULL);

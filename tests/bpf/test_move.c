@@ -5,7 +5,6 @@
  * the real BPF programs; the test reads the agent's own maps (found through its fds) to check
  * what the kernel keeps. Needs root; under CI=true a skip is a failure.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 #include <cmocka.h>
 
 #include "exitwatch/abi.h"
+#include "harness/bpf_map.h"
 #include "harness/entrant.h"
 #include "harness/harness.h"
 
@@ -33,47 +33,6 @@ static int teardown(void **state)
 {
 	unsetenv("EW_NO_CGROUP_MOVE");
 	return ew_h_fixture_teardown(state);
-}
-
-/* An fd of the agent's BPF map called name, through the map ids in its fdinfo; -1 if none. */
-static int agent_map(pid_t agent, const char *name)
-{
-	char dir[64], path[128], line[128];
-	struct dirent *de;
-	int found = -1;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", agent);
-	d = opendir(dir);
-	assert_non_null(d);
-	while (found < 0 && (de = readdir(d))) {
-		unsigned int id = 0;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "map_id: %u", &id) == 1)
-				break;
-		fclose(f);
-		if (id) {
-			struct bpf_map_info info = {0};
-			__u32 len = sizeof(info);
-			int fd = bpf_map_get_fd_by_id(id);
-
-			if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-			    !strcmp(info.name, name))
-				found = fd;
-			else if (fd >= 0)
-				close(fd);
-		}
-	}
-	closedir(d);
-	if (found < 0)
-		fail_msg("agent %d has no BPF map named %s", agent, name);
-	return found;
 }
 
 static bool has_key(int fd, const void *key, size_t value_size)
@@ -171,8 +130,8 @@ static void check_move(void **state, bool reexec)
 		assert_string_equal(ew_h_str(e, "process.comm"), "workload");
 
 	/* Nothing left behind in the kernel, under either cgroup or the pid. */
-	cg_fd = agent_map(f->agent.pid, "cgroups");
-	mains_fd = agent_map(f->agent.pid, "mains");
+	cg_fd = ew_h_bpf_map(f->agent.pid, "cgroups");
+	mains_fd = ew_h_bpf_map(f->agent.pid, "mains");
 	key32 = (__u32)pid;
 	assert_false(has_key(cg_fd, &home, sizeof(struct ew_cgroup_val)));
 	assert_false(has_key(cg_fd, &moved, sizeof(struct ew_cgroup_val)));
@@ -309,7 +268,7 @@ static void test_sweep_stale_entry(void **state)
 		if (ew_h_str(f->agent.lines[i], "agent.phase"))
 			assert_false(
 				ew_h_bool(f->agent.lines[i], "agent.features.cgroup_move", true));
-	cg_fd = agent_map(f->agent.pid, "cgroups");
+	cg_fd = ew_h_bpf_map(f->agent.pid, "cgroups");
 
 	live = ew_h_run_in(f->s.base, "/live", EW_H_WL("term", "0"), -1, false, NULL);
 	ew_h_expect(&f->agent, "container_start", "/live", 5000);
@@ -360,7 +319,7 @@ static void test_sweep_off(void **state)
 	setenv("EW_NO_CGROUP_MOVE", "1", 1);
 	ew_h_agent_start(&f->agent, (const char *const[]){"--agent-interval", "1h",
 							  "--sweep-interval", "0", NULL});
-	cg_fd = agent_map(f->agent.pid, "cgroups");
+	cg_fd = ew_h_bpf_map(f->agent.pid, "cgroups");
 	mover = run_mover(f, "/mover", "true", "exit 3");
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(mover, 5000)), 3);
 	snprintf(rel, sizeof(rel), "%s/mover", f->s.base);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "exitwatch/abi.h"
+#include "exitwatch/ingest/procstat.h"
 
 struct ew_loader;
 
@@ -59,23 +60,6 @@ int ew_loader_consume(struct ew_loader *l);
 int ew_loader_stats(struct ew_loader *l, uint64_t out[EW_STAT__MAX]);
 
 /*
- * Tells the kernel about a main process found running at start-up, so its exit is reported.
- * Returns 0, -EEXIST when the kernel already tracks that cgroup (it exec'd after attach), or
- * -errno.
- */
-int ew_loader_seed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint64_t cgroup_id);
-
-/*
- * After ew_loader_seed() said -EEXIST: checks the main process the kernel recorded for the
- * cgroup. Returns -EEXIST when it is (pid, start_ticks), the scan's own choice. Otherwise (an
- * exec entrant that won the race between attach and the scan) replaces it with the scan's main,
- * seeded, puts the pid it replaced in *ret_replaced and returns 0. 0 with *ret_replaced 0: the
- * entry was gone meanwhile and the scan's main is seeded now. Or -errno.
- */
-int ew_loader_reseed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, uint64_t cgroup_id,
-		     uint32_t *ret_replaced);
-
-/*
  * The sweep of "cgroups": deletes every entry whose main process alive() says is gone, i.e. no
  * longer in /proc or another process under its pid (a different start). Such an entry is stale:
  * the kernel exit hook runs in do_exit() before the task is a zombie, and a zombie is still in
@@ -87,18 +71,25 @@ int ew_loader_reseed(struct ew_loader *l, uint32_t pid, uint64_t start_ticks, ui
 typedef bool (*ew_loader_alive_fn)(void *ctx, uint32_t pid, uint64_t start_ticks);
 int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx);
 
+/* Where process (pid, start_ticks) stands against the kernel's exit hook: ew_procstat_phase(). */
+typedef enum ew_proc_phase (*ew_loader_phase_fn)(void *ctx, uint32_t pid, uint64_t start_ticks);
+
 /*
- * For the start-up scan: seeds the main process it found (ew_loader_seed(), then
- * ew_loader_reseed() when the kernel has an entry already), and sets *ret_replaced as the
- * latter does. Then checks that the main still runs (running(), e.g. ew_procstat_running): one
- * that exited after the scan read it but before the seed left no record and must leave no
- * entry, or the cgroup's next main would pass for a second entrant; that entry is deleted as
- * the sweep does. Returns 0 when the main is tracked (or exited after the seed: its exit record
- * is on its way), -EEXIST when it was already, -ESRCH when it exited unseen and is not tracked,
- * or -errno.
+ * For the start-up scan: tells the kernel about a main process it found running, so that its
+ * exit is reported. When the kernel has an entry for the cgroup already, it names either that
+ * main (its own exec after attach: -EEXIST) or an exec entrant that exec'd there between attach
+ * and the scan (`docker exec`, an exec probe), which is replaced, its pid put in *ret_replaced;
+ * and, since the map has no compare-and-delete, the entry is checked again once that entrant
+ * is past its exit hook (phase()), which may have deleted ours. Then, once the main itself is out
+ * of do_exit(): one that exited after the scan read it but before the seed left no record and
+ * must leave no entry, or the cgroup's next main would pass for a second entrant; that entry is
+ * deleted as the sweep does. Waits 200 ms at most for each process in do_exit(). Returns 0 when
+ * the main is tracked (or exited after the seed: its exit record is on its way), -EEXIST when
+ * it was already, -ESRCH when it exited unseen and is not tracked, -EAGAIN when entrants kept
+ * taking the entry, or -errno.
  */
 int ew_loader_seed_scanned(struct ew_loader *l, uint32_t pid, uint64_t start_ticks,
-			   uint64_t cgroup_id, ew_loader_alive_fn running, void *ctx,
+			   uint64_t cgroup_id, ew_loader_phase_fn phase, void *ctx,
 			   uint32_t *ret_replaced);
 
 /* Number of cgroups with a live main process, walking the map: O(n), for the agent record. */

@@ -32,10 +32,21 @@ int ew_procstat_host_pidns(const char *proc_root);
 bool ew_procstat_alive(void *proc_root, uint32_t pid, uint64_t start_ticks);
 
 /*
- * Stricter, for the start-up scan's check right after a seed: also false for a zombie with no
- * thread left, which has run the kernel's exit hook already (whether or not it was reaped: a
- * container's shim may take a moment). Unreadable or unparsable says running, as above.
+ * Where a process stands against the kernel's exit hook (trace_sched_process_exit, which runs
+ * in do_exit() of its group's last thread, before that thread is a zombie): what the start-up
+ * scan must know before it trusts an entry it has just written.
  */
-bool ew_procstat_running(void *proc_root, uint32_t pid, uint64_t start_ticks);
+enum ew_proc_phase {
+	EW_PROC_RUNNING, /* before the hook: it will read the maps as they are from now on */
+	EW_PROC_EXITING, /* in do_exit() (PF_EXITING): the hook may be running right now */
+	EW_PROC_EXITED,	 /* past it: gone, a zombie with no thread left, or another process */
+};
+
+/*
+ * An ew_loader_phase_fn, ctx the proc root. From <pid>/stat's state, flags (PF_EXITING) and
+ * thread count, and its threads' when the leader is a zombie whose threads live on. Unreadable
+ * or unparsable says running, as above: no evidence.
+ */
+enum ew_proc_phase ew_procstat_phase(void *proc_root, uint32_t pid, uint64_t start_ticks);
 
 #endif
