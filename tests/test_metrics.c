@@ -414,6 +414,71 @@ static void test_label_cap(void **state)
 	ew_metrics_free(m);
 }
 
+static void tick_at(struct ew_metrics *m, uint64_t uptime_ns)
+{
+	struct ew_agent_status a = {.phase = "periodic", .uptime_ns = uptime_ns};
+
+	ew_metrics_agent(m, &a);
+}
+
+/*
+ * Pod names change with every rollout and every Job: a series with no exit for an hour (as
+ * long as the workloads' series are kept, and the alerts' longest window) is forgotten, so the
+ * cap holds the containers of the last hour, not the first 1,000 the node ever saw. The overflow
+ * series are forgotten the same way.
+ */
+static void test_label_forgotten_when_idle(void **state)
+{
+	struct ew_metrics *m = ew_metrics_new("v", true);
+	struct ew_children none = {0};
+	struct ew_identity id;
+	struct ew_buf b;
+	const char *t;
+
+	tick_at(m, SEC(1));
+	for (int i = 0; i < MAX_NAMED; i++) {
+		char pod[32];
+
+		snprintf(pod, sizeof(pod), "job-%d", i);
+		make_id(&id, EW_RT_CONTAINERD, "ns", pod, "c", "c");
+		feed_exit(m, &id, EW_CLASS_CLEAN, SEC(1), none);
+	}
+	make_id(&id, EW_RT_CONTAINERD, "ns", "late", "c", "c");
+	feed_exit(m, &id, EW_CLASS_CLEAN, SEC(1), none); /* the cap is full: _other_ */
+	tick_at(m, SEC(1800));
+	make_id(&id, EW_RT_CONTAINERD, "ns", "job-7", "c", "c");
+	feed_exit(m, &id, EW_CLASS_CLEAN, SEC(1), none); /* still looping half an hour later */
+	tick_at(m, SEC(3600));				 /* an hour: not yet */
+	t = render(m, &b);
+	assert_int_equal(count_prefix(t, "exitwatch_container_exits_by_name_total{"),
+			 MAX_NAMED + 1);
+	ew_buf_free(&b);
+
+	tick_at(m, SEC(3602));
+	make_id(&id, EW_RT_CONTAINERD, "ns", "next", "c", "c");
+	feed_exit(m, &id, EW_CLASS_CLEAN, SEC(1), none);
+	t = render(m, &b);
+	check_no_prefix(t,
+			"exitwatch_container_exits_by_name_total{namespace=\"ns\",pod=\"job-0\"");
+	check_no_prefix(t, "exitwatch_container_exits_by_name_total{namespace=\"_other_\"");
+	check_lines(
+		t,
+		(const char *const[]){
+			"exitwatch_container_exits_by_name_total{namespace=\"ns\",pod=\"job-7\","
+			"container=\"c\",class=\"clean\"} 2",
+			"exitwatch_container_exits_by_name_total{namespace=\"ns\",pod=\"next\","
+			"container=\"c\",class=\"clean\"} 1"},
+		2);
+	assert_int_equal(count_prefix(t, "exitwatch_container_exits_by_name_total{"), 2);
+	ew_buf_free(&b);
+
+	tick_at(m, SEC(3 * 3600));
+	t = render(m, &b);
+	check_no_prefix(t, "exitwatch_container_exits_by_name_total{");
+	ew_buf_free(&b);
+	ew_metrics_free(m);
+}
+
 /*
  * Label values are reversible: names that differ only in a byte that is not UTF-8, or in such a
  * byte against its own spelling as text, stay different series (Prometheus drops all but one of
@@ -579,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_agent),
 		cmocka_unit_test(test_container_labels),
 		cmocka_unit_test(test_label_cap),
+		cmocka_unit_test(test_label_forgotten_when_idle),
 		cmocka_unit_test(test_label_bytes),
 		cmocka_unit_test(test_schema_names),
 	};

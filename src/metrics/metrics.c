@@ -13,7 +13,9 @@
  * (namespace, pod, container, class). At most EW_METRICS_MAX_NAMED of those are kept; every
  * later label set, and any that could not be allocated, is counted under
  * namespace="_other_",pod="_other_",container="_other_" with its class, so the total stays
- * exact and the series count stays bounded.
+ * exact and the series count stays bounded. Pod names change with every rollout and Job: a
+ * series with no exit for EW_METRICS_WORKLOAD_IDLE_NS is forgotten (the overflow series too),
+ * as a workload's are, so that the cap holds the containers of the last hour.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -91,11 +93,13 @@ struct sink_copy {
 	uint64_t queued, spooled_bytes, delivered, dropped;
 };
 
-/* One (namespace, pod, container, class) series; the strings follow the struct. */
+/* One (namespace, pod, container, class) series; its key (the strings) follows the struct. */
 struct named {
 	const char *ns, *pod, *ctr;
+	size_t klen;
 	enum ew_exit_class cls;
 	uint64_t n;
+	uint64_t last_ns; /* agent uptime at its last exit: forgotten when idle */
 };
 
 struct ew_metrics {
@@ -124,6 +128,7 @@ struct ew_metrics {
 	size_t nnamed;
 	struct ew_map *named_index;
 	uint64_t named_other[EW_CLASS__COUNT];
+	uint64_t named_other_last[EW_CLASS__COUNT];
 };
 
 struct ew_metrics *ew_metrics_new(const char *version, bool container_labels)
@@ -216,6 +221,7 @@ static void named_count(struct ew_metrics *m, const struct ew_identity *id, enum
 	e = ew_map_get(m->named_index, key, klen);
 	if (e) {
 		e->n++;
+		e->last_ns = m->agent_uptime_ns;
 		return;
 	}
 	if (m->nnamed >= EW_METRICS_MAX_NAMED)
@@ -227,8 +233,10 @@ static void named_count(struct ew_metrics *m, const struct ew_identity *id, enum
 	e->ns = (const char *)(e + 1);
 	e->pod = e->ns + lns + 1;
 	e->ctr = e->pod + lpod + 1;
+	e->klen = klen;
 	e->cls = cls;
 	e->n = 1;
+	e->last_ns = m->agent_uptime_ns;
 	if (ew_map_put(m->named_index, key, klen, e) < 0) {
 		free(e);
 		goto other;
@@ -237,6 +245,33 @@ static void named_count(struct ew_metrics *m, const struct ew_identity *id, enum
 	return;
 other:
 	m->named_other[cls]++;
+	m->named_other_last[cls] = m->agent_uptime_ns;
+}
+
+static bool named_idle(uint64_t now_ns, uint64_t last_ns)
+{
+	return now_ns >= last_ns && now_ns - last_ns >= EW_METRICS_WORKLOAD_IDLE_NS;
+}
+
+/* Drops the series idle for EW_METRICS_WORKLOAD_IDLE_NS; the rest keep their order. */
+static void named_forget(struct ew_metrics *m, uint64_t now_ns)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < m->nnamed; i++) {
+		struct named *e = m->named[i];
+
+		if (!named_idle(now_ns, e->last_ns)) {
+			m->named[kept++] = e;
+			continue;
+		}
+		ew_map_del(m->named_index, e->ns, e->klen);
+		free(e);
+	}
+	m->nnamed = kept;
+	for (unsigned int c = 0; c < EW_CLASS__COUNT; c++)
+		if (m->named_other[c] && named_idle(now_ns, m->named_other_last[c]))
+			m->named_other[c] = 0;
 }
 
 void ew_metrics_record(struct ew_metrics *m, const struct ew_record *r)
@@ -323,6 +358,8 @@ void ew_metrics_agent(struct ew_metrics *m, const struct ew_agent_status *a)
 {
 	/* The agent's uptime is the clock workloads are forgotten by: monotonic, once a second. */
 	ew_wlm_tick(m->wl, a->uptime_ns, finding_open, m->active);
+	if (m->container_labels)
+		named_forget(m, a->uptime_ns);
 	memcpy(m->kstats, a->kstats, sizeof(m->kstats));
 	m->decode_errors = a->decode_errors;
 	m->stale_swept = a->stale_swept;
