@@ -102,10 +102,21 @@ class Names:
         # The agents' overflow series (README, "Prometheus"): unrelated workloads merged. The
         # log-based metrics take workload from each record, which always names its own.
         self.own = "" if cloud else 'workload!="_other_"'
+        self.cloud = cloud
 
     def sel(self, name, *matchers):
         m = [x for x in matchers + (self.own,) if x]
         return "%s{%s}" % (name, ",".join(m)) if m else name
+
+    def per_workload(self, sel, window, labels):
+        """increase() of sel over window, summed by workload across nodes. One agent's series
+        counted once even when two scrape jobs reach it (the pods' prometheus.io annotations
+        and the PodMonitor, both in one Prometheus): its duplicates differ only in the job's
+        own labels, never in instance (the pod's address) nor in the agent's labels."""
+        inc = "increase(%s[%s])" % (sel, window)
+        if not self.cloud:
+            inc = "max by (instance, %s) (%s)" % (labels, inc)
+        return "sum by (workload) (%s)" % inc
 
 
 def burst_expr(n, s):
@@ -114,16 +125,17 @@ def burst_expr(n, s):
     # More than count: the count is whole, and increase() extrapolates a window's raw count
     # by up to a third at a 15 s scrape of a 5 m window (less when the window holds the
     # series' start), so "more than 3" is ">= 4", which 3 exits never reach.
-    fire = "sum by (workload) (increase(%s[%s])) >= %d" % (sel, dur(BURST["window"] * s),
-                                                          BURST["count"] + 1)
-    quiet = "sum by (workload) (increase(%s[%s])) == 0" % (sel, dur(BURST["quiet"] * s))
+    labels = "runtime, namespace, workload, exit_class, code"
+    fire = "%s >= %d" % (n.per_workload(sel, dur(BURST["window"] * s), labels),
+                         BURST["count"] + 1)
+    quiet = "%s == 0" % n.per_workload(sel, dur(BURST["quiet"] * s), labels)
     return hysteresis("workload", fire, quiet, dur(LOOKBACK * s), dur(STEP * s))
 
 
 def startup_expr(n, s):
     w = dur(STARTUP["window"] * s)
-    starts = "sum by (workload) (increase(%s[%s]))" % (n.sel(n.starts), w)
-    failed = "sum by (workload) (increase(%s[%s]))" % (n.sel(n.failed), w)
+    starts = n.per_workload(n.sel(n.starts), w, "runtime, namespace, workload")
+    failed = n.per_workload(n.sel(n.failed), w, "runtime, namespace, workload")
     fire = "(%s / %s > %g) and on(workload) (%s >= %d)" % (
         failed, starts, STARTUP["fail_percent"] / 100.0, starts, STARTUP["min_starts"])
     quiet = "(%s / %s <= %g) or on(workload) (%s == 0)" % (
@@ -214,7 +226,12 @@ def prom_rules(s):
                             "alerted on from this node. See exitwatch_workloads and "
                             "exitwatch_workloads_overflow_total; the node's records still name "
                             "every workload."}},
-        {"alert": "ExitwatchDown", "expr": 'up{job=~".*exitwatch.*"} == 0', "for": dur(300 * s),
+        # The shipped PodMonitor's and PodMonitoring's jobs are named for exitwatch; a scrape
+        # through the pods' prometheus.io annotations has the scrape config's job, and the
+        # pod's labels where it maps them (labelmap of __meta_kubernetes_pod_label_*).
+        {"alert": "ExitwatchDown",
+         "expr": 'up{job=~".*exitwatch.*"} == 0 or up{app_kubernetes_io_name="exitwatch"} == 0',
+         "for": dur(300 * s),
          "labels": {"severity": "warning"},
          "annotations": {
              "summary": "exitwatch on {{ $labels.instance }} is not answering scrapes",

@@ -92,7 +92,27 @@ def burst_cases():
     return {"rule_files": [RULES], "evaluation_interval": "1m",
             "tests": [{"name": "a loop across 3 nodes fires, stays while it goes on, resolves "
                                "10 minutes after the last exit 3",
-                       "interval": "1m", "input_series": series, "alert_rule_test": tests}]}
+                       "interval": "1m", "input_series": series, "alert_rule_test": tests},
+                      double_scrape_burst()]}
+
+
+def double_scrape_burst():
+    # One agent reached by two scrape jobs in one Prometheus (the pods' prometheus.io
+    # annotations and the PodMonitor): every series twice, alike but for job. 3 exits in 5
+    # minutes are 3, not 6; 4 (another workload) still fire, once.
+    end = 30 * 60
+    three, four = [60, 120, 180], [60, 120, 180, 240]
+    series = []
+    for job in ["kubernetes-pods", "exitwatch/exitwatch"]:
+        for wl, times in [(WL, three), ("k8s:prod/four/app", four)]:
+            s = EXITS % (wl, "10.0.0.1:9090")
+            series.append({"series": s[:-1] + ',job="%s"}' % job,
+                           "values": counter(times, 60, end)})
+    four_firing = [{"exp_labels": {"severity": "critical", "workload": "k8s:prod/four/app"}}]
+    tests = [{"eval_time": at(m), "alertname": "ExitwatchExitCodeBurst", "exp_alerts": e}
+             for m, e in [(3, []), (4, four_firing), (6, four_firing)]]
+    return {"name": "an agent scraped by two jobs counts once", "interval": "1m",
+            "input_series": series, "alert_rule_test": tests}
 
 
 def seed_cases():
@@ -183,9 +203,21 @@ def startup_cases():
     tests = [{"eval_time": at(m), "alertname": "ExitwatchStartupFailureRate", "exp_alerts": e}
              for m, e in [(8, []), (9, firing), (60, firing), (89, firing), (90, []),
                           (150, [])]]
+    # One agent scraped by two jobs: 3 starts, all failed, are not the 5 starts the rule needs.
+    twice = []
+    for job in ["kubernetes-pods", "exitwatch/exitwatch"]:
+        for tmpl, times in [(st, [60, 120, 180]), (fl, [100, 160, 220])]:
+            s = tmpl % ("k8s:prod/twice/app", "10.0.0.1:9090")
+            twice.append({"series": s[:-1] + ',job="%s"}' % job,
+                          "values": counter(times, 60, 30 * 60)})
     return {"rule_files": [RULES], "evaluation_interval": "1m",
             "tests": [{"name": "failed starts on one of two nodes: INFO until 99% succeed",
-                       "interval": "1m", "input_series": series, "alert_rule_test": tests}]}
+                       "interval": "1m", "input_series": series, "alert_rule_test": tests},
+                      {"name": "an agent scraped by two jobs counts its starts once",
+                       "interval": "1m", "input_series": twice,
+                       "alert_rule_test": [{"eval_time": at(m),
+                                            "alertname": "ExitwatchStartupFailureRate",
+                                            "exp_alerts": []} for m in (4, 10, 20)]}]}
 
 
 def findings_cases():
@@ -196,7 +228,15 @@ def findings_cases():
               {"series": 'exitwatch_ringbuf_drops_total{kind="exit",pod="exitwatch-x"}',
                "values": "0x20 5x70"},
               {"series": 'up{job="exitwatch/exitwatch",instance="10.0.0.7:9090"}',
-               "values": "1x10 0x80"}]
+               "values": "1x10 0x80"},
+              # Scraped through the pods' prometheus.io annotations: the job is the scrape
+              # config's, the pod's labels come through a labelmap.
+              {"series": 'up{job="kubernetes-pods",app_kubernetes_io_name="exitwatch",'
+                         'instance="10.0.0.8:9090"}',
+               "values": "1x20 0x70"},
+              {"series": 'up{job="kubernetes-pods",app_kubernetes_io_name="other",'
+                         'instance="10.0.0.9:9090"}',
+               "values": "0x90"}]
     rate = [{"exp_labels": {"severity": "warning", "workload": WL, "identity": ident}}]
     loop = [{"exp_labels": {"severity": "error", "workload": WL, "identity": ident}}]
     tests = [{"eval_time": "3m", "alertname": "ExitwatchRestartRate", "exp_alerts": []},
@@ -214,7 +254,13 @@ def findings_cases():
              {"eval_time": "14m", "alertname": "ExitwatchDown", "exp_alerts": []},
              {"eval_time": "16m", "alertname": "ExitwatchDown",
               "exp_alerts": [{"exp_labels": {"severity": "warning", "job": "exitwatch/exitwatch",
-                                             "instance": "10.0.0.7:9090"}}]}]
+                                             "instance": "10.0.0.7:9090"}}]},
+             {"eval_time": "26m", "alertname": "ExitwatchDown",
+              "exp_alerts": [{"exp_labels": {"severity": "warning", "job": "exitwatch/exitwatch",
+                                             "instance": "10.0.0.7:9090"}},
+                             {"exp_labels": {"severity": "warning", "job": "kubernetes-pods",
+                                             "app_kubernetes_io_name": "exitwatch",
+                                             "instance": "10.0.0.8:9090"}}]}]
     return {"rule_files": [RULES], "evaluation_interval": "1m",
             "tests": [{"name": "per-node findings and the agent's own health", "interval": "1m",
                        "input_series": series, "alert_rule_test": tests}]}
