@@ -54,6 +54,76 @@ static void test_pod_owner(void **state)
 	assert_string_equal(out, "ap");
 }
 
+/*
+ * names.SimpleNameGenerator cuts generateName to 58 characters before it adds the five random
+ * ones (a name has at most 63): a ReplicaSet name ("<deployment>-<hash>") of 58 or more (a
+ * Deployment name of 47 or more) loses the dash before them and part of the hash, a DaemonSet's
+ * or Job's name of 58 or more its end. An Indexed Job's pods are <job>-<index>-<5>.
+ */
+static void test_pod_owner_generated_cut(void **state)
+{
+	static const struct {
+		const char *pod, *owner;
+	} cases[] = {
+		/* Deployment "payments-reconciliation-service-gateway-europe-w1" (49): 8 of the hash */
+		{"payments-reconciliation-service-gateway-europe-w1-7d9f8b6cx7k2p",
+		 "payments-reconciliation-service-gateway-europe-w1"},
+		{"payments-reconciliation-service-gateway-europe-w1-7d9f8b6cq4w2x",
+		 "payments-reconciliation-service-gateway-europe-w1"},
+		/* Deployments of 47 (all of the hash, no dash after it) and 56 (1 of the hash) */
+		{"inventory-reservation-api-canary-europe-west1-b-7d9f8b6c4dx7k2p",
+		 "inventory-reservation-api-canary-europe-west1-b"},
+		{"inventory-reservation-api-canary-europe-west1-b-shard-07-7x7k2p",
+		 "inventory-reservation-api-canary-europe-west1-b-shard-07"},
+		/* 63 but not cut: a Deployment of 57 (none of the hash), of 46 (nothing lost) */
+		{"inventory-reservation-api-canary-europe-west1-b-shard-one-x7k2p",
+		 "inventory-reservation-api-canary-europe-west1-b-shard-one"},
+		{"inventory-reservation-api-canary-europe-west-c-7d9f8b6c4d-x7k2p",
+		 "inventory-reservation-api-canary-europe-west-c"},
+		/* DaemonSets of 63 and 62: the owner is what the pod name keeps of them */
+		{"prometheus-node-exporter-for-the-europe-west1-b-gpu-nodepox7k2p",
+		 "prometheus-node-exporter-for-the-europe-west1-b-gpu-nodepo"},
+		{"prometheus-node-exporter-for-the-europe-west1-b-gpu-nodes-x7k2p",
+		 "prometheus-node-exporter-for-the-europe-west1-b-gpu-nodes"},
+		/* CronJob of 52 (the most it may have), its Job's minute 28234560 cut to 28234 */
+		{"nightly-ledger-reconciliation-report-europe-west1-ab-28234x7k2p",
+		 "nightly-ledger-reconciliation-report-europe-west1-ab"},
+		/* Indexed Job of 55, index 12 */
+		{"render-frames-for-the-quarterly-marketing-videos-europe-12x7k2p",
+		 "render-frames-for-the-quarterly-marketing-videos-europe"},
+		/* StatefulSets: 63 with an ordinal, no random part */
+		{"ledger-replicas-for-the-quarterly-reporting-europe-west1-245678",
+		 "ledger-replicas-for-the-quarterly-reporting-europe-west1"},
+		{"ledger-replicas-for-the-quarterly-reporting-europe-west1a-24567",
+		 "ledger-replicas-for-the-quarterly-reporting-europe-west1a"},
+		/* a bare pod of 63 that does not end in five generated characters */
+		{"debug-shell-for-the-inventory-reservation-api-europe-west1-anna",
+		 "debug-shell-for-the-inventory-reservation-api-europe-west1-anna"},
+		/* 62: nothing was cut, so five generated characters with no dash are a name's */
+		{"inventory-reservation-api-canary-europe-west1-b-shard-onex7k2p",
+		 "inventory-reservation-api-canary-europe-west1-b-shard-onex7k2p"},
+		/* Indexed Job "render": any index */
+		{"render-0-x7k2p", "render"},
+		{"render-1-q4w2x", "render"},
+		{"render-12345-q4w2x", "render"},
+		/* an index or a minute has no leading zero: "007" is a name's */
+		{"gpu-feeder-007-x7k2p", "gpu-feeder-007"},
+	};
+	char out[256];
+	int bad = 0;
+
+	(void)state;
+	/* every mismatch printed, not only the first */
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		ew_pod_owner(cases[i].pod, out, sizeof(out));
+		if (strcmp(out, cases[i].owner)) {
+			print_error("owner(%s) = %s, want %s\n", cases[i].pod, out, cases[i].owner);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
 static struct ew_identity *ident(enum ew_runtime rt, const char *cgroup)
 {
 	struct ew_identity *id = calloc(1, sizeof(*id));
@@ -165,6 +235,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pod_owner),
+		cmocka_unit_test(test_pod_owner_generated_cut),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_key_pod),
 	};

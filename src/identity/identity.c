@@ -32,6 +32,23 @@ static bool all_digits(const char *s, size_t n)
 	return n > 0;
 }
 
+/*
+ * A number as Kubernetes prints one (strconv): an Indexed Job's index, a CronJob's minute, or the
+ * start of one. Neither has a leading 0 unless it is 0, so "worker-007" is a name someone chose.
+ */
+static bool is_decimal(const char *s, size_t n)
+{
+	return all_digits(s, n) && (s[0] != '0' || n == 1);
+}
+
+/*
+ * names.SimpleNameGenerator (k8s.io/apiserver): a generateName of more than GEN_BASE_MAX characters
+ * is cut to that many before the GEN_RANDOM random ones, so that the name stays within 63.
+ */
+#define GEN_RANDOM   5
+#define GEN_BASE_MAX 58
+#define GEN_NAME_MAX (GEN_BASE_MAX + GEN_RANDOM)
+
 bool ew_identity_key_pod(const char *key, char uid[EW_UID_LEN], char container[EW_NAME_LEN])
 {
 	const char *u, *slash;
@@ -55,37 +72,68 @@ bool ew_identity_key_pod(const char *key, char uid[EW_UID_LEN], char container[E
 	return true;
 }
 
+/* The last '-' in s[0, n), or NULL. */
+static const char *last_dash(const char *s, size_t n)
+{
+	while (n--)
+		if (s[n] == '-')
+			return s + n;
+	return NULL;
+}
+
+/* How much of pod (n characters) is its owner's name. */
+static size_t owner_len(const char *pod, size_t n)
+{
+	const char *d1 = last_dash(pod, n), *d2;
+	size_t tail = d1 ? n - (size_t)(d1 - pod) - 1 : n, hl;
+
+	if (d1 == pod)
+		return n;
+	if (d1 && tail == GEN_RANDOM && all_generated(d1 + 1, GEN_RANDOM)) {
+		/*
+		 * <owner>-<5>. A Deployment's pod is <deployment>-<pod-template-hash>-<5> (the
+		 * hash 6-10 of the same alphabet), a CronJob's <cronjob>-<its Job's scheduled
+		 * minute since the epoch>-<5>, an Indexed Job's <job>-<index>-<5>: the middle part
+		 * goes too. A DaemonSet or Job named "<x>-<number>" reads as the Indexed Job <x>:
+		 * its pods are the same string.
+		 */
+		d2 = last_dash(pod, (size_t)(d1 - pod));
+		hl = d2 ? (size_t)(d1 - d2) - 1 : 0;
+		if (d2 && d2 != pod &&
+		    ((hl >= 6 && hl <= 10 && all_generated(d2 + 1, hl)) || is_decimal(d2 + 1, hl)))
+			return (size_t)(d2 - pod);
+		return (size_t)(d1 - pod);
+	}
+	if (d1 && all_digits(d1 + 1, tail)) /* <statefulset>-<ordinal>: nothing random */
+		return (size_t)(d1 - pod);
+	if (n == GEN_NAME_MAX && all_generated(pod + GEN_BASE_MAX, GEN_RANDOM)) {
+		/*
+		 * generateName was cut to 58, and the dash before the random part with it (a cut
+		 * that ends at a dash is the <owner>-<5> above): <deployment>-<the start of the
+		 * hash><5> for a Deployment name of 47-56, <cronjob>-<the start of the minute><5>,
+		 * <job>-<the start of the index><5>, <daemonset or job cut to 58><5>. A last part
+		 * of up to 10 generated characters or digits goes too; a DaemonSet's or Job's
+		 * owner is what the pod keeps of its name. A StatefulSet's pod of 63
+		 * (<name>-<ordinal>) was taken above, not for a cut one. Left ambiguous: a pod
+		 * named by hand, of exactly 63, whose last 5 are of the alphabet with no dash
+		 * before them loses them, and such a last part before them; a DaemonSet's or
+		 * Job's first 58 that end in such a part lose it. Names that differ only there
+		 * are one owner.
+		 */
+		d2 = last_dash(pod, GEN_BASE_MAX);
+		hl = d2 ? (size_t)(pod + GEN_BASE_MAX - d2) - 1 : 0;
+		if (d2 && d2 != pod && hl <= 10 &&
+		    (all_generated(d2 + 1, hl) || is_decimal(d2 + 1, hl)))
+			return (size_t)(d2 - pod);
+		return GEN_BASE_MAX;
+	}
+	return n;
+}
+
 void ew_pod_owner(const char *pod, char *out, size_t outlen)
 {
-	size_t n = strlen(pod);
-	const char *d1 = strrchr(pod, '-');
-	size_t keep = n;
+	size_t keep = owner_len(pod, strlen(pod));
 
-	if (d1 && d1 != pod) {
-		size_t tail = n - (size_t)(d1 - pod) - 1;
-		const char *d2 = NULL;
-
-		for (const char *p = d1 - 1; p > pod; p--)
-			if (*p == '-') {
-				d2 = p;
-				break;
-			}
-		if (tail == 5 && all_generated(d1 + 1, 5)) {
-			/*
-			 * <owner>-<5>. A Deployment's pod is <deployment>-<pod-template-hash>-<5>
-			 * (the hash 6-10 of the same alphabet), a CronJob's <cronjob>-<its Job's
-			 * scheduled minute since the epoch, decimal>-<5>: the middle part goes too.
-			 */
-			size_t hl = d2 ? (size_t)(d1 - d2) - 1 : 0;
-
-			keep = (size_t)(d1 - pod);
-			if (d2 && hl >= 6 && hl <= 10 &&
-			    (all_generated(d2 + 1, hl) || all_digits(d2 + 1, hl)))
-				keep = (size_t)(d2 - pod);
-		} else if (all_digits(d1 + 1, tail)) { /* <statefulset>-<ordinal> */
-			keep = (size_t)(d1 - pod);
-		}
-	}
 	if (keep >= outlen)
 		keep = outlen - 1;
 	memcpy(out, pod, keep);

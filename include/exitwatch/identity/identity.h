@@ -103,7 +103,9 @@ bool ew_identity_key_pod(const char *key, char uid[EW_UID_LEN], char container[E
  * Kubernetes' alphabet of generated names ("bcdfghjklmnpqrstvwxz2456789"):
  * "api-7d9f8b6c4d-x2x7k" (Deployment) -> "api", "web-0" (StatefulSet) -> "web",
  * "node-agent-x2x7k", "node-exporter-7xk2p" (DaemonSet, Job) -> "node-agent", "node-exporter",
- * "backup-28234560-x7k2p" (CronJob) -> "backup"; any other name is its own. Pure.
+ * "backup-28234560-x7k2p" (CronJob), "render-0-x7k2p" (Indexed Job) -> "backup", "render"; a
+ * name of 63 whose generateName was cut to 58 (no dash before the 5 random characters),
+ * "<deployment of 49>-7d9f8b6cx7k2p" -> "<deployment of 49>"; any other name is its own. Pure.
  */
 void ew_pod_owner(const char *pod_name, char *out, size_t outlen);
 
