@@ -103,10 +103,136 @@ static void test_close_after_write(void **state)
 	ew_logwatch_free(w);
 }
 
+/*
+ * The kubelet's log rotation of a running container: <n>.log is renamed to
+ * <n>.log.<time>, containerd reopens <n>.log (a new inode) and writes on there; at the next
+ * rotation the kubelet gzips the old rotated file and removes it. A watch left on the first
+ * inode takes its deletion for "the writer is done", and the exit of the container (whose
+ * writer, containerd, still has the current <n>.log open) is settled at once.
+ */
+static void test_kubelet_rotation(void **state)
+{
+	char path[] = "/tmp/ew-test-logrot-XXXXXX", rot[64];
+	struct ew_logwatch *w = ew_logwatch_new();
+	int fd = mkstemp(path), cur;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ew_logwatch_add(w, 1, path, 0, 100), 0); /* the container starts */
+	append(path, "line 1\n");
+	/* rotation: rename, containerd reopens the path (a new file) and keeps writing */
+	snprintf(rot, sizeof(rot), "%s.20240501-120000", path);
+	assert_int_equal(rename(path, rot), 0);
+	cur = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	assert_true(cur >= 0);
+	/* the next rotation compresses and removes the old rotated file */
+	assert_int_equal(unlink(rot), 0);
+	ew_logwatch_read(w, 300);
+	/* the container exits at 400; containerd has not written its last line nor closed */
+	ew_logwatch_read(w, 410);
+	assert_int_equal(ew_logwatch_closed(w, 1, 400), 0);
+	/* The watch followed the path: containerd's close of the new file is the one that counts. */
+	assert_int_equal(write(cur, "last\n", 5), 5);
+	close(cur);
+	ew_logwatch_read(w, 450);
+	assert_int_equal(ew_logwatch_closed(w, 1, 400), 1);
+	unlink(path);
+	ew_logwatch_read(w, 500); /* the current file deleted too: still closed */
+	assert_int_equal(ew_logwatch_closed(w, 1, 400), 1);
+	ew_logwatch_forget(w, 1);
+	assert_int_equal(ew_logwatch_count(w), 0);
+	ew_logwatch_free(w);
+}
+
+/*
+ * The rename seen before the runtime reopens the path: the writer's close of the rotated file
+ * is the reopen's, not the last one, when a new file has taken the path; with no new file, the
+ * writer is done (the container died before the reopen).
+ */
+static void test_rotation_before_reopen(void **state)
+{
+	char path[] = "/tmp/ew-test-logreopen-XXXXXX", rot[64];
+	struct ew_logwatch *w = ew_logwatch_new();
+	int fd = mkstemp(path), cur;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ew_logwatch_add(w, 1, path, 0, 100), 0);
+	snprintf(rot, sizeof(rot), "%s.20240501-120000", path);
+	assert_int_equal(rename(path, rot), 0);
+	ew_logwatch_read(w, 200); /* moved, and nothing at the path yet */
+	assert_int_equal(ew_logwatch_closed(w, 1, 150), 0);
+	cur = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	assert_true(cur >= 0);
+	close(fd); /* the reopen closes the rotated file */
+	ew_logwatch_read(w, 300);
+	assert_int_equal(ew_logwatch_closed(w, 1, 250), 0);
+	close(cur);
+	ew_logwatch_read(w, 350);
+	assert_int_equal(ew_logwatch_closed(w, 1, 250), 1);
+
+	/* Rotated again, and the writer closes with no new file at the path: its last close. */
+	assert_int_equal(unlink(rot), 0);
+	cur = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(cur >= 0);
+	assert_int_equal(rename(path, rot), 0);
+	ew_logwatch_read(w, 400);
+	close(cur);
+	ew_logwatch_read(w, 500);
+	assert_int_equal(ew_logwatch_closed(w, 1, 450), 1);
+	ew_logwatch_forget(w, 1);
+	assert_int_equal(unlink(rot), 0);
+	ew_logwatch_free(w);
+}
+
+/*
+ * Two containers writing one file (Docker's restarts) can hold two watches of one path when
+ * the second came after a rotation the first had not seen yet: following the path, the first
+ * joins the second's, and each container's forget still removes exactly one use.
+ */
+static void test_rotation_joins_watch(void **state)
+{
+	char path[] = "/tmp/ew-test-logjoin-XXXXXX", rot[64];
+	struct ew_logwatch *w = ew_logwatch_new();
+	int fd = mkstemp(path), tag;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ew_logwatch_add(w, 1, path, 7, 100), 0);
+	snprintf(rot, sizeof(rot), "%s.1", path);
+	assert_int_equal(rename(path, rot), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ew_logwatch_add(w, 2, path, 7, 150), 0); /* before the move is read */
+	ew_logwatch_read(w, 200);
+	assert_int_equal(ew_logwatch_closed(w, 1, 180), 0);
+	assert_int_equal(ew_logwatch_closed(w, 2, 180), 0);
+	close(fd);
+	ew_logwatch_read(w, 300);
+	assert_int_equal(ew_logwatch_closed(w, 1, 250), 1);
+	assert_int_equal(ew_logwatch_closed(w, 2, 250), 1);
+	assert_string_equal(ew_logwatch_path(w, 1, &tag), path);
+	assert_int_equal(tag, 7);
+	ew_logwatch_forget(w, 1);
+	append(path, "more");
+	ew_logwatch_read(w, 400);
+	assert_int_equal(ew_logwatch_closed(w, 2, 350), 1);
+	ew_logwatch_forget(w, 2);
+	assert_int_equal(ew_logwatch_count(w), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(rot), 0);
+	ew_logwatch_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_close_after_write),
+		cmocka_unit_test(test_kubelet_rotation),
+		cmocka_unit_test(test_rotation_before_reopen),
+		cmocka_unit_test(test_rotation_joins_watch),
 	};
 
 	return cmocka_run_group_tests_name("log_watch", tests, NULL, NULL);

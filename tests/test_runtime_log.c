@@ -610,6 +610,65 @@ static void test_docker_rotated(void **state)
 	free(buf);
 }
 
+/*
+ * The kubelet rotated the CRI log (containerLogMaxSize, checked every 10 s): it renames <n>.log
+ * to <n>.log.<YYYYMMDD-hhmmss>, gzips the older rotated files and has containerd reopen <n>.log.
+ * A container that dies right after a rotation has its last words in the newest rotated file.
+ */
+static void test_cri_kubelet_rotated(void **state)
+{
+	static const char before[] =
+		"2024-05-01T12:00:00.1Z stderr F Traceback (most recent call last):\n"
+		"2024-05-01T12:00:00.2Z stderr F   File \"/app/main.py\", line 3, in <module>\n"
+		"2024-05-01T12:00:00.3Z stderr F ValueError: bad config\n";
+	static const char after[] = "2024-05-01T12:00:00.4Z stderr F exiting\n";
+	static const char want[] = "Traceback (most recent call last):\n"
+				   "  File \"/app/main.py\", line 3, in <module>\n"
+				   "ValueError: bad config\n"
+				   "exiting\n";
+	/* Wrong picks: an older rotation, and names that sort after the newest one. */
+	static const char *const decoys[] = {
+		"0.log.20240501-110000",
+		"0.log.20240501-130000.gz",  /* gzip data in real life; never newest, but skipped */
+		"0.log.20240501-130000.tmp", /* a compression under way */
+		"1.log.20240501-140000",     /* another attempt's */
+	};
+	static const char decoy[] = "2024-05-01T12:00:00.05Z stderr F decoy\n";
+	static const char older[] = "2024-05-01T11:59:59Z stderr F the previous instance\n";
+	char path[PATH_MAX], rot[PATH_MAX], other[PATH_MAX], out[TAIL_BYTES];
+	struct ew_log_stats st;
+	size_t len;
+
+	ew_t_scratch_path(*state, "0.log", path, sizeof(path));
+	snprintf(rot, sizeof(rot), "%s.20240501-120000", path);
+	spit(rot, before, strlen(before), "w");
+	spit(path, after, strlen(after), "w");
+	for (size_t i = 0; i < ARRAY_SIZE(decoys); i++)
+		spit(ew_t_scratch_path(*state, decoys[i], other, sizeof(other)), decoy,
+		     strlen(decoy), "w");
+	len = tail_of(path, EW_LOG_CRI, sizeof(out), ns_of("2024-05-01T12:00:00Z"), out, &st);
+	check_bytes("cri rotated", out, len, want, strlen(want));
+	assert_true(st.rotated);
+	assert_false(st.reached_since);
+
+	/* The current file reaches back past the start: the rotated one is not read. */
+	spit(path, older, strlen(older), "w");
+	spit(path, after, strlen(after), "a");
+	len = tail_of(path, EW_LOG_CRI, sizeof(out), ns_of("2024-05-01T12:00:00Z"), out, &st);
+	check_bytes("cri since in current", out, len, "exiting\n", strlen("exiting\n"));
+	assert_false(st.rotated);
+	assert_true(st.reached_since);
+
+	/* Only compressed rotations left: the current file's tail is the answer. */
+	assert_int_equal(unlink(rot), 0);
+	assert_int_equal(unlink(ew_t_scratch_path(*state, decoys[0], other, sizeof(other))), 0);
+	spit(path, after, strlen(after), "w");
+	len = tail_of(path, EW_LOG_CRI, sizeof(out), ns_of("2024-05-01T12:00:00Z"), out, &st);
+	check_bytes("cri gz only", out, len, "exiting\n", strlen("exiting\n"));
+	assert_false(st.rotated);
+	assert_true(st.reached_start);
+}
+
 /* The first line of a buffer that does not start the file is cut: never taken. */
 static void test_buf_not_at_start(void **state)
 {
@@ -891,6 +950,7 @@ int main(void)
 		TMP(test_not_regular),
 		TMP(test_big_file_bounded),
 		TMP(test_docker_rotated),
+		TMP(test_cri_kubelet_rotated),
 		TMP(test_paths),
 		TMP(test_locate),
 	};

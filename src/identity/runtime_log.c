@@ -414,6 +414,66 @@ static int rl_tail_file(const char *path, enum ew_log_format fmt, struct rl_ctx 
 	return -EAGAIN;
 }
 
+static bool rl_has_suffix(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len > n && !memcmp(s + len - n, suffix, n);
+}
+
+/*
+ * The kubelet's newest rotated file of a CRI log "<dir>/<base>": "<base>.<YYYYMMDD-hhmmss>",
+ * the greatest such name, into out. The kubelet gzips every rotated file but the newest
+ * ("<base>.<time>.gz", written as "<base>.<time>.tmp" first): those are skipped. Cost: one
+ * readdir of the container's log directory, a handful of names. 0 or -ENOENT, -ENAMETOOLONG.
+ */
+static int rl_cri_rotated(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	size_t dir_len = (size_t)(base - path), base_len = strlen(base);
+	char best[NAME_MAX + 1] = "";
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int n;
+
+	/* The directory, slash included, in out: its name is needed again for the result. */
+	n = snprintf(out, len, "%.*s", (int)dir_len, path);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	d = opendir(dir_len ? out : ".");
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name;
+		size_t name_len = strlen(name);
+
+		if (name_len <= base_len + 1 || memcmp(name, base, base_len) ||
+		    name[base_len] != '.' || rl_has_suffix(name, name_len, ".gz") ||
+		    rl_has_suffix(name, name_len, ".tmp"))
+			continue;
+		if (strcmp(name, best) > 0)
+			memcpy(best, name, name_len + 1);
+	}
+	if (!best[0])
+		return -ENOENT;
+	n = snprintf(out, len, "%.*s%s", (int)dir_len, path, best);
+	return n >= 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/*
+ * The file the runtime's log rotation moved the older entries of path to: Docker's "<path>.1"
+ * (max-file > 1, uncompressed for json-file), the kubelet's newest "<path>.<time>".
+ */
+static int rl_rotated_path(const char *path, enum ew_log_format fmt, char *out, size_t len)
+{
+	int n;
+
+	if (fmt == EW_LOG_CRI)
+		return rl_cri_rotated(path, out, len);
+	n = snprintf(out, len, "%s.1", path);
+	return n >= 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
 int ew_runtime_log_tail(const char *path, enum ew_log_format fmt, size_t max_bytes,
 			uint64_t since_ns, char *out, size_t *out_len, struct ew_log_stats *stats)
 {
@@ -445,13 +505,12 @@ int ew_runtime_log_tail(const char *path, enum ew_log_format fmt, size_t max_byt
 	}
 	r = rl_tail_file(path, fmt, &c, EW_RUNTIME_LOG_SCAN_MAX);
 	/*
-	 * Docker rotates "<path>" to "<path>.1" (max-file > 1, uncompressed for json-file): a
-	 * fresh file may hold only the last few lines. The kubelet's rotated CRI files carry a
-	 * timestamp in their name and are not followed here.
+	 * A file rotated a moment ago may hold only the last few lines, the rest of the current
+	 * instance's are in the rotated one: Docker's and the kubelet's rotations alike.
 	 */
-	if (r == 0 && fmt != EW_LOG_CRI && c.acc.have < c.acc.max && stats->reached_start &&
-	    !stats->reached_since && stats->scanned_bytes < EW_RUNTIME_LOG_SCAN_MAX &&
-	    (size_t)snprintf(rotated, sizeof(rotated), "%s.1", path) < sizeof(rotated)) {
+	if (r == 0 && c.acc.have < c.acc.max && stats->reached_start && !stats->reached_since &&
+	    stats->scanned_bytes < EW_RUNTIME_LOG_SCAN_MAX &&
+	    rl_rotated_path(path, fmt, rotated, sizeof(rotated)) == 0) {
 		stats->reached_start = false;
 		r = rl_tail_file(rotated, fmt, &c,
 				 EW_RUNTIME_LOG_SCAN_MAX - (size_t)stats->scanned_bytes);

@@ -9,6 +9,12 @@
  * after the exit (a container that lived less than a turn of the agent's loop: its start and
  * exit arrive together) may have missed the close, and says so.
  *
+ * A watch is on a file, not a path, and a log rotation (the kubelet's <n>.log.<time>, Docker's
+ * <id>-json.log.1) renames the file the runtime wrote and has it open a new one at the path:
+ * the watch follows the path to the new file (IN_MOVE_SELF, or the rotated file's deletion),
+ * so neither the reopen's close of the old file nor the old file's removal passes for the
+ * writer's last close. Only a file deleted with nothing left at its path does.
+ *
  * One inotify instance for all containers; a file several containers share (Docker's restarts
  * of one container write one file) has one watch. Times are wall-clock ns, as events' are.
  */
@@ -34,9 +40,10 @@ int ew_logwatch_add(struct ew_logwatch *w, uint64_t cgroup_id, const char *path,
 const char *ew_logwatch_path(const struct ew_logwatch *w, uint64_t cgroup_id, int *tag);
 /* Takes what the kernel queued; a close seen now is dated now_wall. */
 void ew_logwatch_read(struct ew_logwatch *w, uint64_t now_wall);
-/* 1: the container's log was closed after a write at or after since_wall (or is gone); 0: not
- * yet; -EAGAIN: not yet, but the watch began after since_wall, so the close may have come
- * before it; -ENOENT: the container has no watch. */
+/* 1: the container's log was closed after a write at or after since_wall (or deleted, nothing
+ * left at its path); 0: not yet; -EAGAIN: not yet, but the watch began after since_wall, so the
+ * close may have come before it; -ENOENT: the container has no watch, or lost it (the new file
+ * after a rotation could not be watched: -ENOSPC, say). */
 int ew_logwatch_closed(const struct ew_logwatch *w, uint64_t cgroup_id, uint64_t since_wall);
 /* The container's exit has been reported: its watch goes when no other container shares it. */
 void ew_logwatch_forget(struct ew_logwatch *w, uint64_t cgroup_id);

@@ -54,7 +54,7 @@ struct ew_log_stats {
 	bool reached_since;	/* stopped at an entry older than since_ns */
 	bool reached_start;	/* read back to the start of the (oldest) file */
 	bool scan_limited;	/* stopped at EW_RUNTIME_LOG_SCAN_MAX with the tail not full */
-	bool rotated;		/* also read "<path>.1", the file Docker rotated away */
+	bool rotated;		/* also read the file rotated away: "<path>.1", "<path>.<time>" */
 };
 
 /*
@@ -68,8 +68,9 @@ struct ew_log_stats {
  * is too late for this: it is set after the container's first writes are already logged.
  *
  * An incomplete last line (an entry being written) and malformed lines are skipped (counted in
- * stats, which may be NULL). For the Docker formats, when the file has less than max_bytes of
- * the current instance, the rotated "<path>.1" is read as well (max-file > 1).
+ * stats, which may be NULL). When the file has less than max_bytes of the current instance,
+ * the file rotated away is read as well: Docker's "<path>.1" (max-file > 1), or for CRI the
+ * kubelet's newest "<path>.<YYYYMMDD-hhmmss>" (the older ones are gzipped and not read).
  *
  * out must hold max_bytes bytes; *out_len gets the length (0 is a valid, empty tail).
  * Returns 0, -ENOENT (no such file), -EINVAL (not a regular file, bad argument),
