@@ -276,7 +276,8 @@ static bool sweep_possible(const struct ew_config *c)
  * does not fill up on a long-lived node. O(entries) map reads and /proc stat reads. */
 static void sweep(struct agent *a)
 {
-	int r = ew_loader_sweep(a->loader, ew_procstat_alive, (void *)a->cfg->proc_root);
+	int r = ew_loader_sweep(a->loader, ew_procstat_alive, (void *)a->cfg->proc_root, NULL,
+				NULL);
 
 	if (r < 0) {
 		ew_warn("sweeping the kernel's container map failed: %s", strerror(-r));
