@@ -272,19 +272,62 @@ static bool sweep_possible(const struct ew_config *c)
 	return false;
 }
 
-/* Deletes the kernel's entries of main processes gone without a seen exit, so that the map
- * does not fill up on a long-lived node. O(entries) map reads and /proc stat reads. */
+/* The containers one sweep deleted, to be forgotten once the sweep is over. */
+struct swept {
+	uint64_t *ids;
+	size_t n, cap;
+	bool short_of_memory;
+};
+
+static void on_swept(void *ctx, uint64_t cgroup_id)
+{
+	struct swept *s = ctx;
+	uint64_t *grown;
+
+	if (s->n == s->cap) {
+		grown = realloc(s->ids, (s->cap ? 2 * s->cap : 64) * sizeof(*grown));
+		if (!grown) {
+			s->short_of_memory = true;
+			return;
+		}
+		s->ids = grown;
+		s->cap = s->cap ? 2 * s->cap : 64;
+	}
+	s->ids[s->n++] = cgroup_id;
+}
+
+/*
+ * Deletes the kernel's entries of main processes gone without a seen exit, so that the map
+ * does not fill up on a long-lived node, and forgets those containers in userspace: no exit
+ * record will free what it keeps of them (their cached identity, their log watch), and cgroup
+ * ids are never reused. The ring buffer is read first: a swept main's start may still be in
+ * it (it was there before the sweep read the entry), and once through it would cache the
+ * identity again. O(entries) map reads and /proc stat reads.
+ */
 static void sweep(struct agent *a)
 {
-	int r = ew_loader_sweep(a->loader, ew_procstat_alive, (void *)a->cfg->proc_root);
+	struct swept s = {0};
+	int r = ew_loader_sweep(a->loader, ew_procstat_alive, (void *)a->cfg->proc_root, on_swept,
+				&s);
 
 	if (r < 0) {
 		ew_warn("sweeping the kernel's container map failed: %s", strerror(-r));
+		free(s.ids);
 		return;
 	}
 	if (r)
 		ew_info("forgot %d container main process(es) gone without a seen exit", r);
 	a->stale_swept += (uint64_t)r;
+	if (!s.n && !s.short_of_memory)
+		return;
+	ew_loader_consume(a->loader);
+	for (size_t i = 0; i < s.n; i++)
+		ew_pipeline_forget(a->pipe, s.ids[i]);
+	if (s.short_of_memory)
+		ew_warn("out of memory: %zu of %d containers gone without a seen exit stay "
+			"remembered",
+			(size_t)r - s.n, r);
+	free(s.ids);
 }
 
 static void drop_caps(void)

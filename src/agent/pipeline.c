@@ -60,6 +60,9 @@ struct ew_pipeline {
 	uint64_t looked_up; /* cgroup id whose lookup resolved/names hold, or 0 */
 	int looked_up_rc;
 	struct ew_event *ev_copy; /* the current event with the start's names filled in */
+	/* Cgroups ew_pipeline_forget() was told of while events of theirs were held. */
+	uint64_t *forgets;
+	size_t nforgets, forgets_cap;
 
 	uint64_t starts, exits, readies, findings, resolutions, decode_errors;
 };
@@ -213,6 +216,7 @@ void ew_pipeline_free(struct ew_pipeline *p)
 	ew_detector_free(p->detector);
 	ew_rendered_free(&p->rr);
 	free(p->ev_copy);
+	free(p->forgets);
 	free(p);
 }
 
@@ -511,6 +515,64 @@ static void take_log_tail(struct ew_pipeline *p, struct ew_held *e)
 	ev->tail_source = len ? log_sources[e->fmt] : EW_TAIL_NONE;
 }
 
+/* Whether an event of cgroup_id waits in the hold. O(held): at most EW_HOLD_MAX_EVENTS. */
+static bool held(struct ew_pipeline *p, uint64_t cgroup_id)
+{
+	for (const struct ew_held *e = p->hold ? ew_hold_head(p->hold) : NULL; e; e = e->next)
+		if (e->ev.cgroup_id == cgroup_id)
+			return true;
+	return false;
+}
+
+/* What process() drops at an exit, for a container whose exit will not come. */
+static void forget_now(struct ew_pipeline *p, uint64_t cgroup_id)
+{
+	ew_resolver_forget(p->resolver, cgroup_id);
+	if (p->watch)
+		ew_logwatch_forget(p->watch, cgroup_id);
+	if (p->looked_up == cgroup_id)
+		p->looked_up = 0; /* p->resolved was its identity */
+	ew_debug("cgroup %llu: forgotten, its main process gone without a seen exit",
+		 (unsigned long long)cgroup_id);
+}
+
+/* The forgetting that waited for held events of its cgroup, once they have gone through. */
+static void forget_pending(struct ew_pipeline *p)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < p->nforgets; i++) {
+		if (held(p, p->forgets[i]))
+			p->forgets[kept++] = p->forgets[i];
+		else
+			forget_now(p, p->forgets[i]);
+	}
+	p->nforgets = kept;
+}
+
+void ew_pipeline_forget(struct ew_pipeline *p, uint64_t cgroup_id)
+{
+	uint64_t *grown;
+	size_t cap;
+
+	if (!held(p, cgroup_id)) {
+		forget_now(p, cgroup_id);
+		return;
+	}
+	if (p->nforgets == p->forgets_cap) {
+		cap = p->forgets_cap ? 2 * p->forgets_cap : 16;
+		grown = realloc(p->forgets, cap * sizeof(*grown));
+		/* Out of memory: at once, then. Its start, let through later, is cached again. */
+		if (!grown) {
+			forget_now(p, cgroup_id);
+			return;
+		}
+		p->forgets = grown;
+		p->forgets_cap = cap;
+	}
+	p->forgets[p->nforgets++] = cgroup_id;
+}
+
 /*
  * Lets through every held event that may go; with force, all of them (the agent stops). The
  * watch's news are read when an exit with a log asks (settled()), not for every exit that
@@ -547,6 +609,8 @@ static int drain(struct ew_pipeline *p, uint64_t now, bool force, bool read_watc
 		ew_hold_pop(p->hold);
 	}
 	p->drain_mono = 0;
+	if (p->nforgets)
+		forget_pending(p);
 	return err;
 }
 

@@ -697,13 +697,14 @@ int ew_loader_seed_scanned(struct ew_loader *l, uint32_t pid, uint64_t start_tic
 	return forget(l, cgroup_id, &ours) ? -ESRCH : 0;
 }
 
-int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx)
+int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx,
+		    ew_loader_swept_fn swept, void *swept_ctx)
 {
 	int fd = bpf_map__fd(l->skel->maps.cgroups);
 	size_t n = 0, cap = bpf_map__max_entries(l->skel->maps.cgroups);
 	uint64_t *keys, next;
 	void *prev = NULL;
-	int swept = 0;
+	int n_swept = 0;
 
 	/* Keys first: deleting while walking restarts get_next_key from the first key. */
 	keys = calloc(cap ? cap : 1, sizeof(*keys));
@@ -720,10 +721,14 @@ int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx)
 			continue; /* its exit came meanwhile */
 		if (alive(ctx, v.main_pid, v.main_start_ticks))
 			continue;
-		swept += forget(l, keys[i], &v);
+		if (!forget(l, keys[i], &v))
+			continue;
+		n_swept++;
+		if (swept)
+			swept(swept_ctx, v.home_cgroup_id ? v.home_cgroup_id : keys[i]);
 	}
 	free(keys);
-	return swept;
+	return n_swept;
 }
 
 int ew_loader_tracked(struct ew_loader *l)

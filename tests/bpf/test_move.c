@@ -244,14 +244,17 @@ static int64_t metric(const char *body, const char *name)
 /*
  * A stale entry made for real: with the move hook off (as on a kernel without the tracepoint), a
  * main that moves and exits leaves its entry behind. The sweep deletes it, counts it once, and
- * leaves a live container alone: its exit is still reported after several sweeps.
+ * leaves a live container alone: its exit is still reported after several sweeps. The agent
+ * forgets the swept container as its exit would have had it (its cached identity, its log
+ * watch), and says so at debug level (-vv): cgroup ids are never reused, so what it kept of each
+ * lost exit was kept for good.
  */
 static void test_sweep_stale_entry(void **state)
 {
 	struct ew_h_fixture *f = *state;
 	/* All of it (ew_h_http_get() reads at most 1 MiB): series per workload come first. */
-	static char body[1 << 20];
-	char rel[256], live_rel[256], maddr[64];
+	static char body[1 << 20], err[1 << 20];
+	char rel[256], live_rel[256], maddr[64], forgot[128];
 	uint16_t port = ew_h_free_port();
 	uint64_t stale_id, live_id;
 	json_object *e, *stop;
@@ -263,7 +266,7 @@ static void test_sweep_stale_entry(void **state)
 	setenv("EW_NO_CGROUP_MOVE", "1", 1);
 	ew_h_agent_start(&f->agent,
 			 (const char *const[]){"--agent-interval", "1h", "--sweep-interval", "2s",
-					       "--metrics-addr", maddr, NULL});
+					       "--metrics-addr", maddr, "-vv", NULL});
 	for (i = 0; i < (int)f->agent.nlines; i++)
 		if (ew_h_str(f->agent.lines[i], "agent.phase"))
 			assert_false(
@@ -290,6 +293,12 @@ static void test_sweep_stale_entry(void **state)
 	assert_true(has_key(cg_fd, &live_id, sizeof(struct ew_cgroup_val)));
 	assert_int_equal(ew_h_http_get(port, "/metrics", body, sizeof(body)), 200);
 	assert_int_equal(metric(body, "exitwatch_stale_swept_total"), 1);
+	ew_h_agent_stderr(&f->agent, err, sizeof(err));
+	snprintf(forgot, sizeof(forgot), "cgroup %llu: forgotten", (unsigned long long)stale_id);
+	if (ew_h_count_lines(err, (const char *[]){forgot, NULL}) != 1)
+		fail_msg("want one line \"%s\" on the agent's stderr, got:\n%s", forgot, err);
+	snprintf(forgot, sizeof(forgot), "cgroup %llu: forgotten", (unsigned long long)live_id);
+	assert_int_equal(ew_h_count_lines(err, (const char *[]){forgot, NULL}), 0);
 
 	assert_int_equal(kill(live, SIGTERM), 0);
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(live, 5000)), 0);

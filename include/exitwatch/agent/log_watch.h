@@ -45,7 +45,8 @@ void ew_logwatch_read(struct ew_logwatch *w, uint64_t now_wall);
  * close may have come before it; -ENOENT: the container has no watch, or lost it (the new file
  * after a rotation could not be watched: -ENOSPC, say). */
 int ew_logwatch_closed(const struct ew_logwatch *w, uint64_t cgroup_id, uint64_t since_wall);
-/* The container's exit has been reported: its watch goes when no other container shares it. */
+/* The container's exit has been reported, or never will be (ew_pipeline_forget()): its watch
+ * goes when no other container shares it. */
 void ew_logwatch_forget(struct ew_logwatch *w, uint64_t cgroup_id);
 /* Containers watched. */
 uint32_t ew_logwatch_count(const struct ew_logwatch *w);

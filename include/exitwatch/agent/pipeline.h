@@ -58,6 +58,14 @@ void ew_pipeline_status(const struct ew_pipeline *p, struct ew_agent_status *a);
 void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_agent_status *a);
 /* Counts a record the decoder rejected. */
 void ew_pipeline_decode_error(struct ew_pipeline *p);
+/*
+ * The main process of cgroup_id is gone and its exit will never be reported (the sweep found
+ * it so, ew_loader_sweep()): drops what the exit would have, the cached identity and the log
+ * watch, once the events of it still held have gone through (else its start, let through
+ * later, would cache it again). Cgroup ids are never reused: kept, they would be kept for good.
+ * The detector's state of the identity stays; it forgets idle identities itself.
+ */
+void ew_pipeline_forget(struct ew_pipeline *p, uint64_t cgroup_id);
 /* Finding and resolved records emitted so far: a change is one for the state file. */
 uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p);
 

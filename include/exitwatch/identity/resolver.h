@@ -2,7 +2,8 @@
 /*
  * cgroup id -> identity. At a container's start the resolver parses the cgroup path the kernel
  * captured, reads the runtime's files (once: they may be gone by the exit), derives the keys,
- * and caches the result by cgroup id until the exit has been reported. A re-exec of the same
+ * and caches the result by cgroup id until the exit has been reported (or the sweep of the
+ * kernel's map found the main gone without one). A re-exec of the same
  * main process reuses the cached identity; a new main process (a restart) reads the files again.
  */
 #ifndef EXITWATCH_RESOLVER_H
@@ -74,7 +75,7 @@ bool ew_resolver_recall(const struct ew_resolver *r, const char *key, struct ew_
 int ew_resolver_learn_pod(struct ew_resolver *r, const char *key, const char *pod_namespace,
 			  const char *pod_name, const char *image);
 
-/* The exit was reported: drop the cache entry. */
+/* The exit was reported, or never will be (the sweep): drop the cache entry. */
 void ew_resolver_forget(struct ew_resolver *r, uint64_t cgroup_id);
 
 /* Containers cached (one per live main process). */

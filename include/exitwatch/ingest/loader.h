@@ -65,11 +65,16 @@ int ew_loader_stats(struct ew_loader *l, uint64_t out[EW_STAT__MAX]);
  * the kernel exit hook runs in do_exit() before the task is a zombie, and a zombie is still in
  * /proc, so a main that is exiting right now has either been seen exiting already or still
  * counts as alive. Entries go stale when the exit hook could not see the exit (a main that
- * moved where the kernel cannot follow it). Returns the entries deleted, or -errno. O(n) map
- * reads plus one alive() call per entry.
+ * moved where the kernel cannot follow it) or its record was lost (ring buffer full). swept (may
+ * be NULL) is told each deleted entry's container, by the cgroup id its records carry (where
+ * the main exec'd, if it moved since): no exit record will come for it, and what userspace
+ * keeps of it until that record would stay for good. Returns the entries deleted, or -errno.
+ * O(n) map reads plus one alive() call per entry.
  */
 typedef bool (*ew_loader_alive_fn)(void *ctx, uint32_t pid, uint64_t start_ticks);
-int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx);
+typedef void (*ew_loader_swept_fn)(void *ctx, uint64_t cgroup_id);
+int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx,
+		    ew_loader_swept_fn swept, void *swept_ctx);
 
 /* Where process (pid, start_ticks) stands against the kernel's exit hook: ew_procstat_phase(). */
 typedef enum ew_proc_phase (*ew_loader_phase_fn)(void *ctx, uint32_t pid, uint64_t start_ticks);
