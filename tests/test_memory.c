@@ -343,6 +343,40 @@ static void test_limit_counts_asleep(void **state)
 }
 
 /*
+ * A main whose exit the kernel could not report (its record lost to a full ring buffer, or it
+ * moved where the kernel could not follow it): the sweep finds it gone and says so. The
+ * identity no longer runs, so it sleeps and is forgotten like any other, where a running one is
+ * kept for good. Only that run ends: a start since (another pid, or the same pid again later) is
+ * not touched.
+ */
+static void test_main_lost(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector_memory m;
+
+	fx->cfg.max_identities = 10;
+	for (int i = 0; i < 40; i++)
+		feed(fx, OP_START, 20 + i, (double)i, 0, 0);
+	ew_detector_memory(fx->d, &m);
+	CHECK_EQ("running", "remembered (running ones are kept)", 40u,
+		 ew_detector_identities(fx->d));
+	/* Another run than the one the sweep found gone: nothing happens. */
+	ew_detector_main_lost(fx->d, &fx->ids[20], fx->pid[20] + 1, fx->boot[20] / EW_NS_PER_TICK);
+	ew_detector_main_lost(fx->d, &fx->ids[20], fx->pid[20], fx->boot[20] / EW_NS_PER_TICK + 1);
+	ew_detector_memory(fx->d, &m);
+	CHECK_EQ("another run", "awake", 40u, m.awake);
+	for (int i = 0; i < 40; i++)
+		ew_detector_main_lost(fx->d, &fx->ids[20 + i], fx->pid[20 + i],
+				      fx->boot[20 + i] / EW_NS_PER_TICK);
+	advance(fx, AT(41));
+	ew_detector_memory(fx->d, &m);
+	CHECK_EQ("lost", "remembered", 10u, ew_detector_identities(fx->d));
+	CHECK_EQ("lost", "forgotten beyond max_identities", 30u, (uint32_t)m.forgotten_limit);
+	/* Its next start is a restart: it did end. */
+	assert_int_equal(feed(fx, OP_START, 59, 100, 0, 0).restarts, 1);
+}
+
+/*
  * Forgetting is bounded per call (64 asleep a time); what is left says so, so that a loop that
  * sleeps until the next deadline comes back at once (ew_detector_has_work()).
  */
@@ -439,11 +473,17 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_sleep_same_findings),	     T(test_sleep_wakes_for_restart),
-		T(test_asleep_workload_new_member),  T(test_identity_cost),
-		T(test_budget_forgets_asleep_first), T(test_limit_counts_asleep),
-		T(test_forgetting_goes_on),	     T(test_export_keeps_latest_asleep),
-		T(test_deleted_loops_forgotten),     T(test_sleep_same_findings_crash_loop),
+		T(test_sleep_same_findings),
+		T(test_sleep_wakes_for_restart),
+		T(test_asleep_workload_new_member),
+		T(test_identity_cost),
+		T(test_budget_forgets_asleep_first),
+		T(test_limit_counts_asleep),
+		T(test_forgetting_goes_on),
+		T(test_export_keeps_latest_asleep),
+		T(test_deleted_loops_forgotten),
+		T(test_sleep_same_findings_crash_loop),
+		T(test_main_lost),
 	};
 
 	return cmocka_run_group_tests_name("memory", tests, NULL, NULL);

@@ -373,11 +373,18 @@ static void exit_container_id(struct fx *x, uint64_t cgid, char *out, size_t len
 static void test_forget_swept(void **state)
 {
 	struct fx *x = *state;
+	struct ew_agent_status st = {0};
 	char id[128];
 
 	live(x, EW_EVENT_START, 7100, "/ew-test/gone", T0, 300);
 	live(x, EW_EVENT_START, 7101, "/ew-test/kept", T0, 301);
-	ew_pipeline_forget(x->p, 7100);
+	ew_pipeline_status(x->p, &st);
+	assert_int_equal(st.identities_asleep, 0);
+	ew_pipeline_forget(x->p, &(struct ew_lost_main){.cgroup_id = 7100, .pid = 300});
+	/* The detector's run of it ended: with nothing open, it sleeps (and may be forgotten
+	 * when idle, where a running one was kept for good). */
+	ew_pipeline_status(x->p, &st);
+	assert_int_equal(st.identities_asleep, 1);
 	live(x, EW_EVENT_EXIT, 7100, "/ew-test/gone", T0 + EW_NSEC_PER_SEC, 300);
 	live(x, EW_EVENT_EXIT, 7101, "/ew-test/kept", T0 + EW_NSEC_PER_SEC, 301);
 	exit_container_id(x, 7100, id, sizeof(id));
@@ -413,7 +420,7 @@ static void test_forget_swept_after_held(void **state)
 	/* Held: its log is there and has not been closed since. */
 	live(x, EW_EVENT_EXIT, 7200, "/docker/" HELD64, ew_clock_wall_ns(), 400);
 	live(x, EW_EVENT_START, 7201, "/ew-test/late", ew_clock_wall_ns(), 401);
-	ew_pipeline_forget(x->p, 7201);
+	ew_pipeline_forget(x->p, &(struct ew_lost_main){.cgroup_id = 7201, .pid = 401});
 	ew_pipeline_finish(x->p, ew_clock_wall_ns());
 	live(x, EW_EVENT_EXIT, 7201, "/ew-test/late", ew_clock_wall_ns(), 401);
 	exit_container_id(x, 7200, id, sizeof(id));

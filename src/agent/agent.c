@@ -274,33 +274,33 @@ static bool sweep_possible(const struct ew_config *c)
 
 /* The containers one sweep deleted, to be forgotten once the sweep is over. */
 struct swept {
-	uint64_t *ids;
+	struct ew_lost_main *v;
 	size_t n, cap;
 	bool short_of_memory;
 };
 
-static void on_swept(void *ctx, uint64_t cgroup_id)
+static void on_swept(void *ctx, const struct ew_lost_main *m)
 {
 	struct swept *s = ctx;
-	uint64_t *grown;
+	struct ew_lost_main *grown;
 
 	if (s->n == s->cap) {
-		grown = realloc(s->ids, (s->cap ? 2 * s->cap : 64) * sizeof(*grown));
+		grown = realloc(s->v, (s->cap ? 2 * s->cap : 64) * sizeof(*grown));
 		if (!grown) {
 			s->short_of_memory = true;
 			return;
 		}
-		s->ids = grown;
+		s->v = grown;
 		s->cap = s->cap ? 2 * s->cap : 64;
 	}
-	s->ids[s->n++] = cgroup_id;
+	s->v[s->n++] = *m;
 }
 
 /*
  * Deletes the kernel's entries of main processes gone without a seen exit, so that the map
  * does not fill up on a long-lived node, and forgets those containers in userspace: no exit
- * record will free what it keeps of them (their cached identity, their log watch), and cgroup
- * ids are never reused. The ring buffer is read first: a swept main's start may still be in
+ * record will free what it keeps of them (their cached identity, their log watch, the
+ * detector's "running"), and cgroup ids are never reused. The ring buffer is read first: a swept main's start may still be in
  * it (it was there before the sweep read the entry), and once through it would cache the
  * identity again. O(entries) map reads and /proc stat reads.
  */
@@ -312,7 +312,7 @@ static void sweep(struct agent *a)
 
 	if (r < 0) {
 		ew_warn("sweeping the kernel's container map failed: %s", strerror(-r));
-		free(s.ids);
+		free(s.v);
 		return;
 	}
 	if (r)
@@ -322,12 +322,12 @@ static void sweep(struct agent *a)
 		return;
 	ew_loader_consume(a->loader);
 	for (size_t i = 0; i < s.n; i++)
-		ew_pipeline_forget(a->pipe, s.ids[i]);
+		ew_pipeline_forget(a->pipe, &s.v[i]);
 	if (s.short_of_memory)
 		ew_warn("out of memory: %zu of %d containers gone without a seen exit stay "
 			"remembered",
 			(size_t)r - s.n, r);
-	free(s.ids);
+	free(s.v);
 }
 
 static void drop_caps(void)

@@ -61,7 +61,7 @@ struct ew_pipeline {
 	int looked_up_rc;
 	struct ew_event *ev_copy; /* the current event with the start's names filled in */
 	/* Cgroups ew_pipeline_forget() was told of while events of theirs were held. */
-	uint64_t *forgets;
+	struct ew_lost_main *forgets;
 	size_t nforgets, forgets_cap;
 
 	uint64_t starts, exits, readies, findings, resolutions, decode_errors;
@@ -525,8 +525,13 @@ static bool held(struct ew_pipeline *p, uint64_t cgroup_id)
 }
 
 /* What process() drops at an exit, for a container whose exit will not come. */
-static void forget_now(struct ew_pipeline *p, uint64_t cgroup_id)
+static void forget_now(struct ew_pipeline *p, const struct ew_lost_main *m)
 {
+	uint64_t cgroup_id = m->cgroup_id;
+
+	/* Its identity, as its start named it: the detector's run of it ends. */
+	if (!ew_resolver_lookup(p->resolver, cgroup_id, &p->scratch, NULL))
+		ew_detector_main_lost(p->detector, &p->scratch, m->pid, m->start_ticks);
 	ew_resolver_forget(p->resolver, cgroup_id);
 	if (p->watch)
 		ew_logwatch_forget(p->watch, cgroup_id);
@@ -542,21 +547,21 @@ static void forget_pending(struct ew_pipeline *p)
 	size_t kept = 0;
 
 	for (size_t i = 0; i < p->nforgets; i++) {
-		if (held(p, p->forgets[i]))
+		if (held(p, p->forgets[i].cgroup_id))
 			p->forgets[kept++] = p->forgets[i];
 		else
-			forget_now(p, p->forgets[i]);
+			forget_now(p, &p->forgets[i]);
 	}
 	p->nforgets = kept;
 }
 
-void ew_pipeline_forget(struct ew_pipeline *p, uint64_t cgroup_id)
+void ew_pipeline_forget(struct ew_pipeline *p, const struct ew_lost_main *m)
 {
-	uint64_t *grown;
+	struct ew_lost_main *grown;
 	size_t cap;
 
-	if (!held(p, cgroup_id)) {
-		forget_now(p, cgroup_id);
+	if (!held(p, m->cgroup_id)) {
+		forget_now(p, m);
 		return;
 	}
 	if (p->nforgets == p->forgets_cap) {
@@ -564,13 +569,13 @@ void ew_pipeline_forget(struct ew_pipeline *p, uint64_t cgroup_id)
 		grown = realloc(p->forgets, cap * sizeof(*grown));
 		/* Out of memory: at once, then. Its start, let through later, is cached again. */
 		if (!grown) {
-			forget_now(p, cgroup_id);
+			forget_now(p, m);
 			return;
 		}
 		p->forgets = grown;
 		p->forgets_cap = cap;
 	}
-	p->forgets[p->nforgets++] = cgroup_id;
+	p->forgets[p->nforgets++] = *m;
 }
 
 /*

@@ -179,6 +179,24 @@ static void update_subject(struct ident *id, const struct ew_identity *idn)
 	id->wl->last_subject = ew_subject_ref(s);
 }
 
+void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *idn, uint32_t pid,
+			   uint64_t start_ticks)
+{
+	struct det_key k = ew_det_key(idn->key);
+	/* Awake only: one asleep or forgotten does not run. */
+	struct ident *id = ew_map_get_h(d->idents, k.s, k.len, k.hash);
+
+	if (!id || !id->running || id->pid != pid ||
+	    id->start_boot_ns / EW_NS_PER_TICK != start_ticks)
+		return;
+	id->running = false;
+	id->exited_before = true;
+	/* crash_loop's quiet period no longer waits for this run's outcome. */
+	if (id->s.ep[EW_RULE_CRASH_LOOP].open)
+		ew_det_schedule_episode(d, id, NULL, EW_RULE_CRASH_LOOP);
+	ew_det_try_sleep(d, id);
+}
+
 int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,
 			const struct ew_identity *idn, enum ew_exit_class cls, ew_finding_fn fn,
 			void *ctx, struct ew_startup *ret)

@@ -725,7 +725,11 @@ int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx,
 			continue;
 		n_swept++;
 		if (swept)
-			swept(swept_ctx, v.home_cgroup_id ? v.home_cgroup_id : keys[i]);
+			swept(swept_ctx,
+			      &(struct ew_lost_main){
+				      .cgroup_id = v.home_cgroup_id ? v.home_cgroup_id : keys[i],
+				      .pid = v.main_pid,
+				      .start_ticks = v.main_start_ticks});
 	}
 	free(keys);
 	return n_swept;

@@ -59,13 +59,14 @@ void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_a
 /* Counts a record the decoder rejected. */
 void ew_pipeline_decode_error(struct ew_pipeline *p);
 /*
- * The main process of cgroup_id is gone and its exit will never be reported (the sweep found
- * it so, ew_loader_sweep()): drops what the exit would have, the cached identity and the log
- * watch, once the events of it still held have gone through (else its start, let through
- * later, would cache it again). Cgroup ids are never reused: kept, they would be kept for good.
- * The detector's state of the identity stays; it forgets idle identities itself.
+ * The main process m is gone and its exit will never be reported (the sweep found it so,
+ * ew_loader_sweep()): drops what the exit would have, the cached identity and the log watch,
+ * once the events of it still held have gone through (else its start, let through later, would
+ * cache it again), and tells the detector that run ended (ew_detector_main_lost()), so that an
+ * identity no longer running can be forgotten when idle. Cgroup ids are never reused: kept,
+ * they would be kept for good.
  */
-void ew_pipeline_forget(struct ew_pipeline *p, uint64_t cgroup_id);
+void ew_pipeline_forget(struct ew_pipeline *p, const struct ew_lost_main *m);
 /* Finding and resolved records emitted so far: a change is one for the state file. */
 uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p);
 

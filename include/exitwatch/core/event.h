@@ -118,4 +118,15 @@ const char *ew_tail_source_name(enum ew_tail_source s);
 /* The inverse; EW_TAIL_NONE for a name it does not know. */
 enum ew_tail_source ew_tail_source_parse(const char *name);
 
+/*
+ * A container's main process that ended without an exit record (lost to a full ring buffer, or
+ * it moved where the kernel could not follow it), as the sweep of the kernel's map finds it:
+ * by the cgroup id its records carry, its pid and its start in clock ticks since boot.
+ */
+struct ew_lost_main {
+	uint64_t cgroup_id;
+	uint32_t pid;
+	uint64_t start_ticks;
+};
+
 #endif

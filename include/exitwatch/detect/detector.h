@@ -178,6 +178,17 @@ void ew_detector_note_drops(struct ew_detector *d, uint64_t now_ns, uint64_t tot
 void ew_detector_seed_restarts(struct ew_detector *d, const struct ew_identity *id,
 			       uint32_t restarts);
 
+/*
+ * The run of identity id whose main process is (pid, start_ticks: its start in clock ticks since
+ * boot, as /proc says it) ended without an exit the detector will be told of: the kernel's
+ * record of it was lost, and the sweep of the kernel's map found the process gone. It counts as
+ * no exit and decides no start, but the identity no longer runs, so it may sleep and be
+ * forgotten as idle (a running identity is kept for good), and its next start is a restart.
+ * Another run of the identity (a start since) is left alone.
+ */
+void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *id, uint32_t pid,
+			   uint64_t start_ticks);
+
 uint32_t ew_detector_identities(const struct ew_detector *d); /* awake and asleep */
 
 /*

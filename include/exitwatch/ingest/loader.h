@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "exitwatch/abi.h"
+#include "exitwatch/core/event.h"
 #include "exitwatch/ingest/procstat.h"
 
 struct ew_loader;
@@ -66,13 +67,13 @@ int ew_loader_stats(struct ew_loader *l, uint64_t out[EW_STAT__MAX]);
  * /proc, so a main that is exiting right now has either been seen exiting already or still
  * counts as alive. Entries go stale when the exit hook could not see the exit (a main that
  * moved where the kernel cannot follow it) or its record was lost (ring buffer full). swept (may
- * be NULL) is told each deleted entry's container, by the cgroup id its records carry (where
- * the main exec'd, if it moved since): no exit record will come for it, and what userspace
- * keeps of it until that record would stay for good. Returns the entries deleted, or -errno.
+ * be NULL) is told each deleted entry's main: its pid and start, and its container by the cgroup
+ * id its records carry (where the main exec'd, if it moved since): no exit record will come for
+ * it, and what userspace keeps of it until that record would stay for good. Returns the entries deleted, or -errno.
  * O(n) map reads plus one alive() call per entry.
  */
 typedef bool (*ew_loader_alive_fn)(void *ctx, uint32_t pid, uint64_t start_ticks);
-typedef void (*ew_loader_swept_fn)(void *ctx, uint64_t cgroup_id);
+typedef void (*ew_loader_swept_fn)(void *ctx, const struct ew_lost_main *m);
 int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx,
 		    ew_loader_swept_fn swept, void *swept_ctx);
 
