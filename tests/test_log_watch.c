@@ -226,6 +226,51 @@ static void test_rotation_joins_watch(void **state)
 	ew_logwatch_free(w);
 }
 
+/*
+ * Docker's json-file rotation (max-size, max-file): <log> is renamed <log>.1 and a new <log> is
+ * written; at the next rotation <log>.1 is renamed over or deleted. The container's exit after
+ * that must wait for the close of the file the writer writes now, <log>: the watch follows
+ * inodes, not the path.
+ */
+static void test_docker_rotation(void **state)
+{
+	char path[] = "/tmp/ew-test-logrot-XXXXXX", rot[64], rot2[64];
+	struct ew_logwatch *w = ew_logwatch_new();
+	int fd = mkstemp(path), cur;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(rot, sizeof(rot), "%s.1", path);
+	snprintf(rot2, sizeof(rot2), "%s.2", path);
+	assert_int_equal(ew_logwatch_add(w, 1, path, 0, 100), 0);
+
+	/* Rotation 1 at 200: the writer closes the old file after the rename, opens a new one. */
+	assert_int_equal(rename(path, rot), 0);
+	append(rot, "before rotation");
+	cur = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	assert_true(cur >= 0);
+	/* max-file=2: the next rotation renames <log> over <log>.1 (the watched inode goes). */
+	assert_int_equal(rename(path, rot2), 0);
+	assert_int_equal(rename(rot2, rot), 0);
+	close(cur);
+	cur = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	assert_true(cur >= 0);
+	assert_int_equal(write(cur, "x", 1), 1);
+	ew_logwatch_read(w, 250);
+
+	/* The main process exits at 300; the writer still has <log> open: not closed yet. */
+	assert_int_equal(ew_logwatch_closed(w, 1, 300), 0);
+	close(cur);
+	ew_logwatch_read(w, 330);
+	assert_int_equal(ew_logwatch_closed(w, 1, 300), 1);
+
+	ew_logwatch_forget(w, 1);
+	unlink(path);
+	unlink(rot);
+	ew_logwatch_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_kubelet_rotation),
 		cmocka_unit_test(test_rotation_before_reopen),
 		cmocka_unit_test(test_rotation_joins_watch),
+		cmocka_unit_test(test_docker_rotation),
 	};
 
 	return cmocka_run_group_tests_name("log_watch", tests, NULL, NULL);

@@ -930,6 +930,43 @@ static void test_locate(void **state)
 	assert_null(ew_log_format_name(0));
 }
 
+/*
+ * Docker 20.10+ "dual logging": a container of any driver that cannot be read back (journald,
+ * the default of Fedora's and RHEL's Docker; syslog, fluentd, gelf, ...) keeps a local-format
+ * cache at <docker root>/containers/<id>/container-cached.log (what `docker logs` reads). The
+ * fixture is that file, written by this machine's Docker 20.10 for a --log-driver syslog
+ * container that wrote "syslog line\n" on stderr.
+ */
+static void test_locate_dual_logging(void **state)
+{
+	static const char id[] = "6d36969a2615e45137df91c4bd9da7362f44526df02d0bf1ba594f82e9b81750";
+	struct ew_t_scratch *t = *state;
+	struct ew_meta_paths paths = {.host_root = t->dir};
+	struct ew_identity ident;
+	enum ew_log_format fmt = 0;
+	char out[PATH_MAX], dir[PATH_MAX], want[PATH_MAX], tail[TAIL_BYTES], *buf;
+	size_t len;
+
+	/* The format is the one this module reads already. */
+	len = tail_of(EW_FIXTURES_DIR "/runtime-log/docker-syslog-container-cached.log",
+		      EW_LOG_DOCKER_LOCAL, sizeof(tail), 0, tail, NULL);
+	check_bytes("cached", tail, len, "syslog line\n", 12);
+
+	ew_meta_paths_default(&paths);
+	memset(&ident, 0, sizeof(ident));
+	ident.cg.runtime = EW_RT_DOCKER;
+	strcpy(ident.cg.container_id, id);
+	snprintf(dir, sizeof(dir), "%s/var/lib/docker/containers/%s", t->dir, id);
+	assert_int_equal(ew_t_mkdirs(dir), 0);
+	snprintf(want, sizeof(want), "%s/container-cached.log", dir);
+	buf = slurp(EW_FIXTURES_DIR "/runtime-log/docker-syslog-container-cached.log", &len);
+	spit(want, buf, len, "w");
+	free(buf);
+	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), 0);
+	assert_int_equal(fmt, EW_LOG_DOCKER_LOCAL);
+	assert_string_equal(out, want);
+}
+
 /* A test whose state is a scratch directory of its own (tests/harness/unit.h). */
 #define TMP(fn) cmocka_unit_test_setup_teardown(fn, ew_t_scratch_setup, ew_t_scratch_teardown)
 
@@ -953,6 +990,7 @@ int main(void)
 		TMP(test_cri_kubelet_rotated),
 		TMP(test_paths),
 		TMP(test_locate),
+		TMP(test_locate_dual_logging),
 	};
 	int r;
 

@@ -593,6 +593,18 @@ int ew_runtime_log_cri_path(const char *host_root, const char *pods_root, const 
 	return m < 0 || (size_t)m >= len - (size_t)n ? -ENAMETOOLONG : 0;
 }
 
+/* "<dir>/local-logs/container.log" -> "<dir>/container-cached.log", in place. */
+static int rl_docker_cached_path(char *path, size_t len)
+{
+	static const char local[] = "local-logs/container.log", cached[] = "container-cached.log";
+	size_t n = strlen(path), base = n - (sizeof(local) - 1);
+
+	if (n < sizeof(local) - 1 || strcmp(path + base, local) || base + sizeof(cached) > len)
+		return -ENAMETOOLONG;
+	memcpy(path + base, cached, sizeof(cached));
+	return 0;
+}
+
 int ew_runtime_log_locate(const struct ew_meta_paths *paths, const struct ew_identity *id,
 			  char *path, size_t len, enum ew_log_format *fmt)
 {
@@ -627,12 +639,21 @@ int ew_runtime_log_locate(const struct ew_meta_paths *paths, const struct ew_ide
 	}
 	if (id->cg.runtime != EW_RT_DOCKER)
 		return -ENOENT;
-	/* json-file is Docker's default driver; a container of another driver has neither. */
-	for (enum ew_log_format f = EW_LOG_DOCKER_JSON;; f = EW_LOG_DOCKER_LOCAL) {
+	/*
+	 * json-file is Docker's default driver, local its own file; a container of any other
+	 * driver (journald, the default of Fedora's and RHEL's Docker; syslog, fluentd, gelf, ...)
+	 * has, from Docker 20.10 on, the cache of "dual logging" that `docker logs` reads, in the
+	 * local driver's format (unless the daemon turned it off: then no file).
+	 */
+	for (int i = 0; i < 3; i++) {
+		enum ew_log_format f = i ? EW_LOG_DOCKER_LOCAL : EW_LOG_DOCKER_JSON;
+
 		r = ew_runtime_log_docker_path(paths->host_root, paths->docker_root,
 					       id->cg.container_id, f, path, len);
 		if (r == -EINVAL)
 			return -ENOENT;
+		if (!r && i == 2)
+			r = rl_docker_cached_path(path, len);
 		if (r < 0)
 			return r;
 		if (lstat(path, &st) == 0) {
@@ -641,9 +662,8 @@ int ew_runtime_log_locate(const struct ew_meta_paths *paths, const struct ew_ide
 		}
 		if (errno != ENOENT && errno != ENOTDIR)
 			return -errno;
-		if (f == EW_LOG_DOCKER_LOCAL)
-			return -ENOENT;
 	}
+	return -ENOENT;
 }
 
 int ew_runtime_log_size(const char *path, off_t *ret)

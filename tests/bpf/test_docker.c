@@ -413,6 +413,8 @@ static json_object *wait_exit_timed(struct fixture *f, const char *name, size_t 
  * Every way stderrwriter writes its last words (the cases of test_stderr.c, which the kernel
  * capture passes) gives exactly those bytes from Docker's json-file log, and from the local
  * driver's: stdout (interleave) goes to the same file with "stream":"stdout" and never shows.
+ * A driver Docker cannot read back (syslog here; journald, fluentd, gelf alike) gives them from
+ * the cache Docker 20.10+ keeps for `docker logs` (dual logging), in the local driver's format.
  */
 static void test_stderr_tail_docker_logs(void **state)
 {
@@ -432,20 +434,26 @@ static void test_stderr_tail_docker_logs(void **state)
 		{"writev", "local", "docker-local"},
 		{"big", "local", "docker-local"},
 		{"interleave", "local", "docker-local"},
+		/* UDP: sent whether or not anything listens. */
+		{"writev", "syslog --log-opt syslog-address=udp://127.0.0.1:5514", "docker-local"},
+		{"interleave", "syslog --log-opt syslog-address=udp://127.0.0.1:5514",
+		 "docker-local"},
 	};
 
 	require_stderr_images();
 	start_agent(f, NULL, NULL);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char name[96], opts[64], cmd[64], what[64], code[16];
+		char name[96], opts[128], cmd[64], what[64], code[16], driver[16];
 		size_t from = 0;
 		json_object *e;
 		double lat;
 
-		snprintf(name, sizeof(name), "%s-%s-%s", f->name, cases[i].mode, cases[i].driver);
+		snprintf(driver, sizeof(driver), "%.*s", (int)strcspn(cases[i].driver, " "),
+			 cases[i].driver);
+		snprintf(name, sizeof(name), "%s-%s-%s", f->name, cases[i].mode, driver);
 		snprintf(opts, sizeof(opts), "--log-driver %s", cases[i].driver);
 		snprintf(cmd, sizeof(cmd), "stderrwriter %s", cases[i].mode);
-		snprintf(what, sizeof(what), "%s (%s)", cases[i].mode, cases[i].driver);
+		snprintf(what, sizeof(what), "%s (%s)", cases[i].mode, driver);
 		docker_start_bg(f, name, opts, IMAGE, cmd);
 		e = wait_exit_timed(f, name, &from, 20000, &lat);
 		print_message("%-22s container_exit %6.1f ms after the exit\n", what, lat);
