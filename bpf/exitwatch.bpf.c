@@ -377,7 +377,7 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	home = cgid;
 
 	ticks = task_start_ticks(p);
-	now = bpf_ktime_get_ns();
+	now = bpf_ktime_get_boot_ns();
 	cg = bpf_map_lookup_elem(&cgroups, &cgid);
 	if (cg) {
 		/* `docker exec` and friends: a second entrant while the main process lives. */
@@ -452,7 +452,7 @@ static __always_inline int emit_main_exit(struct task_struct *p, __u64 cgid,
 	struct ew_cgroup_val v = *cg; /* copy before the delete frees the element */
 	struct ew_exit_event *e;
 	__u32 tgid = p->tgid;
-	__u64 now = bpf_ktime_get_ns(), home;
+	__u64 now = bpf_ktime_get_boot_ns(), home;
 	__u8 flags = 0;
 	bool oom;
 
@@ -489,7 +489,7 @@ static __always_inline int emit_main_exit(struct task_struct *p, __u64 cgid,
 	if (v.exec_ns) {
 		e->uptime_ns = now - v.exec_ns;
 	} else {
-		e->uptime_ns = now - p->group_leader->start_time;
+		e->uptime_ns = now - p->group_leader->start_boottime;
 		flags |= EW_EXIT_SEEDED;
 	}
 	e->ready_ns = v.ready_ns;
@@ -624,7 +624,7 @@ int BPF_PROG(ew_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	cg->killer.flags =
 		(__u64)handler > 1 || ((blocked >> (sig - 1)) & 1) ? EW_KILLER_CAUGHT : 0;
 	cg->killer.cgroup_id = bpf_get_current_cgroup_id();
-	cg->killer.ts_ns = bpf_ktime_get_ns();
+	cg->killer.ts_ns = bpf_ktime_get_boot_ns();
 	bpf_get_current_comm(cg->killer.comm, sizeof(cg->killer.comm));
 	stat_inc(EW_STAT_SIGNALS);
 	return 0;
@@ -720,7 +720,7 @@ int BPF_PROG(ew_listen, const struct sock *sk, const int oldstate, const int new
 	cg = bpf_map_lookup_elem(&cgroups, &cgid);
 	if (!cg || cg->ready_ns)
 		return 0;
-	now = bpf_ktime_get_ns();
+	now = bpf_ktime_get_boot_ns();
 	cg->ready_ns = now; /* a racing second listen() may emit twice; userspace keeps the first */
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

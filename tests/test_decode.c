@@ -110,7 +110,7 @@ static void test_tail_unroll(void **state)
 	assert_int_equal(ew_tail_unroll(ring, 6000, 0, out), 0);
 }
 
-static struct ew_decode_ctx ctx = {.mono_to_wall_ns = 1000000000000000000LL, .tail_max = 2048};
+static struct ew_decode_ctx ctx = {.boot_to_wall_ns = 1000000000000000000LL, .tail_max = 2048};
 
 /*
  * ew_event_clear() over an event full of an earlier one's bytes: every member zero and every

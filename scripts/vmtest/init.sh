@@ -7,6 +7,7 @@
 #   EW-FEATURES {...}            the agent record's "features"
 #   EW-SMOKE PASS|FAIL ...       default config: start, exit, finding records
 #   EW-CRUN PASS|FAIL ...        an OCI bundle run with crun, named as a kubelet's container
+#   EW-SUSPEND PASS|FAIL ...     record times and uptimes across a suspend (S3) of the guest
 #   EW-RESULT <test> PASS|FAIL   one line per test binary
 #   EW-CMD-RC <n>                the exit status of --shell-cmd
 #   EW-DONE                      /init finished; a log without it did not finish
@@ -238,6 +239,67 @@ crun_case() {
 	return 1
 }
 crun_case
+
+# 2c. A suspend (S3, woken by the RTC alarm 8 s later), as a laptop's lid: CLOCK_MONOTONIC
+# stands still while the machine sleeps, the wall clock and CLOCK_BOOTTIME do not. A container
+# that exits after the resume must carry the wall time of its exit, and one that slept through
+# it the uptime it had: records stamped on the monotonic clock are off by the sleep until the
+# agent restarts (they were: 7.4 s of 8 behind).
+suspend_case() {
+	out=/tmp/suspend.out err=/tmp/suspend.err cg=/sys/fs/cgroup/ewsuspend
+	if ! grep -qw mem /sys/power/state 2>/dev/null || [ ! -e /sys/class/rtc/rtc0/wakealarm ]; then
+		echo "EW-SUSPEND FAIL no S3 (/sys/power/state: $(cat /sys/power/state 2>&1)) or no RTC alarm"
+		return 1
+	fi
+	"$EXITWATCH" --no-scan >"$out" 2>"$err" &
+	pid=$!
+	i=0
+	while [ $i -lt 600 ] && ! grep -q '"event":"agent"' "$out" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	mkdir -p $cg/before $cg/after
+	sh -c "echo \$\$ >$cg/before/cgroup.procs && exec $EW_WORKLOAD pause" 2>/dev/null &
+	sleeper=$!
+	sleep 1
+	echo 0 >/sys/class/rtc/rtc0/wakealarm
+	echo +8 >/sys/class/rtc/rtc0/wakealarm
+	b0=$(cut -d' ' -f1 /proc/uptime)
+	echo mem >/sys/power/state
+	slept=$(awk -v a="$b0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+	sleep 1
+	before=$(date +%s)
+	sh -c "echo \$\$ >$cg/after/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+	after=$(date +%s)
+	kill $sleeper
+	wait $sleeper 2>/dev/null
+	i=0
+	while [ $i -lt 100 ] && [ "$(grep -c '"event":"container_exit"' "$out")" -lt 2 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -TERM $pid
+	wait $pid
+	# The exit's time in whole seconds, and the sleeper's uptime (it lived 1 + slept + 1 s).
+	t=$(grep '"event":"container_exit"' "$out" | grep '"/ewsuspend/after"' |
+		jq -r '.time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601')
+	up=$(grep '"event":"container_exit"' "$out" | grep '"/ewsuspend/before"' | jq -r '.uptime_s')
+	rmdir $cg/before $cg/after $cg 2>/dev/null
+	if [ -n "$t" ] && [ "$t" -ge $((before - 1)) ] && [ "$t" -le $((after + 1)) ] &&
+		awk -v u="$up" -v s="$slept" 'BEGIN { exit !(u != "" && u >= s + 1.5 && u <= s + 5) }'; then
+		echo "EW-SUSPEND PASS slept ${slept} s: exit at $t (wall $before-$after), uptime ${up} s across it"
+		return 0
+	fi
+	echo "EW-SUSPEND FAIL slept ${slept} s: exit time ${t:-none} (wall $before-$after), uptime of one that slept through it ${up:-none} s (want about $slept + 2)"
+	echo "EW-STDOUT-BEGIN"
+	cat "$out"
+	echo "EW-STDOUT-END"
+	echo "EW-STDERR-BEGIN"
+	cat "$err"
+	echo "EW-STDERR-END"
+	return 1
+}
+suspend_case
 
 # 3. The integration tests, one binary at a time, each under a timeout so one hang costs that
 # test and not the kernel's whole run.

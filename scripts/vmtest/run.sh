@@ -319,6 +319,12 @@ judge() {
 		reasons+=("crun FAILED: $(sed -n 's/^EW-CRUN FAIL //p' "$log" | head -1)")
 		ok=0
 	fi
+	if grep -q '^EW-SUSPEND PASS' "$log"; then
+		reasons+=("suspend: $(sed -n 's/^EW-SUSPEND PASS //p' "$log" | head -1)")
+	elif grep -q '^EW-LOAD OK' "$log"; then
+		reasons+=("suspend FAILED: $(sed -n 's/^EW-SUSPEND FAIL //p' "$log" | head -1)")
+		ok=0
+	fi
 	if grep -q '^EW-SMOKE PASS' "$log"; then
 		reasons+=("smoke: $(sed -n 's/^EW-SMOKE PASS //p' "$log" | head -1)")
 	elif grep -q '^EW-SMOKE FAIL' "$log" && grep -q '^EW-LOAD OK' "$log"; then

@@ -79,7 +79,7 @@ struct agent {
 
 static uint64_t wall_now(const struct agent *a)
 {
-	return (uint64_t)((int64_t)ew_clock_mono_ns() + a->dctx.mono_to_wall_ns);
+	return (uint64_t)((int64_t)ew_clock_boot_ns() + a->dctx.boot_to_wall_ns);
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)
@@ -458,7 +458,7 @@ static int attach(struct agent *a, uint64_t root_id)
 	char err[512] = "";
 	int r;
 
-	a->dctx.mono_to_wall_ns = ew_clock_mono_to_wall();
+	a->dctx.boot_to_wall_ns = ew_clock_boot_to_wall();
 	a->dctx.tail_max = c->stderr_bytes;
 	r = ew_loader_open(&lo, on_record, a, &a->loader, err, sizeof(err));
 	if (r)

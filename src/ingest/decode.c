@@ -50,9 +50,9 @@ uint32_t ew_tail_unroll(const char *ring, uint64_t total, uint32_t max, char *ou
 	return (uint32_t)n;
 }
 
-static uint64_t to_wall(const struct ew_decode_ctx *ctx, uint64_t mono_ns)
+static uint64_t to_wall(const struct ew_decode_ctx *ctx, uint64_t boot_ns)
 {
-	return (uint64_t)((int64_t)mono_ns + ctx->mono_to_wall_ns);
+	return (uint64_t)((int64_t)boot_ns + ctx->boot_to_wall_ns);
 }
 
 static void decode_exec(const struct ew_exec_event *e, struct ew_event *ev)
@@ -72,7 +72,7 @@ static void decode_exit(const struct ew_exit_event *e, const char *ring,
 			const struct ew_decode_ctx *ctx, struct ew_event *ev)
 {
 	uint8_t fl = e->hdr.flags;
-	uint64_t exec_mono = e->hdr.ts_ns - e->uptime_ns;
+	uint64_t exec_boot = e->hdr.ts_ns - e->uptime_ns;
 
 	ev->type = EW_EVENT_EXIT;
 	ev->exit_word = e->exit_word;
@@ -82,8 +82,8 @@ static void decode_exit(const struct ew_exit_event *e, const char *ring,
 	ev->seeded = fl & EW_EXIT_SEEDED;
 	ev->oom = fl & EW_EXIT_OOM;
 	ev->ready = (fl & EW_EXIT_READY) && e->ready_ns;
-	if (ev->ready && !ev->seeded && e->ready_ns >= exec_mono)
-		ev->startup_ns = e->ready_ns - exec_mono;
+	if (ev->ready && !ev->seeded && e->ready_ns >= exec_boot)
+		ev->startup_ns = e->ready_ns - exec_boot;
 	ev->has_killer = fl & EW_EXIT_KILLER;
 	if (ev->has_killer) {
 		ev->killer.pid = e->killer.pid;

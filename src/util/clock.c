@@ -23,12 +23,17 @@ uint64_t ew_clock_mono_ns(void)
 	return read_clock(CLOCK_MONOTONIC);
 }
 
+uint64_t ew_clock_boot_ns(void)
+{
+	return read_clock(CLOCK_BOOTTIME);
+}
+
 uint64_t ew_clock_wall_ns(void)
 {
 	return read_clock(CLOCK_REALTIME);
 }
 
-int64_t ew_clock_mono_to_wall(void)
+int64_t ew_clock_boot_to_wall(void)
 {
 	/* Bracket the wall read between two monotonic reads and take the tightest of a few
 	 * tries: the offset is then good to well under a microsecond. */
@@ -36,9 +41,9 @@ int64_t ew_clock_mono_to_wall(void)
 	uint64_t best_gap = UINT64_MAX;
 
 	for (int i = 0; i < 5; i++) {
-		uint64_t m1 = ew_clock_mono_ns();
+		uint64_t m1 = ew_clock_boot_ns();
 		uint64_t w = ew_clock_wall_ns();
-		uint64_t m2 = ew_clock_mono_ns();
+		uint64_t m2 = ew_clock_boot_ns();
 
 		if (m2 - m1 < best_gap) {
 			best_gap = m2 - m1;

@@ -2,7 +2,7 @@
 /*
  * Decoded container events: what ingest/decode.c makes of a ring buffer record, what the start-up
  * scan makes of /proc, and what record/replay stores. Times are wall-clock (UTC) nanoseconds:
- * the loader converts the kernel's CLOCK_MONOTONIC stamps once, so everything downstream
+ * the loader converts the kernel's CLOCK_BOOTTIME stamps once, so everything downstream
  * (detector, sinks, replay) runs on one clock.
  */
 #ifndef EXITWATCH_EVENT_H

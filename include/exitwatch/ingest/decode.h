@@ -9,7 +9,7 @@
 #include "exitwatch/core/event.h"
 
 struct ew_decode_ctx {
-	int64_t mono_to_wall_ns; /* add to a CLOCK_MONOTONIC stamp to get wall-clock ns */
+	int64_t boot_to_wall_ns; /* add to a CLOCK_BOOTTIME stamp to get wall-clock ns */
 	uint32_t tail_max;	 /* keep at most this many stderr bytes (<= EW_STDERR_CAP) */
 };
 

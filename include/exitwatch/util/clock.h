@@ -7,11 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-uint64_t ew_clock_mono_ns(void); /* CLOCK_MONOTONIC: bpf_ktime_get_ns()'s clock */
+uint64_t ew_clock_mono_ns(void); /* CLOCK_MONOTONIC: intervals, timers */
+uint64_t ew_clock_boot_ns(void); /* CLOCK_BOOTTIME: bpf_ktime_get_boot_ns()'s clock */
 uint64_t ew_clock_wall_ns(void); /* CLOCK_REALTIME */
 
-/* wall - mono, sampled as close together as the kernel allows. */
-int64_t ew_clock_mono_to_wall(void);
+/*
+ * wall - boot, sampled as close together as the kernel allows. Both clocks count a suspend
+ * (CLOCK_MONOTONIC stops), so it holds across one; a step of the wall clock (settimeofday, an
+ * NTP step rather than its slew) is not followed.
+ */
+int64_t ew_clock_boot_to_wall(void);
 
 #define EW_TIME_STR_LEN 40
 #define EW_TIME_LEN	30 /* what ew_time_format() writes: a uint64 of ns ends in year 2554 */
