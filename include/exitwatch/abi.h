@@ -94,7 +94,7 @@ struct ew_exit_event {
 	__u32 tid;		     /* the thread whose exit ended the thread group */
 	__u64 start_ns;		     /* task->start_boottime of the group leader */
 	__u64 uptime_ns;	     /* since the main exec (since fork when EW_EXIT_SEEDED) */
-	__u64 ready_ns;		     /* boot time of the cgroup's first listen(); 0 if none */
+	__u64 ready_ns;		     /* boot ns of the cgroup's first listen(); 0 if none */
 	struct ew_children children; /* the cgroup's other exits since the main exec */
 	struct ew_killer killer;     /* valid with EW_EXIT_KILLER */
 	char comm[EW_COMM_LEN];	     /* comm at exit (after any re-exec) */
@@ -112,7 +112,7 @@ struct ew_exit_tail_event {
 
 struct ew_ready_event {
 	struct ew_hdr hdr;
-	__u64 exec_ns;	    /* boot time of the main exec; 0 when seeded at start-up */
+	__u64 exec_ns;	    /* boot ns of the main exec; 0 when seeded at start-up */
 	__u32 listener_pid; /* tgid of the process that called listen() */
 	__u32 pad;
 	char comm[EW_COMM_LEN]; /* its comm */
@@ -128,8 +128,8 @@ struct ew_cgroup_val {
 	__u32 main_pid;		     /* tgid of the main process */
 	__u32 pad;		     /* explicit padding; seeded entries have exec_ns 0 */
 	__u64 main_start_ticks;	     /* its start, in /proc ticks */
-	__u64 exec_ns;		     /* boot time of the main exec; 0: seeded by the start-up scan */
-	__u64 ready_ns;		     /* boot time of the first listen(); 0 until then */
+	__u64 exec_ns;		     /* boot ns of the main exec; 0: seeded by the start-up scan */
+	__u64 ready_ns;		     /* boot ns of the first listen(); 0 until then */
 	__u64 stderr_inode;	     /* the inode of the main's fd 2 at exec (compared only) */
 	struct ew_children children; /* exits of every other process in the cgroup */
 	struct ew_killer killer;     /* last fatal signal from another process; sig 0 if none */
