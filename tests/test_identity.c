@@ -231,6 +231,36 @@ static void test_key_pod(void **state)
 	assert_false(ew_identity_key_pod(key, uid, container));
 }
 
+/*
+ * `docker rm` and a new `docker run --name api` (a systemd unit's `ExecStart=docker run --rm
+ * --name api`, a script's loop): the same named container, re-created with a new id after each
+ * failure. Its exits must meet in one workload, or no workload rule ever sees the loop.
+ */
+static void test_docker_recreated_same_name(void **state)
+{
+	static const char id2[] =
+		"9b3e1f0c2d4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c";
+	struct ew_identity *a = ident(EW_RT_DOCKER, "/docker/" ID64);
+	struct ew_identity *b = ident(EW_RT_DOCKER, "/docker/9b3e1f0c2d4a5b6c7d8e9f0a1b2c3d4e"
+						    "5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c");
+
+	(void)state;
+	strcpy(a->cg.container_id, ID64);
+	strcpy(b->cg.container_id, id2);
+	strcpy(a->meta.name, "api");
+	strcpy(b->meta.name, "api");
+	ew_identity_finish(a);
+	ew_identity_finish(b);
+	assert_string_equal(a->workload, "docker-name:api");
+	assert_string_equal(b->workload, "docker-name:api");
+	/* Two containers, as before: their identities (restart counts, crash_loop) stay apart. */
+	assert_string_equal(a->key, "docker:" ID64);
+	assert_string_equal(
+		b->key, "docker:9b3e1f0c2d4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c");
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_pod_owner_generated_cut),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_key_pod),
+		cmocka_unit_test(test_docker_recreated_same_name),
 	};
 
 	return cmocka_run_group_tests_name("identity", tests, NULL, NULL);

@@ -239,7 +239,7 @@ static void test_labels_outside_kubernetes(void **state)
 	assert_string_equal(id->meta.pod_name, "");
 	assert_string_equal(id->meta.pod_uid, "");
 	assert_string_equal(id->key, "docker:" ID64);
-	assert_string_equal(id->workload, "docker:" ID64);
+	assert_string_equal(id->workload, "docker-name:web"); /* its own name, no pod's */
 	free(ev);
 
 	ev = start_in("/machine.slice/libpod-" OTHER64 ".scope", 41, 701);

@@ -198,6 +198,11 @@ void ew_identity_finish(struct ew_identity *id)
 		JOIN(id->key, rt, ":", cg->container_id);
 		if (m->compose_project[0] && m->compose_service[0])
 			JOIN(id->workload, "compose:", m->compose_project, "/", m->compose_service);
+		else if (m->name[0] && (cg->runtime == EW_RT_DOCKER || cg->runtime == EW_RT_PODMAN))
+			/* Removed and made again under its name (`docker run --rm --name api` as a
+			 * systemd unit's ExecStart, a script's loop), a container is a new id each
+			 * time: its name is what stays, and its loop is one workload's. */
+			JOIN(id->workload, rt, "-name:", m->name);
 		else
 			ew_strlcpy(id->workload, id->key, sizeof(id->workload));
 	} else if (cg->runtime == EW_RT_SYSTEMD) {
