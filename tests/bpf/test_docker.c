@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "exitwatch/identity/runtime_log.h"
+#include "exitwatch/util/util.h"
 #include "harness/entrant.h"
 #include "harness/harness.h"
 #include "harness/stderr_cases.h"
@@ -219,6 +220,41 @@ static void test_crash_loop_names_and_finding(void **state)
 	e = wait_named(f, "container_start", NULL, 5000);
 	assert_string_equal(ew_h_str(e, "container.identity"), ew_h_str(fi, "container.identity"));
 	ew_h_sh("docker rm -f %s >/dev/null 2>&1", f->name);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
+/*
+ * `docker run --rm --name api` as a systemd unit's ExecStart (Restart=always) or a script's
+ * loop: each run is a new container, with a new id, under one name. The runs are one workload
+ * (docker-name:<name>), so that the loop's exits with code 3 reach exit_code_burst; each run
+ * stays an identity of its own.
+ */
+static void test_recreated_same_name_is_one_workload(void **state)
+{
+	struct fixture *f = *state;
+	char ids[4][80];
+	json_object *e, *fi;
+	size_t from = 0;
+	char want[160];
+
+	ew_h_require_docker();
+	start_agent(f, NULL, NULL);
+	snprintf(want, sizeof(want), "docker-name:%s", f->name);
+	for (int i = 0; i < 4; i++) {
+		ew_h_sh("docker run --rm --name %s %s workload exit 3 >/dev/null 2>&1", f->name,
+			IMAGE);
+		e = wait_named(f, "container_exit", &from, 20000);
+		assert_string_equal(ew_h_str(e, "workload.key"), want);
+		ew_strlcpy(ids[i], ew_h_str(e, "container.identity"), sizeof(ids[i]));
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(ids[i], ids[j]);
+	}
+	fi = ew_h_wait(&f->agent, by_rule, (const char *[]){"finding", f->name, "exit_code_burst"},
+		       NULL, 20000);
+	if (!fi)
+		fail_msg("4 runs of %s exiting 3 within a minute: no exit_code_burst", f->name);
+	assert_string_equal(ew_h_str(fi, "workload.key"), want);
+	assert_string_equal(ew_h_str(fi, "severity"), "CRITICAL");
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 
@@ -637,6 +673,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_docker_stop_terminated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docker_kill_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stderr_tail_docker_logs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recreated_same_name_is_one_workload, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_stderr_tail_python_traceback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stderr_tail_per_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kubernetes_shaped, setup, teardown),
