@@ -161,6 +161,18 @@ smoke() {
 }
 smoke
 
+# start_agent ARGS: exitwatch in the background ($pid), its records in $out and stderr in $err,
+# once its first agent record says it runs (60 s at most).
+start_agent() {
+	"$EXITWATCH" "$@" >"$out" 2>"$err" &
+	pid=$!
+	i=0
+	while [ $i -lt 600 ] && ! grep -q '"event":"agent"' "$out" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # 2b. crun, the OCI runtime the development VM cannot run (it refuses hybrid cgroups): five
 # attempts of one pod's container, each a new container id, as a kubelet's restarts are, with
 # the bundle where containerd keeps it (its config.json has the CRI annotations) and a kubepods
@@ -171,13 +183,7 @@ crun_case() {
 	command -v crun >/dev/null || return 0
 	out=/tmp/crun.out err=/tmp/crun.err uid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
 	tasks=/run/containerd/io.containerd.runtime.v2.task/k8s.io
-	"$EXITWATCH" --no-scan >"$out" 2>"$err" &
-	pid=$!
-	i=0
-	while [ $i -lt 600 ] && ! grep -q '"event":"agent"' "$out" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	start_agent --no-scan
 	rcs=
 	for n in 0 1 2 3 4; do
 		id=$(printf 'c%063d' $n)
@@ -251,13 +257,7 @@ suspend_case() {
 		echo "EW-SUSPEND FAIL no S3 (/sys/power/state: $(cat /sys/power/state 2>&1)) or no RTC alarm"
 		return 1
 	fi
-	"$EXITWATCH" --no-scan >"$out" 2>"$err" &
-	pid=$!
-	i=0
-	while [ $i -lt 600 ] && ! grep -q '"event":"agent"' "$out" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	start_agent --no-scan
 	mkdir -p $cg/before $cg/after
 	sh -c "echo \$\$ >$cg/before/cgroup.procs && exec $EW_WORKLOAD pause" 2>/dev/null &
 	sleeper=$!
