@@ -201,6 +201,44 @@ static void test_kubernetes_sandbox(void **state)
 }
 
 /*
+ * `docker run --cgroup-parent /batch` (the cgroupfs driver; Compose's cgroup_parent, the
+ * daemon's cgroup-parent): the container's cgroup is its bare id under a parent the user chose,
+ * which no layout names. An id Docker has a container of is that container, with its names; a
+ * bare id Docker does not know stays a cgroup.
+ */
+static void test_docker_cgroup_parent(void **state)
+{
+	struct ew_t_scratch *t = *state;
+	struct ew_resolver_opts o = {.paths = {.host_root = t->dir}, .read_meta = true};
+	struct ew_identity *id = malloc(sizeof(*id));
+	struct ew_resolver *r;
+	struct ew_event *ev;
+
+	ew_t_scratch_put(t, "var/lib/docker/containers/" ID64 "/config.v2.json",
+			 "{\"Name\":\"/nightly\",\"Config\":{\"Image\":\"batch:2\"}}");
+	r = ew_resolver_new(&o);
+	assert_non_null(r);
+	ev = start_in("/batch/" ID64, 50, 800);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	assert_int_equal(id->cg.runtime, EW_RT_DOCKER);
+	assert_string_equal(id->cg.container_id, ID64);
+	assert_true(id->has_meta);
+	assert_string_equal(id->meta.name, "nightly");
+	assert_string_equal(id->meta.image, "batch:2");
+	assert_string_equal(id->key, "docker:" ID64);
+	assert_string_equal(id->workload, "docker-name:nightly");
+	free(ev);
+
+	ev = start_in("/batch/" OTHER64, 51, 801);
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	assert_int_equal(id->cg.runtime, EW_RT_CGROUP);
+	assert_string_equal(id->key, "cgroup:/batch/" OTHER64);
+	free(ev);
+	ew_resolver_free(r);
+	free(id);
+}
+
+/*
  * Outside kubepods the io.kubernetes.* labels and annotations are the workload's own (an image
  * LABEL, `docker run -l`, `podman --annotation`): they make no sandbox, whose records the agent
  * drops, and no pod. The container is what its cgroup says, with its own names.
@@ -260,6 +298,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolver),
 		cmocka_unit_test(test_kubernetes_sandbox),
+		cmocka_unit_test_setup_teardown(test_docker_cgroup_parent, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_labels_outside_kubernetes, ew_t_scratch_setup,
 						ew_t_scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_static_pod, ew_t_scratch_setup,

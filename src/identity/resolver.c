@@ -86,6 +86,24 @@ static void resolve_pod_only(struct ew_resolver *r, struct ew_identity *id)
 		ew_runtime_name(id->cg.runtime), id->cg.container_id, id->cg.pod_uid);
 }
 
+/*
+ * `docker run --cgroup-parent /batch` with the cgroupfs driver (Compose's cgroup_parent, the
+ * daemon's cgroup-parent): the container's cgroup is its bare id under a parent of the user's
+ * choosing, which the layouts cannot tell from any other cgroup. Docker's own file for that id
+ * can: one access() for a main in a cgroup whose name is a container id, which is rare.
+ */
+static void docker_under_own_parent(struct ew_resolver *r, const char *cgroup,
+				    struct ew_cgroup_info *cg)
+{
+	const char *leaf = strrchr(cgroup, '/');
+
+	/* ew_meta_docker_known() takes only a container id's 64 lower-case hex digits. */
+	if (!leaf || !ew_meta_docker_known(&r->opts.paths, leaf + 1))
+		return;
+	cg->runtime = EW_RT_DOCKER;
+	ew_strlcpy(cg->container_id, leaf + 1, sizeof(cg->container_id));
+}
+
 static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_identity *id)
 {
 	char err[256];
@@ -98,6 +116,8 @@ static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_
 	id->meta.restart_count = -1;
 	if (ew_cgroup_parse(ev->cgroup, &id->cg))
 		id->cg.runtime = EW_RT_CGROUP;
+	if (id->cg.runtime == EW_RT_CGROUP && r->opts.read_meta)
+		docker_under_own_parent(r, ev->cgroup, &id->cg);
 	if (r->opts.read_meta && ew_meta_runtime_has_files(id->cg.runtime)) {
 		e = ew_meta_read(&r->opts.paths, &id->cg, &id->meta, err, sizeof(err));
 		if (e >= 0) {

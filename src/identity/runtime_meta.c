@@ -92,6 +92,16 @@ void ew_meta_paths_default(struct ew_meta_paths *p)
 		p->libpod_root = EW_META_LIBPOD_ROOT;
 }
 
+bool ew_meta_docker_known(const struct ew_meta_paths *p, const char *id)
+{
+	char path[PATH_MAX];
+
+	return ew_meta_id_valid(id) &&
+	       meta_path(path, sizeof(path), "%s%s/containers/%s/config.v2.json", p->host_root,
+			 p->docker_root, id) == 0 &&
+	       access(path, F_OK) == 0;
+}
+
 static int meta_read_docker(const struct ew_meta_paths *p, const char *id, struct ew_meta *ret,
 			    char *err, size_t errlen)
 {

@@ -258,6 +258,32 @@ static void test_recreated_same_name_is_one_workload(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 
+/*
+ * `docker run --cgroup-parent /<parent>` with the cgroupfs driver: the container's cgroup is its
+ * bare id under a parent of the user's choosing. It is still Docker's container, named as one,
+ * with its tail from Docker's log.
+ */
+static void test_cgroup_parent(void **state)
+{
+	struct fixture *f = *state;
+	char parent[64];
+	json_object *e;
+
+	ew_h_require_docker();
+	start_agent(f, NULL, NULL);
+	snprintf(parent, sizeof(parent), "/ewparent-%d", (int)getpid());
+	ew_h_sh("docker run --rm --cgroup-parent %s --name %s %s workload stderr 3 'no config' "
+		">/dev/null 2>&1",
+		parent, f->name, IMAGE);
+	e = wait_named(f, "container_exit", NULL, 20000);
+	assert_string_equal(ew_h_str(e, "container.runtime"), "docker");
+	assert_string_equal(ew_h_str(e, "container.image"), IMAGE);
+	assert_non_null(strstr(ew_h_str(e, "container.cgroup"), parent));
+	check_tail(e, "--cgroup-parent", "docker-json-file", "no config\n");
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+	ew_h_sh("rmdir %s%s 2>/dev/null", ew_h_cgroup_root(), parent);
+}
+
 static void test_oom_killed(void **state)
 {
 	struct fixture *f = *state;
@@ -675,6 +701,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stderr_tail_docker_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recreated_same_name_is_one_workload, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_parent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stderr_tail_python_traceback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stderr_tail_per_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kubernetes_shaped, setup, teardown),

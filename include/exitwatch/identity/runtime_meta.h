@@ -71,6 +71,12 @@ int ew_meta_parse_docker(const char *json, size_t len, struct ew_meta *ret, char
 int ew_meta_parse_oci(const char *json, size_t len, struct ew_meta *ret, char *err, size_t errlen);
 
 /*
+ * Whether Docker has a container of that id (its config.v2.json exists): a bare id under a
+ * parent no layout names (`docker run --cgroup-parent`) is Docker's if so.
+ */
+bool ew_meta_docker_known(const struct ew_meta_paths *paths, const char *id);
+
+/*
  * Reads the metadata of the container cg names, from the files of cg->runtime, then completes
  * Kubernetes names from the pod log directory when the runtime file lacks them. Only a
  * container whose cgroup is a pod's (cg->kubernetes) has pod names or is a sandbox: elsewhere
