@@ -73,6 +73,28 @@ if [ "$EW_MODE" = cmd ]; then
 	finish
 fi
 
+# dump_agent: what the failed case's agent wrote ($out, $err), between markers on the console.
+dump_agent() {
+	echo "EW-STDOUT-BEGIN"
+	cat "$out"
+	echo "EW-STDOUT-END"
+	echo "EW-STDERR-BEGIN"
+	cat "$err"
+	echo "EW-STDERR-END"
+}
+
+# start_agent ARGS: exitwatch in the background ($pid), its records in $out and stderr in $err,
+# once its first agent record says it runs (60 s at most).
+start_agent() {
+	"$EXITWATCH" "$@" >"$out" 2>"$err" &
+	pid=$!
+	i=0
+	while [ $i -lt 600 ] && ! grep -q '"event":"agent"' "$out" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # 1. The default configuration: exitwatch with no option, as a user starts it. The first
 # agent record says it loaded; without one, the verbose log (libbpf's verifier output) is what
 # a BPF engineer needs, so it goes to the console between markers.
@@ -151,27 +173,10 @@ smoke() {
 		return 0
 	fi
 	echo "EW-SMOKE FAIL starts=$starts exits=$exits codes=$codes ready=$ready findings=$findings exit=$rc"
-	echo "EW-STDOUT-BEGIN"
-	cat "$out"
-	echo "EW-STDOUT-END"
-	echo "EW-STDERR-BEGIN"
-	cat "$err"
-	echo "EW-STDERR-END"
+	dump_agent
 	return 1
 }
 smoke
-
-# start_agent ARGS: exitwatch in the background ($pid), its records in $out and stderr in $err,
-# once its first agent record says it runs (60 s at most).
-start_agent() {
-	"$EXITWATCH" "$@" >"$out" 2>"$err" &
-	pid=$!
-	i=0
-	while [ $i -lt 600 ] && ! grep -q '"event":"agent"' "$out" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
 
 # 2b. crun, the OCI runtime the development VM cannot run (it refuses hybrid cgroups): five
 # attempts of one pod's container, each a new container id, as a kubelet's restarts are, with
@@ -236,12 +241,7 @@ crun_case() {
 		return 0
 	fi
 	echo "EW-CRUN FAIL crun exit codes: $rcs exits=$exits named=$good starts:$starts finding: $finding"
-	echo "EW-STDOUT-BEGIN"
-	cat "$out"
-	echo "EW-STDOUT-END"
-	echo "EW-STDERR-BEGIN"
-	cat "$err"
-	echo "EW-STDERR-END"
+	dump_agent
 	return 1
 }
 crun_case
@@ -291,12 +291,7 @@ suspend_case() {
 		return 0
 	fi
 	echo "EW-SUSPEND FAIL slept ${slept} s: exit time ${t:-none} (wall $before-$after), uptime of one that slept through it ${up:-none} s (want about $slept + 2)"
-	echo "EW-STDOUT-BEGIN"
-	cat "$out"
-	echo "EW-STDOUT-END"
-	echo "EW-STDERR-BEGIN"
-	cat "$err"
-	echo "EW-STDERR-END"
+	dump_agent
 	return 1
 }
 suspend_case

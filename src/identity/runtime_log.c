@@ -593,16 +593,17 @@ int ew_runtime_log_cri_path(const char *host_root, const char *pods_root, const 
 	return m < 0 || (size_t)m >= len - (size_t)n ? -ENAMETOOLONG : 0;
 }
 
-/* "<dir>/local-logs/container.log" -> "<dir>/container-cached.log", in place. */
-static int rl_docker_cached_path(char *path, size_t len)
+/* Docker's dual logging cache of a container (its id checked by the caller already). */
+static int rl_docker_cached_path(const struct ew_meta_paths *paths, const char *id, char *out,
+				 size_t len)
 {
-	static const char local[] = "local-logs/container.log", cached[] = "container-cached.log";
-	size_t n = strlen(path), base = n - (sizeof(local) - 1);
+	int n = snprintf(out, len, "%s%s/containers/%s/container-cached.log",
+			 paths->host_root ? paths->host_root : "",
+			 paths->docker_root ? paths->docker_root : RL_DOCKER_ROOT, id);
 
-	if (n < sizeof(local) - 1 || strcmp(path + base, local) || base + sizeof(cached) > len)
-		return -ENAMETOOLONG;
-	memcpy(path + base, cached, sizeof(cached));
-	return 0;
+	if (n < 0)
+		return -EINVAL;
+	return (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 int ew_runtime_log_locate(const struct ew_meta_paths *paths, const struct ew_identity *id,
@@ -648,12 +649,13 @@ int ew_runtime_log_locate(const struct ew_meta_paths *paths, const struct ew_ide
 	for (int i = 0; i < 3; i++) {
 		enum ew_log_format f = i ? EW_LOG_DOCKER_LOCAL : EW_LOG_DOCKER_JSON;
 
-		r = ew_runtime_log_docker_path(paths->host_root, paths->docker_root,
-					       id->cg.container_id, f, path, len);
+		if (i < 2)
+			r = ew_runtime_log_docker_path(paths->host_root, paths->docker_root,
+						       id->cg.container_id, f, path, len);
+		else
+			r = rl_docker_cached_path(paths, id->cg.container_id, path, len);
 		if (r == -EINVAL)
 			return -ENOENT;
-		if (!r && i == 2)
-			r = rl_docker_cached_path(path, len);
 		if (r < 0)
 			return r;
 		if (lstat(path, &st) == 0) {

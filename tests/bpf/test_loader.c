@@ -136,6 +136,38 @@ enum scan_race {
 };
 
 /*
+ * A container whose main (pause) runs from before attach, found as the start-up scan finds it
+ * (pid and start from /proc), in <scratch>/race, and the loader opened and caught up after it.
+ */
+struct scanned {
+	struct ew_h_scratch s;
+	char rel[192];
+	pid_t main_pid;
+	uint64_t ticks;
+	struct ew_loader *l;
+};
+
+static void scanned_main(struct scanned *x, const char *scratch, struct seen *seen)
+{
+	struct ew_loader_opts o = {.ringbuf_bytes = 1 << 22,
+				   .max_containers = 1024,
+				   .root_cgroup_id = ew_h_cgroup_id("")};
+	char err[512] = "";
+
+	ew_h_require_bpf();
+	ew_h_scratch_make(&x->s, scratch);
+	snprintf(x->rel, sizeof(x->rel), "%s/race", x->s.base);
+	x->main_pid = ew_h_run_in(x->s.base, "/race", EW_H_WL("pause"), -1, false, NULL);
+	seen->cgroup_id = ew_h_cgroup_id(x->rel);
+	assert_true(seen->cgroup_id != 0);
+	assert_int_equal(ew_procstat_start_ticks("/proc", (uint32_t)x->main_pid, &x->ticks), 0);
+	x->l = NULL;
+	if (ew_loader_open(&o, on_record, seen, &x->l, err, sizeof(err)))
+		fail_msg("the loader did not load: %s", err);
+	assert_true(ew_loader_consume(x->l) >= 0);
+}
+
+/*
  * A container's main running from before attach, found by the start-up scan (pid and start as
  * read from /proc), which exits before ew_loader_seed_scanned() puts it in the kernel's map:
  * the race made deterministic by exiting, then seeding. The seed must not keep an entry for the
@@ -143,29 +175,21 @@ enum scan_race {
  */
 static void check_scan_race(enum scan_race race)
 {
-	struct ew_loader_opts o = {.ringbuf_bytes = 1 << 22,
-				   .max_containers = 1024,
-				   .root_cgroup_id = ew_h_cgroup_id("")};
-	struct ew_h_scratch s;
-	struct ew_loader *l = NULL;
+	struct scanned x;
 	struct seen seen = {0};
-	char err[512] = "", rel[192];
-	uint64_t ticks = 0;
+	struct ew_loader *l;
+	uint64_t ticks;
 	uint32_t replaced = 99;
 	siginfo_t si;
 	pid_t pid, next;
+	char *rel;
 	int r;
 
-	ew_h_require_bpf();
-	ew_h_scratch_make(&s, "scanrace");
-	snprintf(rel, sizeof(rel), "%s/race", s.base);
-	pid = ew_h_run_in(s.base, "/race", EW_H_WL("pause"), -1, false, NULL);
-	seen.cgroup_id = ew_h_cgroup_id(rel);
-	assert_true(seen.cgroup_id != 0);
-	assert_int_equal(ew_procstat_start_ticks("/proc", (uint32_t)pid, &ticks), 0);
-	if (ew_loader_open(&o, on_record, &seen, &l, err, sizeof(err)))
-		fail_msg("the loader did not load: %s", err);
-	assert_true(ew_loader_consume(l) >= 0);
+	scanned_main(&x, "scanrace", &seen);
+	l = x.l;
+	pid = x.main_pid;
+	ticks = x.ticks;
+	rel = x.rel;
 
 	if (race != RACE_NONE) {
 		assert_int_equal(kill(pid, SIGKILL), 0);
@@ -202,7 +226,7 @@ static void check_scan_race(enum scan_race race)
 		assert_int_equal(seen.exits, 1); /* the next main's: none of the dead one */
 	}
 	ew_loader_free(l);
-	ew_h_scratch_clean(&s);
+	ew_h_scratch_clean(&x.s);
 }
 
 static void test_scan_seed_live_main(void **state)
@@ -267,31 +291,23 @@ static enum ew_proc_phase racing_phase(void *ctx, uint32_t pid, uint64_t start_t
 
 static void check_entrant_exit_race(bool next_entrant)
 {
-	struct ew_loader_opts o = {.ringbuf_bytes = 1 << 22,
-				   .max_containers = 1024,
-				   .root_cgroup_id = ew_h_cgroup_id("")};
 	struct race rc = {.next_entrant = next_entrant};
-	struct ew_h_scratch s;
-	struct ew_loader *l = NULL;
+	struct scanned x;
+	struct ew_loader *l;
 	struct ew_cgroup_val v;
 	struct seen seen = {0};
-	char err[512] = "", rel[192];
 	uint32_t replaced = 0;
-	uint64_t ticks = 0;
+	uint64_t ticks;
 	pid_t main_pid;
+	char *rel;
 	int r;
 
-	ew_h_require_bpf();
-	ew_h_scratch_make(&s, "entrantrace");
-	snprintf(rel, sizeof(rel), "%s/race", s.base);
 	/* The container's main, running before attach: the scan's find. */
-	main_pid = ew_h_run_in(s.base, "/race", EW_H_WL("pause"), -1, false, NULL);
-	seen.cgroup_id = ew_h_cgroup_id(rel);
-	assert_true(seen.cgroup_id != 0);
-	assert_int_equal(ew_procstat_start_ticks("/proc", (uint32_t)main_pid, &ticks), 0);
-	if (ew_loader_open(&o, on_record, &seen, &l, err, sizeof(err)))
-		fail_msg("the loader did not load: %s", err);
-	assert_true(ew_loader_consume(l) >= 0);
+	scanned_main(&x, "entrantrace", &seen);
+	l = x.l;
+	main_pid = x.main_pid;
+	ticks = x.ticks;
+	rel = x.rel;
 
 	/* An entrant execs there after attach, before the scan: the kernel takes it for the main. */
 	rc.entrant = ew_h_spawn_in(rel, EW_H_WL("pause"), -1, false, NULL);
@@ -327,7 +343,7 @@ static void check_entrant_exit_race(bool next_entrant)
 	assert_true(wait_records(l, &seen.exits, 2, 300) < 0); /* and nothing else's */
 	close(rc.cgroups_fd);
 	ew_loader_free(l);
-	ew_h_scratch_clean(&s);
+	ew_h_scratch_clean(&x.s);
 }
 
 static void test_scan_seed_entrant_exit_race(void **state)
