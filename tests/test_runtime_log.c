@@ -669,6 +669,49 @@ static void test_cri_kubelet_rotated(void **state)
 	assert_true(st.reached_start);
 }
 
+/*
+ * A rotation between the parts of one long line (the kubelet's P entries, Docker's json-file
+ * entries without their "\n": both runtimes split lines of 16 KiB and more) leaves the line's
+ * start in the rotated file and its end in the current one: the tail joins them, in order.
+ */
+static void test_rotation_splits_partial_line(void **state)
+{
+	static const char cri_rot[] = "2024-05-01T12:00:00.1Z stderr F first\n"
+				      "2024-05-01T12:00:00.2Z stderr P panic: a long li\n";
+	static const char cri_cur[] = "2024-05-01T12:00:00.2Z stderr P ne that was split\n"
+				      "2024-05-01T12:00:00.2Z stderr F  in three\n";
+	static const char json_rot[] =
+		"{\"log\":\"first\\n\",\"stream\":\"stderr\",\"time\":\"2024-05-01T12:00:00.1Z\"}\n"
+		"{\"log\":\"panic: a long "
+		"li\",\"stream\":\"stderr\",\"time\":\"2024-05-01T12:00:00.2Z\"}\n";
+	static const char json_cur[] =
+		"{\"log\":\"ne that was "
+		"split\",\"stream\":\"stderr\",\"time\":\"2024-05-01T12:00:00.2Z\"}\n"
+		"{\"log\":\" in "
+		"three\\n\",\"stream\":\"stderr\",\"time\":\"2024-05-01T12:00:00.2Z\"}\n";
+	static const char want[] = "first\npanic: a long line that was split in three\n";
+	char path[PATH_MAX], rot[PATH_MAX], out[TAIL_BYTES];
+	struct ew_log_stats st;
+	size_t len;
+
+	ew_t_scratch_path(*state, "0.log", path, sizeof(path));
+	snprintf(rot, sizeof(rot), "%s.20240501-120000", path);
+	spit(rot, cri_rot, strlen(cri_rot), "w");
+	spit(path, cri_cur, strlen(cri_cur), "w");
+	len = tail_of(path, EW_LOG_CRI, sizeof(out), ns_of("2024-05-01T12:00:00Z"), out, &st);
+	check_bytes("cri split", out, len, want, strlen(want));
+	assert_true(st.rotated);
+
+	ew_t_scratch_path(*state, "c-json.log", path, sizeof(path));
+	snprintf(rot, sizeof(rot), "%s.1", path);
+	spit(rot, json_rot, strlen(json_rot), "w");
+	spit(path, json_cur, strlen(json_cur), "w");
+	len = tail_of(path, EW_LOG_DOCKER_JSON, sizeof(out), ns_of("2024-05-01T12:00:00Z"), out,
+		      &st);
+	check_bytes("json-file split", out, len, want, strlen(want));
+	assert_true(st.rotated);
+}
+
 /* The first line of a buffer that does not start the file is cut: never taken. */
 static void test_buf_not_at_start(void **state)
 {
@@ -988,6 +1031,7 @@ int main(void)
 		TMP(test_big_file_bounded),
 		TMP(test_docker_rotated),
 		TMP(test_cri_kubelet_rotated),
+		TMP(test_rotation_splits_partial_line),
 		TMP(test_paths),
 		TMP(test_locate),
 		TMP(test_locate_dual_logging),

@@ -477,6 +477,9 @@ static json_object *wait_exit_timed(struct fixture *f, const char *name, size_t 
  * driver's: stdout (interleave) goes to the same file with "stream":"stdout" and never shows.
  * A driver Docker cannot read back (syslog here; journald, fluentd, gelf alike) gives them from
  * the cache Docker 20.10+ keeps for `docker logs` (dual logging), in the local driver's format.
+ * That cache is lossy: under the syslog driver Docker (20.10.24 here) left one of the first
+ * lines out of it in about one run in fifteen, and `docker logs` lacks it too; for those cases
+ * the tail must be exactly what `docker logs` has on stderr.
  */
 static void test_stderr_tail_docker_logs(void **state)
 {
@@ -486,25 +489,30 @@ static void test_stderr_tail_docker_logs(void **state)
 		const char *mode;
 		const char *driver; /* --log-driver */
 		const char *source; /* the stderr_source it gives */
+		bool cache;	    /* read from the dual logging cache: as `docker logs` shows */
 	} cases[] = {
-		{"cold", "json-file", "docker-json-file"},
-		{"writev", "json-file", "docker-json-file"},
-		{"devstderr", "json-file", "docker-json-file"},
-		{"big", "json-file", "docker-json-file"},
-		{"interleave", "json-file", "docker-json-file"},
-		{"child", "json-file", "docker-json-file"},
-		{"writev", "local", "docker-local"},
-		{"big", "local", "docker-local"},
-		{"interleave", "local", "docker-local"},
-		/* UDP: sent whether or not anything listens. (interleave, whose last line has no
-		 * newline, gave a tail short of that line once in six runs here: left out.) */
-		{"writev", "syslog --log-opt syslog-address=udp://127.0.0.1:5514", "docker-local"},
+		{"cold", "json-file", "docker-json-file", false},
+		{"writev", "json-file", "docker-json-file", false},
+		{"devstderr", "json-file", "docker-json-file", false},
+		{"big", "json-file", "docker-json-file", false},
+		{"interleave", "json-file", "docker-json-file", false},
+		{"child", "json-file", "docker-json-file", false},
+		{"writev", "local", "docker-local", false},
+		{"big", "local", "docker-local", false},
+		{"interleave", "local", "docker-local", false},
+		/* UDP: sent whether or not anything listens. */
+		{"writev", "syslog --log-opt syslog-address=udp://127.0.0.1:5514", "docker-local",
+		 true},
+		{"interleave", "syslog --log-opt syslog-address=udp://127.0.0.1:5514",
+		 "docker-local", true},
 	};
 
 	require_stderr_images();
 	start_agent(f, NULL, NULL);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char name[96], opts[128], cmd[64], what[64], code[16], driver[16];
+		char name[96], opts[128], cmd[64], what[64], code[16], driver[16], logs[256];
+		static char docker_logs[EW_H_TAIL_BYTES + 1];
+		const char *want = ew_h_stderr_want(cases[i].mode);
 		size_t from = 0;
 		json_object *e;
 		double lat;
@@ -519,8 +527,20 @@ static void test_stderr_tail_docker_logs(void **state)
 		e = wait_exit_timed(f, name, &from, 20000, &lat);
 		print_message("%-22s container_exit %6.1f ms after the exit\n", what, lat);
 		assert_int_equal(ew_h_int(e, "exit.code", -1), 3);
+		if (cases[i].cache) {
+			snprintf(logs, sizeof(logs), "%s/%s.logs", f->s.dir, name);
+			assert_int_equal(ew_h_sh("docker logs %s >/dev/null 2>'%s'", name, logs),
+					 0);
+			assert_true(ew_h_read_file(logs, docker_logs, sizeof(docker_logs)) > 0);
+			if (strcmp(docker_logs, want))
+				print_message(
+					"%s: Docker's cache lost some of it: docker logs shows "
+					"[%s]\n",
+					what, docker_logs);
+			want = docker_logs;
+		}
 		/* Every case runs, so that one run shows every wrong tail. */
-		if (!tail_ok(e, what, cases[i].source, ew_h_stderr_want(cases[i].mode)))
+		if (!tail_ok(e, what, cases[i].source, want))
 			bad++;
 		assert_int_equal(ew_h_capture(code, sizeof(code), "docker wait %s", name), 0);
 		assert_string_equal(code, "3");
