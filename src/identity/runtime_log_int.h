@@ -2,7 +2,8 @@
 /*
  * Internal to the runtime log module, not a public header (that is
  * include/exitwatch/runtime_log.h). runtime_log_parse.c parses one entry of each format, pure;
- * runtime_log.c finds the entries in a file, newest first, and keeps the tail.
+ * runtime_log.c finds the entries in a file, newest first, and keeps the tail;
+ * runtime_log_path.c names the files.
  */
 #ifndef EXITWATCH_RUNTIME_LOG_INT_H
 #define EXITWATCH_RUNTIME_LOG_INT_H
@@ -12,6 +13,8 @@
 #include <stdint.h>
 
 #include <json-c/json.h>
+
+#include "exitwatch/identity/runtime_log.h"
 
 /* One entry: data points into the parsed bytes (json-file: into the object handed back). */
 struct ew_rl_entry {
@@ -34,5 +37,12 @@ int ew_rl_parse_json(json_tokener *tok, const char *p, size_t n, struct ew_rl_en
 
 /* One local-driver LogEntry message (the bytes between its two lengths). 0 or -EINVAL. */
 int ew_rl_parse_local(const char *p, size_t n, struct ew_rl_entry *ret);
+
+/*
+ * The file the runtime's log rotation moved the older entries of path to: Docker's "<path>.1"
+ * (max-file > 1, uncompressed for json-file), the kubelet's newest "<path>.<time>". 0, -ENOENT
+ * (no rotated file), -ENAMETOOLONG.
+ */
+int ew_rl_rotated_path(const char *path, enum ew_log_format fmt, char *out, size_t len);
 
 #endif
