@@ -1,8 +1,8 @@
 # exitwatch: eBPF container exit tracer.  `make help` lists the targets.
 #
 # The BPF object is compiled with clang, turned into a libbpf skeleton and embedded in one
-# binary, build/exitwatch.  Only src/ingest/loader.c sees the skeleton and libbpf, so every
-# other module and its unit tests build without clang, bpftool or root.
+# binary, build/exitwatch.  Only the loader (src/ingest/loader*.c) sees the skeleton and libbpf,
+# so every other module and its unit tests build without clang, bpftool or root.
 
 BUILD	?= build
 OUTPUT	?= $(BUILD)/obj
@@ -90,8 +90,8 @@ OBJS	:= $(patsubst src/%.c,$(OUTPUT)/%.o,$(SRCS))
 # libbpf (the loader, which embeds the skeleton), libcap and the run loop that uses them go
 # only into the binary: the core library, which the unit tests link, needs neither, and
 # building it needs no clang or bpftool.
-AGENT_OBJS := $(OUTPUT)/main.o $(OUTPUT)/ingest/loader.o $(OUTPUT)/agent/agent.o \
-	$(OUTPUT)/agent/caps.o
+LOADER_OBJS := $(OUTPUT)/ingest/loader.o $(OUTPUT)/ingest/loader_mains.o
+AGENT_OBJS := $(OUTPUT)/main.o $(LOADER_OBJS) $(OUTPUT)/agent/agent.o $(OUTPUT)/agent/caps.o
 LIB_OBJS := $(filter-out $(AGENT_OBJS),$(OBJS))
 LIB	:= $(OUTPUT)/libexitwatch.a
 SKEL	:= $(OUTPUT)/exitwatch.skel.h
@@ -164,7 +164,7 @@ $(SKEL): $(OUTPUT)/exitwatch.bpf.o
 bpf: $(SKEL)
 
 # Only the loader includes the skeleton.
-$(OUTPUT)/ingest/loader.o: $(SKEL)
+$(LOADER_OBJS): $(SKEL)
 
 $(OUTPUT)/%.o: src/%.c $(FLAGS_STAMP) | $(OUTPUT)
 	$(call msg,CC,$@)
@@ -198,7 +198,7 @@ $(BUILD)/tests/bpf/test_%: $(OUTPUT)/tests/bpf/test_%.o $(HARNESS_OBJS) $(TESTLI
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lpthread -o $@
 
 # test_loader tests the loader itself: the one BPF test that links it (and through it libbpf).
-$(BUILD)/tests/bpf/test_loader: $(OUTPUT)/tests/bpf/test_loader.o $(OUTPUT)/ingest/loader.o \
+$(BUILD)/tests/bpf/test_loader: $(OUTPUT)/tests/bpf/test_loader.o $(LOADER_OBJS) \
 		$(HARNESS_OBJS) $(TESTLIB) $(LIB) | $(BUILD)/tests/bpf
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lpthread -o $@
@@ -250,7 +250,8 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
 	-Wmissing-prototypes -MMD -MP -Iinclude -Isrc -Itests $(PKG_CFLAGS) \
 	-DEW_VERSION='"$(VERSION)"'
-FUZZ_SRCS := $(filter-out src/ingest/loader.c src/agent/agent.c src/agent/caps.c src/main.c,$(SRCS))
+FUZZ_SRCS := $(filter-out src/ingest/loader.c src/ingest/loader_mains.c src/agent/agent.c \
+	src/agent/caps.c src/main.c,$(SRCS))
 FUZZ_OBJS := $(patsubst src/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRCS))
 FUZZ_LIB := $(FUZZ_DIR)/libexitwatch-fuzz.a
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
