@@ -155,6 +155,42 @@ static void test_code_folding(void **state)
 	}
 }
 
+/*
+ * A watched code (an exit_code_burst code) that is none of the common ones keeps its own label:
+ * its series, made at 0 when the workload is first seen, is the one its exits count in, not
+ * "other" (an alert on code="42" would otherwise never see one). In any class: the rule counts
+ * the code whatever the class.
+ */
+static void test_watched_code_kept(void **state)
+{
+	static const char *const lines[] = {
+		"exitwatch_container_exits_total{" LBL_BACKEND
+		",exit_class=\"config_error\",code=\"42\"} 2",
+		"exitwatch_container_exits_total{" LBL_BACKEND
+		",exit_class=\"terminated\",code=\"42\"} 1",
+		"exitwatch_container_exits_total{" LBL_BACKEND
+		",exit_class=\"app_error\",code=\"other\"} 1",
+	};
+	struct ew_metrics *m = ew_metrics_new("v", false);
+	struct ew_identity id;
+	struct ew_buf buf;
+	const char *t;
+
+	assert_non_null(m);
+	assert_int_equal(ew_metrics_watch_exit(m, EW_CLASS_CONFIG_ERROR, 42), 0);
+	k8s_id(&id, "prod", "p", BACKEND);
+	start(m, &id, false);
+	exit_(m, &id, EW_CLASS_CONFIG_ERROR, 42, 0, true, false);
+	exit_(m, &id, EW_CLASS_CONFIG_ERROR, 42, 0, true, false);
+	exit_(m, &id, EW_CLASS_TERMINATED, 42, 0, true, false);
+	exit_(m, &id, EW_CLASS_APP_ERROR, 43, 0, true, false); /* not watched: folded */
+	t = render(m, &buf);
+	check_lines(t, lines, ARRAY_SIZE(lines));
+	assert_int_equal(count_prefix(t, "exitwatch_container_exits_total{"), 3);
+	ew_buf_free(&buf);
+	ew_metrics_free(m);
+}
+
 /* At most MAX_WORKLOADS workloads; the rest, and one that calls itself _other_, are _other_. */
 static void test_workload_cap(void **state)
 {
@@ -346,9 +382,10 @@ static void test_workload_churn(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_workload_series), cmocka_unit_test(test_code_folding),
-		cmocka_unit_test(test_workload_cap),	cmocka_unit_test(test_hostile_names),
-		cmocka_unit_test(test_workload_forget), cmocka_unit_test(test_workload_churn),
+		cmocka_unit_test(test_workload_series),	  cmocka_unit_test(test_code_folding),
+		cmocka_unit_test(test_watched_code_kept), cmocka_unit_test(test_workload_cap),
+		cmocka_unit_test(test_hostile_names),	  cmocka_unit_test(test_workload_forget),
+		cmocka_unit_test(test_workload_churn),
 	};
 
 	return cmocka_run_group_tests_name("workloads", tests, NULL, NULL);

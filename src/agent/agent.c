@@ -381,7 +381,7 @@ static void watch_burst_codes(struct ew_metrics *m, const struct ew_config *c)
 		if (ew_rule_has_code(rc, code) &&
 		    ew_metrics_watch_exit(m, ew_exit_classify(&ev, &c->classes), code) == -ENOSPC) {
 			ew_warn("metrics: more than 16 exit_code_burst codes; code %d and later "
-				"appear at their first exit",
+				"are counted under code=\"other\"",
 				code);
 			return;
 		}

@@ -149,7 +149,11 @@ void ew_wlm_free(struct ew_wl_metrics *m)
 	free(m);
 }
 
-static int16_t code_label(int code, int sig)
+/*
+ * The code's label: a common code or signal, or a watched code (in any class: exit_code_burst
+ * counts the code whatever its class), else "other". O(kept + watched).
+ */
+static int16_t code_label(const struct ew_wl_metrics *m, int code, int sig)
 {
 	if (sig) {
 		for (size_t i = 0; i < ARRAY_SIZE(kept_signals); i++)
@@ -159,6 +163,9 @@ static int16_t code_label(int code, int sig)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(kept_codes); i++)
 		if (kept_codes[i] == code)
+			return (int16_t)code;
+	for (uint32_t i = 0; i < m->nwatched; i++)
+		if (m->watched[i].code == code)
 			return (int16_t)code;
 	return CODE_OTHER;
 }
@@ -256,7 +263,7 @@ void ew_wlm_exit(struct ew_wl_metrics *m, const struct ew_identity *id, enum ew_
 
 	if (!w || (unsigned)cls >= EW_CLASS__COUNT)
 		return;
-	c = count_of(w, (uint8_t)cls, code_label(code, sig));
+	c = count_of(w, (uint8_t)cls, code_label(m, code, sig));
 	if (c)
 		c->n++;
 	if (failed_start)
