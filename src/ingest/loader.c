@@ -282,17 +282,24 @@ static void probe_features(struct ew_loader *l, const struct ew_loader_opts *o)
 	l->feat.killer = o->track_signals;
 	l->feat.atomic_fetch = probe_atomic_fetch();
 
-	/* Only the stderr and OOM programs are classic tracepoints, attached through tracefs. */
+	/*
+	 * Only the stderr and OOM programs are classic tracepoints, attached through tracefs. The
+	 * warning names only what was on: tails from the runtimes' log files need no tracefs.
+	 */
 	if ((l->feat.stderr_tail || l->feat.oom) && !tracefs_ready()) {
 		ew_warn("tracefs is not mounted and cannot be (mount -t tracefs nodev "
-			"/sys/kernel/tracing): stderr tails and OOM attribution off; exitwatch "
-			"goes "
-			"on reporting container starts and exits");
+			"/sys/kernel/tracing): %s off; exitwatch goes on reporting container "
+			"starts and exits",
+			!l->feat.oom	      ? "the kernel stderr capture (--stderr-kernel)"
+			: l->feat.stderr_tail ? "the kernel stderr capture (--stderr-kernel) and "
+						"OOM attribution"
+					      : "OOM attribution");
 		l->feat.stderr_tail = l->feat.oom = false;
 	}
 	if (l->feat.stderr_tail && !tracefs_has("syscalls/sys_enter_write")) {
-		ew_warn("this kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS): stderr "
-			"tails off; exitwatch goes on reporting container starts and exits");
+		ew_warn("this kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS): the "
+			"kernel stderr capture (--stderr-kernel) off; exitwatch goes on reporting "
+			"container starts and exits");
 		l->feat.stderr_tail = false;
 	}
 }

@@ -64,7 +64,8 @@ done
 
 warn='exitwatch: warning: tracefs is not mounted and cannot be'
 [ "$(grep -c "^$warn" "$tmp/ew.err")" = 1 ] || fail "no single warning line '$warn...'"
-grep -q "^$warn.*stderr tails and OOM attribution off" "$tmp/ew.err" ||
+grep -q "^$warn.*: the kernel stderr capture (--stderr-kernel) and OOM attribution off" \
+	"$tmp/ew.err" ||
 	fail "the warning does not say which features are off: $(grep "^$warn" "$tmp/ew.err")"
 echo "warning: $(grep "^$warn" "$tmp/ew.err")"
 
@@ -96,4 +97,27 @@ rc=0
 wait "$ew_pid" || rc=$?
 ew_pid=
 [ "$rc" = 0 ] || fail "exitwatch exited $rc on SIGTERM, not 0"
+
+# The default configuration has no kernel stderr capture to turn off (its tails come from the
+# runtimes' log files, which need no tracefs): the warning names OOM attribution alone.
+unshare --mount --propagation private -- sh -c '
+	umount -l /sys/kernel/debug/tracing 2>/dev/null
+	umount -l /sys/kernel/debug 2>/dev/null
+	umount -l /sys/kernel/tracing 2>/dev/null
+	exec setpriv --bounding-set=-all,+bpf,+perfmon --inh-caps=-all --ambient-caps=-all -- "$@"
+' sh "$EW" --config /dev/null --no-scan --set "agent.spool_dir=$tmp/spool" \
+	>"$tmp/ew2.out" 2>"$tmp/ew2.err" &
+ew_pid=$!
+end=$((SECONDS + START_TIMEOUT_S))
+until grep -q '"event":"agent".*"phase":"start"' "$tmp/ew2.out" 2>/dev/null; do
+	kill -0 "$ew_pid" 2>/dev/null || fail "exitwatch without tracefs (defaults) exited early"
+	[ "$SECONDS" -lt "$end" ] || fail "no agent start record within $START_TIMEOUT_S s"
+	sleep 0.1
+done
+kill -TERM "$ew_pid"
+wait "$ew_pid" || true
+ew_pid=
+grep -q "^$warn.*: OOM attribution off;" "$tmp/ew2.err" ||
+	fail "with the defaults the warning is not about OOM attribution alone: $(cat "$tmp/ew2.err")"
+echo "defaults: $(grep "^$warn" "$tmp/ew2.err")"
 echo "PASS: without tracefs the tracefs features are off, said once, and exits are reported"
