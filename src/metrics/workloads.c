@@ -40,7 +40,7 @@
 #define CODE_SIG(s) (256 + (s))
 #define MAX_WATCHED 16
 
-/* Exit codes with a meaning of their own (README, "Exit classes"); any other is "other". */
+/* Exit codes with a meaning of their own (README, "What it records"); any other is "other". */
 static const int kept_codes[] = {0, 1, 2, 3, 4, 78, 126, 127, 130, 134, 137, 139, 143};
 /* Signals a container commonly dies of; any other is "other". */
 static const int kept_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGILL,  SIGABRT,
