@@ -917,7 +917,7 @@ static void test_locate(void **state)
 	assert_int_equal(mkdir(want, 0700), 0);
 	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
 
-	/* Podman, systemd, bare cgroups: no file this module reads. */
+	/* Podman without its k8s-file log (no userdata/ctr.log here), bare cgroups: no file. */
 	ident.cg.runtime = EW_RT_PODMAN;
 	assert_int_equal(ew_runtime_log_locate(&paths, &ident, out, sizeof(out), &fmt), -ENOENT);
 	ident.cg.runtime = EW_RT_CGROUP;
