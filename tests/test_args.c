@@ -194,7 +194,7 @@ static void test_idle_forget(void **state)
 	assert_non_null(strstr(f->err, "[agent] idle_forget: must be greater than 0"));
 	assert_int_equal(PARSE(f, "-c", "/dev/null", "--set", "agent.idle_forget=59m"), -EINVAL);
 	assert_string_equal(f->err,
-			    "exitwatch: [agent] idle_forget 59m is shorter than "
+			    "exitwatch: [agent] idle_forget: 59m is shorter than "
 			    "[rule.restart_rate] window 1h: an identity idle that long is "
 			    "forgotten, and the rule could not count its events (make "
 			    "idle_forget at least the longest window of an enabled rule)\n");
@@ -203,7 +203,7 @@ static void test_idle_forget(void **state)
 	/* A rule's window beyond the default 24h needs idle_forget raised with it. */
 	assert_int_equal(PARSE(f, "-c", "/dev/null", "--rule", "startup_failure_rate.window=25h"),
 			 -EINVAL);
-	assert_non_null(strstr(f->err, "idle_forget 1d0h is shorter than "
+	assert_non_null(strstr(f->err, "idle_forget: 1d0h is shorter than "
 				       "[rule.startup_failure_rate] window 1d1h"));
 	assert_int_equal(PARSE(f, "-c", "/dev/null", "--rule", "startup_failure_rate.window=25h",
 			       "--set", "agent.idle_forget=25h"),
@@ -348,7 +348,7 @@ static void test_options_that_do_not_apply(void **state)
 
 	/* The kernel capture of nothing: with --no-stderr, or a stderr_bytes of 0, in any order. */
 	static const char *const want =
-		"exitwatch: [agent] stderr_kernel = true needs stderr_bytes above 0 "
+		"exitwatch: [agent] stderr_kernel: true needs stderr_bytes above 0 "
 		"(--stderr-kernel "
 		"with --no-stderr or stderr_bytes = 0): the kernel capture would keep nothing\n";
 	assert_int_equal(PARSE(f, "-c", "/dev/null", "--stderr-kernel", "--no-stderr"), -EINVAL);

@@ -109,12 +109,12 @@ static int check_idle_forget(const struct ew_detector_config *d, char *err, size
 		return 0;
 	ew_duration_format(d->idle_forget_ns, have, sizeof(have));
 	ew_duration_format(d->rules[longest].window_ns, need, sizeof(need));
-	snprintf(
-		err, errlen,
-		"[agent] idle_forget %s is shorter than [rule.%s] window %s: an identity idle that "
-		"long is forgotten, and the rule could not count its events (make idle_forget at "
-		"least the longest window of an enabled rule)",
-		have, ew_rule_name(longest), need);
+	snprintf(err, errlen,
+		 "[agent] idle_forget: %s is shorter than [rule.%s] window %s: an identity idle "
+		 "that "
+		 "long is forgotten, and the rule could not count its events (make idle_forget at "
+		 "least the longest window of an enabled rule)",
+		 have, ew_rule_name(longest), need);
 	return -EINVAL;
 }
 
@@ -139,7 +139,7 @@ int ew_config_validate(const struct ew_config *c, char *err, size_t errlen)
 	/* Either alone is a setting; together they say two things, and neither would hold. */
 	if (c->stderr_kernel && !c->stderr_bytes) {
 		snprintf(err, errlen,
-			 "[agent] stderr_kernel = true needs stderr_bytes above 0 (--stderr-kernel "
+			 "[agent] stderr_kernel: true needs stderr_bytes above 0 (--stderr-kernel "
 			 "with --no-stderr or stderr_bytes = 0): the kernel capture would keep "
 			 "nothing");
 		return -EINVAL;
