@@ -615,6 +615,12 @@ static void agent_fields(struct ew_jsonw *w, const struct ew_agent_status *a)
 	ew_jsonw_end_object(w);
 	field_uint(w, KEY("containers_tracked"), a->tracked);
 	field_uint(w, KEY("stale_swept"), a->stale_swept);
+	ew_jsonw_name_quoted(w, KEY("log_watch"));
+	ew_jsonw_start_object(w);
+	field_uint(w, KEY("watched"), a->log_watches);
+	field_uint(w, KEY("refused"), a->log_watch_refused);
+	field_uint(w, KEY("overflows"), a->log_watch_overflows);
+	ew_jsonw_end_object(w);
 	field_uint(w, KEY("identities"), a->identities);
 	field_uint(w, KEY("active_findings"), a->active_findings);
 	if (!strcmp(a->phase, "start"))
