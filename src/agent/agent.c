@@ -67,11 +67,13 @@ struct agent {
 	struct ew_event *ev; /* decode scratch: ~9 KiB, too big for the stack of a callback */
 	uint64_t started_mono;
 	uint32_t scan_mains;
-	struct ew_scan_fences fences; /* cgroups the scan seeded: their earlier records are not */
-	uint32_t scan_fixed;	      /* kernel entries the scan found naming an exec entrant */
-	bool sweeping;		      /* the sweep runs: on, and /proc shows the host's pids */
-	uint64_t stale_swept;	      /* entries the sweep deleted */
-	bool ckpt_failing;	      /* the last checkpoint failed: warned once for the streak */
+	struct ew_scan_fences fences;  /* cgroups the scan seeded: their earlier records are not */
+	uint32_t scan_fixed;	       /* kernel entries the scan found naming an exec entrant */
+	bool sweeping;		       /* the sweep runs: on, and /proc shows the host's pids */
+	uint64_t stale_swept;	       /* entries the sweep deleted */
+	uint64_t map_full_warned;      /* kernel_events.map_full at the last warning */
+	uint64_t map_full_warned_mono; /* when (0: never) */
+	bool ckpt_failing;	       /* the last checkpoint failed: warned once for the streak */
 	struct ew_buf mbuf;
 	/* The kernel's counters as last read: what status() shows when a read fails. */
 	uint64_t kstats[EW_STAT__MAX];
@@ -206,10 +208,31 @@ static void emit_agent(struct agent *a, const char *phase)
 
 /* Reads the kernel's counters into *st and hands the drop total to the detector; a failed read
  * is skipped, not taken for a counter reset. */
+/*
+ * What the kernel lost: records (the ring buffer full) and main processes it could not track
+ * (its container map full: their start and exit never come). Both make a finding over them
+ * "degraded"; a full map is also said on stderr, at most once a minute while it goes on, with
+ * the option to raise: the agent record's counter alone went unnoticed.
+ */
 static void check_drops(struct agent *a, struct ew_agent_status *st)
 {
-	if (!status(a, "periodic", st))
-		ew_pipeline_drops(a->pipe, wall_now(a), st->drops);
+	uint64_t full, now;
+
+	if (status(a, "periodic", st))
+		return;
+	full = st->kstats[EW_STAT_MAP_FULL];
+	ew_pipeline_drops(a->pipe, wall_now(a), st->drops + full);
+	if (full <= a->map_full_warned)
+		return;
+	now = ew_clock_mono_ns();
+	if (a->map_full_warned_mono && now - a->map_full_warned_mono < 60 * EW_NSEC_PER_SEC)
+		return;
+	ew_warn("the kernel's container map is full (max_containers = %u): %llu container main "
+		"processes not tracked since start, their starts and exits not reported; raise "
+		"--max-containers (agent.max_containers)",
+		a->cfg->max_containers, (unsigned long long)full);
+	a->map_full_warned = full;
+	a->map_full_warned_mono = now;
 }
 
 static void checkpoint(struct agent *a)

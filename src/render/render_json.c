@@ -139,7 +139,9 @@ enum ew_severity ew_record_severity(const struct ew_record *r)
 	case EW_REC_RESOLVED:
 		return EW_SEV_NOTICE;
 	case EW_REC_AGENT:
-		return r->agent->drops ? EW_SEV_WARNING : EW_SEV_INFO;
+		/* Records lost, or containers never tracked (the kernel's map full): both lose. */
+		return r->agent->drops || r->agent->kstats[EW_STAT_MAP_FULL] ? EW_SEV_WARNING
+									     : EW_SEV_INFO;
 	}
 	return EW_SEV_DEFAULT;
 }
