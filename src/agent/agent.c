@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -45,6 +46,16 @@
 #define EW_TURN_BUSY_NS	     (40 * EW_NSEC_PER_MSEC)
 #define EW_TURN_BUSY_RECORDS 32
 #define EW_STATS_INTERVAL_NS EW_NSEC_PER_SEC /* drop counters and metrics snapshot */
+/*
+ * Descriptors: about 33 once running (the BPF programs, maps and links, the ring buffer, the
+ * pinned runtime directories, inotify), one per /metrics client (at most 64), per stream output
+ * and its spool, and a few for the files read at a start. Below EW_NOFILE_MIN the start fails
+ * in ways that blame something else ("this kernel rejected BPF program ..."), or the agent runs
+ * with the start-up scan and the runtime metadata failing; EW_NOFILE_WANT is what a soft limit
+ * is raised to when the hard one allows it.
+ */
+#define EW_NOFILE_MIN  128
+#define EW_NOFILE_WANT 1024
 /*
  * A finding that fires or resolves goes to the state file at the end of the loop's turn that
  * emitted it, not up to checkpoint_interval later: an agent killed in between would fire it
@@ -514,6 +525,29 @@ static void scan(struct agent *a, const char *cgroup_root)
 		(double)(ew_clock_mono_ns() - t0) / 1e6);
 }
 
+/*
+ * The open file limit: a soft limit below what the agent wants is raised (up to the hard one,
+ * which needs no privilege); a hard limit below what it needs stops it, naming the limit. 0 or 1.
+ */
+static int check_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	if (rl.rlim_cur < EW_NOFILE_WANT && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < EW_NOFILE_WANT ? rl.rlim_max : EW_NOFILE_WANT;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= EW_NOFILE_MIN)
+		return 0;
+	ew_err("the open file limit is %llu (ulimit -n, RLIMIT_NOFILE; LimitNOFILE= in a systemd "
+	       "unit): exitwatch needs at least %d descriptors; raise it",
+	       (unsigned long long)rl.rlim_cur, EW_NOFILE_MIN);
+	return 1;
+}
+
 int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
 	uint64_t next_agent, next_ckpt, next_stats, next_sweep, root_id = 0, last_turn = 0;
@@ -526,6 +560,9 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	int r;
 
 	/* Step 1: everything that can fail on configuration, before touching the kernel. */
+	r = check_nofile();
+	if (r)
+		goto out;
 	r = build(&a, c, true);
 	if (r)
 		goto out;
