@@ -65,6 +65,12 @@
  */
 #define EW_CKPT_MIN_NS EW_NSEC_PER_SEC
 
+/* A kernel loss counter as last said on stderr, and when (0: never). */
+struct loss_warned {
+	uint64_t total;
+	uint64_t mono;
+};
+
 struct agent {
 	const struct ew_config *cfg;
 	struct ew_outputs *out;
@@ -78,13 +84,12 @@ struct agent {
 	struct ew_event *ev; /* decode scratch: ~9 KiB, too big for the stack of a callback */
 	uint64_t started_mono;
 	uint32_t scan_mains;
-	struct ew_scan_fences fences;  /* cgroups the scan seeded: their earlier records are not */
-	uint32_t scan_fixed;	       /* kernel entries the scan found naming an exec entrant */
-	bool sweeping;		       /* the sweep runs: on, and /proc shows the host's pids */
-	uint64_t stale_swept;	       /* entries the sweep deleted */
-	uint64_t map_full_warned;      /* kernel_events.map_full at the last warning */
-	uint64_t map_full_warned_mono; /* when (0: never) */
-	bool ckpt_failing;	       /* the last checkpoint failed: warned once for the streak */
+	struct ew_scan_fences fences; /* cgroups the scan seeded: their earlier records are not */
+	uint32_t scan_fixed;	      /* kernel entries the scan found naming an exec entrant */
+	bool sweeping;		      /* the sweep runs: on, and /proc shows the host's pids */
+	uint64_t stale_swept;	      /* entries the sweep deleted */
+	struct loss_warned drops_warned, map_full_warned; /* ring buffer drops, map full */
+	bool ckpt_failing; /* the last checkpoint failed: warned once for the streak */
 	struct ew_buf mbuf;
 	/* The kernel's counters as last read: what status() shows when a read fails. */
 	uint64_t kstats[EW_STAT__MAX];
@@ -219,31 +224,45 @@ static void emit_agent(struct agent *a, const char *phase)
 
 /* Reads the kernel's counters into *st and hands the drop total to the detector; a failed read
  * is skipped, not taken for a counter reset. */
+/* A kernel loss counter that grew since its last warning: said again at most once a minute. */
+static bool loss_to_say(struct loss_warned *w, uint64_t total)
+{
+	uint64_t now;
+
+	if (total <= w->total)
+		return false;
+	now = ew_clock_mono_ns();
+	if (w->mono && now - w->mono < 60 * EW_NSEC_PER_SEC)
+		return false;
+	w->total = total;
+	w->mono = now;
+	return true;
+}
+
 /*
  * What the kernel lost: records (the ring buffer full) and main processes it could not track
  * (its container map full: their start and exit never come). Both make a finding over them
- * "degraded"; a full map is also said on stderr, at most once a minute while it goes on, with
- * the option to raise: the agent record's counter alone went unnoticed.
+ * "degraded", and both are said on stderr, at most once a minute while they go on, with the
+ * option to raise: the agent record's counters alone went unnoticed.
  */
 static void check_drops(struct agent *a, struct ew_agent_status *st)
 {
-	uint64_t full, now;
+	uint64_t full;
 
 	if (status(a, "periodic", st))
 		return;
 	full = st->kstats[EW_STAT_MAP_FULL];
 	ew_pipeline_drops(a->pipe, wall_now(a), st->drops + full);
-	if (full <= a->map_full_warned)
-		return;
-	now = ew_clock_mono_ns();
-	if (a->map_full_warned_mono && now - a->map_full_warned_mono < 60 * EW_NSEC_PER_SEC)
-		return;
-	ew_warn("the kernel's container map is full (max_containers = %u): %llu container main "
-		"processes not tracked since start, their starts and exits not reported; raise "
-		"--max-containers (agent.max_containers)",
-		a->cfg->max_containers, (unsigned long long)full);
-	a->map_full_warned = full;
-	a->map_full_warned_mono = now;
+	if (loss_to_say(&a->drops_warned, st->drops))
+		ew_warn("the kernel's ring buffer was full (ringbuf_bytes = %llu): %llu records "
+			"lost since start (agent.kernel_events.dropped_*), findings over them say "
+			"\"degraded\"; raise --ringbuf-size (agent.ringbuf_bytes)",
+			(unsigned long long)a->cfg->ringbuf_bytes, (unsigned long long)st->drops);
+	if (loss_to_say(&a->map_full_warned, full))
+		ew_warn("the kernel's container map is full (max_containers = %u): %llu container "
+			"main processes not tracked since start, their starts and exits not "
+			"reported; raise --max-containers (agent.max_containers)",
+			a->cfg->max_containers, (unsigned long long)full);
 }
 
 static void checkpoint(struct agent *a)

@@ -372,6 +372,18 @@ static int64_t metrics_drops(uint16_t port)
 	return sum;
 }
 
+/* Lines of the agent's stderr so far that hold needle. */
+static int stderr_lines_with(struct fixture *f, const char *needle)
+{
+	static char err[1 << 16];
+	int n = 0;
+
+	ew_h_agent_stderr(&f->agent, err, sizeof(err));
+	for (const char *p = err; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
 static void test_ringbuf_exhaustion(void **state)
 {
 	struct fixture *f = *state;
@@ -426,6 +438,8 @@ static void test_ringbuf_exhaustion(void **state)
 	assert_true(mdrops > 0);
 	want.n = nids;
 	assert_true(ew_h_count(&f->agent, degraded_ours, &want) > 0);
+	/* Said on stderr too, with the option to raise: once, not per wave. */
+	assert_int_equal(stderr_lines_with(f, "raise --ringbuf-size"), 1);
 
 	stop_within(f, 10000);
 	stop = f->agent.lines[f->agent.nlines - 1];
@@ -473,18 +487,6 @@ static bool periodic_with_map_full(json_object *o, const void *arg)
 
 	(void)arg;
 	return ph && !strcmp(ph, "periodic") && ew_h_int(o, "agent.kernel_events.map_full", 0) > 0;
-}
-
-/* Lines of the agent's stderr so far that hold needle. */
-static int stderr_lines_with(struct fixture *f, const char *needle)
-{
-	static char err[1 << 16];
-	int n = 0;
-
-	ew_h_agent_stderr(&f->agent, err, sizeof(err));
-	for (const char *p = err; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
 }
 
 /*
