@@ -50,6 +50,8 @@ struct ew_pipeline {
 	/* Logs that could not be watched (inotify limits): counted, and said once per streak. */
 	uint64_t watch_refused;
 	bool watch_refusing;	       /* the last try failed: a success ends the streak */
+	bool watch_streak_said;	       /* this streak was warned of: its end is said too */
+	uint64_t watch_warned_mono;    /* the last such warning (0: none) */
 	uint64_t overflows_warned;     /* IN_Q_OVERFLOW count at the last warning */
 	uint64_t overflow_warned_mono; /* when (0: never) */
 	int log_errno_warned[4];       /* errors said once each (not ENOENT: no log is normal) */
@@ -148,16 +150,23 @@ static const char *inotify_limit(int err)
  * A container's log could not be watched (path), or no inotify instance could be had (NULL):
  * exits then wait for their file to stop growing instead of the writer's close (settled()), and
  * may miss a last line without a newline. Said once per streak of refusals, with the limit to
- * raise: a node at its limit refuses every start. The caller counts the containers.
+ * raise: a node at its limit refuses every start. At most once a minute, though: a node at the
+ * edge of its limit refuses one start and accepts the next, each a streak. The caller counts
+ * the containers.
  */
 static void watch_refused(struct ew_pipeline *p, int err, const char *path)
 {
 	const char *limit = inotify_limit(err);
 	char what[PATH_MAX + 32] = "no inotify instance";
+	uint64_t now = ew_clock_mono_ns();
 
 	if (p->watch_refusing)
 		return;
 	p->watch_refusing = true;
+	if (p->watch_warned_mono && now - p->watch_warned_mono < 60 * EW_NSEC_PER_SEC)
+		return;
+	p->watch_warned_mono = now;
+	p->watch_streak_said = true;
 	if (path) {
 		char shown[PATH_MAX];
 
@@ -177,6 +186,9 @@ static void watch_had(struct ew_pipeline *p)
 	if (!p->watch_refusing)
 		return;
 	p->watch_refusing = false;
+	if (!p->watch_streak_said)
+		return;
+	p->watch_streak_said = false;
 	ew_info("inotify: log files are watched again (%llu refused so far)",
 		(unsigned long long)p->watch_refused);
 }
