@@ -671,8 +671,10 @@ int BPF_PROG(ew_cgroup_move, struct cgroup *dst_cgrp, const char *path, struct t
 	/* Into the root, it is a host process now: no longer tracked, like any there. */
 	if (cgid != root_cgroup_id && bpf_map_update_elem(&cgroups, &cgid, &v, BPF_NOEXIST)) {
 		/* The new cgroup has a main of its own, or the map is full: the old entry stays,
-		 * stale once the main exits, for the sweep. */
-		stat_inc(EW_STAT_MAP_FULL);
+		 * stale once the main exits, for the sweep. Only a full map is "map_full" (the
+		 * agent warns to raise max_containers on it), as at exec. */
+		if (!bpf_map_lookup_elem(&cgroups, &cgid))
+			stat_inc(EW_STAT_MAP_FULL);
 		return 0;
 	}
 	bpf_map_delete_elem(&cgroups, &old);

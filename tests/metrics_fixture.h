@@ -126,6 +126,9 @@ static inline void fill_agent(struct ew_agent_status *a)
 		a->kstats[i] = 100 + (uint64_t)i; /* each counter its own value */
 	a->decode_errors = 7;
 	a->stale_swept = 5;
+	a->log_watches = 4;
+	a->log_watch_refused = 6;
+	a->log_watch_overflows = 2;
 	a->tracked = 42;
 	a->identities = 17;
 	a->active_findings = 3;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -429,6 +430,102 @@ static void test_forget_swept_after_held(void **state)
 	assert_string_equal(id, "cgroup-id:7201");
 }
 
+#define LIMIT64A "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+#define LIMIT64B "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+
+/* A Docker container with an empty json-file log under the scratch host root. */
+static void docker_with_log(struct fx *x, const char *id)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "var/lib/docker/containers/%s/config.v2.json", id);
+	ew_t_scratch_put(&x->scratch, rel,
+			 "{\"Name\":\"/limited\",\"Config\":{\"Image\":\"app:1\"}}");
+	snprintf(rel, sizeof(rel), "var/lib/docker/containers/%s/%s-json.log", id, id);
+	ew_t_scratch_put(&x->scratch, rel, "");
+}
+
+/*
+ * No inotify instance at the start (EMFILE: here the process's open file limit, on a node
+ * fs.inotify.max_user_instances): the agent said "Too many open files" and never tried again, so
+ * every exit for the rest of its life waited for its log's quiet time, even after the limit was
+ * raised, and nothing counted the containers. Now the warning names the limit to raise, each
+ * container start with a log tries again, the refusals are counted (log_watch.refused), and
+ * one line says when watches work again.
+ */
+static void test_log_watch_instance_limit(void **state)
+{
+	struct fx *x = *state;
+	struct ew_agent_status st = {0};
+	struct rlimit saved, low;
+	char logp[128];
+	size_t len;
+	char *log;
+	int fd, k, saved_err;
+
+	docker_with_log(x, LIMIT64A);
+	docker_with_log(x, LIMIT64B);
+	ew_pipeline_free(x->p);
+	x->cfg.host_root = x->scratch.dir;
+	x->cfg.read_meta = true;
+	x->cfg.capture_stderr = true;
+	/* The fd the watch takes when nothing stops it: the limit is set just below it. */
+	x->p = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out});
+	assert_non_null(x->p);
+	k = ew_pipeline_fd(x->p);
+	assert_true(k >= 0);
+	ew_pipeline_free(x->p);
+
+	ew_t_scratch_path(&x->scratch, "stderr.log", logp, sizeof(logp));
+	fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved_err = dup(STDERR_FILENO);
+	assert_true(saved_err >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+	ew_log_init(EW_LOG_INFO);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	low = saved;
+	low.rlim_cur = (rlim_t)k;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	x->p = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out});
+	/* A start under the limit: still no watch, counted. */
+	if (x->p)
+		live(x, EW_EVENT_START, 7300, "/docker/" LIMIT64A, ew_clock_wall_ns(), 500);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	assert_non_null(x->p);
+	assert_int_equal(ew_pipeline_fd(x->p), -1);
+	/* The limit gone, the next start has its log watched. */
+	live(x, EW_EVENT_START, 7301, "/docker/" LIMIT64B, ew_clock_wall_ns(), 501);
+	ew_log_init(EW_LOG_ERROR);
+	fflush(stderr);
+	assert_int_equal(dup2(saved_err, STDERR_FILENO), STDERR_FILENO);
+	close(saved_err);
+
+	assert_true(ew_pipeline_fd(x->p) >= 0);
+	ew_pipeline_status(x->p, &st);
+	assert_int_equal(st.log_watches, 1);
+	assert_int_equal(st.log_watch_refused, 1);
+	assert_int_equal(st.log_watch_overflows, 0);
+	log = slurp(logp, &len);
+	/* (Under that limit the start's metadata could not be read either, and says so.) */
+	if (!strstr(log, "warning: inotify: no inotify instance: Too many open files (the agent's "
+			 "own open file limit: raise ulimit -n") ||
+	    strstr(strstr(log, "warning: inotify") + 1, "warning: inotify") ||
+	    !strstr(log, "log files are watched again (1 refused so far)"))
+		fail_msg("want one warning naming the open file limit, then the recovery; got:\n%s",
+			 log);
+	free(log);
+	/* Both exits go, the first on its log's quiet time, the second on its close. */
+	live(x, EW_EVENT_EXIT, 7300, "/docker/" LIMIT64A, ew_clock_wall_ns(), 500);
+	live(x, EW_EVENT_EXIT, 7301, "/docker/" LIMIT64B, ew_clock_wall_ns(), 501);
+	ew_pipeline_finish(x->p, ew_clock_wall_ns());
+	ew_pipeline_status(x->p, &st);
+	assert_int_equal(st.exits, 2);
+	assert_int_equal(st.log_watches, 0);
+}
+
 /* What the agent checkpoints on: each finding and resolved record, and nothing else. */
 static void test_episode_records(void **state)
 {
@@ -800,6 +897,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forget_swept_after_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_clock_ahead_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_watch_instance_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_episode_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_pods_name_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_pods_name_images_asleep, setup,

@@ -1057,6 +1057,9 @@ static void test_agent(void **state)
 	fx->agent.drops = 7;
 	fx->agent.tracked = 3;
 	fx->agent.stale_swept = 2;
+	fx->agent.log_watches = 4;
+	fx->agent.log_watch_refused = 6;
+	fx->agent.log_watch_overflows = 1;
 	fx->agent.nsinks = 2;
 	fx->agent.sinks[1] = (struct ew_sink_status){.name = "tcp://collector:5170",
 						     .connected = false,
@@ -1073,6 +1076,9 @@ static void test_agent(void **state)
 	assert_int_equal(INT(a, "drops"), 7);
 	assert_int_equal(INT(a, "containers_tracked"), 3);
 	assert_int_equal(INT(a, "stale_swept"), 2);
+	assert_int_equal(INT(GET(a, "log_watch"), "watched"), 4);
+	assert_int_equal(INT(GET(a, "log_watch"), "refused"), 6);
+	assert_int_equal(INT(GET(a, "log_watch"), "overflows"), 1);
 	ke = GET(a, "kernel_events");
 	assert_int_equal(json_object_object_length(ke), EW_STAT__MAX);
 	for (int i = 0; i < EW_STAT__MAX; i++)

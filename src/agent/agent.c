@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -46,6 +47,16 @@
 #define EW_TURN_BUSY_RECORDS 32
 #define EW_STATS_INTERVAL_NS EW_NSEC_PER_SEC /* drop counters and metrics snapshot */
 /*
+ * Descriptors: about 33 once running (the BPF programs, maps and links, the ring buffer, the
+ * pinned runtime directories, inotify), one per /metrics client (at most 64), per stream output
+ * and its spool, and a few for the files read at a start. Below EW_NOFILE_MIN the start fails
+ * in ways that blame something else ("this kernel rejected BPF program ..."), or the agent runs
+ * with the start-up scan and the runtime metadata failing; EW_NOFILE_WANT is what a soft limit
+ * is raised to when the hard one allows it.
+ */
+#define EW_NOFILE_MIN  128
+#define EW_NOFILE_WANT 1024
+/*
  * A finding that fires or resolves goes to the state file at the end of the loop's turn that
  * emitted it, not up to checkpoint_interval later: an agent killed in between would fire it
  * again under a new finding_id after its restart, or never resolve it. At most once a second
@@ -53,6 +64,12 @@
  * identities (docs/benchmarks.md, "The state file"), and a storm's findings come by the hundred.
  */
 #define EW_CKPT_MIN_NS EW_NSEC_PER_SEC
+
+/* A kernel loss counter as last said on stderr, and when (0: never). */
+struct loss_warned {
+	uint64_t total;
+	uint64_t mono;
+};
 
 struct agent {
 	const struct ew_config *cfg;
@@ -71,7 +88,8 @@ struct agent {
 	uint32_t scan_fixed;	      /* kernel entries the scan found naming an exec entrant */
 	bool sweeping;		      /* the sweep runs: on, and /proc shows the host's pids */
 	uint64_t stale_swept;	      /* entries the sweep deleted */
-	bool ckpt_failing;	      /* the last checkpoint failed: warned once for the streak */
+	struct loss_warned drops_warned, map_full_warned; /* ring buffer drops, map full */
+	bool ckpt_failing; /* the last checkpoint failed: warned once for the streak */
 	struct ew_buf mbuf;
 	/* The kernel's counters as last read: what status() shows when a read fails. */
 	uint64_t kstats[EW_STAT__MAX];
@@ -206,10 +224,45 @@ static void emit_agent(struct agent *a, const char *phase)
 
 /* Reads the kernel's counters into *st and hands the drop total to the detector; a failed read
  * is skipped, not taken for a counter reset. */
+/* A kernel loss counter that grew since its last warning: said again at most once a minute. */
+static bool loss_to_say(struct loss_warned *w, uint64_t total)
+{
+	uint64_t now;
+
+	if (total <= w->total)
+		return false;
+	now = ew_clock_mono_ns();
+	if (w->mono && now - w->mono < 60 * EW_NSEC_PER_SEC)
+		return false;
+	w->total = total;
+	w->mono = now;
+	return true;
+}
+
+/*
+ * What the kernel lost: records (the ring buffer full) and main processes it could not track
+ * (its container map full: their start and exit never come). Both make a finding over them
+ * "degraded", and both are said on stderr, at most once a minute while they go on, with the
+ * option to raise: the agent record's counters alone went unnoticed.
+ */
 static void check_drops(struct agent *a, struct ew_agent_status *st)
 {
-	if (!status(a, "periodic", st))
-		ew_pipeline_drops(a->pipe, wall_now(a), st->drops);
+	uint64_t full;
+
+	if (status(a, "periodic", st))
+		return;
+	full = st->kstats[EW_STAT_MAP_FULL];
+	ew_pipeline_drops(a->pipe, wall_now(a), st->drops + full);
+	if (loss_to_say(&a->drops_warned, st->drops))
+		ew_warn("the kernel's ring buffer was full (ringbuf_bytes = %llu): %llu records "
+			"lost since start (agent.kernel_events.dropped_*), findings over them say "
+			"\"degraded\"; raise --ringbuf-size (agent.ringbuf_bytes)",
+			(unsigned long long)a->cfg->ringbuf_bytes, (unsigned long long)st->drops);
+	if (loss_to_say(&a->map_full_warned, full))
+		ew_warn("the kernel's container map is full (max_containers = %u): %llu container "
+			"main processes not tracked since start, their starts and exits not "
+			"reported; raise --max-containers (agent.max_containers)",
+			a->cfg->max_containers, (unsigned long long)full);
 }
 
 static void checkpoint(struct agent *a)
@@ -491,6 +544,29 @@ static void scan(struct agent *a, const char *cgroup_root)
 		(double)(ew_clock_mono_ns() - t0) / 1e6);
 }
 
+/*
+ * The open file limit: a soft limit below what the agent wants is raised (up to the hard one,
+ * which needs no privilege); a hard limit below what it needs stops it, naming the limit. 0 or 1.
+ */
+static int check_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	if (rl.rlim_cur < EW_NOFILE_WANT && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < EW_NOFILE_WANT ? rl.rlim_max : EW_NOFILE_WANT;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= EW_NOFILE_MIN)
+		return 0;
+	ew_err("the open file limit is %llu (ulimit -n, RLIMIT_NOFILE; LimitNOFILE= in a systemd "
+	       "unit): exitwatch needs at least %d descriptors; raise it",
+	       (unsigned long long)rl.rlim_cur, EW_NOFILE_MIN);
+	return 1;
+}
+
 int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
 	uint64_t next_agent, next_ckpt, next_stats, next_sweep, root_id = 0, last_turn = 0;
@@ -503,6 +579,9 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	int r;
 
 	/* Step 1: everything that can fail on configuration, before touching the kernel. */
+	r = check_nofile();
+	if (r)
+		goto out;
 	r = build(&a, c, true);
 	if (r)
 		goto out;

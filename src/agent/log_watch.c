@@ -39,6 +39,7 @@ struct ew_logwatch {
 	int fd;
 	struct ew_map64 *by_cgroup; /* cgroup id -> struct cg_watch */
 	struct ew_map64 *by_wd;	    /* wd -> struct file_watch */
+	uint64_t overflows;	    /* IN_Q_OVERFLOW seen */
 };
 
 struct ew_logwatch *ew_logwatch_new(void)
@@ -239,24 +240,65 @@ static void on_event(struct ew_logwatch *w, struct file_watch *f, uint32_t mask,
 	}
 }
 
+static void collect(void *ctx, uint64_t key, void *val)
+{
+	struct file_watch ***next = ctx;
+
+	(void)key;
+	*(*next)++ = val;
+}
+
+/*
+ * After IN_Q_OVERFLOW: some events were dropped, a rotation's IN_MOVE_SELF among them may be,
+ * and a watch left on the rotated file never sees its writer's close again. Each watch is
+ * checked against what its path names now. A lost close cannot be had back: its exit waits
+ * for its deadline. A lost deletion leaves a watch on a gone file, as a rename would: taken
+ * for a move, so that the next event on it looks at the path again.
+ */
+static void resync(struct ew_logwatch *w)
+{
+	size_t n = ew_map64_count(w->by_wd);
+	struct file_watch **all = n ? calloc(n, sizeof(*all)) : NULL, **next = all;
+
+	if (!all)
+		return; /* out of memory: the watches stay as they were */
+	ew_map64_foreach(w->by_wd, collect, &next);
+	/* A follow may join a watch into one later in the list (freeing the first), never the
+	 * other way round: each entry is valid when its turn comes. */
+	for (size_t i = 0; i < n; i++) {
+		struct file_watch *f = all[i];
+
+		if (follow(w, &f, true) == -ENOENT)
+			f->moved = true;
+	}
+	free(all);
+}
+
 void ew_logwatch_read(struct ew_logwatch *w, uint64_t now_wall)
 {
 	alignas(struct inotify_event) char buf[4096];
+	bool overflow = false;
 
 	for (;;) {
 		ssize_t n = read(w->fd, buf, sizeof(buf));
 
 		if (n <= 0)
-			return; /* EAGAIN: all read */
+			break; /* EAGAIN: all read */
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *e = (const struct inotify_event *)p;
 			struct file_watch *f = ew_map64_get(w->by_wd, (uint64_t)e->wd);
 
 			p += sizeof(*e) + e->len;
-			if (f)
+			if (e->mask & IN_Q_OVERFLOW) { /* wd -1 */
+				w->overflows++;
+				overflow = true;
+			} else if (f) {
 				on_event(w, f, e->mask, now_wall);
+			}
 		}
 	}
+	if (overflow)
+		resync(w);
 }
 
 int ew_logwatch_closed(const struct ew_logwatch *w, uint64_t cgroup_id, uint64_t since_wall)
@@ -295,4 +337,9 @@ void ew_logwatch_forget(struct ew_logwatch *w, uint64_t cgroup_id)
 uint32_t ew_logwatch_count(const struct ew_logwatch *w)
 {
 	return (uint32_t)ew_map64_count(w->by_cgroup);
+}
+
+uint64_t ew_logwatch_overflows(const struct ew_logwatch *w)
+{
+	return w->overflows;
 }

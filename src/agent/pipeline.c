@@ -12,6 +12,7 @@
  * it wait with it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,14 @@ struct ew_pipeline {
 	struct ew_logwatch *watch;	/* closes of the log files; NULL: quiet time only */
 	uint64_t hold_wake_ns;		/* when the head of the hold wants a look, or 0 */
 	bool watch_read;		/* this drain has taken the watch's news */
-	int log_errno_warned[4];	/* errors said once each (not ENOENT: no log is normal) */
+	/* Logs that could not be watched (inotify limits): counted, and said once per streak. */
+	uint64_t watch_refused;
+	bool watch_refusing;	       /* the last try failed: a success ends the streak */
+	bool watch_streak_said;	       /* this streak was warned of: its end is said too */
+	uint64_t watch_warned_mono;    /* the last such warning (0: none) */
+	uint64_t overflows_warned;     /* IN_Q_OVERFLOW count at the last warning */
+	uint64_t overflow_warned_mono; /* when (0: never) */
+	int log_errno_warned[4];       /* errors said once each (not ENOENT: no log is normal) */
 
 	struct ew_rendered rr;	    /* the record going out, rendered as the outputs ask */
 	bool defer;		    /* inside an event: findings wait (ew_outputs_defer()) */
@@ -113,6 +121,103 @@ static void flush_pending(struct ew_pipeline *p)
 	ew_outputs_release(p->deps.out, p->event_mono);
 }
 
+/*
+ * Which limit an inotify call ran into, for the warning: what to raise. EMFILE from
+ * inotify_init1() is the user's instances (fs.inotify.max_user_instances) or the process's own
+ * descriptors; an fd that can still be opened says it is not the latter.
+ */
+static const char *inotify_limit(int err)
+{
+	int fd;
+
+	switch (err) {
+	case -ENOSPC:
+		return "the node's watches are used up: raise fs.inotify.max_user_watches";
+	case -EMFILE:
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return "the agent's own open file limit: raise ulimit -n (RLIMIT_NOFILE)";
+		close(fd);
+		return "the user's instances are used up: raise fs.inotify.max_user_instances";
+	case -ENFILE:
+		return "the node's open files are at fs.file-max";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * A container's log could not be watched (path), or no inotify instance could be had (NULL):
+ * exits then wait for their file to stop growing instead of the writer's close (settled()), and
+ * may miss a last line without a newline. Said once per streak of refusals, with the limit to
+ * raise: a node at its limit refuses every start. At most once a minute, though: a node at the
+ * edge of its limit refuses one start and accepts the next, each a streak. The caller counts
+ * the containers.
+ */
+static void watch_refused(struct ew_pipeline *p, int err, const char *path)
+{
+	const char *limit = inotify_limit(err);
+	char what[PATH_MAX + 32] = "no inotify instance";
+	uint64_t now = ew_clock_mono_ns();
+
+	if (p->watch_refusing)
+		return;
+	p->watch_refusing = true;
+	if (p->watch_warned_mono && now - p->watch_warned_mono < 60 * EW_NSEC_PER_SEC)
+		return;
+	p->watch_warned_mono = now;
+	p->watch_streak_said = true;
+	if (path) {
+		char shown[PATH_MAX];
+
+		ew_strlcpy(shown, path, sizeof(shown));
+		ew_meta_pins_unpin_msg(p->pins, shown, sizeof(shown));
+		snprintf(what, sizeof(what), "cannot watch %s", shown);
+	}
+	ew_warn("inotify: %s: %s%s%s%s; until watches can be had again, exits wait for their log "
+		"file to stop growing (%d ms) and may miss a last line without a newline",
+		what, strerror(-err), limit ? " (" : "", limit ? limit : "", limit ? ")" : "",
+		(int)(EW_HOLD_QUIET_NS / 1000000));
+}
+
+/* A watch was had: the end of a streak of refusals, said so. */
+static void watch_had(struct ew_pipeline *p)
+{
+	if (!p->watch_refusing)
+		return;
+	p->watch_refusing = false;
+	if (!p->watch_streak_said)
+		return;
+	p->watch_streak_said = false;
+	ew_info("inotify: log files are watched again (%llu refused so far)",
+		(unsigned long long)p->watch_refused);
+}
+
+/*
+ * IN_Q_OVERFLOW: the kernel dropped events of the log watch (more than
+ * fs.inotify.max_queued_events before a read). Lost closes make their exits wait the whole
+ * hold (90 ms); the watches were checked against their paths again (log_watch.c). Said at
+ * most once a minute, with the count.
+ */
+static void read_watch(struct ew_pipeline *p)
+{
+	uint64_t n, now;
+
+	ew_logwatch_read(p->watch, ew_clock_wall_ns());
+	p->watch_read = true;
+	n = ew_logwatch_overflows(p->watch);
+	if (n == p->overflows_warned)
+		return;
+	now = ew_clock_mono_ns();
+	if (p->overflow_warned_mono && now - p->overflow_warned_mono < 60 * EW_NSEC_PER_SEC)
+		return;
+	ew_warn("inotify: the log watch's event queue overflowed (%llu overflows since start): "
+		"exits whose log close was lost wait %d ms; raise fs.inotify.max_queued_events",
+		(unsigned long long)n, (int)(EW_HOLD_MAX_NS / 1000000));
+	p->overflows_warned = n;
+	p->overflow_warned_mono = now;
+}
+
 static void on_finding(void *ctx, const struct ew_finding *f)
 {
 	struct ew_pipeline *p = ctx;
@@ -167,10 +272,7 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 		}
 		p->watch = ew_logwatch_new();
 		if (!p->watch)
-			ew_warn("inotify: %s: an exit waits for its log file to stop growing, and "
-				"may "
-				"miss a last line without a newline",
-				strerror(errno));
+			watch_refused(p, -errno, NULL);
 	}
 	if (!p->resolver || !p->detector || !p->ev_copy) {
 		ew_pipeline_free(p);
@@ -285,11 +387,27 @@ static void watch_log(struct ew_pipeline *p)
 	enum ew_log_format fmt;
 	int r = ew_runtime_log_locate(&p->log_paths, &p->resolved, path, sizeof(path), &fmt);
 
-	if (r == 0)
-		r = ew_logwatch_add(p->watch, p->resolved.cgroup_id, path, (int)fmt,
-				    ew_clock_wall_ns());
-	if (r < 0 && r != -ENOENT)
-		warn_log_error(p, r == -ENOSPC ? "inotify (fs.inotify.max_user_watches)" : path, r);
+	if (r < 0) {
+		if (r != -ENOENT)
+			warn_log_error(p, path, r);
+		return;
+	}
+	/* No instance at the start (a limit): one may be had now, the limit raised or freed. */
+	if (!p->watch) {
+		p->watch = ew_logwatch_new();
+		if (!p->watch) {
+			p->watch_refused++;
+			watch_refused(p, -errno, NULL);
+			return;
+		}
+	}
+	r = ew_logwatch_add(p->watch, p->resolved.cgroup_id, path, (int)fmt, ew_clock_wall_ns());
+	if (r == 0) {
+		watch_had(p);
+	} else if (r != -ENOENT) {
+		p->watch_refused++;
+		watch_refused(p, r, path);
+	}
 }
 
 /* The identity and names of an exit's or ready's cgroup, into p->resolved and p->names. */
@@ -335,7 +453,7 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 			ew_resolver_forget(p->resolver, ev->cgroup_id);
 			return 0;
 		}
-		if (p->watch && !ev->reexec)
+		if (p->hold && !ev->reexec)
 			watch_log(p);
 		use = (struct ew_event *)ev;
 	} else {
@@ -458,10 +576,8 @@ static bool settled(struct ew_pipeline *p, struct ew_held *e, uint64_t now)
 	if (p->watch) {
 		int closed;
 
-		if (!p->watch_read) {
-			ew_logwatch_read(p->watch, ew_clock_wall_ns());
-			p->watch_read = true;
-		}
+		if (!p->watch_read)
+			read_watch(p);
 		closed = ew_logwatch_closed(p->watch, e->ev.cgroup_id, e->ev.time_ns);
 		if (closed == 1)
 			return true;
@@ -581,20 +697,18 @@ void ew_pipeline_forget(struct ew_pipeline *p, const struct ew_lost_main *m)
 /*
  * Lets through every held event that may go; with force, all of them (the agent stops). The
  * watch's news are read when an exit with a log asks (settled()), not for every exit that
- * arrives: most have no log, and the read is a syscall. read_watch reads them anyway: the tick
- * does, so that the fd poll()s quiet again.
+ * arrives: most have no log, and the read is a syscall. read_watch_now reads them anyway: the
+ * tick does, so that the fd poll()s quiet again.
  */
-static int drain(struct ew_pipeline *p, uint64_t now, bool force, bool read_watch)
+static int drain(struct ew_pipeline *p, uint64_t now, bool force, bool read_watch_now)
 {
 	struct ew_held *e;
 	int err = 0;
 
 	p->hold_wake_ns = 0;
 	p->watch_read = false;
-	if (p->watch && read_watch) {
-		ew_logwatch_read(p->watch, ew_clock_wall_ns());
-		p->watch_read = true;
-	}
+	if (p->watch && read_watch_now)
+		read_watch(p);
 	p->drain_mono = now;
 	while ((e = ew_hold_head(p->hold))) {
 		if (e->ev.type == EW_EVENT_EXIT) {
@@ -736,6 +850,9 @@ void ew_pipeline_status(const struct ew_pipeline *p, struct ew_agent_status *a)
 		a->forgotten[2] = mem.forgotten_budget;
 	}
 	a->active_findings = ew_detector_active(p->detector);
+	a->log_watches = p->watch ? ew_logwatch_count(p->watch) : 0;
+	a->log_watch_refused = p->watch_refused;
+	a->log_watch_overflows = p->watch ? ew_logwatch_overflows(p->watch) : 0;
 	a->nsinks = ew_outputs_status(p->deps.out, a->sinks, EW_MAX_SINKS);
 }
 

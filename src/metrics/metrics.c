@@ -118,6 +118,7 @@ struct ew_metrics {
 	/* The latest agent status: running totals and gauges, copied as they are. */
 	uint64_t kstats[EW_STAT__MAX];
 	uint64_t decode_errors, agent_uptime_ns, stale_swept;
+	uint64_t log_watches, log_watch_refused, log_watch_overflows;
 	uint32_t tracked, identities, active_findings, nsinks;
 	uint32_t identities_asleep;
 	uint64_t state_bytes, forgotten[3];
@@ -363,6 +364,9 @@ void ew_metrics_agent(struct ew_metrics *m, const struct ew_agent_status *a)
 	memcpy(m->kstats, a->kstats, sizeof(m->kstats));
 	m->decode_errors = a->decode_errors;
 	m->stale_swept = a->stale_swept;
+	m->log_watches = a->log_watches;
+	m->log_watch_refused = a->log_watch_refused;
+	m->log_watch_overflows = a->log_watch_overflows;
 	m->agent_uptime_ns = a->uptime_ns;
 	m->tracked = a->tracked;
 	m->identities = a->identities;
@@ -508,6 +512,17 @@ static void put_agent(struct ew_buf *b, const struct ew_metrics *m)
 		       "Kernel map entries of main processes gone without a seen exit, deleted by "
 		       "the sweep.",
 		       m->stale_swept);
+	ew_prom_metric(b, "exitwatch_log_watches", "gauge",
+		       "Running containers whose runtime log file inotify watches.",
+		       m->log_watches);
+	ew_prom_metric(
+		b, "exitwatch_log_watch_refused_total", "counter",
+		"Container log files that could not be watched (inotify limits): their exits "
+		"wait for the file to stop growing.",
+		m->log_watch_refused);
+	ew_prom_metric(b, "exitwatch_log_watch_overflows_total", "counter",
+		       "Overflows of the log watch's inotify queue (fs.inotify.max_queued_events).",
+		       m->log_watch_overflows);
 	ew_prom_metric(b, "exitwatch_containers_tracked", "gauge",
 		       "Cgroups with a live main process in the kernel map.", m->tracked);
 	ew_prom_metric(b, "exitwatch_identities", "gauge",

@@ -139,7 +139,9 @@ enum ew_severity ew_record_severity(const struct ew_record *r)
 	case EW_REC_RESOLVED:
 		return EW_SEV_NOTICE;
 	case EW_REC_AGENT:
-		return r->agent->drops ? EW_SEV_WARNING : EW_SEV_INFO;
+		/* Records lost, or containers never tracked (the kernel's map full): both lose. */
+		return r->agent->drops || r->agent->kstats[EW_STAT_MAP_FULL] ? EW_SEV_WARNING
+									     : EW_SEV_INFO;
 	}
 	return EW_SEV_DEFAULT;
 }
@@ -615,6 +617,12 @@ static void agent_fields(struct ew_jsonw *w, const struct ew_agent_status *a)
 	ew_jsonw_end_object(w);
 	field_uint(w, KEY("containers_tracked"), a->tracked);
 	field_uint(w, KEY("stale_swept"), a->stale_swept);
+	ew_jsonw_name_quoted(w, KEY("log_watch"));
+	ew_jsonw_start_object(w);
+	field_uint(w, KEY("watched"), a->log_watches);
+	field_uint(w, KEY("refused"), a->log_watch_refused);
+	field_uint(w, KEY("overflows"), a->log_watch_overflows);
+	ew_jsonw_end_object(w);
 	field_uint(w, KEY("identities"), a->identities);
 	field_uint(w, KEY("active_findings"), a->active_findings);
 	if (!strcmp(a->phase, "start"))

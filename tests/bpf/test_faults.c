@@ -2,7 +2,8 @@
 /*
  * Faults of exitwatch's own resources, against the real binary and the real BPF programs:
  * SIGTERM with a sink that is down (and one that is up), a ring buffer too small for a burst,
- * a full disk under the state file and the file sink. The faults of the world it watches are
+ * more running containers than the kernel's map holds (--max-containers), a full disk under
+ * the state file and the file sink. The faults of the world it watches are
  * in test_faults_env.c. Needs root; under CI=true a skip is a failure.
  */
 #include <errno.h>
@@ -371,6 +372,18 @@ static int64_t metrics_drops(uint16_t port)
 	return sum;
 }
 
+/* Lines of the agent's stderr so far that hold needle. */
+static int stderr_lines_with(struct fixture *f, const char *needle)
+{
+	static char err[1 << 16];
+	int n = 0;
+
+	ew_h_agent_stderr(&f->agent, err, sizeof(err));
+	for (const char *p = err; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
 static void test_ringbuf_exhaustion(void **state)
 {
 	struct fixture *f = *state;
@@ -425,6 +438,8 @@ static void test_ringbuf_exhaustion(void **state)
 	assert_true(mdrops > 0);
 	want.n = nids;
 	assert_true(ew_h_count(&f->agent, degraded_ours, &want) > 0);
+	/* Said on stderr too, with the option to raise: once, not per wave. */
+	assert_int_equal(stderr_lines_with(f, "raise --ringbuf-size"), 1);
 
 	stop_within(f, 10000);
 	stop = f->agent.lines[f->agent.nlines - 1];
@@ -456,6 +471,94 @@ static void test_ringbuf_exhaustion(void **state)
 	assert_int_equal(2 * nids - starts - exits, drops);
 	assert_int_equal(nids - starts, ew_h_int(stop, "agent.kernel_events.dropped_execs", -1));
 	assert_int_equal(nids - exits, ew_h_int(stop, "agent.kernel_events.dropped_exits", -1));
+}
+
+/* ---- 2b. the kernel's container map full (--max-containers) ---- */
+
+enum {
+	MF_MAX = 16,
+	MF_HOLDERS = MF_MAX + 4,
+	MF_LOST = 3
+};
+
+static bool periodic_with_map_full(json_object *o, const void *arg)
+{
+	const char *ph = ew_h_str(o, "agent.phase");
+
+	(void)arg;
+	return ph && !strcmp(ph, "periodic") && ew_h_int(o, "agent.kernel_events.map_full", 0) > 0;
+}
+
+/*
+ * More running containers than --max-containers: the kernel's map is full and a new main is
+ * not tracked, its start and exit never reported. Before, only kernel_events.map_full and
+ * exitwatch_map_full_total said so: no line on stderr, the agent record an INFO saying "0
+ * records lost in the kernel", and a finding made over the loss was not degraded. Now one
+ * warning names the option to raise, the agent record is a WARNING that says how many were not
+ * tracked, a finding over the loss says "degraded", and once containers exit the next is
+ * tracked again.
+ */
+static void test_map_full(void **state)
+{
+	struct fixture *f = *state;
+	pid_t holders[MF_HOLDERS], pid;
+	char layout[64];
+	json_object *per, *fi, *stop;
+	int64_t tracked = 0;
+
+	ew_h_require_bpf();
+	START(f, "--max-containers", "16", "--agent-interval", "1s", "--rule",
+	      "exit_code_burst.count=0");
+	for (int i = 0; i < MF_HOLDERS; i++) {
+		snprintf(layout, sizeof(layout), "/mf/hold%d", i);
+		holders[i] = run_in(f, layout, WL("sleep", "30000", "0"));
+		assert_true(holders[i] > 0);
+	}
+	ew_h_agent_pump(&f->agent, 300);
+	for (int i = 0; i < MF_LOST; i++) {
+		snprintf(layout, sizeof(layout), "/mf/lost%d", i);
+		pid = run_in(f, layout, WL("exit", "3"));
+		assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
+	}
+	per = ew_h_wait(&f->agent, periodic_with_map_full, NULL, NULL, 5000);
+	assert_non_null(per);
+	assert_string_equal(ew_h_str(per, "severity"), "WARNING");
+	if (!strstr(ew_h_str(per, "message"), "not tracked (the kernel's container map is full"))
+		fail_msg("agent record message: %s", ew_h_str(per, "message"));
+	/* More lost a second later: still one warning. */
+	for (int i = 0; i < MF_LOST; i++) {
+		snprintf(layout, sizeof(layout), "/mf/lost-again%d", i);
+		pid = run_in(f, layout, WL("exit", "3"));
+		assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
+	}
+	ew_h_agent_pump(&f->agent, 1500);
+	assert_int_equal(stderr_lines_with(f, "raise --max-containers"), 1);
+	/* (Another container of the host exiting meanwhile frees an entry for one of them.) */
+	for (int i = 0; i < MF_LOST; i++) {
+		snprintf(layout, sizeof(layout), "/mf/lost%d", i);
+		tracked += count_rec(f, "container_start", layout);
+		snprintf(layout, sizeof(layout), "/mf/lost-again%d", i);
+		tracked += count_rec(f, "container_start", layout);
+	}
+	assert_true(tracked < 2 * MF_LOST);
+
+	/* The pressure gone: the next container is tracked, and its finding says data was lost. */
+	for (int i = 0; i < MF_HOLDERS; i++) {
+		kill(holders[i], SIGKILL);
+		ew_h_wait_pid(holders[i], 5000);
+	}
+	ew_h_agent_pump(&f->agent, 500);
+	pid = run_in(f, "/mf/after", WL("exit", "3"));
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
+	assert_non_null(wait_rec(f, "container_exit", "/mf/after", 5000));
+	fi = wait_rec(f, "finding", "/mf/after", 5000);
+	assert_non_null(fi);
+	assert_true(ew_h_bool(fi, "degraded", false));
+
+	stop_within(f, 10000);
+	stop = f->agent.lines[f->agent.nlines - 1];
+	assert_string_equal(ew_h_str(stop, "agent.phase"), "stop");
+	assert_true(ew_h_int(stop, "agent.kernel_events.map_full", 0) >= 2 * MF_LOST - tracked);
 }
 
 /* ---- 3. disk full under the state file and the file sink ---- */
@@ -584,6 +687,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drain_spools_undelivered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_delivers_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ringbuf_exhaustion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
 	};
 

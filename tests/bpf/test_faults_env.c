@@ -2,8 +2,8 @@
 /*
  * Faults of the world exitwatch watches, against the real binary: a cgroup removed before
  * userspace reads its records, a pid reused by another process of the container, a runtime's
- * metadata file that vanishes or is malformed, and a host without tracefs, without BTF or
- * without the capabilities. The host stays untouched: mounts happen in private mount
+ * metadata file that vanishes or is malformed, a host without tracefs, without BTF or without
+ * the capabilities, and an open file limit too low. The host stays untouched: mounts happen in private mount
  * namespaces, capabilities are dropped for the one exec. Needs root; under CI=true a skip is a
  * failure.
  */
@@ -358,6 +358,57 @@ static void test_missing_btf_caps(void **state)
 	}
 }
 
+/*
+ * ---- 8. a low open file limit (ulimit -n) ----
+ * exitwatch holds about 33 descriptors once running (its BPF programs, maps and links, the ring
+ * buffer, the runtime directories it pins, inotify), and more for /metrics clients (up to 64),
+ * streams and spools. Before, a hard limit of 24 gave "the kernel rejected BPF program ew_exec
+ * (Invalid argument)" after four warnings that "this kernel rejected" each optional program;
+ * one of 36 started with the start-up scan failed ("Too many open files": containers already
+ * running not tracked) and every container's metadata unreadable. A soft limit below the hard
+ * one is raised; a hard one too low is one error naming it.
+ */
+static void test_fd_limit(void **state)
+{
+	struct ew_h_fixture *f = *state;
+	static const char *const hard[] = {"24", "36"};
+	char path[128], out[1 << 14], err[1 << 14];
+	int st;
+
+	ew_h_require_bpf();
+	for (size_t i = 0; i < sizeof(hard) / sizeof(hard[0]); i++) {
+		st = ew_h_sh(
+			"sh -c 'ulimit -n %s && exec \"$0\" --config /dev/null --agent-interval "
+			"1h' %s >'%s/out' 2>'%s/err'",
+			hard[i], ew_h_exitwatch(), f->s.dir, f->s.dir);
+		snprintf(path, sizeof(path), "%s/out", f->s.dir);
+		ew_h_read_file(path, out, sizeof(out));
+		snprintf(path, sizeof(path), "%s/err", f->s.dir);
+		ew_h_read_file(path, err, sizeof(err));
+		print_message("ulimit -n %s: exit %d: %s", hard[i], st, err);
+		assert_int_equal(st, 1);
+		assert_string_equal(out, "");
+		assert_int_equal(ew_h_count_lines(err, (const char *[]){"", NULL}), 1);
+		assert_int_equal(strncmp(err, "exitwatch: error: ", 18), 0);
+		if (!strstr(err, "open file limit") || !strstr(err, "ulimit -n"))
+			fail_msg("ulimit -n %s: stderr does not name the open file limit", hard[i]);
+	}
+
+	/* Only the soft limit low (a shell's ulimit -S, a unit's LimitNOFILE=36:524288): raised. */
+	st = ew_h_sh("sh -c 'ulimit -S -n 36 && exec timeout --preserve-status -s TERM 3 \"$0\" "
+		     "--config /dev/null --agent-interval 1h' %s >'%s/out' 2>'%s/err'",
+		     ew_h_exitwatch(), f->s.dir, f->s.dir);
+	snprintf(path, sizeof(path), "%s/out", f->s.dir);
+	ew_h_read_file(path, out, sizeof(out));
+	snprintf(path, sizeof(path), "%s/err", f->s.dir);
+	ew_h_read_file(path, err, sizeof(err));
+	print_message("ulimit -S -n 36: exit %d: %s", st, err);
+	assert_int_equal(st, 0);
+	assert_non_null(strstr(out, "\"phase\":\"start\""));
+	if (strstr(err, "Too many open files"))
+		fail_msg("ulimit -S -n 36: %s", err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +417,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_metadata_vanishes_or_is_malformed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_btf_caps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_limit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("bpf_faults_env", tests, NULL, NULL);

@@ -181,6 +181,41 @@ static bool in_cgroup_as(pid_t pid, const char *sfx, const char *comm)
  * main). Those execs are entrants, not a new main: no restart, no exit of theirs, and the main's
  * exit is reported once, under the container.
  */
+/*
+ * A main process that moves into a cgroup that has a main process of its own: its entry stays
+ * where it was (the sweep's, once it exits). The kernel counted that as "map_full", and the
+ * agent then warned that its container map was full and to raise --max-containers, with the
+ * map nearly empty.
+ */
+static void test_move_into_tracked_cgroup(void **state)
+{
+	struct ew_h_fixture *f = *state;
+	const char *host = "/system.slice/ewtest-move-host.service";
+	char cg[512], script[1024], err[1 << 14];
+	json_object *stop;
+	pid_t other, pid;
+
+	ew_h_require_bpf();
+	ew_h_agent_start(&f->agent, (const char *const[]){"--agent-interval", "1h", NULL});
+	other = ew_h_run_in(f->s.base, host, EW_H_WL("sleep", "1500", "0"), -1, false, NULL);
+	assert_non_null(ew_h_expect(&f->agent, "container_start", host, 5000));
+	snprintf(cg, sizeof(cg), "%s%s%s", ew_h_cgroup_root(), f->s.base, host);
+	snprintf(script, sizeof(script), "echo 0 > %s/cgroup.procs || exit 99; sleep 0.1; exit 3",
+		 cg);
+	pid = ew_h_run_in(f->s.base, "/system.slice/ewtest-move-in.service",
+			  (char *const[]){"/bin/sh", "-c", script, NULL}, -1, false, NULL);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 3);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(other, 5000)), 0);
+	assert_non_null(ew_h_expect(&f->agent, "container_exit", host, 5000));
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+	stop = f->agent.lines[f->agent.nlines - 1];
+	assert_string_equal(ew_h_str(stop, "agent.phase"), "stop");
+	assert_int_equal(ew_h_int(stop, "agent.kernel_events.map_full", -1), 0);
+	ew_h_agent_stderr(&f->agent, err, sizeof(err));
+	if (strstr(err, "container map is full"))
+		fail_msg("a full map said with the map nearly empty: %s", err);
+}
+
 static void test_move_then_exec_entrant(void **state)
 {
 	struct ew_h_fixture *f = *state;
@@ -346,6 +381,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_move_then_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_then_reexec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_into_tracked_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_then_exec_entrant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_stale_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_off, setup, teardown),

@@ -48,6 +48,9 @@ int ew_logwatch_closed(const struct ew_logwatch *w, uint64_t cgroup_id, uint64_t
 /* The container's exit has been reported, or never will be (ew_pipeline_forget()): its watch
  * goes when no other container shares it. */
 void ew_logwatch_forget(struct ew_logwatch *w, uint64_t cgroup_id);
+/* IN_Q_OVERFLOW seen since ew_logwatch_new(): the kernel queued more than
+ * fs.inotify.max_queued_events and dropped the rest (closes, rotations) before a read. */
+uint64_t ew_logwatch_overflows(const struct ew_logwatch *w);
 /* Containers watched. */
 uint32_t ew_logwatch_count(const struct ew_logwatch *w);
 

@@ -88,9 +88,12 @@ struct ew_agent_status {
 	uint64_t state_bytes;	    /* the detector's state, estimated: what memory_budget bounds */
 	uint64_t forgotten[3];	    /* identities forgotten: idle_forget, max_identities, budget */
 	uint32_t active_findings;
-	uint32_t scan_mains;  /* start: containers found already running */
-	uint64_t stale_swept; /* kernel entries of mains gone unseen, deleted by the sweep or
+	uint32_t scan_mains;	    /* start: containers found already running */
+	uint64_t stale_swept;	    /* kernel entries of mains gone unseen, deleted by the sweep or
 			       * right after the start-up scan seeded them */
+	uint32_t log_watches;	    /* running containers whose log file inotify watches */
+	uint64_t log_watch_refused; /* logs that could not be watched (inotify limits) */
+	uint64_t log_watch_overflows; /* IN_Q_OVERFLOW on the log watch */
 	uint32_t nsinks;
 	struct ew_sink_status sinks[EW_MAX_SINKS];
 };
