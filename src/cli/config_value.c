@@ -66,7 +66,7 @@ static int set_uint(struct load *l, const struct key_def *k, const char *v, uint
 		return ew_cfgv_bad(l, "not a non-negative integer");
 	if (r < 0 || *ret < k->min || *ret > k->max)
 		return ew_cfgv_bad(l, "must be between %llu and %llu", (unsigned long long)k->min,
-			   (unsigned long long)k->max);
+				   (unsigned long long)k->max);
 	return 0;
 }
 
@@ -112,8 +112,8 @@ int ew_cfgv_bytes(struct load *l, const struct key_def *k, const char *v, void *
 	if (r < 0 || n > UINT64_MAX / mult || n * mult < k->min || n * mult > k->max ||
 	    ((k->flags & F_POW2) && (n * mult & (n * mult - 1))))
 		return ew_cfgv_bad(l, "must be %sbetween %llu and %llu bytes",
-			   k->flags & F_POW2 ? "a power of two " : "", (unsigned long long)k->min,
-			   (unsigned long long)k->max);
+				   k->flags & F_POW2 ? "a power of two " : "",
+				   (unsigned long long)k->min, (unsigned long long)k->max);
 	*(uint64_t *)field = n * mult;
 	return 0;
 }
@@ -178,7 +178,8 @@ int ew_cfgv_node(struct load *l, const struct key_def *k, const char *v, void *f
 int ew_cfgv_output(struct load *l, const struct key_def *k, const char *v, void *field)
 {
 	if (!*v)
-		return ew_cfgv_bad(l, "must not be empty (stdout, file:PATH, tcp://HOST:PORT, unix:PATH)");
+		return ew_cfgv_bad(
+			l, "must not be empty (stdout, file:PATH, tcp://HOST:PORT, unix:PATH)");
 	if (l->cfg->noutputs >= EW_MAX_SINKS)
 		return ew_cfgv_bad(l, "more than %d outputs", EW_MAX_SINKS);
 	return store_str(l, v, &l->cfg->outputs[l->cfg->noutputs++]);
@@ -201,7 +202,7 @@ int ew_cfgv_addr(struct load *l, const struct key_def *k, const char *v, void *f
 	}
 	if (!ew_metrics_addr_valid(v))
 		return ew_cfgv_bad(l, "expected [ADDR]:PORT with a numeric address, e.g. :9100, "
-			      "127.0.0.1:9100 or [::1]:9100");
+				      "127.0.0.1:9100 or [::1]:9100");
 	return store_str(l, v, field);
 }
 
@@ -221,8 +222,9 @@ int ew_cfgv_severity(struct load *l, const struct key_def *k, const char *v, voi
 		*(enum ew_severity *)field = (enum ew_severity)sev;
 		return 0;
 	}
-	return ew_cfgv_bad(l, "unknown severity (DEFAULT, DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL, "
-		      "ALERT, EMERGENCY)");
+	return ew_cfgv_bad(
+		l, "unknown severity (DEFAULT, DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL, "
+		   "ALERT, EMERGENCY)");
 }
 
 /* Plain decimals only: strtod() would also take "nan", "inf", "1e2" and hex. */
