@@ -134,6 +134,67 @@ static void test_checkpoint_running_rescan(void **state)
 	ew_detector_free(b);
 }
 
+/* ew_detector_alive_fn for the test below: only the pid in ctx is alive. */
+static bool only_alive(void *ctx, uint32_t pid, uint64_t start_ticks)
+{
+	(void)start_ticks;
+	return pid == *(uint32_t *)ctx;
+}
+
+/*
+ * Restored running starts whose process has gone (it failed while no agent ran): they end
+ * unseen, before their grace deadline can take them for successes. Identity 0 loops with
+ * crash_loop open; its third start is running when saved, and gone at the restore: the loop's
+ * finding stays open through the deadline, and the next failed start is its next step, not a
+ * new streak. Identity 1, still alive, keeps its run and its deadline.
+ */
+static void test_checkpoint_run_gone(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *b;
+	struct ew_startup su;
+	struct ew_buf buf;
+	uint32_t alive_pid;
+	char err[256] = "";
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 1, 3, 0);
+	feed(fx, OP_START, 0, 2, 0, 0);
+	feed(fx, OP_EXIT, 0, 3, 3, 0);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+	feed(fx, OP_START, 0, 4, 0, 0); /* running when saved; fails unseen */
+	feed(fx, OP_START, 1, 4, 0, 0); /* running when saved, and still */
+	alive_pid = fx->pid[1];
+	checkpoint_str(det(fx), AT(5), &buf);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	ew_buf_free(&buf);
+	sink_clear(&fx->sk);
+
+	assert_int_equal(ew_detector_runs_gone(b, only_alive, &alive_pid), 1);
+	/* Past both grace deadlines: only the live start's is decided, a success (no record). */
+	ew_detector_advance(b, AT(4 + 120), collect, &fx->sk);
+	assert_int_equal(fx->sk.n, 0);
+	assert_int_equal(ew_detector_active(b), 1);
+	su = feed_to(fx, b, &fx->sk, OP_EXIT, 1, AT(200), 1, 0);
+	assert_true(su.known);
+	assert_true(su.succeeded);
+	/* The loop's next attempt: a restart after the one gone, failing: the same episode. */
+	su = feed_to(fx, b, &fx->sk, OP_START, 0, AT(300), 0, 0);
+	assert_int_equal(su.restarts, 3);
+	su = feed_to(fx, b, &fx->sk, OP_EXIT, 0, AT(301), 3, 0);
+	assert_true(su.known);
+	assert_false(su.succeeded);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 0);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, true), 0);
+	assert_int_equal(ew_detector_active(b), 1);
+	/* Nothing runs any more: a second call finds nothing to end. */
+	assert_int_equal(ew_detector_runs_gone(b, only_alive, &alive_pid), 0);
+	ew_detector_free(b);
+}
+
 /* A minimal valid state at t = 100 ns, and the workloads and identities in it. */
 #define ROOT(version, now, wls, ids)                                                              \
 	"{\"exitwatch_state\":" version ",\"saved_ns\":100,\"now_ns\":" now ",\"next_serial\":1," \
@@ -891,6 +952,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_checkpoint_round_trip),
 		T(test_checkpoint_running_rescan),
+		T(test_checkpoint_run_gone),
 		T(test_restore_corrupt_table),
 		T(test_restore_messages),
 		T(test_restore_wrong_types),

@@ -466,6 +466,28 @@ static int attach(struct agent *a, uint64_t root_id)
 	return r;
 }
 
+/*
+ * The state file's running starts whose main process has gone since it was written: their exits
+ * came while no agent ran (an upgrade, an agent killed or OOM-killed, a node's reboot: every
+ * process is another then). Before the scan, whose first event would otherwise run their grace
+ * deadlines: a start that failed unseen would count as a success, resolving the crash_loop
+ * finding of a loop that goes on. Needs the host's pids, as the sweep does; without them the
+ * runs stay as saved, and the first exit or start of each tells.
+ */
+static void restored_runs(struct agent *a)
+{
+	const struct ew_config *c = a->cfg;
+	uint32_t n;
+
+	if (!c->state_file || ew_procstat_host_pidns(c->proc_root) != 1)
+		return;
+	n = ew_pipeline_runs_gone(a->pipe, ew_procstat_alive, (void *)c->proc_root);
+	if (n)
+		ew_info("state file %s: %u container main process(es) it held as running exited "
+			"while no agent ran (exits not seen, their starts not judged)",
+			c->state_file, n);
+}
+
 static void scan(struct agent *a, const char *cgroup_root)
 {
 	const struct ew_config *c = a->cfg;
@@ -517,6 +539,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		goto out;
 	}
 	/* Step 3: containers that were already running; then keep only what running needs. */
+	restored_runs(&a);
 	if (c->scan_existing)
 		scan(&a, cgroup_root);
 	drop_caps();

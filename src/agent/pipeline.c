@@ -541,6 +541,11 @@ static void forget_now(struct ew_pipeline *p, const struct ew_lost_main *m)
 		 (unsigned long long)cgroup_id);
 }
 
+uint32_t ew_pipeline_runs_gone(struct ew_pipeline *p, ew_detector_alive_fn alive, void *ctx)
+{
+	return ew_detector_runs_gone(p->detector, alive, ctx);
+}
+
 /* The forgetting that waited for held events of its cgroup, once they have gone through. */
 static void forget_pending(struct ew_pipeline *p)
 {

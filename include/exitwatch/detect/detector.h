@@ -189,6 +189,18 @@ void ew_detector_seed_restarts(struct ew_detector *d, const struct ew_identity *
 void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *id, uint32_t pid,
 			   uint64_t start_ticks);
 
+/* Whether process (pid, start_ticks) still runs: ew_procstat_alive() in the agent. */
+typedef bool (*ew_detector_alive_fn)(void *ctx, uint32_t pid, uint64_t start_ticks);
+
+/*
+ * For a state just restored (ew_state_read()): every run it holds as running whose main process
+ * alive() says is gone ended while no agent watched (an agent stopped or killed, then the
+ * container's exit; a node's reboot), as ew_detector_main_lost() says. Else its grace deadline
+ * would take the failed start for a successful one (crash_loop resolved, its streak lost) and
+ * the identity would run for good. Call it before the first event or advance. Returns how many.
+ */
+uint32_t ew_detector_runs_gone(struct ew_detector *d, ew_detector_alive_fn alive, void *ctx);
+
 uint32_t ew_detector_identities(const struct ew_detector *d); /* awake and asleep */
 
 /*
