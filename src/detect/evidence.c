@@ -163,6 +163,7 @@ void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_stat
 	f->subject = subject ? subject->subject : NULL;
 	if (!f->subject && wl)
 		f->subject = wl->last_subject;
+	f->workload = wl ? wl->key : subject ? subject->wl->key : NULL;
 	f->window_ns = window;
 	f->threshold = rule == EW_RULE_STABLE ? 0 : rc->count;
 	if (rule != EW_RULE_STABLE) {

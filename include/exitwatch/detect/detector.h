@@ -105,7 +105,14 @@ struct ew_finding {
 	char finding_id[24];
 	uint64_t time_ns;		  /* the crossing event's time, or the deadline's */
 	const struct ew_subject *subject; /* the identity; for workload scope the last involved */
-	uint32_t identities;		  /* workload scope: identities with counted events */
+	/*
+	 * The workload the episode counts in, whose key names the finding: the subject's own
+	 * may differ, when the identity's workload was named anew after the episode began (an agent
+	 * upgrade changed the key, a runtime's files read late); its finding and its resolution must
+	 * carry the same.
+	 */
+	const char *workload;
+	uint32_t identities; /* workload scope: identities with counted events */
 
 	uint32_t count;	    /* events counted in the window */
 	uint32_t threshold; /* rule count (fires when count > threshold) */
