@@ -930,18 +930,60 @@ static void test_state_file_errors(void **state)
 
 	write_file(t.path, "{\"exitwatch_state\":1,");
 	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
-	snprintf(want, sizeof(want), "%s: not valid JSON (it ends too early)", t.path);
+	snprintf(want, sizeof(want), "%s: not valid JSON (it ends too early); kept as %s.rejected",
+		 t.path, t.path);
 	assert_string_equal(err, want);
 	assert_empty_and_usable(fx, fx->d, "after a corrupt file");
 
-	write_file(t.path, "{\"exitwatch_state\":2}");
+	write_file(t.path, "{\"exitwatch_state\":\"1\"}");
 	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
-	snprintf(want, sizeof(want), "%s: not an exitwatch state file of version 1", t.path);
+	snprintf(want, sizeof(want),
+		 "%s: not an exitwatch state file of version 1; kept as %s.rejected", t.path,
+		 t.path);
 	assert_string_equal(err, want);
 
 	/* A directory that is not there: the save fails and says so, and leaves nothing. */
 	snprintf(want, sizeof(want), "%s/none/state.json", t.dir);
 	assert_int_equal(ew_state_save(fx->d, NULL, want, AT(1)), -ENOENT);
+	tmpdir_remove(&t);
+}
+
+/*
+ * A state file refused at load is kept aside as PATH.rejected, and the message says so: the next
+ * checkpoint writes PATH anew, and a file of a newer release (a rollback) or one an operator
+ * would look into was overwritten with nothing said but "ignoring". The version found is named.
+ */
+static void test_state_file_rejected_kept(void **state)
+{
+	struct fx *fx = *state;
+	const char *future = "{\"exitwatch_state\":2,\"saved_ns\":1}";
+	struct tmpdir t;
+	char err[1024], want[512], kept[192], data[64] = "";
+	FILE *f;
+
+	det(fx);
+	tmpdir_make(&t);
+	snprintf(kept, sizeof(kept), "%s.rejected", t.path);
+	write_file(t.path, future);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s: written by another exitwatch release (state version 2; this one reads "
+		 "version 1); kept as %s",
+		 t.path, kept);
+	assert_string_equal(err, want);
+	f = fopen(kept, "re");
+	assert_non_null(f);
+	assert_non_null(fgets(data, sizeof(data), f));
+	fclose(f);
+	assert_string_equal(data, future);
+	assert_int_equal(access(t.path, F_OK), -1);
+
+	/* A second bad file replaces the one kept: the latest is the one to look into. */
+	write_file(t.path, "{\"exitwatch_state\":1,");
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: not valid JSON (it ends too early); kept as %s", t.path,
+		 kept);
+	assert_string_equal(err, want);
 	tmpdir_remove(&t);
 }
 
@@ -961,6 +1003,7 @@ int main(void)
 		T(test_state_golden_file),
 		T(test_state_file_save_load),
 		T(test_state_file_errors),
+		T(test_state_file_rejected_kept),
 		T(test_state_pods),
 		T(test_checkpoint_crash_loop_quiet),
 		T(test_state_clock_ahead),
