@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exitwatch/agent/agent.h"
 #include "exitwatch/agent/caps.h"
@@ -214,16 +215,24 @@ static void check_drops(struct agent *a, struct ew_agent_status *st)
 
 static void checkpoint(struct agent *a)
 {
+	static const char forget[] = "forget open episodes until it can be written again";
+	static const char restore[] = "restore the older state the file holds: findings fired or "
+				      "resolved since it was written would fire or resolve again";
 	int r;
 
 	if (!a->cfg->state_file)
 		return;
 	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, wall_now(a));
-	/* Once per streak: a full disk would otherwise repeat this every interval. */
+	/*
+	 * Once per streak: a full disk would otherwise repeat this every interval. What a restart
+	 * would do depends on what the path holds: an older state (this run's first, a read-only
+	 * volume's) comes back as it was, findings fired or resolved since included.
+	 */
 	if (r && !a->ckpt_failing)
 		ew_warn("cannot write the state file %s: %s (detection goes on; a restart would "
-			"forget open episodes until it can be written again)",
-			a->cfg->state_file, strerror(-r));
+			"%s)",
+			a->cfg->state_file, strerror(-r),
+			access(a->cfg->state_file, F_OK) ? forget : restore);
 	else if (!r && a->ckpt_failing)
 		ew_info("state file %s written again", a->cfg->state_file);
 	a->ckpt_failing = r != 0;
