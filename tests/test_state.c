@@ -195,6 +195,44 @@ static void test_checkpoint_run_gone(void **state)
 	ew_detector_free(b);
 }
 
+/*
+ * exit_code_burst's scope changed across a restart (workload to identity): the workload's
+ * episode restored is one no event will touch again, since the rule counts per identity now. It
+ * resolved resolve after its last exit with "stopped exiting with the burst's codes", the loop
+ * going on, and "scope":"identity" on a workload's finding. It ends at the first turn, with the
+ * state's time, saying why, in its own scope.
+ */
+static void test_restore_scope_changed(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *b;
+	struct ew_buf buf;
+	char err[256] = "";
+
+	for (int i = 0; i < 4; i++) {
+		feed(fx, OP_START, 0, 10 * i, 0, 0);
+		feed(fx, OP_EXIT, 0, 10 * i + 1, 3, 0);
+	}
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_EXIT_CODE_BURST, false), 1);
+	assert_int_equal(fx->sk.v[0].f.scope, EW_SCOPE_WORKLOAD);
+	checkpoint_str(det(fx), AT(40), &buf);
+	fx->cfg.rules[EW_RULE_EXIT_CODE_BURST].scope = EW_SCOPE_IDENTITY;
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	ew_buf_free(&buf);
+	sink_clear(&fx->sk);
+
+	ew_detector_advance(b, AT(41), collect, &fx->sk);
+	assert_int_equal(fx->sk.n, 1);
+	assert_true(fx->sk.v[0].f.resolved);
+	assert_int_equal(fx->sk.v[0].f.why, EW_RESOLVED_SCOPE_CHANGED);
+	assert_int_equal(fx->sk.v[0].f.scope, EW_SCOPE_WORKLOAD);
+	assert_int_equal(fx->sk.v[0].f.time_ns, AT(31)); /* the last exit: the state's time */
+	assert_int_equal(ew_detector_active(b), 0);
+	ew_detector_free(b);
+}
+
 /* A minimal valid state at t = 100 ns, and the workloads and identities in it. */
 #define ROOT(version, now, wls, ids)                                                              \
 	"{\"exitwatch_state\":" version ",\"saved_ns\":100,\"now_ns\":" now ",\"next_serial\":1," \
@@ -995,12 +1033,14 @@ int main(void)
 		T(test_checkpoint_round_trip),
 		T(test_checkpoint_running_rescan),
 		T(test_checkpoint_run_gone),
+		T(test_restore_scope_changed),
 		T(test_restore_corrupt_table),
 		T(test_restore_messages),
 		T(test_restore_wrong_types),
 		T(test_restore_fuzz),
 		T(test_restore_failure_empties),
 		T(test_state_golden_file),
+		/* The file on disk. */
 		T(test_state_file_save_load),
 		T(test_state_file_errors),
 		T(test_state_file_rejected_kept),

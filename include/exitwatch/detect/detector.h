@@ -89,6 +89,10 @@ enum ew_resolution {
 	/* The rule is off in this configuration: an episode restored from a state file that no
 	 * rule will resolve any more ends at the first advance after the import. */
 	EW_RESOLVED_RULE_OFF,
+	/* The rule counts in the other scope in this configuration (per identity versus per
+	 * workload): an episode restored in the scope it no longer counts in, which no event will
+	 * touch again, ends at the first advance after the import. */
+	EW_RESOLVED_SCOPE_CHANGED,
 };
 
 struct ew_exit_hist {
