@@ -435,10 +435,16 @@ static int build(struct agent *a, const struct ew_config *c, bool live)
 		ew_err("%s", err);
 		return 1;
 	}
-	if (live && c->record_path &&
-	    ew_recorder_open(c->record_path, c->node, &a->rec, err, sizeof(err))) {
-		ew_err("%s", err);
-		return 1;
+	if (live && c->record_path) {
+		int r = ew_recorder_open(c->record_path, c->node, &a->rec, err, sizeof(err));
+
+		if (r < 0) {
+			ew_err("%s", err);
+			return 1;
+		}
+		if (r)
+			ew_info("recording %s: the previous one kept as %s.1", c->record_path,
+				c->record_path);
 	}
 	a->pipe = ew_pipeline_new(
 		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});
