@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -461,7 +462,13 @@ static void test_previous_kept(void **state)
 	assert_int_equal(ew_replay_read(path, &cbs, g, node, sizeof(node), err, sizeof(err)), 0);
 	assert_int_equal(g->drops, 0);
 	assert_int_equal(g->end_time, 9000);
+	/* Where it cannot be kept (PATH.1 a directory here), it is overwritten, and err says so. */
 	assert_int_equal(unlink(prev), 0);
+	assert_int_equal(mkdir(prev, 0700), 0);
+	assert_int_equal(ew_recorder_open(path, "node-a", &r, err, sizeof(err)), 2);
+	assert_non_null(strstr(err, "could not keep the previous recording as"));
+	ew_recorder_close(r);
+	assert_int_equal(rmdir(prev), 0);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(rmdir(dir), 0);
 	free(g);

@@ -442,9 +442,11 @@ static int build(struct agent *a, const struct ew_config *c, bool live)
 			ew_err("%s", err);
 			return 1;
 		}
-		if (r)
+		if (r == 1)
 			ew_info("recording %s: the previous one kept as %s.1", c->record_path,
 				c->record_path);
+		else if (r == 2)
+			ew_warn("recording %s: %s; it is overwritten", c->record_path, err);
 	}
 	a->pipe = ew_pipeline_new(
 		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});

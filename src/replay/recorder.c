@@ -48,14 +48,12 @@ int ew_recorder_open(const char *path, const char *node, struct ew_recorder **re
 	 */
 	if (!stat(path, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
 		snprintf(prev, sizeof(prev), "%s.1", path);
-		if (rename(path, prev)) {
-			int e = -errno;
-
-			snprintf(err, errlen, "cannot keep the previous recording %s as %s: %s",
-				 path, prev, strerror(-e));
-			return e;
-		}
-		kept = 1;
+		/* Not kept (a directory the agent may not write): overwritten, as said in err,
+		 * rather than no recording at all. */
+		kept = rename(path, prev) ? 2 : 1;
+		if (kept == 2)
+			snprintf(err, errlen, "could not keep the previous recording as %s (%s)",
+				 prev, strerror(errno));
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
