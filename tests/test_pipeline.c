@@ -647,6 +647,77 @@ static void test_restored_findings_active(void **state)
 #define REPLICA	    "checkout-6d5f7c9b8-z9x8w"
 #define REPLICA64   "aaaabbbbccccddddeeeeffff00001111aaaabbbbccccddddeeeeffff00001111"
 
+/* One start and its exit 3 a second later, of x->id as it is now, into pipeline p. */
+static void loop_turn(struct fx *x, struct ew_pipeline *p, uint64_t t, uint32_t pid)
+{
+	struct ew_event ev = {.type = EW_EVENT_START, .time_ns = t, .cgroup_id = 4242, .pid = pid};
+
+	strcpy(ev.comm, "web");
+	assert_int_equal(ew_pipeline_replay(p, &ev, &x->id), 0);
+	ev.type = EW_EVENT_EXIT;
+	ev.time_ns = t + EW_NSEC_PER_SEC;
+	ev.exit_word = 3 << 8;
+	ev.status.code = 3;
+	ev.uptime_ns = EW_NSEC_PER_SEC;
+	assert_int_equal(ew_pipeline_replay(p, &ev, &x->id), 0);
+}
+
+/*
+ * The same container's workload named anew after an agent restart: an upgrade changed the key
+ * (plain Docker's docker:<id> became docker-name:<name>), or the runtime's files named it only
+ * later. A finding keeps the workload it counted in: its resolved record and the gauge of
+ * exitwatch_finding_active name the workload its finding named. They took the identity's new
+ * name, so a backend pairing them by labels kept the finding open, and the gauge's series of the
+ * old name stayed at 1 for good.
+ */
+static void test_workload_renamed_across_restart(void **state)
+{
+	struct fx *x = *state;
+	struct ew_metrics *m = ew_metrics_new("v", false);
+	struct ew_pipeline *q;
+	struct ew_buf b;
+	char path[128], log[128], err[256] = "", *data, *line;
+	size_t len, resolved = 0;
+
+	assert_non_null(m);
+	ew_strlcpy(x->id.workload, "docker:" OLD64, sizeof(x->id.workload));
+	for (uint32_t i = 0; i < 5; i++)
+		loop_turn(x, x->p, T0 + i * 10 * EW_NSEC_PER_SEC, 100 + i);
+	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
+	assert_int_equal(ew_pipeline_save_state(x->p, path, T0 + 60 * EW_NSEC_PER_SEC), 0);
+	q = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out, .metrics = m});
+	assert_non_null(q);
+	assert_int_equal(
+		ew_pipeline_load_state(q, path, T0 + 60 * EW_NSEC_PER_SEC, err, sizeof(err)), 0);
+	ew_strlcpy(x->id.workload, "docker-name:web", sizeof(x->id.workload));
+	x->id.rev = 77; /* as a resolver's: the renderer keeps what it made of it */
+	loop_turn(x, q, T0 + 70 * EW_NSEC_PER_SEC, 200);
+	ew_pipeline_tick(q, T0 + 3 * 3600 * EW_NSEC_PER_SEC);
+	ew_outputs_drain(x->out, 0);
+
+	snprintf(log, sizeof(log), "%s/a.log", x->scratch.dir);
+	data = slurp(log, &len);
+	for (line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
+		if (!strstr(line, "\"event\":\"resolved\""))
+			continue;
+		resolved++;
+		if (!strstr(line, "\"workload\":{\"key\":\"docker:" OLD64 "\""))
+			fail_msg("a resolution under another workload than its finding's: %s",
+				 line);
+	}
+	free(data);
+	/* exit_code_burst, restart_rate, startup_failure_rate, crash_loop. */
+	assert_int_equal(resolved, 4);
+	ew_buf_init(&b);
+	assert_int_equal(ew_metrics_render(m, &b), 0);
+	for (char *l = strtok(b.data, "\n"); l; l = strtok(NULL, "\n"))
+		if (!strncmp(l, "exitwatch_finding_active{", 25) && strstr(l, "} 1"))
+			fail_msg("still open after its resolution: %s", l);
+	ew_buf_free(&b);
+	ew_pipeline_free(q);
+	ew_metrics_free(m);
+}
+
 static void k8s_event(struct ew_pipeline *p, enum ew_event_type type, uint64_t t, uint32_t pid,
 		      const char *uid, const char *container_id)
 {
@@ -896,6 +967,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forget_swept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_swept_after_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workload_renamed_across_restart, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_state_clock_ahead_warns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_watch_instance_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_episode_records, setup, teardown),

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -428,6 +429,51 @@ static void test_not_a_file(void **state)
 	assert_string_equal(err, "/dev/null: empty file, not an exitwatch recording");
 }
 
+/*
+ * An agent restarted with the same recording path (a config file's [agent] record, a DaemonSet
+ * rollout, a crash): the previous run's recording is kept as PATH.1, and the open says so
+ * (1). It was truncated, so the run that held the loop to tune on was gone with nothing said.
+ */
+static void test_previous_kept(void **state)
+{
+	char dir[] = "/tmp/ew-test-record-prev-XXXXXX", path[96], prev[100], node[64],
+	     err[256] = "";
+	struct got *g = calloc(1, sizeof(*g));
+	struct ew_recorder *r;
+
+	(void)state;
+	assert_non_null(g);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rec.ndjson", dir);
+	snprintf(prev, sizeof(prev), "%s.1", path);
+	/* The first run: nothing there before it. */
+	assert_int_equal(ew_recorder_open(path, "node-a", &r, err, sizeof(err)), 0);
+	assert_int_equal(ew_recorder_drops(r, 1500, 7), 0);
+	assert_int_equal(ew_recorder_end(r, 3000), 0);
+	ew_recorder_close(r);
+	/* The next one keeps it aside. */
+	assert_int_equal(ew_recorder_open(path, "node-a", &r, err, sizeof(err)), 1);
+	assert_int_equal(ew_recorder_end(r, 9000), 0);
+	ew_recorder_close(r);
+	assert_int_equal(ew_replay_read(prev, &cbs, g, node, sizeof(node), err, sizeof(err)), 0);
+	assert_int_equal(g->drops, 1);
+	assert_int_equal(g->end_time, 3000);
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(ew_replay_read(path, &cbs, g, node, sizeof(node), err, sizeof(err)), 0);
+	assert_int_equal(g->drops, 0);
+	assert_int_equal(g->end_time, 9000);
+	/* Where it cannot be kept (PATH.1 a directory here), it is overwritten, and err says so. */
+	assert_int_equal(unlink(prev), 0);
+	assert_int_equal(mkdir(prev, 0700), 0);
+	assert_int_equal(ew_recorder_open(path, "node-a", &r, err, sizeof(err)), 2);
+	assert_non_null(strstr(err, "could not keep the previous recording as"));
+	ew_recorder_close(r);
+	assert_int_equal(rmdir(prev), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_whitespace_around),
 		cmocka_unit_test(test_bad_recordings),
 		cmocka_unit_test(test_not_a_file),
+		cmocka_unit_test(test_previous_kept),
 	};
 
 	return cmocka_run_group_tests_name("recorder", tests, NULL, NULL);

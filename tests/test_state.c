@@ -134,6 +134,105 @@ static void test_checkpoint_running_rescan(void **state)
 	ew_detector_free(b);
 }
 
+/* ew_detector_alive_fn for the test below: only the pid in ctx is alive. */
+static bool only_alive(void *ctx, uint32_t pid, uint64_t start_ticks)
+{
+	(void)start_ticks;
+	return pid == *(uint32_t *)ctx;
+}
+
+/*
+ * Restored running starts whose process has gone (it failed while no agent ran): they end
+ * unseen, before their grace deadline can take them for successes. Identity 0 loops with
+ * crash_loop open; its third start is running when saved, and gone at the restore: the loop's
+ * finding stays open through the deadline, and the next failed start is its next step, not a
+ * new streak. Identity 1, still alive, keeps its run and its deadline.
+ */
+static void test_checkpoint_run_gone(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *b;
+	struct ew_startup su;
+	struct ew_buf buf;
+	uint32_t alive_pid;
+	char err[256] = "";
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 1, 3, 0);
+	feed(fx, OP_START, 0, 2, 0, 0);
+	feed(fx, OP_EXIT, 0, 3, 3, 0);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+	feed(fx, OP_START, 0, 4, 0, 0); /* running when saved; fails unseen */
+	feed(fx, OP_START, 1, 4, 0, 0); /* running when saved, and still */
+	alive_pid = fx->pid[1];
+	checkpoint_str(det(fx), AT(5), &buf);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	ew_buf_free(&buf);
+	sink_clear(&fx->sk);
+
+	assert_int_equal(ew_detector_runs_gone(b, only_alive, &alive_pid), 1);
+	/* Past both grace deadlines: only the live start's is decided, a success (no record). */
+	ew_detector_advance(b, AT(4 + 120), collect, &fx->sk);
+	assert_int_equal(fx->sk.n, 0);
+	assert_int_equal(ew_detector_active(b), 1);
+	su = feed_to(fx, b, &fx->sk, OP_EXIT, 1, AT(200), 1, 0);
+	assert_true(su.known);
+	assert_true(su.succeeded);
+	/* The loop's next attempt: a restart after the one gone, failing: the same episode. */
+	su = feed_to(fx, b, &fx->sk, OP_START, 0, AT(300), 0, 0);
+	assert_int_equal(su.restarts, 3);
+	su = feed_to(fx, b, &fx->sk, OP_EXIT, 0, AT(301), 3, 0);
+	assert_true(su.known);
+	assert_false(su.succeeded);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 0);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, true), 0);
+	assert_int_equal(ew_detector_active(b), 1);
+	/* Nothing runs any more: a second call finds nothing to end. */
+	assert_int_equal(ew_detector_runs_gone(b, only_alive, &alive_pid), 0);
+	ew_detector_free(b);
+}
+
+/*
+ * exit_code_burst's scope changed across a restart (workload to identity): the workload's
+ * episode restored is one no event will touch again, since the rule counts per identity now. It
+ * resolved resolve after its last exit with "stopped exiting with the burst's codes", the loop
+ * going on, and "scope":"identity" on a workload's finding. It ends at the first turn, with the
+ * state's time, saying why, in its own scope.
+ */
+static void test_restore_scope_changed(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *b;
+	struct ew_buf buf;
+	char err[256] = "";
+
+	for (int i = 0; i < 4; i++) {
+		feed(fx, OP_START, 0, 10 * i, 0, 0);
+		feed(fx, OP_EXIT, 0, 10 * i + 1, 3, 0);
+	}
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_EXIT_CODE_BURST, false), 1);
+	assert_int_equal(fx->sk.v[0].f.scope, EW_SCOPE_WORKLOAD);
+	checkpoint_str(det(fx), AT(40), &buf);
+	fx->cfg.rules[EW_RULE_EXIT_CODE_BURST].scope = EW_SCOPE_IDENTITY;
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	ew_buf_free(&buf);
+	sink_clear(&fx->sk);
+
+	ew_detector_advance(b, AT(41), collect, &fx->sk);
+	assert_int_equal(fx->sk.n, 1);
+	assert_true(fx->sk.v[0].f.resolved);
+	assert_int_equal(fx->sk.v[0].f.why, EW_RESOLVED_SCOPE_CHANGED);
+	assert_int_equal(fx->sk.v[0].f.scope, EW_SCOPE_WORKLOAD);
+	assert_int_equal(fx->sk.v[0].f.time_ns, AT(31)); /* the last exit: the state's time */
+	assert_int_equal(ew_detector_active(b), 0);
+	ew_detector_free(b);
+}
+
 /* A minimal valid state at t = 100 ns, and the workloads and identities in it. */
 #define ROOT(version, now, wls, ids)                                                              \
 	"{\"exitwatch_state\":" version ",\"saved_ns\":100,\"now_ns\":" now ",\"next_serial\":1," \
@@ -869,18 +968,60 @@ static void test_state_file_errors(void **state)
 
 	write_file(t.path, "{\"exitwatch_state\":1,");
 	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
-	snprintf(want, sizeof(want), "%s: not valid JSON (it ends too early)", t.path);
+	snprintf(want, sizeof(want), "%s: not valid JSON (it ends too early); kept as %s.rejected",
+		 t.path, t.path);
 	assert_string_equal(err, want);
 	assert_empty_and_usable(fx, fx->d, "after a corrupt file");
 
-	write_file(t.path, "{\"exitwatch_state\":2}");
+	write_file(t.path, "{\"exitwatch_state\":\"1\"}");
 	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
-	snprintf(want, sizeof(want), "%s: not an exitwatch state file of version 1", t.path);
+	snprintf(want, sizeof(want),
+		 "%s: not an exitwatch state file of version 1; kept as %s.rejected", t.path,
+		 t.path);
 	assert_string_equal(err, want);
 
 	/* A directory that is not there: the save fails and says so, and leaves nothing. */
 	snprintf(want, sizeof(want), "%s/none/state.json", t.dir);
 	assert_int_equal(ew_state_save(fx->d, NULL, want, AT(1)), -ENOENT);
+	tmpdir_remove(&t);
+}
+
+/*
+ * A state file refused at load is kept aside as PATH.rejected, and the message says so: the next
+ * checkpoint writes PATH anew, and a file of a newer release (a rollback) or one an operator
+ * would look into was overwritten with nothing said but "ignoring". The version found is named.
+ */
+static void test_state_file_rejected_kept(void **state)
+{
+	struct fx *fx = *state;
+	const char *future = "{\"exitwatch_state\":2,\"saved_ns\":1}";
+	struct tmpdir t;
+	char err[1024], want[512], kept[192], data[64] = "";
+	FILE *f;
+
+	det(fx);
+	tmpdir_make(&t);
+	snprintf(kept, sizeof(kept), "%s.rejected", t.path);
+	write_file(t.path, future);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s: written by another exitwatch release (state version 2; this one reads "
+		 "version 1); kept as %s",
+		 t.path, kept);
+	assert_string_equal(err, want);
+	f = fopen(kept, "re");
+	assert_non_null(f);
+	assert_non_null(fgets(data, sizeof(data), f));
+	fclose(f);
+	assert_string_equal(data, future);
+	assert_int_equal(access(t.path, F_OK), -1);
+
+	/* A second bad file replaces the one kept: the latest is the one to look into. */
+	write_file(t.path, "{\"exitwatch_state\":1,");
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: not valid JSON (it ends too early); kept as %s", t.path,
+		 kept);
+	assert_string_equal(err, want);
 	tmpdir_remove(&t);
 }
 
@@ -891,14 +1032,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_checkpoint_round_trip),
 		T(test_checkpoint_running_rescan),
+		T(test_checkpoint_run_gone),
+		T(test_restore_scope_changed),
 		T(test_restore_corrupt_table),
 		T(test_restore_messages),
 		T(test_restore_wrong_types),
 		T(test_restore_fuzz),
 		T(test_restore_failure_empties),
 		T(test_state_golden_file),
+		/* The file on disk. */
 		T(test_state_file_save_load),
 		T(test_state_file_errors),
+		T(test_state_file_rejected_kept),
 		T(test_state_pods),
 		T(test_checkpoint_crash_loop_quiet),
 		T(test_state_clock_ahead),

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exitwatch/agent/agent.h"
 #include "exitwatch/agent/caps.h"
@@ -267,16 +268,24 @@ static void check_drops(struct agent *a, struct ew_agent_status *st)
 
 static void checkpoint(struct agent *a)
 {
+	static const char forget[] = "forget open episodes until it can be written again";
+	static const char restore[] = "restore the older state the file holds: findings fired or "
+				      "resolved since it was written would fire or resolve again";
 	int r;
 
 	if (!a->cfg->state_file)
 		return;
 	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, wall_now(a));
-	/* Once per streak: a full disk would otherwise repeat this every interval. */
+	/*
+	 * Once per streak: a full disk would otherwise repeat this every interval. What a restart
+	 * would do depends on what the path holds: an older state (this run's first, a read-only
+	 * volume's) comes back as it was, findings fired or resolved since included.
+	 */
 	if (r && !a->ckpt_failing)
 		ew_warn("cannot write the state file %s: %s (detection goes on; a restart would "
-			"forget open episodes until it can be written again)",
-			a->cfg->state_file, strerror(-r));
+			"%s)",
+			a->cfg->state_file, strerror(-r),
+			access(a->cfg->state_file, F_OK) ? forget : restore);
 	else if (!r && a->ckpt_failing)
 		ew_info("state file %s written again", a->cfg->state_file);
 	a->ckpt_failing = r != 0;
@@ -479,10 +488,18 @@ static int build(struct agent *a, const struct ew_config *c, bool live)
 		ew_err("%s", err);
 		return 1;
 	}
-	if (live && c->record_path &&
-	    ew_recorder_open(c->record_path, c->node, &a->rec, err, sizeof(err))) {
-		ew_err("%s", err);
-		return 1;
+	if (live && c->record_path) {
+		int r = ew_recorder_open(c->record_path, c->node, &a->rec, err, sizeof(err));
+
+		if (r < 0) {
+			ew_err("%s", err);
+			return 1;
+		}
+		if (r == 1)
+			ew_info("recording %s: the previous one kept as %s.1", c->record_path,
+				c->record_path);
+		else if (r == 2)
+			ew_warn("recording %s: %s; it is overwritten", c->record_path, err);
 	}
 	a->pipe = ew_pipeline_new(
 		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});
@@ -517,6 +534,28 @@ static int attach(struct agent *a, uint64_t root_id)
 	if (r)
 		ew_err("%s", err);
 	return r;
+}
+
+/*
+ * The state file's running starts whose main process has gone since it was written: their exits
+ * came while no agent ran (an upgrade, an agent killed or OOM-killed, a node's reboot: every
+ * process is another then). Before the scan, whose first event would otherwise run their grace
+ * deadlines: a start that failed unseen would count as a success, resolving the crash_loop
+ * finding of a loop that goes on. Needs the host's pids, as the sweep does; without them the
+ * runs stay as saved, and the first exit or start of each tells.
+ */
+static void restored_runs(struct agent *a)
+{
+	const struct ew_config *c = a->cfg;
+	uint32_t n;
+
+	if (!c->state_file || ew_procstat_host_pidns(c->proc_root) != 1)
+		return;
+	n = ew_pipeline_runs_gone(a->pipe, ew_procstat_alive, (void *)c->proc_root);
+	if (n)
+		ew_info("state file %s: %u container main process(es) it held as running exited "
+			"while no agent ran (exits not seen, their starts not judged)",
+			c->state_file, n);
 }
 
 static void scan(struct agent *a, const char *cgroup_root)
@@ -596,6 +635,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		goto out;
 	}
 	/* Step 3: containers that were already running; then keep only what running needs. */
+	restored_runs(&a);
 	if (c->scan_existing)
 		scan(&a, cgroup_root);
 	drop_caps();

@@ -227,6 +227,12 @@ static void on_finding(void *ctx, const struct ew_finding *f)
 			      .id = &p->scratch};
 
 	ew_subject_unpack(f->subject, &p->scratch);
+	/* The workload that counted it, as its finding said, even if its subject calls it
+	 * otherwise now: a backend pairs a resolution with its finding by their labels. */
+	if (f->workload && strcmp(p->scratch.workload, f->workload)) {
+		ew_strlcpy(p->scratch.workload, f->workload, sizeof(p->scratch.workload));
+		p->scratch.rev = 0; /* no longer what the renderer's cache made of its rev */
+	}
 	emit(p, &r);
 }
 
@@ -657,6 +663,11 @@ static void forget_now(struct ew_pipeline *p, const struct ew_lost_main *m)
 		 (unsigned long long)cgroup_id);
 }
 
+uint32_t ew_pipeline_runs_gone(struct ew_pipeline *p, ew_detector_alive_fn alive, void *ctx)
+{
+	return ew_detector_runs_gone(p->detector, alive, ctx);
+}
+
 /* The forgetting that waited for held events of its cgroup, once they have gone through. */
 static void forget_pending(struct ew_pipeline *p)
 {
@@ -877,12 +888,19 @@ int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now
  * earlier attempts ran (identity/pod_cache_int.h).
  */
 static void restored(struct ew_pipeline *p, const struct ew_detector_scope *s,
-		     const struct ew_identity *id, bool workload)
+		     const struct ew_identity *id, const char *wl_key, bool workload)
 {
 	if (id && ew_resolver_learn(p->resolver, id))
 		ew_debug("pod cache: out of memory");
-	if (!p->deps.metrics)
+	if (!p->deps.metrics || !s->nep)
 		return;
+	/* Named as their resolution will be (on_finding()): by the workload that counts them. */
+	if (id && strcmp(id->workload, wl_key)) {
+		p->scratch = *id;
+		ew_strlcpy(p->scratch.workload, wl_key, sizeof(p->scratch.workload));
+		p->scratch.rev = 0;
+		id = &p->scratch;
+	}
 	for (size_t i = 0; i < s->nep; i++) {
 		const struct ew_rule_config *rc = &p->cfg->detect.rules[s->ep[i].rule];
 
@@ -893,12 +911,12 @@ static void restored(struct ew_pipeline *p, const struct ew_detector_scope *s,
 
 static void restored_workload(void *ctx, const struct ew_detector_workload *wl)
 {
-	restored(ctx, &wl->s, wl->last_subject, true);
+	restored(ctx, &wl->s, wl->last_subject, wl->key, true);
 }
 
 static void restored_ident(void *ctx, const struct ew_detector_ident *id)
 {
-	restored(ctx, &id->s, id->subject, false);
+	restored(ctx, &id->s, id->subject, id->workload[0] ? id->workload : id->key, false);
 }
 
 int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now_ns, char *err,

@@ -260,6 +260,13 @@ static inline uint64_t ew_det_add_sat(uint64_t a, uint64_t b)
 /* When an open crash_loop episode ends for quiet: UINT64_MAX while its identity runs. */
 uint64_t ew_det_crash_loop_quiet_end(const struct ew_detector *d, const struct ident *id,
 				     const struct episode *ep);
+/*
+ * Whether rule counts in this scope (wl: a workload's, NULL: an identity's) in this
+ * configuration: an episode restored from a state file written under another may be in the
+ * other one.
+ */
+bool ew_det_scope_counted(const struct ew_detector *d, enum ew_rule rule,
+			  const struct workload *wl);
 void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct workload *wl,
 			     enum ew_rule rule);
 void ew_det_arm_stable(struct ew_detector *d, struct ident *id);

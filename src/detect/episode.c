@@ -37,6 +37,13 @@ uint64_t ew_det_crash_loop_quiet_end(const struct ew_detector *d, const struct i
  * The next time an open episode's resolution can change. The timer names its owner (the workload
  * when wl is set, else the identity), so a workload can be freed once its last one has run.
  */
+bool ew_det_scope_counted(const struct ew_detector *d, enum ew_rule rule, const struct workload *wl)
+{
+	if (rule == EW_RULE_CRASH_LOOP || rule == EW_RULE_STABLE)
+		return !wl; /* per identity, whatever the section says */
+	return !!wl == (d->cfg.rules[rule].scope == EW_SCOPE_WORKLOAD);
+}
+
 void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct workload *wl,
 			     enum ew_rule rule)
 {
@@ -46,7 +53,7 @@ void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct wor
 	struct episode *ep = &s->ep[rule];
 
 	t.gen = ep->gen = ++d->gen_seq;
-	if (!rc->enabled) {
+	if (!rc->enabled || !ew_det_scope_counted(d, rule, wl)) {
 		/* Restored for a rule this configuration turns off: nothing else would end it.
 		 * Now, the state's time: before every deadline derived from the state. */
 		t.at = d->now_ns;

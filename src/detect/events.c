@@ -179,6 +179,17 @@ static void update_subject(struct ident *id, const struct ew_identity *idn)
 	id->wl->last_subject = ew_subject_ref(s);
 }
 
+/* The run of id ended unseen: no exit, no outcome, but it runs no more. */
+static void run_lost(struct ew_detector *d, struct ident *id)
+{
+	id->running = false;
+	id->exited_before = true;
+	/* crash_loop's quiet period no longer waits for this run's outcome. */
+	if (id->s.ep[EW_RULE_CRASH_LOOP].open)
+		ew_det_schedule_episode(d, id, NULL, EW_RULE_CRASH_LOOP);
+	ew_det_try_sleep(d, id);
+}
+
 void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *idn, uint32_t pid,
 			   uint64_t start_ticks)
 {
@@ -189,12 +200,41 @@ void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *idn,
 	if (!id || !id->running || id->pid != pid ||
 	    id->start_boot_ns / EW_NS_PER_TICK != start_ticks)
 		return;
-	id->running = false;
-	id->exited_before = true;
-	/* crash_loop's quiet period no longer waits for this run's outcome. */
-	if (id->s.ep[EW_RULE_CRASH_LOOP].open)
-		ew_det_schedule_episode(d, id, NULL, EW_RULE_CRASH_LOOP);
-	ew_det_try_sleep(d, id);
+	run_lost(d, id);
+}
+
+static void collect_running(void *ctx, const void *k, size_t kl, void *v)
+{
+	struct ident ***p = ctx, *id = v;
+
+	(void)k;
+	(void)kl;
+	if (id->running)
+		*(*p)++ = id;
+}
+
+uint32_t ew_detector_runs_gone(struct ew_detector *d, ew_detector_alive_fn alive, void *ctx)
+{
+	size_t n = ew_map_count(d->idents);
+	struct ident **v, **end;
+	uint32_t gone = 0;
+
+	if (!n)
+		return 0;
+	/* The map cannot change under a walk (run_lost() may put one to sleep): collect first. */
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return 0;
+	end = v;
+	ew_map_foreach(d->idents, collect_running, &end);
+	for (struct ident **p = v; p < end; p++) {
+		if (alive(ctx, (*p)->pid, (*p)->start_boot_ns / EW_NS_PER_TICK))
+			continue;
+		run_lost(d, *p);
+		gone++;
+	}
+	free(v);
+	return gone;
 }
 
 int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,

@@ -158,11 +158,13 @@ void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_stat
 	f->severity = rc->severity;
 	/* stable always watches one identity and counts nothing, whatever its section says. */
 	f->scope = rule == EW_RULE_STABLE || rule == EW_RULE_CRASH_LOOP ? EW_SCOPE_IDENTITY
-									: rc->scope;
+		   : wl							? EW_SCOPE_WORKLOAD
+									: EW_SCOPE_IDENTITY;
 	f->time_ns = now;
 	f->subject = subject ? subject->subject : NULL;
 	if (!f->subject && wl)
 		f->subject = wl->last_subject;
+	f->workload = wl ? wl->key : subject ? subject->wl->key : NULL;
 	f->window_ns = window;
 	f->threshold = rule == EW_RULE_STABLE ? 0 : rc->count;
 	if (rule != EW_RULE_STABLE) {

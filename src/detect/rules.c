@@ -133,6 +133,10 @@ static void run_resolve(struct ew_detector *d, const struct timer *t, struct ide
 		ew_det_resolve(d, s, t->wl, id, t->rule, t->at, EW_RESOLVED_RULE_OFF, fn, ctx);
 		return;
 	}
+	if (!ew_det_scope_counted(d, t->rule, t->wl)) {
+		ew_det_resolve(d, s, t->wl, id, t->rule, t->at, EW_RESOLVED_SCOPE_CHANGED, fn, ctx);
+		return;
+	}
 	if (t->rule == EW_RULE_STARTUP_FAILURE_RATE) {
 		if (startup_resolved(d, s, t->at))
 			ew_det_resolve(d, s, t->wl, id, t->rule, t->at, EW_RESOLVED_CONDITION, fn,

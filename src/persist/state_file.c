@@ -2,7 +2,7 @@
 /*
  * The state file on disk: written whole to a temporary file, synced and renamed over the old
  * one, so that a crash or a full disk leaves the old state or the new, never half; read whole,
- * at most EW_STATE_MAX_BYTES, from a regular file only.
+ * at most EW_STATE_MAX_BYTES, from a regular file only; one refused is renamed PATH.rejected.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,10 +92,22 @@ int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path
 		off += (size_t)n;
 	}
 	if (ew_state_read(d, r, data, off, now_ns, shifted_ns, err, errlen)) {
-		char msg[256];
+		char msg[256], kept[PATH_MAX];
 
 		snprintf(msg, sizeof(msg), "%s", err);
-		snprintf(err, errlen, "%s: %s", path, msg);
+		/*
+		 * The next checkpoint writes path anew: kept aside, a newer release's file (a
+		 * rollback) or a corrupt one is still there to look into or to restore.
+		 */
+		snprintf(kept, sizeof(kept), "%s.rejected", path);
+		if (!rename(path, kept))
+			snprintf(err, errlen, "%s: %s; kept as %s", path, msg, kept);
+		else
+			snprintf(err, errlen,
+				 "%s: %s; it could not be kept aside as %s (%s), the next "
+				 "checkpoint "
+				 "overwrites it",
+				 path, msg, kept, strerror(errno));
 		return -EINVAL;
 	}
 	return 0;

@@ -409,10 +409,18 @@ static void read_top(struct reader *rd, struct json_object *root, struct ew_dete
 
 	if (rd->jr.r)
 		return;
-	if (ew_json_member(root, "exitwatch_state", EW_JSON_INT, &v) ||
-	    ew_json_int_in(v, EW_STATE_VERSION, EW_STATE_VERSION, &version)) {
+	if (ew_json_member(root, "exitwatch_state", EW_JSON_INT, &v)) {
 		ew_json_rd_fail(&rd->jr, -EINVAL, "not an exitwatch state file of version %d",
 				EW_STATE_VERSION);
+		return;
+	}
+	/* A rollback reads a newer release's file: say so, not "not a state file". */
+	if (ew_json_int_in(v, EW_STATE_VERSION, EW_STATE_VERSION, &version)) {
+		ew_json_rd_fail(
+			&rd->jr, -EINVAL,
+			"written by another exitwatch release (state version %lld; this one "
+			"reads version %d)",
+			(long long)json_object_get_int64(v), EW_STATE_VERSION);
 		return;
 	}
 	st->now_ns = req_u64(rd, root, "now_ns");

@@ -370,6 +370,14 @@ static void message_resolved(const struct ew_record *r, const char *who, char *o
 		/* Restored from a state file into an agent that no longer runs the rule. */
 		snprintf(what, sizeof(what), "is no longer watched: rule %s is turned off",
 			 ew_rule_name(f->rule));
+	} else if (f->why == EW_RESOLVED_SCOPE_CHANGED) {
+		/* Restored into an agent whose rule counts in the other scope: a finding of that
+		 * scope may follow, under another finding_id. */
+		snprintf(what, sizeof(what),
+			 "is no longer watched per %s: rule %s counts per %s now",
+			 f->scope == EW_SCOPE_WORKLOAD ? "workload" : "identity",
+			 ew_rule_name(f->rule),
+			 f->scope == EW_SCOPE_WORKLOAD ? "identity" : "workload");
 	} else {
 		snprintf(what, sizeof(what), "%s",
 			 f->rule == EW_RULE_EXIT_CODE_BURST

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +37,24 @@ int ew_recorder_open(const char *path, const char *node, struct ew_recorder **re
 {
 	struct ew_recorder *r;
 	struct ew_jsonw w;
-	int fd;
+	char prev[PATH_MAX];
+	struct stat st;
+	int fd, kept = 0;
 
+	/*
+	 * An agent restarted on the same path (its config file's record, a rollout, a crash) would
+	 * truncate the run before it, the one that held what is to be replayed: kept as PATH.1
+	 * (replacing an older one). Streams (a pipe, /dev/stdout) and empty files are not.
+	 */
+	if (!stat(path, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+		snprintf(prev, sizeof(prev), "%s.1", path);
+		/* Not kept (a directory the agent may not write): overwritten, as said in err,
+		 * rather than no recording at all. */
+		kept = rename(path, prev) ? 2 : 1;
+		if (kept == 2)
+			snprintf(err, errlen, "could not keep the previous recording as %s (%s)",
+				 prev, strerror(errno));
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int e = -errno;
@@ -63,7 +80,7 @@ int ew_recorder_open(const char *path, const char *node, struct ew_recorder **re
 		return -EIO;
 	}
 	*ret = r;
-	return 0;
+	return kept;
 }
 
 int ew_recorder_event(struct ew_recorder *r, const struct ew_event *ev,

@@ -423,6 +423,59 @@ static void test_state_file_at_finding(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 
+/*
+ * A start the state file holds as running, whose main process failed (exit 3) while no agent
+ * ran (an upgrade's gap, an agent killed, a node's reboot): the next agent must not take it for
+ * a start that survived its grace period. It did: "started successfully" resolved the loop's
+ * crash_loop finding, and the loop's next failed start began a new streak, so the loop that went
+ * on had no open finding at all.
+ */
+static void test_state_file_run_gone(void **state)
+{
+	struct fixture *f = *state;
+	char st[256], layout[128], id[64];
+	json_object *fi;
+	pid_t pid;
+	int i;
+
+	ew_h_require_bpf();
+	ew_h_scratch_file(&f->s, "state.conf",
+			  "[agent]\nstartup_grace = 2s\ncheckpoint_interval = 1h\n"
+			  "[rule.exit_code_burst]\nenabled = false\n"
+			  "[rule.restart_rate]\nenabled = false\n"
+			  "[rule.startup_failure_rate]\nenabled = false\n",
+			  f->conf, sizeof(f->conf));
+	snprintf(st, sizeof(st), "%s/state.json", f->s.dir);
+	snprintf(layout, sizeof(layout), "/system.slice/%s", U("gone"));
+	start_agent(f, "--state-file", st);
+	for (i = 0; i < 2; i++)
+		run_once(f, U("gone"), WL("exit", "3"));
+	fi = wait_rule_of(f, "finding", "crash_loop", U("gone"), 5000);
+	snprintf(id, sizeof(id), "%s", ew_h_str(fi, "finding_id"));
+	/* The third attempt runs when the agent stops (its last checkpoint holds it running)... */
+	pid = ew_h_run_in(f->s.base, layout, WL("sleep", "1500", "3"), -1, false, NULL);
+	for (i = 0; i < 50 && ew_h_count_rec(&f->agent, "container_start", SFX("gone")) < 3; i++)
+		ew_h_agent_pump(&f->agent, 100);
+	assert_int_equal(ew_h_count_rec(&f->agent, "container_start", SFX("gone")), 3);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+	ew_h_agent_free(&f->agent);
+	/* ... and fails before the next one starts. */
+	assert_true(ew_h_wait_pid(pid, 10000) >= 0);
+
+	start_agent(f, "--state-file", st);
+	/* Past the gone start's grace deadline, which the first turn of the loop would run. */
+	ew_h_agent_pump(&f->agent, 3000);
+	run_once(f, U("gone"), WL("exit", "3"));
+	ew_h_expect(&f->agent, "container_exit", SFX("gone"), 5000);
+	ew_h_agent_pump(&f->agent, 500);
+	assert_int_equal(count_rule_of(f, "resolved", "crash_loop", U("gone")), 0);
+	assert_int_equal(count_rule_of(f, "finding", "crash_loop", U("gone")), 0);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+	/* The loop's finding is still the one open. */
+	if (!file_has(st, id))
+		fail_msg("the state file %s no longer holds the open finding %s", st, id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +486,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file_survives_kill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file_at_finding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_file_run_gone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("bpf_detect", tests, NULL, NULL);

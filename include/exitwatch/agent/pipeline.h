@@ -10,6 +10,7 @@
 
 #include "exitwatch/cli/config.h"
 #include "exitwatch/core/event.h"
+#include "exitwatch/detect/detector.h"
 #include "exitwatch/metrics/metrics.h"
 #include "exitwatch/output/output.h"
 #include "exitwatch/replay/recorder.h"
@@ -67,6 +68,11 @@ void ew_pipeline_decode_error(struct ew_pipeline *p);
  * they would be kept for good.
  */
 void ew_pipeline_forget(struct ew_pipeline *p, const struct ew_lost_main *m);
+/*
+ * After a state was loaded, before any event: the runs it holds as running whose main process
+ * alive() says is gone end unseen (ew_detector_runs_gone()). Returns how many.
+ */
+uint32_t ew_pipeline_runs_gone(struct ew_pipeline *p, ew_detector_alive_fn alive, void *ctx);
 /* Finding and resolved records emitted so far: a change is one for the state file. */
 uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p);
 

@@ -89,6 +89,10 @@ enum ew_resolution {
 	/* The rule is off in this configuration: an episode restored from a state file that no
 	 * rule will resolve any more ends at the first advance after the import. */
 	EW_RESOLVED_RULE_OFF,
+	/* The rule counts in the other scope in this configuration (per identity versus per
+	 * workload): an episode restored in the scope it no longer counts in, which no event will
+	 * touch again, ends at the first advance after the import. */
+	EW_RESOLVED_SCOPE_CHANGED,
 };
 
 struct ew_exit_hist {
@@ -105,7 +109,14 @@ struct ew_finding {
 	char finding_id[24];
 	uint64_t time_ns;		  /* the crossing event's time, or the deadline's */
 	const struct ew_subject *subject; /* the identity; for workload scope the last involved */
-	uint32_t identities;		  /* workload scope: identities with counted events */
+	/*
+	 * The workload the episode counts in, whose key names the finding: the subject's own
+	 * may differ, when the identity's workload was named anew after the episode began (an agent
+	 * upgrade changed the key, a runtime's files read late); its finding and its resolution must
+	 * carry the same.
+	 */
+	const char *workload;
+	uint32_t identities; /* workload scope: identities with counted events */
 
 	uint32_t count;	    /* events counted in the window */
 	uint32_t threshold; /* rule count (fires when count > threshold) */
@@ -188,6 +199,18 @@ void ew_detector_seed_restarts(struct ew_detector *d, const struct ew_identity *
  */
 void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *id, uint32_t pid,
 			   uint64_t start_ticks);
+
+/* Whether process (pid, start_ticks) still runs: ew_procstat_alive() in the agent. */
+typedef bool (*ew_detector_alive_fn)(void *ctx, uint32_t pid, uint64_t start_ticks);
+
+/*
+ * For a state just restored (ew_state_read()): every run it holds as running whose main process
+ * alive() says is gone ended while no agent watched (an agent stopped or killed, then the
+ * container's exit; a node's reboot), as ew_detector_main_lost() says. Else its grace deadline
+ * would take the failed start for a successful one (crash_loop resolved, its streak lost) and
+ * the identity would run for good. Call it before the first event or advance. Returns how many.
+ */
+uint32_t ew_detector_runs_gone(struct ew_detector *d, ew_detector_alive_fn alive, void *ctx);
 
 uint32_t ew_detector_identities(const struct ew_detector *d); /* awake and asleep */
 

@@ -18,7 +18,11 @@
 
 struct ew_recorder;
 
-/* Creates (truncates) path, mode 0600, and writes the header. 0 or -errno with err. */
+/*
+ * Creates path, mode 0600, and writes the header. A non-empty regular file there (the previous
+ * run's recording) is first renamed PATH.1, replacing an older one. 0, 1 when it was, 2 when it
+ * could not be (overwritten; err says why), or -errno with err.
+ */
 int ew_recorder_open(const char *path, const char *node, struct ew_recorder **ret, char *err,
 		     size_t errlen);
 int ew_recorder_event(struct ew_recorder *r, const struct ew_event *ev,
