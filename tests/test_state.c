@@ -134,6 +134,51 @@ static void test_checkpoint_running_rescan(void **state)
 	ew_detector_free(b);
 }
 
+/*
+ * The same, at a start the kernel timed between two clock ticks (nearly every one): the scan
+ * reads it from /proc in ticks, the state holds the kernel's nanoseconds, and it is still the
+ * same run. A fix deployed while the agent restarted: the fixed start's grace period ends its
+ * crash_loop, and its success counts; it was taken for a new run found running, with no outcome,
+ * and the loop's ERROR stayed open for as long as the fixed container ran.
+ */
+static void test_checkpoint_running_rescan_ticks(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *a, *b;
+	struct ew_buf buf;
+	struct ew_startup su;
+	char err[256];
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	a = det(fx);
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	feed(fx, OP_START, 0, 0.004, 0, 0);
+	feed(fx, OP_EXIT, 0, 0.005, 3, 0);
+	feed(fx, OP_START, 0, 10.004, 0, 0);
+	feed(fx, OP_EXIT, 0, 10.005, 3, 0);  /* crash_loop fires */
+	feed(fx, OP_START, 0, 20.004, 0, 0); /* the fix: it runs */
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+	checkpoint_str(a, AT(30), &buf);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	sink_clear(&fx->sk);
+
+	su = feed_to(fx, b, &fx->sk, OP_RESCAN, 0, AT(40), 0, 0);
+	assert_true(su.known);
+	assert_int_equal(su.restarts, 2);
+	assert_int_equal(ew_detector_next_deadline(b), AT_MS(20004) + fx->cfg.startup_grace_ns);
+	ew_detector_advance(b, AT(100), collect, &fx->sk);
+	{
+		const struct want w[] = {W_LOOP_R(20.004 + 60, 2, 0)};
+
+		check_wants("fixed across a restart", &fx->sk, fx->ids, RULE(EW_RULE_CRASH_LOOP), w,
+			    ARRAY_SIZE(w));
+	}
+	assert_int_equal(ew_detector_active(b), 0);
+	ew_buf_free(&buf);
+	ew_detector_free(b);
+}
+
 /* A minimal valid state at t = 100 ns, and the workloads and identities in it. */
 #define ROOT(version, now, wls, ids)                                                              \
 	"{\"exitwatch_state\":" version ",\"saved_ns\":100,\"now_ns\":" now ",\"next_serial\":1," \
@@ -891,6 +936,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_checkpoint_round_trip),
 		T(test_checkpoint_running_rescan),
+		T(test_checkpoint_running_rescan_ticks),
 		T(test_restore_corrupt_table),
 		T(test_restore_messages),
 		T(test_restore_wrong_types),
