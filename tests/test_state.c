@@ -179,6 +179,59 @@ static void test_checkpoint_running_rescan_ticks(void **state)
 	ew_detector_free(b);
 }
 
+/*
+ * A restored running container the start-up scan does not find ended while no agent watched: a
+ * rollout of the agent in the middle of a crash loop, the attempt then running failing unseen.
+ * Its grace period must not count it a success ("started successfully" while it loops); it was,
+ * and its crash_loop resolved. One found again (its neighbour) still runs. A loop removed
+ * meanwhile is quiet an hour after its last exit seen.
+ */
+static void test_checkpoint_running_gone(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *a, *b;
+	struct ew_buf buf;
+	struct ew_startup su;
+	char err[256];
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	a = det(fx);
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 1, 3, 0);
+	feed(fx, OP_START, 0, 10, 0, 0);
+	feed(fx, OP_EXIT, 0, 11, 3, 0);	 /* crash_loop fires */
+	feed(fx, OP_START, 0, 20, 0, 0); /* runs at the checkpoint; fails unseen */
+	feed(fx, OP_START, 1, 20, 0, 0); /* runs, and still does after the restart */
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+	checkpoint_str(a, AT(30), &buf);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	sink_clear(&fx->sk);
+
+	su = feed_to(fx, b, &fx->sk, OP_RESCAN, 1, AT(40), 0, 0);
+	assert_true(su.known);
+	assert_int_equal(ew_detector_scan_done(b), 1);
+	assert_int_equal(ew_detector_scan_done(b), 0);
+	ew_detector_advance(b, AT(4000), collect, &fx->sk);
+	{
+		const struct want w[] = {W_LOOP_R(11 + 3600, 2, 0)};
+
+		check_wants("gone while no agent watched", &fx->sk, fx->ids,
+			    RULE(EW_RULE_CRASH_LOOP), w, ARRAY_SIZE(w));
+	}
+	/* The neighbour's run is the one restored: its grace period decided it, a success. */
+	su = feed_to(fx, b, &fx->sk, OP_EXIT, 1, AT(4001), 1, 0);
+	assert_true(su.known);
+	assert_true(su.succeeded);
+	/* The next start of the lost one is a restart. */
+	su = feed_to(fx, b, &fx->sk, OP_START, 0, AT(4002), 0, 0);
+	assert_int_equal(su.restarts, 3);
+	assert_int_equal(ew_detector_active(b), 0);
+	ew_buf_free(&buf);
+	ew_detector_free(b);
+}
+
 /* A minimal valid state at t = 100 ns, and the workloads and identities in it. */
 #define ROOT(version, now, wls, ids)                                                              \
 	"{\"exitwatch_state\":" version ",\"saved_ns\":100,\"now_ns\":" now ",\"next_serial\":1," \
@@ -937,6 +990,7 @@ int main(void)
 		T(test_checkpoint_round_trip),
 		T(test_checkpoint_running_rescan),
 		T(test_checkpoint_running_rescan_ticks),
+		T(test_checkpoint_running_gone),
 		T(test_restore_corrupt_table),
 		T(test_restore_messages),
 		T(test_restore_wrong_types),

@@ -476,6 +476,7 @@ static void scan(struct agent *a, const char *cgroup_root)
 	};
 	struct ew_scan_stats st;
 	uint64_t t0 = ew_clock_mono_ns();
+	uint32_t lost;
 	int r;
 
 	r = ew_scan_mains(&so, on_scanned, a, &st);
@@ -485,6 +486,11 @@ static void scan(struct agent *a, const char *cgroup_root)
 			st.processes, cgroup_root, c->proc_root);
 	else if (r)
 		ew_warn("scanning %s for running containers failed: %s", cgroup_root, strerror(-r));
+	/* Only a scan that read everything can tell a restored run is gone. */
+	else if ((lost = ew_pipeline_scan_done(a->pipe)))
+		ew_info("start-up scan: %u containers the state file had running were not found: "
+			"they ended while no agent watched, exits not seen",
+			lost);
 	ew_info("start-up scan: %u cgroups, %u processes, containers already running: %u (exec "
 		"entrants taken for their main process and corrected: %u), %.1f ms",
 		st.cgroups, st.processes, st.mains, a->scan_fixed,

@@ -578,6 +578,11 @@ void ew_pipeline_forget(struct ew_pipeline *p, const struct ew_lost_main *m)
 	p->forgets[p->nforgets++] = *m;
 }
 
+uint32_t ew_pipeline_scan_done(struct ew_pipeline *p)
+{
+	return ew_detector_scan_done(p->detector);
+}
+
 /*
  * Lets through every held event that may go; with force, all of them (the agent stops). The
  * watch's news are read when an exit with a log asks (settled()), not for every exit that

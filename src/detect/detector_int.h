@@ -68,7 +68,8 @@ struct ident {
 
 	/* The current run. */
 	bool running;
-	bool seeded; /* found running at start-up: its start was not seen */
+	bool seeded;   /* found running at start-up: its start was not seen */
+	bool restored; /* restored from a state file, not named by a start since */
 	bool ready;
 	bool outcome_done; /* success or failure of this start is decided */
 	uint32_t pid;

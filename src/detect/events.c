@@ -65,6 +65,7 @@ static int on_start(struct ew_detector *d, struct ident *id, const struct ew_eve
 	bool restart;
 	int r = 0;
 
+	id->restored = false; /* the scan found it, or a start replaced it */
 	if (same_run(id, ev)) /* already known (a checkpoint carried it across an agent restart) */
 		goto out;
 	/*
@@ -156,6 +157,7 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 		ret->restarts = id->restarts;
 	}
 	id->running = false;
+	id->restored = false;
 	id->exited_before = true;
 	id->has_last_exit = true;
 	id->last_exit = x;
@@ -192,6 +194,18 @@ static void update_subject(struct ident *id, const struct ew_identity *idn)
 	id->wl->last_subject = ew_subject_ref(s);
 }
 
+/* The current run ended without an exit the detector will be told of. */
+static void run_lost(struct ew_detector *d, struct ident *id)
+{
+	id->running = false;
+	id->restored = false;
+	id->exited_before = true;
+	/* crash_loop's quiet period no longer waits for this run's outcome. */
+	if (id->s.ep[EW_RULE_CRASH_LOOP].open)
+		ew_det_schedule_episode(d, id, NULL, EW_RULE_CRASH_LOOP);
+	ew_det_try_sleep(d, id);
+}
+
 void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *idn, uint32_t pid,
 			   uint64_t start_ticks)
 {
@@ -202,12 +216,43 @@ void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *idn,
 	if (!id || !id->running || id->pid != pid ||
 	    id->start_boot_ns / EW_NS_PER_TICK != start_ticks)
 		return;
-	id->running = false;
-	id->exited_before = true;
-	/* crash_loop's quiet period no longer waits for this run's outcome. */
-	if (id->s.ep[EW_RULE_CRASH_LOOP].open)
-		ew_det_schedule_episode(d, id, NULL, EW_RULE_CRASH_LOOP);
-	ew_det_try_sleep(d, id);
+	run_lost(d, id);
+}
+
+struct scan_done {
+	struct ident **lost;
+	uint32_t n, cap;
+};
+
+static void collect_restored(void *ctx, const void *key, size_t klen, void *val)
+{
+	struct scan_done *s = ctx;
+	struct ident *id = val;
+
+	if (!id->running || !id->restored)
+		return;
+	if (s->n == s->cap) {
+		uint32_t cap = s->cap ? 2 * s->cap : 16;
+		struct ident **v = realloc(s->lost, cap * sizeof(*v));
+
+		if (!v)
+			return; /* out of memory: this one stays running, as before */
+		s->lost = v;
+		s->cap = cap;
+	}
+	s->lost[s->n++] = id;
+}
+
+uint32_t ew_detector_scan_done(struct ew_detector *d)
+{
+	struct scan_done s = {0};
+
+	/* Collected first: a lost run may put its identity to sleep, out of the map walked. */
+	ew_map_foreach(d->idents, collect_restored, &s);
+	for (uint32_t i = 0; i < s.n; i++)
+		run_lost(d, s.lost[i]);
+	free(s.lost);
+	return s.n;
 }
 
 int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,

@@ -226,6 +226,7 @@ static void run_in(struct ew_detector_import *im, struct ident *id)
 {
 	struct ew_detector *d = im->fresh;
 
+	id->restored = true; /* until the start-up scan finds it (ew_detector_scan_done()) */
 	id->run_gen = ++d->gen_seq;
 	if (!id->outcome_done && !id->seeded) {
 		struct timer t = {.kind = T_GRACE,

@@ -67,6 +67,12 @@ void ew_pipeline_decode_error(struct ew_pipeline *p);
  * they would be kept for good.
  */
 void ew_pipeline_forget(struct ew_pipeline *p, const struct ew_lost_main *m);
+/*
+ * The start-up scan found every running container (and its starts went through): runs a state
+ * file restored as running that it did not find ended unseen (ew_detector_scan_done()).
+ * Returns how many.
+ */
+uint32_t ew_pipeline_scan_done(struct ew_pipeline *p);
 /* Finding and resolved records emitted so far: a change is one for the state file. */
 uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p);
 

@@ -189,6 +189,15 @@ void ew_detector_seed_restarts(struct ew_detector *d, const struct ew_identity *
 void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *id, uint32_t pid,
 			   uint64_t start_ticks);
 
+/*
+ * The start-up scan is over, and it found every running container: a run restored from a state
+ * file that no start has named since (the scan's, or the kernel's) ended while no agent watched,
+ * and is lost as ew_detector_main_lost() says. Left running, its grace period would count a
+ * start that failed unseen as a success (crash_loop "started successfully" in the middle of a
+ * loop), and one removed meanwhile would never be quiet. Returns how many there were.
+ */
+uint32_t ew_detector_scan_done(struct ew_detector *d);
+
 uint32_t ew_detector_identities(const struct ew_detector *d); /* awake and asleep */
 
 /*
