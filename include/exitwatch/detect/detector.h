@@ -89,6 +89,9 @@ enum ew_resolution {
 	/* The rule is off in this configuration: an episode restored from a state file that no
 	 * rule will resolve any more ends at the first advance after the import. */
 	EW_RESOLVED_RULE_OFF,
+	/* startup_failure_rate: no start succeeded or failed in the window any more, none of them
+	 * a success seen (the container was removed, replaced or stopped). */
+	EW_RESOLVED_NO_STARTS,
 };
 
 struct ew_exit_hist {
