@@ -230,6 +230,9 @@ static inline struct ew_startup feed_to(struct fx *fx, struct ew_detector *d, st
 	}
 	ev->pid = fx->pid[who];
 	ev->start_boot_ns = fx->boot[who];
+	/* The start-up scan reads the start from /proc/<pid>/stat, in clock ticks. */
+	if (ev->seeded)
+		ev->start_boot_ns -= ev->start_boot_ns % EW_NS_PER_TICK;
 	assert_int_equal(ew_detector_observe(d, ev, &fx->ids[who], cls, collect, sk, &su), 0);
 	return su;
 }

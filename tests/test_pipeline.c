@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -526,6 +527,64 @@ static void test_log_watch_instance_limit(void **state)
 	assert_int_equal(st.log_watches, 0);
 }
 
+/* The killed_by.container of the container_exit record of cgroup cgid in a.log, into out. */
+static void exit_killer_container(struct fx *x, uint64_t cgid, char *out, size_t len)
+{
+	char path[128], *a, *line, *save = NULL;
+	size_t alen;
+
+	out[0] = '\0';
+	ew_outputs_drain(x->out, 0);
+	a = slurp(ew_t_scratch_path(&x->scratch, "a.log", path, sizeof(path)), &alen);
+	for (line = strtok_r(a, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(line), *ev, *ctr, *v, *k;
+
+		assert_non_null(o);
+		if (json_object_object_get_ex(o, "event", &ev) &&
+		    !strcmp(json_object_get_string(ev), "container_exit") &&
+		    json_object_object_get_ex(o, "container", &ctr) &&
+		    json_object_object_get_ex(ctr, "cgroup_id", &v) &&
+		    (uint64_t)json_object_get_int64(v) == cgid &&
+		    json_object_object_get_ex(o, "killed_by", &k) &&
+		    json_object_object_get_ex(k, "container", &v))
+			ew_strlcpy(out, json_object_get_string(v), len);
+		json_object_put(o);
+	}
+	free(a);
+}
+
+/*
+ * A container that kills another and exits at once (`docker run --rm --pid=host ... kill -9`, a
+ * job's clean-up step) has exited before its victim: a SIGKILL to a pid namespace's init ends
+ * the namespace first. The victim's killed_by still names it; it said cgroup-id:<n>, with the
+ * killer's own container_start and container_exit just before it.
+ */
+static void test_killer_gone_first(void **state)
+{
+	struct fx *x = *state;
+	struct ew_event ev = {.type = EW_EVENT_EXIT,
+			      .time_ns = T0 + 3 * EW_NSEC_PER_SEC,
+			      .cgroup_id = 7301,
+			      .pid = 501,
+			      .exit_word = SIGKILL,
+			      .status = {.signal = SIGKILL},
+			      .uptime_ns = EW_NSEC_PER_SEC,
+			      .has_killer = true,
+			      .killer = {.pid = 500, .signal = SIGKILL, .cgroup_id = 7300}};
+	char who[128];
+
+	live(x, EW_EVENT_START, 7301, "/ew-test/victim", T0, 501);
+	live(x, EW_EVENT_START, 7300, "/ew-test/killer", T0 + EW_NSEC_PER_SEC, 500);
+	live(x, EW_EVENT_EXIT, 7300, "/ew-test/killer", T0 + 2 * EW_NSEC_PER_SEC, 500);
+	strcpy(ev.comm, "web");
+	strcpy(ev.killer.comm, "kill");
+	ew_strlcpy(ev.cgroup, "/ew-test/victim", sizeof(ev.cgroup));
+	ev.killer.time_ns = ev.time_ns;
+	assert_int_equal(ew_pipeline_event(x->p, &ev), 0);
+	exit_killer_container(x, 7301, who, sizeof(who));
+	assert_string_equal(who, "cgroup:/ew-test/killer");
+}
+
 /* What the agent checkpoints on: each finding and resolved record, and nothing else. */
 static void test_episode_records(void **state)
 {
@@ -966,6 +1025,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cgroup_subtree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_swept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_swept_after_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killer_gone_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workload_renamed_across_restart, setup,
 						teardown),

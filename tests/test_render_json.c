@@ -973,6 +973,17 @@ static void test_finding_variants(void **state)
 					       "starts successfully again after 1h (9 events in "
 					       "the episode)");
 	json_object_put(o);
+	/* ... or, with no start left in the window, that none came. */
+	fx->f.why = EW_RESOLVED_NO_STARTS;
+	r = finding_record(fx);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(STR(o, "message"), "Resolved: shop-backend-1 (docker 3f9a1c0e7b2d) "
+					       "had no start succeed or fail for 1h (removed, "
+					       "replaced or stopped) after 1h (9 events in the "
+					       "episode)");
+	json_object_put(o);
+	fx->f.why = EW_RESOLVED_CONDITION;
 	fx->f.rule = EW_RULE_RESTART_RATE;
 	r = finding_record(fx);
 	render(fx, &r);

@@ -607,6 +607,9 @@ static void test_startup_resolution(void **state)
 		check_wants("aging", &fx->sk, fx->ids, RULE(EW_RULE_STARTUP_FAILURE_RATE), w, 2);
 	}
 	assert_int_equal(fx->sk.v[fx->sk.n - 1].f.starts, 0);
+	/* No start left to judge is no success seen: the message must not say "starts
+	 * successfully again" of a container that has not started for an hour. */
+	assert_int_equal(fx->sk.v[fx->sk.n - 1].f.why, EW_RESOLVED_NO_STARTS);
 
 	/* 5 failures, then ready starts in the same workload: the 495th success makes 99%. */
 	d = ew_detector_new(&fx->cfg);
@@ -633,6 +636,7 @@ static void test_startup_resolution(void **state)
 		assert_int_equal(f->starts, 500);
 		assert_int_equal(f->failed_starts, 5);
 		assert_int_equal(f->total, 5);
+		assert_int_equal(f->why, EW_RESOLVED_CONDITION);
 		/* Named by the identity whose failure counted last. */
 		assert_string_equal(fx->sk.v[fx->sk.n - 1].key, fx->ids[10].key);
 	}

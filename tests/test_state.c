@@ -196,6 +196,106 @@ static void test_checkpoint_run_gone(void **state)
 }
 
 /*
+ * The same, at a start the kernel timed between two clock ticks (nearly every one): the scan
+ * reads it from /proc in ticks, the state holds the kernel's nanoseconds, and it is still the
+ * same run. A fix deployed while the agent restarted: the fixed start's grace period ends its
+ * crash_loop, and its success counts; it was taken for a new run found running, with no outcome,
+ * and the loop's ERROR stayed open for as long as the fixed container ran.
+ */
+static void test_checkpoint_running_rescan_ticks(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *a, *b;
+	struct ew_buf buf;
+	struct ew_startup su;
+	char err[256];
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	a = det(fx);
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	feed(fx, OP_START, 0, 0.004, 0, 0);
+	feed(fx, OP_EXIT, 0, 0.005, 3, 0);
+	feed(fx, OP_START, 0, 10.004, 0, 0);
+	feed(fx, OP_EXIT, 0, 10.005, 3, 0);  /* crash_loop fires */
+	feed(fx, OP_START, 0, 20.004, 0, 0); /* the fix: it runs */
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+	checkpoint_str(a, AT(30), &buf);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	sink_clear(&fx->sk);
+
+	su = feed_to(fx, b, &fx->sk, OP_RESCAN, 0, AT(40), 0, 0);
+	assert_true(su.known);
+	assert_int_equal(su.restarts, 2);
+	assert_int_equal(ew_detector_next_deadline(b), AT_MS(20004) + fx->cfg.startup_grace_ns);
+	ew_detector_advance(b, AT(100), collect, &fx->sk);
+	{
+		const struct want w[] = {W_LOOP_R(20.004 + 60, 2, 0)};
+
+		check_wants("fixed across a restart", &fx->sk, fx->ids, RULE(EW_RULE_CRASH_LOOP), w,
+			    ARRAY_SIZE(w));
+	}
+	assert_int_equal(ew_detector_active(b), 0);
+	ew_buf_free(&buf);
+	ew_detector_free(b);
+}
+
+/*
+ * A restored running container whose process is gone ended while no agent watched: a rollout
+ * of the agent in the middle of a crash loop, the attempt then running failing unseen, or the
+ * container removed. Its grace period must not count it a success ("started successfully"
+ * while it loops); it was, and its crash_loop resolved. One still running (its neighbour) is
+ * found again by the scan. A loop removed meanwhile is quiet an hour after its last exit seen.
+ */
+static void test_checkpoint_running_gone_quiet(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *a, *b;
+	struct ew_buf buf;
+	struct ew_startup su;
+	uint32_t alive_pid;
+	char err[256];
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	a = det(fx);
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	feed(fx, OP_START, 0, 0, 0, 0);
+	feed(fx, OP_EXIT, 0, 1, 3, 0);
+	feed(fx, OP_START, 0, 10, 0, 0);
+	feed(fx, OP_EXIT, 0, 11, 3, 0);	 /* crash_loop fires */
+	feed(fx, OP_START, 0, 20, 0, 0); /* runs at the checkpoint; fails unseen */
+	feed(fx, OP_START, 1, 20, 0, 0); /* runs, and still does after the restart */
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+	checkpoint_str(a, AT(30), &buf);
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	sink_clear(&fx->sk);
+
+	alive_pid = fx->pid[1];
+	assert_int_equal(ew_detector_runs_gone(b, only_alive, &alive_pid), 1);
+	su = feed_to(fx, b, &fx->sk, OP_RESCAN, 1, AT(40), 0, 0);
+	assert_true(su.known);
+	assert_int_equal(ew_detector_runs_gone(b, only_alive, &alive_pid), 0);
+	ew_detector_advance(b, AT(4000), collect, &fx->sk);
+	{
+		const struct want w[] = {W_LOOP_R(11 + 3600, 2, 0)};
+
+		check_wants("gone while no agent watched", &fx->sk, fx->ids,
+			    RULE(EW_RULE_CRASH_LOOP), w, ARRAY_SIZE(w));
+	}
+	/* The neighbour's run is the one restored: its grace period decided it, a success. */
+	su = feed_to(fx, b, &fx->sk, OP_EXIT, 1, AT(4001), 1, 0);
+	assert_true(su.known);
+	assert_true(su.succeeded);
+	/* The next start of the lost one is a restart. */
+	su = feed_to(fx, b, &fx->sk, OP_START, 0, AT(4002), 0, 0);
+	assert_int_equal(su.restarts, 3);
+	assert_int_equal(ew_detector_active(b), 0);
+	ew_buf_free(&buf);
+	ew_detector_free(b);
+}
+
+/*
  * exit_code_burst's scope changed across a restart (workload to identity): the workload's
  * episode restored is one no event will touch again, since the rule counts per identity now. It
  * resolved resolve after its last exit with "stopped exiting with the burst's codes", the loop
@@ -1033,6 +1133,8 @@ int main(void)
 		T(test_checkpoint_round_trip),
 		T(test_checkpoint_running_rescan),
 		T(test_checkpoint_run_gone),
+		T(test_checkpoint_running_rescan_ticks),
+		T(test_checkpoint_running_gone_quiet),
 		T(test_restore_scope_changed),
 		T(test_restore_corrupt_table),
 		T(test_restore_messages),

@@ -71,6 +71,17 @@ struct ew_pipeline {
 	/* Cgroups ew_pipeline_forget() was told of while events of theirs were held. */
 	struct ew_lost_main *forgets;
 	size_t nforgets, forgets_cap;
+	/*
+	 * The containers whose exit went by last, oldest overwritten: one that sent a fatal signal
+	 * and exited at once has exited before its victim (a SIGKILL to a pid namespace's init
+	 * ends the namespace first), and the resolver has forgotten it when the victim's exit asks
+	 * who it was. 32 of about 140 bytes.
+	 */
+	struct {
+		uint64_t cgroup_id;
+		char key[sizeof(((struct ew_killer_info *)0)->container)];
+	} gone[32];
+	unsigned gone_next;
 
 	uint64_t starts, exits, readies, findings, resolutions, decode_errors;
 };
@@ -309,8 +320,24 @@ static void name_killer(struct ew_pipeline *p, struct ew_killer_info *k)
 		return;
 	}
 	/* p->scratch is free here: findings only use it inside the detector's callback. */
-	ew_resolver_lookup(p->resolver, k->cgroup_id, &p->scratch, NULL);
+	if (ew_resolver_lookup(p->resolver, k->cgroup_id, &p->scratch, NULL) == -ENOENT) {
+		for (size_t i = 0; i < ARRAY_SIZE(p->gone); i++) {
+			if (p->gone[i].cgroup_id == k->cgroup_id) {
+				ew_strlcpy(k->container, p->gone[i].key, sizeof(k->container));
+				return;
+			}
+		}
+	}
 	ew_strlcpy(k->container, p->scratch.key, sizeof(k->container));
+}
+
+/* The exit of cgroup_id, known as key, went by: a victim's exit after it may name it. */
+static void remember_gone(struct ew_pipeline *p, uint64_t cgroup_id, const char *key)
+{
+	unsigned i = p->gone_next++ % ARRAY_SIZE(p->gone);
+
+	p->gone[i].cgroup_id = cgroup_id;
+	ew_strlcpy(p->gone[i].key, key, sizeof(p->gone[i].key));
 }
 
 void ew_pipeline_free(struct ew_pipeline *p)
@@ -497,6 +524,7 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 	else
 		err = ew_pipeline_replay(p, use, &p->resolved);
 	if (ev->type == EW_EVENT_EXIT) {
+		remember_gone(p, ev->cgroup_id, p->resolved.key);
 		ew_resolver_forget(p->resolver, ev->cgroup_id);
 		if (p->watch)
 			ew_logwatch_forget(p->watch, ev->cgroup_id);

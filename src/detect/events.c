@@ -45,14 +45,27 @@ static void prune(struct ew_detector *d, struct ident *id, uint64_t now)
 	prune_scope(&id->wl->s, now - d->keep_ns);
 }
 
+/*
+ * Whether a start names the run the identity already has. The start-up scan reads the start from
+ * /proc/<pid>/stat, in clock ticks, and the kernel's exec event gave nanoseconds: a run a
+ * checkpoint carried across an agent restart is compared at the scan's resolution.
+ */
+static bool same_run(const struct ident *id, const struct ew_event *ev)
+{
+	if (!id->running || id->pid != ev->pid)
+		return false;
+	if (ev->seeded)
+		return id->start_boot_ns / EW_NS_PER_TICK == ev->start_boot_ns / EW_NS_PER_TICK;
+	return id->start_boot_ns == ev->start_boot_ns;
+}
+
 static int on_start(struct ew_detector *d, struct ident *id, const struct ew_event *ev,
 		    uint64_t now, ew_finding_fn fn, void *ctx, struct ew_startup *ret)
 {
-	bool same = id->running && id->pid == ev->pid && id->start_boot_ns == ev->start_boot_ns;
 	bool restart;
 	int r = 0;
 
-	if (same) /* already known (a checkpoint carried it across an agent restart) */
+	if (same_run(id, ev)) /* already known (a checkpoint carried it across an agent restart) */
 		goto out;
 	/*
 	 * A process found running at agent start began at an unknown time: it is neither a

@@ -81,12 +81,15 @@ static void startup_rate(const struct ew_detector *d, const struct scope_state *
 	}
 }
 
-static bool startup_resolved(const struct ew_detector *d, const struct scope_state *s, uint64_t now)
+/* Whether the episode is over, and why: the success rate, or no start left to judge. */
+static bool startup_resolved(const struct ew_detector *d, const struct scope_state *s, uint64_t now,
+			     enum ew_resolution *why)
 {
 	const struct ew_rule_config *rc = &d->cfg.rules[EW_RULE_STARTUP_FAILURE_RATE];
 	uint32_t n, failed;
 
 	startup_rate(d, s, now, &n, &failed);
+	*why = n ? EW_RESOLVED_CONDITION : EW_RESOLVED_NO_STARTS;
 	return n == 0 || 100.0 * (double)(n - failed) / (double)n >= rc->resolve_success_percent;
 }
 
@@ -97,6 +100,7 @@ void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint6
 	struct workload *wl;
 	struct scope_state *s = scope_of(id, EW_RULE_STARTUP_FAILURE_RATE, d, &wl);
 	struct episode *ep = &s->ep[EW_RULE_STARTUP_FAILURE_RATE];
+	enum ew_resolution why;
 	uint32_t n, failed;
 
 	if (!rc->enabled)
@@ -107,9 +111,9 @@ void ew_det_eval_startup(struct ew_detector *d, struct ident *id, bool ok, uint6
 			ep->last_ns = now;
 			ep->last_ident = id->serial;
 		}
-		if (startup_resolved(d, s, now))
-			ew_det_resolve(d, s, wl, id, EW_RULE_STARTUP_FAILURE_RATE, now,
-				       EW_RESOLVED_CONDITION, fn, ctx);
+		if (startup_resolved(d, s, now, &why))
+			ew_det_resolve(d, s, wl, id, EW_RULE_STARTUP_FAILURE_RATE, now, why, fn,
+				       ctx);
 		return;
 	}
 	startup_rate(d, s, now, &n, &failed);
@@ -125,6 +129,7 @@ static void run_resolve(struct ew_detector *d, const struct timer *t, struct ide
 	const struct ew_rule_config *rc = &d->cfg.rules[t->rule];
 	struct scope_state *s = t->wl ? &t->wl->s : &id->s;
 	struct episode *ep = &s->ep[t->rule];
+	enum ew_resolution why;
 	uint64_t at;
 
 	if (!ep->open || ep->gen != t->gen)
@@ -138,9 +143,8 @@ static void run_resolve(struct ew_detector *d, const struct timer *t, struct ide
 		return;
 	}
 	if (t->rule == EW_RULE_STARTUP_FAILURE_RATE) {
-		if (startup_resolved(d, s, t->at))
-			ew_det_resolve(d, s, t->wl, id, t->rule, t->at, EW_RESOLVED_CONDITION, fn,
-				       ctx);
+		if (startup_resolved(d, s, t->at, &why))
+			ew_det_resolve(d, s, t->wl, id, t->rule, t->at, why, fn, ctx);
 		else
 			ew_det_schedule_episode(d, id, t->wl, t->rule);
 		return;

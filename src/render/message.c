@@ -366,6 +366,13 @@ static void message_resolved(const struct ew_record *r, const char *who, char *o
 			 "has not started again for %s since its last exit (removed, replaced or "
 			 "stopped)",
 			 quiet);
+	} else if (f->why == EW_RESOLVED_NO_STARTS) {
+		/* The failures aged out of the window with no start after them: not a fix seen
+		 * either. */
+		ew_duration_format(f->window_ns, quiet, sizeof(quiet));
+		snprintf(what, sizeof(what),
+			 "had no start succeed or fail for %s (removed, replaced or stopped)",
+			 quiet);
 	} else if (f->why == EW_RESOLVED_RULE_OFF) {
 		/* Restored from a state file into an agent that no longer runs the rule. */
 		snprintf(what, sizeof(what), "is no longer watched: rule %s is turned off",

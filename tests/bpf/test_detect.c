@@ -372,6 +372,69 @@ static void test_state_file_survives_kill(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 
+/* The container_start record of one process (arg: its pid). */
+static bool is_start_of(json_object *o, const void *arg)
+{
+	const char *ev = ew_h_str(o, "event");
+
+	return ev && !strcmp(ev, "container_start") &&
+	       ew_h_int(o, "process.pid", -1) == *(const pid_t *)arg;
+}
+
+/*
+ * A crash loop's identity running when the agent stops, its state file read by the next agent.
+ * Still running then (the fix deployed), the start-up scan finds the same run, and its grace
+ * period ends the loop: "started successfully". Gone meanwhile (it failed, or was removed while
+ * no agent watched), it is no success: the loop ends by crash_loop's quiet period. Before, the
+ * first never resolved while it ran (the scan's start, in clock ticks, was not the checkpoint's
+ * in nanoseconds) and the second resolved as started successfully.
+ */
+static void test_state_file_running_across_restart(void **state)
+{
+	struct fixture *f = *state;
+	const char *fixed = U("fixed"), *gone = U("gone");
+	char st[256], layout[2][128];
+	pid_t pid[2];
+	json_object *re;
+
+	ew_h_require_bpf();
+	ew_h_scratch_file(&f->s, "state.conf",
+			  "[rule.startup_failure_rate]\nenabled = false\n"
+			  "[rule.crash_loop]\nresolve = 10s\n"
+			  "[agent]\nstartup_grace = 8s\ncheckpoint_interval = 1s\n",
+			  f->conf, sizeof(f->conf));
+	snprintf(st, sizeof(st), "%s/state.json", f->s.dir);
+	start_agent(f, "--state-file", st);
+	for (int i = 0; i < 2; i++) {
+		run_once(f, fixed, WL("exit", "3"));
+		run_once(f, gone, WL("exit", "3"));
+	}
+	wait_rule_of(f, "finding", "crash_loop", fixed, 5000);
+	wait_rule_of(f, "finding", "crash_loop", gone, 5000);
+	for (int i = 0; i < 2; i++) {
+		snprintf(layout[i], sizeof(layout[i]), "/system.slice/%s", i ? gone : fixed);
+		pid[i] = ew_h_run_in(f->s.base, layout[i], WL("sleep", "60000"), -1, false, NULL);
+		assert_true(pid[i] > 0);
+		if (!ew_h_wait(&f->agent, is_start_of, &pid[i], NULL, 5000))
+			fail_msg("no container_start of pid %d", (int)pid[i]);
+	}
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+	ew_h_agent_free(&f->agent);
+	kill(pid[1], SIGKILL);
+	assert_true(ew_h_wait_pid(pid[1], 5000) >= 0);
+
+	start_agent(f, "--state-file", st);
+	re = wait_rule_of(f, "resolved", "crash_loop", fixed, 15000);
+	if (!strstr(ew_h_str(re, "message"), "started successfully"))
+		fail_msg("the fixed run: %s", ew_h_str(re, "message"));
+	re = wait_rule_of(f, "resolved", "crash_loop", gone, 15000);
+	if (!strstr(ew_h_str(re, "message"), "has not started again"))
+		fail_msg("the run gone while no agent watched: %s", ew_h_str(re, "message"));
+	kill(pid[0], SIGKILL);
+	assert_true(ew_h_wait_pid(pid[0], 5000) >= 0);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
 /*
  * A finding's state is written when it fires and when it resolves, not up to checkpoint_interval
  * later (an hour here, so only that can write it): an agent killed a moment after the finding
@@ -487,6 +550,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_file_survives_kill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file_at_finding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file_run_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_file_running_across_restart, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("bpf_detect", tests, NULL, NULL);

@@ -93,6 +93,9 @@ enum ew_resolution {
 	 * workload): an episode restored in the scope it no longer counts in, which no event will
 	 * touch again, ends at the first advance after the import. */
 	EW_RESOLVED_SCOPE_CHANGED,
+	/* startup_failure_rate: no start succeeded or failed in the window any more, none of them
+	 * a success seen (the container was removed, replaced or stopped). */
+	EW_RESOLVED_NO_STARTS,
 };
 
 struct ew_exit_hist {
