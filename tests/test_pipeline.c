@@ -341,8 +341,12 @@ static void test_cgroup_subtree(void **state)
 	free(a);
 }
 
-/* The container.id of the container_exit record of cgroup cgid in a.log, into out. */
-static void exit_container_id(struct fx *x, uint64_t cgid, char *out, size_t len)
+/*
+ * The string member obj.member of the container_exit record of cgroup cgid in a.log, into out
+ * ("" when there is none): container.id, killed_by.container.
+ */
+static void exit_member(struct fx *x, uint64_t cgid, const char *obj, const char *member, char *out,
+			size_t len)
 {
 	char path[128], *a, *line, *save = NULL;
 	size_t alen;
@@ -351,7 +355,7 @@ static void exit_container_id(struct fx *x, uint64_t cgid, char *out, size_t len
 	ew_outputs_drain(x->out, 0);
 	a = slurp(ew_t_scratch_path(&x->scratch, "a.log", path, sizeof(path)), &alen);
 	for (line = strtok_r(a, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_object *o = json_tokener_parse(line), *ev, *ctr, *v;
+		json_object *o = json_tokener_parse(line), *ev, *ctr, *v, *m;
 
 		assert_non_null(o);
 		if (json_object_object_get_ex(o, "event", &ev) &&
@@ -359,7 +363,8 @@ static void exit_container_id(struct fx *x, uint64_t cgid, char *out, size_t len
 		    json_object_object_get_ex(o, "container", &ctr) &&
 		    json_object_object_get_ex(ctr, "cgroup_id", &v) &&
 		    (uint64_t)json_object_get_int64(v) == cgid &&
-		    json_object_object_get_ex(ctr, "id", &v))
+		    json_object_object_get_ex(o, obj, &m) &&
+		    json_object_object_get_ex(m, member, &v))
 			ew_strlcpy(out, json_object_get_string(v), len);
 		json_object_put(o);
 	}
@@ -389,9 +394,9 @@ static void test_forget_swept(void **state)
 	assert_int_equal(st.identities_asleep, 1);
 	live(x, EW_EVENT_EXIT, 7100, "/ew-test/gone", T0 + EW_NSEC_PER_SEC, 300);
 	live(x, EW_EVENT_EXIT, 7101, "/ew-test/kept", T0 + EW_NSEC_PER_SEC, 301);
-	exit_container_id(x, 7100, id, sizeof(id));
+	exit_member(x, 7100, "container", "id", id, sizeof(id));
 	assert_string_equal(id, "cgroup-id:7100");
-	exit_container_id(x, 7101, id, sizeof(id));
+	exit_member(x, 7101, "container", "id", id, sizeof(id));
 	assert_string_equal(id, "/ew-test/kept");
 }
 
@@ -425,9 +430,9 @@ static void test_forget_swept_after_held(void **state)
 	ew_pipeline_forget(x->p, &(struct ew_lost_main){.cgroup_id = 7201, .pid = 401});
 	ew_pipeline_finish(x->p, ew_clock_wall_ns());
 	live(x, EW_EVENT_EXIT, 7201, "/ew-test/late", ew_clock_wall_ns(), 401);
-	exit_container_id(x, 7200, id, sizeof(id));
+	exit_member(x, 7200, "container", "id", id, sizeof(id));
 	assert_string_equal(id, HELD64);
-	exit_container_id(x, 7201, id, sizeof(id));
+	exit_member(x, 7201, "container", "id", id, sizeof(id));
 	assert_string_equal(id, "cgroup-id:7201");
 }
 
@@ -527,32 +532,6 @@ static void test_log_watch_instance_limit(void **state)
 	assert_int_equal(st.log_watches, 0);
 }
 
-/* The killed_by.container of the container_exit record of cgroup cgid in a.log, into out. */
-static void exit_killer_container(struct fx *x, uint64_t cgid, char *out, size_t len)
-{
-	char path[128], *a, *line, *save = NULL;
-	size_t alen;
-
-	out[0] = '\0';
-	ew_outputs_drain(x->out, 0);
-	a = slurp(ew_t_scratch_path(&x->scratch, "a.log", path, sizeof(path)), &alen);
-	for (line = strtok_r(a, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_object *o = json_tokener_parse(line), *ev, *ctr, *v, *k;
-
-		assert_non_null(o);
-		if (json_object_object_get_ex(o, "event", &ev) &&
-		    !strcmp(json_object_get_string(ev), "container_exit") &&
-		    json_object_object_get_ex(o, "container", &ctr) &&
-		    json_object_object_get_ex(ctr, "cgroup_id", &v) &&
-		    (uint64_t)json_object_get_int64(v) == cgid &&
-		    json_object_object_get_ex(o, "killed_by", &k) &&
-		    json_object_object_get_ex(k, "container", &v))
-			ew_strlcpy(out, json_object_get_string(v), len);
-		json_object_put(o);
-	}
-	free(a);
-}
-
 /*
  * A container that kills another and exits at once (`docker run --rm --pid=host ... kill -9`, a
  * job's clean-up step) has exited before its victim: a SIGKILL to a pid namespace's init ends
@@ -581,7 +560,7 @@ static void test_killer_gone_first(void **state)
 	ew_strlcpy(ev.cgroup, "/ew-test/victim", sizeof(ev.cgroup));
 	ev.killer.time_ns = ev.time_ns;
 	assert_int_equal(ew_pipeline_event(x->p, &ev), 0);
-	exit_killer_container(x, 7301, who, sizeof(who));
+	exit_member(x, 7301, "killed_by", "container", who, sizeof(who));
 	assert_string_equal(who, "cgroup:/ew-test/killer");
 }
 
