@@ -402,6 +402,29 @@ static void test_forget_swept(void **state)
 
 #define HELD64 "4e1d4e1d4e1d4e1d4e1d4e1d4e1d4e1d4e1d4e1d4e1d4e1d4e1d4e1d4e1d4e1d"
 
+/* A Docker container named name with an empty json-file log under the scratch host root. */
+static void docker_with_log(struct fx *x, const char *id, const char *name)
+{
+	char rel[256], cfg[128];
+
+	snprintf(rel, sizeof(rel), "var/lib/docker/containers/%s/config.v2.json", id);
+	snprintf(cfg, sizeof(cfg), "{\"Name\":\"/%s\",\"Config\":{\"Image\":\"app:1\"}}", name);
+	ew_t_scratch_put(&x->scratch, rel, cfg);
+	snprintf(rel, sizeof(rel), "var/lib/docker/containers/%s/%s-json.log", id, id);
+	ew_t_scratch_put(&x->scratch, rel, "");
+}
+
+/* The pipeline made again to read the runtimes' files under the scratch root and their logs. */
+static void pipeline_reading_logs(struct fx *x)
+{
+	ew_pipeline_free(x->p);
+	x->cfg.host_root = x->scratch.dir;
+	x->cfg.read_meta = true;
+	x->cfg.capture_stderr = true;
+	x->p = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out});
+	assert_non_null(x->p);
+}
+
 /*
  * The start of a container the sweep forgets may still wait in the hold, behind another
  * container's exit whose log has not caught up: forgotten at once, its identity would be
@@ -413,16 +436,8 @@ static void test_forget_swept_after_held(void **state)
 	struct fx *x = *state;
 	char id[128];
 
-	ew_t_scratch_put(&x->scratch, "var/lib/docker/containers/" HELD64 "/config.v2.json",
-			 "{\"Name\":\"/held\",\"Config\":{\"Image\":\"app:1\"}}");
-	ew_t_scratch_put(&x->scratch, "var/lib/docker/containers/" HELD64 "/" HELD64 "-json.log",
-			 "");
-	ew_pipeline_free(x->p);
-	x->cfg.host_root = x->scratch.dir;
-	x->cfg.read_meta = true;
-	x->cfg.capture_stderr = true;
-	x->p = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out});
-	assert_non_null(x->p);
+	docker_with_log(x, HELD64, "held");
+	pipeline_reading_logs(x);
 	live(x, EW_EVENT_START, 7200, "/docker/" HELD64, ew_clock_wall_ns(), 400);
 	/* Held: its log is there and has not been closed since. */
 	live(x, EW_EVENT_EXIT, 7200, "/docker/" HELD64, ew_clock_wall_ns(), 400);
@@ -438,18 +453,6 @@ static void test_forget_swept_after_held(void **state)
 
 #define LIMIT64A "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
 #define LIMIT64B "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
-
-/* A Docker container with an empty json-file log under the scratch host root. */
-static void docker_with_log(struct fx *x, const char *id)
-{
-	char rel[256];
-
-	snprintf(rel, sizeof(rel), "var/lib/docker/containers/%s/config.v2.json", id);
-	ew_t_scratch_put(&x->scratch, rel,
-			 "{\"Name\":\"/limited\",\"Config\":{\"Image\":\"app:1\"}}");
-	snprintf(rel, sizeof(rel), "var/lib/docker/containers/%s/%s-json.log", id, id);
-	ew_t_scratch_put(&x->scratch, rel, "");
-}
 
 /*
  * No inotify instance at the start (EMFILE: here the process's open file limit, on a node
@@ -469,15 +472,10 @@ static void test_log_watch_instance_limit(void **state)
 	char *log;
 	int fd, k, saved_err;
 
-	docker_with_log(x, LIMIT64A);
-	docker_with_log(x, LIMIT64B);
-	ew_pipeline_free(x->p);
-	x->cfg.host_root = x->scratch.dir;
-	x->cfg.read_meta = true;
-	x->cfg.capture_stderr = true;
+	docker_with_log(x, LIMIT64A, "limited");
+	docker_with_log(x, LIMIT64B, "limited");
 	/* The fd the watch takes when nothing stops it: the limit is set just below it. */
-	x->p = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out});
-	assert_non_null(x->p);
+	pipeline_reading_logs(x);
 	k = ew_pipeline_fd(x->p);
 	assert_true(k >= 0);
 	ew_pipeline_free(x->p);

@@ -66,12 +66,6 @@
  */
 #define EW_CKPT_MIN_NS EW_NSEC_PER_SEC
 
-/* A kernel loss counter as last said on stderr, and when (0: never). */
-struct loss_warned {
-	uint64_t total;
-	uint64_t mono;
-};
-
 struct agent {
 	const struct ew_config *cfg;
 	struct ew_outputs *out;
@@ -89,7 +83,7 @@ struct agent {
 	uint32_t scan_fixed;	      /* kernel entries the scan found naming an exec entrant */
 	bool sweeping;		      /* the sweep runs: on, and /proc shows the host's pids */
 	uint64_t stale_swept;	      /* entries the sweep deleted */
-	struct loss_warned drops_warned, map_full_warned; /* ring buffer drops, map full */
+	struct ew_log_total drops_warned, map_full_warned; /* ring buffer drops, map full */
 	bool ckpt_failing; /* the last checkpoint failed: warned once for the streak */
 	struct ew_buf mbuf;
 	/* The kernel's counters as last read: what status() shows when a read fails. */
@@ -223,28 +217,13 @@ static void emit_agent(struct agent *a, const char *phase)
 	ew_pipeline_agent(a->pipe, wall_now(a), &st);
 }
 
-/* Reads the kernel's counters into *st and hands the drop total to the detector; a failed read
- * is skipped, not taken for a counter reset. */
-/* A kernel loss counter that grew since its last warning: said again at most once a minute. */
-static bool loss_to_say(struct loss_warned *w, uint64_t total)
-{
-	uint64_t now;
-
-	if (total <= w->total)
-		return false;
-	now = ew_clock_mono_ns();
-	if (w->mono && now - w->mono < 60 * EW_NSEC_PER_SEC)
-		return false;
-	w->total = total;
-	w->mono = now;
-	return true;
-}
-
 /*
- * What the kernel lost: records (the ring buffer full) and main processes it could not track
- * (its container map full: their start and exit never come). Both make a finding over them
- * "degraded", and both are said on stderr, at most once a minute while they go on, with the
- * option to raise: the agent record's counters alone went unnoticed.
+ * Reads the kernel's counters into *st and hands the loss total to the detector; a failed read
+ * is skipped, not taken for a counter reset. What the kernel lost: records (the ring buffer
+ * full) and main processes it could not track (its container map full: their start and exit
+ * never come). Both make a finding over them "degraded", and both are said on stderr, at most
+ * once a minute while they go on, with the option to raise: the agent record's counters alone
+ * went unnoticed.
  */
 static void check_drops(struct agent *a, struct ew_agent_status *st)
 {
@@ -254,12 +233,12 @@ static void check_drops(struct agent *a, struct ew_agent_status *st)
 		return;
 	full = st->kstats[EW_STAT_MAP_FULL];
 	ew_pipeline_drops(a->pipe, wall_now(a), st->drops + full);
-	if (loss_to_say(&a->drops_warned, st->drops))
+	if (ew_log_total_due(&a->drops_warned, st->drops))
 		ew_warn("the kernel's ring buffer was full (ringbuf_bytes = %llu): %llu records "
 			"lost since start (agent.kernel_events.dropped_*), findings over them say "
 			"\"degraded\"; raise --ringbuf-size (agent.ringbuf_bytes)",
 			(unsigned long long)a->cfg->ringbuf_bytes, (unsigned long long)st->drops);
-	if (loss_to_say(&a->map_full_warned, full))
+	if (ew_log_total_due(&a->map_full_warned, full))
 		ew_warn("the kernel's container map is full (max_containers = %u): %llu container "
 			"main processes not tracked since start, their starts and exits not "
 			"reported; raise --max-containers (agent.max_containers)",

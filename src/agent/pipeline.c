@@ -49,12 +49,11 @@ struct ew_pipeline {
 	bool watch_read;		/* this drain has taken the watch's news */
 	/* Logs that could not be watched (inotify limits): counted, and said once per streak. */
 	uint64_t watch_refused;
-	bool watch_refusing;	       /* the last try failed: a success ends the streak */
-	bool watch_streak_said;	       /* this streak was warned of: its end is said too */
-	uint64_t watch_warned_mono;    /* the last such warning (0: none) */
-	uint64_t overflows_warned;     /* IN_Q_OVERFLOW count at the last warning */
-	uint64_t overflow_warned_mono; /* when (0: never) */
-	int log_errno_warned[4];       /* errors said once each (not ENOENT: no log is normal) */
+	bool watch_refusing;		      /* the last try failed: a success ends the streak */
+	bool watch_streak_said;		      /* this streak was warned of: its end is said too */
+	uint64_t watch_warned_mono;	      /* the last such warning (0: none) */
+	struct ew_log_total overflows_warned; /* IN_Q_OVERFLOW count at the last warning */
+	int log_errno_warned[4]; /* errors said once each (not ENOENT: no log is normal) */
 
 	struct ew_rendered rr;	    /* the record going out, rendered as the outputs ask */
 	bool defer;		    /* inside an event: findings wait (ew_outputs_defer()) */
@@ -169,14 +168,12 @@ static void watch_refused(struct ew_pipeline *p, int err, const char *path)
 {
 	const char *limit = inotify_limit(err);
 	char what[PATH_MAX + 32] = "no inotify instance";
-	uint64_t now = ew_clock_mono_ns();
 
 	if (p->watch_refusing)
 		return;
 	p->watch_refusing = true;
-	if (p->watch_warned_mono && now - p->watch_warned_mono < 60 * EW_NSEC_PER_SEC)
+	if (!ew_log_due(&p->watch_warned_mono))
 		return;
-	p->watch_warned_mono = now;
 	p->watch_streak_said = true;
 	if (path) {
 		char shown[PATH_MAX];
@@ -212,21 +209,16 @@ static void watch_had(struct ew_pipeline *p)
  */
 static void read_watch(struct ew_pipeline *p)
 {
-	uint64_t n, now;
+	uint64_t n;
 
 	ew_logwatch_read(p->watch, ew_clock_wall_ns());
 	p->watch_read = true;
 	n = ew_logwatch_overflows(p->watch);
-	if (n == p->overflows_warned)
-		return;
-	now = ew_clock_mono_ns();
-	if (p->overflow_warned_mono && now - p->overflow_warned_mono < 60 * EW_NSEC_PER_SEC)
+	if (!ew_log_total_due(&p->overflows_warned, n))
 		return;
 	ew_warn("inotify: the log watch's event queue overflowed (%llu overflows since start): "
 		"exits whose log close was lost wait %d ms; raise fs.inotify.max_queued_events",
 		(unsigned long long)n, (int)(EW_HOLD_MAX_NS / 1000000));
-	p->overflows_warned = n;
-	p->overflow_warned_mono = now;
 }
 
 static void on_finding(void *ctx, const struct ew_finding *f)

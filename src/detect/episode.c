@@ -33,10 +33,6 @@ uint64_t ew_det_crash_loop_quiet_end(const struct ew_detector *d, const struct i
 	return ew_det_add_sat(from, d->cfg.rules[EW_RULE_CRASH_LOOP].resolve_ns);
 }
 
-/*
- * The next time an open episode's resolution can change. The timer names its owner (the workload
- * when wl is set, else the identity), so a workload can be freed once its last one has run.
- */
 bool ew_det_scope_counted(const struct ew_detector *d, enum ew_rule rule, const struct workload *wl)
 {
 	if (rule == EW_RULE_CRASH_LOOP || rule == EW_RULE_STABLE)
@@ -44,6 +40,10 @@ bool ew_det_scope_counted(const struct ew_detector *d, enum ew_rule rule, const 
 	return !!wl == (d->cfg.rules[rule].scope == EW_SCOPE_WORKLOAD);
 }
 
+/*
+ * The next time an open episode's resolution can change. The timer names its owner (the workload
+ * when wl is set, else the identity), so a workload can be freed once its last one has run.
+ */
 void ew_det_schedule_episode(struct ew_detector *d, struct ident *id, struct workload *wl,
 			     enum ew_rule rule)
 {

@@ -157,9 +157,8 @@ void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_stat
 	f->rule = rule;
 	f->severity = rc->severity;
 	/* stable always watches one identity and counts nothing, whatever its section says. */
-	f->scope = rule == EW_RULE_STABLE || rule == EW_RULE_CRASH_LOOP ? EW_SCOPE_IDENTITY
-		   : wl							? EW_SCOPE_WORKLOAD
-									: EW_SCOPE_IDENTITY;
+	f->scope = wl && rule != EW_RULE_STABLE && rule != EW_RULE_CRASH_LOOP ? EW_SCOPE_WORKLOAD
+									      : EW_SCOPE_IDENTITY;
 	f->time_ns = now;
 	f->subject = subject ? subject->subject : NULL;
 	if (!f->subject && wl)

@@ -105,8 +105,7 @@ int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path
 		else
 			snprintf(err, errlen,
 				 "%s: %s; it could not be kept aside as %s (%s), the next "
-				 "checkpoint "
-				 "overwrites it",
+				 "checkpoint overwrites it",
 				 path, msg, kept, strerror(errno));
 		return -EINVAL;
 	}

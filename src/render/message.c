@@ -467,22 +467,21 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 				 "exitwatch %s started on kernel %s: %u containers already "
 				 "running",
 				 a->version, a->kernel, a->scan_mains);
-		else if (a->kstats[EW_STAT_MAP_FULL])
-			snprintf(out, len,
-				 "exitwatch %s: %u containers tracked, %llu records lost "
-				 "in the kernel%s, %llu container main processes not tracked "
-				 "(the kernel's container map is full: raise --max-containers)",
-				 !strcmp(a->phase, "stop") ? "stopping" : "status", a->tracked,
-				 (unsigned long long)a->drops,
-				 a->drops ? " (by kind: agent.kernel_events.dropped_*)" : "",
-				 (unsigned long long)a->kstats[EW_STAT_MAP_FULL]);
-		else
-			snprintf(out, len,
-				 "exitwatch %s: %u containers tracked, %llu records lost "
-				 "in the kernel%s",
-				 !strcmp(a->phase, "stop") ? "stopping" : "status", a->tracked,
-				 (unsigned long long)a->drops,
-				 a->drops ? " (by kind: agent.kernel_events.dropped_*)" : "");
+		else {
+			int n = snprintf(out, len,
+					 "exitwatch %s: %u containers tracked, %llu records lost "
+					 "in the kernel%s",
+					 !strcmp(a->phase, "stop") ? "stopping" : "status",
+					 a->tracked, (unsigned long long)a->drops,
+					 a->drops ? " (by kind: agent.kernel_events.dropped_*)"
+						  : "");
+
+			if (a->kstats[EW_STAT_MAP_FULL] && n > 0 && (size_t)n < len)
+				snprintf(out + n, len - (size_t)n,
+					 ", %llu container main processes not tracked (the "
+					 "kernel's container map is full: raise --max-containers)",
+					 (unsigned long long)a->kstats[EW_STAT_MAP_FULL]);
+		}
 		break;
 	}
 	/* Names, comm and argv come from the workload: the sentence stays one printable line. The

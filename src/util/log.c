@@ -3,7 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "exitwatch/util/clock.h"
 #include "exitwatch/util/log.h"
+#include "exitwatch/util/util.h"
+
+#define EW_LOG_EVERY_NS (60 * EW_NSEC_PER_SEC)
 
 /* File-local, written once by ew_log_init() before anything else runs. */
 static enum ew_log_level log_max = EW_LOG_WARN;
@@ -30,4 +34,22 @@ void ew_log(enum ew_log_level lvl, const char *fmt, ...)
 		buf[--n] = '\0';
 	/* One write per line, so lines from libbpf callbacks and ours do not interleave. */
 	fprintf(stderr, "exitwatch: %s: %s\n", names[lvl], buf);
+}
+
+bool ew_log_due(uint64_t *last_mono)
+{
+	uint64_t now = ew_clock_mono_ns();
+
+	if (*last_mono && now - *last_mono < EW_LOG_EVERY_NS)
+		return false;
+	*last_mono = now;
+	return true;
+}
+
+bool ew_log_total_due(struct ew_log_total *t, uint64_t total)
+{
+	if (total <= t->said || !ew_log_due(&t->mono))
+		return false;
+	t->said = total;
+	return true;
 }

@@ -7,6 +7,7 @@
 #define EXITWATCH_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum ew_log_level {
 	EW_LOG_ERROR = 0,
@@ -28,5 +29,20 @@ void ew_log(enum ew_log_level lvl, const char *fmt, ...)
 #define ew_warn(...)  ew_log(EW_LOG_WARN, __VA_ARGS__)
 #define ew_info(...)  ew_log(EW_LOG_INFO, __VA_ARGS__)
 #define ew_debug(...) ew_log(EW_LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * A warning that would repeat for as long as its cause goes on (a limit refusing every start, a
+ * loss counter growing) is said at most once a minute. *last_mono is when it was last said on
+ * the monotonic clock (0: never); true means say it now, and records now.
+ */
+bool ew_log_due(uint64_t *last_mono);
+
+/* A warning about a running total: due when the total grew since it was last said, and then at
+ * most once a minute (ew_log_due()). */
+struct ew_log_total {
+	uint64_t said; /* the total the last warning gave */
+	uint64_t mono; /* when (0: never) */
+};
+bool ew_log_total_due(struct ew_log_total *t, uint64_t total);
 
 #endif
