@@ -131,6 +131,8 @@ static inline void fill_agent(struct ew_agent_status *a)
 	a->log_watch_overflows = 2;
 	a->tracked = 42;
 	a->identities = 17;
+	a->forgotten[1] = 8;
+	a->forgotten_in_window = 3;
 	a->active_findings = 3;
 	a->nsinks = 3;
 	a->sinks[0] = (struct ew_sink_status){"stdout", true, 0, 0, 1000, 0};

@@ -336,10 +336,42 @@ static void test_limit_counts_asleep(void **state)
 	CHECK_EQ("limit", "remembered", 10u, ew_detector_identities(fx->d));
 	CHECK_EQ("limit", "asleep", 10u, m.sleeping);
 	CHECK_EQ("limit", "forgotten beyond max_identities", 30u, (uint32_t)m.forgotten_limit);
+	/* All 30 had exited within the hour: a restart of any would have counted. */
+	CHECK_EQ("limit", "forgotten within a window", 30u, (uint32_t)m.forgotten_in_window);
 	advance(fx, AT(40 + 24 * 3600));
 	ew_detector_memory(fx->d, &m);
 	CHECK_EQ("idle", "remembered", 0u, ew_detector_identities(fx->d));
 	CHECK_EQ("idle", "forgotten after idle_forget", 10u, (uint32_t)m.forgotten_idle);
+	CHECK_EQ("idle", "forgotten within a window", 30u, (uint32_t)m.forgotten_in_window);
+}
+
+/*
+ * A node's one-shot jobs, each run once: past the longest rule window (an hour by default)
+ * none of their events counts any more, and forgetting them at max_identities loses nothing.
+ * Only those forgotten sooner are counted apart (the agent warns of those): their restarts
+ * and loops start over.
+ */
+static void test_limit_within_window(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector_memory m;
+
+	fx->cfg.max_identities = 10;
+	for (int i = 0; i < 20; i++) {
+		feed(fx, OP_START, 20 + i, (double)i, 0, 0);
+		feed(fx, OP_EXIT, 20 + i, (double)i + 0.5, 0, 0);
+	}
+	ew_detector_memory(fx->d, &m);
+	CHECK_EQ("old", "forgotten beyond max_identities", 10u, (uint32_t)m.forgotten_limit);
+	CHECK_EQ("old", "forgotten within a window", 10u, (uint32_t)m.forgotten_in_window);
+	/* Two hours later: the ten asleep are past every window when the next push them out. */
+	for (int i = 0; i < 10; i++) {
+		feed(fx, OP_START, 40 + i, 7200 + (double)i, 0, 0);
+		feed(fx, OP_EXIT, 40 + i, 7200 + (double)i + 0.5, 0, 0);
+	}
+	ew_detector_memory(fx->d, &m);
+	CHECK_EQ("new", "forgotten beyond max_identities", 20u, (uint32_t)m.forgotten_limit);
+	CHECK_EQ("new", "forgotten within a window", 10u, (uint32_t)m.forgotten_in_window);
 }
 
 /*
@@ -479,6 +511,7 @@ int main(void)
 		T(test_identity_cost),
 		T(test_budget_forgets_asleep_first),
 		T(test_limit_counts_asleep),
+		T(test_limit_within_window),
 		T(test_forgetting_goes_on),
 		T(test_export_keeps_latest_asleep),
 		T(test_deleted_loops_forgotten),

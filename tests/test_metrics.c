@@ -289,6 +289,8 @@ static void test_agent(void **state)
 		"exitwatch_log_watch_overflows_total 2",
 		"exitwatch_containers_tracked 42",
 		"exitwatch_identities 17",
+		"exitwatch_identities_forgotten_total{reason=\"limit\"} 8",
+		"exitwatch_identities_forgotten_in_window_total 3",
 		"exitwatch_sink_queue_lines{sink=\"stdout\"} 0",
 		"exitwatch_sink_queue_lines{sink=\"tcp:collector:5170\"} 12",
 		"exitwatch_sink_spooled_bytes{sink=\"tcp:collector:5170\"} 4096",

@@ -535,6 +535,13 @@ static void test_severity_other_records(void **state)
 	check_severity(fx, &r, "INFO", "agent");
 	fx->agent.drops = 1;
 	check_severity(fx, &r, "WARNING", "agent with drops");
+	/* ... or the detector forgot identities whose windows still counted them. */
+	fx->agent.drops = 0;
+	fx->agent.forgotten[0] = 5;
+	fx->agent.forgotten[1] = 5;
+	check_severity(fx, &r, "INFO", "agent with identities forgotten after their windows");
+	fx->agent.forgotten_in_window = 1;
+	check_severity(fx, &r, "WARNING", "agent with identities forgotten within windows");
 }
 
 /* ---- 3. insertId ---- */
@@ -1071,6 +1078,10 @@ static void test_agent(void **state)
 	fx->agent.log_watches = 4;
 	fx->agent.log_watch_refused = 6;
 	fx->agent.log_watch_overflows = 1;
+	fx->agent.forgotten[0] = 9;
+	fx->agent.forgotten[1] = 8;
+	fx->agent.forgotten[2] = 5;
+	fx->agent.forgotten_in_window = 4;
 	fx->agent.nsinks = 2;
 	fx->agent.sinks[1] = (struct ew_sink_status){.name = "tcp://collector:5170",
 						     .connected = false,
@@ -1090,6 +1101,11 @@ static void test_agent(void **state)
 	assert_int_equal(INT(GET(a, "log_watch"), "watched"), 4);
 	assert_int_equal(INT(GET(a, "log_watch"), "refused"), 6);
 	assert_int_equal(INT(GET(a, "log_watch"), "overflows"), 1);
+	assert_int_equal(json_object_object_length(GET(a, "identities_forgotten")), 4);
+	assert_int_equal(INT(GET(a, "identities_forgotten"), "idle"), 9);
+	assert_int_equal(INT(GET(a, "identities_forgotten"), "limit"), 8);
+	assert_int_equal(INT(GET(a, "identities_forgotten"), "budget"), 5);
+	assert_int_equal(INT(GET(a, "identities_forgotten"), "in_window"), 4);
 	ke = GET(a, "kernel_events");
 	assert_int_equal(json_object_object_length(ke), EW_STAT__MAX);
 	for (int i = 0; i < EW_STAT__MAX; i++)
@@ -1112,6 +1128,10 @@ static void test_agent(void **state)
 	assert_non_null(strstr(STR(o, "message"), "3 containers tracked, 7 records lost"));
 	/* The sentence points at the members that break the count down. */
 	assert_non_null(strstr(STR(o, "message"), "(by kind: agent.kernel_events.dropped_*)"));
+	assert_non_null(
+		strstr(STR(o, "message"),
+		       ", 4 identities forgotten within their rules' windows (the "
+		       "detector's memory is full: raise max_identities or memory_budget)"));
 	json_object_put(o);
 
 	/* No sinks: an empty array, not a missing member. */

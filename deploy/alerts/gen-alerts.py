@@ -211,6 +211,28 @@ def prom_rules(s):
              "description": "The BPF ring buffer was full: some container starts or exits were "
                             "not seen, and findings in that window say \"degraded\": true. Raise "
                             "agent.ringbuf_size or look for a spawn storm."}},
+        {"alert": "ExitwatchMapFull",
+         "expr": "sum by (pod) (increase(exitwatch_map_full_total[%s])) > 0" % dur(600 * s),
+         "labels": {"severity": "warning"},
+         "annotations": {
+             "summary": "exitwatch on {{ $labels.pod }} could not track some containers",
+             "description": "The kernel's container map was full: containers started then "
+                            "were not tracked, their starts and exits not reported, and "
+                            "findings in that window say \"degraded\": true. Raise "
+                            "agent.max_containers."}},
+        # Forgetting one-shot jobs' identities after their windows is what max_identities and
+        # memory_budget are for; only those forgotten while a window still counted them lose
+        # detection (the counter is at 0 from the agent's start).
+        {"alert": "ExitwatchIdentitiesForgotten",
+         "expr": "sum by (pod) (increase(exitwatch_identities_forgotten_in_window_total[%s]))"
+                 " > 0" % dur(600 * s),
+         "labels": {"severity": "warning"},
+         "annotations": {
+             "summary": "exitwatch on {{ $labels.pod }} forgot containers it was still counting",
+             "description": "The detector reached agent.max_identities or agent.memory_budget "
+                            "and forgot identities active within their rules' windows: a "
+                            "restart of one is not counted and its loop's count starts over. "
+                            "Raise agent.max_identities or agent.memory_budget."}},
         # The overflow counter is at 0 from the agent's start, so increase() sees the first.
         {"alert": "ExitwatchWorkloadCap",
          "expr": "sum by (pod, instance) (increase(exitwatch_workloads_overflow_total[%s])) > 0"

@@ -83,7 +83,8 @@ struct agent {
 	uint32_t scan_fixed;	      /* kernel entries the scan found naming an exec entrant */
 	bool sweeping;		      /* the sweep runs: on, and /proc shows the host's pids */
 	uint64_t stale_swept;	      /* entries the sweep deleted */
-	struct ew_log_total drops_warned, map_full_warned; /* ring buffer drops, map full */
+	/* ring buffer drops, map full, identities forgotten within their windows */
+	struct ew_log_total drops_warned, map_full_warned, forgot_warned;
 	bool ckpt_failing; /* the last checkpoint failed: warned once for the streak */
 	struct ew_buf mbuf;
 	/* The kernel's counters as last read: what status() shows when a read fails. */
@@ -223,7 +224,9 @@ static void emit_agent(struct agent *a, const char *phase)
  * full) and main processes it could not track (its container map full: their start and exit
  * never come). Both make a finding over them "degraded", and both are said on stderr, at most
  * once a minute while they go on, with the option to raise: the agent record's counters alone
- * went unnoticed.
+ * went unnoticed. So is the detector forgetting identities at its limits while their windows
+ * still count them (their next restart is not counted): forgetting one-shot jobs' identities
+ * after their windows is what the limits are for, and says nothing.
  */
 static void check_drops(struct agent *a, struct ew_agent_status *st)
 {
@@ -234,15 +237,25 @@ static void check_drops(struct agent *a, struct ew_agent_status *st)
 	full = st->kstats[EW_STAT_MAP_FULL];
 	ew_pipeline_drops(a->pipe, wall_now(a), st->drops + full);
 	if (ew_log_total_due(&a->drops_warned, st->drops))
-		ew_warn("the kernel's ring buffer was full (ringbuf_bytes = %llu): %llu records "
+		ew_warn("the kernel's ring buffer was full (ringbuf_size = %llu): %llu records "
 			"lost since start (agent.kernel_events.dropped_*), findings over them say "
-			"\"degraded\"; raise --ringbuf-size (agent.ringbuf_bytes)",
+			"\"degraded\"; raise --ringbuf-size (agent.ringbuf_size)",
 			(unsigned long long)a->cfg->ringbuf_bytes, (unsigned long long)st->drops);
 	if (ew_log_total_due(&a->map_full_warned, full))
 		ew_warn("the kernel's container map is full (max_containers = %u): %llu container "
 			"main processes not tracked since start, their starts and exits not "
 			"reported; raise --max-containers (agent.max_containers)",
 			a->cfg->max_containers, (unsigned long long)full);
+	if (ew_log_total_due(&a->forgot_warned, st->forgotten_in_window))
+		ew_warn("the detector's memory is full (max_identities = %u, memory_budget = %llu "
+			"bytes): %llu container identities forgotten since start while their "
+			"rules' windows still counted them (agent.identities_forgotten.in_window); "
+			"a "
+			"restart of one is not counted and its loop's count starts over; raise "
+			"agent.max_identities or agent.memory_budget",
+			a->cfg->detect.max_identities,
+			(unsigned long long)a->cfg->detect.memory_budget,
+			(unsigned long long)st->forgotten_in_window);
 }
 
 static void checkpoint(struct agent *a)

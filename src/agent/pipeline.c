@@ -879,6 +879,7 @@ void ew_pipeline_status(const struct ew_pipeline *p, struct ew_agent_status *a)
 		a->forgotten[0] = mem.forgotten_idle;
 		a->forgotten[1] = mem.forgotten_limit;
 		a->forgotten[2] = mem.forgotten_budget;
+		a->forgotten_in_window = mem.forgotten_in_window;
 	}
 	a->active_findings = ew_detector_active(p->detector);
 	a->log_watches = p->watch ? ew_logwatch_count(p->watch) : 0;

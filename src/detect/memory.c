@@ -126,6 +126,20 @@ static uint64_t *why_forget(struct ew_detector *d, uint64_t last_active_ns, uint
 }
 
 /*
+ * Counts one forgotten for why. Forgetting beyond a limit within the longest rule window is
+ * counted apart too: that costs detection (its next start would have counted, and the agent
+ * warns of it), where a one-shot job's identity gone after its windows is only memory.
+ */
+static void count_forgotten(struct ew_detector *d, uint64_t *why, uint64_t last_active_ns,
+			    uint64_t now)
+{
+	(*why)++;
+	if (why != &d->mem.forgotten_idle &&
+	    (now < last_active_ns || now - last_active_ns < d->keep_ns))
+		d->mem.forgotten_in_window++;
+}
+
+/*
  * Forgets identities idle too long, or beyond max_identities or memory_budget: the least useful
  * first. Those asleep go first, longest asleep first (clean and old: they hold no open window
  * of their own); then awake ones, least recently active first. Running identities and those an
@@ -142,7 +156,7 @@ static __attribute__((noinline)) void evict(struct ew_detector *d, uint64_t now)
 		why = why_forget(d, d->sleep_head->last_active_ns, now);
 		if (!why)
 			break;
-		(*why)++;
+		count_forgotten(d, why, d->sleep_head->last_active_ns, now);
 		ew_det_sleeper_forget(d, d->sleep_head);
 	}
 	/* A bound cut it short: the next advance goes on (ew_detector_has_work()). */
@@ -157,7 +171,7 @@ static __attribute__((noinline)) void evict(struct ew_detector *d, uint64_t now)
 			ew_det_lru_touch(d, id, id->running ? now : id->last_active_ns);
 			continue;
 		}
-		(*why)++;
+		count_forgotten(d, why, id->last_active_ns, now);
 		ew_det_ident_free(d, id);
 		forgot++;
 	}

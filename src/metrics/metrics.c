@@ -121,7 +121,7 @@ struct ew_metrics {
 	uint64_t log_watches, log_watch_refused, log_watch_overflows;
 	uint32_t tracked, identities, active_findings, nsinks;
 	uint32_t identities_asleep;
-	uint64_t state_bytes, forgotten[3];
+	uint64_t state_bytes, forgotten[3], forgotten_in_window;
 	struct sink_copy sinks[EW_MAX_SINKS];
 
 	/* container_labels: series in first-seen order (stable output), indexed by key. */
@@ -373,6 +373,7 @@ void ew_metrics_agent(struct ew_metrics *m, const struct ew_agent_status *a)
 	m->identities_asleep = a->identities_asleep;
 	m->state_bytes = a->state_bytes;
 	memcpy(m->forgotten, a->forgotten, sizeof(m->forgotten));
+	m->forgotten_in_window = a->forgotten_in_window;
 	m->active_findings = a->active_findings;
 	m->nsinks = a->nsinks < EW_MAX_SINKS ? a->nsinks : EW_MAX_SINKS;
 	for (uint32_t i = 0; i < m->nsinks; i++) {
@@ -482,6 +483,11 @@ static void put_memory(struct ew_buf *b, const struct ew_metrics *m)
 	for (int i = 0; i < 3; i++)
 		ew_prom_sample(b, name, (const char *[]){"reason", reasons[i], NULL},
 			       m->forgotten[i]);
+	ew_prom_metric(
+		b, "exitwatch_identities_forgotten_in_window_total", "counter",
+		"Of those forgotten beyond max_identities or memory_budget: active within the "
+		"longest rule window, so that their restarts and loops start over.",
+		m->forgotten_in_window);
 }
 
 static void put_agent(struct ew_buf *b, const struct ew_metrics *m)

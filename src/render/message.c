@@ -477,10 +477,17 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 						  : "");
 
 			if (a->kstats[EW_STAT_MAP_FULL] && n > 0 && (size_t)n < len)
+				n += snprintf(out + n, len - (size_t)n,
+					      ", %llu container main processes not tracked (the "
+					      "kernel's container map is full: raise "
+					      "--max-containers)",
+					      (unsigned long long)a->kstats[EW_STAT_MAP_FULL]);
+			if (a->forgotten_in_window && n > 0 && (size_t)n < len)
 				snprintf(out + n, len - (size_t)n,
-					 ", %llu container main processes not tracked (the "
-					 "kernel's container map is full: raise --max-containers)",
-					 (unsigned long long)a->kstats[EW_STAT_MAP_FULL]);
+					 ", %llu identities forgotten within their rules' windows "
+					 "(the detector's memory is full: raise max_identities or "
+					 "memory_budget)",
+					 (unsigned long long)a->forgotten_in_window);
 		}
 		break;
 	}

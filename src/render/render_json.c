@@ -139,9 +139,12 @@ enum ew_severity ew_record_severity(const struct ew_record *r)
 	case EW_REC_RESOLVED:
 		return EW_SEV_NOTICE;
 	case EW_REC_AGENT:
-		/* Records lost, or containers never tracked (the kernel's map full): both lose. */
-		return r->agent->drops || r->agent->kstats[EW_STAT_MAP_FULL] ? EW_SEV_WARNING
-									     : EW_SEV_INFO;
+		/* Records lost, containers never tracked (the kernel's map full), identities
+		 * forgotten while their windows still counted: each loses detection. */
+		return r->agent->drops || r->agent->kstats[EW_STAT_MAP_FULL] ||
+				       r->agent->forgotten_in_window
+			       ? EW_SEV_WARNING
+			       : EW_SEV_INFO;
 	}
 	return EW_SEV_DEFAULT;
 }
@@ -624,6 +627,13 @@ static void agent_fields(struct ew_jsonw *w, const struct ew_agent_status *a)
 	field_uint(w, KEY("overflows"), a->log_watch_overflows);
 	ew_jsonw_end_object(w);
 	field_uint(w, KEY("identities"), a->identities);
+	ew_jsonw_name_quoted(w, KEY("identities_forgotten"));
+	ew_jsonw_start_object(w);
+	field_uint(w, KEY("idle"), a->forgotten[0]);
+	field_uint(w, KEY("limit"), a->forgotten[1]);
+	field_uint(w, KEY("budget"), a->forgotten[2]);
+	field_uint(w, KEY("in_window"), a->forgotten_in_window);
+	ew_jsonw_end_object(w);
 	field_uint(w, KEY("active_findings"), a->active_findings);
 	if (!strcmp(a->phase, "start"))
 		field_uint(w, KEY("already_running"), a->scan_mains);

@@ -13,7 +13,8 @@ file, with the shipped durations) into tests/alerts/:
   startup.test.yaml   ExitwatchStartupFailureRate: more than 5% of at least 5 starts failed,
                       summed over 2 nodes; open until 99% of the hour's starts succeed.
   findings.test.yaml  ExitwatchRestartRate and ExitwatchCrashLoop follow exitwatch_finding_active,
-                      and the agent rules (ring buffer drops, an agent down).
+                      and the agent rules (ring buffer drops, the kernel's container map full,
+                      identities forgotten within their windows, an agent down).
   overflow.test.yaml  workload="_other_" (a node past its 200 workloads: unrelated workloads
                       merged) never fires a per-workload alert; ExitwatchWorkloadCap names the
                       node instead.
@@ -227,6 +228,13 @@ def findings_cases():
               {"series": g % ("crash_loop", "ERROR", WL, ident), "values": "_x2 1x10 0x80"},
               {"series": 'exitwatch_ringbuf_drops_total{kind="exit",pod="exitwatch-x"}',
                "values": "0x20 5x70"},
+              {"series": 'exitwatch_map_full_total{pod="exitwatch-y"}', "values": "0x30 2x60"},
+              # At 0 from the start; forgetting after the windows (reason="limit" alone) is
+              # what max_identities is for, and no alert.
+              {"series": 'exitwatch_identities_forgotten_total{reason="limit",pod="exitwatch-z"}',
+               "values": "0x10 50x20 80x60"},
+              {"series": 'exitwatch_identities_forgotten_in_window_total{pod="exitwatch-z"}',
+               "values": "0x50 3x40"},
               {"series": 'up{job="exitwatch/exitwatch",instance="10.0.0.7:9090"}',
                "values": "1x10 0x80"},
               # Scraped through the pods' prometheus.io annotations: the job is the scrape
@@ -251,6 +259,16 @@ def findings_cases():
              {"eval_time": "25m", "alertname": "ExitwatchRingbufDrops",
               "exp_alerts": [{"exp_labels": {"severity": "warning", "pod": "exitwatch-x"}}]},
              {"eval_time": "40m", "alertname": "ExitwatchRingbufDrops", "exp_alerts": []},
+             {"eval_time": "30m", "alertname": "ExitwatchMapFull", "exp_alerts": []},
+             {"eval_time": "35m", "alertname": "ExitwatchMapFull",
+              "exp_alerts": [{"exp_labels": {"severity": "warning", "pod": "exitwatch-y"}}]},
+             {"eval_time": "50m", "alertname": "ExitwatchMapFull", "exp_alerts": []},
+             {"eval_time": "45m", "alertname": "ExitwatchIdentitiesForgotten",
+              "exp_alerts": []},
+             {"eval_time": "55m", "alertname": "ExitwatchIdentitiesForgotten",
+              "exp_alerts": [{"exp_labels": {"severity": "warning", "pod": "exitwatch-z"}}]},
+             {"eval_time": "70m", "alertname": "ExitwatchIdentitiesForgotten",
+              "exp_alerts": []},
              {"eval_time": "14m", "alertname": "ExitwatchDown", "exp_alerts": []},
              {"eval_time": "16m", "alertname": "ExitwatchDown",
               "exp_alerts": [{"exp_labels": {"severity": "warning", "job": "exitwatch/exitwatch",

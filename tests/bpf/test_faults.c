@@ -561,6 +561,60 @@ static void test_map_full(void **state)
 	assert_true(ew_h_int(stop, "agent.kernel_events.map_full", 0) >= 2 * MF_LOST - tracked);
 }
 
+/*
+ * The detector at max_identities while the identities it forgets were active within their
+ * rules' windows: a restart of one would not be counted and a loop's count starts over.
+ * Before, only exitwatch_identities_forgotten_total said so (with no metrics address, nothing
+ * did): the agent record an INFO, no line on stderr. Now the agent record is a WARNING that
+ * counts them and says what to raise, and stderr says it once a minute while it goes on.
+ */
+static bool periodic_forgot(json_object *o, const void *arg)
+{
+	const char *ph = ew_h_str(o, "agent.phase");
+
+	(void)arg;
+	return ph && !strcmp(ph, "periodic") &&
+	       ew_h_int(o, "agent.identities_forgotten.in_window", 0) > 0;
+}
+
+#define IL_RUNS 6
+
+static void test_identity_limit(void **state)
+{
+	struct fixture *f = *state;
+	char conf[160], layout[64];
+	json_object *per;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	ew_h_scratch_file(&f->s, "limit.conf", "[agent]\nmax_identities = 2\n", conf, sizeof(conf));
+	START(f, "--config", conf, "--agent-interval", "1s");
+	for (int i = 0; i < 2 * IL_RUNS; i++) {
+		snprintf(layout, sizeof(layout), "/il/run%d", i);
+		pid = run_in(f, layout, WL("exit", "0"));
+		assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 0);
+		assert_non_null(wait_rec(f, "container_exit", layout, 5000));
+		if (i == IL_RUNS - 1) {
+			per = ew_h_wait(&f->agent, periodic_forgot, NULL, NULL, 5000);
+			assert_non_null(per);
+			assert_string_equal(ew_h_str(per, "severity"), "WARNING");
+			if (!strstr(ew_h_str(per, "message"),
+				    "identities forgotten within their rules' windows"))
+				fail_msg("agent record message: %s", ew_h_str(per, "message"));
+			assert_true(ew_h_int(per, "agent.identities_forgotten.limit", 0) >=
+				    ew_h_int(per, "agent.identities_forgotten.in_window", 0));
+		}
+	}
+	/* Six more forgotten a second later: still one warning. */
+	ew_h_agent_pump(&f->agent, 1500);
+	assert_int_equal(stderr_lines_with(f, "raise agent.max_identities or agent.memory_budget"),
+			 1);
+	stop_within(f, 10000);
+	per = f->agent.lines[f->agent.nlines - 1];
+	assert_string_equal(ew_h_str(per, "agent.phase"), "stop");
+	assert_true(ew_h_int(per, "agent.identities_forgotten.in_window", 0) >= 2 * IL_RUNS - 2);
+}
+
 /* ---- 3. disk full under the state file and the file sink ---- */
 
 static json_object *sink_status(json_object *agent_rec, const char *name)
@@ -688,6 +742,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drain_delivers_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ringbuf_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
 	};
 

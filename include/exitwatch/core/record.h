@@ -87,6 +87,7 @@ struct ew_agent_status {
 	uint32_t identities_asleep; /* of those, asleep: packed after an exit with nothing open */
 	uint64_t state_bytes;	    /* the detector's state, estimated: what memory_budget bounds */
 	uint64_t forgotten[3];	    /* identities forgotten: idle_forget, max_identities, budget */
+	uint64_t forgotten_in_window; /* of the last two: active within the longest rule window */
 	uint32_t active_findings;
 	uint32_t scan_mains;	    /* start: containers found already running */
 	uint64_t stale_swept;	    /* kernel entries of mains gone unseen, deleted by the sweep or

@@ -233,6 +233,9 @@ struct ew_detector_memory {
 	uint64_t forgotten_idle;   /* identities forgotten after idle_forget */
 	uint64_t forgotten_limit;  /* ... beyond max_identities */
 	uint64_t forgotten_budget; /* ... beyond memory_budget */
+	/* Of those beyond max_identities or memory_budget: the ones active within the longest rule
+	 * window, whose next start would still have counted (a restart, a loop's next exit). */
+	uint64_t forgotten_in_window;
 };
 void ew_detector_memory(const struct ew_detector *d, struct ew_detector_memory *ret);
 uint32_t ew_detector_active(const struct ew_detector *d);	 /* open episodes */
