@@ -4,11 +4,19 @@
 # of the matrix in QEMU (make vmtest). Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh test
-scripts/services.sh
-tests/docker/build-image.sh
-make -j"$(nproc)" test-build
-make test
+# Each step's wall time, when it ends ("-- step: N s"): CI has a budget, and this says where it
+# goes.
+step() {
+	local t0=$SECONDS
+
+	"$@"
+	printf -- '-- step %s: %d s\n' "$*" $((SECONDS - t0))
+}
+step scripts/deps.sh test
+step scripts/services.sh
+step tests/docker/build-image.sh
+step make -j"$(nproc)" test-build
+step make test
 # The kernel matrix last: the host's kernel passed first, and a kernel of the matrix failing
 # fails the run all the same.
-make vmtest
+step make vmtest

@@ -28,12 +28,16 @@ export EW_WORKLOAD=${EW_WORKLOAD:-$build_abs/tests/helpers/workload}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fail=0
+# Each test's wall time is printed after it ("-- 12 s: ..."): CI's budget is the sum.
 run() {
+	local t0=$SECONDS
+
 	printf '== %s\n' "$*"
 	if ! "$@"; then
 		printf 'FAILED: %s\n' "$*"
 		fail=1
 	fi
+	printf -- '-- %d s: %s\n' $((SECONDS - t0)) "$*"
 }
 
 if [ "$(id -u)" != 0 ]; then
