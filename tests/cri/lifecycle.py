@@ -152,6 +152,7 @@ class Life:
             raise RuntimeError("report did not complete")
 
     def finish(self):
+        """Waits for the drivers: the rollout, the Jobs, the fix of `report` (about 10 s)."""
         for t in self.threads:
             t.join(60)
 
@@ -171,35 +172,36 @@ class Life:
 
     def assert_liveness(self, recs, check):
         for pod, cls, sig in ((self.cart, "terminated", 15), (self.cart_pid1, "killed", 9)):
-            tag = "%s (liveness)" % pod.name.split("-")[0] + ("/pid1" if pod is self.cart_pid1
-                                                                else "")
+            tag = "%s (liveness)" % pod.name
             att = pod.all_attempts("cart")
             recs_p = before_delete(recs, pod, self.seconds)
             exits = mine(recs_p, [pod], "container_exit")
             check(len(exits) >= 5, "%s: %d exits, the kubelet's liveness kills (at least 5)"
                   % (tag, len(exits)))
+            # The sender is the runtime, on the host: not the container, not another one.
             bad = [(r["exit"], r.get("killed_by")) for r in exits
                    if r["exit"]["class"] != cls or r.get("killed_by", {}).get("signal") != sig
-                   or r["killed_by"].get("comm") != "runc" or r["killed_by"].get("container") != "host"]
-            check(exits and not bad, "%s: every exit is %s, killed_by runc on the host with signal %d:"
-                  " %s" % (tag, cls, sig, bad[:2]))
+                   or r["killed_by"].get("comm") != "runc"
+                   or r["killed_by"].get("container") != "host"]
+            check(exits and not bad, "%s: every exit is %s, killed_by runc on the host with "
+                  "signal %d: %s" % (tag, cls, sig, bad[:2]))
             failed = [r for r in exits if r["startup"].get("succeeded") is False]
-            check(not failed, "%s: no liveness kill is a failed start (startup.succeeded false: %d,"
-                  " uptimes %s)" % (tag, len(failed), [r["uptime_s"] for r in failed][:5]))
+            check(not failed, "%s: no liveness kill is a failed start (startup.succeeded false: "
+                  "%d, uptimes %s)" % (tag, len(failed), [r["uptime_s"] for r in failed][:5]))
             if pod is self.cart:
                 early = [r for r in exits if r["uptime_s"] < self.grace_s]
                 check(len(early) >= 3, "%s: %d kills within the start-up grace (%gs)"
                       % (tag, len(early), self.grace_s))
             check(rules(recs_p, [pod]) == ["restart_rate"],
                   "%s: restart_rate alone fires: %s" % (tag, rules(recs_p, [pod])))
-            check(any(a.liveness_killed for a in att), "%s: the kubelet killed it on its probe" % tag)
-
+            check(any(a.liveness_killed for a in att),
+                  "%s: the kubelet killed it on its probe" % tag)
 
     def assert_oom(self, recs, check):
         exits = mine(before_delete(recs, self.hog, self.seconds), [self.hog], "container_exit")
         reasons = {a.reason for a in self.hog.all_attempts("hog") if a.reason}
-        check(len(exits) >= 3 and all(r["exit"]["class"] == "oom_killed" and r["severity"] == "ERROR"
-                                      and "killed_by" not in r
+        check(len(exits) >= 3 and all(r["exit"]["class"] == "oom_killed"
+                                      and r["severity"] == "ERROR" and "killed_by" not in r
                                       and "was killed by the OOM killer" in r["message"]
                                       for r in exits),
               "hog: %d exits, each oom_killed (ERROR, no sender) under a 32 MiB limit (cgroup v1 "
@@ -208,7 +210,6 @@ class Life:
         f = [r for r in mine(recs, [self.hog], "finding") if r["rule"] == "crash_loop"]
         check(f and f[0]["last_exit"]["class"] == "oom_killed",
               "hog: crash_loop fires, its last exit oom_killed")
-
 
     def assert_done(self, recs, check):
         recs_p = before_delete(recs, self.done, self.seconds)
@@ -222,7 +223,6 @@ class Life:
         check(fired == ["restart_rate"] and "last exit: code 0 (clean)" in f[0]["message"],
               "done: restart_rate alone fires, and says the last exit was 0: %s %s"
               % (fired, [r["message"] for r in f][:1]))
-
 
     def assert_jobs(self, recs, check):
         # OnFailure: one pod, one identity, restarted until its run exits 0.
@@ -253,7 +253,6 @@ class Life:
                       for f in fs.values()),
               "pi: the retries count together: exit_code_burst and startup_failure_rate of the "
               "workload, over %s pods" % [f.get("identities") for f in fs.values()])
-
 
     def assert_rollout(self, recs, check):
         old, mid = self.rs[0], self.rs[1]

@@ -234,6 +234,9 @@ def main():
 
         # A start read after its container died and containerd deleted its bundle: exitwatch
         # is stopped from just after one exit of `migrate` until the next attempt has failed.
+        # Not while the rollout's pods come and go: one started, stopped and removed (link
+        # and all) meanwhile could only be keyed by its pod, and the check of names fails.
+        life.finish()
         stopped = stop_through_an_attempt(agent, migrate)
 
         time.sleep(20)
