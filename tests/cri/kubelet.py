@@ -392,8 +392,10 @@ class Pod:
                 self.errors.append("%s/%s: %r" % (self.name, spec.name, e))
 
     def start(self):
-        """The sandbox, the init containers one by one to exit 0, then the containers."""
-        self.run_sandbox()
+        """The sandbox, the init containers one by one to exit 0, then the containers (the
+        sandbox is left as it is when there is one already: run_sandbox() was called)."""
+        if not self.sandbox_id:
+            self.run_sandbox()
         for spec in self.init_specs:
             a = self.start_attempt(spec, 0)
             code = self.wait_exit(a)
