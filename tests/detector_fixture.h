@@ -108,6 +108,7 @@ struct fx {
 	uint64_t boot[NIDS];
 	uint32_t next_pid;
 	const char *tail; /* stderr of the next exits; NULL: DEF_TAIL */
+	int killer;	  /* the next exits follow this signal from another process (0: none) */
 	struct ew_event *ev;
 	struct sink sk;
 };
@@ -222,6 +223,17 @@ static inline struct ew_startup feed_to(struct fx *fx, struct ew_detector *d, st
 		ev->status.code = code;
 		ev->status.signal = sig;
 		cls = class_of(code, sig);
+		if (fx->killer) {
+			/* As the pipeline hands it over: only a sender whose signal ended the
+			 * process (it died of it, or caught it and exited soon after) is kept. */
+			ev->has_killer = true;
+			ev->killer.signal = fx->killer;
+			ev->killer.caught = !sig;
+			ev->killer.time_ns = t - SEC(1) / 10;
+			ew_strlcpy(ev->killer.comm, "runc", sizeof(ev->killer.comm));
+			if (!sig && code && code != 3)
+				cls = EW_CLASS_TERMINATED; /* an app that caught SIGTERM: 143 */
+		}
 		ev->tail_len = (uint32_t)strlen(tail);
 		memcpy(ev->tail, tail, ev->tail_len);
 		break;

@@ -587,6 +587,58 @@ static void test_startup_grace_exact(void **state)
 	assert_int_equal(fx->sk.v[fx->sk.n - 1].f.starts, 6);
 }
 
+/*
+ * A start that another process stopped before it succeeded is neither a success nor a failure:
+ * a Deployment's rollout (the kubelet's StopContainer: SIGTERM, an app that exits 143, or SIGKILL
+ * after the grace period), `kubectl delete pod`, `docker stop`, a liveness probe's kill. Real
+ * containerd (tests/cri) gave "Workload k8s:shop/worker/worker (2 containers): 2 of 5 starts
+ * failed" for two rollouts in a row, whose middle pods were stopped within the start-up grace.
+ */
+static void test_startup_stopped(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_startup su;
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	/* Eight pods of one Deployment, each stopped 5 s after its start by the runtime. */
+	for (int i = 0; i < 8; i++) {
+		mkid(&fx->ids[20 + i], 20 + i, WL_API);
+		feed(fx, OP_START, 20 + i, 10.0 * i, 0, 0);
+		fx->killer = i % 2 ? SIGKILL : SIGTERM;
+		su = feed(fx, OP_EXIT, 20 + i, 10.0 * i + 5, i % 2 ? 0 : 143, i % 2 ? SIGKILL : 0);
+		fx->killer = 0;
+		CHECK_EQ("rollout", "decided", false, su.known);
+		CHECK_EQ("rollout", "succeeded", false, su.succeeded);
+	}
+	check_wants("rollout", &fx->sk, fx->ids, ALL_RULES | RULE(EW_RULE_CRASH_LOOP), NULL, 0);
+
+	/* A liveness probe's kill every 40 s, 30 s into each start: a restart loop, no failed
+	 * start, not a crash loop. */
+	fx->killer = SIGKILL;
+	for (int i = 0; i < 5; i++) {
+		feed(fx, OP_START, 0, 1000 + 40.0 * i, 0, 0);
+		su = feed(fx, OP_EXIT, 0, 1000 + 40.0 * i + 30, 0, SIGKILL);
+		CHECK_EQ("liveness", "decided", false, su.known);
+	}
+	fx->killer = 0;
+	{
+		const struct want w[] = {W_RATE(1160, 4, 0)};
+
+		check_wants("liveness", &fx->sk, fx->ids, ALL_RULES | RULE(EW_RULE_CRASH_LOOP), w,
+			    1);
+	}
+
+	/* The same exits with nobody's signal before them are the app's own: failed starts. */
+	for (int i = 0; i < 5; i++) {
+		feed(fx, OP_START, 1, 2000 + 40.0 * i, 0, 0);
+		su = feed(fx, OP_EXIT, 1, 2000 + 40.0 * i + 5, 143, 0);
+		CHECK_EQ("own exit", "decided", true, su.known);
+		CHECK_EQ("own exit", "succeeded", false, su.succeeded);
+	}
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_STARTUP_FAILURE_RATE, false), 1);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+}
+
 /* Resolution: when the failures age out of the hour (no starts left), or at 99% success. */
 static void test_startup_resolution(void **state)
 {
@@ -754,6 +806,7 @@ int main(void)
 		T(test_startup_table),
 		T(test_startup_workload_scope),
 		T(test_startup_grace_exact),
+		T(test_startup_stopped),
 		T(test_startup_resolution),
 		T(test_stable_once),
 		T(test_stable_ignores_scope_and_count),

@@ -144,7 +144,14 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 			      .code = (int16_t)ev->status.code,
 			      .signal = (uint8_t)ev->status.signal,
 			      .flags = (uint8_t)(cls << 4)};
-	bool known = id->running && !id->seeded, decide = id->running && !id->outcome_done;
+	/*
+	 * Stopped by another process before it could succeed (its signal, in ev->killer, is what
+	 * ended it): a rollout, `kubectl delete pod`, `docker stop`, a liveness probe's kill. The
+	 * start neither failed nor succeeded; the restart that may follow still counts.
+	 */
+	bool stopped = ev->has_killer && (cls == EW_CLASS_TERMINATED || cls == EW_CLASS_KILLED);
+	bool open = id->running && !id->outcome_done, decide = open && !stopped;
+	bool known = id->running && !id->seeded && (id->outcome_done || decide);
 	int r;
 
 	if (ret) {
@@ -166,12 +173,14 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 	if (!r && !ev->status.signal &&
 	    ew_rule_has_code(&d->cfg.rules[EW_RULE_EXIT_CODE_BURST], ev->status.code))
 		ew_det_eval_count(d, id, EW_RULE_EXIT_CODE_BURST, now, fn, ctx);
+	if (open && !decide)
+		d->stale_hint++; /* its grace deadline, as a decided start's (ew_det_outcome) */
 	if (decide)
 		/* cppcheck-suppress selfAssignment ; GNU "a ?: b", not r = r */
 		r = ew_det_outcome(d, id, cls == EW_CLASS_CLEAN, now, fn, ctx) ?: r;
 	else if (id->s.ep[EW_RULE_CRASH_LOOP].open)
-		/* An exit that decides no start (of one found running at start-up): crash_loop's
-		 * quiet period starts from it all the same. */
+		/* An exit that decides no start (of one found running at start-up, or stopped):
+		 * crash_loop's quiet period starts from it all the same. */
 		ew_det_schedule_episode(d, id, NULL, EW_RULE_CRASH_LOOP);
 	return r;
 }

@@ -307,7 +307,7 @@ void ew_wlm_render(const struct ew_wl_metrics *m, struct ew_buf *b)
 	put_counts(b, m, "exitwatch_container_starts_total", offsetof(struct wl, starts));
 	ew_prom_header(b, "exitwatch_container_failed_starts_total", "counter",
 		       "Starts whose main process exited (not 0) before it was ready or outlived "
-		       "the start-up grace period, by workload.");
+		       "the start-up grace period, not stopped by another process, by workload.");
 	put_counts(b, m, "exitwatch_container_failed_starts_total", offsetof(struct wl, failed));
 	ew_prom_header(b, name, "counter",
 		       "Container main-process exits by workload, exit class and code (a signal "

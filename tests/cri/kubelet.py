@@ -8,9 +8,13 @@ the log directory of each container; CreateContainer and StartContainer with log
 <container>/<restart>.log and the kubelet's labels and annotations (restartCount among them);
 the /var/log/containers/<pod>_<ns>_<container>-<id>.log link; restarts under restartPolicy
 Always with CrashLoopBackOff (10 s doubling to 5 min, divided by a scale factor for tests, the
-first restart at once as the kubelet's back-off does); garbage collection of all but the last
-dead container of each name; init containers run to completion first; ExecSync probes and
-`kubectl exec`; and the pod's deletion (stop and remove every container, then the sandbox).
+first restart at once as the kubelet's back-off does), or under restartPolicy OnFailure or Never;
+a StartContainer that fails (RunContainerError) restarted under the same back-off; garbage
+collection of all but the last dead container of each name; init containers run to completion
+first; a memory limit (LinuxContainerResources); an exec liveness probe whose failures make the
+kubelet kill the container (StopContainer with the pod's grace period) and restart it; ExecSync
+probes and `kubectl exec`; and the pod's deletion (stop and remove every container, then the
+sandbox).
 """
 import json
 import os
@@ -159,16 +163,31 @@ class Cri:
         raise RuntimeError("exec stream of %s: %r" % (cid[:12], status))
 
 
+class Liveness:
+    """An exec liveness probe: cmd every period_s from delay_s after the start; after threshold
+    failures in a row the kubelet kills the container (StopContainer with the pod's
+    termination grace period) and restarts it, under the same back-off as a crash."""
+
+    def __init__(self, cmd, delay_s, period_s, threshold=3):
+        self.cmd = list(cmd)
+        self.delay_s = delay_s
+        self.period_s = period_s
+        self.threshold = threshold
+
+
 class Spec:
     """One container of a pod spec: name, image, command, and host paths mounted read-only
-    (a path, mounted where it is, or a (host path, container path) pair)."""
+    (a path, mounted where it is, or a (host path, container path) pair); a memory limit in
+    bytes (resources.limits.memory) and a liveness probe, if any."""
 
-    def __init__(self, name, image, command, mounts=(), env=()):
+    def __init__(self, name, image, command, mounts=(), env=(), memory_limit=0, liveness=None):
         self.name = name
         self.image = image
         self.command = list(command)
         self.mounts = [(m, m) if isinstance(m, str) else tuple(m) for m in mounts]
         self.env = list(env)
+        self.memory_limit = memory_limit
+        self.liveness = liveness
 
 
 class Attempt:
@@ -181,17 +200,26 @@ class Attempt:
         self.link = link
         self.exit_code = None
         self.finished_ns = 0
+        self.reason = ""
+        self.start_error = None  # StartContainer's error, when it failed
+        self.liveness_killed = False
 
 
 class Pod:
     """A pod as the kubelet runs it on a node with the cgroupfs driver (QoS burstable)."""
 
     def __init__(self, cri, name, namespace, uid, containers, init_containers=(),
-                 backoff_scale=1.0, poll_s=0.02, qos="burstable"):
+                 backoff_scale=1.0, poll_s=0.02, qos="burstable", restart_policy="Always",
+                 labels=None, grace_s=2):
         self.cri = cri
         self.name = name
         self.namespace = namespace
         self.uid = uid
+        # Always, OnFailure or Never; the pod's own labels (a Job's job-name, controller-uid;
+        # a ReplicaSet's pod-template-hash); terminationGracePeriodSeconds (CRI: whole seconds).
+        self.restart_policy = restart_policy
+        self.labels = dict(labels or {})
+        self.grace_s = grace_s
         self.specs = list(containers)
         self.init_specs = list(init_containers)
         self.scale = backoff_scale
@@ -205,13 +233,15 @@ class Pod:
         self.threads = []
         self.errors = []
         self.deleted_at = None
+        self.finished = threading.Event()  # restartPolicy let its containers end for good
 
     # The pod's sandbox -------------------------------------------------------------------
     def sandbox_config(self):
         pb = self.cri.pb
-        labels = {"io.kubernetes.pod.name": self.name,
-                  "io.kubernetes.pod.namespace": self.namespace,
-                  "io.kubernetes.pod.uid": self.uid}
+        labels = dict(self.labels)
+        labels.update({"io.kubernetes.pod.name": self.name,
+                       "io.kubernetes.pod.namespace": self.namespace,
+                       "io.kubernetes.pod.uid": self.uid})
         ns = pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER, ipc=pb.POD)
         # No hostname: a hostNetwork pod shares the node's UTS namespace (the kubelet leaves
         # it empty there too; runc refuses to set one).
@@ -252,6 +282,7 @@ class Pod:
             annotations=annotations,
             log_path="%s/%d.log" % (spec.name, restart),
             linux=pb.LinuxContainerConfig(
+                resources=pb.LinuxContainerResources(memory_limit_in_bytes=spec.memory_limit),
                 security_context=pb.LinuxContainerSecurityContext(namespace_options=ns)))
 
     def start_attempt(self, spec, restart):
@@ -264,7 +295,13 @@ class Pod:
         a = Attempt(cid, restart, log_path, link)
         with self.lock:
             self.attempts.setdefault(spec.name, []).append(a)
-        self.cri.start_container(cid)
+        try:
+            self.cri.start_container(cid)
+        except grpc.RpcError as e:
+            # RunContainerError: the container stays, exited (runc could not start it); the
+            # kubelet restarts it under the same back-off as a crash. No log link is made.
+            a.start_error = e.details()
+            return a
         # After a successful start, as the kubelet does (kuberuntime_container.go).
         os.makedirs(CONTAINERS_LOG_ROOT, exist_ok=True)
         try:
@@ -273,14 +310,33 @@ class Pod:
             pass
         return a
 
-    def wait_exit(self, a):
-        """Polls the container's state as the kubelet's PLEG relists (scaled): its exit code."""
+    def wait_exit(self, a, spec=None):
+        """Polls the container's state as the kubelet's PLEG relists (scaled): its exit code.
+        Runs the spec's liveness probe meanwhile, as the kubelet's prober does."""
+        live = spec.liveness if spec else None
+        started, next_probe, failed = time.monotonic(), 0.0, 0
+        if live:
+            next_probe = started + live.delay_s
         while not self.stopping.is_set():
             st = self.cri.container_status(a.cid)
             if st.state == self.cri.pb.CONTAINER_EXITED:
                 a.exit_code = st.exit_code
                 a.finished_ns = st.finished_at
+                a.reason = st.reason
                 return st.exit_code
+            if live and not a.liveness_killed and time.monotonic() >= next_probe:
+                next_probe += live.period_s
+                try:
+                    ok = self.cri.exec_sync(a.cid, live.cmd).exit_code == 0
+                except grpc.RpcError:
+                    ok = False
+                failed = 0 if ok else failed + 1
+                if failed >= live.threshold:
+                    # "Container x failed liveness probe, will be restarted": killContainer
+                    # with the pod's grace period; the runtime sends SIGTERM, then SIGKILL.
+                    a.liveness_killed = True
+                    self.cri.stop_container(a.cid, self.grace_s)
+                continue
             time.sleep(self.poll_s)
         return None
 
@@ -304,13 +360,21 @@ class Pod:
         return min(BACKOFF_INITIAL_S * 2 ** (failures - 2), BACKOFF_MAX_S) / self.scale
 
     def loop(self, spec):
-        """restartPolicy Always: each restart a new container with the next restart count."""
+        """The pod's restartPolicy: Always restarts every exit, OnFailure a non-zero one, Never
+        none; each restart a new container with the next restart count."""
         restart, failures = 0, 0
         try:
             while not self.stopping.is_set():
                 a = self.start_attempt(spec, restart)
                 started = time.monotonic()
-                if self.wait_exit(a) is None:
+                if a.start_error is None and self.wait_exit(a, spec) is None:
+                    return
+                if a.start_error is not None:
+                    st = self.cri.container_status(a.cid)
+                    a.exit_code, a.reason = st.exit_code, st.reason
+                if self.restart_policy == "Never" or (
+                        self.restart_policy == "OnFailure" and a.exit_code == 0):
+                    self.finished.set()
                     return
                 ran = time.monotonic() - started
                 failures = 1 if ran * self.scale >= BACKOFF_RESET_S else failures + 1
@@ -328,8 +392,10 @@ class Pod:
                 self.errors.append("%s/%s: %r" % (self.name, spec.name, e))
 
     def start(self):
-        """The sandbox, the init containers one by one to exit 0, then the containers."""
-        self.run_sandbox()
+        """The sandbox, the init containers one by one to exit 0, then the containers (the
+        sandbox is left as it is when there is one already: run_sandbox() was called)."""
+        if not self.sandbox_id:
+            self.run_sandbox()
         for spec in self.init_specs:
             a = self.start_attempt(spec, 0)
             code = self.wait_exit(a)
@@ -361,7 +427,7 @@ class Pod:
             # The kubelet retries until it succeeds; a start in flight can race the first stop.
             for tries in range(10):
                 try:
-                    self.cri.stop_container(a.cid)
+                    self.cri.stop_container(a.cid, self.grace_s)
                     self.remove_attempt(a)
                     break
                 except grpc.RpcError:

@@ -17,6 +17,8 @@ Pods, all at once, under one exitwatch that is restarted half-way (same state fi
     by containerd, so its start is read after config.json is gone.
   orders-5f6d7c8b9-m2n4p (shop): `worker` crash-loops; the pod is deleted while it loops, and
     its findings, crash_loop's too, resolve after their quiet periods.
+And tests/cri/lifecycle.py's pods, in the same runs: liveness kills, an OOM kill, exit 0
+restarted, Jobs (OnFailure, Never), a Deployment rolled out twice in a row.
 Each assertion filters on the pods' uids: other tests' containers on the node are ignored.
 """
 import json
@@ -32,6 +34,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kubelet  # noqa: E402
+import lifecycle  # noqa: E402
 
 # Rule windows, CrashLoopBackOff and the start-up grace, all divided by this.
 SCALE = 60
@@ -193,10 +196,12 @@ def main():
                                        ["/usr/local/bin/workload", "exit", "3"])],
                          backoff_scale=SCALE)
     pods = [checkout, web, migrate, orders]
+    # Liveness kills, an OOM kill, exit 0 restarted, Jobs, a rollout (tests/cri/lifecycle.py).
+    life = lifecycle.Life(cri, tmp, IMG_BUSYBOX, SCALE, 60 / SCALE)
     probes = []
     agents = []
     try:
-        uids = [p.uid for p in pods]
+        uids = [p.uid for p in pods] + life.uids()
         agent = Agent(tmp, "1", uids)
         agents.append(agent)
         with open("/proc/%d/status" % agent.proc.pid) as f:
@@ -207,6 +212,7 @@ def main():
 
         for p in pods:
             p.start()
+        life.start()
         probes.append(kubelet.Prober(web, "web", ["/bin/sh", "-c", "test -d /tmp"], 1.0).start())
         probes.append(kubelet.Prober(web, "log-shipper",
                                      ["/bin/sh", "-c", "echo hello from kubectl exec; ls /"],
@@ -228,6 +234,9 @@ def main():
 
         # A start read after its container died and containerd deleted its bundle: exitwatch
         # is stopped from just after one exit of `migrate` until the next attempt has failed.
+        # Not while the rollout's pods come and go: one started, stopped and removed (link
+        # and all) meanwhile could only be keyed by its pod, and the check of names fails.
+        life.finish()
         stopped = stop_through_an_attempt(agent, migrate)
 
         time.sleep(20)
@@ -242,7 +251,8 @@ def main():
     finally:
         for pr in probes:
             pr.finish()
-        for p in pods:
+        life.finish()
+        for p in pods + life.pods:
             if not p.stopping.is_set():
                 try:
                     p.delete()
@@ -261,7 +271,8 @@ def main():
     assert_quiet_pod(web, first, second, probes)
     assert_fast(migrate, recs, stopped)
     assert_deleted(orders, recs)
-    assert_no_sandbox(pods, recs)
+    assert_no_sandbox(pods + life.pods, recs)
+    life.assert_all(recs, check, iso_seconds)
 
     for i, a in enumerate(agents):
         err = a.stderr()

@@ -6,7 +6,8 @@
 # a crash-looping pod's names, identity, workload, CRI-log stderr tails and findings; exec
 # probes and `kubectl exec` that give no record across an exitwatch restart; the sandbox never
 # reported; an app and its sidecar; an init container; a pod deleted while it loops; a container
-# that fails within a millisecond of its exec, read after containerd deleted its bundle.
+# that fails within a millisecond of its exec, read after containerd deleted its bundle; liveness
+# kills, an OOM kill under a memory limit, exit 0 restarted, Jobs, a rollout (tests/cri/lifecycle.py).
 # Needs root, BTF, tracefs, the standalone containerd that scripts/services.sh starts (socket
 # /run/exitwatch-cri/containerd.sock, CRI enabled), Docker (to build the images), python3 with
 # grpcio, protobuf and websocket, protoc. A missing one skips the test, except under CI=true.

@@ -47,7 +47,8 @@ const char *ew_record_event_name(enum ew_record_type t);
 
 /* What the detector knows of a start when the container exits (issue: start-up tracking). */
 struct ew_startup {
-	bool known;	      /* false for containers found at start-up */
+	bool known;	      /* decided: false for containers found at start-up, and for a
+			       * start another process stopped before it succeeded */
 	bool ready;	      /* it listen()ed */
 	bool succeeded;	      /* ready, or survived the grace period */
 	uint64_t duration_ns; /* exec to ready */
