@@ -612,8 +612,12 @@ static void test_startup_stopped(void **state)
 	}
 	check_wants("rollout", &fx->sk, fx->ids, ALL_RULES | RULE(EW_RULE_CRASH_LOOP), NULL, 0);
 
-	/* A liveness probe's kill every 40 s, 30 s into each start: a restart loop, no failed
-	 * start, not a crash loop. */
+	/*
+	 * A liveness probe's kill every 40 s, 30 s into each start, before it listened: each
+	 * exit decides nothing, but the restart policy starting it again makes the stopped start
+	 * a failed one. The second in a row is a crash loop (at the restart that decides it),
+	 * the fourth restart a restart_rate finding.
+	 */
 	fx->killer = SIGKILL;
 	for (int i = 0; i < 5; i++) {
 		feed(fx, OP_START, 0, 1000 + 40.0 * i, 0, 0);
@@ -622,11 +626,21 @@ static void test_startup_stopped(void **state)
 	}
 	fx->killer = 0;
 	{
-		const struct want w[] = {W_RATE(1160, 4, 0)};
+		const struct want w[] = {W_LOOP(1080, 2, 0), W_RATE(1160, 4, 0)};
 
 		check_wants("liveness", &fx->sk, fx->ids, ALL_RULES | RULE(EW_RULE_CRASH_LOOP), w,
-			    1);
+			    2);
 	}
+
+	/* Stopped twice, each started again by hand 20 minutes later: no failed start. */
+	fx->killer = SIGTERM;
+	for (int i = 0; i < 3; i++) {
+		feed(fx, OP_START, 2, 1500 + 1200.0 * i, 0, 0);
+		feed(fx, OP_EXIT, 2, 1500 + 1200.0 * i + 5, 143, 0);
+	}
+	fx->killer = 0;
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+	sink_clear(&fx->sk);
 
 	/* The same exits with nobody's signal before them are the app's own: failed starts. */
 	for (int i = 0; i < 5; i++) {
@@ -637,6 +651,38 @@ static void test_startup_stopped(void **state)
 	}
 	assert_int_equal(count_rule(&fx->sk, EW_RULE_STARTUP_FAILURE_RATE, false), 1);
 	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+}
+
+/*
+ * A stopped start's decision waits for the identity's next start, across what may come
+ * between: the identity asleep (nothing open after its first stop) and an agent restart
+ * (the detector's state exported and imported).
+ */
+static void test_startup_stopped_across_restore(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *d;
+	char err[256] = "";
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	fx->killer = SIGKILL;
+	feed(fx, OP_START, 0, 10, 0, 0);
+	feed(fx, OP_EXIT, 0, 40, 0, SIGKILL);
+	feed(fx, OP_START, 0, 50, 0, 0);
+	feed(fx, OP_EXIT, 0, 80, 0, SIGKILL);
+	d = ew_detector_new(&fx->cfg);
+	assert_non_null(d);
+	assert_int_equal(state_copy(fx->d, d, err, sizeof(err)), 0);
+	ew_detector_free(fx->d);
+	fx->d = d;
+	feed(fx, OP_START, 0, 90, 0, 0);
+	fx->killer = 0;
+	{
+		const struct want w[] = {W_LOOP(90, 2, 0)};
+
+		check_wants("restored", &fx->sk, fx->ids, ALL_RULES | RULE(EW_RULE_CRASH_LOOP), w,
+			    1);
+	}
 }
 
 /* Resolution: when the failures age out of the hour (no starts left), or at 99% success. */
@@ -807,6 +853,7 @@ int main(void)
 		T(test_startup_workload_scope),
 		T(test_startup_grace_exact),
 		T(test_startup_stopped),
+		T(test_startup_stopped_across_restore),
 		T(test_startup_resolution),
 		T(test_stable_once),
 		T(test_stable_ignores_scope_and_count),

@@ -18,6 +18,12 @@
 
 /* A window never needs more samples than this to decide anything; beyond it the oldest go. */
 #define EW_WINDOW_MAX_SAMPLES 65536
+/*
+ * A start stopped by another process before it was decided is a failed one when its identity
+ * starts again within this: restart policies back off at most 5 minutes (the kubelet) or 1
+ * (Docker); a start later than that is an operator's.
+ */
+#define EW_STOPPED_RESTART_NS (10 * 60 * 1000000000ULL)
 
 struct episode {
 	bool open;

@@ -73,6 +73,17 @@ static int on_start(struct ew_detector *d, struct ident *id, const struct ew_eve
 	 * that one's exit was missed: a restart all the same.
 	 */
 	restart = !ev->seeded && (id->exited_before || id->running);
+	if (id->last_exit.flags & EW_SAMPLE_STOPPED) {
+		/*
+		 * The last run was stopped by another process before its start was decided. A
+		 * restart policy starting it again (a liveness probe's kill, the kubelet's back-off
+		 * at most 5 minutes, Docker's at most 1) makes that a failed start; no start since
+		 * (a rollout, a deleted pod, `docker stop`) or one long after (an operator's) none.
+		 */
+		id->last_exit.flags &= (uint8_t)~EW_SAMPLE_STOPPED;
+		if (restart && now - id->last_exit.t <= EW_STOPPED_RESTART_NS)
+			r = ew_det_outcome(d, id, false, now, fn, ctx);
+	}
 	id->running = true;
 	id->seeded = ev->seeded;
 	id->ready = false;
@@ -84,11 +95,14 @@ static int on_start(struct ew_detector *d, struct ident *id, const struct ew_eve
 	id->stable_armed = false;
 	if (restart) {
 		struct ew_sample x = {.t = now, .ident = id->serial};
+		int p;
 
 		id->restarts++;
-		r = push_both(id, K_RESTARTS, &x);
-		if (!r)
+		p = push_both(id, K_RESTARTS, &x);
+		if (!p)
 			ew_det_eval_count(d, id, EW_RULE_RESTART_RATE, now, fn, ctx);
+		/* cppcheck-suppress selfAssignment ; GNU "a ?: b", not r = r */
+		r = p ?: r;
 	}
 	if (!ev->seeded) {
 		struct timer t = {.at = ew_det_add_sat(now, d->cfg.startup_grace_ns),
@@ -147,7 +161,7 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 	/*
 	 * Stopped by another process before it could succeed (its signal, in ev->killer, is what
 	 * ended it): a rollout, `kubectl delete pod`, `docker stop`, a liveness probe's kill. The
-	 * start neither failed nor succeeded; the restart that may follow still counts.
+	 * start is not decided here: a restart soon after makes it a failed one (on_start()).
 	 */
 	bool stopped = ev->has_killer && (cls == EW_CLASS_TERMINATED || cls == EW_CLASS_KILLED);
 	bool open = id->running && !id->outcome_done, decide = open && !stopped;
@@ -166,6 +180,8 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 	id->exited_before = true;
 	id->has_last_exit = true;
 	id->last_exit = x;
+	if (open && stopped)
+		id->last_exit.flags |= EW_SAMPLE_STOPPED;
 	if (cls != EW_CLASS_CLEAN)
 		keep_tail(d, id, ev);
 	/* The sample, class and tail go in first: findings this exit causes describe it. */

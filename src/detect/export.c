@@ -10,6 +10,7 @@
 #include "detect/detector_int.h"
 
 _Static_assert(EW_SAMPLE_OK == EW_DETECTOR_SAMPLE_OK, "one meaning of a sample's flags");
+_Static_assert(EW_SAMPLE_STOPPED == EW_DETECTOR_SAMPLE_STOPPED, "one meaning of a sample's flags");
 
 /* Scratch reused from one entity to the next: windows are rings, the export is arrays. */
 struct exporter {

@@ -20,6 +20,9 @@ struct ew_sample {
 };
 
 #define EW_SAMPLE_OK 0x01 /* outcomes: the start succeeded */
+/* An identity's last exit: its start was stopped by another process before it was decided
+ * (events.c); a restart soon after makes it a failed start. */
+#define EW_SAMPLE_STOPPED 0x02
 
 /*
  * A window's first sample is kept in the window itself (cap 1, v NULL): most identities exit

@@ -266,6 +266,8 @@ struct ew_detector_sample {
 };
 
 #define EW_DETECTOR_SAMPLE_OK 0x01 /* an outcome: the start succeeded */
+/* An identity's last exit: another process stopped the start before it was decided */
+#define EW_DETECTOR_SAMPLE_STOPPED 0x02
 
 struct ew_detector_samples {
 	const struct ew_detector_sample *v; /* oldest first */
