@@ -8,6 +8,7 @@
 #   EW-SMOKE PASS|FAIL ...       default config: start, exit, finding records
 #   EW-CRUN PASS|FAIL ...        an OCI bundle run with crun, named as a kubelet's container
 #   EW-SUSPEND PASS|FAIL ...     record times and uptimes across a suspend (S3) of the guest
+#   EW-CLOCKSTEP PASS|FAIL ...   record times and rule windows across steps of the wall clock
 #   EW-RESULT <test> PASS|FAIL   one line per test binary
 #   EW-CMD-RC <n>                the exit status of --shell-cmd
 #   EW-DONE                      /init finished; a log without it did not finish
@@ -295,6 +296,76 @@ suspend_case() {
 	return 1
 }
 suspend_case
+
+# 2d. Steps of the wall clock while the agent runs, as NTP or chrony makes after a boot with a
+# wrong RTC, a VM restored from a snapshot, or `date -s`: an hour forward, then an hour back
+# (here, in the guest, where no one else's clock moves). Every record's `time` must follow the
+# wall clock after each step, and the rules' windows must measure elapsed time across them: a
+# burst that straddles the forward step fires (2 exits before it, 3 after, within seconds: more
+# than 3 in 20 s), and exits 8 s apart after the backward step never fire (at most 3 in any
+# 20 s) however the step moved the clock. Before, times stayed on the wall clock of the agent's
+# start (an hour behind after the first step); the agent says each step on stderr, once.
+clockstep_case() {
+	out=/tmp/clock.out err=/tmp/clock.err cg=/sys/fs/cgroup/ewclock
+	start_agent --no-scan --rule exit_code_burst.window=20s
+	mkdir -p $cg/fwd $cg/back
+	sh -c "echo \$\$ >$cg/fwd/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+	sleep 1
+	sh -c "echo \$\$ >$cg/fwd/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+	sleep 1
+	date -s "@$(($(date +%s) + 3600))" >/dev/null
+	sleep 1
+	f0=$(date +%s)
+	for _ in 1 2 3; do
+		sh -c "echo \$\$ >$cg/fwd/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+		sleep 1
+	done
+	f1=$(date +%s)
+	date -s "@$(($(date +%s) - 3600))" >/dev/null
+	sleep 1
+	b0=$(date +%s)
+	for n in 1 2 3 4; do
+		[ $n = 1 ] || sleep 8
+		sh -c "echo \$\$ >$cg/back/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+	done
+	b1=$(date +%s)
+	i=0
+	while [ $i -lt 100 ] && [ "$(grep -c '"event":"container_exit"' "$out")" -lt 9 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 1
+	kill -TERM $pid
+	wait $pid
+	# The exits after each step, in whole seconds, each within its stretch of the wall clock.
+	fwd=$(grep '"event":"container_exit"' "$out" | grep '"/ewclock/fwd"' | tail -3 |
+		jq -r '.time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601' | tr '\n' ' ')
+	back=$(grep '"event":"container_exit"' "$out" | grep '"/ewclock/back"' |
+		jq -r '.time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601' | tr '\n' ' ')
+	bad=0
+	for t in $fwd; do
+		[ "$t" -ge $((f0 - 1)) ] && [ "$t" -le $((f1 + 1)) ] || bad=1
+	done
+	for t in $back; do
+		[ "$t" -ge $((b0 - 1)) ] && [ "$t" -le $((b1 + 1)) ] || bad=1
+	done
+	ffind=$(grep '"event":"finding"' "$out" | grep '"/ewclock/fwd"' | jq -r 'select(.rule ==
+		"exit_code_burst") | .time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601')
+	bfind=$(grep '"event":"finding"' "$out" | grep '"/ewclock/back"' |
+		jq -r 'select(.rule == "exit_code_burst") | .count' | tr '\n' ' ')
+	said=$(grep -c 'wall clock stepped' "$err")
+	rmdir $cg/fwd $cg/back $cg 2>/dev/null
+	if [ $bad = 0 ] && [ "$(echo $fwd | wc -w)" = 3 ] && [ "$(echo $back | wc -w)" = 4 ] &&
+		[ -n "$ffind" ] && [ "$ffind" -ge $((f0 - 1)) ] && [ "$ffind" -le $((f1 + 1)) ] &&
+		[ -z "$bfind" ] && [ "$said" = 2 ]; then
+		echo "EW-CLOCKSTEP PASS +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at $ffind; -1h: exits at ${back}(wall $b0-$b1), no exit_code_burst; 2 steps said"
+		return 0
+	fi
+	echo "EW-CLOCKSTEP FAIL +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at ${ffind:-none}; -1h: exits at ${back}(wall $b0-$b1), exit_code_burst count ${bfind:-none} (want none); steps said on stderr: $said (want 2)"
+	dump_agent
+	return 1
+}
+clockstep_case
 
 # 3. The integration tests, one binary at a time, each under a timeout so one hang costs that
 # test and not the kernel's whole run.
