@@ -17,6 +17,44 @@
 
 #define NS EW_NSEC_PER_SEC
 
+/*
+ * The wall clock's offset from the boot clock, as the agent's loop sees it turn after turn:
+ * differences under EW_CLOCK_STEP_MIN_NS (read order, preemption) are no step; an hour forward
+ * and back are, each said with its own size, and the agent's time never moves.
+ */
+static void test_clock_steps(void **state)
+{
+	const int64_t off = 1758000000LL * (int64_t)NS, hour = 3600LL * (int64_t)NS;
+	struct ew_clock c = {.boot_to_wall = off};
+	int64_t d = 0;
+
+	(void)state;
+	assert_false(ew_clock_note_offset(&c, off, &d));
+	assert_false(ew_clock_note_offset(&c, off + (int64_t)EW_CLOCK_STEP_MIN_NS - 1, &d));
+	assert_false(ew_clock_note_offset(&c, off - (int64_t)EW_CLOCK_STEP_MIN_NS + 1, &d));
+	assert_int_equal(c.step_ns, 0);
+	assert_true(ew_clock_note_offset(&c, off + hour, &d));
+	assert_int_equal(d, hour);
+	assert_int_equal(c.step_ns, hour);
+	assert_int_equal(ew_clock_at(&c, 5 * NS), (uint64_t)off + 5 * NS);
+	assert_int_equal(ew_clock_to_wall(&c, (uint64_t)off), (uint64_t)(off + hour));
+	assert_int_equal(ew_clock_to_wall(&c, 0), 0);
+	assert_false(ew_clock_note_offset(&c, off + hour + 1000, &d));
+	assert_true(ew_clock_note_offset(&c, off - 1000, &d));
+	assert_int_equal(d, -hour - 1000);
+	assert_int_equal(c.step_ns, -1000);
+	assert_int_equal(c.boot_to_wall, off);
+	/* A time the step would take before 1970 (tests' small times) is the least, not 0. */
+	c.step_ns = -hour;
+	assert_int_equal(ew_clock_to_wall(&c, 5), 1);
+
+	/* The live reading: this machine's clock is not stepped, so no step is seen. */
+	ew_clock_init(&c);
+	for (int i = 0; i < 1000; i++)
+		assert_false(ew_clock_check_step(&c, &d));
+	assert_true(ew_clock_now(&c) - ew_clock_wall_ns() + NS < 2 * NS);
+}
+
 static void test_time_format_fixed_points(void **state)
 {
 	static const struct {
@@ -215,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_time_format_memo),
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_duration_format),
+		cmocka_unit_test(test_clock_steps),
 	};
 
 	return cmocka_run_group_tests_name("clock", tests, NULL, NULL);

@@ -37,7 +37,8 @@ struct ew_pipeline {
 	struct ew_pipeline_deps deps;
 	struct ew_resolver *resolver;
 	struct ew_detector *detector;
-	struct ew_render_ctx rctx;
+	struct ew_render_ctx rctx; /* its wall_step_ns: the wall clock's steps, step_ns */
+	int64_t step_ns;	   /* wall time = the agent's (the events') + this */
 	char node[256];
 	uint64_t root_cgroup_id;
 
@@ -202,6 +203,16 @@ static void watch_had(struct ew_pipeline *p)
 }
 
 /*
+ * The agent's time (util/clock.h), what events are stamped on: the wall clock less its steps
+ * since the agent started (ew_pipeline_clock_step()). For the log watch's and the hold's times,
+ * which are compared with the events'.
+ */
+static uint64_t agent_now(const struct ew_pipeline *p)
+{
+	return (uint64_t)((int64_t)ew_clock_wall_ns() - p->step_ns);
+}
+
+/*
  * IN_Q_OVERFLOW: the kernel dropped events of the log watch (more than
  * fs.inotify.max_queued_events before a read). Lost closes make their exits wait the whole
  * hold (90 ms); the watches were checked against their paths again (log_watch.c). Said at
@@ -211,7 +222,7 @@ static void read_watch(struct ew_pipeline *p)
 {
 	uint64_t n;
 
-	ew_logwatch_read(p->watch, ew_clock_wall_ns());
+	ew_logwatch_read(p->watch, agent_now(p));
 	p->watch_read = true;
 	n = ew_logwatch_overflows(p->watch);
 	if (!ew_log_total_due(&p->overflows_warned, n))
@@ -426,7 +437,7 @@ static void watch_log(struct ew_pipeline *p)
 			return;
 		}
 	}
-	r = ew_logwatch_add(p->watch, p->resolved.cgroup_id, path, (int)fmt, ew_clock_wall_ns());
+	r = ew_logwatch_add(p->watch, p->resolved.cgroup_id, path, (int)fmt, agent_now(p));
 	if (r == 0) {
 		watch_had(p);
 	} else if (r != -ENOENT) {
@@ -643,6 +654,11 @@ static void take_log_tail(struct ew_pipeline *p, struct ew_held *e)
 	size_t len = 0;
 	int r;
 
+	/* The runtime stamps its lines on the wall clock: the start on it too, after a step. */
+	if (since && p->step_ns)
+		since = (int64_t)since + p->step_ns > 0 ? (uint64_t)((int64_t)since + p->step_ns)
+							: 0;
+
 	if (!e->located)
 		locate(p, e);
 	if (!e->has_log)
@@ -752,7 +768,7 @@ static int drain(struct ew_pipeline *p, uint64_t now, bool force, bool read_watc
 					 "ago)",
 					 (unsigned long long)e->ev.cgroup_id,
 					 (double)(now - e->arrived_ns) / 1e6,
-					 (double)(ew_clock_wall_ns() - e->ev.time_ns) / 1e6);
+					 (double)(agent_now(p) - e->ev.time_ns) / 1e6);
 		}
 		if (process(p, &e->ev))
 			err = -ENOMEM;
@@ -782,9 +798,9 @@ int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 			return process(p, ev);
 		probed = true;
 	}
-	uint64_t wall = ew_clock_wall_ns(), mono = ew_clock_mono_ns();
+	uint64_t now = agent_now(p), mono = ew_clock_mono_ns();
 
-	if (ew_hold_push(p->hold, ev, mono, wall > ev->time_ns ? wall - ev->time_ns : 0)) {
+	if (ew_hold_push(p->hold, ev, mono, now > ev->time_ns ? now - ev->time_ns : 0)) {
 		/* No room to wait: everything held goes now, then this, in order. */
 		drain(p, mono, true, false);
 		return process(p, ev);
@@ -896,9 +912,16 @@ void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_a
 		ew_recorder_flush(p->deps.rec);
 }
 
+void ew_pipeline_clock_step(struct ew_pipeline *p, int64_t step_ns)
+{
+	p->step_ns = step_ns;
+	p->rctx.wall_step_ns = step_ns;
+}
+
 int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns)
 {
-	return ew_state_save(p->detector, p->resolver, path, now_ns);
+	/* On the wall clock: the next agent's time starts there, whatever this one's did. */
+	return ew_state_save(p->detector, p->resolver, path, now_ns, p->step_ns);
 }
 
 /*

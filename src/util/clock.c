@@ -53,6 +53,54 @@ int64_t ew_clock_boot_to_wall(void)
 	return best;
 }
 
+void ew_clock_init(struct ew_clock *c)
+{
+	c->boot_to_wall = ew_clock_boot_to_wall();
+	c->step_ns = 0;
+}
+
+uint64_t ew_clock_now(const struct ew_clock *c)
+{
+	return ew_clock_at(c, ew_clock_boot_ns());
+}
+
+uint64_t ew_clock_to_wall(const struct ew_clock *c, uint64_t agent_ns)
+{
+	int64_t w;
+
+	if (!agent_ns)
+		return 0;
+	w = (int64_t)agent_ns + c->step_ns;
+	return w > 0 ? (uint64_t)w : 1; /* a time before 1970 (tests' small ones): the least */
+}
+
+static uint64_t distance(int64_t a, int64_t b)
+{
+	return a > b ? (uint64_t)(a - b) : (uint64_t)(b - a);
+}
+
+bool ew_clock_note_offset(struct ew_clock *c, int64_t boot_to_wall_now, int64_t *delta_ns)
+{
+	int64_t was = c->boot_to_wall + c->step_ns;
+
+	if (distance(boot_to_wall_now, was) < EW_CLOCK_STEP_MIN_NS)
+		return false;
+	*delta_ns = boot_to_wall_now - was;
+	c->step_ns = boot_to_wall_now - c->boot_to_wall;
+	return true;
+}
+
+bool ew_clock_check_step(struct ew_clock *c, int64_t *delta_ns)
+{
+	uint64_t b = ew_clock_boot_ns(), w = ew_clock_wall_ns();
+
+	/* The quick look, off by however long this thread was preempted between the reads: only
+	 * when it says "moved" is the offset read with care, which decides. */
+	if (distance((int64_t)w - (int64_t)b, c->boot_to_wall + c->step_ns) < EW_CLOCK_STEP_MIN_NS)
+		return false;
+	return ew_clock_note_offset(c, ew_clock_boot_to_wall(), delta_ns);
+}
+
 static void put_digits(char *p, uint64_t v, int n)
 {
 	while (n--) {

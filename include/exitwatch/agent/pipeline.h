@@ -76,10 +76,19 @@ uint32_t ew_pipeline_runs_gone(struct ew_pipeline *p, ew_detector_alive_fn alive
 /* Finding and resolved records emitted so far: a change is one for the state file. */
 uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p);
 
-/* Checkpoint of the detector into path (temp file, fsync, rename). 0 or -errno. */
+/*
+ * The wall clock stepped: it is now step_ns from the agent's time (util/clock.h's ew_clock, the
+ * time every event and now_ns here is on). Records show their times on the wall clock from now
+ * on, the state file is written on it, and a runtime log's lines (stamped by the runtime on the
+ * wall clock) are compared with an exit's start on it. 0 until a step.
+ */
+void ew_pipeline_clock_step(struct ew_pipeline *p, int64_t step_ns);
+
+/* Checkpoint of the detector into path (temp file, fsync, rename), its times on the wall
+ * clock. 0 or -errno. */
 int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns);
 /*
- * Loads a checkpoint at now_ns, the wall clock; a missing file is 0, a bad one -EINVAL with err
+ * Loads a checkpoint at now_ns, the wall clock (the agent's time at its start); a missing file is 0, a bad one -EINVAL with err
  * (the caller warns). A file saved while the clock was ahead is moved back, with a warning.
  */
 int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now_ns, char *err,

@@ -115,6 +115,9 @@ struct ew_record {
 struct ew_render_ctx {
 	const char *node;		       /* node name: labels and every record */
 	const struct ew_class_config *classes; /* exit meanings */
+	/* Added to every time a record shows: records' times are the agent's (util/clock.h's
+	 * ew_clock), which does not step; the wall clock's steps since it was read (0: none). */
+	int64_t wall_step_ns;
 };
 
 #endif
