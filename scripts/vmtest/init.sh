@@ -303,10 +303,36 @@ suspend_case
 # wall clock after each step, and the rules' windows must measure elapsed time across them: a
 # burst that straddles the forward step fires (2 exits before it, 3 after, within seconds: more
 # than 3 in 20 s), and exits 8 s apart after the backward step never fire (at most 3 in any
-# 20 s) however the step moved the clock. Before, times stayed on the wall clock of the agent's
-# start (an hour behind after the first step); the agent says each step on stderr, once.
+# 20 s) however the step moved the clock (a naive refresh of the offset, tried, missed the first
+# and fired the second: count 4, clamped to one instant). Before, times stayed on the wall clock
+# of the agent's start (an hour behind after the first step); the agent says each step on
+# stderr, once.
+#
+# A pod's container (named as the crun case's is, its bundle's config.json written here) has its
+# stderr tail read from its CRI log, which the test writes as the kubelet would: a line stamped
+# 30 s before the attempt started (what the tail's cut by time must leave out: an earlier
+# attempt's), then the attempt's own. After each step exactly the attempt's own line must be the
+# tail: the runtime stamps on the wall clock, and the cut must compare on it too (before, after
+# the forward step the cut was an hour behind the lines and let the earlier line in). The first
+# attempt exits just before the backward step: its record and its cut are on the wall clock as
+# it was at its exit.
+k8s_attempt() {
+	id=$(printf 'd%063d' "$1")
+	kcg=/sys/fs/cgroup/kubepods/burstable/pod$kuid/$id
+	mkdir -p "$ktasks/$id" "$kcg" "$klogs"
+	printf '{"ociVersion":"1.0.2","annotations":{"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.container-name":"backend","io.kubernetes.cri.sandbox-name":"clock-7d9f6","io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.sandbox-uid":"%s","io.kubernetes.cri.image-name":"exitwatch-test:latest","io.kubernetes.container.restartCount":"%s"}}\n' \
+		"$kuid" "$1" >"$ktasks/$id/config.json"
+	echo "$(date -u -d "@$(($(date +%s) - 30))" +%Y-%m-%dT%H:%M:%S.000000000Z) stderr F earlier attempt" \
+		>"$klogs/$1.log"
+	# Busybox's date has no %N: the attempt's line is stamped at the next second.
+	sh -c "echo \$\$ >$kcg/cgroup.procs && echo \"\$(date -u -d @\$((\$(date +%s) + 1)) +%Y-%m-%dT%H:%M:%S.000000000Z) stderr F ModuleNotFoundError: $2\" >>$klogs/$1.log && exec $EW_WORKLOAD exit 3" 2>/dev/null
+}
+
 clockstep_case() {
 	out=/tmp/clock.out err=/tmp/clock.err cg=/sys/fs/cgroup/ewclock
+	kuid=5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b
+	ktasks=/run/containerd/io.containerd.runtime.v2.task/k8s.io
+	klogs=/var/log/pods/shop_clock-7d9f6_$kuid/backend
 	start_agent --no-scan --rule exit_code_burst.window=20s
 	mkdir -p $cg/fwd $cg/back
 	sh -c "echo \$\$ >$cg/fwd/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
@@ -321,7 +347,10 @@ clockstep_case() {
 		sleep 1
 	done
 	f1=$(date +%s)
+	k8s_attempt 0 forward
 	date -s "@$(($(date +%s) - 3600))" >/dev/null
+	sleep 1
+	k8s_attempt 1 back
 	sleep 1
 	b0=$(date +%s)
 	for n in 1 2 3 4; do
@@ -330,7 +359,7 @@ clockstep_case() {
 	done
 	b1=$(date +%s)
 	i=0
-	while [ $i -lt 100 ] && [ "$(grep -c '"event":"container_exit"' "$out")" -lt 9 ]; do
+	while [ $i -lt 100 ] && [ "$(grep -c '"event":"container_exit"' "$out")" -lt 11 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -354,14 +383,19 @@ clockstep_case() {
 	bfind=$(grep '"event":"finding"' "$out" | grep '"/ewclock/back"' |
 		jq -r 'select(.rule == "exit_code_burst") | .count' | tr '\n' ' ')
 	said=$(grep -c 'wall clock stepped' "$err")
-	rmdir $cg/fwd $cg/back $cg 2>/dev/null
+	tails=$(grep '"event":"container_exit"' "$out" | grep "\"k8s:$kuid/backend\"" |
+		jq -c '.stderr_tail' | tr '\n' ' ')
+	rmdir $cg/fwd $cg/back $cg /sys/fs/cgroup/kubepods/burstable/pod$kuid/* \
+		/sys/fs/cgroup/kubepods/burstable/pod$kuid 2>/dev/null
 	if [ $bad = 0 ] && [ "$(echo $fwd | wc -w)" = 3 ] && [ "$(echo $back | wc -w)" = 4 ] &&
 		[ -n "$ffind" ] && [ "$ffind" -ge $((f0 - 1)) ] && [ "$ffind" -le $((f1 + 1)) ] &&
-		[ -z "$bfind" ] && [ "$said" = 2 ]; then
-		echo "EW-CLOCKSTEP PASS +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at $ffind; -1h: exits at ${back}(wall $b0-$b1), no exit_code_burst; 2 steps said"
+		[ -z "$bfind" ] && [ "$said" = 2 ] &&
+		[ "$tails" = '"ModuleNotFoundError: forward\n" "ModuleNotFoundError: back\n" ' ]; then
+		# printf: dash's echo would turn the tails' \n into line breaks.
+		printf '%s\n' "EW-CLOCKSTEP PASS +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at $ffind; -1h: exits at ${back}(wall $b0-$b1), no exit_code_burst; 2 steps said; CRI log tails cut on the wall clock: $tails"
 		return 0
 	fi
-	echo "EW-CLOCKSTEP FAIL +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at ${ffind:-none}; -1h: exits at ${back}(wall $b0-$b1), exit_code_burst count ${bfind:-none} (want none); steps said on stderr: $said (want 2)"
+	printf '%s\n' "EW-CLOCKSTEP FAIL +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at ${ffind:-none}; -1h: exits at ${back}(wall $b0-$b1), exit_code_burst count ${bfind:-none} (want none); steps said on stderr: $said (want 2); CRI log tails after each step: ${tails:-none} (want each attempt's own line only)"
 	dump_agent
 	return 1
 }
