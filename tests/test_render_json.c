@@ -1526,9 +1526,10 @@ static void time_of(const struct ew_buf *b, const char *const *path, char out[EW
 
 /*
  * After a step of the wall clock (an hour back here, as NTP after a boot with the RTC ahead),
- * every time a record shows is on the wall clock: the record's, a finding's first and last,
- * its last exit's, a resolution's fired_time; with and without the cache, and in text. The
- * insertId stays the one of the agent's own time: the record is the same record.
+ * every time a record shows is as the wall clock said it then: the record's, a finding's last
+ * and its last exit's (after the step) an hour earlier; its first and a resolution's
+ * fired_time (before it) as they were; with and without the cache, and in text. The insertId
+ * stays the one of the agent's own time: the record is the same record.
  */
 static void test_wall_step(void **state)
 {
@@ -1537,10 +1538,11 @@ static void test_wall_step(void **state)
 	};
 	struct fx *fx = *state;
 	struct ew_render_cache *c = ew_render_cache_new();
+	struct ew_clock clk = {.boot_to_wall = 0};
 	struct ew_subject *subject;
 	struct ew_record r;
 	char want[EW_TIME_STR_LEN], got[EW_TIME_STR_LEN], id[24], id2[24];
-	const int64_t step = -(int64_t)SEC(3600);
+	int64_t d;
 
 	assert_non_null(c);
 	shop_identity(&fx->id);
@@ -1548,10 +1550,11 @@ static void test_wall_step(void **state)
 	assert_non_null(subject);
 	burst_finding(&fx->f, subject);
 	fx->f.resolved = true;
-	fx->f.fired_ns = FIND_T - SEC(1);
+	fx->f.fired_ns = FIND_T - SEC(2);
 	r = finding_record(fx);
 	ew_record_insert_id(&r, &fx->ctx, id);
-	fx->ctx.wall_step_ns = step;
+	assert_true(ew_clock_note_offset(&clk, FIND_T - SEC(1), -(int64_t)SEC(3600), &d));
+	fx->ctx.clock = &clk;
 	render(fx, &r);
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
 		uint64_t t = i == 0   ? r.time_ns
@@ -1560,7 +1563,7 @@ static void test_wall_step(void **state)
 			     : i == 3 ? fx->f.last_exit_ns
 				      : fx->f.fired_ns;
 
-		ew_time_format(t - SEC(3600), want);
+		ew_time_format(i == 1 || i == 4 ? t : t - SEC(3600), want);
 		time_of(&fx->out, paths[i], got);
 		assert_string_equal(got, want);
 	}
@@ -1569,10 +1572,11 @@ static void test_wall_step(void **state)
 	assert_non_null(strstr(fx->out.data, id));
 
 	/* A container record, cached (twice: the time memo) and not, and its text line. */
-	fx->ctx.wall_step_ns = 0;
+	fx->ctx.clock = NULL;
 	r = doc_exit_record(fx);
-	fx->ctx.wall_step_ns = step;
-	ew_time_format(r.time_ns - SEC(3600), want);
+	fx->ctx.clock = &clk;
+	assert_true(ew_clock_note_offset(&clk, r.time_ns, -(int64_t)SEC(7200), &d));
+	ew_time_format(r.time_ns - SEC(7200), want);
 	for (int i = 0; i < 3; i++) {
 		char *line = render_with(fx, &r, i < 2 ? c : NULL);
 

@@ -116,7 +116,6 @@ static void check_clock(struct agent *a)
 		"snapshot, date -s): record times follow it; rule windows measure elapsed time "
 		"and are not moved",
 		d < 0 ? "back" : "forward", by);
-	ew_pipeline_clock_step(a->pipe, a->clock.step_ns);
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)
@@ -504,8 +503,10 @@ static int build(struct agent *a, const struct ew_config *c, bool live)
 		else if (r == 2)
 			ew_warn("recording %s: %s; it is overwritten", c->record_path, err);
 	}
-	a->pipe = ew_pipeline_new(
-		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});
+	a->pipe = ew_pipeline_new(c, &(struct ew_pipeline_deps){.out = a->out,
+								.rec = a->rec,
+								.metrics = a->metrics,
+								.clock = live ? &a->clock : NULL});
 	if (!a->pipe)
 		return 1;
 	if (live && c->state_file &&

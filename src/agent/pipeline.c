@@ -37,8 +37,7 @@ struct ew_pipeline {
 	struct ew_pipeline_deps deps;
 	struct ew_resolver *resolver;
 	struct ew_detector *detector;
-	struct ew_render_ctx rctx; /* its wall_step_ns: the wall clock's steps, step_ns */
-	int64_t step_ns;	   /* wall time = the agent's (the events') + this */
+	struct ew_render_ctx rctx;
 	char node[256];
 	uint64_t root_cgroup_id;
 
@@ -203,13 +202,12 @@ static void watch_had(struct ew_pipeline *p)
 }
 
 /*
- * The agent's time (util/clock.h), what events are stamped on: the wall clock less its steps
- * since the agent started (ew_pipeline_clock_step()). For the log watch's and the hold's times,
- * which are compared with the events'.
+ * The agent's time (util/clock.h), what events are stamped on (the wall clock without one): for
+ * the log watch's and the hold's times, which are compared with the events'.
  */
 static uint64_t agent_now(const struct ew_pipeline *p)
 {
-	return (uint64_t)((int64_t)ew_clock_wall_ns() - p->step_ns);
+	return p->deps.clock ? ew_clock_now(p->deps.clock) : ew_clock_wall_ns();
 }
 
 /*
@@ -300,6 +298,7 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 	}
 	ew_pipeline_set_node(p, cfg->node);
 	p->rctx.classes = &cfg->classes;
+	p->rctx.clock = p->deps.clock;
 	ew_rendered_init(&p->rr, &p->rctx, cfg->format_text && isatty(STDOUT_FILENO));
 	return p;
 }
@@ -654,10 +653,9 @@ static void take_log_tail(struct ew_pipeline *p, struct ew_held *e)
 	size_t len = 0;
 	int r;
 
-	/* The runtime stamps its lines on the wall clock: the start on it too, after a step. */
-	if (since && p->step_ns)
-		since = (int64_t)since + p->step_ns > 0 ? (uint64_t)((int64_t)since + p->step_ns)
-							: 0;
+	/* The runtime stamps its lines on the wall clock: the start as the wall clock said it. */
+	if (p->deps.clock)
+		since = ew_clock_to_wall(p->deps.clock, since);
 
 	if (!e->located)
 		locate(p, e);
@@ -912,16 +910,11 @@ void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_a
 		ew_recorder_flush(p->deps.rec);
 }
 
-void ew_pipeline_clock_step(struct ew_pipeline *p, int64_t step_ns)
-{
-	p->step_ns = step_ns;
-	p->rctx.wall_step_ns = step_ns;
-}
-
 int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns)
 {
 	/* On the wall clock: the next agent's time starts there, whatever this one's did. */
-	return ew_state_save(p->detector, p->resolver, path, now_ns, p->step_ns);
+	return ew_state_save(p->detector, p->resolver, path, now_ns,
+			     p->deps.clock ? p->deps.clock->step_ns : 0);
 }
 
 /*

@@ -21,12 +21,13 @@ struct writer {
 	int r;				    /* -ENOMEM: a tail could not be encoded */
 };
 
-/* A time as the file keeps it, on the wall clock (0, "none", stays 0). */
+/*
+ * A time as the file keeps it, on the wall clock as it is now (0, "none", stays 0): all moved
+ * alike, so that windows keep their lengths for the next agent.
+ */
 static uint64_t wall(const struct writer *wr, uint64_t t)
 {
-	const struct ew_clock c = {.step_ns = wr->step_ns};
-
-	return ew_clock_to_wall(&c, t);
+	return ew_clock_shift(t, wr->step_ns);
 }
 
 static void write_window(struct writer *wr, const char *name, const struct ew_detector_samples *s)

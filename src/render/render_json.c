@@ -357,9 +357,7 @@ static void seconds_field(struct ew_jsonw *w, const char *k, size_t kl, uint64_t
 
 uint64_t ew_render_wall(const struct ew_render_ctx *ctx, uint64_t t)
 {
-	const struct ew_clock c = {.step_ns = ctx->wall_step_ns};
-
-	return ctx->wall_step_ns ? ew_clock_to_wall(&c, t) : t;
+	return ctx->clock ? ew_clock_to_wall(ctx->clock, t) : t;
 }
 
 /* memo: the cache's, for a record's own time (NULL: none). */

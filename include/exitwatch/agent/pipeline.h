@@ -14,6 +14,7 @@
 #include "exitwatch/metrics/metrics.h"
 #include "exitwatch/output/output.h"
 #include "exitwatch/replay/recorder.h"
+#include "exitwatch/util/clock.h"
 
 struct ew_pipeline;
 
@@ -21,6 +22,9 @@ struct ew_pipeline_deps {
 	struct ew_outputs *out;	    /* required */
 	struct ew_recorder *rec;    /* --record, or NULL */
 	struct ew_metrics *metrics; /* or NULL */
+	/* The agent's clock, which the events are stamped on and whose steps the records and the
+	 * state file follow (util/clock.h); NULL (a replay): the wall clock's, no step. */
+	const struct ew_clock *clock;
 };
 
 struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
@@ -75,14 +79,6 @@ void ew_pipeline_forget(struct ew_pipeline *p, const struct ew_lost_main *m);
 uint32_t ew_pipeline_runs_gone(struct ew_pipeline *p, ew_detector_alive_fn alive, void *ctx);
 /* Finding and resolved records emitted so far: a change is one for the state file. */
 uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p);
-
-/*
- * The wall clock stepped: it is now step_ns from the agent's time (util/clock.h's ew_clock, the
- * time every event and now_ns here is on). Records show their times on the wall clock from now
- * on, the state file is written on it, and a runtime log's lines (stamped by the runtime on the
- * wall clock) are compared with an exit's start on it. 0 until a step.
- */
-void ew_pipeline_clock_step(struct ew_pipeline *p, int64_t step_ns);
 
 /* Checkpoint of the detector into path (temp file, fsync, rename), its times on the wall
  * clock. 0 or -errno. */

@@ -23,13 +23,24 @@ int64_t ew_clock_boot_to_wall(void);
  * the wall clock's time at start and runs on through a suspend (as the wall clock does), but
  * never steps. The kernel's stamps, the rules' windows and deadlines and the state's times are on
  * it: they measure elapsed time. The wall clock may step since (an NTP or chrony step after a
- * boot with a wrong RTC, a VM restored from a snapshot, `date -s`): step_ns is how far, and what
- * is added where a time is shown (records) or compared with another program's wall clock (log
- * lines, the state file). agent time + step_ns = wall time.
+ * boot with a wrong RTC, a VM restored from a snapshot, `date -s`): step_ns is how far it is
+ * from the agent's time now, and the latest steps are kept with the agent's time each was seen
+ * at, so that a time is shown as the wall clock said it then (records), or compared with another
+ * program's stamps of that time (a runtime's log lines).
  */
+#define EW_CLOCK_STEPS 8
+
+struct ew_clock_step {
+	uint64_t at;	 /* agent time the step was seen at */
+	int64_t step_ns; /* wall - agent time from then on */
+};
+
 struct ew_clock {
 	int64_t boot_to_wall; /* agent time = boot time + this, for the agent's life */
-	int64_t step_ns;      /* wall time = agent time + this: the steps seen so far */
+	int64_t step_ns;      /* wall time now = agent time now + this: the steps so far */
+	int64_t step_before;  /* in force before steps[0] (older steps are let go) */
+	uint32_t nsteps;
+	struct ew_clock_step steps[EW_CLOCK_STEPS]; /* oldest first */
 };
 
 /* Steps smaller than this are let be: a wall read between two boot reads preempted costs more. */
@@ -44,15 +55,20 @@ static inline uint64_t ew_clock_at(const struct ew_clock *c, uint64_t boot_ns)
 
 uint64_t ew_clock_now(const struct ew_clock *c); /* agent time now */
 
-/* An agent time as the wall clock has it now (0 stays 0: "none"). Pure. */
-uint64_t ew_clock_to_wall(const struct ew_clock *c, uint64_t agent_ns);
+/* Agent time t as the wall clock said it at t: the step in force then (0 stays 0: "none"). */
+uint64_t ew_clock_to_wall(const struct ew_clock *c, uint64_t t);
+
+/* t moved by step_ns (0 stays 0; before 1970, tests' small times: the least). Pure. */
+uint64_t ew_clock_shift(uint64_t t, int64_t step_ns);
 
 /*
- * Whether the wall clock stepped since the last look, given its offset from the boot clock now
- * (wall - boot): by EW_CLOCK_STEP_MIN_NS or more from the offset the steps so far give. Then
- * step_ns takes it and *delta_ns says by how much it moved this time (forward: positive). Pure.
+ * Whether the wall clock stepped since the last look, given the agent time now and the wall
+ * clock's offset from the boot clock now (wall - boot): by EW_CLOCK_STEP_MIN_NS or more from
+ * the offset the steps so far give. Then the step is kept (at now), step_ns takes it, and
+ * *delta_ns says by how much it moved this time (forward: positive). Pure.
  */
-bool ew_clock_note_offset(struct ew_clock *c, int64_t boot_to_wall_now, int64_t *delta_ns);
+bool ew_clock_note_offset(struct ew_clock *c, uint64_t now, int64_t boot_to_wall_now,
+			  int64_t *delta_ns);
 
 /*
  * The same, reading the clocks: once per turn of the agent's loop, not per record. One wall and
