@@ -828,7 +828,7 @@ uint64_t ew_pipeline_wake(const struct ew_pipeline *p, uint64_t now_mono, uint64
 	/* A deadline after a held exit waits for it (ew_pipeline_tick()): the hold's wake runs it. */
 	if (at == UINT64_MAX || (head && at >= head->ev.time_ns))
 		return wake;
-	/* On the wall clock, slept on the monotonic one. */
+	/* On the agent's clock, slept on the monotonic one. */
 	at = at <= now_wall ? now_mono : now_mono + (at - now_wall);
 	return at < wake ? at : wake;
 }

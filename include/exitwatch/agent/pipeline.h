@@ -39,8 +39,8 @@ void ew_pipeline_free(struct ew_pipeline *p);
 int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev);
 /*
  * When (CLOCK_MONOTONIC ns) the pipeline next wants ew_pipeline_tick(): a held exit's look at
- * its log, or the detector's next deadline (a grace period, a resolution), on the wall clock
- * now_wall given with now_mono; now_mono when the detector has work left from the last tick;
+ * its log, or the detector's next deadline (a grace period, a resolution), on the agent's clock
+ * (util/clock.h), now_wall given with now_mono; now_mono when the detector has work left from the last tick;
  * UINT64_MAX when nothing waits. Between two such times only a record or the fd can bring news.
  */
 uint64_t ew_pipeline_wake(const struct ew_pipeline *p, uint64_t now_mono, uint64_t now_wall);
