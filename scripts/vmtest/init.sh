@@ -9,6 +9,7 @@
 #   EW-CRUN PASS|FAIL ...        an OCI bundle run with crun, named as a kubelet's container
 #   EW-SUSPEND PASS|FAIL ...     record times and uptimes across a suspend (S3) of the guest
 #   EW-CLOCKSTEP PASS|FAIL ...   record times and rule windows across steps of the wall clock
+#   EW-CLOCKSTATE PASS|FAIL ...  the state file across a step of the wall clock and a restart
 #   EW-RESULT <test> PASS|FAIL   one line per test binary
 #   EW-CMD-RC <n>                the exit status of --shell-cmd
 #   EW-DONE                      /init finished; a log without it did not finish
@@ -400,6 +401,57 @@ clockstep_case() {
 	return 1
 }
 clockstep_case
+
+# 2e. The state file across a step and a restart: a container exits 3 twice, the clock steps an
+# hour forward, it exits once more, the agent stops (its last checkpoint) and a new one starts
+# with the same state file, and the container exits twice more: 5 exits in well under the
+# window (2m; an agent start under emulation takes seconds), so the new agent must fire
+# exit_code_burst. The new agent's time starts on the wall clock as it is: the file must hold
+# the windows there. Before, the file kept the old agent's time, an hour behind, and the new
+# agent took its exits for an hour old: no finding. The clock is stepped back at the end.
+clockstate_case() {
+	out=/tmp/cstate1.out err=/tmp/cstate1.err cg=/sys/fs/cgroup/ewcstate st=/tmp/cstate.json
+	rm -f $st
+	mkdir -p $cg
+	start_agent --no-scan --state-file $st --rule exit_code_burst.window=2m
+	for n in 1 2 3; do
+		[ $n != 3 ] || date -s "@$(($(date +%s) + 3600))" >/dev/null
+		sh -c "echo \$\$ >$cg/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+		sleep 1
+	done
+	kill -TERM $pid
+	wait $pid
+	first=$(grep -c '"event":"container_exit"' "$out")
+	err1=$err out=/tmp/cstate2.out err=/tmp/cstate2.err
+	start_agent --no-scan --state-file $st --rule exit_code_burst.window=2m
+	for _ in 1 2; do
+		sh -c "echo \$\$ >$cg/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+		sleep 1
+	done
+	i=0
+	while [ $i -lt 50 ] && ! grep -q '"rule":"exit_code_burst"' "$out"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -TERM $pid
+	wait $pid
+	date -s "@$(($(date +%s) - 3600))" >/dev/null
+	rmdir $cg 2>/dev/null
+	burst=$(grep '"event":"finding"' "$out" | jq -r 'select(.rule == "exit_code_burst") |
+		"count \(.count) from \(.first_time) to \(.last_time)"')
+	if [ "$first" = 3 ] && [ -n "$burst" ] && ! grep -q 'state file' "$err"; then
+		echo "EW-CLOCKSTATE PASS 3 exits, +1h, restart, 2 exits: exit_code_burst $burst"
+		return 0
+	fi
+	echo "EW-CLOCKSTATE FAIL 3 exits (seen: $first), +1h, restart, 2 exits: exit_code_burst ${burst:-none} (want one); the new agent on the state file: $(grep 'state file' "$err" | head -1)"
+	out=/tmp/cstate2.out
+	dump_agent
+	echo "EW-STDERR-FIRST-BEGIN"
+	cat "$err1"
+	echo "EW-STDERR-FIRST-END"
+	return 1
+}
+clockstate_case
 
 # 3. The integration tests, one binary at a time, each under a timeout so one hang costs that
 # test and not the kernel's whole run.
