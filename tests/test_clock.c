@@ -17,6 +17,60 @@
 
 #define NS EW_NSEC_PER_SEC
 
+/*
+ * The wall clock's offset from the boot clock, as the agent's loop sees it turn after turn:
+ * differences under EW_CLOCK_STEP_MIN_NS (read order, preemption) are no step; an hour forward
+ * and back are, each said with its own size, and the agent's time never moves. A time is shown
+ * as the wall clock said it then: before a step, with the step before it.
+ */
+static void test_clock_steps(void **state)
+{
+	const int64_t off = 1758000000LL * (int64_t)NS, hour = 3600LL * (int64_t)NS;
+	const uint64_t t0 = (uint64_t)off; /* agent times: the wall clock's at start */
+	struct ew_clock c = {.boot_to_wall = off};
+	int64_t d = 0;
+
+	(void)state;
+	assert_false(ew_clock_note_offset(&c, t0, off, &d));
+	assert_false(ew_clock_note_offset(&c, t0, off + (int64_t)EW_CLOCK_STEP_MIN_NS - 1, &d));
+	assert_false(ew_clock_note_offset(&c, t0, off - (int64_t)EW_CLOCK_STEP_MIN_NS + 1, &d));
+	assert_int_equal(c.step_ns, 0);
+	assert_int_equal(ew_clock_to_wall(&c, t0 + 5), t0 + 5);
+	/* An hour forward, seen at t0 + 100 s. */
+	assert_true(ew_clock_note_offset(&c, t0 + 100 * NS, off + hour, &d));
+	assert_int_equal(d, hour);
+	assert_int_equal(c.step_ns, hour);
+	assert_int_equal(ew_clock_at(&c, 5 * NS), t0 + 5 * NS);
+	assert_int_equal(ew_clock_to_wall(&c, t0 + 100 * NS), t0 + 100 * NS + (uint64_t)hour);
+	assert_int_equal(ew_clock_to_wall(&c, t0 + 99 * NS), t0 + 99 * NS);
+	assert_int_equal(ew_clock_to_wall(&c, 0), 0);
+	assert_false(ew_clock_note_offset(&c, t0 + 150 * NS, off + hour + 1000, &d));
+	/* Back by an hour and a microsecond, at t0 + 200 s. */
+	assert_true(ew_clock_note_offset(&c, t0 + 200 * NS, off - 1000, &d));
+	assert_int_equal(d, -hour - 1000);
+	assert_int_equal(c.step_ns, -1000);
+	assert_int_equal(c.boot_to_wall, off);
+	assert_int_equal(ew_clock_to_wall(&c, t0 + 300 * NS), t0 + 300 * NS - 1000);
+	assert_int_equal(ew_clock_to_wall(&c, t0 + 150 * NS), t0 + 150 * NS + (uint64_t)hour);
+	assert_int_equal(ew_clock_to_wall(&c, t0 + 50 * NS), t0 + 50 * NS);
+	/* More steps than kept: the oldest let go, and what was in force after it stays. */
+	for (int i = 1; i <= EW_CLOCK_STEPS; i++)
+		assert_true(ew_clock_note_offset(&c, t0 + (uint64_t)(200 + i) * NS,
+						 off + i * (int64_t)NS, &d));
+	assert_int_equal(c.nsteps, EW_CLOCK_STEPS);
+	assert_int_equal(ew_clock_to_wall(&c, t0 + 50 * NS), t0 + 50 * NS - 1000);
+	assert_int_equal(ew_clock_to_wall(&c, t0 + 500 * NS), t0 + 500 * NS + EW_CLOCK_STEPS * NS);
+	/* A time the step would take before 1970 (tests' small times) is the least, not 0. */
+	assert_int_equal(ew_clock_shift(5, -hour), 1);
+	assert_int_equal(ew_clock_shift(0, hour), 0);
+
+	/* The live reading: this machine's clock is not stepped, so no step is seen. */
+	ew_clock_init(&c);
+	for (int i = 0; i < 1000; i++)
+		assert_false(ew_clock_check_step(&c, &d));
+	assert_true(ew_clock_now(&c) - ew_clock_wall_ns() + NS < 2 * NS);
+}
+
 static void test_time_format_fixed_points(void **state)
 {
 	static const struct {
@@ -215,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_time_format_memo),
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_duration_format),
+		cmocka_unit_test(test_clock_steps),
 	};
 
 	return cmocka_run_group_tests_name("clock", tests, NULL, NULL);

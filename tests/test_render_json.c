@@ -21,6 +21,8 @@
 #include <json-c/json.h>
 
 #include "exitwatch/render/render_json.h"
+#include "exitwatch/render/render_text.h"
+#include "exitwatch/util/clock.h"
 #include "render_fixture.h"
 
 /*
@@ -1531,21 +1533,110 @@ static void test_message_pieces_printable(void **state)
 	}
 }
 
+/* The time member of a line, as a string to compare. */
+static void time_of(const struct ew_buf *b, const char *const *path, char out[EW_TIME_STR_LEN])
+{
+	json_object *o = parse_line(b->data, b->len), *v = o;
+
+	for (; *path; path++)
+		assert_true(json_object_object_get_ex(v, *path, &v));
+	snprintf(out, EW_TIME_STR_LEN, "%s", json_object_get_string(v));
+	json_object_put(o);
+}
+
+/*
+ * After a step of the wall clock (an hour back here, as NTP after a boot with the RTC ahead),
+ * every time a record shows is as the wall clock said it then: the record's, a finding's last
+ * and its last exit's (after the step) an hour earlier; its first and a resolution's
+ * fired_time (before it) as they were; with and without the cache, and in text. The insertId
+ * stays the one of the agent's own time: the record is the same record.
+ */
+static void test_wall_step(void **state)
+{
+	static const char *const paths[][3] = {
+		{"time"}, {"first_time"}, {"last_time"}, {"last_exit", "time"}, {"fired_time"},
+	};
+	struct fx *fx = *state;
+	struct ew_render_cache *c = ew_render_cache_new();
+	struct ew_clock clk = {.boot_to_wall = 0};
+	struct ew_subject *subject;
+	struct ew_record r;
+	char want[EW_TIME_STR_LEN], got[EW_TIME_STR_LEN], id[24], id2[24];
+	int64_t d;
+
+	assert_non_null(c);
+	shop_identity(&fx->id);
+	subject = ew_subject_pack(&fx->id);
+	assert_non_null(subject);
+	burst_finding(&fx->f, subject);
+	fx->f.resolved = true;
+	fx->f.fired_ns = FIND_T - SEC(2);
+	r = finding_record(fx);
+	ew_record_insert_id(&r, &fx->ctx, id);
+	assert_true(ew_clock_note_offset(&clk, FIND_T - SEC(1), -(int64_t)SEC(3600), &d));
+	fx->ctx.clock = &clk;
+	render(fx, &r);
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		uint64_t t = i == 0   ? r.time_ns
+			     : i == 1 ? fx->f.first_ns
+			     : i == 2 ? fx->f.last_ns
+			     : i == 3 ? fx->f.last_exit_ns
+				      : fx->f.fired_ns;
+
+		ew_time_format(i == 1 || i == 4 ? t : t - SEC(3600), want);
+		time_of(&fx->out, paths[i], got);
+		assert_string_equal(got, want);
+	}
+	ew_record_insert_id(&r, &fx->ctx, id2);
+	assert_string_equal(id, id2);
+	assert_non_null(strstr(fx->out.data, id));
+
+	/* A container record, cached (twice: the time memo) and not, and its text line. */
+	fx->ctx.clock = NULL;
+	r = doc_exit_record(fx);
+	fx->ctx.clock = &clk;
+	assert_true(ew_clock_note_offset(&clk, r.time_ns, -(int64_t)SEC(7200), &d));
+	ew_time_format(r.time_ns - SEC(7200), want);
+	for (int i = 0; i < 3; i++) {
+		char *line = render_with(fx, &r, i < 2 ? c : NULL);
+
+		time_of(&fx->out, paths[0], got);
+		assert_string_equal(got, want);
+		free(line);
+	}
+	ew_buf_reset(&fx->out);
+	assert_int_equal(ew_render_text(&r, &fx->ctx, false, &fx->out), 0);
+	want[23] = '\0';
+	assert_non_null(strstr(fx->out.data, want));
+	ew_render_cache_free(c);
+	ew_subject_free(subject);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_exit_config_error),     T(test_exit_docker_stop),
+		T(test_exit_config_error),
+		T(test_exit_docker_stop),
 		T(test_exit_children), /* the kernel's child counts */
-		T(test_severity_exit_classes), T(test_severity_other_records),
-		T(test_insert_id_fnv_words),   T(test_insert_id_deterministic),
-		T(test_hostile_json),	       T(test_pod_object),
-		T(test_finding_burst),	       T(test_resolved),
-		T(test_finding_variants),      T(test_agent),
-		T(test_invalid_records),       T(test_cache_same_bytes),
-		T(test_cache_exit_memo),       T(test_message_printable),
-		T(test_message_cuts),	       T(test_message_pieces_printable),
+		T(test_severity_exit_classes),
+		T(test_severity_other_records),
+		T(test_insert_id_fnv_words),
+		T(test_insert_id_deterministic),
+		T(test_hostile_json),
+		T(test_pod_object),
+		T(test_finding_burst),
+		T(test_resolved),
+		T(test_finding_variants),
+		T(test_agent),
+		T(test_invalid_records),
+		T(test_cache_same_bytes),
+		T(test_cache_exit_memo),
+		T(test_message_printable),
+		T(test_message_cuts),
+		T(test_message_pieces_printable),
+		T(test_wall_step),
 	};
 
 	return cmocka_run_group_tests_name("render_json", tests, NULL, NULL);

@@ -42,7 +42,7 @@
 static void checkpoint_str(struct ew_detector *d, uint64_t now, struct ew_buf *b)
 {
 	ew_buf_init(b);
-	assert_int_equal(ew_state_write(d, NULL, now, b), 0);
+	assert_int_equal(ew_state_write(d, NULL, now, 0, b), 0);
 	assert_non_null(b->data);
 }
 
@@ -532,13 +532,13 @@ static void test_state_pods(void **state)
 	assert_int_equal(
 		ew_state_read(d1, NULL, asleep, strlen(asleep), NOW, NULL, err, sizeof(err)), 0);
 
-	assert_int_equal(ew_state_write(d1, r1, 100, &with), 0);
+	assert_int_equal(ew_state_write(d1, r1, 100, 0, &with), 0);
 	assert_non_null(strstr(with.data, POD("shop/backend:1.4.2")));
-	assert_int_equal(ew_state_write(d1, NULL, 100, &without), 0);
+	assert_int_equal(ew_state_write(d1, NULL, 100, 0, &without), 0);
 	assert_null(strstr(without.data, "\"pod\""));
 	/* What the resolver does not know is not written. */
 	ew_buf_reset(&without);
-	assert_int_equal(ew_state_write(d1, r2, 100, &without), 0);
+	assert_int_equal(ew_state_write(d1, r2, 100, 0, &without), 0);
 	assert_null(strstr(without.data, "\"pod\""));
 
 	assert_false(ew_resolver_recall(r2, K8S_KEY, &m));
@@ -982,6 +982,71 @@ static void test_state_clock_ahead(void **state)
 	ew_detector_free(b);
 }
 
+/*
+ * The agent's time does not step; the file is on the wall clock (persist/state.h). Written after
+ * a step either way, every time in it (and nothing else: pids, counts, boot-clock starts) is
+ * moved by the step, so that the next agent, whose time starts on the wall clock, reads windows
+ * and episodes where they were; read back and written with the opposite step, it is the file
+ * written without one, byte for byte.
+ */
+static void test_state_wall_step(void **state)
+{
+	struct fx *fx = *state;
+	struct step st[128];
+	const int64_t steps[] = {(int64_t)SEC(3600), -(int64_t)SEC(3600)};
+	struct ew_buf plain, moved, back;
+	char err[256] = "";
+	size_t n;
+
+	first_half(fx, st, &n);
+	checkpoint_str(fx->d, AT(1000), &plain);
+	for (size_t k = 0; k < ARRAY_SIZE(steps); k++) {
+		struct ew_detector *b = ew_detector_new(&fx->cfg);
+		const char *p = plain.data, *q;
+		size_t times = 0;
+
+		assert_non_null(b);
+		ew_buf_init(&moved);
+		assert_int_equal(ew_state_write(fx->d, NULL, AT(1000), steps[k], &moved), 0);
+		q = moved.data;
+		/* The same text but for numbers; each number a time (after T0 - 1 day) moved by
+		 * the step, every other one as it was. */
+		while (*p && *q) {
+			if (*p >= '0' && *p <= '9') {
+				char *pe, *qe;
+				uint64_t a = strtoull(p, &pe, 10), m = strtoull(q, &qe, 10);
+
+				if (a > T0 - SEC(86400)) {
+					assert_int_equal((int64_t)(m - a), steps[k]);
+					times++;
+				} else {
+					assert_int_equal(m, a);
+				}
+				p = pe;
+				q = qe;
+				continue;
+			}
+			assert_int_equal(*p, *q);
+			p++;
+			q++;
+		}
+		assert_int_equal(*p, *q);
+		assert_true(times > 20);
+		assert_int_equal(
+			ew_state_read(b, NULL, moved.data, moved.len, NOW, NULL, err, sizeof(err)),
+			0);
+		ew_buf_init(&back);
+		assert_int_equal(
+			ew_state_write(b, NULL, AT(1000) + (uint64_t)steps[k], -steps[k], &back),
+			0);
+		assert_string_equal(back.data, plain.data);
+		ew_buf_free(&back);
+		ew_buf_free(&moved);
+		ew_detector_free(b);
+	}
+	ew_buf_free(&plain);
+}
+
 /* ---- the file ---- */
 
 struct tmpdir {
@@ -1025,13 +1090,13 @@ static void test_state_file_save_load(void **state)
 
 	tmpdir_make(&t);
 	first_half(fx, st, &n);
-	assert_int_equal(ew_state_save(fx->d, NULL, t.path, AT(1000)), 0);
+	assert_int_equal(ew_state_save(fx->d, NULL, t.path, AT(1000), 0), 0);
 	assert_int_equal(stat(t.path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", t.path);
 	assert_int_equal(access(tmp, F_OK), -1);
 	/* Saved again over it: the rename replaces the old file. */
-	assert_int_equal(ew_state_save(fx->d, NULL, t.path, AT(1000)), 0);
+	assert_int_equal(ew_state_save(fx->d, NULL, t.path, AT(1000), 0), 0);
 	assert_int_equal(ew_state_load(b, NULL, t.path, NOW, NULL, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(ew_detector_active(b), 3);
@@ -1082,7 +1147,7 @@ static void test_state_file_errors(void **state)
 
 	/* A directory that is not there: the save fails and says so, and leaves nothing. */
 	snprintf(want, sizeof(want), "%s/none/state.json", t.dir);
-	assert_int_equal(ew_state_save(fx->d, NULL, want, AT(1)), -ENOENT);
+	assert_int_equal(ew_state_save(fx->d, NULL, want, AT(1), 0), -ENOENT);
 	tmpdir_remove(&t);
 }
 
@@ -1149,6 +1214,7 @@ int main(void)
 		T(test_state_pods),
 		T(test_checkpoint_crash_loop_quiet),
 		T(test_state_clock_ahead),
+		T(test_state_wall_step),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);

@@ -8,6 +8,8 @@
 #   EW-SMOKE PASS|FAIL ...       default config: start, exit, finding records
 #   EW-CRUN PASS|FAIL ...        an OCI bundle run with crun, named as a kubelet's container
 #   EW-SUSPEND PASS|FAIL ...     record times and uptimes across a suspend (S3) of the guest
+#   EW-CLOCKSTEP PASS|FAIL ...   record times and rule windows across steps of the wall clock
+#   EW-CLOCKSTATE PASS|FAIL ...  the state file across a step of the wall clock and a restart
 #   EW-RESULT <test> PASS|FAIL   one line per test binary
 #   EW-CMD-RC <n>                the exit status of --shell-cmd
 #   EW-DONE                      /init finished; a log without it did not finish
@@ -295,6 +297,161 @@ suspend_case() {
 	return 1
 }
 suspend_case
+
+# 2d. Steps of the wall clock while the agent runs, as NTP or chrony makes after a boot with a
+# wrong RTC, a VM restored from a snapshot, or `date -s`: an hour forward, then an hour back
+# (here, in the guest, where no one else's clock moves). Every record's `time` must follow the
+# wall clock after each step, and the rules' windows must measure elapsed time across them: a
+# burst that straddles the forward step fires (2 exits before it, 3 after, within seconds: more
+# than 3 in 20 s), and exits 8 s apart after the backward step never fire (at most 3 in any
+# 20 s) however the step moved the clock (a naive refresh of the offset, tried, missed the first
+# and fired the second: count 4, clamped to one instant). Before, times stayed on the wall clock
+# of the agent's start (an hour behind after the first step); the agent says each step on
+# stderr, once.
+#
+# A pod's container (named as the crun case's is, its bundle's config.json written here) has its
+# stderr tail read from its CRI log, which the test writes as the kubelet would: a line stamped
+# 30 s before the attempt started (what the tail's cut by time must leave out: an earlier
+# attempt's), then the attempt's own. After each step exactly the attempt's own line must be the
+# tail: the runtime stamps on the wall clock, and the cut must compare on it too (before, after
+# the forward step the cut was an hour behind the lines and let the earlier line in). The first
+# attempt exits just before the backward step: its record and its cut are on the wall clock as
+# it was at its exit.
+k8s_attempt() {
+	id=$(printf 'd%063d' "$1")
+	kcg=/sys/fs/cgroup/kubepods/burstable/pod$kuid/$id
+	mkdir -p "$ktasks/$id" "$kcg" "$klogs"
+	printf '{"ociVersion":"1.0.2","annotations":{"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.container-name":"backend","io.kubernetes.cri.sandbox-name":"clock-7d9f6","io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.sandbox-uid":"%s","io.kubernetes.cri.image-name":"exitwatch-test:latest","io.kubernetes.container.restartCount":"%s"}}\n' \
+		"$kuid" "$1" >"$ktasks/$id/config.json"
+	echo "$(date -u -d "@$(($(date +%s) - 30))" +%Y-%m-%dT%H:%M:%S.000000000Z) stderr F earlier attempt" \
+		>"$klogs/$1.log"
+	# Busybox's date has no %N: the attempt's line is stamped at the next second.
+	sh -c "echo \$\$ >$kcg/cgroup.procs && echo \"\$(date -u -d @\$((\$(date +%s) + 1)) +%Y-%m-%dT%H:%M:%S.000000000Z) stderr F ModuleNotFoundError: $2\" >>$klogs/$1.log && exec $EW_WORKLOAD exit 3" 2>/dev/null
+}
+
+clockstep_case() {
+	out=/tmp/clock.out err=/tmp/clock.err cg=/sys/fs/cgroup/ewclock
+	kuid=5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b
+	ktasks=/run/containerd/io.containerd.runtime.v2.task/k8s.io
+	klogs=/var/log/pods/shop_clock-7d9f6_$kuid/backend
+	start_agent --no-scan --rule exit_code_burst.window=20s
+	mkdir -p $cg/fwd $cg/back
+	sh -c "echo \$\$ >$cg/fwd/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+	sleep 1
+	sh -c "echo \$\$ >$cg/fwd/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+	sleep 1
+	date -s "@$(($(date +%s) + 3600))" >/dev/null
+	sleep 1
+	f0=$(date +%s)
+	for _ in 1 2 3; do
+		sh -c "echo \$\$ >$cg/fwd/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+		sleep 1
+	done
+	f1=$(date +%s)
+	k8s_attempt 0 forward
+	date -s "@$(($(date +%s) - 3600))" >/dev/null
+	sleep 1
+	k8s_attempt 1 back
+	sleep 1
+	b0=$(date +%s)
+	for n in 1 2 3 4; do
+		[ $n = 1 ] || sleep 8
+		sh -c "echo \$\$ >$cg/back/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+	done
+	b1=$(date +%s)
+	i=0
+	while [ $i -lt 100 ] && [ "$(grep -c '"event":"container_exit"' "$out")" -lt 11 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 1
+	kill -TERM $pid
+	wait $pid
+	# The exits after each step, in whole seconds, each within its stretch of the wall clock.
+	fwd=$(grep '"event":"container_exit"' "$out" | grep '"/ewclock/fwd"' | tail -3 |
+		jq -r '.time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601' | tr '\n' ' ')
+	back=$(grep '"event":"container_exit"' "$out" | grep '"/ewclock/back"' |
+		jq -r '.time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601' | tr '\n' ' ')
+	bad=0
+	for t in $fwd; do
+		[ "$t" -ge $((f0 - 1)) ] && [ "$t" -le $((f1 + 1)) ] || bad=1
+	done
+	for t in $back; do
+		[ "$t" -ge $((b0 - 1)) ] && [ "$t" -le $((b1 + 1)) ] || bad=1
+	done
+	ffind=$(grep '"event":"finding"' "$out" | grep '"/ewclock/fwd"' | jq -r 'select(.rule ==
+		"exit_code_burst") | .time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601')
+	bfind=$(grep '"event":"finding"' "$out" | grep '"/ewclock/back"' |
+		jq -r 'select(.rule == "exit_code_burst") | .count' | tr '\n' ' ')
+	said=$(grep -c 'wall clock stepped' "$err")
+	tails=$(grep '"event":"container_exit"' "$out" | grep "\"k8s:$kuid/backend\"" |
+		jq -c '.stderr_tail' | tr '\n' ' ')
+	rmdir $cg/fwd $cg/back $cg /sys/fs/cgroup/kubepods/burstable/pod$kuid/* \
+		/sys/fs/cgroup/kubepods/burstable/pod$kuid 2>/dev/null
+	if [ $bad = 0 ] && [ "$(echo $fwd | wc -w)" = 3 ] && [ "$(echo $back | wc -w)" = 4 ] &&
+		[ -n "$ffind" ] && [ "$ffind" -ge $((f0 - 1)) ] && [ "$ffind" -le $((f1 + 1)) ] &&
+		[ -z "$bfind" ] && [ "$said" = 2 ] &&
+		[ "$tails" = '"ModuleNotFoundError: forward\n" "ModuleNotFoundError: back\n" ' ]; then
+		# printf: dash's echo would turn the tails' \n into line breaks.
+		printf '%s\n' "EW-CLOCKSTEP PASS +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at $ffind; -1h: exits at ${back}(wall $b0-$b1), no exit_code_burst; 2 steps said; CRI log tails cut on the wall clock: $tails"
+		return 0
+	fi
+	printf '%s\n' "EW-CLOCKSTEP FAIL +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at ${ffind:-none}; -1h: exits at ${back}(wall $b0-$b1), exit_code_burst count ${bfind:-none} (want none); steps said on stderr: $said (want 2); CRI log tails after each step: ${tails:-none} (want each attempt's own line only)"
+	dump_agent
+	return 1
+}
+clockstep_case
+
+# 2e. The state file across a step and a restart: a container exits 3 twice, the clock steps an
+# hour forward, it exits once more, the agent stops (its last checkpoint) and a new one starts
+# with the same state file, and the container exits twice more: 5 exits in well under the
+# window (2m; an agent start under emulation takes seconds), so the new agent must fire
+# exit_code_burst. The new agent's time starts on the wall clock as it is: the file must hold
+# the windows there. Before, the file kept the old agent's time, an hour behind, and the new
+# agent took its exits for an hour old: no finding. The clock is stepped back at the end.
+clockstate_case() {
+	out=/tmp/cstate1.out err=/tmp/cstate1.err cg=/sys/fs/cgroup/ewcstate st=/tmp/cstate.json
+	rm -f $st
+	mkdir -p $cg
+	start_agent --no-scan --state-file $st --rule exit_code_burst.window=2m
+	for n in 1 2 3; do
+		[ $n != 3 ] || date -s "@$(($(date +%s) + 3600))" >/dev/null
+		sh -c "echo \$\$ >$cg/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+		sleep 1
+	done
+	kill -TERM $pid
+	wait $pid
+	first=$(grep -c '"event":"container_exit"' "$out")
+	err1=$err out=/tmp/cstate2.out err=/tmp/cstate2.err
+	start_agent --no-scan --state-file $st --rule exit_code_burst.window=2m
+	for _ in 1 2; do
+		sh -c "echo \$\$ >$cg/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
+		sleep 1
+	done
+	i=0
+	while [ $i -lt 50 ] && ! grep -q '"rule":"exit_code_burst"' "$out"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -TERM $pid
+	wait $pid
+	date -s "@$(($(date +%s) - 3600))" >/dev/null
+	rmdir $cg 2>/dev/null
+	burst=$(grep '"event":"finding"' "$out" | jq -r 'select(.rule == "exit_code_burst") |
+		"count \(.count) from \(.first_time) to \(.last_time)"')
+	if [ "$first" = 3 ] && [ -n "$burst" ] && ! grep -q 'state file' "$err"; then
+		echo "EW-CLOCKSTATE PASS 3 exits, +1h, restart, 2 exits: exit_code_burst $burst"
+		return 0
+	fi
+	echo "EW-CLOCKSTATE FAIL 3 exits (seen: $first), +1h, restart, 2 exits: exit_code_burst ${burst:-none} (want one); the new agent on the state file: $(grep 'state file' "$err" | head -1)"
+	out=/tmp/cstate2.out
+	dump_agent
+	echo "EW-STDERR-FIRST-BEGIN"
+	cat "$err1"
+	echo "EW-STDERR-FIRST-END"
+	return 1
+}
+clockstate_case
 
 # 3. The integration tests, one binary at a time, each under a timeout so one hang costs that
 # test and not the kernel's whole run.

@@ -325,6 +325,18 @@ judge() {
 		reasons+=("suspend FAILED: $(sed -n 's/^EW-SUSPEND FAIL //p' "$log" | head -1)")
 		ok=0
 	fi
+	if grep -q '^EW-CLOCKSTEP PASS' "$log"; then
+		reasons+=("clock steps: $(sed -n 's/^EW-CLOCKSTEP PASS //p' "$log" | head -1)")
+	elif grep -q '^EW-LOAD OK' "$log"; then
+		reasons+=("clock steps FAILED: $(sed -n 's/^EW-CLOCKSTEP FAIL //p' "$log" | head -1)")
+		ok=0
+	fi
+	if grep -q '^EW-CLOCKSTATE PASS' "$log"; then
+		reasons+=("state across a step: $(sed -n 's/^EW-CLOCKSTATE PASS //p' "$log" | head -1)")
+	elif grep -q '^EW-LOAD OK' "$log"; then
+		reasons+=("state across a step FAILED: $(sed -n 's/^EW-CLOCKSTATE FAIL //p' "$log" | head -1)")
+		ok=0
+	fi
 	if grep -q '^EW-SMOKE PASS' "$log"; then
 		reasons+=("smoke: $(sed -n 's/^EW-SMOKE PASS //p' "$log" | head -1)")
 	elif grep -q '^EW-SMOKE FAIL' "$log" && grep -q '^EW-LOAD OK' "$log"; then
@@ -422,7 +434,7 @@ for k in "${kernels[@]}"; do
 				[ ! -s "$out/$rel.verifier.log" ] ||
 					echo "the whole verifier log: $out/$rel.verifier.log"
 			fi
-			grep -E '^\[  FAILED  \]|^\[  ERROR   \]|^EW-RESULT .* FAIL|^EW-SMOKE FAIL' "$log" | head -20
+			grep -E '^\[  FAILED  \]|^\[  ERROR   \]|^EW-RESULT .* FAIL|^EW-SMOKE FAIL|^EW-SUSPEND FAIL|^EW-CLOCKSTEP FAIL|^EW-CLOCKSTATE FAIL' "$log" | head -20
 			first=$(kernel_bad "$log" | head -1)
 			[ -z "$first" ] || grep -m1 -B2 -A12 -F -- "$first" "$log"
 			grep -q '^EW-DONE' "$log" || tail -25 "$log"

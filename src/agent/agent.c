@@ -76,6 +76,8 @@ struct agent {
 	struct ew_pipeline *pipe;
 	struct ew_loader *loader;
 	struct ew_decode_ctx dctx;
+	/* The agent's time (the kernel's stamps', the windows') and the wall clock's steps. */
+	struct ew_clock clock;
 	struct ew_event *ev; /* decode scratch: ~9 KiB, too big for the stack of a callback */
 	uint64_t started_mono;
 	uint32_t scan_mains;
@@ -91,9 +93,30 @@ struct agent {
 	uint64_t kstats[EW_STAT__MAX];
 };
 
-static uint64_t wall_now(const struct agent *a)
+/* The agent's time (util/clock.h): what the kernel's stamps, the windows and deadlines are on. */
+static uint64_t agent_now(const struct agent *a)
 {
-	return (uint64_t)((int64_t)ew_clock_boot_ns() + a->dctx.boot_to_wall_ns);
+	return ew_clock_now(&a->clock);
+}
+
+/*
+ * Once per turn: a step of the wall clock since the last is said once, and from now on records
+ * show times on the wall clock as it is; windows, deadlines and the order of events stay on the
+ * agent's time, which did not step (refreshing the offset instead would have moved new events an
+ * hour from the ones before them: a backward step taken for an hour of exits at one instant).
+ */
+static void check_clock(struct agent *a)
+{
+	char by[32];
+	int64_t d;
+
+	if (!ew_clock_check_step(&a->clock, &d))
+		return;
+	ew_duration_format(d < 0 ? (uint64_t)-d : (uint64_t)d, by, sizeof(by));
+	ew_warn("the wall clock stepped %s by %s (an NTP or chrony step, a VM restored from a "
+		"snapshot, date -s): record times follow it; rule windows measure elapsed time "
+		"and are not moved",
+		d < 0 ? "back" : "forward", by);
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)
@@ -145,7 +168,7 @@ static int on_scanned(void *ctx, const struct ew_event *start, uint64_t start_ti
 	}
 	/* What the kernel recorded of this cgroup before now named a process that is not its
 	 * main one (an entrant that has exited already, or the one just replaced). */
-	if (ew_scan_fences_add(&a->fences, start->cgroup_id, wall_now(a)))
+	if (ew_scan_fences_add(&a->fences, start->cgroup_id, agent_now(a)))
 		return -ENOMEM;
 	/* Exited between the scan's read and the seed: no start to report, and its exit was
 	 * lost, counted as the sweep counts such entries. */
@@ -215,7 +238,7 @@ static void emit_agent(struct agent *a, const char *phase)
 	struct ew_agent_status st;
 
 	status(a, phase, &st);
-	ew_pipeline_agent(a->pipe, wall_now(a), &st);
+	ew_pipeline_agent(a->pipe, agent_now(a), &st);
 }
 
 /*
@@ -235,7 +258,7 @@ static void check_drops(struct agent *a, struct ew_agent_status *st)
 	if (status(a, "periodic", st))
 		return;
 	full = st->kstats[EW_STAT_MAP_FULL];
-	ew_pipeline_drops(a->pipe, wall_now(a), st->drops + full);
+	ew_pipeline_drops(a->pipe, agent_now(a), st->drops + full);
 	if (ew_log_total_due(&a->drops_warned, st->drops))
 		ew_warn("the kernel's ring buffer was full (ringbuf_size = %llu): %llu records "
 			"lost since start (agent.kernel_events.dropped_*), findings over them say "
@@ -267,7 +290,7 @@ static void checkpoint(struct agent *a)
 
 	if (!a->cfg->state_file)
 		return;
-	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, wall_now(a));
+	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, agent_now(a));
 	/*
 	 * Once per streak: a full disk would otherwise repeat this every interval. What a restart
 	 * would do depends on what the path holds: an older state (this run's first, a read-only
@@ -493,12 +516,14 @@ static int build(struct agent *a, const struct ew_config *c, bool live)
 		else if (r == 2)
 			ew_warn("recording %s: %s; it is overwritten", c->record_path, err);
 	}
-	a->pipe = ew_pipeline_new(
-		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});
+	a->pipe = ew_pipeline_new(c, &(struct ew_pipeline_deps){.out = a->out,
+								.rec = a->rec,
+								.metrics = a->metrics,
+								.clock = live ? &a->clock : NULL});
 	if (!a->pipe)
 		return 1;
 	if (live && c->state_file &&
-	    ew_pipeline_load_state(a->pipe, c->state_file, ew_clock_wall_ns(), err, sizeof(err)))
+	    ew_pipeline_load_state(a->pipe, c->state_file, agent_now(a), err, sizeof(err)))
 		ew_warn("ignoring the state file: %s", err);
 	return 0;
 }
@@ -520,7 +545,7 @@ static int attach(struct agent *a, uint64_t root_id)
 	char err[512] = "";
 	int r;
 
-	a->dctx.boot_to_wall_ns = ew_clock_boot_to_wall();
+	a->dctx.boot_to_wall_ns = a->clock.boot_to_wall;
 	a->dctx.tail_max = c->stderr_bytes;
 	r = ew_loader_open(&lo, on_record, a, &a->loader, err, sizeof(err));
 	if (r)
@@ -556,7 +581,7 @@ static void scan(struct agent *a, const char *cgroup_root)
 	struct ew_scan_opts so = {
 		.proc_root = c->proc_root,
 		.cgroup_root = cgroup_root,
-		.now_wall_ns = wall_now(a),
+		.now_wall_ns = agent_now(a),
 	};
 	struct ew_scan_stats st;
 	uint64_t t0 = ew_clock_mono_ns();
@@ -608,6 +633,9 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	struct ew_agent_status st;
 	char cgroup_root[PATH_MAX];
 	int r;
+
+	/* The agent's time is the wall clock's now; the state file's times are read on it. */
+	ew_clock_init(&a.clock);
 
 	/* Step 1: everything that can fail on configuration, before touching the kernel. */
 	r = check_nofile();
@@ -662,7 +690,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		mono = last_turn = ew_clock_mono_ns();
 
 		/* Sleep until the first thing that wants the loop. */
-		wake = ew_pipeline_wake(a.pipe, mono, wall_now(&a));
+		wake = ew_pipeline_wake(a.pipe, mono, agent_now(&a));
 		wake = earliest(wake, earliest(next_stats, earliest(next_agent, next_ckpt)));
 		if (a.sweeping)
 			wake = earliest(wake, next_sweep);
@@ -676,11 +704,12 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 			ew_err("poll: %s", strerror(errno));
 			break;
 		}
+		check_clock(&a);
 		taken = ew_loader_consume(a.loader);
 		if (taken < 0 && taken != -EINTR)
 			ew_warn("ring buffer: %s", strerror(-taken));
 		turn_ns = taken >= EW_TURN_BUSY_RECORDS ? EW_TURN_BUSY_NS : EW_TURN_MIN_NS;
-		ew_pipeline_tick(a.pipe, wall_now(&a));
+		ew_pipeline_tick(a.pipe, agent_now(&a));
 		mono = ew_clock_mono_ns();
 		if (mono >= next_stats) {
 			check_drops(&a, &st); /* one read of the counters for both */
@@ -713,9 +742,10 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	}
 
 	/* Step 5: what is in the ring buffer still, the last word, the checkpoint, the sinks. */
+	check_clock(&a);
 	ew_loader_consume(a.loader);
 	check_drops(&a, &st);
-	ew_pipeline_finish(a.pipe, wall_now(&a));
+	ew_pipeline_finish(a.pipe, agent_now(&a));
 	emit_agent(&a, "stop");
 	checkpoint(&a);
 	drain(&a);

@@ -202,6 +202,15 @@ static void watch_had(struct ew_pipeline *p)
 }
 
 /*
+ * The agent's time (util/clock.h), what events are stamped on (the wall clock without one): for
+ * the log watch's and the hold's times, which are compared with the events'.
+ */
+static uint64_t agent_now(const struct ew_pipeline *p)
+{
+	return p->deps.clock ? ew_clock_now(p->deps.clock) : ew_clock_wall_ns();
+}
+
+/*
  * IN_Q_OVERFLOW: the kernel dropped events of the log watch (more than
  * fs.inotify.max_queued_events before a read). Lost closes make their exits wait the whole
  * hold (90 ms); the watches were checked against their paths again (log_watch.c). Said at
@@ -211,7 +220,7 @@ static void read_watch(struct ew_pipeline *p)
 {
 	uint64_t n;
 
-	ew_logwatch_read(p->watch, ew_clock_wall_ns());
+	ew_logwatch_read(p->watch, agent_now(p));
 	p->watch_read = true;
 	n = ew_logwatch_overflows(p->watch);
 	if (!ew_log_total_due(&p->overflows_warned, n))
@@ -289,6 +298,7 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 	}
 	ew_pipeline_set_node(p, cfg->node);
 	p->rctx.classes = &cfg->classes;
+	p->rctx.clock = p->deps.clock;
 	ew_rendered_init(&p->rr, &p->rctx, cfg->format_text && isatty(STDOUT_FILENO));
 	return p;
 }
@@ -426,7 +436,7 @@ static void watch_log(struct ew_pipeline *p)
 			return;
 		}
 	}
-	r = ew_logwatch_add(p->watch, p->resolved.cgroup_id, path, (int)fmt, ew_clock_wall_ns());
+	r = ew_logwatch_add(p->watch, p->resolved.cgroup_id, path, (int)fmt, agent_now(p));
 	if (r == 0) {
 		watch_had(p);
 	} else if (r != -ENOENT) {
@@ -643,6 +653,10 @@ static void take_log_tail(struct ew_pipeline *p, struct ew_held *e)
 	size_t len = 0;
 	int r;
 
+	/* The runtime stamps its lines on the wall clock: the start as the wall clock said it. */
+	if (p->deps.clock)
+		since = ew_clock_to_wall(p->deps.clock, since);
+
 	if (!e->located)
 		locate(p, e);
 	if (!e->has_log)
@@ -752,7 +766,7 @@ static int drain(struct ew_pipeline *p, uint64_t now, bool force, bool read_watc
 					 "ago)",
 					 (unsigned long long)e->ev.cgroup_id,
 					 (double)(now - e->arrived_ns) / 1e6,
-					 (double)(ew_clock_wall_ns() - e->ev.time_ns) / 1e6);
+					 (double)(agent_now(p) - e->ev.time_ns) / 1e6);
 		}
 		if (process(p, &e->ev))
 			err = -ENOMEM;
@@ -782,9 +796,9 @@ int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 			return process(p, ev);
 		probed = true;
 	}
-	uint64_t wall = ew_clock_wall_ns(), mono = ew_clock_mono_ns();
+	uint64_t now = agent_now(p), mono = ew_clock_mono_ns();
 
-	if (ew_hold_push(p->hold, ev, mono, wall > ev->time_ns ? wall - ev->time_ns : 0)) {
+	if (ew_hold_push(p->hold, ev, mono, now > ev->time_ns ? now - ev->time_ns : 0)) {
 		/* No room to wait: everything held goes now, then this, in order. */
 		drain(p, mono, true, false);
 		return process(p, ev);
@@ -814,7 +828,7 @@ uint64_t ew_pipeline_wake(const struct ew_pipeline *p, uint64_t now_mono, uint64
 	/* A deadline after a held exit waits for it (ew_pipeline_tick()): the hold's wake runs it. */
 	if (at == UINT64_MAX || (head && at >= head->ev.time_ns))
 		return wake;
-	/* On the wall clock, slept on the monotonic one. */
+	/* On the agent's clock, slept on the monotonic one. */
 	at = at <= now_wall ? now_mono : now_mono + (at - now_wall);
 	return at < wake ? at : wake;
 }
@@ -899,7 +913,9 @@ void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_a
 
 int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns)
 {
-	return ew_state_save(p->detector, p->resolver, path, now_ns);
+	/* On the wall clock: the next agent's time starts there, whatever this one's did. */
+	return ew_state_save(p->detector, p->resolver, path, now_ns,
+			     p->deps.clock ? p->deps.clock->step_ns : 0);
 }
 
 /*

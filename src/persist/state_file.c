@@ -17,13 +17,13 @@
 #include "exitwatch/util/cleanup.h"
 
 int ew_state_save(const struct ew_detector *d, const struct ew_resolver *r, const char *path,
-		  uint64_t saved_ns)
+		  uint64_t saved_ns, int64_t step_ns)
 {
 	struct ew_buf b = EW_BUF_INIT;
 	char tmp[PATH_MAX];
 	int fd, err = 0;
 
-	if (ew_state_write(d, r, saved_ns, &b)) {
+	if (ew_state_write(d, r, saved_ns, step_ns, &b)) {
 		ew_buf_free(&b);
 		return -ENOMEM;
 	}

@@ -12,22 +12,35 @@
 #include "exitwatch/core/json_writer.h"
 #include "exitwatch/persist/state.h"
 #include "exitwatch/replay/codec.h"
+#include "exitwatch/util/clock.h"
 
 struct writer {
 	struct ew_jsonw w;
+	int64_t step_ns; /* added to every time: the detector's (the agent's) to the wall clock */
 	const struct ew_resolver *resolver; /* may be NULL */
 	int r;				    /* -ENOMEM: a tail could not be encoded */
 };
 
-static void write_window(struct ew_jsonw *w, const char *name, const struct ew_detector_samples *s)
+/*
+ * A time as the file keeps it, on the wall clock as it is now (0, "none", stays 0): all moved
+ * alike, so that windows keep their lengths for the next agent.
+ */
+static uint64_t wall(const struct writer *wr, uint64_t t)
 {
+	return ew_clock_shift(t, wr->step_ns);
+}
+
+static void write_window(struct writer *wr, const char *name, const struct ew_detector_samples *s)
+{
+	struct ew_jsonw *w = &wr->w;
+
 	ew_jsonw_name(w, name);
 	ew_jsonw_start_array(w);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct ew_detector_sample *x = &s->v[i];
 
 		ew_jsonw_start_array(w);
-		ew_jsonw_uint(w, x->t);
+		ew_jsonw_uint(w, wall(wr, x->t));
 		ew_jsonw_uint(w, x->ident);
 		ew_jsonw_int(w, x->code);
 		ew_jsonw_uint(w, x->signal);
@@ -37,13 +50,15 @@ static void write_window(struct ew_jsonw *w, const char *name, const struct ew_d
 	ew_jsonw_end_array(w);
 }
 
-static void write_scope(struct ew_jsonw *w, const struct ew_detector_scope *s)
+static void write_scope(struct writer *wr, const struct ew_detector_scope *s)
 {
+	struct ew_jsonw *w = &wr->w;
+
 	ew_jsonw_name(w, "s");
 	ew_jsonw_start_object(w);
-	write_window(w, "exits", &s->exits);
-	write_window(w, "restarts", &s->restarts);
-	write_window(w, "outcomes", &s->outcomes);
+	write_window(wr, "exits", &s->exits);
+	write_window(wr, "restarts", &s->restarts);
+	write_window(wr, "outcomes", &s->outcomes);
 	ew_jsonw_name(w, "episodes");
 	ew_jsonw_start_array(w);
 	for (size_t i = 0; i < s->nep; i++) {
@@ -52,8 +67,8 @@ static void write_scope(struct ew_jsonw *w, const struct ew_detector_scope *s)
 		ew_jsonw_start_object(w);
 		ew_jsonw_string_field(w, "rule", ew_rule_name(ep->rule));
 		ew_jsonw_string_field(w, "id", ep->id);
-		ew_jsonw_uint_field(w, "fired_ns", ep->fired_ns);
-		ew_jsonw_uint_field(w, "last_ns", ep->last_ns);
+		ew_jsonw_uint_field(w, "fired_ns", wall(wr, ep->fired_ns));
+		ew_jsonw_uint_field(w, "last_ns", wall(wr, ep->last_ns));
 		ew_jsonw_uint_field(w, "total", ep->total);
 		ew_jsonw_uint_field(w, "last_ident", ep->last_ident);
 		ew_jsonw_end_object(w);
@@ -119,7 +134,7 @@ static void write_ident(void *ctx, const struct ew_detector_ident *id)
 		ew_jsonw_name(w, "crash_loop");
 		ew_jsonw_start_object(w);
 		ew_jsonw_uint_field(w, "streak", id->fail_streak);
-		ew_jsonw_uint_field(w, "first_ns", id->streak_first_ns);
+		ew_jsonw_uint_field(w, "first_ns", wall(wr, id->streak_first_ns));
 		ew_jsonw_int_field(w, "code", id->streak_code);
 		ew_jsonw_uint_field(w, "signal", id->streak_signal);
 		ew_jsonw_uint_field(w, "line_repeats", id->line_repeats);
@@ -132,12 +147,12 @@ static void write_ident(void *ctx, const struct ew_detector_ident *id)
 	ew_jsonw_bool_field(w, "outcome_done", id->outcome_done);
 	ew_jsonw_uint_field(w, "pid", id->pid);
 	ew_jsonw_uint_field(w, "start_boot_ns", id->start_boot_ns);
-	ew_jsonw_uint_field(w, "start_ns", id->start_ns);
-	ew_jsonw_uint_field(w, "last_active_ns", id->last_active_ns);
+	ew_jsonw_uint_field(w, "start_ns", wall(wr, id->start_ns));
+	ew_jsonw_uint_field(w, "last_active_ns", wall(wr, id->last_active_ns));
 	if (id->has_last_exit) {
 		ew_jsonw_name(w, "last_exit");
 		ew_jsonw_start_array(w);
-		ew_jsonw_uint(w, id->last_exit.t);
+		ew_jsonw_uint(w, wall(wr, id->last_exit.t));
 		ew_jsonw_int(w, id->last_exit.code);
 		ew_jsonw_uint(w, id->last_exit.signal);
 		ew_jsonw_uint(w, id->last_exit.flags);
@@ -146,7 +161,7 @@ static void write_ident(void *ctx, const struct ew_detector_ident *id)
 	write_tail(wr, id->tail, id->tail_len);
 	write_subject(w, "subject", id->subject);
 	write_pod(wr, id);
-	write_scope(w, &id->s);
+	write_scope(wr, &id->s);
 	ew_jsonw_end_object(w);
 }
 
@@ -158,14 +173,14 @@ static void write_workload(void *ctx, const struct ew_detector_workload *wl)
 	ew_jsonw_start_object(w);
 	ew_jsonw_string_field(w, "key", wl->key);
 	write_subject(w, "last_subject", wl->last_subject);
-	write_scope(w, &wl->s);
+	write_scope(wr, &wl->s);
 	ew_jsonw_end_object(w);
 }
 
 int ew_state_write(const struct ew_detector *d, const struct ew_resolver *res, uint64_t saved_ns,
-		   struct ew_buf *out)
+		   int64_t step_ns, struct ew_buf *out)
 {
-	struct writer wr = {.resolver = res};
+	struct writer wr = {.resolver = res, .step_ns = step_ns};
 	struct ew_detector_state st;
 	int r, r2, r3;
 
@@ -173,11 +188,11 @@ int ew_state_write(const struct ew_detector *d, const struct ew_resolver *res, u
 	ew_jsonw_init(&wr.w, out);
 	ew_jsonw_start_object(&wr.w);
 	ew_jsonw_uint_field(&wr.w, "exitwatch_state", EW_STATE_VERSION);
-	ew_jsonw_uint_field(&wr.w, "saved_ns", saved_ns);
-	ew_jsonw_uint_field(&wr.w, "now_ns", st.now_ns);
+	ew_jsonw_uint_field(&wr.w, "saved_ns", wall(&wr, saved_ns));
+	ew_jsonw_uint_field(&wr.w, "now_ns", wall(&wr, st.now_ns));
 	ew_jsonw_uint_field(&wr.w, "next_serial", st.next_serial);
 	ew_jsonw_uint_field(&wr.w, "drops_total", st.drops_total);
-	ew_jsonw_uint_field(&wr.w, "last_drop_ns", st.last_drop_ns);
+	ew_jsonw_uint_field(&wr.w, "last_drop_ns", wall(&wr, st.last_drop_ns));
 	/* Workloads first: reading an identity attaches it to its workload. */
 	ew_jsonw_name(&wr.w, "workloads");
 	ew_jsonw_start_array(&wr.w);

@@ -358,6 +358,11 @@ static void seconds_field(struct ew_jsonw *w, const char *k, size_t kl, uint64_t
 	ew_jsonw_fixed(w, (int64_t)((ns + EW_NSEC_PER_MSEC / 2) / EW_NSEC_PER_MSEC), 3);
 }
 
+uint64_t ew_render_wall(const struct ew_render_ctx *ctx, uint64_t t)
+{
+	return ctx->clock ? ew_clock_to_wall(ctx->clock, t) : t;
+}
+
 /* memo: the cache's, for a record's own time (NULL: none). */
 static void time_field(struct ew_jsonw *w, const char *k, size_t kl, uint64_t ns,
 		       struct ew_time_memo *memo)
@@ -488,7 +493,8 @@ static const struct exit_memo *exit_memo_get(struct ew_render_cache *c, const st
 	return m;
 }
 
-static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
+static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f,
+			   const struct ew_render_ctx *ctx)
 {
 	field_string(w, KEY("finding_id"), f->finding_id);
 	field_string(w, KEY("rule"), ew_rule_name(f->rule));
@@ -497,9 +503,9 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 	field_uint(w, KEY("threshold"), f->threshold);
 	field_uint(w, KEY("window_s"), f->window_ns / EW_NSEC_PER_SEC);
 	if (f->first_ns)
-		time_field(w, KEY("first_time"), f->first_ns, NULL);
+		time_field(w, KEY("first_time"), ew_render_wall(ctx, f->first_ns), NULL);
 	if (f->last_ns)
-		time_field(w, KEY("last_time"), f->last_ns, NULL);
+		time_field(w, KEY("last_time"), ew_render_wall(ctx, f->last_ns), NULL);
 	if (f->scope == EW_SCOPE_WORKLOAD)
 		field_uint(w, KEY("identities"), f->identities);
 	if (f->rule == EW_RULE_STARTUP_FAILURE_RATE) {
@@ -553,7 +559,7 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 		field_int(w, KEY("code"), f->last_code);
 		field_int(w, KEY("signal"), f->last_signal);
 		opt_string(w, KEY("signal_name"), ew_signal_name(f->last_signal));
-		time_field(w, KEY("time"), f->last_exit_ns, NULL);
+		time_field(w, KEY("time"), ew_render_wall(ctx, f->last_exit_ns), NULL);
 		ew_jsonw_end_object(w);
 	} else {
 		ew_jsonw_null(w);
@@ -562,7 +568,7 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f)
 		field_string_n(w, KEY("stderr_tail"), f->tail, f->tail_len);
 	field_bool(w, KEY("degraded"), f->degraded);
 	if (f->resolved) {
-		time_field(w, KEY("fired_time"), f->fired_ns, NULL);
+		time_field(w, KEY("fired_time"), ew_render_wall(ctx, f->fired_ns), NULL);
 		seconds_field(w, KEY("duration_s"), f->duration_ns);
 		field_uint(w, KEY("total"), f->total);
 	}
@@ -871,7 +877,7 @@ static int container_json(const struct ew_record *r, const struct ew_render_ctx 
 
 	ew_record_message(r, ctx, msg, sizeof(msg));
 	insert_id_from(c->node_seed, r, insert_id);
-	ew_time_format_memo(&c->time, r->time_ns, t);
+	ew_time_format_memo(&c->time, ew_render_wall(ctx, r->time_ns), t);
 
 	PUT(out, "{\"time\":\"");
 	ew_buf_append(out, t, EW_TIME_LEN);
@@ -971,7 +977,7 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 
 	ew_jsonw_init(&w, out);
 	ew_jsonw_start_object(&w);
-	time_field(&w, KEY("time"), r->time_ns, c ? &c->time : NULL);
+	time_field(&w, KEY("time"), ew_render_wall(ctx, r->time_ns), c ? &c->time : NULL);
 	field_plain(&w, KEY("severity"), ew_severity_name(ew_record_severity(r)));
 	field_string(&w, KEY("message"), msg);
 	if (heads)
@@ -984,7 +990,7 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 	switch (r->type) {
 	case EW_REC_FINDING:
 	case EW_REC_RESOLVED:
-		finding_fields(&w, r->finding);
+		finding_fields(&w, r->finding, ctx);
 		break;
 	case EW_REC_AGENT:
 		agent_fields(&w, r->agent);

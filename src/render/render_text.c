@@ -63,7 +63,8 @@ int ew_render_text(const struct ew_record *r, const struct ew_render_ctx *ctx, b
 	if (ew_record_check(r))
 		return -EINVAL;
 	sev = ew_record_severity(r);
-	ew_time_format(r->time_ns, t);
+	/* As the wall clock said it then, as the JSON record's (core/record.h, clock). */
+	ew_time_format(ew_render_wall(ctx, r->time_ns), t);
 	t[23] = 'Z'; /* milliseconds are plenty on a terminal */
 	t[24] = '\0';
 	ew_record_message(r, ctx, msg, sizeof(msg));

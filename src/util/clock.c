@@ -53,6 +53,70 @@ int64_t ew_clock_boot_to_wall(void)
 	return best;
 }
 
+void ew_clock_init(struct ew_clock *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->boot_to_wall = ew_clock_boot_to_wall();
+}
+
+uint64_t ew_clock_now(const struct ew_clock *c)
+{
+	return ew_clock_at(c, ew_clock_boot_ns());
+}
+
+uint64_t ew_clock_shift(uint64_t t, int64_t step_ns)
+{
+	int64_t w;
+
+	if (!t || !step_ns)
+		return t;
+	w = (int64_t)t + step_ns;
+	return w > 0 ? (uint64_t)w : 1;
+}
+
+uint64_t ew_clock_to_wall(const struct ew_clock *c, uint64_t t)
+{
+	/* Newest first: a time shown is almost always after the last step, if there was one. */
+	for (uint32_t i = c->nsteps; i-- > 0;)
+		if (t >= c->steps[i].at)
+			return ew_clock_shift(t, c->steps[i].step_ns);
+	return ew_clock_shift(t, c->step_before);
+}
+
+static uint64_t distance(int64_t a, int64_t b)
+{
+	return a > b ? (uint64_t)(a - b) : (uint64_t)(b - a);
+}
+
+bool ew_clock_note_offset(struct ew_clock *c, uint64_t now, int64_t boot_to_wall_now,
+			  int64_t *delta_ns)
+{
+	int64_t was = c->boot_to_wall + c->step_ns;
+
+	if (distance(boot_to_wall_now, was) < EW_CLOCK_STEP_MIN_NS)
+		return false;
+	*delta_ns = boot_to_wall_now - was;
+	c->step_ns = boot_to_wall_now - c->boot_to_wall;
+	if (c->nsteps == EW_CLOCK_STEPS) {
+		c->step_before = c->steps[0].step_ns;
+		memmove(c->steps, c->steps + 1, sizeof(c->steps[0]) * (EW_CLOCK_STEPS - 1));
+		c->nsteps--;
+	}
+	c->steps[c->nsteps++] = (struct ew_clock_step){.at = now, .step_ns = c->step_ns};
+	return true;
+}
+
+bool ew_clock_check_step(struct ew_clock *c, int64_t *delta_ns)
+{
+	uint64_t b = ew_clock_boot_ns(), w = ew_clock_wall_ns();
+
+	/* The quick look, off by however long this thread was preempted between the reads: only
+	 * when it says "moved" is the offset read with care, which decides. */
+	if (distance((int64_t)w - (int64_t)b, c->boot_to_wall + c->step_ns) < EW_CLOCK_STEP_MIN_NS)
+		return false;
+	return ew_clock_note_offset(c, ew_clock_at(c, b), ew_clock_boot_to_wall(), delta_ns);
+}
+
 static void put_digits(char *p, uint64_t v, int n)
 {
 	while (n--) {

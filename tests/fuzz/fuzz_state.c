@@ -89,7 +89,7 @@ static void check_copy(const struct ew_detector *d, const struct ew_detector_con
 		return;
 	}
 	EW_FUZZ_CHECK(r == 0, "own export did not import (%d: %s)", r, err);
-	EW_FUZZ_CHECK(ew_state_write(d2, res, 1, &b) == 0, "write of the copy failed");
+	EW_FUZZ_CHECK(ew_state_write(d2, res, 1, 0, &b) == 0, "write of the copy failed");
 	EW_FUZZ_CHECK(a->len == b.len && !memcmp(a->data, b.data, a->len),
 		      "the copy writes another state:\n%s\n%s", a->data, b.data);
 	ew_detector_free(d2);
@@ -112,7 +112,7 @@ static void check_round_trip(const struct ew_detector *d, const struct ew_detect
 	char err[256] = "";
 	int r;
 
-	r = ew_state_write(d, res, 1, &a);
+	r = ew_state_write(d, res, 1, 0, &a);
 	if (r == -ENOMEM) {
 		ew_buf_free(&a);
 		return;
@@ -134,7 +134,7 @@ static void check_round_trip(const struct ew_detector *d, const struct ew_detect
 		      ew_detector_identities(d2));
 	EW_FUZZ_CHECK(ew_detector_active(d2) == ew_detector_active(d), "active %u then %u",
 		      ew_detector_active(d), ew_detector_active(d2));
-	EW_FUZZ_CHECK(ew_state_write(d2, res2, 1, &b) == 0, "second write failed");
+	EW_FUZZ_CHECK(ew_state_write(d2, res2, 1, 0, &b) == 0, "second write failed");
 	EW_FUZZ_CHECK(a.len == b.len && !memcmp(a.data, b.data, a.len),
 		      "state changed across a read:\n%s\n%s", a.data, b.data);
 	ew_detector_free(d2);

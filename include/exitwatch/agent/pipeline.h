@@ -14,6 +14,7 @@
 #include "exitwatch/metrics/metrics.h"
 #include "exitwatch/output/output.h"
 #include "exitwatch/replay/recorder.h"
+#include "exitwatch/util/clock.h"
 
 struct ew_pipeline;
 
@@ -21,6 +22,9 @@ struct ew_pipeline_deps {
 	struct ew_outputs *out;	    /* required */
 	struct ew_recorder *rec;    /* --record, or NULL */
 	struct ew_metrics *metrics; /* or NULL */
+	/* The agent's clock, which the events are stamped on and whose steps the records and the
+	 * state file follow (util/clock.h); NULL (a replay): the wall clock's, no step. */
+	const struct ew_clock *clock;
 };
 
 struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
@@ -35,8 +39,8 @@ void ew_pipeline_free(struct ew_pipeline *p);
 int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev);
 /*
  * When (CLOCK_MONOTONIC ns) the pipeline next wants ew_pipeline_tick(): a held exit's look at
- * its log, or the detector's next deadline (a grace period, a resolution), on the wall clock
- * now_wall given with now_mono; now_mono when the detector has work left from the last tick;
+ * its log, or the detector's next deadline (a grace period, a resolution), on the agent's clock
+ * (util/clock.h), now_wall given with now_mono; now_mono when the detector has work left from the last tick;
  * UINT64_MAX when nothing waits. Between two such times only a record or the fd can bring news.
  */
 uint64_t ew_pipeline_wake(const struct ew_pipeline *p, uint64_t now_mono, uint64_t now_wall);
@@ -76,10 +80,11 @@ uint32_t ew_pipeline_runs_gone(struct ew_pipeline *p, ew_detector_alive_fn alive
 /* Finding and resolved records emitted so far: a change is one for the state file. */
 uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p);
 
-/* Checkpoint of the detector into path (temp file, fsync, rename). 0 or -errno. */
+/* Checkpoint of the detector into path (temp file, fsync, rename), its times on the wall
+ * clock. 0 or -errno. */
 int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns);
 /*
- * Loads a checkpoint at now_ns, the wall clock; a missing file is 0, a bad one -EINVAL with err
+ * Loads a checkpoint at now_ns, the wall clock (the agent's time at its start); a missing file is 0, a bad one -EINVAL with err
  * (the caller warns). A file saved while the clock was ahead is moved back, with a warning.
  */
 int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now_ns, char *err,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Decoded container events: what ingest/decode.c makes of a ring buffer record, what the start-up
- * scan makes of /proc, and what record/replay stores. Times are wall-clock (UTC) nanoseconds:
- * the loader converts the kernel's CLOCK_BOOTTIME stamps once, so everything downstream
- * (detector, sinks, replay) runs on one clock.
+ * scan makes of /proc, and what record/replay stores. Times are UTC nanoseconds on the agent's
+ * clock (util/clock.h): the kernel's CLOCK_BOOTTIME stamps plus the wall clock's offset read once
+ * at start, so everything downstream (detector, sinks, replay) runs on one clock that a step of
+ * the wall clock does not move; records show them as the wall clock said them.
  */
 #ifndef EXITWATCH_EVENT_H
 #define EXITWATCH_EVENT_H
@@ -62,7 +63,7 @@ struct ew_killer_info {
 
 struct ew_event {
 	enum ew_event_type type;
-	uint64_t time_ns;		 /* wall clock of the hook */
+	uint64_t time_ns;		 /* the hook's, on the agent's clock */
 	uint64_t cgroup_id;		 /* cgroup v2 id */
 	char cgroup[EW_CGROUP_PATH_MAX]; /* START: joined from the captured names; else "" */
 	uint32_t cg_level;		 /* START: depth below the root */

@@ -102,6 +102,7 @@ struct ew_agent_status {
 
 struct ew_finding;
 struct ew_identity;
+struct ew_clock;
 
 struct ew_record {
 	enum ew_record_type type;
@@ -117,6 +118,9 @@ struct ew_record {
 struct ew_render_ctx {
 	const char *node;		       /* node name: labels and every record */
 	const struct ew_class_config *classes; /* exit meanings */
+	/* Records' times are the agent's (util/clock.h), which does not step: each is shown as
+	 * the wall clock said it then, after the steps this clock saw (NULL: as they are). */
+	const struct ew_clock *clock;
 };
 
 #endif

@@ -29,10 +29,12 @@
 
 /*
  * Appends the detector's state as one JSON object to out; saved_ns says when. res (may be NULL)
- * gives the pods of the identities asleep. 0 or -ENOMEM.
+ * gives the pods of the identities asleep. The file's times are on the wall clock, the next
+ * agent's time at its start: step_ns is added to every time (saved_ns's too), the wall clock's
+ * steps since the detector's clock was read (util/clock.h; 0: none). 0 or -ENOMEM.
  */
 int ew_state_write(const struct ew_detector *d, const struct ew_resolver *res, uint64_t saved_ns,
-		   struct ew_buf *out);
+		   int64_t step_ns, struct ew_buf *out);
 
 /*
  * Replaces the detector's state with the one in json[0..len). On any error d is left empty (but
@@ -47,9 +49,9 @@ int ew_state_read(struct ew_detector *d, struct ew_resolver *r, const char *json
 		  uint64_t now_ns, uint64_t *shifted_ns, char *err, size_t errlen);
 
 /* Writes the state file at path: a temporary file, fsync, rename, so that a crash leaves the
- * old state or the new, never half. 0 or -errno. */
+ * old state or the new, never half; its times as ew_state_write(). 0 or -errno. */
 int ew_state_save(const struct ew_detector *d, const struct ew_resolver *r, const char *path,
-		  uint64_t saved_ns);
+		  uint64_t saved_ns, int64_t step_ns);
 
 /*
  * Loads the state file at path into d, as ew_state_read() at now_ns (*shifted_ns, may be NULL,

@@ -41,6 +41,9 @@ enum ew_severity ew_record_severity(const struct ew_record *r);
  */
 void ew_record_insert_id(const struct ew_record *r, const struct ew_render_ctx *ctx, char out[24]);
 
+/* A record's time as it is shown: as the wall clock said it then (core/record.h, clock). */
+uint64_t ew_render_wall(const struct ew_render_ctx *ctx, uint64_t t);
+
 /* The one-sentence "message" of a record. */
 void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ctx, char *out,
 		       size_t len);
