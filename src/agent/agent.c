@@ -23,6 +23,7 @@
 #include "exitwatch/ingest/scan.h"
 #include "exitwatch/util/util.h"
 #include "exitwatch/output/filter.h"
+#include "exitwatch/persist/state_lock.h"
 
 /*
  * The loop sleeps until something needs it: a record (the kernel side wakes the reader when it
@@ -85,6 +86,8 @@ struct agent {
 	uint64_t stale_swept;	      /* entries the sweep deleted */
 	struct ew_log_total drops_warned, map_full_warned; /* ring buffer drops, map full */
 	bool ckpt_failing; /* the last checkpoint failed: warned once for the streak */
+	struct ew_state_lock *state_lock; /* PATH.lock of the state file, held or tried again */
+	bool state_owned;		  /* this agent restores and writes the state file */
 	struct ew_buf mbuf;
 	/* The kernel's counters as last read: what status() shows when a read fails. */
 	uint64_t kstats[EW_STAT__MAX];
@@ -245,6 +248,55 @@ static void check_drops(struct agent *a, struct ew_agent_status *st)
 			a->cfg->max_containers, (unsigned long long)full);
 }
 
+/*
+ * Whether this agent owns the state file: the lock on PATH.lock is what says so (state_lock.h).
+ * Another agent holding it is running now with the same file: restoring that one's last
+ * checkpoint and writing over its next ones would resolve its findings twice and lose what each
+ * wrote. So this one goes without the file while the other runs, and says so once; a lock that
+ * cannot be opened at all (a read-only directory) leaves things as they were without one.
+ */
+static bool state_own(struct agent *a)
+{
+	const char *path = a->cfg->state_file;
+	uint32_t pid = 0;
+	int r = ew_state_lock_open(path, &a->state_lock, &pid);
+
+	if (r == -EBUSY) {
+		ew_warn("state file %s is in use by another exitwatch agent (pid %u, which holds "
+			"%s.lock): this one neither restores nor writes it while that one runs "
+			"(what it detects starts from what it sees), and writes it once that one "
+			"is "
+			"gone; give each agent its own --state-file to keep both",
+			path, pid, path);
+		return false;
+	}
+	if (r)
+		ew_debug("state file %s: cannot lock %s.lock (%s): another agent sharing the file "
+			 "would not be told",
+			 path, path, strerror(-r));
+	a->state_owned = true;
+	return true;
+}
+
+/*
+ * An agent that started beside another one on the same state file takes it over once the other
+ * has gone (its lock goes with its process): from then on its checkpoints are the file. What
+ * the other knew and this one did not see (episodes it opened before this one started) is not
+ * taken over: its last checkpoint is overwritten, as a restart without the file would.
+ */
+static bool state_take_over(struct agent *a)
+{
+	if (a->state_owned)
+		return true;
+	if (!a->state_lock || ew_state_lock_retry(a->state_lock, NULL))
+		return false;
+	a->state_owned = true;
+	ew_warn("state file %s: the agent that held it is gone; this one writes it from now on, "
+		"with what it saw itself (the other's open episodes are not taken over)",
+		a->cfg->state_file);
+	return true;
+}
+
 static void checkpoint(struct agent *a)
 {
 	static const char forget[] = "forget open episodes until it can be written again";
@@ -252,7 +304,7 @@ static void checkpoint(struct agent *a)
 				      "resolved since it was written would fire or resolve again";
 	int r;
 
-	if (!a->cfg->state_file)
+	if (!a->cfg->state_file || !state_take_over(a))
 		return;
 	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, wall_now(a));
 	/*
@@ -400,6 +452,7 @@ static void agent_free(struct agent *a)
 	ew_pipeline_free(a->pipe);
 	ew_loader_free(a->loader);
 	ew_recorder_close(a->rec);
+	ew_state_lock_close(a->state_lock);
 	ew_metrics_server_stop(a->server);
 	ew_metrics_free(a->metrics);
 	ew_outputs_free(a->out);
@@ -484,7 +537,7 @@ static int build(struct agent *a, const struct ew_config *c, bool live)
 		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});
 	if (!a->pipe)
 		return 1;
-	if (live && c->state_file &&
+	if (live && c->state_file && state_own(a) &&
 	    ew_pipeline_load_state(a->pipe, c->state_file, ew_clock_wall_ns(), err, sizeof(err)))
 		ew_warn("ignoring the state file: %s", err);
 	return 0;
@@ -528,7 +581,7 @@ static void restored_runs(struct agent *a)
 	const struct ew_config *c = a->cfg;
 	uint32_t n;
 
-	if (!c->state_file || ew_procstat_host_pidns(c->proc_root) != 1)
+	if (!c->state_file || !a->state_owned || ew_procstat_host_pidns(c->proc_root) != 1)
 		return;
 	n = ew_pipeline_runs_gone(a->pipe, ew_procstat_alive, (void *)c->proc_root);
 	if (n)

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Two agents at once on one node, and the hand-over from one to the next: a DaemonSet rolled out
+ * with maxSurge (the new pod starts before the old one stops), or an operator running the binary
+ * by hand beside the DaemonSet with the deployed configuration. The real BPF programs and the
+ * real binary, twice.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness/harness.h"
+
+struct fixture {
+	struct ew_h_agent a, b;
+	struct ew_h_scratch s;
+	char conf[128];
+	char state[256];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	ew_h_scratch_make(&f->s, "overlap");
+	ew_h_scratch_file(&f->s, "exitwatch.conf",
+			  "[rule.exit_code_burst]\nwindow = 60s\nresolve = 3s\n"
+			  "[rule.restart_rate]\nenabled = false\n"
+			  "[rule.startup_failure_rate]\nenabled = false\n"
+			  "[agent]\nstartup_grace = 2s\ncheckpoint_interval = 1s\n",
+			  f->conf, sizeof(f->conf));
+	snprintf(f->state, sizeof(f->state), "%s/state.json", f->s.dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	ew_h_agent_kill(&f->a);
+	ew_h_agent_kill(&f->b);
+	ew_h_scratch_clean(&f->s);
+	free(f);
+	return 0;
+}
+
+static void start(struct fixture *f, struct ew_h_agent *a)
+{
+	ew_h_agent_start(a, (const char *const[]){"--config", f->conf, "--agent-interval", "1h",
+						  "--state-file", f->state, NULL});
+}
+
+#define WL EW_H_WL
+
+/* "ewtest-<name>-<pid>.service": its own identity, whatever else runs on the machine. */
+static const char *U(const char *name)
+{
+	static char buf[4][96];
+	static int i;
+	char *b = buf[i++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "ewtest-%s-%d.service", name, getpid());
+	return b;
+}
+
+static void run_once(struct fixture *f, const char *unit, char *const argv[])
+{
+	char layout[128];
+
+	snprintf(layout, sizeof(layout), "/system.slice/%s", unit);
+	assert_true(ew_h_wait_pid(ew_h_run_in(f->s.base, layout, argv, -1, false, NULL), 10000) >=
+		    0);
+}
+
+/* { event, rule, finding_id } */
+static bool is_episode(json_object *o, const void *arg)
+{
+	const char *const *want = arg;
+	const char *ev = ew_h_str(o, "event"), *rule = ew_h_str(o, "rule");
+	const char *id = ew_h_str(o, "finding_id");
+
+	return ev && rule && id && !strcmp(ev, want[0]) && !strcmp(rule, want[1]) &&
+	       (!want[2] || !strcmp(id, want[2]));
+}
+
+/* { event, rule, unit } */
+static bool is_rule_of(json_object *o, const void *arg)
+{
+	const char *const *want = arg;
+	const char *ev = ew_h_str(o, "event"), *rule = ew_h_str(o, "rule");
+	const char *idn = ew_h_str(o, "container.identity");
+
+	return ev && rule && idn && !strcmp(ev, want[0]) && !strcmp(rule, want[1]) &&
+	       strstr(idn, want[2]);
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	static char buf[4 << 20];
+
+	return ew_h_read_file(path, buf, sizeof(buf)) > 0 && strstr(buf, needle);
+}
+
+static size_t stderr_lines(const struct ew_h_agent *a, const char *const *needles)
+{
+	static char buf[1 << 16];
+
+	ew_h_agent_stderr(a, buf, sizeof(buf));
+	return ew_h_count_lines(buf, needles);
+}
+
+/*
+ * A second agent on the state file of a running one. Before, it restored the first one's last
+ * checkpoint and both then resolved the first one's finding (one finding_id, two `resolved`
+ * records), and each one's rename of PATH.tmp failed whenever the other had renamed it first
+ * ("cannot write the state file ...: No such file or directory", by hand with Docker). Now the
+ * second runs without the file while the first holds it, says so once naming the first one's
+ * pid, and writes the file once the first has gone.
+ */
+static void test_state_file_two_agents(void **state)
+{
+	struct fixture *f = *state;
+	const char *busy[] = {"warning: state file", "is in use by another exitwatch agent", NULL};
+	const char *gone[] = {"the agent that held it is gone", NULL};
+	const char *cannot[] = {"cannot write the state file", NULL};
+	char id[64], pid[32];
+	const char *want[3];
+	json_object *fi;
+	struct stat st0, st1;
+	int i;
+
+	ew_h_require_bpf();
+	start(f, &f->a);
+	for (i = 0; i < 4; i++)
+		run_once(f, U("two"), WL("exit", "3"));
+	want[0] = "finding", want[1] = "exit_code_burst", want[2] = U("two");
+	fi = ew_h_wait(&f->a, is_rule_of, want, NULL, 5000);
+	assert_non_null(fi);
+	snprintf(id, sizeof(id), "%s", ew_h_str(fi, "finding_id"));
+	for (i = 0; i < 50 && !file_has(f->state, id); i++)
+		ew_h_agent_pump(&f->a, 100);
+	assert_true(file_has(f->state, id));
+
+	start(f, &f->b);
+
+	/* The loop is quiet: the first agent resolves its finding, the second must not. */
+	want[0] = "resolved", want[2] = id;
+	assert_non_null(ew_h_wait(&f->a, is_episode, want, NULL, 10000));
+	for (i = 0; i < 30; i++) { /* 3 s of both running: several checkpoints each */
+		ew_h_agent_pump(&f->a, 50);
+		ew_h_agent_pump(&f->b, 50);
+	}
+	assert_int_equal(ew_h_count(&f->b, is_episode, want), 0);
+	snprintf(pid, sizeof(pid), "(pid %d,", (int)f->a.pid);
+	assert_int_equal(stderr_lines(&f->b, (const char *const[]){busy[1], pid, NULL}), 1);
+	assert_int_equal(stderr_lines(&f->a, cannot), 0);
+	assert_int_equal(stderr_lines(&f->b, cannot), 0);
+	assert_int_equal(stderr_lines(&f->b, busy), 1);
+
+	/* The first one goes: the second takes the file over at its next checkpoint. */
+	assert_int_equal(ew_h_agent_stop(&f->a), 0);
+	assert_int_equal(stat(f->state, &st0), 0);
+	for (i = 0; i < 50 && !stderr_lines(&f->b, gone); i++)
+		ew_h_agent_pump(&f->b, 100);
+	assert_int_equal(stderr_lines(&f->b, gone), 1);
+	for (i = 0; i < 30; i++) {
+		ew_h_agent_pump(&f->b, 100);
+		if (!stat(f->state, &st1) && st1.st_ino != st0.st_ino)
+			break;
+	}
+	assert_int_not_equal(st1.st_ino, st0.st_ino); /* rewritten (renamed over) by b */
+	assert_int_equal(ew_h_agent_stop(&f->b), 0);
+	assert_int_equal(stderr_lines(&f->b, cannot), 0);
+	ew_h_agent_free(&f->a);
+	ew_h_agent_free(&f->b);
+
+	/* One agent again: it owns the file at once, no warning. */
+	start(f, &f->a);
+	assert_int_equal(stderr_lines(&f->a, busy), 0);
+	assert_int_equal(ew_h_agent_stop(&f->a), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_state_file_two_agents, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("bpf_overlap", tests, NULL, NULL);
+}
