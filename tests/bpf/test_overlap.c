@@ -192,10 +192,89 @@ static void test_state_file_two_agents(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->a), 0);
 }
 
+/* Runs a second exitwatch with args to its end (it is expected to refuse); its stderr in err. */
+static int run_second(struct fixture *f, const char *args, char *err, size_t len)
+{
+	char cmd[1024], path[256];
+	int st;
+
+	snprintf(path, sizeof(path), "%s/second.err", f->s.dir);
+	snprintf(cmd, sizeof(cmd), "timeout 20 %s --config /dev/null %s >/dev/null 2>%s",
+		 ew_h_exitwatch(), args, path);
+	st = system(cmd);
+	if (ew_h_read_file(path, err, len) < 0)
+		err[0] = '\0';
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * The other things two agents can share. The metrics address: the second one stops at once,
+ * naming it. The recording: before, the second moved the first one's live recording aside to
+ * PATH.1 (the first went on writing there, and the next start would have replaced it) and wrote
+ * its own at PATH; now it stops, naming the path, and the first one's is left where it is. A
+ * file: sink: both append, every line whole (one write() per batch, O_APPEND).
+ */
+static void test_same_paths(void **state)
+{
+	struct fixture *f = *state;
+	char rec[256], sink[256], prev[300], args[1024], out[600], err[4096];
+	static char text[8 << 20];
+	uint16_t port = ew_h_free_port();
+	ssize_t n;
+	size_t lines = 0;
+	struct stat st;
+	int i;
+
+	ew_h_require_bpf();
+	snprintf(rec, sizeof(rec), "%s/rec.ndjson", f->s.dir);
+	snprintf(prev, sizeof(prev), "%s.1", rec);
+	snprintf(sink, sizeof(sink), "%s/sink.ndjson", f->s.dir);
+	snprintf(out, sizeof(out), "file:%s", sink);
+	snprintf(args, sizeof(args), "127.0.0.1:%u", port);
+	ew_h_agent_start(&f->a,
+			 (const char *const[]){"--config", f->conf, "--metrics-addr", args,
+					       "--record", rec, "-o", "stdout", "-o", out, NULL});
+
+	snprintf(args, sizeof(args), "--metrics-addr 127.0.0.1:%u", port);
+	assert_int_equal(run_second(f, args, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "Address already in use"));
+
+	snprintf(args, sizeof(args), "--record %s", rec);
+	assert_int_equal(run_second(f, args, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "is being written by another exitwatch agent"));
+	assert_int_equal(stat(prev, &st), -1); /* not moved aside */
+
+	/* The same file: sink, both writing while mains come and go. */
+	ew_h_agent_start(
+		&f->b, (const char *const[]){"--config", f->conf, "-o", "stdout", "-o", out, NULL});
+	for (i = 0; i < 40; i++)
+		run_once(f, U("sink"), WL("exit", "1"));
+	ew_h_agent_pump(&f->a, 500);
+	assert_int_equal(ew_h_agent_stop(&f->b), 0);
+	assert_int_equal(ew_h_agent_stop(&f->a), 0);
+	assert_int_equal(stat(prev, &st), -1);
+	n = ew_h_read_file(sink, text, sizeof(text));
+	assert_true(n > 0 && text[n - 1] == '\n');
+	for (char *l = text, *e; *l; l = e + 1) {
+		json_object *o;
+
+		e = strchr(l, '\n');
+		*e = '\0';
+		o = json_tokener_parse(l);
+		if (!o || !ew_h_str(o, "event"))
+			fail_msg("a cut or mixed line in the shared file sink: %.200s", l);
+		json_object_put(o);
+		lines++;
+	}
+	/* Each agent's 40 starts and 40 exits of the loop at least. */
+	assert_true(lines >= 160);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_state_file_two_agents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_paths, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("bpf_overlap", tests, NULL, NULL);
