@@ -88,6 +88,8 @@ struct agent {
 	bool ckpt_failing; /* the last checkpoint failed: warned once for the streak */
 	struct ew_state_lock *state_lock; /* PATH.lock of the state file, held or tried again */
 	bool state_owned;		  /* this agent restores and writes the state file */
+	char boot_id[EW_BOOT_ID_LEN];	  /* this boot's; "" when unknown */
+	char state_boot[EW_BOOT_ID_LEN];  /* the restored state file's; "" when it says none */
 	struct ew_buf mbuf;
 	/* The kernel's counters as last read: what status() shows when a read fails. */
 	uint64_t kstats[EW_STAT__MAX];
@@ -306,7 +308,7 @@ static void checkpoint(struct agent *a)
 
 	if (!a->cfg->state_file || !state_take_over(a))
 		return;
-	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, wall_now(a));
+	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, wall_now(a), a->boot_id);
 	/*
 	 * Once per streak: a full disk would otherwise repeat this every interval. What a restart
 	 * would do depends on what the path holds: an older state (this run's first, a read-only
@@ -482,6 +484,24 @@ static void watch_burst_codes(struct ew_metrics *m, const struct ew_config *c)
 	}
 }
 
+/* The kernel's id of this boot (a UUID, not namespaced), or "" when it cannot be read. */
+static void read_boot_id(const char *proc_root, char out[EW_BOOT_ID_LEN])
+{
+	char path[PATH_MAX], buf[64] = "";
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/sys/kernel/random/boot_id", proc_root);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f) && strlen(buf) >= EW_BOOT_ID_LEN - 1) {
+		memcpy(out, buf, EW_BOOT_ID_LEN - 1);
+		out[EW_BOOT_ID_LEN - 1] = '\0';
+	}
+	fclose(f);
+}
+
 /*
  * Outputs, metrics, recording, pipeline: everything but the kernel side. 0, 1 or 2. live: the
  * agent's own files too (the recording it writes, the state file it restores), which a replay
@@ -537,8 +557,11 @@ static int build(struct agent *a, const struct ew_config *c, bool live)
 		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});
 	if (!a->pipe)
 		return 1;
+	if (live && c->state_file)
+		read_boot_id(c->proc_root, a->boot_id);
 	if (live && c->state_file && state_own(a) &&
-	    ew_pipeline_load_state(a->pipe, c->state_file, ew_clock_wall_ns(), err, sizeof(err)))
+	    ew_pipeline_load_state(a->pipe, c->state_file, ew_clock_wall_ns(), a->state_boot, err,
+				   sizeof(err)))
 		ew_warn("ignoring the state file: %s", err);
 	return 0;
 }
@@ -576,12 +599,35 @@ static int attach(struct agent *a, uint64_t root_id)
  * finding of a loop that goes on. Needs the host's pids, as the sweep does; without them the
  * runs stay as saved, and the first exit or start of each tells.
  */
+static bool never_alive(void *ctx, uint32_t pid, uint64_t start_ticks)
+{
+	(void)ctx;
+	(void)pid;
+	(void)start_ticks;
+	return false;
+}
+
 static void restored_runs(struct agent *a)
 {
 	const struct ew_config *c = a->cfg;
 	uint32_t n;
 
-	if (!c->state_file || !a->state_owned || ew_procstat_host_pidns(c->proc_root) != 1)
+	if (!c->state_file || !a->state_owned)
+		return;
+	/*
+	 * Another boot's file: every process it knew is gone, whatever /proc holds now. A process
+	 * of this boot can have a run's pid and start tick (a deterministic boot starts the same
+	 * containers in the same order) and would be taken for it.
+	 */
+	if (a->boot_id[0] && a->state_boot[0] && strcmp(a->boot_id, a->state_boot)) {
+		n = ew_pipeline_runs_gone(a->pipe, never_alive, NULL);
+		ew_info("state file %s was written in another boot (boot id %s): the %u container "
+			"main process(es) it held as running ended with it (exits not seen, their "
+			"starts not judged)",
+			c->state_file, a->state_boot, n);
+		return;
+	}
+	if (ew_procstat_host_pidns(c->proc_root) != 1)
 		return;
 	n = ew_pipeline_runs_gone(a->pipe, ew_procstat_alive, (void *)c->proc_root);
 	if (n)

@@ -896,9 +896,10 @@ void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_a
 		ew_recorder_flush(p->deps.rec);
 }
 
-int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns)
+int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns,
+			   const char *boot_id)
 {
-	return ew_state_save(p->detector, p->resolver, path, now_ns);
+	return ew_state_save(p->detector, p->resolver, path, now_ns, boot_id);
 }
 
 /*
@@ -939,11 +940,12 @@ static void restored_ident(void *ctx, const struct ew_detector_ident *id)
 	restored(ctx, &id->s, id->subject, id->workload[0] ? id->workload : id->key, false);
 }
 
-int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now_ns, char *err,
-			   size_t errlen)
+int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now_ns,
+			   char boot_id[EW_BOOT_ID_LEN], char *err, size_t errlen)
 {
 	uint64_t shifted = 0;
-	int r = ew_state_load(p->detector, p->resolver, path, now_ns, &shifted, err, errlen);
+	int r = ew_state_load(p->detector, p->resolver, path, now_ns, &shifted, boot_id, err,
+			      errlen);
 	char ahead[32];
 
 	if (!r && shifted) {

@@ -56,10 +56,16 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void start(struct fixture *f, struct ew_h_agent *a)
+/* extra: one more argument, or NULL. */
+static void start_with(struct fixture *f, struct ew_h_agent *a, const char *extra)
 {
 	ew_h_agent_start(a, (const char *const[]){"--config", f->conf, "--agent-interval", "1h",
-						  "--state-file", f->state, NULL});
+						  "--state-file", f->state, extra, NULL});
+}
+
+static void start(struct fixture *f, struct ew_h_agent *a)
+{
+	start_with(f, a, NULL);
 }
 
 #define WL EW_H_WL
@@ -270,11 +276,79 @@ static void test_same_paths(void **state)
 	assert_true(lines >= 160);
 }
 
+static bool is_start_of(json_object *o, const void *arg)
+{
+	const char *ev = ew_h_str(o, "event");
+
+	return ev && !strcmp(ev, "container_start") &&
+	       ew_h_int(o, "process.pid", -1) == *(const pid_t *)arg;
+}
+
+/* Sets the state file's top-level "boot_id" to id, as a file of another boot would have it. */
+static void set_boot_id(const char *path, const char *id)
+{
+	json_object *o = json_object_from_file(path);
+
+	assert_non_null(o);
+	json_object_object_add(o, "boot_id", json_object_new_string(id));
+	assert_int_equal(json_object_to_file_ext(path, o, JSON_C_TO_STRING_PLAIN), 0);
+	json_object_put(o);
+}
+
+/*
+ * A state file written before a reboot, restored after it. Its running starts are gone with the
+ * boot, but the agent matched them to /proc by pid and start tick alone: after a reboot a
+ * process with the same pid and tick (a deterministic boot starting the same containers in the
+ * same order) was taken for the same run, whose grace period went on and "started successfully"
+ * resolved a crash loop that nobody saw start. Simulated here with the state file of a live
+ * process given another boot's id: before, the restored run went on (a crash_loop resolved as
+ * "started successfully" once its grace ran out); now the file's boot id says the run ended.
+ */
+static void test_state_file_other_boot(void **state)
+{
+	struct fixture *f = *state;
+	const char *other[] = {"was written in another boot", NULL};
+	const char *unit = U("boot"), *want[3] = {"resolved", "crash_loop", unit};
+	char layout[128];
+	json_object *re;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	ew_h_scratch_file(&f->s, "boot.conf",
+			  "[rule.startup_failure_rate]\nenabled = false\n"
+			  "[rule.crash_loop]\nresolve = 10s\n"
+			  "[agent]\nstartup_grace = 6s\ncheckpoint_interval = 1s\n",
+			  f->conf, sizeof(f->conf));
+	start(f, &f->a);
+	for (int i = 0; i < 2; i++)
+		run_once(f, unit, WL("exit", "3"));
+	want[0] = "finding";
+	assert_non_null(ew_h_wait(&f->a, is_rule_of, want, NULL, 5000));
+	snprintf(layout, sizeof(layout), "/system.slice/%s", unit);
+	pid = ew_h_run_in(f->s.base, layout, WL("sleep", "60000"), -1, false, NULL);
+	assert_true(pid > 0);
+	assert_non_null(ew_h_wait(&f->a, is_start_of, &pid, NULL, 5000));
+	assert_int_equal(ew_h_agent_stop(&f->a), 0);
+	ew_h_agent_free(&f->a);
+
+	set_boot_id(f->state, "00000000-0000-4000-8000-000000000000");
+	start_with(f, &f->a, "-v");
+	want[0] = "resolved";
+	re = ew_h_wait(&f->a, is_rule_of, want, NULL, 12000);
+	if (re && strstr(ew_h_str(re, "message"), "started successfully"))
+		fail_msg("a run of another boot went on: %s", ew_h_str(re, "message"));
+	assert_int_equal(stderr_lines(&f->a, other), 1);
+	kill(pid, SIGKILL);
+	assert_true(ew_h_wait_pid(pid, 5000) >= 0);
+	assert_int_equal(ew_h_agent_stop(&f->a), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_state_file_two_agents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_file_other_boot, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("bpf_overlap", tests, NULL, NULL);
