@@ -599,14 +599,6 @@ static int attach(struct agent *a, uint64_t root_id)
  * finding of a loop that goes on. Needs the host's pids, as the sweep does; without them the
  * runs stay as saved, and the first exit or start of each tells.
  */
-static bool never_alive(void *ctx, uint32_t pid, uint64_t start_ticks)
-{
-	(void)ctx;
-	(void)pid;
-	(void)start_ticks;
-	return false;
-}
-
 static void restored_runs(struct agent *a)
 {
 	const struct ew_config *c = a->cfg;
@@ -620,7 +612,7 @@ static void restored_runs(struct agent *a)
 	 * containers in the same order) and would be taken for it.
 	 */
 	if (a->boot_id[0] && a->state_boot[0] && strcmp(a->boot_id, a->state_boot)) {
-		n = ew_pipeline_runs_gone(a->pipe, never_alive, NULL);
+		n = ew_pipeline_other_boot(a->pipe);
 		ew_info("state file %s was written in another boot (boot id %s): the %u container "
 			"main process(es) it held as running ended with it (exits not seen, their "
 			"starts not judged)",
@@ -716,6 +708,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	restored_runs(&a);
 	if (c->scan_existing)
 		scan(&a, cgroup_root);
+	ew_pipeline_scan_done(a.pipe);
 	drop_caps();
 	emit_agent(&a, "start");
 	status(&a, "periodic", &st);

@@ -688,6 +688,16 @@ uint32_t ew_pipeline_runs_gone(struct ew_pipeline *p, ew_detector_alive_fn alive
 	return ew_detector_runs_gone(p->detector, alive, ctx);
 }
 
+uint32_t ew_pipeline_other_boot(struct ew_pipeline *p)
+{
+	return ew_detector_other_boot(p->detector);
+}
+
+void ew_pipeline_scan_done(struct ew_pipeline *p)
+{
+	ew_detector_scan_done(p->detector);
+}
+
 /* The forgetting that waited for held events of its cgroup, once they have gone through. */
 static void forget_pending(struct ew_pipeline *p)
 {

@@ -343,12 +343,105 @@ static void test_state_file_other_boot(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->a), 0);
 }
 
+/* The container_start of pid, waited for. */
+static json_object *start_of(struct ew_h_agent *a, pid_t pid)
+{
+	json_object *o = ew_h_wait(a, is_start_of, &pid, NULL, 5000);
+
+	if (!o)
+		fail_msg("no container_start of pid %d", (int)pid);
+	return o;
+}
+
+/*
+ * A restart while no agent ran: the agent stopped with the identity's main running, the main
+ * exited, the runtime started it again (Docker's restart policy), then the next agent started.
+ * Its start-up scan took the new main for a first sight: restarts stayed where they were, and
+ * restart_rate lost one restart per agent restart (real Docker, `--restart always`, a container
+ * exiting 1 every 11 s: RestartCount 5, the agents' count 4, and no restart_rate at count = 4).
+ * The state file holds the last run (pid and start tick), and the new main began after it: a
+ * restart, dated from the two starts. Not when the main found is the run the file holds, nor
+ * when the agent saw the restart itself.
+ */
+static void test_restart_while_no_agent(void **state)
+{
+	struct fixture *f = *state;
+	const char *unit = U("away");
+	char layout[128];
+	json_object *o;
+	pid_t pid[3];
+
+	ew_h_require_bpf();
+	ew_h_scratch_file(&f->s, "away.conf",
+			  "[rule.exit_code_burst]\nenabled = false\n"
+			  "[rule.startup_failure_rate]\nenabled = false\n"
+			  "[rule.crash_loop]\nenabled = false\n"
+			  "[rule.restart_rate]\ncount = 2\n"
+			  "[agent]\nstartup_grace = 1s\ncheckpoint_interval = 1s\n",
+			  f->conf, sizeof(f->conf));
+	snprintf(layout, sizeof(layout), "/system.slice/%s", unit);
+	start(f, &f->a);
+	run_once(f, unit, WL("exit", "1"));
+	pid[0] = ew_h_run_in(f->s.base, layout, WL("sleep", "60000"), -1, false, NULL);
+	assert_int_equal(ew_h_int(start_of(&f->a, pid[0]), "restarts", -1), 1);
+	assert_int_equal(ew_h_agent_stop(&f->a), 0);
+	ew_h_agent_free(&f->a);
+
+	/* No agent: the main exits, the next one starts. */
+	kill(pid[0], SIGKILL);
+	assert_true(ew_h_wait_pid(pid[0], 5000) >= 0);
+	pid[1] = ew_h_run_in(f->s.base, layout, WL("sleep", "60000"), -1, false, NULL);
+	usleep(50 * 1000);
+
+	start(f, &f->a);
+	o = start_of(&f->a, pid[1]);
+	assert_true(ew_h_bool(o, "already_running", false));
+	assert_int_equal(ew_h_int(o, "restarts", -1), 2);
+	if (!strstr(ew_h_str(o, "message"), "restarted while no agent ran (restart 2)"))
+		fail_msg("%s", ew_h_str(o, "message"));
+	/* Seen from here on: the third restart is the third, and restart_rate (more than 2) fires. */
+	kill(pid[1], SIGKILL);
+	assert_true(ew_h_wait_pid(pid[1], 5000) >= 0);
+	pid[2] = ew_h_run_in(f->s.base, layout, WL("sleep", "60000"), -1, false, NULL);
+	assert_int_equal(ew_h_int(start_of(&f->a, pid[2]), "restarts", -1), 3);
+	{
+		const char *want[] = {"finding", "restart_rate", unit};
+
+		o = ew_h_wait(&f->a, is_rule_of, want, NULL, 5000);
+		assert_non_null(o);
+		assert_int_equal(ew_h_int(o, "count", 0), 3);
+	}
+	assert_int_equal(ew_h_agent_stop(&f->a), 0);
+	ew_h_agent_free(&f->a);
+
+	/* The same run across the next restart of the agent: no restart of its own. */
+	start(f, &f->a);
+	o = start_of(&f->a, pid[2]);
+	assert_int_equal(ew_h_int(o, "restarts", -1), 3);
+	assert_null(strstr(ew_h_str(o, "message"), "while no agent ran"));
+	/* Its exit seen, the restart not: one restart, not two. */
+	kill(pid[2], SIGKILL);
+	assert_true(ew_h_wait_pid(pid[2], 5000) >= 0);
+	ew_h_expect(&f->a, "container_exit", layout, 5000);
+	assert_int_equal(ew_h_agent_stop(&f->a), 0);
+	ew_h_agent_free(&f->a);
+	pid[0] = ew_h_run_in(f->s.base, layout, WL("sleep", "60000"), -1, false, NULL);
+	usleep(50 * 1000);
+	start(f, &f->a);
+	o = start_of(&f->a, pid[0]);
+	assert_int_equal(ew_h_int(o, "restarts", -1), 4);
+	kill(pid[0], SIGKILL);
+	assert_true(ew_h_wait_pid(pid[0], 5000) >= 0);
+	assert_int_equal(ew_h_agent_stop(&f->a), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_state_file_two_agents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file_other_boot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_while_no_agent, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("bpf_overlap", tests, NULL, NULL);

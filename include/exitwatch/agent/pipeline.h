@@ -74,6 +74,10 @@ void ew_pipeline_forget(struct ew_pipeline *p, const struct ew_lost_main *m);
  * alive() says is gone end unseen (ew_detector_runs_gone()). Returns how many.
  */
 uint32_t ew_pipeline_runs_gone(struct ew_pipeline *p, ew_detector_alive_fn alive, void *ctx);
+/* The restored state was written in another boot: ew_detector_other_boot(). Returns how many. */
+uint32_t ew_pipeline_other_boot(struct ew_pipeline *p);
+/* The start-up scan is over (or did not run): ew_detector_scan_done(). */
+void ew_pipeline_scan_done(struct ew_pipeline *p);
 /* Finding and resolved records emitted so far: a change is one for the state file. */
 uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p);
 
