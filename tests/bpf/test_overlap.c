@@ -224,6 +224,7 @@ static void test_same_paths(void **state)
 {
 	struct fixture *f = *state;
 	char rec[256], sink[256], prev[300], args[1024], out[600], err[4096];
+	char tcp[64], spool[300];
 	static char text[8 << 20];
 	uint16_t port = ew_h_free_port();
 	ssize_t n;
@@ -237,9 +238,11 @@ static void test_same_paths(void **state)
 	snprintf(sink, sizeof(sink), "%s/sink.ndjson", f->s.dir);
 	snprintf(out, sizeof(out), "file:%s", sink);
 	snprintf(args, sizeof(args), "127.0.0.1:%u", port);
-	ew_h_agent_start(&f->a,
-			 (const char *const[]){"--config", f->conf, "--metrics-addr", args,
-					       "--record", rec, "-o", "stdout", "-o", out, NULL});
+	snprintf(tcp, sizeof(tcp), "tcp://127.0.0.1:%u", ew_h_free_port());
+	snprintf(spool, sizeof(spool), "agent.spool_dir=%s/spool", f->s.dir);
+	ew_h_agent_start(&f->a, (const char *const[]){"--config", f->conf, "--metrics-addr", args,
+						      "--record", rec, "-o", "stdout", "-o", out,
+						      "-o", tcp, "--set", spool, NULL});
 
 	snprintf(args, sizeof(args), "--metrics-addr 127.0.0.1:%u", port);
 	assert_int_equal(run_second(f, args, err, sizeof(err)), 1);
@@ -250,9 +253,14 @@ static void test_same_paths(void **state)
 	assert_non_null(strstr(err, "is being written by another exitwatch agent"));
 	assert_int_equal(stat(prev, &st), -1); /* not moved aside */
 
-	/* The same file: sink, both writing while mains come and go. */
-	ew_h_agent_start(
-		&f->b, (const char *const[]){"--config", f->conf, "-o", "stdout", "-o", out, NULL});
+	/* The same file: sink (and the same stream output, whose spool is the first one's). */
+	ew_h_agent_start(&f->b, (const char *const[]){"--config", f->conf, "-o", "stdout", "-o",
+						      out, "-o", tcp, "--set", spool, NULL});
+	assert_int_equal(stderr_lines(&f->b, (const char *const[]){"cannot use the spool",
+								   "another exitwatch agent with "
+								   "this output uses it",
+								   NULL}),
+			 1);
 	for (i = 0; i < 40; i++)
 		run_once(f, U("sink"), WL("exit", "1"));
 	ew_h_agent_pump(&f->a, 500);
