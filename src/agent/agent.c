@@ -23,7 +23,7 @@
 #include "exitwatch/ingest/scan.h"
 #include "exitwatch/util/util.h"
 #include "exitwatch/output/filter.h"
-#include "exitwatch/persist/state_lock.h"
+#include "exitwatch/agent/state_owner.h"
 
 /*
  * The loop sleeps until something needs it: a record (the kernel side wakes the reader when it
@@ -85,11 +85,8 @@ struct agent {
 	bool sweeping;		      /* the sweep runs: on, and /proc shows the host's pids */
 	uint64_t stale_swept;	      /* entries the sweep deleted */
 	struct ew_log_total drops_warned, map_full_warned; /* ring buffer drops, map full */
-	bool ckpt_failing; /* the last checkpoint failed: warned once for the streak */
-	struct ew_state_lock *state_lock; /* PATH.lock of the state file, held or tried again */
-	bool state_owned;		  /* this agent restores and writes the state file */
-	char boot_id[EW_BOOT_ID_LEN];	  /* this boot's; "" when unknown */
-	char state_boot[EW_BOOT_ID_LEN];  /* the restored state file's; "" when it says none */
+	bool ckpt_failing;	     /* the last checkpoint failed: warned once for the streak */
+	struct ew_state_owner state; /* the state file: owned or not, its boot */
 	struct ew_buf mbuf;
 	/* The kernel's counters as last read: what status() shows when a read fails. */
 	uint64_t kstats[EW_STAT__MAX];
@@ -250,55 +247,6 @@ static void check_drops(struct agent *a, struct ew_agent_status *st)
 			a->cfg->max_containers, (unsigned long long)full);
 }
 
-/*
- * Whether this agent owns the state file: the lock on PATH.lock is what says so (state_lock.h).
- * Another agent holding it is running now with the same file: restoring that one's last
- * checkpoint and writing over its next ones would resolve its findings twice and lose what each
- * wrote. So this one goes without the file while the other runs, and says so once; a lock that
- * cannot be opened at all (a read-only directory) leaves things as they were without one.
- */
-static bool state_own(struct agent *a)
-{
-	const char *path = a->cfg->state_file;
-	uint32_t pid = 0;
-	int r = ew_state_lock_open(path, &a->state_lock, &pid);
-
-	if (r == -EBUSY) {
-		ew_warn("state file %s is in use by another exitwatch agent (pid %u, which holds "
-			"%s.lock): this one neither restores nor writes it while that one runs "
-			"(what it detects starts from what it sees), and writes it once that one "
-			"is "
-			"gone; give each agent its own --state-file to keep both",
-			path, pid, path);
-		return false;
-	}
-	if (r)
-		ew_debug("state file %s: cannot lock %s.lock (%s): another agent sharing the file "
-			 "would not be told",
-			 path, path, strerror(-r));
-	a->state_owned = true;
-	return true;
-}
-
-/*
- * An agent that started beside another one on the same state file takes it over once the other
- * has gone (its lock goes with its process): from then on its checkpoints are the file. What
- * the other knew and this one did not see (episodes it opened before this one started) is not
- * taken over: its last checkpoint is overwritten, as a restart without the file would.
- */
-static bool state_take_over(struct agent *a)
-{
-	if (a->state_owned)
-		return true;
-	if (!a->state_lock || ew_state_lock_retry(a->state_lock, NULL))
-		return false;
-	a->state_owned = true;
-	ew_warn("state file %s: the agent that held it is gone; this one writes it from now on, "
-		"with what it saw itself (the other's open episodes are not taken over)",
-		a->cfg->state_file);
-	return true;
-}
-
 static void checkpoint(struct agent *a)
 {
 	static const char forget[] = "forget open episodes until it can be written again";
@@ -306,9 +254,9 @@ static void checkpoint(struct agent *a)
 				      "resolved since it was written would fire or resolve again";
 	int r;
 
-	if (!a->cfg->state_file || !state_take_over(a))
+	if (!a->cfg->state_file || !ew_state_owner_take_over(&a->state))
 		return;
-	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, wall_now(a), a->boot_id);
+	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, wall_now(a), a->state.boot_id);
 	/*
 	 * Once per streak: a full disk would otherwise repeat this every interval. What a restart
 	 * would do depends on what the path holds: an older state (this run's first, a read-only
@@ -454,7 +402,7 @@ static void agent_free(struct agent *a)
 	ew_pipeline_free(a->pipe);
 	ew_loader_free(a->loader);
 	ew_recorder_close(a->rec);
-	ew_state_lock_close(a->state_lock);
+	ew_state_owner_close(&a->state);
 	ew_metrics_server_stop(a->server);
 	ew_metrics_free(a->metrics);
 	ew_outputs_free(a->out);
@@ -482,24 +430,6 @@ static void watch_burst_codes(struct ew_metrics *m, const struct ew_config *c)
 			return;
 		}
 	}
-}
-
-/* The kernel's id of this boot (a UUID, not namespaced), or "" when it cannot be read. */
-static void read_boot_id(const char *proc_root, char out[EW_BOOT_ID_LEN])
-{
-	char path[PATH_MAX], buf[64] = "";
-	FILE *f;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "%s/sys/kernel/random/boot_id", proc_root);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, sizeof(buf), f) && strlen(buf) >= EW_BOOT_ID_LEN - 1) {
-		memcpy(out, buf, EW_BOOT_ID_LEN - 1);
-		out[EW_BOOT_ID_LEN - 1] = '\0';
-	}
-	fclose(f);
 }
 
 /*
@@ -557,11 +487,9 @@ static int build(struct agent *a, const struct ew_config *c, bool live)
 		c, &(struct ew_pipeline_deps){.out = a->out, .rec = a->rec, .metrics = a->metrics});
 	if (!a->pipe)
 		return 1;
-	if (live && c->state_file)
-		read_boot_id(c->proc_root, a->boot_id);
-	if (live && c->state_file && state_own(a) &&
-	    ew_pipeline_load_state(a->pipe, c->state_file, ew_clock_wall_ns(), a->state_boot, err,
-				   sizeof(err)))
+	if (live && c->state_file && ew_state_owner_open(&a->state, c->state_file, c->proc_root) &&
+	    ew_pipeline_load_state(a->pipe, c->state_file, ew_clock_wall_ns(), a->state.file_boot,
+				   err, sizeof(err)))
 		ew_warn("ignoring the state file: %s", err);
 	return 0;
 }
@@ -604,19 +532,19 @@ static void restored_runs(struct agent *a)
 	const struct ew_config *c = a->cfg;
 	uint32_t n;
 
-	if (!c->state_file || !a->state_owned)
+	if (!c->state_file || !a->state.owned)
 		return;
 	/*
 	 * Another boot's file: every process it knew is gone, whatever /proc holds now. A process
 	 * of this boot can have a run's pid and start tick (a deterministic boot starts the same
 	 * containers in the same order) and would be taken for it.
 	 */
-	if (a->boot_id[0] && a->state_boot[0] && strcmp(a->boot_id, a->state_boot)) {
+	if (ew_state_owner_other_boot(&a->state)) {
 		n = ew_pipeline_other_boot(a->pipe);
 		ew_info("state file %s was written in another boot (boot id %s): the %u container "
 			"main process(es) it held as running ended with it (exits not seen, their "
 			"starts not judged)",
-			c->state_file, a->state_boot, n);
+			c->state_file, a->state.file_boot, n);
 		return;
 	}
 	if (ew_procstat_host_pidns(c->proc_root) != 1)

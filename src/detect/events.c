@@ -63,10 +63,10 @@ static bool same_run(const struct ident *id, const struct ew_event *ev)
  * Whether a process found running at agent start is a restart that came while no agent ran: the
  * identity's last run (the state file's, its start known in this boot: ew_detector_other_boot()
  * forgets those of another) has ended, its exit seen or its process gone at the restore
- * (ew_detector_runs_gone()), and this one began after it. A
- * container's main is one process at a time, so at least one restart came in between; more
- * cannot be told. An identity the file does not know, or knows asleep (no start kept), tells
- * nothing: the process may be its first run.
+ * (ew_detector_runs_gone()), and this one began after it. A container's main is one process at
+ * a time, so at least one restart came in between; more cannot be told. An identity the file
+ * does not know, or knows asleep (no start kept), tells nothing: the process may be its first
+ * run.
  */
 static bool restarted_unseen(const struct ident *id, const struct ew_event *ev)
 {
@@ -225,8 +225,10 @@ static void update_subject(struct ident *id, const struct ew_identity *idn)
 	id->wl->last_subject = ew_subject_ref(s);
 }
 
-/* The run of id ended unseen: no exit, no outcome, but it runs no more. */
-/* asleep: whether the identity may go to sleep now (it keeps no start of its runs there). */
+/*
+ * The run of id ended unseen: no exit, no outcome, but it runs no more. asleep: whether the
+ * identity may go to sleep now (asleep it keeps no start of its runs).
+ */
 static void run_lost(struct ew_detector *d, struct ident *id, bool asleep)
 {
 	id->running = false;
