@@ -85,9 +85,10 @@ struct agent {
 	bool sweeping;		      /* the sweep runs: on, and /proc shows the host's pids */
 	uint64_t stale_swept;	      /* entries the sweep deleted */
 	struct ew_log_total drops_warned, map_full_warned; /* ring buffer drops, map full */
-	bool ckpt_failing;	     /* the last checkpoint failed: warned once for the streak */
-	struct ew_state_owner state; /* the state file: owned or not, its boot */
+	bool ckpt_failing; /* the last checkpoint failed: warned once for the streak */
 	struct ew_buf mbuf;
+	/* The state file: whether this agent owns it, and the boot it was written in. */
+	struct ew_state_owner state;
 	/* The kernel's counters as last read: what status() shows when a read fails. */
 	uint64_t kstats[EW_STAT__MAX];
 };
