@@ -598,7 +598,7 @@ static void test_state_clock_ahead_warns(void **state)
 
 	event(x, EW_EVENT_START, T0, 100);
 	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
-	assert_int_equal(ew_pipeline_save_state(x->p, path, T0 + EW_NSEC_PER_SEC), 0);
+	assert_int_equal(ew_pipeline_save_state(x->p, path, T0 + EW_NSEC_PER_SEC, NULL), 0);
 	q = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out});
 	assert_non_null(q);
 	ew_t_scratch_path(&x->scratch, "stderr.log", logp, sizeof(logp));
@@ -611,9 +611,11 @@ static void test_state_clock_ahead_warns(void **state)
 	ew_log_init(EW_LOG_WARN); /* main() keeps the others' quiet */
 	/* Within a minute: nothing said. Then the clock 2 hours behind the file's. */
 	assert_int_equal(
-		ew_pipeline_load_state(q, path, T0 - 59 * EW_NSEC_PER_SEC, err, sizeof(err)), 0);
-	assert_int_equal(
-		ew_pipeline_load_state(q, path, T0 - 7200 * EW_NSEC_PER_SEC, err, sizeof(err)), 0);
+		ew_pipeline_load_state(q, path, T0 - 59 * EW_NSEC_PER_SEC, NULL, err, sizeof(err)),
+		0);
+	assert_int_equal(ew_pipeline_load_state(q, path, T0 - 7200 * EW_NSEC_PER_SEC, NULL, err,
+						sizeof(err)),
+			 0);
 	ew_log_init(EW_LOG_ERROR);
 	fflush(stderr);
 	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
@@ -649,11 +651,12 @@ static void test_restored_findings_active(void **state)
 		event(x, EW_EVENT_EXIT, t + EW_NSEC_PER_SEC, 100 + i);
 	}
 	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
-	assert_int_equal(ew_pipeline_save_state(x->p, path, T0 + 60 * EW_NSEC_PER_SEC), 0);
+	assert_int_equal(ew_pipeline_save_state(x->p, path, T0 + 60 * EW_NSEC_PER_SEC, NULL), 0);
 	q = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out, .metrics = m});
 	assert_non_null(q);
 	assert_int_equal(
-		ew_pipeline_load_state(q, path, T0 + 60 * EW_NSEC_PER_SEC, err, sizeof(err)), 0);
+		ew_pipeline_load_state(q, path, T0 + 60 * EW_NSEC_PER_SEC, NULL, err, sizeof(err)),
+		0);
 	ew_buf_init(&b);
 	assert_int_equal(ew_metrics_render(m, &b), 0);
 	/* exit_code_burst (workload: identity empty) and restart_rate (identity), both open. */
@@ -720,11 +723,12 @@ static void test_workload_renamed_across_restart(void **state)
 	for (uint32_t i = 0; i < 5; i++)
 		loop_turn(x, x->p, T0 + i * 10 * EW_NSEC_PER_SEC, 100 + i);
 	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
-	assert_int_equal(ew_pipeline_save_state(x->p, path, T0 + 60 * EW_NSEC_PER_SEC), 0);
+	assert_int_equal(ew_pipeline_save_state(x->p, path, T0 + 60 * EW_NSEC_PER_SEC, NULL), 0);
 	q = ew_pipeline_new(&x->cfg, &(struct ew_pipeline_deps){.out = x->out, .metrics = m});
 	assert_non_null(q);
 	assert_int_equal(
-		ew_pipeline_load_state(q, path, T0 + 60 * EW_NSEC_PER_SEC, err, sizeof(err)), 0);
+		ew_pipeline_load_state(q, path, T0 + 60 * EW_NSEC_PER_SEC, NULL, err, sizeof(err)),
+		0);
 	ew_strlcpy(x->id.workload, "docker-name:web", sizeof(x->id.workload));
 	x->id.rev = 77; /* as a resolver's: the renderer keeps what it made of it */
 	loop_turn(x, q, T0 + 70 * EW_NSEC_PER_SEC, 200);
@@ -855,7 +859,7 @@ static void restored_pod_names_image(struct fx *x, uint32_t attempts, bool repli
 		k8s_event(p, EW_EVENT_EXIT, t + EW_NSEC_PER_SEC, 300, REPLICA_UID, REPLICA64);
 	}
 	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
-	assert_int_equal(ew_pipeline_save_state(p, path, T0 + 60 * EW_NSEC_PER_SEC), 0);
+	assert_int_equal(ew_pipeline_save_state(p, path, T0 + 60 * EW_NSEC_PER_SEC, NULL), 0);
 	ew_pipeline_free(p);
 	assert_true(loop_in_state(path) == (attempts > 1 ? 's' : 'p'));
 
@@ -870,7 +874,8 @@ static void restored_pod_names_image(struct fx *x, uint32_t attempts, bool repli
 	assert_non_null(p);
 	ew_t_scratch_path(&x->scratch, "state.json", path, sizeof(path));
 	assert_int_equal(
-		ew_pipeline_load_state(p, path, T0 + 70 * EW_NSEC_PER_SEC, err, sizeof(err)), 0);
+		ew_pipeline_load_state(p, path, T0 + 70 * EW_NSEC_PER_SEC, NULL, err, sizeof(err)),
+		0);
 	k8s_event(p, EW_EVENT_START, T0 + 70 * EW_NSEC_PER_SEC, 200, UID, NEW64);
 	k8s_event(p, EW_EVENT_EXIT, T0 + 71 * EW_NSEC_PER_SEC, 200, UID, NEW64);
 	ew_pipeline_finish(p, T0 + 72 * EW_NSEC_PER_SEC);

@@ -1090,14 +1090,14 @@ static void test_state_file_save_load(void **state)
 
 	tmpdir_make(&t);
 	first_half(fx, st, &n);
-	assert_int_equal(ew_state_save(fx->d, NULL, t.path, AT(1000), 0), 0);
+	assert_int_equal(ew_state_save(fx->d, NULL, t.path, AT(1000), 0, NULL), 0);
 	assert_int_equal(stat(t.path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", t.path);
 	assert_int_equal(access(tmp, F_OK), -1);
 	/* Saved again over it: the rename replaces the old file. */
-	assert_int_equal(ew_state_save(fx->d, NULL, t.path, AT(1000), 0), 0);
-	assert_int_equal(ew_state_load(b, NULL, t.path, NOW, NULL, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_save(fx->d, NULL, t.path, AT(1000), 0, NULL), 0);
+	assert_int_equal(ew_state_load(b, NULL, t.path, NOW, NULL, NULL, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(ew_detector_active(b), 3);
 	checkpoint_str(fx->d, AT(1000), &want);
@@ -1106,7 +1106,8 @@ static void test_state_file_save_load(void **state)
 	ew_buf_free(&want);
 	ew_buf_free(&got);
 	/* Loaded at a clock behind the file's time (AT(918)): moved back, and said. */
-	assert_int_equal(ew_state_load(b, NULL, t.path, AT(0), &shifted, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_load(b, NULL, t.path, AT(0), &shifted, NULL, err, sizeof(err)),
+			 0);
 	assert_int_equal(shifted, SEC(918));
 	ew_detector_free(b);
 	tmpdir_remove(&t);
@@ -1123,23 +1124,26 @@ static void test_state_file_errors(void **state)
 	loop_then(fx, 0, 0);
 
 	err[0] = '\0';
-	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), 0);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, NULL, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(ew_detector_identities(fx->d), 1); /* left as it was */
 
-	assert_int_equal(ew_state_load(fx->d, NULL, t.dir, NOW, NULL, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.dir, NOW, NULL, NULL, err, sizeof(err)),
+			 -EINVAL);
 	snprintf(want, sizeof(want), "%s: not a regular file of a sane size", t.dir);
 	assert_string_equal(err, want);
 
 	write_file(t.path, "{\"exitwatch_state\":1,");
-	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, NULL, err, sizeof(err)),
+			 -EINVAL);
 	snprintf(want, sizeof(want), "%s: not valid JSON (it ends too early); kept as %s.rejected",
 		 t.path, t.path);
 	assert_string_equal(err, want);
 	assert_empty_and_usable(fx, fx->d, "after a corrupt file");
 
 	write_file(t.path, "{\"exitwatch_state\":\"1\"}");
-	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, NULL, err, sizeof(err)),
+			 -EINVAL);
 	snprintf(want, sizeof(want),
 		 "%s: not an exitwatch state file of version 1; kept as %s.rejected", t.path,
 		 t.path);
@@ -1147,7 +1151,7 @@ static void test_state_file_errors(void **state)
 
 	/* A directory that is not there: the save fails and says so, and leaves nothing. */
 	snprintf(want, sizeof(want), "%s/none/state.json", t.dir);
-	assert_int_equal(ew_state_save(fx->d, NULL, want, AT(1), 0), -ENOENT);
+	assert_int_equal(ew_state_save(fx->d, NULL, want, AT(1), 0, NULL), -ENOENT);
 	tmpdir_remove(&t);
 }
 
@@ -1168,7 +1172,8 @@ static void test_state_file_rejected_kept(void **state)
 	tmpdir_make(&t);
 	snprintf(kept, sizeof(kept), "%s.rejected", t.path);
 	write_file(t.path, future);
-	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, NULL, err, sizeof(err)),
+			 -EINVAL);
 	snprintf(want, sizeof(want),
 		 "%s: written by another exitwatch release (state version 2; this one reads "
 		 "version 1); kept as %s",
@@ -1183,11 +1188,51 @@ static void test_state_file_rejected_kept(void **state)
 
 	/* A second bad file replaces the one kept: the latest is the one to look into. */
 	write_file(t.path, "{\"exitwatch_state\":1,");
-	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ew_state_load(fx->d, NULL, t.path, NOW, NULL, NULL, err, sizeof(err)),
+			 -EINVAL);
 	snprintf(want, sizeof(want), "%s: not valid JSON (it ends too early); kept as %s", t.path,
 		 kept);
 	assert_string_equal(err, want);
 	tmpdir_remove(&t);
+}
+
+/*
+ * The boot a file was written in: read back as written; a file without it (an older release's)
+ * reads as before, with no boot id; one of another shape is refused.
+ */
+static void test_state_boot_id(void **state)
+{
+	struct fx *fx = *state;
+	static const char id[] = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+	struct ew_detector *b = ew_detector_new(&fx->cfg);
+	struct ew_buf with = EW_BUF_INIT, without = EW_BUF_INIT;
+	char got[EW_BOOT_ID_LEN] = "x", err[512] = "", *bad;
+	struct step st[128];
+	size_t n;
+
+	first_half(fx, st, &n);
+	assert_int_equal(ew_state_write_boot(fx->d, NULL, AT(1000), 0, id, &with), 0);
+	assert_int_equal(ew_state_write(fx->d, NULL, AT(1000), 0, &without), 0);
+	assert_int_equal(
+		ew_state_read_boot(b, NULL, with.data, with.len, NOW, NULL, got, err, sizeof(err)),
+		0);
+	assert_string_equal(got, id);
+	assert_int_equal(ew_detector_active(b), 3);
+	assert_int_equal(ew_state_read_boot(b, NULL, without.data, without.len, NOW, NULL, got, err,
+					    sizeof(err)),
+			 0);
+	assert_string_equal(got, "");
+	assert_int_equal(ew_detector_active(b), 3);
+	bad = strstr(with.data, id);
+	assert_non_null(bad);
+	bad[0] = 'X';
+	assert_int_equal(
+		ew_state_read_boot(b, NULL, with.data, with.len, NOW, NULL, got, err, sizeof(err)),
+		-EINVAL);
+	assert_non_null(strstr(err, "boot_id"));
+	ew_buf_free(&with);
+	ew_buf_free(&without);
+	ew_detector_free(b);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1215,6 +1260,7 @@ int main(void)
 		T(test_checkpoint_crash_loop_quiet),
 		T(test_state_clock_ahead),
 		T(test_state_wall_step),
+		T(test_state_boot_id),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);

@@ -23,6 +23,7 @@
 #include "exitwatch/ingest/scan.h"
 #include "exitwatch/util/util.h"
 #include "exitwatch/output/filter.h"
+#include "exitwatch/agent/state_owner.h"
 
 /*
  * The loop sleeps until something needs it: a record (the kernel side wakes the reader when it
@@ -89,6 +90,8 @@ struct agent {
 	struct ew_log_total drops_warned, map_full_warned, forgot_warned;
 	bool ckpt_failing; /* the last checkpoint failed: warned once for the streak */
 	struct ew_buf mbuf;
+	/* The state file: whether this agent owns it, and the boot it was written in. */
+	struct ew_state_owner state;
 	/* The kernel's counters as last read: what status() shows when a read fails. */
 	uint64_t kstats[EW_STAT__MAX];
 };
@@ -288,9 +291,9 @@ static void checkpoint(struct agent *a)
 				      "resolved since it was written would fire or resolve again";
 	int r;
 
-	if (!a->cfg->state_file)
+	if (!a->cfg->state_file || !ew_state_owner_take_over(&a->state))
 		return;
-	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, agent_now(a));
+	r = ew_pipeline_save_state(a->pipe, a->cfg->state_file, agent_now(a), a->state.boot_id);
 	/*
 	 * Once per streak: a full disk would otherwise repeat this every interval. What a restart
 	 * would do depends on what the path holds: an older state (this run's first, a read-only
@@ -436,6 +439,7 @@ static void agent_free(struct agent *a)
 	ew_pipeline_free(a->pipe);
 	ew_loader_free(a->loader);
 	ew_recorder_close(a->rec);
+	ew_state_owner_close(&a->state);
 	ew_metrics_server_stop(a->server);
 	ew_metrics_free(a->metrics);
 	ew_outputs_free(a->out);
@@ -522,8 +526,9 @@ static int build(struct agent *a, const struct ew_config *c, bool live)
 								.clock = live ? &a->clock : NULL});
 	if (!a->pipe)
 		return 1;
-	if (live && c->state_file &&
-	    ew_pipeline_load_state(a->pipe, c->state_file, agent_now(a), err, sizeof(err)))
+	if (live && c->state_file && ew_state_owner_open(&a->state, c->state_file, c->proc_root) &&
+	    ew_pipeline_load_state(a->pipe, c->state_file, agent_now(a), a->state.file_boot, err,
+				   sizeof(err)))
 		ew_warn("ignoring the state file: %s", err);
 	return 0;
 }
@@ -566,7 +571,22 @@ static void restored_runs(struct agent *a)
 	const struct ew_config *c = a->cfg;
 	uint32_t n;
 
-	if (!c->state_file || ew_procstat_host_pidns(c->proc_root) != 1)
+	if (!c->state_file || !a->state.owned)
+		return;
+	/*
+	 * Another boot's file: every process it knew is gone, whatever /proc holds now. A process
+	 * of this boot can have a run's pid and start tick (a deterministic boot starts the same
+	 * containers in the same order) and would be taken for it.
+	 */
+	if (ew_state_owner_other_boot(&a->state)) {
+		n = ew_pipeline_other_boot(a->pipe);
+		ew_info("state file %s was written in another boot (boot id %s): the %u container "
+			"main process(es) it held as running ended with it (exits not seen, their "
+			"starts not judged)",
+			c->state_file, a->state.file_boot, n);
+		return;
+	}
+	if (ew_procstat_host_pidns(c->proc_root) != 1)
 		return;
 	n = ew_pipeline_runs_gone(a->pipe, ew_procstat_alive, (void *)c->proc_root);
 	if (n)
@@ -658,6 +678,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	restored_runs(&a);
 	if (c->scan_existing)
 		scan(&a, cgroup_root);
+	ew_pipeline_scan_done(a.pipe);
 	drop_caps();
 	emit_agent(&a, "start");
 	status(&a, "periodic", &st);

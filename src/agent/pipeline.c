@@ -702,6 +702,16 @@ uint32_t ew_pipeline_runs_gone(struct ew_pipeline *p, ew_detector_alive_fn alive
 	return ew_detector_runs_gone(p->detector, alive, ctx);
 }
 
+uint32_t ew_pipeline_other_boot(struct ew_pipeline *p)
+{
+	return ew_detector_other_boot(p->detector);
+}
+
+void ew_pipeline_scan_done(struct ew_pipeline *p)
+{
+	ew_detector_scan_done(p->detector);
+}
+
 /* The forgetting that waited for held events of its cgroup, once they have gone through. */
 static void forget_pending(struct ew_pipeline *p)
 {
@@ -911,11 +921,12 @@ void ew_pipeline_agent(struct ew_pipeline *p, uint64_t now_ns, const struct ew_a
 		ew_recorder_flush(p->deps.rec);
 }
 
-int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns)
+int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns,
+			   const char *boot_id)
 {
 	/* On the wall clock: the next agent's time starts there, whatever this one's did. */
 	return ew_state_save(p->detector, p->resolver, path, now_ns,
-			     p->deps.clock ? p->deps.clock->step_ns : 0);
+			     p->deps.clock ? p->deps.clock->step_ns : 0, boot_id);
 }
 
 /*
@@ -956,11 +967,12 @@ static void restored_ident(void *ctx, const struct ew_detector_ident *id)
 	restored(ctx, &id->s, id->subject, id->workload[0] ? id->workload : id->key, false);
 }
 
-int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now_ns, char *err,
-			   size_t errlen)
+int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now_ns,
+			   char boot_id[EW_BOOT_ID_LEN], char *err, size_t errlen)
 {
 	uint64_t shifted = 0;
-	int r = ew_state_load(p->detector, p->resolver, path, now_ns, &shifted, err, errlen);
+	int r = ew_state_load(p->detector, p->resolver, path, now_ns, &shifted, boot_id, err,
+			      errlen);
 	char ahead[32];
 
 	if (!r && shifted) {

@@ -59,20 +59,52 @@ static bool same_run(const struct ident *id, const struct ew_event *ev)
 	return id->start_boot_ns == ev->start_boot_ns;
 }
 
+/*
+ * Whether a process found running at agent start is a restart that came while no agent ran: the
+ * identity's last run (the state file's, its start known in this boot: ew_detector_other_boot()
+ * forgets those of another) has ended, its exit seen or its process gone at the restore
+ * (ew_detector_runs_gone()), and this one began after it. A container's main is one process at
+ * a time, so at least one restart came in between; more cannot be told. An identity the file
+ * does not know, or knows asleep (no start kept), tells nothing: the process may be its first
+ * run.
+ */
+static bool restarted_unseen(const struct ident *id, const struct ew_event *ev)
+{
+	return ev->seeded && id->start_boot_ns && id->exited_before && !id->running &&
+	       ev->start_boot_ns / EW_NS_PER_TICK > id->start_boot_ns / EW_NS_PER_TICK;
+}
+
+/*
+ * When that restart came: the last run's start plus the time between the two starts on the
+ * boot-time clock, never after now (a last run found running itself has the scan's time as its
+ * start, later than its real one).
+ */
+static uint64_t unseen_at(const struct ident *id, const struct ew_event *ev, uint64_t now)
+{
+	uint64_t t = ew_det_add_sat(id->start_ns, ev->start_boot_ns - id->start_boot_ns);
+
+	return t < now ? t : now;
+}
+
 static int on_start(struct ew_detector *d, struct ident *id, const struct ew_event *ev,
 		    uint64_t now, ew_finding_fn fn, void *ctx, struct ew_startup *ret)
 {
-	bool restart;
+	bool restart, unseen = false;
+	uint64_t at = now;
 	int r = 0;
 
 	if (same_run(id, ev)) /* already known (a checkpoint carried it across an agent restart) */
 		goto out;
 	/*
 	 * A process found running at agent start began at an unknown time: it is neither a
-	 * restart nor a start whose outcome can be judged. A start over a running process means
-	 * that one's exit was missed: a restart all the same.
+	 * restart nor a start whose outcome can be judged, unless the state file's last run of
+	 * its identity proves it a later one. A start over a running process means that one's
+	 * exit was missed: a restart all the same.
 	 */
-	restart = !ev->seeded && (id->exited_before || id->running);
+	unseen = restarted_unseen(id, ev);
+	if (unseen)
+		at = unseen_at(id, ev, now);
+	restart = unseen || (!ev->seeded && (id->exited_before || id->running));
 	if (id->last_exit.flags & EW_SAMPLE_STOPPED) {
 		/*
 		 * The last run was stopped by another process before its start was decided. A
@@ -94,7 +126,7 @@ static int on_start(struct ew_detector *d, struct ident *id, const struct ew_eve
 	id->run_gen = ++d->gen_seq;
 	id->stable_armed = false;
 	if (restart) {
-		struct ew_sample x = {.t = now, .ident = id->serial};
+		struct ew_sample x = {.t = at, .ident = id->serial};
 		int p;
 
 		id->restarts++;
@@ -118,6 +150,7 @@ out:
 	if (ret) {
 		ret->known = !id->seeded;
 		ret->restarts = id->restarts;
+		ret->unseen = unseen;
 	}
 	return r;
 }
@@ -217,15 +250,19 @@ static void update_subject(struct ident *id, const struct ew_identity *idn)
 	id->wl->last_subject = ew_subject_ref(s);
 }
 
-/* The run of id ended unseen: no exit, no outcome, but it runs no more. */
-static void run_lost(struct ew_detector *d, struct ident *id)
+/*
+ * The run of id ended unseen: no exit, no outcome, but it runs no more. asleep: whether the
+ * identity may go to sleep now (asleep it keeps no start of its runs).
+ */
+static void run_lost(struct ew_detector *d, struct ident *id, bool asleep)
 {
 	id->running = false;
 	id->exited_before = true;
 	/* crash_loop's quiet period no longer waits for this run's outcome. */
 	if (id->s.ep[EW_RULE_CRASH_LOOP].open)
 		ew_det_schedule_episode(d, id, NULL, EW_RULE_CRASH_LOOP);
-	ew_det_try_sleep(d, id);
+	if (asleep)
+		ew_det_try_sleep(d, id);
 }
 
 void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *idn, uint32_t pid,
@@ -238,7 +275,7 @@ void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *idn,
 	if (!id || !id->running || id->pid != pid ||
 	    id->start_boot_ns / EW_NS_PER_TICK != start_ticks)
 		return;
-	run_lost(d, id);
+	run_lost(d, id, true);
 }
 
 static void collect_running(void *ctx, const void *k, size_t kl, void *v)
@@ -249,6 +286,15 @@ static void collect_running(void *ctx, const void *k, size_t kl, void *v)
 	(void)kl;
 	if (id->running)
 		*(*p)++ = id;
+}
+
+static void collect_all(void *ctx, const void *k, size_t kl, void *v)
+{
+	struct ident ***p = ctx;
+
+	(void)k;
+	(void)kl;
+	*(*p)++ = v;
 }
 
 uint32_t ew_detector_runs_gone(struct ew_detector *d, ew_detector_alive_fn alive, void *ctx)
@@ -268,11 +314,63 @@ uint32_t ew_detector_runs_gone(struct ew_detector *d, ew_detector_alive_fn alive
 	for (struct ident **p = v; p < end; p++) {
 		if (alive(ctx, (*p)->pid, (*p)->start_boot_ns / EW_NS_PER_TICK))
 			continue;
-		run_lost(d, *p);
+		/* Awake until the scan (ew_detector_scan_done()): its start tells a restart. */
+		run_lost(d, *p, false);
 		gone++;
 	}
 	free(v);
 	return gone;
+}
+
+uint32_t ew_detector_other_boot(struct ew_detector *d)
+{
+	size_t n = ew_map_count(d->idents);
+	struct ident **v, **end;
+	uint32_t gone = 0;
+
+	if (!n)
+		return 0;
+	v = malloc(n * sizeof(*v)); /* as in ew_detector_runs_gone() */
+	if (!v)
+		return 0;
+	end = v;
+	ew_map_foreach(d->idents, collect_all, &end);
+	for (struct ident **p = v; p < end; p++) {
+		(*p)->start_boot_ns = 0; /* another boot's clock: compares with nothing now */
+		if (!(*p)->running)
+			continue;
+		run_lost(d, *p, true);
+		gone++;
+	}
+	free(v);
+	return gone;
+}
+
+static void collect_idle(void *ctx, const void *k, size_t kl, void *v)
+{
+	struct ident ***p = ctx, *id = v;
+
+	(void)k;
+	(void)kl;
+	if (!id->running)
+		*(*p)++ = id;
+}
+
+void ew_detector_scan_done(struct ew_detector *d)
+{
+	size_t n = ew_map_count(d->idents);
+	struct ident **v, **end;
+
+	if (!n)
+		return;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return; /* they sleep at their next exit */
+	end = v;
+	ew_map_foreach(d->idents, collect_idle, &end);
+	for (struct ident **p = v; p < end; p++)
+		ew_det_try_sleep(d, *p);
+	free(v);
 }
 
 int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,

@@ -418,9 +418,13 @@ static void stream_open_spool(struct ew_stream *s, const struct ew_output_opts *
 	r = ew_spool_open(opts->spool_dir, name, opts->spool_max_bytes, &s->spool);
 	if (r < 0) {
 		s->spool = NULL;
+		/* EBUSY: its flock (spool.c), held by an agent sending to the same place. */
 		ew_warn("output '%s': cannot use the spool %s/%s: %s; lines beyond the memory "
 			"queue will be dropped",
-			s->spec, opts->spool_dir, name, strerror(-r));
+			s->spec, opts->spool_dir, name,
+			r == -EBUSY ? "another exitwatch agent with this output uses it (give "
+				      "each its own agent.spool_dir)"
+				    : strerror(-r));
 		return;
 	}
 	if (ew_spool_lines(s->spool))

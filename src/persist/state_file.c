@@ -17,13 +17,13 @@
 #include "exitwatch/util/cleanup.h"
 
 int ew_state_save(const struct ew_detector *d, const struct ew_resolver *r, const char *path,
-		  uint64_t saved_ns, int64_t step_ns)
+		  uint64_t saved_ns, int64_t step_ns, const char *boot_id)
 {
 	struct ew_buf b = EW_BUF_INIT;
 	char tmp[PATH_MAX];
 	int fd, err = 0;
 
-	if (ew_state_write(d, r, saved_ns, step_ns, &b)) {
+	if (ew_state_write_boot(d, r, saved_ns, step_ns, boot_id, &b)) {
 		ew_buf_free(&b);
 		return -ENOMEM;
 	}
@@ -59,7 +59,7 @@ out:
 }
 
 int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path, uint64_t now_ns,
-		  uint64_t *shifted_ns, char *err, size_t errlen)
+		  uint64_t *shifted_ns, char boot_id[EW_BOOT_ID_LEN], char *err, size_t errlen)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *data = NULL;
@@ -68,6 +68,8 @@ int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path
 
 	if (shifted_ns)
 		*shifted_ns = 0;
+	if (boot_id)
+		boot_id[0] = '\0';
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -91,7 +93,7 @@ int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path
 		}
 		off += (size_t)n;
 	}
-	if (ew_state_read(d, r, data, off, now_ns, shifted_ns, err, errlen)) {
+	if (ew_state_read_boot(d, r, data, off, now_ns, shifted_ns, boot_id, err, errlen)) {
 		char msg[256], kept[PATH_MAX];
 
 		snprintf(msg, sizeof(msg), "%s", err);

@@ -47,6 +47,7 @@ struct reader {
 	struct ew_identity *subject;
 	char tail[EW_STDERR_CAP];
 
+	char *boot_id;		      /* may be NULL: the file's boot id goes here */
 	struct ew_resolver *resolver; /* may be NULL: pods are checked, not kept */
 	struct pod_ref *pods;
 	size_t npods, podcap;
@@ -400,6 +401,28 @@ static struct json_object *parse(struct reader *rd, const char *json, size_t len
 	return NULL;
 }
 
+/*
+ * "boot_id", optional (a file of an older release has none): a UUID as the kernel prints it, or
+ * the file is refused, as for any member of the wrong shape.
+ */
+static void read_boot_id(struct reader *rd, struct json_object *root)
+{
+	struct json_object *v;
+	const char *s;
+	size_t n;
+
+	if (ew_json_member(root, "boot_id", EW_JSON_STRING, &v) == -ENOENT)
+		return;
+	s = v ? json_object_get_string(v) : "";
+	n = strlen(s);
+	if (!v || n != EW_BOOT_ID_LEN - 1 || strspn(s, "0123456789abcdef-") != n) {
+		ew_json_rd_fail(&rd->jr, -EINVAL, "member \"boot_id\" is not a boot id");
+		return;
+	}
+	if (rd->boot_id)
+		memcpy(rd->boot_id, s, n + 1);
+}
+
 /* The detector's own members, and where its workloads and identities are. */
 static void read_top(struct reader *rd, struct json_object *root, struct ew_detector_state *st,
 		     struct json_object **wls, struct json_object **ids)
@@ -423,6 +446,7 @@ static void read_top(struct reader *rd, struct json_object *root, struct ew_dete
 			(long long)json_object_get_int64(v), EW_STATE_VERSION);
 		return;
 	}
+	read_boot_id(rd, root);
 	st->now_ns = req_u64(rd, root, "now_ns");
 	req_u64(rd, root, "saved_ns");
 	st->next_serial = req_u32(rd, root, "next_serial");
@@ -435,11 +459,21 @@ static void read_top(struct reader *rd, struct json_object *root, struct ew_dete
 int ew_state_read(struct ew_detector *d, struct ew_resolver *r, const char *json, size_t len,
 		  uint64_t now_ns, uint64_t *shifted_ns, char *err, size_t errlen)
 {
-	struct reader rd = {.jr = {.err = err, .errlen = errlen}, .resolver = r};
+	return ew_state_read_boot(d, r, json, len, now_ns, shifted_ns, NULL, err, errlen);
+}
+
+int ew_state_read_boot(struct ew_detector *d, struct ew_resolver *r, const char *json, size_t len,
+		       uint64_t now_ns, uint64_t *shifted_ns, char boot_id[EW_BOOT_ID_LEN],
+		       char *err, size_t errlen)
+{
+	struct reader rd = {
+		.jr = {.err = err, .errlen = errlen}, .resolver = r, .boot_id = boot_id};
 	struct ew_detector_state st = {0};
 	struct json_object *root, *wls = NULL, *ids = NULL;
 	int ret;
 
+	if (boot_id)
+		boot_id[0] = '\0';
 	rd.subject = malloc(sizeof(*rd.subject));
 	if (!rd.subject) {
 		nomem(&rd);

@@ -180,6 +180,12 @@ static void write_workload(void *ctx, const struct ew_detector_workload *wl)
 int ew_state_write(const struct ew_detector *d, const struct ew_resolver *res, uint64_t saved_ns,
 		   int64_t step_ns, struct ew_buf *out)
 {
+	return ew_state_write_boot(d, res, saved_ns, step_ns, NULL, out);
+}
+
+int ew_state_write_boot(const struct ew_detector *d, const struct ew_resolver *res,
+			uint64_t saved_ns, int64_t step_ns, const char *boot_id, struct ew_buf *out)
+{
 	struct writer wr = {.resolver = res, .step_ns = step_ns};
 	struct ew_detector_state st;
 	int r, r2, r3;
@@ -189,6 +195,8 @@ int ew_state_write(const struct ew_detector *d, const struct ew_resolver *res, u
 	ew_jsonw_start_object(&wr.w);
 	ew_jsonw_uint_field(&wr.w, "exitwatch_state", EW_STATE_VERSION);
 	ew_jsonw_uint_field(&wr.w, "saved_ns", wall(&wr, saved_ns));
+	if (boot_id && boot_id[0])
+		ew_jsonw_string_field(&wr.w, "boot_id", boot_id);
 	ew_jsonw_uint_field(&wr.w, "now_ns", wall(&wr, st.now_ns));
 	ew_jsonw_uint_field(&wr.w, "next_serial", st.next_serial);
 	ew_jsonw_uint_field(&wr.w, "drops_total", st.drops_total);

@@ -429,6 +429,11 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 		sb_puts(&b, " (pid ");
 		sb_putu(&b, r->ev->pid);
 		sb_puts(&b, r->ev->seeded ? "), found at start-up" : ")");
+		if (r->startup && r->startup->unseen) {
+			sb_puts(&b, "; it restarted while no agent ran (restart ");
+			sb_putu(&b, r->startup->restarts);
+			sb_put(&b, ")", 1);
+		}
 		break;
 	case EW_REC_READY:
 		sb_init(&b, out, len);

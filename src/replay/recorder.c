@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +34,17 @@ static int write_line(struct ew_recorder *r)
 	return 0;
 }
 
+/* Whether the regular file at path is the live recording of another agent (its flock held). */
+static bool recording_busy(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return false;
+	return flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
 int ew_recorder_open(const char *path, const char *node, struct ew_recorder **ret, char *err,
 		     size_t errlen)
 {
@@ -41,6 +54,18 @@ int ew_recorder_open(const char *path, const char *node, struct ew_recorder **re
 	struct stat st;
 	int fd, kept = 0;
 
+	/*
+	 * A recording another agent is writing now (an operator's run beside the DaemonSet with
+	 * the same configuration): moving it aside would leave that agent writing into PATH.1,
+	 * which the next start replaces, and the two recordings each hold half a story.
+	 */
+	if (recording_busy(path)) {
+		snprintf(err, errlen,
+			 "the recording %s is being written by another exitwatch agent: give this "
+			 "one another --record path",
+			 path);
+		return -EBUSY;
+	}
 	/*
 	 * An agent restarted on the same path (its config file's record, a rollout, a crash) would
 	 * truncate the run before it, the one that held what is to be replayed: kept as PATH.1
@@ -62,6 +87,9 @@ int ew_recorder_open(const char *path, const char *node, struct ew_recorder **re
 		snprintf(err, errlen, "cannot create the recording %s: %s", path, strerror(-e));
 		return e;
 	}
+	/* Held for the agent's life (the kernel drops it at its exit): recording_busy(). */
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+		(void)flock(fd, LOCK_EX | LOCK_NB);
 	r = calloc(1, sizeof(*r));
 	if (!r || !(r->f = fdopen(fd, "w"))) {
 		free(r);

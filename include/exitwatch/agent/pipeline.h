@@ -13,6 +13,7 @@
 #include "exitwatch/detect/detector.h"
 #include "exitwatch/metrics/metrics.h"
 #include "exitwatch/output/output.h"
+#include "exitwatch/persist/state.h"
 #include "exitwatch/replay/recorder.h"
 #include "exitwatch/util/clock.h"
 
@@ -77,18 +78,24 @@ void ew_pipeline_forget(struct ew_pipeline *p, const struct ew_lost_main *m);
  * alive() says is gone end unseen (ew_detector_runs_gone()). Returns how many.
  */
 uint32_t ew_pipeline_runs_gone(struct ew_pipeline *p, ew_detector_alive_fn alive, void *ctx);
+/* The restored state was written in another boot: ew_detector_other_boot(). Returns how many. */
+uint32_t ew_pipeline_other_boot(struct ew_pipeline *p);
+/* The start-up scan is over (or did not run): ew_detector_scan_done(). */
+void ew_pipeline_scan_done(struct ew_pipeline *p);
 /* Finding and resolved records emitted so far: a change is one for the state file. */
 uint64_t ew_pipeline_episode_records(const struct ew_pipeline *p);
 
 /* Checkpoint of the detector into path (temp file, fsync, rename), its times on the wall
- * clock. 0 or -errno. */
-int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns);
+ * clock, written in boot boot_id (may be NULL: not said). 0 or -errno. */
+int ew_pipeline_save_state(struct ew_pipeline *p, const char *path, uint64_t now_ns,
+			   const char *boot_id);
 /*
  * Loads a checkpoint at now_ns, the wall clock (the agent's time at its start); a missing file is 0, a bad one -EINVAL with err
  * (the caller warns). A file saved while the clock was ahead is moved back, with a warning.
+ * boot_id (may be NULL): the boot the file says it was written in, "" when it does not.
  */
-int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now_ns, char *err,
-			   size_t errlen);
+int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now_ns,
+			   char boot_id[EW_BOOT_ID_LEN], char *err, size_t errlen);
 
 /* Node name records carry (replay takes the recording's). */
 void ew_pipeline_set_node(struct ew_pipeline *p, const char *node);

@@ -53,6 +53,7 @@ struct ew_startup {
 	bool succeeded;	      /* ready, or survived the grace period */
 	uint64_t duration_ns; /* exec to ready */
 	uint32_t restarts;    /* restarts of this identity seen so far (this start included) */
+	bool unseen; /* found at start-up, a restart since the state file's last run of it */
 };
 
 struct ew_sink_status {

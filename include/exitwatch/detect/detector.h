@@ -214,6 +214,20 @@ typedef bool (*ew_detector_alive_fn)(void *ctx, uint32_t pid, uint64_t start_tic
  * the identity would run for good. Call it before the first event or advance. Returns how many.
  */
 uint32_t ew_detector_runs_gone(struct ew_detector *d, ew_detector_alive_fn alive, void *ctx);
+/*
+ * For a state just restored that was written in another boot (the node rebooted since): every
+ * run it holds as running ended with that boot, as ew_detector_runs_gone() ends one, whatever
+ * process of this boot has its pid and start tick; and no start tick it holds compares with
+ * this boot's, so no process found running is taken for a restart after one of its runs
+ * (ew_startup's unseen). Call it before the first event or advance. Returns the runs ended.
+ */
+uint32_t ew_detector_other_boot(struct ew_detector *d);
+/*
+ * The start-up scan is over: identities whose run ew_detector_runs_gone() ended were kept awake
+ * for it (their last run's start is what tells a process it finds a restart since, and an
+ * identity asleep keeps none); those still idle may sleep now.
+ */
+void ew_detector_scan_done(struct ew_detector *d);
 
 uint32_t ew_detector_identities(const struct ew_detector *d); /* awake and asleep */
 

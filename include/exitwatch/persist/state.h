@@ -28,6 +28,14 @@
 #define EW_STATE_MAX_BYTES (256 * 1024 * 1024)
 
 /*
+ * The boot a state file was written in (/proc/sys/kernel/random/boot_id, "boot_id"): the pids and
+ * start ticks of its running starts mean nothing in another boot, where a process of the same
+ * pid and tick is another run. 36 characters and the NUL; "" when unknown (a file of an older
+ * release has none).
+ */
+#define EW_BOOT_ID_LEN 37
+
+/*
  * Appends the detector's state as one JSON object to out; saved_ns says when. res (may be NULL)
  * gives the pods of the identities asleep. The file's times are on the wall clock, the next
  * agent's time at its start: step_ns is added to every time (saved_ns's too), the wall clock's
@@ -35,6 +43,10 @@
  */
 int ew_state_write(const struct ew_detector *d, const struct ew_resolver *res, uint64_t saved_ns,
 		   int64_t step_ns, struct ew_buf *out);
+/* As ew_state_write(), the file's boot id too (boot_id: NULL or "" writes none). */
+int ew_state_write_boot(const struct ew_detector *d, const struct ew_resolver *res,
+			uint64_t saved_ns, int64_t step_ns, const char *boot_id,
+			struct ew_buf *out);
 
 /*
  * Replaces the detector's state with the one in json[0..len). On any error d is left empty (but
@@ -47,20 +59,25 @@ int ew_state_write(const struct ew_detector *d, const struct ew_resolver *res, u
  */
 int ew_state_read(struct ew_detector *d, struct ew_resolver *r, const char *json, size_t len,
 		  uint64_t now_ns, uint64_t *shifted_ns, char *err, size_t errlen);
+/* As ew_state_read(), and the file's boot id in boot_id ("" when it has none; may be NULL). */
+int ew_state_read_boot(struct ew_detector *d, struct ew_resolver *r, const char *json, size_t len,
+		       uint64_t now_ns, uint64_t *shifted_ns, char boot_id[EW_BOOT_ID_LEN],
+		       char *err, size_t errlen);
 
-/* Writes the state file at path: a temporary file, fsync, rename, so that a crash leaves the
- * old state or the new, never half; its times as ew_state_write(). 0 or -errno. */
+/* Writes the state file at path, boot_id in it (may be NULL): a temporary file, fsync, rename,
+ * so that a crash leaves the old state or the new, never half; its times as ew_state_write().
+ * 0 or -errno. */
 int ew_state_save(const struct ew_detector *d, const struct ew_resolver *r, const char *path,
-		  uint64_t saved_ns, int64_t step_ns);
+		  uint64_t saved_ns, int64_t step_ns, const char *boot_id);
 
 /*
  * Loads the state file at path into d, as ew_state_read() at now_ns (*shifted_ns, may be NULL,
  * as there). A missing file is 0 and leaves d as it is. Otherwise "path: why" is in err and the
  * return is -errno (it cannot be opened), -EINVAL (not a regular file of at most
  * EW_STATE_MAX_BYTES, or its content refused by ew_state_read(), d then empty) or -ENOMEM (no
- * room to read it; no message).
+ * room to read it; no message). boot_id (may be NULL): the file's, as ew_state_read_boot().
  */
 int ew_state_load(struct ew_detector *d, struct ew_resolver *r, const char *path, uint64_t now_ns,
-		  uint64_t *shifted_ns, char *err, size_t errlen);
+		  uint64_t *shifted_ns, char boot_id[EW_BOOT_ID_LEN], char *err, size_t errlen);
 
 #endif

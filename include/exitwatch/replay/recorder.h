@@ -21,7 +21,8 @@ struct ew_recorder;
 /*
  * Creates path, mode 0600, and writes the header. A non-empty regular file there (the previous
  * run's recording) is first renamed PATH.1, replacing an older one. 0, 1 when it was, 2 when it
- * could not be (overwritten; err says why), or -errno with err.
+ * could not be (overwritten; err says why), or -errno with err: -EBUSY when the file there is
+ * another live agent's recording (each recorder holds a flock on its file), left as it is.
  */
 int ew_recorder_open(const char *path, const char *node, struct ew_recorder **ret, char *err,
 		     size_t errlen);
