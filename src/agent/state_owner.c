@@ -39,11 +39,10 @@ bool ew_state_owner_open(struct ew_state_owner *o, const char *path, const char 
 	read_boot_id(proc_root, o->boot_id);
 	r = ew_state_lock_open(path, &o->lock, &pid);
 	if (r == -EBUSY) {
-		ew_warn("state file %s is in use by another exitwatch agent (pid %u, which holds "
-			"%s.lock): this one neither restores nor writes it while that one runs "
-			"(what it detects starts from what it sees), and writes it once that one "
-			"is "
-			"gone; give each agent its own --state-file to keep both",
+		ew_warn("state file %s is in use by another exitwatch agent (pid %u, which "
+			"holds %s.lock): this one neither restores nor writes it while that one "
+			"runs (what it detects starts from what it sees), and writes it once that "
+			"one is gone; give each agent its own --state-file to keep both",
 			path, pid, path);
 		return false;
 	}
