@@ -71,19 +71,7 @@ static void start_agent(struct fixture *f, const char *a1, const char *a2)
 
 #define WL EW_H_WL
 
-/*
- * "ewtest-<name>-<pid>.service": a service's identity is its unit name, so two test runs on one
- * machine must not share names or each would count the other's exits.
- */
-static const char *U(const char *name)
-{
-	static char buf[8][96];
-	static int i;
-	char *b = buf[i++ % 8];
-
-	snprintf(b, sizeof(buf[0]), "ewtest-%s-%d.service", name, getpid());
-	return b;
-}
+#define U ew_h_unit
 
 static const char *SFX(const char *name)
 {
@@ -95,15 +83,9 @@ static const char *SFX(const char *name)
 	return b;
 }
 
-/* One container start and exit of a service-shaped cgroup: its identity is the unit name,
- * the same across restarts, as systemd restarts a service. */
 static void run_once(struct fixture *f, const char *unit, char *const argv[])
 {
-	char layout[128];
-
-	snprintf(layout, sizeof(layout), "/system.slice/%s", unit);
-	assert_true(ew_h_wait_pid(ew_h_run_in(f->s.base, layout, argv, -1, false, NULL), 10000) >=
-		    0);
+	ew_h_run_unit(f->s.base, unit, argv);
 }
 
 /*
@@ -320,12 +302,6 @@ static void test_record_replay(void **state)
 			 2);
 }
 
-/* grep: a state file holds every identity of the machine, megabytes on a busy one. */
-static bool file_has(const char *path, const char *needle)
-{
-	return ew_h_sh("grep -qF '%s' '%s' 2>/dev/null", needle, path) == 0;
-}
-
 /* An agent killed mid-loop and restarted with its state file: no second finding, and the
  * resolution still comes. */
 static void test_state_file_survives_kill(void **state)
@@ -353,10 +329,10 @@ static void test_state_file_survives_kill(void **state)
 	snprintf(id, sizeof(id), "%s", ew_h_str(fi, "finding_id"));
 	/* A crash, not a clean stop: only the periodic checkpoint (1 s here) has run, and one of
 	 * them after the finding (the file holds its episode), however slow the machine. */
-	for (int i = 0; i < 100 && !file_has(st, id); i++)
+	for (int i = 0; i < 100 && !ew_h_file_has(st, id); i++)
 		ew_h_agent_pump(&f->agent, 100);
 	assert_int_equal(access(st, F_OK), 0);
-	if (!file_has(st, id))
+	if (!ew_h_file_has(st, id))
 		fail_msg("no checkpoint of %s holds the open episode %s within 10 s", st, id);
 	kill(f->agent.pid, SIGKILL);
 	waitpid(f->agent.pid, NULL, 0);
@@ -460,9 +436,9 @@ static void test_state_file_at_finding(void **state)
 	fi = wait_rule_of(f, "finding", "exit_code_burst", U("ckpt"), 5000);
 	snprintf(id, sizeof(id), "%s", ew_h_str(fi, "finding_id"));
 	/* Within a second of it (and a loaded machine's slack), never an hour. */
-	for (i = 0; i < 50 && !file_has(st, id); i++)
+	for (i = 0; i < 50 && !ew_h_file_has(st, id); i++)
 		ew_h_agent_pump(&f->agent, 100);
-	if (!file_has(st, id))
+	if (!ew_h_file_has(st, id))
 		fail_msg("the state file %s does not hold the finding %s 5 s after it fired", st,
 			 id);
 	kill(f->agent.pid, SIGKILL);
@@ -478,9 +454,9 @@ static void test_state_file_at_finding(void **state)
 	assert_int_equal(count_rule_of(f, "finding", "exit_code_burst", U("ckpt")), 0);
 	assert_int_equal(count_rule_of(f, "finding", "crash_loop", U("ckpt")), 0);
 	/* Resolved: the file forgets the episode as soon. */
-	for (i = 0; i < 50 && file_has(st, id); i++)
+	for (i = 0; i < 50 && ew_h_file_has(st, id); i++)
 		ew_h_agent_pump(&f->agent, 100);
-	if (file_has(st, id))
+	if (ew_h_file_has(st, id))
 		fail_msg("the state file %s still holds the finding %s 5 s after its resolution",
 			 st, id);
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
@@ -535,7 +511,7 @@ static void test_state_file_run_gone(void **state)
 	assert_int_equal(count_rule_of(f, "finding", "crash_loop", U("gone")), 0);
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 	/* The loop's finding is still the one open. */
-	if (!file_has(st, id))
+	if (!ew_h_file_has(st, id))
 		fail_msg("the state file %s no longer holds the open finding %s", st, id);
 }
 

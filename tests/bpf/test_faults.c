@@ -638,13 +638,6 @@ static bool periodic_file_dropped(json_object *o, const void *arg)
 	return s && ew_h_int(s, "dropped", 0) > 0 && ew_h_bool(s, "connected", false);
 }
 
-static bool file_has(const char *path, const char *needle)
-{
-	static char buf[1 << 18];
-
-	return ew_h_read_file(path, buf, sizeof(buf)) > 0 && strstr(buf, needle);
-}
-
 static void test_disk_full(void **state)
 {
 	struct fixture *f = *state;
@@ -698,11 +691,11 @@ static void test_disk_full(void **state)
 	crash_loop(f, after, 2);
 	last_id = insert_id(wait_rec(f, "container_exit", after, 5000));
 	for (end = mono_ms() + 5000;
-	     (!file_has(outf, last_id) || !file_has(statef, strrchr(after, '/') + 1)) &&
+	     (!ew_h_file_has(outf, last_id) || !ew_h_file_has(statef, strrchr(after, '/') + 1)) &&
 	     mono_ms() < end;)
 		ew_h_agent_pump(&f->agent, 100);
-	assert_true(file_has(outf, last_id));
-	assert_true(file_has(statef, strrchr(after, '/') + 1));
+	assert_true(ew_h_file_has(outf, last_id));
+	assert_true(ew_h_file_has(statef, strrchr(after, '/') + 1));
 	assert_int_equal(stat(statef, &st1), 0);
 	assert_true(st1.st_mtim.tv_sec > st0.st_mtim.tv_sec ||
 		    (st1.st_mtim.tv_sec == st0.st_mtim.tv_sec &&

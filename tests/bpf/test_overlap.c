@@ -70,24 +70,11 @@ static void start(struct fixture *f, struct ew_h_agent *a)
 
 #define WL EW_H_WL
 
-/* "ewtest-<name>-<pid>.service": its own identity, whatever else runs on the machine. */
-static const char *U(const char *name)
-{
-	static char buf[4][96];
-	static int i;
-	char *b = buf[i++ % 4];
-
-	snprintf(b, sizeof(buf[0]), "ewtest-%s-%d.service", name, getpid());
-	return b;
-}
+#define U ew_h_unit
 
 static void run_once(struct fixture *f, const char *unit, char *const argv[])
 {
-	char layout[128];
-
-	snprintf(layout, sizeof(layout), "/system.slice/%s", unit);
-	assert_true(ew_h_wait_pid(ew_h_run_in(f->s.base, layout, argv, -1, false, NULL), 10000) >=
-		    0);
+	ew_h_run_unit(f->s.base, unit, argv);
 }
 
 /* { event, rule, finding_id } */
@@ -110,13 +97,6 @@ static bool is_rule_of(json_object *o, const void *arg)
 
 	return ev && rule && idn && !strcmp(ev, want[0]) && !strcmp(rule, want[1]) &&
 	       strstr(idn, want[2]);
-}
-
-static bool file_has(const char *path, const char *needle)
-{
-	static char buf[4 << 20];
-
-	return ew_h_read_file(path, buf, sizeof(buf)) > 0 && strstr(buf, needle);
 }
 
 static size_t stderr_lines(const struct ew_h_agent *a, const char *const *needles)
@@ -155,9 +135,9 @@ static void test_state_file_two_agents(void **state)
 	fi = ew_h_wait(&f->a, is_rule_of, want, NULL, 5000);
 	assert_non_null(fi);
 	snprintf(id, sizeof(id), "%s", ew_h_str(fi, "finding_id"));
-	for (i = 0; i < 50 && !file_has(f->state, id); i++)
+	for (i = 0; i < 50 && !ew_h_file_has(f->state, id); i++)
 		ew_h_agent_pump(&f->a, 100);
-	assert_true(file_has(f->state, id));
+	assert_true(ew_h_file_has(f->state, id));
 
 	start(f, &f->b);
 

@@ -375,6 +375,24 @@ pid_t ew_h_run_in(const char *base, const char *layout, char *const argv[], int 
 	return pid;
 }
 
+const char *ew_h_unit(const char *name)
+{
+	static char buf[8][96];
+	static int i;
+	char *b = buf[i++ % 8];
+
+	snprintf(b, sizeof(buf[0]), "ewtest-%s-%d.service", name, getpid());
+	return b;
+}
+
+void ew_h_run_unit(const char *base, const char *unit, char *const argv[])
+{
+	char layout[128];
+
+	snprintf(layout, sizeof(layout), "/system.slice/%s", unit);
+	assert_true(ew_h_wait_pid(ew_h_run_in(base, layout, argv, -1, false, NULL), 10000) >= 0);
+}
+
 int ew_h_agent_stop(struct ew_h_agent *a)
 {
 	int st;
@@ -591,6 +609,11 @@ void ew_h_rand_uid(char out[37])
 
 	ew_h_rand_id(id);
 	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", id, id + 8, id + 12, id + 16, id + 20);
+}
+
+bool ew_h_file_has(const char *path, const char *needle)
+{
+	return ew_h_sh("grep -qF '%s' '%s' 2>/dev/null", needle, path) == 0;
 }
 
 ssize_t ew_h_read_file(const char *path, char *buf, size_t len)

@@ -124,6 +124,15 @@ pid_t ew_h_spawn_in(const char *rel, char *const argv[], int stderr_fd, bool cor
 /* Makes <base><layout> and starts argv there as ew_h_spawn_in() does; fails the test if not. */
 pid_t ew_h_run_in(const char *base, const char *layout, char *const argv[], int stderr_fd,
 		  bool core, const char *cwd);
+/*
+ * "ewtest-<name>-<pid>.service": a service's identity is its unit name, so two test runs on one
+ * machine must not share names or each would count the other's exits. Eight rotating buffers.
+ */
+const char *ew_h_unit(const char *name);
+/* One start and exit of argv as the main process of <base>/system.slice/<unit>, a
+ * service-shaped cgroup (its identity the unit name, the same across restarts, as systemd
+ * restarts a service); waits for it to exit. */
+void ew_h_run_unit(const char *base, const char *unit, char *const argv[]);
 /* argv for the workload helper: EW_H_WL("exit", "3"). */
 #define EW_H_WL(...) ((char *const[]){(char *)ew_h_workload(), __VA_ARGS__, NULL})
 /* waitpid with a timeout in ms; returns the status or -1. */
@@ -137,6 +146,9 @@ void ew_h_rand_uid(char out[37]);
 size_t ew_h_agent_stderr(const struct ew_h_agent *a, char *buf, size_t len);
 /* Reads a file into buf (NUL-terminated, cut at len - 1); returns its length or -errno. */
 ssize_t ew_h_read_file(const char *path, char *buf, size_t len);
+/* Whether the file holds needle (no single quote in it), however large (a state file holds every
+ * identity of the machine: megabytes on a busy one). */
+bool ew_h_file_has(const char *path, const char *needle);
 /* Lines of text holding every one of needles (NULL-terminated). */
 size_t ew_h_count_lines(const char *text, const char *const *needles);
 /* The cgroup id of rel (the kernfs inode bpf_get_current_cgroup_id() reports), or 0. */
