@@ -278,44 +278,63 @@ void ew_detector_main_lost(struct ew_detector *d, const struct ew_identity *idn,
 	run_lost(d, id, true);
 }
 
-static void collect_running(void *ctx, const void *k, size_t kl, void *v)
+/* Which awake identities a walk takes: all, those running, those not. */
+enum pick {
+	PICK_ALL,
+	PICK_RUNNING,
+	PICK_IDLE
+};
+
+struct picker {
+	struct ident **end;
+	enum pick which;
+};
+
+static void pick_one(void *ctx, const void *k, size_t kl, void *v)
 {
-	struct ident ***p = ctx, *id = v;
+	struct picker *pk = ctx;
+	struct ident *id = v;
 
 	(void)k;
 	(void)kl;
-	if (id->running)
-		*(*p)++ = id;
+	if (pk->which == PICK_ALL || (pk->which == PICK_RUNNING) == id->running)
+		*pk->end++ = id;
 }
 
-static void collect_all(void *ctx, const void *k, size_t kl, void *v)
+/*
+ * The awake identities which picks, in an array the caller frees, their number in *n; NULL
+ * when none or out of memory. The map cannot change under a walk (run_lost() and
+ * ew_det_try_sleep() may put one to sleep): the callers collect first, then act.
+ */
+static struct ident **pick_idents(struct ew_detector *d, enum pick which, size_t *n)
 {
-	struct ident ***p = ctx;
+	size_t max = ew_map_count(d->idents);
+	struct picker pk = {.which = which};
+	struct ident **v;
 
-	(void)k;
-	(void)kl;
-	*(*p)++ = v;
+	*n = 0;
+	if (!max)
+		return NULL;
+	v = malloc(max * sizeof(*v));
+	if (!v)
+		return NULL;
+	pk.end = v;
+	ew_map_foreach(d->idents, pick_one, &pk);
+	*n = (size_t)(pk.end - v);
+	return v;
 }
 
 uint32_t ew_detector_runs_gone(struct ew_detector *d, ew_detector_alive_fn alive, void *ctx)
 {
-	size_t n = ew_map_count(d->idents);
-	struct ident **v, **end;
+	size_t n;
+	struct ident **v = pick_idents(d, PICK_RUNNING, &n);
 	uint32_t gone = 0;
 
-	if (!n)
-		return 0;
-	/* The map cannot change under a walk (run_lost() may put one to sleep): collect first. */
-	v = malloc(n * sizeof(*v));
-	if (!v)
-		return 0;
-	end = v;
-	ew_map_foreach(d->idents, collect_running, &end);
-	for (struct ident **p = v; p < end; p++) {
-		if (alive(ctx, (*p)->pid, (*p)->start_boot_ns / EW_NS_PER_TICK))
+	for (size_t i = 0; i < n; i++) {
+		if (alive(ctx, v[i]->pid, v[i]->start_boot_ns / EW_NS_PER_TICK))
 			continue;
 		/* Awake until the scan (ew_detector_scan_done()): its start tells a restart. */
-		run_lost(d, *p, false);
+		run_lost(d, v[i], false);
 		gone++;
 	}
 	free(v);
@@ -324,52 +343,29 @@ uint32_t ew_detector_runs_gone(struct ew_detector *d, ew_detector_alive_fn alive
 
 uint32_t ew_detector_other_boot(struct ew_detector *d)
 {
-	size_t n = ew_map_count(d->idents);
-	struct ident **v, **end;
+	size_t n;
+	struct ident **v = pick_idents(d, PICK_ALL, &n);
 	uint32_t gone = 0;
 
-	if (!n)
-		return 0;
-	v = malloc(n * sizeof(*v)); /* as in ew_detector_runs_gone() */
-	if (!v)
-		return 0;
-	end = v;
-	ew_map_foreach(d->idents, collect_all, &end);
-	for (struct ident **p = v; p < end; p++) {
-		(*p)->start_boot_ns = 0; /* another boot's clock: compares with nothing now */
-		if (!(*p)->running)
+	for (size_t i = 0; i < n; i++) {
+		v[i]->start_boot_ns = 0; /* another boot's clock: compares with nothing now */
+		if (!v[i]->running)
 			continue;
-		run_lost(d, *p, true);
+		run_lost(d, v[i], true);
 		gone++;
 	}
 	free(v);
 	return gone;
 }
 
-static void collect_idle(void *ctx, const void *k, size_t kl, void *v)
-{
-	struct ident ***p = ctx, *id = v;
-
-	(void)k;
-	(void)kl;
-	if (!id->running)
-		*(*p)++ = id;
-}
-
 void ew_detector_scan_done(struct ew_detector *d)
 {
-	size_t n = ew_map_count(d->idents);
-	struct ident **v, **end;
+	size_t n;
+	struct ident **v =
+		pick_idents(d, PICK_IDLE, &n); /* out of memory: they sleep at their next exit */
 
-	if (!n)
-		return;
-	v = malloc(n * sizeof(*v));
-	if (!v)
-		return; /* they sleep at their next exit */
-	end = v;
-	ew_map_foreach(d->idents, collect_idle, &end);
-	for (struct ident **p = v; p < end; p++)
-		ew_det_try_sleep(d, *p);
+	for (size_t i = 0; i < n; i++)
+		ew_det_try_sleep(d, v[i]);
 	free(v);
 }
 

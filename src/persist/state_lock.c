@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -16,7 +17,7 @@
 
 struct ew_state_lock {
 	int fd;
-	int held;
+	bool held;
 };
 
 static uint32_t read_holder(int fd)
@@ -45,7 +46,7 @@ static int take(struct ew_state_lock *l, uint32_t *holder)
 			*holder = read_holder(l->fd);
 		return errno == EWOULDBLOCK ? -EBUSY : -errno;
 	}
-	l->held = 1;
+	l->held = true;
 	/* Information only: a failed write leaves the lock held, and the next agent says pid 0. */
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (ftruncate(l->fd, 0) == 0 && pwrite(l->fd, buf, (size_t)n, 0) != n)
