@@ -685,6 +685,19 @@ static bool exit_under(json_object *o, const void *base)
 }
 
 /*
+ * The storm's children: 10,000. EW_STORM_CHILDREN may lower it where an exec is slow: the kernel
+ * matrix's emulated guests, where every child counted and nothing dropped is proven by fewer, and
+ * where three guests share two cores (with 10,000 that starved the storm past its wait).
+ */
+static int storm_children(void)
+{
+	const char *v = getenv("EW_STORM_CHILDREN");
+	int n = v ? atoi(v) : 0;
+
+	return n > 0 ? n : 10000;
+}
+
+/*
  * 10,000 short-lived children in one cgroup while 200 main processes start and exit in fresh
  * cgroups: every main exit reported, children only counted, nothing dropped.
  */
@@ -692,17 +705,18 @@ static void test_storm(void **state)
 {
 	struct ew_h_fixture *f = *state;
 	enum {
-		MAINS = 200,
-		CHILDREN = 10000
+		MAINS = 200
 	};
+	const int children = storm_children();
 	json_object *stop, *e;
 	pid_t storm, pids[MAINS];
-	char layout[64], sfx[64];
+	char layout[64], sfx[64], nchildren[16];
 	size_t before;
 
 	ew_h_require_bpf();
 	start_agent(f, NULL);
-	storm = run_in(f, "/storm", WL("children", "10000", "0", "exec"), -1, false, NULL);
+	snprintf(nchildren, sizeof(nchildren), "%d", children);
+	storm = run_in(f, "/storm", WL("children", nchildren, "0", "exec"), -1, false, NULL);
 	for (int i = 0; i < MAINS; i++) {
 		char code[8];
 
@@ -714,7 +728,7 @@ static void test_storm(void **state)
 		assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pids[i], 10000)), i % 100);
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(storm, 120000)), 0);
 	e = wait_rec(f, "container_exit", "/storm", 10000);
-	assert_int_equal(ew_h_int(e, "children.clean", -1), CHILDREN);
+	assert_int_equal(ew_h_int(e, "children.clean", -1), children);
 	for (int i = 0; i < MAINS; i++) {
 		snprintf(sfx, sizeof(sfx), "/mains/m%d", i);
 		e = wait_rec(f, "container_exit", sfx, 10000);
@@ -729,10 +743,10 @@ static void test_storm(void **state)
 	assert_string_equal(ew_h_str(stop, "agent.phase"), "stop");
 	assert_int_equal(ew_h_int(stop, "agent.drops", -1), 0);
 	/* Host-wide: other tracked containers' children may add to it. */
-	assert_true(ew_h_int(stop, "agent.kernel_events.child_exits", -1) >= CHILDREN);
+	assert_true(ew_h_int(stop, "agent.kernel_events.child_exits", -1) >= children);
 	assert_int_equal(count_rec(f, "container_start", "/storm"), 1);
 	print_message("storm: %d mains and %d children; %zu exit records, drops %lld\n", MAINS,
-		      CHILDREN, before, (long long)ew_h_int(stop, "agent.drops", -1));
+		      children, before, (long long)ew_h_int(stop, "agent.drops", -1));
 }
 
 /* The agent's voluntary context switches so far: each is a sleep it woke from. */
