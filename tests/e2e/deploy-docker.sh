@@ -12,7 +12,7 @@
 #      with the capabilities, no_new_privs and seccomp filter the Compose file sets, and that
 #      /healthz and /metrics answer;
 #   4. ships the fix (DEMO_FIXED=1 docker-compose up -d app): the app listens (container_ready),
-#      answers HTTP, and the finding's `resolved` record follows (demo.conf: a minute without
+#      answers HTTP, and the finding's `resolved` record follows (demo.conf: 30 s without
 #      an exit 3); the state file is in the volume;
 #   5. docker-compose down -v.
 # Docker before 23.0 cannot grant CAP_BPF/CAP_PERFMON: there the test sets
