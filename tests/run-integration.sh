@@ -81,13 +81,68 @@ run_x() {
 		fail=1
 	fi
 }
+# Two lanes. Host-wide tests run one at a time: each one that loads BPF sees the whole node, and
+# some count its every event (test_faults' drops, test_move's sweeps, test_trace's wakeups), so
+# another test's cgroups or containers would be theirs. The quiet lane runs beside them: tests
+# that load no BPF and make no cgroup or container (replay and the sinks it feeds, fuzzing,
+# promtool, kustomize, the ASan build and its unit tests), whose processes stay in the runner's
+# own cgroup. make test used a quarter of the 2-core runner's CPU with everything in one lane.
+# The quiet lane keeps its own record log and its own output, printed when the host-wide lane
+# is done; a failure in it fails the run.
+quiet_lane="tests/e2e/sanitizers.sh --unit
+tests/e2e/fuzz.sh
+tests/e2e/sink-syslog-ng.sh
+tests/e2e/alerts-promtool.sh
+tests/e2e/deploy-manifests.sh
+tests/e2e/sink-file.sh
+tests/e2e/replay-cli.sh
+tests/e2e/replay-seed.sh
+tests/e2e/replay-stream.sh
+tests/e2e/output-filters.sh"
+in_quiet_lane() {
+	grep -qxF -- "$1" <<<"$quiet_lane"
+}
+quiet_records=$build_abs/test-records-quiet.ndjson
+quiet_log=$build_abs/test-quiet-lane.log
+quiet_rc=$build_abs/test-quiet-lane.rc
+rm -f "$quiet_records" "$quiet_rc"
+(
+	export EW_RECORD_LOG=$quiet_records
+	while read -r t; do
+		# shellcheck disable=SC2086 # a test and its arguments
+		run_x $t
+	done <<<"$quiet_lane"
+	echo $fail >"$quiet_rc"
+) >"$quiet_log" 2>&1 &
+quiet_pid=$!
+# quiet_wait: the quiet lane's end, its output and its verdict (once).
+quiet_wait() {
+	[ -n "$quiet_pid" ] || return 0
+	wait "$quiet_pid"
+	quiet_pid=
+	printf '== the quiet lane (run beside the tests above):\n'
+	cat "$quiet_log"
+	[ "$(cat "$quiet_rc" 2>/dev/null)" = 0 ] || {
+		printf 'FAILED: the quiet lane (%s)\n' "$quiet_log"
+		fail=1
+	}
+}
+
 for t in "$BUILD"/tests/integration/test_* "$BUILD"/tests/bpf/test_*; do
 	run_x "$t"
 done
 for t in tests/e2e/*.sh; do
 	case $t in */lib.sh | */validate-schema.sh) continue ;; esac
+	in_quiet_lane "$t" && continue
+	if [ "$t" = tests/e2e/sanitizers.sh ]; then
+		# Its build is the quiet lane's, which must be finished first.
+		quiet_wait
+		run_x "$t" --bpf
+		continue
+	fi
 	run_x "$t"
 done
-run_x tests/e2e/validate-schema.sh "$EW_RECORD_LOG"
+quiet_wait
+run_x tests/e2e/validate-schema.sh "$EW_RECORD_LOG" "$quiet_records"
 skips_summary "$EW_SKIP_LOG"
 exit $fail

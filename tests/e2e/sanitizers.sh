@@ -6,8 +6,23 @@
 # it, except under CI=true. Needs clang (the BPF object) and a C compiler with the ASan and UBSan
 # runtimes (gcc's libasan and libubsan): without them the test is skipped, except under CI=true,
 # where that is a failure.
+#   tests/e2e/sanitizers.sh          the build, the unit tests and the BPF tests
+#   tests/e2e/sanitizers.sh --unit   the build and the unit tests (no root, no BPF)
+#   tests/e2e/sanitizers.sh --bpf    the build and the BPF tests
+# tests/run-integration.sh runs --unit in its quiet lane, beside the host-wide tests, and --bpf
+# among them once that lane is done (the build is then up to date).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+part=all
+case ${1:-} in
+'') ;;
+--unit) part=unit ;;
+--bpf) part=bpf ;;
+*)
+	echo "usage: $0 [--unit | --bpf]" >&2
+	exit 2
+	;;
+esac
 
 . tests/e2e/lib.sh
 
@@ -45,7 +60,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 fail=0
-tests/run-unit.sh || fail=1
+[ $part = bpf ] || tests/run-unit.sh || fail=1
+[ $part = unit ] && exit $fail
 for t in test_trace test_detect; do
 	printf '== %s/tests/bpf/%s (ASan+UBSan)\n' "$ab" "$t"
 	if ! "$ab/tests/bpf/$t"; then
