@@ -683,6 +683,8 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 	emit_agent(&a, "start");
 	status(&a, "periodic", &st);
 	publish_metrics(&a, &st);
+	/* The scan's records and the start record now, not after the loop's first sleep. */
+	ew_outputs_tick(a.out, ew_clock_mono_ns());
 #ifdef __GLIBC__
 	/* Loading parsed the kernel's BTF (megabytes, freed since): hand those pages back, so the
 	 * agent's RSS is what it holds, not the high-water mark of its start. */
@@ -737,7 +739,6 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 			publish_metrics(&a, &st);
 			next_stats = mono + EW_STATS_INTERVAL_NS;
 		}
-		ew_outputs_tick(a.out, mono);
 		if (*sig->hup) {
 			*sig->hup = 0;
 			ew_outputs_reopen(a.out);
@@ -750,6 +751,12 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 			emit_agent(&a, "periodic");
 			next_agent = mono + c->agent_interval_ns;
 		}
+		/*
+		 * Everything this turn made, in one write per output, before the loop sleeps (a
+		 * record left behind would wait for the next wakeup, up to a second) and before a
+		 * checkpoint counts its findings as said.
+		 */
+		ew_outputs_tick(a.out, mono);
 		records = ew_pipeline_episode_records(a.pipe);
 		if (records != ckpt_records) { /* a finding fired or resolved this turn */
 			ckpt_records = records;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -790,10 +791,60 @@ static void test_idle_agent_sleeps(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 }
 
+/* A record's "time" (RFC 3339, UTC, nanoseconds) in seconds since the epoch. */
+static double record_time(json_object *o)
+{
+	struct tm tm = {0};
+	char frac[10] = "0";
+	const char *t = ew_h_str(o, "time");
+	double scale = 1;
+
+	assert_non_null(t);
+	assert_true(sscanf(t, "%d-%d-%dT%d:%d:%d.%9[0-9]Z", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, frac) >= 6);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	for (size_t i = 0; frac[i]; i++)
+		scale *= 10;
+	return (double)timegm(&tm) + strtod(frac, NULL) / scale;
+}
+
+/*
+ * The agent's start record, and the scan's records of the containers already running, are
+ * written when they are made, not at the loop's first wakeup: before, they sat in the output
+ * buffer through the first sleep (until the stats tick, a second later), so every agent start
+ * looked a second slower than it was, and a container found running was reported a second late.
+ */
+static void test_start_records_at_once(void **state)
+{
+	struct ew_h_fixture *f = *state;
+	json_object *start;
+	struct timespec now;
+	double late;
+	pid_t pid;
+
+	ew_h_require_bpf();
+	pid = run_in(f, "/running", WL("sleep", "3000", "0"), -1, false, NULL);
+	usleep(200 * 1000);
+	start_agent(f, NULL);
+	clock_gettime(CLOCK_REALTIME, &now);
+	start = ew_h_wait(&f->agent, ew_h_match, &(struct ew_h_want){"agent", NULL}, NULL, 0);
+	assert_non_null(start);
+	late = (double)now.tv_sec + now.tv_nsec / 1e9 - record_time(start);
+	print_message("agent start record read %.0f ms after it was made\n", late * 1e3);
+	/* The scan's record came with it, in the same write. */
+	assert_true(count_rec(f, "container_start", "/running") == 1);
+	/* Made to read is a few ms; the stats tick is 1000 ms after the record. */
+	assert_true(late < 0.5);
+	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 0);
+	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_layouts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_records_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_segv_core_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_dumped, setup, core_teardown),
