@@ -9,7 +9,7 @@
 # The harness and the e2e scripts find its binaries through EXITWATCH and EW_WORKLOAD, exported
 # here unless already set.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . tests/skips.sh
 BUILD=${BUILD:-build}
 case $BUILD in
