@@ -361,8 +361,8 @@ uint32_t ew_detector_other_boot(struct ew_detector *d)
 void ew_detector_scan_done(struct ew_detector *d)
 {
 	size_t n;
-	struct ident **v =
-		pick_idents(d, PICK_IDLE, &n); /* out of memory: they sleep at their next exit */
+	/* Out of memory (NULL): they sleep at their next exit. */
+	struct ident **v = pick_idents(d, PICK_IDLE, &n);
 
 	for (size_t i = 0; i < n; i++)
 		ew_det_try_sleep(d, v[i]);
