@@ -579,7 +579,7 @@ int BPF_PROG(ew_exit_live, struct task_struct *p)
 /*
  * kill()/tgkill() -> send_signal_locked() -> trace_signal_generate(), in the sender's context.
  * Remember the last fatal signal another process delivered to a main process: the kubelet after
- * a failed probe, runc on `docker stop`, a person with kill.
+ * a failed probe, runc on `docker stop`, a person with kill. Not one the kernel sent.
  */
 SEC("tp_btf/signal_generate")
 int BPF_PROG(ew_signal, int sig, struct kernel_siginfo *info, struct task_struct *t, int group,
@@ -593,6 +593,14 @@ int BPF_PROG(ew_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	__u64 cgid;
 
 	if (sig <= 0 || sig >= 32 || !((EW_FATAL_SIGNALS >> sig) & 1) || result != 0)
+		return 0;
+	/*
+	 * SEND_SIG_PRIV ((void *)1, si_code SI_KERNEL as the tracepoint's own format has it): the
+	 * kernel sent it, in the context of whichever task was running. The OOM killer's SIGKILL
+	 * comes so from the task that ran the memory cgroup out (a worker of the same container,
+	 * or any process on the node): no process to name. The exit's class says OOM.
+	 */
+	if ((unsigned long)info == 1)
 		return 0;
 	sender = bpf_get_current_pid_tgid() >> 32;
 	if (sender == t->tgid) /* a fault, abort() or raise(): the exit says it all */

@@ -295,6 +295,79 @@ static void test_main_oom_killed(void **state)
 }
 
 /*
+ * The main chosen by the OOM killer while another process of its container (its child) was the
+ * one allocating: the kernel sends the SIGKILL in that process's context. The kernel sent it,
+ * not the child: oom_killed, and no "killed_by" naming the child.
+ */
+static void test_main_oom_killed_in_another_context(void **state)
+{
+	struct fx *f = *state;
+	char layout[256];
+	json_object *e;
+	pid_t pid;
+	int st;
+
+	ew_h_require_bpf();
+	snprintf(layout, sizeof(layout), "%s/oom-other", f->h.s.base);
+	memcg_make(f, layout);
+	start_agent(f);
+	pid = ew_h_run_in(f->h.s.base, "/oom-other", WL("oom-main", f->mc.procs), -1, false, NULL);
+	st = ew_h_wait_pid(pid, OOM_WAIT_MS);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	e = ew_h_expect(&f->h.agent, "container_exit", layout, 5000);
+	print_message("main OOM-killed in its child's context: %s, killed_by %s\n",
+		      ew_h_str(e, "exit.class"), ew_h_str(e, "killed_by.comm"));
+	assert_string_equal(ew_h_str(e, "exit.class"), "oom_killed");
+	assert_null(ew_h_get(e, "killed_by"));
+	assert_non_null(strstr(ew_h_str(e, "message"), "OOM killer"));
+	assert_null(strstr(ew_h_str(e, "message"), "was sent by"));
+	assert_int_equal(ew_h_agent_stop(&f->h.agent), 0);
+}
+
+/*
+ * memory.oom.group (cgroup v2, what the kubelet sets on a container's cgroup since Kubernetes
+ * 1.28): the OOM killer chooses the allocating child and then kills every process of the
+ * cgroup, the main too, each SIGKILL sent in the child's context. The container was OOM-killed:
+ * the main's exit is oom_killed, not a SIGKILL from the child.
+ */
+static void test_oom_group_kills_main(void **state)
+{
+	struct fx *f = *state;
+	char layout[256], path[1200];
+	json_object *e;
+	pid_t pid;
+	int st;
+
+	ew_h_require_bpf();
+	snprintf(layout, sizeof(layout), "%s/oom-group", f->h.s.base);
+	memcg_make(f, layout);
+	assert_string_equal(f->mc.dir, ""); /* main() runs it only where memory is on v2 */
+	snprintf(path, sizeof(path), "%s%s/memory.oom.group", ew_h_cgroup_root(), layout);
+	assert_int_equal(write_str(path, "1"), 0);
+	start_agent(f);
+	/* "-": the cgroup is the main's own, no v1 memory cgroup to join */
+	pid = ew_h_run_in(f->h.s.base, "/oom-group", WL("oom-child", "-"), -1, false, NULL);
+	st = ew_h_wait_pid(pid, OOM_WAIT_MS);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	e = ew_h_expect(&f->h.agent, "container_exit", layout, 5000);
+	/* The main's own exit says it: the chosen child, with 64 MiB to unmap, often exits after
+	 * it, so "children" (exits before the main's) need not count it. */
+	print_message("memory.oom.group: the main %s, killed_by %s\n", ew_h_str(e, "exit.class"),
+		      ew_h_str(e, "killed_by.comm"));
+	assert_string_equal(ew_h_str(e, "exit.class"), "oom_killed");
+	assert_int_equal(ew_h_int(e, "exit.signal", -1), SIGKILL);
+	assert_null(ew_h_get(e, "killed_by"));
+	assert_string_equal(ew_h_str(e, "severity"), "ERROR");
+	assert_int_equal(ew_h_agent_stop(&f->h.agent), 0);
+}
+
+/* Whether the memory controller is on cgroup v2 here (a pure v2 host: GKE, the vmtest guests). */
+static bool memcg_on_v2(void)
+{
+	return access(V1_MEMCG "/memory.limit_in_bytes", F_OK) != 0;
+}
+
+/*
  * The main is an init wrapper (`docker run --init`, tini, dumb-init): its child is the OOM
  * victim, and it exits 137 as those wrappers do. The container was OOM-killed all the same.
  */
@@ -326,9 +399,30 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reused_victim_pid_is_not_oom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_oom_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_main_oom_killed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_main_oom_killed_in_another_context, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_init_wrapper_child_oom_killed, setup,
 						teardown),
 	};
 
-	return cmocka_run_group_tests_name("bpf_oom", tests, NULL, NULL);
+	const struct CMUnitTest v2_tests[] = {
+		cmocka_unit_test_setup_teardown(test_oom_group_kills_main, setup, teardown),
+	};
+	int failed = cmocka_run_group_tests_name("bpf_oom", tests, NULL, NULL);
+
+	/*
+	 * memory.oom.group exists only where the memory controller is on v2. A hybrid host (the
+	 * development VM) has it on v1: there `make vmtest` runs it, in guests that must have it
+	 * (EW_NEED_MEMCG_V2, set by scripts/vmtest/init.sh), on every kernel of the matrix.
+	 */
+	if (memcg_on_v2())
+		return failed + cmocka_run_group_tests_name("bpf_oom_v2", v2_tests, NULL, NULL);
+	if (getenv("EW_NEED_MEMCG_V2")) {
+		fprintf(stderr, "bpf_oom_v2: EW_NEED_MEMCG_V2 is set, but the memory controller is "
+				"not on cgroup v2 here\n");
+		return failed + 1;
+	}
+	printf("bpf_oom_v2 (memory.oom.group) not run: the memory controller is on cgroup v1 "
+	       "here; make vmtest runs it\n");
+	return failed;
 }

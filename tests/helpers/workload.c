@@ -19,6 +19,9 @@
  *                                      once it is SIGKILLed, 1 otherwise
  *   workload oom-init PROCS            as an init wrapper (tini, dumb-init): a forked child
  *                                      does `oom PROCS`; exit 128+signal, or its code
+ *   workload oom-main PROCS            join the cgroup of PROCS as the OOM killer's first
+ *                                      choice, then a forked child (which would not be) allocates
+ *                                      until the killer ends this main in the child's context
  *   workload thread-children N T CODE  N children of T threads each, all leaving at once:
  *                                      even ones by exit_group(CODE) from every thread, odd
  *                                      ones by every thread calling exit (code 0); exit 0 when
@@ -173,6 +176,55 @@ static int oom_init(const char *procs)
 	while (waitpid(p, &st, 0) < 0)
 		;
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/*
+ * The OOM killer's SIGKILL for this main is sent in the context of the task that ran the cgroup
+ * out of memory: the child, another process. The child is forked before the main raises its own
+ * oom_score_adj (a child inherits it), and starts only once the main holds memory of its own, so
+ * the killer's choice is the main. The child goes with it (PR_SET_PDEATHSIG).
+ */
+static int oom_main(const char *procs)
+{
+	static const size_t held = 4 << 20;
+	int gate[2];
+	char *mem;
+	FILE *f;
+	pid_t p;
+
+	if (pipe(gate))
+		return 1;
+	if (strcmp(procs, "-")) {
+		f = fopen(procs, "w");
+		if (!f || fputs("0", f) < 0 || fclose(f)) {
+			perror(procs);
+			return 1;
+		}
+	}
+	p = fork();
+	if (p < 0)
+		return 1;
+	if (p == 0) {
+		char c;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(gate[1]);
+		if (read(gate[0], &c, 1) != 1)
+			_exit(1);
+		oom(NULL);
+	}
+	close(gate[0]);
+	f = fopen("/proc/self/oom_score_adj", "w");
+	if (!f || fputs("1000", f) < 0 || fclose(f))
+		return 1;
+	mem = malloc(held);
+	if (!mem)
+		return 1;
+	memset(mem, 0x5a, held);
+	if (write(gate[1], "g", 1) != 1)
+		return 1;
+	for (;;)
+		pause();
 }
 
 /* SIGTERM blocked, never handled: a queued signal the program takes when it wants to. */
@@ -335,6 +387,8 @@ int main(int argc, char **argv)
 		return oom_child(argv[2]);
 	if (!strcmp(m, "oom-init") && argc > 2)
 		return oom_init(argv[2]);
+	if (!strcmp(m, "oom-main") && argc > 2)
+		return oom_main(argv[2]);
 	if (!strcmp(m, "thread-children") && argc > 4)
 		return thread_children(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(m, "term") && argc > 2) {
@@ -369,9 +423,10 @@ int main(int argc, char **argv)
 		}
 		return atoi(argv[3]);
 	}
-	fprintf(stderr, "usage: workload exit|sleep|segv|abort|group-exit|leader-exit|children|"
-			"listen|stderr|hostile|oom|oom-child|oom-init|thread-children|term|trap|"
-			"reexec|pause|rename "
-			"...\n");
+	fprintf(stderr,
+		"usage: workload exit|sleep|segv|abort|group-exit|leader-exit|children|"
+		"listen|stderr|hostile|oom|oom-child|oom-init|oom-main|thread-children|term|trap|"
+		"reexec|pause|rename "
+		"...\n");
 	return 2;
 }
