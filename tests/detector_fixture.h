@@ -41,9 +41,11 @@
 /* ---- findings, copied out of the callback ---- */
 
 struct got {
-	struct ew_finding f; /* subject and tail cleared: they are valid during the call only */
+	struct ew_finding f; /* subject, tail, last_killer cleared: valid during the call only */
 	char key[EW_KEY_LEN];
 	char tail[EW_STDERR_CAP];
+	bool has_killer; /* f.last_killer was set: a copy of it */
+	struct ew_killer_info killer;
 };
 
 struct sink {
@@ -66,6 +68,10 @@ static inline void collect(void *ctx, const struct ew_finding *f)
 	g->f = *f;
 	g->f.subject = NULL;
 	g->f.tail = NULL;
+	g->f.last_killer = NULL;
+	g->has_killer = f->last_killer != NULL;
+	if (f->last_killer)
+		g->killer = *f->last_killer;
 	assert_non_null(f->subject);
 	ew_strlcpy(g->key, ew_subject_key(f->subject), sizeof(g->key));
 	assert_true(f->tail_len <= sizeof(g->tail));
@@ -107,8 +113,9 @@ struct fx {
 	uint32_t pid[NIDS];
 	uint64_t boot[NIDS];
 	uint32_t next_pid;
-	const char *tail; /* stderr of the next exits; NULL: DEF_TAIL */
-	int killer;	  /* the next exits follow this signal from another process (0: none) */
+	const char *tail;    /* stderr of the next exits; NULL: DEF_TAIL */
+	int killer;	     /* the next exits follow this signal from another process (0: none) */
+	uint32_t killer_pid; /* its sender's pid (0: 4242) */
 	struct ew_event *ev;
 	struct sink sk;
 };
@@ -230,7 +237,10 @@ static inline struct ew_startup feed_to(struct fx *fx, struct ew_detector *d, st
 			ev->killer.signal = fx->killer;
 			ev->killer.caught = !sig;
 			ev->killer.time_ns = t - SEC(1) / 10;
+			ev->killer.pid = fx->killer_pid ? fx->killer_pid : 4242;
+			ev->killer.cgroup_id = 1;
 			ew_strlcpy(ev->killer.comm, "runc", sizeof(ev->killer.comm));
+			ew_strlcpy(ev->killer.container, "host", sizeof(ev->killer.container));
 			if (!sig && code && code != 3)
 				cls = EW_CLASS_TERMINATED; /* an app that caught SIGTERM: 143 */
 		}
@@ -523,6 +533,16 @@ static inline void check_same_findings(const char *ctx, const struct sink *a, co
 		CHECK_EQ(c, "tail_len", x->tail_len, y->tail_len);
 		if (memcmp(a->v[i].tail, b->v[i].tail, x->tail_len))
 			fail_msg("%s: tail differs", c);
+		CHECK_EQ(c, "last exit's killer", a->v[i].has_killer, b->v[i].has_killer);
+		if (a->v[i].has_killer) {
+			const struct ew_killer_info *p = &a->v[i].killer, *q = &b->v[i].killer;
+
+			CHECK_EQ(c, "killer pid", p->pid, q->pid);
+			CHECK_EQ(c, "killer signal", p->signal, q->signal);
+			CHECK_EQ(c, "killer cgroup_id", p->cgroup_id, q->cgroup_id);
+			CHECK_STR(c, "killer comm", p->comm, q->comm);
+			CHECK_STR(c, "killer container", p->container, q->container);
+		}
 		CHECK_EQ(c, "degraded", x->degraded, y->degraded);
 		CHECK_EQ(c, "uptime_ns", x->uptime_ns, y->uptime_ns);
 		CHECK_EQ(c, "fired_ns", x->fired_ns, y->fired_ns);

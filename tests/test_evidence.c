@@ -112,6 +112,54 @@ static void test_evidence_tail(void **state)
 	assert_int_equal(fx->sk.v[0].f.tail_len, 0);
 }
 
+/*
+ * The last exit's sender: a finding names the one of the exit it describes (its container_exit's
+ * killed_by), and none once a later exit had none.
+ */
+static void test_evidence_last_killer(void **state)
+{
+	struct fx *fx = *state;
+	const struct got *g;
+
+	/* An app that catches the runtime's SIGTERM and exits 3, four times in a minute. */
+	fx->killer = SIGTERM;
+	for (int i = 0; i < 4; i++) {
+		fx->killer_pid = 4000 + (uint32_t)i;
+		feed(fx, OP_EXIT, 0, 10.0 * i, 3, 0);
+	}
+	assert_int_equal(fx->sk.n, 1);
+	g = &fx->sk.v[0];
+	assert_int_equal(g->f.rule, EW_RULE_EXIT_CODE_BURST);
+	assert_true(g->has_killer);
+	assert_int_equal(g->killer.pid, 4003); /* the last exit's, not the first's */
+	assert_int_equal(g->killer.signal, SIGTERM);
+	assert_int_equal(g->killer.cgroup_id, 1);
+	assert_string_equal(g->killer.comm, "runc");
+	assert_string_equal(g->killer.container, "host");
+
+	/* Then it exits on its own: the resolution describes that exit, with no sender. */
+	fx->killer = 0;
+	feed(fx, OP_EXIT, 0, 40, 3, 0);
+	advance(fx, AT(7200));
+	assert_int_equal(fx->sk.n, 2);
+	g = &fx->sk.v[1];
+	assert_true(g->f.resolved);
+	assert_int_equal(g->f.last_exit_ns, AT(40));
+	assert_false(g->has_killer);
+
+	/* A workload's finding names its subject's sender, not another replica's. */
+	fx->killer = SIGKILL;
+	fx->killer_pid = 777;
+	feed(fx, OP_EXIT, 10, 8000, 0, SIGKILL);
+	fx->killer = 0;
+	for (int i = 0; i < 4; i++)
+		feed(fx, OP_EXIT, 11, 8010 + 10.0 * i, 3, 0);
+	assert_int_equal(fx->sk.n, 3);
+	g = &fx->sk.v[2];
+	assert_string_equal(g->key, fx->ids[11].key);
+	assert_false(g->has_killer);
+}
+
 /* Workload scope: the last exit and the tail both describe the subject identity. */
 static void test_evidence_subject_last_exit(void **state)
 {
@@ -182,9 +230,8 @@ static void test_degraded_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_evidence_histogram),
-		T(test_evidence_tail),
-		T(test_evidence_subject_last_exit),
+		T(test_evidence_histogram),   T(test_evidence_tail),
+		T(test_evidence_last_killer), T(test_evidence_subject_last_exit),
 		T(test_degraded_table),
 	};
 

@@ -58,6 +58,16 @@ static void copy_state(struct ew_detector *from, struct ew_detector *to)
 	assert_string_equal(err, "");
 }
 
+/* Findings whose last exit names its killer. */
+static size_t count_killed(const struct sink *sk)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sk->n; i++)
+		n += sk->v[i].has_killer;
+	return n;
+}
+
 /* One run on a sleeping detector (restored from its own state half-way), one kept awake. */
 static void same_as_awake(struct fx *fx, uint64_t seed)
 {
@@ -93,8 +103,14 @@ static void same_as_awake(struct fx *fx, uint64_t seed)
 
 			ew_detector_memory(a, &m);
 			was_asleep = m.sleeping;
+			/* An exit 1 is an app that caught another process's SIGTERM: its sender,
+			 * one per exit, must sleep and wake with the identity (and cross the
+			 * save) for its findings. */
+			fx->killer = st[i].op == OP_EXIT && st[i].code == 1 ? SIGTERM : 0;
+			fx->killer_pid = 1000 + (uint32_t)i;
 			x = feed_to(fx, a, &ska, st[i].op, st[i].who, t, st[i].code, st[i].sig);
 			y = feed_to(fx, b, &skb, st[i].op, st[i].who, t, st[i].code, st[i].sig);
+			fx->killer = 0;
 			CHECK_EQ(ctx, "known", y.known, x.known);
 			CHECK_EQ(ctx, "restarts", y.restarts, x.restarts);
 			CHECK_EQ(ctx, "succeeded", y.succeeded, x.succeeded);
@@ -122,6 +138,7 @@ static void same_as_awake(struct fx *fx, uint64_t seed)
 	assert_true(count_rule(&ska, EW_RULE_EXIT_CODE_BURST, false) >= 1);
 	assert_true(count_rule(&ska, EW_RULE_RESTART_RATE, false) >= 1);
 	assert_true(count_rule(&ska, EW_RULE_RESTART_RATE, true) >= 1);
+	assert_true(count_killed(&ska) >= 1);
 	ew_detector_free(a);
 	ew_detector_free(b);
 	sink_clear(&ska);

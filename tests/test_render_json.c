@@ -827,6 +827,87 @@ static void test_finding_burst(void **state)
 	ew_subject_free(subject);
 }
 
+/*
+ * A restart_rate of liveness kills: the last exit names its sender, with the members of a
+ * container_exit's killed_by, and the message says it in the same words. A sender's name is a
+ * workload's bytes: quoted in the JSON, made printable in the message.
+ */
+static void test_finding_last_killer(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_killer_info k = {.pid = 4242, .signal = SIGKILL, .cgroup_id = 1};
+	struct ew_subject *subject;
+	struct ew_record r;
+	json_object *o, *kb;
+
+	ew_strlcpy(k.comm, "runc", sizeof(k.comm));
+	ew_strlcpy(k.container, "host", sizeof(k.container));
+	shop_identity(&fx->id);
+	subject = ew_subject_pack(&fx->id);
+	assert_non_null(subject);
+	burst_finding(&fx->f, subject);
+	fx->f.rule = EW_RULE_RESTART_RATE;
+	fx->f.severity = EW_SEV_WARNING;
+	fx->f.scope = EW_SCOPE_IDENTITY;
+	fx->f.window_ns = SEC(3600);
+	fx->f.intervals = 0;
+	fx->f.last_class = EW_CLASS_KILLED;
+	fx->f.last_code = 0;
+	fx->f.last_signal = SIGKILL;
+	fx->f.tail = NULL;
+	fx->f.tail_len = 0;
+	fx->f.last_killer = &k;
+	r = finding_record(fx);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(
+		STR(o, "message"),
+		"shop-backend-1 (docker 3f9a1c0e7b2d) restarted 4 times in 1h "
+		"(threshold: more than 3); last exit: SIGKILL (killed), SIGKILL was sent "
+		"by runc (pid 4242, host)");
+	assert_shape(&fx->out, "{time,severity,message,event,schema,node,container{id,runtime,"
+			       "cgroup,cgroup_id,name,image,restart_policy,identity},compose{"
+			       "project,service},workload{key},finding_id,rule,scope,count,"
+			       "threshold,window_s,first_time,last_time,restart_interval_s,"
+			       "exit_codes{3},last_exit{class,code,signal,signal_name,time,"
+			       "killed_by{pid,comm,signal,signal_name,cgroup_id,container}},"
+			       "degraded," LABELS
+			       "{node,event,runtime,container,workload,rule}," INSERT_ID "}");
+	kb = GET(o, "last_exit", "killed_by");
+	assert_int_equal(INT(kb, "pid"), 4242);
+	assert_string_equal(STR(kb, "comm"), "runc");
+	assert_int_equal(INT(kb, "signal"), SIGKILL);
+	assert_string_equal(STR(kb, "signal_name"), "SIGKILL");
+	assert_int_equal(INT(kb, "cgroup_id"), 1);
+	assert_string_equal(STR(kb, "container"), "host");
+	json_object_put(o);
+
+	/* A hostile sender, in another container, with a code exit after its SIGTERM, a tail. */
+	memcpy(k.comm, "a\"b\n\x1b[2J", 9);
+	k.signal = SIGTERM;
+	k.cgroup_id = 777;
+	ew_strlcpy(k.container, "docker:abc", sizeof(k.container));
+	fx->f.last_class = EW_CLASS_TERMINATED;
+	fx->f.last_code = 143;
+	fx->f.last_signal = 0;
+	fx->f.tail = SHOP_TAIL;
+	fx->f.tail_len = sizeof(SHOP_TAIL) - 1;
+	r = finding_record(fx);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(
+		STR(o, "message"),
+		"shop-backend-1 (docker 3f9a1c0e7b2d) restarted 4 times in 1h "
+		"(threshold: more than 3); last exit: code 143 (terminated), SIGTERM was "
+		"sent by a\"b??[2J (pid 4242, docker:abc): ModuleNotFoundError: No module "
+		"named 'shop.settings'");
+	kb = GET(o, "last_exit", "killed_by");
+	assert_string_equal(STR(kb, "comm"), "a\"b\n\x1b[2J");
+	assert_string_equal(STR(kb, "container"), "docker:abc");
+	json_object_put(o);
+	ew_subject_free(subject);
+}
+
 static void test_resolved(void **state)
 {
 	struct fx *fx = *state;
@@ -1629,6 +1710,7 @@ int main(void)
 		T(test_finding_burst),
 		T(test_resolved),
 		T(test_finding_variants),
+		T(test_finding_last_killer),
 		T(test_agent),
 		T(test_invalid_records),
 		T(test_cache_same_bytes),

@@ -353,6 +353,9 @@ static void test_restore_scope_changed(void **state)
 #define K8S_UID	   "5c1f2e0a-7b3d-4c8e-9f1a-2b3c4d5e6f70"
 #define K8S_KEY	   "k8s:" K8S_UID "/backend"
 #define POD(image) ",\"pod\":[\"shop\",\"checkout-1\",\"" image "\"]"
+#define KILLER(sig, comm, container)                                                       \
+	",\"last_killer\":{\"pid\":4242,\"signal\":" sig ",\"cgroup_id\":1,\"comm\":" comm \
+	",\"container\":" container "}"
 #define EP(rule, fired, last)                                                      \
 	"{\"rule\":\"" rule "\",\"id\":\"f-0123456789abcdef\",\"fired_ns\":" fired \
 	",\"last_ns\":" last ",\"total\":4,\"last_ident\":1}"
@@ -482,6 +485,14 @@ static void test_restore_messages(void **state)
 		 "a signal is out of range (256 not in 0..255)"},
 		{WLS(WL("w", SCOPE("[]", "[" EP("no\\u001b[2Jpe", "10", "20") "]"))),
 		 "an episode of unknown rule 'no?[2Jpe'"},
+		{STATE(IDENT("a", "1", KILLER("9", "\"runc-with-a-long-name\"", "\"host\""))),
+		 "member \"last_killer.comm\" is longer than 15 bytes"},
+		{STATE(IDENT("a", "1", KILLER("0", "\"runc\"", "\"host\""))),
+		 "member \"last_killer.signal\" is out of range (0 not in 1..64)"},
+		{STATE(IDENT("a", "1", KILLER("15", "\"runc\"", "7"))),
+		 "member \"last_killer.container\" is not of JSON type string"},
+		{STATE(IDENT("a", "1", ",\"last_killer\":[4242]")),
+		 "member \"last_killer\" is not of JSON type object"},
 	};
 	struct fx *fx = *state;
 
@@ -876,6 +887,47 @@ static void test_state_golden_file(void **state)
 }
 
 /*
+ * The sender of an identity's last exit crosses the file: the resolution made after the
+ * restore describes that exit, and names it, as the agent that saw it would have.
+ */
+static void test_checkpoint_last_killer(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *a = det(fx), *b = ew_detector_new(&fx->cfg);
+	struct sink ska = {0}, skb = {0};
+	struct ew_buf buf, buf2;
+	char err[256] = "";
+
+	assert_non_null(b);
+	fx->killer = SIGTERM; /* caught, then exit 3: the runtime stopping a failing app */
+	for (int i = 0; i < 4; i++) {
+		fx->killer_pid = 4000 + (uint32_t)i;
+		feed(fx, OP_EXIT, 0, 10.0 * i, 3, 0);
+	}
+	fx->killer = 0;
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_EXIT_CODE_BURST, false), 1);
+	checkpoint_str(a, AT(100), &buf);
+	assert_non_null(strstr(buf.data,
+			       "\"last_killer\":{\"pid\":4003,\"signal\":15,"
+			       "\"cgroup_id\":1,\"comm\":\"runc\",\"container\":\"host\"}"));
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	checkpoint_str(b, AT(100), &buf2);
+	assert_string_equal(buf.data, buf2.data);
+	ew_detector_advance(a, AT(7200), collect, &ska);
+	ew_detector_advance(b, AT(7200), collect, &skb);
+	check_same_findings("through the file", &ska, &skb);
+	CHECK_EQ("through the file", "resolutions", 1, skb.n);
+	assert_true(skb.v[0].f.resolved);
+	assert_true(skb.v[0].has_killer);
+	assert_int_equal(skb.v[0].killer.pid, 4003);
+	ew_buf_free(&buf);
+	ew_buf_free(&buf2);
+	ew_detector_free(b);
+	sink_clear(&ska);
+	sink_clear(&skb);
+}
+
+/*
  * crash_loop's quiet period through the file: it is no member of its own, but derived again
  * from the identity's last exit, so a checkpoint in the middle of it resolves the loop at the
  * same nanosecond; and a file of an agent that kept such a loop open for days (before the
@@ -1258,6 +1310,7 @@ int main(void)
 		T(test_state_file_rejected_kept),
 		T(test_state_pods),
 		T(test_checkpoint_crash_loop_quiet),
+		T(test_checkpoint_last_killer),
 		T(test_state_clock_ahead),
 		T(test_state_wall_step),
 		T(test_state_boot_id),

@@ -223,6 +223,7 @@ void ew_det_ident_destroy(struct ident *id)
 {
 	scope_free(&id->s);
 	ew_subject_free(id->subject);
+	free(id->killer);
 	free(id->tail);
 	free(id);
 }

@@ -84,6 +84,9 @@ struct ident {
 
 	bool has_last_exit;
 	struct ew_sample last_exit;
+	/* Who sent the signal that ended the last exit (the event's killed_by), or NULL: kept
+	 * apart, as most exits have none, so that its findings can name the killer too. */
+	struct ew_killer_info *killer;
 	char *tail; /* stderr tail of the last failed exit */
 	uint32_t tail_len;
 
@@ -112,7 +115,8 @@ struct sleeper {
 	uint32_t size;	   /* bytes of this allocation (the budget counts it) */
 	bool exited_before, has_last_exit;
 	bool has_streak; /* a struct sleeper_streak follows the tail */
-	char data[];	 /* samples (struct ew_sample), then the tail, then the streak */
+	bool has_killer; /* a struct ew_killer_info follows them: the last exit's */
+	char data[];	 /* samples (struct ew_sample), the tail, the streak, the killer */
 };
 
 /* crash_loop's streak of a sleeper whose last starts failed (struct ident's fields). */
@@ -243,6 +247,8 @@ struct sleeper *ew_det_sleeper_get(const struct ew_detector *d, const struct det
 const char *ew_det_sleeper_tail(const struct sleeper *s);
 /* Its crash_loop streak into *k: false when its last start did not fail. */
 bool ew_det_sleeper_streak(const struct sleeper *s, struct sleeper_streak *k);
+/* The killer of its last exit, copied out (the packed bytes are not aligned), if it has one. */
+bool ew_det_sleeper_killer(const struct sleeper *s, struct ew_killer_info *k);
 /* Sample i of window k (0 exits, 1 restarts, 2 outcomes) of a sleeper. */
 static inline struct ew_sample ew_det_sleeper_sample(const struct sleeper *s, int k, uint32_t i)
 {

@@ -182,6 +182,20 @@ static void keep_tail(struct ew_detector *d, struct ident *id, const struct ew_e
 	id->tail_len = n;
 }
 
+/* The last exit's killer, or none: a finding names the one of the exit it describes. */
+static void keep_killer(struct ident *id, const struct ew_event *ev)
+{
+	if (!ev->has_killer) {
+		free(id->killer);
+		id->killer = NULL;
+		return;
+	}
+	if (!id->killer)
+		id->killer = malloc(sizeof(*id->killer));
+	if (id->killer) /* without memory, a finding names no killer: nothing else is lost */
+		*id->killer = ev->killer;
+}
+
 static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew_event *ev,
 			enum ew_exit_class cls, uint64_t now, ew_finding_fn fn, void *ctx,
 			struct ew_startup *ret)
@@ -215,6 +229,7 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 	id->last_exit = x;
 	if (open && stopped)
 		id->last_exit.flags |= EW_SAMPLE_STOPPED;
+	keep_killer(id, ev);
 	if (cls != EW_CLASS_CLEAN)
 		keep_tail(d, id, ev);
 	/* The sample, class and tail go in first: findings this exit causes describe it. */

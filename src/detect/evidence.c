@@ -195,6 +195,7 @@ void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_stat
 		f->last_signal = last->signal;
 		f->last_exit_ns = last->t;
 	}
+	f->last_killer = subject && subject->has_last_exit ? subject->killer : NULL;
 	if (subject && subject->tail_len) {
 		f->tail = subject->tail;
 		f->tail_len = subject->tail_len;

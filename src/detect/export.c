@@ -126,6 +126,7 @@ static void ident_cb(void *ctx, const void *k, size_t kl, void *v)
 		.start_ns = id->start_ns,
 		.last_active_ns = id->last_active_ns,
 		.has_last_exit = id->has_last_exit,
+		.killer = id->killer,
 		.tail = id->tail,
 		.tail_len = id->tail_len,
 	};
@@ -182,6 +183,7 @@ static void sleeper_workload_out(struct exporter *x, const struct sleeper *s)
 
 static void sleeper_ident_out(struct exporter *x, const struct sleeper *s)
 {
+	struct ew_killer_info killer;
 	struct sleeper_streak k;
 	const char *key = s->key;
 	struct ew_detector_ident out = {
@@ -211,6 +213,8 @@ static void sleeper_ident_out(struct exporter *x, const struct sleeper *s)
 		out.line_repeats = k.line_repeats;
 		out.line_hash = k.line_hash;
 	}
+	if (ew_det_sleeper_killer(s, &killer))
+		out.killer = &killer;
 	x->id_fn(x->ctx, &out);
 }
 

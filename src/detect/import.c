@@ -292,6 +292,14 @@ int ew_detector_import_ident(struct ew_detector_import *im, const struct ew_dete
 		id->last_exit.ident = id->serial;
 		id->has_last_exit = true;
 	}
+	if (src->killer && !im->r) {
+		id->killer = malloc(sizeof(*id->killer));
+		if (!id->killer) {
+			nomem(im);
+			return im->r;
+		}
+		*id->killer = *src->killer;
+	}
 	if (src->tail_len && !im->r) {
 		id->tail = malloc(src->tail_len);
 		if (!id->tail) {

@@ -97,6 +97,19 @@ bool ew_det_sleeper_streak(const struct sleeper *s, struct sleeper_streak *k)
 	return s->has_streak;
 }
 
+/* Bytes of the streak after the tail, when there is one. */
+static size_t streak_size(const struct sleeper *s)
+{
+	return s->has_streak ? sizeof(struct sleeper_streak) : 0;
+}
+
+bool ew_det_sleeper_killer(const struct sleeper *s, struct ew_killer_info *k)
+{
+	if (s->has_killer)
+		memcpy(k, ew_det_sleeper_tail(s) + s->tail_len + streak_size(s), sizeof(*k));
+	return s->has_killer;
+}
+
 static void streak_in(const struct sleeper *s, struct ident *id)
 {
 	struct sleeper_streak k;
@@ -180,7 +193,8 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 	/* A streak of failed starts goes to sleep too: the loop may be slower than any window
 	 * (crash_loop.c), and a clean identity pays nothing for it. */
 	size = sizeof(*s) + nsamples * sizeof(struct ew_sample) + id->tail_len +
-	       (id->fail_streak ? sizeof(struct sleeper_streak) : 0);
+	       (id->fail_streak ? sizeof(struct sleeper_streak) : 0) +
+	       (id->killer ? sizeof(*id->killer) : 0);
 	s = malloc(size);
 	if (!s)
 		return; /* it stays awake: nothing is lost */
@@ -193,7 +207,8 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 			      .size = (uint32_t)size,
 			      .exited_before = id->exited_before,
 			      .has_last_exit = id->has_last_exit,
-			      .has_streak = id->fail_streak != 0};
+			      .has_streak = id->fail_streak != 0,
+			      .has_killer = id->killer != NULL};
 	p = s->data;
 	for (int k = 0; k < 3; k++) {
 		const struct ew_window *w = ident_window(id, k);
@@ -214,6 +229,8 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 
 		memcpy(p + id->tail_len, &k, sizeof(k));
 	}
+	if (id->killer)
+		memcpy(p + id->tail_len + streak_size(s), id->killer, sizeof(*id->killer));
 	if (hook(d, s, id)) {
 		free(s);
 		return;
@@ -257,6 +274,7 @@ static void ident_discard(struct ident *id)
 	ew_window_free(&id->s.exits);
 	ew_window_free(&id->s.restarts);
 	ew_window_free(&id->s.outcomes);
+	free(id->killer);
 	free(id->tail);
 	free(id);
 }
@@ -278,10 +296,15 @@ struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 		if (id->tail)
 			memcpy(id->tail, ew_det_sleeper_tail(s), s->tail_len);
 	}
+	if (s->has_killer) {
+		id->killer = malloc(sizeof(*id->killer));
+		if (id->killer)
+			ew_det_sleeper_killer(s, id->killer);
+	}
 	ew_window_init(&id->s.exits, EW_WINDOW_MAX_SAMPLES);
 	ew_window_init(&id->s.restarts, EW_WINDOW_MAX_SAMPLES);
 	ew_window_init(&id->s.outcomes, EW_WINDOW_MAX_SAMPLES);
-	if ((s->tail_len && !id->tail) || scope_in(&id->s, s)) {
+	if ((s->tail_len && !id->tail) || (s->has_killer && !id->killer) || scope_in(&id->s, s)) {
 		ident_discard(id); /* it sleeps on: nothing is lost for want of memory */
 		return NULL;
 	}

@@ -46,6 +46,7 @@ struct reader {
 	size_t epcap;
 	struct ew_identity *subject;
 	char tail[EW_STDERR_CAP];
+	struct ew_killer_info killer;
 
 	char *boot_id;		      /* may be NULL: the file's boot id goes here */
 	struct ew_resolver *resolver; /* may be NULL: pods are checked, not kept */
@@ -215,6 +216,39 @@ static void read_last_exit(struct reader *rd, struct json_object *o, struct ew_d
 	id->has_last_exit = !rd->jr.r;
 }
 
+/* A string member that fits in len bytes with its NUL, copied; an error names it otherwise. */
+static void read_name(struct reader *rd, struct json_object *o, const char *key, char *out,
+		      size_t len)
+{
+	const char *s = ew_json_rd_str(&rd->jr, o, key, "", true);
+
+	if (strlen(s) >= len)
+		ew_json_rd_fail(&rd->jr, -EINVAL, "member \"%s%s%s\" is longer than %zu bytes",
+				rd->jr.in ? rd->jr.in : "", rd->jr.in ? "." : "", key, len - 1);
+	else
+		memcpy(out, s, strlen(s) + 1);
+}
+
+/* Who ended the last exit, when it was another process's signal: optional (files before it). */
+static void read_killer(struct reader *rd, struct json_object *o, struct ew_detector_ident *id)
+{
+	struct json_object *k = ew_json_rd_member(&rd->jr, o, "last_killer", EW_JSON_OBJECT, false);
+	struct ew_killer_info *ki = &rd->killer;
+
+	if (!k)
+		return;
+	*ki = (struct ew_killer_info){0};
+	rd->jr.in = "last_killer";
+	ki->pid = (uint32_t)ew_json_rd_uint(&rd->jr, k, "pid", UINT32_MAX, 0, true);
+	ki->signal = (int)ew_json_rd_int(&rd->jr, k, "signal", 1, 64, 0, true);
+	ki->cgroup_id = ew_json_rd_uint(&rd->jr, k, "cgroup_id", UINT64_MAX, 0, true);
+	read_name(rd, k, "comm", ki->comm, sizeof(ki->comm));
+	read_name(rd, k, "container", ki->container, sizeof(ki->container));
+	rd->jr.in = NULL;
+	if (!rd->jr.r)
+		id->killer = ki;
+}
+
 static void read_tail(struct reader *rd, struct json_object *o, struct ew_detector_ident *id)
 {
 	const char *hex = ew_json_rd_str(&rd->jr, o, "tail_hex", NULL, false);
@@ -337,6 +371,7 @@ static void read_ident(struct reader *rd, struct json_object *o)
 	id.start_ns = req_u64(rd, o, "start_ns");
 	id.last_active_ns = req_u64(rd, o, "last_active_ns");
 	read_last_exit(rd, o, &id);
+	read_killer(rd, o, &id);
 	read_tail(rd, o, &id);
 	id.subject = read_subject(rd, o, "subject");
 	if (!id.subject)

@@ -158,6 +158,16 @@ static void write_ident(void *ctx, const struct ew_detector_ident *id)
 		ew_jsonw_uint(w, id->last_exit.flags);
 		ew_jsonw_end_array(w);
 	}
+	if (id->killer) { /* its findings name it; absent in files written before it */
+		ew_jsonw_name(w, "last_killer");
+		ew_jsonw_start_object(w);
+		ew_jsonw_uint_field(w, "pid", id->killer->pid);
+		ew_jsonw_int_field(w, "signal", id->killer->signal);
+		ew_jsonw_uint_field(w, "cgroup_id", id->killer->cgroup_id);
+		ew_jsonw_string_field(w, "comm", id->killer->comm);
+		ew_jsonw_string_field(w, "container", id->killer->container);
+		ew_jsonw_end_object(w);
+	}
 	write_tail(wr, id->tail, id->tail_len);
 	write_subject(w, "subject", id->subject);
 	write_pod(wr, id);

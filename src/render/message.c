@@ -166,6 +166,19 @@ static void sb_put_text(struct sbuf *b, const char *s)
 	sb_put_text_n(b, s, strlen(s));
 }
 
+/* "SIGTERM was sent by runc (pid 4242, host)": an exit's and its findings' words for it. */
+static void sb_killer(struct sbuf *b, const struct ew_killer_info *k)
+{
+	sb_puts(b, ew_signal_name(k->signal) ?: "the signal");
+	sb_puts(b, " was sent by ");
+	sb_put_text(b, k->comm);
+	sb_puts(b, " (pid ");
+	sb_putu(b, k->pid);
+	sb_puts(b, ", ");
+	sb_put_text(b, k->container[0] ? k->container : "unknown");
+	sb_put(b, ")", 1);
+}
+
 /* "web-1 (docker 1a2b3c4d5e6f)", "nginx.service", "/mygroup". */
 static void describe(const struct ew_identity *id, char *out, size_t len)
 {
@@ -249,14 +262,7 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 	if (ev->has_killer) {
 		sb_init(&b, killer, sizeof(killer));
 		sb_puts(&b, "; ");
-		sb_puts(&b, ew_signal_name(ev->killer.signal) ?: "the signal");
-		sb_puts(&b, " was sent by ");
-		sb_put_text(&b, ev->killer.comm);
-		sb_puts(&b, " (pid ");
-		sb_putu(&b, ev->killer.pid);
-		sb_puts(&b, ", ");
-		sb_put_text(&b, ev->killer.container[0] ? ev->killer.container : "unknown");
-		sb_put(&b, ")", 1);
+		sb_killer(&b, &ev->killer);
 	}
 	if (r->cls != EW_CLASS_CLEAN && ev->tail_len)
 		tail_last_line(ev->tail, ev->tail_len, line, sizeof(line));
@@ -281,7 +287,8 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 static void message_finding(const struct ew_record *r, const char *who, char *out, size_t len)
 {
 	const struct ew_finding *f = r->finding;
-	char win[32], med[32], lo[32], hi[32], every[128] = "", last[192] = "", line[160] = "";
+	char win[32], med[32], lo[32], hi[32], every[128] = "", last[448] = "", line[160] = "";
+	char killer[240] = "";
 	const char *sig = ew_signal_name(f->last_signal);
 
 	ew_duration_format(f->window_ns, win, sizeof(win));
@@ -294,14 +301,22 @@ static void message_finding(const struct ew_record *r, const char *who, char *ou
 	}
 	if (f->tail_len)
 		tail_last_line(f->tail, f->tail_len, line, sizeof(line));
+	if (f->last_killer) { /* "; last exit: SIGKILL (killed), SIGKILL was sent by ..." */
+		struct sbuf b;
+
+		sb_init(&b, killer, sizeof(killer));
+		sb_puts(&b, ", ");
+		sb_killer(&b, f->last_killer);
+	}
 	if (f->has_last_exit) {
 		if (f->last_signal)
-			snprintf(last, sizeof(last), "; last exit: %s (%s)%s%s",
-				 sig ? sig : "signal", ew_exit_class_name(f->last_class),
+			snprintf(last, sizeof(last), "; last exit: %s (%s)%s%s%s",
+				 sig ? sig : "signal", ew_exit_class_name(f->last_class), killer,
 				 line[0] ? ": " : "", line);
 		else
-			snprintf(last, sizeof(last), "; last exit: code %d (%s)%s%s", f->last_code,
-				 ew_exit_class_name(f->last_class), line[0] ? ": " : "", line);
+			snprintf(last, sizeof(last), "; last exit: code %d (%s)%s%s%s",
+				 f->last_code, ew_exit_class_name(f->last_class), killer,
+				 line[0] ? ": " : "", line);
 	}
 	switch (f->rule) {
 	case EW_RULE_EXIT_CODE_BURST:

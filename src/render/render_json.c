@@ -493,6 +493,19 @@ static const struct exit_memo *exit_memo_get(struct ew_render_cache *c, const st
 	return m;
 }
 
+/* A finding's last exit's sender: the members and order of a container_exit's "killed_by". */
+static void finding_killer(struct ew_jsonw *w, const struct ew_killer_info *k)
+{
+	ew_jsonw_name_quoted(w, KEY("killed_by"));
+	ew_jsonw_start_object(w);
+	field_uint(w, KEY("pid"), k->pid);
+	field_string(w, KEY("comm"), k->comm);
+	field_int(w, KEY("signal"), k->signal);
+	field_string(w, KEY("signal_name"), ew_signal_name(k->signal));
+	field_uint(w, KEY("cgroup_id"), k->cgroup_id);
+	field_string(w, KEY("container"), k->container[0] ? k->container : "unknown");
+	ew_jsonw_end_object(w);
+}
 static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f,
 			   const struct ew_render_ctx *ctx)
 {
@@ -560,6 +573,8 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f,
 		field_int(w, KEY("signal"), f->last_signal);
 		opt_string(w, KEY("signal_name"), ew_signal_name(f->last_signal));
 		time_field(w, KEY("time"), ew_render_wall(ctx, f->last_exit_ns), NULL);
+		if (f->last_killer)
+			finding_killer(w, f->last_killer);
 		ew_jsonw_end_object(w);
 	} else {
 		ew_jsonw_null(w);

@@ -191,6 +191,15 @@ class Life:
                    or r["killed_by"].get("container") != "host"]
             check(exits and not bad, "%s: every exit is %s, killed_by runc on the host with "
                   "signal %d: %s" % (tag, cls, sig, bad[:2]))
+            # Its findings say who stopped it: each last exit was one of those kills.
+            finds = mine(recs_p, [pod], "finding")
+            bad = [(r["rule"], r["last_exit"], r["message"]) for r in finds
+                   if (r["last_exit"] or {}).get("killed_by", {}).get("comm") != "runc"
+                   or r["last_exit"]["killed_by"].get("signal") != sig
+                   or r["last_exit"]["killed_by"].get("container") != "host"
+                   or "was sent by runc (pid " not in r["message"]]
+            check(finds and not bad, "%s: each of its %d findings names the last exit's "
+                  "sender, runc on the host with signal %d: %s" % (tag, len(finds), sig, bad[:1]))
             # Undecided at the exit: the restart that follows decides it.
             failed = [r for r in exits if r["startup"].get("succeeded") is False]
             check(not failed, "%s: no liveness kill is a failed start at its exit "
@@ -223,8 +232,9 @@ class Life:
               "memory here); the kubelet says %s" % (len(exits), sorted(reasons)))
         check(reasons == {"OOMKilled"}, "hog: containerd's reason is OOMKilled: %s" % reasons)
         f = [r for r in mine(recs, [self.hog], "finding") if r["rule"] == "crash_loop"]
-        check(f and f[0]["last_exit"]["class"] == "oom_killed",
-              "hog: crash_loop fires, its last exit oom_killed")
+        check(f and f[0]["last_exit"]["class"] == "oom_killed"
+              and "killed_by" not in f[0]["last_exit"],
+              "hog: crash_loop fires, its last exit oom_killed, no sender named")
 
     def assert_done(self, recs, check):
         recs_p = before_delete(recs, self.done, self.seconds)

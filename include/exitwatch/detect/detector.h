@@ -139,6 +139,9 @@ struct ew_finding {
 	enum ew_exit_class last_class;
 	int last_code, last_signal;
 	uint64_t last_exit_ns;
+	/* Who sent the signal that ended the last exit (its container_exit's killed_by), or NULL:
+	 * the subject's own, as the last exit is. */
+	const struct ew_killer_info *last_killer;
 	const char *tail; /* stderr tail of the last failed exit (not NUL-terminated) */
 	uint32_t tail_len;
 
@@ -339,6 +342,7 @@ struct ew_detector_ident {
 	uint64_t last_active_ns; /* not later than now_ns */
 	bool has_last_exit;
 	struct ew_detector_sample last_exit; /* its ident is not used: the identity's serial */
+	const struct ew_killer_info *killer; /* who ended the last exit, or NULL */
 	const char *tail;		     /* stderr tail of the last failed exit (bytes) */
 	uint32_t tail_len;
 	struct ew_detector_scope s;
