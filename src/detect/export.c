@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "detect/detector_int.h"
 
@@ -235,14 +236,54 @@ static const struct sleeper *first_kept(const struct ew_detector *d)
 	return s;
 }
 
-/* The awake entities of the map, then those asleep kept, longest asleep first. */
+/* A map's entries, gathered to be sorted. */
+struct entries {
+	struct entry_ref {
+		const char *key;
+		size_t klen;
+		void *val;
+	} * v;
+	size_t n;
+};
+
+static void gather(void *ctx, const void *key, size_t klen, void *val)
+{
+	struct entries *e = ctx;
+
+	e->v[e->n++] = (struct entry_ref){.key = key, .klen = klen, .val = val};
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct entry_ref *x = a, *y = b;
+	int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+
+	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/*
+ * The awake entities of the map in key order, then those asleep kept, longest asleep first.
+ * Not in the map's slot order: with linear probing that depends on the order keys went in and
+ * wraps around the table's end, so a detector imported from this export (keys in that order)
+ * could lay them out otherwise and write its state in another order (tests/fuzz/fuzz_state.c
+ * found two workloads swapped). The sort costs a checkpoint n log n comparisons of keys.
+ */
 static int export_map(const struct ew_detector *d, const struct ew_map *m, ew_map_fn cb,
 		      struct exporter *x)
 {
+	struct entries e = {.v = malloc((ew_map_count(m) + 1) * sizeof(*e.v))};
+
 	x->subject = malloc(sizeof(*x->subject));
-	if (!x->subject)
+	if (!x->subject || !e.v) {
+		free(x->subject);
+		free(e.v);
 		return -ENOMEM;
-	ew_map_foreach(m, cb, x);
+	}
+	ew_map_foreach(m, gather, &e);
+	qsort(e.v, e.n, sizeof(*e.v), by_key);
+	for (size_t i = 0; i < e.n; i++)
+		cb(x, e.v[i].key, e.v[i].klen, e.v[i].val);
+	free(e.v);
 	for (const struct sleeper *s = first_kept(d); s; s = s->next) {
 		if (x->wl_fn)
 			sleeper_workload_out(x, s);

@@ -361,7 +361,8 @@ typedef void (*ew_detector_ident_fn)(void *ctx, const struct ew_detector_ident *
 
 void ew_detector_export_state(const struct ew_detector *d, struct ew_detector_state *ret);
 /*
- * Calls fn for every workload, or every identity, in the detector's own (deterministic) order.
+ * Calls fn for every workload, or every identity: those awake in key order, then those asleep
+ * that an export keeps, longest asleep first. A detector imported from it exports the same.
  * Export the workloads first: importing an identity attaches it to its workload. 0, or -ENOMEM
  * when a scratch copy could not be had (the entities after it are not reported).
  */
