@@ -214,6 +214,16 @@ static inline void burst_finding(struct ew_finding *f, const struct ew_subject *
 	f->tail_len = sizeof(SHOP_TAIL) - 1;
 }
 
+/* The same loop as a restart_rate of the one identity, in an hour. */
+static inline void rate_finding(struct ew_finding *f, const struct ew_subject *subject)
+{
+	burst_finding(f, subject);
+	f->rule = EW_RULE_RESTART_RATE;
+	f->severity = EW_SEV_WARNING;
+	f->scope = EW_SCOPE_IDENTITY;
+	f->window_ns = SEC(3600);
+}
+
 /* The record on_finding() in src/agent/pipeline.c makes: the subject unpacked into scratch. */
 static inline struct ew_record finding_record(struct fx *fx)
 {

@@ -827,6 +827,15 @@ static void test_finding_burst(void **state)
 	ew_subject_free(subject);
 }
 
+/* fx->f rendered as on_finding() has it, parsed. */
+static json_object *render_finding(struct fx *fx)
+{
+	struct ew_record r = finding_record(fx);
+
+	render(fx, &r);
+	return parse_line(fx->out.data, fx->out.len);
+}
+
 /*
  * A restart_rate of liveness kills: the last exit names its sender, with the members of a
  * container_exit's killed_by, and the message says it in the same words. A sender's name is a
@@ -837,7 +846,6 @@ static void test_finding_last_killer(void **state)
 	struct fx *fx = *state;
 	struct ew_killer_info k = {.pid = 4242, .signal = SIGKILL, .cgroup_id = 1};
 	struct ew_subject *subject;
-	struct ew_record r;
 	json_object *o, *kb;
 
 	ew_strlcpy(k.comm, "runc", sizeof(k.comm));
@@ -845,11 +853,7 @@ static void test_finding_last_killer(void **state)
 	shop_identity(&fx->id);
 	subject = ew_subject_pack(&fx->id);
 	assert_non_null(subject);
-	burst_finding(&fx->f, subject);
-	fx->f.rule = EW_RULE_RESTART_RATE;
-	fx->f.severity = EW_SEV_WARNING;
-	fx->f.scope = EW_SCOPE_IDENTITY;
-	fx->f.window_ns = SEC(3600);
+	rate_finding(&fx->f, subject);
 	fx->f.intervals = 0;
 	fx->f.last_class = EW_CLASS_KILLED;
 	fx->f.last_code = 0;
@@ -857,9 +861,7 @@ static void test_finding_last_killer(void **state)
 	fx->f.tail = NULL;
 	fx->f.tail_len = 0;
 	fx->f.last_killer = &k;
-	r = finding_record(fx);
-	render(fx, &r);
-	o = parse_line(fx->out.data, fx->out.len);
+	o = render_finding(fx);
 	assert_string_equal(
 		STR(o, "message"),
 		"shop-backend-1 (docker 3f9a1c0e7b2d) restarted 4 times in 1h "
@@ -892,9 +894,7 @@ static void test_finding_last_killer(void **state)
 	fx->f.last_signal = 0;
 	fx->f.tail = SHOP_TAIL;
 	fx->f.tail_len = sizeof(SHOP_TAIL) - 1;
-	r = finding_record(fx);
-	render(fx, &r);
-	o = parse_line(fx->out.data, fx->out.len);
+	o = render_finding(fx);
 	assert_string_equal(
 		STR(o, "message"),
 		"shop-backend-1 (docker 3f9a1c0e7b2d) restarted 4 times in 1h "
@@ -1009,11 +1009,7 @@ static void test_finding_variants(void **state)
 	json_object_put(o);
 
 	/* restart_rate of one identity: no identities member; never exited: last_exit null. */
-	burst_finding(&fx->f, subject);
-	fx->f.rule = EW_RULE_RESTART_RATE;
-	fx->f.severity = EW_SEV_WARNING;
-	fx->f.scope = EW_SCOPE_IDENTITY;
-	fx->f.window_ns = SEC(3600);
+	rate_finding(&fx->f, subject);
 	fx->f.has_last_exit = false;
 	fx->f.tail_len = 0;
 	r = finding_record(fx);

@@ -271,23 +271,40 @@ static void test_child_oom_killed(void **state)
 	assert_int_equal(ew_h_agent_stop(&f->h.agent), 0);
 }
 
-/* The main itself OOM-killed (no Docker): oom_killed, through signal->oom_mm or the map. */
-static void test_main_oom_killed(void **state)
+/*
+ * Runs `workload MODE PROCS` as the main of cgroup NAME under its memory limit (group: with
+ * memory.oom.group set, v2 only), which the OOM killer ends with SIGKILL; returns its exit.
+ */
+static json_object *oom_main_exit(struct fx *f, const char *name, const char *mode, bool group)
 {
-	struct fx *f = *state;
-	char layout[256];
-	json_object *e;
+	char layout[256], path[1200], rel[64];
 	pid_t pid;
 	int st;
 
 	ew_h_require_bpf();
-	snprintf(layout, sizeof(layout), "%s/oom-main", f->h.s.base);
+	snprintf(layout, sizeof(layout), "%s/%s", f->h.s.base, name);
+	snprintf(rel, sizeof(rel), "/%s", name);
 	memcg_make(f, layout);
+	if (group) {
+		assert_string_equal(f->mc.dir, ""); /* main() runs it only where memory is on v2 */
+		snprintf(path, sizeof(path), "%s%s/memory.oom.group", ew_h_cgroup_root(), layout);
+		assert_int_equal(write_str(path, "1"), 0);
+	}
 	start_agent(f);
-	pid = ew_h_run_in(f->h.s.base, "/oom-main", WL("oom", f->mc.procs), -1, false, NULL);
+	/* With the group, "-": the cgroup is the main's own, no v1 memory cgroup to join. */
+	pid = ew_h_run_in(f->h.s.base, rel, WL((char *)mode, group ? "-" : f->mc.procs), -1, false,
+			  NULL);
 	st = ew_h_wait_pid(pid, OOM_WAIT_MS);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	e = ew_h_expect(&f->h.agent, "container_exit", layout, 5000);
+	return ew_h_expect(&f->h.agent, "container_exit", layout, 5000);
+}
+
+/* The main itself OOM-killed (no Docker): oom_killed, through signal->oom_mm or the map. */
+static void test_main_oom_killed(void **state)
+{
+	struct fx *f = *state;
+	json_object *e = oom_main_exit(f, "oom-main", "oom", false);
+
 	assert_string_equal(ew_h_str(e, "exit.class"), "oom_killed");
 	assert_string_equal(ew_h_str(e, "severity"), "ERROR");
 	assert_int_equal(ew_h_int(e, "children.oom_killed", -1), 0);
@@ -302,19 +319,8 @@ static void test_main_oom_killed(void **state)
 static void test_main_oom_killed_in_another_context(void **state)
 {
 	struct fx *f = *state;
-	char layout[256];
-	json_object *e;
-	pid_t pid;
-	int st;
+	json_object *e = oom_main_exit(f, "oom-other", "oom-main", false);
 
-	ew_h_require_bpf();
-	snprintf(layout, sizeof(layout), "%s/oom-other", f->h.s.base);
-	memcg_make(f, layout);
-	start_agent(f);
-	pid = ew_h_run_in(f->h.s.base, "/oom-other", WL("oom-main", f->mc.procs), -1, false, NULL);
-	st = ew_h_wait_pid(pid, OOM_WAIT_MS);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	e = ew_h_expect(&f->h.agent, "container_exit", layout, 5000);
 	print_message("main OOM-killed in its child's context: %s, killed_by %s\n",
 		      ew_h_str(e, "exit.class"), ew_h_str(e, "killed_by.comm"));
 	assert_string_equal(ew_h_str(e, "exit.class"), "oom_killed");
@@ -333,23 +339,8 @@ static void test_main_oom_killed_in_another_context(void **state)
 static void test_oom_group_kills_main(void **state)
 {
 	struct fx *f = *state;
-	char layout[256], path[1200];
-	json_object *e;
-	pid_t pid;
-	int st;
+	json_object *e = oom_main_exit(f, "oom-group", "oom-child", true);
 
-	ew_h_require_bpf();
-	snprintf(layout, sizeof(layout), "%s/oom-group", f->h.s.base);
-	memcg_make(f, layout);
-	assert_string_equal(f->mc.dir, ""); /* main() runs it only where memory is on v2 */
-	snprintf(path, sizeof(path), "%s%s/memory.oom.group", ew_h_cgroup_root(), layout);
-	assert_int_equal(write_str(path, "1"), 0);
-	start_agent(f);
-	/* "-": the cgroup is the main's own, no v1 memory cgroup to join */
-	pid = ew_h_run_in(f->h.s.base, "/oom-group", WL("oom-child", "-"), -1, false, NULL);
-	st = ew_h_wait_pid(pid, OOM_WAIT_MS);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	e = ew_h_expect(&f->h.agent, "container_exit", layout, 5000);
 	/* The main's own exit says it: the chosen child, with 64 MiB to unmap, often exits after
 	 * it, so "children" (exits before the main's) need not count it. */
 	print_message("memory.oom.group: the main %s, killed_by %s\n", ew_h_str(e, "exit.class"),
