@@ -35,6 +35,13 @@ void ew_t_need(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3
  */
 void ew_t_need_logged(const char *kind, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * Tests this kind of machine cannot have, which `make vmtest`'s guests run instead, where they
+ * must (the memory controller on cgroup v2, on a hybrid development VM): not a skip, under CI
+ * either, but said here and appended to $EW_SKIP_LOG as "vmtest <binary>: <what>", which the
+ * summary counts apart from the skips.
+ */
+void ew_t_run_elsewhere(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- scratch directories (unit_scratch.c) ---- */
 
