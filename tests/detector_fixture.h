@@ -116,6 +116,7 @@ struct fx {
 	const char *tail;    /* stderr of the next exits; NULL: DEF_TAIL */
 	int killer;	     /* the next exits follow this signal from another process (0: none) */
 	uint32_t killer_pid; /* its sender's pid (0: 4242) */
+	bool hostile_killer; /* its sender's comm: 15 bytes of 0xff, not "runc" */
 	struct ew_event *ev;
 	struct sink sk;
 };
@@ -240,6 +241,8 @@ static inline struct ew_startup feed_to(struct fx *fx, struct ew_detector *d, st
 			ev->killer.pid = fx->killer_pid ? fx->killer_pid : 4242;
 			ev->killer.cgroup_id = 1;
 			ew_strlcpy(ev->killer.comm, "runc", sizeof(ev->killer.comm));
+			if (fx->hostile_killer)
+				memset(ev->killer.comm, 0xff, sizeof(ev->killer.comm) - 1);
 			ew_strlcpy(ev->killer.container, "host", sizeof(ev->killer.container));
 			if (!sig && code && code != 3)
 				cls = EW_CLASS_TERMINATED; /* an app that caught SIGTERM: 143 */

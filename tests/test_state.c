@@ -485,8 +485,6 @@ static void test_restore_messages(void **state)
 		 "a signal is out of range (256 not in 0..255)"},
 		{WLS(WL("w", SCOPE("[]", "[" EP("no\\u001b[2Jpe", "10", "20") "]"))),
 		 "an episode of unknown rule 'no?[2Jpe'"},
-		{STATE(IDENT("a", "1", KILLER("9", "\"runc-with-a-long-name\"", "\"host\""))),
-		 "member \"last_killer.comm\" is longer than 15 bytes"},
 		{STATE(IDENT("a", "1", KILLER("0", "\"runc\"", "\"host\""))),
 		 "member \"last_killer.signal\" is out of range (0 not in 1..64)"},
 		{STATE(IDENT("a", "1", KILLER("15", "\"runc\"", "7"))),
@@ -928,6 +926,43 @@ static void test_checkpoint_last_killer(void **state)
 }
 
 /*
+ * A sender's comm is any 15 bytes a process chose: invalid UTF-8 is written as U+FFFD, three
+ * bytes each, and the file still reads, the name cut at a character to fit. A longer name than
+ * a field holds (a file edited by hand) is cut the same way.
+ */
+static void test_checkpoint_hostile_killer(void **state)
+{
+	static const char cut[] =
+		STATE(IDENT("a", "1",
+			    KILLER("9", "\"runc\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"",
+				   "\"host\"")));
+	struct fx *fx = *state;
+	struct ew_detector *b = ew_detector_new(&fx->cfg);
+	struct ew_buf buf;
+	char err[256] = "";
+
+	assert_non_null(b);
+	fx->killer = SIGKILL;
+	fx->hostile_killer = true;
+	feed(fx, OP_EXIT, 0, 0, 0, SIGKILL);
+	fx->killer = 0;
+	checkpoint_str(det(fx), AT(100), &buf);
+	assert_non_null(strstr(buf.data, "\"comm\":\"\xef\xbf\xbd\xef\xbf\xbd"));
+	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
+	ew_buf_free(&buf);
+	ew_detector_free(b);
+	/* Cut at a character: "runc" and five 2-byte "é" fit in 15 bytes with the NUL, not six. */
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	assert_int_equal(ew_state_read(b, NULL, cut, strlen(cut), NOW, NULL, err, sizeof(err)), 0);
+	checkpoint_str(b, AT(100), &buf);
+	assert_non_null(
+		strstr(buf.data, "\"comm\":\"runc\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\","));
+	ew_buf_free(&buf);
+	ew_detector_free(b);
+}
+
+/*
  * crash_loop's quiet period through the file: it is no member of its own, but derived again
  * from the identity's last exit, so a checkpoint in the middle of it resolves the loop at the
  * same nanosecond; and a file of an agent that kept such a loop open for days (before the
@@ -1311,6 +1346,7 @@ int main(void)
 		T(test_state_pods),
 		T(test_checkpoint_crash_loop_quiet),
 		T(test_checkpoint_last_killer),
+		T(test_checkpoint_hostile_killer),
 		T(test_state_clock_ahead),
 		T(test_state_wall_step),
 		T(test_state_boot_id),

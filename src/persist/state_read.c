@@ -216,17 +216,24 @@ static void read_last_exit(struct reader *rd, struct json_object *o, struct ew_d
 	id->has_last_exit = !rd->jr.r;
 }
 
-/* A string member that fits in len bytes with its NUL, copied; an error names it otherwise. */
+/*
+ * A name (a task's comm, a container's key) into len bytes with its NUL, cut at a character
+ * if longer. Not refused: a name of invalid UTF-8 (a comm is any 15 bytes a process chose)
+ * comes back from the writer as U+FFFD, three bytes each, and the agent's own file must read.
+ */
 static void read_name(struct reader *rd, struct json_object *o, const char *key, char *out,
 		      size_t len)
 {
 	const char *s = ew_json_rd_str(&rd->jr, o, key, "", true);
+	size_t n = strlen(s);
 
-	if (strlen(s) >= len)
-		ew_json_rd_fail(&rd->jr, -EINVAL, "member \"%s%s%s\" is longer than %zu bytes",
-				rd->jr.in ? rd->jr.in : "", rd->jr.in ? "." : "", key, len - 1);
-	else
-		memcpy(out, s, strlen(s) + 1);
+	if (n >= len) {
+		n = len - 1;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80) /* s[n] continues a character */
+			n--;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
 }
 
 /* Who ended the last exit, when it was another process's signal: optional (files before it). */

@@ -506,6 +506,7 @@ static void finding_killer(struct ew_jsonw *w, const struct ew_killer_info *k)
 	field_string(w, KEY("container"), k->container[0] ? k->container : "unknown");
 	ew_jsonw_end_object(w);
 }
+
 static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f,
 			   const struct ew_render_ctx *ctx)
 {
