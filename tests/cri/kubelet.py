@@ -193,8 +193,10 @@ class Spec:
 class Attempt:
     """One container the kubelet created for a spec: its id and restart count."""
 
-    def __init__(self, cid, restart, log_path, link):
+    def __init__(self, cid, restart, log_path, link, created):
         self.cid = cid
+        self.created = created  # time.monotonic() before CreateContainer
+        self.removed = None  # time.monotonic() once removed, link and all
         self.restart = restart
         self.log_path = log_path
         self.link = link
@@ -228,6 +230,7 @@ class Pod:
         self.log_dir = os.path.join(PODS_LOG_ROOT, "%s_%s_%s" % (namespace, name, uid))
         self.sandbox_id = None
         self.attempts = {}  # container name -> [Attempt], oldest first
+        self.removed = []  # attempts the GC or the pod's deletion removed
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.threads = []
@@ -287,12 +290,13 @@ class Pod:
 
     def start_attempt(self, spec, restart):
         os.makedirs(os.path.join(self.log_dir, spec.name), exist_ok=True)
+        created = time.monotonic()
         cid = self.cri.create_container(self.sandbox_id, self.container_config(spec, restart),
                                         self.sandbox_config())
         log_path = os.path.join(self.log_dir, spec.name, "%d.log" % restart)
         link = os.path.join(CONTAINERS_LOG_ROOT, "%s_%s_%s-%s.log" % (
             self.name, self.namespace, spec.name, cid))
-        a = Attempt(cid, restart, log_path, link)
+        a = Attempt(cid, restart, log_path, link, created)
         with self.lock:
             self.attempts.setdefault(spec.name, []).append(a)
         try:
@@ -352,6 +356,9 @@ class Pod:
                 os.unlink(path)
             except FileNotFoundError:
                 pass
+        a.removed = time.monotonic()
+        with self.lock:
+            self.removed.append(a)
 
     def backoff_s(self, failures):
         """The kubelet's CrashLoopBackOff before restart number `failures` (1: at once)."""
@@ -413,6 +420,11 @@ class Pod:
     def all_attempts(self, name):
         with self.lock:
             return list(self.attempts.get(name, []))
+
+    def all_attempts_of_all(self):
+        """Every attempt of every container spec, the removed ones too."""
+        with self.lock:
+            return [a for v in self.attempts.values() for a in v] + list(self.removed)
 
     def delete(self):
         """kubectl delete pod: no more restarts, every container stopped and removed, then the

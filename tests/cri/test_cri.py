@@ -200,6 +200,7 @@ def main():
     life = lifecycle.Life(cri, tmp, IMG_BUSYBOX, SCALE, 60 / SCALE)
     probes = []
     agents = []
+    stop_window = []  # [SIGSTOP, SIGCONT] of exitwatch 1, time.monotonic()
     try:
         uids = [p.uid for p in pods] + life.uids()
         agent = Agent(tmp, "1", uids)
@@ -235,9 +236,11 @@ def main():
         # A start read after its container died and containerd deleted its bundle: exitwatch
         # is stopped from just after one exit of `migrate` until the next attempt has failed.
         # Not while the rollout's pods come and go: one started, stopped and removed (link
-        # and all) meanwhile could only be keyed by its pod, and the check of names fails.
+        # and all) meanwhile could only be keyed by its pod. The liveness-killed pods loop on
+        # through the stop: one of theirs born and removed inside it is keyed by its pod too,
+        # which assert_no_sandbox() checks (a CI run had one).
         life.finish()
-        stopped = stop_through_an_attempt(agent, migrate)
+        stopped = stop_through_an_attempt(agent, migrate, stop_window)
 
         time.sleep(20)
         # exitwatch restarted with its state file, while everything goes on.
@@ -271,7 +274,7 @@ def main():
     assert_quiet_pod(web, first, second, probes)
     assert_fast(migrate, recs, stopped)
     assert_deleted(orders, recs)
-    assert_no_sandbox(pods + life.pods, recs)
+    assert_no_sandbox(pods + life.pods, recs, stop_window)
     life.assert_all(recs, check, iso_seconds)
 
     for i, a in enumerate(agents):
@@ -288,12 +291,14 @@ def main():
     return 0
 
 
-def stop_through_an_attempt(agent, pod):
+def stop_through_an_attempt(agent, pod, window):
     """SIGSTOPs exitwatch right after an exit of pod's container, SIGCONTs it once the next
-    attempt has exited and its bundle (config.json) is gone. The attempt's id, or None."""
+    attempt has exited and its bundle (config.json) is gone. The attempt's id, or None; window
+    gets the times of the SIGSTOP and the SIGCONT."""
     if not agent.wait(lambda r: of_pod(pod, "container_exit")(r), 30):
         check(False, "migrate: a first exit")
         return None
+    window.append(time.monotonic())
     os.kill(agent.proc.pid, signal.SIGSTOP)
     try:
         seen = pod.current("migrate")
@@ -311,6 +316,7 @@ def stop_through_an_attempt(agent, pod):
         return None
     finally:
         os.kill(agent.proc.pid, signal.SIGCONT)
+        window.append(time.monotonic())
 
 
 def named(rec, pod, container):
@@ -456,14 +462,35 @@ def assert_deleted(pod, recs):
               % res["crash_loop"]["message"])
 
 
-def assert_no_sandbox(pods, recs):
+def assert_no_sandbox(pods, recs, stop_window):
+    """No sandbox and every container named, but for one that was created and removed, link
+    and all, while exitwatch was stopped: nothing on the node names it any more when exitwatch
+    reads its start, and it must then be keyed by its pod (the liveness-killed pods loop on
+    through the stop)."""
     uids = {p.uid for p in pods}
-    bad = [r for r in recs if pod_uid_of(r) in uids and (
-        r.get("container", {}).get("sandbox") or r["container"].get("name") in (None, "POD")
-        or r["container"].get("image") == "exitwatch.local/pause:1"
-        or "/POD" in r["container"].get("identity", ""))]
+    unseeable = set()
+    if len(stop_window) == 2:
+        unseeable = {a.cid for p in pods for a in p.all_attempts_of_all()
+                     if a.created >= stop_window[0] and a.removed is not None
+                     and a.removed <= stop_window[1]}
+    bad, keyed = [], []
+    for r in recs:
+        if pod_uid_of(r) not in uids:
+            continue
+        c = r.get("container", {})
+        if c.get("id") in unseeable and c.get("name") is None:
+            keyed.append(r)
+            continue
+        if (c.get("sandbox") or c.get("name") in (None, "POD")
+                or c.get("image") == "exitwatch.local/pause:1"
+                or "/POD" in c.get("identity", "")):
+            bad.append(r)
     check(not bad, "no record of a pod's sandbox (pause), and none unnamed: %s"
           % [(r["event"], r["container"].get("identity")) for r in bad[:3]])
+    wrong = [r["container"].get("identity") for r in keyed
+             if r["container"].get("identity") != "k8s:" + pod_uid_of(r)]
+    check(not wrong, "containers created and removed while exitwatch was stopped (%d records): "
+          "keyed by their pod: %s" % (len(keyed), wrong[:3]))
 
 
 def iso_seconds(t):
