@@ -493,18 +493,23 @@ static const struct exit_memo *exit_memo_get(struct ew_render_cache *c, const st
 	return m;
 }
 
-/* A finding's last exit's sender: the members and order of a container_exit's "killed_by". */
+static void container_killer(struct ew_buf *b, const struct ew_killer_info *k);
+
+/*
+ * A finding's last exit's sender: a container_exit's "killed_by", made by the same code (it
+ * writes ",\"killed_by\":{...}" straight into a buffer) and appended as a member. A finding is
+ * rare: one small allocation. Out of memory fails the writer (NULL members), as it would.
+ */
 static void finding_killer(struct ew_jsonw *w, const struct ew_killer_info *k)
 {
-	ew_jsonw_name_quoted(w, KEY("killed_by"));
-	ew_jsonw_start_object(w);
-	field_uint(w, KEY("pid"), k->pid);
-	field_string(w, KEY("comm"), k->comm);
-	field_int(w, KEY("signal"), k->signal);
-	field_string(w, KEY("signal_name"), ew_signal_name(k->signal));
-	field_uint(w, KEY("cgroup_id"), k->cgroup_id);
-	field_string(w, KEY("container"), k->container[0] ? k->container : "unknown");
-	ew_jsonw_end_object(w);
+	struct ew_buf b = EW_BUF_INIT;
+
+	container_killer(&b, k);
+	if (ew_buf_failed(&b) || b.len < 1)
+		ew_jsonw_raw_members(w, NULL, 1);
+	else
+		ew_jsonw_raw_members(w, b.data + 1, b.len - 1); /* after its leading ',' */
+	ew_buf_free(&b);
 }
 
 static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f,
