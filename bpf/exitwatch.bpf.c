@@ -354,6 +354,31 @@ static __always_inline bool may_be_main(struct task_struct *p, __u64 cgid)
 }
 
 /*
+ * What an exec event says of the process and its cgroup, p being the current task. The identity
+ * lives in the cgroup's name and its ancestors': capture them now, the cgroup may be gone by the
+ * time userspace looks. Only as many as the cgroup is deep.
+ */
+static __always_inline void fill_exec(struct ew_exec_event *e, struct task_struct *p)
+{
+	struct kernfs_node *kn = p->cgroups->dfl_cgrp->kn;
+	__u32 level = p->cgroups->dfl_cgrp->level;
+
+	e->hdr.pid = p->tgid;
+	e->ppid = p->real_parent->tgid;
+	e->start_ns = p->group_leader->start_boottime;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->cg_level = level;
+	for (int i = 0; i < EW_CG_LEVELS; i++) {
+		if (!kn || i >= level) {
+			e->cg_names[i][0] = '\0';
+			continue;
+		}
+		bpf_probe_read_kernel_str(e->cg_names[i], EW_CG_NAME_LEN, kn->name);
+		kn = kn_parent(kn);
+	}
+}
+
+/*
  * execve() -> bprm_execve() -> exec_binprm() -> trace_sched_process_exec(), after the new image
  * is installed: comm, mm->arg_start and the cgroup are those of the new program. Fires for every
  * exec on the host; the fast path is one compare of the exec'ing task's cgroup with its
@@ -364,12 +389,9 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 {
 	struct ew_cgroup_val *cg, new_cg = {};
 	struct ew_exec_event *e;
-	struct kernfs_node *kn;
 	__u64 cgid, now, ticks, home;
 	__u32 tgid = p->tgid;
 	__u8 flags = 0;
-	__u32 level;
-	int i;
 
 	cgid = task_cgroup_id(p);
 	if (cgid == root_cgroup_id || cgid == task_cgroup_id(p->real_parent))
@@ -417,28 +439,11 @@ int BPF_PROG(ew_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->hdr.kind = EW_EV_EXEC;
 	e->hdr.flags = flags;
 	e->hdr.size = sizeof(*e);
-	e->hdr.pid = p->tgid;
 	e->hdr.ts_ns = now;
 	e->hdr.cgroup_id = home;
-	e->ppid = p->real_parent->tgid;
-	e->start_ns = p->start_boottime;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	fill_exec(e, p);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename);
 	bpf_probe_read_user_str(e->argv0, sizeof(e->argv0), (void *)p->mm->arg_start);
-
-	/* The identity lives in the cgroup's name and its ancestors': capture them now, the
-	 * cgroup may be gone by the time userspace looks. Only as many as the cgroup is deep. */
-	level = p->cgroups->dfl_cgrp->level;
-	e->cg_level = level;
-	kn = p->cgroups->dfl_cgrp->kn;
-	for (i = 0; i < EW_CG_LEVELS; i++) {
-		if (!kn || i >= level) {
-			e->cg_names[i][0] = '\0';
-			continue;
-		}
-		bpf_probe_read_kernel_str(e->cg_names[i], EW_CG_NAME_LEN, kn->name);
-		kn = kn_parent(kn);
-	}
 	submit(e);
 	stat_inc(flags ? EW_STAT_EXEC_REEXEC : EW_STAT_EXEC_MAIN);
 	return 0;
@@ -529,6 +534,65 @@ static __always_inline bool first_out(struct task_struct *p)
 	return bpf_map_update_elem(&exited_groups, &k, &one, BPF_NOEXIST) == 0;
 }
 
+/* runc's init renames itself "runc:[2:INIT]" (libcontainer/nsenter) before it joins the
+ * container's namespaces; the exec of the container's command renames it again. */
+static __always_inline bool runc_init(struct task_struct *p)
+{
+	static const char name[] = "runc:[2:INIT]";
+	char comm[sizeof(name)];
+
+	bpf_probe_read_kernel(comm, sizeof(comm), p->comm);
+	for (int i = 0; i < sizeof(name); i++)
+		if (comm[i] != name[i])
+			return false;
+	return true;
+}
+
+/*
+ * A container that never ran. runc's init is the process that becomes the container's main by
+ * exec'ing its command; when it exits instead, with a code, in a cgroup with no main process,
+ * the command never started: not found or not executable, a working directory or user that does
+ * not exist, a mount the runtime could not make. runc then removes the cgroup, and the runtime
+ * reports a failed start (Docker's 126 and 127, the kubelet's StartError and RunContainerError,
+ * which its back-off turns into a CrashLoopBackOff): no exec, so no main, so nothing else here
+ * would say so. Not an init killed by a signal (`runc delete` SIGKILLs a container created and
+ * never started), nor one whose runtime lives in the same cgroup (runc inside a container).
+ */
+static __always_inline int start_failed(struct task_struct *p, __u64 cgid, bool racy)
+{
+	struct ew_start_failed_event *e;
+	__u32 word;
+	__u64 now;
+
+	if (!runc_init(p))
+		return 0;
+	word = group_exit_word(p);
+	if ((word & 0x7f) || !(word >> 8) || cgid == task_cgroup_id(p->real_parent))
+		return 0;
+	if (racy && !first_out(p))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(EW_STAT_DROP_EXIT);
+		return 0;
+	}
+	now = bpf_ktime_get_boot_ns();
+	e->ex.hdr.kind = EW_EV_START_FAILED;
+	e->ex.hdr.flags = 0;
+	e->ex.hdr.size = sizeof(*e);
+	e->ex.hdr.ts_ns = now;
+	e->ex.hdr.cgroup_id = cgid;
+	fill_exec(&e->ex, p);
+	e->ex.filename[0] = '\0';
+	e->ex.argv0[0] = '\0';
+	e->exit_word = word;
+	e->pad = 0;
+	e->uptime_ns = now - p->group_leader->start_boottime;
+	submit(e);
+	stat_inc(EW_STAT_START_FAILED);
+	return 0;
+}
+
 /* racy: the caller may run twice for one group (ew_exit_live); child counts must not. */
 static __always_inline int on_group_exit(struct task_struct *p, bool racy)
 {
@@ -539,7 +603,7 @@ static __always_inline int on_group_exit(struct task_struct *p, bool racy)
 		return 0;
 	cg = bpf_map_lookup_elem(&cgroups, &cgid);
 	if (!cg)
-		return 0;
+		return start_failed(p, cgid, racy);
 	if (cg->main_pid == p->tgid && cg->main_start_ticks == task_start_ticks(p))
 		return emit_main_exit(p, cgid, cg);
 	if (racy && !first_out(p))

@@ -95,7 +95,8 @@ enum op {
 	OP_READY,
 	OP_EXIT,
 	OP_ADVANCE,
-	OP_DROPS, /* code: running total of lost records */
+	OP_DROPS,	 /* code: running total of lost records */
+	OP_START_FAILED, /* a new process, the runtime's init, exited with code before its exec */
 };
 
 struct step {
@@ -225,6 +226,14 @@ static inline struct ew_startup feed_to(struct fx *fx, struct ew_detector *d, st
 	case OP_READY:
 		ev->type = EW_EVENT_READY;
 		ev->listener_pid = fx->pid[who];
+		break;
+	case OP_START_FAILED:
+		fx->pid[who] = fx->next_pid++;
+		fx->boot[who] = t - T0 / 2;
+		ev->type = EW_EVENT_START_FAILED;
+		ev->status.code = code;
+		cls = EW_CLASS_START_FAILED;
+		ew_strlcpy(ev->cgroup, fx->ids[who].cgroup, sizeof(ev->cgroup));
 		break;
 	case OP_EXIT:
 		ev->type = EW_EVENT_EXIT;

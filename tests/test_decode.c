@@ -242,6 +242,67 @@ static void test_decode_exit_with_tail(void **state)
 	free(ev);
 }
 
+/*
+ * A runtime's init that exited before its exec: the exec record's layout (the cgroup's names, the
+ * init's comm) and its exit; classed start_failed whatever its code or configuration, with a
+ * meaning of its own rather than the code's.
+ */
+static void test_decode_start_failed(void **state)
+{
+	struct ew_start_failed_event e = {0};
+	struct ew_event *ev = malloc(sizeof(*ev));
+	struct ew_class_config c;
+
+	(void)state;
+	e.ex.hdr = (struct ew_hdr){.kind = EW_EV_START_FAILED,
+				   .size = sizeof(e),
+				   .pid = 42,
+				   .ts_ns = 900,
+				   .cgroup_id = 77};
+	e.ex.ppid = 7;
+	e.ex.cg_level = 2;
+	e.ex.start_ns = 123;
+	memcpy(e.ex.comm, "runc:[2:INIT]", 14);
+	strcpy(e.ex.cg_names[0], "abc");
+	strcpy(e.ex.cg_names[1], "docker");
+	e.exit_word = EXITED(1);
+	e.uptime_ns = 777;
+	assert_int_equal(ew_decode(&e, sizeof(e), &ctx, ev), 0);
+	assert_int_equal(ev->type, EW_EVENT_START_FAILED);
+	assert_int_equal(ev->time_ns, 1000000000000000900ULL);
+	assert_int_equal(ev->pid, 42);
+	assert_int_equal(ev->ppid, 7);
+	assert_int_equal(ev->start_boot_ns, 123);
+	assert_string_equal(ev->cgroup, "/docker/abc");
+	assert_string_equal(ev->comm, "runc:[2:INIT]");
+	assert_string_equal(ev->argv0, "");
+	assert_int_equal(ev->exit_word, EXITED(1));
+	assert_int_equal(ev->status.code, 1);
+	assert_int_equal(ev->uptime_ns, 777);
+	assert_false(ev->reexec);
+	/* Its flags are none of the exec's: a set one is not a re-exec. */
+	e.ex.hdr.flags = EW_EXEC_REEXEC;
+	assert_int_equal(ew_decode(&e, sizeof(e), &ctx, ev), 0);
+	assert_false(ev->reexec);
+
+	ew_class_config_default(&c);
+	ew_class_set_config_error(&c, 1, true);
+	assert_int_equal(ew_exit_classify(ev, &c), EW_CLASS_START_FAILED);
+	assert_string_equal(ew_exit_class_name(EW_CLASS_START_FAILED), "start_failed");
+	assert_int_equal(ew_exit_class_parse("start_failed"), EW_CLASS_START_FAILED);
+	assert_non_null(strstr(ew_exit_meaning(ev, &c), "never ran"));
+	/* The same code from an exit is the application's. */
+	ev->type = EW_EVENT_EXIT;
+	assert_int_equal(ew_exit_classify(ev, &c), EW_CLASS_CONFIG_ERROR);
+
+	/* An exec record's size, or one byte more, under its kind: refused. */
+	e.ex.hdr.size = sizeof(e.ex);
+	assert_int_equal(ew_decode(&e, sizeof(e.ex), &ctx, ev), -EINVAL);
+	e.ex.hdr.size = sizeof(e) + 1;
+	assert_int_equal(ew_decode(&e, sizeof(e) + 1, &ctx, ev), -EINVAL);
+	free(ev);
+}
+
 /* Whatever bytes arrive, a record either decodes or is refused: never a crash or overread. */
 static void test_decode_rejects_bad_records(void **state)
 {
@@ -455,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_event_clear),
 		cmocka_unit_test(test_decode_exec),
 		cmocka_unit_test(test_decode_exit_with_tail),
+		cmocka_unit_test(test_decode_start_failed),
 		cmocka_unit_test(test_decode_rejects_bad_records),
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_killer_attribution),

@@ -20,6 +20,46 @@
 
 /* ---- events: seeded, re-exec, what observe says ---- */
 
+/*
+ * A container whose command never ran is a start and a failed one at once, a restart when it
+ * had run before: restart_rate, startup_failure_rate and crash_loop count it. exit_code_burst
+ * does not, even with the init's code among its codes: that code is the runtime's.
+ */
+static void test_start_failed(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_startup su;
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	ew_rule_set_code(&fx->cfg.rules[EW_RULE_EXIT_CODE_BURST], 1);
+	su = feed(fx, OP_START_FAILED, 0, 0, 1, 0);
+	assert_true(su.known);
+	assert_false(su.succeeded);
+	assert_int_equal(su.restarts, 0);
+	for (int i = 1; i <= 5; i++) {
+		su = feed(fx, OP_START_FAILED, 0, 10 * i, 1, 0);
+		assert_true(su.known);
+		assert_false(su.succeeded);
+		assert_int_equal(su.restarts, i);
+	}
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_RESTART_RATE, false), 1);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_STARTUP_FAILURE_RATE, false), 1);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_EXIT_CODE_BURST, false), 0);
+	for (size_t i = 0; i < fx->sk.n; i++)
+		assert_int_equal(fx->sk.v[i].f.last_class, EW_CLASS_START_FAILED);
+	/* Nothing is left running: no grace deadline fires a success later. */
+	advance(fx, AT(50 + 7200));
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_STABLE, false), 0);
+	/* The same code from the application's exits counts. */
+	feed(fx, OP_START, 1, 7300, 0, 0);
+	for (int i = 0; i < 4; i++) {
+		feed(fx, OP_EXIT, 1, 7301 + 2 * i, 1, 0);
+		feed(fx, OP_START, 1, 7302 + 2 * i, 0, 0);
+	}
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_EXIT_CODE_BURST, false), 1);
+}
+
 static void test_seeded_and_reexec(void **state)
 {
 	struct fx *fx = *state;
@@ -119,6 +159,7 @@ static void test_out_of_order_events(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_start_failed),
 		T(test_seeded_and_reexec),
 		T(test_startup_ret_table),
 		T(test_out_of_order_events),

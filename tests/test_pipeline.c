@@ -451,6 +451,54 @@ static void test_forget_swept_after_held(void **state)
 	assert_string_equal(id, "cgroup-id:7201");
 }
 
+#define NOCMD64 "5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c"
+
+/*
+ * A failed start waits in the hold behind a held exit, as a start would, and goes through as
+ * one container_exit named by its start's cgroup and files (no container_start), with nothing
+ * of it left behind: its cgroup's next exit is one whose start was not seen.
+ */
+static void test_start_failed(void **state)
+{
+	struct fx *x = *state;
+	struct ew_event ev = {.type = EW_EVENT_START_FAILED, .cgroup_id = 7300, .pid = 402};
+	char got[128], path[128], *a, *held, *nocmd;
+	size_t alen;
+
+	docker_with_log(x, HELD64, "held");
+	docker_with_log(x, NOCMD64, "nocmd");
+	pipeline_reading_logs(x);
+	live(x, EW_EVENT_START, 7200, "/docker/" HELD64, ew_clock_wall_ns(), 400);
+	live(x, EW_EVENT_EXIT, 7200, "/docker/" HELD64, ew_clock_wall_ns(), 400);
+	ev.time_ns = ew_clock_wall_ns();
+	strcpy(ev.comm, "runc:[2:INIT]");
+	strcpy(ev.cgroup, "/docker/" NOCMD64);
+	ev.exit_word = 1 << 8;
+	ev.status = ew_exit_decode(ev.exit_word);
+	ev.uptime_ns = 150 * EW_NSEC_PER_MSEC;
+	assert_int_equal(ew_pipeline_event(x->p, &ev), 0);
+	ew_pipeline_finish(x->p, ew_clock_wall_ns());
+	exit_member(x, 7300, "container", "name", got, sizeof(got));
+	assert_string_equal(got, "nocmd");
+	exit_member(x, 7300, "exit", "class", got, sizeof(got));
+	assert_string_equal(got, "start_failed");
+	exit_member(x, 7300, "process", "comm", got, sizeof(got));
+	assert_string_equal(got, "runc:[2:INIT]");
+	a = slurp(ew_t_scratch_path(&x->scratch, "a.log", path, sizeof(path)), &alen);
+	/* The held exit first, then the failed start, the order they came in; no start of it. */
+	held = strstr(a, "\"id\":\"" HELD64);
+	nocmd = strstr(a, "\"id\":\"" NOCMD64);
+	assert_non_null(held);
+	assert_non_null(nocmd);
+	assert_true(strstr(held, "\"event\":\"container_exit\"") < nocmd);
+	/* Its one record, the exit above (its id would follow "id" in a start's too). */
+	assert_null(strstr(nocmd + 1, "\"id\":\"" NOCMD64));
+	free(a);
+	live(x, EW_EVENT_EXIT, 7300, "", ew_clock_wall_ns(), 402);
+	exit_member(x, 7300, "container", "id", got, sizeof(got));
+	assert_string_equal(got, "cgroup-id:7300");
+}
+
 #define LIMIT64A "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
 #define LIMIT64B "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
 
@@ -1007,6 +1055,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cgroup_subtree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_swept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_swept_after_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killer_gone_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workload_renamed_across_restart, setup,

@@ -84,6 +84,7 @@ static void test_round_trip(void **state)
 {
 	char path[] = "/tmp/ew-test-record-XXXXXX", node[64], err[256] = "";
 	struct ew_event *start = calloc(1, sizeof(*start)), *exit = calloc(1, sizeof(*exit));
+	struct ew_event *failed = calloc(1, sizeof(*failed));
 	struct ew_identity id;
 	struct ew_recorder *r;
 	struct got *g = calloc(1, sizeof(*g));
@@ -119,17 +120,31 @@ static void test_round_trip(void **state)
 	exit->tail_len = 6;
 	memcpy(exit->tail, "a\0\xff\n\"b", 6); /* a NUL and invalid UTF-8 survive exactly */
 	exit->tail_source = EW_TAIL_CRI;
+	/* A start that failed: the start's members and the exit's it has. */
+	failed->type = EW_EVENT_START_FAILED;
+	failed->time_ns = 2500;
+	failed->cgroup_id = 78;
+	failed->pid = 43;
+	failed->ppid = 8;
+	failed->cg_level = 3;
+	failed->start_boot_ns = 6;
+	strcpy(failed->cgroup, "/kubepods/pod1/def");
+	strcpy(failed->comm, "runc:[2:INIT]");
+	failed->exit_word = 1 << 8;
+	failed->status = ew_exit_decode(failed->exit_word);
+	failed->uptime_ns = 150;
 
 	assert_int_equal(ew_recorder_open(path, "node-a", &r, err, sizeof(err)), 0);
 	assert_int_equal(ew_recorder_event(r, start, &id), 0);
 	assert_int_equal(ew_recorder_drops(r, 1500, 7), 0);
 	assert_int_equal(ew_recorder_event(r, exit, &id), 0);
+	assert_int_equal(ew_recorder_event(r, failed, &id), 0);
 	assert_int_equal(ew_recorder_end(r, 3000), 0);
 	ew_recorder_close(r);
 
 	assert_int_equal(ew_replay_read(path, &cbs, g, node, sizeof(node), err, sizeof(err)), 0);
 	assert_string_equal(node, "node-a");
-	assert_string_equal(g->order, "edex");
+	assert_string_equal(g->order, "edeex");
 	assert_int_equal(g->drop_time, 1500);
 	assert_int_equal(g->drop_total, 7);
 	assert_int_equal(g->end_time, 3000);
@@ -156,9 +171,20 @@ static void test_round_trip(void **state)
 	assert_string_equal(g->id[1].workload, "compose:shop/web");
 	assert_int_equal(g->id[1].meta.restart_count, 4);
 	assert_int_equal(g->id[1].cg.runtime, EW_RT_DOCKER);
+	assert_int_equal(g->ev[2].type, EW_EVENT_START_FAILED);
+	assert_int_equal(g->ev[2].time_ns, 2500);
+	assert_int_equal(g->ev[2].pid, 43);
+	assert_int_equal(g->ev[2].ppid, 8);
+	assert_int_equal(g->ev[2].cg_level, 3);
+	assert_int_equal(g->ev[2].start_boot_ns, 6);
+	assert_string_equal(g->ev[2].cgroup, "/kubepods/pod1/def");
+	assert_string_equal(g->ev[2].comm, "runc:[2:INIT]");
+	assert_int_equal(g->ev[2].status.code, 1);
+	assert_int_equal(g->ev[2].uptime_ns, 150);
 	unlink(path);
 	free(start);
 	free(exit);
+	free(failed);
 	free(g);
 }
 

@@ -348,6 +348,62 @@ static void test_exit_docker_stop(void **state)
 	json_object_put(o);
 }
 
+/*
+ * A container whose command never ran (docs/schema.md's example): runc's init as the process,
+ * its code, class start_failed whatever the code means elsewhere, a failed start, no tail.
+ */
+static void test_exit_start_failed(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_record r;
+	json_object *o;
+
+	docker_identity(&fx->id, "/docker/" NOCMD_CID, 34712, "ewtest-12040-0",
+			"exitwatch-test:latest", "no", "", "");
+	exit_event(&fx->ev, NOCMD_T, 34712, 12188, 1 << 8, MS(173));
+	fx->ev.type = EW_EVENT_START_FAILED;
+	strcpy(fx->ev.comm, "runc:[2:INIT]");
+	fx->ev.argv0[0] = fx->ev.filename[0] = '\0';
+	fx->ev.ppid = 12170;
+	fx->startup = (struct ew_startup){.known = true, .succeeded = false};
+	fx->ctx.node = "vm";
+	r = (struct ew_record){.type = EW_REC_EXIT,
+			       .time_ns = NOCMD_T,
+			       .ev = &fx->ev,
+			       .id = &fx->id,
+			       .cls = ew_exit_classify(&fx->ev, &fx->classes),
+			       .startup = &fx->startup};
+	assert_int_equal(r.cls, EW_CLASS_START_FAILED);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(STR(o, "event"), "container_exit");
+	assert_string_equal(STR(o, "severity"), "WARNING");
+	assert_string_equal(STR(o, "exit", "class"), "start_failed");
+	assert_int_equal(INT(o, "exit", "code"), 1);
+	assert_int_equal(INT(o, "exit", "status"), 256);
+	assert_non_null(strstr(STR(o, "exit", "meaning"), "never ran"));
+	assert_string_equal(STR(o, "process", "comm"), "runc:[2:INIT]");
+	assert_string_equal(STR(o, "process", "argv0"), "");
+	assert_false(has(GET(o, "process"), "ppid"));
+	assert_false(has(GET(o, "process"), "filename"));
+	assert_false(json_object_get_boolean(GET(o, "startup", "succeeded")));
+	assert_false(has(o, "stderr_tail"));
+	assert_string_equal(STR(o, "message"),
+			    "ewtest-12040-0 (docker 0d3c5e1a7b9f) failed to start: its runtime's "
+			    "init exited with code 1 (start_failed) after 173ms: its command never "
+			    "ran: the runtime could not start it (not found or not executable, a "
+			    "missing working directory or user, a failed mount)");
+	assert_doc_line(&fx->out, "2026-12-07T03:16:13.664821161Z", false);
+	json_object_put(o);
+	/* The same word from the application's exit, rendered next: not the memo of this one. */
+	fx->ev.type = EW_EVENT_EXIT;
+	r.cls = ew_exit_classify(&fx->ev, &fx->classes);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(STR(o, "exit", "class"), "app_error");
+	json_object_put(o);
+}
+
 /* The kernel's child counts, each in its member; OOM kills are a subset of signaled. */
 static void test_exit_children(void **state)
 {
@@ -1130,9 +1186,10 @@ static void test_agent(void **state)
 {
 	/* docs/schema.md's order of agent.kernel_events, one name per enum ew_stat. */
 	static const char *const kstats[EW_STAT__MAX] = {
-		"main_execs",	 "main_reexecs",  "main_exits",	     "child_exits", "ready",
-		"dropped_execs", "dropped_exits", "dropped_ready",   "map_full",    "stderr_faults",
-		"fatal_signals", "oom_victims",	  "stderr_map_full", "main_moves",
+		"main_execs",	   "main_reexecs",  "main_exits",     "child_exits",
+		"ready",	   "dropped_execs", "dropped_exits",  "dropped_ready",
+		"map_full",	   "stderr_faults", "fatal_signals",  "oom_victims",
+		"stderr_map_full", "main_moves",    "start_failures",
 	};
 	struct fx *fx = *state;
 	struct ew_record r = {.type = EW_REC_AGENT, .time_ns = AGENT_T, .agent = &fx->agent};
@@ -1696,6 +1753,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_exit_config_error),
 		T(test_exit_docker_stop),
+		T(test_exit_start_failed),
 		T(test_exit_children), /* the kernel's child counts */
 		T(test_severity_exit_classes),
 		T(test_severity_other_records),

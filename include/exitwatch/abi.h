@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #endif
 
-#define EW_ABI_VERSION 2
+#define EW_ABI_VERSION 3
 
 #define EW_COMM_LEN    16   /* TASK_COMM_LEN */
 #define EW_PATH_LEN    128  /* exec filename and argv[0], NUL-terminated, truncated */
@@ -30,9 +30,10 @@
 #define EW_NS_PER_TICK (1000000000ULL / EW_USER_HZ)
 
 enum ew_event_kind {
-	EW_EV_EXEC = 1,	 /* a container main process exec'd: struct ew_exec_event */
-	EW_EV_EXIT = 2,	 /* a main process's thread group is gone: struct ew_exit_event */
-	EW_EV_READY = 3, /* first listen() in a tracked cgroup: struct ew_ready_event */
+	EW_EV_EXEC = 1,		/* a container main process exec'd: struct ew_exec_event */
+	EW_EV_EXIT = 2,		/* a main process's thread group is gone: struct ew_exit_event */
+	EW_EV_READY = 3,	/* first listen() in a tracked cgroup: struct ew_ready_event */
+	EW_EV_START_FAILED = 4, /* a runtime's init exited before its exec: ew_start_failed_event */
 };
 
 /* ew_hdr.flags of EW_EV_EXEC */
@@ -110,6 +111,19 @@ struct ew_exit_tail_event {
 	char stderr_ring[EW_STDERR_CAP];
 };
 
+/*
+ * A container that never ran: in a cgroup with no main process, the runtime's init (runc's
+ * "runc:[2:INIT]", the process that would have exec'd the container's command) exited with a
+ * non-zero code. The exec event's layout, for the cgroup's names: comm is the init's, filename
+ * and argv0 are empty, ppid is the init's real parent (the runtime).
+ */
+struct ew_start_failed_event {
+	struct ew_exec_event ex; /* ex.hdr.kind is EW_EV_START_FAILED */
+	__u32 exit_word;	 /* the init's wait status: code << 8 */
+	__u32 pad;
+	__u64 uptime_ns; /* since the init's fork */
+};
+
 struct ew_ready_event {
 	struct ew_hdr hdr;
 	__u64 exec_ns;	    /* boot ns of the main exec; 0 when seeded at start-up */
@@ -161,20 +175,21 @@ struct ew_tail_val {
 
 /* Per-CPU counters in map "stats": nothing is dropped silently. */
 enum ew_stat {
-	EW_STAT_EXEC_MAIN,   /* main-process execs emitted */
-	EW_STAT_EXEC_REEXEC, /* main-process re-execs emitted */
-	EW_STAT_EXIT_MAIN,   /* main-process exits emitted */
-	EW_STAT_EXIT_CHILD,  /* child exits counted in "cgroups" */
-	EW_STAT_READY,	     /* ready records emitted */
-	EW_STAT_DROP_EXEC,   /* ring buffer full: exec records lost */
-	EW_STAT_DROP_EXIT,   /* ring buffer full: exit records lost */
-	EW_STAT_DROP_READY,  /* ring buffer full: ready records lost */
-	EW_STAT_MAP_FULL,    /* "cgroups" full: a main process not tracked */
-	EW_STAT_TAIL_FAULT,  /* stderr bytes that could not be read from user memory */
-	EW_STAT_SIGNALS,     /* fatal signals recorded against a main process */
-	EW_STAT_OOM_VICTIMS, /* OOM victims seen */
-	EW_STAT_TAIL_FULL,   /* "stderr_tails" had no room: a container's stderr not kept */
-	EW_STAT_MAIN_MOVES,  /* main processes that moved to another cgroup, followed there */
+	EW_STAT_EXEC_MAIN,    /* main-process execs emitted */
+	EW_STAT_EXEC_REEXEC,  /* main-process re-execs emitted */
+	EW_STAT_EXIT_MAIN,    /* main-process exits emitted */
+	EW_STAT_EXIT_CHILD,   /* child exits counted in "cgroups" */
+	EW_STAT_READY,	      /* ready records emitted */
+	EW_STAT_DROP_EXEC,    /* ring buffer full: exec records lost */
+	EW_STAT_DROP_EXIT,    /* ring buffer full: exit records lost */
+	EW_STAT_DROP_READY,   /* ring buffer full: ready records lost */
+	EW_STAT_MAP_FULL,     /* "cgroups" full: a main process not tracked */
+	EW_STAT_TAIL_FAULT,   /* stderr bytes that could not be read from user memory */
+	EW_STAT_SIGNALS,      /* fatal signals recorded against a main process */
+	EW_STAT_OOM_VICTIMS,  /* OOM victims seen */
+	EW_STAT_TAIL_FULL,    /* "stderr_tails" had no room: a container's stderr not kept */
+	EW_STAT_MAIN_MOVES,   /* main processes that moved to another cgroup, followed there */
+	EW_STAT_START_FAILED, /* start failures emitted (a ring buffer drop counts in DROP_EXIT) */
 	EW_STAT__MAX
 };
 
@@ -186,6 +201,8 @@ _Static_assert(sizeof(struct ew_killer) == 40, "ABI change: bump EW_ABI_VERSION"
 _Static_assert(sizeof(struct ew_exit_event) == 24 + 32 + 32 + 40 + 16 + 8,
 	       "ABI change: bump EW_ABI_VERSION");
 _Static_assert(sizeof(struct ew_exit_tail_event) == sizeof(struct ew_exit_event) + EW_STDERR_CAP,
+	       "ABI change: bump EW_ABI_VERSION");
+_Static_assert(sizeof(struct ew_start_failed_event) == sizeof(struct ew_exec_event) + 16,
 	       "ABI change: bump EW_ABI_VERSION");
 _Static_assert(sizeof(struct ew_ready_event) == 24 + 16 + 16, "ABI change: bump EW_ABI_VERSION");
 _Static_assert(sizeof(struct ew_cgroup_val) == 40 + 32 + 40 + 8, "ABI change: bump EW_ABI_VERSION");

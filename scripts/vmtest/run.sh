@@ -70,15 +70,15 @@ done
 # Which test binaries run in the guest. Under TCG (no usable KVM here) a guest runs the suite
 # many times slower than the host, and every test binary that exists took ~9 minutes per kernel
 # (measured on the 2-core runner), so by default only those whose subject is the kernel run:
-# the hooks (trace, threads, oom, move, stderr), the ring buffer's wakeups (loader), what BPF
-# captures of hostile names, the start-up checks of BTF and capabilities, and test_entrant (an
+# the hooks (trace, threads, oom, move, stderr, start_failed), the ring buffer's wakeups
+# (loader), what BPF captures of hostile names, the start-up checks of BTF and capabilities, and test_entrant (an
 # agent restarted against containers entering a pid namespace, a race in the /proc scan: 6
 # starts in the guest, init.sh's EW_ENTRANT_RUNS, against the host's 20). Left out by default,
 # each covered by make test on the host: test_detect and test_faults (the detector's rules and
 # the sinks' back-pressure: userspace, no kernel difference).
 # test_docker never runs: it needs a Docker daemon and its image, which have no place in an
 # initramfs. EW_VMTEST_TESTS=all runs every binary but test_docker.
-default_tests="test_trace test_loader test_threads test_oom test_move test_stderr test_hostile test_faults_env test_entrant"
+default_tests="test_trace test_loader test_threads test_oom test_move test_stderr test_start_failed test_hostile test_faults_env test_entrant"
 case ${EW_VMTEST_TESTS:-} in
 "") want=$default_tests ;;
 all)

@@ -370,7 +370,7 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 	/* One clock read for the event's records: the outputs' back-off timers want no better.
 	 * A held exit drained now takes drain()'s read, microseconds old: one vDSO call fewer. */
 	p->event_mono = p->drain_mono ? p->drain_mono : ew_clock_mono_ns();
-	if (ev->type == EW_EVENT_EXIT)
+	if (ev->type == EW_EVENT_EXIT || ev->type == EW_EVENT_START_FAILED)
 		cls = ew_exit_classify(ev, &p->cfg->classes);
 	r.cls = cls;
 
@@ -382,7 +382,8 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 	 * that has never seen this identity how many restarts came before: a start it watches is
 	 * the count-th restart, a container found running has had count of them.
 	 */
-	if (ev->type == EW_EVENT_START && !ev->reexec && id->meta.restart_count > 0)
+	if ((ev->type == EW_EVENT_START || ev->type == EW_EVENT_START_FAILED) && !ev->reexec &&
+	    id->meta.restart_count > 0)
 		ew_detector_seed_restarts(p->detector, id,
 					  (uint32_t)id->meta.restart_count - !ev->seeded);
 
@@ -404,6 +405,7 @@ int ew_pipeline_replay(struct ew_pipeline *p, const struct ew_event *ev,
 		emit(p, &r);
 		break;
 	case EW_EVENT_EXIT:
+	case EW_EVENT_START_FAILED: /* its exit record says it never ran */
 		r.type = EW_REC_EXIT;
 		emit(p, &r);
 		break;
@@ -480,7 +482,7 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 	const struct ew_proc_names *names = &p->names;
 	int err;
 
-	if (ev->type == EW_EVENT_START) {
+	if (ev->type == EW_EVENT_START || ev->type == EW_EVENT_START_FAILED) {
 		err = ew_resolver_start(p->resolver, ev, &p->resolved);
 		if (err)
 			return err;
@@ -488,7 +490,8 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 			ew_resolver_forget(p->resolver, ev->cgroup_id);
 			return 0;
 		}
-		if (p->hold && !ev->reexec)
+		/* A failed start has no log to watch: nothing ran to write one. */
+		if (p->hold && ev->type == EW_EVENT_START && !ev->reexec)
 			watch_log(p);
 		use = (struct ew_event *)ev;
 	} else {
@@ -525,7 +528,7 @@ static int process(struct ew_pipeline *p, const struct ew_event *ev)
 		err = 0;
 	else
 		err = ew_pipeline_replay(p, use, &p->resolved);
-	if (ev->type == EW_EVENT_EXIT) {
+	if (ev->type == EW_EVENT_EXIT || ev->type == EW_EVENT_START_FAILED) {
 		remember_gone(p, ev->cgroup_id, p->resolved.key);
 		ew_resolver_forget(p->resolver, ev->cgroup_id);
 		if (p->watch)

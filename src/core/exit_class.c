@@ -11,7 +11,7 @@ static const char *const class_names[EW_CLASS__COUNT] = {
 	[EW_CLASS_APP_ERROR] = "app_error",   [EW_CLASS_NOT_EXECUTABLE] = "not_executable",
 	[EW_CLASS_NOT_FOUND] = "not_found",   [EW_CLASS_CRASH] = "crash",
 	[EW_CLASS_OOM_KILLED] = "oom_killed", [EW_CLASS_KILLED] = "killed",
-	[EW_CLASS_TERMINATED] = "terminated",
+	[EW_CLASS_TERMINATED] = "terminated", [EW_CLASS_START_FAILED] = "start_failed",
 };
 
 /* design.md's known codes; 128+n is how shells and runtimes report death by signal n. */
@@ -108,6 +108,9 @@ enum ew_exit_class ew_exit_classify(const struct ew_event *ev, const struct ew_c
 {
 	const struct ew_exit_status *st = &ev->status;
 
+	/* The runtime's code, not the application's: it never ran. */
+	if (ev->type == EW_EVENT_START_FAILED)
+		return EW_CLASS_START_FAILED;
 	if (ev->oom || oom_through_child(ev))
 		return EW_CLASS_OOM_KILLED;
 	if (st->signal) {
@@ -176,6 +179,9 @@ const char *ew_exit_meaning(const struct ew_event *ev, const struct ew_class_con
 	};
 	int sig = ev->status.signal;
 
+	if (ev->type == EW_EVENT_START_FAILED)
+		return "its command never ran: the runtime could not start it (not found or not "
+		       "executable, a missing working directory or user, a failed mount)";
 	if (ev->oom)
 		return "killed by the kernel's OOM killer (out of memory)";
 	if (oom_through_child(ev))

@@ -234,7 +234,8 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 		keep_tail(d, id, ev);
 	/* The sample, class and tail go in first: findings this exit causes describe it. */
 	r = push_both(id, K_EXITS, &x);
-	if (!r && !ev->status.signal &&
+	/* A failed start's code is its runtime's, not one the application chose. */
+	if (!r && !ev->status.signal && cls != EW_CLASS_START_FAILED &&
 	    ew_rule_has_code(&d->cfg.rules[EW_RULE_EXIT_CODE_BURST], ev->status.code))
 		ew_det_eval_count(d, id, EW_RULE_EXIT_CODE_BURST, now, fn, ctx);
 	if (open && !decide)
@@ -401,7 +402,7 @@ int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,
 	id = ew_det_ident_get(d, idn->key, idn->workload, true);
 	if (!id)
 		return -ENOMEM;
-	if (!id->subject || ev->type == EW_EVENT_START)
+	if (!id->subject || ev->type == EW_EVENT_START || ev->type == EW_EVENT_START_FAILED)
 		update_subject(id, idn);
 	ew_det_lru_touch(d, id, now);
 	prune(d, id, now);
@@ -415,12 +416,18 @@ int ew_detector_observe(struct ew_detector *d, const struct ew_event *ev,
 	case EW_EVENT_EXIT:
 		r = on_main_exit(d, id, ev, cls, now, fn, ctx, ret);
 		break;
+	case EW_EVENT_START_FAILED:
+		/* A start, a restart if it had run before, and a failed one at once. */
+		r = on_start(d, id, ev, now, fn, ctx, NULL);
+		/* cppcheck-suppress selfAssignment ; GNU "a ?: b", not r = r */
+		r = on_main_exit(d, id, ev, cls, now, fn, ctx, ret) ?: r;
+		break;
 	}
 	/* An exit that leaves nothing open: what it needs from now on is packed (sleep.c). */
 	ew_det_timers_tidy(d);
 	if (d->sleep_scan)
 		ew_det_sleep_all(d);
-	else if (ev->type == EW_EVENT_EXIT)
+	else if (ev->type == EW_EVENT_EXIT || ev->type == EW_EVENT_START_FAILED)
 		ew_det_try_sleep(d, id);
 	/* A new identity may have taken the count over the limit: the bound holds after each
 	 * event, not only at the next one. */

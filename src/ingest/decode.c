@@ -68,6 +68,16 @@ static void decode_exec(const struct ew_exec_event *e, struct ew_event *ev)
 	ew_cgroup_join(e->cg_names, EW_CG_LEVELS, e->cg_level, ev->cgroup, sizeof(ev->cgroup));
 }
 
+static void decode_start_failed(const struct ew_start_failed_event *e, struct ew_event *ev)
+{
+	decode_exec(&e->ex, ev);
+	ev->type = EW_EVENT_START_FAILED;
+	ev->reexec = false;
+	ev->exit_word = e->exit_word;
+	ev->status = ew_exit_decode(e->exit_word);
+	ev->uptime_ns = e->uptime_ns;
+}
+
 static void decode_exit(const struct ew_exit_event *e, const char *ring,
 			const struct ew_decode_ctx *ctx, struct ew_event *ev)
 {
@@ -136,6 +146,11 @@ int ew_decode(const void *data, size_t size, const struct ew_decode_ctx *ctx, st
 			decode_exit(data, NULL, ctx, ret);
 		else
 			return -EINVAL;
+		break;
+	case EW_EV_START_FAILED:
+		if (size != sizeof(struct ew_start_failed_event))
+			return -EINVAL;
+		decode_start_failed(data, ret);
 		break;
 	case EW_EV_READY:
 		if (size != sizeof(struct ew_ready_event))

@@ -79,6 +79,7 @@ static const struct stat_label kernel_events[] = {
 	{"fatal_signal", EW_STAT_SIGNALS},
 	{"oom_victim", EW_STAT_OOM_VICTIMS},
 	{"main_move", EW_STAT_MAIN_MOVES},
+	{"start_failed", EW_STAT_START_FAILED},
 };
 
 static const struct stat_label ringbuf_drops[] = {

@@ -233,6 +233,12 @@ static void exit_summary(const struct ew_event *ev, enum ew_exit_class cls, char
 		sb_puts(&b, "was killed by the OOM killer");
 		return;
 	}
+	if (cls == EW_CLASS_START_FAILED) {
+		sb_puts(&b, "failed to start: its runtime's init exited with code ");
+		sb_putd(&b, ev->status.code);
+		sb_puts(&b, " (start_failed)");
+		return;
+	}
 	if (ev->status.signal) {
 		sb_puts(&b, "was killed by ");
 		sb_puts(&b, sig ? sig : "a signal");

@@ -612,6 +612,7 @@ static void agent_fields(struct ew_jsonw *w, const struct ew_agent_status *a)
 		[EW_STAT_OOM_VICTIMS] = "oom_victims",
 		[EW_STAT_TAIL_FULL] = "stderr_map_full",
 		[EW_STAT_MAIN_MOVES] = "main_moves",
+		[EW_STAT_START_FAILED] = "start_failures",
 	};
 
 	ew_jsonw_name_quoted(w, KEY("agent"));

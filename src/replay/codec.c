@@ -96,7 +96,11 @@ int ew_codec_read_identity(struct json_object *o, const char *name, struct ew_id
 }
 
 static const char *const type_names[] = {
-	[EW_EVENT_START] = "start", [EW_EVENT_EXIT] = "exit", [EW_EVENT_READY] = "ready"};
+	[EW_EVENT_START] = "start",
+	[EW_EVENT_EXIT] = "exit",
+	[EW_EVENT_READY] = "ready",
+	[EW_EVENT_START_FAILED] = "start_failed",
+};
 
 void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 {
@@ -118,6 +122,13 @@ void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 		ew_jsonw_uint_field(w, "cg_level", ev->cg_level);
 		ew_jsonw_uint_field(w, "ppid", ev->ppid);
 		ew_jsonw_bool_field(w, "reexec", ev->reexec);
+		break;
+	case EW_EVENT_START_FAILED:
+		ew_jsonw_string_field(w, "cgroup", ev->cgroup);
+		ew_jsonw_uint_field(w, "cg_level", ev->cg_level);
+		ew_jsonw_uint_field(w, "ppid", ev->ppid);
+		ew_jsonw_uint_field(w, "exit_word", ev->exit_word);
+		ew_jsonw_uint_field(w, "uptime_ns", ev->uptime_ns);
 		break;
 	case EW_EVENT_READY:
 		ew_jsonw_uint_field(w, "startup_ns", ev->startup_ns);

@@ -160,6 +160,55 @@ static void check_tail(json_object *e, const char *what, const char *source, con
 		fail_msg("%s: not the exact stderr tail from Docker's log", what);
 }
 
+/*
+ * A command that is not in the image, and one that is not executable: runc's init cannot exec
+ * it, `docker run` fails (127, 126) and leaves the container Created. Each try is a
+ * container_exit of class start_failed named by Docker's files, with no container_start; tried
+ * again with `docker start`, the same identity's second failed start is a crash loop.
+ */
+static void test_command_not_found_is_start_failed(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const cmds[] = {"/no/such/app", "/etc/passwd"};
+	size_t from = 0;
+	json_object *e;
+
+	ew_h_require_docker();
+	start_agent(f, NULL, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		int rc = ew_h_sh("docker run --name %s %s %s >/dev/null 2>&1", f->name, IMAGE,
+				 cmds[i]);
+
+		assert_int_equal(rc, i == 0 ? 127 : 126);
+		e = wait_named(f, "container_exit", &from, 20000);
+		assert_string_equal(ew_h_str(e, "exit.class"), "start_failed");
+		assert_string_equal(ew_h_str(e, "severity"), "WARNING");
+		assert_int_equal(ew_h_int(e, "exit.code", -1), 1);
+		assert_string_equal(ew_h_str(e, "process.comm"), "runc:[2:INIT]");
+		assert_string_equal(ew_h_str(e, "container.runtime"), "docker");
+		assert_string_equal(ew_h_str(e, "container.image"), IMAGE);
+		assert_false(ew_h_bool(e, "startup.succeeded", true));
+		assert_null(ew_h_get(e, "stderr_tail"));
+		assert_non_null(strstr(ew_h_str(e, "message"), " failed to start: "));
+		assert_string_equal(ew_h_label(e, "container"), f->name);
+		if (i == 0) {
+			/* Tried again: the same container, the same identity. */
+			assert_int_equal(ew_h_sh("docker start %s >/dev/null 2>&1", f->name), 1);
+			e = wait_named(f, "container_exit", &from, 20000);
+			assert_string_equal(ew_h_str(e, "exit.class"), "start_failed");
+			assert_non_null(ew_h_wait(
+				&f->agent, by_rule,
+				(const char *[]){"finding", f->name, "crash_loop"}, NULL, 20000));
+			assert_int_equal(ew_h_sh("docker rm -f %s >/dev/null 2>&1", f->name), 0);
+		}
+	}
+	ew_h_agent_pump(&f->agent, 300);
+	assert_int_equal(
+		ew_h_count(&f->agent, by_name, (const char *[]){"container_start", f->name}), 0);
+	assert_int_equal(
+		ew_h_count(&f->agent, by_name, (const char *[]){"container_exit", f->name}), 3);
+}
+
 static void test_crash_loop_names_and_finding(void **state)
 {
 	struct fixture *f = *state;
@@ -714,6 +763,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_crash_loop_names_and_finding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_command_not_found_is_start_failed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_oom_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docker_stop_terminated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docker_kill_killed, setup, teardown),

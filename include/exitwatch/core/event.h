@@ -20,6 +20,12 @@ enum ew_event_type {
 	EW_EVENT_START = 1, /* a main process exec'd (or was found running at start-up) */
 	EW_EVENT_EXIT,	    /* its thread group is gone */
 	EW_EVENT_READY,	    /* the container's first listen() */
+	/*
+	 * A container that never ran: its runtime's init exited before exec'ing the command. A
+	 * start and its exit at once: the START members (cgroup, cg_level, ppid; comm the init's)
+	 * and the EXIT ones its exit has (exit_word, status, uptime_ns from the init's fork).
+	 */
+	EW_EVENT_START_FAILED,
 };
 
 /* Exit classes of design.md ("crash versus configuration"). */
@@ -29,10 +35,11 @@ enum ew_exit_class {
 	EW_CLASS_APP_ERROR,	 /* any other non-zero code */
 	EW_CLASS_NOT_EXECUTABLE, /* 126 */
 	EW_CLASS_NOT_FOUND,	 /* 127 */
-	EW_CLASS_CRASH,	     /* SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT (and SIGSYS, SIGTRAP) */
-	EW_CLASS_OOM_KILLED, /* the OOM killer chose it */
-	EW_CLASS_KILLED,     /* SIGKILL (or 137) not from the OOM killer */
-	EW_CLASS_TERMINATED, /* SIGTERM/SIGINT/SIGHUP/SIGQUIT (or 130/143), e.g. a stop */
+	EW_CLASS_CRASH,	       /* SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT (and SIGSYS, SIGTRAP) */
+	EW_CLASS_OOM_KILLED,   /* the OOM killer chose it */
+	EW_CLASS_KILLED,       /* SIGKILL (or 137) not from the OOM killer */
+	EW_CLASS_TERMINATED,   /* SIGTERM/SIGINT/SIGHUP/SIGQUIT (or 130/143), e.g. a stop */
+	EW_CLASS_START_FAILED, /* EW_EVENT_START_FAILED: the command never ran */
 	EW_CLASS__COUNT
 };
 
@@ -65,8 +72,8 @@ struct ew_event {
 	enum ew_event_type type;
 	uint64_t time_ns;		 /* the hook's, on the agent's clock */
 	uint64_t cgroup_id;		 /* cgroup v2 id */
-	char cgroup[EW_CGROUP_PATH_MAX]; /* START: joined from the captured names; else "" */
-	uint32_t cg_level;		 /* START: depth below the root */
+	char cgroup[EW_CGROUP_PATH_MAX]; /* START(_FAILED): joined from the captured names */
+	uint32_t cg_level;		 /* START(_FAILED): depth below the root */
 
 	/* The main process. */
 	uint32_t pid;
