@@ -995,6 +995,80 @@ static void test_meta_read_pod_logs_names(void **state)
 	}
 }
 
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Creates <dir>/<name> empty (an empty log's mtime is its creation, where there is no birth
+ * time), then waits 20 ms: a coarse file clock still orders the files and the times taken. */
+static uint64_t make_log(const char *dir, const char *name)
+{
+	uint64_t t;
+
+	tmp_write(dir, name, "");
+	t = wall_ns();
+	usleep(20000);
+	return t;
+}
+
+/*
+ * A failed start's container, by the newest log file made in a span: the pod's containers
+ * started one at a time, each attempt's file made as its start began.
+ */
+static void test_meta_read_pod_log_started(void **state)
+{
+	struct ew_t_scratch *t = *state;
+	struct ew_meta_paths p = hostroot_paths(t->dir);
+	char app[PATH_MAX], side[PATH_MAX];
+	struct ew_meta m;
+	uint64_t t0, t1, t2, t3, t4;
+
+	tmp_mkdirs(t, "var/log/pods/shop_api-7d9f8b6c4d-l2m4n_" HR_UID_SHOP "/app", app,
+		   sizeof(app));
+	tmp_mkdirs(t, "var/log/pods/shop_api-7d9f8b6c4d-l2m4n_" HR_UID_SHOP "/sidecar", side,
+		   sizeof(side));
+	tmp_write(app, "junk.txt", "");
+	t0 = wall_ns();
+	usleep(20000); /* a file's coarse clock may lag t0 */
+	t1 = make_log(side, "0.log");
+	t2 = make_log(app, "0.log");
+	t3 = make_log(app, "1.log");
+	t4 = make_log(side, "1.log");
+
+	m = (struct ew_meta){.restart_count = -1};
+	assert_int_equal(ew_meta_read_pod_log_started(&p, HR_UID_SHOP, t0, t3, &m), 0);
+	assert_string_equal(m.name, "app");
+	assert_int_equal(m.restart_count, 1);
+	assert_string_equal(m.pod_namespace, "shop");
+	assert_string_equal(m.pod_name, "api-7d9f8b6c4d-l2m4n");
+	m = (struct ew_meta){.restart_count = -1};
+	assert_int_equal(ew_meta_read_pod_log_started(&p, HR_UID_SHOP, t0, t2, &m), 0);
+	assert_string_equal(m.name, "app");
+	assert_int_equal(m.restart_count, 0);
+	m = (struct ew_meta){.restart_count = -1};
+	assert_int_equal(ew_meta_read_pod_log_started(&p, HR_UID_SHOP, t0, t1, &m), 0);
+	assert_string_equal(m.name, "sidecar");
+	assert_int_equal(m.restart_count, 0);
+	/* The sidecar's next attempt, made after the span's end, is not taken for it. */
+	m = (struct ew_meta){.restart_count = -1};
+	assert_int_equal(ew_meta_read_pod_log_started(&p, HR_UID_SHOP, t2, t4, &m), 0);
+	assert_string_equal(m.name, "sidecar");
+	assert_int_equal(m.restart_count, 1);
+	/* Nothing made in the span, another pod, no pods' directory: no name. */
+	m = (struct ew_meta){.restart_count = -1};
+	assert_int_equal(
+		ew_meta_read_pod_log_started(&p, HR_UID_SHOP, t4 + 1, t4 + 1000000000ULL, &m),
+		-ENOENT);
+	assert_string_equal(m.name, "");
+	assert_int_equal(ew_meta_read_pod_log_started(&p, HR_UID_OLD, t0, t4, &m), -ENOENT);
+	p.pods_log_root = "/no/such/dir";
+	assert_int_equal(ew_meta_read_pod_log_started(&p, HR_UID_SHOP, t0, t4, &m), -ENOENT);
+}
+
 static void test_meta_read_pod_logs_no_root(void **state)
 {
 	struct ew_t_scratch *t = *state;
@@ -1045,6 +1119,7 @@ int main(void)
 		TMP(test_meta_read_containerd_scan),
 		TMP(test_meta_read_pod_logs_names),
 		TMP(test_meta_read_pod_logs_no_root),
+		TMP(test_meta_read_pod_log_started),
 	};
 	int r;
 

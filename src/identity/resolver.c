@@ -4,12 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exitwatch/util/clock.h"
 #include "exitwatch/util/log.h"
 #include "exitwatch/util/map64.h"
 #include "exitwatch/identity/resolver.h"
 #include "exitwatch/util/util.h"
 #include "identity/meta_int.h"
 #include "identity/pod_cache_int.h"
+
+/* How long before its runtime's init a CRI runtime may create a container's log file. */
+#define EW_START_LOG_SLACK_NS (10ULL * 1000000000ULL)
 
 struct cached {
 	struct ew_subject *subject;
@@ -67,9 +71,30 @@ void ew_resolver_free(struct ew_resolver *r)
  * and not yet linked by the kubelet: its pod's names, from its earlier containers or the pod's
  * log directory. Its key is then the pod's (identity.c), never the container id.
  */
-static void resolve_pod_only(struct ew_resolver *r, struct ew_identity *id)
+static void resolve_pod_only(struct ew_resolver *r, const struct ew_event *ev,
+			     struct ew_identity *id)
 {
 	ew_meta_clear(&id->meta);
+	/*
+	 * A container whose start failed: CRI deletes its bundle at once, and the kubelet links
+	 * only a started one. Its log file, made when its start began, names it: made a little
+	 * before the runtime's init, and before the init's exit, after which the kubelet may start
+	 * the pod's next container. The file's times are the wall clock's, so the exit's is too,
+	 * as it says now (the agent's own clock does not follow its slew).
+	 */
+	if (ev->type == EW_EVENT_START_FAILED) {
+		uint64_t exit_wall =
+			ev->start_boot_ns + ev->uptime_ns + (uint64_t)ew_clock_boot_to_wall();
+
+		if (!ew_meta_read_pod_log_started(&r->opts.paths, id->cg.pod_uid,
+						  exit_wall - ev->uptime_ns - EW_START_LOG_SLACK_NS,
+						  exit_wall, &id->meta)) {
+			id->has_meta = true;
+			ew_pod_cache_fill(r->pods, id->cg.pod_uid, &id->meta);
+			return;
+		}
+		ew_meta_clear(&id->meta);
+	}
 	ew_pod_cache_fill(r->pods, id->cg.pod_uid, &id->meta);
 	if (!id->meta.pod_name[0])
 		ew_meta_read_pod_logs(&r->opts.paths, id->cg.pod_uid, "", &id->meta);
@@ -129,7 +154,7 @@ static void resolve(struct ew_resolver *r, const struct ew_event *ev, struct ew_
 				 ew_pod_cache_put(r->pods, id->cg.pod_uid, &id->meta))
 				ew_debug("pod cache: out of memory");
 		} else if (e == -ENOENT && id->cg.kubernetes && id->cg.pod_uid[0]) {
-			resolve_pod_only(r, id);
+			resolve_pod_only(r, ev, id);
 		} else if (e !=
 			   -ENOENT) { /* per start, not per event: a re-exec reuses the cache */
 			ew_meta_pins_unpin_msg(r->opts.pins, err, sizeof(err));

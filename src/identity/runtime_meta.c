@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exitwatch/identity/runtime_meta.h"
@@ -316,6 +317,104 @@ int ew_meta_read_pod_logs(const struct ew_meta_paths *paths, const char *pod_uid
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/* When a log file was made: its birth time where the filesystem keeps one, else its mtime. */
+static uint64_t meta_born_ns(int dir_fd, const char *name)
+{
+	struct statx st;
+
+	if (statx(dir_fd, name, AT_SYMLINK_NOFOLLOW, STATX_BTIME | STATX_MTIME, &st) ||
+	    !S_ISREG(st.stx_mode))
+		return 0;
+	if (st.stx_mask & STATX_BTIME)
+		return (uint64_t)st.stx_btime.tv_sec * 1000000000ULL + st.stx_btime.tv_nsec;
+	return (uint64_t)st.stx_mtime.tv_sec * 1000000000ULL + st.stx_mtime.tv_nsec;
+}
+
+/* The newest <N>.log of <poddir>/<container> made in [from_ns, to_ns]: its time, N in *attempt. */
+static uint64_t meta_newest_log(int pods_fd, const char *pod_dir, const char *container,
+				uint64_t from_ns, uint64_t to_ns, int *attempt)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	char rel[PATH_MAX];
+	struct dirent *de;
+	uint64_t best = 0;
+	int fd;
+
+	if (!ew_meta_component_valid(container) ||
+	    meta_path(rel, sizeof(rel), "%s/%s", pod_dir, container) < 0)
+		return 0;
+	fd = openat(pods_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		int n = ew_meta_log_attempt(de->d_name, false);
+		uint64_t t;
+
+		if (n < 0)
+			continue;
+		t = meta_born_ns(dirfd(d), de->d_name);
+		if (t >= from_ns && t <= to_ns && t > best) {
+			best = t;
+			*attempt = n;
+		}
+	}
+	return best;
+}
+
+int ew_meta_read_pod_log_started(const struct ew_meta_paths *paths, const char *pod_uid,
+				 uint64_t from_ns, uint64_t to_ns, struct ew_meta *ret)
+{
+	struct ew_meta_paths p = paths ? *paths : (struct ew_meta_paths){0};
+	_cleanup_closedir_ DIR *pd = NULL;
+	_cleanup_close_ int root_fd = -1;
+	char path[PATH_MAX], pod_dir[PATH_MAX];
+	uint64_t best = 0;
+	struct dirent *de;
+	int r, fd;
+
+	ew_meta_paths_default(&p);
+	r = ew_meta_read_pod_logs(&p, pod_uid, "", ret);
+	if (r < 0)
+		return r;
+	r = meta_path(pod_dir, sizeof(pod_dir), "%s_%s_%s", ret->pod_namespace, ret->pod_name,
+		      pod_uid);
+	if (!r)
+		r = meta_path(path, sizeof(path), "%s%s", p.host_root, p.pods_log_root);
+	if (r < 0)
+		return r;
+	root_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return -errno;
+	fd = openat(root_fd, pod_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	pd = fdopendir(fd);
+	if (!pd) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	while ((de = readdir(pd))) {
+		int n = -1;
+		uint64_t t;
+
+		if (de->d_name[0] == '.')
+			continue;
+		t = meta_newest_log(root_fd, pod_dir, de->d_name, from_ns, to_ns, &n);
+		if (t > best) {
+			best = t;
+			ew_strlcpy(ret->name, de->d_name, sizeof(ret->name));
+			ret->restart_count = n;
+		}
+	}
+	return best ? 0 : -ENOENT;
 }
 
 /* Kubernetes names the runtime file lacks (containerd 1.6 has no uid, none has the count). */

@@ -17,6 +17,10 @@ the 1 s start-up grace), so that they add no run time of their own.
     in one pod, a crash loop that the final success resolves.
   pi-* (batch, Job, restartPolicy Never): every retry a new pod (a new uid) that exits 3. One
     workload, k8s:batch/pi/pi.
+  badcmd (shop): a command that does not exist in the image. runc's init fails to exec it, so
+    StartContainer fails (RunContainerError) and the kubelet retries under its back-off, a
+    CrashLoopBackOff whose container never ran: one start_failed exit per attempt, each named
+    and keyed by its pod, no container_start; a crash loop and a restart loop.
   worker-* (shop, Deployment): three pods, rolled out to a new ReplicaSet and at once to a
     third (a rollout undone): the middle ReplicaSet's pods are stopped well inside their
     start-up grace. No failure, restart or finding.
@@ -74,6 +78,9 @@ class Life:
                        [kubelet.Spec("hog", image, [W, "oom"], memory_limit=32 << 20)])
         self.done = pod("done-6c7d8f9b5-p2q4r", "shop",
                         [kubelet.Spec("once", image, [W, "exit", "0"])])
+        self.badcmd = pod("badcmd-6f8d7c9b5-t2v5w", "shop",
+                          [kubelet.Spec("api", image, ["/srv/no-such-app", "--port", "8080"])],
+                          labels={"pod-template-hash": "6f8d7c9b5"})
         job = {"job-name": "report", "controller-uid": str(uuid.uuid4())}
         self.report = pod("report-x7k2p", "batch",
                           [kubelet.Spec("report", image,
@@ -90,7 +97,8 @@ class Life:
                         labels={"pod-template-hash": h}, grace_s=1)
                     for sfx in ("l2m4n", "p5q6r", "s7t8v")]
                    for h in ("7d9f8b6c4d", "5b8c9d7f6c", "6c7d8f9b5x")]
-        self.looping = [self.cart, self.cart_pid1, self.hog, self.done, self.report]
+        self.looping = [self.cart, self.cart_pid1, self.hog, self.done, self.report,
+                        self.badcmd]
         self.pods = self.looping + self.pi + [p for r in self.rs for p in r]
         self.threads = []
         self.errors = []
@@ -175,6 +183,7 @@ class Life:
         self.assert_done(recs, check)
         self.assert_jobs(recs, check)
         self.assert_rollout(recs, check)
+        self.assert_start_failed(recs, check)
 
     def assert_liveness(self, recs, check):
         for pod, cls, sig in ((self.cart, "terminated", 15), (self.cart_pid1, "killed", 9)):
@@ -302,3 +311,37 @@ class Life:
               "worker: 9 starts, none a restart: %s" % [r["restarts"] for r in starts])
         fired = [r["message"] for r in mine(recs, allp, "finding")]
         check(not fired, "worker: no finding for a rollout: %s" % fired)
+
+    def assert_start_failed(self, recs, check):
+        pod = self.badcmd
+        recs_p = before_delete(recs, pod, self.seconds)
+        att = sorted((a for a in pod.all_attempts_of_all() if a.start_error is not None),
+                     key=lambda a: a.created)
+        check(len(att) >= 3 and all("no such file" in a.start_error for a in att),
+              "badcmd: containerd refused %d starts, its command not found: %s"
+              % (len(att), [a.start_error for a in att][:1]))
+        exits = mine(recs_p, [pod], "container_exit")
+        bad = [(r["exit"], r["severity"], r["process"]["comm"], r["message"]) for r in exits
+               if r["exit"]["class"] != "start_failed" or r["severity"] != "WARNING"
+               or r["process"]["comm"] != "runc:[2:INIT]"
+               or r["startup"].get("succeeded") is not False
+               or " failed to start: " not in r["message"]]
+        check(len(exits) >= 3 and not bad,
+              "badcmd: %d exits, each start_failed (WARNING, runc's init, a failed start): %s"
+              % (len(exits), bad[:1]))
+        # Every refused start has its record, by its id (the last may race the test's end).
+        ids = {r["container"]["id"] for r in mine(recs, [pod], "container_exit")}
+        missing = [a.cid[:12] for a in att[:-1] if a.cid not in ids]
+        check(not missing, "badcmd: a record for each refused start: missing %s" % missing)
+        keys = {(r["container"]["identity"], r["container"].get("name"), r["workload"]["key"],
+                 r["pod"].get("name")) for r in exits}
+        check(keys == {("k8s:%s/api" % pod.uid, "api", "k8s:shop/badcmd/api", pod.name)},
+              "badcmd: one identity, named by its pod and container: %s" % sorted(keys))
+        check(not mine(recs, [pod], "container_start"),
+              "badcmd: no container_start, it never ran")
+        fired = set(rules(recs_p, [pod]))
+        finds = [r for r in mine(recs_p, [pod], "finding") if r["rule"] == "crash_loop"]
+        check({"crash_loop", "restart_rate"} <= fired and finds
+              and finds[0]["last_exit"]["class"] == "start_failed",
+              "badcmd: crash_loop and restart_rate fire, the last exit start_failed: %s %s"
+              % (sorted(fired), [f["message"] for f in finds][:1]))

@@ -106,4 +106,16 @@ int ew_meta_read_k8s_link(const struct ew_meta_paths *paths, const char *id, str
 int ew_meta_read_pod_logs(const struct ew_meta_paths *paths, const char *pod_uid,
 			  const char *container, struct ew_meta *ret);
 
+/*
+ * The container of pod_uid whose start failed between from_ns and to_ns (wall clock), by its
+ * log file: a CRI runtime creates <pod log dir>/<container>/<attempt>.log when it starts the
+ * container, before it forks the runtime's init, and the kubelet starts a pod's containers one
+ * at a time, so the newest log file made in that span is that container's. Made: its birth
+ * time, or its mtime where the filesystem keeps none (an empty log's is its creation). Fills
+ * what ew_meta_read_pod_logs() does, plus name and restart_count (the attempt). Returns 0,
+ * -ENOENT (no such log file), or -errno.
+ */
+int ew_meta_read_pod_log_started(const struct ew_meta_paths *paths, const char *pod_uid,
+				 uint64_t from_ns, uint64_t to_ns, struct ew_meta *ret);
+
 #endif
