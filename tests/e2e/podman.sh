@@ -10,6 +10,8 @@
 # not supported"); crun runs in the kernel matrix's pure cgroup v2 guests (scripts/vmtest).
 # Podman 4.3's default ulimits (nofile 1048576) fail with EPERM without CAP_SYS_RESOURCE, as
 # on this VM: the container gets 1024, as Docker's do.
+# Then a command that is not in the image: podman run fails (127) and its one container_exit is of
+# class start_failed, named by Podman's files, with no container_start.
 # Needs root, BTF, tracefs, podman and Docker (the image is built with Docker, then loaded).
 # A missing one skips the test, except under CI=true.
 set -euo pipefail
@@ -37,7 +39,7 @@ EW_ERR_LOG=$tmp/ew.err
 name=ew-podman-$$
 ew_pid=
 cleanup() {
-	podman rm -f "$name" >/dev/null 2>&1 || true
+	podman rm -f "$name" "$name-nocmd" >/dev/null 2>&1 || true
 	[ -n "$ew_pid" ] && kill "$ew_pid" 2>/dev/null && wait "$ew_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
@@ -86,6 +88,22 @@ jq -e --arg id "$id" --arg name "$name" '.[0] | .count == 4 and
 	.container.identity == "podman:\($id)" and .container.name == $name' <<<"$f" >/dev/null ||
 	fail "exit_code_burst is not on the 4th exit, named: $(jq -c '.[0]' <<<"$f")"
 echo "finding: $(jq -r '.[0].message' <<<"$f")"
+rc=0
+podman run --runtime runc --name "$name-nocmd" --ulimit nofile=1024:1024 \
+	--ulimit nproc=1024:1024 localhost/exitwatch-test:latest /no/such/app 2>/dev/null || rc=$?
+[ "$rc" = 127 ] || fail "podman run of a missing command returned $rc, not 127"
+nocmd() { jq -c --arg n "$name-nocmd" 'select(.container.name == $n)' "$tmp/ew.out"; }
+until [ -n "$(nocmd)" ]; do
+	[ "$SECONDS" -lt "$end" ] || fail "no record of $name-nocmd within $TIMEOUT_S s"
+	sleep 0.2
+done
+sleep 0.5
+r=$(nocmd | jq -s .)
+jq -e 'length == 1 and .[0].event == "container_exit" and .[0].exit.class == "start_failed" and
+	.[0].container.runtime == "podman" and (.[0].container.identity | startswith("podman:")) and
+	.[0].process.comm == "runc:[2:INIT]"' <<<"$r" >/dev/null ||
+	fail "$name-nocmd: not one start_failed container_exit, named: $(jq -c . <<<"$r")"
+echo "start failure: $(jq -r '.[0].message' <<<"$r")"
 if [ -n "${EW_RECORD_LOG:-}" ]; then
 	cat "$tmp/ew.out" >>"$EW_RECORD_LOG"
 fi
