@@ -112,6 +112,19 @@ struct {
 	__type(value, __u8);
 } exited_groups SEC(".maps");
 
+/*
+ * Cgroups whose main process has exited, for start_failed(): a runtime's init that fails there is
+ * a `runc exec` (an exec probe, `kubectl exec`) that lost the race with the container's exit, not
+ * a container that never ran (a container's start makes a new cgroup, and cgroup ids are never
+ * reused). LRU and preallocated: the race lasts milliseconds, so only the latest exits matter.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} ended_cgroups SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, EW_STAT__MAX);
@@ -458,7 +471,7 @@ static __always_inline int emit_main_exit(struct task_struct *p, __u64 cgid,
 	struct ew_exit_event *e;
 	__u32 tgid = p->tgid;
 	__u64 now = bpf_ktime_get_boot_ns(), home;
-	__u8 flags = 0;
+	__u8 flags = 0, one = 1;
 	bool oom;
 
 	/* Without group_dead, two last threads can both see signal->live == 0: the delete picks
@@ -467,6 +480,9 @@ static __always_inline int emit_main_exit(struct task_struct *p, __u64 cgid,
 		return 0;
 	bpf_map_delete_elem(&mains, &tgid);
 	home = home_of(&v, cgid);
+	bpf_map_update_elem(&ended_cgroups, &cgid, &one, BPF_ANY);
+	if (home != cgid)
+		bpf_map_update_elem(&ended_cgroups, &home, &one, BPF_ANY);
 
 	oom = oom_chosen(p);
 
@@ -556,7 +572,10 @@ static __always_inline bool runc_init(struct task_struct *p)
  * reports a failed start (Docker's 126 and 127, the kubelet's StartError and RunContainerError,
  * which its back-off turns into a CrashLoopBackOff): no exec, so no main, so nothing else here
  * would say so. Not an init killed by a signal (`runc delete` SIGKILLs a container created and
- * never started), nor one whose runtime lives in the same cgroup (runc inside a container).
+ * never started), nor one whose runtime lives in the same cgroup (runc inside a container), nor
+ * one in a cgroup whose main has exited (ended_cgroups). crun's failed init is not seen: crun
+ * SIGKILLs it, and a run of crun in the kernel matrix's guests gave no such exit in the
+ * container's cgroup.
  */
 static __always_inline int start_failed(struct task_struct *p, __u64 cgid, bool racy)
 {
@@ -567,7 +586,8 @@ static __always_inline int start_failed(struct task_struct *p, __u64 cgid, bool 
 	if (!runc_init(p))
 		return 0;
 	word = group_exit_word(p);
-	if ((word & 0x7f) || !(word >> 8) || cgid == task_cgroup_id(p->real_parent))
+	if ((word & 0x7f) || !(word >> 8) || cgid == task_cgroup_id(p->real_parent) ||
+	    bpf_map_lookup_elem(&ended_cgroups, &cgid))
 		return 0;
 	if (racy && !first_out(p))
 		return 0;

@@ -168,24 +168,26 @@ static void test_init_exit_is_failed_start(void **state)
 
 /*
  * What is not a failed start: an init killed by a signal (`runc delete` of a container never
- * started), one that exits 0, another program's exit 1 in a cgroup without a main, and an init's
- * exit 1 in a running container's cgroup (a failed `runc exec`: a child's exit). Then one real
- * failure as a marker: once its record is in, the others would have been too.
+ * started), one that exits 0, another program's exit 1 in a cgroup without a main, an init's
+ * exit 1 in a running container's cgroup (a failed `runc exec`: a child's exit), and one in the
+ * cgroup of a container whose main has just exited (a `runc exec`, an exec probe, that lost the
+ * race with the exit: no main any more, but one ran there). Then one real failure as a marker:
+ * once its record is in, the others would have been too.
  */
 static void test_what_is_not_a_failed_start(void **state)
 {
 	struct ew_h_fixture *f = *state;
 	const char *units[] = {ew_h_unit("initkill"), ew_h_unit("initzero"), ew_h_unit("other"),
-			       ew_h_unit("running"), ew_h_unit("marker")};
-	char rel[5][512], names[5][128];
+			       ew_h_unit("running"),  ew_h_unit("ended"),    ew_h_unit("marker")};
+	char rel[6][512], names[6][128];
 	json_object *o;
 	pid_t main_pid;
 	int st;
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		snprintf(names[i], sizeof(names[i]), "%s", units[i]);
 	start_agent(f);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		unit_cgroup(f, names[i], rel[i], sizeof(rel[i]));
 	fake_init(rel[0], RUNC_INIT, END_SIGKILL);
 	fake_init(rel[1], RUNC_INIT, END_EXIT_0);
@@ -206,9 +208,16 @@ static void test_what_is_not_a_failed_start(void **state)
 	assert_string_not_equal(ew_h_str(o, "exit.class"), "start_failed");
 	assert_int_equal(ew_h_int(o, "children.failed", -1), 1);
 
-	fake_init(rel[4], RUNC_INIT, END_EXIT_1);
+	main_pid = ew_h_spawn_in(rel[4], EW_H_WL("exit", "0"), -1, false, NULL);
+	assert_true(main_pid > 0);
+	assert_true(ew_h_wait_pid(main_pid, 10000) >= 0);
 	if (!ew_h_wait(&f->agent, is_unit_exit, names[4], NULL, 10000))
-		fail_msg("no container_exit of the marker %s", names[4]);
+		fail_msg("no container_exit of %s", names[4]);
+	fake_init(rel[4], RUNC_INIT, END_EXIT_1);
+
+	fake_init(rel[5], RUNC_INIT, END_EXIT_1);
+	if (!ew_h_wait(&f->agent, is_unit_exit, names[5], NULL, 10000))
+		fail_msg("no container_exit of the marker %s", names[5]);
 	ew_h_agent_pump(&f->agent, 300);
 	for (int i = 0; i < 3; i++) {
 		if (ew_h_count(&f->agent, is_unit_exit, names[i]) ||
@@ -216,7 +225,8 @@ static void test_what_is_not_a_failed_start(void **state)
 			fail_msg("%s: a record, for what is not a container", names[i]);
 	}
 	assert_int_equal(ew_h_count(&f->agent, is_unit_exit, names[3]), 1);
-	for (int i = 0; i < 5; i++)
+	assert_int_equal(ew_h_count(&f->agent, is_unit_exit, names[4]), 1);
+	for (int i = 0; i < 6; i++)
 		ew_h_cgroup_remove_tree(rel[i]);
 }
 
