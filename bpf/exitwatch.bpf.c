@@ -550,44 +550,80 @@ static __always_inline bool first_out(struct task_struct *p)
 	return bpf_map_update_elem(&exited_groups, &k, &one, BPF_NOEXIST) == 0;
 }
 
-/* runc's init renames itself "runc:[2:INIT]" (libcontainer/nsenter) before it joins the
- * container's namespaces; the exec of the container's command renames it again. */
-static __always_inline bool runc_init(struct task_struct *p)
-{
-	static const char name[] = "runc:[2:INIT]";
-	char comm[sizeof(name)];
+enum runtime_init {
+	INIT_NONE,
+	INIT_RUNC,
+	INIT_CRUN
+};
 
-	bpf_probe_read_kernel(comm, sizeof(comm), p->comm);
-	for (int i = 0; i < sizeof(name); i++)
-		if (comm[i] != name[i])
-			return false;
-	return true;
+/*
+ * The runtime's process that becomes the container's main by exec'ing its command, by its name:
+ * runc's init names itself "runc:[2:INIT]" (libcontainer/nsenter); crun's keeps crun's, which is
+ * "crun", or, where crun runs a sealed copy of itself from a memfd as runc does, the name the
+ * kernel gives an exec from a descriptor: "memfd:crun_clon" (the memfd's, 6.x) or the
+ * descriptor's number ("3", older kernels). The exec of the command renames either.
+ */
+static __always_inline enum runtime_init runtime_init(const char *comm)
+{
+	static const char runc[] = "runc:[2:INIT]", memfd[] = "memfd:crun";
+	int i;
+
+	if (comm[0] == 'c' && comm[1] == 'r' && comm[2] == 'u' && comm[3] == 'n' && !comm[4])
+		return INIT_CRUN;
+	if (comm[0] >= '0' && comm[0] <= '9') {
+		for (i = 1; i < EW_COMM_LEN && comm[i]; i++)
+			if (comm[i] < '0' || comm[i] > '9')
+				return INIT_NONE;
+		return INIT_CRUN;
+	}
+	if (comm[0] == 'm') {
+		for (i = 0; i < sizeof(memfd) - 1; i++)
+			if (comm[i] != memfd[i])
+				return INIT_NONE;
+		return INIT_CRUN;
+	}
+	for (i = 0; i < sizeof(runc); i++)
+		if (comm[i] != runc[i])
+			return INIT_NONE;
+	return INIT_RUNC;
 }
 
 /*
- * A container that never ran. runc's init is the process that becomes the container's main by
- * exec'ing its command; when it exits instead, with a code, in a cgroup with no main process,
+ * A container that never ran. The runtime's init is the process that becomes the container's
+ * main by exec'ing its command; when it exits instead, with a code, in a cgroup with no main,
  * the command never started: not found or not executable, a working directory or user that does
  * not exist, a mount the runtime could not make. runc then removes the cgroup, and the runtime
  * reports a failed start (Docker's 126 and 127, the kubelet's StartError and RunContainerError,
  * which its back-off turns into a CrashLoopBackOff): no exec, so no main, so nothing else here
- * would say so. Not an init killed by a signal (`runc delete` SIGKILLs a container created and
- * never started), nor one whose runtime lives in the same cgroup (runc inside a container), nor
- * one in a cgroup whose main has exited (ended_cgroups). crun's failed init is not seen: crun
- * SIGKILLs it, and a run of crun in the kernel matrix's guests gave no such exit in the
- * container's cgroup.
+ * would say so. crun's init may not exit on its own: crun, its parent, SIGKILLs it once told of
+ * the failure. Not an init killed otherwise (`runc delete` and `crun delete` SIGKILL a container
+ * created and never started, when the init's parent is no longer the runtime that made it), nor
+ * one whose runtime lives in the same cgroup (runc inside a container), nor one in a cgroup
+ * whose main has exited (ended_cgroups).
  */
 static __always_inline int start_failed(struct task_struct *p, __u64 cgid, bool racy)
 {
+	char comm[EW_COMM_LEN], parent[EW_COMM_LEN];
 	struct ew_start_failed_event *e;
+	enum runtime_init init;
 	__u32 word;
 	__u64 now;
 
-	if (!runc_init(p))
+	bpf_probe_read_kernel(comm, sizeof(comm), p->comm);
+	init = runtime_init(comm);
+	if (!init)
 		return 0;
 	word = group_exit_word(p);
-	if ((word & 0x7f) || !(word >> 8) || cgid == task_cgroup_id(p->real_parent) ||
-	    bpf_map_lookup_elem(&ended_cgroups, &cgid))
+	if (init == INIT_CRUN && (word & 0x7f) == 9 /* SIGKILL */) {
+		/* By crun itself: its parent, the same program under the same name. */
+		bpf_probe_read_kernel(parent, sizeof(parent), p->real_parent->comm);
+		for (int i = 0; i < EW_COMM_LEN; i++)
+			if (parent[i] != comm[i])
+				return 0;
+	} else if ((word & 0x7f) || !(word >> 8)) {
+		return 0;
+	}
+	if (cgid == task_cgroup_id(p->real_parent) || bpf_map_lookup_elem(&ended_cgroups, &cgid))
 		return 0;
 	if (racy && !first_out(p))
 		return 0;

@@ -395,12 +395,27 @@ static void test_exit_start_failed(void **state)
 			    "missing working directory or user, a failed mount)");
 	assert_doc_line(&fx->out, "2026-12-07T03:16:13.664821161Z", false);
 	json_object_put(o);
+	/* crun's: its init SIGKILLed by crun. The class, and the meaning said all the same. */
+	fx->ev.exit_word = SIGKILL;
+	fx->ev.status = ew_exit_decode(SIGKILL);
+	strcpy(fx->ev.comm, "memfd:crun_clon");
+	r.cls = ew_exit_classify(&fx->ev, &fx->classes);
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(STR(o, "exit", "class"), "start_failed");
+	assert_int_equal(INT(o, "exit", "signal"), SIGKILL);
+	assert_string_equal(STR(o, "message"),
+			    "ewtest-12040-0 (docker 0d3c5e1a7b9f) failed to start: its runtime killed "
+			    "its init with SIGKILL (start_failed) after 173ms: its command never ran: "
+			    "the runtime could not start it (not found or not executable, a missing "
+			    "working directory or user, a failed mount)");
+	json_object_put(o);
 	/* The same word from the application's exit, rendered next: not the memo of this one. */
 	fx->ev.type = EW_EVENT_EXIT;
 	r.cls = ew_exit_classify(&fx->ev, &fx->classes);
 	render(fx, &r);
 	o = parse_line(fx->out.data, fx->out.len);
-	assert_string_equal(STR(o, "exit", "class"), "app_error");
+	assert_string_equal(STR(o, "exit", "class"), "killed");
 	json_object_put(o);
 }
 

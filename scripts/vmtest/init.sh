@@ -192,7 +192,8 @@ smoke
 # the bundle where containerd keeps it (its config.json has the CRI annotations) and a kubepods
 # cgroup. Every start must be the workload's (none of crun's own processes taken for a main),
 # every exit named, one identity k8s:<uid>/backend across the five ids, and crash_loop then
-# exit_code_burst must fire.
+# exit_code_burst must fire. Then a sixth attempt whose command is not in the image: crun's init
+# cannot exec it, and its one record is a start_failed exit of the same identity.
 crun_case() {
 	command -v crun >/dev/null || return 0
 	out=/tmp/crun.out err=/tmp/crun.err uid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
@@ -230,9 +231,27 @@ crun_case() {
 		sleep 0.1
 		i=$((i + 1))
 	done
+	id=$(printf 'c%063d' 5)
+	b=$tasks/$id
+	cp -a $tasks/$(printf 'c%063d' 4) $b
+	jq --arg cg "/kubepods/burstable/pod$uid/$id" '.process.args = ["/no/such/app"] |
+		.linux.cgroupsPath = $cg |
+		.annotations["io.kubernetes.container.restartCount"] = "5"' \
+		$b/config.json >$b/config.new && mv $b/config.new $b/config.json
+	crun run --no-pivot --bundle $b "$id" </dev/null >/dev/null 2>>"$err"
+	nocmd_rc=$?
+	i=0
+	while [ $i -lt 100 ] && ! grep -q '"class":"start_failed"' "$out"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	crun delete -f "$id" 2>/dev/null
 	kill -TERM $pid
 	wait $pid
 	exits=$(grep -c '"event":"container_exit"' "$out")
+	failed=$(grep '"event":"container_exit"' "$out" | jq -c --arg u "$uid" 'select(
+		.exit.class == "start_failed" and .container.identity == "k8s:\($u)/backend" and
+		(.process.comm | startswith("memfd:crun") or . == "crun" or test("^[0-9]+$")))' | wc -l)
 	good=$(grep '"event":"container_exit"' "$out" | jq -c --arg u "$uid" 'select(
 		.container.identity == "k8s:\($u)/backend" and .container.name == "backend" and
 		.pod.name == "checkout-6d5f7c9b8-q4w2x" and .exit.code == 3 and
@@ -243,13 +262,13 @@ crun_case() {
 	# restart_rate and startup_failure_rate may follow).
 	finding=$(grep '"event":"finding"' "$out" | jq -r '"\(.rule) \(.container.identity)"' |
 		head -2 | tr '\n' ',')
-	if [ "$rcs" = "3 3 3 3 3 " ] && [ "$exits" = 5 ] && [ "$good" = 5 ] &&
+	if [ "$rcs" = "3 3 3 3 3 " ] && [ "$exits" = 6 ] && [ "$good" = 5 ] && [ "$failed" = 1 ] &&
 		[ "$starts" = " 5 workload " ] &&
 		[ "$finding" = "crash_loop k8s:$uid/backend,exit_code_burst k8s:$uid/backend," ]; then
-		echo "EW-CRUN PASS $(crun --version | head -1): 5 runs, 5 named exits (k8s:<uid>/backend), starts:$starts, finding $finding"
+		echo "EW-CRUN PASS $(crun --version | head -1): 5 runs, 5 named exits (k8s:<uid>/backend), starts:$starts, finding $finding; a missing command (crun $nocmd_rc): $(grep '"class":"start_failed"' "$out" | jq -r .message)"
 		return 0
 	fi
-	echo "EW-CRUN FAIL crun exit codes: $rcs exits=$exits named=$good starts:$starts finding: $finding"
+	echo "EW-CRUN FAIL crun exit codes: $rcs exits=$exits named=$good starts:$starts finding: $finding; a missing command (crun $nocmd_rc): $failed start_failed"
 	dump_agent
 	return 1
 }

@@ -234,8 +234,14 @@ static void exit_summary(const struct ew_event *ev, enum ew_exit_class cls, char
 		return;
 	}
 	if (cls == EW_CLASS_START_FAILED) {
-		sb_puts(&b, "failed to start: its runtime's init exited with code ");
-		sb_putd(&b, ev->status.code);
+		/* crun may SIGKILL its init when it fails; runc's exits. */
+		if (ev->status.signal) {
+			sb_puts(&b, "failed to start: its runtime killed its init with ");
+			sb_puts(&b, sig ? sig : "a signal");
+		} else {
+			sb_puts(&b, "failed to start: its runtime's init exited with code ");
+			sb_putd(&b, ev->status.code);
+		}
 		sb_puts(&b, " (start_failed)");
 		return;
 	}
@@ -272,14 +278,14 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 	}
 	if (r->cls != EW_CLASS_CLEAN && ev->tail_len)
 		tail_last_line(ev->tail, ev->tail_len, line, sizeof(line));
-	/* The meaning of a signal is already in "killed by SIGx"; a code's is not. */
+	/* The meaning of a signal is already in "killed by SIGx"; a code's, a failed start's not. */
 	sb_init(&b, out, len);
 	sb_puts(&b, who);
 	sb_put(&b, " ", 1);
 	sb_puts(&b, what);
 	sb_puts(&b, " after ");
 	sb_puts(&b, up);
-	if (meaning && !ev->status.signal) {
+	if (meaning && (!ev->status.signal || r->cls == EW_CLASS_START_FAILED)) {
 		sb_put(&b, ": ", 2);
 		sb_put_text(&b, meaning);
 	}
