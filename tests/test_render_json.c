@@ -404,11 +404,12 @@ static void test_exit_start_failed(void **state)
 	o = parse_line(fx->out.data, fx->out.len);
 	assert_string_equal(STR(o, "exit", "class"), "start_failed");
 	assert_int_equal(INT(o, "exit", "signal"), SIGKILL);
-	assert_string_equal(STR(o, "message"),
-			    "ewtest-12040-0 (docker 0d3c5e1a7b9f) failed to start: its runtime killed "
-			    "its init with SIGKILL (start_failed) after 173ms: its command never ran: "
-			    "the runtime could not start it (not found or not executable, a missing "
-			    "working directory or user, a failed mount)");
+	assert_string_equal(
+		STR(o, "message"),
+		"ewtest-12040-0 (docker 0d3c5e1a7b9f) failed to start: its runtime killed "
+		"its init with SIGKILL (start_failed) after 173ms: its command never ran: "
+		"the runtime could not start it (not found or not executable, a missing "
+		"working directory or user, a failed mount)");
 	json_object_put(o);
 	/* The same word from the application's exit, rendered next: not the memo of this one. */
 	fx->ev.type = EW_EVENT_EXIT;
