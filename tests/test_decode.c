@@ -154,31 +154,46 @@ static void test_event_clear(void **state)
 	free(ev);
 }
 
+/* An exec record of pid 42 in /docker/abc (id 77), its parent 7, at boot time ts_ns. */
+static void exec_record(struct ew_exec_event *e, uint8_t kind, uint16_t size, uint64_t ts_ns,
+			const char *comm)
+{
+	e->hdr = (struct ew_hdr){
+		.kind = kind, .size = size, .pid = 42, .ts_ns = ts_ns, .cgroup_id = 77};
+	e->ppid = 7;
+	e->cg_level = 2;
+	e->start_ns = 123;
+	ew_strlcpy(e->comm, comm, sizeof(e->comm));
+	strcpy(e->cg_names[0], "abc");
+	strcpy(e->cg_names[1], "docker");
+}
+
+/* What every decoded exec record says: exec_record()'s. */
+static void assert_exec_decoded(const struct ew_event *ev, enum ew_event_type type, uint64_t ts_ns,
+				const char *comm)
+{
+	assert_int_equal(ev->type, type);
+	assert_int_equal(ev->time_ns, 1000000000000000000ULL + ts_ns);
+	assert_int_equal(ev->pid, 42);
+	assert_int_equal(ev->ppid, 7);
+	assert_int_equal(ev->cgroup_id, 77);
+	assert_int_equal(ev->start_boot_ns, 123);
+	assert_string_equal(ev->cgroup, "/docker/abc");
+	assert_string_equal(ev->comm, comm);
+	assert_false(ev->reexec);
+}
+
 static void test_decode_exec(void **state)
 {
 	struct ew_exec_event e = {0};
 	struct ew_event *ev = malloc(sizeof(*ev));
 
 	(void)state;
-	e.hdr = (struct ew_hdr){
-		.kind = EW_EV_EXEC, .size = sizeof(e), .pid = 42, .ts_ns = 5, .cgroup_id = 77};
-	e.ppid = 7;
-	e.cg_level = 2;
-	e.start_ns = 123;
-	memcpy(e.comm, "sh", 3);
+	exec_record(&e, EW_EV_EXEC, sizeof(e), 5, "sh");
 	memcpy(e.filename, "/bin/sh", 8);
 	memcpy(e.argv0, "sh", 3);
-	strcpy(e.cg_names[0], "abc");
-	strcpy(e.cg_names[1], "docker");
 	assert_int_equal(ew_decode(&e, sizeof(e), &ctx, ev), 0);
-	assert_int_equal(ev->type, EW_EVENT_START);
-	assert_int_equal(ev->time_ns, 1000000000000000005ULL);
-	assert_int_equal(ev->pid, 42);
-	assert_int_equal(ev->ppid, 7);
-	assert_int_equal(ev->cgroup_id, 77);
-	assert_string_equal(ev->cgroup, "/docker/abc");
-	assert_string_equal(ev->comm, "sh");
-	assert_false(ev->reexec);
+	assert_exec_decoded(ev, EW_EVENT_START, 5, "sh");
 	e.hdr.flags = EW_EXEC_REEXEC;
 	assert_int_equal(ew_decode(&e, sizeof(e), &ctx, ev), 0);
 	assert_true(ev->reexec);
@@ -254,27 +269,11 @@ static void test_decode_start_failed(void **state)
 	struct ew_class_config c;
 
 	(void)state;
-	e.ex.hdr = (struct ew_hdr){.kind = EW_EV_START_FAILED,
-				   .size = sizeof(e),
-				   .pid = 42,
-				   .ts_ns = 900,
-				   .cgroup_id = 77};
-	e.ex.ppid = 7;
-	e.ex.cg_level = 2;
-	e.ex.start_ns = 123;
-	memcpy(e.ex.comm, "runc:[2:INIT]", 14);
-	strcpy(e.ex.cg_names[0], "abc");
-	strcpy(e.ex.cg_names[1], "docker");
+	exec_record(&e.ex, EW_EV_START_FAILED, sizeof(e), 900, "runc:[2:INIT]");
 	e.exit_word = EXITED(1);
 	e.uptime_ns = 777;
 	assert_int_equal(ew_decode(&e, sizeof(e), &ctx, ev), 0);
-	assert_int_equal(ev->type, EW_EVENT_START_FAILED);
-	assert_int_equal(ev->time_ns, 1000000000000000900ULL);
-	assert_int_equal(ev->pid, 42);
-	assert_int_equal(ev->ppid, 7);
-	assert_int_equal(ev->start_boot_ns, 123);
-	assert_string_equal(ev->cgroup, "/docker/abc");
-	assert_string_equal(ev->comm, "runc:[2:INIT]");
+	assert_exec_decoded(ev, EW_EVENT_START_FAILED, 900, "runc:[2:INIT]");
 	assert_string_equal(ev->argv0, "");
 	assert_int_equal(ev->exit_word, EXITED(1));
 	assert_int_equal(ev->status.code, 1);

@@ -121,15 +121,11 @@ static void test_round_trip(void **state)
 	memcpy(exit->tail, "a\0\xff\n\"b", 6); /* a NUL and invalid UTF-8 survive exactly */
 	exit->tail_source = EW_TAIL_CRI;
 	/* A start that failed: the start's members and the exit's it has. */
+	*failed = *start;
 	failed->type = EW_EVENT_START_FAILED;
 	failed->time_ns = 2500;
-	failed->cgroup_id = 78;
-	failed->pid = 43;
-	failed->ppid = 8;
-	failed->cg_level = 3;
-	failed->start_boot_ns = 6;
-	strcpy(failed->cgroup, "/kubepods/pod1/def");
 	strcpy(failed->comm, "runc:[2:INIT]");
+	failed->argv0[0] = '\0';
 	failed->exit_word = 1 << 8;
 	failed->status = ew_exit_decode(failed->exit_word);
 	failed->uptime_ns = 150;
@@ -173,12 +169,12 @@ static void test_round_trip(void **state)
 	assert_int_equal(g->id[1].cg.runtime, EW_RT_DOCKER);
 	assert_int_equal(g->ev[2].type, EW_EVENT_START_FAILED);
 	assert_int_equal(g->ev[2].time_ns, 2500);
-	assert_int_equal(g->ev[2].pid, 43);
-	assert_int_equal(g->ev[2].ppid, 8);
-	assert_int_equal(g->ev[2].cg_level, 3);
-	assert_int_equal(g->ev[2].start_boot_ns, 6);
-	assert_string_equal(g->ev[2].cgroup, "/kubepods/pod1/def");
+	assert_int_equal(g->ev[2].ppid, 7);
+	assert_int_equal(g->ev[2].cg_level, 2);
+	assert_int_equal(g->ev[2].start_boot_ns, 5);
+	assert_string_equal(g->ev[2].cgroup, "/docker/abc");
 	assert_string_equal(g->ev[2].comm, "runc:[2:INIT]");
+	assert_string_equal(g->ev[2].argv0, "");
 	assert_int_equal(g->ev[2].status.code, 1);
 	assert_int_equal(g->ev[2].uptime_ns, 150);
 	unlink(path);

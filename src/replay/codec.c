@@ -102,6 +102,14 @@ static const char *const type_names[] = {
 	[EW_EVENT_START_FAILED] = "start_failed",
 };
 
+/* A start's cgroup and parent: a failed start has them too. */
+static void start_members(struct ew_jsonw *w, const struct ew_event *ev)
+{
+	ew_jsonw_string_field(w, "cgroup", ev->cgroup);
+	ew_jsonw_uint_field(w, "cg_level", ev->cg_level);
+	ew_jsonw_uint_field(w, "ppid", ev->ppid);
+}
+
 void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 {
 	char hex[2 * EW_STDERR_CAP + 1];
@@ -118,15 +126,11 @@ void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 	ew_jsonw_string_field(w, "argv0", ev->argv0);
 	switch (ev->type) {
 	case EW_EVENT_START:
-		ew_jsonw_string_field(w, "cgroup", ev->cgroup);
-		ew_jsonw_uint_field(w, "cg_level", ev->cg_level);
-		ew_jsonw_uint_field(w, "ppid", ev->ppid);
+		start_members(w, ev);
 		ew_jsonw_bool_field(w, "reexec", ev->reexec);
 		break;
 	case EW_EVENT_START_FAILED:
-		ew_jsonw_string_field(w, "cgroup", ev->cgroup);
-		ew_jsonw_uint_field(w, "cg_level", ev->cg_level);
-		ew_jsonw_uint_field(w, "ppid", ev->ppid);
+		start_members(w, ev);
 		ew_jsonw_uint_field(w, "exit_word", ev->exit_word);
 		ew_jsonw_uint_field(w, "uptime_ns", ev->uptime_ns);
 		break;
