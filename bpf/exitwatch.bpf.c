@@ -116,14 +116,34 @@ struct {
  * Cgroups whose main process has exited, for start_failed(): a runtime's init that fails there is
  * a `runc exec` (an exec probe, `kubectl exec`) that lost the race with the container's exit, not
  * a container that never ran (a container's start makes a new cgroup, and cgroup ids are never
- * reused). LRU and preallocated: the race lasts milliseconds, so only the latest exits matter.
+ * reused). The race lasts milliseconds, so only the latest exits matter: a direct-mapped table
+ * by the id's low bits, where a later exit takes the slot. A store and a compare, where an LRU
+ * hash's update cost a container's exit about a microsecond.
  */
+#define EW_ENDED_SLOTS 4096 /* a power of two */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, __u8);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EW_ENDED_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
 } ended_cgroups SEC(".maps");
+
+static __always_inline void ended_put(__u64 cgid)
+{
+	__u32 slot = cgid & (EW_ENDED_SLOTS - 1);
+	__u64 *v = bpf_map_lookup_elem(&ended_cgroups, &slot);
+
+	if (v)
+		*v = cgid;
+}
+
+static __always_inline bool ended(__u64 cgid)
+{
+	__u32 slot = cgid & (EW_ENDED_SLOTS - 1);
+	__u64 *v = bpf_map_lookup_elem(&ended_cgroups, &slot);
+
+	return v && *v == cgid;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -471,7 +491,7 @@ static __always_inline int emit_main_exit(struct task_struct *p, __u64 cgid,
 	struct ew_exit_event *e;
 	__u32 tgid = p->tgid;
 	__u64 now = bpf_ktime_get_boot_ns(), home;
-	__u8 flags = 0, one = 1;
+	__u8 flags = 0;
 	bool oom;
 
 	/* Without group_dead, two last threads can both see signal->live == 0: the delete picks
@@ -480,9 +500,9 @@ static __always_inline int emit_main_exit(struct task_struct *p, __u64 cgid,
 		return 0;
 	bpf_map_delete_elem(&mains, &tgid);
 	home = home_of(&v, cgid);
-	bpf_map_update_elem(&ended_cgroups, &cgid, &one, BPF_ANY);
+	ended_put(cgid);
 	if (home != cgid)
-		bpf_map_update_elem(&ended_cgroups, &home, &one, BPF_ANY);
+		ended_put(home);
 
 	oom = oom_chosen(p);
 
@@ -623,7 +643,7 @@ static __always_inline int start_failed(struct task_struct *p, __u64 cgid, bool 
 	} else if ((word & 0x7f) || !(word >> 8)) {
 		return 0;
 	}
-	if (cgid == task_cgroup_id(p->real_parent) || bpf_map_lookup_elem(&ended_cgroups, &cgid))
+	if (cgid == task_cgroup_id(p->real_parent) || ended(cgid))
 		return 0;
 	if (racy && !first_out(p))
 		return 0;
