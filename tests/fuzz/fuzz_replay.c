@@ -79,7 +79,7 @@ static int on_event(void *ctx, const struct ew_event *ev, const struct ew_identi
 {
 	(void)ctx;
 	EW_FUZZ_CHECK(ev->type == EW_EVENT_START || ev->type == EW_EVENT_EXIT ||
-			      ev->type == EW_EVENT_READY,
+			      ev->type == EW_EVENT_READY || ev->type == EW_EVENT_START_FAILED,
 		      "event type %d", (int)ev->type);
 	EW_FUZZ_CHECK(ev->time_ns, "an event without a time");
 	EW_FUZZ_CHECK(ev->tail_len <= sizeof(ev->tail), "tail_len %u", ev->tail_len);
