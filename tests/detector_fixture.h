@@ -232,6 +232,7 @@ static inline struct ew_startup feed_to(struct fx *fx, struct ew_detector *d, st
 		fx->boot[who] = t - T0 / 2;
 		ev->type = EW_EVENT_START_FAILED;
 		ev->status.code = code;
+		ev->status.signal = sig; /* crun's init, SIGKILLed by crun */
 		cls = EW_CLASS_START_FAILED;
 		ew_strlcpy(ev->cgroup, fx->ids[who].cgroup, sizeof(ev->cgroup));
 		break;
@@ -407,6 +408,8 @@ static inline bool finding_id_ok(const char *id)
 #define X(w, s, c)	{ OP_EXIT, w, c, 0, MSEC(s) }
 #define XSIG(w, s, g)	{ OP_EXIT, w, 0, g, MSEC(s) }
 #define ADV(s)		{ OP_ADVANCE, 0, 0, 0, MSEC(s) }
+#define SF(w, s, c)	{ OP_START_FAILED, w, c, 0, MSEC(s) }
+#define SFSIG(w, s, g)	{ OP_START_FAILED, w, 0, g, MSEC(s) }
 #define DROPS(s, tot)	{ OP_DROPS, 0, tot, 0, MSEC(s) }
 
 #define W_BURST(s, n, who)	{ EW_RULE_EXIT_CODE_BURST, false, MSEC(s), n, who }

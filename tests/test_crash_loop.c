@@ -48,6 +48,12 @@ static const struct scenario loop_cases[] = {
 	{"two SIGSEGV crashes in a row fire", LOOP,
 	 STEPS(ST(0, 0), XSIG(0, 20, SIGSEGV), ST(0, 100), XSIG(0, 120, SIGSEGV)),
 	 WANTS(W_LOOP(120, 2, 0))},
+	/* A start whose command never ran: runc's init exits 1, crun's is SIGKILLed by crun or
+	 * exits 1 as their race goes. One way of failing, whichever. */
+	{"commands that never ran: the init's exit 1 or SIGKILL alike fire at the second", LOOP,
+	 STEPS(SF(0, 0, 1), SFSIG(0, 10, SIGKILL), SF(0, 20, 1)), WANTS(W_LOOP(10, 2, 0))},
+	{"a command that never ran and an app's exit 1 are not the same way", LOOP,
+	 STEPS(SF(0, 0, 1), FAIL(0, 100, 1), SF(0, 200, 1)), NONE},
 	{"a ready start in between resets the streak", LOOP,
 	 STEPS(FAIL(0, 0, 3), ST(0, 100), RD(0, 101), X(0, 110, 3), FAIL(0, 200, 3)), NONE},
 	{"a start that survives the grace period in between resets it", LOOP,
@@ -233,30 +239,55 @@ static void test_crash_loop_stderr_repeats(void **state)
 	}
 }
 
-/* The streak survives an agent restart (export, import): the next failure still fires. */
-static void test_crash_loop_streak_survives_restart(void **state)
+/*
+ * The steps before, then an agent restart (export, import), then the steps after in the restored
+ * detector: the streak crossed (its dump holds streak, the same on both sides) when the failure
+ * after fires there.
+ */
+static void streak_across_restart(struct fx *fx, const struct step *before, size_t nb,
+				  const struct step *after, size_t na, const char *streak)
 {
-	struct fx *fx = *state;
 	struct ew_detector *b = ew_detector_new(&fx->cfg);
 	struct sink skb = {0};
 	struct ew_buf da, db;
 	char err[256] = "";
-	static const struct step rest[] = {FAIL(0, 420, 3)};
 
 	assert_non_null(b);
-	feed(fx, OP_START, 0, 0, 0, 0);
-	feed(fx, OP_EXIT, 0, 40, 3, 0);
+	run_on(fx, det(fx), &fx->sk, before, nb);
 	assert_int_equal(state_copy(det(fx), b, err, sizeof(err)), 0);
 	state_dump(det(fx), &da);
 	state_dump(b, &db);
-	assert_non_null(strstr(da.data, " streak [1 "));
+	if (!strstr(da.data, streak))
+		fail_msg("no \"%s\" in the dump:\n%s", streak, da.data);
 	assert_string_equal(da.data, db.data);
-	run_on(fx, b, &skb, rest, ARRAY_SIZE(rest));
+	run_on(fx, b, &skb, after, na);
 	assert_int_equal(count_rule(&skb, EW_RULE_CRASH_LOOP, false), 1);
 	ew_buf_free(&da);
 	ew_buf_free(&db);
 	ew_detector_free(b);
 	sink_clear(&skb);
+}
+
+/* The streak survives an agent restart: the next failure still fires. */
+static void test_crash_loop_streak_survives_restart(void **state)
+{
+	static const struct step before[] = {FAIL(0, 0, 3)}, after[] = {FAIL(0, 420, 3)};
+
+	streak_across_restart(*state, before, ARRAY_SIZE(before), after, ARRAY_SIZE(after),
+			      " streak [1 ");
+}
+
+/* So does a streak of starts whose command never ran, as such: a SIGKILLed init goes on one
+ * that exited 1. */
+static void test_crash_loop_start_failed_streak_survives_restart(void **state)
+{
+	static const struct step before[] = {SF(0, 0, 1)}, after[] = {SFSIG(0, 420, SIGKILL)};
+	char streak[64];
+
+	/* [streak, first exit, code, signal, ...]: the first exit at 0 s. */
+	snprintf(streak, sizeof(streak), " streak [1 %llu %d 0 ", (unsigned long long)T0,
+		 EW_STREAK_START_FAILED);
+	streak_across_restart(*state, before, ARRAY_SIZE(before), after, ARRAY_SIZE(after), streak);
 }
 
 /*
@@ -329,10 +360,15 @@ static void test_crash_loop_seed_timeline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_crash_loop_table),	   T(test_crash_loop_count_and_disabled),
-		T(test_crash_loop_quiet_period),   T(test_crash_loop_finding_fields),
-		T(test_crash_loop_stderr_repeats), T(test_crash_loop_streak_survives_restart),
-		T(test_crash_loop_seed_timeline),  T(test_crash_loop_restored_rule_off),
+		T(test_crash_loop_table),
+		T(test_crash_loop_count_and_disabled),
+		T(test_crash_loop_quiet_period),
+		T(test_crash_loop_finding_fields),
+		T(test_crash_loop_stderr_repeats),
+		T(test_crash_loop_streak_survives_restart),
+		T(test_crash_loop_seed_timeline),
+		T(test_crash_loop_restored_rule_off),
+		T(test_crash_loop_start_failed_streak_survives_restart),
 	};
 
 	return cmocka_run_group_tests_name("crash_loop", tests, NULL, NULL);

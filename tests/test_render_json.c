@@ -1193,6 +1193,45 @@ static void test_finding_variants(void **state)
 	o = parse_line(fx->out.data, fx->out.len);
 	assert_non_null(strstr(STR(o, "message"), " rule exit_code_burst is turned off after "));
 	json_object_put(o);
+	/*
+	 * crash_loop says what its failed starts shared: a code, a signal, or that the command
+	 * never ran (the runtime's init's code or signal is not the loop's).
+	 */
+	{
+		static const struct {
+			enum ew_exit_class cls;
+			int code, signal;
+			const char *how;
+		} loops[] = {
+			{EW_CLASS_CONFIG_ERROR, 3, 0,
+			 "failed 2 starts in a row, each ending with code 3, over "},
+			{EW_CLASS_CRASH, 0, SIGSEGV,
+			 "failed 2 starts in a row, each ending with SIGSEGV, over "},
+			{EW_CLASS_START_FAILED, 1, 0,
+			 "failed 2 starts in a row, its command never run, over "},
+			{EW_CLASS_START_FAILED, 0, SIGKILL,
+			 "failed 2 starts in a row, its command never run, over "},
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(loops); i++) {
+			burst_finding(&fx->f, subject);
+			fx->f.rule = EW_RULE_CRASH_LOOP;
+			fx->f.severity = EW_SEV_ERROR;
+			fx->f.scope = EW_SCOPE_IDENTITY;
+			fx->f.count = 2;
+			fx->f.last_class = loops[i].cls;
+			fx->f.last_code = loops[i].code;
+			fx->f.last_signal = loops[i].signal;
+			r = finding_record(fx);
+			render(fx, &r);
+			o = parse_line(fx->out.data, fx->out.len);
+			if (!strstr(STR(o, "message"), loops[i].how))
+				fail_msg("crash_loop %zu: \"%s\" lacks \"%s\"", i,
+					 STR(o, "message"), loops[i].how);
+			json_object_put(o);
+		}
+	}
+
 	ew_subject_free(subject);
 }
 

@@ -40,12 +40,30 @@ static uint64_t last_line_hash(const char *tail, uint32_t len)
 	return h ? h : 1;
 }
 
+/*
+ * What makes two failed starts fail "the same way": their exit code or signal. A start whose
+ * command never ran is one way of its own, whatever its runtime's init ended with: crun's exits
+ * 1 or is SIGKILLed by crun, as the race between them goes.
+ */
+static void failure_key(const struct ew_sample *x, int16_t *code, uint8_t *signal)
+{
+	if (x->flags >> 4 == EW_CLASS_START_FAILED) {
+		*code = EW_STREAK_START_FAILED;
+		*signal = 0;
+		return;
+	}
+	*code = x->code;
+	*signal = x->signal;
+}
+
 void ew_det_crash_loop(struct ew_detector *d, struct ident *id, bool ok, uint64_t at,
 		       ew_finding_fn fn, void *ctx)
 {
 	const struct ew_rule_config *rc = &d->cfg.rules[EW_RULE_CRASH_LOOP];
 	struct episode *ep = &id->s.ep[EW_RULE_CRASH_LOOP];
 	const struct ew_sample *x = &id->last_exit;
+	uint8_t signal;
+	int16_t code;
 	uint64_t h;
 
 	if (!rc->enabled) /* nothing kept: the state file stays what it was without the rule */
@@ -64,16 +82,17 @@ void ew_det_crash_loop(struct ew_detector *d, struct ident *id, bool ok, uint64_
 	if (!id->has_last_exit)
 		return;
 	h = last_line_hash(id->tail, id->tail_len);
+	failure_key(x, &code, &signal);
 	/* The streak's code is kept here, not looked up in a window: the loop may be slower than
 	 * any window keeps samples. */
-	if (id->fail_streak && id->streak_code == x->code && id->streak_signal == x->signal) {
+	if (id->fail_streak && id->streak_code == code && id->streak_signal == signal) {
 		id->fail_streak++;
 		id->line_repeats = h && h == id->line_hash ? id->line_repeats + 1 : (h ? 1 : 0);
 	} else {
 		id->fail_streak = 1;
 		id->streak_first_ns = x->t;
-		id->streak_code = x->code;
-		id->streak_signal = x->signal;
+		id->streak_code = code;
+		id->streak_signal = signal;
 		id->line_repeats = h ? 1 : 0;
 	}
 	id->line_hash = h;

@@ -67,7 +67,7 @@ struct ident {
 	/* crash_loop (crash_loop.c): the failed starts in a row that ended with one exit code. */
 	uint32_t fail_streak;	  /* how many; 0 after a successful start */
 	uint64_t streak_first_ns; /* the first one's exit */
-	int16_t streak_code;	  /* their exit code */
+	int16_t streak_code;	  /* their exit code; EW_STREAK_START_FAILED: never ran */
 	uint8_t streak_signal;	  /* their terminating signal */
 	uint32_t line_repeats;	  /* of them, those whose last stderr line was the latest's */
 	uint64_t line_hash;	  /* FNV-1a of the latest one's last stderr line; 0: none */

@@ -352,12 +352,14 @@ static void message_finding(const struct ew_record *r, const char *who, char *ou
 	case EW_RULE_CRASH_LOOP: {
 		char how[48];
 
-		if (f->last_signal)
-			snprintf(how, sizeof(how), "%s", sig ? sig : "a signal");
+		/* A failed start's runtime's code or signal is not what the streak shares. */
+		if (f->last_class == EW_CLASS_START_FAILED)
+			snprintf(how, sizeof(how), "its command never run");
+		else if (f->last_signal)
+			snprintf(how, sizeof(how), "each ending with %s", sig ? sig : "a signal");
 		else
-			snprintf(how, sizeof(how), "code %d", f->last_code);
-		snprintf(out, len,
-			 "%s failed %u starts in a row, each ending with %s, over %s%s%s%s%s", who,
+			snprintf(how, sizeof(how), "each ending with code %d", f->last_code);
+		snprintf(out, len, "%s failed %u starts in a row, %s, over %s%s%s%s%s", who,
 			 f->count, how, win, every,
 			 !f->tail_len ? "; no stderr to compare"
 			 : f->line_repeats >= f->count

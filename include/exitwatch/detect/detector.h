@@ -79,6 +79,10 @@ static inline void ew_rule_set_code(struct ew_rule_config *rc, int code)
 
 #define EW_HIST_MAX 8
 
+/* crash_loop's streak code of starts whose command never ran (class start_failed), whatever
+ * their runtime's init ended with: no exit code is negative. */
+#define EW_STREAK_START_FAILED (-1)
+
 /* What ended an episode: a resolved record's message says which. */
 enum ew_resolution {
 	/* The rule's own condition held (crash_loop: a start succeeded). */
@@ -327,7 +331,7 @@ struct ew_detector_ident {
 	/* crash_loop: the failed starts in a row that ended alike (0: none since a success). */
 	uint32_t fail_streak;	  /* failed starts in a row with the same code and signal */
 	uint64_t streak_first_ns; /* the first of them's exit, not later than now_ns */
-	int16_t streak_code;	  /* their exit code */
+	int16_t streak_code;	  /* their exit code; EW_STREAK_START_FAILED: never ran */
 	uint8_t streak_signal;	  /* their terminating signal */
 	uint32_t line_repeats;	  /* of them, those whose last stderr line was the latest's */
 	uint64_t line_hash;	  /* FNV-1a of the latest one's last stderr line (0: none) */
