@@ -114,8 +114,9 @@ struct ew_exit_tail_event {
 /*
  * A container that never ran: in a cgroup with no main process, the runtime's init (runc's
  * "runc:[2:INIT]", crun's, the process that would have exec'd the container's command) exited
- * with a non-zero code, or crun's was SIGKILLed by its parent crun, which does so when it fails. The exec event's layout, for the cgroup's names: comm is the init's, filename
- * and argv0 are empty, ppid is the init's real parent (the runtime).
+ * with a non-zero code, or crun's was SIGKILLed by its parent crun, which does so when it fails.
+ * The exec event's layout, for the cgroup's names: comm is the init's, filename and argv0 are
+ * empty, ppid is the init's real parent (the runtime).
  */
 struct ew_start_failed_event {
 	struct ew_exec_event ex; /* ex.hdr.kind is EW_EV_START_FAILED */
