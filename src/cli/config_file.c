@@ -50,6 +50,7 @@ static const struct key_def agent_keys[] = {
 	{"drain_timeout", ew_cfgv_duration, CFG(drain_timeout_ns), 0, 0, 0},
 	{"docker_root", ew_cfgv_path, CFG(docker_root), 0, 0, F_EMPTY_NULL},
 	{"containerd_root", ew_cfgv_path, CFG(containerd_root), 0, 0, F_EMPTY_NULL},
+	{"containerd_cri_root", ew_cfgv_path, CFG(containerd_cri_root), 0, 0, F_EMPTY_NULL},
 	{"crio_root", ew_cfgv_path, CFG(crio_root), 0, 0, F_EMPTY_NULL},
 	{"pods_log_root", ew_cfgv_path, CFG(pods_log_root), 0, 0, F_EMPTY_NULL},
 	{"containers_log_root", ew_cfgv_path, CFG(containers_log_root), 0, 0, F_EMPTY_NULL},

@@ -341,3 +341,60 @@ int ew_meta_parse_libpod_list(const char *json, size_t len, const char *id, stru
 	json_object_put(root);
 	return 0;
 }
+
+/*
+ * A failed start's error, as the runtime keeps it for `docker inspect` or the kubelet. Copied
+ * whole (cut at a UTF-8 boundary when longer than size); its length, 0 when there is none.
+ */
+static int start_error_copy(const char *s, char *buf, size_t size)
+{
+	if (!s || !s[0] || !size) {
+		if (size)
+			buf[0] = '\0';
+		return 0;
+	}
+	ew_meta_copy(buf, size, s);
+	return (int)strlen(buf);
+}
+
+int ew_meta_parse_docker_start_error(const char *json, size_t len, char *buf, size_t size,
+				     char *err, size_t errlen)
+{
+	struct json_object *root;
+	int r;
+
+	if (size)
+		buf[0] = '\0';
+	r = meta_parse_object(json, len, "docker config.v2.json", &root, err, errlen);
+	if (r < 0)
+		return r;
+	/* State.Error: dockerd's error of the container's last start, "" once one succeeds. */
+	r = start_error_copy(ew_json_str(ew_json_get(root, "State", EW_JSON_OBJECT), "Error", NULL),
+			     buf, size);
+	json_object_put(root);
+	return r;
+}
+
+int ew_meta_parse_cri_start_error(const char *json, size_t len, char *buf, size_t size, char *err,
+				  size_t errlen)
+{
+	struct json_object *root;
+	const char *reason;
+	int r = 0;
+
+	if (size)
+		buf[0] = '\0';
+	r = meta_parse_object(json, len, "containerd CRI status", &root, err, errlen);
+	if (r < 0)
+		return r;
+	/*
+	 * {"Version":"v1","Reason":"StartError","Message":"failed to create containerd task:
+	 * ...","ExitCode":128,...}: Message is the start's error only with that reason (an exit's
+	 * reason is "Error", "OOMKilled" or "Completed").
+	 */
+	reason = ew_json_str(root, "Reason", NULL);
+	if (reason && !strcmp(reason, "StartError"))
+		r = start_error_copy(ew_json_str(root, "Message", NULL), buf, size);
+	json_object_put(root);
+	return r;
+}

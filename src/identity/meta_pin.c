@@ -22,7 +22,7 @@
 #include "exitwatch/identity/runtime_meta.h"
 #include "exitwatch/util/util.h"
 
-#define EW_META_NROOTS 6
+#define EW_META_NROOTS 7
 /* "/proc/self/fd/" and an int, or a copy of host_root + root. */
 #define EW_META_PIN_PATH_MAX 4096
 
@@ -40,8 +40,9 @@ int ew_meta_paths_pin(const struct ew_meta_paths *in, struct ew_meta_pins **ret_
 	struct ew_meta_paths p = *in;
 	struct ew_meta_pins *pins;
 	const char **roots[EW_META_NROOTS] = {
-		&ret->docker_root,   &ret->containerd_root,	&ret->crio_root,
-		&ret->pods_log_root, &ret->containers_log_root, &ret->libpod_root,
+		&ret->docker_root,	   &ret->containerd_root,     &ret->crio_root,
+		&ret->pods_log_root,	   &ret->containers_log_root, &ret->libpod_root,
+		&ret->containerd_cri_root,
 	};
 
 	ew_meta_paths_default(&p);

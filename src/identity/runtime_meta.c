@@ -29,6 +29,8 @@
 #define EW_META_CONTAINERS_LOG_ROOT "/var/log/containers"
 /* Podman keeps the OCI bundle of a container in its graph root, not its run root. */
 #define EW_META_LIBPOD_ROOT "/var/lib/containers/storage/overlay-containers"
+/* Under containerd's root (its default), where its CRI plugin keeps each container's status. */
+#define EW_META_CONTAINERD_CRI_ROOT "/var/lib/containerd/io.containerd.grpc.v1.cri"
 
 #define EW_META_ERR_LEN 512
 
@@ -91,6 +93,8 @@ void ew_meta_paths_default(struct ew_meta_paths *p)
 		p->containers_log_root = EW_META_CONTAINERS_LOG_ROOT;
 	if (!p->libpod_root)
 		p->libpod_root = EW_META_LIBPOD_ROOT;
+	if (!p->containerd_cri_root)
+		p->containerd_cri_root = EW_META_CONTAINERD_CRI_ROOT;
 }
 
 bool ew_meta_docker_known(const struct ew_meta_paths *p, const char *id)

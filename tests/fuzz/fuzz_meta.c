@@ -3,7 +3,9 @@
  * The runtime metadata parsers on any bytes: a container with a host mount, or a broken
  * runtime, may leave anything in config.v2.json or config.json. The first byte chooses the
  * parser (even: Docker, odd: OCI; the seeds use 'D' and 'O') and its bit 1 whether the
- * container is a Kubernetes one for ew_identity_finish(); the rest is the file.
+ * container is a Kubernetes one for ew_identity_finish(); the rest is the file. The same
+ * bytes then go to the parser of the file that holds a failed start's error (Docker's
+ * config.v2.json for even, containerd's CRI status for odd).
  */
 #include <errno.h>
 
@@ -36,7 +38,7 @@ static void check_meta(const struct ew_meta *m)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ew_identity *id;
-	char err[512], *json;
+	char err[512], cause[64], *json; /* small: the cut at a character is fuzzed too */
 	bool oci, k8s;
 	int r;
 
@@ -78,6 +80,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      "key '%s' workload '%s' display '%s'", id->key, id->workload,
 			      id->display);
 	}
+	/* The same bytes as the file that holds a failed start's error (the CRI status for odd). */
+	err[0] = '\0';
+	r = oci ? ew_meta_parse_cri_start_error(json, size - 1, cause, sizeof(cause), err,
+						sizeof(err))
+		: ew_meta_parse_docker_start_error(json, size - 1, cause, sizeof(cause), err,
+						   sizeof(err));
+	EW_FUZZ_CHECK(r >= 0 || r == -EINVAL || r == -ENOMEM, "start error: returned %d", r);
+	EW_FUZZ_TERMINATED(cause);
+	EW_FUZZ_CHECK(r < 0 ? !cause[0] : (size_t)r == strlen(cause), "start error: %d for '%s'", r,
+		      cause);
 	free(json);
 	free(id);
 	return 0;

@@ -52,6 +52,7 @@ struct ew_config {
 	bool read_meta;
 	const char *docker_root;
 	const char *containerd_root;
+	const char *containerd_cri_root; /* a failed start's error (the CRI plugin's status) */
 	const char *crio_root;
 	const char *pods_log_root;
 	const char *containers_log_root; /* the kubelet's /var/log/containers links */

@@ -7,6 +7,8 @@
  *   CRI-O       <root>/run/containers/storage/overlay-containers/<id>/userdata/config.json
  *               (io.kubernetes.container.name, io.kubernetes.pod.* annotations)
  *   Kubernetes  <root>/var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart>.log
+ *   containerd's CRI plugin  <root>/var/lib/containerd/io.containerd.grpc.v1.cri/containers/<id>/
+ *               status (a failed start's error: ew_meta_read_start_error())
  * <root> is --host-root ("" on the host, "/host" in the DaemonSet). Files larger than
  * EW_META_MAX_BYTES are refused: a runtime file that big is not one we understand.
  */
@@ -30,6 +32,8 @@ struct ew_meta_paths {
 	const char *containers_log_root;
 	/* Podman's bundles; default "/var/lib/containers/storage/overlay-containers" */
 	const char *libpod_root;
+	/* containerd's CRI plugin state; default "/var/lib/containerd/io.containerd.grpc.v1.cri" */
+	const char *containerd_cri_root;
 };
 
 /* Fills the defaults for NULL members. */
@@ -69,6 +73,15 @@ bool ew_meta_runtime_has_files(enum ew_runtime rt);
 int ew_meta_parse_docker(const char *json, size_t len, struct ew_meta *ret, char *err,
 			 size_t errlen);
 int ew_meta_parse_oci(const char *json, size_t len, struct ew_meta *ret, char *err, size_t errlen);
+/*
+ * A failed start's error in buf (NUL-terminated, cut at a UTF-8 boundary to size - 1 bytes):
+ * Docker's config.v2.json State.Error, or containerd's CRI status Message when its Reason is
+ * "StartError". Return its length, 0 when the file holds none, -EINVAL as the parsers above.
+ */
+int ew_meta_parse_docker_start_error(const char *json, size_t len, char *buf, size_t size,
+				     char *err, size_t errlen);
+int ew_meta_parse_cri_start_error(const char *json, size_t len, char *buf, size_t size, char *err,
+				  size_t errlen);
 
 /*
  * Whether Docker has a container of that id (its config.v2.json exists): a bare id under a
@@ -117,5 +130,17 @@ int ew_meta_read_pod_logs(const struct ew_meta_paths *paths, const char *pod_uid
  */
 int ew_meta_read_pod_log_started(const struct ew_meta_paths *paths, const char *pod_uid,
 				 uint64_t from_ns, uint64_t to_ns, struct ew_meta *ret);
+
+/*
+ * Why the container cg names never ran, in its runtime's words (start_error.c): Docker's
+ * State.Error, written at or after since_wall_ns (the runtime's init's fork on the wall clock:
+ * an older one is an earlier start's), or containerd's CRI status of a StartError. Returns the
+ * length in buf (> 0); 0 when the file holds no such error yet (the runtime writes it tens of
+ * milliseconds after its init's exit: ask again); -ENOENT when the runtime keeps no such file
+ * or it is gone; -EFBIG, -EINVAL or another -errno with the path and the reason in err.
+ */
+int ew_meta_read_start_error(const struct ew_meta_paths *paths, const struct ew_cgroup_info *cg,
+			     uint64_t since_wall_ns, char *buf, size_t size, char *err,
+			     size_t errlen);
 
 #endif
