@@ -43,8 +43,10 @@
 /* docs/schema.md, container_exit: "Stopped by docker stop". */
 #define NOCMD_T	  1796613373664821161ULL /* 2026-12-07T03:16:13.664821161Z */
 #define NOCMD_CID "0d3c5e1a7b9f2468ace013579bdf2468ace013579bdf2468ace013579bdf2468"
-#define STOP_T	  1795954532664844472ULL /* 2026-11-29T12:15:32.664844472Z */
-#define STOP_CID  "b1b97b2fd58b5699e8c4c128ed1d5254346e10051fa4062d3b468a7adbe6a227"
+/* The same container's next `docker start`, its runtime's error found (docs/schema.md). */
+#define NOCMD_T2 1796620244834026307ULL /* 2026-12-07T05:10:44.834026307Z */
+#define STOP_T	 1795954532664844472ULL /* 2026-11-29T12:15:32.664844472Z */
+#define STOP_CID "b1b97b2fd58b5699e8c4c128ed1d5254346e10051fa4062d3b468a7adbe6a227"
 /* docs/schema.md, finding / stable / resolved: the shop-backend crash loop. */
 #define SHOP_CID    "3f9a1c0e7b2d4a6f8e1b9c3d5a7f0e2b4c6d8a1f3e5b7c9d0a2f4e6b8c1d3a5f"
 #define FIRST_T	    1741944415334118529ULL /* 09:26:55.334118529 */

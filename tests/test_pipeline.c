@@ -23,6 +23,7 @@
 
 #include "harness/unit.h"
 
+#include "exitwatch/agent/exit_hold.h"
 #include "exitwatch/agent/pipeline.h"
 #include "exitwatch/identity/identity.h"
 #include "exitwatch/metrics/metrics.h"
@@ -343,7 +344,8 @@ static void test_cgroup_subtree(void **state)
 
 /*
  * The string member obj.member of the container_exit record of cgroup cgid in a.log, into out
- * ("" when there is none): container.id, killed_by.container.
+ * ("" when there is none): container.id, killed_by.container; with obj NULL, a member of the
+ * record itself (start_error, message).
  */
 static void exit_member(struct fx *x, uint64_t cgid, const char *obj, const char *member, char *out,
 			size_t len)
@@ -355,7 +357,7 @@ static void exit_member(struct fx *x, uint64_t cgid, const char *obj, const char
 	ew_outputs_drain(x->out, 0);
 	a = slurp(ew_t_scratch_path(&x->scratch, "a.log", path, sizeof(path)), &alen);
 	for (line = strtok_r(a, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_object *o = json_tokener_parse(line), *ev, *ctr, *v, *m;
+		json_object *o = json_tokener_parse(line), *ev, *ctr, *v, *m = o;
 
 		assert_non_null(o);
 		if (json_object_object_get_ex(o, "event", &ev) &&
@@ -363,12 +365,18 @@ static void exit_member(struct fx *x, uint64_t cgid, const char *obj, const char
 		    json_object_object_get_ex(o, "container", &ctr) &&
 		    json_object_object_get_ex(ctr, "cgroup_id", &v) &&
 		    (uint64_t)json_object_get_int64(v) == cgid &&
-		    json_object_object_get_ex(o, obj, &m) &&
+		    (!obj || json_object_object_get_ex(o, obj, &m)) &&
 		    json_object_object_get_ex(m, member, &v))
 			ew_strlcpy(out, json_object_get_string(v), len);
 		json_object_put(o);
 	}
 	free(a);
+}
+
+/* A member of cgroup cgid's container_exit record itself. */
+static void record_member(struct fx *x, uint64_t cgid, const char *member, char *out, size_t len)
+{
+	exit_member(x, cgid, NULL, member, out, len);
 }
 
 /*
@@ -452,6 +460,74 @@ static void test_forget_swept_after_held(void **state)
 }
 
 #define NOCMD64 "5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c5f0c"
+
+/* A failed start's event, as the kernel reports runc's init failing in cgroup. */
+static struct ew_event start_failed_event(uint64_t cgid, const char *cgroup, uint32_t pid)
+{
+	struct ew_event ev = {.type = EW_EVENT_START_FAILED, .cgroup_id = cgid, .pid = pid};
+
+	ev.time_ns = ew_clock_wall_ns();
+	strcpy(ev.comm, "runc:[2:INIT]");
+	ew_strlcpy(ev.cgroup, cgroup, sizeof(ev.cgroup));
+	ev.exit_word = 1 << 8;
+	ev.status = ew_exit_decode(ev.exit_word);
+	ev.uptime_ns = 150 * EW_NSEC_PER_MSEC;
+	return ev;
+}
+
+/*
+ * A failed start waits for its runtime's error, which Docker writes into config.v2.json tens of
+ * milliseconds after the init's exit with nothing to wake the agent: the record comes out once
+ * the file has it, with start_error and the cause in its message. One whose runtime never says
+ * goes at its deadline without.
+ */
+static void test_start_error_waited_for(void **state)
+{
+	struct fx *x = *state;
+	struct ew_event ev = start_failed_event(7300, "/docker/" NOCMD64, 402);
+	struct ew_event ev2 = start_failed_event(7400, "/docker/" HELD64, 403);
+	char got[512];
+
+	docker_with_log(x, NOCMD64, "nocmd");
+	docker_with_log(x, HELD64, "quiet");
+	pipeline_reading_logs(x);
+	assert_int_equal(ew_pipeline_event(x->p, &ev), 0);
+	ew_pipeline_tick(x->p, ew_clock_wall_ns());
+	exit_member(x, 7300, "exit", "class", got, sizeof(got));
+	assert_string_equal(got, ""); /* held: the file has no error yet */
+	ew_t_scratch_put(&x->scratch, "var/lib/docker/containers/" NOCMD64 "/config.v2.json",
+			 "{\"Name\":\"/nocmd\",\"State\":{\"ExitCode\":127,\"Error\":\"failed to "
+			 "create shim task: OCI runtime create failed: runc create failed: unable "
+			 "to start container process: exec: \\\"/app\\\": stat /app: no such file "
+			 "or directory: unknown\"}}");
+	usleep(EW_HOLD_POLL_NS / 1000 + 1000);
+	ew_pipeline_tick(x->p, ew_clock_wall_ns());
+	exit_member(x, 7300, "exit", "class", got, sizeof(got));
+	assert_string_equal(got, "start_failed");
+	record_member(x, 7300, "start_error", got, sizeof(got));
+	assert_string_equal(got, "failed to create shim task: OCI runtime create failed: runc "
+				 "create failed: unable to start container process: exec: "
+				 "\"/app\": stat /app: no such file or directory: unknown");
+	record_member(x, 7300, "message", got, sizeof(got));
+	assert_non_null(strstr(got, "(start_failed) after 150ms: its command never ran: exec: "
+				    "\"/app\": stat /app: no such file or directory"));
+	record_member(x, 7300, "stderr_tail", got, sizeof(got));
+	assert_string_equal(got, "");
+
+	/* Docker never says: out at the deadline, with the meaning only. */
+	assert_int_equal(ew_pipeline_event(x->p, &ev2), 0);
+	ew_pipeline_tick(x->p, ew_clock_wall_ns());
+	exit_member(x, 7400, "exit", "class", got, sizeof(got));
+	assert_string_equal(got, "");
+	usleep(EW_HOLD_START_ERROR_NS / 1000 + 5000);
+	ew_pipeline_tick(x->p, ew_clock_wall_ns());
+	exit_member(x, 7400, "exit", "class", got, sizeof(got));
+	assert_string_equal(got, "start_failed");
+	record_member(x, 7400, "start_error", got, sizeof(got));
+	assert_string_equal(got, "");
+	record_member(x, 7400, "message", got, sizeof(got));
+	assert_non_null(strstr(got, "its command never ran: the runtime could not start it"));
+}
 
 /*
  * A failed start waits in the hold behind a held exit, as a start would, and goes through as
@@ -1056,6 +1132,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forget_swept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_swept_after_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_error_waited_for, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killer_gone_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_findings_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workload_renamed_across_restart, setup,

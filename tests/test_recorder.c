@@ -129,6 +129,10 @@ static void test_round_trip(void **state)
 	failed->exit_word = 1 << 8;
 	failed->status = ew_exit_decode(failed->exit_word);
 	failed->uptime_ns = 150;
+	/* Its runtime's error, as the agent found it: a replay says it again. */
+	failed->tail_len = 9;
+	memcpy(failed->tail, "exec: \"x\"", 9);
+	failed->tail_source = EW_TAIL_START_ERROR;
 
 	assert_int_equal(ew_recorder_open(path, "node-a", &r, err, sizeof(err)), 0);
 	assert_int_equal(ew_recorder_event(r, start, &id), 0);
@@ -177,6 +181,9 @@ static void test_round_trip(void **state)
 	assert_string_equal(g->ev[2].argv0, "");
 	assert_int_equal(g->ev[2].status.code, 1);
 	assert_int_equal(g->ev[2].uptime_ns, 150);
+	assert_int_equal(g->ev[2].tail_len, 9);
+	assert_memory_equal(g->ev[2].tail, "exec: \"x\"", 9);
+	assert_int_equal(g->ev[2].tail_source, EW_TAIL_START_ERROR);
 	unlink(path);
 	free(start);
 	free(exit);
@@ -272,6 +279,16 @@ static void test_bad_recordings(void **state)
 		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"exit\",\"time\":1,\"tail_hex\":"
 		 "\"6f\",\"tail_source\":\"syslog\"},\"identity\":{\"key\":\"k\"}}\n",
 		 ":2: member \"tail_source\" is not a known source"},
+		/* A runtime's start error belongs to a failed start, and only it to one. */
+		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"exit\",\"time\":1,\"tail_hex\":"
+		 "\"6f\",\"tail_source\":\"start-error\"},\"identity\":{\"key\":\"k\"}}\n",
+		 ":2: member \"tail_source\" is \"start-error\", not for an event of type exit"},
+		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"start_failed\",\"time\":1,"
+		 "\"tail_hex\":\"6f\",\"tail_source\":\"cri\"},\"identity\":{\"key\":\"k\"}}\n",
+		 ":2: member \"tail_source\" is \"cri\", not for an event of type start_failed"},
+		{"{\"exitwatch_record\":1}\n{\"event\":{\"type\":\"start_failed\",\"time\":1,"
+		 "\"tail_hex\":\"6f\"},\"identity\":{\"key\":\"k\"}}\n",
+		 ":2: member \"tail_source\" is \"kernel\", not for an event of type start_failed"},
 		/* A member of the wrong type is refused, named, not read as its default. */
 		{H "{\"event\":{\"type\":\"exit\",\"time\":\"123\"}," ID "}\n",
 		 ":2: member \"time\" is not of JSON type int"},

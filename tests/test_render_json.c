@@ -348,6 +348,75 @@ static void test_exit_docker_stop(void **state)
 	json_object_put(o);
 }
 
+/* A failed start of NOCMD_CID at t (docs/schema.md's examples): runc's init, pid, its parent. */
+static struct ew_record start_failed_record(struct fx *fx, uint64_t t, uint32_t pid, uint32_t ppid,
+					    uint64_t uptime_ns)
+{
+	docker_identity(&fx->id, "/docker/" NOCMD_CID, 34712, "ewtest-12040-0",
+			"exitwatch-test:latest", "no", "", "");
+	exit_event(&fx->ev, t, 34712, pid, 1 << 8, uptime_ns);
+	fx->ev.type = EW_EVENT_START_FAILED;
+	strcpy(fx->ev.comm, "runc:[2:INIT]");
+	fx->ev.argv0[0] = fx->ev.filename[0] = '\0';
+	fx->ev.ppid = ppid;
+	fx->startup = (struct ew_startup){.known = true, .succeeded = false};
+	fx->ctx.node = "vm";
+	return (struct ew_record){.type = EW_REC_EXIT,
+				  .time_ns = t,
+				  .ev = &fx->ev,
+				  .id = &fx->id,
+				  .cls = ew_exit_classify(&fx->ev, &fx->classes),
+				  .startup = &fx->startup};
+}
+
+/*
+ * A failed start whose runtime's error was found (Docker's State.Error): start_error holds it
+ * whole, the message its innermost cause; no stderr_tail (nothing of the container wrote it).
+ * Another shape of error is quoted whole, its first line, with control bytes made printable.
+ */
+static void test_exit_start_error(void **state)
+{
+	static const char runc_err[] =
+		"failed to create shim task: OCI runtime create failed: runc create failed: "
+		"unable to start container process: exec: \"/app/server\": stat /app/server: no "
+		"such file or directory: unknown";
+	static const char other[] = "error mounting \"/srv\" to rootfs\x01 at \"/data\"\nmore";
+	struct fx *fx = *state;
+	struct ew_record r;
+	json_object *o;
+
+	r = start_failed_record(fx, NOCMD_T2, 12290, 12271, MS(161));
+	memcpy(fx->ev.tail, runc_err, sizeof(runc_err) - 1);
+	fx->ev.tail_len = sizeof(runc_err) - 1;
+	fx->ev.tail_source = EW_TAIL_START_ERROR;
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(STR(o, "exit", "class"), "start_failed");
+	assert_string_equal(STR(o, "start_error"), runc_err);
+	assert_false(has(o, "stderr_tail"));
+	assert_false(has(o, "stderr_source"));
+	assert_string_equal(
+		STR(o, "message"),
+		"ewtest-12040-0 (docker 0d3c5e1a7b9f) failed to start: its runtime's "
+		"init exited with code 1 (start_failed) after 161ms: its command never "
+		"ran: exec: \"/app/server\": stat /app/server: no such file or directory");
+	/* The meaning member stays the class's own. */
+	assert_non_null(strstr(STR(o, "exit", "meaning"), "the runtime could not start it"));
+	assert_doc_line(&fx->out, "2026-12-07T05:10:44.834026307Z", false);
+	json_object_put(o);
+
+	memcpy(fx->ev.tail, other, sizeof(other) - 1);
+	fx->ev.tail_len = sizeof(other) - 1;
+	render(fx, &r);
+	o = parse_line(fx->out.data, fx->out.len);
+	assert_string_equal(STR(o, "start_error"), other);
+	assert_non_null(strstr(STR(o, "message"),
+			       "its command never ran: error mounting \"/srv\" to rootfs? at "
+			       "\"/data\""));
+	assert_null(strstr(STR(o, "message"), "more"));
+	json_object_put(o);
+}
+
 /*
  * A container whose command never ran (docs/schema.md's example): runc's init as the process,
  * its code, class start_failed whatever the code means elsewhere, a failed start, no tail.
@@ -358,21 +427,7 @@ static void test_exit_start_failed(void **state)
 	struct ew_record r;
 	json_object *o;
 
-	docker_identity(&fx->id, "/docker/" NOCMD_CID, 34712, "ewtest-12040-0",
-			"exitwatch-test:latest", "no", "", "");
-	exit_event(&fx->ev, NOCMD_T, 34712, 12188, 1 << 8, MS(173));
-	fx->ev.type = EW_EVENT_START_FAILED;
-	strcpy(fx->ev.comm, "runc:[2:INIT]");
-	fx->ev.argv0[0] = fx->ev.filename[0] = '\0';
-	fx->ev.ppid = 12170;
-	fx->startup = (struct ew_startup){.known = true, .succeeded = false};
-	fx->ctx.node = "vm";
-	r = (struct ew_record){.type = EW_REC_EXIT,
-			       .time_ns = NOCMD_T,
-			       .ev = &fx->ev,
-			       .id = &fx->id,
-			       .cls = ew_exit_classify(&fx->ev, &fx->classes),
-			       .startup = &fx->startup};
+	r = start_failed_record(fx, NOCMD_T, 12188, 12170, MS(173));
 	assert_int_equal(r.cls, EW_CLASS_START_FAILED);
 	render(fx, &r);
 	o = parse_line(fx->out.data, fx->out.len);
@@ -1809,6 +1864,7 @@ int main(void)
 		T(test_exit_config_error),
 		T(test_exit_docker_stop),
 		T(test_exit_start_failed),
+		T(test_exit_start_error),
 		T(test_exit_children), /* the kernel's child counts */
 		T(test_severity_exit_classes),
 		T(test_severity_other_records),

@@ -56,9 +56,11 @@ size_t ew_hold_count(const struct ew_hold *h)
 
 int ew_hold_push(struct ew_hold *h, const struct ew_event *ev, uint64_t now_ns, uint64_t age_ns)
 {
-	/* An exit's tail may be replaced by the log's, up to the cap; others need only theirs. */
+	/* An exit's tail may be replaced by the log's, up to the cap, a failed start's filled by
+	 * its runtime's error; others need only theirs. */
 	size_t keep = offsetof(struct ew_event, tail) + ev->tail_len;
-	bool full = ev->type == EW_EVENT_EXIT;
+	bool full = ev->type == EW_EVENT_EXIT || ev->type == EW_EVENT_START_FAILED;
+	uint64_t wait;
 	struct ew_held *e = full ? h->spare : NULL;
 
 	if (e) {
@@ -73,7 +75,8 @@ int ew_hold_push(struct ew_hold *h, const struct ew_event *ev, uint64_t now_ns, 
 	e->full = full;
 	memcpy(&e->ev, ev, keep);
 	e->arrived_ns = now_ns;
-	e->deadline_ns = now_ns + (age_ns < EW_HOLD_MAX_NS ? EW_HOLD_MAX_NS - age_ns : 0);
+	wait = ev->type == EW_EVENT_START_FAILED ? EW_HOLD_START_ERROR_NS : EW_HOLD_MAX_NS;
+	e->deadline_ns = now_ns + (age_ns < wait ? wait - age_ns : 0);
 	if (h->tail)
 		h->tail->next = e;
 	else

@@ -54,6 +54,7 @@ struct ew_pipeline {
 	uint64_t watch_warned_mono;	      /* the last such warning (0: none) */
 	struct ew_log_total overflows_warned; /* IN_Q_OVERFLOW count at the last warning */
 	int log_errno_warned[4]; /* errors said once each (not ENOENT: no log is normal) */
+	bool start_error_warned; /* a runtime's file of a failed start could not be read */
 
 	struct ew_rendered rr;	    /* the record going out, rendered as the outputs ask */
 	bool defer;		    /* inside an event: findings wait (ew_outputs_defer()) */
@@ -261,6 +262,7 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_config *cfg,
 	ro.paths = (struct ew_meta_paths){.host_root = cfg->host_root,
 					  .docker_root = cfg->docker_root,
 					  .containerd_root = cfg->containerd_root,
+					  .containerd_cri_root = cfg->containerd_cri_root,
 					  .crio_root = cfg->crio_root,
 					  .pods_log_root = cfg->pods_log_root,
 					  .containers_log_root = cfg->containers_log_root};
@@ -638,6 +640,48 @@ static bool settled(struct ew_pipeline *p, struct ew_held *e, uint64_t now)
 	return p->hold_wake_ns == 0;
 }
 
+/*
+ * Whether the failed start at the head of the hold may go now: its runtime's error was found
+ * (into the event's tail, source EW_TAIL_START_ERROR), or will not come (no such file, or the
+ * deadline passed). If not, hold_wake_ns says when to look again: the runtime writes it with
+ * no event of ours to say so.
+ */
+static bool start_error_settled(struct ew_pipeline *p, struct ew_held *e, uint64_t now)
+{
+	struct ew_event *ev = &e->ev;
+	struct ew_cgroup_info cg;
+	uint64_t since = ev->time_ns > ev->uptime_ns ? ev->time_ns - ev->uptime_ns : 0;
+	char err[512];
+	int r;
+
+	if (e->located)
+		return true;
+	if (ew_cgroup_parse(ev->cgroup, &cg) < 0) {
+		e->located = true;
+		return true;
+	}
+	/* The runtime's file is stamped on the wall clock: the init's fork as it said it then. */
+	if (p->deps.clock)
+		since = ew_clock_to_wall(p->deps.clock, since);
+	r = ew_meta_read_start_error(&p->log_paths, &cg, since, ev->tail, sizeof(ev->tail), err,
+				     sizeof(err));
+	if (r > 0) {
+		ev->tail_len = (uint32_t)r;
+		ev->tail_source = EW_TAIL_START_ERROR;
+	} else if (r < 0 && r != -ENOENT && !p->start_error_warned) {
+		p->start_error_warned = true;
+		ew_meta_pins_unpin_msg(p->pins, err, sizeof(err));
+		ew_warn("%s: failed starts will go without their runtime's error", err);
+	}
+	if (r != 0 || now >= e->deadline_ns) {
+		e->located = true;
+		return true;
+	}
+	p->hold_wake_ns =
+		now + EW_HOLD_POLL_NS < e->deadline_ns ? now + EW_HOLD_POLL_NS : e->deadline_ns;
+	return false;
+}
+
 static const enum ew_tail_source log_sources[] = {
 	[EW_LOG_DOCKER_JSON] = EW_TAIL_DOCKER_JSON,
 	[EW_LOG_CRI] = EW_TAIL_CRI,
@@ -769,7 +813,12 @@ static int drain(struct ew_pipeline *p, uint64_t now, bool force, bool read_watc
 		read_watch(p);
 	p->drain_mono = now;
 	while ((e = ew_hold_head(p->hold))) {
-		if (e->ev.type == EW_EVENT_EXIT) {
+		if (e->ev.type == EW_EVENT_START_FAILED) {
+			/* Looked for even when forced: once more costs one read. */
+			if (!start_error_settled(p, e, now) && !force &&
+			    ew_hold_count(p->hold) <= EW_HOLD_MAX_EVENTS)
+				break;
+		} else if (e->ev.type == EW_EVENT_EXIT) {
 			if (!force && ew_hold_count(p->hold) <= EW_HOLD_MAX_EVENTS &&
 			    !settled(p, e, now))
 				break;
@@ -797,7 +846,9 @@ int ew_pipeline_event(struct ew_pipeline *p, const struct ew_event *ev)
 	enum ew_log_format fmt;
 	bool probed = false;
 
-	if (!p->hold || (ev->type != EW_EVENT_EXIT && !ew_hold_count(p->hold)))
+	/* A failed start waits too, for its runtime's error (start_error_settled()). */
+	if (!p->hold || (ev->type != EW_EVENT_EXIT && ev->type != EW_EVENT_START_FAILED &&
+			 !ew_hold_count(p->hold)))
 		return process(p, ev);
 	/*
 	 * An exit with nothing held before it and no log to wait for goes now, as drain() would

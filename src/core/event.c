@@ -62,6 +62,7 @@ static const char *const tail_sources[] = {
 	[EW_TAIL_DOCKER_JSON] = "docker-json-file",
 	[EW_TAIL_DOCKER_LOCAL] = "docker-local",
 	[EW_TAIL_CRI] = "cri",
+	[EW_TAIL_START_ERROR] = "start-error",
 };
 
 const char *ew_tail_source_name(enum ew_tail_source s)

@@ -230,7 +230,8 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 	if (open && stopped)
 		id->last_exit.flags |= EW_SAMPLE_STOPPED;
 	keep_killer(id, ev);
-	if (cls != EW_CLASS_CLEAN)
+	/* A failed start's runtime error is no stderr: a finding's tail stays the last one. */
+	if (cls != EW_CLASS_CLEAN && ev->tail_source != EW_TAIL_START_ERROR)
 		keep_tail(d, id, ev);
 	/* The sample, class and tail go in first: findings this exit causes describe it. */
 	r = push_both(id, K_EXITS, &x);

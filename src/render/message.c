@@ -223,6 +223,34 @@ static void tail_last_line(const char *tail, uint32_t len, char *out, size_t out
 	out[o] = '\0';
 }
 
+/*
+ * What a failed start's runtime error says went wrong, without the layers it went through:
+ * runc's "failed to create shim task: OCI runtime create failed: runc create failed: unable to
+ * start container process: exec: \"/app\": stat /app: no such file or directory: unknown"
+ * says "exec: \"/app\": stat /app: no such file or directory". An error of another shape is
+ * kept whole (its first line). The record's start_error has all of it.
+ */
+static void start_error_cause(const char *s, uint32_t len, char *out, size_t outlen)
+{
+	static const char mark[] = "container process: ", unknown[] = ": unknown";
+	const size_t ml = sizeof(mark) - 1, ul = sizeof(unknown) - 1;
+	uint32_t from = 0, end;
+
+	for (uint32_t i = 0; i + ml <= len; i++)
+		if (!memcmp(s + i, mark, ml))
+			from = i + (uint32_t)ml;
+	for (end = from; end < len && s[end] != '\n'; end++)
+		;
+	while (end > from && (s[end - 1] == ' ' || s[end - 1] == '\r'))
+		end--;
+	if (end - from > ul && !memcmp(s + end - ul, unknown, ul))
+		end -= (uint32_t)ul;
+	if (end - from >= outlen)
+		end = from + (uint32_t)outlen - 1;
+	memcpy(out, s + from, end - from);
+	out[end - from] = '\0';
+}
+
 static void exit_summary(const struct ew_event *ev, enum ew_exit_class cls, char *out, size_t len)
 {
 	const char *sig = ew_signal_name(ev->status.signal);
@@ -263,11 +291,11 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 {
 	const struct ew_event *ev = r->ev;
 	const char *meaning = ew_exit_meaning(ev, ctx->classes);
-	char what[128], up[32], line[160], killer[224];
+	char what[128], up[32], line[160], killer[224], cause[320];
 	struct sbuf b;
 
 	/* Set by hand, not "= \"\"": that clears the whole array, every exit. */
-	line[0] = killer[0] = '\0';
+	line[0] = killer[0] = cause[0] = '\0';
 
 	exit_summary(ev, r->cls, what, sizeof(what));
 	ew_duration_format(ev->uptime_ns, up, sizeof(up));
@@ -276,7 +304,9 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 		sb_puts(&b, "; ");
 		sb_killer(&b, &ev->killer);
 	}
-	if (r->cls != EW_CLASS_CLEAN && ev->tail_len)
+	if (ev->tail_source == EW_TAIL_START_ERROR)
+		start_error_cause(ev->tail, ev->tail_len, cause, sizeof(cause));
+	else if (r->cls != EW_CLASS_CLEAN && ev->tail_len)
 		tail_last_line(ev->tail, ev->tail_len, line, sizeof(line));
 	/* The meaning of a signal is already in "killed by SIGx"; a code's, a failed start's not. */
 	sb_init(&b, out, len);
@@ -285,7 +315,10 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 	sb_puts(&b, what);
 	sb_puts(&b, " after ");
 	sb_puts(&b, up);
-	if (meaning && (!ev->status.signal || r->cls == EW_CLASS_START_FAILED)) {
+	if (cause[0]) { /* the runtime's own words for what its init could not do */
+		sb_puts(&b, ": its command never ran: ");
+		sb_put_text(&b, cause);
+	} else if (meaning && (!ev->status.signal || r->cls == EW_CLASS_START_FAILED)) {
 		sb_put(&b, ": ", 2);
 		sb_put_text(&b, meaning);
 	}

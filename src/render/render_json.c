@@ -860,7 +860,11 @@ static int container_exit(struct ew_buf *b, const struct ew_record *r,
 	ew_buf_append(b, objs + split, len - split - 1); /* ,"startup":{...},"children":{...} */
 	ew_buf_free(&own);
 
-	if (ev->tail_len && r->cls != EW_CLASS_CLEAN) {
+	if (ev->tail_len && ev->tail_source == EW_TAIL_START_ERROR) {
+		/* A failed start's: its runtime's error, not anything the container wrote. */
+		PUT(b, ",\"start_error\":");
+		ew_json_string(b, ev->tail, ev->tail_len);
+	} else if (ev->tail_len && r->cls != EW_CLASS_CLEAN) {
 		PUT(b, ",\"stderr_tail\":");
 		ew_json_string(b, ev->tail, ev->tail_len);
 		if (ew_tail_source_name(ev->tail_source))

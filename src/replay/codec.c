@@ -110,6 +110,15 @@ static void start_members(struct ew_jsonw *w, const struct ew_event *ev)
 	ew_jsonw_uint_field(w, "ppid", ev->ppid);
 }
 
+/* hex has room for 2 * EW_STDERR_CAP + 1 bytes. */
+static void tail_members(struct ew_jsonw *w, const struct ew_event *ev, char *hex)
+{
+	ew_hex_encode(ev->tail, ev->tail_len, hex);
+	ew_jsonw_string_field(w, "tail_hex", hex);
+	if (ew_tail_source_name(ev->tail_source))
+		ew_jsonw_string_field(w, "tail_source", ew_tail_source_name(ev->tail_source));
+}
+
 void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 {
 	char hex[2 * EW_STDERR_CAP + 1];
@@ -133,6 +142,9 @@ void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 		start_members(w, ev);
 		ew_jsonw_uint_field(w, "exit_word", ev->exit_word);
 		ew_jsonw_uint_field(w, "uptime_ns", ev->uptime_ns);
+		/* Its runtime's error, when the agent found it: a replay reports the same. */
+		if (ev->tail_source == EW_TAIL_START_ERROR)
+			tail_members(w, ev, hex);
 		break;
 	case EW_EVENT_READY:
 		ew_jsonw_uint_field(w, "startup_ns", ev->startup_ns);
@@ -161,11 +173,7 @@ void ew_codec_write_event_members(struct ew_jsonw *w, const struct ew_event *ev)
 		ew_jsonw_uint_field(w, "children_signaled", ev->children.signaled);
 		ew_jsonw_uint_field(w, "children_oom_killed", ev->children.oom_killed);
 		ew_jsonw_uint_field(w, "stderr_total", ev->stderr_total);
-		ew_hex_encode(ev->tail, ev->tail_len, hex);
-		ew_jsonw_string_field(w, "tail_hex", hex);
-		if (ew_tail_source_name(ev->tail_source))
-			ew_jsonw_string_field(w, "tail_source",
-					      ew_tail_source_name(ev->tail_source));
+		tail_members(w, ev, hex);
 		break;
 	}
 }
@@ -255,6 +263,13 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ev, char *err, s
 	} else if (n > 0) {
 		ev->tail_source = EW_TAIL_KERNEL;
 	}
+	/* A runtime's start error belongs to a failed start, and a failed start has nothing else. */
+	if (n > 0 &&
+	    (ev->type == EW_EVENT_START_FAILED) != (ev->tail_source == EW_TAIL_START_ERROR))
+		return ew_json_rd_fail(
+			&rd, -EINVAL,
+			"member \"tail_source\" is \"%s\", not for an event of type %s",
+			ew_tail_source_name(ev->tail_source), type_names[ev->type]);
 	return 0;
 }
 

@@ -163,13 +163,15 @@ static void check_tail(json_object *e, const char *what, const char *source, con
 /*
  * A command that is not in the image, and one that is not executable: runc's init cannot exec
  * it, `docker run` fails (127, 126) and leaves the container Created. Each try is a
- * container_exit of class start_failed named by Docker's files, with no container_start; tried
- * again with `docker start`, the same identity's second failed start is a crash loop.
+ * container_exit of class start_failed named by Docker's files, with no container_start and
+ * with runc's error as Docker kept it; tried again with `docker start`, the same identity's
+ * second failed start is a crash loop.
  */
 static void test_command_not_found_is_start_failed(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const cmds[] = {"/no/such/app", "/etc/passwd"};
+	char cause[160];
 	size_t from = 0;
 	json_object *e;
 
@@ -191,11 +193,21 @@ static void test_command_not_found_is_start_failed(void **state)
 		assert_null(ew_h_get(e, "stderr_tail"));
 		assert_non_null(strstr(ew_h_str(e, "message"), " failed to start: "));
 		assert_string_equal(ew_h_label(e, "container"), f->name);
+		/* Why, in runc's words as Docker kept them (State.Error), its cause in the message. */
+		snprintf(cause, sizeof(cause), "its command never ran: exec: \"%s\": %s", cmds[i],
+			 i == 0 ? "stat /no/such/app: no such file or directory"
+				: "permission denied");
+		assert_non_null(ew_h_str(e, "start_error"));
+		assert_non_null(strstr(ew_h_str(e, "start_error"), "runc create failed: "));
+		if (!strstr(ew_h_str(e, "message"), cause))
+			fail_msg("not \"%s\" in: %s", cause, ew_h_str(e, "message"));
 		if (i == 0) {
 			/* Tried again: the same container, the same identity. */
 			assert_int_equal(ew_h_sh("docker start %s >/dev/null 2>&1", f->name), 1);
 			e = wait_named(f, "container_exit", &from, 20000);
 			assert_string_equal(ew_h_str(e, "exit.class"), "start_failed");
+			/* This start's error, not the first's kept from before (the same words). */
+			assert_non_null(strstr(ew_h_str(e, "message"), cause));
 			assert_non_null(ew_h_wait(
 				&f->agent, by_rule,
 				(const char *[]){"finding", f->name, "crash_loop"}, NULL, 20000));

@@ -353,6 +353,17 @@ class Life:
               "badcmd: one identity, named by its pod and container: %s" % sorted(keys))
         check(not mine(recs, [pod], "container_start"),
               "badcmd: no container_start, it never ran")
+        # Why, in runc's words as containerd's CRI status kept them (the kubelet's StartError
+        # message), the cause in the message. The kubelet's GC may remove a container before a
+        # stopped or restarting exitwatch reads it: most, not all, have it.
+        cause = ('its command never ran: exec: "/srv/no-such-app": stat /srv/no-such-app: '
+                 'no such file or directory')
+        said = [r for r in exits if r.get("start_error")]
+        wrong = [(r.get("start_error"), r["message"]) for r in said
+                 if "runc create failed: " not in r["start_error"] or cause not in r["message"]]
+        check(len(said) >= 3 and len(said) * 2 >= len(exits) and not wrong,
+              "badcmd: %d of %d exits say containerd's StartError, the cause in the message: %s"
+              % (len(said), len(exits), wrong[:1]))
         fired = set(rules(recs_p, [pod]))
         finds = [r for r in mine(recs_p, [pod], "finding") if r["rule"] == "crash_loop"]
         check({"crash_loop", "restart_rate"} <= fired and finds

@@ -38,6 +38,7 @@ import lifecycle  # noqa: E402
 
 # Rule windows, CrashLoopBackOff and the start-up grace, all divided by this.
 SCALE = 60
+CRI_ROOT = "/var/lib/exitwatch-containerd/io.containerd.grpc.v1.cri"
 EW = os.environ.get("EXITWATCH", "build/exitwatch")
 RECORD_LOG = os.environ.get("EW_RECORD_LOG")
 TASK_ROOT = "/run/containerd/io.containerd.runtime.v2.task/k8s.io"
@@ -77,6 +78,9 @@ class Agent:
         self.lock = threading.Lock()
         self.err_path = os.path.join(tmp, "ew-%s.err" % tag)
         args = [EW, "--config", "/dev/null", "--node", "cri-test",
+                # tests/cri/containerd.toml's root: the CRI plugin's status of each container,
+                # where a failed start's error is (/var/lib/containerd/... on a node).
+                "--set", "agent.containerd_cri_root=" + CRI_ROOT,
                 "--state-file", os.path.join(tmp, "state.json"),
                 "--set", "agent.spool_dir=" + os.path.join(tmp, "spool"),
                 "--startup-grace", seconds(60 / SCALE),

@@ -83,6 +83,10 @@ static int on_event(void *ctx, const struct ew_event *ev, const struct ew_identi
 		      "event type %d", (int)ev->type);
 	EW_FUZZ_CHECK(ev->time_ns, "an event without a time");
 	EW_FUZZ_CHECK(ev->tail_len <= sizeof(ev->tail), "tail_len %u", ev->tail_len);
+	/* A runtime's start error is a failed start's tail, and a failed start has no other. */
+	EW_FUZZ_CHECK(!ev->tail_len || (ev->type == EW_EVENT_START_FAILED) ==
+					       (ev->tail_source == EW_TAIL_START_ERROR),
+		      "tail source %d in an event of type %d", (int)ev->tail_source, (int)ev->type);
 	EW_FUZZ_TERMINATED(ev->comm);
 	EW_FUZZ_TERMINATED(ev->cgroup);
 	EW_FUZZ_TERMINATED(ev->filename);

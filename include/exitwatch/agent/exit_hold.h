@@ -31,21 +31,38 @@
  * exit-to-finding latency must stay under 100 ms. Docker closes a log 25-60 ms after the exit.
  */
 #define EW_HOLD_MAX_NS (90ULL * 1000 * 1000)
+/*
+ * A failed start waits for its runtime's error (runtime_meta.h, ew_meta_read_start_error()),
+ * which comes with no event to wake the loop: it looks again this often until its deadline.
+ */
+#define EW_HOLD_POLL_NS (10ULL * 1000 * 1000)
+/*
+ * The longest a failed start waits for it, from its init's exit. Docker and containerd write it
+ * 15-30 ms after the exit on an idle node; a loaded one may take longer, and failed starts are
+ * rare enough that waiting for them costs the rest nothing. A runtime that keeps no such file
+ * is not waited for at all.
+ */
+#define EW_HOLD_START_ERROR_NS (500ULL * 1000 * 1000)
 /* Events held at most; past it the oldest exit is read at once (a storm of exits). */
 #define EW_HOLD_MAX_EVENTS 1024
 
 struct ew_held {
 	struct ew_held *next;
 	uint64_t arrived_ns;
-	uint64_t deadline_ns; /* EW_HOLD_MAX_NS after the exit, on the monotonic clock */
-	bool full;	      /* room for a whole ew_event: an exit's */
-	bool located;	      /* the log was looked for (only at the head: see the .c) */
-	bool has_log;	      /* path and fmt are valid */
+	/* EW_HOLD_MAX_NS after the exit (a failed start's: EW_HOLD_START_ERROR_NS), on the
+	 * monotonic clock */
+	uint64_t deadline_ns;
+	bool full; /* room for a whole ew_event: an exit's, a failed start's */
+	/* The log was looked for (only at the head: see the .c); a failed start's error was
+	 * found or will not come. */
+	bool located;
+	bool has_log; /* path and fmt are valid */
 	enum ew_log_format fmt;
 	char *path;
 	off_t last_size;	/* at last_check_ns */
 	uint64_t last_check_ns; /* 0: never looked */
-	struct ew_event ev; /* an exit holds EW_STDERR_CAP tail bytes; other events only theirs */
+	/* An exit or a failed start holds EW_STDERR_CAP tail bytes; other events only theirs. */
+	struct ew_event ev;
 };
 
 struct ew_hold;

@@ -50,6 +50,9 @@ enum ew_tail_source {
 	EW_TAIL_DOCKER_JSON,  /* Docker's json-file log */
 	EW_TAIL_DOCKER_LOCAL, /* Docker's local log driver */
 	EW_TAIL_CRI,	      /* the kubelet's /var/log/pods file (containerd, CRI-O) */
+	/* A failed start's: not stderr but the runtime's own error, from its files (Docker's
+	 * config.v2.json, containerd's CRI status); only EW_EVENT_START_FAILED carries it. */
+	EW_TAIL_START_ERROR,
 };
 
 struct ew_exit_status {
@@ -121,7 +124,8 @@ struct ew_exit_status ew_exit_decode(uint32_t word);
 /* "SIGSEGV", ... or NULL for 0 / unknown numbers. */
 const char *ew_signal_name(int sig);
 
-/* "kernel", "docker-json-file", "docker-local", "cri"; NULL for EW_TAIL_NONE and unknowns. */
+/* "kernel", "docker-json-file", "docker-local", "cri", "start-error"; NULL for EW_TAIL_NONE and
+ * unknowns. */
 const char *ew_tail_source_name(enum ew_tail_source s);
 /* The inverse; EW_TAIL_NONE for a name it does not know. */
 enum ew_tail_source ew_tail_source_parse(const char *name);
