@@ -114,7 +114,9 @@ struct fx {
 	uint32_t pid[NIDS];
 	uint64_t boot[NIDS];
 	uint32_t next_pid;
-	const char *tail;    /* stderr of the next exits; NULL: DEF_TAIL */
+	const char *tail; /* stderr of the next exits; NULL: DEF_TAIL */
+	/* The runtime's error of the next failed starts (EW_TAIL_START_ERROR); NULL: none. */
+	const char *start_error;
 	int killer;	     /* the next exits follow this signal from another process (0: none) */
 	uint32_t killer_pid; /* its sender's pid (0: 4242) */
 	bool hostile_killer; /* its sender's comm: 15 bytes of 0xff, not "runc" */
@@ -235,6 +237,11 @@ static inline struct ew_startup feed_to(struct fx *fx, struct ew_detector *d, st
 		ev->status.signal = sig; /* crun's init, SIGKILLed by crun */
 		cls = EW_CLASS_START_FAILED;
 		ew_strlcpy(ev->cgroup, fx->ids[who].cgroup, sizeof(ev->cgroup));
+		if (fx->start_error) {
+			ev->tail_len = (uint32_t)strlen(fx->start_error);
+			memcpy(ev->tail, fx->start_error, ev->tail_len);
+			ev->tail_source = EW_TAIL_START_ERROR;
+		}
 		break;
 	case OP_EXIT:
 		ev->type = EW_EVENT_EXIT;
@@ -548,6 +555,7 @@ static inline void check_same_findings(const char *ctx, const struct sink *a, co
 		CHECK_EQ(c, "tail_len", x->tail_len, y->tail_len);
 		if (memcmp(a->v[i].tail, b->v[i].tail, x->tail_len))
 			fail_msg("%s: tail differs", c);
+		CHECK_EQ(c, "tail_start_error", x->tail_start_error, y->tail_start_error);
 		CHECK_EQ(c, "last exit's killer", a->v[i].has_killer, b->v[i].has_killer);
 		if (a->v[i].has_killer) {
 			const struct ew_killer_info *p = &a->v[i].killer, *q = &b->v[i].killer;
@@ -667,7 +675,7 @@ static inline void dump_ident(void *ctx, const struct ew_detector_ident *id)
 			      (unsigned long long)id->streak_first_ns, id->streak_code,
 			      id->streak_signal, id->line_repeats,
 			      (unsigned long long)id->line_hash);
-	ew_buf_printf(b, " tail %u:", id->tail_len);
+	ew_buf_printf(b, " tail %u%s:", id->tail_len, id->tail_start_error ? " start_error" : "");
 	ew_buf_append(b, id->tail ? id->tail : "", id->tail_len);
 	dump_subject(b, "subject", id->subject);
 	dump_scope(b, &id->s);

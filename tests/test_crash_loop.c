@@ -355,6 +355,40 @@ static void test_crash_loop_seed_timeline(void **state)
 	assert_int_equal(ew_detector_active(fx->d), 0);
 }
 
+/*
+ * Starts that never ran, each with its runtime's error: the finding quotes it as such (not as
+ * stderr), counts it as their last words (the same each time), and the identity keeps it asleep
+ * between them and across an agent restart; an application's failed exit with stderr replaces
+ * it, as stderr.
+ */
+static void test_crash_loop_start_error(void **state)
+{
+	static const char why[] = "exec: \"/app\": stat /app: no such file or directory";
+	static const struct step before[] = {SF(0, 0, 1)}, after[] = {SF(0, 420, 1)};
+	struct fx *fx = *state;
+	struct ew_buf dump;
+
+	fx->start_error = why;
+	streak_across_restart(fx, before, ARRAY_SIZE(before), after, ARRAY_SIZE(after),
+			      " tail 50 start_error:exec: ");
+	/* The same in one detector: asleep between the two (nothing open after the first). */
+	run_on(fx, det(fx), &fx->sk, after, ARRAY_SIZE(after));
+	assert_int_equal(fx->sk.n, 1);
+	assert_int_equal(fx->sk.v[0].f.rule, EW_RULE_CRASH_LOOP);
+	assert_true(fx->sk.v[0].f.tail_start_error);
+	assert_int_equal(fx->sk.v[0].f.tail_len, strlen(why));
+	assert_memory_equal(fx->sk.v[0].tail, why, strlen(why));
+	assert_int_equal(fx->sk.v[0].f.line_repeats, 2);
+	/* An application's failure after them: its stderr is the tail now. */
+	fx->start_error = NULL;
+	feed(fx, OP_START, 0, 500, 0, 0);
+	feed(fx, OP_EXIT, 0, 510, 3, 0);
+	state_dump(det(fx), &dump);
+	if (strstr(dump.data, "start_error"))
+		fail_msg("a stderr tail still marked as a start error:\n%s", dump.data);
+	ew_buf_free(&dump);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_loop, teardown)
 
 int main(void)
@@ -369,6 +403,7 @@ int main(void)
 		T(test_crash_loop_seed_timeline),
 		T(test_crash_loop_restored_rule_off),
 		T(test_crash_loop_start_failed_streak_survives_restart),
+		T(test_crash_loop_start_error),
 	};
 
 	return cmocka_run_group_tests_name("crash_loop", tests, NULL, NULL);

@@ -1286,6 +1286,50 @@ static void test_finding_variants(void **state)
 			json_object_put(o);
 		}
 	}
+	/*
+	 * A loop of starts that never ran, with their runtime's error: start_error, not
+	 * stderr_tail, and the message compares and quotes that error's cause.
+	 */
+	{
+		static const char err[] =
+			"OCI runtime create failed: runc create failed: unable to "
+			"start container process: exec: \"/app\": stat /app: "
+			"no such file or directory: unknown";
+
+		burst_finding(&fx->f, subject);
+		fx->f.rule = EW_RULE_CRASH_LOOP;
+		fx->f.severity = EW_SEV_ERROR;
+		fx->f.scope = EW_SCOPE_IDENTITY;
+		fx->f.count = 3;
+		fx->f.line_repeats = 3;
+		fx->f.last_class = EW_CLASS_START_FAILED;
+		fx->f.last_code = 1;
+		fx->f.last_signal = 0;
+		fx->f.tail = err;
+		fx->f.tail_len = sizeof(err) - 1;
+		fx->f.tail_start_error = true;
+		r = finding_record(fx);
+		render(fx, &r);
+		o = parse_line(fx->out.data, fx->out.len);
+		assert_string_equal(STR(o, "start_error"), err);
+		assert_false(has(o, "stderr_tail"));
+		assert_non_null(strstr(STR(o, "message"),
+				       "failed 3 starts in a row, its command never run, over "));
+		assert_non_null(strstr(STR(o, "message"), "; the runtime's error was the same each "
+							  "time; last exit: code 1 (start_failed): "
+							  "exec: \"/app\": stat /app: no such file "
+							  "or directory"));
+		json_object_put(o);
+		/* The same bytes as a stderr tail: said as stderr. */
+		fx->f.tail_start_error = false;
+		r = finding_record(fx);
+		render(fx, &r);
+		o = parse_line(fx->out.data, fx->out.len);
+		assert_false(has(o, "start_error"));
+		assert_string_equal(STR(o, "stderr_tail"), err);
+		assert_non_null(strstr(STR(o, "message"), "the last stderr line was the same"));
+		json_object_put(o);
+	}
 
 	ew_subject_free(subject);
 }

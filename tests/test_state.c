@@ -372,6 +372,7 @@ static const char *const valid_cases[] = {
 	WLS(WL("w", SCOPE("[[50,1,3,0,16]]", "[]")) "," WL("v", SCOPE("[]", "[]"))),
 	STATE(IDENT(K8S_KEY, "1", POD("shop/backend:1.4.2"))),
 	STATE(IDENT("k8s:" K8S_UID, "1", POD(""))), /* keyed by its pod */
+	STATE(IDENT("a", "1", ",\"tail_hex\":\"6f6b0a\",\"tail_start_error\":true")),
 };
 
 static const char *const corrupt_cases[] = {
@@ -399,20 +400,21 @@ static const char *const corrupt_cases[] = {
 	WLS(WL("w", SCOPE("[]", "[" EP("nope", "10", "20") "]"))), /* an unknown rule */
 	WLS(WL("w", SCOPE("[]", "[7]"))),			   /* an episode not an object */
 	WLS(WL("w", SCOPE("[]", "[]")) "," WL("w", SCOPE("[]", "[]"))), /* a workload twice */
-	WLS(WL("", SCOPE("[]", "[]"))),				    /* a workload without a key */
-	STATE("{\"workload\":\"w\"}"),				    /* an identity without a key */
-	ROOT("1", "100", "[]", "[]") " trailing",		    /* data after the object */
-	STATE(IDENT("k", "1", "") "," IDENT("k", "2", "")),	    /* the same key twice */
-	STATE(IDENT("a", "1", "") "," IDENT("b", "1", "")),	    /* the same serial twice */
-	STATE(IDENT("a", "0", "")),				    /* serials start at 1 */
-	STATE(IDENT("a", "4294967296", "")),			    /* beyond 32 bits */
-	STATE(IDENT("a", "1", ",\"tail_hex\":\"zz\"")),		    /* not hex */
-	STATE(IDENT("a", "1", ",\"subject\":{\"key\":\"b\"}")),	    /* someone else */
-	STATE(IDENT("a", "1", ",\"subject\":{\"display\":\"x\"}")), /* no key */
-	STATE(IDENT("a", "1", ",\"last_exit\":[50,3,0,240]")),	    /* exit class 15 */
-	STATE(IDENT("a", "1", ",\"last_exit\":[150,3,0,16]")),	    /* after the checkpoint */
-	STATE(IDENT_S("a", "[[50,1,70000,0,16]]", "[]")),	    /* code beyond 16 bits */
-	STATE(IDENT_S("a", "[[50,1,3,256,16]]", "[]")),		    /* signal beyond 8 bits */
+	WLS(WL("", SCOPE("[]", "[]"))),			    /* a workload without a key */
+	STATE("{\"workload\":\"w\"}"),			    /* an identity without a key */
+	ROOT("1", "100", "[]", "[]") " trailing",	    /* data after the object */
+	STATE(IDENT("k", "1", "") "," IDENT("k", "2", "")), /* the same key twice */
+	STATE(IDENT("a", "1", "") "," IDENT("b", "1", "")), /* the same serial twice */
+	STATE(IDENT("a", "0", "")),			    /* serials start at 1 */
+	STATE(IDENT("a", "4294967296", "")),		    /* beyond 32 bits */
+	STATE(IDENT("a", "1", ",\"tail_hex\":\"zz\"")),	    /* not hex */
+	STATE(IDENT("a", "1", ",\"tail_hex\":\"6f\",\"tail_start_error\":1")), /* not a bool */
+	STATE(IDENT("a", "1", ",\"subject\":{\"key\":\"b\"}")),		       /* someone else */
+	STATE(IDENT("a", "1", ",\"subject\":{\"display\":\"x\"}")),	       /* no key */
+	STATE(IDENT("a", "1", ",\"last_exit\":[50,3,0,240]")),		       /* exit class 15 */
+	STATE(IDENT("a", "1", ",\"last_exit\":[150,3,0,16]")), /* after the checkpoint */
+	STATE(IDENT_S("a", "[[50,1,70000,0,16]]", "[]")),      /* code beyond 16 bits */
+	STATE(IDENT_S("a", "[[50,1,3,256,16]]", "[]")),	       /* signal beyond 8 bits */
 	STATE(IDENT_S("a", "[[50,1,3,0,16]]",
 		      "[" EP("restart_rate", "10", "20") "," EP("restart_rate", "10",
 								"20") "]")), /* twice */
@@ -885,6 +887,27 @@ static void test_state_golden_file(void **state)
 }
 
 /*
+ * a's checkpoint at 100 s into buf, read into b, which writes the same; then both advanced two
+ * hours: the same resolutions, made on either side of the file.
+ */
+static void cross_the_file(struct ew_detector *a, struct ew_detector *b, struct sink *ska,
+			   struct sink *skb, struct ew_buf *buf)
+{
+	struct ew_buf buf2;
+	char err[256] = "";
+
+	checkpoint_str(a, AT(100), buf);
+	assert_int_equal(ew_state_read(b, NULL, buf->data, buf->len, NOW, NULL, err, sizeof(err)),
+			 0);
+	checkpoint_str(b, AT(100), &buf2);
+	assert_string_equal(buf->data, buf2.data);
+	ew_buf_free(&buf2);
+	ew_detector_advance(a, AT(7200), collect, ska);
+	ew_detector_advance(b, AT(7200), collect, skb);
+	check_same_findings("through the file", ska, skb);
+}
+
+/*
  * The sender of an identity's last exit crosses the file: the resolution made after the
  * restore describes that exit, and names it, as the agent that saw it would have.
  */
@@ -893,8 +916,7 @@ static void test_checkpoint_last_killer(void **state)
 	struct fx *fx = *state;
 	struct ew_detector *a = det(fx), *b = ew_detector_new(&fx->cfg);
 	struct sink ska = {0}, skb = {0};
-	struct ew_buf buf, buf2;
-	char err[256] = "";
+	struct ew_buf buf;
 
 	assert_non_null(b);
 	fx->killer = SIGTERM; /* caught, then exit 3: the runtime stopping a failing app */
@@ -904,20 +926,56 @@ static void test_checkpoint_last_killer(void **state)
 	}
 	fx->killer = 0;
 	assert_int_equal(count_rule(&fx->sk, EW_RULE_EXIT_CODE_BURST, false), 1);
-	checkpoint_str(a, AT(100), &buf);
+	cross_the_file(a, b, &ska, &skb, &buf);
 	assert_non_null(strstr(buf.data,
 			       "\"last_killer\":{\"pid\":4003,\"signal\":15,"
 			       "\"cgroup_id\":1,\"comm\":\"runc\",\"container\":\"host\"}"));
-	assert_int_equal(ew_state_read(b, NULL, buf.data, buf.len, NOW, NULL, err, sizeof(err)), 0);
-	checkpoint_str(b, AT(100), &buf2);
-	assert_string_equal(buf.data, buf2.data);
-	ew_detector_advance(a, AT(7200), collect, &ska);
-	ew_detector_advance(b, AT(7200), collect, &skb);
-	check_same_findings("through the file", &ska, &skb);
 	CHECK_EQ("through the file", "resolutions", 1, skb.n);
 	assert_true(skb.v[0].f.resolved);
 	assert_true(skb.v[0].has_killer);
 	assert_int_equal(skb.v[0].killer.pid, 4003);
+	ew_buf_free(&buf);
+	ew_detector_free(b);
+	sink_clear(&ska);
+	sink_clear(&skb);
+}
+
+/*
+ * A failed start's runtime error crosses the file as such (not as stderr): the resolution made
+ * after the restore quotes it as the agent that saw it would have. A file without the member
+ * reads the tail as stderr, as before.
+ */
+static void test_checkpoint_start_error(void **state)
+{
+	struct fx *fx = *state;
+	struct ew_detector *a, *b;
+	struct sink ska = {0}, skb = {0};
+	struct ew_buf buf, buf2;
+	char err[256] = "", *at;
+
+	fx->cfg.rules[EW_RULE_CRASH_LOOP].enabled = true;
+	a = det(fx);
+	b = ew_detector_new(&fx->cfg);
+	assert_non_null(b);
+	fx->start_error = "exec: \"/app\": permission denied";
+	feed(fx, OP_START_FAILED, 0, 0, 1, 0);
+	feed(fx, OP_START_FAILED, 0, 10, 1, 0);
+	assert_int_equal(count_rule(&fx->sk, EW_RULE_CRASH_LOOP, false), 1);
+	cross_the_file(a, b, &ska, &skb, &buf);
+	assert_non_null(strstr(buf.data, "\"tail_start_error\":true"));
+	assert_true(skb.n >= 1 && skb.v[0].f.resolved && skb.v[0].f.tail_start_error);
+	/* Without the member (a file of an agent before it): the same tail, as stderr. */
+	at = strstr(buf.data, ",\"tail_start_error\":true");
+	memmove(at, at + strlen(",\"tail_start_error\":true"),
+		strlen(at + strlen(",\"tail_start_error\":true")) + 1);
+	ew_detector_free(b);
+	b = ew_detector_new(&fx->cfg);
+	assert_int_equal(
+		ew_state_read(b, NULL, buf.data, strlen(buf.data), NOW, NULL, err, sizeof(err)), 0);
+	checkpoint_str(b, AT(100), &buf2);
+	assert_null(strstr(buf2.data, "tail_start_error"));
+	assert_non_null(strstr(buf2.data, "\"tail_hex\":\"65786563"));
+	fx->start_error = NULL;
 	ew_buf_free(&buf);
 	ew_buf_free(&buf2);
 	ew_detector_free(b);
@@ -1346,6 +1404,7 @@ int main(void)
 		T(test_state_pods),
 		T(test_checkpoint_crash_loop_quiet),
 		T(test_checkpoint_last_killer),
+		T(test_checkpoint_start_error),
 		T(test_checkpoint_hostile_killer),
 		T(test_state_clock_ahead),
 		T(test_state_wall_step),

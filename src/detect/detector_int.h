@@ -89,6 +89,8 @@ struct ident {
 	struct ew_killer_info *killer;
 	char *tail; /* stderr tail of the last failed exit */
 	uint32_t tail_len;
+	/* The tail is a failed start's runtime error (EW_TAIL_START_ERROR), not its stderr. */
+	bool tail_start_error;
 
 	uint64_t last_active_ns;
 	struct ident *lru_prev, *lru_next; /* least recently active first */
@@ -114,9 +116,10 @@ struct sleeper {
 	uint32_t tail_len; /* bytes of stderr tail after the samples */
 	uint32_t size;	   /* bytes of this allocation (the budget counts it) */
 	bool exited_before, has_last_exit;
-	bool has_streak; /* a struct sleeper_streak follows the tail */
-	bool has_killer; /* a struct ew_killer_info follows them: the last exit's */
-	char data[];	 /* samples (struct ew_sample), the tail, the streak, the killer */
+	bool has_streak;       /* a struct sleeper_streak follows the tail */
+	bool has_killer;       /* a struct ew_killer_info follows them: the last exit's */
+	bool tail_start_error; /* as struct ident's */
+	char data[];	       /* samples (struct ew_sample), the tail, the streak, the killer */
 };
 
 /* crash_loop's streak of a sleeper whose last starts failed (struct ident's fields). */

@@ -164,7 +164,8 @@ static int on_ready(struct ew_detector *d, struct ident *id, uint64_t now, ew_fi
 	return id->outcome_done ? 0 : ew_det_outcome(d, id, true, now, fn, ctx);
 }
 
-/* Keeps the last tail_max bytes: the end of stderr says why it died. */
+/* Keeps the last tail_max bytes: the end of stderr says why it died (a failed start's runtime
+ * error, why it never ran). */
 static void keep_tail(struct ew_detector *d, struct ident *id, const struct ew_event *ev)
 {
 	uint32_t len = ev->tail_len < EW_STDERR_CAP ? ev->tail_len : EW_STDERR_CAP;
@@ -180,6 +181,7 @@ static void keep_tail(struct ew_detector *d, struct ident *id, const struct ew_e
 	free(id->tail);
 	id->tail = t;
 	id->tail_len = n;
+	id->tail_start_error = ev->tail_source == EW_TAIL_START_ERROR;
 }
 
 /* The last exit's killer, or none: a finding names the one of the exit it describes. */
@@ -230,8 +232,7 @@ static int on_main_exit(struct ew_detector *d, struct ident *id, const struct ew
 	if (open && stopped)
 		id->last_exit.flags |= EW_SAMPLE_STOPPED;
 	keep_killer(id, ev);
-	/* A failed start's runtime error is no stderr: a finding's tail stays the last one. */
-	if (cls != EW_CLASS_CLEAN && ev->tail_source != EW_TAIL_START_ERROR)
+	if (cls != EW_CLASS_CLEAN)
 		keep_tail(d, id, ev);
 	/* The sample, class and tail go in first: findings this exit causes describe it. */
 	r = push_both(id, K_EXITS, &x);

@@ -199,6 +199,7 @@ void ew_det_evidence(struct ew_detector *d, enum ew_rule rule, struct scope_stat
 	if (subject && subject->tail_len) {
 		f->tail = subject->tail;
 		f->tail_len = subject->tail_len;
+		f->tail_start_error = subject->tail_start_error;
 	}
 	f->degraded = d->last_drop_ns && (now < window || d->last_drop_ns > now - window);
 }

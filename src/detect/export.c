@@ -130,6 +130,7 @@ static void ident_cb(void *ctx, const void *k, size_t kl, void *v)
 		.killer = id->killer,
 		.tail = id->tail,
 		.tail_len = id->tail_len,
+		.tail_start_error = id->tail_start_error,
 	};
 
 	if (x->r)
@@ -197,6 +198,7 @@ static void sleeper_ident_out(struct exporter *x, const struct sleeper *s)
 		.has_last_exit = s->has_last_exit,
 		.tail = s->tail_len ? ew_det_sleeper_tail(s) : NULL,
 		.tail_len = s->tail_len,
+		.tail_start_error = s->tail_start_error,
 	};
 
 	if (x->r)

@@ -308,6 +308,7 @@ int ew_detector_import_ident(struct ew_detector_import *im, const struct ew_dete
 		}
 		memcpy(id->tail, src->tail, src->tail_len);
 		id->tail_len = src->tail_len;
+		id->tail_start_error = src->tail_start_error;
 	}
 	if (src->subject && !im->r && strcmp(src->subject->key, key))
 		bad(im, "identity '%.64s' has another's subject", key);

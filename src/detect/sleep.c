@@ -208,7 +208,8 @@ void ew_det_try_sleep(struct ew_detector *d, struct ident *id)
 			      .exited_before = id->exited_before,
 			      .has_last_exit = id->has_last_exit,
 			      .has_streak = id->fail_streak != 0,
-			      .has_killer = id->killer != NULL};
+			      .has_killer = id->killer != NULL,
+			      .tail_start_error = id->tail_start_error};
 	p = s->data;
 	for (int k = 0; k < 3; k++) {
 		const struct ew_window *w = ident_window(id, k);
@@ -291,6 +292,7 @@ struct ident *ew_det_wake(struct ew_detector *d, struct sleeper *s)
 	id->klen = (uint32_t)k.len;
 	id->khash = k.hash;
 	id->tail_len = s->tail_len;
+	id->tail_start_error = s->tail_start_error;
 	if (s->tail_len) {
 		id->tail = malloc(s->tail_len);
 		if (id->tail)

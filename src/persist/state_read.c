@@ -272,6 +272,8 @@ static void read_tail(struct reader *rd, struct json_object *o, struct ew_detect
 	}
 	id->tail = rd->tail;
 	id->tail_len = (uint32_t)n;
+	id->tail_start_error =
+		n > 0 && ew_json_rd_bool(&rd->jr, o, "tail_start_error", false, false);
 }
 
 /* crash_loop's streak: optional, so that a state file written before the rule still loads. */

@@ -169,6 +169,9 @@ static void write_ident(void *ctx, const struct ew_detector_ident *id)
 		ew_jsonw_end_object(w);
 	}
 	write_tail(wr, id->tail, id->tail_len);
+	/* Absent (false) in files written before failed starts' errors were kept. */
+	if (id->tail_len && id->tail_start_error)
+		ew_jsonw_bool_field(w, "tail_start_error", true);
 	write_subject(w, "subject", id->subject);
 	write_pod(wr, id);
 	write_scope(wr, &id->s);

@@ -247,7 +247,8 @@ static void start_error_cause(const char *s, uint32_t len, char *out, size_t out
 		end -= (uint32_t)ul;
 	if (end - from >= outlen)
 		end = from + (uint32_t)outlen - 1;
-	memcpy(out, s + from, end - from);
+	for (uint32_t i = from; i < end; i++)
+		out[i - from] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
 	out[end - from] = '\0';
 }
 
@@ -344,7 +345,9 @@ static void message_finding(const struct ew_record *r, const char *who, char *ou
 		snprintf(every, sizeof(every), "; it restarts every ~%s (min %s, max %s)", med, lo,
 			 hi);
 	}
-	if (f->tail_len)
+	if (f->tail_len && f->tail_start_error)
+		start_error_cause(f->tail, f->tail_len, line, sizeof(line));
+	else if (f->tail_len)
 		tail_last_line(f->tail, f->tail_len, line, sizeof(line));
 	if (f->last_killer) { /* "; last exit: SIGKILL (killed), SIGKILL was sent by ..." */
 		struct sbuf b;
@@ -392,13 +395,17 @@ static void message_finding(const struct ew_record *r, const char *who, char *ou
 			snprintf(how, sizeof(how), "each ending with %s", sig ? sig : "a signal");
 		else
 			snprintf(how, sizeof(how), "each ending with code %d", f->last_code);
-		snprintf(out, len, "%s failed %u starts in a row, %s, over %s%s%s%s%s", who,
+		/* What their last words are: stderr, or the runtime's error of starts that never
+		 * ran. */
+		snprintf(out, len, "%s failed %u starts in a row, %s, over %s%s%s%s%s%s", who,
 			 f->count, how, win, every,
-			 !f->tail_len ? "; no stderr to compare"
-			 : f->line_repeats >= f->count
-				 ? "; the last stderr line was the same each time"
-			 : f->line_repeats > 1 ? "; the last stderr line repeated, not every time"
-					       : "; the last stderr line changed",
+			 !f->tail_len	       ? "; no stderr to compare"
+			 : f->tail_start_error ? "; the runtime's error "
+					       : "; the last stderr line ",
+			 !f->tail_len		       ? ""
+			 : f->line_repeats >= f->count ? "was the same each time"
+			 : f->line_repeats > 1	       ? "repeated, not every time"
+						       : "changed",
 			 last, f->degraded ? "; events were lost meanwhile" : "");
 		break;
 	}

@@ -585,7 +585,10 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f,
 	} else {
 		ew_jsonw_null(w);
 	}
-	if (f->tail_len)
+	/* Why the last exit's start failed, in its runtime's words; else its last stderr. */
+	if (f->tail_len && f->tail_start_error)
+		field_string_n(w, KEY("start_error"), f->tail, f->tail_len);
+	else if (f->tail_len)
 		field_string_n(w, KEY("stderr_tail"), f->tail, f->tail_len);
 	field_bool(w, KEY("degraded"), f->degraded);
 	if (f->resolved) {

@@ -208,9 +208,16 @@ static void test_command_not_found_is_start_failed(void **state)
 			assert_string_equal(ew_h_str(e, "exit.class"), "start_failed");
 			/* This start's error, not the first's kept from before (the same words). */
 			assert_non_null(strstr(ew_h_str(e, "message"), cause));
-			assert_non_null(ew_h_wait(
-				&f->agent, by_rule,
-				(const char *[]){"finding", f->name, "crash_loop"}, NULL, 20000));
+			e = ew_h_wait(&f->agent, by_rule,
+				      (const char *[]){"finding", f->name, "crash_loop"}, NULL,
+				      20000);
+			assert_non_null(e);
+			/* The alert says why too: the runtime's error, as such. */
+			assert_non_null(ew_h_str(e, "start_error"));
+			assert_null(ew_h_get(e, "stderr_tail"));
+			if (!strstr(ew_h_str(e, "message"),
+				    cause + strlen("its command never ran: ")))
+				fail_msg("not the cause in: %s", ew_h_str(e, "message"));
 			assert_int_equal(ew_h_sh("docker rm -f %s >/dev/null 2>&1", f->name), 0);
 		}
 	}

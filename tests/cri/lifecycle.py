@@ -370,3 +370,10 @@ class Life:
               and finds[0]["last_exit"]["class"] == "start_failed",
               "badcmd: crash_loop and restart_rate fire, the last exit start_failed: %s %s"
               % (sorted(fired), [f["message"] for f in finds][:1]))
+        # The alert says why: the runtime's error, compared across the starts and quoted.
+        check(finds and "runc create failed: " in finds[0].get("start_error", "")
+              and "stderr_tail" not in finds[0]
+              and "the runtime's error was the same each time" in finds[0]["message"]
+              and cause.split(": ", 1)[1] in finds[0]["message"],
+              "badcmd: the crash_loop finding quotes containerd's StartError: %s"
+              % [f["message"] for f in finds][:1])

@@ -148,6 +148,7 @@ struct ew_finding {
 	const struct ew_killer_info *last_killer;
 	const char *tail; /* stderr tail of the last failed exit (not NUL-terminated) */
 	uint32_t tail_len;
+	bool tail_start_error; /* the tail is that exit's runtime error: it never ran */
 
 	bool degraded; /* the kernel dropped events inside the window */
 
@@ -349,6 +350,7 @@ struct ew_detector_ident {
 	const struct ew_killer_info *killer; /* who ended the last exit, or NULL */
 	const char *tail;		     /* stderr tail of the last failed exit (bytes) */
 	uint32_t tail_len;
+	bool tail_start_error; /* the tail is a failed start's runtime error */
 	struct ew_detector_scope s;
 };
 
