@@ -1263,9 +1263,9 @@ static void test_finding_variants(void **state)
 			{EW_CLASS_CRASH, 0, SIGSEGV,
 			 "failed 2 starts in a row, each ending with SIGSEGV, over "},
 			{EW_CLASS_START_FAILED, 1, 0,
-			 "failed 2 starts in a row, its command never run, over "},
+			 "failed 2 starts in a row, without running its command, over "},
 			{EW_CLASS_START_FAILED, 0, SIGKILL,
-			 "failed 2 starts in a row, its command never run, over "},
+			 "failed 2 starts in a row, without running its command, over "},
 		};
 
 		for (size_t i = 0; i < ARRAY_SIZE(loops); i++) {
@@ -1314,7 +1314,7 @@ static void test_finding_variants(void **state)
 		assert_string_equal(STR(o, "start_error"), err);
 		assert_false(has(o, "stderr_tail"));
 		assert_non_null(strstr(STR(o, "message"),
-				       "failed 3 starts in a row, its command never run, over "));
+				       "failed 3 starts in a row, without running its command, over "));
 		assert_non_null(strstr(STR(o, "message"), "; the runtime's error was the same each "
 							  "time; last exit: code 1 (start_failed): "
 							  "exec: \"/app\": stat /app: no such file "

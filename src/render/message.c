@@ -390,7 +390,7 @@ static void message_finding(const struct ew_record *r, const char *who, char *ou
 
 		/* A failed start's runtime's code or signal is not what the streak shares. */
 		if (f->last_class == EW_CLASS_START_FAILED)
-			snprintf(how, sizeof(how), "its command never run");
+			snprintf(how, sizeof(how), "without running its command");
 		else if (f->last_signal)
 			snprintf(how, sizeof(how), "each ending with %s", sig ? sig : "a signal");
 		else
