@@ -39,7 +39,11 @@ EW_ERR_LOG=$tmp/ew.err
 name=ew-podman-$$
 ew_pid=
 cleanup() {
-	podman rm -f "$name" "$name-nocmd" >/dev/null 2>&1 || true
+	# One at a time: podman rm of two where one is gone already removes neither.
+	local c
+	for c in "$name" "$name-nocmd"; do
+		podman rm -f "$c" >/dev/null 2>&1 || true
+	done
 	[ -n "$ew_pid" ] && kill "$ew_pid" 2>/dev/null && wait "$ew_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
