@@ -1313,8 +1313,9 @@ static void test_finding_variants(void **state)
 		o = parse_line(fx->out.data, fx->out.len);
 		assert_string_equal(STR(o, "start_error"), err);
 		assert_false(has(o, "stderr_tail"));
-		assert_non_null(strstr(STR(o, "message"),
-				       "failed 3 starts in a row, without running its command, over "));
+		assert_non_null(
+			strstr(STR(o, "message"),
+			       "failed 3 starts in a row, without running its command, over "));
 		assert_non_null(strstr(STR(o, "message"), "; the runtime's error was the same each "
 							  "time; last exit: code 1 (start_failed): "
 							  "exec: \"/app\": stat /app: no such file "
