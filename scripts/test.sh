@@ -16,6 +16,8 @@ step scripts/deps.sh test
 step scripts/services.sh
 step tests/docker/build-image.sh
 step make -j"$(nproc)" test-build
+# The checked-in format, the include layers, cppcheck and the bench patches, before any test.
+step make check
 step make test
 # The kernel matrix last: the host's kernel passed first, and a kernel of the matrix failing
 # fails the run all the same.
