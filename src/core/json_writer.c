@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "exitwatch/core/json_writer.h"
+#include "exitwatch/util/decimal.h"
 
 /* DBL_DECIMAL_DIG: more decimals than this only print the binary expansion's noise. */
 #define EW_JSONW_MAX_DECIMALS 17
@@ -199,46 +200,10 @@ void ew_jsonw_member_string_n(struct ew_jsonw *w, const char *quoted, size_t kl,
 	jsonw_check(w, ew_json_string(w->out, s, len));
 }
 
-static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
-				  "25262728293031323334353637383940414243444546474849"
-				  "50515253545556575859606162636465666768697071727374"
-				  "75767778798081828384858687888990919293949596979899";
-
-/* Digits by hand, two at a time: a record holds dozens of numbers, and printf's machinery was a
- * tenth of the agent's time per record. Writes the decimal of v ending at end[-1] (and a NUL at
- * end[0]); returns its first digit. */
-static char *format_u64(uint64_t v, char *end)
-{
-	*end = '\0';
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-
-		v /= 100;
-		end -= 2;
-		memcpy(end, digit_pairs + 2 * r, 2);
-	}
-	if (v >= 10) {
-		end -= 2;
-		memcpy(end, digit_pairs + 2 * v, 2);
-	} else {
-		*--end = (char)('0' + v);
-	}
-	return end;
-}
-
-static size_t digits_u64(uint64_t v)
-{
-	size_t n = 1;
-
-	for (; v >= 10000; v /= 10000)
-		n += 4;
-	return n + (v >= 10) + (v >= 100) + (v >= 1000);
-}
-
 /* A number, '-' first when neg, straight into the buffer: no copy of a variable length. */
 static int json_number(struct ew_buf *b, bool neg, uint64_t v)
 {
-	size_t n = neg + digits_u64(v);
+	size_t n = neg + ew_decimal_digits(v);
 
 	if (!ew_buf_fits(b, n) && ew_buf_reserve(b, n)) {
 		ew_buf_set_failed(b);
@@ -246,7 +211,7 @@ static int json_number(struct ew_buf *b, bool neg, uint64_t v)
 	}
 	b->data[b->len] = '-';
 	b->len += n;
-	format_u64(v, b->data + b->len); /* and the NUL */
+	ew_decimal_u64(v, b->data + b->len); /* and the NUL */
 	return 0;
 }
 
@@ -308,6 +273,7 @@ void ew_jsonw_double(struct ew_jsonw *w, double v, int decimals)
 {
 	/* DBL_MAX has 309 integer digits; the locale's point may take a few bytes. */
 	char tmp[384], num[384];
+	int64_t units;
 	int n;
 
 	if (decimals < 0 || decimals > EW_JSONW_MAX_DECIMALS) {
@@ -319,6 +285,13 @@ void ew_jsonw_double(struct ew_jsonw *w, double v, int decimals)
 		jsonw_raw_literal(w, "null");
 		return;
 	}
+	/* The digits printf would give, without it; a value that rounds to zero loses its sign,
+	 * as below. */
+	if (ew_decimal_round(v, decimals, &units)) {
+		n = (int)ew_decimal_fixed(num, units, decimals);
+		jsonw_raw_value(w, num, (size_t)n);
+		return;
+	}
 	n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
 		w->error = true;
@@ -328,40 +301,10 @@ void ew_jsonw_double(struct ew_jsonw *w, double v, int decimals)
 	jsonw_raw_value(w, num, strlen(num));
 }
 
-/* units / 10^decimals into num (48 bytes); its length, or 0 for decimals out of range. */
-static size_t format_fixed(char *num, int64_t units, int decimals)
-{
-	char tmp[48], *p, *q = num;
-	size_t digits;
-
-	if (decimals < 0 || decimals > 18)
-		return 0;
-	p = format_u64(units < 0 ? (uint64_t)(-(units + 1)) + 1 : (uint64_t)units,
-		       tmp + sizeof(tmp) - 1);
-	digits = (size_t)(tmp + sizeof(tmp) - 1 - p);
-	if (units < 0)
-		*q++ = '-';
-	if (digits <= (size_t)decimals) { /* 0.0xy: the integer part and leading zeros */
-		*q++ = '0';
-		if (decimals)
-			*q++ = '.';
-		for (size_t i = digits; i < (size_t)decimals; i++)
-			*q++ = '0';
-		memcpy(q, p, digits + 1);
-		return (size_t)(q - num) + digits;
-	}
-	memcpy(q, p, digits - (size_t)decimals);
-	q += digits - (size_t)decimals;
-	if (decimals)
-		*q++ = '.';
-	memcpy(q, p + digits - (size_t)decimals, (size_t)decimals + 1);
-	return (size_t)(q - num) + (size_t)decimals;
-}
-
 void ew_jsonw_fixed(struct ew_jsonw *w, int64_t units, int decimals)
 {
-	char num[48];
-	size_t n = format_fixed(num, units, decimals);
+	char num[EW_DECIMAL_LEN];
+	size_t n = ew_decimal_fixed(num, units, decimals);
 
 	if (!n) {
 		w->error = true;
@@ -372,8 +315,8 @@ void ew_jsonw_fixed(struct ew_jsonw *w, int64_t units, int decimals)
 
 int ew_json_fixed(struct ew_buf *b, int64_t units, int decimals)
 {
-	char num[48];
-	size_t n = format_fixed(num, units, decimals);
+	char num[EW_DECIMAL_LEN];
+	size_t n = ew_decimal_fixed(num, units, decimals);
 
 	return n ? ew_buf_append(b, num, n) : -EINVAL;
 }
