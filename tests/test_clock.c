@@ -260,6 +260,65 @@ static void test_duration_format(void **state)
 	}
 }
 
+/* The format as it was written with snprintf(): what ew_duration_format() must still give. */
+static void duration_printf(uint64_t ns, char *buf, size_t len)
+{
+	unsigned long long s = ns / NS;
+
+	if (ns < NS)
+		snprintf(buf, len, "%llums", (unsigned long long)(ns / EW_NSEC_PER_MSEC));
+	else if (s < 60 && ns % NS == 0)
+		snprintf(buf, len, "%llus", s);
+	else if (s < 60)
+		snprintf(buf, len, "%.1fs", (double)ns / (double)NS);
+	else if (s < 3600)
+		snprintf(buf, len, s % 60 ? "%llum%llus" : "%llum", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, (s % 3600) / 60 ? "%lluh%llum" : "%lluh", s / 3600,
+			 (s % 3600) / 60);
+	else
+		snprintf(buf, len, "%llud%lluh", s / 86400, (s % 86400) / 3600);
+}
+
+/* Every branch, the tenths' ties (1.05 s, 59.95 s), and cuts at every length. */
+static void test_duration_format_matches_printf(void **state)
+{
+	uint64_t seed = 88172645463325252ULL, ns;
+
+	(void)state;
+	for (int i = 0; i < 300000; i++) {
+		char want[40], got[40];
+		size_t len = i % 7 ? sizeof(got) : (size_t)(i / 7) % 12;
+
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		switch (i % 5) {
+		case 0:
+			ns = seed % (2 * NS);
+			break;
+		case 1: /* seconds with tenths and hundredths, ties included */
+			ns = (seed % 6000) * 10 * EW_NSEC_PER_MSEC + (seed >> 40) % 3 - 1;
+			break;
+		case 2:
+			ns = seed % (60 * NS);
+			break;
+		case 3:
+			ns = (seed % (90000 * 4)) * NS / 4;
+			break;
+		default:
+			ns = seed % (1000ULL * 86400 * NS);
+		}
+		memset(want, 'x', sizeof(want));
+		memset(got, 'x', sizeof(got));
+		duration_printf(ns, want, len);
+		ew_duration_format(ns, got, len);
+		if (memcmp(got, want, sizeof(got)))
+			fail_msg("%llu ns, %zu bytes: \"%.*s\", printf \"%.*s\"",
+				 (unsigned long long)ns, len, (int)len, got, (int)len, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_time_format_memo),
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_duration_format),
+		cmocka_unit_test(test_duration_format_matches_printf),
 		cmocka_unit_test(test_clock_steps),
 	};
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "exitwatch/util/clock.h"
+#include "exitwatch/util/decimal.h"
 #include "exitwatch/util/util.h"
 
 static uint64_t read_clock(clockid_t id)
@@ -243,37 +244,48 @@ int ew_duration_parse(const char *s, uint64_t *ret_ns)
 	return 0;
 }
 
-/* snprintf(buf, len, "%llu%s", v, unit) without the format machinery: every exit's message
- * says its uptime, and most of those are the first case of ew_duration_format(). */
-static void units(char *buf, size_t len, uint64_t v, const char *unit)
+/* "%llu" and a unit at p; returns the end. */
+static char *put_units(char *p, uint64_t v, const char *unit, size_t ulen)
 {
-	char tmp[32], *p = tmp + 24;
+	char tmp[EW_DECIMAL_LEN], *d = ew_decimal_u64(v, tmp + sizeof(tmp) - 1);
+	size_t n = (size_t)(tmp + sizeof(tmp) - 1 - d);
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	ew_strlcpy(tmp + 24, unit, sizeof(tmp) - 24);
-	ew_strlcpy(buf, p, len);
+	memcpy(p, d, n);
+	memcpy(p + n, unit, ulen);
+	return p + n + ulen;
 }
 
+#define PUT_UNITS(p, v, unit) put_units(p, v, unit, sizeof(unit) - 1)
+
+/*
+ * Without printf's format machinery: every exit's message says its uptime, and a finding's says
+ * four durations. The same bytes as snprintf("%llus", "%.1fs", "%llum%llus", ...) would write,
+ * and cut at len as it cuts.
+ */
 void ew_duration_format(uint64_t ns, char *buf, size_t len)
 {
+	char tmp[2 * EW_DECIMAL_LEN], *p = tmp;
 	uint64_t s = ns / EW_NSEC_PER_SEC;
 
-	if (ns < EW_NSEC_PER_SEC)
-		units(buf, len, ns / EW_NSEC_PER_MSEC, "ms");
-	else if (s < 60 && ns % EW_NSEC_PER_SEC == 0)
-		snprintf(buf, len, "%llus", (unsigned long long)s);
-	else if (s < 60)
-		snprintf(buf, len, "%.1fs", (double)ns / (double)EW_NSEC_PER_SEC);
-	else if (s < 3600)
-		snprintf(buf, len, s % 60 ? "%llum%llus" : "%llum", (unsigned long long)(s / 60),
-			 (unsigned long long)(s % 60));
-	else if (s < 86400)
-		snprintf(buf, len, (s % 3600) / 60 ? "%lluh%llum" : "%lluh",
-			 (unsigned long long)(s / 3600), (unsigned long long)((s % 3600) / 60));
-	else
-		snprintf(buf, len, "%llud%lluh", (unsigned long long)(s / 86400),
-			 (unsigned long long)((s % 86400) / 3600));
+	if (ns < EW_NSEC_PER_SEC) {
+		p = PUT_UNITS(p, ns / EW_NSEC_PER_MSEC, "ms");
+	} else if (s < 60 && ns % EW_NSEC_PER_SEC == 0) {
+		p = PUT_UNITS(p, s, "s");
+	} else if (s < 60) {
+		p += ew_decimal_double(p, (double)ns / (double)EW_NSEC_PER_SEC, 1);
+		*p++ = 's';
+	} else if (s < 3600) {
+		p = PUT_UNITS(p, s / 60, "m");
+		if (s % 60)
+			p = PUT_UNITS(p, s % 60, "s");
+	} else if (s < 86400) {
+		p = PUT_UNITS(p, s / 3600, "h");
+		if ((s % 3600) / 60)
+			p = PUT_UNITS(p, (s % 3600) / 60, "m");
+	} else {
+		p = PUT_UNITS(p, s / 86400, "d");
+		p = PUT_UNITS(p, (s % 86400) / 3600, "h");
+	}
+	*p = '\0';
+	ew_strlcpy(buf, tmp, len);
 }
