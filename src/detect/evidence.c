@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "detect/detector_int.h"
+#include "exitwatch/core/hex.h"
 #include "exitwatch/util/util.h"
 
 #define MAX_TRACKED_IDENTS 64
@@ -50,7 +51,9 @@ void ew_det_episode_id(enum ew_rule rule, const char *key, uint64_t fired_ns, ch
 	h = ew_fnv1a(EW_FNV1A_INIT, name, strlen(name));
 	h = ew_fnv1a(h, key, strlen(key));
 	h = ew_fnv1a(h, t, sizeof(t));
-	snprintf(out, 24, "f-%016llx", (unsigned long long)h);
+	memcpy(out, "f-", 2);
+	ew_hex_u64(h, out + 2); /* "f-%016llx", as a finding per restart asks it often */
+	out[18] = '\0';
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -6,8 +6,9 @@
  *
  * The sentences of the records every container gives (start, ready, exit) are put together
  * with the small appender below rather than snprintf(), whose format parsing was a quarter of
- * rendering a record; the appender cuts exactly where snprintf() would. The rare records
- * (findings, resolutions, the agent's) keep snprintf().
+ * rendering a record; the appender cuts exactly where snprintf() would. So are findings and
+ * resolutions, which a crash loop gives as often as exits; the agent's own records, a few an
+ * hour, keep snprintf().
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include "exitwatch/detect/detector.h"
 #include "exitwatch/render/render_json.h"
 #include "exitwatch/util/bytes16.h"
+#include "exitwatch/util/decimal.h"
 #include "exitwatch/util/util.h"
 
 /* Appends to out[0..cap), keeping the NUL: what does not fit is cut, as snprintf() cuts. */
@@ -54,13 +56,9 @@ static inline void sb_puts(struct sbuf *b, const char *s)
 /* "%u", "%llu" */
 static void sb_putu(struct sbuf *b, uint64_t v)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
+	char tmp[EW_DECIMAL_LEN], *p = ew_decimal_u64(v, tmp + sizeof(tmp) - 1);
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sb_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+	sb_put(b, p, (size_t)(tmp + sizeof(tmp) - 1 - p));
 }
 
 /* "%d" */
@@ -330,91 +328,165 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 	}
 }
 
+/* "%.*f" */
+static void sb_putf(struct sbuf *b, double v, int decimals)
+{
+	char tmp[EW_DECIMAL_LEN];
+
+	sb_put(b, tmp, ew_decimal_double(tmp, v, decimals));
+}
+
+/* "; last exit: SIGKILL (killed), SIGKILL was sent by ...: <line>" into last. */
+static void finding_last_exit(const struct ew_finding *f, const char *killer, const char *line,
+			      char *last, size_t len)
+{
+	const char *sig = ew_signal_name(f->last_signal);
+	struct sbuf b;
+
+	sb_init(&b, last, len);
+	if (f->last_signal) {
+		sb_puts(&b, "; last exit: ");
+		sb_puts(&b, sig ? sig : "signal");
+	} else {
+		sb_puts(&b, "; last exit: code ");
+		sb_putd(&b, f->last_code);
+	}
+	sb_puts(&b, " (");
+	sb_puts(&b, ew_exit_class_name(f->last_class));
+	sb_put(&b, ")", 1);
+	sb_puts(&b, killer);
+	if (line[0]) {
+		sb_put(&b, ": ", 2);
+		sb_puts(&b, line);
+	}
+}
+
+/*
+ * Put together with the appender, as the exit's sentence is: in a crash loop findings come with
+ * the restarts, and snprintf() was a third of rendering one. The pieces go through buffers of
+ * the sizes they always had, so each is cut where it was.
+ */
 static void message_finding(const struct ew_record *r, const char *who, char *out, size_t len)
 {
 	const struct ew_finding *f = r->finding;
 	char win[32], med[32], lo[32], hi[32], every[128] = "", last[448] = "", line[160] = "";
 	char killer[240] = "";
 	const char *sig = ew_signal_name(f->last_signal);
+	struct sbuf b;
 
 	ew_duration_format(f->window_ns, win, sizeof(win));
 	if (f->intervals) {
 		ew_duration_format((uint64_t)(f->interval_median_s * 1e9), med, sizeof(med));
 		ew_duration_format((uint64_t)(f->interval_min_s * 1e9), lo, sizeof(lo));
 		ew_duration_format((uint64_t)(f->interval_max_s * 1e9), hi, sizeof(hi));
-		snprintf(every, sizeof(every), "; it restarts every ~%s (min %s, max %s)", med, lo,
-			 hi);
+		sb_init(&b, every, sizeof(every));
+		sb_puts(&b, "; it restarts every ~");
+		sb_puts(&b, med);
+		sb_puts(&b, " (min ");
+		sb_puts(&b, lo);
+		sb_puts(&b, ", max ");
+		sb_puts(&b, hi);
+		sb_put(&b, ")", 1);
 	}
 	if (f->tail_len && f->tail_start_error)
 		start_error_cause(f->tail, f->tail_len, line, sizeof(line));
 	else if (f->tail_len)
 		tail_last_line(f->tail, f->tail_len, line, sizeof(line));
 	if (f->last_killer) { /* "; last exit: SIGKILL (killed), SIGKILL was sent by ..." */
-		struct sbuf b;
-
 		sb_init(&b, killer, sizeof(killer));
 		sb_puts(&b, ", ");
 		sb_killer(&b, f->last_killer);
 	}
-	if (f->has_last_exit) {
-		if (f->last_signal)
-			snprintf(last, sizeof(last), "; last exit: %s (%s)%s%s%s",
-				 sig ? sig : "signal", ew_exit_class_name(f->last_class), killer,
-				 line[0] ? ": " : "", line);
-		else
-			snprintf(last, sizeof(last), "; last exit: code %d (%s)%s%s%s",
-				 f->last_code, ew_exit_class_name(f->last_class), killer,
-				 line[0] ? ": " : "", line);
-	}
+	if (f->has_last_exit)
+		finding_last_exit(f, killer, line, last, sizeof(last));
+	sb_init(&b, out, len);
+	sb_puts(&b, who);
 	switch (f->rule) {
 	case EW_RULE_EXIT_CODE_BURST:
-		snprintf(out, len,
-			 "%s exited %u times with code %d in %s (threshold: more than %u)%s%s%s",
-			 who, f->count, f->nhist ? f->hist[0].code : f->last_code, win,
-			 f->threshold, every, last,
-			 f->degraded ? "; events were lost in this window" : "");
+		sb_puts(&b, " exited ");
+		sb_putu(&b, f->count);
+		sb_puts(&b, " times with code ");
+		sb_putd(&b, f->nhist ? f->hist[0].code : f->last_code);
+		sb_puts(&b, " in ");
+		sb_puts(&b, win);
+		sb_puts(&b, " (threshold: more than ");
+		sb_putu(&b, f->threshold);
+		sb_put(&b, ")", 1);
+		sb_puts(&b, every);
+		sb_puts(&b, last);
+		if (f->degraded)
+			sb_puts(&b, "; events were lost in this window");
 		break;
 	case EW_RULE_RESTART_RATE:
-		snprintf(out, len, "%s restarted %u times in %s (threshold: more than %u)%s%s%s",
-			 who, f->count, win, f->threshold, every, last,
-			 f->degraded ? "; events were lost in this window" : "");
+		sb_puts(&b, " restarted ");
+		sb_putu(&b, f->count);
+		sb_puts(&b, " times in ");
+		sb_puts(&b, win);
+		sb_puts(&b, " (threshold: more than ");
+		sb_putu(&b, f->threshold);
+		sb_put(&b, ")", 1);
+		sb_puts(&b, every);
+		sb_puts(&b, last);
+		if (f->degraded)
+			sb_puts(&b, "; events were lost in this window");
 		break;
 	case EW_RULE_STARTUP_FAILURE_RATE:
-		snprintf(out, len,
-			 "%s: %u of %u starts failed in %s (%.1f%%, threshold %.1f%%)%s%s%s", who,
-			 f->failed_starts, f->starts, win, f->fail_percent, f->threshold_percent,
-			 every, last, f->degraded ? "; events were lost in this window" : "");
+		sb_put(&b, ": ", 2);
+		sb_putu(&b, f->failed_starts);
+		sb_puts(&b, " of ");
+		sb_putu(&b, f->starts);
+		sb_puts(&b, " starts failed in ");
+		sb_puts(&b, win);
+		sb_puts(&b, " (");
+		sb_putf(&b, f->fail_percent, 1);
+		sb_puts(&b, "%, threshold ");
+		sb_putf(&b, f->threshold_percent, 1);
+		sb_puts(&b, "%)");
+		sb_puts(&b, every);
+		sb_puts(&b, last);
+		if (f->degraded)
+			sb_puts(&b, "; events were lost in this window");
 		break;
-	case EW_RULE_CRASH_LOOP: {
-		char how[48];
-
+	case EW_RULE_CRASH_LOOP:
+		sb_puts(&b, " failed ");
+		sb_putu(&b, f->count);
+		sb_puts(&b, " starts in a row, ");
 		/* A failed start's runtime's code or signal is not what the streak shares. */
-		if (f->last_class == EW_CLASS_START_FAILED)
-			snprintf(how, sizeof(how), "without running its command");
-		else if (f->last_signal)
-			snprintf(how, sizeof(how), "each ending with %s", sig ? sig : "a signal");
-		else
-			snprintf(how, sizeof(how), "each ending with code %d", f->last_code);
+		if (f->last_class == EW_CLASS_START_FAILED) {
+			sb_puts(&b, "without running its command");
+		} else if (f->last_signal) {
+			sb_puts(&b, "each ending with ");
+			sb_puts(&b, sig ? sig : "a signal");
+		} else {
+			sb_puts(&b, "each ending with code ");
+			sb_putd(&b, f->last_code);
+		}
+		sb_puts(&b, ", over ");
+		sb_puts(&b, win);
+		sb_puts(&b, every);
 		/* What their last words are: stderr, or the runtime's error of starts that never
 		 * ran. */
-		snprintf(out, len, "%s failed %u starts in a row, %s, over %s%s%s%s%s%s", who,
-			 f->count, how, win, every,
-			 !f->tail_len	       ? "; no stderr to compare"
-			 : f->tail_start_error ? "; the runtime's error "
-					       : "; the last stderr line ",
-			 !f->tail_len		       ? ""
-			 : f->line_repeats >= f->count ? "was the same each time"
-			 : f->line_repeats > 1	       ? "repeated, not every time"
-						       : "changed",
-			 last, f->degraded ? "; events were lost meanwhile" : "");
+		if (!f->tail_len)
+			sb_puts(&b, "; no stderr to compare");
+		else
+			sb_puts(&b, f->tail_start_error ? "; the runtime's error "
+							: "; the last stderr line ");
+		if (f->tail_len)
+			sb_puts(&b, f->line_repeats >= f->count ? "was the same each time"
+				    : f->line_repeats > 1	? "repeated, not every time"
+								: "changed");
+		sb_puts(&b, last);
+		if (f->degraded)
+			sb_puts(&b, "; events were lost meanwhile");
 		break;
-	}
 	case EW_RULE_STABLE:
 		ew_duration_format(f->uptime_ns, win, sizeof(win));
-		snprintf(out, len, "%s is stable again: up %s after a restart loop", who, win);
+		sb_puts(&b, " is stable again: up ");
+		sb_puts(&b, win);
+		sb_puts(&b, " after a restart loop");
 		break;
 	default:
-		snprintf(out, len, "%s: finding", who);
+		sb_puts(&b, ": finding");
 	}
 }
 
@@ -422,8 +494,10 @@ static void message_resolved(const struct ew_record *r, const char *who, char *o
 {
 	const struct ew_finding *f = r->finding;
 	char dur[32], quiet[32], what[128];
+	struct sbuf b;
 
 	ew_duration_format(f->duration_ns, dur, sizeof(dur));
+	sb_init(&b, what, sizeof(what));
 	if (f->why == EW_RESOLVED_QUIET) {
 		/* Not a fix seen: the container is gone or stopped. The quiet period is the time
 		 * since the last exit, which the record carries. */
@@ -431,39 +505,48 @@ static void message_resolved(const struct ew_record *r, const char *who, char *o
 					   ? f->time_ns - f->last_exit_ns
 					   : 0,
 				   quiet, sizeof(quiet));
-		snprintf(what, sizeof(what),
-			 "has not started again for %s since its last exit (removed, replaced or "
-			 "stopped)",
-			 quiet);
+		sb_puts(&b, "has not started again for ");
+		sb_puts(&b, quiet);
+		sb_puts(&b, " since its last exit (removed, replaced or stopped)");
 	} else if (f->why == EW_RESOLVED_NO_STARTS) {
 		/* The failures aged out of the window with no start after them: not a fix seen
 		 * either. */
 		ew_duration_format(f->window_ns, quiet, sizeof(quiet));
-		snprintf(what, sizeof(what),
-			 "had no start succeed or fail for %s (removed, replaced or stopped)",
-			 quiet);
+		sb_puts(&b, "had no start succeed or fail for ");
+		sb_puts(&b, quiet);
+		sb_puts(&b, " (removed, replaced or stopped)");
 	} else if (f->why == EW_RESOLVED_RULE_OFF) {
 		/* Restored from a state file into an agent that no longer runs the rule. */
-		snprintf(what, sizeof(what), "is no longer watched: rule %s is turned off",
-			 ew_rule_name(f->rule));
+		sb_puts(&b, "is no longer watched: rule ");
+		sb_puts(&b, ew_rule_name(f->rule));
+		sb_puts(&b, " is turned off");
 	} else if (f->why == EW_RESOLVED_SCOPE_CHANGED) {
 		/* Restored into an agent whose rule counts in the other scope: a finding of that
 		 * scope may follow, under another finding_id. */
-		snprintf(what, sizeof(what),
-			 "is no longer watched per %s: rule %s counts per %s now",
-			 f->scope == EW_SCOPE_WORKLOAD ? "workload" : "identity",
-			 ew_rule_name(f->rule),
-			 f->scope == EW_SCOPE_WORKLOAD ? "identity" : "workload");
+		sb_puts(&b, "is no longer watched per ");
+		sb_puts(&b, f->scope == EW_SCOPE_WORKLOAD ? "workload" : "identity");
+		sb_puts(&b, ": rule ");
+		sb_puts(&b, ew_rule_name(f->rule));
+		sb_puts(&b, " counts per ");
+		sb_puts(&b, f->scope == EW_SCOPE_WORKLOAD ? "identity" : "workload");
+		sb_puts(&b, " now");
 	} else {
-		snprintf(what, sizeof(what), "%s",
-			 f->rule == EW_RULE_EXIT_CODE_BURST
-				 ? "stopped exiting with the burst's codes"
-			 : f->rule == EW_RULE_RESTART_RATE ? "stopped restarting"
-			 : f->rule == EW_RULE_CRASH_LOOP   ? "started successfully"
-							   : "starts successfully again");
+		sb_puts(&b, f->rule == EW_RULE_EXIT_CODE_BURST
+				    ? "stopped exiting with the burst's codes"
+			    : f->rule == EW_RULE_RESTART_RATE ? "stopped restarting"
+			    : f->rule == EW_RULE_CRASH_LOOP   ? "started successfully"
+							      : "starts successfully again");
 	}
-	snprintf(out, len, "Resolved: %s %s after %s (%u events in the episode)", who, what, dur,
-		 f->total);
+	sb_init(&b, out, len);
+	sb_puts(&b, "Resolved: ");
+	sb_puts(&b, who);
+	sb_put(&b, " ", 1);
+	sb_puts(&b, what);
+	sb_puts(&b, " after ");
+	sb_puts(&b, dur);
+	sb_puts(&b, " (");
+	sb_putu(&b, f->total);
+	sb_puts(&b, " events in the episode)");
 }
 
 void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ctx, char *out,
@@ -527,9 +610,14 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 		break;
 	case EW_REC_FINDING:
 		wl = r->finding->scope == EW_SCOPE_WORKLOAD && r->id ? r->id->workload : NULL;
-		if (wl && strcmp(wl, r->id->key) && r->finding->identities > 1)
-			snprintf(who, sizeof(who), "Workload %s (%u containers)", wl,
-				 r->finding->identities);
+		if (wl && strcmp(wl, r->id->key) && r->finding->identities > 1) {
+			sb_init(&b, who, sizeof(who));
+			sb_puts(&b, "Workload ");
+			sb_puts(&b, wl);
+			sb_puts(&b, " (");
+			sb_putu(&b, r->finding->identities);
+			sb_puts(&b, " containers)");
+		}
 		message_finding(r, who, out, len);
 		break;
 	case EW_REC_RESOLVED:

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "exitwatch/util/decimal.h"
 #include "exitwatch/util/clock.h"
 #include "exitwatch/detect/detector.h"
 #include "exitwatch/core/hex.h"
@@ -512,6 +513,16 @@ static void finding_killer(struct ew_jsonw *w, const struct ew_killer_info *k)
 	ew_buf_free(&b);
 }
 
+/* "%d" of v ending at end[-1], a NUL at end[0]; returns its first byte. */
+static char *int_digits(int v, char *end)
+{
+	char *p = ew_decimal_u64(v < 0 ? (uint64_t) - (int64_t)v : (uint64_t)v, end);
+
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f,
 			   const struct ew_render_ctx *ctx)
 {
@@ -558,17 +569,20 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f,
 	ew_jsonw_start_object(w);
 	for (uint32_t i = 0; i < f->nhist; i++) {
 		const char *sig = ew_signal_name(f->hist[i].signal);
-		char key[24];
+		char key[EW_DECIMAL_LEN], *p = key + sizeof(key) - 1;
 
 		/* Codes by number, signals by name; a signal without a name still gets a unique
 		 * key, so the object never holds a member twice. */
-		if (f->hist[i].signal && sig)
-			snprintf(key, sizeof(key), "%s", sig);
-		else if (f->hist[i].signal)
-			snprintf(key, sizeof(key), "SIG%d", f->hist[i].signal);
-		else
-			snprintf(key, sizeof(key), "%d", f->hist[i].code);
-		ew_jsonw_uint_field(w, key, f->hist[i].count);
+		if (f->hist[i].signal && sig) {
+			ew_jsonw_uint_field(w, sig, f->hist[i].count);
+			continue;
+		}
+		p = int_digits(f->hist[i].signal ? f->hist[i].signal : f->hist[i].code, p);
+		if (f->hist[i].signal) {
+			p -= 3;
+			memcpy(p, "SIG", 3);
+		}
+		ew_jsonw_uint_field(w, p, f->hist[i].count);
 	}
 	ew_jsonw_end_object(w);
 	ew_jsonw_name_quoted(w, KEY("last_exit"));
