@@ -10,7 +10,7 @@
 #   BUILD=build-x: the tree measured (build/ by default), and where results go
 #   USERSPACE_ROUNDS=7: rounds of agent, transport floor (bench/floor.patch), the record path
 #   without detection or rendering (bench/nodetect.patch), without rendering
-#   (bench/norender.patch), agent again
+#   (bench/norender.patch), agent again, and a crash loop (500 containers started 6 times each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
@@ -256,6 +256,36 @@ cpu_per_1000() {
 	awk -v t="$((t1 - t0))" -v e="$events" 'BEGIN { printf "%.2f %d\n", t / e / 1000, e }'
 }
 
+# The agent's CPU time over a crash loop: $2 containers, each started $3 times in the same
+# cgroup (spawnstorm's mains exit with code 3 at once), so that the rules fire as a looping
+# node's would and findings come with the restarts; prints "ms-per-1000-records records
+# findings", all the records counted (container_start, container_exit, finding, resolved).
+cpu_loop_per_1000() {
+	local bin=$1 n=$2 k=$3 dir=$cgdir/loop pid t0 t1 i last=$(($(nproc) - 1))
+	local pin_agent=() pin_storm=()
+	if [ "$last" -gt 0 ]; then
+		pin_agent=(taskset -c 0)
+		pin_storm=(taskset -c "$last")
+	fi
+	mkdir -p "$dir"
+	"${pin_agent[@]}" $bin --config /dev/null --agent-interval 1h >"$work/loop.out" 2>/dev/null &
+	pid=$!
+	sleep 2
+	t0=$(awk '{ print $1 }' /proc/$pid/schedstat)
+	for ((i = 0; i < k; i++)); do
+		"${pin_storm[@]}" "$storm" "$n" 3 "$dir" >/dev/null
+		find "$dir" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
+	sleep 1
+	t1=$(awk '{ print $1 }' /proc/$pid/schedstat)
+	kill -INT $pid
+	wait $pid || true
+	awk -v t="$((t1 - t0))" '
+		/"event":"(container_start|container_exit|finding|resolved)"/ { r++ }
+		/"event":"finding"/ { f++ }
+		END { printf "%.2f %d %d\n", t / r / 1000, r, f }' "$work/loop.out"
+}
+
 # This tree's agent with bench/<name>.patch applied for each name given, in order, built in a
 # copy of the tree named after the last; prints the binary's path. floor: each record decoded and
 # a fixed line of a storm record's length handed to the same outputs, nothing else (the transport
@@ -277,7 +307,7 @@ patched_build() {
 
 userspace() {
 	local n=2000 pid rss floor="" norender="" nodetect="" r a a2 f g h c0 c1 t0 t1
-	local ra=() rf=() aa=() ab=() ar=() rg=() rh=() ri=() rd=() rr=()
+	local ra=() rf=() aa=() ab=() ar=() rg=() rh=() ri=() rd=() rr=() rl=() l lr lf
 	local rounds_u=${USERSPACE_ROUNDS:-7}
 	floor=$(patched_build floor) || floor=""
 	[ -z "$floor" ] || norender=$(patched_build norender) || norender=""
@@ -321,6 +351,9 @@ userspace() {
 			ar+=("$(awk -v x="$a" -v y="$a2" -v f="$f" 'BEGIN { printf "%.2f", (x + y) / 2 / f }')")
 		fi
 		ra+=("$a" "$a2")
+		# A crash loop, the node's bad hour this tool is for: findings come with restarts.
+		read -r l lr lf < <(cpu_loop_per_1000 "$ew" 500 6)
+		rl+=("$l")
 		aa+=("$(awk -v x="$a" -v y="$a2" 'BEGIN { d = x - y; if (d < 0) d = -d; printf "%.1f", 200 * d / (x + y) }')")
 	done
 	# Idle: nothing happening for 10 s; what every node pays between container events.
@@ -376,6 +409,7 @@ print(ru.ru_maxrss)' $ew replay --config /dev/null "$work/ids.ndjson")
 		else
 			echo "| the transport floor alone (bench/floor.patch) | not built | |"
 		fi
+		echo "| agent CPU per 1,000 records in a crash loop (500 containers each started 6 times in its cgroup, exit code 3: $lr records, $lf of them findings; median of $rounds_u runs, one a round) | $(printf '%s\n' "${rl[@]}" | median) ms (${rl[*]}) | |"
 		echo "$render"
 		awk -v t="$((t1 - t0))" -v c="$((c1 - c0))" 'BEGIN { printf "| agent CPU idle (10 s, nothing happening) | %.0f us/s (%.3f%% of a CPU), %.1f wakeups/s | |\n", t / 10 / 1000, t / 10 / 1e7, c / 10 }'
 		echo "| agent resident memory, idle, 4 MiB ring buffer | $((rss / 1024)) MiB | |"
