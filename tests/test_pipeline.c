@@ -707,6 +707,71 @@ static void test_episode_records(void **state)
 	assert_int_equal(ew_pipeline_episode_records(x->p), 3); /* exit_code_burst resolved */
 }
 
+/* The "time" and, when there is one, the "first_time" of line n (0 based) of text. */
+static void line_times(const char *text, int n, char time[EW_TIME_STR_LEN],
+		       char first[EW_TIME_STR_LEN])
+{
+	const char *l = text, *p;
+
+	while (n-- > 0) {
+		l = strchr(l, '\n');
+		assert_non_null(l);
+		l++;
+	}
+	p = strstr(l, "\"time\":\"");
+	assert_non_null(p);
+	memcpy(time, p + 8, EW_TIME_LEN);
+	time[EW_TIME_LEN] = '\0';
+	first[0] = '\0';
+	p = strstr(l, "\"first_time\":\"");
+	if (p && p < strchr(l, '\n')) {
+		memcpy(first, p + 14, EW_TIME_LEN);
+		first[EW_TIME_LEN] = '\0';
+	}
+}
+
+/*
+ * A replay shows times as the recording's agent did across a step of its wall clock: the
+ * records of events before the step on the clock as it was, those after an hour ahead, and a
+ * finding after it whose episode began before it both ways (its time ahead, its first_time
+ * not). The rules' windows do not move: the crash loop counts the exits on both sides.
+ */
+static void test_replay_clock_step(void **state)
+{
+	struct fx *x = *state;
+	const uint64_t s = EW_NSEC_PER_SEC, hour = 3600 * s;
+	char want[EW_TIME_STR_LEN], time[EW_TIME_STR_LEN], first[EW_TIME_STR_LEN];
+	size_t len;
+	char *text;
+
+	event(x, EW_EVENT_START, T0, 100);
+	event(x, EW_EVENT_EXIT, T0 + s, 100);
+	ew_pipeline_replay_clock_step(x->p, T0 + 5 * s, (int64_t)hour);
+	/* A step the same as that in force moves nothing. */
+	ew_pipeline_replay_clock_step(x->p, T0 + 6 * s, (int64_t)hour);
+	event(x, EW_EVENT_START, T0 + 10 * s, 101);
+	event(x, EW_EVENT_EXIT, T0 + 11 * s, 101);
+	ew_outputs_drain(x->out, 0);
+	text = slurp(x->spec[0] + strlen("file:"), &len);
+	/* start, exit, start, exit, then the crash_loop finding of the second exit */
+	line_times(text, 0, time, first);
+	ew_time_format(T0, want);
+	assert_string_equal(time, want);
+	line_times(text, 1, time, first);
+	ew_time_format(T0 + s, want);
+	assert_string_equal(time, want);
+	line_times(text, 2, time, first);
+	ew_time_format(T0 + 10 * s + hour, want);
+	assert_string_equal(time, want);
+	line_times(text, 4, time, first);
+	assert_non_null(strstr(text, "\"rule\":\"crash_loop\""));
+	ew_time_format(T0 + 11 * s + hour, want);
+	assert_string_equal(time, want);
+	ew_time_format(T0 + s, want);
+	assert_string_equal(first, want);
+	free(text);
+}
+
 /*
  * A state file saved while the clock was ahead: loaded at the real time, it is moved back, and
  * one warning on stderr names the file and by how much (stderr taken into a file meanwhile).
@@ -1139,6 +1204,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_state_clock_ahead_warns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_watch_instance_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_clock_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_episode_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_pods_name_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_pods_name_images_asleep, setup,

@@ -24,7 +24,8 @@ struct got {
 	int events, drops, ends;
 	struct ew_event ev[3];
 	struct ew_identity id[3];
-	uint64_t drop_time, drop_total, end_time;
+	uint64_t drop_time, drop_total, end_time, step_time;
+	int64_t step_ns;
 	char order[16];
 };
 
@@ -62,7 +63,18 @@ static int on_end(void *ctx, uint64_t t)
 	return 0;
 }
 
-static const struct ew_replay_cbs cbs = {.event = on_event, .drops = on_drops, .end = on_end};
+static int on_clock_step(void *ctx, uint64_t t, int64_t step_ns)
+{
+	struct got *g = ctx;
+
+	g->step_time = t;
+	g->step_ns = step_ns;
+	strcat(g->order, "c");
+	return 0;
+}
+
+static const struct ew_replay_cbs cbs = {
+	.event = on_event, .drops = on_drops, .clock_step = on_clock_step, .end = on_end};
 
 static void make_identity(struct ew_identity *id)
 {
@@ -137,6 +149,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(ew_recorder_open(path, "node-a", &r, err, sizeof(err)), 0);
 	assert_int_equal(ew_recorder_event(r, start, &id), 0);
 	assert_int_equal(ew_recorder_drops(r, 1500, 7), 0);
+	assert_int_equal(ew_recorder_clock_step(r, 1700, -3600000000000LL), 0);
 	assert_int_equal(ew_recorder_event(r, exit, &id), 0);
 	assert_int_equal(ew_recorder_event(r, failed, &id), 0);
 	assert_int_equal(ew_recorder_end(r, 3000), 0);
@@ -144,7 +157,9 @@ static void test_round_trip(void **state)
 
 	assert_int_equal(ew_replay_read(path, &cbs, g, node, sizeof(node), err, sizeof(err)), 0);
 	assert_string_equal(node, "node-a");
-	assert_string_equal(g->order, "edeex");
+	assert_string_equal(g->order, "edceex");
+	assert_int_equal(g->step_time, 1700);
+	assert_int_equal(g->step_ns, -3600000000000LL);
 	assert_int_equal(g->drop_time, 1500);
 	assert_int_equal(g->drop_total, 7);
 	assert_int_equal(g->end_time, 3000);
@@ -299,6 +314,15 @@ static void test_bad_recordings(void **state)
 		{H "{\"end\":{}}\n", ":2: member \"end.time\" is missing"},
 		{H "{\"end\":[1]}\n", ":2: member \"end\" is not of JSON type object"},
 		{H "{\"drops\":5}\n", ":2: member \"drops\" is not of JSON type object"},
+		{H "{\"clock_step\":[]}\n", ":2: member \"clock_step\" is not of JSON type object"},
+		{H "{\"clock_step\":{\"time\":1}}\n",
+		 ":2: member \"clock_step.step_ns\" is missing"},
+		{H "{\"clock_step\":{\"step_ns\":1}}\n",
+		 ":2: member \"clock_step.time\" is missing"},
+		{H "{\"clock_step\":{\"time\":1,\"step_ns\":1.5}}\n",
+		 ":2: member \"clock_step.step_ns\" is not of JSON type int"},
+		{H "{\"clock_step\":{\"time\":1,\"step_ns\":-9223372036854775809}}\n",
+		 ":2: member \"clock_step.step_ns\" is out of range"},
 		{H "{\"drops\":{\"time\":1}}\n", ":2: member \"drops.total\" is missing"},
 		{H "{\"drops\":{\"time\":1,\"total\":-1}}\n",
 		 ":2: member \"drops.total\" is out of range (-1 not in 0..18446744073709551615)"},

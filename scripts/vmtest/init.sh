@@ -360,7 +360,7 @@ clockstep_case() {
 	kuid=5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b
 	ktasks=/run/containerd/io.containerd.runtime.v2.task/k8s.io
 	klogs=/var/log/pods/shop_clock-7d9f6_$kuid/backend
-	start_agent --no-scan --rule exit_code_burst.window=20s
+	start_agent --no-scan --rule exit_code_burst.window=20s --record /tmp/clock.rec
 	mkdir -p $cg/fwd $cg/back
 	sh -c "echo \$\$ >$cg/fwd/cgroup.procs && exec $EW_WORKLOAD exit 3" 2>/dev/null
 	sleep 1
@@ -410,20 +410,35 @@ clockstep_case() {
 	bfind=$(grep '"event":"finding"' "$out" | grep '"/ewclock/back"' |
 		jq -r 'select(.rule == "exit_code_burst") | .count' | tr '\n' ' ')
 	said=$(grep -c 'wall clock stepped' "$err")
+	# Its replay shows every time as the live records did: the recording holds the steps.
+	# The records of containers and findings, [event, time, first_time] each, one a line.
+	times='select(.event != "agent") | [.event, .time, .first_time] | @json'
+	live_times=$(jq -r "$times" "$out")
+	replay_times=$("$EXITWATCH" replay --config /dev/null --rule exit_code_burst.window=20s \
+		/tmp/clock.rec 2>/dev/null | jq -r "$times")
+	replayed=no
+	[ -n "$live_times" ] && [ "$live_times" = "$replay_times" ] && replayed=yes
 	tails=$(grep '"event":"container_exit"' "$out" | grep "\"k8s:$kuid/backend\"" |
 		jq -c '.stderr_tail' | tr '\n' ' ')
 	rmdir $cg/fwd $cg/back $cg /sys/fs/cgroup/kubepods/burstable/pod$kuid/* \
 		/sys/fs/cgroup/kubepods/burstable/pod$kuid 2>/dev/null
 	if [ $bad = 0 ] && [ "$(echo $fwd | wc -w)" = 3 ] && [ "$(echo $back | wc -w)" = 4 ] &&
 		[ -n "$ffind" ] && [ "$ffind" -ge $((f0 - 1)) ] && [ "$ffind" -le $((f1 + 1)) ] &&
-		[ -z "$bfind" ] && [ "$said" = 2 ] &&
+		[ -z "$bfind" ] && [ "$said" = 2 ] && [ $replayed = yes ] &&
 		[ "$tails" = '"ModuleNotFoundError: forward\n" "ModuleNotFoundError: back\n" ' ]; then
 		# printf: dash's echo would turn the tails' \n into line breaks.
-		printf '%s\n' "EW-CLOCKSTEP PASS +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at $ffind; -1h: exits at ${back}(wall $b0-$b1), no exit_code_burst; 2 steps said; CRI log tails cut on the wall clock: $tails"
+		printf '%s\n' "EW-CLOCKSTEP PASS +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at $ffind; -1h: exits at ${back}(wall $b0-$b1), no exit_code_burst; 2 steps said; its replay's times the live ones ($(echo "$live_times" | wc -l) records); CRI log tails cut on the wall clock: $tails"
 		return 0
 	fi
-	printf '%s\n' "EW-CLOCKSTEP FAIL +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at ${ffind:-none}; -1h: exits at ${back}(wall $b0-$b1), exit_code_burst count ${bfind:-none} (want none); steps said on stderr: $said (want 2); CRI log tails after each step: ${tails:-none} (want each attempt's own line only)"
+	printf '%s\n' "EW-CLOCKSTEP FAIL +1h: exits at ${fwd}(wall $f0-$f1), exit_code_burst at ${ffind:-none}; -1h: exits at ${back}(wall $b0-$b1), exit_code_burst count ${bfind:-none} (want none); steps said on stderr: $said (want 2); replay's times the live ones: $replayed; CRI log tails after each step: ${tails:-none} (want each attempt's own line only)"
 	dump_agent
+	if [ $replayed = no ]; then
+		echo "EW-REPLAY-TIMES-BEGIN"
+		echo "$live_times" >/tmp/clock.live
+		echo "$replay_times" >/tmp/clock.replay
+		diff /tmp/clock.live /tmp/clock.replay || true
+		echo "EW-REPLAY-TIMES-END"
+	fi
 	return 1
 }
 clockstep_case

@@ -115,6 +115,10 @@ static void check_clock(struct agent *a)
 
 	if (!ew_clock_check_step(&a->clock, &d))
 		return;
+	/* So that a replay shows the times the records did. */
+	if (a->rec && ew_recorder_clock_step(a->rec, a->clock.steps[a->clock.nsteps - 1].at,
+					     a->clock.step_ns))
+		ew_warn("the recording could not be written: it will be incomplete");
 	ew_duration_format(d < 0 ? (uint64_t)-d : (uint64_t)d, by, sizeof(by));
 	ew_warn("the wall clock stepped %s by %s (an NTP or chrony step, a VM restored from a "
 		"snapshot, date -s): record times follow it; rule windows measure elapsed time "

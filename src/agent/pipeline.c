@@ -38,6 +38,7 @@ struct ew_pipeline {
 	struct ew_resolver *resolver;
 	struct ew_detector *detector;
 	struct ew_render_ctx rctx;
+	struct ew_clock replay_steps; /* a replay's: the steps its recording says (no offset) */
 	char node[256];
 	uint64_t root_cgroup_id;
 
@@ -309,6 +310,18 @@ void ew_pipeline_set_node(struct ew_pipeline *p, const char *node)
 {
 	ew_strlcpy(p->node, node, sizeof(p->node));
 	p->rctx.node = p->node;
+}
+
+void ew_pipeline_replay_clock_step(struct ew_pipeline *p, uint64_t t, int64_t step_ns)
+{
+	int64_t d;
+
+	if (p->deps.clock)
+		return;
+	/* With no offset (boot_to_wall 0) the step is the whole of it, kept as the agent kept it;
+	 * one the same as that in force moves nothing. */
+	if (ew_clock_note_offset(&p->replay_steps, t, step_ns, &d))
+		p->rctx.clock = &p->replay_steps;
 }
 
 void ew_pipeline_set_root_cgroup(struct ew_pipeline *p, uint64_t id)

@@ -96,6 +96,14 @@ static int replay_event(void *ctx, const struct ew_event *ev, const struct ew_id
 	return ew_pipeline_replay(rc->pipe, ev, id);
 }
 
+static int replay_clock_step(void *ctx, uint64_t t, int64_t step_ns)
+{
+	struct replay_ctx *rc = ctx;
+
+	ew_pipeline_replay_clock_step(rc->pipe, t, step_ns);
+	return 0;
+}
+
 static int replay_end(void *ctx, uint64_t t)
 {
 	struct replay_ctx *rc = ctx;
@@ -116,8 +124,10 @@ int ew_replay_run(const char *path, struct ew_pipeline *pipe, struct ew_outputs 
 		  const struct ew_replay_run_opts *opts, char *err, size_t errlen)
 {
 	struct replay_ctx rc = {.pipe = pipe, .out = out, .opts = opts};
-	struct ew_replay_cbs cbs = {
-		.event = replay_event, .drops = replay_drops, .end = replay_end};
+	struct ew_replay_cbs cbs = {.event = replay_event,
+				    .drops = replay_drops,
+				    .clock_step = replay_clock_step,
+				    .end = replay_end};
 	int r;
 
 	ew_outputs_set_blocking(out, opts->stall_ns ? opts->stall_ns : EW_REPLAY_STALL_NS,

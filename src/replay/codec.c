@@ -290,3 +290,14 @@ int ew_codec_read_drops(struct json_object *o, uint64_t *time_ns, uint64_t *tota
 	*total = ew_json_rd_uint(&rd, o, "total", UINT64_MAX, 0, true);
 	return rd.r;
 }
+
+int ew_codec_read_clock_step(struct json_object *o, uint64_t *time_ns, int64_t *step_ns, char *err,
+			     size_t errlen)
+{
+	struct ew_json_rd rd = {.err = err, .errlen = errlen, .in = "clock_step"};
+
+	*time_ns = ew_json_rd_uint(&rd, o, "time", UINT64_MAX, 0, true);
+	/* Beyond INT64_MIN and INT64_MAX json-c reads them at the bound: refused as out of range. */
+	*step_ns = ew_json_rd_int(&rd, o, "step_ns", INT64_MIN + 1, INT64_MAX - 1, 0, true);
+	return rd.r;
+}

@@ -140,6 +140,14 @@ int ew_recorder_drops(struct ew_recorder *r, uint64_t time_ns, uint64_t total)
 	return write_line(r);
 }
 
+int ew_recorder_clock_step(struct ew_recorder *r, uint64_t time_ns, int64_t step_ns)
+{
+	ew_buf_reset(&r->line);
+	ew_buf_printf(&r->line, "{\"clock_step\":{\"time\":%llu,\"step_ns\":%lld}}\n",
+		      (unsigned long long)time_ns, (long long)step_ns);
+	return write_line(r);
+}
+
 int ew_recorder_end(struct ew_recorder *r, uint64_t time_ns)
 {
 	ew_buf_reset(&r->line);
@@ -167,6 +175,7 @@ static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, v
 {
 	struct json_object *ev_o, *id_o, *mark;
 	uint64_t t, total;
+	int64_t step;
 	struct ew_identity id;
 	struct ew_event *ev;
 	int r;
@@ -178,6 +187,10 @@ static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, v
 	if ((r = ew_codec_member(o, "drops", EW_JSON_OBJECT, &mark, msg, msglen)) || mark) {
 		r = r ?: ew_codec_read_drops(mark, &t, &total, msg, msglen);
 		return r || !cbs->drops ? r : cbs->drops(ctx, t, total);
+	}
+	if ((r = ew_codec_member(o, "clock_step", EW_JSON_OBJECT, &mark, msg, msglen)) || mark) {
+		r = r ?: ew_codec_read_clock_step(mark, &t, &step, msg, msglen);
+		return r || !cbs->clock_step ? r : cbs->clock_step(ctx, t, step);
 	}
 	if (!ew_json_has(o, "event") || !ew_json_has(o, "identity")) {
 		snprintf(msg, msglen, "a line without \"event\" and \"identity\"");

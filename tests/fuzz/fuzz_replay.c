@@ -112,6 +112,16 @@ static int on_drops(void *ctx, uint64_t time_ns, uint64_t total)
 	return 0;
 }
 
+/* A step is kept as the agent keeps it: any value read is one the pipeline takes. */
+static int on_clock_step(void *ctx, uint64_t time_ns, int64_t step_ns)
+{
+	(void)ctx;
+	(void)time_ns;
+	EW_FUZZ_CHECK(step_ns != INT64_MIN && step_ns != INT64_MAX, "step %lld",
+		      (long long)step_ns);
+	return 0;
+}
+
 static int on_end(void *ctx, uint64_t time_ns)
 {
 	(void)ctx;
@@ -143,7 +153,8 @@ static void check_result(int r, const char *err, size_t errlen, const char *path
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct ew_replay_cbs cbs = {on_event, on_drops, on_end};
+	static const struct ew_replay_cbs cbs = {
+		.event = on_event, .drops = on_drops, .clock_step = on_clock_step, .end = on_end};
 	static int in_fd = -1, out_fd = -1;
 	const struct ew_replay_run_opts ro = {0}; /* at once, never stopped */
 	struct ew_config *cfg;

@@ -99,6 +99,12 @@ int ew_pipeline_load_state(struct ew_pipeline *p, const char *path, uint64_t now
 
 /* Node name records carry (replay takes the recording's). */
 void ew_pipeline_set_node(struct ew_pipeline *p, const char *node);
+/*
+ * A replay: the recording says the agent saw the wall clock step at agent time t, to step_ns from
+ * its time. Records of events from t on show their times so, as the agent's did; the rules'
+ * windows are not moved, as they were not live. A pipeline with the agent's clock keeps to it.
+ */
+void ew_pipeline_replay_clock_step(struct ew_pipeline *p, uint64_t t, int64_t step_ns);
 /* The root cgroup's id: a signal sent from there came from the host. */
 void ew_pipeline_set_root_cgroup(struct ew_pipeline *p, uint64_t id);
 

@@ -37,6 +37,9 @@ int ew_codec_read_event(struct json_object *o, struct ew_event *ret, char *err, 
 int ew_codec_read_end(struct json_object *o, uint64_t *time_ns, char *err, size_t errlen);
 int ew_codec_read_drops(struct json_object *o, uint64_t *time_ns, uint64_t *total, char *err,
 			size_t errlen);
+/* {"clock_step":{"time":T,"step_ns":S}}: from agent time T on, the wall clock was S from it. */
+int ew_codec_read_clock_step(struct json_object *o, uint64_t *time_ns, int64_t *step_ns, char *err,
+			     size_t errlen);
 
 /*
  * The member key of o if it has that JSON type: 0 and *ret (NULL when absent), or -EINVAL with

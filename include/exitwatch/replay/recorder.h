@@ -30,6 +30,12 @@ int ew_recorder_event(struct ew_recorder *r, const struct ew_event *ev,
 		      const struct ew_identity *id);
 /* The kernel's running total of lost records went up. */
 int ew_recorder_drops(struct ew_recorder *r, uint64_t time_ns, uint64_t total);
+/*
+ * The wall clock stepped, seen at agent time time_ns: from then on it is step_ns from the agent's
+ * time (util/clock.h, struct ew_clock's step_ns), and a replay shows records' times so, as the
+ * agent did.
+ */
+int ew_recorder_clock_step(struct ew_recorder *r, uint64_t time_ns, int64_t step_ns);
 /* The agent stopped at time_ns: a replay runs the deadlines up to here, like the agent did. */
 int ew_recorder_end(struct ew_recorder *r, uint64_t time_ns);
 int ew_recorder_flush(struct ew_recorder *r);
@@ -38,6 +44,7 @@ void ew_recorder_close(struct ew_recorder *r);
 struct ew_replay_cbs {
 	int (*event)(void *ctx, const struct ew_event *ev, const struct ew_identity *id);
 	int (*drops)(void *ctx, uint64_t time_ns, uint64_t total);
+	int (*clock_step)(void *ctx, uint64_t time_ns, int64_t step_ns);
 	int (*end)(void *ctx, uint64_t time_ns);
 };
 
