@@ -230,30 +230,56 @@ PY
 	} | tee -a "$res"
 }
 
-# The agent's CPU time (schedstat: user and kernel) over a storm of $2 container mains in fresh
-# cgroups, with $1 as the agent; prints "ms-per-1000-records records". As in the syscall tax,
-# the agent runs on the first CPU and the storm on the last: the storm's processes preempting
-# the agent, and its migrations, made single runs range over 40%.
-cpu_per_1000() {
-	local bin=$1 n=$2 dir=$cgdir/u pid t0 t1 events last=$(($(nproc) - 1))
-	local pin_agent=() pin_storm=()
-	if [ "$last" -gt 0 ]; then
-		pin_agent=(taskset -c 0)
-		pin_storm=(taskset -c "$last")
-	fi
-	mkdir -p "$dir"
-	"${pin_agent[@]}" $bin --config /dev/null --agent-interval 1h >"$work/u.out" 2>/dev/null &
+# As in the syscall tax, the agent runs on the first CPU and its workload on the last: the
+# storm's processes preempting the agent, and its migrations, made single runs range over 40%.
+last_cpu=$(($(nproc) - 1))
+pin_agent=() pin_storm=()
+if [ "$last_cpu" -gt 0 ]; then
+	pin_agent=(taskset -c 0)
+	pin_storm=(taskset -c "$last_cpu")
+fi
+
+# The agent $1's CPU time in ns (schedstat: user and kernel), its records in $2, over the
+# workload the function $3 runs (and the second after it, for the records in its hold).
+agent_cpu_ns() {
+	local bin=$1 records=$2 workload=$3 pid t0 t1
+
+	"${pin_agent[@]}" $bin --config /dev/null --agent-interval 1h >"$records" 2>/dev/null &
 	pid=$!
 	sleep 2
 	t0=$(awk '{ print $1 }' /proc/$pid/schedstat)
-	"${pin_storm[@]}" "$storm" "$n" 3 "$dir" >/dev/null
+	"$workload"
 	sleep 1
 	t1=$(awk '{ print $1 }' /proc/$pid/schedstat)
 	kill -INT $pid
 	wait $pid || true
+	echo $((t1 - t0))
+}
+
+storm_once() {
+	"${pin_storm[@]}" "$storm" "$storm_n" 3 "$cgdir/u" >/dev/null
+}
+
+# The agent's CPU time over a storm of $2 container mains in fresh cgroups, with $1 as the agent;
+# prints "ms-per-1000-records records".
+cpu_per_1000() {
+	local bin=$1 t events
+
+	storm_n=$2
+	mkdir -p "$cgdir/u"
+	t=$(agent_cpu_ns "$bin" "$work/u.out" storm_once)
 	events=$(grep -c '"event":"container_\(start\|exit\)"' "$work/u.out")
-	find "$dir" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
-	awk -v t="$((t1 - t0))" -v e="$events" 'BEGIN { printf "%.2f %d\n", t / e / 1000, e }'
+	find "$cgdir/u" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+	awk -v t="$t" -v e="$events" 'BEGIN { printf "%.2f %d\n", t / e / 1000, e }'
+}
+
+loop_storms() {
+	local i
+
+	for ((i = 0; i < loop_k; i++)); do
+		"${pin_storm[@]}" "$storm" "$storm_n" 3 "$cgdir/loop" >/dev/null
+		find "$cgdir/loop" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
 }
 
 # The agent's CPU time over a crash loop: $2 containers, each started $3 times in the same
@@ -261,26 +287,12 @@ cpu_per_1000() {
 # node's would and findings come with the restarts; prints "ms-per-1000-records records
 # findings", all the records counted (container_start, container_exit, finding, resolved).
 cpu_loop_per_1000() {
-	local bin=$1 n=$2 k=$3 dir=$cgdir/loop pid t0 t1 i last=$(($(nproc) - 1))
-	local pin_agent=() pin_storm=()
-	if [ "$last" -gt 0 ]; then
-		pin_agent=(taskset -c 0)
-		pin_storm=(taskset -c "$last")
-	fi
-	mkdir -p "$dir"
-	"${pin_agent[@]}" $bin --config /dev/null --agent-interval 1h >"$work/loop.out" 2>/dev/null &
-	pid=$!
-	sleep 2
-	t0=$(awk '{ print $1 }' /proc/$pid/schedstat)
-	for ((i = 0; i < k; i++)); do
-		"${pin_storm[@]}" "$storm" "$n" 3 "$dir" >/dev/null
-		find "$dir" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
-	done
-	sleep 1
-	t1=$(awk '{ print $1 }' /proc/$pid/schedstat)
-	kill -INT $pid
-	wait $pid || true
-	awk -v t="$((t1 - t0))" '
+	local bin=$1 t
+
+	storm_n=$2 loop_k=$3
+	mkdir -p "$cgdir/loop"
+	t=$(agent_cpu_ns "$bin" "$work/loop.out" loop_storms)
+	awk -v t="$t" '
 		/"event":"(container_start|container_exit|finding|resolved)"/ { r++ }
 		/"event":"finding"/ { f++ }
 		END { printf "%.2f %d %d\n", t / r / 1000, r, f }' "$work/loop.out"

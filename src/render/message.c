@@ -361,6 +361,28 @@ static void finding_last_exit(const struct ew_finding *f, const char *killer, co
 	}
 }
 
+/* What a windowed rule's sentence ends with: the restart intervals, the last exit, the loss. */
+static void window_rest(struct sbuf *b, const struct ew_finding *f, const char *every,
+			const char *last)
+{
+	sb_puts(b, every);
+	sb_puts(b, last);
+	if (f->degraded)
+		sb_puts(b, "; events were lost in this window");
+}
+
+/* " in 5m (threshold: more than 3)" and the rest, after a count. */
+static void count_rest(struct sbuf *b, const struct ew_finding *f, const char *win,
+		       const char *every, const char *last)
+{
+	sb_puts(b, " in ");
+	sb_puts(b, win);
+	sb_puts(b, " (threshold: more than ");
+	sb_putu(b, f->threshold);
+	sb_put(b, ")", 1);
+	window_rest(b, f, every, last);
+}
+
 /*
  * Put together with the appender, as the exit's sentence is: in a crash loop findings come with
  * the restarts, and snprintf() was a third of rendering one. The pieces go through buffers of
@@ -407,28 +429,13 @@ static void message_finding(const struct ew_record *r, const char *who, char *ou
 		sb_putu(&b, f->count);
 		sb_puts(&b, " times with code ");
 		sb_putd(&b, f->nhist ? f->hist[0].code : f->last_code);
-		sb_puts(&b, " in ");
-		sb_puts(&b, win);
-		sb_puts(&b, " (threshold: more than ");
-		sb_putu(&b, f->threshold);
-		sb_put(&b, ")", 1);
-		sb_puts(&b, every);
-		sb_puts(&b, last);
-		if (f->degraded)
-			sb_puts(&b, "; events were lost in this window");
+		count_rest(&b, f, win, every, last);
 		break;
 	case EW_RULE_RESTART_RATE:
 		sb_puts(&b, " restarted ");
 		sb_putu(&b, f->count);
-		sb_puts(&b, " times in ");
-		sb_puts(&b, win);
-		sb_puts(&b, " (threshold: more than ");
-		sb_putu(&b, f->threshold);
-		sb_put(&b, ")", 1);
-		sb_puts(&b, every);
-		sb_puts(&b, last);
-		if (f->degraded)
-			sb_puts(&b, "; events were lost in this window");
+		sb_puts(&b, " times");
+		count_rest(&b, f, win, every, last);
 		break;
 	case EW_RULE_STARTUP_FAILURE_RATE:
 		sb_put(&b, ": ", 2);
@@ -442,10 +449,7 @@ static void message_finding(const struct ew_record *r, const char *who, char *ou
 		sb_puts(&b, "%, threshold ");
 		sb_putf(&b, f->threshold_percent, 1);
 		sb_puts(&b, "%)");
-		sb_puts(&b, every);
-		sb_puts(&b, last);
-		if (f->degraded)
-			sb_puts(&b, "; events were lost in this window");
+		window_rest(&b, f, every, last);
 		break;
 	case EW_RULE_CRASH_LOOP:
 		sb_puts(&b, " failed ");
