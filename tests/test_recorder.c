@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Recordings (src/replay/recorder.c, through its codec): every event member and identity survives a write and a read (hostile bytes
- * included), the end and drops marks come back in order, and bad recordings are refused with
- * the file and line named.
+ * Recordings (src/replay/recorder.c, through its codec): every event member and identity
+ * survives a write and a read (hostile bytes included), the end, drops and clock-step marks come
+ * back in order, and bad recordings are refused with the file and line named.
  */
 #include <errno.h>
 #include <setjmp.h>
