@@ -240,11 +240,12 @@ if [ "$last_cpu" -gt 0 ]; then
 fi
 
 # The agent $1's CPU time in ns (schedstat: user and kernel), its records in $2, over the
-# workload the function $3 runs (and the second after it, for the records in its hold).
+# workload the function $3 runs (and the second after it, for the records in its hold); more
+# arguments are the agent's.
 agent_cpu_ns() {
 	local bin=$1 records=$2 workload=$3 pid t0 t1
 
-	"${pin_agent[@]}" $bin --config /dev/null --agent-interval 1h >"$records" 2>/dev/null &
+	"${pin_agent[@]}" $bin --config /dev/null --agent-interval 1h "${@:4}" >"$records" 2>/dev/null &
 	pid=$!
 	sleep 2
 	t0=$(awk '{ print $1 }' /proc/$pid/schedstat)
@@ -296,6 +297,20 @@ cpu_loop_per_1000() {
 		/"event":"(container_start|container_exit|finding|resolved)"/ { r++ }
 		/"event":"finding"/ { f++ }
 		END { printf "%.2f %d %d\n", t / r / 1000, r, f }' "$work/loop.out"
+}
+
+# The pipeline's instructions per record over the recording $1, replayed: callgrind counting
+# inside ew_pipeline_replay() and ew_pipeline_tick() only (detection, rendering, the outputs;
+# not the ring buffer, the decoder or the resolver, which a replay has no use for). The same
+# count whatever the VM's hour, so the figure to compare trees by; prints "per-record records".
+pipeline_instructions() {
+	local rec=$1 n
+
+	valgrind --tool=callgrind --toggle-collect=ew_pipeline_replay \
+		--toggle-collect=ew_pipeline_tick --callgrind-out-file=/dev/null \
+		"$ew" replay --config /dev/null "$rec" >"$work/replay.out" 2>"$work/cg.err" || return 1
+	n=$(grep -cE '"event":"(container_start|container_exit|finding|resolved)"' "$work/replay.out")
+	awk -v n="$n" '/Collected :/ { printf "%d %d\n", $4 / n, n }' "$work/cg.err"
 }
 
 # This tree's agent with bench/<name>.patch applied for each name given, in order, built in a
@@ -387,6 +402,21 @@ userspace() {
 		"$build/obj/libexitwatch.a" $(pkg-config --libs json-c libmicrohttpd) -lm 2>/dev/null; then
 		render=$("$out/render" 200000 | awk '{ printf "| rendering one record, JSON (bench/render.c: a container_start of %d bytes and a container_exit of %d) | %d ns | |", $2, $3, $1 }')
 	fi
+	# The two workloads recorded (the agent's CPU not measured), for pipeline_instructions().
+	local ipr_storm="not measured (valgrind)" ipr_loop="not measured (valgrind)" ipr
+	if command -v valgrind >/dev/null; then
+		storm_n=$n
+		mkdir -p "$cgdir/u"
+		agent_cpu_ns "$ew" /dev/null storm_once --record "$work/storm.rec" >/dev/null
+		find "$cgdir/u" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+		storm_n=500 loop_k=6
+		mkdir -p "$cgdir/loop"
+		agent_cpu_ns "$ew" /dev/null loop_storms --record "$work/loop.rec" >/dev/null
+		ipr=$(pipeline_instructions "$work/storm.rec") &&
+			ipr_storm=$(echo "$ipr" | awk '{ printf "%d (%d records)", $1, $2 }')
+		ipr=$(pipeline_instructions "$work/loop.rec") &&
+			ipr_loop=$(echo "$ipr" | awk '{ printf "%d (%d records)", $1, $2 }')
+	fi
 	python3 bench/gen-identities.py 10000 >"$work/ids.ndjson"
 	local maxrss
 	maxrss=$(python3 -c '
@@ -422,6 +452,8 @@ print(ru.ru_maxrss)' $ew replay --config /dev/null "$work/ids.ndjson")
 			echo "| the transport floor alone (bench/floor.patch) | not built | |"
 		fi
 		echo "| agent CPU per 1,000 records in a crash loop (500 containers each started 6 times in its cgroup, exit code 3: $lr records, $lf of them findings; median of $rounds_u runs, one a round) | $(printf '%s\n' "${rl[@]}" | median) ms (${rl[*]}) | |"
+		echo "| the pipeline's instructions per record, the storm recorded and replayed (callgrind inside ew_pipeline_replay() and ew_pipeline_tick(): detection, rendering, the outputs; the same whatever the hour) | $ipr_storm | |"
+		echo "| the same, the crash loop recorded and replayed | $ipr_loop | |"
 		echo "$render"
 		awk -v t="$((t1 - t0))" -v c="$((c1 - c0))" 'BEGIN { printf "| agent CPU idle (10 s, nothing happening) | %.0f us/s (%.3f%% of a CPU), %.1f wakeups/s | |\n", t / 10 / 1000, t / 10 / 1e7, c / 10 }'
 		echo "| agent resident memory, idle, 4 MiB ring buffer | $((rss / 1024)) MiB | |"
