@@ -10,7 +10,8 @@
 #   BUILD=build-x: the tree measured (build/ by default), and where results go
 #   USERSPACE_ROUNDS=7: rounds of agent, transport floor (bench/floor.patch), the record path
 #   without detection or rendering (bench/nodetect.patch), without rendering
-#   (bench/norender.patch), agent again, and a crash loop (500 containers started 6 times each)
+#   (bench/norender.patch), agent again, and a crash loop (500 containers started 6 times each);
+#   then both workloads recorded and replayed under callgrind (instructions per record)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
