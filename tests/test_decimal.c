@@ -67,6 +67,19 @@ static void test_u64(void **state)
 	}
 }
 
+static void test_i64(void **state)
+{
+	static const int64_t cases[] = {0,	   1,	     -1, 9, -10, 2147483647, -2147483648LL,
+					INT64_MAX, INT64_MIN};
+	char buf[EW_DECIMAL_LEN], want[EW_DECIMAL_LEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(want, sizeof(want), "%" PRId64, cases[i]);
+		assert_string_equal(ew_decimal_i64(cases[i], buf + sizeof(buf) - 1), want);
+	}
+}
+
 static void test_fixed(void **state)
 {
 	static const struct {
@@ -180,9 +193,8 @@ static void test_double_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_u64),
-		cmocka_unit_test(test_fixed),
-		cmocka_unit_test(test_double_edges),
+		cmocka_unit_test(test_u64),	      cmocka_unit_test(test_i64),
+		cmocka_unit_test(test_fixed),	      cmocka_unit_test(test_double_edges),
 		cmocka_unit_test(test_double_random),
 	};
 

@@ -64,12 +64,9 @@ static void sb_putu(struct sbuf *b, uint64_t v)
 /* "%d" */
 static void sb_putd(struct sbuf *b, int v)
 {
-	if (v < 0) {
-		sb_put(b, "-", 1);
-		sb_putu(b, (uint64_t) - (int64_t)v);
-	} else {
-		sb_putu(b, (uint64_t)v);
-	}
+	char tmp[EW_DECIMAL_LEN], *p = ew_decimal_i64(v, tmp + sizeof(tmp) - 1);
+
+	sb_put(b, p, (size_t)(tmp + sizeof(tmp) - 1 - p));
 }
 
 #ifdef EW_BYTES16

@@ -513,16 +513,6 @@ static void finding_killer(struct ew_jsonw *w, const struct ew_killer_info *k)
 	ew_buf_free(&b);
 }
 
-/* "%d" of v ending at end[-1], a NUL at end[0]; returns its first byte. */
-static char *int_digits(int v, char *end)
-{
-	char *p = ew_decimal_u64(v < 0 ? (uint64_t) - (int64_t)v : (uint64_t)v, end);
-
-	if (v < 0)
-		*--p = '-';
-	return p;
-}
-
 static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f,
 			   const struct ew_render_ctx *ctx)
 {
@@ -577,7 +567,7 @@ static void finding_fields(struct ew_jsonw *w, const struct ew_finding *f,
 			ew_jsonw_uint_field(w, sig, f->hist[i].count);
 			continue;
 		}
-		p = int_digits(f->hist[i].signal ? f->hist[i].signal : f->hist[i].code, p);
+		p = ew_decimal_i64(f->hist[i].signal ? f->hist[i].signal : f->hist[i].code, p);
 		if (f->hist[i].signal) {
 			p -= 3;
 			memcpy(p, "SIG", 3);

@@ -30,6 +30,16 @@ char *ew_decimal_u64(uint64_t v, char *end)
 	return end;
 }
 
+char *ew_decimal_i64(int64_t v, char *end)
+{
+	/* -(v + 1) + 1 keeps INT64_MIN in range. */
+	char *p = ew_decimal_u64(v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v, end);
+
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 size_t ew_decimal_digits(uint64_t v)
 {
 	size_t n = 1;

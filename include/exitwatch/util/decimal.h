@@ -15,6 +15,8 @@
 
 /* v's digits ("%llu") ending at end[-1], and a NUL at end[0]; returns the first. */
 char *ew_decimal_u64(uint64_t v, char *end);
+/* The same for "%lld", '-' first when v is negative. */
+char *ew_decimal_i64(int64_t v, char *end);
 /* How many digits v has. */
 size_t ew_decimal_digits(uint64_t v);
 
