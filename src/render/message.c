@@ -223,7 +223,8 @@ static void tail_last_line(const char *tail, uint32_t len, char *out, size_t out
  * runc's "failed to create shim task: OCI runtime create failed: runc create failed: unable to
  * start container process: exec: \"/app\": stat /app: no such file or directory: unknown"
  * says "exec: \"/app\": stat /app: no such file or directory". An error of another shape is
- * kept whole (its first line). The record's start_error has all of it.
+ * kept whole (its first line). Control bytes become '?'. The record's start_error has all of
+ * it.
  */
 static void start_error_cause(const char *s, uint32_t len, char *out, size_t outlen)
 {
@@ -313,7 +314,7 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 	sb_puts(&b, up);
 	if (cause[0]) { /* the runtime's own words for what its init could not do */
 		sb_puts(&b, ": its command never ran: ");
-		sb_put_text(&b, cause);
+		sb_puts(&b, cause); /* made printable by start_error_cause(), as line is */
 	} else if (meaning && (!ev->status.signal || r->cls == EW_CLASS_START_FAILED)) {
 		sb_put(&b, ": ", 2);
 		sb_put_text(&b, meaning);
