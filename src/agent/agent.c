@@ -17,6 +17,7 @@
 #include "exitwatch/ingest/decode.h"
 #include "exitwatch/ingest/loader.h"
 #include "exitwatch/util/log.h"
+#include "exitwatch/agent/pace.h"
 #include "exitwatch/agent/pipeline.h"
 #include "exitwatch/agent/replay_run.h"
 #include "exitwatch/ingest/procstat.h"
@@ -32,21 +33,7 @@
  * second). An idle agent turns about once a second, where a fixed poll would pay a wakeup (tens
  * of us of CPU on a VM) every few ms on every node. This bounds any sleep all the same.
  */
-#define EW_SLEEP_MAX_MS 1000
-/*
- * A record wakes the loop at once (a container's start: its log watch must begin before the
- * runtime closes the log, 25 ms or more after a short-lived container's exit), but the loop
- * turns at most once per EW_TURN_MIN_NS, so a burst's records are taken together: a turn costs
- * far more than a record (a wakeup, a sleep and their context switches, 25 to 60 us of the
- * agent's CPU on a VM, against 3 us for a record). After a turn that took EW_TURN_BUSY_RECORDS
- * or more (800 records a second and up: a storm, not a node's life) the next waits
- * EW_TURN_BUSY_NS: a quarter of the turns. A start watched only after its log closed costs
- * latency, never its tail (the exit waits for the hold's deadline, exit_hold.h), and the
- * detection latency of a storm stays under 50 ms (docs/benchmarks.md).
- */
-#define EW_TURN_MIN_NS	     (10 * EW_NSEC_PER_MSEC)
-#define EW_TURN_BUSY_NS	     (40 * EW_NSEC_PER_MSEC)
-#define EW_TURN_BUSY_RECORDS 32
+#define EW_SLEEP_MAX_MS	     1000
 #define EW_STATS_INTERVAL_NS EW_NSEC_PER_SEC /* drop counters and metrics snapshot */
 /*
  * Descriptors: about 33 once running (the BPF programs, maps and links, the ring buffer, the
@@ -649,9 +636,9 @@ static int check_nofile(void)
 
 int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 {
-	uint64_t next_agent, next_ckpt, next_stats, next_sweep, root_id = 0, last_turn = 0;
+	uint64_t next_agent, next_ckpt, next_stats, next_sweep, root_id = 0;
 	uint64_t last_ckpt = 0, ckpt_records = 0, records;
-	uint64_t turn_ns = EW_TURN_MIN_NS; /* the least time between two turns of the loop */
+	struct ew_pace pace;
 	int taken;
 	struct agent a = {.started_mono = ew_clock_mono_ns()};
 	struct ew_agent_status st;
@@ -660,6 +647,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 
 	/* The agent's time is the wall clock's now; the state file's times are read on it. */
 	ew_clock_init(&a.clock);
+	ew_pace_init(&pace);
 
 	/* Step 1: everything that can fail on configuration, before touching the kernel. */
 	r = check_nofile();
@@ -705,16 +693,18 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		struct pollfd pfd[2 + EW_MAX_SINKS] = {
 			{.fd = ew_loader_fd(a.loader), .events = POLLIN},
 			{.fd = ew_pipeline_fd(a.pipe), .events = POLLIN}}; /* -1: poll() skips it */
-		uint64_t mono = ew_clock_mono_ns(), wake, wait_ns;
+		uint64_t mono = ew_clock_mono_ns(), wake, wait_ns, rest;
 		nfds_t n = 2;
 
-		if (mono - last_turn < turn_ns) {
-			uint64_t rest = turn_ns - (mono - last_turn);
+		/* A burst's records are taken together (pace.h). */
+		rest = ew_pace_rest(&pace, mono);
+		if (rest) {
 			struct timespec ts = {.tv_nsec = (long)rest};
 
 			nanosleep(&ts, NULL); /* a signal cuts it short: the loop checks stop */
 		}
-		mono = last_turn = ew_clock_mono_ns();
+		mono = ew_clock_mono_ns();
+		ew_pace_turn(&pace, mono);
 
 		/* Sleep until the first thing that wants the loop. */
 		wake = ew_pipeline_wake(a.pipe, mono, agent_now(&a));
@@ -735,7 +725,7 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		taken = ew_loader_consume(a.loader);
 		if (taken < 0 && taken != -EINTR)
 			ew_warn("ring buffer: %s", strerror(-taken));
-		turn_ns = taken >= EW_TURN_BUSY_RECORDS ? EW_TURN_BUSY_NS : EW_TURN_MIN_NS;
+		ew_pace_taken(&pace, taken, ew_clock_mono_ns());
 		ew_pipeline_tick(a.pipe, agent_now(&a));
 		mono = ew_clock_mono_ns();
 		if (mono >= next_stats) {
