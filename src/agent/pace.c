@@ -20,14 +20,22 @@ void ew_pace_turn(struct ew_pace *p, uint64_t now_ns)
 
 void ew_pace_taken(struct ew_pace *p, int taken, uint64_t now_ns)
 {
-	/* taken / since >= EW_TURN_BUSY_RECORDS / EW_TURN_BUSY_NS, without a division. The first
-	 * read has nothing to measure a rate against: it is the loop's first turn, not a storm. */
-	bool busy = taken > 0 && p->take_ns &&
-		    (uint64_t)taken * EW_TURN_BUSY_NS >=
-			    (uint64_t)EW_TURN_BUSY_RECORDS * (now_ns - p->take_ns);
+	bool busy;
 
+	/* The first read has nothing to count a rate from: what it took came since the load. */
+	if (!p->window_ns) {
+		p->window_ns = now_ns;
+		return;
+	}
+	if (taken > 0)
+		p->taken += (uint64_t)taken;
+	if (now_ns - p->window_ns < EW_TURN_BUSY_NS)
+		return; /* the pace stays as the last full window set it */
+	/* taken / window >= EW_TURN_BUSY_RECORDS / EW_TURN_BUSY_NS, without a division */
+	busy = p->taken * EW_TURN_BUSY_NS >= EW_TURN_BUSY_RECORDS * (now_ns - p->window_ns);
 	p->gap_ns = busy ? EW_TURN_BUSY_NS : EW_TURN_MIN_NS;
-	p->take_ns = now_ns;
+	p->window_ns = now_ns;
+	p->taken = 0;
 }
 
 bool ew_pace_busy(const struct ew_pace *p)

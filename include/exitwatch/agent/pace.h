@@ -8,10 +8,12 @@
  * for a record). While records come at a storm's rate, EW_TURN_BUSY_RECORDS per
  * EW_TURN_BUSY_NS (800 a second) or more, turns are EW_TURN_BUSY_NS apart: a quarter of them.
  *
- * The rate is what was taken over the time since the ring buffer was last read, not a count per
- * turn: a turn's count follows the turn's own length, so with a count a storm of 2,000 to 3,000
- * records a second read every 10 ms (20 to 30 a turn) never reached 32 and kept the loop at 100
- * turns a second, a third of the agent's CPU in a slow hour (docs/benchmarks.md).
+ * The rate is counted over EW_TURN_BUSY_NS at least (the reads since a window began), not per
+ * turn: a turn's count follows the turn's own length, so with a count per turn (32) a storm of
+ * 1,000 to 3,000 records a second read every 10 ms never reached it and kept the loop at 100
+ * turns a second, a third of the agent's CPU in a slow hour (docs/benchmarks.md); and a rate
+ * over one 10 ms turn takes a single container's start (runc's bootstrap: ten records within a
+ * few milliseconds) for a storm, and holds its exit's finding back by a busy turn.
  *
  * A start watched only after its log closed costs latency, never its tail (the exit waits for
  * the hold's deadline, exit_hold.h), and a storm's detection latency stays under 50 ms. Times
@@ -25,12 +27,13 @@
 
 #define EW_TURN_MIN_NS	     (10ULL * 1000 * 1000)
 #define EW_TURN_BUSY_NS	     (40ULL * 1000 * 1000)
-#define EW_TURN_BUSY_RECORDS 32
+#define EW_TURN_BUSY_RECORDS 32ULL
 
 struct ew_pace {
-	uint64_t turn_ns; /* when the last turn began */
-	uint64_t take_ns; /* when the ring buffer was last read; 0: never */
-	uint64_t gap_ns;  /* the least time from the last turn's start to the next one's */
+	uint64_t turn_ns;   /* when the last turn began */
+	uint64_t window_ns; /* when the rate's window began (a read); 0: before the first read */
+	uint64_t taken;	    /* records read since */
+	uint64_t gap_ns;    /* the least time from the last turn's start to the next one's */
 };
 
 void ew_pace_init(struct ew_pace *p);
@@ -40,7 +43,7 @@ uint64_t ew_pace_rest(const struct ew_pace *p, uint64_t now_ns);
 void ew_pace_turn(struct ew_pace *p, uint64_t now_ns);
 /* The ring buffer was read at now_ns and gave taken records (negative: an error, none). */
 void ew_pace_taken(struct ew_pace *p, int taken, uint64_t now_ns);
-/* Whether the last read came at a storm's rate (turns EW_TURN_BUSY_NS apart). */
+/* Whether the last full window's records came at a storm's rate (turns EW_TURN_BUSY_NS apart). */
 bool ew_pace_busy(const struct ew_pace *p);
 
 #endif
