@@ -31,8 +31,10 @@ static int put_main(struct ew_loader *l, const struct ew_cgroup_val *ours, uint6
 	/* NOEXIST first: a main that exec'd after attach is tracked already, and better. Gone
 	 * between the two calls (the entrant exited): seed again. */
 	for (tries = 0; tries < 4; tries++) {
-		if (!bpf_map_update_elem(fd, &cgid, ours, BPF_NOEXIST))
+		if (!bpf_map_update_elem(fd, &cgid, ours, BPF_NOEXIST)) {
+			__atomic_fetch_add(&l->skel->bss->cgroups_in, 1, __ATOMIC_RELAXED);
 			break;
+		}
 		if (errno != EEXIST)
 			return -errno;
 		if (!bpf_map_lookup_elem(fd, &cgid, was))
@@ -102,6 +104,7 @@ static int forget(struct ew_loader *l, uint64_t key, const struct ew_cgroup_val 
 		return 0;
 	if (bpf_map_delete_elem(fd, &key))
 		return 0;
+	__atomic_fetch_add(&l->skel->bss->cgroups_out, 1, __ATOMIC_RELAXED);
 	if (!bpf_map_lookup_elem(mfd, &v->main_pid, &mkey) && mkey == key)
 		bpf_map_delete_elem(mfd, &v->main_pid);
 	mkey = v->home_cgroup_id ? v->home_cgroup_id : key;
@@ -194,15 +197,10 @@ int ew_loader_sweep(struct ew_loader *l, ew_loader_alive_fn alive, void *ctx,
 
 int ew_loader_tracked(struct ew_loader *l)
 {
-	int fd = bpf_map__fd(l->skel->maps.cgroups);
-	uint64_t key, next;
-	void *prev = NULL;
-	int n = 0;
+	/* out first (acquire: in is read after it): what came in and went out since is counted
+	 * in, so the difference is never negative. */
+	uint64_t out = __atomic_load_n(&l->skel->bss->cgroups_out, __ATOMIC_ACQUIRE);
+	uint64_t in = __atomic_load_n(&l->skel->bss->cgroups_in, __ATOMIC_RELAXED);
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
+	return (int)(in - out);
 }

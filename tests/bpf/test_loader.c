@@ -2,8 +2,9 @@
 /*
  * The loader and the kernel side's contract with the reader, against the real BPF programs
  * (src/ingest/loader.c, linked into this test alone): a record wakes a reader that has caught
- * up, whatever its kind, so the agent can sleep until one comes instead of polling. Needs root;
- * under CI=true a skip is a failure.
+ * up, whatever its kind, so the agent can sleep until one comes instead of polling; the scan's
+ * seeds and their races; containers_tracked, counted by the programs and the loader, is what the
+ * map holds. Needs root; under CI=true a skip is a failure.
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,6 +28,7 @@
 #include "exitwatch/util/util.h"
 #include "harness/bpf_map.h"
 #include "harness/harness.h"
+#include "ingest/loader_int.h" /* the counters, for the test that plays a BPF program's delete */
 
 struct seen {
 	uint64_t cgroup_id; /* the test's container */
@@ -85,6 +87,28 @@ static int64_t wait_records(struct ew_loader *l, const uint32_t *count, uint32_t
 	return now_ms() - t0;
 }
 
+/*
+ * containers_tracked (ew_loader_tracked(): the puts less the deletes, counted by the programs
+ * and the loader) is what the map holds, read while nothing changes it: another container of
+ * the host starting or exiting between the reads makes it try again.
+ */
+static void assert_tracked(struct ew_loader *l, int want_at_least)
+{
+	int fd = ew_h_bpf_map(getpid(), "cgroups"), counted = -1, walked = -1;
+
+	for (int tries = 0; tries < 50; tries++) {
+		counted = ew_loader_tracked(l);
+		walked = ew_h_bpf_map_entries(fd);
+		if (counted == walked && ew_loader_tracked(l) == counted)
+			break;
+		usleep(20 * 1000);
+	}
+	close(fd);
+	if (counted != walked)
+		fail_msg("containers_tracked is %d, the map holds %d entries", counted, walked);
+	assert_true(counted >= want_at_least);
+}
+
 static void test_records_wake_the_reader(void **state)
 {
 	struct ew_loader_opts o = {.ringbuf_bytes = 1 << 22,
@@ -113,6 +137,7 @@ static void test_records_wake_the_reader(void **state)
 	took = wait_records(l, &seen.execs, 1, 10000);
 	assert_true(took >= 0);
 	assert_int_equal(seen.exits, 0);
+	assert_tracked(l, 1);
 	/*
 	 * The exit, 1.5 s later, wakes it too: with a record that does not wake a reader that
 	 * has caught up, this poll() would sleep its whole 10 s.
@@ -125,6 +150,7 @@ static void test_records_wake_the_reader(void **state)
 	assert_int_equal(WEXITSTATUS(ew_h_wait_pid(pid, 5000)), 0);
 	assert_int_equal(seen.execs, 1);
 	assert_int_equal(seen.exits, 1);
+	assert_tracked(l, 0);
 	ew_loader_free(l);
 	ew_h_scratch_clean(&s);
 }
@@ -200,6 +226,7 @@ static void check_scan_race(enum scan_race race)
 	r = ew_loader_seed_scanned(l, (uint32_t)pid, ticks, seen.cgroup_id, ew_procstat_phase,
 				   (void *)"/proc", &replaced);
 	assert_int_equal(replaced, 0);
+	assert_tracked(l, race == RACE_NONE); /* a dead main's seed was forgotten */
 	if (race == RACE_NONE) {
 		/* Tracked: its exit is reported. */
 		assert_int_equal(r, 0);
@@ -225,6 +252,7 @@ static void check_scan_race(enum scan_race race)
 			fail_msg("seeding the dead main %d returned %d, want -ESRCH", (int)pid, r);
 		assert_int_equal(seen.exits, 1); /* the next main's: none of the dead one */
 	}
+	assert_tracked(l, 0);
 	ew_loader_free(l);
 	ew_h_scratch_clean(&x.s);
 }
@@ -258,6 +286,7 @@ static void test_scan_seed_reaped_main(void **state)
  * the kernel takes it for the main, as it would before the loader looks again.
  */
 struct race {
+	struct ew_loader *l;
 	int cgroups_fd; /* the loader's "cgroups" map */
 	uint64_t cgroup_id;
 	const char *rel;
@@ -275,6 +304,7 @@ static enum ew_proc_phase racing_phase(void *ctx, uint32_t pid, uint64_t start_t
 		assert_int_equal(kill(rc->entrant, SIGKILL), 0);
 		assert_int_equal(waitid(P_PID, (id_t)rc->entrant, &si, WEXITED | WNOWAIT), 0);
 		assert_int_equal(bpf_map_delete_elem(rc->cgroups_fd, &rc->cgroup_id), 0);
+		__atomic_fetch_add(&rc->l->skel->bss->cgroups_out, 1, __ATOMIC_RELAXED);
 		rc->deleted++;
 		if (rc->next_entrant) {
 			struct ew_cgroup_val v;
@@ -313,6 +343,7 @@ static void check_entrant_exit_race(bool next_entrant)
 	rc.entrant = ew_h_spawn_in(rel, EW_H_WL("pause"), -1, false, NULL);
 	assert_true(rc.entrant > 0);
 	assert_true(wait_records(l, &seen.execs, 1, 5000) >= 0);
+	rc.l = l;
 	rc.cgroups_fd = ew_h_bpf_map(getpid(), "cgroups");
 	rc.cgroup_id = seen.cgroup_id;
 	rc.rel = rel;
@@ -341,6 +372,7 @@ static void check_entrant_exit_race(bool next_entrant)
 		fail_msg("the seeded main's exit was not reported");
 	assert_int_equal(seen.exit_pid, main_pid);
 	assert_true(wait_records(l, &seen.exits, 2, 300) < 0); /* and nothing else's */
+	assert_tracked(l, 0);
 	close(rc.cgroups_fd);
 	ew_loader_free(l);
 	ew_h_scratch_clean(&x.s);

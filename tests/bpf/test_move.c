@@ -91,7 +91,7 @@ static void check_move(void **state, bool reexec)
 	struct under exits = {"container_exit", f->s.base};
 	uint64_t home, moved;
 	json_object *s, *e, *stop;
-	int cg_fd, mains_fd;
+	int cg_fd, mains_fd, tracked;
 	pid_t pid;
 	__u32 key32;
 
@@ -136,12 +136,16 @@ static void check_move(void **state, bool reexec)
 	assert_false(has_key(cg_fd, &home, sizeof(struct ew_cgroup_val)));
 	assert_false(has_key(cg_fd, &moved, sizeof(struct ew_cgroup_val)));
 	assert_false(has_key(mains_fd, &key32, sizeof(__u64)));
+	/* The move put one entry and deleted one, the exit another: what the map holds now is
+	 * what the stop record counts (containers_tracked: the programs' puts less deletes). */
+	tracked = ew_h_bpf_map_entries(cg_fd);
 	close(cg_fd);
 	close(mains_fd);
 
 	assert_int_equal(ew_h_agent_stop(&f->agent), 0);
 	stop = f->agent.lines[f->agent.nlines - 1];
 	assert_string_equal(ew_h_str(stop, "agent.phase"), "stop");
+	assert_int_equal(ew_h_int(stop, "agent.containers_tracked", -1), tracked);
 	assert_true(ew_h_bool(stop, "agent.features.cgroup_move", false));
 	assert_true(ew_h_int(stop, "agent.kernel_events.main_moves", 0) >= 1);
 	if (reexec)
@@ -328,6 +332,8 @@ static void test_sweep_stale_entry(void **state)
 	assert_true(has_key(cg_fd, &live_id, sizeof(struct ew_cgroup_val)));
 	assert_int_equal(ew_h_http_get(port, "/metrics", body, sizeof(body)), 200);
 	assert_int_equal(metric(body, "exitwatch_stale_swept_total"), 1);
+	/* The sweep's delete is counted: containers_tracked is what the map holds. */
+	assert_int_equal(metric(body, "exitwatch_containers_tracked"), ew_h_bpf_map_entries(cg_fd));
 	ew_h_agent_stderr(&f->agent, err, sizeof(err));
 	snprintf(forgot, sizeof(forgot), "cgroup %llu: forgotten", (unsigned long long)stale_id);
 	if (ew_h_count_lines(err, (const char *[]){forgot, NULL}) != 1)

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,4 +51,18 @@ int ew_h_bpf_map(pid_t pid, const char *name)
 	if (found < 0)
 		fail_msg("process %d has no BPF map named %s", (int)pid, name);
 	return found;
+}
+
+int ew_h_bpf_map_entries(int fd)
+{
+	uint64_t key, next; /* "cgroups" and "mains" have keys of 8 bytes at most */
+	void *prev = NULL;
+	int n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
 }

@@ -12,5 +12,7 @@
 /* An fd of process pid's BPF map called name, through the map ids in its fdinfo; fails the
  * test if it has none. */
 int ew_h_bpf_map(pid_t pid, const char *name);
+/* The entries of the hash map fd, walked with get_next_key (what containers_tracked counts). */
+int ew_h_bpf_map_entries(int fd);
 
 #endif

@@ -98,7 +98,8 @@ int ew_loader_seed_scanned(struct ew_loader *l, uint32_t pid, uint64_t start_tic
 			   uint64_t cgroup_id, ew_loader_phase_fn phase, void *ctx,
 			   uint32_t *ret_replaced);
 
-/* Number of cgroups with a live main process, walking the map: O(n), for the agent record. */
+/* Number of cgroups with a live main process: the puts into the kernel's map less its deletes,
+ * counted by the programs and the loader alike (no syscall). */
 int ew_loader_tracked(struct ew_loader *l);
 
 const struct ew_loader_features *ew_loader_features(const struct ew_loader *l);
