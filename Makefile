@@ -163,8 +163,9 @@ $(SKEL): $(OUTPUT)/exitwatch.bpf.o
 
 bpf: $(SKEL)
 
-# Only the loader includes the skeleton.
-$(LOADER_OBJS): $(SKEL)
+# Only the loader includes the skeleton, and test_loader, which reads the loader's counters in
+# the skeleton's .bss where it plays a BPF program's delete.
+$(LOADER_OBJS) $(OUTPUT)/tests/bpf/test_loader.o: $(SKEL)
 
 $(OUTPUT)/%.o: src/%.c $(FLAGS_STAMP) | $(OUTPUT)
 	$(call msg,CC,$@)
