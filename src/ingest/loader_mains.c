@@ -17,45 +17,54 @@
 /*
  * Makes *ours the main process of cgroup cgid in the kernel's map. Returns 0 with *was zeroed
  * when the cgroup had no entry, 0 with *was the entry it replaced (an exec entrant that won the
- * race between attach and the scan: `docker exec`, an exec probe), -EEXIST when the entry names
- * ours already (its own exec after attach, whose record is in the ring buffer), or -errno.
+ * race between attach and the scan: `docker exec`, an exec probe; or that went between the
+ * lookup and the replace), -EEXIST when the entry names ours already (its own exec after
+ * attach, whose record is in the ring buffer), or -errno.
  */
 static int put_main(struct ew_loader *l, const struct ew_cgroup_val *ours, uint64_t cgid,
 		    struct ew_cgroup_val *was)
 {
 	int fd = bpf_map__fd(l->skel->maps.cgroups), mfd = bpf_map__fd(l->skel->maps.mains);
+	struct ew_cgroup_val cur;
 	uint64_t key;
-	int tries;
 
 	memset(was, 0, sizeof(*was));
 	/* NOEXIST first: a main that exec'd after attach is tracked already, and better. Gone
-	 * between the two calls (the entrant exited): seed again. */
-	for (tries = 0; tries < 4; tries++) {
+	 * between two calls (the entrant exited): seed again. */
+	for (int tries = 0; tries < 4; tries++) {
 		if (!bpf_map_update_elem(fd, &cgid, ours, BPF_NOEXIST)) {
+			/* A put, counted as the programs count theirs (containers_tracked). */
 			__atomic_fetch_add(&l->skel->bss->cgroups_in, 1, __ATOMIC_RELAXED);
-			break;
+			goto mains;
 		}
 		if (errno != EEXIST)
 			return -errno;
-		if (!bpf_map_lookup_elem(fd, &cgid, was))
-			break;
+		if (bpf_map_lookup_elem(fd, &cgid, &cur)) {
+			if (errno != ENOENT)
+				return -errno;
+			continue;
+		}
+		if (cur.main_pid == ours->main_pid &&
+		    cur.main_start_ticks == ours->main_start_ticks)
+			return -EEXIST;
+		/*
+		 * Everything the entry holds (exec time, children, killer, stderr file) was the
+		 * entrant's: start over as a seeded entry. If the entrant exited meanwhile its exit
+		 * record went out, and the agent's fence drops it. EXIST: a replace, which changes
+		 * no count; an entry gone since the lookup (the entrant's exit hook deleted it, and
+		 * counted that) makes it a put, taken again from the top.
+		 */
+		*was = cur;
+		if (!bpf_map_update_elem(fd, &cgid, ours, BPF_EXIST)) {
+			if (!bpf_map_lookup_elem(mfd, &was->main_pid, &key) && key == cgid)
+				bpf_map_delete_elem(mfd, &was->main_pid);
+			goto mains;
+		}
 		if (errno != ENOENT)
 			return -errno;
 	}
-	if (tries == 4)
-		return -EAGAIN;
-	if (was->main_pid) {
-		if (was->main_pid == ours->main_pid &&
-		    was->main_start_ticks == ours->main_start_ticks)
-			return -EEXIST;
-		/* Everything the entry holds (exec time, children, killer, stderr file) was the
-		 * entrant's: start over as a seeded entry. If the entrant exited meanwhile its exit
-		 * record went out, and the agent's fence drops it. */
-		if (bpf_map_update_elem(fd, &cgid, ours, BPF_ANY))
-			return -errno;
-		if (!bpf_map_lookup_elem(mfd, &was->main_pid, &key) && key == cgid)
-			bpf_map_delete_elem(mfd, &was->main_pid);
-	}
+	return -EAGAIN;
+mains:
 	/* So that ew_cgroup_move follows it too; without it (map full) the sweep collects it. */
 	bpf_map_update_elem(mfd, &ours->main_pid, &cgid, BPF_ANY);
 	return 0;

@@ -390,6 +390,84 @@ static void test_scan_seed_entrant_exit_race_next_entrant(void **state)
 	check_entrant_exit_race(true);
 }
 
+/*
+ * The entrant's entry goes (its exit hook deletes it) between the seed's lookup and its replace:
+ * the replace is then a put, and counted, or containers_tracked would be one short for good.
+ * The window is microseconds; the link wraps bpf_map_update_elem() (-Wl,--wrap, this test only)
+ * to play the hook's delete, its count included, just before the seed's replace.
+ */
+int __real_bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);
+
+struct vanish {
+	bool armed;
+	int fd;
+	uint64_t cgroup_id;
+	uint32_t entrant;
+	struct ew_loader *l;
+	int fired;
+};
+
+static struct vanish vanish;
+
+int __wrap_bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);
+int __wrap_bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags)
+{
+	if (vanish.armed && fd == vanish.fd && flags != BPF_NOEXIST &&
+	    !memcmp(key, &vanish.cgroup_id, sizeof(vanish.cgroup_id))) {
+		int mfd = bpf_map__fd(vanish.l->skel->maps.mains);
+
+		vanish.armed = false;
+		assert_int_equal(bpf_map_delete_elem(fd, key), 0);
+		__atomic_fetch_add(&vanish.l->skel->bss->cgroups_out, 1, __ATOMIC_RELAXED);
+		bpf_map_delete_elem(mfd, &vanish.entrant);
+		vanish.fired++;
+	}
+	return __real_bpf_map_update_elem(fd, key, value, flags);
+}
+
+static void test_scan_seed_entrant_gone_before_replace(void **state)
+{
+	struct ew_cgroup_val v;
+	struct scanned x;
+	struct seen seen = {0};
+	uint32_t replaced = 0;
+	pid_t entrant;
+	int r;
+
+	(void)state;
+	scanned_main(&x, "vanish", &seen);
+	entrant = ew_h_spawn_in(x.rel, EW_H_WL("pause"), -1, false, NULL);
+	assert_true(entrant > 0);
+	assert_true(wait_records(x.l, &seen.execs, 1, 5000) >= 0); /* taken for the main */
+	assert_tracked(x.l, 1);
+
+	vanish = (struct vanish){.armed = true,
+				 .fd = bpf_map__fd(x.l->skel->maps.cgroups),
+				 .cgroup_id = seen.cgroup_id,
+				 .entrant = (uint32_t)entrant,
+				 .l = x.l};
+	r = ew_loader_seed_scanned(x.l, (uint32_t)x.main_pid, x.ticks, seen.cgroup_id,
+				   ew_procstat_phase, (void *)"/proc", &replaced);
+	assert_int_equal(r, 0);
+	assert_int_equal(vanish.fired, 1);
+	assert_int_equal(replaced, entrant);
+	assert_int_equal(bpf_map_lookup_elem(vanish.fd, &seen.cgroup_id, &v), 0);
+	assert_int_equal(v.main_pid, x.main_pid);
+	assert_tracked(x.l, 1);
+
+	/* The seeded main's exit is the container's, and leaves nothing counted. */
+	assert_int_equal(kill(entrant, SIGKILL), 0);
+	assert_true(WIFSIGNALED(ew_h_wait_pid(entrant, 5000)));
+	assert_int_equal(kill(x.main_pid, SIGKILL), 0);
+	assert_true(WIFSIGNALED(ew_h_wait_pid(x.main_pid, 5000)));
+	if (wait_records(x.l, &seen.exits, 1, 5000) < 0)
+		fail_msg("the seeded main's exit was not reported");
+	assert_int_equal(seen.exit_pid, x.main_pid);
+	assert_tracked(x.l, 0);
+	ew_loader_free(x.l);
+	ew_h_scratch_clean(&x.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_scan_seed_reaped_main),
 		cmocka_unit_test(test_scan_seed_entrant_exit_race),
 		cmocka_unit_test(test_scan_seed_entrant_exit_race_next_entrant),
+		cmocka_unit_test(test_scan_seed_entrant_gone_before_replace),
 	};
 
 	return cmocka_run_group_tests_name("bpf_loader", tests, NULL, NULL);
