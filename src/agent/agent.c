@@ -725,9 +725,9 @@ int ew_agent_run(const struct ew_config *c, const struct ew_agent_signals *sig)
 		taken = ew_loader_consume(a.loader);
 		if (taken < 0 && taken != -EINTR)
 			ew_warn("ring buffer: %s", strerror(-taken));
-		ew_pace_taken(&pace, taken, ew_clock_mono_ns());
 		ew_pipeline_tick(a.pipe, agent_now(&a));
 		mono = ew_clock_mono_ns();
+		ew_pace_taken(&pace, taken, mono);
 		if (mono >= next_stats) {
 			check_drops(&a, &st); /* one read of the counters for both */
 			publish_metrics(&a, &st);

@@ -4,7 +4,7 @@
  * log watch must begin before the runtime closes the log, 25 ms or more after a short-lived
  * container's exit), but the loop turns at most once per EW_TURN_MIN_NS, so a burst's records
  * are taken together: a turn costs far more than a record (a wakeup, a sleep and their context
- * switches, and caches cold after them: 25 to 100 us of the agent's CPU on a VM, against 3 us
+ * switches, and caches cold after them: 90 to 150 us of the agent's CPU on a VM, against 3 us
  * for a record). While records come at a storm's rate, EW_TURN_BUSY_RECORDS per
  * EW_TURN_BUSY_NS (800 a second) or more, turns are EW_TURN_BUSY_NS apart: a quarter of them.
  *
