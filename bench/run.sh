@@ -243,22 +243,24 @@ fi
 # The agent $1's CPU time in ns (schedstat: user and kernel) and the turns of its loop (its
 # voluntary context switches: each turn sleeps once), its records in $2, over the workload the
 # function $3 runs (and the second after it, for the records in its hold); more arguments are
-# the agent's. Prints "ns turns".
+# the agent's. Prints "ns turns faults" (faults: its minor page faults, the heap growing).
 agent_cpu_ns() {
-	local bin=$1 records=$2 workload=$3 pid t0 t1 c0 c1
+	local bin=$1 records=$2 workload=$3 pid t0 t1 c0 c1 f0 f1
 
 	"${pin_agent[@]}" $bin --config /dev/null --agent-interval 1h "${@:4}" >"$records" 2>/dev/null &
 	pid=$!
 	sleep 2
 	t0=$(awk '{ print $1 }' /proc/$pid/schedstat)
 	c0=$(awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/$pid/status)
+	f0=$(awk '{ print $10 }' /proc/$pid/stat)
 	"$workload"
 	sleep 1
 	t1=$(awk '{ print $1 }' /proc/$pid/schedstat)
 	c1=$(awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/$pid/status)
+	f1=$(awk '{ print $10 }' /proc/$pid/stat)
 	kill -INT $pid
 	wait $pid || true
-	echo $((t1 - t0)) $((c1 - c0))
+	echo $((t1 - t0)) $((c1 - c0)) $((f1 - f0))
 }
 
 storm_once() {
@@ -266,16 +268,19 @@ storm_once() {
 }
 
 # The agent's CPU time over a storm of $2 container mains in fresh cgroups, with $1 as the agent;
-# prints "ms-per-1000-records records turns-per-1000-records".
+# prints "ms-per-1000-records records turns-per-1000-records faults-per-1000-records
+# bytes-per-1000-records" (the bytes of its container records).
 cpu_per_1000() {
-	local bin=$1 t turns events
+	local bin=$1 t turns faults events bytes
 
 	storm_n=$2
 	mkdir -p "$cgdir/u"
-	read -r t turns < <(agent_cpu_ns "$bin" "$work/u.out" storm_once)
+	read -r t turns faults < <(agent_cpu_ns "$bin" "$work/u.out" storm_once)
 	events=$(grep -c '"event":"container_\(start\|exit\)"' "$work/u.out")
+	bytes=$(grep '"event":"container_\(start\|exit\)"' "$work/u.out" | wc -c)
 	find "$cgdir/u" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
-	awk -v t="$t" -v e="$events" -v n="$turns" 'BEGIN { printf "%.2f %d %.1f\n", t / e / 1000, e, n * 1000 / e }'
+	awk -v t="$t" -v e="$events" -v n="$turns" -v f="$faults" -v b="$bytes" \
+		'BEGIN { printf "%.2f %d %.1f %.1f %d\n", t / e / 1000, e, n * 1000 / e, f * 1000 / e, b * 1000 / e }'
 }
 
 loop_storms() {
@@ -339,6 +344,7 @@ patched_build() {
 userspace() {
 	local n=2000 pid rss floor="" norender="" nodetect="" r a a2 f g h c0 c1 t0 t1
 	local ra=() rf=() aa=() ab=() ar=() rg=() rh=() ri=() rd=() rr=() rl=() rt=() l lr lf ta ta2
+	local rpf=() rby=() fa fa2 ba ba2
 	local rounds_u=${USERSPACE_ROUNDS:-7}
 	floor=$(patched_build floor) || floor=""
 	[ -z "$floor" ] || norender=$(patched_build norender) || norender=""
@@ -350,7 +356,7 @@ userspace() {
 	# drift to themselves. The two runs of the same binary say what the measurement itself
 	# spreads (the A/A row).
 	for ((r = 0; r < rounds_u; r++)); do
-		read -r a _ ta < <(cpu_per_1000 "$ew" "$n")
+		read -r a _ ta fa ba < <(cpu_per_1000 "$ew" "$n")
 		if [ -n "$floor" ]; then
 			read -r f _ < <(cpu_per_1000 "$floor" "$n")
 			rf+=("$f")
@@ -363,8 +369,10 @@ userspace() {
 			read -r g _ < <(cpu_per_1000 "$norender" "$n")
 			rg+=("$g")
 		fi
-		read -r a2 _ ta2 < <(cpu_per_1000 "$ew" "$n")
+		read -r a2 _ ta2 fa2 ba2 < <(cpu_per_1000 "$ew" "$n")
 		rt+=("$ta" "$ta2")
+		rpf+=("$fa" "$fa2")
+		rby+=("$ba" "$ba2")
 		# Where the record work goes, each build above the one below it: identity (the
 		# resolver, the hold, metrics: the build without detection or rendering above the
 		# floor), detection (the build without rendering above that), rendering (the agent
@@ -388,6 +396,22 @@ userspace() {
 		rl+=("$l")
 		aa+=("$(awk -v x="$a" -v y="$a2" 'BEGIN { d = x - y; if (d < 0) d = -d; printf "%.1f", 200 * d / (x + y) }')")
 	done
+	# What this machine charges any process for a sleep and its wake, a page fault and the page
+	# cache's copy of 1,000 records' bytes, pinned as the agent is: with the agent's turns,
+	# faults and bytes, the share of its CPU that is the machine's prices, not its code.
+	local machine="| this machine's prices (bench/machine.c) | not built | |" share="" mw mf mo
+	local turns faults bytes
+	turns=$(printf '%s\n' "${rt[@]}" | median)
+	faults=$(printf '%s\n' "${rpf[@]}" | median)
+	bytes=$(printf '%s\n' "${rby[@]}" | median)
+	if gcc -O2 -std=c11 -o "$out/machine" bench/machine.c 2>/dev/null &&
+		read -r mw mf mo < <("${pin_agent[@]}" "$out/machine" "${bytes%.*}" "$work"); then
+		machine="| this machine's prices, pinned as the agent (bench/machine.c): the CPU of a sleep and its wake / of a page fault / of writing 1,000 container records' $((${bytes%.*} / 1024)) KiB to a file in 64 KiB batches | $mw us / $mf us / $mo ms | |"
+		share=$(awk -v a="$(printf '%s\n' "${ra[@]}" | median)" -v t="$turns" -v f="$faults" \
+			-v w="$mw" -v pf="$mf" -v o="$mo" 'BEGIN {
+			m = t * w / 1000 + f * pf / 1000 + o
+			printf "| of the agent'"'"'s CPU per 1,000 container records, those prices: %.1f turns x %.1f us + %.1f faults x %.2f us + %.3f ms of writing | %.2f ms (%.0f%% of the agent'"'"'s %.2f ms); the rest %.2f ms | |", t, w, f, pf, o, m, 100 * m / a, a, a - m }')
+	fi
 	# Idle: nothing happening for 10 s; what every node pays between container events.
 	$ew --config /dev/null --agent-interval 1h >/dev/null 2>&1 &
 	pid=$!
@@ -458,6 +482,9 @@ print(ru.ru_maxrss)' $ew replay --config /dev/null "$work/ids.ndjson")
 		echo "|---|---:|---:|"
 		echo "| agent CPU per 1,000 container records (storm of $n container mains, schedstat, median of $((2 * rounds_u)) runs) | $(printf '%s\n' "${ra[@]}" | median) ms (${ra[*]}) | <= 2 ms |"
 		echo "| the turns of the agent's loop per 1,000 container records, the same runs (its voluntary context switches: a turn sleeps once; agent/pace.h turns once per 40 ms while records come at 800 a second or more) | $(printf '%s\n' "${rt[@]}" | median) (${rt[*]}) | |"
+		echo "| the agent's minor page faults per 1,000 container records, the same runs (its heap growing by what the storm leaves: 2,000 identities asleep) | $faults (${rpf[*]}) | |"
+		echo "$machine"
+		[ -z "$share" ] || echo "$share"
 		echo "| the same binary against itself (A/A: the two runs of each round, difference in % of their mean) | median $(printf '%s\n' "${aa[@]}" | median)%, largest $(printf '%s\n' "${aa[@]}" | sort -n | tail -1)% (${aa[*]}) | |"
 		if [ -n "$floor" ]; then
 			echo "| the transport floor alone (bench/floor.patch: decode, a fixed line of the same length, the same outputs; between the two runs of the agent in each round) | $(printf '%s\n' "${rf[@]}" | median) ms (${rf[*]}) | |"

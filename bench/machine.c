@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * machine: what this machine charges any process for the three things the agent's loop cannot
+ * do without, so that make bench can say how much of the agent's CPU is the machine's and how
+ * much its own code's. Run pinned like the agent (bench/run.sh). Prints, on one line:
+ *
+ *   - the CPU time of one sleep and its wake: nanosleep() for the busy turn's 40 ms, N times
+ *     (a turn of the loop sleeps once, in nanosleep() while records come at a storm's rate);
+ *   - the CPU time of one page fault: the first touch of a page of fresh anonymous memory (the
+ *     heap growing by what a storm leaves behind: its sleepers);
+ *   - the CPU time of writing BYTES to a file in DIR in the outputs' 64 KiB batches
+ *     (EW_SINK_BATCH_BYTES), per BYTES: the page cache's share of 1,000 records.
+ *
+ *   machine BYTES DIR
+ *
+ * Output: "<us per wake> <us per fault> <ms per BYTES written>".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WAKES	    50
+#define SLEEP_NS    40000000L /* agent/pace.h: the busy turn */
+#define FAULT_BYTES (32UL << 20)
+#define BATCH	    (64 * 1024) /* output/output.h: EW_SINK_BATCH_BYTES */
+#define WRITES	    8
+
+/* This process's CPU time, user and kernel: what schedstat counts for the agent. */
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double wake_us(void)
+{
+	struct timespec ts = {.tv_nsec = SLEEP_NS};
+	uint64_t t0 = cpu_ns();
+
+	for (int i = 0; i < WAKES; i++)
+		nanosleep(&ts, NULL);
+	return (double)(cpu_ns() - t0) / WAKES / 1e3;
+}
+
+static double fault_us(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	volatile char *p =
+		mmap(NULL, FAULT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t t0;
+	size_t n = FAULT_BYTES / (size_t)page;
+
+	if (p == MAP_FAILED)
+		return -1;
+	/* Not huge pages: the agent's heap is not advised to THP. */
+	madvise((void *)p, FAULT_BYTES, MADV_NOHUGEPAGE);
+	t0 = cpu_ns();
+	for (size_t i = 0; i < n; i++)
+		p[i * (size_t)page] = 1;
+	t0 = cpu_ns() - t0;
+	munmap((void *)p, FAULT_BYTES);
+	return (double)t0 / (double)n / 1e3;
+}
+
+static double write_ms(size_t bytes, const char *dir)
+{
+	char path[4096], *buf = malloc(BATCH);
+	uint64_t t = 0;
+	int fd;
+
+	if (!buf ||
+	    snprintf(path, sizeof(path), "%s/machine-write.XXXXXX", dir) >= (int)sizeof(path))
+		return -1;
+	memset(buf, 'x', BATCH);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	/* Appended like the agent's stdout file; the first pass's blocks allocated too. */
+	for (int k = 0; k < WRITES; k++) {
+		uint64_t t0 = cpu_ns();
+
+		for (size_t done = 0; done < bytes;) {
+			size_t n = bytes - done < BATCH ? bytes - done : BATCH;
+			ssize_t w = write(fd, buf, n);
+
+			if (w <= 0)
+				return -1;
+			done += (size_t)w;
+		}
+		t += cpu_ns() - t0;
+	}
+	close(fd);
+	unlink(path);
+	free(buf);
+	return (double)t / WRITES / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+	double w, f, o;
+	char *end;
+	unsigned long bytes;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: machine BYTES DIR\n");
+		return 2;
+	}
+	errno = 0;
+	bytes = strtoul(argv[1], &end, 10);
+	if (errno || *end || !bytes) {
+		fprintf(stderr, "machine: BYTES: not a positive number: %s\n", argv[1]);
+		return 2;
+	}
+	w = wake_us();
+	f = fault_us();
+	o = write_ms(bytes, argv[2]);
+	if (f < 0 || o < 0) {
+		fprintf(stderr, "machine: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("%.1f %.2f %.3f\n", w, f, o);
+	return 0;
+}
