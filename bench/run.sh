@@ -341,8 +341,43 @@ patched_build() {
 	echo "$src/build/exitwatch"
 }
 
+# The agent idle for 10 s, after the function $1 (or :) ran beside it for 2 s: sets idle_result
+# to "resident-KiB cpu-ns wakeups" (its RSS before $1; its CPU and voluntary switches over the
+# 10 s). Not in a subshell: $1 may start what the caller stops.
+idle_agent() {
+	local pid rss t0 t1 c0 c1
+
+	$ew --config /dev/null --agent-interval 1h >/dev/null 2>&1 &
+	pid=$!
+	sleep 2
+	rss=$(awk '/VmRSS/ { print $2 }' /proc/$pid/status)
+	if [ "$1" != : ]; then
+		"$1"
+		sleep 2
+	fi
+	t0=$(awk '{ print $1 }' /proc/$pid/schedstat)
+	c0=$(awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/$pid/status)
+	sleep 10
+	t1=$(awk '{ print $1 }' /proc/$pid/schedstat)
+	c1=$(awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/$pid/status)
+	kill -INT $pid
+	wait $pid || true
+	idle_result="$rss $((t1 - t0)) $((c1 - c0))"
+}
+
+# 100 container mains asleep in their own cgroups under $cgdir/idle, in sleepers (the caller's).
+idle_sleepers() {
+	local i
+
+	for ((i = 0; i < 100; i++)); do
+		mkdir -p "$cgdir/idle/c$i"
+		sh -c "echo \$\$ >$cgdir/idle/c$i/cgroup.procs && exec sleep 60" &
+		sleepers+=($!)
+	done
+}
+
 userspace() {
-	local n=2000 pid rss floor="" norender="" nodetect="" r a a2 f g h c0 c1 t0 t1
+	local n=2000 rss floor="" norender="" nodetect="" r a a2 f g h c0 t0
 	local ra=() rf=() aa=() ab=() ar=() rg=() rh=() ri=() rd=() rr=() rl=() rt=() l lr lf ta ta2
 	local rpf=() rby=() fa fa2 ba ba2
 	local rounds_u=${USERSPACE_ROUNDS:-7}
@@ -413,39 +448,18 @@ userspace() {
 			printf "| of the agent'"'"'s CPU per 1,000 container records, those prices: %.1f turns x %.1f us + %.1f faults x %.2f us + %.3f ms of writing | %.2f ms (%.0f%% of the agent'"'"'s %.2f ms); the rest %.2f ms | |", t, w, f, pf, o, m, 100 * m / a, a, a - m }')
 	fi
 	# Idle: nothing happening for 10 s; what every node pays between container events.
-	$ew --config /dev/null --agent-interval 1h >/dev/null 2>&1 &
-	pid=$!
-	sleep 2
-	rss=$(awk '/VmRSS/ { print $2 }' /proc/$pid/status)
-	t0=$(awk '{ print $1 }' /proc/$pid/schedstat)
-	c0=$(awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/$pid/status)
-	sleep 10
-	t1=$(awk '{ print $1 }' /proc/$pid/schedstat)
-	c1=$(awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/$pid/status)
-	kill -INT $pid
-	wait $pid || true
+	local busy_idle ti sleepers=() idle_result
+	idle_agent :
+	read -r rss t0 c0 <<<"$idle_result"
 	# Idle beside 100 running containers (mains asleep in their own cgroups, started after the
 	# agent): what a node full of pods pays between their events, containers_tracked included.
-	local busy_idle i ti0 ti1 sleepers=()
 	mkdir -p "$cgdir/idle"
-	$ew --config /dev/null --agent-interval 1h >/dev/null 2>&1 &
-	pid=$!
-	sleep 2
-	for ((i = 0; i < 100; i++)); do
-		mkdir -p "$cgdir/idle/c$i"
-		sh -c "echo \$\$ >$cgdir/idle/c$i/cgroup.procs && exec sleep 60" &
-		sleepers+=($!)
-	done
-	sleep 2
-	ti0=$(awk '{ print $1 }' /proc/$pid/schedstat)
-	sleep 10
-	ti1=$(awk '{ print $1 }' /proc/$pid/schedstat)
-	kill -INT $pid
-	wait $pid || true
+	idle_agent idle_sleepers
+	read -r _ ti _ <<<"$idle_result"
 	kill "${sleepers[@]}" 2>/dev/null || true
 	wait "${sleepers[@]}" 2>/dev/null || true
 	find "$cgdir/idle" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
-	busy_idle=$(awk -v t="$((ti1 - ti0))" 'BEGIN { printf "%.0f us/s (%.3f%% of a CPU)", t / 10 / 1000, t / 10 / 1e7 }')
+	busy_idle=$(awk -v t="$ti" 'BEGIN { printf "%.0f us/s (%.3f%% of a CPU)", t / 10 / 1000, t / 10 / 1e7 }')
 	# Rendering alone, against this tree's core library (rebuilt: the library changes with it;
 	# a tree from before render/rendered.h has no such figure).
 	local render="| rendering one record, JSON (bench/render.c) | not built | |"
@@ -510,7 +524,7 @@ print(ru.ru_maxrss)' $ew replay --config /dev/null "$work/ids.ndjson")
 		echo "| the pipeline's instructions per record, the storm recorded and replayed (callgrind inside ew_pipeline_replay() and ew_pipeline_tick(): detection, rendering, the outputs; the same whatever the hour) | $ipr_storm | |"
 		echo "| the same, the crash loop recorded and replayed | $ipr_loop | |"
 		echo "$render"
-		awk -v t="$((t1 - t0))" -v c="$((c1 - c0))" 'BEGIN { printf "| agent CPU idle (10 s, nothing happening) | %.0f us/s (%.3f%% of a CPU), %.1f wakeups/s | |\n", t / 10 / 1000, t / 10 / 1e7, c / 10 }'
+		awk -v t="$t0" -v c="$c0" 'BEGIN { printf "| agent CPU idle (10 s, nothing happening) | %.0f us/s (%.3f%% of a CPU), %.1f wakeups/s | |\n", t / 10 / 1000, t / 10 / 1e7, c / 10 }'
 		echo "| agent CPU idle beside 100 running containers (10 s) | $busy_idle | |"
 		echo "| agent resident memory, idle, 4 MiB ring buffer | $((rss / 1024)) MiB | |"
 		echo "| resident memory with 10,000 identities tracked (replay, peak RSS) | $((maxrss / 1024)) MiB | <= 20 MiB |"
