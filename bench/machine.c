@@ -77,13 +77,19 @@ static double write_ms(size_t bytes, const char *dir)
 	uint64_t t = 0;
 	int fd;
 
-	if (!buf ||
-	    snprintf(path, sizeof(path), "%s/machine-write.XXXXXX", dir) >= (int)sizeof(path))
+	if (!buf)
 		return -1;
+	if (snprintf(path, sizeof(path), "%s/machine-write.XXXXXX", dir) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		free(buf);
+		return -1;
+	}
 	memset(buf, 'x', BATCH);
 	fd = mkstemp(path);
-	if (fd < 0)
+	if (fd < 0) {
+		free(buf);
 		return -1;
+	}
 	/* Appended like the agent's stdout file; the first pass's blocks allocated too. */
 	for (int k = 0; k < WRITES; k++) {
 		uint64_t t0 = cpu_ns();
@@ -92,8 +98,14 @@ static double write_ms(size_t bytes, const char *dir)
 			size_t n = bytes - done < BATCH ? bytes - done : BATCH;
 			ssize_t w = write(fd, buf, n);
 
-			if (w <= 0)
+			if (w <= 0) {
+				if (!w)
+					errno = EIO;
+				close(fd);
+				unlink(path);
+				free(buf);
 				return -1;
+			}
 			done += (size_t)w;
 		}
 		t += cpu_ns() - t0;
@@ -122,9 +134,15 @@ int main(int argc, char **argv)
 	}
 	w = wake_us();
 	f = fault_us();
+	if (f < 0) {
+		fprintf(stderr, "machine: cannot map %lu MiB to fault in: %s\n", FAULT_BYTES >> 20,
+			strerror(errno));
+		return 1;
+	}
 	o = write_ms(bytes, argv[2]);
-	if (f < 0 || o < 0) {
-		fprintf(stderr, "machine: %s\n", strerror(errno));
+	if (o < 0) {
+		fprintf(stderr, "machine: cannot write %lu bytes to a file in %s: %s\n", bytes,
+			argv[2], strerror(errno));
 		return 1;
 	}
 	printf("%.1f %.2f %.3f\n", w, f, o);
