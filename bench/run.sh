@@ -310,8 +310,10 @@ cpu_loop_per_1000() {
 
 # The pipeline's instructions per record over the recording $1, replayed: callgrind counting
 # inside ew_pipeline_replay() and ew_pipeline_tick() only (detection, rendering, the outputs;
-# not the ring buffer, the decoder or the resolver, which a replay has no use for). The same
-# count whatever the VM's hour, so the figure to compare trees by; prints "per-record records".
+# not the ring buffer, the decoder or the resolver, which a replay has no use for). A replay
+# gives identities their revisions and packed copies as the resolver does (replay/recorder.c),
+# so an identity's parts are rendered once, as live. The same count whatever the VM's hour, so
+# the figure to compare trees by; prints "per-record records".
 pipeline_instructions() {
 	local rec=$1 n
 

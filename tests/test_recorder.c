@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "exitwatch/identity/identity.h"
 #include "exitwatch/replay/recorder.h"
 #include "exitwatch/util/util.h"
 
@@ -24,6 +26,8 @@ struct got {
 	int events, drops, ends;
 	struct ew_event ev[3];
 	struct ew_identity id[3];
+	uint64_t rev[8];   /* each event's identity's revision */
+	bool packed_ok[8]; /* and its packed copy was there, the same as it */
 	uint64_t drop_time, drop_total, end_time, step_time;
 	int64_t step_ns;
 	char order[16];
@@ -36,6 +40,10 @@ static int on_event(void *ctx, const struct ew_event *ev, const struct ew_identi
 	if (g->events < 3) {
 		g->ev[g->events] = *ev;
 		g->id[g->events] = *id;
+	}
+	if (g->events < 8) {
+		g->rev[g->events] = id->rev;
+		g->packed_ok[g->events] = id->packed && ew_subject_same(id->packed, id);
 	}
 	g->events++;
 	strcat(g->order, "e");
@@ -203,6 +211,61 @@ static void test_round_trip(void **state)
 	free(start);
 	free(exit);
 	free(failed);
+	free(g);
+}
+
+/*
+ * A replayed identity gets a revision and a packed copy, as the live resolver gives them (the
+ * renderer keeps its parts by the one, the detector holds the other): the same revision while it
+ * comes back unchanged, a new one when anything in it changed, never 0 and never one another
+ * identity had.
+ */
+static void test_revisions(void **state)
+{
+	char path[] = "/tmp/ew-test-record-rev-XXXXXX", node[64], err[256] = "";
+	struct ew_event *ev = calloc(1, sizeof(*ev));
+	struct ew_identity a, b, c;
+	struct ew_recorder *r;
+	struct got *g = calloc(1, sizeof(*g));
+	int fd = mkstemp(path);
+
+	(void)state;
+	close(fd);
+	make_identity(&a);
+	b = a;
+	strcpy(b.meta.name, "web-2"); /* its names resolved again: the same key, other names */
+	make_identity(&c);
+	strcpy(c.key, "docker:def");
+	strcpy(c.cg.container_id, "def");
+	c.cgroup_id = 78;
+	ev->type = EW_EVENT_START;
+	ev->time_ns = 1000;
+	ev->cgroup_id = 77;
+	ev->pid = 42;
+
+	assert_int_equal(ew_recorder_open(path, "node-a", &r, err, sizeof(err)), 0);
+	assert_int_equal(ew_recorder_event(r, ev, &a), 0); /* 0: a */
+	assert_int_equal(ew_recorder_event(r, ev, &c), 0); /* 1: c, between */
+	assert_int_equal(ew_recorder_event(r, ev, &a), 0); /* 2: a again */
+	assert_int_equal(ew_recorder_event(r, ev, &b), 0); /* 3: a changed */
+	assert_int_equal(ew_recorder_event(r, ev, &b), 0); /* 4: that again */
+	assert_int_equal(ew_recorder_event(r, ev, &a), 0); /* 5: as it was */
+	ew_recorder_close(r);
+
+	assert_int_equal(ew_replay_read(path, &cbs, g, node, sizeof(node), err, sizeof(err)), 0);
+	assert_int_equal(g->events, 6);
+	for (int i = 0; i < 6; i++) {
+		assert_true(g->rev[i] != 0);
+		assert_true(g->packed_ok[i]);
+	}
+	assert_true(g->rev[0] != g->rev[1]);
+	assert_int_equal(g->rev[2], g->rev[0]);
+	assert_true(g->rev[3] != g->rev[0] && g->rev[3] != g->rev[1]);
+	assert_int_equal(g->rev[4], g->rev[3]);
+	/* a's own again: whatever its number, never b's or c's */
+	assert_true(g->rev[5] != g->rev[3] && g->rev[5] != g->rev[1]);
+	unlink(path);
+	free(ev);
 	free(g);
 }
 
@@ -541,6 +604,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_revisions),
 		cmocka_unit_test(test_recording_without_oom_killed),
 		cmocka_unit_test(test_whitespace_around),
 		cmocka_unit_test(test_bad_recordings),

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,86 @@ static void test_subject_full_and_empty(void **state)
 	free(b);
 }
 
+/*
+ * ew_subject_same(): an identity is the same as its packed copy whatever lies past its strings'
+ * NULs, and its revision is not compared; any member that differs, every string and scalar in
+ * turn (one byte more, one byte less, one byte other), makes it another.
+ */
+static void test_subject_same(void **state)
+{
+	struct ew_identity *a = calloc(1, sizeof(*a)), *b = malloc(sizeof(*b));
+	char *strs[] = {a->cgroup,
+			a->cg.container_id,
+			a->cg.pod_uid,
+			a->cg.qos,
+			a->cg.unit,
+			a->meta.name,
+			a->meta.image,
+			a->meta.pod_name,
+			a->meta.pod_namespace,
+			a->meta.pod_uid,
+			a->meta.compose_project,
+			a->meta.compose_service,
+			a->meta.restart_policy,
+			a->key,
+			a->workload,
+			a->display};
+	struct ew_subject *s;
+
+	(void)state;
+	a->cgroup_id = 7;
+	a->cg.runtime = EW_RT_DOCKER;
+	a->meta.restart_count = 2;
+	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
+		snprintf(strs[i], 8, "s%zu", i);
+	s = ew_subject_pack(a);
+	assert_non_null(s);
+	assert_true(ew_subject_same(s, a));
+	/* The same identity over other leftovers, and another revision. */
+	memset(b, 'x', sizeof(*b));
+	ew_subject_unpack(s, b);
+	b->rev = 99;
+	assert_true(ew_subject_same(s, b));
+
+	for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
+		char keep[8];
+		size_t n = strlen(strs[i]);
+
+		memcpy(keep, strs[i], n + 1);
+		strs[i][n] = 'y'; /* longer: "s3" -> "s3y", the NUL after it from calloc() */
+		assert_false(ew_subject_same(s, a));
+		strs[i][n] = '\0';
+		strs[i][n - 1] = '\0'; /* shorter */
+		assert_false(ew_subject_same(s, a));
+		strs[i][n - 1] = 'z'; /* as long, one byte other */
+		assert_false(ew_subject_same(s, a));
+		memcpy(strs[i], keep, n + 1);
+		assert_true(ew_subject_same(s, a));
+	}
+	a->cgroup_id = 8;
+	assert_false(ew_subject_same(s, a));
+	a->cgroup_id = 7;
+	a->meta.restart_count = 3;
+	assert_false(ew_subject_same(s, a));
+	a->meta.restart_count = 2;
+	a->cg.runtime = EW_RT_CONTAINERD;
+	assert_false(ew_subject_same(s, a));
+	a->cg.runtime = EW_RT_DOCKER;
+	a->cg.kubernetes = true;
+	assert_false(ew_subject_same(s, a));
+	a->cg.kubernetes = false;
+	a->has_meta = true;
+	assert_false(ew_subject_same(s, a));
+	a->has_meta = false;
+	a->meta.sandbox = true;
+	assert_false(ew_subject_same(s, a));
+	a->meta.sandbox = false;
+	assert_true(ew_subject_same(s, a));
+	ew_subject_free(s);
+	free(a);
+	free(b);
+}
+
 /* Cleared over leftovers, an identity reads as a zeroed one in every member. */
 static void test_identity_clear(void **state)
 {
@@ -172,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_subject_round_trip),
 		cmocka_unit_test(test_subject_full_and_empty),
 		cmocka_unit_test(test_identity_clear),
+		cmocka_unit_test(test_subject_same),
 	};
 
 	return cmocka_run_group_tests_name("subject", tests, NULL, NULL);

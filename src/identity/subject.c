@@ -161,6 +161,27 @@ void ew_identity_clear(struct ew_identity *id)
 		((char *)id + fields[i].offset)[0] = '\0';
 }
 
+/*
+ * Each string of id to its NUL and each member, against s: what unpacking s would give. A string
+ * is as long as its packed copy (the NUL at n) and holds the same bytes; bytes past a NUL are
+ * nobody's.
+ */
+bool ew_subject_same(const struct ew_subject *s, const struct ew_identity *id)
+{
+	if (s->cgroup_id != id->cgroup_id || s->restart_count != id->meta.restart_count ||
+	    s->runtime != (uint8_t)id->cg.runtime || s->kubernetes != id->cg.kubernetes ||
+	    s->has_meta != id->has_meta || s->sandbox != id->meta.sandbox)
+		return false;
+	for (int i = 0; i < SF__COUNT; i++) {
+		const char *f = (const char *)id + fields[i].offset;
+		size_t n = s->off[i + 1] - s->off[i] - 1;
+
+		if (f[n] != '\0' || memcmp(f, s->data + s->off[i], n))
+			return false;
+	}
+	return true;
+}
+
 const char *ew_subject_key(const struct ew_subject *s)
 {
 	return s->data + s->off[SF_KEY];

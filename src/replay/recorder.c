@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "exitwatch/identity/identity.h"
 #include "exitwatch/replay/codec.h"
 #include "exitwatch/replay/recorder.h"
 #include "exitwatch/util/util.h"
@@ -170,8 +171,50 @@ void ew_recorder_close(struct ew_recorder *r)
 	free(r);
 }
 
-static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, void *ctx, char *msg,
-		       size_t msglen)
+/*
+ * A recording keeps each event's identity whole, without the revision the live agent's resolver
+ * gave it (ew_identity.rev: the renderer keeps an identity's rendered parts by it). A replay
+ * gives one the same way: a new revision to each identity that differs from the last one seen
+ * under its key's slot, the same one to an identity seen again unchanged. So a container's exit
+ * reuses its start's parts, as it does live, and a changed identity (its names resolved, a
+ * restart count) is rendered anew. A slot's identity is kept packed, a few hundred bytes, and
+ * handed on as the identity's packed copy (ew_identity.packed), as the resolver hands on its own.
+ */
+#define REV_SLOTS 256
+
+struct revisions {
+	struct {
+		struct ew_subject *subject;
+		uint64_t rev;
+	} slot[REV_SLOTS];
+	uint64_t last;
+};
+
+static void revision_give(struct revisions *rv, struct ew_identity *id)
+{
+	size_t i = ew_fnv1a(EW_FNV1A_INIT, id->key, strnlen(id->key, sizeof(id->key))) % REV_SLOTS;
+
+	if (!rv->slot[i].subject || !ew_subject_same(rv->slot[i].subject, id)) {
+		ew_subject_free(rv->slot[i].subject);
+		id->rev = ++rv->last; /* packed with it, as the resolver packs its own */
+		rv->slot[i].subject = ew_subject_pack(id);
+		/* Out of memory: no revision, so nothing is reused (rendered whole). */
+		rv->slot[i].rev = rv->slot[i].subject ? id->rev : 0;
+	}
+	id->rev = rv->slot[i].rev;
+	/* The detector takes a hold of it instead of packing its own, as it does live. */
+	id->packed = rv->slot[i].subject;
+}
+
+static void revisions_freep(struct revisions **rv)
+{
+	for (size_t i = 0; *rv && i < REV_SLOTS; i++)
+		ew_subject_free((*rv)->slot[i].subject);
+	free(*rv);
+}
+
+static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, void *ctx,
+		       struct revisions *rv, char *msg, size_t msglen)
 {
 	struct json_object *ev_o, *id_o, *mark;
 	uint64_t t, total;
@@ -203,6 +246,7 @@ static int replay_line(struct json_object *o, const struct ew_replay_cbs *cbs, v
 	}
 	if (r)
 		return r;
+	revision_give(rv, &id);
 	ev = malloc(sizeof(*ev));
 	if (!ev)
 		return -ENOMEM;
@@ -304,6 +348,7 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	_cleanup_free_ char *line = NULL;
+	__attribute__((cleanup(revisions_freep))) struct revisions *rv = NULL;
 	size_t lineno = 0, len = 0;
 	int n, r = 0;
 
@@ -317,7 +362,8 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
 		return r;
 	line = malloc(EW_RECORD_LINE_MAX + 1);
-	if (!line)
+	rv = calloc(1, sizeof(*rv));
+	if (!line || !rv)
 		/* cppcheck-suppress resourceLeak ; _cleanup_fclose_ closes f */
 		return -ENOMEM;
 	while ((n = read_line(f, line, &len)) > 0) {
@@ -352,7 +398,7 @@ int ew_replay_read(const char *path, const struct ew_replay_cbs *cbs, void *ctx,
 			}
 			continue;
 		}
-		r = replay_line(o, cbs, ctx, msg, sizeof(msg));
+		r = replay_line(o, cbs, ctx, rv, msg, sizeof(msg));
 		json_object_put(o);
 		if (r) {
 			if (msg[0])

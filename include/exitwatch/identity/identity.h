@@ -125,6 +125,8 @@ void ew_subject_unpack(const struct ew_subject *s, struct ew_identity *ret);
  * 4.7 KiB of buffers; clearing them all was half of resolving a start (callgrind).
  */
 void ew_identity_clear(struct ew_identity *ret);
+/* Whether unpacking s would give id, member by member (its revision and packed aside). */
+bool ew_subject_same(const struct ew_subject *s, const struct ew_identity *id);
 const char *ew_subject_key(const struct ew_subject *s);
 const char *ew_subject_workload(const struct ew_subject *s);
 uint64_t ew_subject_cgroup_id(const struct ew_subject *s);
