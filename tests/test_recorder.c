@@ -5,6 +5,7 @@
  * back in order, and bad recordings are refused with the file and line named.
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,6 +22,7 @@
 #include "exitwatch/identity/identity.h"
 #include "exitwatch/replay/recorder.h"
 #include "exitwatch/util/util.h"
+#include "harness/unit.h"
 
 struct got {
 	int events, drops, ends;
@@ -222,15 +224,13 @@ static void test_round_trip(void **state)
  */
 static void test_revisions(void **state)
 {
-	char path[] = "/tmp/ew-test-record-rev-XXXXXX", node[64], err[256] = "";
+	char path[PATH_MAX], node[64], err[256] = "";
 	struct ew_event *ev = calloc(1, sizeof(*ev));
 	struct ew_identity a, b, c;
 	struct ew_recorder *r;
 	struct got *g = calloc(1, sizeof(*g));
-	int fd = mkstemp(path);
 
-	(void)state;
-	close(fd);
+	ew_t_scratch_path(*state, "rec", path, sizeof(path));
 	make_identity(&a);
 	b = a;
 	strcpy(b.meta.name, "web-2"); /* its names resolved again: the same key, other names */
@@ -245,7 +245,7 @@ static void test_revisions(void **state)
 
 	assert_int_equal(ew_recorder_open(path, "node-a", &r, err, sizeof(err)), 0);
 	assert_int_equal(ew_recorder_event(r, ev, &a), 0); /* 0: a */
-	assert_int_equal(ew_recorder_event(r, ev, &c), 0); /* 1: c, between */
+	assert_int_equal(ew_recorder_event(r, ev, &c), 0); /* 1: c, between (another slot) */
 	assert_int_equal(ew_recorder_event(r, ev, &a), 0); /* 2: a again */
 	assert_int_equal(ew_recorder_event(r, ev, &b), 0); /* 3: a changed */
 	assert_int_equal(ew_recorder_event(r, ev, &b), 0); /* 4: that again */
@@ -264,7 +264,6 @@ static void test_revisions(void **state)
 	assert_int_equal(g->rev[4], g->rev[3]);
 	/* a's own again: whatever its number, never b's or c's */
 	assert_true(g->rev[5] != g->rev[3] && g->rev[5] != g->rev[1]);
-	unlink(path);
 	free(ev);
 	free(g);
 }
@@ -604,7 +603,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_revisions),
+		cmocka_unit_test_setup_teardown(test_revisions, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
 		cmocka_unit_test(test_recording_without_oom_killed),
 		cmocka_unit_test(test_whitespace_around),
 		cmocka_unit_test(test_bad_recordings),
