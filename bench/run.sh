@@ -231,6 +231,21 @@ PY
 	} | tee -a "$res"
 }
 
+# The CPU time in ns (schedstat: user and kernel) and the voluntary context switches of the process
+# $1, over all its threads: a thread's work is the agent's as much as the main loop's. Prints
+# "ns switches threads" (its thread count: the caller checks that no thread came or went, whose
+# time the sum would miss).
+proc_cpu() {
+	local t ns=0 sw=0 n=0 a v
+
+	for t in /proc/"$1"/task/*; do
+		read -r a _ <"$t/schedstat" || continue
+		v=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "$t/status") || continue
+		ns=$((ns + a)) sw=$((sw + v)) n=$((n + 1))
+	done
+	echo "$ns $sw $n"
+}
+
 # As in the syscall tax, the agent runs on the first CPU and its workload on the last: the
 # storm's processes preempting the agent, and its migrations, made single runs range over 40%.
 last_cpu=$(($(nproc) - 1))
@@ -240,24 +255,23 @@ if [ "$last_cpu" -gt 0 ]; then
 	pin_storm=(taskset -c "$last_cpu")
 fi
 
-# The agent $1's CPU time in ns (schedstat: user and kernel) and the turns of its loop (its
+# The agent $1's CPU time in ns (proc_cpu: all its threads) and the turns of its loop (its
 # voluntary context switches: each turn sleeps once), its records in $2, over the workload the
 # function $3 runs (and the second after it, for the records in its hold); more arguments are
 # the agent's. Prints "ns turns faults" (faults: its minor page faults, the heap growing).
 agent_cpu_ns() {
-	local bin=$1 records=$2 workload=$3 pid t0 t1 c0 c1 f0 f1
+	local bin=$1 records=$2 workload=$3 pid t0 t1 c0 c1 f0 f1 n0 n1
 
 	"${pin_agent[@]}" $bin --config /dev/null --agent-interval 1h "${@:4}" >"$records" 2>/dev/null &
 	pid=$!
 	sleep 2
-	t0=$(awk '{ print $1 }' /proc/$pid/schedstat)
-	c0=$(awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/$pid/status)
+	read -r t0 c0 n0 < <(proc_cpu $pid)
 	f0=$(awk '{ print $10 }' /proc/$pid/stat)
 	"$workload"
 	sleep 1
-	t1=$(awk '{ print $1 }' /proc/$pid/schedstat)
-	c1=$(awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/$pid/status)
+	read -r t1 c1 n1 < <(proc_cpu $pid)
 	f1=$(awk '{ print $10 }' /proc/$pid/stat)
+	[ "$n0" = "$n1" ] || echo "bench: the agent's threads went from $n0 to $n1 during the storm: its CPU misses theirs" >&2
 	kill -INT $pid
 	wait $pid || true
 	echo $((t1 - t0)) $((c1 - c0)) $((f1 - f0))
@@ -357,11 +371,9 @@ idle_agent() {
 		"$1"
 		sleep 2
 	fi
-	t0=$(awk '{ print $1 }' /proc/$pid/schedstat)
-	c0=$(awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/$pid/status)
+	read -r t0 c0 _ < <(proc_cpu $pid)
 	sleep 10
-	t1=$(awk '{ print $1 }' /proc/$pid/schedstat)
-	c1=$(awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/$pid/status)
+	read -r t1 c1 _ < <(proc_cpu $pid)
 	kill -INT $pid
 	wait $pid || true
 	idle_result="$rss $((t1 - t0)) $((c1 - c0))"
@@ -496,7 +508,7 @@ print(ru.ru_maxrss)' $ew replay --config /dev/null "$work/ids.ndjson")
 		echo
 		echo "| measure | value | target |"
 		echo "|---|---:|---:|"
-		echo "| agent CPU per 1,000 container records (storm of $n container mains, schedstat, median of $((2 * rounds_u)) runs) | $(printf '%s\n' "${ra[@]}" | median) ms (${ra[*]}) | <= 2 ms |"
+		echo "| agent CPU per 1,000 container records (storm of $n container mains, schedstat of all its threads, median of $((2 * rounds_u)) runs) | $(printf '%s\n' "${ra[@]}" | median) ms (${ra[*]}) | <= 2 ms |"
 		echo "| the turns of the agent's loop per 1,000 container records, the same runs (its voluntary context switches: a turn sleeps once; agent/pace.h turns once per 40 ms while records come at 800 a second or more) | $(printf '%s\n' "${rt[@]}" | median) (${rt[*]}) | |"
 		echo "| the agent's minor page faults per 1,000 container records, the same runs (its heap growing by what the storm leaves: 2,000 identities asleep) | $faults (${rpf[*]}) | |"
 		echo "$machine"
