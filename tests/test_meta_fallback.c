@@ -29,6 +29,7 @@
 #include "exitwatch/identity/identity.h"
 #include "exitwatch/identity/resolver.h"
 #include "exitwatch/identity/runtime_meta.h"
+#include "exitwatch/util/clock.h"
 #include "exitwatch/util/util.h"
 #include "harness/unit.h"
 #include "identity/pod_cache_int.h"
@@ -40,14 +41,21 @@
 #define POD    "checkout-6d5f7c9b8-q4w2x"
 #define TASKS  "/run/containerd/io.containerd.runtime.v2.task/k8s.io"
 #define LIBPOD "/var/lib/containers/storage/overlay-containers"
+#define CRI    "var/lib/containerd/io.containerd.grpc.v1.cri/containers"
 
-static void link_at(const struct ew_t_scratch *s, const char *rel)
+/* The kubelet's link rel, to its attempt's log, target. */
+static void link_to(const struct ew_t_scratch *s, const char *rel, const char *target)
 {
 	char path[512];
 
 	ew_t_scratch_put(s, "var/log/containers/.keep", "");
 	ew_t_scratch_path(s, rel, path, sizeof(path));
-	assert_int_equal(symlink("/var/log/pods/x/0.log", path), 0);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+static void link_at(const struct ew_t_scratch *s, const char *rel)
+{
+	link_to(s, rel, "/var/log/pods/x/0.log");
 }
 
 static struct ew_meta_paths paths_in(const struct ew_t_scratch *s)
@@ -80,7 +88,10 @@ static void test_k8s_link(void **state)
 	assert_int_equal(ew_meta_read_k8s_link(&p, "../../etc/passwd", &m), -EINVAL);
 }
 
-/* containerd's bundle gone: ew_meta_read() says 1 and names it from the link and pod logs. */
+/*
+ * containerd's bundle gone: ew_meta_read() says 1 and names it from the link (its target's
+ * name, the restart count) and the pod's logs.
+ */
 static void test_read_gone(void **state)
 {
 	const struct ew_t_scratch *s = *state;
@@ -93,15 +104,26 @@ static void test_read_gone(void **state)
 	strcpy(cg.pod_uid, UID);
 	ew_t_scratch_put(s, TASKS "/.keep", "");
 	assert_int_equal(ew_meta_read(&p, &cg, &m, err, sizeof(err)), -ENOENT);
-	ew_t_scratch_put(s, "var/log/pods/shop_" POD "_" UID "/backend/7.log", "");
-	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
+	ew_t_scratch_put(s, "var/log/pods/shop_" POD "_" UID "/backend/6.log", "");
+	link_to(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log",
+		"/var/log/pods/shop_" POD "_" UID "/backend/6.log");
 	assert_int_equal(ew_meta_read(&p, &cg, &m, err, sizeof(err)), 1);
 	assert_string_equal(m.name, "backend");
 	assert_string_equal(m.pod_name, POD);
 	assert_string_equal(m.pod_uid, UID);
-	assert_int_equal(m.restart_count, 7);
+	assert_int_equal(m.restart_count, 6);
 	assert_string_equal(m.image, ""); /* only a file had it */
 	assert_string_equal(err, "");
+	/* Read late, with the next attempt begun: the link's target is still this one's. */
+	ew_t_scratch_put(s, "var/log/pods/shop_" POD "_" UID "/backend/7.log", "");
+	assert_int_equal(ew_meta_read(&p, &cg, &m, err, sizeof(err)), 1);
+	assert_int_equal(m.restart_count, 6);
+	/* A link whose target names no attempt: the pod's newest log. */
+	strcpy(cg.container_id, NEW64);
+	link_to(s, "var/log/containers/" POD "_shop_backend-" NEW64 ".log",
+		"/var/log/pods/elsewhere/current");
+	assert_int_equal(ew_meta_read(&p, &cg, &m, err, sizeof(err)), 1);
+	assert_int_equal(m.restart_count, 7);
 }
 
 static struct ew_event *start_of(const char *id, uint64_t cgroup_id)
@@ -121,6 +143,22 @@ static void start(struct ew_resolver *r, const char *cid, uint64_t cgroup_id,
 {
 	struct ew_event *ev = start_of(cid, cgroup_id);
 
+	assert_int_equal(ew_resolver_start(r, ev, id), 0);
+	free(ev);
+}
+
+/*
+ * The same, with the kernel's times: the init's start boot_ns on the boot clock and the exec at
+ * wall_ns; seeded: found running at start-up.
+ */
+static void start_timed(struct ew_resolver *r, const char *cid, uint64_t cgroup_id,
+			uint64_t boot_ns, uint64_t wall_ns, bool seeded, struct ew_identity *id)
+{
+	struct ew_event *ev = start_of(cid, cgroup_id);
+
+	ev->start_boot_ns = boot_ns;
+	ev->time_ns = wall_ns;
+	ev->seeded = seeded;
 	assert_int_equal(ew_resolver_start(r, ev, id), 0);
 	free(ev);
 }
@@ -169,6 +207,61 @@ static void test_resolver_gone(void **state)
 }
 
 /*
+ * A container that ran for a millisecond, read after CRI deleted its bundle and before the
+ * kubelet linked it (StartContainer had not returned: containerd 2.1): its log file, born just
+ * before its init started, names it, restart count and all. Not a log born after its init (the
+ * pod's next container's: born a file-system tick later, since a birth time is the last
+ * tick's), nor one from before the slack; a main found running at start-up, or one CRI has
+ * removed (its log with it), stays keyed by its pod.
+ */
+static void test_resolver_gone_log(void **state)
+{
+	const struct ew_t_scratch *s = *state;
+	struct ew_resolver_opts o = {.paths = paths_in(s), .read_meta = true};
+	struct ew_resolver *r = ew_resolver_new(&o);
+	struct ew_identity *id = malloc(sizeof(*id));
+	const uint64_t ms = 1000000ULL;
+	uint64_t boot, wall;
+
+	ew_t_scratch_put(s, "var/log/pods/shop_" POD "_" UID "/backend/0.log", "");
+	ew_t_scratch_put(s, "var/log/pods/shop_" POD "_" UID "/backend/1.log", "");
+	/* CRI has them all but ID64 (removed, log and all). */
+	ew_t_scratch_put(s, CRI "/" NEW64 "/status", "{}");
+	ew_t_scratch_put(s, CRI "/" OLD64 "/status", "{}");
+	usleep(2000);
+	boot = ew_clock_boot_ns();
+	wall = ew_clock_wall_ns();
+	start_timed(r, NEW64, 4, boot, wall + ms, false, id);
+	assert_string_equal(id->key, "k8s:" UID "/backend");
+	assert_string_equal(id->workload, "k8s:shop/checkout/backend");
+	assert_string_equal(id->meta.pod_name, POD);
+	assert_int_equal(id->meta.restart_count, 1);
+
+	/* Its init started before any of the logs: they are later containers'. */
+	start_timed(r, OLD64, 5, boot - 30000 * ms, wall - 30000 * ms, false, id);
+	assert_string_equal(id->key, "k8s:" UID);
+	assert_string_equal(id->meta.name, "");
+
+	/* Seeded: its init may be older than any log. */
+	start_timed(r, NEW64, 6, boot, wall + ms, true, id);
+	assert_string_equal(id->key, "k8s:" UID);
+	assert_string_equal(id->meta.name, "");
+
+	/* Removed from CRI, its log with it: the span's newest log is another attempt's. */
+	start_timed(r, ID64, 8, boot, wall + ms, false, id);
+	assert_string_equal(id->key, "k8s:" UID);
+	assert_string_equal(id->meta.name, "");
+
+	/* A log born after the init's start is the pod's next container's, not this one's. */
+	usleep(25000);
+	ew_t_scratch_put(s, "var/log/pods/shop_" POD "_" UID "/sidecar/0.log", "");
+	start_timed(r, NEW64, 7, boot, wall + ms, false, id);
+	assert_string_equal(id->key, "k8s:" UID "/backend");
+	free(id);
+	ew_resolver_free(r);
+}
+
+/*
  * An agent restarted in the middle of a loop: its resolver has read nothing yet, and the
  * container's next attempt is gone before its start is read. The identity restored from the
  * state file (ew_resolver_learn()) gives the image the kubelet's link does not; what is not a
@@ -183,7 +276,8 @@ static void test_resolver_learn(void **state)
 
 	ew_t_scratch_put(s, TASKS "/.keep", "");
 	ew_t_scratch_put(s, "var/log/pods/shop_" POD "_" UID "/backend/3.log", "");
-	link_at(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log");
+	link_to(s, "var/log/containers/" POD "_shop_backend-" ID64 ".log",
+		"/var/log/pods/shop_" POD "_" UID "/backend/3.log");
 	link_at(s, "var/log/containers/" POD "_shop_sidecar-" NEW64 ".log");
 
 	/* What a state file gives back: the subject of an earlier attempt, read from its files. */
@@ -400,6 +494,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_gone, ew_t_scratch_setup,
 						ew_t_scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_resolver_gone, ew_t_scratch_setup,
+						ew_t_scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_resolver_gone_log, ew_t_scratch_setup,
 						ew_t_scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_podman_list, ew_t_scratch_setup,
 						ew_t_scratch_teardown),

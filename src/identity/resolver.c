@@ -68,8 +68,9 @@ void ew_resolver_free(struct ew_resolver *r)
 
 /*
  * A Kubernetes container gone before its start was read (CRI deleted its bundle at the exit)
- * and not yet linked by the kubelet: its pod's names, from its earlier containers or the pod's
- * log directory. Its key is then the pod's (identity.c), never the container id.
+ * and not yet linked by the kubelet: its log file's names if its birth says which it is, else its
+ * pod's names, from its earlier containers or the pod's log directory. Its key is then the pod's
+ * (identity.c), never the container id.
  */
 static void resolve_pod_only(struct ew_resolver *r, const struct ew_event *ev,
 			     struct ew_identity *id)
@@ -77,18 +78,28 @@ static void resolve_pod_only(struct ew_resolver *r, const struct ew_event *ev,
 	ew_meta_clear(&id->meta);
 	/*
 	 * A container whose start failed: CRI deletes its bundle at once, and the kubelet links
-	 * only a started one. Its log file, made when its start began, names it: made a little
-	 * before the runtime's init, and before the init's exit, after which the kubelet may start
-	 * the pod's next container. The file's times are the wall clock's, so the exit's is too,
-	 * as it says now (the agent's own clock does not follow its slew).
+	 * only a started one. Or one that ran and was gone before its start was read: it exited
+	 * within milliseconds, and CRI deleted its bundle before StartContainer returned, after
+	 * which the kubelet links it (seen with containerd 2.1). Its log file, made when its start
+	 * began, names it: made a little before the runtime's init forks, and before the init's
+	 * exit, after which the kubelet may start the pod's next container. A started one's is
+	 * looked for up to its init's fork, not its exec: the pod's next container may be created
+	 * within milliseconds of that exec, and a file's birth time is the clock's last tick
+	 * (never later than the real one). The file's times are the wall clock's, so the init's
+	 * start is too, as it says now (the agent's own clock does not follow its slew). A main
+	 * found running at the agent's start-up is keyed by its pod, as before: its init may have
+	 * forked long before the agent saw it. So is a started one that CRI no longer has: removed
+	 * with its log, the newest log of the span would be another attempt's.
 	 */
-	if (ev->type == EW_EVENT_START_FAILED) {
-		uint64_t exit_wall =
-			ev->start_boot_ns + ev->uptime_ns + (uint64_t)ew_clock_boot_to_wall();
+	if (ev->type == EW_EVENT_START_FAILED ||
+	    (ev->type == EW_EVENT_START && !ev->seeded && id->cg.runtime == EW_RT_CONTAINERD &&
+	     ew_meta_cri_known(&r->opts.paths, id->cg.container_id))) {
+		uint64_t start_wall = ev->start_boot_ns + (uint64_t)ew_clock_boot_to_wall();
+		uint64_t until = start_wall + (ev->type == EW_EVENT_START ? 0 : ev->uptime_ns);
 
 		if (!ew_meta_read_pod_log_started(&r->opts.paths, id->cg.pod_uid,
-						  exit_wall - ev->uptime_ns - EW_START_LOG_SLACK_NS,
-						  exit_wall, &id->meta)) {
+						  start_wall - EW_START_LOG_SLACK_NS, until,
+						  &id->meta)) {
 			id->has_meta = true;
 			ew_pod_cache_fill(r->pods, id->cg.pod_uid, &id->meta);
 			return;

@@ -97,14 +97,26 @@ void ew_meta_paths_default(struct ew_meta_paths *p)
 		p->containerd_cri_root = EW_META_CONTAINERD_CRI_ROOT;
 }
 
-bool ew_meta_docker_known(const struct ew_meta_paths *p, const char *id)
+/* Whether <host root><root>/containers/<id><leaf> exists, for a valid container id. */
+static bool meta_container_known(const struct ew_meta_paths *p, const char *root, const char *id,
+				 const char *leaf)
 {
 	char path[PATH_MAX];
 
 	return ew_meta_id_valid(id) &&
-	       meta_path(path, sizeof(path), "%s%s/containers/%s/config.v2.json", p->host_root,
-			 p->docker_root, id) == 0 &&
+	       meta_path(path, sizeof(path), "%s%s/containers/%s%s", p->host_root, root, id,
+			 leaf) == 0 &&
 	       access(path, F_OK) == 0;
+}
+
+bool ew_meta_docker_known(const struct ew_meta_paths *p, const char *id)
+{
+	return meta_container_known(p, p->docker_root, id, "/config.v2.json");
+}
+
+bool ew_meta_cri_known(const struct ew_meta_paths *p, const char *id)
+{
+	return meta_container_known(p, p->containerd_cri_root, id, "");
 }
 
 static int meta_read_docker(const struct ew_meta_paths *p, const char *id, struct ew_meta *ret,
@@ -466,8 +478,25 @@ static void meta_drop_k8s(struct ew_meta *ret)
  * The kubelet's link for container id: <containers_log_root>/<pod>_<ns>_<container>-<id>.log
  * (pod names, namespaces and container names are DNS labels: no '_' in any of them). The link
  * is made after StartContainer returns and removed with the container, so it outlives a task
- * whose bundle CRI deleted at its exit. O(containers on the node): one readdir, no stat.
+ * whose bundle CRI deleted at its exit. Its target is the attempt's own log,
+ * <pod log dir>/<container>/<restart count>.log: the count is this container's, where the pod's
+ * newest log may be a later attempt's by the time it is read. O(containers on the node): one
+ * readdir, no stat; one readlink for the match.
  */
+/* The <N> of the link's target ".../<N>.log", or -1. */
+static int link_attempt(int dir_fd, const char *name)
+{
+	char target[PATH_MAX];
+	const char *base;
+	ssize_t n = readlinkat(dir_fd, name, target, sizeof(target) - 1);
+
+	if (n <= 0)
+		return -1;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	return ew_meta_log_attempt(base ? base + 1 : target, false);
+}
+
 int ew_meta_read_k8s_link(const struct ew_meta_paths *paths, const char *id, struct ew_meta *ret)
 {
 	struct ew_meta_paths p = paths ? *paths : (struct ew_meta_paths){0};
@@ -504,6 +533,7 @@ int ew_meta_read_k8s_link(const struct ew_meta_paths *paths, const char *id, str
 		ew_meta_copy(ret->pod_name, sizeof(ret->pod_name), stem);
 		ew_meta_copy(ret->pod_namespace, sizeof(ret->pod_namespace), u1 + 1);
 		ew_meta_copy(ret->name, sizeof(ret->name), u2 + 1);
+		ret->restart_count = link_attempt(dirfd(d), de->d_name);
 		return 0;
 	}
 	return -ENOENT;

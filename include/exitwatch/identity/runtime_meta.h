@@ -90,6 +90,13 @@ int ew_meta_parse_cri_start_error(const char *json, size_t len, char *buf, size_
 bool ew_meta_docker_known(const struct ew_meta_paths *paths, const char *id);
 
 /*
+ * Whether containerd's CRI plugin still has a container of that id (its directory under the CRI
+ * root, made at CreateContainer, removed at RemoveContainer): until then its log file is there
+ * too, whatever became of its bundle.
+ */
+bool ew_meta_cri_known(const struct ew_meta_paths *paths, const char *id);
+
+/*
  * Reads the metadata of the container cg names, from the files of cg->runtime, then completes
  * Kubernetes names from the pod log directory when the runtime file lacks them. Only a
  * container whose cgroup is a pod's (cg->kubernetes) has pod names or is a sandbox: elsewhere
