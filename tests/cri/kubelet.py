@@ -237,6 +237,10 @@ class Pod:
         self.errors = []
         self.deleted_at = None
         self.finished = threading.Event()  # restartPolicy let its containers end for good
+        # Cleared: a started container's /var/log/containers link waits, as behind a busy
+        # kubelet (the test holds it to play a start read before the link).
+        self.link_gate = threading.Event()
+        self.link_gate.set()
 
     # The pod's sandbox -------------------------------------------------------------------
     def sandbox_config(self):
@@ -307,6 +311,7 @@ class Pod:
             a.start_error = e.details()
             return a
         # After a successful start, as the kubelet does (kuberuntime_container.go).
+        self.link_gate.wait()
         os.makedirs(CONTAINERS_LOG_ROOT, exist_ok=True)
         try:
             os.symlink(log_path, link)

@@ -232,14 +232,22 @@ class Life:
 
     def assert_oom(self, recs, check):
         exits = mine(before_delete(recs, self.hog, self.seconds), [self.hog], "container_exit")
-        reasons = {a.reason for a in self.hog.all_attempts("hog") if a.reason}
+        ended = [a for a in self.hog.all_attempts_of_all() if a.reason]
+        reasons = {a.reason for a in ended}
         check(len(exits) >= 3 and all(r["exit"]["class"] == "oom_killed"
                                       and r["severity"] == "ERROR" and "killed_by" not in r
                                       and "was killed by the OOM killer" in r["message"]
                                       for r in exits),
               "hog: %d exits, each oom_killed (ERROR, no sender) under a 32 MiB limit (cgroup v1 "
               "memory here); the kubelet says %s" % (len(exits), sorted(reasons)))
-        check(reasons == {"OOMKilled"}, "hog: containerd's reason is OOMKilled: %s" % reasons)
+        # containerd's reason is a cross-check that the kills were the OOM killer's. It is
+        # racy: its shim may publish the OOM event after the exit, and the kubelet then says
+        # Error (containerd #8180, #8893; seen here with 1.6 and 1.7, fixed in containerd by #12714).
+        # exitwatch reads the kill from the kernel: every exit above is oom_killed all the same.
+        n_oom = sum(1 for a in ended if a.reason == "OOMKilled")
+        check(n_oom >= 1 and reasons <= {"OOMKilled", "Error"},
+              "hog: containerd's reason is OOMKilled for %d of its %d attempts (Error for the "
+              "others, its race): %s" % (n_oom, len(ended), sorted(reasons)))
         f = [r for r in mine(recs, [self.hog], "finding") if r["rule"] == "crash_loop"]
         check(f and f[0]["last_exit"]["class"] == "oom_killed"
               and "killed_by" not in f[0]["last_exit"],

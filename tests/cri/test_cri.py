@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""exitwatch on a real Kubernetes node's container runtime: containerd 1.6's CRI plugin, driven
-the way a kubelet drives it (tests/cri/kubelet.py), with the kubelet's CrashLoopBackOff and the
-rule windows divided by one scale factor (SCALE), through configuration only.
+"""exitwatch on a real Kubernetes node's container runtime: containerd's CRI plugin (1.6, 1.7
+or 2.1: tests/e2e/cri-containerd.sh runs each), driven the way a kubelet drives it
+(tests/cri/kubelet.py), with the kubelet's CrashLoopBackOff and the rule windows divided by one
+scale factor (SCALE), through configuration only.
 
 Run by tests/e2e/cri-containerd.sh, which starts nothing: containerd with
 tests/cri/containerd.toml is scripts/services.sh's, the images are tests/cri/images.sh's.
@@ -17,6 +18,9 @@ Pods, all at once, under one exitwatch that is restarted half-way (same state fi
     by containerd, so its start is read after config.json is gone.
   orders-5f6d7c8b9-m2n4p (shop): `worker` crash-loops; the pod is deleted while it loops, and
     its findings, crash_loop's too, resolve after their quiet periods.
+  seed-7d6c5b4f9-k8j7h (batch, restartPolicy Never), started late: `seed` exits 4 at once, while
+    exitwatch is stopped and the kubelet holds its /var/log/containers link back, so its start
+    is read with neither bundle nor link: its log file names it.
 And tests/cri/lifecycle.py's pods, in the same runs: liveness kills, an OOM kill, exit 0
 restarted, Jobs (OnFailure, Never), a Deployment rolled out twice in a row.
 Each assertion filters on the pods' uids: other tests' containers on the node are ignored.
@@ -38,7 +42,11 @@ import lifecycle  # noqa: E402
 
 # Rule windows, CrashLoopBackOff and the start-up grace, all divided by this.
 SCALE = 60
-CRI_ROOT = "/var/lib/exitwatch-containerd/io.containerd.grpc.v1.cri"
+# The containerd under test: its CRI plugin's root, and the version it must say it is (the matrix
+# of tests/e2e/cri-containerd.sh sets both; empty: whatever runs).
+CRI_ROOT = os.environ.get("EW_CRI_ROOT",
+                          "/var/lib/exitwatch-containerd/io.containerd.grpc.v1.cri")
+CRI_VERSION = os.environ.get("EW_CRI_VERSION", "")
 EW = os.environ.get("EXITWATCH", "build/exitwatch")
 RECORD_LOG = os.environ.get("EW_RECORD_LOG")
 TASK_ROOT = "/run/containerd/io.containerd.runtime.v2.task/k8s.io"
@@ -171,6 +179,10 @@ def main():
     cri = kubelet.Cri()
     v = cri.version()
     print("CRI: %s %s, API %s" % (v.runtime_name, v.runtime_version, v.runtime_api_version))
+    if CRI_VERSION and not check(v.runtime_name == "containerd" and
+                                 v.runtime_version.startswith(CRI_VERSION + "."),
+                                 "the CRI runtime is containerd %s.x" % CRI_VERSION):
+        sys.exit(1)
 
     # What Docker's shims leave on a node (they MkdirAll /run/containerd/s with 0600): a
     # state directory uid 0 cannot traverse without CAP_DAC_READ_SEARCH, which exitwatch no
@@ -200,13 +212,18 @@ def main():
                                        ["/usr/local/bin/workload", "exit", "3"])],
                          backoff_scale=SCALE)
     pods = [checkout, web, migrate, orders]
+    # Started alone, later (start_before_link()): its one container exits 4 at once.
+    seed = kubelet.Pod(cri, "seed-7d6c5b4f9-k8j7h", "batch", str(uuid.uuid4()),
+                       [kubelet.Spec("seed", IMG_BUSYBOX, ["/usr/local/bin/workload", "exit", "4"])],
+                       backoff_scale=SCALE, restart_policy="Never")
     # Liveness kills, an OOM kill, exit 0 restarted, Jobs, a rollout (tests/cri/lifecycle.py).
     life = lifecycle.Life(cri, tmp, IMG_BUSYBOX, SCALE, 60 / SCALE)
     probes = []
     agents = []
     stop_window = []  # [SIGSTOP, SIGCONT] of exitwatch 1, time.monotonic()
+    link_window = []  # the same, of start_before_link()
     try:
-        uids = [p.uid for p in pods] + life.uids()
+        uids = [p.uid for p in pods + [seed]] + life.uids()
         agent = Agent(tmp, "1", uids)
         agents.append(agent)
         with open("/proc/%d/status" % agent.proc.pid) as f:
@@ -245,6 +262,8 @@ def main():
         # which assert_no_sandbox() checks (a CI run had one).
         life.finish()
         stopped = stop_through_an_attempt(agent, migrate, stop_window)
+        # And one read before the kubelet's link: its log file names it.
+        unlinked = start_before_link(agent, seed, link_window)
 
         time.sleep(20)
         # exitwatch restarted with its state file, while everything goes on.
@@ -259,8 +278,8 @@ def main():
         for pr in probes:
             pr.finish()
         life.finish()
-        for p in pods + life.pods:
-            if not p.stopping.is_set():
+        for p in pods + [seed] + life.pods:
+            if not p.stopping.is_set() and (p is not seed or p.sandbox_id):
                 try:
                     p.delete()
                 except Exception as e:  # the assertions below still run
@@ -277,8 +296,9 @@ def main():
     assert_incident(checkout, recs)
     assert_quiet_pod(web, first, second, probes)
     assert_fast(migrate, recs, stopped)
+    assert_before_link(seed, recs, unlinked)
     assert_deleted(orders, recs)
-    assert_no_sandbox(pods + life.pods, recs, stop_window)
+    assert_no_sandbox(pods + [seed] + life.pods, recs, [stop_window, link_window])
     life.assert_all(recs, check, iso_seconds)
 
     for i, a in enumerate(agents):
@@ -321,6 +341,46 @@ def stop_through_an_attempt(agent, pod, window):
     finally:
         os.kill(agent.proc.pid, signal.SIGCONT)
         window.append(time.monotonic())
+
+
+def start_before_link(agent, pod, window):
+    """A container read after containerd deleted its bundle and before the kubelet linked it,
+    as containerd 2.1 and a busy kubelet allow (the bundle goes before StartContainer returns,
+    the link after): exitwatch is SIGSTOPped while pod's one container starts and exits, and the
+    kubelet's link waits until exitwatch has read the start. The attempt, or None; window gets
+    the times of the SIGSTOP and the SIGCONT."""
+    name = pod.specs[0].name
+    pod.run_sandbox()
+    pod.link_gate.clear()
+    window.append(time.monotonic())
+    os.kill(agent.proc.pid, signal.SIGSTOP)
+    a = None
+    try:
+        pod.start()
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            att = pod.all_attempts(name)
+            # The kubelet has not polled its state (it waits to link): CRI's word.
+            if att and pod.cri.container_status(att[0].cid).state == \
+                    pod.cri.pb.CONTAINER_EXITED and \
+                    not os.path.exists(os.path.join(TASK_ROOT, att[0].cid)):
+                a = att[0]
+                check(not os.path.lexists(a.link),
+                      "%s: exited and its bundle is gone while exitwatch is stopped, the "
+                      "kubelet's link not made yet" % name)
+                break
+            time.sleep(0.01)
+        else:
+            check(False, "%s: exited while exitwatch was stopped" % name)
+    finally:
+        os.kill(agent.proc.pid, signal.SIGCONT)
+        window.append(time.monotonic())
+        if a is not None:
+            check(agent.wait(lambda r: r["event"] == "container_start"
+                             and r.get("container", {}).get("id") == a.cid, 10) is not None,
+                  "%s: exitwatch read its start before the kubelet's link" % name)
+        pod.link_gate.set()
+    return a
 
 
 def named(rec, pod, container):
@@ -436,9 +496,26 @@ def assert_fast(pod, recs, stopped):
         check(len(mine) == 1 and named(mine[0], pod, "migrate")
               and mine[0]["container"].get("restart_count") == stopped.restart,
               "migrate attempt %d (read after its bundle was deleted): named by the kubelet's "
-              "link, restart count %d" % (stopped.restart, stopped.restart))
+              "link, restart count %d: %s" % (stopped.restart, stopped.restart,
+                                              [(r["container"].get("identity"),
+                                                r["container"].get("restart_count"))
+                                               for r in mine]))
     fs = [r for r in recs if of_pod(pod, "finding")(r) and r["rule"] == "exit_code_burst"]
     check(fs and named(fs[0], pod, "migrate"), "migrate: exit_code_burst fired, named")
+
+
+def assert_before_link(pod, recs, a):
+    if not check(a is not None, "seed: an attempt read before its link"):
+        return
+    mine = [r for r in recs if r.get("container", {}).get("id") == a.cid]
+    check([r["event"] for r in mine] == ["container_start", "container_exit"]
+          and all(named(r, pod, "seed") and r["container"].get("restart_count") == 0
+                  for r in mine)
+          and mine[1]["exit"]["code"] == 4 and mine[1]["workload"]["key"] == "k8s:batch/seed/seed",
+          "seed (read after its bundle was deleted, before the kubelet's link): its start and "
+          "exit named by its log file, k8s:<pod uid>/seed, restart count 0: %s"
+          % [(r["event"], r["container"].get("identity"), r["container"].get("restart_count"))
+             for r in mine])
 
 
 def assert_deleted(pod, recs):
@@ -466,17 +543,15 @@ def assert_deleted(pod, recs):
               % res["crash_loop"]["message"])
 
 
-def assert_no_sandbox(pods, recs, stop_window):
+def assert_no_sandbox(pods, recs, stop_windows):
     """No sandbox and every container named, but for one that was created and removed, link
     and all, while exitwatch was stopped: nothing on the node names it any more when exitwatch
     reads its start, and it must then be keyed by its pod (the liveness-killed pods loop on
-    through the stop)."""
+    through the stops)."""
     uids = {p.uid for p in pods}
-    unseeable = set()
-    if len(stop_window) == 2:
-        unseeable = {a.cid for p in pods for a in p.all_attempts_of_all()
-                     if a.created >= stop_window[0] and a.removed is not None
-                     and a.removed <= stop_window[1]}
+    unseeable = {a.cid for w in stop_windows if len(w) == 2 for p in pods
+                 for a in p.all_attempts_of_all()
+                 if a.created >= w[0] and a.removed is not None and a.removed <= w[1]}
     bad, keyed = [], []
     for r in recs:
         if pod_uid_of(r) not in uids:
