@@ -24,21 +24,12 @@ suite_of() {
 	esac
 }
 
-suites=()
-for n in "${names[@]}"; do
-	suites+=("$(suite_of "$n")")
-done
-debian_fetch_init "$dir" "${suites[@]}"
-
-need_update=0
-for n in "${names[@]}"; do
-	[ -x "$dir/$n/usr/bin/containerd" ] || need_update=1
-done
-[ $need_update = 1 ] || exit 0
-debian_fetch_update
+have() { [ -x "$dir/$1/usr/bin/containerd" ]; }
+debian_fetch_begin "$dir" suite_of have "${names[@]}"
+[ "$debian_fetch_needed" = 1 ] || exit 0
 
 for n in "${names[@]}"; do
-	[ -x "$dir/$n/usr/bin/containerd" ] && continue
+	have "$n" && continue
 	suite=$(suite_of "$n")
 	ver=$(debian_fetch_version containerd "$suite")
 	# The suite's version must be the one it stands for here: a release that moved on to

@@ -5,6 +5,11 @@
 # of the caller's, so the host's apt configuration and its installed packages are left alone.
 # Sourced; the caller sets -euo pipefail.
 #
+#   debian_fetch_begin DIR SUITE_OF HAVE NAME...
+#                                    for the names a caller fetches: sources of the suites the
+#                                    function SUITE_OF gives them, under DIR/apt, updated unless
+#                                    the function HAVE says every name is there already; sets
+#                                    debian_fetch_needed to 1 if not (else 0)
 #   debian_fetch_init DIR SUITE...   sources and state under DIR/apt; sets debian_fetch_opts
 #   debian_fetch_update              apt-get update of those suites
 #   debian_fetch_version PKG SUITE   the version of PKG that SUITE holds (empty: none)
@@ -35,6 +40,22 @@ debian_fetch_init() {
 
 debian_fetch_update() {
 	apt-get "${debian_fetch_opts[@]}" -qq update
+}
+
+debian_fetch_begin() {
+	local dir=$1 suite_of=$2 have=$3 n suite suites=()
+
+	shift 3
+	debian_fetch_needed=0
+	for n in "$@"; do
+		suite=$("$suite_of" "$n")
+		suites+=("$suite")
+		"$have" "$n" || debian_fetch_needed=1
+	done
+	debian_fetch_init "$dir" "${suites[@]}"
+	if [ "$debian_fetch_needed" = 1 ]; then
+		debian_fetch_update
+	fi
 }
 
 # The version listed under SUITE/main in apt-cache policy: with several suites in the sources,

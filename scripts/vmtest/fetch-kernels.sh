@@ -23,21 +23,12 @@ suite_of() {
 	esac
 }
 
-suites=()
-for n in "${names[@]}"; do
-	suites+=("$(suite_of "$n")")
-done
-debian_fetch_init "$dir" "${suites[@]}"
-
-need_update=0
-for n in "${names[@]}"; do
-	[ -s "$dir/$n/vmlinuz" ] || need_update=1
-done
-[ $need_update = 1 ] || exit 0
-debian_fetch_update
+have() { [ -s "$dir/$1/vmlinuz" ]; }
+debian_fetch_begin "$dir" suite_of have "${names[@]}"
+[ "$debian_fetch_needed" = 1 ] || exit 0
 
 for n in "${names[@]}"; do
-	[ -s "$dir/$n/vmlinuz" ] && continue
+	have "$n" && continue
 	suite=$(suite_of "$n")
 	# The newest linux-image-<n>.*-cloud-amd64-unsigned that suite holds.
 	pkg=$(apt-cache "${debian_fetch_opts[@]}" search --names-only "^linux-image-${n//./\\.}\\.[0-9].*-cloud-amd64-unsigned\$" |
