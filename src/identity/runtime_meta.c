@@ -474,15 +474,6 @@ static void meta_drop_k8s(struct ew_meta *ret)
 	ret->pod_uid[0] = '\0';
 }
 
-/*
- * The kubelet's link for container id: <containers_log_root>/<pod>_<ns>_<container>-<id>.log
- * (pod names, namespaces and container names are DNS labels: no '_' in any of them). The link
- * is made after StartContainer returns and removed with the container, so it outlives a task
- * whose bundle CRI deleted at its exit. Its target is the attempt's own log,
- * <pod log dir>/<container>/<restart count>.log: the count is this container's, where the pod's
- * newest log may be a later attempt's by the time it is read. O(containers on the node): one
- * readdir, no stat; one readlink for the match.
- */
 /* The <N> of the link's target ".../<N>.log", or -1. */
 static int link_attempt(int dir_fd, const char *name)
 {
@@ -497,6 +488,15 @@ static int link_attempt(int dir_fd, const char *name)
 	return ew_meta_log_attempt(base ? base + 1 : target, false);
 }
 
+/*
+ * The kubelet's link for container id: <containers_log_root>/<pod>_<ns>_<container>-<id>.log
+ * (pod names, namespaces and container names are DNS labels: no '_' in any of them). The link
+ * is made after StartContainer returns and removed with the container, so it outlives a task
+ * whose bundle CRI deleted at its exit. Its target is the attempt's own log,
+ * <pod log dir>/<container>/<restart count>.log: the count is this container's, where the pod's
+ * newest log may be a later attempt's by the time it is read. O(containers on the node): one
+ * readdir, no stat; one readlink for the match.
+ */
 int ew_meta_read_k8s_link(const struct ew_meta_paths *paths, const char *id, struct ew_meta *ret)
 {
 	struct ew_meta_paths p = paths ? *paths : (struct ew_meta_paths){0};
