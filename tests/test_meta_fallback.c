@@ -208,7 +208,7 @@ static void test_resolver_gone(void **state)
 
 /*
  * A container that ran for a millisecond, read after CRI deleted its bundle and before the
- * kubelet linked it (StartContainer had not returned: containerd 2.1): its log file, born just
+ * kubelet linked it (a busy kubelet; containerd 2.1 deletes it soonest): its log file, born just
  * before its init started, names it, restart count and all. Not a log born after its init (the
  * pod's next container's: born a file-system tick later, since a birth time is the last
  * tick's), nor one from before the slack; a main found running at start-up, or one CRI has
