@@ -80,7 +80,7 @@ static void resolve_pod_only(struct ew_resolver *r, const struct ew_event *ev,
 	 * A container whose start failed: CRI deletes its bundle at once, and the kubelet links
 	 * only a started one. Or one that ran and was gone before its start was read, and that a
 	 * busy kubelet has not linked yet (it links after StartContainer returns): containerd 2.1
-	 * deletes the bundle of a container that exits at once 10 to 25 ms after StartContainer
+	 * deletes the bundle of a container that exits at once 9 to 30 ms after StartContainer
 	 * returns (1.6 and 1.7: 27 to 45 ms), within the agent's 40 ms turns. Its log file, made
 	 * when its start began, names it: made a little before the runtime's init forks, and
 	 * before the init's exit, after which the kubelet may start the pod's next container. A

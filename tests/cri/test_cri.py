@@ -346,7 +346,7 @@ def stop_through_an_attempt(agent, pod, window):
 def start_before_link(agent, pod, window):
     """A container read after containerd deleted its bundle and before the kubelet linked it,
     as a busy kubelet allows (it links after StartContainer returns; containerd 2.1 deletes the
-    bundle of a container that exits at once 10 to 25 ms after that, and exitwatch may read the
+    bundle of a container that exits at once 9 to 30 ms after that, and exitwatch may read the
     start later: a storm makes its turns 40 ms apart): exitwatch is SIGSTOPped while pod's one
     container starts and exits, and the kubelet's link waits until exitwatch has read the
     start. The attempt, or None; window gets the times of the SIGSTOP and the SIGCONT."""
