@@ -47,5 +47,6 @@ for n in "${names[@]}"; do
 	"$dir/$n.tmp/usr/bin/containerd" --version >/dev/null
 	rm -rf "${dir:?}/$n"
 	mv "$dir/$n.tmp" "$dir/$n"
-	echo "fetch-containerd: $n is $("$dir/$n/usr/bin/containerd" --version | awk '{print $3}') (containerd $ver from $suite)"
+	echo "fetch-containerd: $n is $("$dir/$n/usr/bin/containerd" --version | awk '{print $3}')" \
+		"(containerd $ver from $suite)"
 done

@@ -242,7 +242,8 @@ class Life:
               "memory here); the kubelet says %s" % (len(exits), sorted(reasons)))
         # containerd's reason is a cross-check that the kills were the OOM killer's. It is
         # racy: its shim may publish the OOM event after the exit, and the kubelet then says
-        # Error (containerd #8180, #8893; seen here with 1.6 and 1.7, fixed in containerd by #12714).
+        # Error (containerd #8180, #8893; seen here with 1.6 and 1.7; fixed in containerd by
+        # #12714).
         # exitwatch reads the kill from the kernel: every exit above is oom_killed all the same.
         n_oom = sum(1 for a in ended if a.reason == "OOMKilled")
         check(n_oom >= 1 and reasons <= {"OOMKilled", "Error"},

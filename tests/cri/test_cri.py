@@ -214,7 +214,8 @@ def main():
     pods = [checkout, web, migrate, orders]
     # Started alone, later (start_before_link()): its one container exits 4 at once.
     seed = kubelet.Pod(cri, "seed-7d6c5b4f9-k8j7h", "batch", str(uuid.uuid4()),
-                       [kubelet.Spec("seed", IMG_BUSYBOX, ["/usr/local/bin/workload", "exit", "4"])],
+                       [kubelet.Spec("seed", IMG_BUSYBOX,
+                                     ["/usr/local/bin/workload", "exit", "4"])],
                        backoff_scale=SCALE, restart_policy="Never")
     # Liveness kills, an OOM kill, exit 0 restarted, Jobs, a rollout (tests/cri/lifecycle.py).
     life = lifecycle.Life(cri, tmp, IMG_BUSYBOX, SCALE, 60 / SCALE)
@@ -279,7 +280,8 @@ def main():
             pr.finish()
         life.finish()
         for p in pods + [seed] + life.pods:
-            if not p.stopping.is_set() and (p is not seed or p.sandbox_id):
+            # A pod never started (seed, when the test stopped before it) has nothing to delete.
+            if not p.stopping.is_set() and p.sandbox_id:
                 try:
                     p.delete()
                 except Exception as e:  # the assertions below still run

@@ -36,8 +36,11 @@ command -v protoc >/dev/null || skip "protoc is not installed (apt-get install p
 "$PY" -c "import grpc, google.protobuf, websocket" 2>/dev/null ||
 	skip "python3-grpcio, python3-protobuf or python3-websocket is missing (scripts/deps.sh test)"
 docker info >/dev/null 2>&1 || skip "no Docker daemon to build the images (scripts/services.sh)"
-ctr --address "$SOCK" plugins ls 2>/dev/null | grep -q 'io.containerd.grpc.v1 *cri .* ok' ||
-	skip "no containerd with CRI on $SOCK (scripts/services.sh starts one)"
+# Whether the containerd on $SOCK, whichever it is, serves CRI.
+cri_ok() {
+	ctr --address "$SOCK" plugins ls 2>/dev/null | grep -q 'io.containerd.grpc.v1 *cri .* ok'
+}
+cri_ok || skip "no containerd with CRI on $SOCK (scripts/services.sh starts one)"
 
 # The host's containerd first: Debian 12's 1.6, scripts/services.sh's.
 tests/cri/images.sh >/dev/null
@@ -57,7 +60,6 @@ scripts/fetch-containerd.sh "$cache" "${versions[@]}" ||
 
 host_pid=/run/exitwatch-containerd.pid
 matrix_pid=/run/exitwatch-containerd-matrix.pid
-cri_ok() { ctr --address "$SOCK" plugins ls 2>/dev/null | grep -q 'io.containerd.grpc.v1 *cri .* ok'; }
 
 # Stops the containerd of the pid file $1, if it runs.
 cri_stop() {
