@@ -11,15 +11,17 @@ set -euo pipefail
 what=${1:-build}
 # llvm: llvm-strip, which drops the BPF object's DWARF before it is embedded. gcc brings libasan
 # and libubsan (tests/e2e/sanitizers.sh), clang the BPF target; valgrind is for
-# tests/e2e/valgrind.sh; clang-format and cppcheck are make check's. A test whose tool is missing
-# fails under CI=true, so CI gets them all.
+# tests/e2e/valgrind.sh; clang-format and cppcheck are make check's; debian-archive-keyring
+# verifies the Debian releases the kernel matrix and the CRI test's containerd versions come from
+# (scripts/lib/debian-fetch.sh; Ubuntu lacks it). A test whose tool is missing fails under
+# CI=true, so CI gets them all.
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
 	libmicrohttpd-dev libcap-dev)
 test_pkgs=(libcmocka-dev docker.io busybox-static syslog-ng-core prometheus debootstrap
 	python3 python3-jsonschema python3-yaml locales libcap2-bin iproute2 procps util-linux
 	valgrind libclang-rt-14-dev docker-compose jq curl qemu-system-x86 cpio
 	containerd runc python3-grpcio python3-protobuf python3-websocket protobuf-compiler podman crun
-	clang-format cppcheck)
+	clang-format cppcheck debian-archive-keyring)
 bench_pkgs=(libbpf-tools bpftrace)
 
 pkgs=("${build_pkgs[@]}")
