@@ -7,6 +7,7 @@
 #   EW-FEATURES {...}            the agent record's "features"
 #   EW-SMOKE PASS|FAIL ...       default config: start, exit, finding records
 #   EW-CRUN PASS|FAIL ...        an OCI bundle run with crun, named as a kubelet's container
+#   EW-RUNC PASS|FAIL ...        the same with runc
 #   EW-SUSPEND PASS|FAIL ...     record times and uptimes across a suspend (S3) of the guest
 #   EW-CLOCKSTEP PASS|FAIL ...   record times and rule windows across steps of the wall clock
 #   EW-CLOCKSTATE PASS|FAIL ...  the state file across a step of the wall clock and a restart
@@ -187,28 +188,33 @@ smoke() {
 }
 smoke
 
-# 2b. crun, the OCI runtime the development VM cannot run (it refuses hybrid cgroups): five
-# attempts of one pod's container, each a new container id, as a kubelet's restarts are, with
-# the bundle where containerd keeps it (its config.json has the CRI annotations) and a kubepods
-# cgroup. Every start must be the workload's (none of crun's own processes taken for a main),
-# every exit named, one identity k8s:<uid>/backend across the five ids, and crash_loop then
-# exit_code_burst must fire. Then a sixth attempt whose command is not in the image: crun's init
-# cannot exec it, and its one record is a start_failed exit of the same identity.
-crun_case() {
-	command -v crun >/dev/null || return 0
-	out=/tmp/crun.out err=/tmp/crun.err uid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
+# 2b. The OCI runtimes, crun (which the development VM cannot run: it refuses hybrid cgroups)
+# and runc (GKE's containerd runs it): for each, five attempts of one pod's container, each a
+# new container id, as a kubelet's restarts are, with the bundle where containerd keeps it (its
+# config.json has the CRI annotations) and a kubepods cgroup. Every start must be the workload's
+# (none of the runtime's own processes taken for a main: crun's init keeps crun's name or a
+# memfd's, runc's is "runc:[2:INIT]"), every exit named, one identity k8s:<uid>/backend across
+# the five ids, and crash_loop then exit_code_burst must fire. Then a sixth attempt whose command
+# is not in the image: the runtime's init cannot exec it, and its one record is a start_failed
+# exit of the same identity, with the init's name. Each runtime has its own agent, pod and ids.
+# oci_case RUNTIME UID ID INIT_JQ: the container ids are ID (a hex digit) and 63 more; INIT_JQ is
+# a jq test of .process.comm that names RUNTIME's init.
+oci_case() {
+	rt=$1 uid=$2 idp=$3 init_jq=$4
+	command -v $rt >/dev/null || return 0
+	out=/tmp/$rt.out err=/tmp/$rt.err marker=$(echo $rt | tr a-z A-Z)
 	tasks=/run/containerd/io.containerd.runtime.v2.task/k8s.io
 	start_agent --no-scan
 	rcs=
 	for n in 0 1 2 3 4; do
-		id=$(printf 'c%063d' $n)
+		id=$(printf '%s%063d' $idp $n)
 		b=$tasks/$id
 		mkdir -p $b/rootfs/bin
 		cp /bin/busybox $b/rootfs/bin/busybox
 		cp "$EW_WORKLOAD" $b/rootfs/bin/workload
-		(cd $b && crun spec)
-		jq --arg cg "/kubepods/burstable/pod$uid/$id" --arg n "$n" '
-			.process.args = ["/bin/workload", "stderr", "3", "ModuleNotFoundError: crun"] |
+		(cd $b && $rt spec)
+		jq --arg cg "/kubepods/burstable/pod$uid/$id" --arg n "$n" --arg rt "$rt" '
+			.process.args = ["/bin/workload", "stderr", "3", "ModuleNotFoundError: \($rt)"] |
 			.process.terminal = false | .root.readonly = true | .linux.cgroupsPath = $cg |
 			.annotations = {
 				"io.kubernetes.cri.container-type": "container",
@@ -220,10 +226,10 @@ crun_case() {
 				"io.kubernetes.container.restartCount": $n}' \
 			$b/config.json >$b/config.new && mv $b/config.new $b/config.json
 		# --no-pivot: the guest's / is the initramfs, where pivot_root(2) is refused (EINVAL).
-		crun run --no-pivot --bundle $b "$id" </dev/null >/dev/null 2>>"$err"
+		$rt run --no-pivot --bundle $b "$id" </dev/null >/dev/null 2>>"$err"
 		rcs="$rcs$? "
 		# Like containerd after an exit: the task and its bundle are deleted at once.
-		crun delete -f "$id" 2>/dev/null
+		$rt delete -f "$id" 2>/dev/null
 		sleep 0.3
 	done
 	i=0
@@ -231,27 +237,27 @@ crun_case() {
 		sleep 0.1
 		i=$((i + 1))
 	done
-	id=$(printf 'c%063d' 5)
+	id=$(printf '%s%063d' $idp 5)
 	b=$tasks/$id
-	cp -a $tasks/$(printf 'c%063d' 4) $b
+	cp -a $tasks/$(printf '%s%063d' $idp 4) $b
 	jq --arg cg "/kubepods/burstable/pod$uid/$id" '.process.args = ["/no/such/app"] |
 		.linux.cgroupsPath = $cg |
 		.annotations["io.kubernetes.container.restartCount"] = "5"' \
 		$b/config.json >$b/config.new && mv $b/config.new $b/config.json
-	crun run --no-pivot --bundle $b "$id" </dev/null >/dev/null 2>>"$err"
+	$rt run --no-pivot --bundle $b "$id" </dev/null >/dev/null 2>>"$err"
 	nocmd_rc=$?
 	i=0
 	while [ $i -lt 100 ] && ! grep -q '"class":"start_failed"' "$out"; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	crun delete -f "$id" 2>/dev/null
+	$rt delete -f "$id" 2>/dev/null
 	kill -TERM $pid
 	wait $pid
 	exits=$(grep -c '"event":"container_exit"' "$out")
 	failed=$(grep '"event":"container_exit"' "$out" | jq -c --arg u "$uid" 'select(
 		.exit.class == "start_failed" and .container.identity == "k8s:\($u)/backend" and
-		(.process.comm | startswith("memfd:crun") or . == "crun" or test("^[0-9]+$")))' | wc -l)
+		(.process.comm | '"$init_jq"'))' | wc -l)
 	good=$(grep '"event":"container_exit"' "$out" | jq -c --arg u "$uid" 'select(
 		.container.identity == "k8s:\($u)/backend" and .container.name == "backend" and
 		.pod.name == "checkout-6d5f7c9b8-q4w2x" and .exit.code == 3 and
@@ -265,14 +271,16 @@ crun_case() {
 	if [ "$rcs" = "3 3 3 3 3 " ] && [ "$exits" = 6 ] && [ "$good" = 5 ] && [ "$failed" = 1 ] &&
 		[ "$starts" = " 5 workload " ] &&
 		[ "$finding" = "crash_loop k8s:$uid/backend,exit_code_burst k8s:$uid/backend," ]; then
-		echo "EW-CRUN PASS $(crun --version | head -1): 5 runs, 5 named exits (k8s:<uid>/backend), starts:$starts, finding $finding; a missing command (crun $nocmd_rc): $(grep '"class":"start_failed"' "$out" | jq -r .message)"
+		echo "EW-$marker PASS $($rt --version | head -1): 5 runs, 5 named exits (k8s:<uid>/backend), starts:$starts, finding $finding; a missing command ($rt $nocmd_rc): $(grep '"class":"start_failed"' "$out" | jq -r .message)"
 		return 0
 	fi
-	echo "EW-CRUN FAIL crun exit codes: $rcs exits=$exits named=$good starts:$starts finding: $finding; a missing command (crun $nocmd_rc): $failed start_failed"
+	echo "EW-$marker FAIL $rt exit codes: $rcs exits=$exits named=$good starts:$starts finding: $finding; a missing command ($rt $nocmd_rc): $failed start_failed"
 	dump_agent
 	return 1
 }
-crun_case
+oci_case crun 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 c \
+	'startswith("memfd:crun") or . == "crun" or test("^[0-9]+$")'
+oci_case runc 1e2d3c4b-5a69-7887-96a5-b4c3d2e1f001 b '. == "runc:[2:INIT]"'
 
 # 2c. A suspend (S3, woken by the RTC alarm 8 s later), as a laptop's lid: CLOCK_MONOTONIC
 # stands still while the machine sleeps, the wall clock and CLOCK_BOOTTIME do not. A container

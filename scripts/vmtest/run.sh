@@ -154,12 +154,17 @@ for tool in setpriv unshare; do
 	cp "$(command -v $tool)" "$root/usr/bin/$tool"
 	bins+=("$root/usr/bin/$tool")
 done
-# crun: /init runs an OCI bundle with it (crun refuses the development VM's hybrid cgroups; a
-# pure cgroup v2 guest is where it can run). Its shared libraries come with it, below.
-if command -v crun >/dev/null; then
-	cp "$(command -v crun)" "$root/usr/bin/crun"
-	bins+=("$root/usr/bin/crun")
-fi
+# crun and runc: /init runs an OCI bundle with each (crun refuses the development VM's hybrid
+# cgroups; a pure cgroup v2 guest is where it can run). runc is what GKE's containerd runs, and
+# the development VM's Docker; its bootstrap (a sealed copy of itself, "runc:[2:INIT]") is not
+# crun's, and the exec and exit programs tell the two apart. Their shared libraries come with
+# them, below.
+for rt in crun runc; do
+	if command -v $rt >/dev/null; then
+		cp "$(command -v $rt)" "$root/usr/bin/$rt"
+		bins+=("$root/usr/bin/$rt")
+	fi
+done
 bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
 if [ -x "$bpftool" ]; then
 	cp "$bpftool" "$root/usr/sbin/bpftool"
@@ -314,13 +319,17 @@ judge() {
 		reasons+=("default config FAILED to load: $(sed -n 's/^EW-LOAD FAIL //p' "$log" | head -1)")
 		ok=0
 	fi
-	# crun is required when the host has it (CI installs it: scripts/deps.sh test).
-	if grep -q '^EW-CRUN PASS' "$log"; then
-		reasons+=("crun: $(sed -n 's/^EW-CRUN PASS //p' "$log" | head -1)")
-	elif command -v crun >/dev/null && [ $booted = 1 ]; then
-		reasons+=("crun FAILED: $(sed -n 's/^EW-CRUN FAIL //p' "$log" | head -1)")
-		ok=0
-	fi
+	# crun and runc are required when the host has them (CI installs both: scripts/deps.sh test).
+	for rt in crun runc; do
+		local m
+		m=EW-$(tr a-z A-Z <<<$rt)
+		if grep -q "^$m PASS" "$log"; then
+			reasons+=("$rt: $(sed -n "s/^$m PASS //p" "$log" | head -1)")
+		elif command -v $rt >/dev/null && [ $booted = 1 ]; then
+			reasons+=("$rt FAILED: $(sed -n "s/^$m FAIL //p" "$log" | head -1)")
+			ok=0
+		fi
+	done
 	if grep -q '^EW-SUSPEND PASS' "$log"; then
 		reasons+=("suspend: $(sed -n 's/^EW-SUSPEND PASS //p' "$log" | head -1)")
 	elif grep -q '^EW-LOAD OK' "$log"; then
@@ -436,7 +445,7 @@ for k in "${kernels[@]}"; do
 				[ ! -s "$out/$rel.verifier.log" ] ||
 					echo "the whole verifier log: $out/$rel.verifier.log"
 			fi
-			grep -E '^\[  FAILED  \]|^\[  ERROR   \]|^EW-RESULT .* FAIL|^EW-SMOKE FAIL|^EW-SUSPEND FAIL|^EW-CLOCKSTEP FAIL|^EW-CLOCKSTATE FAIL' "$log" | head -20
+			grep -E '^\[  FAILED  \]|^\[  ERROR   \]|^EW-RESULT .* FAIL|^EW-SMOKE FAIL|^EW-CRUN FAIL|^EW-RUNC FAIL|^EW-SUSPEND FAIL|^EW-CLOCKSTEP FAIL|^EW-CLOCKSTATE FAIL' "$log" | head -20
 			first=$(kernel_bad "$log" | head -1)
 			[ -z "$first" ] || grep -m1 -B2 -A12 -F -- "$first" "$log"
 			grep -q '^EW-DONE' "$log" || tail -25 "$log"
