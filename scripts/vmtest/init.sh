@@ -188,6 +188,16 @@ smoke() {
 }
 smoke
 
+# kubepods_cgroup LAYOUT UID ID: a burstable pod's container's cgroup, as the kubelet lays it out.
+kubepods_cgroup() {
+	if [ "$1" = systemd ]; then
+		echo "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod$(echo "$2" |
+			tr - _).slice/cri-containerd-$3.scope"
+	else
+		echo "/kubepods/burstable/pod$2/$3"
+	fi
+}
+
 # 2b. The OCI runtimes, crun (which the development VM cannot run: it refuses hybrid cgroups)
 # and runc (GKE's containerd runs it): for each, five attempts of one pod's container, each a
 # new container id, as a kubelet's restarts are, with the bundle where containerd keeps it (its
@@ -196,11 +206,16 @@ smoke
 # memfd's, runc's is "runc:[2:INIT]"), every exit named, one identity k8s:<uid>/backend across
 # the five ids, and crash_loop then exit_code_burst must fire. Then a sixth attempt whose command
 # is not in the image: the runtime's init cannot exec it, and its one record is a start_failed
-# exit of the same identity, with the init's name. Each runtime has its own agent, pod and ids.
-# oci_case RUNTIME UID ID INIT_JQ: the container ids are ID (a hex digit) and 63 more; INIT_JQ is
-# a jq test of .process.comm that names RUNTIME's init.
+# exit of the same identity, with the init's name. Each runtime has its own agent, pod and ids,
+# and its own layout of the kubelet's cgroups: crun the cgroupfs driver's
+# (kubepods/burstable/pod<uid>/<id>), runc the systemd driver's, as on GKE's nodes
+# (kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid, '-' as '_'>.slice/
+# cri-containerd-<id>.scope). No systemd runs in the guest: runc's cgroupfs driver makes the
+# directories under those names, and the kernel and exitwatch see only the names.
+# oci_case RUNTIME UID ID LAYOUT INIT_JQ: the container ids are ID (a hex digit) and 63 more;
+# LAYOUT is cgroupfs or systemd; INIT_JQ is a jq test of .process.comm that names RUNTIME's init.
 oci_case() {
-	rt=$1 uid=$2 idp=$3 init_jq=$4
+	rt=$1 uid=$2 idp=$3 layout=$4 init_jq=$5
 	command -v $rt >/dev/null || return 0
 	out=/tmp/$rt.out err=/tmp/$rt.err marker=$(echo $rt | tr a-z A-Z)
 	tasks=/run/containerd/io.containerd.runtime.v2.task/k8s.io
@@ -213,7 +228,7 @@ oci_case() {
 		cp /bin/busybox $b/rootfs/bin/busybox
 		cp "$EW_WORKLOAD" $b/rootfs/bin/workload
 		(cd $b && $rt spec)
-		jq --arg cg "/kubepods/burstable/pod$uid/$id" --arg n "$n" --arg rt "$rt" '
+		jq --arg cg "$(kubepods_cgroup $layout $uid $id)" --arg n "$n" --arg rt "$rt" '
 			.process.args = ["/bin/workload", "stderr", "3", "ModuleNotFoundError: \($rt)"] |
 			.process.terminal = false | .root.readonly = true | .linux.cgroupsPath = $cg |
 			.annotations = {
@@ -240,7 +255,7 @@ oci_case() {
 	id=$(printf '%s%063d' $idp 5)
 	b=$tasks/$id
 	cp -a $tasks/$(printf '%s%063d' $idp 4) $b
-	jq --arg cg "/kubepods/burstable/pod$uid/$id" '.process.args = ["/no/such/app"] |
+	jq --arg cg "$(kubepods_cgroup $layout $uid $id)" '.process.args = ["/no/such/app"] |
 		.linux.cgroupsPath = $cg |
 		.annotations["io.kubernetes.container.restartCount"] = "5"' \
 		$b/config.json >$b/config.new && mv $b/config.new $b/config.json
@@ -258,7 +273,11 @@ oci_case() {
 	failed=$(grep '"event":"container_exit"' "$out" | jq -c --arg u "$uid" 'select(
 		.exit.class == "start_failed" and .container.identity == "k8s:\($u)/backend" and
 		(.process.comm | '"$init_jq"'))' | wc -l)
-	good=$(grep '"event":"container_exit"' "$out" | jq -c --arg u "$uid" 'select(
+	# Each exit's cgroup as the layout makes it: what the resolver parsed the ids from.
+	cg=$(kubepods_cgroup $layout $uid @)
+	good=$(grep '"event":"container_exit"' "$out" | jq -c --arg u "$uid" --arg pre "${cg%@*}" \
+		--arg suf "${cg#*@}" 'select(
+		.container.cgroup == $pre + .container.id + $suf and
 		.container.identity == "k8s:\($u)/backend" and .container.name == "backend" and
 		.pod.name == "checkout-6d5f7c9b8-q4w2x" and .exit.code == 3 and
 		.process.comm == "workload")' | wc -l)
@@ -271,16 +290,16 @@ oci_case() {
 	if [ "$rcs" = "3 3 3 3 3 " ] && [ "$exits" = 6 ] && [ "$good" = 5 ] && [ "$failed" = 1 ] &&
 		[ "$starts" = " 5 workload " ] &&
 		[ "$finding" = "crash_loop k8s:$uid/backend,exit_code_burst k8s:$uid/backend," ]; then
-		echo "EW-$marker PASS $($rt --version | head -1): 5 runs, 5 named exits (k8s:<uid>/backend), starts:$starts, finding $finding; a missing command ($rt $nocmd_rc): $(grep '"class":"start_failed"' "$out" | jq -r .message)"
+		echo "EW-$marker PASS $($rt --version | head -1), the $layout driver's cgroups: 5 runs, 5 named exits (k8s:<uid>/backend), starts:$starts, finding $finding; a missing command ($rt $nocmd_rc): $(grep '"class":"start_failed"' "$out" | jq -r .message)"
 		return 0
 	fi
 	echo "EW-$marker FAIL $rt exit codes: $rcs exits=$exits named=$good starts:$starts finding: $finding; a missing command ($rt $nocmd_rc): $failed start_failed"
 	dump_agent
 	return 1
 }
-oci_case crun 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 c \
+oci_case crun 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 c cgroupfs \
 	'startswith("memfd:crun") or . == "crun" or test("^[0-9]+$")'
-oci_case runc 1e2d3c4b-5a69-7887-96a5-b4c3d2e1f001 b '. == "runc:[2:INIT]"'
+oci_case runc 1e2d3c4b-5a69-7887-96a5-b4c3d2e1f001 b systemd '. == "runc:[2:INIT]"'
 
 # 2c. A suspend (S3, woken by the RTC alarm 8 s later), as a laptop's lid: CLOCK_MONOTONIC
 # stands still while the machine sleeps, the wall clock and CLOCK_BOOTTIME do not. A container
