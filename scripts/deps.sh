@@ -13,8 +13,8 @@ what=${1:-build}
 # and libubsan (tests/e2e/sanitizers.sh), clang the BPF target; valgrind is for
 # tests/e2e/valgrind.sh; clang-format and cppcheck are make check's; debian-archive-keyring
 # verifies the Debian releases the kernel matrix and the CRI test's containerd versions come from
-# (scripts/lib/debian-fetch.sh; Ubuntu lacks it). A test whose tool is missing fails under
-# CI=true, so CI gets them all.
+# (scripts/lib/debian-fetch.sh; Ubuntu does not install it by default). A test whose tool is
+# missing fails under CI=true, so CI gets them all.
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
 	libmicrohttpd-dev libcap-dev)
 test_pkgs=(libcmocka-dev docker.io busybox-static syslog-ng-core prometheus debootstrap
