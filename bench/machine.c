@@ -9,11 +9,16 @@
  *   - the CPU time of one page fault: the first touch of a page of fresh anonymous memory (the
  *     heap growing by what a storm leaves behind: its sleepers);
  *   - the CPU time of writing BYTES to a file in DIR in the outputs' 64 KiB batches
- *     (EW_SINK_BATCH_BYTES), per BYTES: the page cache's share of 1,000 records.
+ *     (EW_SINK_BATCH_BYTES), per BYTES: the page cache's share of 1,000 records, back to back;
+ *   - the same bytes written as the agent writes them: in TURNS turns, each after the busy
+ *     turn's 40 ms sleep. On a VM the kernel's write path is cold after any sleep (its caches
+ *     and branch predictors taken by other work meanwhile), and the agent writes once or twice a
+ *     turn: the difference between the two is what the sleeps cost the writing, not the bytes.
  *
- *   machine BYTES DIR
+ *   machine BYTES DIR TURNS
  *
- * Output: "<us per wake> <us per fault> <ms per BYTES written>".
+ * TURNS is the agent's turns per 1,000 records (bench/run.sh counts them), BYTES its bytes.
+ * Output: "<us per wake> <us per fault> <ms per BYTES, back to back> <ms per BYTES, in turns>".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -71,8 +76,14 @@ static double fault_us(void)
 	return (double)t0 / (double)n / 1e3;
 }
 
-static double write_ms(size_t bytes, const char *dir)
+/*
+ * The CPU of writing bytes in 64 KiB batches, per bytes, WRITES times over: back to back when
+ * turns is 0, else in turns of bytes / turns, each after a sleep of the busy turn (not timed).
+ */
+static double write_ms(size_t bytes, const char *dir, double turns)
 {
+	struct timespec gap = {.tv_nsec = SLEEP_NS};
+	size_t per_turn = turns > 0 ? (size_t)((double)bytes / turns) : bytes;
 	char path[4096], *buf = malloc(BATCH);
 	uint64_t t = 0;
 	int fd;
@@ -91,24 +102,32 @@ static double write_ms(size_t bytes, const char *dir)
 		return -1;
 	}
 	/* Appended like the agent's stdout file; the first pass's blocks allocated too. */
+	if (!per_turn)
+		per_turn = 1;
 	for (int k = 0; k < WRITES; k++) {
-		uint64_t t0 = cpu_ns();
-
 		for (size_t done = 0; done < bytes;) {
-			size_t n = bytes - done < BATCH ? bytes - done : BATCH;
-			ssize_t w = write(fd, buf, n);
+			size_t turn_end = bytes - done < per_turn ? bytes : done + per_turn;
+			uint64_t t0;
 
-			if (w <= 0) {
-				if (!w)
-					errno = EIO;
-				close(fd);
-				unlink(path);
-				free(buf);
-				return -1;
+			if (turns > 0)
+				nanosleep(&gap, NULL);
+			t0 = cpu_ns();
+			while (done < turn_end) {
+				size_t n = turn_end - done < BATCH ? turn_end - done : BATCH;
+				ssize_t w = write(fd, buf, n);
+
+				if (w <= 0) {
+					if (!w)
+						errno = EIO;
+					close(fd);
+					unlink(path);
+					free(buf);
+					return -1;
+				}
+				done += (size_t)w;
 			}
-			done += (size_t)w;
+			t += cpu_ns() - t0;
 		}
-		t += cpu_ns() - t0;
 	}
 	close(fd);
 	unlink(path);
@@ -118,18 +137,24 @@ static double write_ms(size_t bytes, const char *dir)
 
 int main(int argc, char **argv)
 {
-	double w, f, o;
+	double w, f, o, ot, turns;
 	char *end;
 	unsigned long bytes;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: machine BYTES DIR\n");
+	if (argc != 4) {
+		fprintf(stderr, "usage: machine BYTES DIR TURNS\n");
 		return 2;
 	}
 	errno = 0;
 	bytes = strtoul(argv[1], &end, 10);
 	if (errno || *end || !bytes) {
 		fprintf(stderr, "machine: BYTES: not a positive number: %s\n", argv[1]);
+		return 2;
+	}
+	errno = 0;
+	turns = strtod(argv[3], &end);
+	if (errno || *end || !(turns >= 1)) {
+		fprintf(stderr, "machine: TURNS: not a number of 1 or more: %s\n", argv[3]);
 		return 2;
 	}
 	w = wake_us();
@@ -139,12 +164,13 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	o = write_ms(bytes, argv[2]);
-	if (o < 0) {
+	o = write_ms(bytes, argv[2], 0);
+	ot = o < 0 ? o : write_ms(bytes, argv[2], turns);
+	if (o < 0 || ot < 0) {
 		fprintf(stderr, "machine: cannot write %lu bytes to a file in %s: %s\n", bytes,
 			argv[2], strerror(errno));
 		return 1;
 	}
-	printf("%.1f %.2f %.3f\n", w, f, o);
+	printf("%.1f %.2f %.3f %.3f\n", w, f, o, ot);
 	return 0;
 }

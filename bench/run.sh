@@ -446,20 +446,21 @@ userspace() {
 		aa+=("$(awk -v x="$a" -v y="$a2" 'BEGIN { d = x - y; if (d < 0) d = -d; printf "%.1f", 200 * d / (x + y) }')")
 	done
 	# What this machine charges any process for a sleep and its wake, a page fault and the page
-	# cache's copy of 1,000 records' bytes, pinned as the agent is: with the agent's turns,
-	# faults and bytes, the share of its CPU that is the machine's prices, not its code.
-	local machine="| this machine's prices (bench/machine.c) | not built | |" share="" mw mf mo
+	# cache's copy of 1,000 records' bytes (back to back, and in the agent's turns, each after
+	# a sleep: the write path cold), pinned as the agent is: with the agent's turns, faults and
+	# bytes, the share of its CPU that is the machine's prices, not its code.
+	local machine="| this machine's prices (bench/machine.c) | not built | |" share="" mw mf mo mc
 	local turns faults bytes
 	turns=$(printf '%s\n' "${rt[@]}" | median)
 	faults=$(printf '%s\n' "${rpf[@]}" | median)
 	bytes=$(printf '%s\n' "${rby[@]}" | median)
 	if gcc -O2 -std=c11 -o "$out/machine" bench/machine.c 2>/dev/null &&
-		read -r mw mf mo < <("${pin_agent[@]}" "$out/machine" "${bytes%.*}" "$work"); then
-		machine="| this machine's prices, pinned as the agent (bench/machine.c): the CPU of a sleep and its wake / of a page fault / of writing 1,000 container records' $((${bytes%.*} / 1024)) KiB to a file in 64 KiB batches | $mw us / $mf us / $mo ms | |"
+		read -r mw mf mo mc < <("${pin_agent[@]}" "$out/machine" "${bytes%.*}" "$work" "$turns"); then
+		machine="| this machine's prices, pinned as the agent (bench/machine.c): the CPU of a sleep and its wake / of a page fault / of writing 1,000 container records' $((${bytes%.*} / 1024)) KiB to a file in 64 KiB batches, back to back / the same in $turns turns, each after a 40 ms sleep, as the agent writes them | $mw us / $mf us / $mo ms / $mc ms | |"
 		share=$(awk -v a="$(printf '%s\n' "${ra[@]}" | median)" -v t="$turns" -v f="$faults" \
-			-v w="$mw" -v pf="$mf" -v o="$mo" 'BEGIN {
+			-v w="$mw" -v pf="$mf" -v o="$mc" 'BEGIN {
 			m = t * w / 1000 + f * pf / 1000 + o
-			printf "| of the agent'"'"'s CPU per 1,000 container records, those prices: %.1f turns x %.1f us + %.1f faults x %.2f us + %.3f ms of writing | %.2f ms (%.0f%% of the agent'"'"'s %.2f ms); the rest %.2f ms | |", t, w, f, pf, o, m, 100 * m / a, a, a - m }')
+			printf "| of the agent'"'"'s CPU per 1,000 container records, those prices: %.1f turns x %.1f us + %.1f faults x %.2f us + %.3f ms of writing in turns | %.2f ms (%.0f%% of the agent'"'"'s %.2f ms); the rest %.2f ms | |", t, w, f, pf, o, m, 100 * m / a, a, a - m }')
 	fi
 	# Idle: nothing happening for 10 s; what every node pays between container events.
 	local busy_idle ti sleepers=() idle_result
