@@ -12,8 +12,8 @@
  *     (EW_SINK_BATCH_BYTES), per BYTES: the page cache's share of 1,000 records, back to back;
  *   - the same bytes written as the agent writes them: in TURNS turns, each after the busy
  *     turn's 40 ms sleep. On a VM the kernel's write path is cold after any sleep (its caches
- *     and branch predictors taken by other work meanwhile), and the agent writes once or twice a
- *     turn: the difference between the two is what the sleeps cost the writing, not the bytes.
+ *     taken meanwhile, by the host if nothing else), and the agent writes once or twice a turn:
+ *     the difference between the two is what the sleeps cost the writing, not the bytes.
  *
  *   machine BYTES DIR TURNS
  *
@@ -83,7 +83,7 @@ static double fault_us(void)
 static double write_ms(size_t bytes, const char *dir, double turns)
 {
 	struct timespec gap = {.tv_nsec = SLEEP_NS};
-	size_t per_turn = turns > 0 ? (size_t)((double)bytes / turns) : bytes;
+	size_t per_turn = turns >= 1 ? (size_t)((double)bytes / turns) : bytes;
 	char path[4096], *buf = malloc(BATCH);
 	uint64_t t = 0;
 	int fd;
@@ -101,9 +101,9 @@ static double write_ms(size_t bytes, const char *dir, double turns)
 		free(buf);
 		return -1;
 	}
-	/* Appended like the agent's stdout file; the first pass's blocks allocated too. */
-	if (!per_turn)
+	if (!per_turn) /* more turns than bytes: a byte a turn */
 		per_turn = 1;
+	/* Appended like the agent's stdout file; the first pass's blocks allocated too. */
 	for (int k = 0; k < WRITES; k++) {
 		for (size_t done = 0; done < bytes;) {
 			size_t turn_end = bytes - done < per_turn ? bytes : done + per_turn;
