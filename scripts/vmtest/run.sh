@@ -324,8 +324,7 @@ judge() {
 	fi
 	# crun and runc are required when the host has them (CI installs both: scripts/deps.sh test).
 	for rt in crun runc; do
-		local m
-		m=EW-$(tr a-z A-Z <<<$rt)
+		local m=EW-${rt^^}
 		if grep -q "^$m PASS" "$log"; then
 			reasons+=("$rt: $(sed -n "s/^$m PASS //p" "$log" | head -1)")
 		elif command -v $rt >/dev/null && [ $booted = 1 ]; then
@@ -448,7 +447,7 @@ for k in "${kernels[@]}"; do
 				[ ! -s "$out/$rel.verifier.log" ] ||
 					echo "the whole verifier log: $out/$rel.verifier.log"
 			fi
-			grep -E '^\[  FAILED  \]|^\[  ERROR   \]|^EW-RESULT .* FAIL|^EW-SMOKE FAIL|^EW-CRUN FAIL|^EW-RUNC FAIL|^EW-SUSPEND FAIL|^EW-CLOCKSTEP FAIL|^EW-CLOCKSTATE FAIL' "$log" | head -20
+			grep -E '^\[  FAILED  \]|^\[  ERROR   \]|^EW-RESULT .* FAIL|^EW-[A-Z]+ FAIL' "$log" | head -20
 			first=$(kernel_bad "$log" | head -1)
 			[ -z "$first" ] || grep -m1 -B2 -A12 -F -- "$first" "$log"
 			grep -q '^EW-DONE' "$log" || tail -25 "$log"
