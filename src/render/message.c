@@ -8,7 +8,9 @@
  * with the small appender below rather than snprintf(), whose format parsing was a quarter of
  * rendering a record; the appender cuts exactly where snprintf() would. So are findings and
  * resolutions, which a crash loop gives as often as exits; the agent's own records, a few an
- * hour, keep snprintf().
+ * hour, keep snprintf(). Who a record is about, and an exit's summary and meaning, depend on
+ * less than the record: the JSON renderer keeps them with its cache and hands them back
+ * (struct ew_message_parts), so a container's exit does not make again what its start made.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -175,7 +177,7 @@ static void sb_killer(struct sbuf *b, const struct ew_killer_info *k)
 }
 
 /* "web-1 (docker 1a2b3c4d5e6f)", "nginx.service", "/mygroup". */
-static void describe(const struct ew_identity *id, char *out, size_t len)
+void ew_message_who(const struct ew_identity *id, char *out, size_t len)
 {
 	struct sbuf b;
 
@@ -248,7 +250,7 @@ static void start_error_cause(const char *s, uint32_t len, char *out, size_t out
 	out[end - from] = '\0';
 }
 
-static void exit_summary(const struct ew_event *ev, enum ew_exit_class cls, char *out, size_t len)
+void ew_message_exit_what(const struct ew_event *ev, enum ew_exit_class cls, char *out, size_t len)
 {
 	const char *sig = ew_signal_name(ev->status.signal);
 	struct sbuf b;
@@ -283,18 +285,30 @@ static void exit_summary(const struct ew_event *ev, enum ew_exit_class cls, char
 	sb_put(&b, ")", 1);
 }
 
+void ew_message_printable(char *s)
+{
+	printable(s, strlen(s));
+}
+
 static void message_exit(const struct ew_record *r, const struct ew_render_ctx *ctx,
-			 const char *who, char *out, size_t len)
+			 const char *who, const struct ew_message_parts *parts, char *out,
+			 size_t len)
 {
 	const struct ew_event *ev = r->ev;
-	const char *meaning = ew_exit_meaning(ev, ctx->classes);
-	char what[128], up[32], line[160], killer[224], cause[320];
+	const char *meaning, *what;
+	char own_what[EW_MESSAGE_WHAT_LEN], up[32], line[160], killer[224], cause[320];
 	struct sbuf b;
+	bool kept = parts && parts->exit_kept;
 
 	/* Set by hand, not "= \"\"": that clears the whole array, every exit. */
 	line[0] = killer[0] = cause[0] = '\0';
 
-	exit_summary(ev, r->cls, what, sizeof(what));
+	/* Kept: the caller's, made by the two functions below from an exit with the same status
+	 * word, class and meaning, the meaning already printable. */
+	meaning = kept ? parts->meaning : ew_exit_meaning(ev, ctx->classes);
+	what = kept ? parts->what : own_what;
+	if (!kept)
+		ew_message_exit_what(ev, r->cls, own_what, sizeof(own_what));
 	ew_duration_format(ev->uptime_ns, up, sizeof(up));
 	if (ev->has_killer) {
 		sb_init(&b, killer, sizeof(killer));
@@ -317,7 +331,10 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 		sb_puts(&b, cause); /* made printable by start_error_cause(), as line is */
 	} else if (meaning && (!ev->status.signal || r->cls == EW_CLASS_START_FAILED)) {
 		sb_put(&b, ": ", 2);
-		sb_put_text(&b, meaning);
+		if (kept)
+			sb_puts(&b, meaning);
+		else
+			sb_put_text(&b, meaning);
 	}
 	sb_puts(&b, killer);
 	if (line[0]) {
@@ -554,18 +571,26 @@ static void message_resolved(const struct ew_record *r, const char *who, char *o
 void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ctx, char *out,
 		       size_t len)
 {
-	char who[EW_NAME_LEN + 96], dur[32];
+	ew_record_message_parts(r, ctx, NULL, out, len);
+}
+
+void ew_record_message_parts(const struct ew_record *r, const struct ew_render_ctx *ctx,
+			     const struct ew_message_parts *parts, char *out, size_t len)
+{
+	char own_who[EW_MESSAGE_WHO_LEN], dur[32];
 	const struct ew_agent_status *a = r->agent;
-	const char *wl;
+	const char *wl, *who = own_who;
 	struct sbuf b;
 
 	if (!len)
 		return;
 	out[0] = '\0'; /* a type without a sentence gets an empty one */
-	if (r->id)
-		describe(r->id, who, sizeof(who));
+	if (r->id && parts && parts->who)
+		who = parts->who;
+	else if (r->id)
+		ew_message_who(r->id, own_who, sizeof(own_who));
 	else
-		memcpy(who, "exitwatch", sizeof("exitwatch"));
+		memcpy(own_who, "exitwatch", sizeof("exitwatch"));
 	switch (r->type) {
 	case EW_REC_START:
 		sb_init(&b, out, len);
@@ -608,12 +633,13 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 		}
 		break;
 	case EW_REC_EXIT:
-		message_exit(r, ctx, who, out, len);
+		message_exit(r, ctx, who, parts, out, len);
 		break;
 	case EW_REC_FINDING:
 		wl = r->finding->scope == EW_SCOPE_WORKLOAD && r->id ? r->id->workload : NULL;
 		if (wl && strcmp(wl, r->id->key) && r->finding->identities > 1) {
-			sb_init(&b, who, sizeof(who));
+			sb_init(&b, own_who, sizeof(own_who));
+			who = own_who;
 			sb_puts(&b, "Workload ");
 			sb_puts(&b, wl);
 			sb_puts(&b, " (");

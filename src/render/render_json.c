@@ -201,6 +201,7 @@ struct frag {
 	uint64_t rev;	    /* 0: empty */
 	struct ew_buf objs; /* "{...}" of identity_objects() */
 	struct ew_buf labs; /* "{...}" of identity_labels() */
+	struct ew_buf who;  /* ew_message_who(): the sentence's first words */
 };
 
 #define EW_RENDER_CACHE_SLOTS 64 /* a start and its exit are seldom further apart */
@@ -224,6 +225,10 @@ struct exit_memo {
 	char *meaning;	    /* a copy: the class table may change between records */
 	struct ew_buf objs; /* "{exit,startup,children}" */
 	size_t split;	    /* where ",\"startup\":" begins in objs */
+	/* The sentence's words for it (struct ew_message_parts): the summary, and the meaning
+	 * made printable (NULL: none). */
+	char what[EW_MESSAGE_WHAT_LEN];
+	char *shown;
 };
 
 /*
@@ -479,13 +484,20 @@ static const struct exit_memo *exit_memo_get(struct ew_render_cache *c, const st
 		return m;
 	m->valid = false;
 	if (meaning) {
-		char *copy = realloc(m->meaning, k.meaning_len + 1);
+		char *copy = realloc(m->meaning, k.meaning_len + 1), *shown;
 
 		if (!copy)
 			return NULL;
 		memcpy(copy, meaning, k.meaning_len + 1);
 		m->meaning = copy;
+		shown = realloc(m->shown, k.meaning_len + 1);
+		if (!shown)
+			return NULL;
+		memcpy(shown, meaning, k.meaning_len + 1);
+		ew_message_printable(shown);
+		m->shown = shown;
 	}
+	ew_message_exit_what(r->ev, r->cls, m->what, sizeof(m->what));
 	/* "exit" ends where "startup" begins: uptime_s and killed_by go in between. */
 	if (memo_render(&m->objs, r, meaning, &m->split))
 		return NULL;
@@ -711,6 +723,7 @@ void ew_render_cache_free(struct ew_render_cache *c)
 	for (int i = 0; i < EW_RENDER_CACHE_SLOTS; i++) {
 		ew_buf_free(&c->slot[i].objs);
 		ew_buf_free(&c->slot[i].labs);
+		ew_buf_free(&c->slot[i].who);
 	}
 	for (int i = 0; i <= EW_REC_AGENT; i++) {
 		ew_buf_free(&c->head[i]);
@@ -718,6 +731,7 @@ void ew_render_cache_free(struct ew_render_cache *c)
 	}
 	free(c->node);
 	free(c->exit.meaning);
+	free(c->exit.shown);
 	ew_buf_free(&c->exit.objs);
 	free(c);
 }
@@ -731,11 +745,19 @@ static int frag_render(struct ew_buf *b, const struct ew_identity *id,
 	return ew_buf_failed(b) ? -ENOMEM : 0;
 }
 
+static void who_part(struct ew_buf *b, const struct ew_identity *id)
+{
+	char who[EW_MESSAGE_WHO_LEN];
+
+	ew_message_who(id, who, sizeof(who));
+	ew_buf_puts(b, who);
+}
+
 /* The identity's parts, made into part: for an identity the cache does not keep. */
 static const struct frag *frag_make(struct frag *part, const struct ew_identity *id)
 {
 	if (frag_render(&part->objs, id, identity_objects) ||
-	    frag_render(&part->labs, id, identity_labels))
+	    frag_render(&part->labs, id, identity_labels) || frag_render(&part->who, id, who_part))
 		return NULL;
 	return part;
 }
@@ -836,12 +858,10 @@ static void container_killer(struct ew_buf *b, const struct ew_killer_info *k)
 }
 
 /* An exit's own members: "exit", uptime, killer, "startup", "children", the tail. */
-static int container_exit(struct ew_buf *b, const struct ew_record *r,
-			  const struct ew_render_ctx *ctx, struct ew_render_cache *c)
+static int container_exit(struct ew_buf *b, const struct ew_record *r, const char *meaning,
+			  const struct exit_memo *m)
 {
 	const struct ew_event *ev = r->ev;
-	const char *meaning = ew_exit_meaning(ev, ctx->classes);
-	const struct exit_memo *m = exit_memo_get(c, r, meaning);
 	struct ew_buf own = EW_BUF_INIT;
 	const char *objs;
 	size_t len, split;
@@ -906,9 +926,21 @@ static int container_json(const struct ew_record *r, const struct ew_render_ctx 
 	const struct ew_event *ev = r->ev;
 	char msg[1024], t[EW_TIME_STR_LEN], insert_id[24];
 	const char *sev = ew_severity_name(ew_record_severity(r));
+	struct ew_message_parts parts = {.who = f->who.data};
+	const struct exit_memo *m = NULL;
+	const char *meaning = NULL;
 	int err = 0;
 
-	ew_record_message(r, ctx, msg, sizeof(msg));
+	if (r->type == EW_REC_EXIT) {
+		meaning = ew_exit_meaning(ev, ctx->classes);
+		m = exit_memo_get(c, r, meaning);
+		if (m) {
+			parts.exit_kept = true;
+			parts.what = m->what;
+			parts.meaning = meaning ? m->shown : NULL;
+		}
+	}
+	ew_record_message_parts(r, ctx, &parts, msg, sizeof(msg));
 	insert_id_from(c->node_seed, r, insert_id);
 	ew_time_format_memo(&c->time, ew_render_wall(ctx, r->time_ns), t);
 
@@ -936,7 +968,7 @@ static int container_json(const struct ew_record *r, const struct ew_render_ctx 
 		container_ready(out, ev);
 		break;
 	default:
-		err = container_exit(out, r, ctx, c);
+		err = container_exit(out, r, meaning, m);
 		break;
 	}
 	PUT(out, ",\"logging.googleapis.com/labels\":{");
@@ -975,6 +1007,7 @@ static int container_render(const struct ew_record *r, const struct ew_render_ct
 out:
 	ew_buf_free(&part.objs);
 	ew_buf_free(&part.labs);
+	ew_buf_free(&part.who);
 	ew_render_cache_free(own);
 	return err;
 }
@@ -1004,7 +1037,8 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 		goto out;
 	}
 	heads = heads_get(c, r, ctx);
-	ew_record_message(r, ctx, msg, sizeof(msg));
+	ew_record_message_parts(r, ctx, &(struct ew_message_parts){.who = f ? f->who.data : NULL},
+				msg, sizeof(msg));
 	/* heads (only with a cache): c->node is ctx's, and its seed too. */
 	insert_id_from(c && heads ? c->node_seed : insert_id_seed(ctx->node), r, insert_id);
 
@@ -1040,5 +1074,6 @@ int ew_render_json_cached(const struct ew_record *r, const struct ew_render_ctx 
 out:
 	ew_buf_free(&part.objs);
 	ew_buf_free(&part.labs);
+	ew_buf_free(&part.who);
 	return err;
 }
