@@ -298,7 +298,7 @@ static void message_exit(const struct ew_record *r, const struct ew_render_ctx *
 	const char *meaning, *what;
 	char own_what[EW_MESSAGE_WHAT_LEN], up[32], line[160], killer[224], cause[320];
 	struct sbuf b;
-	bool kept = parts && parts->exit_kept;
+	bool kept = parts && parts->what;
 
 	/* Set by hand, not "= \"\"": that clears the whole array, every exit. */
 	line[0] = killer[0] = cause[0] = '\0';

@@ -935,7 +935,6 @@ static int container_json(const struct ew_record *r, const struct ew_render_ctx 
 		meaning = ew_exit_meaning(ev, ctx->classes);
 		m = exit_memo_get(c, r, meaning);
 		if (m) {
-			parts.exit_kept = true;
 			parts.what = m->what;
 			parts.meaning = meaning ? m->shown : NULL;
 		}

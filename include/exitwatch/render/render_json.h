@@ -6,8 +6,6 @@
 #ifndef EXITWATCH_SINK_JSON_H
 #define EXITWATCH_SINK_JSON_H
 
-#include <stdbool.h>
-
 #include "exitwatch/core/names.h"
 #include "exitwatch/core/record.h"
 #include "exitwatch/util/buf.h"
@@ -62,11 +60,10 @@ void ew_record_message(const struct ew_record *r, const struct ew_render_ctx *ct
 struct ew_message_parts {
 	const char *who; /* ew_message_who() of the record's identity, or NULL: made here */
 	/*
-	 * An exit's, when exit_kept: what ew_message_exit_what() made of an exit with the same
-	 * status word and class, and the meaning the class table gives it, made printable by
-	 * ew_message_printable() (NULL: none).
+	 * An exit's, or NULL: made here. What ew_message_exit_what() made of an exit with the
+	 * same status word and class, and with it the meaning the class table gives that exit,
+	 * made printable by ew_message_printable() (NULL: none).
 	 */
-	bool exit_kept;
 	const char *what;
 	const char *meaning;
 };
